@@ -1,0 +1,59 @@
+/*
+ * output.h - writers: JSON, JSON Lines, CSV and human tables.
+ *
+ * JSON strings are escaped per RFC 8259; bytes that are not valid UTF-8
+ * are written as U+FFFD so that every line a script reads is valid JSON.
+ * CSV fields are quoted when they hold the delimiter, a quote or a line
+ * break (RFC 4180).
+ */
+#ifndef FUNDTRACE_OUTPUT_H
+#define FUNDTRACE_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fundtrace/error.h"
+#include "fundtrace/stats.h"
+#include "fundtrace/store.h"
+
+typedef enum ft_format {
+    FT_FORMAT_TABLE,
+    FT_FORMAT_JSON,
+    FT_FORMAT_JSONL,
+    FT_FORMAT_CSV,
+} ft_format;
+
+/* "table", "json", "jsonl", "csv"; false when unknown. */
+bool ft_format_parse(const char *name, ft_format *out);
+
+/* A minimal streaming JSON writer that places commas and, when pretty,
+ * indentation. Keys are NULL inside arrays and at the top. */
+typedef struct ft_json {
+    FILE *f;
+    bool pretty;
+    int depth;
+    bool first[64];
+} ft_json;
+
+void ft_json_init(ft_json *j, FILE *f, bool pretty);
+void ft_json_object(ft_json *j, const char *key);
+void ft_json_array(ft_json *j, const char *key);
+void ft_json_end(ft_json *j, char close); /* '}' or ']' */
+void ft_json_string(ft_json *j, const char *key, const char *s, size_t len);
+void ft_json_cstr(ft_json *j, const char *key, const char *s);
+void ft_json_int(ft_json *j, const char *key, int64_t v);
+void ft_json_int128(ft_json *j, const char *key, __int128 v);
+void ft_json_bool(ft_json *j, const char *key, bool v);
+/* Ends the document with a newline. */
+void ft_json_finish(ft_json *j);
+
+/* Writes s as one CSV field (quoted when needed). */
+void ft_csv_field(FILE *f, const char *s, size_t len);
+
+/* Load summary and statistics, in `fmt`. The load summary goes wherever
+ * the caller points it (stderr for a human, stdout for a script). */
+void ft_write_load_summary(FILE *f, const ft_store *s, const char *snapshot, ft_format fmt);
+void ft_write_stats(FILE *f, const ft_store *s, const ft_stats *st, ft_format fmt);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * pool.h - string pools and interning.
+ *
+ * A pool is one growing byte array. Each string is stored as a LEB128
+ * length, the bytes and a NUL, and is named by its offset; offset 0 is
+ * reserved and means "no string". Nothing is allocated per string.
+ *
+ * An intern table gives each distinct string a dense uint32 id (0, 1, ...)
+ * in order of first sight. It is an open-addressing table of 64-bit slots
+ * holding the upper half of the key's hash and the id, so most probes never
+ * touch the key bytes. Every array is plain data, so a snapshot stores and
+ * maps the table as it is.
+ */
+#ifndef FUNDTRACE_POOL_H
+#define FUNDTRACE_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fundtrace/error.h"
+
+typedef struct ft_pool {
+    char *data;
+    uint64_t len, cap;
+    bool borrowed; /* data belongs to a snapshot mapping: never freed or grown */
+} ft_pool;
+
+/* Appends a copy of s[0..len) and sets *off to its offset. */
+ft_status ft_pool_add(ft_pool *p, const char *s, size_t len, uint64_t *off, ft_error *err);
+
+/* The string at `off` (NUL-terminated) and its length; off must come from
+ * ft_pool_add on this pool, or be 0, which gives "". */
+const char *ft_pool_get(const ft_pool *p, uint64_t off, size_t *len);
+
+void ft_pool_free(ft_pool *p);
+
+typedef struct ft_intern {
+    ft_pool pool;
+    uint64_t *off;   /* [n] pool offset of the string with id i */
+    uint32_t n, cap; /* ids in use, room in off[] */
+    uint64_t *slots; /* [nslots]: 0 empty, else (hash >> 32) << 32 | (id + 1) */
+    uint64_t nslots; /* a power of two, at least twice n */
+    bool borrowed;   /* arrays belong to a snapshot mapping */
+} ft_intern;
+
+/* Returns the id of s[0..len), adding it when new (*added is set when
+ * `added` is not NULL). FT_ELIMIT past 2^32 - 2 strings. */
+ft_status ft_intern_put(ft_intern *t, const char *s, size_t len, uint32_t *id, bool *added,
+                        ft_error *err);
+
+/* The id of s[0..len) if present. */
+bool ft_intern_find(const ft_intern *t, const char *s, size_t len, uint32_t *id);
+
+/* The string with `id` (borrowed from the table) and its length. */
+const char *ft_intern_str(const ft_intern *t, uint32_t id, size_t *len);
+
+void ft_intern_free(ft_intern *t);
+
+/* Hash used for keys: XXH64 with a fixed seed. Part of the snapshot format. */
+uint64_t ft_intern_hash(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,173 @@
+/*
+ * store.h - the columnar transaction table, the account table and the load
+ * report, everything a command works on.
+ *
+ * Transactions are columns: one array per field, indexed by transaction
+ * number, grown together by doubling. After ft_store_finish() they are
+ * sorted by time (stable: ties keep input order), and the transaction
+ * number is also the igraph edge id. Optional columns exist only when some
+ * input had the field, so a file without memos costs no memo column.
+ *
+ * A store is filled by ingest (ft_ingest_*) or read from a snapshot, in
+ * which case its arrays are borrowed from the file mapping and it cannot
+ * grow. Either way ft_store_free() releases it.
+ */
+#ifndef FUNDTRACE_STORE_H
+#define FUNDTRACE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fundtrace/error.h"
+#include "fundtrace/money.h"
+#include "fundtrace/pool.h"
+
+/* Limits: transaction numbers and account ids are uint32. */
+#define FT_MAX_TXNS     ((int64_t)UINT32_MAX - 1)
+#define FT_MAX_SMALL_ID 65535 /* currencies, channels, source files */
+
+/* txid value for a row whose input had no id: its id is "file:line". */
+#define FT_TXID_DERIVED INT64_MIN
+
+typedef enum ft_col {
+    FT_COL_TS,
+    FT_COL_AMOUNT,
+    FT_COL_SRC,
+    FT_COL_DST,
+    FT_COL_CUR,
+    FT_COL_LINE,
+    FT_COL_FILE,
+    FT_COL_CHANNEL,
+    FT_COL_LABEL,
+    FT_COL_MEMO,
+    FT_COL_TXID,
+    FT_COL_AMOUNT_RECV,
+    FT_COL_CUR_RECV,
+    FT_COL_COUNT
+} ft_col;
+
+typedef struct ft_txns {
+    int64_t n, cap;
+    int64_t *ts_ms;       /* ms since 1970-01-01T00:00:00Z */
+    int64_t *amount;      /* minor units of cur[i] */
+    uint32_t *src, *dst;  /* dense account ids */
+    uint16_t *cur;        /* index into the store's currencies */
+    uint32_t *line;       /* line of the row's first byte in its file */
+    uint16_t *file;       /* index into sources; NULL: every row is from source 0 */
+    uint16_t *channel;    /* channel id + 1, 0 = none; NULL: no input had one */
+    uint32_t *label;      /* label id + 1, 0 = none; NULL: no input had labels */
+    uint64_t *memo;       /* offset into strings, 0 = none; NULL: no memos */
+    int64_t *txid;        /* >= 0 numeric id; < 0 -(offset into strings);
+                             FT_TXID_DERIVED: none; NULL: none at all */
+    int64_t *amount_recv; /* IBM's received leg, minor units of cur_recv[i] */
+    uint16_t *cur_recv;
+} ft_txns;
+
+/* One row to append; fields of absent columns are ignored. */
+typedef struct ft_row {
+    int64_t ts_ms, amount, amount_recv, txid;
+    uint64_t memo;
+    uint32_t src, dst, line, label;
+    uint16_t cur, cur_recv, file, channel;
+} ft_row;
+
+/* Why a row was rejected. The names are part of the output contract. */
+typedef enum ft_reject {
+    FT_REJ_QUOTES,       /* a quote where CSV does not allow one */
+    FT_REJ_UNTERMINATED, /* a quoted field still open at the end of input */
+    FT_REJ_FIELD_COUNT,  /* more or fewer fields than the header */
+    FT_REJ_NUL,          /* a NUL byte in a field */
+    FT_REJ_TIMESTAMP,    /* not a timestamp */
+    FT_REJ_DATE,         /* a timestamp that cannot exist: Feb 30, 25:00 */
+    FT_REJ_AMOUNT,       /* not a decimal number, or empty */
+    FT_REJ_THOUSANDS,    /* digit grouping: 1,234.56 */
+    FT_REJ_DECIMALS,     /* more decimals than the currency has */
+    FT_REJ_NEGATIVE,     /* below zero */
+    FT_REJ_OVERFLOW,     /* too large for int64 minor units */
+    FT_REJ_CURRENCY,     /* not a known currency */
+    FT_REJ_ACCOUNT,      /* an empty account */
+    FT_REJ_COUNT
+} ft_reject;
+
+/* "malformed_quotes", "bad_amount", ... */
+const char *ft_reject_name(ft_reject r);
+
+/* One input file, as the provenance record keeps it. */
+typedef struct ft_source {
+    char *path;      /* as given on the command line; "-" is standard input */
+    char *layout;    /* "generic", "ibm", "amlsim", "paysim", "mapped" */
+    uint64_t bytes;  /* bytes read from the file (compressed size for .gz) */
+    char sha256[65]; /* of those bytes */
+    int64_t mtime;   /* seconds since the epoch; 0 for standard input */
+    int64_t rows_read, rows_loaded, rows_rejected;
+} ft_source;
+
+typedef struct ft_load_report {
+    int64_t rows_read, rows_loaded, rows_rejected;
+    int64_t by_reason[FT_REJ_COUNT];
+    ft_source *sources;
+    int nsources, cap;
+    char *options; /* the load options, as text, for the provenance record */
+} ft_load_report;
+
+/* Per account, in and out transfers in time order (CSR). */
+typedef struct ft_adjacency {
+    uint32_t nacc;
+    uint32_t *out_off, *in_off; /* [nacc + 1] */
+    uint32_t *out_txn, *in_txn; /* [n] transaction numbers, ascending = time order */
+} ft_adjacency;
+
+typedef struct ft_store {
+    ft_txns t;
+    ft_intern accounts; /* "bank:account" or "account" */
+    ft_intern channels;
+    ft_intern labels;
+    ft_pool strings; /* memos and non-numeric transaction ids */
+    ft_currency *currencies;
+    int ncurrencies, cur_cap;
+    ft_load_report report;
+    bool sorted;      /* ft_store_finish has run */
+    ft_adjacency adj; /* built by ft_store_adjacency, NULL arrays until then */
+    void *map;        /* snapshot mapping the arrays are borrowed from */
+    size_t map_len;
+} ft_store;
+
+/* Element size of column c. */
+size_t ft_col_size(ft_col c);
+
+/* The array of column c (NULL when absent). */
+void *ft_store_col(const ft_store *s, ft_col c);
+
+/* Makes optional column c exist, filling the rows so far with "none". */
+ft_status ft_store_enable(ft_store *s, ft_col c, ft_error *err);
+
+/* Appends one row. The caller validated it; this only fails for memory or
+ * limits. */
+ft_status ft_store_append(ft_store *s, const ft_row *row, ft_error *err);
+
+/* The currency id for `c`, adding it when new. If c->exponent is larger
+ * than the exponent the store counts that currency in, every amount
+ * already stored in it is rescaled (exactly) to the larger one. The
+ * exponent amounts must be given in is in s->currencies[*id].exponent. */
+ft_status ft_store_currency(ft_store *s, const ft_currency *c, uint16_t *id, ft_error *err);
+
+/* Sorts by time (stable), trims spare capacity. Call once loading ends. */
+ft_status ft_store_finish(ft_store *s, ft_error *err);
+
+/* Builds s->adj unless built. */
+ft_status ft_store_adjacency(ft_store *s, ft_error *err);
+
+/* Writes transaction i's id into buf: its numeric or text id, else
+ * "file:line" (file = base name of its source). Returns the length. */
+size_t ft_store_txid(const ft_store *s, int64_t i, char *buf, size_t cap);
+
+/* The account key of id (borrowed). */
+const char *ft_store_account(const ft_store *s, uint32_t id, size_t *len);
+
+/* Adds a source record and returns its index in *idx. */
+ft_status ft_store_add_source(ft_store *s, const char *path, int *idx, ft_error *err);
+
+void ft_store_free(ft_store *s);
+
+#endif

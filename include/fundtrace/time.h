@@ -1,0 +1,39 @@
+/*
+ * time.h - timestamps as int64 milliseconds since 1970-01-01T00:00:00Z.
+ *
+ * Always UTC: an offset in the text is applied, local time is never used.
+ */
+#ifndef FUNDTRACE_TIME_H
+#define FUNDTRACE_TIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum ft_time_error {
+    FT_TIME_OK = 0,
+    FT_TIME_EMPTY,  /* nothing but spaces */
+    FT_TIME_SYNTAX, /* not one of the accepted forms */
+    FT_TIME_RANGE,  /* the form is right but the date or time cannot exist */
+} ft_time_error;
+
+/* Parses one of:
+ *   2024-03-01T12:34:56Z, with 'T' or a space, seconds and a fraction
+ *     optional, and 'Z', '+01:00', '+0100' or '+01' (or none: UTC);
+ *   2024-03-01 (midnight UTC);
+ *   2024/03/01 12:34[:56] (the IBM AMLworld form);
+ *   1709296496[.123] (seconds since the epoch).
+ * A fraction finer than a millisecond is truncated. Years 1 to 9999.
+ * Feb 30, hour 24 or 25, minute 60 and second 60 are FT_TIME_RANGE. */
+bool ft_time_parse(const char *s, size_t len, int64_t *ts_ms, ft_time_error *why);
+
+const char *ft_time_strerror(ft_time_error e);
+
+/* Writes ts_ms as ISO 8601 UTC ("2024-03-01T12:34:56Z", with ".123" when
+ * there are milliseconds). Returns the length; `buf` needs 32 bytes. */
+size_t ft_time_format(int64_t ts_ms, char *buf, size_t cap);
+
+/* Days from 1970-01-01 to the civil date y-m-d (proleptic Gregorian). */
+int64_t ft_days_from_civil(int64_t y, unsigned m, unsigned d);
+
+#endif

@@ -1,0 +1,218 @@
+/*
+ * cli.c - input options, loading, reject reporting and output checks shared
+ * by every command.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fundtrace/snapshot.h"
+#include "fundtrace/time.h"
+
+void ft_cli_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "fundtrace %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int ft_cli_finish(const char *cmd, int code)
+{
+    bool bad = fflush(stdout) != 0 || ferror(stdout);
+    if (fclose(stdout) != 0)
+        bad = true;
+    if (bad) {
+        ft_cli_error(cmd, "cannot write the output: %s", strerror(errno));
+        return FT_EXIT_ERROR;
+    }
+    return code;
+}
+
+bool ft_cli_format(const char *cmd, const char *arg, ft_format *fmt)
+{
+    if (ft_format_parse(arg, fmt))
+        return true;
+    ft_cli_error(cmd, "unknown --format '%s' (table, json, jsonl or csv)", arg);
+    return false;
+}
+
+int ft_cli_input_option(struct ft_cli_input *in, int opt, const char *arg)
+{
+    ft_error err;
+    switch (opt) {
+    case OPT_MAP:
+        if (ft_map_add(&in->map, arg, &err) != FT_OK)
+            goto fail;
+        in->opts.map = &in->map;
+        return 1;
+    case OPT_MAP_FILE:
+        if (ft_map_load(&in->map, arg, &err) != FT_OK)
+            goto fail;
+        in->opts.map = &in->map;
+        return 1;
+    case OPT_DELIMITER:
+        if (strcmp(arg, "tab") == 0 || strcmp(arg, "\\t") == 0 || strcmp(arg, "\t") == 0) {
+            in->opts.delimiter = '\t';
+        } else if (strlen(arg) == 1 && arg[0] != '"' && arg[0] != '\n' && arg[0] != '\r') {
+            in->opts.delimiter = arg[0];
+        } else {
+            ft_error_set(&err, FT_EUSAGE, "--delimiter '%s': give one character or 'tab'", arg);
+            goto fail;
+        }
+        return 1;
+    case OPT_CURRENCIES:
+        if (ft_currency_defs_load(&in->defs, arg, &err) != FT_OK)
+            goto fail;
+        in->opts.currencies = &in->defs;
+        return 1;
+    case OPT_CURRENCY:
+        in->opts.default_currency = arg;
+        return 1;
+    case OPT_EPOCH: {
+        ft_time_error why;
+        if (!ft_time_parse(arg, strlen(arg), &in->opts.epoch_ms, &why)) {
+            ft_error_set(&err, FT_EUSAGE, "--epoch '%s' %s", arg, ft_time_strerror(why));
+            goto fail;
+        }
+        return 1;
+    }
+    case OPT_STRICT:
+        in->opts.strict = true;
+        return 1;
+    case OPT_REJECTS:
+        in->rejects_path = arg;
+        return 1;
+    default:
+        return 0;
+    }
+fail:
+    fprintf(stderr, "fundtrace: %s\n", err.msg);
+    return -1;
+}
+
+static void on_reject(void *ctx, const ft_reject_info *r)
+{
+    struct ft_cli_input *in = ctx;
+    if (!in->quiet && in->shown < FT_SHOW_REJECTS) {
+        if (r->column > 0)
+            fprintf(stderr, "%s:%" PRId64 ":%" PRId64 ": %s\n", r->path, r->line, r->column,
+                    r->message);
+        else
+            fprintf(stderr, "%s:%" PRId64 ": %s\n", r->path, r->line, r->message);
+    }
+    in->shown++;
+    if (in->rejects) {
+        FILE *f = in->rejects;
+        ft_csv_field(f, r->path, strlen(r->path));
+        fprintf(f, ",%" PRId64 ",%" PRId64 ",%s,", r->line, r->column, ft_reject_name(r->reason));
+        ft_csv_field(f, r->message, strlen(r->message));
+        fputc(',', f);
+        /* The row exactly as read; its own line end stays inside the
+         * quotes and a line end is added after. */
+        fputc('"', f);
+        for (size_t i = 0; i < r->raw_len; i++) {
+            if (r->raw[i] == '"')
+                fputc('"', f);
+            fputc(r->raw[i], f);
+        }
+        fputs("\"\n", f);
+    }
+}
+
+static ft_status open_rejects(struct ft_cli_input *in, ft_error *err)
+{
+    size_t len = strlen(in->rejects_path) + 16;
+    in->rejects_tmp = malloc(len);
+    if (!in->rejects_tmp)
+        return ft_error_oom(err);
+    snprintf(in->rejects_tmp, len, "%s.tmp.XXXXXX", in->rejects_path);
+    int fd = mkstemp(in->rejects_tmp);
+    if (fd < 0 || !(in->rejects = fdopen(fd, "w"))) {
+        if (fd >= 0)
+            close(fd);
+        free(in->rejects_tmp);
+        in->rejects_tmp = NULL;
+        return ft_error_errno(err, FT_EIO, "create", in->rejects_path);
+    }
+    fputs("file,line,column,reason,message,row\n", in->rejects);
+    return FT_OK;
+}
+
+static ft_status close_rejects(struct ft_cli_input *in, ft_error *err)
+{
+    if (!in->rejects)
+        return FT_OK;
+    bool bad = fflush(in->rejects) != 0 || ferror(in->rejects) || fsync(fileno(in->rejects)) != 0;
+    if (fclose(in->rejects) != 0)
+        bad = true;
+    in->rejects = NULL;
+    if (bad || rename(in->rejects_tmp, in->rejects_path) != 0) {
+        ft_status rc = ft_error_errno(err, FT_EIO, "write", in->rejects_path);
+        unlink(in->rejects_tmp);
+        return rc;
+    }
+    free(in->rejects_tmp);
+    in->rejects_tmp = NULL;
+    return FT_OK;
+}
+
+ft_status ft_cli_load(struct ft_cli_input *in, char *const *paths, int npaths, ft_store *s)
+{
+    ft_error err;
+    ft_status rc = FT_OK;
+    int snapshots = 0;
+    for (int i = 0; i < npaths; i++)
+        snapshots += strcmp(paths[i], "-") != 0 && ft_snapshot_is(paths[i]);
+    if (snapshots && npaths > 1) {
+        fprintf(stderr, "fundtrace: give one snapshot, or CSV files, not both\n");
+        return FT_EUSAGE;
+    }
+    if (snapshots) {
+        rc = ft_snapshot_read(s, paths[0], &err);
+        if (rc != FT_OK)
+            fprintf(stderr, "fundtrace: %s\n", err.msg);
+        return rc;
+    }
+    if (in->rejects_path && (rc = open_rejects(in, &err)) != FT_OK) {
+        fprintf(stderr, "fundtrace: %s\n", err.msg);
+        return rc;
+    }
+    in->opts.on_reject = on_reject;
+    in->opts.reject_ctx = in;
+    rc = ft_ingest_files(s, (const char *const *)paths, npaths, &in->opts, &err);
+    ft_error cerr;
+    ft_status crc = close_rejects(in, &cerr);
+    if (rc != FT_OK) {
+        fprintf(stderr, "fundtrace: %s\n", err.msg);
+        return rc;
+    }
+    if (crc != FT_OK) {
+        fprintf(stderr, "fundtrace: %s\n", cerr.msg);
+        return crc;
+    }
+    if (!in->quiet && in->shown > FT_SHOW_REJECTS)
+        fprintf(stderr, "fundtrace: %" PRId64 " more rejected rows not shown%s\n",
+                in->shown - FT_SHOW_REJECTS,
+                in->rejects_path ? "" : " (write them all with --rejects FILE)");
+    return FT_OK;
+}
+
+void ft_cli_input_free(struct ft_cli_input *in)
+{
+    if (in->rejects) {
+        fclose(in->rejects);
+        unlink(in->rejects_tmp);
+    }
+    free(in->rejects_tmp);
+    ft_map_free(&in->map);
+    ft_currency_defs_free(&in->defs);
+    memset(in, 0, sizeof *in);
+}

@@ -1,0 +1,99 @@
+/*
+ * cli.h - what every command shares: the input options, opening CSV files
+ * or a snapshot, reporting rejected rows, and the exit code convention.
+ * Private to the fundtrace program; the library never prints.
+ */
+#ifndef FUNDTRACE_CLI_H
+#define FUNDTRACE_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "fundtrace/error.h"
+#include "fundtrace/ingest.h"
+#include "fundtrace/money.h"
+#include "fundtrace/output.h"
+#include "fundtrace/schema.h"
+#include "fundtrace/store.h"
+
+/* Exit codes, as grep: 0 ran and nothing flagged, 1 ran and found
+ * something, 2 usage or any error. */
+enum { FT_EXIT_OK = 0, FT_EXIT_FOUND = 1, FT_EXIT_ERROR = 2 };
+
+/* How many rejected rows are shown on stderr before only counting. */
+#define FT_SHOW_REJECTS 20
+
+enum {
+    OPT_MAP = 1000,
+    OPT_MAP_FILE,
+    OPT_DELIMITER,
+    OPT_CURRENCIES,
+    OPT_CURRENCY,
+    OPT_EPOCH,
+    OPT_STRICT,
+    OPT_REJECTS,
+    OPT_FORMAT,
+    OPT_FIRST_COMMAND_OPTION /* commands number their own options from here */
+};
+
+#define FT_CLI_INPUT_OPTIONS                                                                    \
+    {"map", required_argument, NULL, OPT_MAP},                                                  \
+        {"map-file", required_argument, NULL, OPT_MAP_FILE},                                    \
+        {"delimiter", required_argument, NULL, OPT_DELIMITER},                                  \
+        {"currencies", required_argument, NULL, OPT_CURRENCIES},                                \
+        {"currency", required_argument, NULL, OPT_CURRENCY},                                    \
+        {"epoch", required_argument, NULL, OPT_EPOCH},                                          \
+        {"strict", no_argument, NULL, OPT_STRICT},                                              \
+        {"rejects", required_argument, NULL, OPT_REJECTS}
+
+/* Help text for the shared input options. */
+#define FT_CLI_INPUT_HELP                                                                       \
+    "Input options:\n"                                                                          \
+    "  --map FIELD=COLUMN   take FIELD from COLUMN (a header name or number); repeatable\n"     \
+    "  --map-file FILE      FIELD=COLUMN lines\n"                                               \
+    "  --delimiter C        ',' ';' '|' or 'tab' (default: guessed from the header)\n"          \
+    "  --currencies FILE    extra currencies: CODE,EXPONENT[,NAME...] lines\n"                  \
+    "  --currency CODE      currency of rows whose layout has no currency column\n"             \
+    "                       (AMLSim and PaySim default to USD)\n"                               \
+    "  --epoch TIME         time of PaySim step 0 (default 1970-01-01T00:00:00Z)\n"             \
+    "  --strict             stop at the first bad row (exit 2)\n"                               \
+    "  --rejects FILE       write each rejected row, verbatim, with its reason (CSV)\n"
+
+struct ft_cli_input {
+    ft_map map;
+    ft_currency_defs defs;
+    ft_load_options opts;
+    const char *rejects_path;
+    char *rejects_tmp;
+    FILE *rejects;
+    int64_t shown;
+    bool quiet;
+};
+
+/* Handles one of the shared options; returns 1 when `opt` was one of
+ * them, 0 when not, -1 after printing an error. */
+int ft_cli_input_option(struct ft_cli_input *in, int opt, const char *arg);
+
+/* Loads `paths`: one snapshot, or CSV files ("-" is standard input).
+ * Rejected rows are shown on stderr (the first FT_SHOW_REJECTS) and
+ * written to the --rejects file. Prints the error and returns non-OK on
+ * failure. */
+ft_status ft_cli_load(struct ft_cli_input *in, char *const *paths, int npaths, ft_store *s);
+
+void ft_cli_input_free(struct ft_cli_input *in);
+
+/* Parses --format; prints the error and returns false when unknown. */
+bool ft_cli_format(const char *cmd, const char *arg, ft_format *fmt);
+
+/* Prints "fundtrace CMD: message" on stderr. */
+void ft_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Flushes stdout and checks it really got out (full disk, closed pipe);
+ * returns `code`, or FT_EXIT_ERROR when the output failed. */
+int ft_cli_finish(const char *cmd, int code);
+
+int cmd_load(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+
+#endif

@@ -1,0 +1,196 @@
+/*
+ * pool.c - string pools and intern tables.
+ * Growth doubles, so appends are amortised O(1); realloc of large blocks
+ * moves pages rather than bytes on Linux, and untouched capacity is never
+ * resident.
+ */
+#include "fundtrace/pool.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fundtrace/hash.h"
+
+#define HASH_SEED 0x66756e6474726163ULL /* "fundtrac" */
+
+static ft_status pool_reserve(ft_pool *p, uint64_t need, ft_error *err)
+{
+    if (p->len + need <= p->cap)
+        return FT_OK;
+    if (p->borrowed)
+        return ft_error_set(err, FT_EUSAGE, "a string pool read from a snapshot cannot grow");
+    uint64_t cap = p->cap ? p->cap : 4096;
+    while (cap < p->len + need)
+        cap *= 2;
+    char *d = realloc(p->data, cap);
+    if (!d)
+        return ft_error_oom(err);
+    if (p->len == 0) {
+        d[0] = '\0'; /* offset 0: the empty string, "none" */
+        p->len = 1;
+    }
+    p->data = d;
+    p->cap = cap;
+    return FT_OK;
+}
+
+ft_status ft_pool_add(ft_pool *p, const char *s, size_t len, uint64_t *off, ft_error *err)
+{
+    ft_status rc = pool_reserve(p, (uint64_t)len + 11, err);
+    if (rc != FT_OK)
+        return rc;
+    *off = p->len;
+    unsigned char *w = (unsigned char *)p->data + p->len;
+    uint64_t v = len;
+    do {
+        unsigned char b = v & 0x7f;
+        v >>= 7;
+        *w++ = b | (v ? 0x80 : 0);
+    } while (v);
+    if (len)
+        memcpy(w, s, len);
+    w[len] = '\0';
+    p->len = (uint64_t)((char *)w + len + 1 - p->data);
+    return FT_OK;
+}
+
+const char *ft_pool_get(const ft_pool *p, uint64_t off, size_t *len)
+{
+    if (off == 0 || !p->data) {
+        if (len)
+            *len = 0;
+        return "";
+    }
+    const unsigned char *r = (const unsigned char *)p->data + off;
+    uint64_t v = 0;
+    int shift = 0;
+    unsigned char b;
+    do {
+        b = *r++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        shift += 7;
+    } while (b & 0x80);
+    if (len)
+        *len = (size_t)v;
+    return (const char *)r;
+}
+
+void ft_pool_free(ft_pool *p)
+{
+    if (!p->borrowed)
+        free(p->data);
+    memset(p, 0, sizeof *p);
+}
+
+uint64_t ft_intern_hash(const char *s, size_t len)
+{
+    return ft_xxh64(s, len, HASH_SEED);
+}
+
+static bool key_equals(const ft_intern *t, uint32_t id, const char *s, size_t len)
+{
+    size_t klen;
+    const char *k = ft_pool_get(&t->pool, t->off[id], &klen);
+    return klen == len && memcmp(k, s, len) == 0;
+}
+
+static ft_status rehash(ft_intern *t, uint64_t nslots, ft_error *err)
+{
+    uint64_t *slots = calloc(nslots, sizeof *slots);
+    if (!slots)
+        return ft_error_oom(err);
+    uint64_t mask = nslots - 1;
+    for (uint64_t i = 0; i < t->nslots; i++) {
+        uint64_t v = t->slots[i];
+        if (!v)
+            continue;
+        /* The stored upper hash half picks the home slot; the low bits of
+         * the home come from the upper half too, so no key is re-read. */
+        uint64_t j = (v >> 32) & mask;
+        while (slots[j])
+            j = (j + 1) & mask;
+        slots[j] = v;
+    }
+    if (!t->borrowed)
+        free(t->slots);
+    t->slots = slots;
+    t->nslots = nslots;
+    return FT_OK;
+}
+
+bool ft_intern_find(const ft_intern *t, const char *s, size_t len, uint32_t *id)
+{
+    if (!t->nslots)
+        return false;
+    uint64_t h = ft_intern_hash(s, len) >> 32;
+    uint64_t mask = t->nslots - 1;
+    for (uint64_t j = h & mask;; j = (j + 1) & mask) {
+        uint64_t v = t->slots[j];
+        if (!v)
+            return false;
+        if ((v >> 32) == h && key_equals(t, (uint32_t)v - 1, s, len)) {
+            *id = (uint32_t)v - 1;
+            return true;
+        }
+    }
+}
+
+ft_status ft_intern_put(ft_intern *t, const char *s, size_t len, uint32_t *id, bool *added,
+                        ft_error *err)
+{
+    ft_status rc;
+    if (added)
+        *added = false;
+    if (t->borrowed)
+        return ft_error_set(err, FT_EUSAGE, "a table read from a snapshot cannot grow");
+    if ((uint64_t)(t->n + 1) * 2 > t->nslots) {
+        if ((rc = rehash(t, t->nslots ? t->nslots * 2 : 1024, err)) != FT_OK)
+            return rc;
+    }
+    uint64_t h = ft_intern_hash(s, len) >> 32;
+    uint64_t mask = t->nslots - 1;
+    uint64_t j = h & mask;
+    for (;; j = (j + 1) & mask) {
+        uint64_t v = t->slots[j];
+        if (!v)
+            break;
+        if ((v >> 32) == h && key_equals(t, (uint32_t)v - 1, s, len)) {
+            *id = (uint32_t)v - 1;
+            return FT_OK;
+        }
+    }
+    if (t->n >= UINT32_MAX - 1)
+        return ft_error_set(err, FT_ELIMIT, "more than %u distinct keys", UINT32_MAX - 1);
+    if (t->n == t->cap) {
+        uint32_t cap = t->cap ? (t->cap > UINT32_MAX / 2 ? UINT32_MAX - 1 : t->cap * 2) : 1024;
+        uint64_t *off = realloc(t->off, (size_t)cap * sizeof *off);
+        if (!off)
+            return ft_error_oom(err);
+        t->off = off;
+        t->cap = cap;
+    }
+    uint64_t o;
+    if ((rc = ft_pool_add(&t->pool, s, len, &o, err)) != FT_OK)
+        return rc;
+    t->off[t->n] = o;
+    t->slots[j] = (h << 32) | ((uint64_t)t->n + 1);
+    *id = t->n++;
+    if (added)
+        *added = true;
+    return FT_OK;
+}
+
+const char *ft_intern_str(const ft_intern *t, uint32_t id, size_t *len)
+{
+    return ft_pool_get(&t->pool, t->off[id], len);
+}
+
+void ft_intern_free(ft_intern *t)
+{
+    ft_pool_free(&t->pool);
+    if (!t->borrowed) {
+        free(t->off);
+        free(t->slots);
+    }
+    memset(t, 0, sizeof *t);
+}

@@ -1,0 +1,647 @@
+/*
+ * snapshot.c - writing and mapping the binary snapshot (format in the header).
+ *
+ * The reader trusts nothing: besides the checksums, which catch damage, it
+ * checks that every section lies inside the file, has the element size and
+ * count the store expects, and that every id and pool offset in the arrays
+ * points inside its table, so that a crafted file with valid checksums
+ * cannot make a later command read out of bounds. These passes are linear
+ * and cheap next to the checksum.
+ */
+#include "fundtrace/snapshot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fundtrace/hash.h"
+
+static const unsigned char MAGIC[8] = {0x89, 'F', 'T', 'G', '\r', '\n', 0x1a, '\n'};
+#define BOM        0x01020304u
+#define ALIGN      64
+#define HEADER_LEN 64
+#define ENTRY_LEN  48
+#define MAX_SECTIONS 64
+
+enum {
+    SEC_META = 1,
+    SEC_CURRENCIES,
+    SEC_SOURCES,
+    SEC_SOURCE_STRINGS,
+    SEC_OPTIONS,
+    SEC_ACC_POOL,
+    SEC_ACC_OFF,
+    SEC_ACC_SLOTS,
+    SEC_CHAN_POOL,
+    SEC_CHAN_OFF,
+    SEC_CHAN_SLOTS,
+    SEC_LAB_POOL,
+    SEC_LAB_OFF,
+    SEC_LAB_SLOTS,
+    SEC_STRINGS,
+    SEC_COL_BASE = 100, /* + ft_col */
+};
+
+enum {
+    META_N,
+    META_ACCOUNTS,
+    META_CHANNELS,
+    META_LABELS,
+    META_CURRENCIES,
+    META_SOURCES,
+    META_ROWS_READ,
+    META_ROWS_LOADED,
+    META_ROWS_REJECTED,
+    META_NREASONS,
+    META_REASONS, /* FT_REJ_COUNT values follow */
+    META_LEN = META_REASONS + FT_REJ_COUNT
+};
+
+struct header {
+    unsigned char magic[8];
+    uint32_t version, bom, nsections, flags;
+    uint64_t table_off, file_size, table_xxh, reserved, header_xxh;
+};
+_Static_assert(sizeof(struct header) == HEADER_LEN, "header is 64 bytes");
+
+struct entry {
+    uint32_t id, elem_size;
+    uint64_t offset, size, count, xxh, reserved;
+};
+_Static_assert(sizeof(struct entry) == ENTRY_LEN, "entry is 48 bytes");
+
+struct disk_currency {
+    char code[16];
+    int32_t exponent, pad;
+};
+
+struct disk_source {
+    int64_t bytes, mtime, rows_read, rows_loaded, rows_rejected;
+    uint64_t path_off, layout_off;
+    char sha256[64];
+};
+
+/* --- writing ------------------------------------------------------------- */
+
+struct section {
+    uint32_t id, elem_size;
+    uint64_t count;
+    const void *data;
+};
+
+struct writer {
+    int fd;
+    const char *path;
+    uint64_t pos;
+    ft_error *err;
+};
+
+static ft_status write_all(struct writer *w, const void *p, size_t len)
+{
+    const char *c = p;
+    while (len) {
+        ssize_t n = write(w->fd, c, len > ((size_t)1 << 30) ? (size_t)1 << 30 : len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return ft_error_errno(w->err, FT_EIO, "write snapshot", w->path);
+        c += n;
+        len -= (size_t)n;
+        w->pos += (uint64_t)n;
+    }
+    return FT_OK;
+}
+
+static ft_status pad_to(struct writer *w, uint64_t align)
+{
+    static const char zeros[ALIGN];
+    uint64_t rem = w->pos % align;
+    return rem ? write_all(w, zeros, (size_t)(align - rem)) : FT_OK;
+}
+
+static void add(struct section *secs, int *n, uint32_t id, uint32_t elem, uint64_t count,
+                const void *data)
+{
+    secs[*n] = (struct section){id, elem, count, data};
+    (*n)++;
+}
+
+static void add_intern(struct section *secs, int *n, uint32_t base, const ft_intern *t)
+{
+    add(secs, n, base, 1, t->pool.len, t->pool.data);
+    add(secs, n, base + 1, 8, t->n, t->off);
+    add(secs, n, base + 2, 8, t->nslots, t->slots);
+}
+
+/* Concatenates NUL-terminated strings; returns the offset of s. */
+static uint64_t blob_add(char **blob, size_t *len, size_t *cap, const char *s, bool *oom)
+{
+    size_t l = strlen(s) + 1;
+    if (*len + l > *cap) {
+        size_t c = *cap ? *cap * 2 : 1024;
+        while (c < *len + l)
+            c *= 2;
+        char *p = realloc(*blob, c);
+        if (!p) {
+            *oom = true;
+            return 0;
+        }
+        *blob = p;
+        *cap = c;
+    }
+    memcpy(*blob + *len, s, l);
+    *len += l;
+    return *len - l;
+}
+
+ft_status ft_snapshot_write(const ft_store *s, const char *path, ft_error *err)
+{
+    ft_status rc = FT_OK;
+    const ft_load_report *r = &s->report;
+    int64_t meta[META_LEN] = {0};
+    meta[META_N] = s->t.n;
+    meta[META_ACCOUNTS] = s->accounts.n;
+    meta[META_CHANNELS] = s->channels.n;
+    meta[META_LABELS] = s->labels.n;
+    meta[META_CURRENCIES] = s->ncurrencies;
+    meta[META_SOURCES] = r->nsources;
+    meta[META_ROWS_READ] = r->rows_read;
+    meta[META_ROWS_LOADED] = r->rows_loaded;
+    meta[META_ROWS_REJECTED] = r->rows_rejected;
+    meta[META_NREASONS] = FT_REJ_COUNT;
+    memcpy(&meta[META_REASONS], r->by_reason, sizeof r->by_reason);
+
+    struct disk_currency *curs = calloc((size_t)s->ncurrencies + 1, sizeof *curs);
+    struct disk_source *srcs = calloc((size_t)r->nsources + 1, sizeof *srcs);
+    char *blob = NULL, *tmp = NULL, *dirbuf = NULL;
+    size_t blen = 0, bcap = 0;
+    bool oom = !curs || !srcs;
+    int fd = -1;
+    for (int i = 0; !oom && i < s->ncurrencies; i++) {
+        memcpy(curs[i].code, s->currencies[i].code, sizeof curs[i].code);
+        curs[i].exponent = s->currencies[i].exponent;
+    }
+    for (int i = 0; !oom && i < r->nsources; i++) {
+        const ft_source *src = &r->sources[i];
+        srcs[i].bytes = (int64_t)src->bytes;
+        srcs[i].mtime = src->mtime;
+        srcs[i].rows_read = src->rows_read;
+        srcs[i].rows_loaded = src->rows_loaded;
+        srcs[i].rows_rejected = src->rows_rejected;
+        memcpy(srcs[i].sha256, src->sha256, 64);
+        srcs[i].path_off = blob_add(&blob, &blen, &bcap, src->path, &oom);
+        srcs[i].layout_off = blob_add(&blob, &blen, &bcap, src->layout ? src->layout : "", &oom);
+    }
+    if (oom) {
+        rc = ft_error_oom(err);
+        goto done;
+    }
+    const char *options = r->options ? r->options : "";
+
+    struct section secs[MAX_SECTIONS];
+    int n = 0;
+    add(secs, &n, SEC_META, 8, META_LEN, meta);
+    add(secs, &n, SEC_CURRENCIES, sizeof *curs, (uint64_t)s->ncurrencies, curs);
+    add(secs, &n, SEC_SOURCES, sizeof *srcs, (uint64_t)r->nsources, srcs);
+    add(secs, &n, SEC_SOURCE_STRINGS, 1, blen, blob);
+    add(secs, &n, SEC_OPTIONS, 1, strlen(options), options);
+    add_intern(secs, &n, SEC_ACC_POOL, &s->accounts);
+    add_intern(secs, &n, SEC_CHAN_POOL, &s->channels);
+    add_intern(secs, &n, SEC_LAB_POOL, &s->labels);
+    add(secs, &n, SEC_STRINGS, 1, s->strings.len, s->strings.data);
+    for (int c = 0; c < FT_COL_COUNT; c++) {
+        const void *col = ft_store_col(s, (ft_col)c);
+        if (col)
+            add(secs, &n, SEC_COL_BASE + (uint32_t)c, (uint32_t)ft_col_size((ft_col)c),
+                (uint64_t)s->t.n, col);
+    }
+
+    /* A temporary file beside the target, renamed over it when complete. */
+    dirbuf = strdup(path);
+    size_t tlen = strlen(path) + 32;
+    tmp = malloc(tlen);
+    if (!dirbuf || !tmp) {
+        rc = ft_error_oom(err);
+        goto done;
+    }
+    snprintf(tmp, tlen, "%s.tmp.XXXXXX", path);
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        rc = ft_error_errno(err, FT_EIO, "create a temporary file for", path);
+        goto done;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+
+    struct writer w = {fd, path, 0, err};
+    struct entry table[MAX_SECTIONS];
+    struct header h = {0};
+    if ((rc = write_all(&w, &h, sizeof h)) != FT_OK)
+        goto done;
+    for (int i = 0; i < n; i++) {
+        if ((rc = pad_to(&w, ALIGN)) != FT_OK)
+            goto done;
+        uint64_t size = secs[i].count * secs[i].elem_size;
+        table[i] = (struct entry){secs[i].id, secs[i].elem_size, w.pos, size, secs[i].count,
+                                  ft_xxh64(secs[i].data, size, 0), 0};
+        if (size && (rc = write_all(&w, secs[i].data, size)) != FT_OK)
+            goto done;
+    }
+    if ((rc = pad_to(&w, ALIGN)) != FT_OK)
+        goto done;
+    memcpy(h.magic, MAGIC, sizeof MAGIC);
+    h.version = FT_SNAPSHOT_VERSION;
+    h.bom = BOM;
+    h.nsections = (uint32_t)n;
+    h.table_off = w.pos;
+    h.table_xxh = ft_xxh64(table, (size_t)n * sizeof table[0], 0);
+    if ((rc = write_all(&w, table, (size_t)n * sizeof table[0])) != FT_OK)
+        goto done;
+    h.file_size = w.pos;
+    h.header_xxh = ft_xxh64(&h, offsetof(struct header, header_xxh), 0);
+    if (pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h) {
+        rc = ft_error_errno(err, FT_EIO, "write snapshot", path);
+        goto done;
+    }
+    if (fsync(fd) != 0) {
+        rc = ft_error_errno(err, FT_EIO, "flush snapshot", path);
+        goto done;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        rc = ft_error_errno(err, FT_EIO, "close snapshot", path);
+        goto done;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0) {
+        rc = ft_error_errno(err, FT_EIO, "rename the snapshot into", path);
+        goto done;
+    }
+    /* Make the rename itself durable. */
+    int dfd = open(dirname(dirbuf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    free(tmp);
+    tmp = NULL;
+done:
+    if (fd >= 0)
+        close(fd);
+    if (tmp)
+        unlink(tmp);
+    free(tmp);
+    free(dirbuf);
+    free(curs);
+    free(srcs);
+    free(blob);
+    return rc;
+}
+
+/* --- reading ------------------------------------------------------------- */
+
+bool ft_snapshot_is(const char *path)
+{
+    unsigned char m[8];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool is = read(fd, m, sizeof m) == (ssize_t)sizeof m && memcmp(m, MAGIC, sizeof m) == 0;
+    close(fd);
+    return is;
+}
+
+struct reader {
+    const char *path;
+    const unsigned char *base;
+    const struct entry *table;
+    uint32_t nsections;
+    ft_error *err;
+};
+
+static ft_status corrupt(const struct reader *rd, const char *what)
+{
+    return ft_error_set(rd->err, FT_ECORRUPT, "%s: damaged snapshot: %s", rd->path, what);
+}
+
+/* The section with `id`, checked for element size and count (count 0 in
+ * `want_count` accepts any). NULL data for an empty section. */
+static ft_status section(const struct reader *rd, uint32_t id, uint32_t elem, bool need,
+                         uint64_t want_count, bool check_count, const void **data,
+                         uint64_t *count)
+{
+    *data = NULL;
+    if (count)
+        *count = 0;
+    for (uint32_t i = 0; i < rd->nsections; i++) {
+        const struct entry *e = &rd->table[i];
+        if (e->id != id)
+            continue;
+        if (e->elem_size != elem || (check_count && e->count != want_count))
+            return corrupt(rd, "a section has the wrong size");
+        *data = e->size ? rd->base + e->offset : NULL;
+        if (count)
+            *count = e->count;
+        return FT_OK;
+    }
+    return need ? corrupt(rd, "a section is missing") : FT_OK;
+}
+
+/* True when `off` names a whole string inside the pool. */
+static bool pool_ok(const ft_pool *p, uint64_t off)
+{
+    if (off == 0)
+        return true;
+    if (off >= p->len)
+        return false;
+    const unsigned char *r = (const unsigned char *)p->data + off, *end =
+        (const unsigned char *)p->data + p->len;
+    uint64_t v = 0;
+    int shift = 0;
+    for (;;) {
+        if (r >= end || shift > 63)
+            return false;
+        unsigned char b = *r++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        shift += 7;
+        if (!(b & 0x80))
+            break;
+    }
+    return v < (uint64_t)(end - r) && r[v] == '\0';
+}
+
+static ft_status read_intern(const struct reader *rd, uint32_t base, uint64_t n, ft_intern *t)
+{
+    const void *pool, *off, *slots;
+    uint64_t plen, nslots;
+    ft_status rc;
+    if ((rc = section(rd, base, 1, true, 0, false, &pool, &plen)) != FT_OK ||
+        (rc = section(rd, base + 1, 8, true, n, true, &off, NULL)) != FT_OK ||
+        (rc = section(rd, base + 2, 8, true, 0, false, &slots, &nslots)) != FT_OK)
+        return rc;
+    if (n > UINT32_MAX - 1 || (nslots & (nslots - 1)) || (n && nslots < 2 * n))
+        return corrupt(rd, "a key table has the wrong size");
+    t->pool.data = (char *)pool;
+    t->pool.len = t->pool.cap = plen;
+    t->pool.borrowed = true;
+    t->off = (uint64_t *)off;
+    t->n = t->cap = (uint32_t)n;
+    t->slots = (uint64_t *)slots;
+    t->nslots = nslots;
+    t->borrowed = true;
+    for (uint64_t i = 0; i < n; i++)
+        if (!pool_ok(&t->pool, t->off[i]))
+            return corrupt(rd, "a key lies outside its pool");
+    for (uint64_t j = 0; j < nslots; j++) {
+        uint64_t v = t->slots[j];
+        if (v && ((uint32_t)v == 0 || (uint32_t)v > n))
+            return corrupt(rd, "a hash slot names no key");
+    }
+    return FT_OK;
+}
+
+/* Ids and offsets in the columns stay inside their tables. */
+static ft_status check_columns(const struct reader *rd, const ft_store *s)
+{
+    const ft_txns *t = &s->t;
+    for (int64_t i = 0; i < t->n; i++) {
+        if (t->src[i] >= s->accounts.n || t->dst[i] >= s->accounts.n ||
+            t->cur[i] >= s->ncurrencies || (i && t->ts_ms[i] < t->ts_ms[i - 1]))
+            return corrupt(rd, "a transaction refers outside its tables");
+    }
+    for (int64_t i = 0; t->file && i < t->n; i++)
+        if (t->file[i] >= s->report.nsources)
+            return corrupt(rd, "a transaction names no input file");
+    for (int64_t i = 0; t->channel && i < t->n; i++)
+        if (t->channel[i] > s->channels.n)
+            return corrupt(rd, "a transaction names no channel");
+    for (int64_t i = 0; t->label && i < t->n; i++)
+        if (t->label[i] > s->labels.n)
+            return corrupt(rd, "a transaction names no label");
+    for (int64_t i = 0; t->cur_recv && i < t->n; i++)
+        if (t->cur_recv[i] >= s->ncurrencies)
+            return corrupt(rd, "a transaction names no currency");
+    for (int64_t i = 0; t->memo && i < t->n; i++)
+        if (!pool_ok(&s->strings, t->memo[i]))
+            return corrupt(rd, "a memo lies outside its pool");
+    for (int64_t i = 0; t->txid && i < t->n; i++)
+        if (t->txid[i] < 0 && t->txid[i] != FT_TXID_DERIVED &&
+            !pool_ok(&s->strings, (uint64_t)-t->txid[i]))
+            return corrupt(rd, "a transaction id lies outside its pool");
+    if ((t->amount_recv == NULL) != (t->cur_recv == NULL))
+        return corrupt(rd, "the received amounts lack their currencies");
+    return FT_OK;
+}
+
+static ft_status read_small(const struct reader *rd, ft_store *s, const int64_t *meta)
+{
+    ft_status rc;
+    const void *p, *blob;
+    uint64_t blen;
+    if ((rc = section(rd, SEC_CURRENCIES, sizeof(struct disk_currency), true,
+                      (uint64_t)meta[META_CURRENCIES], true, &p, NULL)) != FT_OK)
+        return rc;
+    if (meta[META_CURRENCIES] < 0 || meta[META_CURRENCIES] > FT_MAX_SMALL_ID ||
+        meta[META_SOURCES] < 0 || meta[META_SOURCES] > FT_MAX_SMALL_ID)
+        return corrupt(rd, "bad table counts");
+    s->ncurrencies = s->cur_cap = (int)meta[META_CURRENCIES];
+    s->currencies = calloc((size_t)s->ncurrencies + 1, sizeof *s->currencies);
+    if (!s->currencies)
+        return ft_error_oom(rd->err);
+    const struct disk_currency *dc = p;
+    for (int i = 0; i < s->ncurrencies; i++) {
+        if (memchr(dc[i].code, '\0', sizeof dc[i].code) == NULL || dc[i].exponent < 0 ||
+            dc[i].exponent > FT_MONEY_MAX_EXPONENT)
+            return corrupt(rd, "a currency record is invalid");
+        memcpy(s->currencies[i].code, dc[i].code, sizeof dc[i].code);
+        s->currencies[i].exponent = dc[i].exponent;
+    }
+    if ((rc = section(rd, SEC_SOURCE_STRINGS, 1, true, 0, false, &blob, &blen)) != FT_OK ||
+        (rc = section(rd, SEC_SOURCES, sizeof(struct disk_source), true,
+                      (uint64_t)meta[META_SOURCES], true, &p, NULL)) != FT_OK)
+        return rc;
+    if (blen && ((const char *)blob)[blen - 1] != '\0')
+        return corrupt(rd, "the file names are not terminated");
+    ft_load_report *r = &s->report;
+    r->sources = calloc((size_t)meta[META_SOURCES] + 1, sizeof *r->sources);
+    if (!r->sources)
+        return ft_error_oom(rd->err);
+    r->cap = (int)meta[META_SOURCES] + 1;
+    const struct disk_source *ds = p;
+    for (int i = 0; i < meta[META_SOURCES]; i++) {
+        if (ds[i].path_off >= blen || ds[i].layout_off >= blen)
+            return corrupt(rd, "a file name lies outside its section");
+        ft_source *src = &r->sources[i];
+        src->path = strdup((const char *)blob + ds[i].path_off);
+        src->layout = strdup((const char *)blob + ds[i].layout_off);
+        r->nsources = i + 1;
+        if (!src->path || !src->layout)
+            return ft_error_oom(rd->err);
+        src->bytes = (uint64_t)ds[i].bytes;
+        src->mtime = ds[i].mtime;
+        src->rows_read = ds[i].rows_read;
+        src->rows_loaded = ds[i].rows_loaded;
+        src->rows_rejected = ds[i].rows_rejected;
+        memcpy(src->sha256, ds[i].sha256, 64);
+        src->sha256[64] = '\0';
+    }
+    if ((rc = section(rd, SEC_OPTIONS, 1, true, 0, false, &p, &blen)) != FT_OK)
+        return rc;
+    r->options = strndup(p ? p : "", (size_t)blen);
+    if (!r->options)
+        return ft_error_oom(rd->err);
+    r->rows_read = meta[META_ROWS_READ];
+    r->rows_loaded = meta[META_ROWS_LOADED];
+    r->rows_rejected = meta[META_ROWS_REJECTED];
+    if (meta[META_NREASONS] != FT_REJ_COUNT)
+        return corrupt(rd, "the reject reasons do not match this version");
+    memcpy(r->by_reason, &meta[META_REASONS], sizeof r->by_reason);
+    return FT_OK;
+}
+
+static ft_status map_store(ft_store *s, const struct reader *rd)
+{
+    ft_status rc;
+    const void *p;
+    uint64_t plen;
+    if ((rc = section(rd, SEC_META, 8, true, META_LEN, true, &p, NULL)) != FT_OK)
+        return rc;
+    const int64_t *meta = p;
+    if (meta[META_N] < 0 || meta[META_N] > FT_MAX_TXNS || meta[META_ACCOUNTS] < 0 ||
+        meta[META_CHANNELS] < 0 || meta[META_LABELS] < 0)
+        return corrupt(rd, "bad table counts");
+    if ((rc = read_small(rd, s, meta)) != FT_OK ||
+        (rc = read_intern(rd, SEC_ACC_POOL, (uint64_t)meta[META_ACCOUNTS], &s->accounts)) ||
+        (rc = read_intern(rd, SEC_CHAN_POOL, (uint64_t)meta[META_CHANNELS], &s->channels)) ||
+        (rc = read_intern(rd, SEC_LAB_POOL, (uint64_t)meta[META_LABELS], &s->labels)))
+        return rc;
+    if ((rc = section(rd, SEC_STRINGS, 1, true, 0, false, &p, &plen)) != FT_OK)
+        return rc;
+    s->strings.data = (char *)p;
+    s->strings.len = s->strings.cap = plen;
+    s->strings.borrowed = true;
+    s->t.n = s->t.cap = meta[META_N];
+    for (int c = 0; c < FT_COL_COUNT; c++) {
+        bool required = c <= FT_COL_LINE;
+        if ((rc = section(rd, SEC_COL_BASE + (uint32_t)c, (uint32_t)ft_col_size((ft_col)c),
+                          required, (uint64_t)s->t.n, true, &p, NULL)) != FT_OK)
+            return rc;
+        switch ((ft_col)c) {
+        case FT_COL_TS: s->t.ts_ms = (int64_t *)p; break;
+        case FT_COL_AMOUNT: s->t.amount = (int64_t *)p; break;
+        case FT_COL_SRC: s->t.src = (uint32_t *)p; break;
+        case FT_COL_DST: s->t.dst = (uint32_t *)p; break;
+        case FT_COL_CUR: s->t.cur = (uint16_t *)p; break;
+        case FT_COL_LINE: s->t.line = (uint32_t *)p; break;
+        case FT_COL_FILE: s->t.file = (uint16_t *)p; break;
+        case FT_COL_CHANNEL: s->t.channel = (uint16_t *)p; break;
+        case FT_COL_LABEL: s->t.label = (uint32_t *)p; break;
+        case FT_COL_MEMO: s->t.memo = (uint64_t *)p; break;
+        case FT_COL_TXID: s->t.txid = (int64_t *)p; break;
+        case FT_COL_AMOUNT_RECV: s->t.amount_recv = (int64_t *)p; break;
+        case FT_COL_CUR_RECV: s->t.cur_recv = (uint16_t *)p; break;
+        case FT_COL_COUNT: break;
+        }
+    }
+    s->sorted = true;
+    return check_columns(rd, s);
+}
+
+ft_status ft_snapshot_read(ft_store *s, const char *path, ft_error *err)
+{
+    ft_status rc;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ft_error_errno(err, FT_EIO, "open", path);
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        rc = ft_error_errno(err, FT_EIO, "stat", path);
+        close(fd);
+        return rc;
+    }
+    struct reader rd = {.path = path, .err = err};
+    if (st.st_size < HEADER_LEN) {
+        close(fd);
+        return corrupt(&rd, "shorter than a snapshot header (truncated?)");
+    }
+    size_t len = (size_t)st.st_size;
+    void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED)
+        return ft_error_errno(err, FT_EIO, "map", path);
+    rd.base = map;
+    struct header h;
+    memcpy(&h, map, sizeof h);
+    if (memcmp(h.magic, MAGIC, sizeof MAGIC) != 0) {
+        rc = ft_error_set(err, FT_ECORRUPT, "%s: not a fundtrace snapshot", path);
+        goto fail;
+    }
+    if (h.bom != BOM) {
+        rc = ft_error_set(err, FT_ECORRUPT, "%s: snapshot written on a machine of the other byte "
+                          "order; load the CSV files here instead", path);
+        goto fail;
+    }
+    if (h.header_xxh != ft_xxh64(&h, offsetof(struct header, header_xxh), 0)) {
+        rc = corrupt(&rd, "header checksum mismatch");
+        goto fail;
+    }
+    if (h.version != FT_SNAPSHOT_VERSION) {
+        rc = ft_error_set(err, FT_ECORRUPT,
+                          "%s: snapshot format version %" PRIu32 ", this fundtrace reads version "
+                          "%d: load the CSV files again",
+                          path, h.version, FT_SNAPSHOT_VERSION);
+        goto fail;
+    }
+    if (h.file_size != len) {
+        rc = ft_error_set(err, FT_ECORRUPT,
+                          "%s: damaged snapshot: %zu bytes, the header says %" PRIu64
+                          " (truncated or appended to)",
+                          path, len, h.file_size);
+        goto fail;
+    }
+    if (h.nsections > MAX_SECTIONS || h.table_off % 8 || h.table_off < HEADER_LEN ||
+        h.table_off > len || (uint64_t)h.nsections * ENTRY_LEN > len - h.table_off) {
+        rc = corrupt(&rd, "section table out of bounds");
+        goto fail;
+    }
+    rd.table = (const struct entry *)((const unsigned char *)map + h.table_off);
+    rd.nsections = h.nsections;
+    if (h.table_xxh != ft_xxh64(rd.table, (size_t)h.nsections * ENTRY_LEN, 0)) {
+        rc = corrupt(&rd, "section table checksum mismatch");
+        goto fail;
+    }
+    for (uint32_t i = 0; i < h.nsections; i++) {
+        const struct entry *e = &rd.table[i];
+        uint64_t bytes;
+        if (e->offset % ALIGN || e->offset < HEADER_LEN || e->offset > h.table_off ||
+            e->size > h.table_off - e->offset || e->elem_size == 0 ||
+            __builtin_mul_overflow(e->count, (uint64_t)e->elem_size, &bytes) || bytes != e->size) {
+            rc = corrupt(&rd, "a section lies outside the file");
+            goto fail;
+        }
+        if (e->xxh != ft_xxh64((const unsigned char *)map + e->offset, e->size, 0)) {
+            char what[80];
+            snprintf(what, sizeof what, "checksum mismatch in section %" PRIu32, e->id);
+            rc = corrupt(&rd, what);
+            goto fail;
+        }
+    }
+    s->map = map;
+    s->map_len = len;
+    if ((rc = map_store(s, &rd)) != FT_OK) {
+        ft_store_free(s);
+        return rc;
+    }
+    return FT_OK;
+fail:
+    munmap(map, len);
+    return rc;
+}

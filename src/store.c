@@ -1,0 +1,469 @@
+/*
+ * store.c - the columnar transaction table.
+ *
+ * Columns are described once (element size, where the pointer lives, what
+ * "none" is) so that growing, enabling, sorting and snapshotting walk one
+ * table instead of repeating thirteen fields. Sorting by time is an LSD
+ * radix sort of (time - min) on as many 11-bit digits as the span needs;
+ * LSD radix sort is stable, so ties keep input order.
+ */
+#include "fundtrace/store.h"
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+static const struct col_desc {
+    size_t offset; /* of the pointer inside ft_txns */
+    size_t size;
+    bool optional;
+} cols[FT_COL_COUNT] = {
+    [FT_COL_TS] = {offsetof(ft_txns, ts_ms), sizeof(int64_t), false},
+    [FT_COL_AMOUNT] = {offsetof(ft_txns, amount), sizeof(int64_t), false},
+    [FT_COL_SRC] = {offsetof(ft_txns, src), sizeof(uint32_t), false},
+    [FT_COL_DST] = {offsetof(ft_txns, dst), sizeof(uint32_t), false},
+    [FT_COL_CUR] = {offsetof(ft_txns, cur), sizeof(uint16_t), false},
+    [FT_COL_LINE] = {offsetof(ft_txns, line), sizeof(uint32_t), false},
+    [FT_COL_FILE] = {offsetof(ft_txns, file), sizeof(uint16_t), true},
+    [FT_COL_CHANNEL] = {offsetof(ft_txns, channel), sizeof(uint16_t), true},
+    [FT_COL_LABEL] = {offsetof(ft_txns, label), sizeof(uint32_t), true},
+    [FT_COL_MEMO] = {offsetof(ft_txns, memo), sizeof(uint64_t), true},
+    [FT_COL_TXID] = {offsetof(ft_txns, txid), sizeof(int64_t), true},
+    [FT_COL_AMOUNT_RECV] = {offsetof(ft_txns, amount_recv), sizeof(int64_t), true},
+    [FT_COL_CUR_RECV] = {offsetof(ft_txns, cur_recv), sizeof(uint16_t), true},
+};
+
+static const char *const reject_names[FT_REJ_COUNT] = {
+    [FT_REJ_QUOTES] = "malformed_quotes",
+    [FT_REJ_UNTERMINATED] = "unterminated_quote",
+    [FT_REJ_FIELD_COUNT] = "wrong_field_count",
+    [FT_REJ_NUL] = "nul_byte",
+    [FT_REJ_TIMESTAMP] = "bad_timestamp",
+    [FT_REJ_DATE] = "impossible_timestamp",
+    [FT_REJ_AMOUNT] = "bad_amount",
+    [FT_REJ_THOUSANDS] = "thousands_separator",
+    [FT_REJ_DECIMALS] = "too_many_decimals",
+    [FT_REJ_NEGATIVE] = "negative_amount",
+    [FT_REJ_OVERFLOW] = "amount_overflow",
+    [FT_REJ_CURRENCY] = "unknown_currency",
+    [FT_REJ_ACCOUNT] = "empty_account",
+};
+
+const char *ft_reject_name(ft_reject r)
+{
+    return r < FT_REJ_COUNT ? reject_names[r] : "unknown";
+}
+
+size_t ft_col_size(ft_col c)
+{
+    return cols[c].size;
+}
+
+static void **col_slot(ft_txns *t, ft_col c)
+{
+    return (void **)((char *)t + cols[c].offset);
+}
+
+void *ft_store_col(const ft_store *s, ft_col c)
+{
+    return *col_slot((ft_txns *)&s->t, c);
+}
+
+/* Fills rows [from, to) of column c with its "none" value. */
+static void fill_none(ft_txns *t, ft_col c, int64_t from, int64_t to)
+{
+    if (c == FT_COL_TXID) {
+        for (int64_t i = from; i < to; i++)
+            t->txid[i] = FT_TXID_DERIVED;
+        return;
+    }
+    memset((char *)*col_slot(t, c) + (size_t)from * cols[c].size, 0,
+           (size_t)(to - from) * cols[c].size);
+}
+
+static ft_status grow(ft_store *s, int64_t cap, ft_error *err)
+{
+    ft_txns *t = &s->t;
+    for (int c = 0; c < FT_COL_COUNT; c++) {
+        void **slot = col_slot(t, (ft_col)c);
+        if (cols[c].optional && !*slot)
+            continue;
+        void *p = realloc(*slot, (size_t)cap * cols[c].size);
+        if (!p)
+            return ft_error_oom(err);
+        *slot = p;
+    }
+    t->cap = cap;
+    return FT_OK;
+}
+
+ft_status ft_store_enable(ft_store *s, ft_col c, ft_error *err)
+{
+    ft_txns *t = &s->t;
+    void **slot = col_slot(t, c);
+    if (*slot)
+        return FT_OK;
+    if (s->map)
+        return ft_error_set(err, FT_EUSAGE, "a store read from a snapshot cannot change");
+    size_t cap = t->cap ? (size_t)t->cap : 1;
+    *slot = malloc(cap * cols[c].size);
+    if (!*slot)
+        return ft_error_oom(err);
+    fill_none(t, c, 0, t->n);
+    return FT_OK;
+}
+
+ft_status ft_store_append(ft_store *s, const ft_row *row, ft_error *err)
+{
+    ft_txns *t = &s->t;
+    if (t->n == t->cap) {
+        if (s->map)
+            return ft_error_set(err, FT_EUSAGE, "a store read from a snapshot cannot grow");
+        if (t->n >= FT_MAX_TXNS)
+            return ft_error_set(err, FT_ELIMIT, "more than %" PRId64 " transactions",
+                                FT_MAX_TXNS);
+        int64_t cap = t->cap ? t->cap * 2 : 65536;
+        if (cap > FT_MAX_TXNS)
+            cap = FT_MAX_TXNS;
+        ft_status rc = grow(s, cap, err);
+        if (rc != FT_OK)
+            return rc;
+    }
+    int64_t i = t->n++;
+    t->ts_ms[i] = row->ts_ms;
+    t->amount[i] = row->amount;
+    t->src[i] = row->src;
+    t->dst[i] = row->dst;
+    t->cur[i] = row->cur;
+    t->line[i] = row->line;
+    if (t->file)
+        t->file[i] = row->file;
+    if (t->channel)
+        t->channel[i] = row->channel;
+    if (t->label)
+        t->label[i] = row->label;
+    if (t->memo)
+        t->memo[i] = row->memo;
+    if (t->txid)
+        t->txid[i] = row->txid;
+    if (t->amount_recv)
+        t->amount_recv[i] = row->amount_recv;
+    if (t->cur_recv)
+        t->cur_recv[i] = row->cur_recv;
+    return FT_OK;
+}
+
+static ft_status rescale(ft_store *s, uint16_t id, int by, ft_error *err)
+{
+    ft_txns *t = &s->t;
+    for (int64_t i = 0; i < t->n; i++) {
+        if (t->cur[i] == id && !ft_money_scale(&t->amount[i], by))
+            goto overflow;
+        if (t->cur_recv && t->cur_recv[i] == id && !ft_money_scale(&t->amount_recv[i], by))
+            goto overflow;
+    }
+    return FT_OK;
+overflow:
+    return ft_error_set(err, FT_ELIMIT,
+                        "%s amounts no longer fit in 64 bits when counted with %d decimals",
+                        s->currencies[id].code, s->currencies[id].exponent + by);
+}
+
+ft_status ft_store_currency(ft_store *s, const ft_currency *c, uint16_t *id, ft_error *err)
+{
+    for (int i = 0; i < s->ncurrencies; i++) {
+        ft_currency *have = &s->currencies[i];
+        if (strcmp(have->code, c->code) != 0)
+            continue;
+        if (c->exponent > have->exponent) {
+            ft_status rc = rescale(s, (uint16_t)i, c->exponent - have->exponent, err);
+            if (rc != FT_OK)
+                return rc;
+            have->exponent = c->exponent;
+        }
+        *id = (uint16_t)i;
+        return FT_OK;
+    }
+    if (s->map)
+        return ft_error_set(err, FT_EUSAGE, "a store read from a snapshot cannot change");
+    if (s->ncurrencies >= FT_MAX_SMALL_ID)
+        return ft_error_set(err, FT_ELIMIT, "more than %d currencies", FT_MAX_SMALL_ID);
+    if (s->ncurrencies == s->cur_cap) {
+        int cap = s->cur_cap ? s->cur_cap * 2 : 16;
+        ft_currency *p = realloc(s->currencies, (size_t)cap * sizeof *p);
+        if (!p)
+            return ft_error_oom(err);
+        s->currencies = p;
+        s->cur_cap = cap;
+    }
+    s->currencies[s->ncurrencies] = *c;
+    *id = (uint16_t)s->ncurrencies++;
+    return FT_OK;
+}
+
+/* --- sorting by time --------------------------------------------------- */
+
+#define RADIX_BITS 11
+#define RADIX_SIZE (1u << RADIX_BITS)
+
+/* Stable LSD radix sort of idx[] by key[]; both are permuted together.
+ * `bits` is how many low bits of the keys vary. */
+static ft_status radix_sort(uint64_t *key, uint32_t *idx, int64_t n, int bits, ft_error *err)
+{
+    uint64_t *key2 = malloc((size_t)n * sizeof *key2);
+    uint32_t *idx2 = malloc((size_t)n * sizeof *idx2);
+    uint64_t *count = malloc(RADIX_SIZE * sizeof *count);
+    if (!key2 || !idx2 || !count) {
+        free(key2);
+        free(idx2);
+        free(count);
+        return ft_error_oom(err);
+    }
+    uint64_t *ka = key, *kb = key2;
+    uint32_t *ia = idx, *ib = idx2;
+    for (int shift = 0; shift < bits; shift += RADIX_BITS) {
+        memset(count, 0, RADIX_SIZE * sizeof *count);
+        for (int64_t i = 0; i < n; i++)
+            count[(ka[i] >> shift) & (RADIX_SIZE - 1)]++;
+        uint64_t sum = 0;
+        for (uint32_t d = 0; d < RADIX_SIZE; d++) {
+            uint64_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (int64_t i = 0; i < n; i++) {
+            uint64_t pos = count[(ka[i] >> shift) & (RADIX_SIZE - 1)]++;
+            kb[pos] = ka[i];
+            ib[pos] = ia[i];
+        }
+        uint64_t *kt = ka;
+        ka = kb;
+        kb = kt;
+        uint32_t *it = ia;
+        ia = ib;
+        ib = it;
+    }
+    if (ia != idx)
+        memcpy(idx, ia, (size_t)n * sizeof *idx);
+    free(key2);
+    free(idx2);
+    free(count);
+    return FT_OK;
+}
+
+/* Reorders every present column by perm: new row i is old row perm[i]. */
+static ft_status apply_permutation(ft_txns *t, const uint32_t *perm, ft_error *err)
+{
+    int64_t n = t->n;
+    for (int c = 0; c < FT_COL_COUNT; c++) {
+        void **slot = col_slot(t, (ft_col)c);
+        if (!*slot)
+            continue;
+        size_t sz = cols[c].size;
+        void *dst = malloc((size_t)(n ? n : 1) * sz);
+        if (!dst)
+            return ft_error_oom(err);
+        const char *src = *slot;
+        switch (sz) {
+        case 8:
+            for (int64_t i = 0; i < n; i++)
+                ((uint64_t *)dst)[i] = ((const uint64_t *)src)[perm[i]];
+            break;
+        case 4:
+            for (int64_t i = 0; i < n; i++)
+                ((uint32_t *)dst)[i] = ((const uint32_t *)src)[perm[i]];
+            break;
+        case 2:
+            for (int64_t i = 0; i < n; i++)
+                ((uint16_t *)dst)[i] = ((const uint16_t *)src)[perm[i]];
+            break;
+        default:
+            for (int64_t i = 0; i < n; i++)
+                memcpy((char *)dst + (size_t)i * sz, src + (size_t)perm[i] * sz, sz);
+        }
+        free(*slot);
+        *slot = dst;
+    }
+    t->cap = n;
+    return FT_OK;
+}
+
+ft_status ft_store_finish(ft_store *s, ft_error *err)
+{
+    ft_txns *t = &s->t;
+    ft_status rc = FT_OK;
+    if (s->sorted || s->map)
+        return FT_OK;
+    int64_t n = t->n;
+    bool in_order = true;
+    int64_t lo = n ? t->ts_ms[0] : 0, hi = lo;
+    for (int64_t i = 1; i < n; i++) {
+        int64_t v = t->ts_ms[i];
+        if (v < t->ts_ms[i - 1])
+            in_order = false;
+        if (v < lo)
+            lo = v;
+        if (v > hi)
+            hi = v;
+    }
+    if (!in_order) {
+        uint64_t *key = malloc((size_t)n * sizeof *key);
+        uint32_t *perm = malloc((size_t)n * sizeof *perm);
+        if (!key || !perm) {
+            free(key);
+            free(perm);
+            return ft_error_oom(err);
+        }
+        for (int64_t i = 0; i < n; i++) {
+            key[i] = (uint64_t)t->ts_ms[i] - (uint64_t)lo;
+            perm[i] = (uint32_t)i;
+        }
+        uint64_t span = (uint64_t)hi - (uint64_t)lo;
+        int bits = span ? 64 - __builtin_clzll(span) : 1;
+        rc = radix_sort(key, perm, n, bits, err);
+        free(key);
+        if (rc == FT_OK)
+            rc = apply_permutation(t, perm, err);
+        free(perm);
+        if (rc != FT_OK)
+            return rc;
+    } else if (t->cap > n && n > 0) {
+        rc = grow(s, n, err);
+        if (rc != FT_OK)
+            return rc;
+    }
+    s->sorted = true;
+    return FT_OK;
+}
+
+/* --- adjacency ---------------------------------------------------------- */
+
+static ft_status build_csr(const uint32_t *end, int64_t n, uint32_t nacc, uint32_t **off_out,
+                           uint32_t **txn_out, ft_error *err)
+{
+    uint32_t *off = calloc((size_t)nacc + 1, sizeof *off);
+    uint32_t *txn = malloc((size_t)(n ? n : 1) * sizeof *txn);
+    if (!off || !txn) {
+        free(off);
+        free(txn);
+        return ft_error_oom(err);
+    }
+    for (int64_t i = 0; i < n; i++)
+        off[end[i] + 1]++;
+    for (uint32_t a = 0; a < nacc; a++)
+        off[a + 1] += off[a];
+    /* Filling in ascending transaction order keeps each list in time
+     * order; `off` is used as the write cursor and shifted back after. */
+    for (int64_t i = 0; i < n; i++)
+        txn[off[end[i]]++] = (uint32_t)i;
+    memmove(off + 1, off, (size_t)nacc * sizeof *off);
+    off[0] = 0;
+    *off_out = off;
+    *txn_out = txn;
+    return FT_OK;
+}
+
+ft_status ft_store_adjacency(ft_store *s, ft_error *err)
+{
+    ft_adjacency *a = &s->adj;
+    if (a->out_off)
+        return FT_OK;
+    uint32_t nacc = s->accounts.n;
+    ft_status rc = build_csr(s->t.src, s->t.n, nacc, &a->out_off, &a->out_txn, err);
+    if (rc == FT_OK)
+        rc = build_csr(s->t.dst, s->t.n, nacc, &a->in_off, &a->in_txn, err);
+    if (rc != FT_OK) {
+        free(a->out_off);
+        free(a->out_txn);
+        memset(a, 0, sizeof *a);
+        return rc;
+    }
+    a->nacc = nacc;
+    return FT_OK;
+}
+
+/* --- lookups ------------------------------------------------------------ */
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+size_t ft_store_txid(const ft_store *s, int64_t i, char *buf, size_t cap)
+{
+    const ft_txns *t = &s->t;
+    int n;
+    int64_t v = t->txid ? t->txid[i] : FT_TXID_DERIVED;
+    if (v >= 0) {
+        n = snprintf(buf, cap, "%" PRId64, v);
+    } else if (v != FT_TXID_DERIVED) {
+        n = snprintf(buf, cap, "%s", ft_pool_get(&s->strings, (uint64_t)-v, NULL));
+    } else {
+        int f = t->file ? t->file[i] : 0;
+        const char *path =
+            f < s->report.nsources ? base_name(s->report.sources[f].path) : "?";
+        n = snprintf(buf, cap, "%s:%" PRIu32, path, t->line[i]);
+    }
+    if (n < 0)
+        n = 0;
+    return (size_t)n < cap ? (size_t)n : cap ? cap - 1 : 0;
+}
+
+const char *ft_store_account(const ft_store *s, uint32_t id, size_t *len)
+{
+    return ft_intern_str(&s->accounts, id, len);
+}
+
+ft_status ft_store_add_source(ft_store *s, const char *path, int *idx, ft_error *err)
+{
+    ft_load_report *r = &s->report;
+    if (r->nsources >= FT_MAX_SMALL_ID)
+        return ft_error_set(err, FT_ELIMIT, "more than %d input files", FT_MAX_SMALL_ID);
+    if (r->nsources == r->cap) {
+        int cap = r->cap ? r->cap * 2 : 4;
+        ft_source *p = realloc(r->sources, (size_t)cap * sizeof *p);
+        if (!p)
+            return ft_error_oom(err);
+        r->sources = p;
+        r->cap = cap;
+    }
+    ft_source *src = &r->sources[r->nsources];
+    memset(src, 0, sizeof *src);
+    src->path = strdup(path);
+    if (!src->path)
+        return ft_error_oom(err);
+    *idx = r->nsources++;
+    return FT_OK;
+}
+
+void ft_store_free(ft_store *s)
+{
+    bool borrowed = s->map != NULL;
+    for (int c = 0; c < FT_COL_COUNT; c++) {
+        void **slot = col_slot(&s->t, (ft_col)c);
+        if (!borrowed)
+            free(*slot);
+    }
+    ft_intern_free(&s->accounts);
+    ft_intern_free(&s->channels);
+    ft_intern_free(&s->labels);
+    ft_pool_free(&s->strings);
+    free(s->currencies);
+    for (int i = 0; i < s->report.nsources; i++) {
+        free(s->report.sources[i].path);
+        free(s->report.sources[i].layout);
+    }
+    free(s->report.sources);
+    free(s->report.options);
+    free(s->adj.out_off);
+    free(s->adj.in_off);
+    free(s->adj.out_txn);
+    free(s->adj.in_txn);
+    if (borrowed)
+        munmap(s->map, s->map_len);
+    memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,214 @@
+/*
+ * time.c - timestamp parsing and formatting, in UTC only.
+ * The civil-date arithmetic is Howard Hinnant's days_from_civil and
+ * civil_from_days: exact over the whole proleptic Gregorian calendar.
+ */
+#include "fundtrace/time.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#define MS_PER_DAY 86400000LL
+
+int64_t ft_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = (unsigned)(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static bool is_leap(int64_t y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static unsigned days_in_month(int64_t y, unsigned m)
+{
+    static const unsigned char dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && is_leap(y) ? 29 : dim[m - 1];
+}
+
+/* Reads exactly n digits at s[*i]; false if any is not a digit. */
+static bool digits(const char *s, size_t len, size_t *i, int n, int *out)
+{
+    if (*i + (size_t)n > len)
+        return false;
+    int v = 0;
+    for (int k = 0; k < n; k++) {
+        char c = s[*i + (size_t)k];
+        if (c < '0' || c > '9')
+            return false;
+        v = v * 10 + (c - '0');
+    }
+    *i += (size_t)n;
+    *out = v;
+    return true;
+}
+
+static bool parse_epoch(const char *s, size_t len, int64_t *ts_ms, ft_time_error *why)
+{
+    size_t i = 0;
+    bool neg = false;
+    if (s[0] == '-' || s[0] == '+') {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    if (i == len)
+        return *why = FT_TIME_SYNTAX, false;
+    int64_t secs = 0;
+    size_t start = i;
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+        /* 9999-12-31 is 253402300799 s: 12 digits are plenty. */
+        if (i - start >= 12)
+            return *why = FT_TIME_RANGE, false;
+        secs = secs * 10 + (s[i] - '0');
+    }
+    if (i == start)
+        return *why = FT_TIME_SYNTAX, false;
+    int64_t ms = 0;
+    if (i < len && s[i] == '.') {
+        i++;
+        int scale = 100;
+        size_t fstart = i;
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+            ms += (s[i] - '0') * scale;
+            scale /= 10;
+        }
+        if (i == fstart)
+            return *why = FT_TIME_SYNTAX, false;
+    }
+    if (i != len)
+        return *why = FT_TIME_SYNTAX, false;
+    int64_t v = secs * 1000 + ms;
+    *ts_ms = neg ? -v : v;
+    return true;
+}
+
+bool ft_time_parse(const char *s, size_t len, int64_t *ts_ms, ft_time_error *why)
+{
+    ft_time_error scratch;
+    if (!why)
+        why = &scratch;
+    *why = FT_TIME_OK;
+    while (len && (*s == ' ' || *s == '\t'))
+        s++, len--;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    if (len == 0)
+        return *why = FT_TIME_EMPTY, false;
+
+    /* A date has a '-' or '/' at position 4; anything else numeric is an
+     * epoch count. */
+    if (len < 5 || (s[4] != '-' && s[4] != '/'))
+        return parse_epoch(s, len, ts_ms, why);
+
+    size_t i = 0;
+    int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
+    char dsep = s[4];
+    if (!digits(s, len, &i, 4, &y) || s[i++] != dsep || !digits(s, len, &i, 2, &mo) ||
+        i >= len || s[i++] != dsep || !digits(s, len, &i, 2, &d))
+        return *why = FT_TIME_SYNTAX, false;
+    int64_t offset_min = 0;
+    if (i < len) {
+        if (s[i] != 'T' && s[i] != 't' && s[i] != ' ')
+            return *why = FT_TIME_SYNTAX, false;
+        i++;
+        if (!digits(s, len, &i, 2, &h) || i >= len || s[i++] != ':' ||
+            !digits(s, len, &i, 2, &mi))
+            return *why = FT_TIME_SYNTAX, false;
+        if (i < len && s[i] == ':') {
+            i++;
+            if (!digits(s, len, &i, 2, &sec))
+                return *why = FT_TIME_SYNTAX, false;
+            if (i < len && (s[i] == '.' || s[i] == ',')) {
+                i++;
+                size_t fstart = i;
+                int scale = 100;
+                for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+                    ms += (s[i] - '0') * scale;
+                    scale /= 10;
+                }
+                if (i == fstart)
+                    return *why = FT_TIME_SYNTAX, false;
+            }
+        }
+        if (dsep == '-' && i < len) {
+            if (s[i] == 'Z' || s[i] == 'z') {
+                i++;
+            } else if (s[i] == '+' || s[i] == '-') {
+                int sign = s[i] == '-' ? -1 : 1, oh = 0, om = 0;
+                i++;
+                if (!digits(s, len, &i, 2, &oh))
+                    return *why = FT_TIME_SYNTAX, false;
+                if (i < len && s[i] == ':')
+                    i++;
+                if (i < len && !digits(s, len, &i, 2, &om))
+                    return *why = FT_TIME_SYNTAX, false;
+                if (oh > 23 || om > 59)
+                    return *why = FT_TIME_RANGE, false;
+                offset_min = sign * (oh * 60 + om);
+            }
+        }
+    }
+    if (i != len)
+        return *why = FT_TIME_SYNTAX, false;
+    if (y < 1 || mo < 1 || mo > 12 || d < 1 || (unsigned)d > days_in_month(y, (unsigned)mo) ||
+        h > 23 || mi > 59 || sec > 59)
+        return *why = FT_TIME_RANGE, false;
+    int64_t days = ft_days_from_civil(y, (unsigned)mo, (unsigned)d);
+    *ts_ms = days * MS_PER_DAY + ((int64_t)h * 3600 + mi * 60 + sec - offset_min * 60) * 1000 + ms;
+    return true;
+}
+
+const char *ft_time_strerror(ft_time_error e)
+{
+    switch (e) {
+    case FT_TIME_OK:
+        return "ok";
+    case FT_TIME_EMPTY:
+        return "is empty";
+    case FT_TIME_SYNTAX:
+        return "is not a timestamp";
+    case FT_TIME_RANGE:
+        return "is not a possible date and time";
+    }
+    return "is invalid";
+}
+
+size_t ft_time_format(int64_t ts_ms, char *buf, size_t cap)
+{
+    int64_t days = ts_ms / MS_PER_DAY, rem = ts_ms % MS_PER_DAY;
+    if (rem < 0) {
+        rem += MS_PER_DAY;
+        days--;
+    }
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    int ms = (int)(rem % 1000);
+    int64_t secs = rem / 1000;
+    int n;
+    if (ms)
+        n = snprintf(buf, cap, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d,
+                     (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), ms);
+    else
+        n = snprintf(buf, cap, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02dZ", y, m, d,
+                     (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+    return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}
