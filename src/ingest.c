@@ -9,10 +9,11 @@
  * holds. It also gives us each row's bytes verbatim for the reject file.
  *
  * libcsv runs in strict mode, so a stray quote is an error we can report;
- * we then restart the parser at the next line. A quoted field still open
- * at the end of the input would otherwise swallow every row after it: we
- * reject only the line it opened on and parse the rest again from the
- * line after.
+ * we then restart the parser at the next line. A stray opening quote makes
+ * a row swallow the lines after it, until a later quote breaks the CSV
+ * rules or the input ends with the quote still open. Either way we reject
+ * only the line the row began on and read the swallowed lines again, from
+ * a replay buffer (not by recursion, so no input can exhaust the stack).
  *
  * A row is validated completely before anything is interned or appended,
  * so a rejected row leaves no trace in the store but the counts.
@@ -212,6 +213,9 @@ struct loader {
     /* Bytes of the current row, for rejects. */
     char *raw;
     size_t rused, rcap;
+    /* Lines to read again after a row that swallowed them was rejected. */
+    char *replay;
+    size_t replay_len, replay_pos;
     char *key;
     size_t keycap;
     bool header_done;
@@ -741,6 +745,54 @@ static void quote_error(struct loader *L, int64_t line, int64_t col)
               col);
 }
 
+/* Makes raw[from..) the next bytes to feed, ahead of any replay pending. */
+static void schedule_replay(struct loader *L, size_t from)
+{
+    size_t rest = L->rused - from, pending = L->replay_len - L->replay_pos;
+    char *buf = malloc(rest + pending + 1);
+    if (!buf)
+        FAIL(L, ft_error_oom(L->err));
+    memcpy(buf, L->raw + from, rest);
+    if (pending)
+        memcpy(buf + rest, L->replay + L->replay_pos, pending);
+    free(L->replay);
+    L->replay = buf;
+    L->replay_len = rest + pending;
+    L->replay_pos = 0;
+}
+
+/* A row spanning several lines went wrong: most likely its first line
+ * opened a quote by mistake and swallowed the lines after it. Reject the
+ * first line only and read the others again as rows of their own. */
+static void reject_first_line(struct loader *L, ft_reject why, int64_t col)
+{
+    if (!L->header_done) {
+        fail(L, ft_error_at(L->err, FT_EINPUT, L->path, L->row_line, col,
+                            "the header has a malformed quote"));
+        return;
+    }
+    const char *nl = memchr(L->raw, '\n', L->rused);
+    size_t first = nl ? (size_t)(nl - L->raw) + 1 : L->rused;
+    L->s->report.rows_read++;
+    L->s->report.sources[L->src_idx].rows_read++;
+    if (why == FT_REJ_UNTERMINATED)
+        reject_at(L, why, L->row_line, col - 1, L->raw, first,
+                  "field %" PRId64 " opens a quote that is never closed", col);
+    else
+        reject_at(L, why, L->row_line, col - 1, L->raw, first,
+                  "field %" PRId64 " opens a quote that does not close properly (the lines "
+                  "after it are read again)",
+                  col);
+    schedule_replay(L, first);
+    L->line = L->row_line + 1;
+    L->in_row = false;
+    L->skipping = false;
+    L->rused = 0;
+    ft_status rc = parser_start(L);
+    if (rc != FT_OK)
+        fail(L, rc);
+}
+
 /* Feeds one physical line (or the part of it this chunk holds). */
 static void feed_piece(struct loader *L, const unsigned char *s, size_t n, bool ends_line)
 {
@@ -759,8 +811,12 @@ static void feed_piece(struct loader *L, const unsigned char *s, size_t n, bool 
             return;
         if (done < n) {
             if (csv_error(&L->p) != CSV_EPARSE)
-                FAIL(L, ft_error_set(L->err, FT_ENOMEM, "%s:%" PRId64 ": %s", L->path,
-                                            L->line, csv_strerror(csv_error(&L->p))));
+                FAIL(L, ft_error_set(L->err, FT_ENOMEM, "%s:%" PRId64 ": %s", L->path, L->line,
+                                     csv_strerror(csv_error(&L->p))));
+            if (L->row_line < L->line) {
+                reject_first_line(L, FT_REJ_QUOTES, L->nf + 1);
+                return;
+            }
             L->skipping = true;
             L->skip_line = L->line;
             L->skip_col = L->nf + 1;
@@ -779,10 +835,21 @@ static void feed_piece(struct loader *L, const unsigned char *s, size_t n, bool 
         L->line++;
 }
 
+/* Feeds bytes line by line; bytes scheduled for replay go first. */
 static void feed(struct loader *L, const unsigned char *p, size_t len)
 {
     size_t pos = 0;
-    while (pos < len && L->rc == FT_OK) {
+    for (;;) {
+        while (L->rc == FT_OK && L->replay_pos < L->replay_len) {
+            const unsigned char *r = (const unsigned char *)L->replay + L->replay_pos;
+            size_t left = L->replay_len - L->replay_pos;
+            const unsigned char *nl = memchr(r, '\n', left);
+            size_t n = nl ? (size_t)(nl - r) + 1 : left;
+            L->replay_pos += n;
+            feed_piece(L, r, n, nl != NULL);
+        }
+        if (pos >= len || L->rc != FT_OK)
+            return;
         const unsigned char *nl = memchr(p + pos, '\n', len - pos);
         size_t end = nl ? (size_t)(nl - p) + 1 : len;
         feed_piece(L, p + pos, end - pos, nl != NULL);
@@ -791,7 +858,7 @@ static void feed(struct loader *L, const unsigned char *p, size_t len)
 }
 
 /* At the end of input: finish the last row, or recover from a quoted field
- * that never closed by rejecting its first line and parsing the rest again. */
+ * that never closed by rejecting its first line and reading the rest again. */
 static void finish(struct loader *L)
 {
     while (L->rc == FT_OK) {
@@ -804,32 +871,13 @@ static void finish(struct loader *L)
             csv_fini(&L->p, cb_field, cb_row, L);
             return;
         }
-        int64_t col = L->nf + 1;
         if (!L->header_done) {
-            fail(L, ft_error_at(L->err, FT_EINPUT, L->path, L->row_line, col,
+            fail(L, ft_error_at(L->err, FT_EINPUT, L->path, L->row_line, L->nf + 1,
                                 "the header has a quoted field that is never closed"));
             return;
         }
-        const char *nl = memchr(L->raw, '\n', L->rused);
-        size_t first = nl ? (size_t)(nl - L->raw) + 1 : L->rused;
-        size_t rest_len = L->rused - first;
-        unsigned char *rest = malloc(rest_len ? rest_len : 1);
-        if (!rest)
-            FAIL(L, ft_error_oom(L->err));
-        memcpy(rest, L->raw + first, rest_len);
-        L->s->report.rows_read++;
-        L->s->report.sources[L->src_idx].rows_read++;
-        reject_at(L, FT_REJ_UNTERMINATED, L->row_line, col - 1, L->raw, first,
-                  "field %" PRId64 " opens a quote that is never closed", col);
-        L->line = L->row_line + 1;
-        L->in_row = false;
-        ft_status rc = parser_start(L);
-        if (rc != FT_OK) {
-            free(rest);
-            FAIL(L, rc);
-        }
-        feed(L, rest, rest_len);
-        free(rest);
+        reject_first_line(L, FT_REJ_UNTERMINATED, L->nf + 1);
+        feed(L, NULL, 0);
     }
 }
 
@@ -862,6 +910,7 @@ static void loader_free(struct loader *L)
     free(L->flen);
     free(L->fline);
     free(L->raw);
+    free(L->replay);
     free(L->key);
 }
 

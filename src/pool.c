@@ -144,7 +144,7 @@ ft_status ft_intern_put(ft_intern *t, const char *s, size_t len, uint32_t *id, b
     if (t->borrowed)
         return ft_error_set(err, FT_EUSAGE, "a table read from a snapshot cannot grow");
     if ((uint64_t)(t->n + 1) * 2 > t->nslots) {
-        if ((rc = rehash(t, t->nslots ? t->nslots * 2 : 1024, err)) != FT_OK)
+        if ((rc = rehash(t, t->nslots ? t->nslots * 2 : 64, err)) != FT_OK)
             return rc;
     }
     uint64_t h = ft_intern_hash(s, len) >> 32;

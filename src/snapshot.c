@@ -218,7 +218,7 @@ ft_status ft_snapshot_write(const ft_store *s, const char *path, ft_error *err)
     add(secs, &n, SEC_STRINGS, 1, s->strings.len, s->strings.data);
     for (int c = 0; c < FT_COL_COUNT; c++) {
         const void *col = ft_store_col(s, (ft_col)c);
-        if (col)
+        if (col || c <= FT_COL_LINE) /* the required columns, even when empty */
             add(secs, &n, SEC_COL_BASE + (uint32_t)c, (uint32_t)ft_col_size((ft_col)c),
                 (uint64_t)s->t.n, col);
     }
@@ -618,14 +618,33 @@ ft_status ft_snapshot_read(ft_store *s, const char *path, ft_error *err)
         rc = corrupt(&rd, "section table checksum mismatch");
         goto fail;
     }
+    if (h.table_off + (uint64_t)h.nsections * ENTRY_LEN != len) {
+        rc = corrupt(&rd, "the section table does not end the file");
+        goto fail;
+    }
+    /* Sections follow each other in the order written, each 64-byte
+     * aligned, from the header to the table; the padding between them must
+     * be zeros. So every byte of the file is under a checksum or checked. */
+    uint64_t expect = HEADER_LEN;
     for (uint32_t i = 0; i < h.nsections; i++) {
         const struct entry *e = &rd.table[i];
         uint64_t bytes;
-        if (e->offset % ALIGN || e->offset < HEADER_LEN || e->offset > h.table_off ||
-            e->size > h.table_off - e->offset || e->elem_size == 0 ||
+        if (e->offset != expect || e->size > h.table_off - e->offset || e->elem_size == 0 ||
             __builtin_mul_overflow(e->count, (uint64_t)e->elem_size, &bytes) || bytes != e->size) {
             rc = corrupt(&rd, "a section lies outside the file");
             goto fail;
+        }
+        uint64_t end = e->offset + e->size;
+        expect = (end + ALIGN - 1) / ALIGN * ALIGN;
+        if (expect > h.table_off) {
+            rc = corrupt(&rd, "a section lies outside the file");
+            goto fail;
+        }
+        for (uint64_t k = end; k < expect; k++) {
+            if (((const unsigned char *)map)[k] != 0) {
+                rc = corrupt(&rd, "non-zero padding between sections");
+                goto fail;
+            }
         }
         if (e->xxh != ft_xxh64((const unsigned char *)map + e->offset, e->size, 0)) {
             char what[80];
@@ -633,6 +652,10 @@ ft_status ft_snapshot_read(ft_store *s, const char *path, ft_error *err)
             rc = corrupt(&rd, what);
             goto fail;
         }
+    }
+    if (expect != h.table_off) {
+        rc = corrupt(&rd, "a gap before the section table");
+        goto fail;
     }
     s->map = map;
     s->map_len = len;

@@ -156,14 +156,25 @@ ft_status ft_store_append(ft_store *s, const ft_row *row, ft_error *err)
     return FT_OK;
 }
 
+/* Multiplies every amount in currency `id` by 10^by; checks all before
+ * changing any, so a refusal leaves the store as it was. */
 static ft_status rescale(ft_store *s, uint16_t id, int by, ft_error *err)
 {
     ft_txns *t = &s->t;
-    for (int64_t i = 0; i < t->n; i++) {
-        if (t->cur[i] == id && !ft_money_scale(&t->amount[i], by))
-            goto overflow;
-        if (t->cur_recv && t->cur_recv[i] == id && !ft_money_scale(&t->amount_recv[i], by))
-            goto overflow;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int64_t i = 0; i < t->n; i++) {
+            int64_t a = t->amount[i], b = t->amount_recv ? t->amount_recv[i] : 0;
+            if (t->cur[i] == id && !ft_money_scale(&a, by))
+                goto overflow;
+            if (t->cur_recv && t->cur_recv[i] == id && !ft_money_scale(&b, by))
+                goto overflow;
+            if (pass == 1) {
+                if (t->cur[i] == id)
+                    t->amount[i] = a;
+                if (t->cur_recv && t->cur_recv[i] == id)
+                    t->amount_recv[i] = b;
+            }
+        }
     }
     return FT_OK;
 overflow:

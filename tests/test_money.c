@@ -1,0 +1,227 @@
+/*
+ * test_money.c - decimal text to minor units, formatting, currencies.
+ * Every expected value is worked out by hand in the comment beside it.
+ */
+#include "testutil.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fundtrace/money.h"
+
+static int64_t parse_ok(const char *s, int exp)
+{
+    int64_t v = -1;
+    ft_money_error why = FT_MONEY_SYNTAX;
+    if (!ft_money_parse(s, strlen(s), exp, &v, &why))
+        fail_msg("'%s' (exp %d) rejected: %s", s, exp, ft_money_strerror(why));
+    assert_int_equal(why, FT_MONEY_OK);
+    return v;
+}
+
+static ft_money_error parse_bad(const char *s, int exp)
+{
+    int64_t v = 12345;
+    ft_money_error why = FT_MONEY_OK;
+    if (ft_money_parse(s, strlen(s), exp, &v, &why))
+        fail_msg("'%s' (exp %d) accepted as %lld", s, exp, (long long)v);
+    assert_int_equal(v, 12345); /* untouched on failure */
+    return why;
+}
+
+static void test_parse_is_exact(void **state)
+{
+    (void)state;
+    assert_int_equal(parse_ok("0.29", 2), 29); /* 0.29 * 100 is 28.999... in double */
+    assert_int_equal(parse_ok("1.1", 2), 110);
+    assert_int_equal(parse_ok("12", 2), 1200);
+    assert_int_equal(parse_ok("12.", 2), 1200);
+    assert_int_equal(parse_ok(".5", 2), 50);
+    assert_int_equal(parse_ok("0", 2), 0);
+    assert_int_equal(parse_ok("+7.05", 2), 705);
+    assert_int_equal(parse_ok("  3.10 ", 2), 310);
+    assert_int_equal(parse_ok("682100.98", 2), 68210098);
+    assert_int_equal(parse_ok("1500", 0), 1500);   /* JPY */
+    assert_int_equal(parse_ok("1.234", 3), 1234);  /* BHD */
+    assert_int_equal(parse_ok("0.00000001", 8), 1); /* one satoshi */
+    assert_int_equal(parse_ok("21000000", 8), 2100000000000000LL);
+}
+
+static void test_trailing_zeros_beyond_exponent(void **state)
+{
+    (void)state;
+    assert_int_equal(parse_ok("12.340", 2), 1234);
+    assert_int_equal(parse_ok("5.000000", 0), 5);
+    assert_int_equal(parse_bad("12.341", 2), FT_MONEY_DECIMALS);
+    assert_int_equal(parse_bad("1.5", 0), FT_MONEY_DECIMALS);
+    assert_int_equal(parse_bad("0.0000000001", 8), FT_MONEY_DECIMALS);
+}
+
+static void test_negative(void **state)
+{
+    (void)state;
+    assert_int_equal(parse_bad("-1", 2), FT_MONEY_NEGATIVE);
+    assert_int_equal(parse_bad("-0.01", 2), FT_MONEY_NEGATIVE);
+    assert_int_equal(parse_ok("-0", 2), 0);
+    assert_int_equal(parse_ok("-0.00", 2), 0);
+}
+
+static void test_thousands_and_syntax(void **state)
+{
+    (void)state;
+    assert_int_equal(parse_bad("1,234.56", 2), FT_MONEY_THOUSANDS);
+    assert_int_equal(parse_bad("1,234,567", 2), FT_MONEY_THOUSANDS);
+    assert_int_equal(parse_bad("1 234", 2), FT_MONEY_THOUSANDS);
+    assert_int_equal(parse_bad("1'234.50", 2), FT_MONEY_THOUSANDS);
+    assert_int_equal(parse_bad("1_000", 2), FT_MONEY_THOUSANDS);
+    /* Not digit groups of three: plainly not a number. */
+    assert_int_equal(parse_bad("12,5.0", 2), FT_MONEY_SYNTAX);
+    assert_int_equal(parse_bad("12,5", 2), FT_MONEY_SYNTAX);
+    assert_int_equal(parse_bad("1.234,56", 2), FT_MONEY_SYNTAX);
+    assert_int_equal(parse_bad("1e5", 2), FT_MONEY_SYNTAX);
+    assert_int_equal(parse_bad("NaN", 2), FT_MONEY_SYNTAX);
+    assert_int_equal(parse_bad("inf", 2), FT_MONEY_SYNTAX);
+    assert_int_equal(parse_bad("0x10", 2), FT_MONEY_SYNTAX);
+    assert_int_equal(parse_bad("1.2.3", 2), FT_MONEY_SYNTAX);
+    assert_int_equal(parse_bad(".", 2), FT_MONEY_SYNTAX);
+    assert_int_equal(parse_bad("+", 2), FT_MONEY_SYNTAX);
+    assert_int_equal(parse_bad("--1", 2), FT_MONEY_SYNTAX);
+    assert_int_equal(parse_bad("$12", 2), FT_MONEY_SYNTAX);
+    assert_int_equal(parse_bad("12 EUR", 2), FT_MONEY_SYNTAX);
+    assert_int_equal(parse_bad("", 2), FT_MONEY_EMPTY);
+    assert_int_equal(parse_bad("   ", 2), FT_MONEY_EMPTY);
+}
+
+static void test_overflow_at_int64_edge(void **state)
+{
+    (void)state;
+    /* INT64_MAX = 9223372036854775807 */
+    assert_int_equal(parse_ok("9223372036854775807", 0), INT64_MAX);
+    assert_int_equal(parse_ok("92233720368547758.07", 2), INT64_MAX);
+    assert_int_equal(parse_bad("9223372036854775808", 0), FT_MONEY_OVERFLOW);
+    assert_int_equal(parse_bad("92233720368547758.08", 2), FT_MONEY_OVERFLOW);
+    /* 10^17 with two decimals would be 10^19 minor units. */
+    assert_int_equal(parse_bad("100000000000000000", 2), FT_MONEY_OVERFLOW);
+    assert_int_equal(parse_bad("99999999999999999999999999", 0), FT_MONEY_OVERFLOW);
+    /* Syntax is judged before size. */
+    assert_int_equal(parse_bad("99999999999999999999999999x", 0), FT_MONEY_SYNTAX);
+}
+
+static void test_format(void **state)
+{
+    (void)state;
+    char buf[64];
+    assert_int_equal(ft_money_format(1234, 2, buf, sizeof buf), 5);
+    assert_string_equal(buf, "12.34");
+    ft_money_format(5, 2, buf, sizeof buf);
+    assert_string_equal(buf, "0.05");
+    ft_money_format(0, 2, buf, sizeof buf);
+    assert_string_equal(buf, "0.00");
+    ft_money_format(0, 0, buf, sizeof buf);
+    assert_string_equal(buf, "0");
+    ft_money_format(-1230, 2, buf, sizeof buf);
+    assert_string_equal(buf, "-12.30");
+    ft_money_format(1, 8, buf, sizeof buf);
+    assert_string_equal(buf, "0.00000001");
+    ft_money_format(INT64_MAX, 0, buf, sizeof buf);
+    assert_string_equal(buf, "9223372036854775807");
+    /* A total beyond int64: 2 * INT64_MAX. */
+    ft_money_format((__int128)INT64_MAX * 2, 2, buf, sizeof buf);
+    assert_string_equal(buf, "184467440737095516.14");
+    ft_money_format(-(__int128)INT64_MAX * 4, 0, buf, sizeof buf);
+    assert_string_equal(buf, "-36893488147419103228");
+    assert_int_equal(ft_money_format(123456, 2, buf, 4), 0); /* too small */
+}
+
+static void test_scale(void **state)
+{
+    (void)state;
+    int64_t v = 682100;
+    assert_true(ft_money_scale(&v, 2));
+    assert_int_equal(v, 68210000);
+    v = INT64_MAX / 10 + 1;
+    assert_false(ft_money_scale(&v, 1));
+}
+
+static void test_iso_and_names(void **state)
+{
+    (void)state;
+    ft_currency c;
+    assert_true(ft_currency_resolve(NULL, "EUR", 3, &c));
+    assert_string_equal(c.code, "EUR");
+    assert_int_equal(c.exponent, 2);
+    assert_true(ft_currency_resolve(NULL, "jpy", 3, &c));
+    assert_string_equal(c.code, "JPY");
+    assert_int_equal(c.exponent, 0);
+    assert_true(ft_currency_resolve(NULL, "BHD", 3, &c));
+    assert_int_equal(c.exponent, 3);
+    assert_true(ft_currency_resolve(NULL, "CLF", 3, &c));
+    assert_int_equal(c.exponent, 4);
+    assert_true(ft_currency_resolve(NULL, "US Dollar", 9, &c));
+    assert_string_equal(c.code, "USD");
+    assert_true(ft_currency_resolve(NULL, "Bitcoin", 7, &c));
+    assert_string_equal(c.code, "BTC");
+    assert_int_equal(c.exponent, 8);
+    assert_true(ft_currency_resolve(NULL, "Yen", 3, &c));
+    assert_string_equal(c.code, "JPY");
+    assert_true(ft_currency_resolve(NULL, "UK Pound", 8, &c));
+    assert_string_equal(c.code, "GBP");
+    assert_false(ft_currency_resolve(NULL, "XYZ", 3, &c));
+    assert_false(ft_currency_resolve(NULL, "", 0, &c));
+    assert_false(ft_currency_resolve(NULL, "Dollar", 6, &c));
+    assert_int_equal(ft_currency_iso_exponent("KWD"), 3);
+    assert_int_equal(ft_currency_iso_exponent("ZZZ"), -1);
+}
+
+static void test_user_currencies(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/cur.csv", dir);
+    const char *text = "# extra currencies\n"
+                       "ETH,18,Ether,Ethereum\n"
+                       "\n"
+                       "jpy, 2 ,Yen (IBM)\n"
+                       "XTS,0\n";
+    tu_write(path, text, strlen(text));
+    ft_currency_defs defs = {0};
+    ft_error err;
+    assert_int_equal(ft_currency_defs_load(&defs, path, &err), FT_OK);
+    assert_int_equal(defs.n, 3);
+    ft_currency c;
+    assert_true(ft_currency_resolve(&defs, "Ethereum", 8, &c));
+    assert_string_equal(c.code, "ETH");
+    assert_int_equal(c.exponent, 18);
+    /* A definition overrides the built-in table. */
+    assert_true(ft_currency_resolve(&defs, "JPY", 3, &c));
+    assert_int_equal(c.exponent, 2);
+    assert_true(ft_currency_resolve(&defs, "xts", 3, &c));
+    assert_string_equal(c.code, "XTS");
+    ft_currency_defs_free(&defs);
+
+    const char *bad = "ETH,19\n";
+    tu_write(path, bad, strlen(bad));
+    assert_int_equal(ft_currency_defs_load(&defs, path, &err), FT_EUSAGE);
+    assert_non_null(strstr(err.msg, ":1:2: exponent '19'"));
+    ft_currency_defs_free(&defs);
+    tu_rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_is_exact),
+        cmocka_unit_test(test_trailing_zeros_beyond_exponent),
+        cmocka_unit_test(test_negative),
+        cmocka_unit_test(test_thousands_and_syntax),
+        cmocka_unit_test(test_overflow_at_int64_edge),
+        cmocka_unit_test(test_format),
+        cmocka_unit_test(test_scale),
+        cmocka_unit_test(test_iso_and_names),
+        cmocka_unit_test(test_user_currencies),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

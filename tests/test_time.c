@@ -1,0 +1,143 @@
+/*
+ * test_time.c - timestamp parsing and formatting, UTC only.
+ * Expected values were computed independently with Python's datetime.
+ */
+#include "testutil.h"
+
+#include <string.h>
+
+#include "fundtrace/time.h"
+
+static int64_t ok(const char *s)
+{
+    int64_t v = 0;
+    ft_time_error why = FT_TIME_SYNTAX;
+    if (!ft_time_parse(s, strlen(s), &v, &why))
+        fail_msg("'%s' rejected: %s", s, ft_time_strerror(why));
+    return v;
+}
+
+static ft_time_error bad(const char *s)
+{
+    int64_t v = 0;
+    ft_time_error why = FT_TIME_OK;
+    if (ft_time_parse(s, strlen(s), &v, &why))
+        fail_msg("'%s' accepted as %lld", s, (long long)v);
+    return why;
+}
+
+static void test_iso_forms(void **state)
+{
+    (void)state;
+    assert_int_equal(ok("2024-03-01T12:34:56Z"), 1709296496000LL);
+    assert_int_equal(ok("2024-03-01t12:34:56z"), 1709296496000LL);
+    assert_int_equal(ok("2024-03-01 12:34:56"), 1709296496000LL);
+    assert_int_equal(ok("2024-03-01T12:34:56"), 1709296496000LL);
+    assert_int_equal(ok("2024-03-01T12:34:56.789Z"), 1709296496789LL);
+    assert_int_equal(ok("2024-03-01T12:34:56.7891234Z"), 1709296496789LL); /* truncated */
+    assert_int_equal(ok("2024-03-01T12:34:56,5Z"), 1709296496500LL);
+    assert_int_equal(ok("2024-03-01 12:34"), 1709296440000LL);
+    assert_int_equal(ok("2024-02-29"), 1709164800000LL);
+    assert_int_equal(ok(" 2024-02-29 "), 1709164800000LL);
+}
+
+static void test_offsets_convert_to_utc(void **state)
+{
+    (void)state;
+    /* 12:34:56+01:00 is 11:34:56Z. */
+    assert_int_equal(ok("2024-03-01T12:34:56+01:00"), 1709292896000LL);
+    assert_int_equal(ok("2024-03-01T12:34:56+0100"), 1709292896000LL);
+    assert_int_equal(ok("2024-03-01T12:34:56+01"), 1709292896000LL);
+    /* India, -05:30 the other way: 12:34:56-05:30 is 18:04:56Z. */
+    assert_int_equal(ok("2024-03-01T12:34:56-05:30"), 1709316296000LL);
+    assert_int_equal(bad("2024-03-01T12:34:56+25:00"), FT_TIME_RANGE);
+    assert_int_equal(bad("2024-03-01T12:34:56+01:xx"), FT_TIME_SYNTAX);
+}
+
+static void test_ibm_form(void **state)
+{
+    (void)state;
+    assert_int_equal(ok("2022/09/01 00:20"), 1661991600000LL);
+    assert_int_equal(ok("2022/09/01 00:20:00"), 1661991600000LL);
+}
+
+static void test_epoch_seconds(void **state)
+{
+    (void)state;
+    assert_int_equal(ok("1709296496"), 1709296496000LL);
+    assert_int_equal(ok("1709296496.25"), 1709296496250LL);
+    assert_int_equal(ok("0"), 0);
+    assert_int_equal(ok("-1"), -1000);
+    assert_int_equal(bad("1709296496x"), FT_TIME_SYNTAX);
+    assert_int_equal(bad("12."), FT_TIME_SYNTAX);
+    assert_int_equal(bad("9999999999999"), FT_TIME_RANGE);
+}
+
+static void test_calendar_edges(void **state)
+{
+    (void)state;
+    assert_int_equal(ok("2000-02-29T23:59:59Z"), 951868799000LL); /* 2000 is a leap year */
+    assert_int_equal(ok("1969-12-31T23:59:59Z"), -1000);
+    assert_int_equal(ok("0001-01-01T00:00:00Z"), -62135596800000LL);
+    assert_int_equal(ok("9999-12-31T23:59:59Z"), 253402300799000LL);
+    assert_int_equal(bad("1900-02-29"), FT_TIME_RANGE); /* 1900 is not */
+    assert_int_equal(bad("2023-02-29"), FT_TIME_RANGE);
+    assert_int_equal(bad("2024-02-30 10:00"), FT_TIME_RANGE);
+    assert_int_equal(bad("2024-04-31"), FT_TIME_RANGE);
+    assert_int_equal(bad("2024-13-01"), FT_TIME_RANGE);
+    assert_int_equal(bad("2024-00-10"), FT_TIME_RANGE);
+    assert_int_equal(bad("2024-01-00"), FT_TIME_RANGE);
+    assert_int_equal(bad("2024-01-01T25:00:00Z"), FT_TIME_RANGE);
+    assert_int_equal(bad("2024-01-01T24:00:00Z"), FT_TIME_RANGE);
+    assert_int_equal(bad("2024-01-01T10:60:00Z"), FT_TIME_RANGE);
+    assert_int_equal(bad("2024-01-01T10:00:60Z"), FT_TIME_RANGE);
+    assert_int_equal(bad("0000-01-01"), FT_TIME_RANGE);
+}
+
+static void test_garbage(void **state)
+{
+    (void)state;
+    assert_int_equal(bad(""), FT_TIME_EMPTY);
+    assert_int_equal(bad("  "), FT_TIME_EMPTY);
+    assert_int_equal(bad("yesterday"), FT_TIME_SYNTAX);
+    assert_int_equal(bad("2024-3-1"), FT_TIME_SYNTAX);
+    assert_int_equal(bad("2024-03-01T"), FT_TIME_SYNTAX);
+    assert_int_equal(bad("2024-03-01T1:00"), FT_TIME_SYNTAX);
+    assert_int_equal(bad("2024-03-01 10:00 UTC"), FT_TIME_SYNTAX);
+    assert_int_equal(bad("01/03/2024 10:00"), FT_TIME_SYNTAX);
+    assert_int_equal(bad("2024/03-01"), FT_TIME_SYNTAX);
+    assert_int_equal(bad("2022/09/01 00:20Z"), FT_TIME_SYNTAX); /* no zone in the IBM form */
+}
+
+static void test_format_round_trip(void **state)
+{
+    (void)state;
+    char buf[40];
+    assert_int_equal(ft_time_format(1709296496000LL, buf, sizeof buf), 20);
+    assert_string_equal(buf, "2024-03-01T12:34:56Z");
+    ft_time_format(1709296496789LL, buf, sizeof buf);
+    assert_string_equal(buf, "2024-03-01T12:34:56.789Z");
+    ft_time_format(-1000, buf, sizeof buf);
+    assert_string_equal(buf, "1969-12-31T23:59:59Z");
+    ft_time_format(-1, buf, sizeof buf);
+    assert_string_equal(buf, "1969-12-31T23:59:59.999Z");
+    ft_time_format(951868799000LL, buf, sizeof buf);
+    assert_string_equal(buf, "2000-02-29T23:59:59Z");
+    /* Every day of four years parses back to itself. */
+    for (int64_t day = 19000; day < 19000 + 4 * 366; day++) {
+        int64_t ms = day * 86400000LL + 45296000; /* 12:34:56 */
+        ft_time_format(ms, buf, sizeof buf);
+        assert_int_equal(ok(buf), ms);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_iso_forms),         cmocka_unit_test(test_offsets_convert_to_utc),
+        cmocka_unit_test(test_ibm_form),          cmocka_unit_test(test_epoch_seconds),
+        cmocka_unit_test(test_calendar_edges),    cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_format_round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
