@@ -36,6 +36,17 @@ int ft_cli_finish(const char *cmd, int code)
     return code;
 }
 
+int ft_cli_bad_option(const char *cmd, char **argv, int opt)
+{
+    const char *arg = argv[optind - 1];
+    if (opt == ':')
+        ft_cli_error(cmd, "option '%s' needs a value", arg);
+    else
+        ft_cli_error(cmd, "unknown option '%s'", arg);
+    fprintf(stderr, "see 'fundtrace %s --help'\n", cmd);
+    return FT_EXIT_ERROR;
+}
+
 bool ft_cli_format(const char *cmd, const char *arg, ft_format *fmt)
 {
     if (ft_format_parse(arg, fmt))
@@ -101,7 +112,8 @@ fail:
 static void on_reject(void *ctx, const ft_reject_info *r)
 {
     struct ft_cli_input *in = ctx;
-    if (!in->quiet && in->shown < FT_SHOW_REJECTS) {
+    /* In strict mode the load stops here and the error says it once. */
+    if (!in->quiet && !in->opts.strict && in->shown < FT_SHOW_REJECTS) {
         if (r->column > 0)
             fprintf(stderr, "%s:%" PRId64 ":%" PRId64 ": %s\n", r->path, r->line, r->column,
                     r->message);

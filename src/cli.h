@@ -83,6 +83,10 @@ ft_status ft_cli_load(struct ft_cli_input *in, char *const *paths, int npaths, f
 
 void ft_cli_input_free(struct ft_cli_input *in);
 
+/* Reports an option getopt_long did not accept ('?' or ':', with opterr
+ * 0 and a leading ':' in the short options); returns FT_EXIT_ERROR. */
+int ft_cli_bad_option(const char *cmd, char **argv, int opt);
+
 /* Parses --format; prints the error and returns false when unknown. */
 bool ft_cli_format(const char *cmd, const char *arg, ft_format *fmt);
 

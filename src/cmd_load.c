@@ -39,7 +39,8 @@ int cmd_load(int argc, char **argv)
     const char *output = NULL;
     int code = FT_EXIT_ERROR, opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
         int r = ft_cli_input_option(&in, opt, optarg);
         if (r < 0)
             goto done;
@@ -61,7 +62,7 @@ int cmd_load(int argc, char **argv)
             code = ft_cli_finish("load", FT_EXIT_OK);
             goto done;
         default:
-            usage(stderr);
+            code = ft_cli_bad_option("load", argv, opt);
             goto done;
         }
     }

@@ -67,7 +67,8 @@ int cmd_stats(int argc, char **argv)
     bool use_igraph = false;
     int code = FT_EXIT_ERROR, opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
         int r = ft_cli_input_option(&in, opt, optarg);
         if (r < 0)
             goto done;
@@ -89,7 +90,7 @@ int cmd_stats(int argc, char **argv)
             code = ft_cli_finish("stats", FT_EXIT_OK);
             goto done;
         default:
-            usage(stderr);
+            code = ft_cli_bad_option("stats", argv, opt);
             goto done;
         }
     }

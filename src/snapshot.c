@@ -319,6 +319,31 @@ bool ft_snapshot_is(const char *path)
     return is;
 }
 
+static const char *section_name(uint32_t id)
+{
+    static const char *const names[] = {
+        [SEC_META] = "counts",          [SEC_CURRENCIES] = "currencies",
+        [SEC_SOURCES] = "input files",  [SEC_SOURCE_STRINGS] = "input file names",
+        [SEC_OPTIONS] = "load options", [SEC_ACC_POOL] = "account keys",
+        [SEC_ACC_OFF] = "account index", [SEC_ACC_SLOTS] = "account hash table",
+        [SEC_CHAN_POOL] = "channel names", [SEC_CHAN_OFF] = "channel index",
+        [SEC_CHAN_SLOTS] = "channel hash table", [SEC_LAB_POOL] = "label names",
+        [SEC_LAB_OFF] = "label index",  [SEC_LAB_SLOTS] = "label hash table",
+        [SEC_STRINGS] = "memos and ids",
+    };
+    static const char *const cols[FT_COL_COUNT] = {
+        "time column",      "amount column",  "source column",  "destination column",
+        "currency column",  "line column",    "file column",    "channel column",
+        "label column",     "memo column",    "id column",      "received amount column",
+        "received currency column",
+    };
+    if (id < sizeof names / sizeof names[0] && names[id])
+        return names[id];
+    if (id >= SEC_COL_BASE && id < SEC_COL_BASE + FT_COL_COUNT)
+        return cols[id - SEC_COL_BASE];
+    return "unknown";
+}
+
 struct reader {
     const char *path;
     const unsigned char *base;
@@ -647,8 +672,9 @@ ft_status ft_snapshot_read(ft_store *s, const char *path, ft_error *err)
             }
         }
         if (e->xxh != ft_xxh64((const unsigned char *)map + e->offset, e->size, 0)) {
-            char what[80];
-            snprintf(what, sizeof what, "checksum mismatch in section %" PRIu32, e->id);
+            char what[96];
+            snprintf(what, sizeof what, "checksum mismatch in section %" PRIu32 " (%s)", e->id,
+                     section_name(e->id));
             rc = corrupt(&rd, what);
             goto fail;
         }

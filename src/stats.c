@@ -48,7 +48,8 @@ static ft_status degree_summary(const uint32_t *deg, uint32_t n, ft_degree_summa
         }
         big[nbig++] = deg[a];
     }
-    qsort(big, nbig, sizeof *big, cmp_u32);
+    if (nbig)
+        qsort(big, nbig, sizeof *big, cmp_u32);
     const int pct[2] = {50, 99};
     int64_t *res[2] = {&out->p50, &out->p99};
     for (int k = 0; k < 2; k++) {
@@ -163,36 +164,42 @@ static void sort_totals(const ft_store *s, ft_currency_total *tot, int n)
     }
 }
 
-static ft_status top_accounts(const ft_store *s, ft_stats *st, const uint32_t *out_deg,
-                              const uint32_t *in_deg, ft_error *err)
+static ft_status top_accounts(const ft_store *s, ft_stats *st, ft_error *err)
 {
     uint32_t n = s->accounts.n;
     __int128 *vol_out = calloc((size_t)(n ? n : 1), sizeof *vol_out);
     __int128 *vol_in = calloc((size_t)(n ? n : 1), sizeof *vol_in);
-    if (!vol_out || !vol_in) {
-        free(vol_out);
-        free(vol_in);
-        return ft_error_oom(err);
+    uint32_t *cnt_out = calloc((size_t)(n ? n : 1), sizeof *cnt_out);
+    uint32_t *cnt_in = calloc((size_t)(n ? n : 1), sizeof *cnt_in);
+    ft_status rc = FT_OK;
+    if (!vol_out || !vol_in || !cnt_out || !cnt_in) {
+        rc = ft_error_oom(err);
+        goto done;
     }
     for (int64_t i = 0; i < s->t.n; i++) {
         if (s->t.cur[i] != st->rank_cur)
             continue;
         vol_out[s->t.src[i]] += s->t.amount[i];
         vol_in[s->t.dst[i]] += s->t.amount[i];
+        cnt_out[s->t.src[i]]++;
+        cnt_in[s->t.dst[i]]++;
     }
     for (uint32_t a = 0; a < n; a++) {
-        if (out_deg[a]) {
-            ft_account_volume v = {a, vol_out[a], out_deg[a]};
+        if (cnt_out[a]) {
+            ft_account_volume v = {a, vol_out[a], cnt_out[a]};
             top_insert(s, st->top_out, &st->ntop_out, &v);
         }
-        if (in_deg[a]) {
-            ft_account_volume v = {a, vol_in[a], in_deg[a]};
+        if (cnt_in[a]) {
+            ft_account_volume v = {a, vol_in[a], cnt_in[a]};
             top_insert(s, st->top_in, &st->ntop_in, &v);
         }
     }
+done:
     free(vol_out);
     free(vol_in);
-    return FT_OK;
+    free(cnt_out);
+    free(cnt_in);
+    return rc;
 }
 
 ft_status ft_stats_compute(const ft_store *s, ft_stats *st, ft_error *err)
@@ -244,7 +251,7 @@ ft_status ft_stats_compute(const ft_store *s, ft_stats *st, ft_error *err)
         (rc = components(s, st, err)) != FT_OK)
         goto done;
     if (st->rank_cur >= 0)
-        rc = top_accounts(s, st, out_deg, in_deg, err);
+        rc = top_accounts(s, st, err);
 done:
     free(out_deg);
     free(in_deg);

@@ -29,7 +29,7 @@ typedef struct ft_degree_summary {
 typedef struct ft_account_volume {
     uint32_t account;
     __int128 amount; /* in the ranking currency */
-    int64_t count;   /* transfers of the account in that direction, all currencies */
+    int64_t count;   /* its transfers in that direction and currency */
 } ft_account_volume;
 
 typedef struct ft_stats {
@@ -41,7 +41,8 @@ typedef struct ft_stats {
     int64_t components, largest_component;
     /* Top accounts by volume, ranked by the amount in `rank_cur`: the only
      * currency, or with several, the one with the most transfers (amounts
-     * in different currencies are not added without a rates table). */
+     * in different currencies are not added without a rates table). Only
+     * accounts with transfers in that currency are ranked. */
     int rank_cur; /* -1 when there are no transactions */
     ft_account_volume top_out[FT_STATS_TOP], top_in[FT_STATS_TOP];
     int ntop_out, ntop_in;
