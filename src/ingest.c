@@ -987,9 +987,48 @@ ft_status ft_ingest_file(ft_store *s, const char *path, const ft_load_options *o
     return rc;
 }
 
+/* The options that change what is loaded, as text for the provenance
+ * record: "delimiter=auto strict=no currency=USD epoch=... map=f=c;..". */
+static ft_status describe_options(ft_store *s, const ft_load_options *o, ft_error *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return ft_error_oom(err);
+    if (!o || !o->delimiter)
+        fputs("delimiter=auto", f);
+    else if (o->delimiter == '\t')
+        fputs("delimiter=tab", f);
+    else
+        fprintf(f, "delimiter=%c", o->delimiter);
+    fprintf(f, " strict=%s", o && o->strict ? "yes" : "no");
+    if (o && o->default_currency)
+        fprintf(f, " currency=%s", o->default_currency);
+    char t[40];
+    ft_time_format(o ? o->epoch_ms : 0, t, sizeof t);
+    fprintf(f, " epoch=%s", t);
+    for (int i = 0; o && o->currencies && i < o->currencies->n; i++)
+        fprintf(f, "%s%s:%d", i ? "," : " currencies=", o->currencies->items[i].cur.code,
+                o->currencies->items[i].cur.exponent);
+    for (int i = 0; o && o->map && i < o->map->n; i++)
+        fprintf(f, "%s%s=%s", i ? ";" : " map=", ft_field_name(o->map->items[i].field),
+                o->map->items[i].column);
+    if (fclose(f) != 0) {
+        free(buf);
+        return ft_error_oom(err);
+    }
+    free(s->report.options);
+    s->report.options = buf;
+    return FT_OK;
+}
+
 ft_status ft_ingest_files(ft_store *s, const char *const *paths, int npaths,
                           const ft_load_options *o, ft_error *err)
 {
+    ft_status rc = describe_options(s, o, err);
+    if (rc != FT_OK)
+        return rc;
     for (int i = 0; i < npaths; i++) {
         ft_status rc = ft_ingest_file(s, paths[i], o, err);
         if (rc != FT_OK)

@@ -230,6 +230,7 @@ static void json_report(ft_json *j, const ft_store *s)
         time_str(s->t.ts_ms[s->t.n - 1], buf);
         ft_json_cstr(j, "last_time", buf);
     }
+    ft_json_cstr(j, "load_options", r->options ? r->options : "");
     ft_json_array(j, "files");
     for (int i = 0; i < r->nsources; i++) {
         const ft_source *src = &r->sources[i];
