@@ -1,26 +1,15 @@
 /*
- * ingest.c - streaming CSV input into the store.
+ * ingest.c - CSV rows into the store.
  *
- * The input is read in 1 MiB chunks (inflated by zlib when it starts with
- * the gzip magic) and handed to libcsv one physical line at a time. Feeding
- * by line is what lets us name lines in messages: libcsv knows nothing of
- * positions, but when its row callback fires we know which line we gave
- * it, and a field's first line is its last line minus the line breaks it
- * holds. It also gives us each row's bytes verbatim for the reject file.
- *
- * libcsv runs in strict mode, so a stray quote is an error we can report;
- * we then restart the parser at the next line. A stray opening quote makes
- * a row swallow the lines after it, until a later quote breaks the CSV
- * rules or the input ends with the quote still open. Either way we reject
- * only the line the row began on and read the swallowed lines again, from
- * a replay buffer (not by recursion, so no input can exhaust the stack).
- *
- * A row is validated completely before anything is interned or appended,
- * so a rejected row leaves no trace in the store but the counts.
+ * csvread tokenises on its own thread; here, on the caller's thread, each
+ * row is checked against its layout, converted (exact money, UTC time,
+ * interned accounts) and appended, or rejected with a reason, its location
+ * and its bytes. A row is validated completely before anything is
+ * interned or appended, so a rejected row leaves no trace in the store but
+ * the counts.
  */
 #include "fundtrace/ingest.h"
 
-#include <csv.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -31,154 +20,11 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
-#include "fundtrace/hash.h"
+#include "fundtrace/csvread.h"
 #include "fundtrace/time.h"
 
-#define CHUNK             ((size_t)1 << 20)
-#define CSV_OPTIONS       CSV_STRICT
-#define LIBCSV_ROW_NOT_BEGUN 0 /* libcsv's pstate between rows */
-#define LIBCSV_FIELD_BEGUN   2 /* libcsv's pstate inside a field */
-#define MAX_EPOCH_DIGITS  12
-#define CUR_CACHE         32
-
-/* --- input: plain or gzip, file, stdin or memory -------------------------- */
-
-struct input {
-    const char *path;
-    int fd;                         /* -1 when reading memory */
-    const unsigned char *mem;
-    size_t mem_len, mem_pos;
-    unsigned char *raw, *out;       /* read buffer, inflate buffer */
-    const unsigned char *rp;        /* current raw bytes (raw or mem) */
-    size_t rlen;
-    bool raw_eof, gz, z_live, member_done, first;
-    z_stream z;
-    ft_sha256 sha;
-    uint64_t bytes;
-};
-
-static ft_status input_fill(struct input *in, ft_error *err)
-{
-    if (in->fd < 0) {
-        size_t n = in->mem_len - in->mem_pos;
-        if (n > CHUNK)
-            n = CHUNK;
-        in->rp = in->mem + in->mem_pos;
-        in->rlen = n;
-        in->mem_pos += n;
-    } else {
-        ssize_t n;
-        do
-            n = read(in->fd, in->raw, CHUNK);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-            return ft_error_errno(err, FT_EIO, "read", in->path);
-        in->rp = in->raw;
-        in->rlen = (size_t)n;
-    }
-    if (in->rlen == 0)
-        in->raw_eof = true;
-    ft_sha256_update(&in->sha, in->rp, in->rlen);
-    in->bytes += in->rlen;
-    return FT_OK;
-}
-
-static ft_status input_open(struct input *in, const char *path, int fd, const void *mem,
-                            size_t mem_len, ft_error *err)
-{
-    memset(in, 0, sizeof *in);
-    in->path = path;
-    in->fd = fd;
-    in->mem = mem;
-    in->mem_len = mem_len;
-    in->first = true;
-    ft_status rc = ft_sha256_init(&in->sha, err);
-    if (rc != FT_OK)
-        return rc;
-    if (fd >= 0 && !(in->raw = malloc(CHUNK)))
-        return ft_error_oom(err);
-    if ((rc = input_fill(in, err)) != FT_OK)
-        return rc;
-    if (in->rlen >= 2 && in->rp[0] == 0x1f && in->rp[1] == 0x8b) {
-        in->gz = true;
-        in->first = false; /* the first chunk is already zlib's input */
-        if (!(in->out = malloc(CHUNK)))
-            return ft_error_oom(err);
-        if (inflateInit2(&in->z, 15 + 32) != Z_OK)
-            return ft_error_set(err, FT_ENOMEM, "cannot start zlib for '%s'", path);
-        in->z_live = true;
-        in->z.next_in = (unsigned char *)in->rp;
-        in->z.avail_in = (uInt)in->rlen;
-    }
-    return FT_OK;
-}
-
-/* Next decompressed bytes; *len == 0 at the end. */
-static ft_status input_next(struct input *in, const unsigned char **p, size_t *len, ft_error *err)
-{
-    ft_status rc;
-    *len = 0;
-    if (!in->gz) {
-        if (in->first) {
-            in->first = false;
-        } else if (!in->raw_eof && (rc = input_fill(in, err)) != FT_OK) {
-            return rc;
-        }
-        *p = in->rp;
-        *len = in->raw_eof ? 0 : in->rlen;
-        return FT_OK;
-    }
-    for (;;) {
-        if (in->z.avail_in == 0 && !in->raw_eof) {
-            if (!in->first && (rc = input_fill(in, err)) != FT_OK)
-                return rc;
-            in->first = false;
-            in->z.next_in = (unsigned char *)in->rp;
-            in->z.avail_in = (uInt)in->rlen;
-        }
-        if (in->z.avail_in == 0 && in->raw_eof) {
-            if (!in->member_done)
-                return ft_error_set(err, FT_EIO, "%s: gzip data ends unexpectedly (truncated file?)",
-                                    in->path);
-            return FT_OK;
-        }
-        if (in->member_done) {
-            /* Another gzip member follows (as `cat a.gz b.gz` makes). */
-            if (inflateReset(&in->z) != Z_OK)
-                return ft_error_set(err, FT_EIO, "%s: cannot restart gzip stream", in->path);
-            in->member_done = false;
-        }
-        in->z.next_out = in->out;
-        in->z.avail_out = (uInt)CHUNK;
-        int zr = inflate(&in->z, Z_NO_FLUSH);
-        if (zr == Z_STREAM_END)
-            in->member_done = true;
-        else if (zr != Z_OK && zr != Z_BUF_ERROR)
-            return ft_error_set(err, FT_EIO, "%s: bad gzip data (%s)", in->path,
-                                in->z.msg ? in->z.msg : "zlib error");
-        size_t produced = CHUNK - in->z.avail_out;
-        if (produced) {
-            *p = in->out;
-            *len = produced;
-            return FT_OK;
-        }
-    }
-}
-
-static void input_close(struct input *in, char sha_hex[65])
-{
-    if (sha_hex)
-        ft_sha256_final(&in->sha, sha_hex);
-    ft_sha256_free(&in->sha);
-    if (in->z_live)
-        inflateEnd(&in->z);
-    free(in->raw);
-    free(in->out);
-}
-
-/* --- the loader: libcsv callbacks and row conversion ------------------------ */
+#define CUR_CACHE 32
 
 struct cur_cache {
     char text[32];
@@ -191,37 +37,16 @@ struct loader {
     ft_store *s;
     const ft_load_options *o;
     ft_error *err;
-    ft_status rc; /* first fatal error; callbacks stop once set */
+    ft_status rc; /* first fatal error */
     const char *path;
     int src_idx;
-    struct csv_parser p;
-    bool parser_live;
-    char delim;
-    int64_t line;     /* line of the bytes being fed */
-    int64_t row_line; /* first line of the current row */
-    bool in_row;
-    /* A malformed-quote error waits for the end of its line so that the
-     * reject carries the whole line. */
-    bool skipping;
-    int64_t skip_line, skip_col;
-    /* Fields of the current row, each NUL-terminated in fbuf. */
-    char *fbuf;
-    size_t fused, fcap;
-    size_t *foff, *flen;
-    int64_t *fline;
-    int nf, nfcap;
-    /* Bytes of the current row, for rejects. */
-    char *raw;
-    size_t rused, rcap;
-    /* Lines to read again after a row that swallowed them was rejected. */
-    char *replay;
-    size_t replay_len, replay_pos;
-    char *key;
+    const ft_csv_batch *b; /* the row being converted */
+    const ft_csv_row *row;
+    char *key; /* scratch for "bank:account" */
     size_t keycap;
     bool header_done;
     ft_schema sc;
     ft_currency default_cur;
-    bool have_default_cur;
     struct cur_cache cache[CUR_CACHE];
     int ncache;
 };
@@ -254,56 +79,20 @@ static void fail(struct loader *L, ft_status rc)
         return;                                                                                 \
     } while (0)
 
-static void cb_field(void *data, size_t len, void *ctx)
-{
-    struct loader *L = ctx;
-    if (L->rc != FT_OK)
-        return;
-    if (L->nf == L->nfcap) {
-        int cap = L->nfcap ? L->nfcap * 2 : 32;
-        size_t *o = realloc(L->foff, (size_t)cap * sizeof *o);
-        if (o)
-            L->foff = o;
-        size_t *l = realloc(L->flen, (size_t)cap * sizeof *l);
-        if (l)
-            L->flen = l;
-        int64_t *ln = realloc(L->fline, (size_t)cap * sizeof *ln);
-        if (ln)
-            L->fline = ln;
-        if (!o || !l || !ln)
-            FAIL(L, ft_error_oom(L->err));
-        L->nfcap = cap;
-    }
-    ft_status rc = reserve(&L->fbuf, &L->fcap, L->fused + len + 1, L->err);
-    if (rc != FT_OK)
-        FAIL(L, rc);
-    if (len)
-        memcpy(L->fbuf + L->fused, data, len);
-    L->fbuf[L->fused + len] = '\0';
-    L->foff[L->nf] = L->fused;
-    L->flen[L->nf] = len;
-    L->fline[L->nf] = L->line;
-    L->fused += len + 1;
-    L->nf++;
-}
-
 static const char *fptr(const struct loader *L, int col)
 {
-    return L->fbuf + L->foff[col];
+    size_t len;
+    return ft_csv_field(L->b, L->row, col, &len);
 }
 
-/* First line of field `col`: the line it ended on, less its line breaks. */
+static size_t flen(const struct loader *L, int col)
+{
+    return L->b->flen[L->row->field0 + (uint32_t)col];
+}
+
 static int64_t field_line(const struct loader *L, int col)
 {
-    if (col < 0 || col >= L->nf)
-        return L->line;
-    int64_t breaks = 0;
-    const char *f = fptr(L, col), *end = f + L->flen[col];
-    while ((f = memchr(f, '\n', (size_t)(end - f))) != NULL) {
-        breaks++;
-        f++;
-    }
-    return L->fline[col] - breaks;
+    return ft_csv_field_line(L->b, L->row, col);
 }
 
 /* Records a rejected row. `col` is 0-based, or -1 for the row as a whole. */
@@ -334,7 +123,7 @@ static void reject_at(struct loader *L, ft_reject why, int64_t line, int64_t col
 static const char *show(const struct loader *L, int col, char out[80])
 {
     const char *f = fptr(L, col);
-    size_t len = L->flen[col], n = len > 60 ? 60 : len;
+    size_t len = flen(L, col), n = len > 60 ? 60 : len;
     for (size_t i = 0; i < n; i++)
         out[i] = (unsigned char)f[i] < 0x20 || f[i] == 0x7f ? '?' : f[i];
     if (len > n) {
@@ -346,7 +135,8 @@ static const char *show(const struct loader *L, int col, char out[80])
 }
 
 #define REJECT(L, why, col, ...)                                                                \
-    reject_at((L), (why), field_line((L), (col)), (col), (L)->raw, (L)->rused, __VA_ARGS__)
+    reject_at((L), (why), field_line((L), (col)), (col), (L)->b->raw + (L)->row->raw_off,         \
+              (size_t)(L)->row->raw_len, __VA_ARGS__)
 
 static void trim_span(const char **s, size_t *len)
 {
@@ -365,7 +155,7 @@ static const char *get(const struct loader *L, ft_field f, size_t *len)
         return NULL;
     }
     const char *s = fptr(L, c);
-    *len = L->flen[c];
+    *len = flen(L, c);
     trim_span(&s, len);
     return s;
 }
@@ -386,18 +176,19 @@ static ft_status resolve_default_currency(struct loader *L)
                             "--currency '%s' is not a known currency (add it with --currencies "
                             "FILE)",
                             code);
-    L->have_default_cur = true;
     return FT_OK;
 }
 
 static void process_header(struct loader *L)
 {
-    const char **names = malloc((size_t)(L->nf ? L->nf : 1) * sizeof *names);
+    int nf = (int)L->row->nf;
+    const char **names = malloc((size_t)(nf ? nf : 1) * sizeof *names);
     if (!names)
         FAIL(L, ft_error_oom(L->err));
-    for (int i = 0; i < L->nf; i++)
+    for (int i = 0; i < nf; i++)
         names[i] = fptr(L, i);
-    ft_status rc = ft_schema_detect(&L->sc, names, L->flen, L->nf, L->o->map, L->path, L->err);
+    ft_status rc = ft_schema_detect(&L->sc, names, L->b->flen + L->row->field0, nf, L->o->map,
+                                    L->path, L->err);
     free(names);
     if (rc != FT_OK)
         FAIL(L, rc);
@@ -507,7 +298,7 @@ static ft_status commit_amount(struct loader *L, struct cur_cache *c, int64_t *m
     int have = L->s->currencies[*id].exponent;
     if (have > c->cur.exponent && !ft_money_scale(minor, have - c->cur.exponent))
         return ft_error_set(L->err, FT_ELIMIT, "%s:%" PRId64 ": amount too large in %s",
-                            L->path, L->row_line, c->cur.code);
+                            L->path, L->row->line, c->cur.code);
     return FT_OK;
 }
 
@@ -608,15 +399,16 @@ static void process_row(struct loader *L)
     r->rows_read++;
     r->sources[L->src_idx].rows_read++;
 
-    if (L->nf != sc->ncols) {
-        int col = L->nf < sc->ncols ? L->nf : sc->ncols;
+    int nf = (int)L->row->nf;
+    if (nf != sc->ncols) {
+        int col = nf < sc->ncols ? nf : sc->ncols;
         REJECT(L, FT_REJ_FIELD_COUNT, col, "expected %d fields as in the header, found %d",
-               sc->ncols, L->nf);
+               sc->ncols, nf);
         return;
     }
     for (int f = 0; f < FT_F_COUNT; f++) {
         int c = sc->col[f];
-        if (c >= 0 && memchr(fptr(L, c), '\0', L->flen[c])) {
+        if (c >= 0 && memchr(fptr(L, c), '\0', flen(L, c))) {
             REJECT(L, FT_REJ_NUL, c, "%s holds a NUL byte", ft_field_name((ft_field)f));
             return;
         }
@@ -681,16 +473,16 @@ static void process_row(struct loader *L)
             FAIL(L, rc);
         if (id >= FT_MAX_SMALL_ID - 1)
             FAIL(L, ft_error_set(L->err, FT_ELIMIT, "%s:%" PRId64 ": more than %d channels",
-                                        L->path, L->row_line, FT_MAX_SMALL_ID - 1));
+                                        L->path, L->row->line, FT_MAX_SMALL_ID - 1));
         row.channel = (uint16_t)(id + 1);
     }
     const char *memo = get(L, FT_F_MEMO, &len);
     if (memo && len && (rc = ft_pool_add(&s->strings, memo, len, &row.memo, L->err)) != FT_OK)
         FAIL(L, rc);
-    if (L->row_line > UINT32_MAX)
+    if (L->row->line > UINT32_MAX)
         FAIL(L, ft_error_set(L->err, FT_ELIMIT, "%s: more than %u lines", L->path,
                                     UINT32_MAX));
-    row.line = (uint32_t)L->row_line;
+    row.line = (uint32_t)L->row->line;
     row.file = (uint16_t)L->src_idx;
     if ((rc = ft_store_append(s, &row, L->err)) != FT_OK)
         FAIL(L, rc);
@@ -698,220 +490,31 @@ static void process_row(struct loader *L)
     r->sources[L->src_idx].rows_loaded++;
 }
 
-static void cb_row(int c, void *ctx)
+/* A row the tokeniser found malformed. */
+static void bad_row(struct loader *L)
 {
-    (void)c;
-    struct loader *L = ctx;
-    if (L->rc == FT_OK) {
-        if (L->header_done)
-            process_row(L);
-        else
-            process_header(L);
-    }
-    L->nf = 0;
-    L->fused = 0;
-}
-
-/* --- feeding lines to libcsv ---------------------------------------------- */
-
-static ft_status parser_start(struct loader *L)
-{
-    if (L->parser_live)
-        csv_free(&L->p);
-    if (csv_init(&L->p, CSV_OPTIONS) != 0)
-        return ft_error_oom(L->err);
-    csv_set_delim(&L->p, (unsigned char)L->delim);
-    /* libcsv grows its field buffer by a fixed block; a block of 64 KiB
-     * keeps a long field from costing a realloc per 128 bytes. */
-    csv_set_blk_size(&L->p, (size_t)1 << 16);
-    L->parser_live = true;
-    L->nf = 0;
-    L->fused = 0;
-    return FT_OK;
-}
-
-static void quote_error(struct loader *L, int64_t line, int64_t col)
-{
+    const ft_csv_row *r = L->row;
     if (!L->header_done) {
-        fail(L, ft_error_at(L->err, FT_EINPUT, L->path, line, col,
+        fail(L, ft_error_at(L->err, FT_EINPUT, L->path, r->line, r->col,
                             "the header has a malformed quote"));
         return;
     }
     L->s->report.rows_read++;
     L->s->report.sources[L->src_idx].rows_read++;
-    reject_at(L, FT_REJ_QUOTES, line, col - 1, L->raw, L->rused,
-              "field %" PRId64 " has a quote that CSV does not allow there (a quote inside an "
-              "unquoted field, or text after a closing quote)",
-              col);
-}
-
-/* Makes raw[from..) the next bytes to feed, ahead of any replay pending. */
-static void schedule_replay(struct loader *L, size_t from)
-{
-    size_t rest = L->rused - from, pending = L->replay_len - L->replay_pos;
-    char *buf = malloc(rest + pending + 1);
-    if (!buf)
-        FAIL(L, ft_error_oom(L->err));
-    memcpy(buf, L->raw + from, rest);
-    if (pending)
-        memcpy(buf + rest, L->replay + L->replay_pos, pending);
-    free(L->replay);
-    L->replay = buf;
-    L->replay_len = rest + pending;
-    L->replay_pos = 0;
-}
-
-/* A row spanning several lines went wrong: most likely its first line
- * opened a quote by mistake and swallowed the lines after it. Reject the
- * first line only and read the others again as rows of their own. */
-static void reject_first_line(struct loader *L, ft_reject why, int64_t col)
-{
-    if (!L->header_done) {
-        fail(L, ft_error_at(L->err, FT_EINPUT, L->path, L->row_line, col,
-                            "the header has a malformed quote"));
-        return;
-    }
-    const char *nl = memchr(L->raw, '\n', L->rused);
-    size_t first = nl ? (size_t)(nl - L->raw) + 1 : L->rused;
-    L->s->report.rows_read++;
-    L->s->report.sources[L->src_idx].rows_read++;
-    if (why == FT_REJ_UNTERMINATED)
-        reject_at(L, why, L->row_line, col - 1, L->raw, first,
-                  "field %" PRId64 " opens a quote that is never closed", col);
-    else
-        reject_at(L, why, L->row_line, col - 1, L->raw, first,
+    const char *raw = L->b->raw + r->raw_off;
+    if (r->kind == FT_CSV_UNTERMINATED)
+        reject_at(L, FT_REJ_UNTERMINATED, r->line, r->col - 1, raw, r->raw_len,
+                  "field %" PRId64 " opens a quote that is never closed", r->col);
+    else if (r->end_line > r->line)
+        reject_at(L, FT_REJ_QUOTES, r->line, r->col - 1, raw, r->raw_len,
                   "field %" PRId64 " opens a quote that does not close properly (the lines "
                   "after it are read again)",
-                  col);
-    schedule_replay(L, first);
-    L->line = L->row_line + 1;
-    L->in_row = false;
-    L->skipping = false;
-    L->rused = 0;
-    ft_status rc = parser_start(L);
-    if (rc != FT_OK)
-        fail(L, rc);
-}
-
-/* Feeds one physical line (or the part of it this chunk holds). */
-static void feed_piece(struct loader *L, const unsigned char *s, size_t n, bool ends_line)
-{
-    if (!L->in_row && !L->skipping) {
-        L->row_line = L->line;
-        L->rused = 0;
-    }
-    ft_status rc = reserve(&L->raw, &L->rcap, L->rused + n, L->err);
-    if (rc != FT_OK)
-        FAIL(L, rc);
-    memcpy(L->raw + L->rused, s, n);
-    L->rused += n;
-    if (!L->skipping) {
-        size_t done = csv_parse(&L->p, s, n, cb_field, cb_row, L);
-        if (L->rc != FT_OK)
-            return;
-        if (done < n) {
-            if (csv_error(&L->p) != CSV_EPARSE)
-                FAIL(L, ft_error_set(L->err, FT_ENOMEM, "%s:%" PRId64 ": %s", L->path, L->line,
-                                     csv_strerror(csv_error(&L->p))));
-            if (L->row_line < L->line) {
-                reject_first_line(L, FT_REJ_QUOTES, L->nf + 1);
-                return;
-            }
-            L->skipping = true;
-            L->skip_line = L->line;
-            L->skip_col = L->nf + 1;
-            if ((rc = parser_start(L)) != FT_OK)
-                FAIL(L, rc);
-        }
-    }
-    if (L->skipping && ends_line) {
-        quote_error(L, L->skip_line, L->skip_col);
-        L->skipping = false;
-        L->in_row = false;
-    } else {
-        L->in_row = L->p.pstate != LIBCSV_ROW_NOT_BEGUN || L->skipping;
-    }
-    if (ends_line)
-        L->line++;
-}
-
-/* Feeds bytes line by line; bytes scheduled for replay go first. */
-static void feed(struct loader *L, const unsigned char *p, size_t len)
-{
-    size_t pos = 0;
-    for (;;) {
-        while (L->rc == FT_OK && L->replay_pos < L->replay_len) {
-            const unsigned char *r = (const unsigned char *)L->replay + L->replay_pos;
-            size_t left = L->replay_len - L->replay_pos;
-            const unsigned char *nl = memchr(r, '\n', left);
-            size_t n = nl ? (size_t)(nl - r) + 1 : left;
-            L->replay_pos += n;
-            feed_piece(L, r, n, nl != NULL);
-        }
-        if (pos >= len || L->rc != FT_OK)
-            return;
-        const unsigned char *nl = memchr(p + pos, '\n', len - pos);
-        size_t end = nl ? (size_t)(nl - p) + 1 : len;
-        feed_piece(L, p + pos, end - pos, nl != NULL);
-        pos = end;
-    }
-}
-
-/* At the end of input: finish the last row, or recover from a quoted field
- * that never closed by rejecting its first line and reading the rest again. */
-static void finish(struct loader *L)
-{
-    while (L->rc == FT_OK) {
-        if (L->skipping) {
-            quote_error(L, L->skip_line, L->skip_col);
-            L->skipping = false;
-            continue;
-        }
-        if (!(L->p.pstate == LIBCSV_FIELD_BEGUN && L->p.quoted)) {
-            csv_fini(&L->p, cb_field, cb_row, L);
-            return;
-        }
-        if (!L->header_done) {
-            fail(L, ft_error_at(L->err, FT_EINPUT, L->path, L->row_line, L->nf + 1,
-                                "the header has a quoted field that is never closed"));
-            return;
-        }
-        reject_first_line(L, FT_REJ_UNTERMINATED, L->nf + 1);
-        feed(L, NULL, 0);
-    }
-}
-
-/* The delimiter of the header line: the most frequent of , ; TAB | outside
- * quotes; comma on a tie or when none occurs. */
-static char sniff_delimiter(const unsigned char *p, size_t len)
-{
-    static const char cand[] = {',', ';', '\t', '|'};
-    size_t count[4] = {0};
-    bool quoted = false;
-    for (size_t i = 0; i < len && p[i] != '\n'; i++) {
-        if (p[i] == '"')
-            quoted = !quoted;
-        for (int k = 0; !quoted && k < 4; k++)
-            count[k] += p[i] == (unsigned char)cand[k];
-    }
-    int best = 0;
-    for (int k = 1; k < 4; k++)
-        if (count[k] > count[best])
-            best = k;
-    return cand[best];
-}
-
-static void loader_free(struct loader *L)
-{
-    if (L->parser_live)
-        csv_free(&L->p);
-    free(L->fbuf);
-    free(L->foff);
-    free(L->flen);
-    free(L->fline);
-    free(L->raw);
-    free(L->replay);
-    free(L->key);
+                  r->col);
+    else
+        reject_at(L, FT_REJ_QUOTES, r->line, r->col - 1, raw, r->raw_len,
+                  "field %" PRId64 " has a quote that CSV does not allow there (a quote inside an "
+                  "unquoted field, or text after a closing quote)",
+                  r->col);
 }
 
 static ft_status ingest(ft_store *s, const char *path, int fd, const void *mem, size_t mem_len,
@@ -924,38 +527,38 @@ static ft_status ingest(ft_store *s, const char *path, int fd, const void *mem, 
     ft_status rc = ft_store_add_source(s, path, &idx, err);
     if (rc != FT_OK)
         return rc;
-    struct loader L = {.s = s, .o = o, .err = err, .path = path, .src_idx = idx, .line = 1};
-    struct input in;
-    rc = input_open(&in, path, fd, mem, mem_len, err);
-    const unsigned char *p;
-    size_t len;
-    bool first = true;
-    while (rc == FT_OK && (rc = input_next(&in, &p, &len, err)) == FT_OK && len > 0) {
-        if (first) {
-            first = false;
-            if (len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
-                p += 3;
-                len -= 3;
-            }
-            L.delim = o->delimiter ? o->delimiter : sniff_delimiter(p, len);
-            if ((rc = parser_start(&L)) != FT_OK)
-                break;
+    struct loader L = {.s = s, .o = o, .err = err, .path = path, .src_idx = idx};
+    ft_csv_reader *reader = NULL;
+    rc = ft_csv_open(&reader, path, fd, mem, mem_len, o->delimiter, err);
+    const ft_csv_batch *b;
+    while (rc == FT_OK && (b = ft_csv_next(reader)) != NULL) {
+        L.b = b;
+        for (uint32_t i = 0; i < b->nrows && L.rc == FT_OK; i++) {
+            L.row = &b->rows[i];
+            if (L.row->kind != FT_CSV_ROW)
+                bad_row(&L);
+            else if (L.header_done)
+                process_row(&L);
+            else
+                process_header(&L);
         }
-        feed(&L, p, len);
         rc = L.rc;
-    }
-    if (rc == FT_OK && first) {
-        rc = ft_error_set(err, FT_EINPUT, "%s: is empty: a header line is needed", path);
-    } else if (rc == FT_OK) {
-        finish(&L);
-        rc = L.rc;
-        if (rc == FT_OK && !L.header_done)
-            rc = ft_error_set(err, FT_EINPUT, "%s: has no header line", path);
     }
     ft_source *src = &s->report.sources[idx];
-    input_close(&in, rc == FT_OK ? src->sha256 : NULL);
-    src->bytes = in.bytes;
-    loader_free(&L);
+    ft_error rerr;
+    ft_status crc = ft_csv_close(reader, &src->bytes, src->sha256, &rerr);
+    if (rc == FT_OK && crc != FT_OK) {
+        rc = crc;
+        if (err)
+            *err = rerr;
+    }
+    if (rc == FT_OK && !L.header_done)
+        rc = src->bytes == 0
+                 ? ft_error_set(err, FT_EINPUT, "%s: is empty: a header line is needed", path)
+                 : ft_error_set(err, FT_EINPUT, "%s: has no header line", path);
+    if (rc != FT_OK)
+        src->sha256[0] = '\0';
+    free(L.key);
     return rc;
 }
 

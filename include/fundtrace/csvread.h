@@ -1,0 +1,93 @@
+/*
+ * csvread.h - a streaming CSV tokeniser that runs on its own thread.
+ *
+ * It reads a file, standard input or memory, inflates gzip (recognised by
+ * its magic bytes), drops a UTF-8 BOM, guesses the delimiter from the
+ * first line when none is given, and splits rows with libcsv in strict
+ * mode. Rows come back in input order, in batches, each with its fields,
+ * the line it started on, and its bytes exactly as read. Tokenising one
+ * batch overlaps with the caller's work on the previous one, which is how
+ * a load uses both cores.
+ *
+ * libcsv knows nothing of positions, so the input is fed to it one
+ * physical line at a time: when a row ends we know the line we gave it,
+ * and a field's first line is its last line less the line breaks it holds.
+ *
+ * Malformed CSV becomes special rows rather than errors. A stray quote on
+ * a one-line row gives FT_CSV_BAD_QUOTES for that line. A stray opening
+ * quote makes a row swallow the lines after it, until a later quote
+ * breaks the rules (FT_CSV_BAD_QUOTES) or the input ends with the quote
+ * open (FT_CSV_UNTERMINATED); either way only the row's first line is
+ * reported and the swallowed lines are read again, from a replay buffer
+ * (not by recursion, so no input can exhaust the stack).
+ */
+#ifndef FUNDTRACE_CSVREAD_H
+#define FUNDTRACE_CSVREAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fundtrace/error.h"
+
+typedef enum ft_csv_kind {
+    FT_CSV_ROW,          /* a row of fields */
+    FT_CSV_BAD_QUOTES,   /* a quote where CSV does not allow one; no fields */
+    FT_CSV_UNTERMINATED, /* a quote still open at the end of the input; no fields */
+} ft_csv_kind;
+
+typedef struct ft_csv_row {
+    ft_csv_kind kind;
+    int64_t line;         /* line of the row's first byte, 1-based */
+    int64_t end_line;     /* line the row ended on */
+    int64_t col;          /* bad rows: 1-based field where the quote went wrong */
+    uint32_t field0, nf;  /* its fields: [field0, field0 + nf) of the batch */
+    uint64_t raw_off, raw_len; /* its bytes in the batch's raw buffer */
+} ft_csv_row;
+
+typedef struct ft_csv_batch {
+    ft_csv_row *rows;
+    uint32_t nrows, rows_cap;
+    char *fbuf; /* field bytes, each field NUL-terminated */
+    size_t fused, fcap;
+    size_t *foff, *flen; /* per field */
+    int64_t *fline;      /* per field: the line it ended on */
+    uint32_t nfields, fields_cap;
+    char *raw; /* the rows' bytes as read */
+    size_t rawused, rawcap;
+} ft_csv_batch;
+
+/* Field `col` of row `r` in batch `b`, NUL-terminated, and its length. */
+static inline const char *ft_csv_field(const ft_csv_batch *b, const ft_csv_row *r, int col,
+                                       size_t *len)
+{
+    *len = b->flen[r->field0 + (uint32_t)col];
+    return b->fbuf + b->foff[r->field0 + (uint32_t)col];
+}
+
+/* The first line of field `col` of row `r` (the row's last line for a
+ * field it does not have). */
+int64_t ft_csv_field_line(const ft_csv_batch *b, const ft_csv_row *r, int col);
+
+typedef struct ft_csv_reader ft_csv_reader;
+
+/* Starts reading `path` from fd (fd >= 0) or from `len` bytes of memory
+ * (fd < 0). `delimiter` 0 means guess. The reader owns nothing it is
+ * given: the caller closes fd after ft_csv_close. */
+ft_status ft_csv_open(ft_csv_reader **r, const char *path, int fd, const void *mem, size_t len,
+                      char delimiter, ft_error *err);
+
+/* The next batch, in input order, or NULL at the end of the input or after
+ * an error (ft_csv_close reports it). A batch stays valid until the next
+ * call. */
+const ft_csv_batch *ft_csv_next(ft_csv_reader *r);
+
+/* Asks the reader to stop early (strict mode, a fatal error downstream). */
+void ft_csv_stop(ft_csv_reader *r);
+
+/* Waits for the reader thread, frees everything, and returns the reader's
+ * error if it had one (FT_EIO for a read or gzip error). On success
+ * *bytes and sha256 describe the bytes read (compressed bytes for gzip). */
+ft_status ft_csv_close(ft_csv_reader *r, uint64_t *bytes, char sha256[65], ft_error *err);
+
+#endif

@@ -1,0 +1,658 @@
+/*
+ * csvread.c - the tokenising thread: input, gzip, libcsv, batches.
+ *
+ * One reader thread fills batches; the consumer takes them in order. Three
+ * batches circulate (one being filled, one queued, one being consumed), so
+ * memory stays bounded whatever the input size. A batch is handed over only
+ * between rows, so a row never straddles two batches.
+ */
+#include "fundtrace/csvread.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "fundtrace/hash.h"
+
+#define CHUNK                ((size_t)1 << 20)
+#define NBATCH               3
+#define BATCH_ROWS           16384
+#define BATCH_BYTES          ((size_t)4 << 20)
+#define LIBCSV_ROW_NOT_BEGUN 0 /* libcsv's pstate between rows */
+#define LIBCSV_FIELD_BEGUN   2 /* libcsv's pstate inside a field */
+
+/* --- input: plain or gzip, file, stdin or memory ---------------------------- */
+
+struct input {
+    const char *path;
+    int fd; /* -1 when reading memory */
+    const unsigned char *mem;
+    size_t mem_len, mem_pos;
+    unsigned char *raw, *out;  /* read buffer, inflate buffer */
+    const unsigned char *rp;   /* current raw bytes (raw or mem) */
+    size_t rlen;
+    bool raw_eof, gz, z_live, member_done, first;
+    z_stream z;
+    ft_sha256 sha;
+    uint64_t bytes;
+};
+
+static ft_status input_fill(struct input *in, ft_error *err)
+{
+    if (in->fd < 0) {
+        size_t n = in->mem_len - in->mem_pos;
+        if (n > CHUNK)
+            n = CHUNK;
+        in->rp = in->mem + in->mem_pos;
+        in->rlen = n;
+        in->mem_pos += n;
+    } else {
+        ssize_t n;
+        do
+            n = read(in->fd, in->raw, CHUNK);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+            return ft_error_errno(err, FT_EIO, "read", in->path);
+        in->rp = in->raw;
+        in->rlen = (size_t)n;
+    }
+    if (in->rlen == 0)
+        in->raw_eof = true;
+    ft_sha256_update(&in->sha, in->rp, in->rlen);
+    in->bytes += in->rlen;
+    return FT_OK;
+}
+
+static ft_status input_open(struct input *in, const char *path, int fd, const void *mem,
+                            size_t mem_len, ft_error *err)
+{
+    memset(in, 0, sizeof *in);
+    in->path = path;
+    in->fd = fd;
+    in->mem = mem;
+    in->mem_len = mem_len;
+    in->first = true;
+    ft_status rc = ft_sha256_init(&in->sha, err);
+    if (rc != FT_OK)
+        return rc;
+    if (fd >= 0 && !(in->raw = malloc(CHUNK)))
+        return ft_error_oom(err);
+    if ((rc = input_fill(in, err)) != FT_OK)
+        return rc;
+    if (in->rlen >= 2 && in->rp[0] == 0x1f && in->rp[1] == 0x8b) {
+        in->gz = true;
+        in->first = false; /* the first chunk is already zlib's input */
+        if (!(in->out = malloc(CHUNK)))
+            return ft_error_oom(err);
+        if (inflateInit2(&in->z, 15 + 32) != Z_OK)
+            return ft_error_set(err, FT_ENOMEM, "cannot start zlib for '%s'", path);
+        in->z_live = true;
+        in->z.next_in = (unsigned char *)in->rp;
+        in->z.avail_in = (uInt)in->rlen;
+    }
+    return FT_OK;
+}
+
+/* Next decompressed bytes; *len == 0 at the end. */
+static ft_status input_next(struct input *in, const unsigned char **p, size_t *len, ft_error *err)
+{
+    ft_status rc;
+    *len = 0;
+    if (!in->gz) {
+        if (in->first)
+            in->first = false;
+        else if (!in->raw_eof && (rc = input_fill(in, err)) != FT_OK)
+            return rc;
+        *p = in->rp;
+        *len = in->raw_eof ? 0 : in->rlen;
+        return FT_OK;
+    }
+    for (;;) {
+        if (in->z.avail_in == 0 && !in->raw_eof) {
+            if ((rc = input_fill(in, err)) != FT_OK)
+                return rc;
+            in->z.next_in = (unsigned char *)in->rp;
+            in->z.avail_in = (uInt)in->rlen;
+        }
+        if (in->z.avail_in == 0 && in->raw_eof) {
+            if (!in->member_done)
+                return ft_error_set(err, FT_EIO,
+                                    "%s: gzip data ends unexpectedly (truncated file?)", in->path);
+            return FT_OK;
+        }
+        if (in->member_done) {
+            /* Another gzip member follows (as `cat a.gz b.gz` makes). */
+            if (inflateReset(&in->z) != Z_OK)
+                return ft_error_set(err, FT_EIO, "%s: cannot restart gzip stream", in->path);
+            in->member_done = false;
+        }
+        in->z.next_out = in->out;
+        in->z.avail_out = (uInt)CHUNK;
+        int zr = inflate(&in->z, Z_NO_FLUSH);
+        if (zr == Z_STREAM_END)
+            in->member_done = true;
+        else if (zr != Z_OK && zr != Z_BUF_ERROR)
+            return ft_error_set(err, FT_EIO, "%s: bad gzip data (%s)", in->path,
+                                in->z.msg ? in->z.msg : "zlib error");
+        size_t produced = CHUNK - in->z.avail_out;
+        if (produced) {
+            *p = in->out;
+            *len = produced;
+            return FT_OK;
+        }
+    }
+}
+
+static void input_close(struct input *in)
+{
+    ft_sha256_free(&in->sha);
+    if (in->z_live)
+        inflateEnd(&in->z);
+    free(in->raw);
+    free(in->out);
+}
+
+/* --- batches ----------------------------------------------------------------- */
+
+static ft_status reserve(char **buf, size_t *cap, size_t need, ft_error *err)
+{
+    if (need <= *cap)
+        return FT_OK;
+    size_t c = *cap ? *cap : 65536;
+    while (c < need)
+        c *= 2;
+    char *p = realloc(*buf, c);
+    if (!p)
+        return ft_error_oom(err);
+    *buf = p;
+    *cap = c;
+    return FT_OK;
+}
+
+static void batch_reset(ft_csv_batch *b)
+{
+    b->nrows = 0;
+    b->fused = 0;
+    b->nfields = 0;
+    b->rawused = 0;
+}
+
+static void batch_free(ft_csv_batch *b)
+{
+    free(b->rows);
+    free(b->fbuf);
+    free(b->foff);
+    free(b->flen);
+    free(b->fline);
+    free(b->raw);
+    memset(b, 0, sizeof *b);
+}
+
+int64_t ft_csv_field_line(const ft_csv_batch *b, const ft_csv_row *r, int col)
+{
+    if (col < 0 || (uint32_t)col >= r->nf)
+        return r->end_line;
+    size_t len;
+    const char *f = ft_csv_field(b, r, col, &len), *end = f + len;
+    int64_t breaks = 0;
+    while ((f = memchr(f, '\n', (size_t)(end - f))) != NULL) {
+        breaks++;
+        f++;
+    }
+    return b->fline[r->field0 + (uint32_t)col] - breaks;
+}
+
+/* --- the reader ---------------------------------------------------------------- */
+
+struct ft_csv_reader {
+    /* The reader thread's own state. */
+    struct input in;
+    const char *path;
+    char delim;
+    struct csv_parser p;
+    bool parser_live;
+    int64_t line;     /* line of the bytes being fed */
+    int64_t row_line; /* first line of the current row */
+    bool in_row;
+    /* A malformed quote on a one-line row waits for the end of its line,
+     * so that the bad row carries the whole line. */
+    bool skipping;
+    int64_t skip_line, skip_col;
+    size_t row_raw, row_fused; /* where the current row starts in the batch */
+    uint32_t row_field;
+    char *replay; /* lines to read again */
+    size_t replay_len, replay_pos;
+    ft_csv_batch *b; /* being filled */
+    ft_status rc;
+    ft_error err;
+    /* Shared with the consumer, under mu. */
+    pthread_t thread;
+    bool thread_live;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    ft_csv_batch batches[NBATCH];
+    ft_csv_batch *full[NBATCH], *spare[NBATCH];
+    int full_head, nfull, nspare;
+    bool done;
+    atomic_bool stop;
+    ft_csv_batch *held; /* the batch the consumer has */
+};
+
+static void fail(ft_csv_reader *r, ft_status rc)
+{
+    if (r->rc == FT_OK)
+        r->rc = rc;
+}
+
+/* Hands the batch being filled to the consumer and takes a spare one. */
+static void push(ft_csv_reader *r)
+{
+    pthread_mutex_lock(&r->mu);
+    r->full[(r->full_head + r->nfull) % NBATCH] = r->b;
+    r->nfull++;
+    pthread_cond_broadcast(&r->cv);
+    while (r->nspare == 0 && !atomic_load(&r->stop))
+        pthread_cond_wait(&r->cv, &r->mu);
+    r->b = r->nspare ? r->spare[--r->nspare] : NULL;
+    pthread_mutex_unlock(&r->mu);
+    if (r->b)
+        batch_reset(r->b);
+}
+
+static ft_csv_row *new_row(ft_csv_reader *r)
+{
+    ft_csv_batch *b = r->b;
+    if (b->nrows == b->rows_cap) {
+        uint32_t cap = b->rows_cap ? b->rows_cap * 2 : 1024;
+        ft_csv_row *p = realloc(b->rows, cap * sizeof *p);
+        if (!p) {
+            fail(r, ft_error_oom(&r->err));
+            return NULL;
+        }
+        b->rows = p;
+        b->rows_cap = cap;
+    }
+    return &b->rows[b->nrows++];
+}
+
+static void cb_field(void *data, size_t len, void *ctx)
+{
+    ft_csv_reader *r = ctx;
+    ft_csv_batch *b = r->b;
+    if (r->rc != FT_OK)
+        return;
+    if (b->nfields == b->fields_cap) {
+        uint32_t cap = b->fields_cap ? b->fields_cap * 2 : 16384;
+        size_t *o = realloc(b->foff, cap * sizeof *o);
+        if (o)
+            b->foff = o;
+        size_t *l = realloc(b->flen, cap * sizeof *l);
+        if (l)
+            b->flen = l;
+        int64_t *ln = realloc(b->fline, cap * sizeof *ln);
+        if (ln)
+            b->fline = ln;
+        if (!o || !l || !ln)
+            {
+        fail(r, ft_error_oom(&r->err));
+        return;
+    }
+        b->fields_cap = cap;
+    }
+    ft_status rc = reserve(&b->fbuf, &b->fcap, b->fused + len + 1, &r->err);
+    if (rc != FT_OK)
+        {
+        fail(r, rc);
+        return;
+    }
+    if (len)
+        memcpy(b->fbuf + b->fused, data, len);
+    b->fbuf[b->fused + len] = '\0';
+    b->foff[b->nfields] = b->fused;
+    b->flen[b->nfields] = len;
+    b->fline[b->nfields] = r->line;
+    b->fused += len + 1;
+    b->nfields++;
+}
+
+static void cb_row(int c, void *ctx)
+{
+    (void)c;
+    ft_csv_reader *r = ctx;
+    ft_csv_batch *b = r->b;
+    if (r->rc != FT_OK)
+        return;
+    ft_csv_row *row = new_row(r);
+    if (!row)
+        return;
+    *row = (ft_csv_row){FT_CSV_ROW, r->row_line, r->line, 0, r->row_field,
+                        b->nfields - r->row_field, r->row_raw, b->rawused - r->row_raw};
+    /* Another row could start in the same piece (a bare CR line end). */
+    r->row_field = b->nfields;
+    r->row_fused = b->fused;
+    r->row_raw = b->rawused;
+}
+
+static void bad_row(ft_csv_reader *r, ft_csv_kind kind, int64_t line, int64_t col, size_t raw_len)
+{
+    ft_csv_row *row = new_row(r);
+    if (row)
+        *row = (ft_csv_row){kind, line, r->line, col, r->b->nfields, 0, r->row_raw, raw_len};
+}
+
+static ft_status parser_start(ft_csv_reader *r)
+{
+    if (r->parser_live)
+        csv_free(&r->p);
+    if (csv_init(&r->p, CSV_STRICT) != 0)
+        return ft_error_oom(&r->err);
+    csv_set_delim(&r->p, (unsigned char)r->delim);
+    /* libcsv grows its field buffer by a fixed block; 64 KiB keeps a long
+     * field from costing a realloc per 128 bytes. */
+    csv_set_blk_size(&r->p, (size_t)1 << 16);
+    r->parser_live = true;
+    return FT_OK;
+}
+
+/* Drops the fields of the row in progress. */
+static void drop_row_fields(ft_csv_reader *r)
+{
+    r->b->nfields = r->row_field;
+    r->b->fused = r->row_fused;
+}
+
+/* Makes `n` bytes at `s` the next to feed, ahead of any replay pending. */
+static void schedule_replay(ft_csv_reader *r, const char *s, size_t n)
+{
+    size_t pending = r->replay_len - r->replay_pos;
+    char *buf = malloc(n + pending + 1);
+    if (!buf)
+        {
+        fail(r, ft_error_oom(&r->err));
+        return;
+    }
+    memcpy(buf, s, n);
+    if (pending)
+        memcpy(buf + n, r->replay + r->replay_pos, pending);
+    free(r->replay);
+    r->replay = buf;
+    r->replay_len = n + pending;
+    r->replay_pos = 0;
+}
+
+/* A row spanning several lines went wrong: most likely its first line
+ * opened a quote by mistake and swallowed the lines after it. Report the
+ * first line only and read the others again. */
+static void reject_first_line(ft_csv_reader *r, ft_csv_kind kind, int64_t col)
+{
+    ft_csv_batch *b = r->b;
+    const char *raw = b->raw + r->row_raw;
+    size_t len = b->rawused - r->row_raw;
+    const char *nl = memchr(raw, '\n', len);
+    size_t first = nl ? (size_t)(nl - raw) + 1 : len;
+    schedule_replay(r, raw + first, len - first);
+    drop_row_fields(r);
+    b->rawused = r->row_raw + first;
+    bad_row(r, kind, r->row_line, col, first);
+    r->line = r->row_line + 1;
+    r->in_row = false;
+    r->skipping = false;
+    ft_status rc = parser_start(r);
+    if (rc != FT_OK)
+        fail(r, rc);
+}
+
+/* Feeds one physical line (or the part of it this chunk holds). */
+static void feed_piece(ft_csv_reader *r, const unsigned char *s, size_t n, bool ends_line)
+{
+    ft_csv_batch *b = r->b;
+    if (!r->in_row && !r->skipping) {
+        r->row_line = r->line;
+        r->row_raw = b->rawused;
+        r->row_field = b->nfields;
+        r->row_fused = b->fused;
+    }
+    ft_status rc = reserve(&b->raw, &b->rawcap, b->rawused + n, &r->err);
+    if (rc != FT_OK)
+        {
+        fail(r, rc);
+        return;
+    }
+    memcpy(b->raw + b->rawused, s, n);
+    b->rawused += n;
+    if (!r->skipping) {
+        size_t done = csv_parse(&r->p, s, n, cb_field, cb_row, r);
+        if (r->rc != FT_OK)
+            return;
+        if (done < n) {
+            if (csv_error(&r->p) != CSV_EPARSE)
+                {
+        fail(r, ft_error_set(&r->err, FT_ENOMEM, "%s:%" PRId64 ": %s", r->path,
+                                            r->line, csv_strerror(csv_error(&r->p))));
+        return;
+    }
+            int64_t col = (int64_t)(b->nfields - r->row_field) + 1;
+            if (r->row_line < r->line)
+                {
+                reject_first_line(r, FT_CSV_BAD_QUOTES, col);
+                return;
+            }
+            drop_row_fields(r);
+            r->skipping = true;
+            r->skip_line = r->line;
+            r->skip_col = col;
+            if ((rc = parser_start(r)) != FT_OK)
+                {
+        fail(r, rc);
+        return;
+    }
+        }
+    }
+    if (r->skipping && ends_line) {
+        bad_row(r, FT_CSV_BAD_QUOTES, r->skip_line, r->skip_col, b->rawused - r->row_raw);
+        r->skipping = false;
+        r->in_row = false;
+    } else {
+        r->in_row = r->p.pstate != LIBCSV_ROW_NOT_BEGUN || r->skipping;
+    }
+    if (ends_line)
+        r->line++;
+    if (!r->in_row && (b->nrows >= BATCH_ROWS || b->rawused >= BATCH_BYTES))
+        push(r);
+}
+
+/* Feeds bytes line by line; bytes scheduled for replay go first. */
+static void feed(ft_csv_reader *r, const unsigned char *p, size_t len)
+{
+    size_t pos = 0;
+    for (;;) {
+        while (r->rc == FT_OK && r->b && r->replay_pos < r->replay_len) {
+            const unsigned char *s = (const unsigned char *)r->replay + r->replay_pos;
+            size_t left = r->replay_len - r->replay_pos;
+            const unsigned char *nl = memchr(s, '\n', left);
+            size_t n = nl ? (size_t)(nl - s) + 1 : left;
+            r->replay_pos += n;
+            feed_piece(r, s, n, nl != NULL);
+        }
+        if (pos >= len || r->rc != FT_OK || !r->b)
+            return;
+        const unsigned char *nl = memchr(p + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - p) + 1 : len;
+        feed_piece(r, p + pos, end - pos, nl != NULL);
+        pos = end;
+    }
+}
+
+/* At the end of input: finish the last row, or recover from a quoted field
+ * that never closed. */
+static void finish(ft_csv_reader *r)
+{
+    while (r->rc == FT_OK && r->b) {
+        if (r->skipping) {
+            bad_row(r, FT_CSV_BAD_QUOTES, r->skip_line, r->skip_col, r->b->rawused - r->row_raw);
+            r->skipping = false;
+            continue;
+        }
+        if (!(r->p.pstate == LIBCSV_FIELD_BEGUN && r->p.quoted)) {
+            csv_fini(&r->p, cb_field, cb_row, r);
+            return;
+        }
+        reject_first_line(r, FT_CSV_UNTERMINATED, (int64_t)(r->b->nfields - r->row_field) + 1);
+        feed(r, NULL, 0);
+    }
+}
+
+/* The delimiter of the first line: the most frequent of , ; TAB | outside
+ * quotes; comma on a tie or when none occurs. */
+static char sniff_delimiter(const unsigned char *p, size_t len)
+{
+    static const char cand[] = {',', ';', '\t', '|'};
+    size_t count[4] = {0};
+    bool quoted = false;
+    for (size_t i = 0; i < len && p[i] != '\n'; i++) {
+        if (p[i] == '"')
+            quoted = !quoted;
+        for (int k = 0; !quoted && k < 4; k++)
+            count[k] += p[i] == (unsigned char)cand[k];
+    }
+    int best = 0;
+    for (int k = 1; k < 4; k++)
+        if (count[k] > count[best])
+            best = k;
+    return cand[best];
+}
+
+static void *reader_main(void *arg)
+{
+    ft_csv_reader *r = arg;
+    const unsigned char *p;
+    size_t len;
+    bool first = true;
+    ft_status rc;
+    while (!atomic_load(&r->stop) && (rc = input_next(&r->in, &p, &len, &r->err)) == FT_OK &&
+           len > 0) {
+        if (first) {
+            first = false;
+            if (len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
+                p += 3;
+                len -= 3;
+            }
+            if (!r->delim)
+                r->delim = sniff_delimiter(p, len);
+            if ((rc = parser_start(r)) != FT_OK) {
+                fail(r, rc);
+                break;
+            }
+        }
+        feed(r, p, len);
+        if (r->rc != FT_OK || !r->b)
+            break;
+    }
+    if (rc != FT_OK)
+        fail(r, rc);
+    if (r->rc == FT_OK && !first && r->b && !atomic_load(&r->stop))
+        finish(r);
+    pthread_mutex_lock(&r->mu);
+    if (r->b && r->b->nrows) {
+        r->full[(r->full_head + r->nfull) % NBATCH] = r->b;
+        r->nfull++;
+        r->b = NULL;
+    }
+    r->done = true;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+ft_status ft_csv_open(ft_csv_reader **out, const char *path, int fd, const void *mem, size_t len,
+                      char delimiter, ft_error *err)
+{
+    ft_csv_reader *r = calloc(1, sizeof *r);
+    *out = r;
+    if (!r)
+        return ft_error_oom(err);
+    r->path = path;
+    r->delim = delimiter;
+    r->line = 1;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    atomic_init(&r->stop, false);
+    r->b = &r->batches[0];
+    for (int i = 1; i < NBATCH; i++)
+        r->spare[r->nspare++] = &r->batches[i];
+    ft_status rc = input_open(&r->in, path, fd, mem, len, err);
+    if (rc != FT_OK)
+        return rc;
+    if (pthread_create(&r->thread, NULL, reader_main, r) != 0)
+        return ft_error_set(err, FT_ENOMEM, "cannot start a reader thread for '%s'", path);
+    r->thread_live = true;
+    return FT_OK;
+}
+
+const ft_csv_batch *ft_csv_next(ft_csv_reader *r)
+{
+    if (!r->thread_live)
+        return NULL;
+    pthread_mutex_lock(&r->mu);
+    if (r->held) {
+        r->spare[r->nspare++] = r->held;
+        r->held = NULL;
+        pthread_cond_broadcast(&r->cv);
+    }
+    while (r->nfull == 0 && !r->done)
+        pthread_cond_wait(&r->cv, &r->mu);
+    if (r->nfull) {
+        r->held = r->full[r->full_head];
+        r->full_head = (r->full_head + 1) % NBATCH;
+        r->nfull--;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return r->held;
+}
+
+void ft_csv_stop(ft_csv_reader *r)
+{
+    pthread_mutex_lock(&r->mu);
+    atomic_store(&r->stop, true);
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+ft_status ft_csv_close(ft_csv_reader *r, uint64_t *bytes, char sha256[65], ft_error *err)
+{
+    if (!r)
+        return FT_OK;
+    ft_status rc = FT_OK;
+    if (r->thread_live) {
+        ft_csv_stop(r);
+        pthread_join(r->thread, NULL);
+        if (r->rc != FT_OK) {
+            rc = r->rc;
+            if (err)
+                *err = r->err;
+        }
+    }
+    if (bytes)
+        *bytes = r->in.bytes;
+    if (sha256) {
+        sha256[0] = '\0';
+        if (rc == FT_OK)
+            ft_sha256_final(&r->in.sha, sha256);
+    }
+    input_close(&r->in);
+    if (r->parser_live)
+        csv_free(&r->p);
+    free(r->replay);
+    for (int i = 0; i < NBATCH; i++)
+        batch_free(&r->batches[i]);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+    free(r);
+    return rc;
+}
