@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fundtrace/snapshot.h"
@@ -114,6 +115,8 @@ static void on_reject(void *ctx, const ft_reject_info *r)
     struct ft_cli_input *in = ctx;
     /* In strict mode the load stops here and the error says it once. */
     if (!in->quiet && !in->opts.strict && in->shown < FT_SHOW_REJECTS) {
+        if (in->progress_shown)
+            fputs("\r\033[K", stderr);
         if (r->column > 0)
             fprintf(stderr, "%s:%" PRId64 ":%" PRId64 ": %s\n", r->path, r->line, r->column,
                     r->message);
@@ -137,6 +140,20 @@ static void on_reject(void *ctx, const ft_reject_info *r)
         }
         fputs("\"\n", f);
     }
+}
+
+/* Progress on a terminal only, at most a few times a second. */
+static void on_progress(void *ctx, const char *path, int64_t rows)
+{
+    struct ft_cli_input *in = ctx;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    if (ms - in->progress_ms < 250)
+        return;
+    in->progress_ms = ms;
+    in->progress_shown = true;
+    fprintf(stderr, "\rreading %s: %" PRId64 " rows\033[K", path, rows);
 }
 
 static ft_status open_rejects(struct ft_cli_input *in, ft_error *err)
@@ -199,7 +216,16 @@ ft_status ft_cli_load(struct ft_cli_input *in, char *const *paths, int npaths, f
     }
     in->opts.on_reject = on_reject;
     in->opts.reject_ctx = in;
+    if (!in->quiet && isatty(STDERR_FILENO) && !getenv("CI")) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        in->progress_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+        in->opts.on_progress = on_progress;
+        in->opts.progress_ctx = in;
+    }
     rc = ft_ingest_files(s, (const char *const *)paths, npaths, &in->opts, &err);
+    if (in->progress_shown)
+        fputs("\r\033[K", stderr);
     ft_error cerr;
     ft_status crc = close_rejects(in, &cerr);
     if (rc != FT_OK) {

@@ -69,6 +69,8 @@ struct ft_cli_input {
     FILE *rejects;
     int64_t shown;
     bool quiet;
+    int64_t progress_ms;
+    bool progress_shown;
 };
 
 /* Handles one of the shared options; returns 1 when `opt` was one of

@@ -543,6 +543,8 @@ static ft_status ingest(ft_store *s, const char *path, int fd, const void *mem, 
                 process_header(&L);
         }
         rc = L.rc;
+        if (o->on_progress)
+            o->on_progress(o->progress_ctx, path, s->report.sources[idx].rows_read);
     }
     ft_source *src = &s->report.sources[idx];
     ft_error rerr;

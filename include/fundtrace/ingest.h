@@ -37,6 +37,10 @@ typedef struct ft_reject_info {
 
 typedef void (*ft_reject_fn)(void *ctx, const ft_reject_info *r);
 
+/* Called after each batch of rows (some thousands) with the file and the
+ * rows read from it so far; for progress displays. */
+typedef void (*ft_progress_fn)(void *ctx, const char *path, int64_t rows_read);
+
 typedef struct ft_load_options {
     const ft_map *map;                   /* may be NULL */
     char delimiter;                      /* 0: the most frequent of , ; TAB | in the header */
@@ -48,6 +52,8 @@ typedef struct ft_load_options {
     bool strict;                         /* stop at the first bad row (FT_EINPUT) */
     ft_reject_fn on_reject;              /* may be NULL */
     void *reject_ctx;
+    ft_progress_fn on_progress;          /* may be NULL */
+    void *progress_ctx;
 } ft_load_options;
 
 /* Reads one file ("-" for standard input) into s, adding its source record.
