@@ -25,6 +25,8 @@
 #include "fundtrace/time.h"
 
 #define CUR_CACHE 32
+#define PF_DIST   12
+#define PF_RING   16 /* a power of two above PF_DIST */
 
 struct cur_cache {
     char text[32];
@@ -44,6 +46,12 @@ struct loader {
     const ft_csv_row *row;
     char *key; /* scratch for "bank:account" */
     size_t keycap;
+    char *pfkey; /* the same, for prefetching */
+    size_t pfkeycap;
+    struct prefetch {
+        const ft_csv_row *row; /* the row the hashes are for */
+        uint64_t hash[2];      /* of its source and destination keys */
+    } pf[PF_RING];
     bool header_done;
     ft_schema sc;
     ft_currency default_cur;
@@ -147,17 +155,78 @@ static void trim_span(const char **s, size_t *len)
 }
 
 /* The field of schema field f, trimmed; NULL/0 when the layout lacks it. */
-static const char *get(const struct loader *L, ft_field f, size_t *len)
+/* The field of schema field f in `row`, trimmed; NULL/0 when the layout
+ * lacks it. */
+static const char *get_in(const struct loader *L, const ft_csv_row *row, ft_field f, size_t *len)
 {
     int c = L->sc.col[f];
     if (c < 0) {
         *len = 0;
         return NULL;
     }
-    const char *s = fptr(L, c);
-    *len = flen(L, c);
+    const char *s = ft_csv_field(L->b, row, c, len);
     trim_span(&s, len);
     return s;
+}
+
+static const char *get(const struct loader *L, ft_field f, size_t *len)
+{
+    return get_in(L, L->row, f, len);
+}
+
+/* The account key of `row` ("bank:account", or the account when there is
+ * no bank), built in *buf when it needs building. */
+static ft_status key_of(const struct loader *L, const ft_csv_row *row, ft_field fbank,
+                        ft_field facct, char **buf, size_t *cap, const char **key, size_t *len,
+                        ft_error *err)
+{
+    size_t blen, alen;
+    const char *b = get_in(L, row, fbank, &blen);
+    const char *a = get_in(L, row, facct, &alen);
+    if (!b || blen == 0) {
+        *key = a;
+        *len = alen;
+        return FT_OK;
+    }
+    ft_status rc = reserve(buf, cap, blen + alen + 1, err);
+    if (rc != FT_OK)
+        return rc;
+    memcpy(*buf, b, blen);
+    (*buf)[blen] = ':';
+    memcpy(*buf + blen + 1, a, alen);
+    *key = *buf;
+    *len = blen + 1 + alen;
+    return FT_OK;
+}
+
+/* Prefetching account lookups: the hash table is far larger than the
+ * caches once there are a million accounts, and each lookup would wait on
+ * three memory loads in a row. Row i + PF_DIST is hashed and its slot
+ * fetched; row i + 2 * PF_DIST / 3 its key offset; row i + PF_DIST / 3
+ * its key bytes; so row i finds them all in cache. */
+static void prefetch_row(struct loader *L, uint32_t i, int stage)
+{
+    const ft_csv_row *row = &L->b->rows[i];
+    struct prefetch *p = &L->pf[i % PF_RING];
+    if (stage == 0) {
+        p->row = NULL;
+        if (row->kind != FT_CSV_ROW || (int)row->nf != L->sc.ncols)
+            return;
+        static const ft_field fields[2][2] = {{FT_F_SRC_BANK, FT_F_SRC}, {FT_F_DST_BANK, FT_F_DST}};
+        for (int k = 0; k < 2; k++) {
+            const char *key;
+            size_t len;
+            if (key_of(L, row, fields[k][0], fields[k][1], &L->pfkey, &L->pfkeycap, &key, &len,
+                       NULL) != FT_OK)
+                return;
+            p->hash[k] = ft_intern_hash(key, len);
+        }
+        p->row = row;
+    }
+    if (p->row != row)
+        return;
+    ft_intern_prefetch(&L->s->accounts, p->hash[0], stage);
+    ft_intern_prefetch(&L->s->accounts, p->hash[1], stage);
 }
 
 static ft_status resolve_default_currency(struct loader *L)
@@ -374,20 +443,19 @@ static ft_status txid(struct loader *L, int64_t *out)
     return rc;
 }
 
-static ft_status account_key(struct loader *L, ft_field fbank, ft_field facct, uint32_t *id)
+/* Interns the source (k = 0) or destination (k = 1) account of the row. */
+static ft_status account_id(struct loader *L, int k, uint32_t *id)
 {
-    size_t blen, alen;
-    const char *b = get(L, fbank, &blen);
-    const char *a = get(L, facct, &alen);
-    if (!b || blen == 0)
-        return ft_intern_put(&L->s->accounts, a, alen, id, NULL, L->err);
-    ft_status rc = reserve(&L->key, &L->keycap, blen + alen + 1, L->err);
+    static const ft_field fields[2][2] = {{FT_F_SRC_BANK, FT_F_SRC}, {FT_F_DST_BANK, FT_F_DST}};
+    const char *key;
+    size_t len;
+    ft_status rc =
+        key_of(L, L->row, fields[k][0], fields[k][1], &L->key, &L->keycap, &key, &len, L->err);
     if (rc != FT_OK)
         return rc;
-    memcpy(L->key, b, blen);
-    L->key[blen] = ':';
-    memcpy(L->key + blen + 1, a, alen);
-    return ft_intern_put(&L->s->accounts, L->key, blen + 1 + alen, id, NULL, L->err);
+    const struct prefetch *p = &L->pf[(uint32_t)(L->row - L->b->rows) % PF_RING];
+    uint64_t hash = p->row == L->row ? p->hash[k] : ft_intern_hash(key, len);
+    return ft_intern_put_hashed(&L->s->accounts, key, len, hash, id, NULL, L->err);
 }
 
 static void process_row(struct loader *L)
@@ -462,8 +530,7 @@ static void process_row(struct loader *L)
     ft_status rc;
     if ((rc = commit_amount(L, cur, &row.amount, &row.cur)) != FT_OK ||
         (cur_recv && (rc = commit_amount(L, cur_recv, &row.amount_recv, &row.cur_recv)) != FT_OK) ||
-        (rc = account_key(L, FT_F_SRC_BANK, FT_F_SRC, &row.src)) != FT_OK ||
-        (rc = account_key(L, FT_F_DST_BANK, FT_F_DST, &row.dst)) != FT_OK ||
+        (rc = account_id(L, 0, &row.src)) != FT_OK || (rc = account_id(L, 1, &row.dst)) != FT_OK ||
         (rc = intern_label(L, &row.label)) != FT_OK || (rc = txid(L, &row.txid)) != FT_OK)
         FAIL(L, rc);
     const char *ch = get(L, FT_F_CHANNEL, &len);
@@ -533,7 +600,16 @@ static ft_status ingest(ft_store *s, const char *path, int fd, const void *mem, 
     const ft_csv_batch *b;
     while (rc == FT_OK && (b = ft_csv_next(reader)) != NULL) {
         L.b = b;
+        memset(L.pf, 0, sizeof L.pf);
         for (uint32_t i = 0; i < b->nrows && L.rc == FT_OK; i++) {
+            if (L.header_done) {
+                if (i + PF_DIST < b->nrows)
+                    prefetch_row(&L, i + PF_DIST, 0);
+                if (i + 2 * PF_DIST / 3 < b->nrows)
+                    prefetch_row(&L, i + 2 * PF_DIST / 3, 1);
+                if (i + PF_DIST / 3 < b->nrows)
+                    prefetch_row(&L, i + PF_DIST / 3, 2);
+            }
             L.row = &b->rows[i];
             if (L.row->kind != FT_CSV_ROW)
                 bad_row(&L);
@@ -561,6 +637,7 @@ static ft_status ingest(ft_store *s, const char *path, int fd, const void *mem, 
     if (rc != FT_OK)
         src->sha256[0] = '\0';
     free(L.key);
+    free(L.pfkey);
     return rc;
 }
 

@@ -135,8 +135,39 @@ bool ft_intern_find(const ft_intern *t, const char *s, size_t len, uint32_t *id)
     }
 }
 
+void ft_intern_prefetch(const ft_intern *t, uint64_t hash, int stage)
+{
+    if (!t->nslots)
+        return;
+    uint64_t h = hash >> 32, mask = t->nslots - 1, j = h & mask;
+    if (stage == 0) {
+        __builtin_prefetch(&t->slots[j]);
+        return;
+    }
+    /* The first slot with the right hash half is the key, nearly always. */
+    for (int probes = 0; probes < 4; probes++, j = (j + 1) & mask) {
+        uint64_t v = t->slots[j];
+        if (!v)
+            return;
+        if ((v >> 32) != h)
+            continue;
+        uint32_t id = (uint32_t)v - 1;
+        if (stage == 1)
+            __builtin_prefetch(&t->off[id]);
+        else
+            __builtin_prefetch(t->pool.data + t->off[id]);
+        return;
+    }
+}
+
 ft_status ft_intern_put(ft_intern *t, const char *s, size_t len, uint32_t *id, bool *added,
                         ft_error *err)
+{
+    return ft_intern_put_hashed(t, s, len, ft_intern_hash(s, len), id, added, err);
+}
+
+ft_status ft_intern_put_hashed(ft_intern *t, const char *s, size_t len, uint64_t hash,
+                               uint32_t *id, bool *added, ft_error *err)
 {
     ft_status rc;
     if (added)
@@ -147,7 +178,7 @@ ft_status ft_intern_put(ft_intern *t, const char *s, size_t len, uint32_t *id, b
         if ((rc = rehash(t, t->nslots ? t->nslots * 2 : 64, err)) != FT_OK)
             return rc;
     }
-    uint64_t h = ft_intern_hash(s, len) >> 32;
+    uint64_t h = hash >> 32;
     uint64_t mask = t->nslots - 1;
     uint64_t j = h & mask;
     for (;; j = (j + 1) & mask) {

@@ -49,6 +49,16 @@ typedef struct ft_intern {
 ft_status ft_intern_put(ft_intern *t, const char *s, size_t len, uint32_t *id, bool *added,
                         ft_error *err);
 
+/* As ft_intern_put, with `hash` = ft_intern_hash(s, len) already known. */
+ft_status ft_intern_put_hashed(ft_intern *t, const char *s, size_t len, uint64_t hash,
+                               uint32_t *id, bool *added, ft_error *err);
+
+/* Hints that the key with `hash` will be looked up soon. A lookup touches
+ * three cache lines one after the other (hash slot, key offset, key
+ * bytes); call with stage 0, 1, 2 at decreasing distances ahead so that
+ * each stage finds the previous one's line in cache. Changes nothing. */
+void ft_intern_prefetch(const ft_intern *t, uint64_t hash, int stage);
+
 /* The id of s[0..len) if present. */
 bool ft_intern_find(const ft_intern *t, const char *s, size_t len, uint32_t *id);
 
