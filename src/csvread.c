@@ -191,6 +191,7 @@ static void batch_free(ft_csv_batch *b)
     free(b->flen);
     free(b->fline);
     free(b->raw);
+    free(b->user);
     memset(b, 0, sizeof *b);
 }
 
@@ -229,6 +230,8 @@ struct ft_csv_reader {
     char *replay; /* lines to read again */
     size_t replay_len, replay_pos;
     ft_csv_batch *b; /* being filled */
+    ft_csv_prepare_fn prepare;
+    void *prepare_ctx;
     ft_status rc;
     ft_error err;
     /* Shared with the consumer, under mu. */
@@ -253,6 +256,8 @@ static void fail(ft_csv_reader *r, ft_status rc)
 /* Hands the batch being filled to the consumer and takes a spare one. */
 static void push(ft_csv_reader *r)
 {
+    if (r->prepare)
+        r->prepare(r->prepare_ctx, r->b);
     pthread_mutex_lock(&r->mu);
     r->full[(r->full_head + r->nfull) % NBATCH] = r->b;
     r->nfull++;
@@ -558,6 +563,8 @@ static void *reader_main(void *arg)
         fail(r, rc);
     if (r->rc == FT_OK && !first && r->b && !atomic_load(&r->stop))
         finish(r);
+    if (r->b && r->b->nrows && r->prepare)
+        r->prepare(r->prepare_ctx, r->b);
     pthread_mutex_lock(&r->mu);
     if (r->b && r->b->nrows) {
         r->full[(r->full_head + r->nfull) % NBATCH] = r->b;
@@ -571,7 +578,8 @@ static void *reader_main(void *arg)
 }
 
 ft_status ft_csv_open(ft_csv_reader **out, const char *path, int fd, const void *mem, size_t len,
-                      char delimiter, ft_error *err)
+                      char delimiter, ft_csv_prepare_fn prepare, void *prepare_ctx,
+                      ft_error *err)
 {
     ft_csv_reader *r = calloc(1, sizeof *r);
     *out = r;
@@ -579,6 +587,8 @@ ft_status ft_csv_open(ft_csv_reader **out, const char *path, int fd, const void 
         return ft_error_oom(err);
     r->path = path;
     r->delim = delimiter;
+    r->prepare = prepare;
+    r->prepare_ctx = prepare_ctx;
     r->line = 1;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);

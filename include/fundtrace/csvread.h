@@ -55,6 +55,8 @@ typedef struct ft_csv_batch {
     uint32_t nfields, fields_cap;
     char *raw; /* the rows' bytes as read */
     size_t rawused, rawcap;
+    void *user; /* the prepare hook's own per-batch data; freed with the batch */
+    size_t user_cap;
 } ft_csv_batch;
 
 /* Field `col` of row `r` in batch `b`, NUL-terminated, and its length. */
@@ -71,11 +73,19 @@ int64_t ft_csv_field_line(const ft_csv_batch *b, const ft_csv_row *r, int col);
 
 typedef struct ft_csv_reader ft_csv_reader;
 
+/* Called on the reader thread with each batch just before it is handed
+ * over, for per-row work that needs no state the consumer changes
+ * (parsing values, hashing keys). It may keep results in b->user (grown
+ * with realloc; b->user_cap is its size in bytes). Whatever it writes is
+ * visible to the consumer once ft_csv_next returns the batch. */
+typedef void (*ft_csv_prepare_fn)(void *ctx, ft_csv_batch *b);
+
 /* Starts reading `path` from fd (fd >= 0) or from `len` bytes of memory
- * (fd < 0). `delimiter` 0 means guess. The reader owns nothing it is
- * given: the caller closes fd after ft_csv_close. */
+ * (fd < 0). `delimiter` 0 means guess; `prepare` may be NULL. The reader
+ * owns nothing it is given: the caller closes fd after ft_csv_close. */
 ft_status ft_csv_open(ft_csv_reader **r, const char *path, int fd, const void *mem, size_t len,
-                      char delimiter, ft_error *err);
+                      char delimiter, ft_csv_prepare_fn prepare, void *prepare_ctx,
+                      ft_error *err);
 
 /* The next batch, in input order, or NULL at the end of the input or after
  * an error (ft_csv_close reports it). A batch stays valid until the next
