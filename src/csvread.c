@@ -19,6 +19,7 @@
 #include <zlib.h>
 
 #include "fundtrace/hash.h"
+#include "fundtrace/pool.h"
 
 #define CHUNK                ((size_t)1 << 20)
 #define NBATCH               3
@@ -160,21 +161,6 @@ static void input_close(struct input *in)
 
 /* --- batches ----------------------------------------------------------------- */
 
-static ft_status reserve(char **buf, size_t *cap, size_t need, ft_error *err)
-{
-    if (need <= *cap)
-        return FT_OK;
-    size_t c = *cap ? *cap : 65536;
-    while (c < need)
-        c *= 2;
-    char *p = realloc(*buf, c);
-    if (!p)
-        return ft_error_oom(err);
-    *buf = p;
-    *cap = c;
-    return FT_OK;
-}
-
 static void batch_reset(ft_csv_batch *b)
 {
     b->nrows = 0;
@@ -310,7 +296,7 @@ static void cb_field(void *data, size_t len, void *ctx)
     }
         b->fields_cap = cap;
     }
-    ft_status rc = reserve(&b->fbuf, &b->fcap, b->fused + len + 1, &r->err);
+    ft_status rc = ft_bytes_reserve(&b->fbuf, &b->fcap, b->fused + len + 1, &r->err);
     if (rc != FT_OK)
         {
         fail(r, rc);
@@ -423,7 +409,7 @@ static void feed_piece(ft_csv_reader *r, const unsigned char *s, size_t n, bool 
         r->row_field = b->nfields;
         r->row_fused = b->fused;
     }
-    ft_status rc = reserve(&b->raw, &b->rawcap, b->rawused + n, &r->err);
+    ft_status rc = ft_bytes_reserve(&b->raw, &b->rawcap, b->rawused + n, &r->err);
     if (rc != FT_OK)
         {
         fail(r, rc);

@@ -89,29 +89,6 @@ struct loader {
     int nids;
 };
 
-static ft_status reserve(char **buf, size_t *cap, size_t need, ft_error *err)
-{
-    if (need <= *cap)
-        return FT_OK;
-    size_t c = *cap ? *cap : 4096;
-    while (c < need)
-        c *= 2;
-    char *p = realloc(*buf, c);
-    if (!p)
-        return ft_error_oom(err);
-    *buf = p;
-    *cap = c;
-    return FT_OK;
-}
-
-static void trim_span(const char **s, size_t *len)
-{
-    while (*len && (**s == ' ' || **s == '\t'))
-        (*s)++, (*len)--;
-    while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
-        (*len)--;
-}
-
 /* Field f of `row` under schema sc, trimmed; NULL/0 when the layout lacks
  * it. */
 static const char *get_in(const ft_schema *sc, const ft_csv_batch *b, const ft_csv_row *row,
@@ -123,7 +100,7 @@ static const char *get_in(const ft_schema *sc, const ft_csv_batch *b, const ft_c
         return NULL;
     }
     const char *s = ft_csv_field(b, row, c, len);
-    trim_span(&s, len);
+    ft_span_trim(&s, len);
     return s;
 }
 
@@ -141,7 +118,7 @@ static ft_status key_of(const ft_schema *sc, const ft_csv_batch *b, const ft_csv
         *len = alen;
         return FT_OK;
     }
-    ft_status rc = reserve(buf, cap, blen + alen + 1, err);
+    ft_status rc = ft_bytes_reserve(buf, cap, blen + alen + 1, err);
     if (rc != FT_OK)
         return rc;
     memcpy(*buf, bank, blen);

@@ -14,19 +14,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fundtrace/pool.h"
+
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
-}
-
-static void trim(const char **s, size_t *len)
-{
-    while (*len && (**s == ' ' || **s == '\t')) {
-        (*s)++;
-        (*len)--;
-    }
-    while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
-        (*len)--;
 }
 
 /* True for 1,234 / 1 234 / 1'234 / 1_234 (optionally with a fraction):
@@ -68,7 +60,7 @@ bool ft_money_parse(const char *s, size_t len, int exponent, int64_t *minor, ft_
     ft_money_error scratch;
     if (!why)
         why = &scratch;
-    trim(&s, &len);
+    ft_span_trim(&s, &len);
     if (len == 0) {
         *why = FT_MONEY_EMPTY;
         return false;
@@ -262,7 +254,7 @@ static bool span_equals_ci(const char *s, size_t len, const char *z)
 bool ft_currency_resolve(const ft_currency_defs *defs, const char *s, size_t len,
                          ft_currency *out)
 {
-    trim(&s, &len);
+    ft_span_trim(&s, &len);
     if (len == 0 || len > FT_CURRENCY_CODE_MAX)
         goto names;
     if (defs) {
@@ -353,7 +345,7 @@ ft_status ft_currency_defs_load(ft_currency_defs *defs, const char *path, ft_err
                 *comma = '\0';
             const char *f0 = p;
             size_t fl = strlen(p);
-            trim(&f0, &fl);
+            ft_span_trim(&f0, &fl);
             ((char *)f0)[fl] = '\0';
             fields[nf++] = (char *)f0;
             if (!comma)

@@ -13,6 +13,31 @@
 
 #define HASH_SEED 0x66756e6474726163ULL /* "fundtrac" */
 
+ft_status ft_bytes_reserve(char **buf, size_t *cap, size_t need, ft_error *err)
+{
+    if (need <= *cap)
+        return FT_OK;
+    size_t c = *cap ? *cap : 4096;
+    while (c < need)
+        c *= 2;
+    char *p = realloc(*buf, c);
+    if (!p)
+        return ft_error_oom(err);
+    *buf = p;
+    *cap = c;
+    return FT_OK;
+}
+
+void ft_span_trim(const char **s, size_t *len)
+{
+    while (*len && (**s == ' ' || **s == '\t')) {
+        (*s)++;
+        (*len)--;
+    }
+    while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
+        (*len)--;
+}
+
 static ft_status pool_reserve(ft_pool *p, uint64_t need, ft_error *err)
 {
     if (p->len + need <= p->cap)

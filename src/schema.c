@@ -8,12 +8,13 @@
  */
 #include "fundtrace/schema.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "fundtrace/pool.h"
 
 static const char *const field_names[FT_F_COUNT] = {
     [FT_F_TXID] = "txn_id",
@@ -54,17 +55,9 @@ const char *ft_layout_name(ft_layout l)
     return "?";
 }
 
-static void trim(const char **s, size_t *len)
-{
-    while (*len && isspace((unsigned char)**s))
-        (*s)++, (*len)--;
-    while (*len && isspace((unsigned char)(*s)[*len - 1]))
-        (*len)--;
-}
-
 static bool name_is(const char *s, size_t len, const char *z)
 {
-    trim(&s, &len);
+    ft_span_trim(&s, &len);
     return strlen(z) == len && strncasecmp(s, z, len) == 0;
 }
 
@@ -280,7 +273,7 @@ ft_status ft_map_add(ft_map *m, const char *spec, ft_error *err)
         return ft_error_set(err, FT_EUSAGE, "--map '%s': expected FIELD=COLUMN", spec);
     size_t flen = (size_t)(eq - spec);
     const char *fs = spec;
-    trim(&fs, &flen);
+    ft_span_trim(&fs, &flen);
     int field = -1;
     for (int f = 0; f < FT_F_COUNT; f++) {
         if (f != FT_F_ALERT_ID && strlen(field_names[f]) == flen &&
@@ -295,7 +288,7 @@ ft_status ft_map_add(ft_map *m, const char *spec, ft_error *err)
                             spec, (int)flen, fs);
     const char *cs = eq + 1;
     size_t clen = strlen(cs);
-    trim(&cs, &clen);
+    ft_span_trim(&cs, &clen);
     if (m->n == m->cap) {
         int cap = m->cap ? m->cap * 2 : 8;
         ft_map_entry *p = realloc(m->items, (size_t)cap * sizeof *p);
@@ -326,7 +319,7 @@ ft_status ft_map_load(ft_map *m, const char *path, ft_error *err)
         line[strcspn(line, "#\r\n")] = '\0';
         const char *s = line;
         size_t len = strlen(s);
-        trim(&s, &len);
+        ft_span_trim(&s, &len);
         if (len == 0)
             continue;
         ((char *)s)[len] = '\0';

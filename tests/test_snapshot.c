@@ -171,20 +171,29 @@ static ft_status read_bytes(const char *path, const char *data, size_t len, ft_e
     return rc;
 }
 
-static void test_every_flipped_byte_is_refused(void **state)
+/* Writes the two-file store to DIR/case.ftg and returns the file's bytes;
+ * `bad` is set to DIR/bad.ftg for damaged copies. */
+static char *written_case(const char *dir, char bad[512], size_t *len)
 {
-    (void)state;
-    char *dir = tu_tmpdir();
-    char path[512], bad[512];
-    snprintf(path, sizeof path, "%s/case.ftg", dir);
-    snprintf(bad, sizeof bad, "%s/bad.ftg", dir);
+    char path[512];
+    snprintf(path, 512, "%s/case.ftg", dir);
+    snprintf(bad, 512, "%s/bad.ftg", dir);
     ft_store s = {0};
     ft_error err;
     load_both(&s);
     assert_int_equal(ft_snapshot_write(&s, path, &err), FT_OK);
     ft_store_free(&s);
+    return tu_read(path, len);
+}
+
+static void test_every_flipped_byte_is_refused(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    char bad[512];
+    ft_error err;
     size_t len;
-    char *orig = tu_read(path, &len);
+    char *orig = written_case(dir, bad, &len);
     char *copy = malloc(len);
     uint64_t x = 0x9E3779B97F4A7C15ULL;
     /* One flipped bit in every byte of the file, at a varying position. */
@@ -220,16 +229,10 @@ static void test_other_version_and_not_a_snapshot(void **state)
 {
     (void)state;
     char *dir = tu_tmpdir();
-    char path[512], bad[512];
-    snprintf(path, sizeof path, "%s/case.ftg", dir);
-    snprintf(bad, sizeof bad, "%s/bad.ftg", dir);
-    ft_store s = {0};
+    char bad[512];
     ft_error err;
-    load_both(&s);
-    assert_int_equal(ft_snapshot_write(&s, path, &err), FT_OK);
-    ft_store_free(&s);
     size_t len;
-    char *data = tu_read(path, &len);
+    char *data = written_case(dir, bad, &len);
     /* Version 2 with a correct header checksum: refused for its version. */
     uint32_t v = 2;
     memcpy(data + 8, &v, 4);

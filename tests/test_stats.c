@@ -35,14 +35,20 @@ static const char *CSV = "txn_id,timestamp,src_account,dst_account,amount,curren
                          "6,2024-05-01T09:50:00Z,E,E,7.00,EUR,\n"
                          "7,2024-05-01T09:50:00Z,E,E,7.00,XYZ,\n";
 
+/* Loads `csv` and computes its statistics. */
+static void load_stats(ft_store *s, ft_stats *st, const char *csv)
+{
+    ft_error err;
+    assert_int_equal(tu_load(s, "s.csv", csv, NULL, NULL, &err), FT_OK);
+    assert_int_equal(ft_stats_compute(s, st, &err), FT_OK);
+}
+
 static void test_hand_computed(void **state)
 {
     (void)state;
     ft_store s = {0};
     ft_stats st;
-    ft_error err;
-    assert_int_equal(tu_load(&s, "s.csv", CSV, NULL, NULL, &err), FT_OK);
-    assert_int_equal(ft_stats_compute(&s, &st, &err), FT_OK);
+    load_stats(&s, &st, CSV);
     assert_int_equal(st.txns, 6);
     assert_int_equal(st.accounts, 5);
     assert_int_equal(st.self_transfers, 1);
@@ -84,6 +90,7 @@ static void test_hand_computed(void **state)
     assert_int_equal(st.top_in[2].count, 1);
 
     /* igraph agrees on the components. */
+    ft_error err;
     igraph_t g;
     int64_t count, largest;
     assert_int_equal(ft_graph_build(&g, &s, &err), FT_OK);
@@ -101,9 +108,7 @@ static void test_json_keys_scripts_rely_on(void **state)
     (void)state;
     ft_store s = {0};
     ft_stats st;
-    ft_error err;
-    assert_int_equal(tu_load(&s, "s.csv", CSV, NULL, NULL, &err), FT_OK);
-    assert_int_equal(ft_stats_compute(&s, &st, &err), FT_OK);
+    load_stats(&s, &st, CSV);
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -131,11 +136,7 @@ static void test_empty_store(void **state)
     (void)state;
     ft_store s = {0};
     ft_stats st;
-    ft_error err;
-    assert_int_equal(tu_load(&s, "h.csv", "timestamp,src_account,dst_account,amount,currency\n",
-                             NULL, NULL, &err),
-                     FT_OK);
-    assert_int_equal(ft_stats_compute(&s, &st, &err), FT_OK);
+    load_stats(&s, &st, "timestamp,src_account,dst_account,amount,currency\n");
     assert_int_equal(st.txns, 0);
     assert_int_equal(st.ntotals, 0);
     assert_int_equal(st.rank_cur, -1);

@@ -20,6 +20,12 @@
 
 #include "fundtrace/error.h"
 
+/* Grows *buf (of *cap bytes) by doubling until it holds `need` bytes. */
+ft_status ft_bytes_reserve(char **buf, size_t *cap, size_t need, ft_error *err);
+
+/* Moves *s and shortens *len past leading and trailing spaces and tabs. */
+void ft_span_trim(const char **s, size_t *len);
+
 typedef struct ft_pool {
     char *data;
     uint64_t len, cap;
