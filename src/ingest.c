@@ -41,6 +41,7 @@ struct checked {
     uint8_t reason; /* ft_reject, when bad */
     uint8_t field;  /* ft_field at fault, when bad */
     uint8_t detail; /* the ft_money_error or ft_time_error behind `reason` */
+    uint8_t rounded; /* amounts rounded to their currency's decimals (0 to 2) */
     int64_t ts_ms, amount, amount_recv; /* amounts with cur's exponent */
     ft_currency cur, cur_recv;          /* exponent: the layout's decimals */
     uint64_t hash[2];                   /* of the source and destination keys */
@@ -227,8 +228,13 @@ static bool check_amount(struct checker *C, const ft_csv_batch *b, const ft_csv_
     }
     const char *a = get_in(&C->sc, b, row, fa, &len);
     ft_money_error why;
-    if (!ft_money_parse(a, len, cur->exponent, minor, &why))
+    bool rounded = false;
+    bool ok = C->sc.float_amounts
+                  ? ft_money_parse_float_text(a, len, cur->exponent, minor, &rounded, &why)
+                  : ft_money_parse(a, len, cur->exponent, minor, &why);
+    if (!ok)
         return bad(k, reason[why], fa, why);
+    k->rounded += rounded;
     return true;
 }
 
@@ -237,6 +243,7 @@ static void check_row(struct checker *C, const ft_csv_batch *b, const ft_csv_row
 {
     const ft_schema *sc = &C->sc;
     k->kind = CHK_GOOD;
+    k->rounded = 0;
     if ((int)row->nf != sc->ncols) {
         bad(k, FT_REJ_FIELD_COUNT, FT_F_COUNT, 0);
         return;
@@ -594,6 +601,7 @@ static void commit_row(struct loader *L)
         reject_checked(L);
         return;
     }
+    r->amounts_rounded += k->rounded;
     ft_row row = {.ts_ms = k->ts_ms, .amount = k->amount, .amount_recv = k->amount_recv};
     ft_status rc;
     if ((rc = commit_amount(L, &k->cur, &row.amount, &row.cur)) != FT_OK ||

@@ -131,6 +131,110 @@ bool ft_money_parse(const char *s, size_t len, int exponent, int64_t *minor, ft_
     return true;
 }
 
+bool ft_money_parse_float_text(const char *s, size_t len, int exponent, int64_t *minor,
+                               bool *rounded, ft_money_error *why)
+{
+    ft_money_error scratch;
+    if (!why)
+        why = &scratch;
+    *rounded = false;
+    ft_span_trim(&s, &len);
+    if (len == 0)
+        return *why = FT_MONEY_EMPTY, false;
+    size_t i = 0;
+    bool neg = false;
+    if (s[0] == '+' || s[0] == '-') {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    /* The significant digits and where the decimal point falls among them:
+     * value = 0.d1 d2 d3 ... x 10^point. Leading zeros are skipped. */
+    char digits[64];
+    int nd = 0, point = 0;
+    bool any = false, seen_point = false, overflow_digits = false;
+    for (; i < len; i++) {
+        char c = s[i];
+        if (c == '.' && !seen_point) {
+            seen_point = true;
+            continue;
+        }
+        if (!is_digit(c))
+            break;
+        any = true;
+        if (nd == 0 && c == '0') {
+            if (seen_point)
+                point--;
+            continue;
+        }
+        if (nd < (int)sizeof digits)
+            digits[nd++] = c;
+        else if (c != '0')
+            overflow_digits = true; /* beyond 64 significant digits: only rounds */
+        if (!seen_point)
+            point++;
+    }
+    if (!any)
+        return *why = FT_MONEY_SYNTAX, false;
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        bool eneg = false;
+        if (i < len && (s[i] == '+' || s[i] == '-'))
+            eneg = s[i++] == '-';
+        size_t estart = i;
+        int e = 0;
+        for (; i < len && is_digit(s[i]); i++)
+            if (e < 10000)
+                e = e * 10 + (s[i] - '0');
+        if (i == estart)
+            return *why = FT_MONEY_SYNTAX, false;
+        point += eneg ? -e : e;
+    }
+    if (i != len)
+        return *why = FT_MONEY_SYNTAX, false;
+    if (nd == 0) { /* zero, whatever its sign and exponent */
+        *minor = 0;
+        *why = FT_MONEY_OK;
+        return true;
+    }
+    /* Minor units are the first point + exponent digits; the rest round.
+     * More than 19 of them is at least 10^19, past INT64_MAX. */
+    int keep = point + exponent;
+    if (keep > 19)
+        return *why = FT_MONEY_OVERFLOW, false;
+    uint64_t v = 0;
+    const uint64_t max = (uint64_t)INT64_MAX;
+    for (int k = 0; k < keep; k++) {
+        uint64_t d = k < nd ? (uint64_t)(digits[k] - '0') : 0;
+        if (v > (max - d) / 10)
+            return *why = FT_MONEY_OVERFLOW, false;
+        v = v * 10 + d;
+    }
+    int first = keep < 0 ? 0 : keep; /* first dropped digit */
+    bool dropped = overflow_digits;
+    for (int k = first; k < nd; k++)
+        dropped |= digits[k] != '0';
+    if (dropped) {
+        *rounded = true;
+        /* Half to even, on the exact digits. A keep below zero drops
+         * digits that lie below the first one, so the value is under half. */
+        int d = keep >= 0 && keep < nd ? digits[keep] - '0' : 0;
+        bool rest = overflow_digits;
+        for (int k = keep + 1; k < nd && keep >= 0; k++)
+            rest |= digits[k] != '0';
+        bool up = keep >= 0 && (d > 5 || (d == 5 && (rest || (v & 1))));
+        if (up) {
+            if (v == max)
+                return *why = FT_MONEY_OVERFLOW, false;
+            v++;
+        }
+    }
+    if (neg && v != 0)
+        return *why = FT_MONEY_NEGATIVE, false;
+    *minor = (int64_t)v;
+    *why = FT_MONEY_OK;
+    return true;
+}
+
 const char *ft_money_strerror(ft_money_error e)
 {
     switch (e) {

@@ -221,6 +221,7 @@ static void json_report(ft_json *j, const ft_store *s)
     for (int k = 0; k < FT_REJ_COUNT; k++)
         ft_json_int(j, ft_reject_name((ft_reject)k), r->by_reason[k]);
     ft_json_end(j, '}');
+    ft_json_int(j, "amounts_rounded", r->amounts_rounded);
     ft_json_int(j, "accounts", s->accounts.n);
     ft_json_int(j, "transactions", s->t.n);
     char buf[40];
@@ -273,6 +274,7 @@ static void csv_report(FILE *f, const ft_store *s)
     csv_metric_int(f, "rows_rejected", "", r->rows_rejected);
     for (int k = 0; k < FT_REJ_COUNT; k++)
         csv_metric_int(f, "rejects_by_reason", ft_reject_name((ft_reject)k), r->by_reason[k]);
+    csv_metric_int(f, "amounts_rounded", "", r->amounts_rounded);
     csv_metric_int(f, "accounts", "", s->accounts.n);
     csv_metric_int(f, "transactions", "", s->t.n);
     char buf[40];
@@ -289,6 +291,10 @@ static void table_rejects(FILE *f, const ft_load_report *r)
     for (int k = 0; k < FT_REJ_COUNT; k++)
         if (r->by_reason[k])
             fprintf(f, "  %-22s %" PRId64 "\n", ft_reject_name((ft_reject)k), r->by_reason[k]);
+    if (r->amounts_rounded)
+        fprintf(f, "  %" PRId64 " amounts written as binary floats were rounded to their "
+                   "currency's decimals\n",
+                r->amounts_rounded);
 }
 
 void ft_write_load_summary(FILE *f, const ft_store *s, const char *snapshot, ft_format fmt)

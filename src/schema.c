@@ -145,6 +145,7 @@ static bool detect_amlsim(ft_schema *sc, const char *const *names, const size_t 
     if (!detect_named(sc, FT_LAYOUT_AMLSIM, want, 8, names, lens, ncols))
         return false;
     sc->label_kind = FT_LABEL_SAR;
+    sc->float_amounts = true;
     return true;
 }
 
@@ -159,6 +160,7 @@ static bool detect_paysim(ft_schema *sc, const char *const *names, const size_t 
         return false;
     sc->time_kind = FT_TIME_STEP_HOURS;
     sc->label_kind = FT_LABEL_FLAG;
+    sc->float_amounts = true;
     return true;
 }
 

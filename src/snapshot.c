@@ -60,6 +60,7 @@ enum {
     META_ROWS_LOADED,
     META_ROWS_REJECTED,
     META_NREASONS,
+    META_ROUNDED,
     META_REASONS, /* FT_REJ_COUNT values follow */
     META_LEN = META_REASONS + FT_REJ_COUNT
 };
@@ -176,6 +177,7 @@ ft_status ft_snapshot_write(const ft_store *s, const char *path, ft_error *err)
     meta[META_ROWS_LOADED] = r->rows_loaded;
     meta[META_ROWS_REJECTED] = r->rows_rejected;
     meta[META_NREASONS] = FT_REJ_COUNT;
+    meta[META_ROUNDED] = r->amounts_rounded;
     memcpy(&meta[META_REASONS], r->by_reason, sizeof r->by_reason);
 
     struct disk_currency *curs = calloc((size_t)s->ncurrencies + 1, sizeof *curs);
@@ -526,6 +528,7 @@ static ft_status read_small(const struct reader *rd, ft_store *s, const int64_t 
     r->rows_read = meta[META_ROWS_READ];
     r->rows_loaded = meta[META_ROWS_LOADED];
     r->rows_rejected = meta[META_ROWS_REJECTED];
+    r->amounts_rounded = meta[META_ROUNDED];
     if (meta[META_NREASONS] != FT_REJ_COUNT)
         return corrupt(rd, "the reject reasons do not match this version");
     memcpy(r->by_reason, &meta[META_REASONS], sizeof r->by_reason);

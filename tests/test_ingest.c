@@ -396,6 +396,23 @@ static void test_amlsim_layout(void **state)
     assert_string_equal(ft_intern_str(&s.labels, s.t.label[1] - 1, NULL), "10");
     assert_string_equal(ft_intern_str(&s.labels, s.t.label[2] - 1, NULL), "sar");
     assert_string_equal(txid(&s, 1), "2");
+    assert_int_equal(s.report.amounts_rounded, 0);
+    ft_store_free(&s);
+
+    /* AMLSim writes amounts from binary floats: read them exactly, round
+     * the noise to cents, count it. */
+    const char *noisy = "tran_id,orig_acct,bene_acct,tx_type,base_amt,tran_timestamp,is_sar,"
+                        "alert_id\n"
+                        "1,1001,2001,TRANSFER,163.98000000000002,2017-01-01T10:00:00Z,False,-1\n"
+                        "2,2001,3001,TRANSFER,1.0E7,2017-01-02T11:00:00Z,False,-1\n"
+                        "3,3001,1001,TRANSFER,-5.0,2017-01-03T12:00:00Z,False,-1\n";
+    tu_rejects rej;
+    assert_int_equal(tu_load(&s, "noisy.csv", noisy, NULL, &rej, &err), FT_OK);
+    assert_counts(&s, 3, 2, 1);
+    assert_int_equal(rej.r[0].reason, FT_REJ_NEGATIVE);
+    assert_string_equal(tu_amount(&s, 0, buf), "163.98 USD");
+    assert_string_equal(tu_amount(&s, 1, buf), "10000000.00 USD");
+    assert_int_equal(s.report.amounts_rounded, 1);
     ft_store_free(&s);
     /* --currency changes the currency of layouts without one. */
     ft_load_options o = {.default_currency = "EUR"};

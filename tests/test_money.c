@@ -109,6 +109,63 @@ static void test_overflow_at_int64_edge(void **state)
     assert_int_equal(parse_bad("99999999999999999999999999x", 0), FT_MONEY_SYNTAX);
 }
 
+static int64_t float_ok(const char *s, int exp, bool want_rounded)
+{
+    int64_t v = -1;
+    bool rounded = !want_rounded;
+    ft_money_error why = FT_MONEY_SYNTAX;
+    if (!ft_money_parse_float_text(s, strlen(s), exp, &v, &rounded, &why))
+        fail_msg("'%s' (exp %d) rejected: %s", s, exp, ft_money_strerror(why));
+    if (rounded != want_rounded)
+        fail_msg("'%s' (exp %d): rounded is %d", s, exp, rounded);
+    return v;
+}
+
+static ft_money_error float_bad(const char *s, int exp)
+{
+    int64_t v = 0;
+    bool rounded;
+    ft_money_error why = FT_MONEY_OK;
+    if (ft_money_parse_float_text(s, strlen(s), exp, &v, &rounded, &why))
+        fail_msg("'%s' (exp %d) accepted as %lld", s, exp, (long long)v);
+    return why;
+}
+
+static void test_float_text_is_read_exactly(void **state)
+{
+    (void)state;
+    /* The noise of a binary float printed in full. */
+    assert_int_equal(float_ok("163.98000000000002", 2, true), 16398);
+    assert_int_equal(float_ok("182.98999999999998", 2, true), 18299);
+    assert_int_equal(float_ok("465.05", 2, false), 46505);
+    assert_int_equal(float_ok("181.0", 2, false), 18100);
+    assert_int_equal(float_ok("9839.64", 2, false), 983964);
+    /* Java's Float.toString and friends. */
+    assert_int_equal(float_ok("1.0E7", 2, false), 1000000000);
+    assert_int_equal(float_ok("1.2345678E7", 2, false), 1234567800);
+    assert_int_equal(float_ok("2.5e-3", 2, true), 0);   /* 0.0025: half to even */
+    assert_int_equal(float_ok("3.5e-3", 2, true), 0);   /* 0.0035 -> 0.00 */
+    assert_int_equal(float_ok("0.015", 2, true), 2);    /* 1.5 cents: to the even 2 */
+    assert_int_equal(float_ok("0.025", 2, true), 2);    /* 2.5 cents: to the even 2 */
+    assert_int_equal(float_ok("0.0251", 2, true), 3);   /* past half */
+    assert_int_equal(float_ok("0.0049", 2, true), 0);
+    assert_int_equal(float_ok("0.0004", 2, true), 0);
+    assert_int_equal(float_ok("0", 2, false), 0);
+    assert_int_equal(float_ok("0e99", 2, false), 0);
+    assert_int_equal(float_ok("-0.0", 2, false), 0);
+    assert_int_equal(float_ok(" 12 ", 0, false), 12);
+    assert_int_equal(float_ok("99.995", 2, true), 10000); /* carries into the units */
+    assert_int_equal(float_ok("92233720368547758.07", 2, false), INT64_MAX);
+    assert_int_equal(float_bad("92233720368547758.075", 2), FT_MONEY_OVERFLOW); /* rounds up */
+    assert_int_equal(float_bad("1e20", 0), FT_MONEY_OVERFLOW);
+    assert_int_equal(float_bad("-1.5", 2), FT_MONEY_NEGATIVE);
+    assert_int_equal(float_bad("1,234.5", 2), FT_MONEY_SYNTAX);
+    assert_int_equal(float_bad("1e", 2), FT_MONEY_SYNTAX);
+    assert_int_equal(float_bad("e5", 2), FT_MONEY_SYNTAX);
+    assert_int_equal(float_bad("NaN", 2), FT_MONEY_SYNTAX);
+    assert_int_equal(float_bad("", 2), FT_MONEY_EMPTY);
+}
+
 static void test_format(void **state)
 {
     (void)state;
@@ -218,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_negative),
         cmocka_unit_test(test_thousands_and_syntax),
         cmocka_unit_test(test_overflow_at_int64_edge),
+        cmocka_unit_test(test_float_text_is_read_exactly),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_scale),
         cmocka_unit_test(test_iso_and_names),

@@ -36,6 +36,14 @@ typedef enum ft_money_error {
  * otherwise returns false and sets *why (when not NULL). */
 bool ft_money_parse(const char *s, size_t len, int exponent, int64_t *minor, ft_money_error *why);
 
+/* As ft_money_parse, for text a program wrote from a binary float (the
+ * AMLSim and PaySim simulators): an exponent is accepted ("1.0E7",
+ * "2.5e-3"), and decimals past `exponent` are rounded half to even instead
+ * of rejected, still exactly, from the digits (163.98000000000002 is
+ * 16398 cents). *rounded is set when digits were dropped. */
+bool ft_money_parse_float_text(const char *s, size_t len, int exponent, int64_t *minor,
+                               bool *rounded, ft_money_error *why);
+
 /* A short reason for `e`, e.g. "has more decimals than the currency". */
 const char *ft_money_strerror(ft_money_error e);
 

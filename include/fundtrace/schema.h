@@ -57,6 +57,8 @@ typedef struct ft_schema {
     int col[FT_F_COUNT]; /* 0-based column of each field, -1 when absent */
     int ncols;           /* columns in the header */
     int min_exponent;    /* amounts carry at least this many decimals (IBM: 2) */
+    bool float_amounts;  /* written from binary floats (AMLSim, PaySim): exponents
+                            accepted, excess decimals rounded half to even */
     ft_time_kind time_kind;
     ft_label_kind label_kind;
 } ft_schema;

@@ -106,6 +106,7 @@ typedef struct ft_source {
 typedef struct ft_load_report {
     int64_t rows_read, rows_loaded, rows_rejected;
     int64_t by_reason[FT_REJ_COUNT];
+    int64_t amounts_rounded; /* float-written amounts rounded to their currency */
     ft_source *sources;
     int nsources, cap;
     char *options; /* the load options, as text, for the provenance record */
