@@ -3,6 +3,7 @@
 # of the same file, measured in the same run on the same machine.
 #
 #   bench/load.sh [ROWS] [WORKDIR]       (defaults: 10000000, bench/out)
+#   BENCH_CSV=FILE bench/load.sh         (measure an existing CSV instead)
 #
 # Prints, and writes to WORKDIR/load.json:
 #   - load throughput (rows/s, MB/s) and its share of the bare libcsv parse
@@ -35,9 +36,11 @@ fi
 cc -O2 -o "$work/gen_generic" "$here/gen_generic.c" -lm
 cc -O2 -o "$work/csvcount" "$here/csvcount.c" -lcsv
 
-csv=$work/generic-$rows.csv
-snap=$work/generic-$rows.ftg
-if [ ! -s "$csv" ]; then
+csv=${BENCH_CSV:-$work/generic-$rows.csv}
+snap=$work/$(basename "$csv" .csv).ftg
+if [ -n "${BENCH_CSV:-}" ]; then
+    rows=$("$ft" load -q --format jsonl "$csv" | sed 's/^{"rows_read":\([0-9]*\).*/\1/')
+elif [ ! -s "$csv" ]; then
     echo "generating $rows rows..." >&2
     "$work/gen_generic" "$rows" >"$csv.tmp"
     mv "$csv.tmp" "$csv"
