@@ -272,12 +272,11 @@ static ft_csv_row *new_row(ft_csv_reader *r)
     return &b->rows[b->nrows++];
 }
 
-static void cb_field(void *data, size_t len, void *ctx)
+/* Makes room for one more field of `len` bytes; false after recording the
+ * failure. */
+static bool grow_fields(ft_csv_reader *r, size_t len)
 {
-    ft_csv_reader *r = ctx;
     ft_csv_batch *b = r->b;
-    if (r->rc != FT_OK)
-        return;
     if (b->nfields == b->fields_cap) {
         uint32_t cap = b->fields_cap ? b->fields_cap * 2 : 16384;
         size_t *o = realloc(b->foff, cap * sizeof *o);
@@ -289,27 +288,39 @@ static void cb_field(void *data, size_t len, void *ctx)
         int64_t *ln = realloc(b->fline, cap * sizeof *ln);
         if (ln)
             b->fline = ln;
-        if (!o || !l || !ln)
-            {
-        fail(r, ft_error_oom(&r->err));
-        return;
-    }
+        if (!o || !l || !ln) {
+            fail(r, ft_error_oom(&r->err));
+            return false;
+        }
         b->fields_cap = cap;
     }
     ft_status rc = ft_bytes_reserve(&b->fbuf, &b->fcap, b->fused + len + 1, &r->err);
-    if (rc != FT_OK)
-        {
+    if (rc != FT_OK) {
         fail(r, rc);
-        return;
+        return false;
     }
-    if (len)
-        memcpy(b->fbuf + b->fused, data, len);
-    b->fbuf[b->fused + len] = '\0';
-    b->foff[b->nfields] = b->fused;
-    b->flen[b->nfields] = len;
-    b->fline[b->nfields] = r->line;
+    return true;
+}
+
+/* libcsv's field callback: the hottest function of a load, hence the
+ * inline fast path. */
+static void cb_field(void *data, size_t len, void *ctx)
+{
+    ft_csv_reader *r = ctx;
+    ft_csv_batch *b = r->b;
+    if (__builtin_expect(b->nfields == b->fields_cap || b->fused + len + 1 > b->fcap, 0) &&
+        !grow_fields(r, len))
+        return;
+    if (r->rc != FT_OK)
+        return;
+    char *dst = b->fbuf + b->fused;
+    memcpy(dst, data, len);
+    dst[len] = '\0';
+    uint32_t n = b->nfields++;
+    b->foff[n] = b->fused;
+    b->flen[n] = len;
+    b->fline[n] = r->line;
     b->fused += len + 1;
-    b->nfields++;
 }
 
 static void cb_row(int c, void *ctx)

@@ -13,7 +13,7 @@
 
 #define HASH_SEED 0x66756e6474726163ULL /* "fundtrac" */
 
-ft_status ft_bytes_reserve(char **buf, size_t *cap, size_t need, ft_error *err)
+ft_status ft_bytes_grow(char **buf, size_t *cap, size_t need, ft_error *err)
 {
     if (need <= *cap)
         return FT_OK;
@@ -26,16 +26,6 @@ ft_status ft_bytes_reserve(char **buf, size_t *cap, size_t need, ft_error *err)
     *buf = p;
     *cap = c;
     return FT_OK;
-}
-
-void ft_span_trim(const char **s, size_t *len)
-{
-    while (*len && (**s == ' ' || **s == '\t')) {
-        (*s)++;
-        (*len)--;
-    }
-    while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
-        (*len)--;
 }
 
 static ft_status pool_reserve(ft_pool *p, uint64_t need, ft_error *err)

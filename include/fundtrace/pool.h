@@ -21,10 +21,24 @@
 #include "fundtrace/error.h"
 
 /* Grows *buf (of *cap bytes) by doubling until it holds `need` bytes. */
-ft_status ft_bytes_reserve(char **buf, size_t *cap, size_t need, ft_error *err);
+ft_status ft_bytes_grow(char **buf, size_t *cap, size_t need, ft_error *err);
 
-/* Moves *s and shortens *len past leading and trailing spaces and tabs. */
-void ft_span_trim(const char **s, size_t *len);
+static inline ft_status ft_bytes_reserve(char **buf, size_t *cap, size_t need, ft_error *err)
+{
+    return need <= *cap ? FT_OK : ft_bytes_grow(buf, cap, need, err);
+}
+
+/* Moves *s and shortens *len past leading and trailing spaces and tabs.
+ * Inline: it runs on every field of every row. */
+static inline void ft_span_trim(const char **s, size_t *len)
+{
+    while (*len && (**s == ' ' || **s == '\t')) {
+        (*s)++;
+        (*len)--;
+    }
+    while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
+        (*len)--;
+}
 
 typedef struct ft_pool {
     char *data;
