@@ -321,7 +321,8 @@ void ft_write_load_summary(FILE *f, const ft_store *s, const char *snapshot, ft_
             r->rows_read, r->nsources, r->nsources == 1 ? "" : "s", r->rows_loaded,
             r->rows_rejected);
     table_rejects(f, r);
-    fprintf(f, "%" PRIu32 " accounts, %" PRId64 " transactions", s->accounts.n, s->t.n);
+    fprintf(f, "%" PRIu32 " account%s, %" PRId64 " transaction%s", s->accounts.n,
+            s->accounts.n == 1 ? "" : "s", s->t.n, s->t.n == 1 ? "" : "s");
     if (s->t.n) {
         char a[40], b[40];
         time_str(s->t.ts_ms[0], a);
