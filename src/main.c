@@ -15,6 +15,7 @@ static const struct cmd {
 } commands[] = {
     {"load", cmd_load, "read CSV files, report counts and rejects, write a snapshot"},
     {"stats", cmd_stats, "sizes, time span, totals per currency, degrees and components"},
+    {"synth", cmd_synth, "write labelled synthetic transactions with planted patterns"},
     {"help", cmd_help, "show the help of a command"},
 };
 
