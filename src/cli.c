@@ -126,9 +126,9 @@ static void on_reject(void *ctx, const ft_reject_info *r)
     in->shown++;
     if (in->rejects) {
         FILE *f = in->rejects;
-        ft_csv_field(f, r->path, strlen(r->path));
+        ft_csv_write_field(f, r->path, strlen(r->path));
         fprintf(f, ",%" PRId64 ",%" PRId64 ",%s,", r->line, r->column, ft_reject_name(r->reason));
-        ft_csv_field(f, r->message, strlen(r->message));
+        ft_csv_write_field(f, r->message, strlen(r->message));
         fputc(',', f);
         /* The row exactly as read; its own line end stays inside the
          * quotes and a line end is added after. */

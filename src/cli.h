@@ -102,5 +102,6 @@ int ft_cli_finish(const char *cmd, int code);
 int cmd_load(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

@@ -175,6 +175,12 @@ void ft_json_bool(ft_json *j, const char *k, bool v)
     fputs(v ? "true" : "false", j->f);
 }
 
+void ft_json_raw(ft_json *j, const char *k, const char *value)
+{
+    key(j, k);
+    fputs(value, j->f);
+}
+
 void ft_json_finish(ft_json *j)
 {
     fputc('\n', j->f);
@@ -182,7 +188,7 @@ void ft_json_finish(ft_json *j)
 
 /* --- CSV ------------------------------------------------------------------- */
 
-void ft_csv_field(FILE *f, const char *s, size_t len)
+void ft_csv_write_field(FILE *f, const char *s, size_t len)
 {
     if (!memchr(s, ',', len) && !memchr(s, '"', len) && !memchr(s, '\n', len) &&
         !memchr(s, '\r', len)) {
@@ -252,9 +258,9 @@ static void csv_metric(FILE *f, const char *metric, const char *k, const char *v
 {
     fputs(metric, f);
     fputc(',', f);
-    ft_csv_field(f, k, strlen(k));
+    ft_csv_write_field(f, k, strlen(k));
     fputc(',', f);
-    ft_csv_field(f, value, strlen(value));
+    ft_csv_write_field(f, value, strlen(value));
     fputc('\n', f);
 }
 

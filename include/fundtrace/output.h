@@ -45,11 +45,13 @@ void ft_json_cstr(ft_json *j, const char *key, const char *s);
 void ft_json_int(ft_json *j, const char *key, int64_t v);
 void ft_json_int128(ft_json *j, const char *key, __int128 v);
 void ft_json_bool(ft_json *j, const char *key, bool v);
+/* A value written as given: a number or null. */
+void ft_json_raw(ft_json *j, const char *key, const char *value);
 /* Ends the document with a newline. */
 void ft_json_finish(ft_json *j);
 
 /* Writes s as one CSV field (quoted when needed). */
-void ft_csv_field(FILE *f, const char *s, size_t len);
+void ft_csv_write_field(FILE *f, const char *s, size_t len);
 
 /* Load summary and statistics, in `fmt`. The load summary goes wherever
  * the caller points it (stderr for a human, stdout for a script). */

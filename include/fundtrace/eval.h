@@ -1,0 +1,93 @@
+/*
+ * eval.h - detection quality: alerts scored against a ground truth.
+ *
+ * An alert (one JSON object per line, the schema scan writes: id, kind,
+ * score, accounts, txns, first_time, last_time, amount, explanation,
+ * params) names the transactions it covers by their original ids. A truth
+ * instance has a pattern and its transaction ids. Then:
+ *
+ *   - an instance is found when one alert of its pattern's kind covers at
+ *     least `share` of its transactions (any kind, when the truth has no
+ *     pattern, as a label column);
+ *   - an alert is true when it finds some instance that way;
+ *   - instance precision = true alerts / alerts, recall = instances found /
+ *     instances, F1 their harmonic mean; per pattern (alerts of that kind,
+ *     instances of that pattern) and overall;
+ *   - transaction precision and recall compare the set of transactions the
+ *     alerts cover with the set the instances hold, per pattern and overall.
+ *
+ * Pattern and kind names compare after lower-casing and turning '-' into
+ * '_', so the IBM files' FAN-OUT is fan_out.
+ */
+#ifndef FUNDTRACE_EVAL_H
+#define FUNDTRACE_EVAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fundtrace/error.h"
+#include "fundtrace/output.h"
+#include "fundtrace/pool.h"
+#include "fundtrace/store.h"
+
+typedef struct ft_eval ft_eval;
+
+/* A new, empty evaluation. */
+ft_status ft_eval_new(ft_eval **ev, ft_error *err);
+void ft_eval_free(ft_eval *ev);
+
+/* Truth sources. Each adds instances; they may be combined. */
+
+/* Our ground-truth CSV: instance_id,pattern,params,txn_ids,accounts with
+ * txn_ids separated by ';' (what synth writes). */
+ft_status ft_eval_truth_csv(ft_eval *ev, const char *path, ft_error *err);
+
+/* An IBM AMLworld *_Patterns.txt. Its BEGIN/END blocks list data rows, so
+ * the data file is read to find each row's line: the transaction's id is
+ * then "file:line" with the data file's base name, as fundtrace names the
+ * rows of a file without an id column. */
+ft_status ft_eval_truth_ibm(ft_eval *ev, const char *patterns, const char *data, ft_error *err);
+
+/* An AMLSim alert_transactions.csv: alert_id, alert_type and tran_id
+ * columns (others ignored). */
+ft_status ft_eval_truth_amlsim(ft_eval *ev, const char *path, ft_error *err);
+
+/* The label column of a loaded store: each distinct label is an instance
+ * of unknown pattern. */
+ft_status ft_eval_truth_labels(ft_eval *ev, const ft_store *s, ft_error *err);
+
+/* Reads alerts, one JSON object per line ("-" is standard input). A line
+ * that is not an alert is an FT_EINPUT error naming file and line. */
+ft_status ft_eval_alerts(ft_eval *ev, const char *path, ft_error *err);
+
+/* As ft_eval_alerts, from `len` bytes of memory. */
+ft_status ft_eval_alerts_buffer(ft_eval *ev, const char *name, const char *data, size_t len,
+                                ft_error *err);
+
+typedef struct ft_eval_row {
+    char name[48];            /* the pattern, or "overall" */
+    int64_t instances, found; /* truth instances, and those found */
+    int64_t alerts, true_alerts;
+    double precision, recall, f1;             /* negative when undefined */
+    double txn_precision, txn_recall, txn_f1; /* negative when undefined */
+    int64_t txn_truth, txn_alerted, txn_both;
+} ft_eval_row;
+
+typedef struct ft_eval_result {
+    double share;
+    ft_eval_row *rows; /* one per pattern or kind, by name; then "overall" */
+    int nrows;
+    char **unmatched; /* ids of the alerts that matched nothing, in input order */
+    char **unmatched_kind;
+    int64_t nunmatched;
+} ft_eval_result;
+
+/* Scores the alerts read so far against the truth read so far. */
+ft_status ft_eval_score(ft_eval *ev, double share, ft_eval_result *res, ft_error *err);
+void ft_eval_result_free(ft_eval_result *res);
+
+/* The result as a table or JSON. */
+void ft_eval_write(FILE *f, const ft_eval_result *res, ft_format fmt);
+
+#endif

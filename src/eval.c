@@ -1,0 +1,1083 @@
+/*
+ * eval.c - scoring alerts against a ground truth.
+ *
+ * Transaction ids are interned to dense numbers; instances and alerts are
+ * lists of those numbers (sorted, without repeats). Scoring walks each
+ * alert's transactions to the instances holding them (an index built once)
+ * and counts, per instance, how much of it the alert covers.
+ */
+#include "fundtrace/eval.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "fundtrace/csvread.h"
+
+#define NO_PATTERN UINT32_MAX
+
+typedef struct list {
+    uint32_t *v;
+    size_t n, cap;
+} list;
+
+struct ft_eval {
+    ft_intern txns;  /* transaction ids */
+    ft_intern kinds; /* pattern and kind names, normalised */
+    /* instances: pattern and transactions */
+    list inst_pat, inst_off, inst_txn;
+    /* alerts: id, kind and transactions */
+    char **alert_id;
+    size_t nalert_id, cap_alert_id;
+    list alert_kind, alert_off, alert_txn;
+    char *scratch; /* decoded JSON strings, normalised names */
+    size_t scratch_cap;
+};
+
+static bool push(list *l, uint32_t x)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        uint32_t *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return false;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = x;
+    return true;
+}
+
+static void list_free(list *l)
+{
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+ft_status ft_eval_new(ft_eval **ev, ft_error *err)
+{
+    *ev = calloc(1, sizeof **ev);
+    if (!*ev)
+        return ft_error_oom(err);
+    /* Offsets start with 0, so the lists hold n + 1 of them. */
+    if (!push(&(*ev)->inst_off, 0) || !push(&(*ev)->alert_off, 0)) {
+        ft_eval_free(*ev);
+        *ev = NULL;
+        return ft_error_oom(err);
+    }
+    return FT_OK;
+}
+
+void ft_eval_free(ft_eval *ev)
+{
+    if (!ev)
+        return;
+    ft_intern_free(&ev->txns);
+    ft_intern_free(&ev->kinds);
+    list_free(&ev->inst_pat);
+    list_free(&ev->inst_off);
+    list_free(&ev->inst_txn);
+    for (size_t i = 0; i < ev->nalert_id; i++)
+        free(ev->alert_id[i]);
+    free(ev->alert_id);
+    list_free(&ev->alert_kind);
+    list_free(&ev->alert_off);
+    list_free(&ev->alert_txn);
+    free(ev->scratch);
+    free(ev);
+}
+
+/* The kind id of a name, lower-cased with '-' as '_'. */
+static ft_status kind_id(ft_eval *ev, const char *s, size_t len, uint32_t *id, ft_error *err)
+{
+    ft_status rc = ft_bytes_reserve(&ev->scratch, &ev->scratch_cap, len + 1, err);
+    if (rc != FT_OK)
+        return rc;
+    ft_span_trim(&s, &len);
+    for (size_t i = 0; i < len; i++) {
+        char c = (char)tolower((unsigned char)s[i]);
+        ev->scratch[i] = c == '-' || c == ' ' ? '_' : c;
+    }
+    return ft_intern_put(&ev->kinds, ev->scratch, len, id, NULL, err);
+}
+
+/* Adds a transaction to the instance being read. */
+static ft_status txn_id(ft_eval *ev, const char *s, size_t len, ft_error *err)
+{
+    uint32_t id;
+    ft_span_trim(&s, &len);
+    ft_status rc = ft_intern_put(&ev->txns, s, len, &id, NULL, err);
+    if (rc == FT_OK && !push(&ev->inst_txn, id))
+        rc = ft_error_oom(err);
+    return rc;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts the last list segment and drops repeats; returns its new end. */
+static size_t close_segment(list *l, size_t from)
+{
+    qsort(l->v + from, l->n - from, sizeof *l->v, cmp_u32);
+    size_t w = from;
+    for (size_t i = from; i < l->n; i++)
+        if (i == from || l->v[i] != l->v[w - 1])
+            l->v[w++] = l->v[i];
+    l->n = w;
+    return w;
+}
+
+static ft_status end_instance(ft_eval *ev, uint32_t pattern, ft_error *err)
+{
+    size_t from = ev->inst_off.v[ev->inst_off.n - 1];
+    size_t end = close_segment(&ev->inst_txn, from);
+    if (end == from)
+        return FT_OK; /* an instance with no transactions is not one */
+    if (!push(&ev->inst_pat, pattern) || !push(&ev->inst_off, (uint32_t)end))
+        return ft_error_oom(err);
+    return FT_OK;
+}
+
+/* --- truth: our CSV and AMLSim's, through the CSV reader ------------------------------- */
+
+typedef struct csvfile {
+    int fd;
+    ft_csv_reader *r;
+} csvfile;
+
+static ft_status csv_open(csvfile *c, const char *path, ft_error *err)
+{
+    c->r = NULL;
+    c->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (c->fd < 0)
+        return ft_error_errno(err, FT_EIO, "open", path);
+    ft_status rc = ft_csv_open(&c->r, path, c->fd, NULL, 0, ',', NULL, NULL, err);
+    if (rc != FT_OK) {
+        ft_csv_close(c->r, NULL, NULL, NULL);
+        close(c->fd);
+    }
+    return rc;
+}
+
+static ft_status csv_close(csvfile *c, ft_status rc, ft_error *err)
+{
+    ft_error cerr;
+    ft_status crc = ft_csv_close(c->r, NULL, NULL, &cerr);
+    close(c->fd);
+    if (rc == FT_OK && crc != FT_OK) {
+        if (err)
+            *err = cerr;
+        rc = crc;
+    }
+    return rc;
+}
+
+static int column(const ft_csv_batch *b, const ft_csv_row *r, const char *name)
+{
+    for (uint32_t i = 0; i < r->nf; i++) {
+        size_t len;
+        const char *f = ft_csv_field(b, r, (int)i, &len);
+        ft_span_trim(&f, &len);
+        if (strlen(name) == len && strncasecmp(f, name, len) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+ft_status ft_eval_truth_csv(ft_eval *ev, const char *path, ft_error *err)
+{
+    csvfile c;
+    ft_status rc = csv_open(&c, path, err);
+    if (rc != FT_OK)
+        return rc;
+    int cpat = -1, cids = -1;
+    bool header = true;
+    const ft_csv_batch *b;
+    while (rc == FT_OK && (b = ft_csv_next(c.r)) != NULL) {
+        for (uint32_t i = 0; i < b->nrows && rc == FT_OK; i++) {
+            const ft_csv_row *r = &b->rows[i];
+            if (r->kind != FT_CSV_ROW) {
+                rc = ft_error_at(err, FT_EINPUT, path, r->line, r->col, "malformed quotes");
+                break;
+            }
+            if (header) {
+                header = false;
+                cpat = column(b, r, "pattern");
+                cids = column(b, r, "txn_ids");
+                if (cpat < 0 || cids < 0)
+                    rc = ft_error_at(err, FT_EINPUT, path, r->line, 0,
+                                     "expected the columns pattern and txn_ids");
+                continue;
+            }
+            if ((int)r->nf <= (cpat > cids ? cpat : cids)) {
+                rc = ft_error_at(err, FT_EINPUT, path, r->line, 0, "too few fields");
+                break;
+            }
+            size_t plen, ilen;
+            const char *pat = ft_csv_field(b, r, cpat, &plen);
+            const char *ids = ft_csv_field(b, r, cids, &ilen);
+            uint32_t k;
+            if ((rc = kind_id(ev, pat, plen, &k, err)) != FT_OK)
+                break;
+            for (size_t at = 0; at < ilen && rc == FT_OK;) {
+                size_t n = strcspn(ids + at, ";");
+                if (n > ilen - at)
+                    n = ilen - at;
+                if (n)
+                    rc = txn_id(ev, ids + at, n, err);
+                at += n + 1;
+            }
+            if (rc == FT_OK)
+                rc = end_instance(ev, k, err);
+        }
+    }
+    return csv_close(&c, rc, err);
+}
+
+ft_status ft_eval_truth_amlsim(ft_eval *ev, const char *path, ft_error *err)
+{
+    csvfile c;
+    ft_status rc = csv_open(&c, path, err);
+    if (rc != FT_OK)
+        return rc;
+    int calert = -1, ctype = -1, ctxn = -1;
+    bool header = true;
+    /* Rows of one alert need not be together: gather (alert, type, txn)
+     * and group them at the end. */
+    ft_intern alerts = {0};
+    list row_alert = {0}, row_txn = {0}, alert_type = {0};
+    const ft_csv_batch *b;
+    while (rc == FT_OK && (b = ft_csv_next(c.r)) != NULL) {
+        for (uint32_t i = 0; i < b->nrows && rc == FT_OK; i++) {
+            const ft_csv_row *r = &b->rows[i];
+            if (r->kind != FT_CSV_ROW) {
+                rc = ft_error_at(err, FT_EINPUT, path, r->line, r->col, "malformed quotes");
+                break;
+            }
+            if (header) {
+                header = false;
+                calert = column(b, r, "alert_id");
+                ctype = column(b, r, "alert_type");
+                ctxn = column(b, r, "tran_id");
+                if (calert < 0 || ctype < 0 || ctxn < 0)
+                    rc = ft_error_at(err, FT_EINPUT, path, r->line, 0,
+                                     "expected AMLSim's alert_id, alert_type and tran_id columns");
+                continue;
+            }
+            int need = calert > ctype ? calert : ctype;
+            if ((int)r->nf <= (need > ctxn ? need : ctxn)) {
+                rc = ft_error_at(err, FT_EINPUT, path, r->line, 0, "too few fields");
+                break;
+            }
+            size_t alen, tlen, xlen;
+            const char *a = ft_csv_field(b, r, calert, &alen);
+            const char *t = ft_csv_field(b, r, ctype, &tlen);
+            const char *x = ft_csv_field(b, r, ctxn, &xlen);
+            uint32_t aid, kid, tid;
+            bool added;
+            if ((rc = ft_intern_put(&alerts, a, alen, &aid, &added, err)) != FT_OK ||
+                (rc = kind_id(ev, t, tlen, &kid, err)) != FT_OK)
+                break;
+            if (added && !push(&alert_type, kid)) {
+                rc = ft_error_oom(err);
+                break;
+            }
+            ft_span_trim(&x, &xlen);
+            if ((rc = ft_intern_put(&ev->txns, x, xlen, &tid, NULL, err)) != FT_OK)
+                break;
+            if (!push(&row_alert, aid) || !push(&row_txn, tid))
+                rc = ft_error_oom(err);
+        }
+    }
+    rc = csv_close(&c, rc, err);
+    for (uint32_t a = 0; rc == FT_OK && a < alerts.n; a++) {
+        for (size_t k = 0; k < row_alert.n && rc == FT_OK; k++)
+            if (row_alert.v[k] == a && !push(&ev->inst_txn, row_txn.v[k]))
+                rc = ft_error_oom(err);
+        if (rc == FT_OK)
+            rc = end_instance(ev, alert_type.v[a], err);
+    }
+    ft_intern_free(&alerts);
+    list_free(&row_alert);
+    list_free(&row_txn);
+    list_free(&alert_type);
+    return rc;
+}
+
+/* --- truth: IBM patterns, resolved against the data file --------------------------------- */
+
+static size_t chomp(char *line, size_t len)
+{
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        line[--len] = '\0';
+    return len;
+}
+
+ft_status ft_eval_truth_ibm(ft_eval *ev, const char *patterns, const char *data, ft_error *err)
+{
+    FILE *pf = fopen(patterns, "r"), *df = NULL;
+    if (!pf)
+        return ft_error_errno(err, FT_EIO, "open", patterns);
+    ft_status rc = FT_OK;
+    ft_intern rowtext = {0}; /* distinct pattern rows */
+    list blk_kind = {0}, blk_off = {0}, blk_row = {0}, row_line = {0};
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    long lineno = 0, open_line = 0;
+    bool inside = false;
+    if (!push(&blk_off, 0)) {
+        rc = ft_error_oom(err);
+        goto done;
+    }
+    while (rc == FT_OK && (got = getline(&line, &cap, pf)) > 0) {
+        lineno++;
+        size_t len = chomp(line, (size_t)got);
+        if (strncmp(line, "BEGIN LAUNDERING ATTEMPT - ", 27) == 0) {
+            if (inside) {
+                rc = ft_error_at(err, FT_EINPUT, patterns, lineno, 0,
+                                 "BEGIN inside the attempt that began on line %ld", open_line);
+                break;
+            }
+            const char *name = line + 27;
+            size_t nlen = strcspn(name, ":");
+            uint32_t k;
+            if ((rc = kind_id(ev, name, nlen, &k, err)) != FT_OK || !push(&blk_kind, k))
+                rc = rc != FT_OK ? rc : ft_error_oom(err);
+            inside = true;
+            open_line = lineno;
+        } else if (strncmp(line, "END LAUNDERING ATTEMPT", 22) == 0) {
+            if (!inside) {
+                rc = ft_error_at(err, FT_EINPUT, patterns, lineno, 0, "END without BEGIN");
+                break;
+            }
+            inside = false;
+            if (!push(&blk_off, (uint32_t)blk_row.n))
+                rc = ft_error_oom(err);
+        } else if (len > 0) {
+            if (!inside) {
+                rc = ft_error_at(err, FT_EINPUT, patterns, lineno, 0,
+                                 "a row outside BEGIN and END lines");
+                break;
+            }
+            uint32_t id;
+            bool added;
+            if ((rc = ft_intern_put(&rowtext, line, len, &id, &added, err)) != FT_OK)
+                break;
+            if (!push(&blk_row, id) || (added && !push(&row_line, 0)))
+                rc = ft_error_oom(err);
+        }
+    }
+    if (rc == FT_OK && inside)
+        rc = ft_error_at(err, FT_EINPUT, patterns, open_line, 0, "the attempt is never ENDed");
+    if (rc != FT_OK)
+        goto done;
+    /* Find each pattern row's line in the data file. */
+    if (!(df = fopen(data, "r"))) {
+        rc = ft_error_errno(err, FT_EIO, "open", data);
+        goto done;
+    }
+    lineno = 0;
+    uint32_t resolved = 0;
+    while ((got = getline(&line, &cap, df)) > 0 && resolved < rowtext.n) {
+        lineno++;
+        size_t len = chomp(line, (size_t)got);
+        uint32_t id;
+        if (ft_intern_find(&rowtext, line, len, &id) && row_line.v[id] == 0) {
+            row_line.v[id] = (uint32_t)lineno;
+            resolved++;
+        }
+    }
+    if (ferror(df)) {
+        rc = ft_error_errno(err, FT_EIO, "read", data);
+        goto done;
+    }
+    const char *slash = strrchr(data, '/');
+    const char *base = slash ? slash + 1 : data;
+    char id[1024];
+    for (size_t blk = 0; blk + 1 < blk_off.n && rc == FT_OK; blk++) {
+        for (uint32_t k = blk_off.v[blk]; k < blk_off.v[blk + 1] && rc == FT_OK; k++) {
+            uint32_t row = blk_row.v[k];
+            if (row_line.v[row] == 0) {
+                rc = ft_error_set(err, FT_EINPUT, "%s: a row of an attempt is not in '%s': %s",
+                                  patterns, data, ft_intern_str(&rowtext, row, NULL));
+                break;
+            }
+            int n = snprintf(id, sizeof id, "%s:%" PRIu32, base, row_line.v[row]);
+            rc = txn_id(ev, id, (size_t)n, err);
+        }
+        if (rc == FT_OK)
+            rc = end_instance(ev, blk_kind.v[blk], err);
+    }
+done:
+    free(line);
+    fclose(pf);
+    if (df)
+        fclose(df);
+    ft_intern_free(&rowtext);
+    list_free(&blk_kind);
+    list_free(&blk_off);
+    list_free(&blk_row);
+    list_free(&row_line);
+    return rc;
+}
+
+ft_status ft_eval_truth_labels(ft_eval *ev, const ft_store *s, ft_error *err)
+{
+    const ft_txns *t = &s->t;
+    if (!t->label)
+        return ft_error_set(err, FT_EUSAGE, "the data has no label column");
+    /* Rows grouped by label with a counting sort: offsets, then rows. */
+    uint32_t nl = s->labels.n;
+    uint64_t *off = calloc((size_t)nl + 2, sizeof *off);
+    uint32_t *rows = NULL;
+    ft_status rc = FT_OK;
+    if (!off)
+        return ft_error_oom(err);
+    for (int64_t i = 0; i < t->n; i++)
+        if (t->label[i])
+            off[t->label[i]]++; /* label l (1-based) counted at off[l] */
+    for (uint32_t l = 1; l <= nl + 1; l++)
+        off[l] += off[l - 1]; /* off[l] = rows with label <= l */
+    rows = malloc((size_t)(off[nl] ? off[nl] : 1) * sizeof *rows);
+    if (!rows) {
+        free(off);
+        return ft_error_oom(err);
+    }
+    for (int64_t i = t->n - 1; i >= 0; i--) /* backwards, so each label keeps row order */
+        if (t->label[i])
+            rows[--off[t->label[i]]] = (uint32_t)i;
+    /* Now label l's rows are rows[off[l] .. off[l + 1]). */
+    char id[128];
+    for (uint32_t l = 1; l <= nl && rc == FT_OK; l++) {
+        for (uint64_t k = off[l]; k < off[l + 1] && rc == FT_OK; k++) {
+            size_t n = ft_store_txid(s, rows[k], id, sizeof id);
+            rc = txn_id(ev, id, n, err);
+        }
+        if (rc == FT_OK)
+            rc = end_instance(ev, NO_PATTERN, err);
+    }
+    free(off);
+    free(rows);
+    return rc;
+}
+
+/* --- alerts: JSON Lines ----------------------------------------------------------------- */
+
+typedef struct jp {
+    const char *p, *end;
+    ft_eval *ev;
+} jp;
+
+static void ws(jp *j)
+{
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' || *j->p == '\n'))
+        j->p++;
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                          : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static bool hex4(jp *j, uint32_t *v)
+{
+    if (j->end - j->p < 4)
+        return false;
+    *v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(j->p[i]);
+        if (h < 0)
+            return false;
+        *v = *v * 16 + (uint32_t)h;
+    }
+    j->p += 4;
+    return true;
+}
+
+/* A JSON string, decoded to UTF-8 in ev->scratch (NUL-terminated). */
+static bool string(jp *j, size_t *len)
+{
+    if (j->p >= j->end || *j->p != '"')
+        return false;
+    j->p++;
+    size_t n = 0;
+    for (;;) {
+        if (j->p >= j->end)
+            return false;
+        if (ft_bytes_reserve(&j->ev->scratch, &j->ev->scratch_cap, n + 8, NULL) != FT_OK)
+            return false;
+        char *out = j->ev->scratch;
+        unsigned char c = (unsigned char)*j->p++;
+        if (c == '"')
+            break;
+        if (c < 0x20)
+            return false;
+        if (c != '\\') {
+            out[n++] = (char)c;
+            continue;
+        }
+        if (j->p >= j->end)
+            return false;
+        char e = *j->p++;
+        uint32_t cp;
+        switch (e) {
+        case '"': case '\\': case '/': out[n++] = e; continue;
+        case 'b': out[n++] = '\b'; continue;
+        case 'f': out[n++] = '\f'; continue;
+        case 'n': out[n++] = '\n'; continue;
+        case 'r': out[n++] = '\r'; continue;
+        case 't': out[n++] = '\t'; continue;
+        case 'u':
+            if (!hex4(j, &cp))
+                return false;
+            if (cp >= 0xD800 && cp < 0xDC00) {
+                uint32_t lo;
+                if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u')
+                    return false;
+                j->p += 2;
+                if (!hex4(j, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+                    return false;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            }
+            if (cp < 0x80) {
+                out[n++] = (char)cp;
+            } else if (cp < 0x800) {
+                out[n++] = (char)(0xC0 | cp >> 6);
+                out[n++] = (char)(0x80 | (cp & 63));
+            } else if (cp < 0x10000) {
+                out[n++] = (char)(0xE0 | cp >> 12);
+                out[n++] = (char)(0x80 | (cp >> 6 & 63));
+                out[n++] = (char)(0x80 | (cp & 63));
+            } else {
+                out[n++] = (char)(0xF0 | cp >> 18);
+                out[n++] = (char)(0x80 | (cp >> 12 & 63));
+                out[n++] = (char)(0x80 | (cp >> 6 & 63));
+                out[n++] = (char)(0x80 | (cp & 63));
+            }
+            continue;
+        default:
+            return false;
+        }
+    }
+    j->ev->scratch[n] = '\0';
+    *len = n;
+    return true;
+}
+
+/* A number's text, as it stands. */
+static bool number(jp *j, const char **s, size_t *len)
+{
+    const char *start = j->p;
+    while (j->p < j->end && (isdigit((unsigned char)*j->p) || *j->p == '-' || *j->p == '+' ||
+                             *j->p == '.' || *j->p == 'e' || *j->p == 'E'))
+        j->p++;
+    *s = start;
+    *len = (size_t)(j->p - start);
+    return *len > 0;
+}
+
+static bool skip(jp *j, int depth)
+{
+    if (depth > 64)
+        return false;
+    ws(j);
+    if (j->p >= j->end)
+        return false;
+    size_t len;
+    const char *s;
+    switch (*j->p) {
+    case '"':
+        return string(j, &len);
+    case '{':
+    case '[': {
+        char close = *j->p == '{' ? '}' : ']';
+        bool object = close == '}';
+        j->p++;
+        ws(j);
+        if (j->p < j->end && *j->p == close) {
+            j->p++;
+            return true;
+        }
+        for (;;) {
+            if (object) {
+                ws(j);
+                if (!string(j, &len))
+                    return false;
+                ws(j);
+                if (j->p >= j->end || *j->p++ != ':')
+                    return false;
+            }
+            if (!skip(j, depth + 1))
+                return false;
+            ws(j);
+            if (j->p >= j->end)
+                return false;
+            if (*j->p == close) {
+                j->p++;
+                return true;
+            }
+            if (*j->p++ != ',')
+                return false;
+        }
+    }
+    case 't':
+    case 'f':
+    case 'n': {
+        static const char *const words[] = {"true", "false", "null"};
+        for (int k = 0; k < 3; k++) {
+            size_t n = strlen(words[k]);
+            if ((size_t)(j->end - j->p) >= n && memcmp(j->p, words[k], n) == 0) {
+                j->p += n;
+                return true;
+            }
+        }
+        return false;
+    }
+    default:
+        return number(j, &s, &len);
+    }
+}
+
+/* One alert object: id, kind and txns are kept, the rest is checked and
+ * skipped. */
+static ft_status alert_line(ft_eval *ev, const char *path, int64_t lineno, const char *text,
+                            size_t len, ft_error *err)
+{
+    jp j = {text, text + len, ev};
+    char *id = NULL;
+    uint32_t kind = NO_PATTERN;
+    bool have_txns = false;
+    size_t from = ev->alert_txn.n;
+    ft_status rc = FT_OK;
+    ws(&j);
+    if (j.p >= j.end || *j.p++ != '{')
+        goto bad;
+    for (bool first = true;; first = false) {
+        ws(&j);
+        if (first && j.p < j.end && *j.p == '}') {
+            j.p++;
+            break;
+        }
+        size_t klen;
+        if (!string(&j, &klen))
+            goto bad;
+        char key[16];
+        snprintf(key, sizeof key, "%s", ev->scratch);
+        bool known = klen < sizeof key;
+        ws(&j);
+        if (j.p >= j.end || *j.p++ != ':')
+            goto bad;
+        ws(&j);
+        size_t vlen;
+        if (known && (strcmp(key, "id") == 0 || strcmp(key, "kind") == 0)) {
+            if (!string(&j, &vlen))
+                goto bad;
+            if (key[0] == 'i') {
+                free(id);
+                if (!(id = strdup(ev->scratch))) {
+                    rc = ft_error_oom(err);
+                    goto out;
+                }
+            } else if ((rc = kind_id(ev, ev->scratch, vlen, &kind, err)) != FT_OK) {
+                goto out;
+            }
+        } else if (known && strcmp(key, "txns") == 0) {
+            if (j.p >= j.end || *j.p++ != '[')
+                goto bad;
+            have_txns = true;
+            ev->alert_txn.n = from;
+            ws(&j);
+            if (j.p < j.end && *j.p == ']') {
+                j.p++;
+            } else {
+                for (;;) {
+                    ws(&j);
+                    const char *s = ev->scratch;
+                    if (j.p < j.end && *j.p == '"') {
+                        if (!string(&j, &vlen))
+                            goto bad;
+                        s = ev->scratch;
+                    } else if (!number(&j, &s, &vlen)) {
+                        goto bad;
+                    }
+                    uint32_t t;
+                    if ((rc = ft_intern_put(&ev->txns, s, vlen, &t, NULL, err)) != FT_OK)
+                        goto out;
+                    if (!push(&ev->alert_txn, t)) {
+                        rc = ft_error_oom(err);
+                        goto out;
+                    }
+                    ws(&j);
+                    if (j.p < j.end && *j.p == ']') {
+                        j.p++;
+                        break;
+                    }
+                    if (j.p >= j.end || *j.p++ != ',')
+                        goto bad;
+                }
+            }
+        } else if (!skip(&j, 1)) {
+            goto bad;
+        }
+        ws(&j);
+        if (j.p < j.end && *j.p == '}') {
+            j.p++;
+            break;
+        }
+        if (j.p >= j.end || *j.p++ != ',')
+            goto bad;
+    }
+    ws(&j);
+    if (j.p != j.end)
+        goto bad;
+    if (!id || kind == NO_PATTERN || !have_txns) {
+        rc = ft_error_at(err, FT_EINPUT, path, lineno, 0,
+                         "an alert needs \"id\", \"kind\" and \"txns\"");
+        goto out;
+    }
+    size_t end = close_segment(&ev->alert_txn, from);
+    if (ev->nalert_id == ev->cap_alert_id) {
+        size_t cap = ev->cap_alert_id ? ev->cap_alert_id * 2 : 256;
+        char **p = realloc(ev->alert_id, cap * sizeof *p);
+        if (!p) {
+            rc = ft_error_oom(err);
+            goto out;
+        }
+        ev->alert_id = p;
+        ev->cap_alert_id = cap;
+    }
+    if (!push(&ev->alert_kind, kind) || !push(&ev->alert_off, (uint32_t)end)) {
+        rc = ft_error_oom(err);
+        goto out;
+    }
+    ev->alert_id[ev->nalert_id++] = id;
+    return FT_OK;
+bad:
+    rc = ft_error_at(err, FT_EINPUT, path, lineno, (int64_t)(j.p - text) + 1,
+                     "not a JSON alert object");
+out:
+    ev->alert_txn.n = from;
+    free(id);
+    return rc;
+}
+
+ft_status ft_eval_alerts_buffer(ft_eval *ev, const char *name, const char *data, size_t len,
+                                ft_error *err)
+{
+    int64_t lineno = 0;
+    for (size_t at = 0; at < len;) {
+        const char *nl = memchr(data + at, '\n', len - at);
+        size_t n = nl ? (size_t)(nl - (data + at)) : len - at;
+        lineno++;
+        const char *s = data + at;
+        size_t m = n;
+        ft_span_trim(&s, &m);
+        if (m && !(m == 1 && *s == '\r')) {
+            ft_status rc = alert_line(ev, name, lineno, data + at, n, err);
+            if (rc != FT_OK)
+                return rc;
+        }
+        at += n + 1;
+    }
+    return FT_OK;
+}
+
+ft_status ft_eval_alerts(ft_eval *ev, const char *path, ft_error *err)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!f)
+        return ft_error_errno(err, FT_EIO, "open", path);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    int64_t lineno = 0;
+    ft_status rc = FT_OK;
+    while (rc == FT_OK && (got = getline(&line, &cap, f)) > 0) {
+        lineno++;
+        const char *s = line;
+        size_t m = (size_t)got;
+        while (m && (s[m - 1] == '\n' || s[m - 1] == '\r'))
+            m--;
+        size_t t = m;
+        ft_span_trim(&s, &t);
+        if (t)
+            rc = alert_line(ev, path, lineno, line, m, err);
+    }
+    if (rc == FT_OK && ferror(f))
+        rc = ft_error_errno(err, FT_EIO, "read", path);
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    return rc;
+}
+
+/* --- scoring --------------------------------------------------------------------------- */
+
+static double ratio(int64_t a, int64_t b)
+{
+    return b ? (double)a / (double)b : -1;
+}
+
+static double f1(double p, double r)
+{
+    if (p < 0 || r < 0)
+        return -1;
+    return p + r > 0 ? 2 * p * r / (p + r) : 0;
+}
+
+/* Transaction-level counts: mark the truth side, then count the alert side. */
+static void txn_counts(const ft_eval *ev, const uint8_t *inst_on, const uint8_t *alert_on,
+                       uint8_t *mark, ft_eval_row *row)
+{
+    uint32_t n = ev->txns.n;
+    memset(mark, 0, n);
+    for (size_t i = 0; i + 1 < ev->inst_off.n; i++)
+        if (inst_on[i])
+            for (uint32_t k = ev->inst_off.v[i]; k < ev->inst_off.v[i + 1]; k++)
+                mark[ev->inst_txn.v[k]] |= 1;
+    for (size_t a = 0; a + 1 < ev->alert_off.n; a++)
+        if (alert_on[a])
+            for (uint32_t k = ev->alert_off.v[a]; k < ev->alert_off.v[a + 1]; k++)
+                mark[ev->alert_txn.v[k]] |= 2;
+    for (uint32_t t = 0; t < n; t++) {
+        row->txn_truth += mark[t] & 1;
+        row->txn_alerted += (mark[t] >> 1) & 1;
+        row->txn_both += mark[t] == 3;
+    }
+    row->txn_precision = ratio(row->txn_both, row->txn_alerted);
+    row->txn_recall = ratio(row->txn_both, row->txn_truth);
+    row->txn_f1 = f1(row->txn_precision, row->txn_recall);
+}
+
+ft_status ft_eval_score(ft_eval *ev, double share, ft_eval_result *res, ft_error *err)
+{
+    memset(res, 0, sizeof *res);
+    res->share = share;
+    size_t ninst = ev->inst_pat.n, nalert = ev->alert_kind.n;
+    uint32_t ntxn = ev->txns.n, nkind = ev->kinds.n;
+    ft_status rc = FT_OK;
+    /* Which instances hold each transaction. */
+    uint32_t *off = calloc((size_t)ntxn + 2, sizeof *off);
+    uint32_t *holders = malloc((ev->inst_txn.n + 1) * sizeof *holders);
+    uint32_t *count = calloc(ninst + 1, sizeof *count), *touched = malloc((ninst + 1) * sizeof *touched);
+    uint8_t *found = calloc(ninst + 1, 1), *is_true = calloc(nalert + 1, 1);
+    uint8_t *inst_on = malloc(ninst + 1), *alert_on = malloc(nalert + 1), *mark = malloc(ntxn + 1);
+    res->rows = calloc((size_t)nkind + 2, sizeof *res->rows);
+    res->unmatched = calloc(nalert + 1, sizeof *res->unmatched);
+    res->unmatched_kind = calloc(nalert + 1, sizeof *res->unmatched_kind);
+    if (!off || !holders || !count || !touched || !found || !is_true || !inst_on || !alert_on ||
+        !mark || !res->rows || !res->unmatched || !res->unmatched_kind) {
+        rc = ft_error_oom(err);
+        goto done;
+    }
+    for (size_t k = 0; k < ev->inst_txn.n; k++)
+        off[ev->inst_txn.v[k] + 1]++;
+    for (uint32_t t = 0; t < ntxn; t++)
+        off[t + 1] += off[t];
+    for (size_t i = 0; i < ninst; i++)
+        for (uint32_t k = ev->inst_off.v[i]; k < ev->inst_off.v[i + 1]; k++)
+            holders[off[ev->inst_txn.v[k]]++] = (uint32_t)i;
+    memmove(off + 1, off, (size_t)ntxn * sizeof *off);
+    off[0] = 0;
+    /* Each alert against the instances its transactions belong to. */
+    for (size_t a = 0; a < nalert; a++) {
+        uint32_t kind = ev->alert_kind.v[a], ntouched = 0;
+        for (uint32_t k = ev->alert_off.v[a]; k < ev->alert_off.v[a + 1]; k++) {
+            uint32_t t = ev->alert_txn.v[k];
+            for (uint32_t h = off[t]; h < off[t + 1]; h++) {
+                uint32_t i = holders[h];
+                uint32_t p = ev->inst_pat.v[i];
+                if (p != NO_PATTERN && p != kind)
+                    continue;
+                if (count[i]++ == 0)
+                    touched[ntouched++] = i;
+            }
+        }
+        for (uint32_t x = 0; x < ntouched; x++) {
+            uint32_t i = touched[x];
+            double size = (double)(ev->inst_off.v[i + 1] - ev->inst_off.v[i]);
+            if ((double)count[i] >= share * size - 1e-9) {
+                found[i] = 1;
+                is_true[a] = 1;
+            }
+            count[i] = 0;
+        }
+        if (!is_true[a]) {
+            res->unmatched[res->nunmatched] = ev->alert_id[a];
+            res->unmatched_kind[res->nunmatched++] =
+                (char *)ft_intern_str(&ev->kinds, kind, NULL);
+        }
+    }
+    /* A row per name (pattern or kind), sorted by name, then "labelled"
+     * for truth without patterns, then overall. */
+    uint32_t *order = malloc(((size_t)nkind + 1) * sizeof *order);
+    if (!order) {
+        rc = ft_error_oom(err);
+        goto done;
+    }
+    for (uint32_t k = 0; k < nkind; k++)
+        order[k] = k;
+    for (uint32_t x = 1; x < nkind; x++) /* insertion sort by name: few kinds */
+        for (uint32_t y = x; y > 0 && strcmp(ft_intern_str(&ev->kinds, order[y - 1], NULL),
+                                             ft_intern_str(&ev->kinds, order[y], NULL)) > 0;
+             y--) {
+            uint32_t tmp = order[y];
+            order[y] = order[y - 1];
+            order[y - 1] = tmp;
+        }
+    bool unlabelled = false;
+    for (size_t i = 0; i < ninst; i++)
+        unlabelled |= ev->inst_pat.v[i] == NO_PATTERN;
+    for (uint32_t x = 0; x <= nkind + (unlabelled ? 1u : 0u); x++) {
+        bool overall = x == nkind + (unlabelled ? 1u : 0u);
+        bool labelled = unlabelled && x == nkind;
+        uint32_t k = overall || labelled ? NO_PATTERN : order[x];
+        ft_eval_row *row = &res->rows[res->nrows++];
+        snprintf(row->name, sizeof row->name, "%s",
+                 overall ? "overall" : labelled ? "labelled" : ft_intern_str(&ev->kinds, k, NULL));
+        for (size_t i = 0; i < ninst; i++) {
+            uint32_t p = ev->inst_pat.v[i];
+            bool mine = overall || (labelled ? p == NO_PATTERN : p == k);
+            /* the truth an alert of this kind may match: its pattern, or none */
+            inst_on[i] = overall || labelled ? mine : (p == k || p == NO_PATTERN);
+            if (mine) {
+                row->instances++;
+                row->found += found[i];
+            }
+        }
+        for (size_t a = 0; a < nalert; a++) {
+            alert_on[a] = overall || labelled || ev->alert_kind.v[a] == k;
+            if (alert_on[a]) {
+                row->alerts++;
+                row->true_alerts += is_true[a];
+            }
+        }
+        row->precision = ratio(row->true_alerts, row->alerts);
+        row->recall = ratio(row->found, row->instances);
+        row->f1 = f1(row->precision, row->recall);
+        txn_counts(ev, inst_on, alert_on, mark, row);
+    }
+    free(order);
+done:
+    free(off);
+    free(holders);
+    free(count);
+    free(touched);
+    free(found);
+    free(is_true);
+    free(inst_on);
+    free(alert_on);
+    free(mark);
+    if (rc != FT_OK)
+        ft_eval_result_free(res);
+    return rc;
+}
+
+void ft_eval_result_free(ft_eval_result *res)
+{
+    free(res->rows);
+    free(res->unmatched);
+    free(res->unmatched_kind);
+    memset(res, 0, sizeof *res);
+}
+
+/* --- output -------------------------------------------------------------------------- */
+
+static void num(FILE *f, double v, int width)
+{
+    if (v < 0)
+        fprintf(f, " %*s", width, "-");
+    else
+        fprintf(f, " %*.3f", width, v);
+}
+
+static void json_num(ft_json *j, const char *key, double v)
+{
+    char buf[32];
+    if (v < 0) {
+        ft_json_raw(j, key, "null");
+        return;
+    }
+    snprintf(buf, sizeof buf, "%.6f", v);
+    ft_json_raw(j, key, buf);
+}
+
+void ft_eval_write(FILE *f, const ft_eval_result *res, ft_format fmt)
+{
+    if (fmt == FT_FORMAT_JSON || fmt == FT_FORMAT_JSONL) {
+        ft_json j;
+        ft_json_init(&j, f, fmt == FT_FORMAT_JSON);
+        ft_json_object(&j, NULL);
+        json_num(&j, "share", res->share);
+        ft_json_array(&j, "patterns");
+        for (int i = 0; i < res->nrows; i++) {
+            const ft_eval_row *r = &res->rows[i];
+            if (i == res->nrows - 1) {
+                ft_json_end(&j, ']');
+                ft_json_object(&j, "overall");
+            } else {
+                ft_json_object(&j, NULL);
+                ft_json_cstr(&j, "pattern", r->name);
+            }
+            ft_json_int(&j, "instances", r->instances);
+            ft_json_int(&j, "found", r->found);
+            ft_json_int(&j, "alerts", r->alerts);
+            ft_json_int(&j, "true_alerts", r->true_alerts);
+            json_num(&j, "precision", r->precision);
+            json_num(&j, "recall", r->recall);
+            json_num(&j, "f1", r->f1);
+            ft_json_int(&j, "txn_truth", r->txn_truth);
+            ft_json_int(&j, "txn_alerted", r->txn_alerted);
+            ft_json_int(&j, "txn_both", r->txn_both);
+            json_num(&j, "txn_precision", r->txn_precision);
+            json_num(&j, "txn_recall", r->txn_recall);
+            json_num(&j, "txn_f1", r->txn_f1);
+            ft_json_end(&j, '}');
+        }
+        ft_json_array(&j, "unmatched_alerts");
+        for (int64_t i = 0; i < res->nunmatched; i++) {
+            ft_json_object(&j, NULL);
+            ft_json_cstr(&j, "id", res->unmatched[i]);
+            ft_json_cstr(&j, "kind", res->unmatched_kind[i]);
+            ft_json_end(&j, '}');
+        }
+        ft_json_end(&j, ']');
+        ft_json_end(&j, '}');
+        ft_json_finish(&j);
+        return;
+    }
+    fprintf(f, "an instance is found when one alert of its kind covers %.0f %% of it\n\n",
+            res->share * 100);
+    fprintf(f, "%-16s %9s %7s %7s %6s %9s %7s %6s %9s %7s %6s\n", "pattern", "instances", "found",
+            "alerts", "true", "precision", "recall", "f1", "txn_prec", "txn_rec", "txn_f1");
+    for (int i = 0; i < res->nrows; i++) {
+        const ft_eval_row *r = &res->rows[i];
+        if (i == res->nrows - 1)
+            fputc('\n', f);
+        fprintf(f, "%-16s %9" PRId64 " %7" PRId64 " %7" PRId64 " %6" PRId64, r->name,
+                r->instances, r->found, r->alerts, r->true_alerts);
+        num(f, r->precision, 9);
+        num(f, r->recall, 7);
+        num(f, r->f1, 6);
+        num(f, r->txn_precision, 9);
+        num(f, r->txn_recall, 7);
+        num(f, r->txn_f1, 6);
+        fputc('\n', f);
+    }
+    fprintf(f, "\n%" PRId64 " alert%s matched nothing%s\n", res->nunmatched,
+            res->nunmatched == 1 ? "" : "s", res->nunmatched ? ":" : "");
+    for (int64_t i = 0; i < res->nunmatched && i < 20; i++)
+        fprintf(f, "  %s (%s)\n", res->unmatched[i], res->unmatched_kind[i]);
+    if (res->nunmatched > 20)
+        fprintf(f, "  ... and %" PRId64 " more (see --format json)\n", res->nunmatched - 20);
+}

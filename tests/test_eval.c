@@ -1,0 +1,329 @@
+/*
+ * test_eval.c - precision, recall and F1 on hand-built alerts and truth.
+ *
+ * Truth: I1 cycle {t1 t2 t3 t4}, I2 cycle {t5 t6}, I3 fan_in {t7..t12},
+ * I4 structuring {t13 t14 t15}. Alerts, share 0.5:
+ *   a1 cycle {t1 t2 t3}          3/4 of I1: finds I1, true
+ *   a2 cycle {t5 t99}            1/2 of I2: finds I2, true
+ *   a3 cycle {t7 t8 t9 t10}      fan_in's rows, wrong kind: false
+ *   a4 fan_in {t7 t8}            2/6 of I3: false
+ *   a5 fan_in {t9 t10 t11 t12}   4/6 of I3: finds I3, true
+ *   a6 structuring {t13}         1/3 of I4: false
+ *   a7 tf_collection {t50}       no such instance: false
+ * cycle: 2 found of 2, 2 true of 3 alerts: P 2/3, R 1, F1 0.8.
+ *   txns: truth t1..t6 (6), alerted t1 t2 t3 t5 t99 t7 t8 t9 t10 (9), both 4.
+ * fan_in: 1 of 1, 1 true of 2: P 0.5, R 1, F1 2/3; txns 6, 6, 6.
+ * structuring: 0 of 1, 0 of 1: P 0, R 0, F1 0; txns 3, 1, 1.
+ * tf_collection: no instances: R undefined; 0 true of 1: P 0; txns 0, 1, 0.
+ * overall: 3 of 4 found, 3 true of 7: P 3/7, R 3/4, F1 18/33;
+ *   txns: truth 15, alerted 13, both 11.
+ */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fundtrace/eval.h"
+
+static const char *TRUTH = "instance_id,pattern,params,txn_ids,accounts\n"
+                           "I1,cycle,hops=4,t1;t2;t3;t4,a;b\n"
+                           "I2,cycle,,t5;t6,\n"
+                           "I3,fan_in,,t7;t8;t9;t10;t11;t12,\n"
+                           "I4,structuring,\"threshold=10000,00\",t13;t14;t15,\n";
+
+static const char *ALERTS =
+    "{\"id\":\"a1\",\"kind\":\"cycle\",\"score\":0.9,\"txns\":[\"t1\",\"t2\",\"t3\"]}\n"
+    "{\"id\":\"a2\",\"kind\":\"cycle\",\"txns\":[\"t5\",\"t99\"],\"params\":{\"max_hops\":6,"
+    "\"keep\":[0.8,1.0],\"nested\":{\"x\":[true,false,null]}}}\n"
+    "\n"
+    "{\"kind\":\"cycle\",\"id\":\"a3\",\"txns\":[\"t7\",\"t8\",\"t9\",\"t10\"],"
+    "\"explanation\":\"money \\\"moved\\\" \\u00e9\\ud83d\\ude00\"}\n"
+    "{\"id\":\"a4\",\"kind\":\"FAN-IN\",\"txns\":[\"t7\",\"t8\",\"t8\"]}\n"
+    "{\"id\":\"a5\",\"kind\":\"fan_in\",\"txns\":[\"t9\",\"t10\",\"t11\",\"t12\"]}\n"
+    "  {\"id\":\"a6\",\"kind\":\"structuring\",\"txns\":[\"t13\"]}  \n"
+    "{\"id\":\"a7\",\"kind\":\"tf_collection\",\"txns\":[\"t50\"]}\n";
+
+static const ft_eval_row *row(const ft_eval_result *r, const char *name)
+{
+    for (int i = 0; i < r->nrows; i++)
+        if (strcmp(r->rows[i].name, name) == 0)
+            return &r->rows[i];
+    fail_msg("no row '%s'", name);
+    return NULL;
+}
+
+static void near(double got, double want)
+{
+    if (fabs(got - want) > 1e-9)
+        fail_msg("got %.12f, want %.12f", got, want);
+}
+
+static ft_eval *load(const char *truth_csv, const char *alerts, char **dir_out)
+{
+    char *dir = tu_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/truth.csv", dir);
+    tu_write(path, truth_csv, strlen(truth_csv));
+    ft_eval *ev;
+    ft_error err;
+    assert_int_equal(ft_eval_new(&ev, &err), FT_OK);
+    if (ft_eval_truth_csv(ev, path, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    if (ft_eval_alerts_buffer(ev, "alerts.jsonl", alerts, strlen(alerts), &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    *dir_out = dir;
+    return ev;
+}
+
+static void test_hand_computed(void **state)
+{
+    (void)state;
+    char *dir;
+    ft_eval *ev = load(TRUTH, ALERTS, &dir);
+    ft_eval_result r;
+    ft_error err;
+    assert_int_equal(ft_eval_score(ev, 0.5, &r, &err), FT_OK);
+    assert_int_equal(r.nrows, 5); /* cycle fan_in structuring tf_collection overall */
+    const ft_eval_row *c = row(&r, "cycle");
+    assert_int_equal(c->instances, 2);
+    assert_int_equal(c->found, 2);
+    assert_int_equal(c->alerts, 3);
+    assert_int_equal(c->true_alerts, 2);
+    near(c->precision, 2.0 / 3);
+    near(c->recall, 1);
+    near(c->f1, 0.8);
+    assert_int_equal(c->txn_truth, 6);
+    assert_int_equal(c->txn_alerted, 9);
+    assert_int_equal(c->txn_both, 4);
+    const ft_eval_row *fi = row(&r, "fan_in");
+    assert_int_equal(fi->alerts, 2);
+    near(fi->precision, 0.5);
+    near(fi->recall, 1);
+    near(fi->f1, 2.0 / 3);
+    assert_int_equal(fi->txn_both, 6);
+    const ft_eval_row *st = row(&r, "structuring");
+    near(st->precision, 0);
+    near(st->recall, 0);
+    near(st->f1, 0);
+    near(st->txn_recall, 1.0 / 3);
+    const ft_eval_row *tf = row(&r, "tf_collection");
+    assert_int_equal(tf->instances, 0);
+    near(tf->precision, 0);
+    assert_true(tf->recall < 0 && tf->f1 < 0); /* undefined */
+    assert_true(tf->txn_recall < 0);
+    const ft_eval_row *all = &r.rows[r.nrows - 1];
+    assert_string_equal(all->name, "overall");
+    assert_int_equal(all->instances, 4);
+    assert_int_equal(all->found, 3);
+    assert_int_equal(all->alerts, 7);
+    assert_int_equal(all->true_alerts, 3);
+    near(all->precision, 3.0 / 7);
+    near(all->recall, 0.75);
+    near(all->f1, 18.0 / 33);
+    assert_int_equal(all->txn_truth, 15);
+    assert_int_equal(all->txn_alerted, 13);
+    assert_int_equal(all->txn_both, 11);
+    assert_int_equal(r.nunmatched, 4);
+    const char *un[] = {"a3", "a4", "a6", "a7"};
+    for (int i = 0; i < 4; i++)
+        assert_string_equal(r.unmatched[i], un[i]);
+    ft_eval_result_free(&r);
+
+    /* A stricter share: a2 covers 1/2 and a5 4/6 of their instances. */
+    assert_int_equal(ft_eval_score(ev, 0.75, &r, &err), FT_OK);
+    c = row(&r, "cycle");
+    assert_int_equal(c->found, 1);
+    assert_int_equal(c->true_alerts, 1);
+    assert_int_equal(row(&r, "fan_in")->found, 0);
+    assert_int_equal(r.rows[r.nrows - 1].found, 1);
+    ft_eval_result_free(&r);
+    ft_eval_free(ev);
+    tu_rmdir(dir);
+}
+
+static void test_bad_alert_lines(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *line;
+        const char *want;
+    } cases[] = {
+        {"{\"id\":\"x\",\"kind\":\"cycle\"}\n", "alerts.jsonl:1: an alert needs"},
+        {"{\"id\":\"x\",\"kind\":\"cycle\",\"txns\":[\"a\"]\n", "alerts.jsonl:1:"},
+        {"\n{\"id\":\"x\" \"kind\":\"cycle\",\"txns\":[]}\n", "alerts.jsonl:2:"},
+        {"[1,2]\n", "not a JSON alert object"},
+        {"{\"id\":\"x\",\"kind\":\"cycle\",\"txns\":[\"a\"]} trailing\n", "not a JSON alert"},
+        {"{\"id\":\"x\\q\",\"kind\":\"cycle\",\"txns\":[]}\n", "not a JSON alert"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ft_eval *ev;
+        ft_error err;
+        assert_int_equal(ft_eval_new(&ev, &err), FT_OK);
+        ft_status rc = ft_eval_alerts_buffer(ev, "alerts.jsonl", cases[i].line,
+                                             strlen(cases[i].line), &err);
+        assert_int_equal(rc, FT_EINPUT);
+        if (!strstr(err.msg, cases[i].want))
+            fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, cases[i].want);
+        ft_eval_free(ev);
+    }
+    /* A deeply nested params value is refused, not a stack overflow. */
+    char deep[4096] = "{\"id\":\"x\",\"kind\":\"cycle\",\"txns\":[],\"params\":";
+    size_t n = strlen(deep);
+    for (int i = 0; i < 1000; i++)
+        deep[n++] = '[';
+    deep[n] = '\0';
+    ft_eval *ev;
+    ft_error err;
+    assert_int_equal(ft_eval_new(&ev, &err), FT_OK);
+    assert_int_equal(ft_eval_alerts_buffer(ev, "deep", deep, n, &err), FT_EINPUT);
+    ft_eval_free(ev);
+}
+
+static void test_ibm_patterns_against_data(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    char data[512], pat[512];
+    snprintf(data, sizeof data, "%s/HI-X_Trans.csv", dir);
+    snprintf(pat, sizeof pat, "%s/HI-X_Patterns.txt", dir);
+    const char *d = "Timestamp,From Bank,Account,To Bank,Account,Amount Received,Receiving "
+                    "Currency,Amount Paid,Payment Currency,Payment Format,Is Laundering\n"
+                    "2022/09/01 00:20,010,A1,010,A2,10.00,Euro,10.00,Euro,ACH,0\n"       /* 2 */
+                    "2022/09/01 00:21,010,A2,011,A3,20.00,Euro,20.00,Euro,ACH,1\n"       /* 3 */
+                    "2022/09/01 00:22,011,A3,012,A4,19.00,Euro,19.00,Euro,ACH,1\n"       /* 4 */
+                    "2022/09/01 00:23,012,A4,010,A2,18.00,Euro,18.00,Euro,ACH,1\r\n"     /* 5 */
+                    "2022/09/01 00:24,013,A5,014,A6,5.00,Euro,5.00,Euro,ACH,1\n";        /* 6 */
+    const char *p = "BEGIN LAUNDERING ATTEMPT - CYCLE:  Max 3 hops\n"
+                    "2022/09/01 00:21,010,A2,011,A3,20.00,Euro,20.00,Euro,ACH,1\n"
+                    "2022/09/01 00:22,011,A3,012,A4,19.00,Euro,19.00,Euro,ACH,1\n"
+                    "2022/09/01 00:23,012,A4,010,A2,18.00,Euro,18.00,Euro,ACH,1\n"
+                    "END LAUNDERING ATTEMPT - CYCLE\n\n"
+                    "BEGIN LAUNDERING ATTEMPT - RANDOM:  Max 2 hops\n"
+                    "2022/09/01 00:24,013,A5,014,A6,5.00,Euro,5.00,Euro,ACH,1\n"
+                    "END LAUNDERING ATTEMPT - RANDOM\n";
+    tu_write(data, d, strlen(d));
+    tu_write(pat, p, strlen(p));
+    ft_eval *ev;
+    ft_error err;
+    assert_int_equal(ft_eval_new(&ev, &err), FT_OK);
+    if (ft_eval_truth_ibm(ev, pat, data, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    const char *alerts = "{\"id\":\"c\",\"kind\":\"cycle\",\"txns\":[\"HI-X_Trans.csv:3\","
+                         "\"HI-X_Trans.csv:5\"]}\n";
+    assert_int_equal(ft_eval_alerts_buffer(ev, "a", alerts, strlen(alerts), &err), FT_OK);
+    ft_eval_result r;
+    assert_int_equal(ft_eval_score(ev, 0.5, &r, &err), FT_OK);
+    const ft_eval_row *c = row(&r, "cycle");
+    assert_int_equal(c->instances, 1);
+    assert_int_equal(c->found, 1); /* 2 of 3 rows */
+    const ft_eval_row *rnd = row(&r, "random");
+    assert_int_equal(rnd->instances, 1);
+    assert_int_equal(rnd->found, 0);
+    ft_eval_result_free(&r);
+    ft_eval_free(ev);
+    /* A pattern row missing from the data is an error. */
+    const char *p2 = "BEGIN LAUNDERING ATTEMPT - STACK\n"
+                     "2022/09/01 09:99,999,ZZ,999,YY,1.00,Euro,1.00,Euro,ACH,1\n"
+                     "END LAUNDERING ATTEMPT - STACK\n";
+    tu_write(pat, p2, strlen(p2));
+    assert_int_equal(ft_eval_new(&ev, &err), FT_OK);
+    assert_int_equal(ft_eval_truth_ibm(ev, pat, data, &err), FT_EINPUT);
+    assert_non_null(strstr(err.msg, "is not in"));
+    ft_eval_free(ev);
+    tu_rmdir(dir);
+}
+
+static void test_amlsim_and_labels(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/alert_transactions.csv", dir);
+    const char *a = "alert_id,alert_type,is_sar,tran_id,orig_acct,bene_acct,tx_type,base_amt,"
+                    "tran_timestamp\n"
+                    "7,fan_in,True,101,1,9,TRANSFER,10.0,2017-01-01T00:00:00Z\n"
+                    "8,cycle,True,201,2,3,TRANSFER,10.0,2017-01-01T00:00:00Z\n"
+                    "7,fan_in,True,102,2,9,TRANSFER,10.0,2017-01-01T00:00:00Z\n"
+                    "8,cycle,True,202,3,2,TRANSFER,10.0,2017-01-02T00:00:00Z\n";
+    tu_write(path, a, strlen(a));
+    ft_eval *ev;
+    ft_error err;
+    assert_int_equal(ft_eval_new(&ev, &err), FT_OK);
+    if (ft_eval_truth_amlsim(ev, path, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    const char *al = "{\"id\":\"x\",\"kind\":\"fan_in\",\"txns\":[101,102]}\n"
+                     "{\"id\":\"y\",\"kind\":\"fan_in\",\"txns\":[201,202]}\n";
+    assert_int_equal(ft_eval_alerts_buffer(ev, "a", al, strlen(al), &err), FT_OK);
+    ft_eval_result r;
+    assert_int_equal(ft_eval_score(ev, 0.5, &r, &err), FT_OK);
+    assert_int_equal(row(&r, "fan_in")->found, 1);
+    assert_int_equal(row(&r, "fan_in")->true_alerts, 1);
+    assert_int_equal(row(&r, "cycle")->found, 0); /* y is of the wrong kind */
+    ft_eval_result_free(&r);
+    ft_eval_free(ev);
+
+    /* Labels: any kind finds a labelled instance. */
+    const char *csv = "txn_id,timestamp,src_account,dst_account,amount,currency,label\n"
+                      "1,2024-01-01T00:00:00Z,A,B,1,EUR,L1\n"
+                      "2,2024-01-01T00:00:01Z,B,C,1,EUR,L1\n"
+                      "3,2024-01-01T00:00:02Z,C,D,1,EUR,\n"
+                      "4,2024-01-01T00:00:03Z,D,E,1,EUR,L2\n";
+    ft_store s = {0};
+    assert_int_equal(tu_load(&s, "l.csv", csv, NULL, NULL, &err), FT_OK);
+    assert_int_equal(ft_eval_new(&ev, &err), FT_OK);
+    assert_int_equal(ft_eval_truth_labels(ev, &s, &err), FT_OK);
+    const char *al2 = "{\"id\":\"z\",\"kind\":\"stack\",\"txns\":[\"1\",\"2\",\"3\"]}\n";
+    assert_int_equal(ft_eval_alerts_buffer(ev, "a", al2, strlen(al2), &err), FT_OK);
+    assert_int_equal(ft_eval_score(ev, 0.5, &r, &err), FT_OK);
+    const ft_eval_row *lab = row(&r, "labelled");
+    assert_int_equal(lab->instances, 2);
+    assert_int_equal(lab->found, 1);
+    assert_int_equal(lab->true_alerts, 1);
+    assert_int_equal(lab->txn_truth, 3);
+    assert_int_equal(lab->txn_both, 2);
+    ft_eval_result_free(&r);
+    ft_eval_free(ev);
+    ft_store_free(&s);
+    tu_rmdir(dir);
+}
+
+static void test_json_output(void **state)
+{
+    (void)state;
+    char *dir;
+    ft_eval *ev = load(TRUTH, ALERTS, &dir);
+    ft_eval_result r;
+    ft_error err;
+    assert_int_equal(ft_eval_score(ev, 0.5, &r, &err), FT_OK);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ft_eval_write(f, &r, FT_FORMAT_JSONL);
+    fclose(f);
+    assert_non_null(strstr(buf, "{\"pattern\":\"cycle\",\"instances\":2,\"found\":2,\"alerts\":3,"
+                                "\"true_alerts\":2,\"precision\":0.666667,\"recall\":1.000000,"
+                                "\"f1\":0.800000,"));
+    assert_non_null(strstr(buf, "\"pattern\":\"tf_collection\",\"instances\":0,\"found\":0,"
+                                "\"alerts\":1,\"true_alerts\":0,\"precision\":0.000000,"
+                                "\"recall\":null,\"f1\":null"));
+    assert_non_null(strstr(buf, "\"overall\":{\"instances\":4,\"found\":3,\"alerts\":7,"));
+    assert_non_null(strstr(buf, "\"unmatched_alerts\":[{\"id\":\"a3\",\"kind\":\"cycle\"},"));
+    free(buf);
+    ft_eval_result_free(&r);
+    ft_eval_free(ev);
+    tu_rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hand_computed),
+        cmocka_unit_test(test_bad_alert_lines),
+        cmocka_unit_test(test_ibm_patterns_against_data),
+        cmocka_unit_test(test_amlsim_and_labels),
+        cmocka_unit_test(test_json_output),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
