@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# synth.sh - the synth benchmark: rows/s and peak memory of `fundtrace synth`
+# at 10 million rows, against bench/gen_generic (a bare generator of random
+# rows in the same layout, measured in the same run), and the peak memory at
+# a tenth of the rows, to show that memory does not grow with the rows.
+#
+#   bench/synth.sh [ROWS] [WORKDIR]       (defaults: 10000000, bench/out)
+#
+# Prints, and writes to WORKDIR/synth.json. Times are the best of three.
+set -euo pipefail
+
+rows=${1:-10000000}
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+work=${2:-$here/out}
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+if [ ! -x /usr/bin/time ]; then
+    echo "synth.sh: needs GNU time for peak memory: apt-get install -y time" >&2
+    exit 2
+fi
+ft=$top/build/fundtrace
+if [ ! -x "$ft" ]; then
+    cmake -S "$top" -B "$top/build" >/dev/null
+    cmake --build "$top/build" -j2 >/dev/null
+fi
+cc -O2 -o "$work/gen_generic" "$here/gen_generic.c" -lm
+
+# run LABEL CMD...: best wall time of 3 runs into `secs`, largest peak RSS
+# (KiB) into `kib`; standard output goes to /dev/null.
+run() {
+    local label=$1
+    shift
+    secs= kib=0
+    for _ in 1 2 3; do
+        local t0=$EPOCHREALTIME
+        /usr/bin/time -f '%M' -o "$work/time.out" "$@" >/dev/null 2>"$work/err.out" || {
+            echo "synth.sh: $label failed:" >&2
+            cat "$work/err.out" >&2
+            exit 1
+        }
+        local t1=$EPOCHREALTIME s k
+        s=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b - a}')
+        read -r k <"$work/time.out"
+        if [ -z "$secs" ] || awk "BEGIN{exit !($s < $secs)}"; then secs=$s; fi
+        if [ "$k" -gt "$kib" ]; then kib=$k; fi
+    done
+    echo "  $label: ${secs} s, peak ${kib} KiB" >&2
+}
+
+small=$((rows / 10))
+echo "measuring (best of 3)..." >&2
+run "gen_generic (baseline)" "$work/gen_generic" "$rows"
+base_s=$secs
+run "fundtrace synth" "$ft" synth -q --rows "$rows" -o "$work/synth.csv"
+synth_s=$secs synth_kib=$kib
+run "fundtrace synth --gzip" "$ft" synth -q --gzip --rows "$rows" -o "$work/synth.csv.gz"
+gz_s=$secs
+run "fundtrace synth (a tenth)" "$ft" synth -q --rows "$small" -o "$work/synth-small.csv"
+small_kib=$kib
+bytes=$(stat -c %s "$work/synth.csv")
+gzbytes=$(stat -c %s "$work/synth.csv.gz")
+
+awk -v rows="$rows" -v small="$small" -v base="$base_s" -v s="$synth_s" -v gz="$gz_s" \
+    -v sk="$synth_kib" -v smk="$small_kib" -v bytes="$bytes" -v gzb="$gzbytes" \
+    -v json="$work/synth.json" 'BEGIN {
+    printf "\nfundtrace synth benchmark: %d rows (%.0f MB, %.0f MB gzip)\n\n", rows, bytes / 1e6, gzb / 1e6
+    printf "  %-40s %8.2f s  %10.0f rows/s\n", "bare random-row generator (baseline)", base, rows / base
+    printf "  %-40s %8.2f s  %10.0f rows/s   target >= 1000000  %s\n", "fundtrace synth", s, rows / s, (rows / s >= 1e6 ? "PASS" : "MISS")
+    printf "  %-40s %8.2f x\n", "synth time / baseline time", s / base
+    printf "  %-40s %8.2f s  %10.0f rows/s\n", "fundtrace synth --gzip", gz, rows / gz
+    printf "  %-40s %8.1f MB\n", "peak RSS", sk / 1024
+    printf "  %-40s %8.1f MB   (%d rows)\n", "peak RSS at a tenth of the rows", smk / 1024, small
+    printf "{\"rows\":%d,\"baseline_s\":%s,\"synth_s\":%s,\"rows_per_s\":%.0f,\"gzip_s\":%s,\"peak_kib\":%d,\"peak_kib_tenth\":%d}\n", rows, base, s, rows / s, gz, sk, smk > json
+}'
+echo
+echo "figures written to $work/synth.json"
