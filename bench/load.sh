@@ -18,21 +18,9 @@ set -euo pipefail
 
 rows=${1:-10000000}
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/.." && pwd)
-work=${2:-$here/out}
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
-
-if [ ! -x /usr/bin/time ]; then
-    echo "load.sh: needs GNU time for peak memory: apt-get install -y time" >&2
-    exit 2
-fi
-
-ft=$top/build/fundtrace
-if [ ! -x "$ft" ]; then
-    cmake -S "$top" -B "$top/build" >/dev/null
-    cmake --build "$top/build" -j2 >/dev/null
-fi
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+bench_setup "${2:-$here/out}"
 cc -O2 -o "$work/gen_generic" "$here/gen_generic.c" -lm
 cc -O2 -o "$work/csvcount" "$here/csvcount.c" -lcsv
 
@@ -46,29 +34,6 @@ elif [ ! -s "$csv" ]; then
     mv "$csv.tmp" "$csv"
 fi
 bytes=$(stat -c %s "$csv")
-
-# run LABEL CMD...: best elapsed seconds of 3 runs, and the largest peak
-# RSS in KiB, into the globals `secs` and `kib`.
-run() {
-    local label=$1
-    shift
-    secs=
-    kib=0
-    for _ in 1 2 3; do
-        local t0=$EPOCHREALTIME
-        /usr/bin/time -f '%M' -o "$work/time.out" "$@" >/dev/null 2>"$work/err.out" || {
-            echo "load.sh: $label failed:" >&2
-            cat "$work/err.out" >&2
-            exit 1
-        }
-        local t1=$EPOCHREALTIME s k
-        s=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b - a}')
-        read -r k <"$work/time.out"
-        if [ -z "$secs" ] || awk "BEGIN{exit !($s < $secs)}"; then secs=$s; fi
-        if [ "$k" -gt "$kib" ]; then kib=$k; fi
-    done
-    echo "  $label: ${secs} s, peak ${kib} KiB" >&2
-}
 
 cat "$csv" >/dev/null # warm the page cache
 echo "measuring (best of 3)..." >&2

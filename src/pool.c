@@ -6,6 +6,7 @@
  */
 #include "fundtrace/pool.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,38 @@ ft_status ft_bytes_grow(char **buf, size_t *cap, size_t need, ft_error *err)
     *buf = p;
     *cap = c;
     return FT_OK;
+}
+
+ft_status ft_config_lines(const char *path, ft_line_fn fn, void *ctx, ft_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ft_error_errno(err, FT_EUSAGE, "open", path);
+    char line[1024];
+    long lineno = 0;
+    ft_status rc = FT_OK;
+    while (rc == FT_OK && fgets(line, sizeof line, f)) {
+        lineno++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            rc = ft_error_at(err, FT_EUSAGE, path, lineno, 0, "line longer than %zu bytes",
+                             sizeof line - 1);
+            break;
+        }
+        line[strcspn(line, "#\r\n")] = '\0';
+        const char *s = line;
+        size_t len = strlen(s);
+        ft_span_trim(&s, &len);
+        if (len == 0)
+            continue;
+        ((char *)s)[len] = '\0';
+        ft_error sub;
+        if (fn(ctx, s, &sub) != FT_OK)
+            rc = ft_error_at(err, sub.code, path, lineno, 0, "%s", sub.msg);
+    }
+    if (rc == FT_OK && ferror(f))
+        rc = ft_error_errno(err, FT_EIO, "read", path);
+    fclose(f);
+    return rc;
 }
 
 static ft_status pool_reserve(ft_pool *p, uint64_t need, ft_error *err)

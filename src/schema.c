@@ -308,29 +308,14 @@ ft_status ft_map_add(ft_map *m, const char *spec, ft_error *err)
     return FT_OK;
 }
 
+static ft_status map_line(void *ctx, const char *line, ft_error *err)
+{
+    return ft_map_add(ctx, line, err);
+}
+
 ft_status ft_map_load(ft_map *m, const char *path, ft_error *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return ft_error_errno(err, FT_EUSAGE, "open map file", path);
-    char line[1024];
-    long lineno = 0;
-    ft_status rc = FT_OK;
-    while (rc == FT_OK && fgets(line, sizeof line, f)) {
-        lineno++;
-        line[strcspn(line, "#\r\n")] = '\0';
-        const char *s = line;
-        size_t len = strlen(s);
-        ft_span_trim(&s, &len);
-        if (len == 0)
-            continue;
-        ((char *)s)[len] = '\0';
-        ft_error sub;
-        if (ft_map_add(m, s, &sub) != FT_OK)
-            rc = ft_error_at(err, sub.code, path, lineno, 0, "%s", sub.msg);
-    }
-    fclose(f);
-    return rc;
+    return ft_config_lines(path, map_line, m, err);
 }
 
 void ft_map_free(ft_map *m)

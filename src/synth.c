@@ -316,29 +316,14 @@ ft_status ft_synth_set(ft_synth_options *o, const char *assignment, ft_error *er
     return FT_OK;
 }
 
+static ft_status config_line(void *ctx, const char *line, ft_error *err)
+{
+    return ft_synth_set(ctx, line, err);
+}
+
 ft_status ft_synth_config(ft_synth_options *o, const char *path, ft_error *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return ft_error_errno(err, FT_EUSAGE, "open", path);
-    char line[512];
-    long n = 0;
-    ft_status rc = FT_OK;
-    while (rc == FT_OK && fgets(line, sizeof line, f)) {
-        n++;
-        line[strcspn(line, "#\r\n")] = '\0';
-        const char *s = line;
-        size_t len = strlen(s);
-        ft_span_trim(&s, &len);
-        if (len == 0)
-            continue;
-        ((char *)s)[len] = '\0';
-        ft_error sub;
-        if (ft_synth_set(o, s, &sub) != FT_OK)
-            rc = ft_error_at(err, FT_EUSAGE, path, n, 0, "%s", sub.msg);
-    }
-    fclose(f);
-    return rc;
+    return ft_config_lines(path, config_line, o, err);
 }
 
 /* --- currencies, banks, accounts ---------------------------------------------------- */

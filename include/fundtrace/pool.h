@@ -40,6 +40,13 @@ static inline void ft_span_trim(const char **s, size_t *len)
         (*len)--;
 }
 
+/* Calls fn on each line of a small text file with '#' comments cut,
+ * spaces trimmed and blank lines skipped; a line that fn refuses becomes
+ * the error "path:line: its message". Lines longer than 1023 bytes are
+ * refused. */
+typedef ft_status (*ft_line_fn)(void *ctx, const char *line, ft_error *err);
+ft_status ft_config_lines(const char *path, ft_line_fn fn, void *ctx, ft_error *err);
+
 typedef struct ft_pool {
     char *data;
     uint64_t len, cap;
