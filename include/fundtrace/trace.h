@@ -1,0 +1,131 @@
+/*
+ * trace.h - follow money forward from a seed, in time order, exactly.
+ *
+ * The traced money is what the seed account pays out from the start of the
+ * trace (every one of its outgoing transfers, in full), or, for a seed
+ * transaction, that one payment. It moves on only forward in time: an
+ * account passes traced money on in transfers not earlier than its arrival
+ * (ties are ordered as the store orders transactions). How much of an
+ * account's outgoing transfer counts as traced is the attribution policy:
+ *
+ *   poison   all of it, once any traced money has arrived (an upper bound:
+ *            the same money may be counted at several accounts);
+ *   haircut  its share of the account's balance: traced balance x amount /
+ *            balance, rounded down (the remainder stays traced in the
+ *            account);
+ *   fifo     first in, first out (Clayton's rule): the transfer spends the
+ *            oldest money the account holds;
+ *   lifo     last in, first out: the newest first.
+ *
+ * Balances start at zero at the trace's start and follow every transfer of
+ * an account, traced or not, in its own currency. Money paid beyond the
+ * known balance comes from funds of unknown origin, which are not traced.
+ * Amounts are integer minor units throughout, so for haircut, fifo and
+ * lifo the money is conserved: what the seed paid out equals what the
+ * reached accounts still hold plus what was cut off (by the limits below).
+ *
+ * Limits, all reported: an account more than `max_hops` hops from the seed
+ * is not reached; an account at `max_hops` hops, a hub (more than
+ * `max_degree` transfers in and out) or past the end of the window holds
+ * what it gets; from each account only its `breadth` largest outgoing
+ * transfers carry traced money on (the rest is cut); transfers below
+ * `min_amount` do not carry it either.
+ */
+#ifndef FUNDTRACE_TRACE_H
+#define FUNDTRACE_TRACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fundtrace/error.h"
+#include "fundtrace/store.h"
+
+typedef enum ft_policy {
+    FT_POLICY_POISON,
+    FT_POLICY_HAIRCUT,
+    FT_POLICY_FIFO,
+    FT_POLICY_LIFO,
+} ft_policy;
+
+/* "poison", "haircut", "fifo", "lifo". */
+const char *ft_policy_name(ft_policy p);
+bool ft_policy_parse(const char *name, ft_policy *p);
+
+typedef struct ft_trace_options {
+    ft_policy policy;
+    int max_hops;         /* default 6 */
+    int64_t since_ms;     /* INT64_MIN: from the seed's first transfer */
+    int64_t until_ms;     /* INT64_MAX: no end */
+    int64_t window_ms;    /* 0: none; else the trace ends this long after it starts */
+    uint32_t max_degree;  /* default 2000; 0: no limit */
+    uint32_t breadth;     /* default 50; 0: no limit */
+    int64_t min_amount;   /* in minor units of each transfer's currency; 0: none */
+} ft_trace_options;
+
+void ft_trace_defaults(ft_trace_options *o);
+
+/* Why traced money stopped short of moving on. */
+typedef enum ft_cut {
+    FT_CUT_HOPS,     /* held by an account at the hop limit */
+    FT_CUT_HUB,      /* held by a hub */
+    FT_CUT_BREADTH,  /* in a transfer beyond the breadth limit */
+    FT_CUT_MIN,      /* in a transfer below min_amount */
+    FT_CUT_COUNT
+} ft_cut;
+
+/* A traced amount in one currency. */
+typedef struct ft_trace_amount {
+    uint16_t cur;
+    int64_t received; /* traced money that arrived (for the seed: came back) */
+    int64_t sent;     /* traced money passed on to other reached accounts */
+    int64_t cut;      /* traced money in transfers that did not carry it on */
+    int64_t held;     /* traced money still here at the end */
+} ft_trace_amount;
+
+/* One reached account. */
+typedef struct ft_trace_node {
+    uint32_t account;
+    int hops;          /* 0 for the seed; hops of the first arrival */
+    int64_t first_ms;  /* first arrival of traced money (the seed: start) */
+    bool terminal;     /* traced money arrived and none moved on */
+    bool hub;          /* more transfers than max_degree: not followed */
+    uint32_t amount0, namounts; /* its amounts: res->amounts[amount0 ..] */
+    uint32_t txn0, ntxns;       /* transfers that brought traced money in:
+                                   res->in_txn[txn0 ..] */
+} ft_trace_node;
+
+/* One transfer that carried traced money: the trail. */
+typedef struct ft_trace_edge {
+    uint32_t txn;
+    int64_t traced; /* minor units of the transfer's currency */
+} ft_trace_edge;
+
+typedef struct ft_trace_result {
+    int64_t start_ms, end_ms;
+    ft_trace_node *nodes; /* the seed first, then in order of reaching */
+    uint32_t nnodes;
+    ft_trace_amount *amounts;
+    uint32_t namounts;
+    uint32_t *in_txn;
+    uint32_t nin_txn;
+    ft_trace_edge *edges; /* in time order */
+    uint32_t nedges;
+    int64_t cut_count[FT_CUT_COUNT]; /* transfers or accounts cut, by reason */
+    uint32_t hubs;                   /* hubs reached */
+} ft_trace_result;
+
+/* Working memory for traces, reused from seed to seed; one per thread. */
+typedef struct ft_tracer ft_tracer;
+
+ft_status ft_tracer_new(ft_tracer **tr, const ft_store *s, ft_error *err);
+void ft_tracer_free(ft_tracer *tr);
+
+/* Traces forward from `account`, or from transaction `txn` when txn >= 0
+ * (then `account` is ignored). The store's adjacency must have been built
+ * (ft_store_adjacency) before; the store is only read, so tracers on
+ * several threads may share it. The result is owned by the tracer and
+ * stays valid until its next trace. */
+ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t account, int64_t txn,
+                       const ft_trace_result **res, ft_error *err);
+
+#endif

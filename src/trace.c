@@ -1,0 +1,817 @@
+/*
+ * trace.c - the forward trace (semantics in trace.h).
+ *
+ * Event-driven in the store's transaction order (time order, ties by row):
+ * every reached account that is followed has a cursor over its own in- and
+ * out-transfers (the store's CSR adjacency), and a heap picks the next
+ * event across all of them, an outgoing side before an incoming one for
+ * the same transfer. An account reached for the first time has its
+ * balances rebuilt from its own history since the start of the trace, so
+ * the policies see the same balances as a sweep over every transaction
+ * would, at the cost of that account's degree only.
+ *
+ * Maps (account to node, transfer to traced amount, transfers allowed by
+ * the breadth limit) are open-addressing tables stamped with a generation,
+ * so a new trace starts without clearing them.
+ */
+#include "fundtrace/trace.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *ft_policy_name(ft_policy p)
+{
+    static const char *const names[] = {"poison", "haircut", "fifo", "lifo"};
+    return (unsigned)p < 4 ? names[p] : "?";
+}
+
+bool ft_policy_parse(const char *name, ft_policy *p)
+{
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(name, ft_policy_name((ft_policy)i)) == 0) {
+            *p = (ft_policy)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+void ft_trace_defaults(ft_trace_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->policy = FT_POLICY_HAIRCUT;
+    o->max_hops = 6;
+    o->since_ms = INT64_MIN;
+    o->until_ms = INT64_MAX;
+    o->max_degree = 2000;
+    o->breadth = 50;
+}
+
+/* --- generation-stamped hash maps ---------------------------------------------------- */
+
+typedef struct slot {
+    uint32_t key, gen;
+    int64_t value;
+} slot;
+
+typedef struct map {
+    slot *s;
+    uint32_t cap, n, gen; /* cap a power of two */
+} map;
+
+static uint32_t hash32(uint32_t x)
+{
+    x ^= x >> 16;
+    x *= 0x7feb352dU;
+    x ^= x >> 15;
+    x *= 0x846ca68bU;
+    x ^= x >> 16;
+    return x;
+}
+
+static void map_reset(map *m)
+{
+    m->gen++;
+    m->n = 0;
+    if (m->gen == 0) { /* wrapped: really clear once in four billion traces */
+        memset(m->s, 0, (size_t)m->cap * sizeof *m->s);
+        m->gen = 1;
+    }
+}
+
+static int64_t *map_find(map *m, uint32_t key)
+{
+    if (!m->cap)
+        return NULL;
+    for (uint32_t j = hash32(key) & (m->cap - 1);; j = (j + 1) & (m->cap - 1)) {
+        if (m->s[j].gen != m->gen)
+            return NULL;
+        if (m->s[j].key == key)
+            return &m->s[j].value;
+    }
+}
+
+static bool map_grow(map *m)
+{
+    uint32_t cap = m->cap ? m->cap * 2 : 1024;
+    slot *s = calloc(cap, sizeof *s);
+    if (!s)
+        return false;
+    for (uint32_t i = 0; i < m->cap; i++) {
+        if (m->s[i].gen != m->gen)
+            continue;
+        uint32_t j = hash32(m->s[i].key) & (cap - 1);
+        while (s[j].gen == m->gen && m->gen)
+            j = (j + 1) & (cap - 1);
+        s[j] = m->s[i];
+    }
+    free(m->s);
+    m->s = s;
+    m->cap = cap;
+    if (m->gen == 0)
+        m->gen = 1;
+    return true;
+}
+
+/* The value for key, inserted as `init` when absent; NULL out of memory. */
+static int64_t *map_put(map *m, uint32_t key, int64_t init, bool *added)
+{
+    if ((m->n + 1) * 2 > m->cap && !map_grow(m))
+        return NULL;
+    uint32_t j = hash32(key) & (m->cap - 1);
+    for (;; j = (j + 1) & (m->cap - 1)) {
+        if (m->s[j].gen != m->gen)
+            break;
+        if (m->s[j].key == key) {
+            if (added)
+                *added = false;
+            return &m->s[j].value;
+        }
+    }
+    m->s[j] = (slot){key, m->gen, init};
+    m->n++;
+    if (added)
+        *added = true;
+    return &m->s[j].value;
+}
+
+/* --- per-account state --------------------------------------------------------------- */
+
+/* A lot of money in an account, for fifo and lifo. */
+typedef struct lot {
+    int64_t amount;
+    bool traced;
+} lot;
+
+/* An account's holdings in one currency, and what it traced in it. */
+typedef struct ledger {
+    ft_trace_amount a;
+    int64_t balance, traced; /* haircut */
+    lot *lots;               /* fifo, lifo: lots[head .. head + n) */
+    uint32_t head, n, cap;
+    int32_t next; /* the node's next ledger, -1 at the end */
+} ledger;
+
+typedef struct node {
+    uint32_t account;
+    int hops;
+    int64_t first_ms;
+    bool followed, hub, poisoned;
+    int32_t ledger0; /* first ledger, -1 none */
+    uint32_t in_pos, in_end, out_pos, out_end; /* cursor into the CSR lists */
+} node;
+
+typedef struct event {
+    uint64_t key; /* txn * 2 + side (0 out, 1 in) */
+    uint32_t node;
+} event;
+
+struct ft_tracer {
+    const ft_store *s;
+    const ft_trace_options *o;
+    node *nodes;
+    uint32_t nnodes, cap_nodes;
+    ledger *ledgers;
+    uint32_t nledgers, cap_ledgers;
+    event *heap;
+    uint32_t nheap, cap_heap;
+    map by_account, traced, allowed;
+    uint64_t *pairs; /* (node << 32 | txn) of traced arrivals */
+    uint32_t npairs, cap_pairs;
+    uint32_t start_idx, end_idx; /* transactions [start, end) are in the trace */
+    int64_t seed_txn;
+    ft_trace_result res;
+    uint32_t *scratch; /* breadth selection */
+    uint32_t cap_scratch;
+    ft_error *err;
+    ft_status rc;
+};
+
+static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    uint32_t c = *cap ? *cap : 256;
+    while (c < need)
+        c *= 2;
+    void *q = realloc(*p, (size_t)c * elem);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = c;
+    return true;
+}
+
+static void oom(ft_tracer *tr)
+{
+    if (tr->rc == FT_OK)
+        tr->rc = ft_error_oom(tr->err);
+}
+
+ft_status ft_tracer_new(ft_tracer **tr, const ft_store *s, ft_error *err)
+{
+    if (!s->adj.out_off)
+        return ft_error_set(err, FT_EUSAGE, "trace: build the store's adjacency first");
+    *tr = calloc(1, sizeof **tr);
+    if (!*tr)
+        return ft_error_oom(err);
+    (*tr)->s = s;
+    return FT_OK;
+}
+
+void ft_tracer_free(ft_tracer *tr)
+{
+    if (!tr)
+        return;
+    for (uint32_t i = 0; i < tr->cap_ledgers; i++)
+        free(tr->ledgers[i].lots);
+    free(tr->ledgers);
+    free(tr->nodes);
+    free(tr->heap);
+    free(tr->by_account.s);
+    free(tr->traced.s);
+    free(tr->allowed.s);
+    free(tr->pairs);
+    free(tr->scratch);
+    free(tr->res.nodes);
+    free(tr->res.amounts);
+    free(tr->res.in_txn);
+    free(tr->res.edges);
+    free(tr);
+}
+
+/* The ledger of node idx in currency `cur`, created when new. The
+ * pointer is valid until the next ledger is created. */
+static ledger *ledger_get(ft_tracer *tr, uint32_t idx, uint16_t cur)
+{
+    int32_t last = -1;
+    for (int32_t i = tr->nodes[idx].ledger0; i >= 0; i = tr->ledgers[i].next) {
+        if (tr->ledgers[i].a.cur == cur)
+            return &tr->ledgers[i];
+        last = i;
+    }
+    uint32_t old = tr->cap_ledgers;
+    if (!grow((void **)&tr->ledgers, &tr->cap_ledgers, tr->nledgers + 1, sizeof *tr->ledgers)) {
+        oom(tr);
+        return NULL;
+    }
+    /* New capacity starts with no lot buffers; used ones keep theirs. */
+    for (uint32_t i = old; i < tr->cap_ledgers; i++) {
+        tr->ledgers[i].lots = NULL;
+        tr->ledgers[i].cap = 0;
+    }
+    uint32_t id = tr->nledgers++;
+    ledger *l = &tr->ledgers[id];
+    lot *lots = l->lots;
+    uint32_t cap = l->cap;
+    memset(l, 0, sizeof *l);
+    l->lots = lots;
+    l->cap = cap;
+    l->a.cur = cur;
+    l->next = -1;
+    if (last < 0)
+        tr->nodes[idx].ledger0 = (int32_t)id;
+    else
+        tr->ledgers[last].next = (int32_t)id;
+    return l;
+}
+
+static bool push_lot(ft_tracer *tr, ledger *l, int64_t amount, bool traced)
+{
+    if (amount <= 0)
+        return true;
+    /* Merge with the newest lot of the same kind. */
+    if (l->n && l->lots[l->head + l->n - 1].traced == traced) {
+        l->lots[l->head + l->n - 1].amount += amount;
+        return true;
+    }
+    if (l->head + l->n == l->cap) {
+        if (l->head > l->cap / 2) { /* slide down rather than grow */
+            memmove(l->lots, l->lots + l->head, (size_t)l->n * sizeof *l->lots);
+            l->head = 0;
+        } else if (!grow((void **)&l->lots, &l->cap, l->cap + 1, sizeof *l->lots)) {
+            oom(tr);
+            return false;
+        }
+    }
+    l->lots[l->head + l->n++] = (lot){amount, traced};
+    return true;
+}
+
+static void inflow(ft_tracer *tr, ledger *l, int64_t amount, int64_t traced)
+{
+    switch (tr->o->policy) {
+    case FT_POLICY_HAIRCUT:
+        l->balance += amount;
+        l->traced += traced;
+        break;
+    case FT_POLICY_FIFO:
+    case FT_POLICY_LIFO:
+        /* A partly traced transfer enters as two lots, the traced one first. */
+        if (push_lot(tr, l, traced, true))
+            push_lot(tr, l, amount - traced, false);
+        break;
+    case FT_POLICY_POISON:
+        break;
+    }
+}
+
+/* Spends `amount` from the ledger; returns the traced part. */
+static int64_t outflow(ft_tracer *tr, ledger *l, int64_t amount)
+{
+    int64_t part = 0;
+    switch (tr->o->policy) {
+    case FT_POLICY_HAIRCUT:
+        if (l->balance >= amount && l->balance > 0) {
+            part = (int64_t)((__int128)l->traced * amount / l->balance);
+            l->balance -= amount;
+        } else {
+            part = l->traced; /* all known money goes, the rest is of unknown origin */
+            l->balance = 0;
+        }
+        l->traced -= part;
+        break;
+    case FT_POLICY_FIFO:
+    case FT_POLICY_LIFO: {
+        bool fifo = tr->o->policy == FT_POLICY_FIFO;
+        int64_t left = amount;
+        while (left > 0 && l->n) {
+            lot *x = fifo ? &l->lots[l->head] : &l->lots[l->head + l->n - 1];
+            int64_t take = x->amount < left ? x->amount : left;
+            if (x->traced)
+                part += take;
+            x->amount -= take;
+            left -= take;
+            if (x->amount == 0) {
+                l->n--;
+                if (fifo)
+                    l->head++;
+            }
+        }
+        if (l->n == 0)
+            l->head = 0;
+        break;
+    }
+    case FT_POLICY_POISON:
+        break;
+    }
+    return part;
+}
+
+/* --- events ---------------------------------------------------------------------------- */
+
+static bool before(const event *a, const event *b)
+{
+    return a->key < b->key;
+}
+
+static void heap_push(ft_tracer *tr, event e)
+{
+    if (!grow((void **)&tr->heap, &tr->cap_heap, tr->nheap + 1, sizeof *tr->heap))
+        {
+            oom(tr);
+            return;
+        }
+    uint32_t i = tr->nheap++;
+    while (i > 0) {
+        uint32_t p = (i - 1) / 2;
+        if (!before(&e, &tr->heap[p]))
+            break;
+        tr->heap[i] = tr->heap[p];
+        i = p;
+    }
+    tr->heap[i] = e;
+}
+
+static event heap_pop(ft_tracer *tr)
+{
+    event top = tr->heap[0], last = tr->heap[--tr->nheap];
+    uint32_t i = 0, n = tr->nheap;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && before(&tr->heap[c + 1], &tr->heap[c]))
+            c++;
+        if (!before(&tr->heap[c], &last))
+            break;
+        tr->heap[i] = tr->heap[c];
+        i = c;
+    }
+    if (n)
+        tr->heap[i] = last;
+    return top;
+}
+
+/* The node's next event within the trace, onto the heap. */
+static void schedule(ft_tracer *tr, uint32_t idx)
+{
+    const ft_adjacency *adj = &tr->s->adj;
+    node *n = &tr->nodes[idx];
+    uint64_t in = n->in_pos < n->in_end ? adj->in_txn[n->in_pos] : UINT32_MAX;
+    uint64_t out = n->out_pos < n->out_end ? adj->out_txn[n->out_pos] : UINT32_MAX;
+    uint64_t key = out <= in ? out * 2 : in * 2 + 1;
+    if ((key >> 1) < tr->end_idx)
+        heap_push(tr, (event){key, idx});
+}
+
+/* First position in list[lo, hi) whose transaction is >= t. */
+static uint32_t lower_bound(const uint32_t *list, uint32_t lo, uint32_t hi, uint32_t t)
+{
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (list[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static uint32_t degree(const ft_store *s, uint32_t a)
+{
+    const ft_adjacency *adj = &s->adj;
+    return (adj->out_off[a + 1] - adj->out_off[a]) + (adj->in_off[a + 1] - adj->in_off[a]);
+}
+
+/* Marks the `breadth` largest outgoing transfers among out_txn[pos, end)
+ * (by amount, then earlier first) as allowed to carry traced money. */
+static void allow_largest(ft_tracer *tr, uint32_t pos, uint32_t end)
+{
+    const ft_store *s = tr->s;
+    const uint32_t *out = s->adj.out_txn;
+    uint32_t n = end - pos, k = tr->o->breadth;
+    if (n <= k) {
+        for (uint32_t i = pos; i < end; i++)
+            if (!map_put(&tr->allowed, out[i], 1, NULL))
+                {
+            oom(tr);
+            return;
+        }
+        return;
+    }
+    if (!grow((void **)&tr->scratch, &tr->cap_scratch, k + 1, sizeof *tr->scratch))
+        {
+            oom(tr);
+            return;
+        }
+    /* An insertion-sorted top k: k is small, n may be large. */
+    uint32_t m = 0;
+    for (uint32_t i = pos; i < end; i++) {
+        uint32_t t = out[i];
+        int64_t amt = s->t.amount[t];
+        if (m == k && amt <= s->t.amount[tr->scratch[k - 1]])
+            continue;
+        uint32_t j = m < k ? m++ : k - 1;
+        while (j > 0 && s->t.amount[tr->scratch[j - 1]] < amt) {
+            tr->scratch[j] = tr->scratch[j - 1];
+            j--;
+        }
+        tr->scratch[j] = t;
+    }
+    for (uint32_t i = 0; i < m; i++)
+        if (!map_put(&tr->allowed, tr->scratch[i], 1, NULL))
+            {
+            oom(tr);
+            return;
+        }
+    tr->res.cut_count[FT_CUT_BREADTH] += n - m;
+}
+
+/* A new node for account a, first reached by transfer `txn` at `hops`. */
+static uint32_t new_node(ft_tracer *tr, uint32_t a, int hops, uint32_t txn, bool seed)
+{
+    const ft_store *s = tr->s;
+    const ft_adjacency *adj = &s->adj;
+    if (!grow((void **)&tr->nodes, &tr->cap_nodes, tr->nnodes + 1, sizeof *tr->nodes)) {
+        oom(tr);
+        return UINT32_MAX;
+    }
+    uint32_t idx = tr->nnodes++;
+    node *n = &tr->nodes[idx];
+    memset(n, 0, sizeof *n);
+    n->account = a;
+    n->hops = hops;
+    n->first_ms = seed ? tr->res.start_ms : s->t.ts_ms[txn];
+    n->ledger0 = -1;
+    int64_t *slot = map_put(&tr->by_account, a, idx, NULL);
+    if (!slot) {
+        oom(tr);
+        return UINT32_MAX;
+    }
+    n->hub = tr->o->max_degree && degree(s, a) > tr->o->max_degree;
+    n->followed = seed || (!n->hub && hops < tr->o->max_hops);
+    if (n->hub)
+        tr->res.hubs++;
+    if (!n->followed)
+        return idx;
+    /* The cursor: the account's transfers inside the trace. */
+    n->in_pos = lower_bound(adj->in_txn, adj->in_off[a], adj->in_off[a + 1], tr->start_idx);
+    n->in_end = lower_bound(adj->in_txn, n->in_pos, adj->in_off[a + 1], tr->end_idx);
+    n->out_pos = lower_bound(adj->out_txn, adj->out_off[a], adj->out_off[a + 1], tr->start_idx);
+    n->out_end = lower_bound(adj->out_txn, n->out_pos, adj->out_off[a + 1], tr->end_idx);
+    if (!seed) {
+        /* Rebuild its balances from its own history before `txn`, all of
+         * it untraced; then the cursor stands at `txn`'s arrival. */
+        while (tr->rc == FT_OK) {
+            uint32_t in = n->in_pos < n->in_end ? adj->in_txn[n->in_pos] : UINT32_MAX;
+            uint32_t out = n->out_pos < n->out_end ? adj->out_txn[n->out_pos] : UINT32_MAX;
+            if (in >= txn && out >= txn)
+                break;
+            bool is_out = out <= in; /* the out side of a self-transfer first */
+            uint32_t t = is_out ? out : in;
+            ledger *l = ledger_get(tr, idx, s->t.cur[t]);
+            n = &tr->nodes[idx];
+            if (!l)
+                break;
+            if (is_out) {
+                outflow(tr, l, s->t.amount[t]);
+                n->out_pos++;
+            } else {
+                inflow(tr, l, s->t.amount[t], 0);
+                n->in_pos++;
+            }
+        }
+    }
+    if (tr->o->breadth && tr->rc == FT_OK)
+        allow_largest(tr, n->out_pos, n->out_end);
+    schedule(tr, idx);
+    return idx;
+}
+
+/* Traced money `part` leaves node x in transfer t. */
+static void carry(ft_tracer *tr, uint32_t x, uint32_t t, int64_t part)
+{
+    const ft_store *s = tr->s;
+    uint16_t cur = s->t.cur[t];
+    ledger *lx = ledger_get(tr, x, cur);
+    if (!lx)
+        return;
+    /* lx is valid until a ledger is created: use it before new_node. */
+    bool allowed = !tr->o->breadth || map_find(&tr->allowed, t) ||
+                   (tr->seed_txn >= 0 && (int64_t)t == tr->seed_txn);
+    if (s->t.amount[t] < tr->o->min_amount) {
+        lx->a.cut += part;
+        tr->res.cut_count[FT_CUT_MIN]++;
+        return;
+    }
+    if (!allowed) {
+        lx->a.cut += part;
+        return;
+    }
+    lx->a.sent += part;
+    uint32_t dst = s->t.dst[t];
+    int64_t *known = map_find(&tr->by_account, dst);
+    uint32_t d;
+    if (known) {
+        d = (uint32_t)*known;
+    } else {
+        d = new_node(tr, dst, tr->nodes[x].hops + 1, t, false);
+        if (d == UINT32_MAX)
+            return;
+    }
+    int64_t *slot = map_put(&tr->traced, t, 0, NULL);
+    if (!slot)
+        {
+            oom(tr);
+            return;
+        }
+    *slot += part;
+    node *nd = &tr->nodes[d];
+    if (!nd->followed) {
+        /* A hub or an account at the hop limit: it holds what it gets. */
+        ledger *ld = ledger_get(tr, d, cur);
+        if (!ld)
+            return;
+        ld->a.received += part;
+        ld->a.held += part;
+        tr->res.cut_count[tr->nodes[d].hub ? FT_CUT_HUB : FT_CUT_HOPS]++;
+        if (!grow((void **)&tr->pairs, &tr->cap_pairs, tr->npairs + 1, sizeof *tr->pairs))
+            {
+            oom(tr);
+            return;
+        }
+        tr->pairs[tr->npairs++] = (uint64_t)d << 32 | t;
+    }
+}
+
+static void process(ft_tracer *tr, event e)
+{
+    const ft_store *s = tr->s;
+    uint32_t x = e.node, t = (uint32_t)(e.key >> 1);
+    bool in = e.key & 1;
+    node *n = &tr->nodes[x];
+    if (in)
+        n->in_pos++;
+    else
+        n->out_pos++;
+    int64_t amount = s->t.amount[t];
+    uint16_t cur = s->t.cur[t];
+    bool seed = x == 0;
+    if (in) {
+        int64_t *p = map_find(&tr->traced, t);
+        int64_t part = p ? *p : 0;
+        ledger *l = ledger_get(tr, x, cur);
+        if (!l)
+            return;
+        n = &tr->nodes[x];
+        if (!seed)
+            inflow(tr, l, amount, part);
+        if (part > 0) {
+            l->a.received += part;
+            if (seed)
+                l->a.held += part; /* money back at the seed rests there */
+            n->poisoned = true;
+            if (!grow((void **)&tr->pairs, &tr->cap_pairs, tr->npairs + 1, sizeof *tr->pairs))
+                {
+            oom(tr);
+            return;
+        }
+            tr->pairs[tr->npairs++] = (uint64_t)x << 32 | t;
+        }
+    } else {
+        int64_t part;
+        if (seed)
+            part = tr->seed_txn < 0 || (int64_t)t == tr->seed_txn ? amount : 0;
+        else if (tr->o->policy == FT_POLICY_POISON)
+            part = n->poisoned ? amount : 0;
+        else {
+            ledger *l = ledger_get(tr, x, cur);
+            if (!l)
+                return;
+            part = outflow(tr, l, amount);
+        }
+        if (part > 0)
+            carry(tr, x, t, part);
+    }
+    schedule(tr, x);
+}
+
+/* First transaction at or after ms / after ms, by binary search on time. */
+static uint32_t first_at(const ft_store *s, int64_t ms, bool after)
+{
+    int64_t lo = 0, hi = s->t.n;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (s->t.ts_ms[mid] < ms || (after && s->t.ts_ms[mid] == ms))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (uint32_t)lo;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_edge(const void *a, const void *b)
+{
+    uint32_t x = ((const ft_trace_edge *)a)->txn, y = ((const ft_trace_edge *)b)->txn;
+    return (x > y) - (x < y);
+}
+
+/* Collects the result from the nodes and ledgers. */
+static void assemble(ft_tracer *tr)
+{
+    ft_trace_result *r = &tr->res;
+    r->nnodes = tr->nnodes;
+    void *p = realloc(r->nodes, (size_t)(tr->nnodes + 1) * sizeof *r->nodes);
+    if (!p)
+        {
+            oom(tr);
+            return;
+        }
+    r->nodes = p;
+    p = realloc(r->amounts, (size_t)(tr->nledgers + 1) * sizeof *r->amounts);
+    if (!p)
+        {
+            oom(tr);
+            return;
+        }
+    r->amounts = p;
+    r->namounts = 0;
+    qsort(tr->pairs, tr->npairs, sizeof *tr->pairs, cmp_u64);
+    p = realloc(r->in_txn, (size_t)(tr->npairs + 1) * sizeof *r->in_txn);
+    if (!p)
+        {
+            oom(tr);
+            return;
+        }
+    r->in_txn = p;
+    r->nin_txn = 0;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < tr->nnodes; i++) {
+        node *n = &tr->nodes[i];
+        ft_trace_node *o = &r->nodes[i];
+        o->account = n->account;
+        o->hops = n->hops;
+        o->first_ms = n->first_ms;
+        o->hub = n->hub;
+        o->amount0 = r->namounts;
+        int64_t received = 0, sent = 0;
+        for (int32_t l = n->ledger0; l >= 0; l = tr->ledgers[l].next) {
+            ledger *lg = &tr->ledgers[l];
+            ft_trace_amount a = lg->a;
+            if (n->followed && i != 0) {
+                if (tr->o->policy == FT_POLICY_HAIRCUT) {
+                    a.held = lg->traced;
+                } else if (tr->o->policy == FT_POLICY_POISON) {
+                    a.held = a.received > a.sent + a.cut ? a.received - a.sent - a.cut : 0;
+                } else {
+                    a.held = 0;
+                    for (uint32_t j = 0; j < lg->n; j++)
+                        if (lg->lots[lg->head + j].traced)
+                            a.held += lg->lots[lg->head + j].amount;
+                }
+            }
+            received += a.received;
+            sent += a.sent;
+            if (a.received || a.sent || a.cut || a.held)
+                r->amounts[r->namounts++] = a;
+        }
+        o->namounts = r->namounts - o->amount0;
+        o->terminal = i != 0 && received > 0 && sent == 0;
+        o->txn0 = r->nin_txn;
+        for (; k < tr->npairs && (tr->pairs[k] >> 32) == i; k++)
+            if (r->nin_txn == o->txn0 || r->in_txn[r->nin_txn - 1] != (uint32_t)tr->pairs[k])
+                r->in_txn[r->nin_txn++] = (uint32_t)tr->pairs[k];
+        o->ntxns = r->nin_txn - o->txn0;
+    }
+    /* The trail: every transfer that carried traced money, in order. */
+    r->nedges = 0;
+    uint32_t cap_edges = 0;
+    ft_trace_edge *edges = r->edges;
+    r->edges = NULL;
+    free(edges);
+    for (uint32_t i = 0; i < tr->traced.cap; i++) {
+        slot *sl = &tr->traced.s[i];
+        if (sl->gen != tr->traced.gen)
+            continue;
+        if (!grow((void **)&r->edges, &cap_edges, r->nedges + 1, sizeof *r->edges))
+            {
+            oom(tr);
+            return;
+        }
+        r->edges[r->nedges++] = (ft_trace_edge){sl->key, sl->value};
+    }
+    qsort(r->edges, r->nedges, sizeof *r->edges, cmp_edge);
+}
+
+ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t account, int64_t txn,
+                       const ft_trace_result **res, ft_error *err)
+{
+    const ft_store *s = tr->s;
+    tr->o = o;
+    tr->err = err;
+    tr->rc = FT_OK;
+    tr->nnodes = tr->nledgers = tr->nheap = tr->npairs = 0;
+    map_reset(&tr->by_account);
+    map_reset(&tr->traced);
+    map_reset(&tr->allowed);
+    ft_trace_result *r = &tr->res;
+    memset(r->cut_count, 0, sizeof r->cut_count);
+    r->hubs = 0;
+    tr->seed_txn = txn;
+    if (txn >= 0) {
+        if (txn >= s->t.n)
+            return ft_error_set(err, FT_EUSAGE, "trace: no transaction number %lld",
+                                (long long)txn);
+        account = s->t.src[txn];
+    } else if (account >= s->accounts.n) {
+        return ft_error_set(err, FT_EUSAGE, "trace: no account number %u", account);
+    }
+    /* The trace starts at --since, or at the seed transaction, or at the
+     * seed's first transfer; it ends at --until or a window later. */
+    const ft_adjacency *adj = &s->adj;
+    int64_t start = o->since_ms;
+    if (txn >= 0 && start < s->t.ts_ms[txn])
+        start = s->t.ts_ms[txn];
+    if (start == INT64_MIN) {
+        uint32_t first = UINT32_MAX;
+        if (adj->out_off[account] < adj->out_off[account + 1])
+            first = adj->out_txn[adj->out_off[account]];
+        if (adj->in_off[account] < adj->in_off[account + 1] &&
+            adj->in_txn[adj->in_off[account]] < first)
+            first = adj->in_txn[adj->in_off[account]];
+        start = first == UINT32_MAX ? 0 : s->t.ts_ms[first];
+    }
+    int64_t end = o->until_ms;
+    if (o->window_ms > 0 && start <= INT64_MAX - o->window_ms && start + o->window_ms < end)
+        end = start + o->window_ms;
+    r->start_ms = start;
+    r->end_ms = end;
+
+    tr->start_idx = txn >= 0 ? (uint32_t)txn : first_at(s, start, false);
+    tr->end_idx = end == INT64_MAX ? (uint32_t)s->t.n : first_at(s, end, true);
+    new_node(tr, account, 0, tr->start_idx, true);
+    while (tr->rc == FT_OK && tr->nheap)
+        process(tr, heap_pop(tr));
+    if (tr->rc == FT_OK)
+        assemble(tr);
+    *res = r;
+    return tr->rc;
+}
