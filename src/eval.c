@@ -126,7 +126,8 @@ static int cmp_u32(const void *a, const void *b)
 /* Sorts the last list segment and drops repeats; returns its new end. */
 static size_t close_segment(list *l, size_t from)
 {
-    qsort(l->v + from, l->n - from, sizeof *l->v, cmp_u32);
+    if (l->n - from > 1)
+        qsort(l->v + from, l->n - from, sizeof *l->v, cmp_u32);
     size_t w = from;
     for (size_t i = from; i < l->n; i++)
         if (i == from || l->v[i] != l->v[w - 1])

@@ -985,7 +985,8 @@ static ft_status make_plans(synth *S)
             more = true;
         }
     }
-    qsort(S->plans, S->nplans, sizeof *S->plans, cmp_plan);
+    if (S->nplans > 1)
+        qsort(S->plans, S->nplans, sizeof *S->plans, cmp_plan);
     S->live = calloc(S->nplans + 1, sizeof *S->live);
     return S->live ? FT_OK : ft_error_oom(S->err);
 }

@@ -694,7 +694,8 @@ static void assemble(ft_tracer *tr)
         }
     r->amounts = p;
     r->namounts = 0;
-    qsort(tr->pairs, tr->npairs, sizeof *tr->pairs, cmp_u64);
+    if (tr->npairs > 1)
+        qsort(tr->pairs, tr->npairs, sizeof *tr->pairs, cmp_u64);
     p = realloc(r->in_txn, (size_t)(tr->npairs + 1) * sizeof *r->in_txn);
     if (!p)
         {
@@ -758,7 +759,8 @@ static void assemble(ft_tracer *tr)
         }
         r->edges[r->nedges++] = (ft_trace_edge){sl->key, sl->value};
     }
-    qsort(r->edges, r->nedges, sizeof *r->edges, cmp_edge);
+    if (r->nedges > 1)
+        qsort(r->edges, r->nedges, sizeof *r->edges, cmp_edge);
 }
 
 ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t account, int64_t txn,
