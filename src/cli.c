@@ -48,11 +48,12 @@ int ft_cli_bad_option(const char *cmd, char **argv, int opt)
     return FT_EXIT_ERROR;
 }
 
-bool ft_cli_format(const char *cmd, const char *arg, ft_format *fmt)
+bool ft_cli_format(const char *cmd, const char *arg, bool allow_dot, ft_format *fmt)
 {
-    if (ft_format_parse(arg, fmt))
+    if (ft_format_parse(arg, fmt) && (allow_dot || *fmt != FT_FORMAT_DOT))
         return true;
-    ft_cli_error(cmd, "unknown --format '%s' (table, json, jsonl or csv)", arg);
+    ft_cli_error(cmd, "unknown --format '%s' (table, json, jsonl, csv%s)", arg,
+                 allow_dot ? " or dot" : "");
     return false;
 }
 

@@ -89,8 +89,9 @@ void ft_cli_input_free(struct ft_cli_input *in);
  * 0 and a leading ':' in the short options); returns FT_EXIT_ERROR. */
 int ft_cli_bad_option(const char *cmd, char **argv, int opt);
 
-/* Parses --format; prints the error and returns false when unknown. */
-bool ft_cli_format(const char *cmd, const char *arg, ft_format *fmt);
+/* Parses --format; prints the error and returns false when unknown, or
+ * dot for a command that does not draw (allow_dot false). */
+bool ft_cli_format(const char *cmd, const char *arg, bool allow_dot, ft_format *fmt);
 
 /* Prints "fundtrace CMD: message" on stderr. */
 void ft_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -103,5 +104,6 @@ int cmd_load(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 #endif

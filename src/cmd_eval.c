@@ -107,7 +107,7 @@ int cmd_eval(int argc, char **argv)
             break;
         }
         case OPT_FORMAT:
-            if (!ft_cli_format("eval", optarg, &fmt))
+            if (!ft_cli_format("eval", optarg, false, &fmt))
                 goto done;
             break;
         case 'q':

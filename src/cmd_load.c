@@ -51,7 +51,7 @@ int cmd_load(int argc, char **argv)
             output = optarg;
             break;
         case OPT_FORMAT:
-            if (!ft_cli_format("load", optarg, &fmt))
+            if (!ft_cli_format("load", optarg, false, &fmt))
                 goto done;
             break;
         case 'q':

@@ -76,7 +76,7 @@ int cmd_stats(int argc, char **argv)
             continue;
         switch (opt) {
         case OPT_FORMAT:
-            if (!ft_cli_format("stats", optarg, &fmt))
+            if (!ft_cli_format("stats", optarg, false, &fmt))
                 goto done;
             break;
         case OPT_IGRAPH:

@@ -15,6 +15,7 @@ static const struct cmd {
 } commands[] = {
     {"load", cmd_load, "read CSV files, report counts and rejects, write a snapshot"},
     {"stats", cmd_stats, "sizes, time span, totals per currency, degrees and components"},
+    {"trace", cmd_trace, "follow money forward from seed accounts, in time order"},
     {"synth", cmd_synth, "write labelled synthetic transactions with planted patterns"},
     {"eval", cmd_eval, "precision, recall and F1 of alerts against a ground truth"},
     {"help", cmd_help, "show the help of a command"},

@@ -20,7 +20,8 @@ bool ft_format_parse(const char *name, ft_format *out)
     } names[] = {{"table", FT_FORMAT_TABLE},
                  {"json", FT_FORMAT_JSON},
                  {"jsonl", FT_FORMAT_JSONL},
-                 {"csv", FT_FORMAT_CSV}};
+                 {"csv", FT_FORMAT_CSV},
+                 {"dot", FT_FORMAT_DOT}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strcmp(name, names[i].name) == 0) {
             *out = names[i].fmt;

@@ -176,6 +176,37 @@ bool ft_time_parse(const char *s, size_t len, int64_t *ts_ms, ft_time_error *why
     return true;
 }
 
+bool ft_duration_parse(const char *s, size_t len, int64_t *ms)
+{
+    int64_t total = 0;
+    size_t i = 0;
+    if (len == 0)
+        return false;
+    while (i < len) {
+        int64_t v = 0;
+        size_t start = i;
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+            if (v > 100000000)
+                return false;
+            v = v * 10 + (s[i] - '0');
+        }
+        if (i == start || i == len)
+            return false;
+        int64_t unit;
+        switch (s[i++]) {
+        case 's': unit = 1000; break;
+        case 'm': unit = 60000; break;
+        case 'h': unit = 3600000; break;
+        case 'd': unit = 86400000; break;
+        case 'w': unit = 7 * 86400000LL; break;
+        default: return false;
+        }
+        total += v * unit;
+    }
+    *ms = total;
+    return true;
+}
+
 const char *ft_time_strerror(ft_time_error e)
 {
     switch (e) {

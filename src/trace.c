@@ -551,7 +551,7 @@ static void carry(ft_tracer *tr, uint32_t x, uint32_t t, int64_t part)
     /* lx is valid until a ledger is created: use it before new_node. */
     bool allowed = !tr->o->breadth || map_find(&tr->allowed, t) ||
                    (tr->seed_txn >= 0 && (int64_t)t == tr->seed_txn);
-    if (s->t.amount[t] < tr->o->min_amount) {
+    if (tr->o->min_amount && s->t.amount[t] < tr->o->min_amount[cur]) {
         lx->a.cut += part;
         tr->res.cut_count[FT_CUT_MIN]++;
         return;

@@ -131,13 +131,32 @@ static void test_format_round_trip(void **state)
     }
 }
 
+static void test_durations(void **state)
+{
+    (void)state;
+    int64_t ms;
+    assert_true(ft_duration_parse("90m", 3, &ms));
+    assert_int_equal(ms, 5400000);
+    assert_true(ft_duration_parse("1d12h", 5, &ms));
+    assert_int_equal(ms, 129600000);
+    assert_true(ft_duration_parse("2w", 2, &ms));
+    assert_int_equal(ms, 1209600000);
+    assert_true(ft_duration_parse("45s", 3, &ms));
+    assert_int_equal(ms, 45000);
+    assert_false(ft_duration_parse("", 0, &ms));
+    assert_false(ft_duration_parse("30", 2, &ms));
+    assert_false(ft_duration_parse("d", 1, &ms));
+    assert_false(ft_duration_parse("3y", 2, &ms));
+    assert_false(ft_duration_parse("-3d", 3, &ms));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_iso_forms),         cmocka_unit_test(test_offsets_convert_to_utc),
         cmocka_unit_test(test_ibm_form),          cmocka_unit_test(test_epoch_seconds),
         cmocka_unit_test(test_calendar_edges),    cmocka_unit_test(test_garbage),
-        cmocka_unit_test(test_format_round_trip),
+        cmocka_unit_test(test_format_round_trip), cmocka_unit_test(test_durations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -257,7 +257,8 @@ static void test_limits_and_seed_transaction(void **state)
 
     /* Min amount 45.00: t4 (30.00) and t6 (10.00) do not carry. */
     o.window_ms = 0;
-    o.min_amount = 4500;
+    const int64_t min45[1] = {4500};
+    o.min_amount = min45;
     assert_int_equal(ft_trace_run(tr, &o, acct(&s, "S"), -1, &r, &err), FT_OK);
     assert_ptr_equal(node_of(&s, r, "S"), &r->nodes[0]);
     a = amounts(r, node_of(&s, r, "S"));
@@ -266,7 +267,7 @@ static void test_limits_and_seed_transaction(void **state)
     conserved(r);
 
     /* From a transaction: follow t3 (A -> B 50.00) only. */
-    o.min_amount = 0;
+    o.min_amount = NULL;
     assert_int_equal(ft_trace_run(tr, &o, 0, 2, &r, &err), FT_OK); /* row 2 is t3 */
     assert_int_equal(r->nodes[0].account, acct(&s, "A"));
     EXPECT(r, &s, "B", 5000, 5000, 0, 1);

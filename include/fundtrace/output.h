@@ -22,9 +22,10 @@ typedef enum ft_format {
     FT_FORMAT_JSON,
     FT_FORMAT_JSONL,
     FT_FORMAT_CSV,
+    FT_FORMAT_DOT, /* Graphviz, for the commands that draw a graph */
 } ft_format;
 
-/* "table", "json", "jsonl", "csv"; false when unknown. */
+/* "table", "json", "jsonl", "csv", "dot"; false when unknown. */
 bool ft_format_parse(const char *name, ft_format *out);
 
 /* A minimal streaming JSON writer that places commas and, when pretty,

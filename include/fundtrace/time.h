@@ -33,6 +33,10 @@ const char *ft_time_strerror(ft_time_error e);
  * there are milliseconds). Returns the length; `buf` needs 32 bytes. */
 size_t ft_time_format(int64_t ts_ms, char *buf, size_t cap);
 
+/* Parses a duration: a whole number and a unit, s, m, h, d or w ("90m",
+ * "30d"); several may follow each other ("1d12h"). */
+bool ft_duration_parse(const char *s, size_t len, int64_t *ms);
+
 /* Days from 1970-01-01 to the civil date y-m-d (proleptic Gregorian). */
 int64_t ft_days_from_civil(int64_t y, unsigned m, unsigned d);
 

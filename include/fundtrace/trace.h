@@ -37,7 +37,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <stdio.h>
+
 #include "fundtrace/error.h"
+#include "fundtrace/output.h"
 #include "fundtrace/store.h"
 
 typedef enum ft_policy {
@@ -59,7 +62,7 @@ typedef struct ft_trace_options {
     int64_t window_ms;    /* 0: none; else the trace ends this long after it starts */
     uint32_t max_degree;  /* default 2000; 0: no limit */
     uint32_t breadth;     /* default 50; 0: no limit */
-    int64_t min_amount;   /* in minor units of each transfer's currency; 0: none */
+    const int64_t *min_amount; /* by currency id, in its minor units; NULL: none */
 } ft_trace_options;
 
 void ft_trace_defaults(ft_trace_options *o);
@@ -127,5 +130,16 @@ void ft_tracer_free(ft_tracer *tr);
  * stays valid until its next trace. */
 ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t account, int64_t txn,
                        const ft_trace_result **res, ft_error *err);
+
+/* Writes one trace in `fmt`. `seed` names the seed as the user gave it.
+ * table: a summary, the accounts reached and the trail; jsonl: one object
+ * per account reached (seed, account, hops, first_time, amounts, held,
+ * sent, cut as currency-to-decimal objects, terminal, hub, txns); csv: one
+ * row per account and currency (a header when `first`); json: one object
+ * with the options, the accounts, the trail and what was cut (the caller
+ * puts the objects of several seeds in an array); dot: a Graphviz digraph
+ * of the trail. */
+void ft_trace_write(FILE *f, const ft_store *s, const char *seed, const ft_trace_options *o,
+                    const ft_trace_result *r, ft_format fmt, bool first);
 
 #endif
