@@ -159,6 +159,7 @@ typedef struct node {
     int64_t first_ms;
     bool followed, hub, poisoned;
     int32_t ledger0; /* first ledger, -1 none */
+    int32_t last;    /* the ledger used last, -1 none: most accounts use one currency */
     uint32_t in_pos, in_end, out_pos, out_end; /* cursor into the CSR lists */
 } node;
 
@@ -179,6 +180,9 @@ struct ft_tracer {
     map by_account, traced, allowed;
     uint64_t *pairs; /* (node << 32 | txn) of traced arrivals */
     uint32_t npairs, cap_pairs;
+    uint32_t *carried; /* transfers in `traced`, in the order first carried */
+    uint32_t ncarried, cap_carried;
+    uint64_t *is_carried; /* a bit per transaction: in `traced`; spares most lookups */
     uint32_t start_idx, end_idx; /* transactions [start, end) are in the trace */
     int64_t seed_txn;
     ft_trace_result res;
@@ -217,6 +221,12 @@ ft_status ft_tracer_new(ft_tracer **tr, const ft_store *s, ft_error *err)
     if (!*tr)
         return ft_error_oom(err);
     (*tr)->s = s;
+    (*tr)->is_carried = calloc((size_t)s->t.n / 64 + 1, sizeof *(*tr)->is_carried);
+    if (!(*tr)->is_carried) {
+        free(*tr);
+        *tr = NULL;
+        return ft_error_oom(err);
+    }
     return FT_OK;
 }
 
@@ -233,6 +243,8 @@ void ft_tracer_free(ft_tracer *tr)
     free(tr->traced.s);
     free(tr->allowed.s);
     free(tr->pairs);
+    free(tr->carried);
+    free(tr->is_carried);
     free(tr->scratch);
     free(tr->res.nodes);
     free(tr->res.amounts);
@@ -245,10 +257,15 @@ void ft_tracer_free(ft_tracer *tr)
  * pointer is valid until the next ledger is created. */
 static ledger *ledger_get(ft_tracer *tr, uint32_t idx, uint16_t cur)
 {
+    int32_t hot = tr->nodes[idx].last;
+    if (hot >= 0 && tr->ledgers[hot].a.cur == cur)
+        return &tr->ledgers[hot];
     int32_t last = -1;
     for (int32_t i = tr->nodes[idx].ledger0; i >= 0; i = tr->ledgers[i].next) {
-        if (tr->ledgers[i].a.cur == cur)
+        if (tr->ledgers[i].a.cur == cur) {
+            tr->nodes[idx].last = i;
             return &tr->ledgers[i];
+        }
         last = i;
     }
     uint32_t old = tr->cap_ledgers;
@@ -274,6 +291,7 @@ static ledger *ledger_get(ft_tracer *tr, uint32_t idx, uint16_t cur)
         tr->nodes[idx].ledger0 = (int32_t)id;
     else
         tr->ledgers[last].next = (int32_t)id;
+    tr->nodes[idx].last = (int32_t)id;
     return l;
 }
 
@@ -384,9 +402,9 @@ static void heap_push(ft_tracer *tr, event e)
     tr->heap[i] = e;
 }
 
-static event heap_pop(ft_tracer *tr)
+/* Restores the heap from the top down after heap[0] changed. */
+static void sift_down(ft_tracer *tr, event last)
 {
-    event top = tr->heap[0], last = tr->heap[--tr->nheap];
     uint32_t i = 0, n = tr->nheap;
     for (;;) {
         uint32_t c = 2 * i + 1;
@@ -401,18 +419,23 @@ static event heap_pop(ft_tracer *tr)
     }
     if (n)
         tr->heap[i] = last;
-    return top;
+}
+
+/* The node's next event key, or UINT64_MAX when it has none left. */
+static uint64_t next_key(const ft_tracer *tr, const node *n)
+{
+    const ft_adjacency *adj = &tr->s->adj;
+    uint64_t in = n->in_pos < n->in_end ? adj->in_txn[n->in_pos] : UINT32_MAX;
+    uint64_t out = n->out_pos < n->out_end ? adj->out_txn[n->out_pos] : UINT32_MAX;
+    uint64_t key = out <= in ? out * 2 : in * 2 + 1;
+    return (key >> 1) < tr->end_idx ? key : UINT64_MAX;
 }
 
 /* The node's next event within the trace, onto the heap. */
 static void schedule(ft_tracer *tr, uint32_t idx)
 {
-    const ft_adjacency *adj = &tr->s->adj;
-    node *n = &tr->nodes[idx];
-    uint64_t in = n->in_pos < n->in_end ? adj->in_txn[n->in_pos] : UINT32_MAX;
-    uint64_t out = n->out_pos < n->out_end ? adj->out_txn[n->out_pos] : UINT32_MAX;
-    uint64_t key = out <= in ? out * 2 : in * 2 + 1;
-    if ((key >> 1) < tr->end_idx)
+    uint64_t key = next_key(tr, &tr->nodes[idx]);
+    if (key != UINT64_MAX)
         heap_push(tr, (event){key, idx});
 }
 
@@ -495,6 +518,7 @@ static uint32_t new_node(ft_tracer *tr, uint32_t a, int hops, uint32_t txn, bool
     n->hops = hops;
     n->first_ms = seed ? tr->res.start_ms : s->t.ts_ms[txn];
     n->ledger0 = -1;
+    n->last = -1;
     int64_t *slot = map_put(&tr->by_account, a, idx, NULL);
     if (!slot) {
         oom(tr);
@@ -571,13 +595,18 @@ static void carry(ft_tracer *tr, uint32_t x, uint32_t t, int64_t part)
         if (d == UINT32_MAX)
             return;
     }
-    int64_t *slot = map_put(&tr->traced, t, 0, NULL);
-    if (!slot)
-        {
-            oom(tr);
-            return;
-        }
+    bool added;
+    int64_t *slot = map_put(&tr->traced, t, 0, &added);
+    if (!slot || (added && !grow((void **)&tr->carried, &tr->cap_carried, tr->ncarried + 1,
+                                 sizeof *tr->carried))) {
+        oom(tr);
+        return;
+    }
     *slot += part;
+    if (added) {
+        tr->carried[tr->ncarried++] = t;
+        tr->is_carried[t >> 6] |= 1ULL << (t & 63);
+    }
     node *nd = &tr->nodes[d];
     if (!nd->followed) {
         /* A hub or an account at the hop limit: it holds what it gets. */
@@ -610,7 +639,7 @@ static void process(ft_tracer *tr, event e)
     uint16_t cur = s->t.cur[t];
     bool seed = x == 0;
     if (in) {
-        int64_t *p = map_find(&tr->traced, t);
+        int64_t *p = tr->is_carried[t >> 6] >> (t & 63) & 1 ? map_find(&tr->traced, t) : NULL;
         int64_t part = p ? *p : 0;
         ledger *l = ledger_get(tr, x, cur);
         if (!l)
@@ -645,7 +674,6 @@ static void process(ft_tracer *tr, event e)
         if (part > 0)
             carry(tr, x, t, part);
     }
-    schedule(tr, x);
 }
 
 /* First transaction at or after ms / after ms, by binary search on time. */
@@ -744,20 +772,15 @@ static void assemble(ft_tracer *tr)
     }
     /* The trail: every transfer that carried traced money, in order. */
     r->nedges = 0;
-    uint32_t cap_edges = 0;
-    ft_trace_edge *edges = r->edges;
-    r->edges = NULL;
-    free(edges);
-    for (uint32_t i = 0; i < tr->traced.cap; i++) {
-        slot *sl = &tr->traced.s[i];
-        if (sl->gen != tr->traced.gen)
-            continue;
-        if (!grow((void **)&r->edges, &cap_edges, r->nedges + 1, sizeof *r->edges))
-            {
-            oom(tr);
-            return;
-        }
-        r->edges[r->nedges++] = (ft_trace_edge){sl->key, sl->value};
+    void *e = realloc(r->edges, (size_t)(tr->ncarried + 1) * sizeof *r->edges);
+    if (!e) {
+        oom(tr);
+        return;
+    }
+    r->edges = e;
+    for (uint32_t i = 0; i < tr->ncarried; i++) {
+        uint32_t t = tr->carried[i];
+        r->edges[r->nedges++] = (ft_trace_edge){t, *map_find(&tr->traced, t)};
     }
     if (r->nedges > 1)
         qsort(r->edges, r->nedges, sizeof *r->edges, cmp_edge);
@@ -770,7 +793,9 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
     tr->o = o;
     tr->err = err;
     tr->rc = FT_OK;
-    tr->nnodes = tr->nledgers = tr->nheap = tr->npairs = 0;
+    for (uint32_t i = 0; i < tr->ncarried; i++)
+        tr->is_carried[tr->carried[i] >> 6] = 0;
+    tr->nnodes = tr->nledgers = tr->nheap = tr->npairs = tr->ncarried = 0;
     map_reset(&tr->by_account);
     map_reset(&tr->traced);
     map_reset(&tr->allowed);
@@ -810,8 +835,17 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
     tr->start_idx = txn >= 0 ? (uint32_t)txn : first_at(s, start, false);
     tr->end_idx = end == INT64_MAX ? (uint32_t)s->t.n : first_at(s, end, true);
     new_node(tr, account, 0, tr->start_idx, true);
-    while (tr->rc == FT_OK && tr->nheap)
-        process(tr, heap_pop(tr));
+    /* The top event stays at the top while it is processed (anything it
+     * schedules comes later); then its node's next event replaces it. */
+    while (tr->rc == FT_OK && tr->nheap) {
+        event e = tr->heap[0];
+        process(tr, e);
+        uint64_t key = next_key(tr, &tr->nodes[e.node]);
+        if (key != UINT64_MAX)
+            sift_down(tr, (event){key, e.node});
+        else
+            sift_down(tr, tr->heap[--tr->nheap]);
+    }
     if (tr->rc == FT_OK)
         assemble(tr);
     *res = r;
