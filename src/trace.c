@@ -158,6 +158,8 @@ typedef struct node {
     int hops;
     int64_t first_ms;
     bool followed, hub, poisoned;
+    bool asleep;     /* holds no traced money: its transfers are skipped */
+    int64_t holding; /* traced money it holds, all currencies */
     int32_t ledger0; /* first ledger, -1 none */
     int32_t last;    /* the ledger used last, -1 none: most accounts use one currency */
     uint32_t in_pos, in_end, out_pos, out_end; /* cursor into the CSR lists */
@@ -175,8 +177,10 @@ struct ft_tracer {
     uint32_t nnodes, cap_nodes;
     ledger *ledgers;
     uint32_t nledgers, cap_ledgers;
-    event *heap;
-    uint32_t nheap, cap_heap;
+    event *bucket[65]; /* the radix heap of events */
+    uint32_t bucket_n[65], bucket_cap[65];
+    uint64_t last; /* the last key taken */
+    uint32_t nheap;
     map by_account, traced, allowed;
     uint64_t *pairs; /* (node << 32 | txn) of traced arrivals */
     uint32_t npairs, cap_pairs;
@@ -238,7 +242,8 @@ void ft_tracer_free(ft_tracer *tr)
         free(tr->ledgers[i].lots);
     free(tr->ledgers);
     free(tr->nodes);
-    free(tr->heap);
+    for (int b = 0; b < 65; b++)
+        free(tr->bucket[b]);
     free(tr->by_account.s);
     free(tr->traced.s);
     free(tr->allowed.s);
@@ -379,46 +384,49 @@ static int64_t outflow(ft_tracer *tr, ledger *l, int64_t amount)
 
 /* --- events ---------------------------------------------------------------------------- */
 
-static bool before(const event *a, const event *b)
+/* The events form a radix heap: keys only grow (what an event schedules
+ * comes after it) and are unique (a transfer's out side belongs to its
+ * source, its in side to its destination), so bucket b holds the keys whose
+ * highest bit differing from the last key taken is bit b - 1. Each key
+ * moves down a few buckets in all; no sifting. */
+static int bucket_of(uint64_t key, uint64_t last)
 {
-    return a->key < b->key;
+    return key == last ? 0 : 64 - __builtin_clzll(key ^ last);
 }
 
 static void heap_push(ft_tracer *tr, event e)
 {
-    if (!grow((void **)&tr->heap, &tr->cap_heap, tr->nheap + 1, sizeof *tr->heap))
-        {
-            oom(tr);
-            return;
-        }
-    uint32_t i = tr->nheap++;
-    while (i > 0) {
-        uint32_t p = (i - 1) / 2;
-        if (!before(&e, &tr->heap[p]))
-            break;
-        tr->heap[i] = tr->heap[p];
-        i = p;
+    int b = bucket_of(e.key, tr->last);
+    if (!grow((void **)&tr->bucket[b], &tr->bucket_cap[b], tr->bucket_n[b] + 1,
+              sizeof *tr->bucket[b])) {
+        oom(tr);
+        return;
     }
-    tr->heap[i] = e;
+    tr->bucket[b][tr->bucket_n[b]++] = e;
+    tr->nheap++;
 }
 
-/* Restores the heap from the top down after heap[0] changed. */
-static void sift_down(ft_tracer *tr, event last)
+/* Takes the smallest event; the heap must not be empty. */
+static event heap_pop(ft_tracer *tr)
 {
-    uint32_t i = 0, n = tr->nheap;
-    for (;;) {
-        uint32_t c = 2 * i + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && before(&tr->heap[c + 1], &tr->heap[c]))
-            c++;
-        if (!before(&tr->heap[c], &last))
-            break;
-        tr->heap[i] = tr->heap[c];
-        i = c;
+    if (tr->bucket_n[0] == 0) {
+        int i = 1;
+        while (tr->bucket_n[i] == 0)
+            i++;
+        event *v = tr->bucket[i];
+        uint32_t n = tr->bucket_n[i];
+        uint64_t min = v[0].key;
+        for (uint32_t k = 1; k < n; k++)
+            if (v[k].key < min)
+                min = v[k].key;
+        tr->last = min;
+        tr->bucket_n[i] = 0;
+        tr->nheap -= n;
+        for (uint32_t k = 0; k < n; k++) /* into lower buckets: i is empty now */
+            heap_push(tr, v[k]);
     }
-    if (n)
-        tr->heap[i] = last;
+    tr->nheap--;
+    return tr->bucket[0][--tr->bucket_n[0]];
 }
 
 /* The node's next event key, or UINT64_MAX when it has none left. */
@@ -431,12 +439,26 @@ static uint64_t next_key(const ft_tracer *tr, const node *n)
     return (key >> 1) < tr->end_idx ? key : UINT64_MAX;
 }
 
-/* The node's next event within the trace, onto the heap. */
+static bool carried(const ft_tracer *tr, uint32_t t)
+{
+    return tr->is_carried[t >> 6] >> (t & 63) & 1;
+}
+
+/* The node's next event within the trace, onto the heap; or, when it holds
+ * no traced money and the next event brings none, the node goes to sleep:
+ * its transfers carry nothing until traced money arrives and wakes it. */
 static void schedule(ft_tracer *tr, uint32_t idx)
 {
-    uint64_t key = next_key(tr, &tr->nodes[idx]);
-    if (key != UINT64_MAX)
-        heap_push(tr, (event){key, idx});
+    node *n = &tr->nodes[idx];
+    uint64_t key = next_key(tr, n);
+    if (key == UINT64_MAX)
+        return;
+    if (idx != 0 && n->holding == 0 && tr->o->policy != FT_POLICY_POISON &&
+        !((key & 1) && carried(tr, (uint32_t)(key >> 1)))) {
+        n->asleep = true;
+        return;
+    }
+    heap_push(tr, (event){key, idx});
 }
 
 /* First position in list[lo, hi) whose transaction is >= t. */
@@ -502,6 +524,35 @@ static void allow_largest(ft_tracer *tr, uint32_t pos, uint32_t end)
     tr->res.cut_count[FT_CUT_BREADTH] += n - m;
 }
 
+/* Applies the node's transfers before `txn`, none of them traced, to its
+ * balances; the cursor then stands at `txn` (a new node's first arrival,
+ * or the arrival that wakes it). */
+static void catch_up(ft_tracer *tr, uint32_t idx, uint32_t txn)
+{
+    const ft_store *s = tr->s;
+    const ft_adjacency *adj = &s->adj;
+    while (tr->rc == FT_OK) {
+        node *n = &tr->nodes[idx];
+        uint32_t in = n->in_pos < n->in_end ? adj->in_txn[n->in_pos] : UINT32_MAX;
+        uint32_t out = n->out_pos < n->out_end ? adj->out_txn[n->out_pos] : UINT32_MAX;
+        if (in >= txn && out >= txn)
+            break;
+        bool is_out = out <= in; /* the out side of a self-transfer first */
+        uint32_t t = is_out ? out : in;
+        ledger *l = ledger_get(tr, idx, s->t.cur[t]);
+        if (!l)
+            break;
+        n = &tr->nodes[idx];
+        if (is_out) {
+            outflow(tr, l, s->t.amount[t]);
+            n->out_pos++;
+        } else {
+            inflow(tr, l, s->t.amount[t], 0);
+            n->in_pos++;
+        }
+    }
+}
+
 /* A new node for account a, first reached by transfer `txn` at `hops`. */
 static uint32_t new_node(ft_tracer *tr, uint32_t a, int hops, uint32_t txn, bool seed)
 {
@@ -535,29 +586,9 @@ static uint32_t new_node(ft_tracer *tr, uint32_t a, int hops, uint32_t txn, bool
     n->in_end = lower_bound(adj->in_txn, n->in_pos, adj->in_off[a + 1], tr->end_idx);
     n->out_pos = lower_bound(adj->out_txn, adj->out_off[a], adj->out_off[a + 1], tr->start_idx);
     n->out_end = lower_bound(adj->out_txn, n->out_pos, adj->out_off[a + 1], tr->end_idx);
-    if (!seed) {
-        /* Rebuild its balances from its own history before `txn`, all of
-         * it untraced; then the cursor stands at `txn`'s arrival. */
-        while (tr->rc == FT_OK) {
-            uint32_t in = n->in_pos < n->in_end ? adj->in_txn[n->in_pos] : UINT32_MAX;
-            uint32_t out = n->out_pos < n->out_end ? adj->out_txn[n->out_pos] : UINT32_MAX;
-            if (in >= txn && out >= txn)
-                break;
-            bool is_out = out <= in; /* the out side of a self-transfer first */
-            uint32_t t = is_out ? out : in;
-            ledger *l = ledger_get(tr, idx, s->t.cur[t]);
-            n = &tr->nodes[idx];
-            if (!l)
-                break;
-            if (is_out) {
-                outflow(tr, l, s->t.amount[t]);
-                n->out_pos++;
-            } else {
-                inflow(tr, l, s->t.amount[t], 0);
-                n->in_pos++;
-            }
-        }
-    }
+    if (!seed)
+        catch_up(tr, idx, txn);
+    n = &tr->nodes[idx];
     if (tr->o->breadth && tr->rc == FT_OK)
         allow_largest(tr, n->out_pos, n->out_end);
     schedule(tr, idx);
@@ -585,16 +616,7 @@ static void carry(ft_tracer *tr, uint32_t x, uint32_t t, int64_t part)
         return;
     }
     lx->a.sent += part;
-    uint32_t dst = s->t.dst[t];
-    int64_t *known = map_find(&tr->by_account, dst);
-    uint32_t d;
-    if (known) {
-        d = (uint32_t)*known;
-    } else {
-        d = new_node(tr, dst, tr->nodes[x].hops + 1, t, false);
-        if (d == UINT32_MAX)
-            return;
-    }
+    /* Mark the transfer traced before its destination looks at it. */
     bool added;
     int64_t *slot = map_put(&tr->traced, t, 0, &added);
     if (!slot || (added && !grow((void **)&tr->carried, &tr->cap_carried, tr->ncarried + 1,
@@ -606,6 +628,21 @@ static void carry(ft_tracer *tr, uint32_t x, uint32_t t, int64_t part)
     if (added) {
         tr->carried[tr->ncarried++] = t;
         tr->is_carried[t >> 6] |= 1ULL << (t & 63);
+    }
+    uint32_t dst = s->t.dst[t];
+    int64_t *known = map_find(&tr->by_account, dst);
+    uint32_t d;
+    if (known) {
+        d = (uint32_t)*known;
+        if (tr->nodes[d].asleep) {
+            tr->nodes[d].asleep = false;
+            catch_up(tr, d, t);
+            schedule(tr, d);
+        }
+    } else {
+        d = new_node(tr, dst, tr->nodes[x].hops + 1, t, false);
+        if (d == UINT32_MAX)
+            return;
     }
     node *nd = &tr->nodes[d];
     if (!nd->followed) {
@@ -645,8 +682,10 @@ static void process(ft_tracer *tr, event e)
         if (!l)
             return;
         n = &tr->nodes[x];
-        if (!seed)
+        if (!seed) {
             inflow(tr, l, amount, part);
+            n->holding += part;
+        }
         if (part > 0) {
             l->a.received += part;
             if (seed)
@@ -670,6 +709,7 @@ static void process(ft_tracer *tr, event e)
             if (!l)
                 return;
             part = outflow(tr, l, amount);
+            tr->nodes[x].holding -= part;
         }
         if (part > 0)
             carry(tr, x, t, part);
@@ -796,6 +836,8 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
     for (uint32_t i = 0; i < tr->ncarried; i++)
         tr->is_carried[tr->carried[i] >> 6] = 0;
     tr->nnodes = tr->nledgers = tr->nheap = tr->npairs = tr->ncarried = 0;
+    memset(tr->bucket_n, 0, sizeof tr->bucket_n);
+    tr->last = 0;
     map_reset(&tr->by_account);
     map_reset(&tr->traced);
     map_reset(&tr->allowed);
@@ -835,16 +877,10 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
     tr->start_idx = txn >= 0 ? (uint32_t)txn : first_at(s, start, false);
     tr->end_idx = end == INT64_MAX ? (uint32_t)s->t.n : first_at(s, end, true);
     new_node(tr, account, 0, tr->start_idx, true);
-    /* The top event stays at the top while it is processed (anything it
-     * schedules comes later); then its node's next event replaces it. */
     while (tr->rc == FT_OK && tr->nheap) {
-        event e = tr->heap[0];
+        event e = heap_pop(tr);
         process(tr, e);
-        uint64_t key = next_key(tr, &tr->nodes[e.node]);
-        if (key != UINT64_MAX)
-            sift_down(tr, (event){key, e.node});
-        else
-            sift_down(tr, tr->heap[--tr->nheap]);
+        schedule(tr, e.node);
     }
     if (tr->rc == FT_OK)
         assemble(tr);
