@@ -44,8 +44,9 @@ int main(int argc, char **argv)
     ft_store s = {0};
     ft_error err;
     double t0 = now();
-    if (ft_snapshot_read(&s, argv[1], &err) != FT_OK ||
-        ft_store_adjacency(&s, &err) != FT_OK) {
+    ft_trace_index *ix = NULL;
+    if (ft_snapshot_read(&s, argv[1], &err) != FT_OK || ft_store_adjacency(&s, &err) != FT_OK ||
+        ft_trace_index_new(&ix, &s, false, &err) != FT_OK) {
         fprintf(stderr, "trace_bench: %s\n", err.msg);
         return 1;
     }
@@ -81,7 +82,7 @@ int main(int argc, char **argv)
         return 1;
     }
     ft_tracer *tr;
-    if (ft_tracer_new(&tr, &s, &err) != FT_OK) {
+    if (ft_tracer_new(&tr, ix, &err) != FT_OK) {
         fprintf(stderr, "trace_bench: %s\n", err.msg);
         return 1;
     }
@@ -131,6 +132,7 @@ int main(int argc, char **argv)
            found, t_load, times[found / 2] * 1e3, times[(int)(found * 0.99)] * 1e3,
            total / found * 1e3, times[found - 1] * 1e3, (double)reached / found);
     ft_tracer_free(tr);
+    ft_trace_index_free(ix);
     free(times);
     free(seeds);
     ft_store_free(&s);

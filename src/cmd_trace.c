@@ -38,13 +38,16 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: fundtrace trace (--from ACCOUNT[,...] | --seeds FILE | --txn ID) [OPTIONS]\n"
             "                       FILE...|SNAPSHOT\n\n"
-            "Follow money forward from seed accounts (or one payment), in time order: the\n"
-            "accounts it reached, when, how much of it each still holds, and the trail of\n"
-            "transfers that carried it.\n\n"
+            "Follow money from seed accounts (or one payment), in time order, forward\n"
+            "(where it went) or backward (where it came from): the accounts reached, when,\n"
+            "how much of the money each holds (backward: was the source of), and the\n"
+            "trail of transfers that carried it.\n\n"
             "Options:\n"
             "  --from A,B          seed accounts (keys as the data names them); repeatable\n"
             "  --seeds FILE        one seed account per line, each traced on its own\n"
             "  --txn ID            follow one transaction (its original id)\n"
+            "  --direction D       out (default): where the money went; in: where it came\n"
+            "                      from (the trace then runs back in time from its end)\n"
             "  --policy P          poison, haircut (default), fifo or lifo\n"
             "  --hops K            at most K hops from the seed (default 6)\n"
             "  --window D          follow money for D after the start (30d, 12h, 90m)\n"
@@ -74,6 +77,7 @@ typedef struct seed {
 
 typedef struct job {
     const ft_store *s;
+    const ft_trace_index *ix;
     const ft_trace_options *o;
     ft_format fmt;
     seed *seeds;
@@ -86,7 +90,7 @@ static void *worker(void *arg)
     job *J = arg;
     ft_tracer *tr = NULL;
     ft_error err;
-    ft_status rc = ft_tracer_new(&tr, J->s, &err);
+    ft_status rc = ft_tracer_new(&tr, J->ix, &err);
     for (;;) {
         size_t i = atomic_fetch_add(&J->next, 1);
         if (i >= J->n)
@@ -198,6 +202,8 @@ int cmd_trace(int argc, char **argv)
     const char *txn = NULL, *min_amount = NULL;
     int64_t *min_by_cur = NULL;
     uint32_t threads = 1, v;
+    bool backward = false;
+    ft_trace_index *ix = NULL;
     int code = FT_EXIT_ERROR, opt;
     ft_error err;
     optind = 1;
@@ -227,12 +233,13 @@ int cmd_trace(int argc, char **argv)
             txn = optarg;
             break;
         case OPT_DIRECTION:
-            if (strcmp(optarg, "out") != 0) {
-                ft_cli_error("trace", "--direction '%s': only 'out' (where the money went) is "
-                                      "built so far",
+            if (strcmp(optarg, "out") != 0 && strcmp(optarg, "in") != 0) {
+                ft_cli_error("trace", "--direction '%s': out (where the money went) or in "
+                                      "(where it came from)",
                              optarg);
                 goto done;
             }
+            backward = strcmp(optarg, "in") == 0;
             break;
         case OPT_POLICY:
             if (!ft_policy_parse(optarg, &o.policy)) {
@@ -308,7 +315,8 @@ int cmd_trace(int argc, char **argv)
     }
     if (ft_cli_load(&in, argv + optind, argc - optind, &s) != FT_OK)
         goto done;
-    if (ft_store_adjacency(&s, &err) != FT_OK) {
+    if (ft_store_adjacency(&s, &err) != FT_OK ||
+        ft_trace_index_new(&ix, &s, backward, &err) != FT_OK) {
         fprintf(stderr, "fundtrace: %s\n", err.msg);
         goto done;
     }
@@ -364,7 +372,7 @@ int cmd_trace(int argc, char **argv)
         }
         seeds.n = w;
     }
-    job J = {.s = &s, .o = &o, .fmt = fmt, .seeds = seeds.v, .n = seeds.n};
+    job J = {.s = &s, .ix = ix, .o = &o, .fmt = fmt, .seeds = seeds.v, .n = seeds.n};
     atomic_init(&J.next, 0);
     if (threads > seeds.n)
         threads = seeds.n ? (uint32_t)seeds.n : 1;
@@ -403,6 +411,7 @@ done:
     }
     free(seeds.v);
     free(min_by_cur);
+    ft_trace_index_free(ix);
     ft_store_free(&s);
     ft_cli_input_free(&in);
     return code;

@@ -158,6 +158,7 @@ typedef struct node {
     int hops;
     int64_t first_ms;
     bool followed, hub, poisoned;
+    bool all_allowed; /* the breadth limit cuts none of its transfers */
     bool asleep;     /* holds no traced money: its transfers are skipped */
     int64_t holding; /* traced money it holds, all currencies */
     int32_t ledger0; /* first ledger, -1 none */
@@ -170,8 +171,25 @@ typedef struct event {
     uint32_t node;
 } event;
 
+/* A transfer in an account's list, with what the engine reads of it, so
+ * that walking an account's history streams through memory. */
+typedef struct entry {
+    int64_t amount;
+    uint32_t txn; /* in the trace's order: the store's, or reversed backward */
+    uint16_t cur;
+} entry;
+
+struct ft_trace_index {
+    const ft_store *s;
+    bool backward;
+    uint32_t n;
+    const uint32_t *out_off, *in_off; /* the store's (swapped backward) */
+    entry *out, *in;
+};
+
 struct ft_tracer {
     const ft_store *s;
+    const ft_trace_index *ix;
     const ft_trace_options *o;
     node *nodes;
     uint32_t nnodes, cap_nodes;
@@ -181,14 +199,17 @@ struct ft_tracer {
     uint32_t bucket_n[65], bucket_cap[65];
     uint64_t last; /* the last key taken */
     uint32_t nheap;
-    map by_account, traced, allowed;
+    map by_account;
+    uint64_t *allow_bits; /* a bit per out position: allowed by the breadth limit */
+    uint32_t *allow_set;  /* the positions set, to clear them */
+    uint32_t nallow_set, cap_allow_set;
     uint64_t *pairs; /* (node << 32 | txn) of traced arrivals */
     uint32_t npairs, cap_pairs;
-    uint32_t *carried; /* transfers in `traced`, in the order first carried */
+    ft_trace_edge *carried; /* transfers that carried traced money, in trace order */
     uint32_t ncarried, cap_carried;
-    uint64_t *is_carried; /* a bit per transaction: in `traced`; spares most lookups */
     uint32_t start_idx, end_idx; /* transactions [start, end) are in the trace */
-    int64_t seed_txn;
+    int64_t seed_txn; /* in trace order, -1 none */
+    int64_t seed_ms;  /* when the seed starts paying out (backward: receiving) */
     ft_trace_result res;
     uint32_t *scratch; /* breadth selection */
     uint32_t cap_scratch;
@@ -217,16 +238,73 @@ static void oom(ft_tracer *tr)
         tr->rc = ft_error_oom(tr->err);
 }
 
-ft_status ft_tracer_new(ft_tracer **tr, const ft_store *s, ft_error *err)
+/* Account a's list `list` (off[a] .. off[a + 1]) from `from`, the transfers
+ * in trace order: forward the store's list, backward the other list read
+ * from its end with ids mirrored (n - 1 - id). */
+static void fill(entry *to, const ft_store *s, const uint32_t *off, const uint32_t *list,
+                 bool backward)
 {
-    if (!s->adj.out_off)
+    uint32_t n = (uint32_t)s->t.n;
+    for (uint32_t a = 0; a < s->accounts.n; a++) {
+        uint32_t lo = off[a], hi = off[a + 1];
+        for (uint32_t k = lo; k < hi; k++) {
+            uint32_t t = backward ? list[lo + hi - 1 - k] : list[k];
+            to[k] = (entry){s->t.amount[t], backward ? n - 1 - t : t, s->t.cur[t]};
+        }
+    }
+}
+
+ft_status ft_trace_index_new(ft_trace_index **ixp, const ft_store *s, bool backward,
+                             ft_error *err)
+{
+    const ft_adjacency *adj = &s->adj;
+    if (!adj->out_off)
         return ft_error_set(err, FT_EUSAGE, "trace: build the store's adjacency first");
+    ft_trace_index *ix = calloc(1, sizeof *ix);
+    size_t n = (size_t)s->t.n;
+    if (!ix || !(ix->out = malloc((n + 1) * sizeof *ix->out)) ||
+        !(ix->in = malloc((n + 1) * sizeof *ix->in))) {
+        ft_trace_index_free(ix);
+        return ft_error_oom(err);
+    }
+    ix->s = s;
+    ix->backward = backward;
+    ix->n = (uint32_t)n;
+    /* Backward, money goes the other way: an account's outgoing list is
+     * the store's incoming list, latest first. */
+    ix->out_off = backward ? adj->in_off : adj->out_off;
+    ix->in_off = backward ? adj->out_off : adj->in_off;
+    fill(ix->out, s, ix->out_off, backward ? adj->in_txn : adj->out_txn, backward);
+    fill(ix->in, s, ix->in_off, backward ? adj->out_txn : adj->in_txn, backward);
+    *ixp = ix;
+    return FT_OK;
+}
+
+void ft_trace_index_free(ft_trace_index *ix)
+{
+    if (!ix)
+        return;
+    free(ix->out);
+    free(ix->in);
+    free(ix);
+}
+
+/* The store's transaction for a transaction id in trace order. */
+static uint32_t real_txn(const ft_trace_index *ix, uint32_t t)
+{
+    return ix->backward ? ix->n - 1 - t : t;
+}
+
+ft_status ft_tracer_new(ft_tracer **tr, const ft_trace_index *ix, ft_error *err)
+{
+    const ft_store *s = ix->s;
     *tr = calloc(1, sizeof **tr);
     if (!*tr)
         return ft_error_oom(err);
     (*tr)->s = s;
-    (*tr)->is_carried = calloc((size_t)s->t.n / 64 + 1, sizeof *(*tr)->is_carried);
-    if (!(*tr)->is_carried) {
+    (*tr)->ix = ix;
+    (*tr)->allow_bits = calloc((size_t)s->t.n / 64 + 1, sizeof *(*tr)->allow_bits);
+    if (!(*tr)->allow_bits) {
         free(*tr);
         *tr = NULL;
         return ft_error_oom(err);
@@ -245,11 +323,10 @@ void ft_tracer_free(ft_tracer *tr)
     for (int b = 0; b < 65; b++)
         free(tr->bucket[b]);
     free(tr->by_account.s);
-    free(tr->traced.s);
-    free(tr->allowed.s);
+    free(tr->allow_bits);
+    free(tr->allow_set);
     free(tr->pairs);
     free(tr->carried);
-    free(tr->is_carried);
     free(tr->scratch);
     free(tr->res.nodes);
     free(tr->res.amounts);
@@ -385,8 +462,8 @@ static int64_t outflow(ft_tracer *tr, ledger *l, int64_t amount)
 /* --- events ---------------------------------------------------------------------------- */
 
 /* The events form a radix heap: keys only grow (what an event schedules
- * comes after it) and are unique (a transfer's out side belongs to its
- * source, its in side to its destination), so bucket b holds the keys whose
+ * comes after it) and are unique (an event is a transfer's out side, which
+ * belongs to its source alone), so bucket b holds the keys whose
  * highest bit differing from the last key taken is bit b - 1. Each key
  * moves down a few buckets in all; no sifting. */
 static int bucket_of(uint64_t key, uint64_t last)
@@ -429,44 +506,27 @@ static event heap_pop(ft_tracer *tr)
     return tr->bucket[0][--tr->bucket_n[0]];
 }
 
-/* The node's next event key, or UINT64_MAX when it has none left. */
-static uint64_t next_key(const ft_tracer *tr, const node *n)
-{
-    const ft_adjacency *adj = &tr->s->adj;
-    uint64_t in = n->in_pos < n->in_end ? adj->in_txn[n->in_pos] : UINT32_MAX;
-    uint64_t out = n->out_pos < n->out_end ? adj->out_txn[n->out_pos] : UINT32_MAX;
-    uint64_t key = out <= in ? out * 2 : in * 2 + 1;
-    return (key >> 1) < tr->end_idx ? key : UINT64_MAX;
-}
-
-static bool carried(const ft_tracer *tr, uint32_t t)
-{
-    return tr->is_carried[t >> 6] >> (t & 63) & 1;
-}
-
-/* The node's next event within the trace, onto the heap; or, when it holds
- * no traced money and the next event brings none, the node goes to sleep:
- * its transfers carry nothing until traced money arrives and wakes it. */
+/* The node's next payment within the trace onto the heap; or, when it
+ * holds no traced money, the node goes to sleep: its transfers carry
+ * nothing until traced money arrives and wakes it. */
 static void schedule(ft_tracer *tr, uint32_t idx)
 {
     node *n = &tr->nodes[idx];
-    uint64_t key = next_key(tr, n);
-    if (key == UINT64_MAX)
+    if (n->out_pos >= n->out_end)
         return;
-    if (idx != 0 && n->holding == 0 && tr->o->policy != FT_POLICY_POISON &&
-        !((key & 1) && carried(tr, (uint32_t)(key >> 1)))) {
+    if (idx != 0 && n->holding == 0 && tr->o->policy != FT_POLICY_POISON) {
         n->asleep = true;
         return;
     }
-    heap_push(tr, (event){key, idx});
+    heap_push(tr, (event){tr->ix->out[n->out_pos].txn, idx});
 }
 
 /* First position in list[lo, hi) whose transaction is >= t. */
-static uint32_t lower_bound(const uint32_t *list, uint32_t lo, uint32_t hi, uint32_t t)
+static uint32_t lower_bound(const entry *list, uint32_t lo, uint32_t hi, uint32_t t)
 {
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (list[mid] < t)
+        if (list[mid].txn < t)
             lo = mid + 1;
         else
             hi = mid;
@@ -474,53 +534,46 @@ static uint32_t lower_bound(const uint32_t *list, uint32_t lo, uint32_t hi, uint
     return lo;
 }
 
-static uint32_t degree(const ft_store *s, uint32_t a)
+static uint32_t degree(const ft_trace_index *ix, uint32_t a)
 {
-    const ft_adjacency *adj = &s->adj;
-    return (adj->out_off[a + 1] - adj->out_off[a]) + (adj->in_off[a + 1] - adj->in_off[a]);
+    return (ix->out_off[a + 1] - ix->out_off[a]) + (ix->in_off[a + 1] - ix->in_off[a]);
 }
 
-/* Marks the `breadth` largest outgoing transfers among out_txn[pos, end)
- * (by amount, then earlier first) as allowed to carry traced money. */
-static void allow_largest(ft_tracer *tr, uint32_t pos, uint32_t end)
+/* Marks the `breadth` largest outgoing transfers of node idx among its
+ * out[pos, end) (by amount, then earlier first) as allowed to carry traced
+ * money: all of them, or a bit per position. */
+static void allow_largest(ft_tracer *tr, uint32_t idx, uint32_t pos, uint32_t end)
 {
-    const ft_store *s = tr->s;
-    const uint32_t *out = s->adj.out_txn;
+    const entry *out = tr->ix->out;
     uint32_t n = end - pos, k = tr->o->breadth;
     if (n <= k) {
-        for (uint32_t i = pos; i < end; i++)
-            if (!map_put(&tr->allowed, out[i], 1, NULL))
-                {
-            oom(tr);
-            return;
-        }
+        tr->nodes[idx].all_allowed = true;
         return;
     }
-    if (!grow((void **)&tr->scratch, &tr->cap_scratch, k + 1, sizeof *tr->scratch))
-        {
-            oom(tr);
-            return;
-        }
-    /* An insertion-sorted top k: k is small, n may be large. */
+    if (!grow((void **)&tr->scratch, &tr->cap_scratch, k + 1, sizeof *tr->scratch) ||
+        !grow((void **)&tr->allow_set, &tr->cap_allow_set, tr->nallow_set + k,
+              sizeof *tr->allow_set)) {
+        oom(tr);
+        return;
+    }
+    /* An insertion-sorted top k of positions: k is small, n may be large. */
     uint32_t m = 0;
     for (uint32_t i = pos; i < end; i++) {
-        uint32_t t = out[i];
-        int64_t amt = s->t.amount[t];
-        if (m == k && amt <= s->t.amount[tr->scratch[k - 1]])
+        int64_t amt = out[i].amount;
+        if (m == k && amt <= out[tr->scratch[k - 1]].amount)
             continue;
         uint32_t j = m < k ? m++ : k - 1;
-        while (j > 0 && s->t.amount[tr->scratch[j - 1]] < amt) {
+        while (j > 0 && out[tr->scratch[j - 1]].amount < amt) {
             tr->scratch[j] = tr->scratch[j - 1];
             j--;
         }
-        tr->scratch[j] = t;
+        tr->scratch[j] = i;
     }
-    for (uint32_t i = 0; i < m; i++)
-        if (!map_put(&tr->allowed, tr->scratch[i], 1, NULL))
-            {
-            oom(tr);
-            return;
-        }
+    for (uint32_t i = 0; i < m; i++) {
+        uint32_t p = tr->scratch[i];
+        tr->allow_bits[p >> 6] |= 1ULL << (p & 63);
+        tr->allow_set[tr->nallow_set++] = p;
+    }
     tr->res.cut_count[FT_CUT_BREADTH] += n - m;
 }
 
@@ -529,25 +582,24 @@ static void allow_largest(ft_tracer *tr, uint32_t pos, uint32_t end)
  * or the arrival that wakes it). */
 static void catch_up(ft_tracer *tr, uint32_t idx, uint32_t txn)
 {
-    const ft_store *s = tr->s;
-    const ft_adjacency *adj = &s->adj;
+    const ft_trace_index *ix = tr->ix;
     while (tr->rc == FT_OK) {
         node *n = &tr->nodes[idx];
-        uint32_t in = n->in_pos < n->in_end ? adj->in_txn[n->in_pos] : UINT32_MAX;
-        uint32_t out = n->out_pos < n->out_end ? adj->out_txn[n->out_pos] : UINT32_MAX;
+        uint32_t in = n->in_pos < n->in_end ? ix->in[n->in_pos].txn : UINT32_MAX;
+        uint32_t out = n->out_pos < n->out_end ? ix->out[n->out_pos].txn : UINT32_MAX;
         if (in >= txn && out >= txn)
             break;
         bool is_out = out <= in; /* the out side of a self-transfer first */
-        uint32_t t = is_out ? out : in;
-        ledger *l = ledger_get(tr, idx, s->t.cur[t]);
+        const entry *e = is_out ? &ix->out[n->out_pos] : &ix->in[n->in_pos];
+        ledger *l = ledger_get(tr, idx, e->cur);
         if (!l)
             break;
         n = &tr->nodes[idx];
         if (is_out) {
-            outflow(tr, l, s->t.amount[t]);
+            outflow(tr, l, e->amount);
             n->out_pos++;
         } else {
-            inflow(tr, l, s->t.amount[t], 0);
+            inflow(tr, l, e->amount, 0);
             n->in_pos++;
         }
     }
@@ -557,7 +609,7 @@ static void catch_up(ft_tracer *tr, uint32_t idx, uint32_t txn)
 static uint32_t new_node(ft_tracer *tr, uint32_t a, int hops, uint32_t txn, bool seed)
 {
     const ft_store *s = tr->s;
-    const ft_adjacency *adj = &s->adj;
+    const ft_trace_index *ix = tr->ix;
     if (!grow((void **)&tr->nodes, &tr->cap_nodes, tr->nnodes + 1, sizeof *tr->nodes)) {
         oom(tr);
         return UINT32_MAX;
@@ -567,7 +619,7 @@ static uint32_t new_node(ft_tracer *tr, uint32_t a, int hops, uint32_t txn, bool
     memset(n, 0, sizeof *n);
     n->account = a;
     n->hops = hops;
-    n->first_ms = seed ? tr->res.start_ms : s->t.ts_ms[txn];
+    n->first_ms = seed ? tr->seed_ms : s->t.ts_ms[real_txn(ix, txn)];
     n->ledger0 = -1;
     n->last = -1;
     int64_t *slot = map_put(&tr->by_account, a, idx, NULL);
@@ -575,38 +627,92 @@ static uint32_t new_node(ft_tracer *tr, uint32_t a, int hops, uint32_t txn, bool
         oom(tr);
         return UINT32_MAX;
     }
-    n->hub = tr->o->max_degree && degree(s, a) > tr->o->max_degree;
+    n->hub = tr->o->max_degree && degree(ix, a) > tr->o->max_degree;
     n->followed = seed || (!n->hub && hops < tr->o->max_hops);
     if (n->hub)
         tr->res.hubs++;
     if (!n->followed)
         return idx;
     /* The cursor: the account's transfers inside the trace. */
-    n->in_pos = lower_bound(adj->in_txn, adj->in_off[a], adj->in_off[a + 1], tr->start_idx);
-    n->in_end = lower_bound(adj->in_txn, n->in_pos, adj->in_off[a + 1], tr->end_idx);
-    n->out_pos = lower_bound(adj->out_txn, adj->out_off[a], adj->out_off[a + 1], tr->start_idx);
-    n->out_end = lower_bound(adj->out_txn, n->out_pos, adj->out_off[a + 1], tr->end_idx);
+    n->in_pos = lower_bound(ix->in, ix->in_off[a], ix->in_off[a + 1], tr->start_idx);
+    n->in_end = lower_bound(ix->in, n->in_pos, ix->in_off[a + 1], tr->end_idx);
+    n->out_pos = lower_bound(ix->out, ix->out_off[a], ix->out_off[a + 1], tr->start_idx);
+    n->out_end = lower_bound(ix->out, n->out_pos, ix->out_off[a + 1], tr->end_idx);
     if (!seed)
         catch_up(tr, idx, txn);
     n = &tr->nodes[idx];
     if (tr->o->breadth && tr->rc == FT_OK)
-        allow_largest(tr, n->out_pos, n->out_end);
-    schedule(tr, idx);
+        allow_largest(tr, idx, n->out_pos, n->out_end);
+    if (seed)
+        schedule(tr, idx);
+    else
+        tr->nodes[idx].asleep = true; /* until the arrival that made it */
     return idx;
 }
 
-/* Traced money `part` leaves node x in transfer t. */
-static void carry(ft_tracer *tr, uint32_t x, uint32_t t, int64_t part)
+/* Notes that traced money reached node d in transfer t. */
+static void add_pair(ft_tracer *tr, uint32_t d, uint32_t t)
+{
+    if (!grow((void **)&tr->pairs, &tr->cap_pairs, tr->npairs + 1, sizeof *tr->pairs)) {
+        oom(tr);
+        return;
+    }
+    tr->pairs[tr->npairs++] = (uint64_t)d << 32 | t;
+}
+
+/* Traced money `part` arrives at node d in transfer t (in currency cur)
+ * and is applied at once, the node's history brought up to t first.
+ * Untraced arrivals wait until the node next pays (catch_up), so only
+ * payments are events. */
+static void arrive(ft_tracer *tr, uint32_t d, uint32_t t, uint16_t cur, int64_t part)
+{
+    if (!tr->nodes[d].followed) {
+        /* A hub or an account at the hop limit: it holds what it gets. */
+        ledger *ld = ledger_get(tr, d, cur);
+        if (!ld)
+            return;
+        ld->a.received += part;
+        ld->a.held += part;
+        tr->res.cut_count[tr->nodes[d].hub ? FT_CUT_HUB : FT_CUT_HOPS]++;
+        add_pair(tr, d, t);
+        return;
+    }
+    catch_up(tr, d, t);
+    ledger *l = ledger_get(tr, d, cur);
+    if (!l)
+        return;
+    node *n = &tr->nodes[d];
+    int64_t amount = tr->ix->in[n->in_pos++].amount; /* the cursor stands at t */
+    if (d != 0) {
+        inflow(tr, l, amount, part);
+        n->holding += part;
+    } else {
+        l->a.held += part; /* money back at the seed rests there */
+    }
+    l->a.received += part;
+    n->poisoned = true;
+    add_pair(tr, d, t);
+    if (n->asleep) {
+        n->asleep = false;
+        schedule(tr, d);
+    }
+}
+
+/* Traced money `part` leaves node x in transfer e. */
+static void carry(ft_tracer *tr, uint32_t x, const entry *e, int64_t part)
 {
     const ft_store *s = tr->s;
-    uint16_t cur = s->t.cur[t];
+    uint32_t t = e->txn;
+    uint16_t cur = e->cur;
     ledger *lx = ledger_get(tr, x, cur);
     if (!lx)
         return;
     /* lx is valid until a ledger is created: use it before new_node. */
-    bool allowed = !tr->o->breadth || map_find(&tr->allowed, t) ||
+    uint32_t pos = (uint32_t)(e - tr->ix->out);
+    bool allowed = !tr->o->breadth || tr->nodes[x].all_allowed ||
+                   (tr->allow_bits[pos >> 6] >> (pos & 63) & 1) ||
                    (tr->seed_txn >= 0 && (int64_t)t == tr->seed_txn);
-    if (tr->o->min_amount && s->t.amount[t] < tr->o->min_amount[cur]) {
+    if (tr->o->min_amount && e->amount < tr->o->min_amount[cur]) {
         lx->a.cut += part;
         tr->res.cut_count[FT_CUT_MIN]++;
         return;
@@ -616,104 +722,40 @@ static void carry(ft_tracer *tr, uint32_t x, uint32_t t, int64_t part)
         return;
     }
     lx->a.sent += part;
-    /* Mark the transfer traced before its destination looks at it. */
-    bool added;
-    int64_t *slot = map_put(&tr->traced, t, 0, &added);
-    if (!slot || (added && !grow((void **)&tr->carried, &tr->cap_carried, tr->ncarried + 1,
-                                 sizeof *tr->carried))) {
+    /* The trail; a transfer is paid, so carried, once. */
+    if (!grow((void **)&tr->carried, &tr->cap_carried, tr->ncarried + 1, sizeof *tr->carried)) {
         oom(tr);
         return;
     }
-    *slot += part;
-    if (added) {
-        tr->carried[tr->ncarried++] = t;
-        tr->is_carried[t >> 6] |= 1ULL << (t & 63);
-    }
-    uint32_t dst = s->t.dst[t];
+    tr->carried[tr->ncarried++] = (ft_trace_edge){t, part};
+    uint32_t r = real_txn(tr->ix, t);
+    uint32_t dst = tr->ix->backward ? s->t.src[r] : s->t.dst[r];
     int64_t *known = map_find(&tr->by_account, dst);
-    uint32_t d;
-    if (known) {
-        d = (uint32_t)*known;
-        if (tr->nodes[d].asleep) {
-            tr->nodes[d].asleep = false;
-            catch_up(tr, d, t);
-            schedule(tr, d);
-        }
-    } else {
-        d = new_node(tr, dst, tr->nodes[x].hops + 1, t, false);
-        if (d == UINT32_MAX)
-            return;
-    }
-    node *nd = &tr->nodes[d];
-    if (!nd->followed) {
-        /* A hub or an account at the hop limit: it holds what it gets. */
-        ledger *ld = ledger_get(tr, d, cur);
-        if (!ld)
-            return;
-        ld->a.received += part;
-        ld->a.held += part;
-        tr->res.cut_count[tr->nodes[d].hub ? FT_CUT_HUB : FT_CUT_HOPS]++;
-        if (!grow((void **)&tr->pairs, &tr->cap_pairs, tr->npairs + 1, sizeof *tr->pairs))
-            {
-            oom(tr);
-            return;
-        }
-        tr->pairs[tr->npairs++] = (uint64_t)d << 32 | t;
-    }
+    uint32_t d = known ? (uint32_t)*known : new_node(tr, dst, tr->nodes[x].hops + 1, t, false);
+    if (d != UINT32_MAX)
+        arrive(tr, d, t, cur, part);
 }
 
-static void process(ft_tracer *tr, event e)
+/* Node x pays out its next transfer, t. */
+static void pay(ft_tracer *tr, uint32_t x, uint32_t t)
 {
-    const ft_store *s = tr->s;
-    uint32_t x = e.node, t = (uint32_t)(e.key >> 1);
-    bool in = e.key & 1;
+    catch_up(tr, x, t); /* what it received before, none of it traced */
     node *n = &tr->nodes[x];
-    if (in)
-        n->in_pos++;
-    else
-        n->out_pos++;
-    int64_t amount = s->t.amount[t];
-    uint16_t cur = s->t.cur[t];
-    bool seed = x == 0;
-    if (in) {
-        int64_t *p = tr->is_carried[t >> 6] >> (t & 63) & 1 ? map_find(&tr->traced, t) : NULL;
-        int64_t part = p ? *p : 0;
-        ledger *l = ledger_get(tr, x, cur);
+    const entry *e = &tr->ix->out[n->out_pos++];
+    int64_t part;
+    if (x == 0)
+        part = tr->seed_txn < 0 || (int64_t)t == tr->seed_txn ? e->amount : 0;
+    else if (tr->o->policy == FT_POLICY_POISON)
+        part = n->poisoned ? e->amount : 0;
+    else {
+        ledger *l = ledger_get(tr, x, e->cur);
         if (!l)
             return;
-        n = &tr->nodes[x];
-        if (!seed) {
-            inflow(tr, l, amount, part);
-            n->holding += part;
-        }
-        if (part > 0) {
-            l->a.received += part;
-            if (seed)
-                l->a.held += part; /* money back at the seed rests there */
-            n->poisoned = true;
-            if (!grow((void **)&tr->pairs, &tr->cap_pairs, tr->npairs + 1, sizeof *tr->pairs))
-                {
-            oom(tr);
-            return;
-        }
-            tr->pairs[tr->npairs++] = (uint64_t)x << 32 | t;
-        }
-    } else {
-        int64_t part;
-        if (seed)
-            part = tr->seed_txn < 0 || (int64_t)t == tr->seed_txn ? amount : 0;
-        else if (tr->o->policy == FT_POLICY_POISON)
-            part = n->poisoned ? amount : 0;
-        else {
-            ledger *l = ledger_get(tr, x, cur);
-            if (!l)
-                return;
-            part = outflow(tr, l, amount);
-            tr->nodes[x].holding -= part;
-        }
-        if (part > 0)
-            carry(tr, x, t, part);
+        part = outflow(tr, l, e->amount);
+        tr->nodes[x].holding -= part;
     }
+    if (part > 0)
+        carry(tr, x, e, part);
 }
 
 /* First transaction at or after ms / after ms, by binary search on time. */
@@ -762,6 +804,8 @@ static void assemble(ft_tracer *tr)
         }
     r->amounts = p;
     r->namounts = 0;
+    for (uint32_t i = 0; i < tr->npairs; i++) /* to the store's ids */
+        tr->pairs[i] = (tr->pairs[i] >> 32) << 32 | real_txn(tr->ix, (uint32_t)tr->pairs[i]);
     if (tr->npairs > 1)
         qsort(tr->pairs, tr->npairs, sizeof *tr->pairs, cmp_u64);
     p = realloc(r->in_txn, (size_t)(tr->npairs + 1) * sizeof *r->in_txn);
@@ -818,10 +862,9 @@ static void assemble(ft_tracer *tr)
         return;
     }
     r->edges = e;
-    for (uint32_t i = 0; i < tr->ncarried; i++) {
-        uint32_t t = tr->carried[i];
-        r->edges[r->nedges++] = (ft_trace_edge){t, *map_find(&tr->traced, t)};
-    }
+    for (uint32_t i = 0; i < tr->ncarried; i++)
+        r->edges[r->nedges++] =
+            (ft_trace_edge){real_txn(tr->ix, tr->carried[i].txn), tr->carried[i].traced};
     if (r->nedges > 1)
         qsort(r->edges, r->nedges, sizeof *r->edges, cmp_edge);
 }
@@ -833,53 +876,73 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
     tr->o = o;
     tr->err = err;
     tr->rc = FT_OK;
-    for (uint32_t i = 0; i < tr->ncarried; i++)
-        tr->is_carried[tr->carried[i] >> 6] = 0;
     tr->nnodes = tr->nledgers = tr->nheap = tr->npairs = tr->ncarried = 0;
     memset(tr->bucket_n, 0, sizeof tr->bucket_n);
     tr->last = 0;
     map_reset(&tr->by_account);
-    map_reset(&tr->traced);
-    map_reset(&tr->allowed);
+    for (uint32_t i = 0; i < tr->nallow_set; i++)
+        tr->allow_bits[tr->allow_set[i] >> 6] = 0;
+    tr->nallow_set = 0;
     ft_trace_result *r = &tr->res;
     memset(r->cut_count, 0, sizeof r->cut_count);
     r->hubs = 0;
-    tr->seed_txn = txn;
+    const ft_trace_index *ix = tr->ix;
+    bool back = ix->backward;
+    r->backward = back;
     if (txn >= 0) {
         if (txn >= s->t.n)
             return ft_error_set(err, FT_EUSAGE, "trace: no transaction number %lld",
                                 (long long)txn);
-        account = s->t.src[txn];
+        account = back ? s->t.dst[txn] : s->t.src[txn];
+        tr->seed_txn = real_txn(ix, (uint32_t)txn); /* the same mapping both ways */
     } else if (account >= s->accounts.n) {
         return ft_error_set(err, FT_EUSAGE, "trace: no account number %u", account);
+    } else {
+        tr->seed_txn = -1;
     }
-    /* The trace starts at --since, or at the seed transaction, or at the
-     * seed's first transfer; it ends at --until or a window later. */
-    const ft_adjacency *adj = &s->adj;
-    int64_t start = o->since_ms;
-    if (txn >= 0 && start < s->t.ts_ms[txn])
-        start = s->t.ts_ms[txn];
+    /* The trace starts at the seed transaction, or at --since (backward:
+     * --until), or at the seed's first (backward: last) transfer, and ends
+     * at --until (backward: --since) or a window later (earlier). Times
+     * run backward as their negations, so that one engine serves both. */
+    int64_t start = back ? (o->until_ms == INT64_MAX ? INT64_MIN : -o->until_ms) : o->since_ms;
+    int64_t end = back ? (o->since_ms == INT64_MIN ? INT64_MAX : -o->since_ms) : o->until_ms;
+    if (txn >= 0) {
+        int64_t at = back ? -s->t.ts_ms[txn] : s->t.ts_ms[txn];
+        if (start < at)
+            start = at;
+    }
     if (start == INT64_MIN) {
-        uint32_t first = UINT32_MAX;
-        if (adj->out_off[account] < adj->out_off[account + 1])
-            first = adj->out_txn[adj->out_off[account]];
-        if (adj->in_off[account] < adj->in_off[account + 1] &&
-            adj->in_txn[adj->in_off[account]] < first)
-            first = adj->in_txn[adj->in_off[account]];
-        start = first == UINT32_MAX ? 0 : s->t.ts_ms[first];
+        uint32_t first = UINT32_MAX; /* in trace order */
+        if (ix->out_off[account] < ix->out_off[account + 1])
+            first = ix->out[ix->out_off[account]].txn;
+        if (ix->in_off[account] < ix->in_off[account + 1] &&
+            ix->in[ix->in_off[account]].txn < first)
+            first = ix->in[ix->in_off[account]].txn;
+        start = 0;
+        if (first != UINT32_MAX) {
+            int64_t ms = s->t.ts_ms[real_txn(ix, first)];
+            start = back ? -ms : ms;
+        }
     }
-    int64_t end = o->until_ms;
     if (o->window_ms > 0 && start <= INT64_MAX - o->window_ms && start + o->window_ms < end)
         end = start + o->window_ms;
-    r->start_ms = start;
-    r->end_ms = end;
+    tr->seed_ms = back ? -start : start;
+    r->start_ms = back ? (end == INT64_MAX ? INT64_MIN : -end) : start;
+    r->end_ms = back ? -start : end;
 
-    tr->start_idx = txn >= 0 ? (uint32_t)txn : first_at(s, start, false);
-    tr->end_idx = end == INT64_MAX ? (uint32_t)s->t.n : first_at(s, end, true);
+    /* Transactions [start_idx, end_idx) in trace order are in the trace. */
+    if (txn >= 0)
+        tr->start_idx = (uint32_t)tr->seed_txn;
+    else
+        tr->start_idx = back ? ix->n - first_at(s, -start, true) : first_at(s, start, false);
+    if (end == INT64_MAX)
+        tr->end_idx = ix->n;
+    else
+        tr->end_idx = back ? ix->n - first_at(s, -end, false) : first_at(s, end, true);
     new_node(tr, account, 0, tr->start_idx, true);
     while (tr->rc == FT_OK && tr->nheap) {
         event e = heap_pop(tr);
-        process(tr, e);
+        pay(tr, e.node, (uint32_t)e.key);
         schedule(tr, e.node);
     }
     if (tr->rc == FT_OK)

@@ -50,6 +50,27 @@ static void load(ft_store *s, const char *csv)
     assert_int_equal(ft_store_adjacency(s, &err), FT_OK);
 }
 
+/* A tracer over a new index of s; tracer_close frees both. Tests run one
+ * tracer at a time. */
+static ft_trace_index *current_ix;
+
+static ft_tracer *tracer_open(const ft_store *s, bool backward)
+{
+    ft_error err;
+    ft_tracer *tr = NULL;
+    if (ft_trace_index_new(&current_ix, s, backward, &err) != FT_OK ||
+        ft_tracer_new(&tr, current_ix, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    return tr;
+}
+
+static void tracer_close(ft_tracer *tr)
+{
+    ft_tracer_free(tr);
+    ft_trace_index_free(current_ix);
+    current_ix = NULL;
+}
+
 static uint32_t acct(const ft_store *s, const char *key)
 {
     uint32_t id;
@@ -119,9 +140,7 @@ static void test_hand_case_per_policy(void **state)
     (void)state;
     ft_store s = {0};
     load(&s, HAND);
-    ft_tracer *tr;
-    ft_error err;
-    assert_int_equal(ft_tracer_new(&tr, &s, &err), FT_OK);
+    ft_tracer *tr = tracer_open(&s, false);
 
     const ft_trace_result *r = run(tr, &s, FT_POLICY_HAIRCUT, "S");
     assert_int_equal(r->nnodes, 5);
@@ -170,7 +189,7 @@ static void test_hand_case_per_policy(void **state)
     EXPECT(r, &s, "C", 3000, 1000, 2000, 2);
     EXPECT(r, &s, "D", 5000, 0, 5000, 3);
 
-    ft_tracer_free(tr);
+    tracer_close(tr);
     ft_store_free(&s);
 }
 
@@ -190,9 +209,7 @@ static void test_ties_currencies_self_transfers(void **state)
                       "6,2024-01-01T04:00:00Z,B,E,7.00,USD\n";
     ft_store s = {0};
     load(&s, csv);
-    ft_tracer *tr;
-    ft_error err;
-    assert_int_equal(ft_tracer_new(&tr, &s, &err), FT_OK);
+    ft_tracer *tr = tracer_open(&s, false);
     const ft_trace_result *r = run(tr, &s, FT_POLICY_HAIRCUT, "S");
     EXPECT(r, &s, "A", 1000, 1000, 0, 1);
     EXPECT(r, &s, "B", 1400, 400, 1000, 2); /* 10 in from A, 4 out and back in */
@@ -200,7 +217,7 @@ static void test_ties_currencies_self_transfers(void **state)
     assert_null(node_of(&s, r, "C2"));
     assert_null(node_of(&s, r, "E"));
     conserved(r);
-    ft_tracer_free(tr);
+    tracer_close(tr);
     ft_store_free(&s);
 }
 
@@ -209,9 +226,8 @@ static void test_limits_and_seed_transaction(void **state)
     (void)state;
     ft_store s = {0};
     load(&s, HAND);
-    ft_tracer *tr;
+    ft_tracer *tr = tracer_open(&s, false);
     ft_error err;
-    assert_int_equal(ft_tracer_new(&tr, &s, &err), FT_OK);
     ft_trace_options o;
     ft_trace_defaults(&o);
     ft_time_parse("2024-01-01T00:00:00Z", 20, &o.since_ms, NULL);
@@ -273,7 +289,7 @@ static void test_limits_and_seed_transaction(void **state)
     EXPECT(r, &s, "B", 5000, 5000, 0, 1);
     EXPECT(r, &s, "D", 5000, 0, 5000, 2);
     conserved(r);
-    ft_tracer_free(tr);
+    tracer_close(tr);
     ft_store_free(&s);
 }
 
@@ -364,7 +380,7 @@ static void test_matches_brute_force(void **state)
         load(&s, csv);
         ft_tracer *tr;
         ft_error err;
-        assert_int_equal(ft_tracer_new(&tr, &s, &err), FT_OK);
+        tr = tracer_open(&s, false);
         for (int p = 0; p < 4; p++) {
             uint32_t seed = (uint32_t)(RND() % s.accounts.n);
             ft_trace_options o;
@@ -440,7 +456,7 @@ static void test_matches_brute_force(void **state)
             if (p != FT_POLICY_POISON)
                 conserved(r);
         }
-        ft_tracer_free(tr);
+        tracer_close(tr);
         ft_store_free(&s);
     }
 #undef RND

@@ -1,5 +1,5 @@
 /*
- * trace.h - follow money forward from a seed, in time order, exactly.
+ * trace.h - follow money from a seed, forward or backward in time, exactly.
  *
  * The traced money is what the seed account pays out from the start of the
  * trace (every one of its outgoing transfers, in full), or, for a seed
@@ -23,6 +23,21 @@
  * Amounts are integer minor units throughout, so for haircut, fifo and
  * lifo the money is conserved: what the seed paid out equals what the
  * reached accounts still hold plus what was cut off (by the limits below).
+ *
+ * Backward (where did the money come from) is the same trace with time
+ * and direction reversed: the traced money is what the seed received up
+ * to the start (the latest time) of the trace; it goes back through a
+ * transfer to its sender, and from there to the transfers the sender
+ * received not later than it paid; the policies apply to the reversed
+ * history, in which an account's payments are what it "receives" and the
+ * transfers it received are what it "pays out". So haircut splits the
+ * traced share of what an account pays later over what it received
+ * before, in proportion; fifo matches received with paid money first in,
+ * first out, counted back from the end of the trace (on an account whose
+ * money comes and goes in full, the same matching as forward fifo); lifo
+ * matches each received transfer with the payments soonest after it.
+ * Poison gives every possible source. An account's "held" money backward
+ * is what it is the earliest known source of, within the limits.
  *
  * Limits, all reported: an account more than `max_hops` hops from the seed
  * is not reached; an account at `max_hops` hops, a hub (more than
@@ -104,7 +119,8 @@ typedef struct ft_trace_edge {
 } ft_trace_edge;
 
 typedef struct ft_trace_result {
-    int64_t start_ms, end_ms;
+    bool backward;           /* traced where the money came from */
+    int64_t start_ms, end_ms; /* the time span traced, earlier first */
     ft_trace_node *nodes; /* the seed first, then in order of reaching */
     uint32_t nnodes;
     ft_trace_amount *amounts;
@@ -117,17 +133,28 @@ typedef struct ft_trace_result {
     uint32_t hubs;                   /* hubs reached */
 } ft_trace_result;
 
+/* Every account's transfers in trace order with their amounts, laid out so
+ * that a trace streams through an account's history: 32 bytes per
+ * transaction. Built once per direction (forward: where the money went;
+ * backward: where it came from) and shared, read-only, by the tracers of
+ * all threads. The store's adjacency must have been built
+ * (ft_store_adjacency) and outlive the index. */
+typedef struct ft_trace_index ft_trace_index;
+
+ft_status ft_trace_index_new(ft_trace_index **ix, const ft_store *s, bool backward,
+                             ft_error *err);
+void ft_trace_index_free(ft_trace_index *ix);
+
 /* Working memory for traces, reused from seed to seed; one per thread. */
 typedef struct ft_tracer ft_tracer;
 
-ft_status ft_tracer_new(ft_tracer **tr, const ft_store *s, ft_error *err);
+ft_status ft_tracer_new(ft_tracer **tr, const ft_trace_index *ix, ft_error *err);
 void ft_tracer_free(ft_tracer *tr);
 
-/* Traces forward from `account`, or from transaction `txn` when txn >= 0
- * (then `account` is ignored). The store's adjacency must have been built
- * (ft_store_adjacency) before; the store is only read, so tracers on
- * several threads may share it. The result is owned by the tracer and
- * stays valid until its next trace. */
+/* Traces from `account`, or from transaction `txn` when txn >= 0 (then
+ * `account` is ignored), in the index's direction. The store and index are
+ * only read, so tracers on several threads may share them. The result is
+ * owned by the tracer and stays valid until its next trace. */
 ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t account, int64_t txn,
                        const ft_trace_result **res, ft_error *err);
 
