@@ -94,7 +94,7 @@ static void json_trace(FILE *f, const ft_store *s, const char *seed, const ft_tr
     ft_json_init(&j, f, pretty);
     ft_json_object(&j, NULL);
     ft_json_cstr(&j, "seed", seed);
-    ft_json_cstr(&j, "direction", "out");
+    ft_json_cstr(&j, "direction", r->backward ? "in" : "out");
     ft_json_cstr(&j, "policy", ft_policy_name(o->policy));
     time_text(r->start_ms, buf);
     ft_json_cstr(&j, "start", buf);
@@ -163,12 +163,15 @@ static void table_trace(FILE *f, const ft_store *s, const char *seed, const ft_t
     char a[40], b[40], in[160], held[160];
     time_text(r->start_ms, a);
     time_text(r->end_ms, b);
-    fprintf(f, "trace from %s: %s, money forward, up to %d hops, %s to %s\n", seed,
+    fprintf(f, "trace %s %s: %s, %s, up to %d hops, %s to %s\n",
+            r->backward ? "back from" : "from", seed,
+            r->backward ? "where the money came from" : "where the money went",
             ft_policy_name(o->policy), o->max_hops, a, b);
     fprintf(f, "%" PRIu32 " account%s reached, %" PRIu32 " transfer%s carried traced money\n\n",
             r->nnodes, r->nnodes == 1 ? "" : "s", r->nedges, r->nedges == 1 ? "" : "s");
-    fprintf(f, "  %4s  %-28s %-20s  %-24s %-24s %s\n", "hops", "account", "first arrival",
-            "traced in", "held now", "");
+    fprintf(f, "  %4s  %-28s %-20s  %-24s %-24s %s\n", "hops", "account",
+            r->backward ? "last sent" : "first arrival", r->backward ? "traced back" : "traced in",
+            r->backward ? "source of" : "held now", "");
     for (uint32_t i = 0; i < r->nnodes; i++) {
         const ft_trace_node *n = &r->nodes[i];
         size_t len;
@@ -177,7 +180,7 @@ static void table_trace(FILE *f, const ft_store *s, const char *seed, const ft_t
         amounts_text(s, r, n, 0, i == 0, in, sizeof in);
         amounts_text(s, r, n, 1, i == 0, held, sizeof held);
         fprintf(f, "  %4d  %-28.*s %-20s  %-24s %-24s %s%s%s\n", n->hops, (int)len, k, a, in,
-                held, i == 0 ? "seed (traced out)" : "", n->terminal ? "terminal" : "",
+                held, i == 0 ? (r->backward ? "seed (traced in)" : "seed (traced out)") : "", n->terminal ? "terminal" : "",
                 n->hub ? (n->terminal ? ", hub" : "hub") : "");
     }
     int64_t cuts = 0;

@@ -462,6 +462,204 @@ static void test_matches_brute_force(void **state)
 #undef RND
 }
 
+/* --- backward ------------------------------------------------------------------------- */
+
+static const ft_trace_result *run_back(ft_tracer *tr, const ft_store *s, ft_policy p,
+                                       const char *seed, int64_t txn)
+{
+    ft_trace_options o;
+    ft_trace_defaults(&o);
+    o.policy = p;
+    const ft_trace_result *r;
+    ft_error err;
+    if (ft_trace_run(tr, &o, txn >= 0 ? 0 : acct(s, seed), txn, &r, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    return r;
+}
+
+/* The hand case backward from D (worked out in the man page): D got 50.00
+ * from B at 05:00, which B had from A (t3); A had received 60.00 from Z
+ * and 40.00 from S before, and paid 30.00 to C after (t4). Backward, A's
+ * "balance" is what it pays out later: t4 30 untraced, then t3 50 traced.
+ *   haircut  t2 (40) takes 50 x 40/80 = 25, t1 (60 > the 40 left) the
+ *            other 25: S 25, Z 25.
+ *   fifo     t4's 30 first: t2 takes 30 untraced + 10 traced, t1 the
+ *            other 40: S 10, Z 40.
+ *   lifo     t3's 50 on top: t2 takes 40 traced, t1 10: S 40, Z 10.
+ *   poison   every source: S 40, Z 60 (in full).
+ * t6 (C -> S at 06:00) is after D's last transfer: outside the trace. */
+static void test_backward_hand_case(void **state)
+{
+    (void)state;
+    ft_store s = {0};
+    load(&s, HAND);
+    ft_tracer *tr = tracer_open(&s, true);
+    static const struct {
+        ft_policy p;
+        int64_t from_s, from_z;
+    } want[] = {{FT_POLICY_HAIRCUT, 2500, 2500},
+                {FT_POLICY_FIFO, 1000, 4000},
+                {FT_POLICY_LIFO, 4000, 1000},
+                {FT_POLICY_POISON, 4000, 6000}};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        const ft_trace_result *r = run_back(tr, &s, want[i].p, "D", -1);
+        assert_true(r->backward);
+        assert_int_equal(r->nnodes, 5);
+        EXPECT(r, &s, "B", 5000, 5000, 0, 1);
+        const ft_trace_node *a = node_of(&s, r, "A");
+        assert_int_equal(a->hops, 2);
+        assert_int_equal(amounts(r, a).received, 5000);
+        assert_int_equal(amounts(r, node_of(&s, r, "S")).received, want[i].from_s);
+        assert_int_equal(amounts(r, node_of(&s, r, "Z")).received, want[i].from_z);
+        assert_int_equal(node_of(&s, r, "S")->hops, 3);
+        assert_true(node_of(&s, r, "S")->terminal);
+        assert_null(node_of(&s, r, "C"));
+        if (want[i].p != FT_POLICY_POISON) {
+            EXPECT(r, &s, "S", want[i].from_s, 0, want[i].from_s, 3);
+            EXPECT(r, &s, "Z", want[i].from_z, 0, want[i].from_z, 3);
+            conserved(r);
+        }
+        /* The trail, in time order: t1, t2, t3, t5. */
+        assert_int_equal(r->nedges, 4);
+        assert_int_equal(r->edges[0].txn, 0);
+        assert_int_equal(r->edges[3].txn, 4);
+        assert_int_equal(r->edges[3].traced, 5000);
+    }
+    /* Where did t4's 30.00 (A -> C) come from? C is the seed; A's t3 (50,
+     * untraced) comes before it backward: t2 takes 30 x 40/80 = 15, t1 the
+     * other 15. */
+    const ft_trace_result *r = run_back(tr, &s, FT_POLICY_HAIRCUT, NULL, 3);
+    assert_int_equal(r->nodes[0].account, acct(&s, "C"));
+    EXPECT(r, &s, "A", 3000, 3000, 0, 1);
+    EXPECT(r, &s, "S", 1500, 0, 1500, 2);
+    EXPECT(r, &s, "Z", 1500, 0, 1500, 2);
+    assert_null(node_of(&s, r, "B"));
+    conserved(r);
+    tracer_close(tr);
+    ft_store_free(&s);
+}
+
+/* The amounts of a node by currency code, for comparing two stores. */
+static int64_t amount_in(const ft_store *s, const ft_trace_result *r, const ft_trace_node *n,
+                         const char *code, int field)
+{
+    for (uint32_t k = 0; k < n->namounts; k++) {
+        const ft_trace_amount *a = &r->amounts[n->amount0 + k];
+        if (strcmp(s->currencies[a->cur].code, code) != 0)
+            continue;
+        return field == 0 ? a->received : field == 1 ? a->sent : field == 2 ? a->cut : a->held;
+    }
+    return 0;
+}
+
+/* A backward trace is, by definition, the forward trace of the data with
+ * time and direction reversed: check that on random graphs, against a
+ * store loaded from the reversed rows, for every policy and some limits. */
+static void test_backward_is_reversed_forward(void **state)
+{
+    (void)state;
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+#define RND() xorshift(&x)
+    const int64_t C = 1800000000; /* reversed time: C - t */
+    for (int round = 0; round < 150; round++) {
+        int na = 3 + (int)(RND() % 9), nt = 5 + (int)(RND() % 40);
+        char csv[8192], rev[8192];
+        int len = snprintf(csv, sizeof csv, "txn_id,timestamp,src_account,dst_account,amount,"
+                                            "currency\n");
+        int64_t t = 1704067200;
+        for (int i = 0; i < nt; i++) {
+            t += (int64_t)(RND() % 3);
+            int src = (int)(RND() % na), dst = (int)(RND() % na);
+            len += snprintf(csv + len, sizeof csv - (size_t)len, "t%d,%lld,a%d,a%d,%d.%02d,%s\n",
+                            i + 1, (long long)t, src, dst, 1 + (int)(RND() % 90),
+                            (int)(RND() % 100), RND() % 4 ? "EUR" : "USD");
+        }
+        ft_store s = {0}, q = {0};
+        load(&s, csv);
+        /* The reversed rows, latest first, so that ties keep their order. */
+        len = snprintf(rev, sizeof rev, "txn_id,timestamp,src_account,dst_account,amount,"
+                                        "currency\n");
+        for (int64_t i = s.t.n - 1; i >= 0; i--) {
+            char id[64];
+            size_t sl, dl;
+            ft_store_txid(&s, i, id, sizeof id);
+            const char *sk = ft_store_account(&s, s.t.src[i], &sl);
+            const char *dk = ft_store_account(&s, s.t.dst[i], &dl);
+            len += snprintf(rev + len, sizeof rev - (size_t)len, "%s,%lld,%.*s,%.*s,%lld.%02lld,%s\n",
+                            id, (long long)(C - s.t.ts_ms[i] / 1000), (int)dl, dk, (int)sl, sk,
+                            (long long)(s.t.amount[i] / 100), (long long)(s.t.amount[i] % 100),
+                            s.currencies[s.t.cur[i]].code);
+        }
+        load(&q, rev);
+        ft_tracer *back = tracer_open(&s, true);
+        ft_trace_index *back_ix = current_ix;
+        ft_tracer *fwd = tracer_open(&q, false);
+        for (int p = 0; p < 4; p++) {
+            ft_trace_options o;
+            ft_trace_defaults(&o);
+            o.policy = (ft_policy)p;
+            o.max_hops = 1 + (int)(RND() % 5);
+            o.max_degree = RND() % 2 ? 0 : 4 + (uint32_t)(RND() % 8);
+            o.breadth = RND() % 2 ? 0 : 1 + (uint32_t)(RND() % 3);
+            o.window_ms = RND() % 2 ? 0 : (int64_t)(RND() % 40) * 1000;
+            int64_t txn = RND() % 3 ? -1 : (int64_t)(RND() % (uint64_t)s.t.n);
+            uint32_t seed = (uint32_t)(RND() % s.accounts.n);
+            size_t klen;
+            const char *key = ft_store_account(&s, seed, &klen);
+            uint32_t qseed = 0;
+            if (txn < 0)
+                assert_true(ft_intern_find(&q.accounts, key, klen, &qseed));
+            const ft_trace_result *rb, *rf;
+            ft_error err;
+            assert_int_equal(ft_trace_run(back, &o, seed, txn, &rb, &err), FT_OK);
+            assert_int_equal(ft_trace_run(fwd, &o, qseed, txn < 0 ? -1 : s.t.n - 1 - txn, &rf,
+                                          &err), FT_OK);
+            assert_int_equal(rb->nnodes, rf->nnodes);
+            assert_int_equal(rb->nedges, rf->nedges);
+            for (int c = 0; c < FT_CUT_COUNT; c++)
+                assert_int_equal(rb->cut_count[c], rf->cut_count[c]);
+            for (uint32_t i = 0; i < rb->nnodes; i++) {
+                const ft_trace_node *nb = &rb->nodes[i], *nf = &rf->nodes[i];
+                size_t lb, lf;
+                const char *kb = ft_store_account(&s, nb->account, &lb);
+                const char *kf = ft_store_account(&q, nf->account, &lf);
+                if (lb != lf || memcmp(kb, kf, lb) != 0)
+                    fail_msg("round %d: node %u is %.*s backward, %.*s forward", round, i,
+                             (int)lb, kb, (int)lf, kf);
+                assert_int_equal(nb->hops, nf->hops);
+                assert_int_equal(nb->first_ms, C * 1000 - nf->first_ms);
+                assert_int_equal(nb->terminal, nf->terminal);
+                assert_int_equal(nb->hub, nf->hub);
+                assert_int_equal(nb->ntxns, nf->ntxns);
+                for (int f = 0; f < 4; f++)
+                    for (int c = 0; c < 2; c++) {
+                        const char *code = c ? "USD" : "EUR";
+                        if (amount_in(&s, rb, nb, code, f) != amount_in(&q, rf, nf, code, f))
+                            fail_msg("round %d policy %s %.*s %s field %d: %lld backward, "
+                                     "%lld forward",
+                                     round, ft_policy_name((ft_policy)p), (int)lb, kb, code, f,
+                                     (long long)amount_in(&s, rb, nb, code, f),
+                                     (long long)amount_in(&q, rf, nf, code, f));
+                    }
+            }
+            /* The same trail: the edges of one are the other's, mirrored. */
+            for (uint32_t e = 0; e < rb->nedges; e++) {
+                const ft_trace_edge *eb = &rb->edges[e], *ef = &rf->edges[rb->nedges - 1 - e];
+                assert_int_equal(eb->txn, s.t.n - 1 - ef->txn);
+                assert_int_equal(eb->traced, ef->traced);
+            }
+            if (p != FT_POLICY_POISON)
+                conserved(rb);
+        }
+        ft_tracer_free(back);
+        ft_trace_index_free(back_ix);
+        tracer_close(fwd);
+        ft_store_free(&s);
+        ft_store_free(&q);
+    }
+#undef RND
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +667,8 @@ int main(void)
         cmocka_unit_test(test_ties_currencies_self_transfers),
         cmocka_unit_test(test_limits_and_seed_transaction),
         cmocka_unit_test(test_matches_brute_force),
+        cmocka_unit_test(test_backward_hand_case),
+        cmocka_unit_test(test_backward_is_reversed_forward),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
