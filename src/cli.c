@@ -25,6 +25,37 @@ void ft_cli_error(const char *cmd, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+bool ft_cli_uint(const char *cmd, const char *name, const char *arg, uint32_t max,
+                 const char *what, uint32_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = strtoul(arg, &end, 10);
+    if (errno || end == arg || *end || v > max || arg[0] == '-') {
+        ft_cli_error(cmd, "%s '%s': %s", name, arg, what);
+        return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+bool ft_cli_time(const char *cmd, const char *name, const char *arg, int64_t *ms)
+{
+    ft_time_error why;
+    if (ft_time_parse(arg, strlen(arg), ms, &why))
+        return true;
+    ft_cli_error(cmd, "%s '%s' %s", name, arg, ft_time_strerror(why));
+    return false;
+}
+
+bool ft_cli_duration(const char *cmd, const char *name, const char *arg, int64_t *ms)
+{
+    if (ft_duration_parse(arg, strlen(arg), ms))
+        return true;
+    ft_cli_error(cmd, "%s '%s': a duration such as 30d, 12h or 90m", name, arg);
+    return false;
+}
+
 int ft_cli_finish(const char *cmd, int code)
 {
     bool bad = fflush(stdout) != 0 || ferror(stdout);

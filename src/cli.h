@@ -100,10 +100,21 @@ void ft_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(p
  * returns `code`, or FT_EXIT_ERROR when the output failed. */
 int ft_cli_finish(const char *cmd, int code);
 
+/* Parses a whole number from 0 to max for option `name`; prints the
+ * error (with `what` saying what is expected) and returns false when not. */
+bool ft_cli_uint(const char *cmd, const char *name, const char *arg, uint32_t max,
+                 const char *what, uint32_t *out);
+
+/* Parses a time (--since, --until) or a duration (--window) for option
+ * `name`; prints the error and returns false when it is not one. */
+bool ft_cli_time(const char *cmd, const char *name, const char *arg, int64_t *ms);
+bool ft_cli_duration(const char *cmd, const char *name, const char *arg, int64_t *ms);
+
 int cmd_load(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_paths(int argc, char **argv);
 
 #endif

@@ -160,17 +160,6 @@ static ft_status seed_line(void *ctx, const char *line, ft_error *err)
     return add_seed(&l->v, &l->n, &l->cap, line, strlen(line)) ? FT_OK : ft_error_oom(err);
 }
 
-static bool parse_uint(const char *arg, uint32_t max, uint32_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long v = strtoul(arg, &end, 10);
-    if (errno || end == arg || *end || v > max)
-        return false;
-    *out = (uint32_t)v;
-    return true;
-}
-
 int cmd_trace(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -248,43 +237,41 @@ int cmd_trace(int argc, char **argv)
             }
             break;
         case OPT_HOPS:
-            if (!parse_uint(optarg, 1000, &v) || v < 1) {
+            if (!ft_cli_uint("trace", "--hops", optarg, 1000, "a whole number from 1 to 1000",
+                             &v))
+                goto done;
+            if (v < 1) {
                 ft_cli_error("trace", "--hops '%s': a whole number from 1 to 1000", optarg);
                 goto done;
             }
             o.max_hops = (int)v;
             break;
         case OPT_WINDOW:
-            if (!ft_duration_parse(optarg, strlen(optarg), &o.window_ms)) {
-                ft_cli_error("trace", "--window '%s': a duration such as 30d, 12h or 90m", optarg);
+            if (!ft_cli_duration("trace", "--window", optarg, &o.window_ms))
                 goto done;
-            }
             break;
         case OPT_SINCE:
-        case OPT_UNTIL: {
-            ft_time_error why;
-            int64_t *t = opt == OPT_SINCE ? &o.since_ms : &o.until_ms;
-            if (!ft_time_parse(optarg, strlen(optarg), t, &why)) {
-                ft_cli_error("trace", "%s '%s' %s", opt == OPT_SINCE ? "--since" : "--until",
-                             optarg, ft_time_strerror(why));
+            if (!ft_cli_time("trace", "--since", optarg, &o.since_ms))
                 goto done;
-            }
             break;
-        }
+        case OPT_UNTIL:
+            if (!ft_cli_time("trace", "--until", optarg, &o.until_ms))
+                goto done;
+            break;
         case OPT_MIN_AMOUNT:
             min_amount = optarg;
             break;
         case OPT_MAX_DEGREE:
         case OPT_BREADTH:
-            if (!parse_uint(optarg, UINT32_MAX, &v)) {
-                ft_cli_error("trace", "%s '%s': a whole number (0: no limit)",
-                             opt == OPT_BREADTH ? "--breadth" : "--max-degree", optarg);
+            if (!ft_cli_uint("trace", opt == OPT_BREADTH ? "--breadth" : "--max-degree", optarg,
+                             UINT32_MAX, "a whole number (0: no limit)", &v))
                 goto done;
-            }
             *(opt == OPT_BREADTH ? &o.breadth : &o.max_degree) = v;
             break;
         case OPT_THREADS:
-            if (!parse_uint(optarg, 256, &threads) || threads < 1) {
+            if (!ft_cli_uint("trace", "--threads", optarg, 256, "from 1 to 256", &threads))
+                goto done;
+            if (threads < 1) {
                 ft_cli_error("trace", "--threads '%s': from 1 to 256", optarg);
                 goto done;
             }

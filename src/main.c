@@ -15,7 +15,8 @@ static const struct cmd {
 } commands[] = {
     {"load", cmd_load, "read CSV files, report counts and rejects, write a snapshot"},
     {"stats", cmd_stats, "sizes, time span, totals per currency, degrees and components"},
-    {"trace", cmd_trace, "follow money forward from seed accounts, in time order"},
+    {"trace", cmd_trace, "follow money from seed accounts, forward or back in time"},
+    {"paths", cmd_paths, "time-respecting paths and maximum flows between accounts"},
     {"synth", cmd_synth, "write labelled synthetic transactions with planted patterns"},
     {"eval", cmd_eval, "precision, recall and F1 of alerts against a ground truth"},
     {"help", cmd_help, "show the help of a command"},

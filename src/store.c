@@ -404,6 +404,19 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
+uint32_t ft_store_first_at(const ft_store *s, int64_t ms, bool after)
+{
+    int64_t lo = 0, hi = s->t.n;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (s->t.ts_ms[mid] < ms || (after && s->t.ts_ms[mid] == ms))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (uint32_t)lo;
+}
+
 size_t ft_store_txid(const ft_store *s, int64_t i, char *buf, size_t cap)
 {
     const ft_txns *t = &s->t;

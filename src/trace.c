@@ -758,20 +758,6 @@ static void pay(ft_tracer *tr, uint32_t x, uint32_t t)
         carry(tr, x, e, part);
 }
 
-/* First transaction at or after ms / after ms, by binary search on time. */
-static uint32_t first_at(const ft_store *s, int64_t ms, bool after)
-{
-    int64_t lo = 0, hi = s->t.n;
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (s->t.ts_ms[mid] < ms || (after && s->t.ts_ms[mid] == ms))
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return (uint32_t)lo;
-}
-
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -934,11 +920,13 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
     if (txn >= 0)
         tr->start_idx = (uint32_t)tr->seed_txn;
     else
-        tr->start_idx = back ? ix->n - first_at(s, -start, true) : first_at(s, start, false);
+        tr->start_idx =
+            back ? ix->n - ft_store_first_at(s, -start, true) : ft_store_first_at(s, start, false);
     if (end == INT64_MAX)
         tr->end_idx = ix->n;
     else
-        tr->end_idx = back ? ix->n - first_at(s, -end, false) : first_at(s, end, true);
+        tr->end_idx =
+            back ? ix->n - ft_store_first_at(s, -end, false) : ft_store_first_at(s, end, true);
     new_node(tr, account, 0, tr->start_idx, true);
     while (tr->rc == FT_OK && tr->nheap) {
         event e = heap_pop(tr);

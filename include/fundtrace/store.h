@@ -159,6 +159,10 @@ ft_status ft_store_finish(ft_store *s, ft_error *err);
 /* Builds s->adj unless built. */
 ft_status ft_store_adjacency(ft_store *s, ft_error *err);
 
+/* The first transaction at or after ms (after: strictly after ms), by
+ * binary search on the sorted times; s->t.n when there is none. */
+uint32_t ft_store_first_at(const ft_store *s, int64_t ms, bool after);
+
 /* Writes transaction i's id into buf: its numeric or text id, else
  * "file:line" (file = base name of its source). Returns the length. */
 size_t ft_store_txid(const ft_store *s, int64_t i, char *buf, size_t cap);
