@@ -54,7 +54,7 @@ awk -v cmed="$(get "$work/c.stats" median_ms)" -v cp99="$(get "$work/c.stats" p9
     printf "  %-44s %9.3f ms\n", "p99 per seed", cp99
     printf "  %-44s %9.3f ms\n", "mean per seed", cmean
     printf "  %-44s %9.1f\n", "accounts reached per seed (mean)", reach
-    printf "  %-44s %9.3f s\n", "snapshot read and adjacency", cload
+    printf "  %-44s %9.3f s\n", "snapshot read, adjacency, trace index", cload
     printf "  %-44s %9.1f MB\n", "peak RSS", kib / 1024
     printf "  %-44s %9.3f ms   (first %d seeds)\n", "C median, the seeds Python traced", cfirst, pys
     printf "  %-44s %9.3f ms   (load %.0f s, not timed)\n", "Python median, the same seeds", pmed, pload

@@ -1,18 +1,20 @@
 /*
- * trace.c - the forward trace (semantics in trace.h).
+ * trace.c - the trace, forward or backward (semantics in trace.h).
  *
- * Event-driven in the store's transaction order (time order, ties by row):
- * every reached account that is followed has a cursor over its own in- and
- * out-transfers (the store's CSR adjacency), and a heap picks the next
- * event across all of them, an outgoing side before an incoming one for
- * the same transfer. An account reached for the first time has its
- * balances rebuilt from its own history since the start of the trace, so
- * the policies see the same balances as a sweep over every transaction
- * would, at the cost of that account's degree only.
+ * Event-driven in trace order (the store's transaction order, or its
+ * reverse backward). The trace index holds every account's transfers in
+ * that order with their amounts and currencies, so an account's history
+ * streams through the cache. Each reached account that is followed has a
+ * cursor into its two lists; the only events are payments of accounts
+ * holding traced money, taken in order from a radix heap. Traced money is
+ * applied to its payee at once: the payee's untraced history up to that
+ * transfer is caught up first, so the policies see the same balances as a
+ * sweep over every transaction would, at the cost of the account's own
+ * transfers only. An account holding no traced money sleeps: nothing it
+ * pays can carry any.
  *
- * Maps (account to node, transfer to traced amount, transfers allowed by
- * the breadth limit) are open-addressing tables stamped with a generation,
- * so a new trace starts without clearing them.
+ * The map from accounts to nodes is an open-addressing table stamped with
+ * a generation, so a new trace starts without clearing it.
  */
 #include "fundtrace/trace.h"
 
