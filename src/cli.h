@@ -116,5 +116,6 @@ int cmd_synth(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_paths(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ static const struct cmd {
     {"stats", cmd_stats, "sizes, time span, totals per currency, degrees and components"},
     {"trace", cmd_trace, "follow money from seed accounts, forward or back in time"},
     {"paths", cmd_paths, "time-respecting paths and maximum flows between accounts"},
+    {"scan", cmd_scan, "flag patterns of laundering and terrorist financing"},
     {"synth", cmd_synth, "write labelled synthetic transactions with planted patterns"},
     {"eval", cmd_eval, "precision, recall and F1 of alerts against a ground truth"},
     {"help", cmd_help, "show the help of a command"},

@@ -222,7 +222,7 @@ void ft_synth_defaults(ft_synth_options *o)
     p->gs_hold = (ft_range){2, 48};
     p->gs_keep = (ft_range){0.9, 0.99};
     p->gs_amount = (ft_range){1000, 5000};
-    p->cycle_hops = (ft_range){2, 8};
+    p->cycle_hops = (ft_range){2, 6};
     p->cycle_gap = (ft_range){0.5, 24};
     p->cycle_keep = (ft_range){0.8, 1.0};
     p->cycle_amount = (ft_range){5000, 50000};

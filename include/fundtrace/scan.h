@@ -1,0 +1,130 @@
+/*
+ * scan.h - pattern detectors over a whole store, and their alerts.
+ *
+ * Every detector is a function of the store's arrays with named
+ * parameters (ft_scan_param_set: "fan_in.min_sources=10"), looks at money
+ * within a time window, gives each alert a score in [0, 1] and an
+ * explanation naming the accounts, transfers, amounts and times.
+ *
+ * What is normal at hubs is skipped in two ways:
+ *   - an account with more than `scan.hub_degree` transfers is a hub: no
+ *     detector centres a pattern on it or passes money through it (a
+ *     supermarket's fan-in, an employer's payroll, a bank's cash desk);
+ *   - the pattern detectors that count counterparties (fan-out, fan-in,
+ *     gather-scatter, scatter-gather, bipartite, pass-through, rapid
+ *     movement, terrorist-financing collection) count only one-off
+ *     counterparties: pairs with no other transfer between them, in that
+ *     direction, in the whole data. Recurring relations (salaries, rent,
+ *     subscriptions, a regular supplier) are how normal business looks.
+ *
+ * An account's jurisdiction is the first two letters of its key when they
+ * are capital letters: the country of an IBAN, or of a bank code written
+ * before the account ("DE001:123"); otherwise it is unknown.
+ *
+ * Alerts are in the schema that eval reads: id, kind, score, accounts,
+ * txns, first_time, last_time, amount, explanation, params. The id is a
+ * hash of the kind and the sorted original ids of the transfers the alert
+ * covers, so it does not depend on the order of the input rows or on the
+ * number of threads.
+ */
+#ifndef FUNDTRACE_SCAN_H
+#define FUNDTRACE_SCAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fundtrace/error.h"
+#include "fundtrace/output.h"
+#include "fundtrace/pattern.h"
+#include "fundtrace/store.h"
+
+/* Detector parameters. Amounts are in major units of the transfer's own
+ * currency (10000 means 10,000.00 EUR or 10,000 JPY); times in hours or
+ * days as named; shares as fractions. */
+typedef struct ft_scan_params {
+    bool enabled[FT_PAT_COUNT];
+    double hub_degree;
+
+    double fan_min_degree, fan_window_hours, fan_min_amount, fan_max_spread;
+    double sg_min_width, sg_delay_hours, sg_keep_low, sg_window_hours, sg_min_amount;
+    double gs_min_in, gs_min_out, gs_window_hours, gs_keep_low, gs_keep_high, gs_min_amount;
+    double cycle_max_hops, cycle_window_hours, cycle_keep_low, cycle_keep_high;
+    double stack_min_length, stack_gap_hours, stack_keep_low, stack_min_amount;
+    double bip_min_senders, bip_min_receivers, bip_window_hours, bip_min_amount;
+    double pt_min_rounds, pt_delay_hours, pt_keep_low, pt_window_days, pt_min_amount;
+    double st_threshold, st_low, st_min_count, st_window_days;
+    double rapid_max_minutes;
+    double tf_min_sources, tf_window_days, tf_max_donation, tf_max_outflows,
+        tf_delay_days, tf_min_share, tf_abroad;
+} ft_scan_params;
+
+void ft_scan_defaults(ft_scan_params *p);
+
+/* Sets "name=value" (or name and value apart): a parameter such as
+ * "fan.min_degree" or "cycle.max_hops", or "<pattern>.enabled" = 0/1.
+ * FT_EUSAGE with a message naming the problem. */
+ft_status ft_scan_param_set(ft_scan_params *p, const char *name, const char *value,
+                            ft_error *err);
+
+/* The value of parameter `name`; false when there is none. */
+bool ft_scan_param_get(const ft_scan_params *p, const char *name, double *v);
+
+/* The parameter names, NULL-terminated, in their documented order. */
+extern const char *const ft_scan_param_names[];
+
+/* One alert. Its transactions and accounts are in the alert set's pools. */
+typedef struct ft_alert {
+    uint64_t id;
+    uint16_t kind; /* an ft_pattern */
+    float score;
+    uint32_t txn0, ntxn; /* store indices, ascending: set->txns[txn0 ..] */
+    uint32_t acc0, nacc; /* the accounts it is about, the main one first */
+    uint32_t text;       /* explanation, then params: set->text + text */
+} ft_alert;
+
+typedef struct ft_alerts {
+    ft_alert *v;
+    uint32_t n, cap;
+    uint32_t *txns;
+    uint32_t ntxns, cap_txns;
+    uint32_t *accts;
+    uint32_t naccts, cap_accts;
+    char *text;
+    uint32_t ntext, cap_text;
+} ft_alerts;
+
+void ft_alerts_free(ft_alerts *a);
+
+/* Runs the enabled detectors over the store (its adjacency must have
+ * been built) on `threads` threads; the alerts come back sorted by kind,
+ * first time and id, the same for any number of threads. */
+ft_status ft_scan_run(const ft_store *s, const ft_scan_params *p, int threads, ft_alerts *out,
+                      ft_error *err);
+
+/* The id of an alert as 16 hex digits. */
+void ft_alert_id_text(uint64_t id, char buf[17]);
+
+/* Writes the alerts: jsonl (one object each), json (an array), csv (one
+ * row per alert, txns and accounts joined by spaces) or table. `keep`
+ * selects which to write (NULL: all). */
+void ft_alerts_write(FILE *f, const ft_store *s, const ft_alerts *a, const bool *keep,
+                     ft_format fmt);
+
+/* The alert ids earlier nightly runs reported (a text file, one id per
+ * line). A missing file is an empty state: the first run. */
+typedef struct ft_scan_state {
+    uint64_t *ids; /* sorted */
+    size_t n, cap;
+} ft_scan_state;
+
+ft_status ft_scan_state_load(ft_scan_state *st, const char *path, ft_error *err);
+bool ft_scan_state_has(const ft_scan_state *st, uint64_t id);
+/* Writes the old ids and those of `a` to path, atomically (a temporary
+ * file, flushed, renamed into place): a run that fails before this leaves
+ * the previous state as it was. */
+ft_status ft_scan_state_save(const ft_scan_state *st, const ft_alerts *a, const char *path,
+                             ft_error *err);
+void ft_scan_state_free(ft_scan_state *st);
+
+#endif

@@ -1,0 +1,673 @@
+/*
+ * scan.c - running the detectors over a store: parameters, the facts they
+ * share (hubs, one-off pairs), threads, alert ids, and the precedence of
+ * specific patterns over the general ones they contain.
+ */
+#include "scan_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fundtrace/hash.h"
+#include "fundtrace/money.h"
+
+/* --- parameters ---------------------------------------------------------------------- */
+
+static const struct param {
+    const char *name;
+    size_t offset;
+    double lo, hi; /* allowed values */
+} params[] = {
+#define P(n, f, lo, hi) {n, offsetof(ft_scan_params, f), lo, hi}
+    P("scan.hub_degree", hub_degree, 1, 4e9),
+    P("fan.min_degree", fan_min_degree, 2, 1e6),
+    P("fan.window_hours", fan_window_hours, 0.01, 1e5),
+    P("fan.min_amount", fan_min_amount, 0, 1e15),
+    P("fan.max_spread", fan_max_spread, 1, 1e6),
+    P("scatter_gather.min_width", sg_min_width, 2, 1e6),
+    P("scatter_gather.delay_hours", sg_delay_hours, 0.01, 1e5),
+    P("scatter_gather.keep_low", sg_keep_low, 0, 1),
+    P("scatter_gather.window_hours", sg_window_hours, 0.01, 1e5),
+    P("scatter_gather.min_amount", sg_min_amount, 0, 1e15),
+    P("gather_scatter.min_in", gs_min_in, 2, 1e6),
+    P("gather_scatter.min_out", gs_min_out, 2, 1e6),
+    P("gather_scatter.window_hours", gs_window_hours, 0.01, 1e5),
+    P("gather_scatter.keep_low", gs_keep_low, 0, 1),
+    P("gather_scatter.keep_high", gs_keep_high, 0, 10),
+    P("gather_scatter.min_amount", gs_min_amount, 0, 1e15),
+    P("cycle.max_hops", cycle_max_hops, 2, 12),
+    P("cycle.window_hours", cycle_window_hours, 0.01, 1e5),
+    P("cycle.keep_low", cycle_keep_low, 0, 1),
+    P("cycle.keep_high", cycle_keep_high, 0, 10),
+    P("stack.min_length", stack_min_length, 2, 30),
+    P("stack.gap_hours", stack_gap_hours, 0.01, 1e5),
+    P("stack.keep_low", stack_keep_low, 0, 1),
+    P("stack.min_amount", stack_min_amount, 0, 1e15),
+    P("bipartite.min_senders", bip_min_senders, 2, 1e6),
+    P("bipartite.min_receivers", bip_min_receivers, 2, 1e6),
+    P("bipartite.window_hours", bip_window_hours, 0.01, 1e5),
+    P("bipartite.min_amount", bip_min_amount, 0, 1e15),
+    P("pass_through.min_rounds", pt_min_rounds, 2, 1e6),
+    P("pass_through.delay_hours", pt_delay_hours, 0.01, 1e5),
+    P("pass_through.keep_low", pt_keep_low, 0, 1),
+    P("pass_through.window_days", pt_window_days, 0.01, 1e4),
+    P("pass_through.min_amount", pt_min_amount, 0, 1e15),
+    P("rapid_movement.max_minutes", rapid_max_minutes, 0.01, 1e5),
+    P("structuring.threshold", st_threshold, 0.01, 1e15),
+    P("structuring.low", st_low, 0, 1),
+    P("structuring.min_count", st_min_count, 2, 1e6),
+    P("structuring.window_days", st_window_days, 0.01, 1e4),
+    P("tf_collection.min_sources", tf_min_sources, 2, 1e6),
+    P("tf_collection.window_days", tf_window_days, 0.01, 1e4),
+    P("tf_collection.max_donation", tf_max_donation, 0, 1e15),
+    P("tf_collection.max_outflows", tf_max_outflows, 1, 1e6),
+    P("tf_collection.delay_days", tf_delay_days, 0.01, 1e4),
+    P("tf_collection.min_share", tf_min_share, 0, 1),
+    P("tf_collection.abroad", tf_abroad, 0, 1),
+#undef P
+};
+
+#define NPARAMS (sizeof params / sizeof params[0])
+
+const char *const ft_scan_param_names[] = {
+    "scan.hub_degree", "fan.min_degree", "fan.window_hours", "fan.min_amount", "fan.max_spread",
+    "scatter_gather.min_width", "scatter_gather.delay_hours", "scatter_gather.keep_low",
+    "scatter_gather.window_hours", "scatter_gather.min_amount", "gather_scatter.min_in",
+    "gather_scatter.min_out", "gather_scatter.window_hours", "gather_scatter.keep_low",
+    "gather_scatter.keep_high", "gather_scatter.min_amount", "cycle.max_hops",
+    "cycle.window_hours", "cycle.keep_low", "cycle.keep_high", "stack.min_length",
+    "stack.gap_hours", "stack.keep_low", "stack.min_amount", "bipartite.min_senders",
+    "bipartite.min_receivers", "bipartite.window_hours", "bipartite.min_amount",
+    "pass_through.min_rounds", "pass_through.delay_hours", "pass_through.keep_low",
+    "pass_through.window_days", "pass_through.min_amount", "rapid_movement.max_minutes",
+    "structuring.threshold", "structuring.low", "structuring.min_count",
+    "structuring.window_days", "tf_collection.min_sources", "tf_collection.window_days",
+    "tf_collection.max_donation", "tf_collection.max_outflows", "tf_collection.delay_days",
+    "tf_collection.min_share", "tf_collection.abroad", NULL,
+};
+
+void ft_scan_defaults(ft_scan_params *p)
+{
+    memset(p, 0, sizeof *p);
+    for (int k = 0; k < FT_PAT_COUNT; k++)
+        p->enabled[k] = true;
+    p->hub_degree = 500;
+    p->fan_min_degree = 8;
+    p->fan_window_hours = 72;
+    p->fan_min_amount = 500;
+    p->fan_max_spread = 1.5;
+    p->sg_min_width = 4;
+    p->sg_delay_hours = 36;
+    p->sg_keep_low = 0.8;
+    p->sg_window_hours = 48;
+    p->sg_min_amount = 500;
+    p->gs_min_in = 5;
+    p->gs_min_out = 5;
+    p->gs_window_hours = 72;
+    p->gs_keep_low = 0.8;
+    p->gs_keep_high = 1.0;
+    p->gs_min_amount = 500;
+    p->cycle_max_hops = 6;
+    p->cycle_window_hours = 120;
+    p->cycle_keep_low = 0.8;
+    p->cycle_keep_high = 1.0;
+    p->stack_min_length = 4;
+    p->stack_gap_hours = 12;
+    p->stack_keep_low = 0.85;
+    p->stack_min_amount = 1000;
+    p->bip_min_senders = 3;
+    p->bip_min_receivers = 3;
+    p->bip_window_hours = 72;
+    p->bip_min_amount = 500;
+    p->pt_min_rounds = 3;
+    p->pt_delay_hours = 24;
+    p->pt_keep_low = 0.9;
+    p->pt_window_days = 30;
+    p->pt_min_amount = 500;
+    p->rapid_max_minutes = 59;
+    p->st_threshold = 10000;
+    p->st_low = 0.8;
+    p->st_min_count = 5;
+    p->st_window_days = 7;
+    p->tf_min_sources = 14;
+    p->tf_window_days = 15;
+    p->tf_max_donation = 250;
+    p->tf_max_outflows = 3;
+    p->tf_delay_days = 4;
+    p->tf_min_share = 0.7;
+    p->tf_abroad = 1;
+}
+
+ft_status ft_scan_param_set(ft_scan_params *p, const char *name, const char *value,
+                            ft_error *err)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(value, &end);
+    if (errno || end == value || *end || !isfinite(v))
+        return ft_error_set(err, FT_EUSAGE, "%s: '%s' is not a number", name, value);
+    const char *dot = strrchr(name, '.');
+    if (dot && strcmp(dot, ".enabled") == 0) {
+        ft_pattern k;
+        if (!ft_pattern_parse(name, (size_t)(dot - name), &k))
+            return ft_error_set(err, FT_EUSAGE, "%s: no pattern '%.*s'", name,
+                                (int)(dot - name), name);
+        if (v != 0 && v != 1)
+            return ft_error_set(err, FT_EUSAGE, "%s: 0 or 1", name);
+        p->enabled[k] = v == 1;
+        return FT_OK;
+    }
+    for (size_t i = 0; i < NPARAMS; i++) {
+        if (strcmp(params[i].name, name) != 0)
+            continue;
+        if (v < params[i].lo || v > params[i].hi)
+            return ft_error_set(err, FT_EUSAGE, "%s: %s is out of range (%g to %g)", name, value,
+                                params[i].lo, params[i].hi);
+        *(double *)((char *)p + params[i].offset) = v;
+        return FT_OK;
+    }
+    return ft_error_set(err, FT_EUSAGE, "no parameter '%s' (fundtrace scan --help lists them)",
+                        name);
+}
+
+bool ft_scan_param_get(const ft_scan_params *p, const char *name, double *v)
+{
+    for (size_t i = 0; i < NPARAMS; i++) {
+        if (strcmp(params[i].name, name) == 0) {
+            *v = *(const double *)((const char *)p + params[i].offset);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* --- alerts ---------------------------------------------------------------------------- */
+
+void ft_alerts_free(ft_alerts *a)
+{
+    free(a->v);
+    free(a->txns);
+    free(a->accts);
+    free(a->text);
+    memset(a, 0, sizeof *a);
+}
+
+static bool grow(void **p, uint32_t *cap, uint64_t need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    if (need > UINT32_MAX / 2)
+        return false;
+    uint32_t c = *cap ? *cap : 64;
+    while (c < need)
+        c *= 2;
+    void *q = realloc(*p, (size_t)c * elem);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = c;
+    return true;
+}
+
+bool scan_reserve(scan_worker *w, void **p, size_t *cap, size_t n, size_t elem)
+{
+    if (n <= *cap)
+        return true;
+    size_t c = *cap ? *cap : 64;
+    while (c < n)
+        c *= 2;
+    void *q = realloc(*p, c * elem);
+    if (!q) {
+        if (w->rc == FT_OK)
+            w->rc = ft_error_oom(&w->err);
+        return false;
+    }
+    *p = q;
+    *cap = c;
+    return true;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+void scan_emit(scan_worker *w, ft_pattern kind, double score, const uint32_t *txns, uint32_t ntxn,
+               const uint32_t *accts, uint32_t nacc, const char *params, const char *fmt, ...)
+{
+    ft_alerts *o = &w->out;
+    if (w->rc != FT_OK || !ntxn)
+        return;
+    char expl[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int elen = vsnprintf(expl, sizeof expl, fmt, ap);
+    va_end(ap);
+    if (elen < 0)
+        elen = 0;
+    if ((size_t)elen >= sizeof expl)
+        elen = sizeof expl - 1;
+    size_t plen = strlen(params);
+    if (!grow((void **)&o->v, &o->cap, (uint64_t)o->n + 1, sizeof *o->v) ||
+        !grow((void **)&o->txns, &o->cap_txns, (uint64_t)o->ntxns + ntxn, sizeof *o->txns) ||
+        !grow((void **)&o->accts, &o->cap_accts, (uint64_t)o->naccts + nacc, sizeof *o->accts) ||
+        !grow((void **)&o->text, &o->cap_text, (uint64_t)o->ntext + (uint64_t)elen + plen + 2,
+              1)) {
+        w->rc = ft_error_oom(&w->err);
+        return;
+    }
+    ft_alert *al = &o->v[o->n++];
+    memset(al, 0, sizeof *al);
+    al->kind = (uint16_t)kind;
+    al->score = (float)(score < 0 ? 0 : score > 1 ? 1 : score);
+    /* The transactions, sorted, without repeats. */
+    uint32_t *t = o->txns + o->ntxns;
+    memcpy(t, txns, (size_t)ntxn * sizeof *t);
+    if (ntxn > 1)
+        qsort(t, ntxn, sizeof *t, cmp_u32);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < ntxn; i++)
+        if (n == 0 || t[n - 1] != t[i])
+            t[n++] = t[i];
+    al->txn0 = o->ntxns;
+    al->ntxn = n;
+    o->ntxns += n;
+    al->acc0 = o->naccts;
+    al->nacc = nacc;
+    if (nacc)
+        memcpy(o->accts + o->naccts, accts, (size_t)nacc * sizeof *accts);
+    o->naccts += nacc;
+    al->text = o->ntext;
+    memcpy(o->text + o->ntext, expl, (size_t)elen);
+    o->text[o->ntext + (uint32_t)elen] = '\0';
+    memcpy(o->text + o->ntext + elen + 1, params, plen + 1);
+    o->ntext += (uint32_t)elen + (uint32_t)plen + 2;
+}
+
+void scan_money(const ft_store *s, uint16_t cur, int64_t v, char buf[48])
+{
+    size_t n = ft_money_format(v, s->currencies[cur].exponent, buf, 32);
+    snprintf(buf + n, 48 - n, " %.3s", s->currencies[cur].code);
+}
+
+void scan_account(const ft_store *s, uint32_t a, char buf[64])
+{
+    size_t len;
+    const char *k = ft_store_account(s, a, &len);
+    snprintf(buf, 64, "%.*s", (int)(len > 63 ? 63 : len), k);
+}
+
+void scan_country(const ft_store *s, uint32_t a, char out[3])
+{
+    size_t len;
+    const char *k = ft_store_account(s, a, &len);
+    out[0] = '\0';
+    if (len >= 2 && k[0] >= 'A' && k[0] <= 'Z' && k[1] >= 'A' && k[1] <= 'Z') {
+        out[0] = k[0];
+        out[1] = k[1];
+        out[2] = '\0';
+    }
+}
+
+/* --- the run --------------------------------------------------------------------------- */
+
+typedef struct scan_job {
+    atomic_uint next; /* the next block of accounts */
+    uint32_t naccounts;
+} scan_job;
+
+#define BLOCK 256
+
+static void scan_account_all(scan_worker *w, uint32_t a)
+{
+    const ft_scan_params *p = w->c->p;
+    if (w->c->hub[a])
+        return; /* no pattern is centred on a hub */
+    if (p->enabled[FT_PAT_FAN_OUT])
+        detect_fan(w, a, true);
+    if (p->enabled[FT_PAT_FAN_IN])
+        detect_fan(w, a, false);
+    if (p->enabled[FT_PAT_SCATTER_GATHER])
+        detect_scatter_gather(w, a);
+    if (p->enabled[FT_PAT_GATHER_SCATTER])
+        detect_gather_scatter(w, a);
+    if (p->enabled[FT_PAT_CYCLE])
+        detect_cycles(w, a);
+    if (p->enabled[FT_PAT_STACK])
+        detect_stacks(w, a);
+    if (p->enabled[FT_PAT_BIPARTITE])
+        detect_bipartite_sender(w, a);
+    if (p->enabled[FT_PAT_PASS_THROUGH] || p->enabled[FT_PAT_RAPID])
+        detect_pass_through(w, a);
+    if (p->enabled[FT_PAT_STRUCTURING])
+        detect_structuring(w, a);
+    if (p->enabled[FT_PAT_TF_COLLECTION])
+        detect_tf_collection(w, a);
+}
+
+static void *work(void *arg)
+{
+    scan_worker *w = arg;
+    for (;;) {
+        uint32_t b = atomic_fetch_add(&w->job->next, 1);
+        uint64_t lo = (uint64_t)b * BLOCK;
+        if (lo >= w->job->naccounts || w->rc != FT_OK)
+            break;
+        uint64_t hi = lo + BLOCK < w->job->naccounts ? lo + BLOCK : w->job->naccounts;
+        for (uint64_t a = lo; a < hi; a++)
+            scan_account_all(w, (uint32_t)a);
+    }
+    return NULL;
+}
+
+/* Marks, per transaction, whether it is the only one from its payer to
+ * its payee: each account's payees sorted, runs of one. */
+static bool one_off_pairs(const ft_store *s, uint8_t *once)
+{
+    const ft_adjacency *adj = &s->adj;
+    uint32_t *buf = NULL;
+    size_t cap = 0;
+    for (uint32_t a = 0; a < s->accounts.n; a++) {
+        uint32_t lo = adj->out_off[a], hi = adj->out_off[a + 1], n = hi - lo;
+        if (n == 1) {
+            once[adj->out_txn[lo]] = 1;
+            continue;
+        }
+        if (n > cap) {
+            free(buf);
+            cap = n * 2;
+            if (!(buf = malloc(cap * sizeof *buf)))
+                return false;
+        }
+        for (uint32_t i = 0; i < n; i++)
+            buf[i] = s->t.dst[adj->out_txn[lo + i]];
+        qsort(buf, n, sizeof *buf, cmp_u32);
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t t = adj->out_txn[lo + i], d = s->t.dst[t];
+            /* Count d among the payees by binary search. */
+            uint32_t l = 0, h = n;
+            while (l < h) {
+                uint32_t m = (l + h) / 2;
+                if (buf[m] < d)
+                    l = m + 1;
+                else
+                    h = m;
+            }
+            once[t] = (l + 1 >= n || buf[l + 1] != d);
+        }
+    }
+    free(buf);
+    return true;
+}
+
+typedef struct keyed {
+    uint64_t a, b; /* sort keys */
+    uint32_t i;
+} keyed;
+
+static int cmp_keyed(const void *x, const void *y)
+{
+    const keyed *p = x, *q = y;
+    if (p->a != q->a)
+        return p->a < q->a ? -1 : 1;
+    if (p->b != q->b)
+        return p->b < q->b ? -1 : 1;
+    return (p->i > q->i) - (p->i < q->i);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The id: XXH64 of the kind's name and the sorted original ids of the
+ * transactions. */
+static uint64_t alert_id(const ft_store *s, const ft_alert *al, const uint32_t *txns, char **ids,
+                         char *buf)
+{
+    char *w = buf;
+    for (uint32_t i = 0; i < al->ntxn; i++) {
+        ids[i] = w;
+        w += ft_store_txid(s, txns[al->txn0 + i], w, 128) + 1;
+    }
+    if (al->ntxn > 1)
+        qsort(ids, al->ntxn, sizeof *ids, cmp_str);
+    uint64_t h = ft_xxh64(ft_pattern_name(al->kind), strlen(ft_pattern_name(al->kind)), 0);
+    for (uint32_t i = 0; i < al->ntxn; i++)
+        h = ft_xxh64(ids[i], strlen(ids[i]) + 1, h);
+    return h;
+}
+
+/* Specific patterns contain general ones: a scatter-gather's source is
+ * a fan-out, a gather-scatter's hub a fan-in and a pass-through, a cycle's
+ * hops a stack. A general alert half of whose transactions a specific one
+ * covers is dropped. */
+static void precedence(const ft_store *s, ft_alerts *all, uint8_t *drop)
+{
+    static const struct {
+        ft_pattern specific, general;
+    } rules[] = {
+        {FT_PAT_SCATTER_GATHER, FT_PAT_FAN_OUT}, {FT_PAT_SCATTER_GATHER, FT_PAT_FAN_IN},
+        {FT_PAT_GATHER_SCATTER, FT_PAT_FAN_OUT}, {FT_PAT_GATHER_SCATTER, FT_PAT_FAN_IN},
+        {FT_PAT_GATHER_SCATTER, FT_PAT_PASS_THROUGH}, {FT_PAT_GATHER_SCATTER, FT_PAT_RAPID},
+        {FT_PAT_CYCLE, FT_PAT_STACK}, {FT_PAT_SCATTER_GATHER, FT_PAT_PASS_THROUGH},
+        {FT_PAT_SCATTER_GATHER, FT_PAT_STRUCTURING}, {FT_PAT_GATHER_SCATTER, FT_PAT_STRUCTURING},
+        {FT_PAT_FAN_IN, FT_PAT_STRUCTURING}, {FT_PAT_BIPARTITE, FT_PAT_STRUCTURING},
+        {FT_PAT_PASS_THROUGH, FT_PAT_STRUCTURING}, {FT_PAT_RAPID, FT_PAT_STRUCTURING},
+    };
+    uint8_t *mark = calloc((size_t)s->t.n / 8 + 1, 1);
+    if (!mark)
+        return; /* keep everything rather than fail */
+    for (size_t r = 0; r < sizeof rules / sizeof *rules; r++) {
+        for (uint32_t i = 0; i < all->n; i++) {
+            const ft_alert *al = &all->v[i];
+            if (al->kind != rules[r].specific)
+                continue;
+            for (uint32_t k = 0; k < al->ntxn; k++) {
+                uint32_t t = all->txns[al->txn0 + k];
+                mark[t >> 3] |= (uint8_t)(1u << (t & 7));
+            }
+        }
+        for (uint32_t i = 0; i < all->n; i++) {
+            const ft_alert *al = &all->v[i];
+            if (al->kind != rules[r].general || drop[i])
+                continue;
+            uint32_t covered = 0;
+            for (uint32_t k = 0; k < al->ntxn; k++) {
+                uint32_t t = all->txns[al->txn0 + k];
+                covered += mark[t >> 3] >> (t & 7) & 1;
+            }
+            if (2 * covered >= al->ntxn)
+                drop[i] = 1;
+        }
+        memset(mark, 0, (size_t)s->t.n / 8 + 1);
+    }
+    free(mark);
+}
+
+/* Appends worker output `w` to `all`. */
+static bool append(ft_alerts *all, const ft_alerts *w)
+{
+    if (!grow((void **)&all->v, &all->cap, (uint64_t)all->n + w->n, sizeof *all->v) ||
+        !grow((void **)&all->txns, &all->cap_txns, (uint64_t)all->ntxns + w->ntxns,
+              sizeof *all->txns) ||
+        !grow((void **)&all->accts, &all->cap_accts, (uint64_t)all->naccts + w->naccts,
+              sizeof *all->accts) ||
+        !grow((void **)&all->text, &all->cap_text, (uint64_t)all->ntext + w->ntext, 1))
+        return false;
+    for (uint32_t i = 0; i < w->n; i++) {
+        ft_alert al = w->v[i];
+        al.txn0 += all->ntxns;
+        al.acc0 += all->naccts;
+        al.text += all->ntext;
+        all->v[all->n++] = al;
+    }
+    if (w->ntxns)
+        memcpy(all->txns + all->ntxns, w->txns, (size_t)w->ntxns * sizeof *w->txns);
+    if (w->naccts)
+        memcpy(all->accts + all->naccts, w->accts, (size_t)w->naccts * sizeof *w->accts);
+    if (w->ntext)
+        memcpy(all->text + all->ntext, w->text, w->ntext);
+    all->ntxns += w->ntxns;
+    all->naccts += w->naccts;
+    all->ntext += w->ntext;
+    return true;
+}
+
+/* The final set: ids, precedence, sorted by kind, first time, id. */
+static ft_status finish(const ft_store *s, ft_alerts *all, ft_alerts *out, ft_error *err)
+{
+    uint8_t *drop = calloc((size_t)all->n + 1, 1);
+    keyed *order = malloc(((size_t)all->n + 1) * sizeof *order);
+    uint32_t longest = 1;
+    for (uint32_t i = 0; i < all->n; i++)
+        if (all->v[i].ntxn > longest)
+            longest = all->v[i].ntxn;
+    char **ids = malloc((size_t)longest * sizeof *ids);
+    char *buf = malloc((size_t)longest * 129);
+    ft_status rc = FT_OK;
+    if (!drop || !order || !ids || !buf) {
+        rc = ft_error_oom(err);
+        goto done;
+    }
+    precedence(s, all, drop);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < all->n; i++) {
+        ft_alert *al = &all->v[i];
+        al->id = alert_id(s, al, all->txns, ids, buf);
+        if (!drop[i])
+            order[n++] = (keyed){(uint64_t)al->kind << 48 |
+                                     (uint64_t)(s->t.ts_ms[all->txns[al->txn0]] - INT64_MIN) >> 16,
+                                 al->id, i};
+    }
+    if (n > 1)
+        qsort(order, n, sizeof *order, cmp_keyed);
+    /* Copy in order, dropping repeats of the same id (one pattern found
+     * from two centres). */
+    memset(out, 0, sizeof *out);
+    for (uint32_t k = 0; k < n; k++) {
+        const ft_alert *al = &all->v[order[k].i];
+        if (out->n && out->v[out->n - 1].id == al->id && out->v[out->n - 1].kind == al->kind)
+            continue;
+        const char *expl = all->text + al->text;
+        size_t elen = strlen(expl), plen = strlen(expl + elen + 1);
+        if (!grow((void **)&out->v, &out->cap, (uint64_t)out->n + 1, sizeof *out->v) ||
+            !grow((void **)&out->txns, &out->cap_txns, (uint64_t)out->ntxns + al->ntxn,
+                  sizeof *out->txns) ||
+            !grow((void **)&out->accts, &out->cap_accts, (uint64_t)out->naccts + al->nacc,
+                  sizeof *out->accts) ||
+            !grow((void **)&out->text, &out->cap_text, (uint64_t)out->ntext + elen + plen + 2,
+                  1)) {
+            rc = ft_error_oom(err);
+            goto done;
+        }
+        ft_alert c = *al;
+        c.txn0 = out->ntxns;
+        c.acc0 = out->naccts;
+        c.text = out->ntext;
+        memcpy(out->txns + out->ntxns, all->txns + al->txn0, (size_t)al->ntxn * sizeof *out->txns);
+        if (al->nacc)
+            memcpy(out->accts + out->naccts, all->accts + al->acc0,
+                   (size_t)al->nacc * sizeof *out->accts);
+        memcpy(out->text + out->ntext, expl, elen + plen + 2);
+        out->ntxns += al->ntxn;
+        out->naccts += al->nacc;
+        out->ntext += (uint32_t)(elen + plen + 2);
+        out->v[out->n++] = c;
+    }
+done:
+    free(drop);
+    free(order);
+    free(ids);
+    free(buf);
+    return rc;
+}
+
+ft_status ft_scan_run(const ft_store *s, const ft_scan_params *p, int threads, ft_alerts *out,
+                      ft_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!s->adj.out_off)
+        return ft_error_set(err, FT_EUSAGE, "scan: build the store's adjacency first");
+    if (threads < 1)
+        threads = 1;
+    if (threads > 64)
+        threads = 64;
+    uint32_t na = s->accounts.n;
+    uint8_t *hub = calloc((size_t)na + 1, 1), *once = calloc((size_t)s->t.n + 1, 1);
+    int64_t *unit = calloc((size_t)s->ncurrencies + 1, sizeof *unit);
+    scan_worker *workers = calloc((size_t)threads, sizeof *workers);
+    ft_alerts all = {0};
+    ft_status rc = FT_OK;
+    if (!hub || !once || !unit || !workers || !one_off_pairs(s, once)) {
+        rc = ft_error_oom(err);
+        goto done;
+    }
+    const ft_adjacency *adj = &s->adj;
+    for (uint32_t a = 0; a < na; a++) {
+        uint64_t deg = (uint64_t)adj->out_off[a + 1] - adj->out_off[a] + adj->in_off[a + 1] -
+                       adj->in_off[a];
+        hub[a] = (double)deg > p->hub_degree;
+    }
+    for (int c = 0; c < s->ncurrencies; c++) {
+        unit[c] = 1;
+        for (int e = 0; e < s->currencies[c].exponent; e++)
+            unit[c] *= 10;
+    }
+    scan_ctx ctx = {s, p, hub, once, unit};
+    scan_job job = {.naccounts = na};
+    atomic_init(&job.next, 0);
+    pthread_t tids[64];
+    int started = 0;
+    for (int i = 0; i < threads; i++) {
+        workers[i].c = &ctx;
+        workers[i].job = &job;
+    }
+    for (; started + 1 < threads; started++)
+        if (pthread_create(&tids[started], NULL, work, &workers[started + 1]) != 0)
+            break;
+    work(&workers[0]);
+    for (int i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    for (int i = 0; i < threads && rc == FT_OK; i++) {
+        if (workers[i].rc != FT_OK) {
+            *err = workers[i].err;
+            rc = workers[i].rc;
+        }
+    }
+    if (rc == FT_OK && p->enabled[FT_PAT_BIPARTITE]) {
+        detect_bipartite_groups(&workers[0], workers, threads);
+        if (workers[0].rc != FT_OK) {
+            *err = workers[0].err;
+            rc = workers[0].rc;
+        }
+    }
+    for (int i = 0; i < threads && rc == FT_OK; i++)
+        if (!append(&all, &workers[i].out))
+            rc = ft_error_oom(err);
+    if (rc == FT_OK)
+        rc = finish(s, &all, out, err);
+done:
+    free(hub);
+    free(once);
+    free(unit);
+    for (int i = 0; i < threads && workers; i++) {
+        ft_alerts_free(&workers[i].out);
+        free(workers[i].a);
+        free(workers[i].b);
+        free(workers[i].x);
+        free(workers[i].y);
+        free(workers[i].bip);
+        free(workers[i].bip_txns);
+    }
+    free(workers);
+    ft_alerts_free(&all);
+    return rc;
+}
