@@ -889,6 +889,16 @@ void detect_tf_collection(scan_worker *w, uint32_t a)
             i++;
             continue;
         }
+        /* A burst: the account does not usually receive this many small
+         * one-off payments (a club's fees, a shop's bills). */
+        double span_days = (double)(TS(S->t.n - 1) - TS(0)) / (24.0 * (double)HOUR_MS);
+        double usual = span_days > P->tf_window_days
+                           ? (double)(m - k) * P->tf_window_days / (span_days - P->tf_window_days)
+                           : 0;
+        if ((double)k < P->tf_min_burst * usual) {
+            i = be + 1;
+            continue;
+        }
         uint16_t cur = CUR(w->a[bs]);
         int64_t collected = total(w, w->a + bs, k, cur);
         /* The larger payments out after the collection began. */
@@ -936,9 +946,10 @@ void detect_tf_collection(scan_worker *w, uint32_t a)
             char params[200];
             snprintf(params, sizeof params,
                      "min_sources=%g;window_days=%g;max_donation=%g;max_outflows=%g;"
-                     "delay_days=%g;min_share=%g;abroad=%g",
+                     "delay_days=%g;min_share=%g;abroad=%g;min_burst=%g",
                      P->tf_min_sources, P->tf_window_days, P->tf_max_donation,
-                     P->tf_max_outflows, P->tf_delay_days, P->tf_min_share, P->tf_abroad);
+                     P->tf_max_outflows, P->tf_delay_days, P->tf_min_share, P->tf_abroad,
+                     P->tf_min_burst);
             scan_emit(w, FT_PAT_TF_COLLECTION,
                       0.5 + 0.3 * fmin(1.0, (double)k / (2.0 * (double)need)) + (abroad ? 0.2 : 0),
                       w->b,

@@ -70,6 +70,7 @@ static const struct param {
     P("tf_collection.delay_days", tf_delay_days, 0.01, 1e4),
     P("tf_collection.min_share", tf_min_share, 0, 1),
     P("tf_collection.abroad", tf_abroad, 0, 1),
+    P("tf_collection.min_burst", tf_min_burst, 0, 1e6),
 #undef P
 };
 
@@ -89,7 +90,7 @@ const char *const ft_scan_param_names[] = {
     "structuring.threshold", "structuring.low", "structuring.min_count",
     "structuring.window_days", "tf_collection.min_sources", "tf_collection.window_days",
     "tf_collection.max_donation", "tf_collection.max_outflows", "tf_collection.delay_days",
-    "tf_collection.min_share", "tf_collection.abroad", NULL,
+    "tf_collection.min_share", "tf_collection.abroad", "tf_collection.min_burst", NULL,
 };
 
 void ft_scan_defaults(ft_scan_params *p)
@@ -142,6 +143,7 @@ void ft_scan_defaults(ft_scan_params *p)
     p->tf_delay_days = 4;
     p->tf_min_share = 0.7;
     p->tf_abroad = 1;
+    p->tf_min_burst = 3;
 }
 
 ft_status ft_scan_param_set(ft_scan_params *p, const char *name, const char *value,
@@ -309,11 +311,16 @@ void scan_country(const ft_store *s, uint32_t a, char out[3])
     size_t len;
     const char *k = ft_store_account(s, a, &len);
     out[0] = '\0';
-    if (len >= 2 && k[0] >= 'A' && k[0] <= 'Z' && k[1] >= 'A' && k[1] <= 'Z') {
-        out[0] = k[0];
-        out[1] = k[1];
-        out[2] = '\0';
-    }
+    if (len < 4 || k[0] < 'A' || k[0] > 'Z' || k[1] < 'A' || k[1] > 'Z')
+        return;
+    /* An IBAN (two letters, two check digits) or a bank code before ':'. */
+    bool iban = k[2] >= '0' && k[2] <= '9' && k[3] >= '0' && k[3] <= '9';
+    bool bank = memchr(k, ':', len) != NULL;
+    if (!iban && !bank)
+        return;
+    out[0] = k[0];
+    out[1] = k[1];
+    out[2] = '\0';
 }
 
 /* --- the run --------------------------------------------------------------------------- */

@@ -17,9 +17,10 @@
  *     direction, in the whole data. Recurring relations (salaries, rent,
  *     subscriptions, a regular supplier) are how normal business looks.
  *
- * An account's jurisdiction is the first two letters of its key when they
- * are capital letters: the country of an IBAN, or of a bank code written
- * before the account ("DE001:123"); otherwise it is unknown.
+ * An account's jurisdiction is the country of its key when the key is an
+ * IBAN (two capital letters and two digits first) or starts with a bank
+ * code that does ("DE001:123", the bank:account keys of data with bank
+ * columns); otherwise it is unknown.
  *
  * Alerts are in the schema that eval reads: id, kind, score, accounts,
  * txns, first_time, last_time, amount, explanation, params. The id is a
@@ -56,7 +57,7 @@ typedef struct ft_scan_params {
     double st_threshold, st_low, st_min_count, st_window_days;
     double rapid_max_minutes;
     double tf_min_sources, tf_window_days, tf_max_donation, tf_max_outflows,
-        tf_delay_days, tf_min_share, tf_abroad;
+        tf_delay_days, tf_min_share, tf_abroad, tf_min_burst;
 } ft_scan_params;
 
 void ft_scan_defaults(ft_scan_params *p);
