@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fundtrace/rules.h"
 #include "fundtrace/scan.h"
 
 enum {
@@ -15,6 +16,7 @@ enum {
     OPT_ALL,
     OPT_THREADS,
     OPT_ONLY,
+    OPT_RULES,
 };
 
 static void usage(FILE *f)
@@ -23,7 +25,12 @@ static void usage(FILE *f)
                "Run the pattern detectors over the data and print an alert for each pattern\n"
                "found, with the accounts, transfers, amounts and times that make it up.\n\n"
                "Options:\n"
-               "  --set NAME=VALUE    a detector parameter (see below); repeatable\n"
+               "  --rules FILE        a rules file: parameters, watchlists, text patterns,\n"
+               "                      high-risk jurisdictions, risk propagation (see\n"
+               "                      fundtrace-scan(1)); refused whole, with its line, if\n"
+               "                      anything in it is wrong\n"
+               "  --set NAME=VALUE    a detector parameter (see below; after --rules, it\n"
+               "                      wins); repeatable\n"
                "  --only KIND,...     run only these detectors\n"
                "  --state FILE        print only alerts no earlier run with this state file\n"
                "                      reported, then add them to it (atomically, after the\n"
@@ -53,6 +60,7 @@ int cmd_scan(int argc, char **argv)
     static const struct option longopts[] = {
         FT_CLI_INPUT_OPTIONS,
         {"set", required_argument, NULL, OPT_SET},
+        {"rules", required_argument, NULL, OPT_RULES},
         {"only", required_argument, NULL, OPT_ONLY},
         {"state", required_argument, NULL, OPT_STATE},
         {"all", no_argument, NULL, OPT_ALL},
@@ -75,6 +83,9 @@ int cmd_scan(int argc, char **argv)
     ft_alerts alerts = {0};
     ft_scan_state state = {0};
     bool *keep = NULL;
+    ft_rules *rules = NULL;
+    const char *sets[256];
+    size_t nsets = 0;
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
@@ -84,20 +95,13 @@ int cmd_scan(int argc, char **argv)
         if (r > 0)
             continue;
         switch (opt) {
-        case OPT_SET: {
-            const char *eq = strchr(optarg, '=');
-            if (!eq) {
-                ft_cli_error("scan", "--set '%s': NAME=VALUE", optarg);
+        case OPT_SET:
+            if (nsets == sizeof sets / sizeof *sets) {
+                ft_cli_error("scan", "at most 256 --set options");
                 goto done;
             }
-            char name[128];
-            snprintf(name, sizeof name, "%.*s", (int)(eq - optarg), optarg);
-            if (ft_scan_param_set(&p, name, eq + 1, &err) != FT_OK) {
-                ft_cli_error("scan", "--set %s", err.msg);
-                goto done;
-            }
+            sets[nsets++] = optarg; /* applied after the rules file */
             break;
-        }
         case OPT_ONLY: {
             bool want[FT_PAT_COUNT] = {false};
             for (const char *q = optarg; *q;) {
@@ -117,6 +121,16 @@ int cmd_scan(int argc, char **argv)
         }
         case OPT_STATE:
             state_path = optarg;
+            break;
+        case OPT_RULES:
+            if (rules) {
+                ft_cli_error("scan", "give one --rules file");
+                goto done;
+            }
+            if (ft_rules_load(&rules, optarg, &p, &err) != FT_OK) {
+                fprintf(stderr, "fundtrace: %s\n", err.msg);
+                goto done;
+            }
             break;
         case OPT_ALL:
             all = true;
@@ -142,6 +156,19 @@ int cmd_scan(int argc, char **argv)
             goto done;
         default:
             code = ft_cli_bad_option("scan", argv, opt);
+            goto done;
+        }
+    }
+    for (size_t i = 0; i < nsets; i++) {
+        const char *eq = strchr(sets[i], '=');
+        if (!eq) {
+            ft_cli_error("scan", "--set '%s': NAME=VALUE", sets[i]);
+            goto done;
+        }
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - sets[i]), sets[i]);
+        if (ft_scan_param_set(&p, name, eq + 1, &err) != FT_OK) {
+            ft_cli_error("scan", "--set %s", err.msg);
             goto done;
         }
     }
@@ -184,11 +211,18 @@ int cmd_scan(int argc, char **argv)
     if (!in.quiet)
         fprintf(stderr, "fundtrace scan: %u alert%s%s\n", shown, shown == 1 ? "" : "s",
                 state_path && !all ? " not reported before" : "");
+    if (alerts.regex_limit_hits)
+        fprintf(stderr,
+                "fundtrace scan: %llu text%s hit the pattern match limit and counted as no "
+                "match\n",
+                (unsigned long long)alerts.regex_limit_hits,
+                alerts.regex_limit_hits == 1 ? "" : "s");
     code = ft_cli_finish("scan", shown ? 1 : FT_EXIT_OK);
 done:
     free(keep);
     ft_alerts_free(&alerts);
     ft_scan_state_free(&state);
+    ft_rules_free(rules);
     ft_store_free(&s);
     ft_cli_input_free(&in);
     return code;

@@ -16,6 +16,7 @@
 
 #include "fundtrace/hash.h"
 #include "fundtrace/money.h"
+#include "fundtrace/rules.h"
 
 /* --- parameters ---------------------------------------------------------------------- */
 
@@ -189,6 +190,17 @@ bool ft_scan_param_get(const ft_scan_params *p, const char *name, double *v)
     return false;
 }
 
+const char *ft_alert_kind_name(int kind)
+{
+    static const char *const extra[] = {"watchlist", "text_match", "high_risk_jurisdiction",
+                                        "risk"};
+    if (kind >= 0 && kind < FT_PAT_COUNT)
+        return ft_pattern_name((ft_pattern)kind);
+    if (kind >= FT_PAT_COUNT && kind < FT_KIND_COUNT)
+        return extra[kind - FT_PAT_COUNT];
+    return "?";
+}
+
 /* --- alerts ---------------------------------------------------------------------------- */
 
 void ft_alerts_free(ft_alerts *a)
@@ -241,7 +253,7 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-void scan_emit(scan_worker *w, ft_pattern kind, double score, const uint32_t *txns, uint32_t ntxn,
+void scan_emit(scan_worker *w, int kind, double score, const uint32_t *txns, uint32_t ntxn,
                const uint32_t *accts, uint32_t nacc, const char *params, const char *fmt, ...)
 {
     ft_alerts *o = &w->out;
@@ -446,7 +458,8 @@ static uint64_t alert_id(const ft_store *s, const ft_alert *al, const uint32_t *
     }
     if (al->ntxn > 1)
         qsort(ids, al->ntxn, sizeof *ids, cmp_str);
-    uint64_t h = ft_xxh64(ft_pattern_name(al->kind), strlen(ft_pattern_name(al->kind)), 0);
+    const char *kind = ft_alert_kind_name(al->kind);
+    uint64_t h = ft_xxh64(kind, strlen(kind), 0);
     for (uint32_t i = 0; i < al->ntxn; i++)
         h = ft_xxh64(ids[i], strlen(ids[i]) + 1, h);
     return h;
@@ -659,8 +672,12 @@ ft_status ft_scan_run(const ft_store *s, const ft_scan_params *p, int threads, f
     for (int i = 0; i < threads && rc == FT_OK; i++)
         if (!append(&all, &workers[i].out))
             rc = ft_error_oom(err);
+    uint64_t hits = 0;
+    if (rc == FT_OK && p->rules)
+        rc = ft_rules_scan(p->rules, s, p, &all, &hits, err);
     if (rc == FT_OK)
         rc = finish(s, &all, out, err);
+    out->regex_limit_hits = hits;
 done:
     free(hub);
     free(once);

@@ -51,7 +51,7 @@ bool scan_reserve(scan_worker *w, void **p, size_t *cap, size_t n, size_t elem);
 /* Records an alert: its transactions (any order, repeats dropped), its
  * accounts (the main one first) and a printf-style explanation; the
  * parameters text follows the explanation. */
-void scan_emit(scan_worker *w, ft_pattern kind, double score, const uint32_t *txns, uint32_t ntxn,
+void scan_emit(scan_worker *w, int kind, double score, const uint32_t *txns, uint32_t ntxn,
                const uint32_t *accts, uint32_t nacc, const char *params, const char *fmt, ...)
     __attribute__((format(printf, 9, 10)));
 

@@ -57,7 +57,7 @@ static void json_alert(FILE *f, const ft_store *s, const ft_alerts *a, const ft_
     ft_json_object(&j, NULL);
     ft_alert_id_text(al->id, buf);
     ft_json_cstr(&j, "id", buf);
-    ft_json_cstr(&j, "kind", ft_pattern_name(al->kind));
+    ft_json_cstr(&j, "kind", ft_alert_kind_name(al->kind));
     snprintf(buf, sizeof buf, "%.3f", al->score);
     ft_json_raw(&j, "score", buf);
     ft_json_array(&j, "accounts");
@@ -109,7 +109,7 @@ void ft_alerts_write(FILE *f, const ft_store *s, const ft_alerts *a, const bool 
             json_alert(f, s, a, al);
             break;
         case FT_FORMAT_CSV: {
-            fprintf(f, "%s,%s,%.3f,%s,%s,", id, ft_pattern_name(al->kind), al->score, t0, t1);
+            fprintf(f, "%s,%s,%.3f,%s,%s,", id, ft_alert_kind_name(al->kind), al->score, t0, t1);
             /* accounts and txns joined by spaces, in one field each */
             char buf[128];
             size_t len;
@@ -143,7 +143,7 @@ void ft_alerts_write(FILE *f, const ft_store *s, const ft_alerts *a, const bool 
         }
         default:
             fprintf(f, "%s  %-15s %.2f  %s .. %s  %u transfers\n  %s\n\n", id,
-                    ft_pattern_name(al->kind), al->score, t0, t1, al->ntxn, a->text + al->text);
+                    ft_alert_kind_name(al->kind), al->score, t0, t1, al->ntxn, a->text + al->text);
             break;
         }
         first = false;

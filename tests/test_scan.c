@@ -187,7 +187,7 @@ static char *alert_set(const ft_store *s, const ft_alerts *a)
     for (uint32_t i = 0; i < a->n; i++) {
         const ft_alert *al = &a->v[i];
         char *l = calloc(1, 4096);
-        size_t n = (size_t)snprintf(l, 4096, "%s:", ft_pattern_name(al->kind));
+        size_t n = (size_t)snprintf(l, 4096, "%s:", ft_alert_kind_name(al->kind));
         for (uint32_t k = 0; k < al->ntxn; k++) {
             char id[64];
             ft_store_txid(s, a->txns[al->txn0 + k], id, sizeof id);
@@ -247,10 +247,10 @@ static void test_every_detector(void **state)
     for (uint32_t i = 0; i < a.n; i++) {
         const ft_alert *al = &a.v[i];
         size_t k = 0;
-        while (k < sizeof want / sizeof *want && strcmp(want[k].kind, ft_pattern_name(al->kind)))
+        while (k < sizeof want / sizeof *want && strcmp(want[k].kind, ft_alert_kind_name(al->kind)))
             k++;
         if (k == sizeof want / sizeof *want)
-            fail_msg("unexpected %s alert:\n%s", ft_pattern_name(al->kind), got);
+            fail_msg("unexpected %s alert:\n%s", ft_alert_kind_name(al->kind), got);
         if ((int)al->ntxn != want[k].ntxn)
             fail_msg("%s: %u transactions, want %d:\n%s", want[k].kind, al->ntxn, want[k].ntxn,
                      got);

@@ -40,11 +40,25 @@
 #include "fundtrace/pattern.h"
 #include "fundtrace/store.h"
 
+/* Alert kinds: the patterns (ft_pattern), then what a rules file adds. */
+enum {
+    FT_KIND_WATCHLIST = FT_PAT_COUNT, /* "watchlist" */
+    FT_KIND_TEXT,                     /* "text_match" */
+    FT_KIND_JURISDICTION,             /* "high_risk_jurisdiction" */
+    FT_KIND_RISK,                     /* "risk" */
+    FT_KIND_COUNT
+};
+
+const char *ft_alert_kind_name(int kind);
+
+struct ft_rules;
+
 /* Detector parameters. Amounts are in major units of the transfer's own
  * currency (10000 means 10,000.00 EUR or 10,000 JPY); times in hours or
  * days as named; shares as fractions. */
 typedef struct ft_scan_params {
     bool enabled[FT_PAT_COUNT];
+    const struct ft_rules *rules; /* NULL: none (see rules.h) */
     double hub_degree;
 
     double fan_min_degree, fan_window_hours, fan_min_amount, fan_max_spread;
@@ -77,7 +91,7 @@ extern const char *const ft_scan_param_names[];
 /* One alert. Its transactions and accounts are in the alert set's pools. */
 typedef struct ft_alert {
     uint64_t id;
-    uint16_t kind; /* an ft_pattern */
+    uint16_t kind; /* an ft_pattern or FT_KIND_* */
     float score;
     uint32_t txn0, ntxn; /* store indices, ascending: set->txns[txn0 ..] */
     uint32_t acc0, nacc; /* the accounts it is about, the main one first */
@@ -93,6 +107,7 @@ typedef struct ft_alerts {
     uint32_t naccts, cap_accts;
     char *text;
     uint32_t ntext, cap_text;
+    uint64_t regex_limit_hits; /* subjects that hit the PCRE2 match limit */
 } ft_alerts;
 
 void ft_alerts_free(ft_alerts *a);
