@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "fundtrace/rules.h"
@@ -53,6 +55,23 @@ static void usage(FILE *f)
                "bipartite, pass_through, structuring, rapid_movement, tf_collection.\n"
                "\nExit status: 0 nothing flagged (nothing new, with --state), 1 alerts printed,\n"
                "2 usage or input error.\n");
+}
+
+/* Progress on a terminal: the share of accounts scanned, five times a
+ * second at most. */
+static void progress(void *ctx, uint64_t done, uint64_t total)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, *last = ctx;
+    if (done < total && ms - *last < 200)
+        return;
+    *last = ms;
+    fprintf(stderr, "\rfundtrace scan: %3.0f %% of the accounts", 100.0 * (double)done /
+                                                                     (double)(total ? total : 1));
+    if (done >= total)
+        fputs("\r\033[K", stderr);
+    fflush(stderr);
 }
 
 int cmd_scan(int argc, char **argv)
@@ -183,6 +202,11 @@ int cmd_scan(int argc, char **argv)
     }
     if (ft_cli_load(&in, argv + optind, argc - optind, &s) != FT_OK)
         goto done;
+    int64_t last_report = 0;
+    if (!in.quiet && isatty(STDERR_FILENO)) {
+        p.progress = progress;
+        p.progress_ctx = &last_report;
+    }
     if (ft_store_adjacency(&s, &err) != FT_OK ||
         ft_scan_run(&s, &p, (int)threads, &alerts, &err) != FT_OK) {
         fprintf(stderr, "fundtrace: %s\n", err.msg);

@@ -382,6 +382,8 @@ static void *work(void *arg)
         uint64_t hi = lo + BLOCK < w->job->naccounts ? lo + BLOCK : w->job->naccounts;
         for (uint64_t a = lo; a < hi; a++)
             scan_account_all(w, (uint32_t)a);
+        if (w->reports && w->c->p->progress)
+            w->c->p->progress(w->c->p->progress_ctx, hi, w->job->naccounts);
     }
     return NULL;
 }
@@ -653,6 +655,7 @@ ft_status ft_scan_run(const ft_store *s, const ft_scan_params *p, int threads, f
     for (; started + 1 < threads; started++)
         if (pthread_create(&tids[started], NULL, work, &workers[started + 1]) != 0)
             break;
+    workers[0].reports = true; /* the calling thread reports progress */
     work(&workers[0]);
     for (int i = 0; i < started; i++)
         pthread_join(tids[i], NULL);

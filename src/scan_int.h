@@ -31,6 +31,7 @@ typedef struct bip_rec {
 typedef struct scan_worker {
     const scan_ctx *c;
     struct scan_job *job;
+    bool reports; /* calls the progress callback */
     ft_alerts out;
     uint32_t *a, *b; /* scratch lists */
     size_t cap_a, cap_b;

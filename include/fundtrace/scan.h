@@ -59,6 +59,10 @@ struct ft_rules;
 typedef struct ft_scan_params {
     bool enabled[FT_PAT_COUNT];
     const struct ft_rules *rules; /* NULL: none (see rules.h) */
+    /* Called now and then from the calling thread with the accounts done
+     * so far and in all; NULL: none. */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total);
+    void *progress_ctx;
     double hub_degree;
 
     double fan_min_degree, fan_window_hours, fan_min_amount, fan_max_spread;
