@@ -397,8 +397,9 @@ static bool one_off_pairs(const ft_store *s, uint8_t *once)
     size_t cap = 0;
     for (uint32_t a = 0; a < s->accounts.n; a++) {
         uint32_t lo = adj->out_off[a], hi = adj->out_off[a + 1], n = hi - lo;
-        if (n == 1) {
-            once[adj->out_txn[lo]] = 1;
+        if (n < 2) {
+            if (n == 1)
+                once[adj->out_txn[lo]] = 1;
             continue;
         }
         if (n > cap) {
@@ -429,7 +430,7 @@ static bool one_off_pairs(const ft_store *s, uint8_t *once)
 }
 
 typedef struct keyed {
-    uint64_t a, b; /* sort keys */
+    uint64_t a, b, c; /* sort keys */
     uint32_t i;
 } keyed;
 
@@ -440,6 +441,8 @@ static int cmp_keyed(const void *x, const void *y)
         return p->a < q->a ? -1 : 1;
     if (p->b != q->b)
         return p->b < q->b ? -1 : 1;
+    if (p->c != q->c)
+        return p->c < q->c ? -1 : 1;
     return (p->i > q->i) - (p->i < q->i);
 }
 
@@ -565,9 +568,10 @@ static ft_status finish(const ft_store *s, ft_alerts *all, ft_alerts *out, ft_er
         ft_alert *al = &all->v[i];
         al->id = alert_id(s, al, all->txns, ids, buf);
         if (!drop[i])
-            order[n++] = (keyed){(uint64_t)al->kind << 48 |
-                                     (uint64_t)(s->t.ts_ms[all->txns[al->txn0]] - INT64_MIN) >> 16,
-                                 al->id, i};
+            /* kind, first time (as unsigned, order kept), id */
+            order[n++] = (keyed){al->kind,
+                                 (uint64_t)s->t.ts_ms[all->txns[al->txn0]] ^ (1ULL << 63), al->id,
+                                 i};
     }
     if (n > 1)
         qsort(order, n, sizeof *order, cmp_keyed);
