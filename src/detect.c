@@ -52,6 +52,27 @@ static bool push(scan_worker *w, uint32_t **list, size_t *cap, size_t *n, uint32
     return true;
 }
 
+/* Account a's transfers out (or in) that are the only one with their
+ * counterparty, that counterparty no hub and not a itself, and an amount
+ * from lo to hi major units: into w->a, in time order; returns how many. */
+static size_t one_off(scan_worker *w, uint32_t a, bool out, double lo, double hi)
+{
+    const ft_adjacency *adj = &S->adj;
+    const uint32_t *list = out ? adj->out_txn : adj->in_txn;
+    uint32_t from = out ? adj->out_off[a] : adj->in_off[a];
+    uint32_t to = out ? adj->out_off[a + 1] : adj->in_off[a + 1];
+    size_t m = 0;
+    for (uint32_t i = from; i < to; i++) {
+        uint32_t t = list[i], peer = out ? S->t.dst[t] : S->t.src[t];
+        if (!w->c->once[t] || peer == a || w->c->hub[peer] || AMT(t) < minor(w, CUR(t), lo) ||
+            (hi < INFINITY && AMT(t) > minor(w, CUR(t), hi)))
+            continue;
+        if (!push(w, &w->a, &w->cap_a, &m, t))
+            return 0;
+    }
+    return m;
+}
+
 /* In q[i ..], sorted by time: the window of `span` ms holding the most
  * transfers, among those that start at q[i] .. the last one that q[i]'s
  * window reaches. Returns its end (inclusive) and sets *start. */
@@ -126,19 +147,10 @@ static size_t similar(scan_worker *w, const uint32_t *q, size_t n, double spread
 void detect_fan(scan_worker *w, uint32_t a, bool out)
 {
     const ft_adjacency *adj = &S->adj;
-    const uint32_t *list = out ? adj->out_txn + adj->out_off[a] : adj->in_txn + adj->in_off[a];
     size_t n = out ? adj->out_off[a + 1] - adj->out_off[a] : adj->in_off[a + 1] - adj->in_off[a];
     if ((double)n < P->fan_min_degree)
         return;
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t t = list[i], peer = out ? S->t.dst[t] : S->t.src[t];
-        if (!w->c->once[t] || peer == a || w->c->hub[peer] ||
-            AMT(t) < minor(w, CUR(t), P->fan_min_amount))
-            continue;
-        if (!push(w, &w->a, &w->cap_a, &m, t))
-            return;
-    }
+    size_t m = one_off(w, a, out, P->fan_min_amount, INFINITY);
     size_t need = (size_t)P->fan_min_degree;
     int64_t span = hours(P->fan_window_hours);
     for (size_t i = 0; i + need <= m;) {
@@ -299,15 +311,7 @@ void detect_gather_scatter(scan_worker *w, uint32_t a)
 {
     const ft_adjacency *adj = &S->adj;
     const scan_ctx *c = w->c;
-    size_t m = 0;
-    for (uint32_t i = adj->in_off[a]; i < adj->in_off[a + 1]; i++) {
-        uint32_t t = adj->in_txn[i], peer = S->t.src[t];
-        if (!c->once[t] || peer == a || c->hub[peer] ||
-            AMT(t) < minor(w, CUR(t), P->gs_min_amount))
-            continue;
-        if (!push(w, &w->a, &w->cap_a, &m, t))
-            return;
-    }
+    size_t m = one_off(w, a, false, P->gs_min_amount, INFINITY);
     size_t need_in = (size_t)P->gs_min_in, need_out = (size_t)P->gs_min_out;
     if (m < need_in)
         return;
@@ -570,17 +574,7 @@ static int cmp_u32(const void *a, const void *b)
 
 void detect_bipartite_sender(scan_worker *w, uint32_t a)
 {
-    const ft_adjacency *adj = &S->adj;
-    const scan_ctx *c = w->c;
-    size_t m = 0;
-    for (uint32_t i = adj->out_off[a]; i < adj->out_off[a + 1]; i++) {
-        uint32_t t = adj->out_txn[i], peer = S->t.dst[t];
-        if (!c->once[t] || peer == a || c->hub[peer] ||
-            AMT(t) < minor(w, CUR(t), P->bip_min_amount))
-            continue;
-        if (!push(w, &w->a, &w->cap_a, &m, t))
-            return;
-    }
+    size_t m = one_off(w, a, true, P->bip_min_amount, INFINITY);
     size_t need = (size_t)P->bip_min_receivers;
     int64_t span = hours(P->bip_window_hours);
     for (size_t i = 0; i + need <= m;) {
@@ -866,18 +860,9 @@ static int cmp_amount_desc(const void *x, const void *y)
 void detect_tf_collection(scan_worker *w, uint32_t a)
 {
     const ft_adjacency *adj = &S->adj;
-    const scan_ctx *c = w->c;
     if (adj->in_off[a + 1] - adj->in_off[a] < (uint32_t)P->tf_min_sources)
         return;
-    size_t m = 0;
-    for (uint32_t i = adj->in_off[a]; i < adj->in_off[a + 1]; i++) {
-        uint32_t t = adj->in_txn[i], peer = S->t.src[t];
-        if (!c->once[t] || peer == a || c->hub[peer] ||
-            AMT(t) > minor(w, CUR(t), P->tf_max_donation))
-            continue;
-        if (!push(w, &w->a, &w->cap_a, &m, t))
-            return;
-    }
+    size_t m = one_off(w, a, false, 0, P->tf_max_donation);
     size_t need = (size_t)P->tf_min_sources;
     int64_t span = (int64_t)(P->tf_window_days * 24 * (double)HOUR_MS);
     int64_t delay = (int64_t)(P->tf_delay_days * 24 * (double)HOUR_MS);
