@@ -117,5 +117,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_paths(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_clusters(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

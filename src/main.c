@@ -18,6 +18,8 @@ static const struct cmd {
     {"trace", cmd_trace, "follow money from seed accounts, forward or back in time"},
     {"paths", cmd_paths, "time-respecting paths and maximum flows between accounts"},
     {"scan", cmd_scan, "flag patterns of laundering and terrorist financing"},
+    {"clusters", cmd_clusters, "components, communities and k-cores, ranked, with their volumes"},
+    {"export", cmd_export, "a neighbourhood, trace, alert or cluster as GraphML, GEXF, DOT, CSV"},
     {"synth", cmd_synth, "write labelled synthetic transactions with planted patterns"},
     {"eval", cmd_eval, "precision, recall and F1 of alerts against a ground truth"},
     {"help", cmd_help, "show the help of a command"},

@@ -508,3 +508,47 @@ void ft_write_stats(FILE *f, const ft_store *s, const ft_stats *st, ft_format fm
         table_top(f, "in (received)", s, st, st->top_in, st->ntop_in);
     }
 }
+
+/* Reads the JSON string starting at *p (just after its opening quote)
+ * into out (at most cap - 1 bytes; \uXXXX beyond ASCII kept as is);
+ * returns false at a malformed string. */
+bool ft_json_scan_string(const char **p, char *out, size_t cap)
+{
+    size_t n = 0;
+    const char *q = *p;
+    for (; *q && *q != '"'; q++) {
+        char ch = *q;
+        if (ch == '\\') {
+            q++;
+            switch (*q) {
+            case 'n': ch = '\n'; break;
+            case 't': ch = '\t'; break;
+            case 'r': ch = '\r'; break;
+            case 'b': ch = '\b'; break;
+            case 'f': ch = '\f'; break;
+            case 'u': {
+                unsigned v = 0;
+                for (int k = 1; k <= 4; k++) {
+                    char h = q[k];
+                    if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F')))
+                        return false;
+                    v = v * 16 + (unsigned)(h <= '9' ? h - '0' : (h | 32) - 'a' + 10);
+                }
+                q += 4;
+                ch = v < 0x80 ? (char)v : '?';
+                break;
+            }
+            case '\0':
+                return false;
+            default: ch = *q; break;
+            }
+        }
+        if (n + 1 < cap)
+            out[n++] = ch;
+    }
+    if (*q != '"')
+        return false;
+    out[n] = '\0';
+    *p = q + 1;
+    return true;
+}

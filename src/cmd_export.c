@@ -1,0 +1,615 @@
+/*
+ * cmd_export.c - `fundtrace export`: a neighbourhood, a trace, an alert or
+ * a cluster, as GraphML, GEXF, DOT (or SVG through Graphviz) or CSV.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "fundtrace/cluster.h"
+#include "fundtrace/export.h"
+#include "fundtrace/trace.h"
+
+enum {
+    OPT_AROUND = OPT_FIRST_COMMAND_OPTION,
+    OPT_HOPS,
+    OPT_TRACE,
+    OPT_TRACE_FROM,
+    OPT_ALERT,
+    OPT_ALERTS,
+    OPT_CLUSTER_OF,
+    OPT_METHOD,
+    OPT_SEED,
+    OPT_SINCE,
+    OPT_UNTIL,
+    OPT_MAX_NODES,
+    OPT_MAX_EDGES,
+    OPT_MAX_DEGREE,
+    OPT_OUTPUT,
+    OPT_SVG,
+    OPT_GRAPH_FORMAT,
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: fundtrace export WHAT [OPTIONS] FILE...|SNAPSHOT\n\n"
+            "Write part of the graph for Gephi, Graphviz, networkx or a spreadsheet.\n\n"
+            "What (one of):\n"
+            "  --around A,B        the accounts within --hops (1) transfers of these\n"
+            "  --trace FILE        the transfers in a trace (trace --format jsonl output)\n"
+            "  --trace-from A      run a forward trace (haircut, --hops, default 6) and\n"
+            "                      export its trail\n"
+            "  --alert ID          an alert from the --alerts file\n"
+            "  --cluster-of A      the cluster holding A (--method, default leiden; --seed)\n\n"
+            "Options:\n"
+            "  --alerts FILE       alerts (scan --format jsonl): each transfer gets the ids\n"
+            "                      of those covering it\n"
+            "  --format FMT        graphml (default), gexf (1.3, dynamic), dot or csv\n"
+            "  -o, --output FILE   write here (default: standard output); csv writes\n"
+            "                      FILE-nodes.csv and FILE-edges.csv\n"
+            "  --svg FILE          also draw it as SVG with Graphviz's dot\n"
+            "  --since T, --until T  only transfers in this time span\n"
+            "  --max-nodes N       at most N accounts (default 5000; 0: no limit)\n"
+            "  --max-edges N       at most N transfers (default 50000; 0: no limit)\n"
+            "  --max-degree N      --around: accounts with more transfers are shown but not\n"
+            "                      expanded (default 2000; 0: no limit)\n"
+            "  -q, --quiet         do not show rejected rows on stderr\n"
+            "  -h, --help          show this help\n\n" FT_CLI_INPUT_HELP
+            "\nWhat the limits left out is written in the file and on stderr.\n"
+            "Exit status: 0 written, 2 usage, input or output error.\n");
+}
+
+/* The lines of an alerts file with their ids and transactions. */
+typedef struct alert_line {
+    char id[64];
+    uint32_t *txns;
+    uint32_t ntxns;
+    uint32_t first_account;
+    bool has_account;
+} alert_line;
+
+typedef struct alert_file {
+    alert_line *v;
+    size_t n;
+} alert_file;
+
+static void alerts_free(alert_file *af)
+{
+    for (size_t i = 0; i < af->n; i++)
+        free(af->v[i].txns);
+    free(af->v);
+    memset(af, 0, sizeof *af);
+}
+
+/* Reads the id, first account and txns of each alert; unknown
+ * transaction ids are skipped (they are not in this data). */
+static bool alerts_read(const char *path, const ft_store *s, const ft_txid_index *ix,
+                        alert_file *af)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        ft_cli_error("export", "%s: %s", path, strerror(errno));
+        return false;
+    }
+    char *line = NULL, buf[512];
+    size_t cap = 0;
+    int lineno = 0;
+    bool ok = true;
+    while (ok && getline(&line, &cap, f) > 0) {
+        lineno++;
+        const char *p = line;
+        while (*p == ' ' || *p == '[' || *p == ',')
+            p++;
+        if (*p == '\n' || *p == '\0' || *p == ']')
+            continue;
+        const char *id = strstr(p, "\"id\":\""), *tx = strstr(p, "\"txns\":[");
+        const char *acc = strstr(p, "\"accounts\":[\"");
+        alert_line *v = realloc(af->v, (af->n + 1) * sizeof *v);
+        if (!v) {
+            ok = false;
+            break;
+        }
+        af->v = v;
+        alert_line *al = &af->v[af->n];
+        memset(al, 0, sizeof *al);
+        id = id ? id + 6 : NULL;
+        if (*p != '{' || !id || !tx || !ft_json_scan_string(&id, al->id, sizeof al->id)) {
+            ft_cli_error("export", "%s:%d: not an alert (an object with \"id\" and \"txns\")",
+                         path, lineno);
+            ok = false;
+            break;
+        }
+        af->n++;
+        if (acc) {
+            acc += 13;
+            if (ft_json_scan_string(&acc, buf, sizeof buf))
+                al->has_account = ft_intern_find(&s->accounts, buf, strlen(buf),
+                                                 &al->first_account);
+        }
+        tx += 8;
+        while (*tx == '"') {
+            tx++;
+            if (!ft_json_scan_string(&tx, buf, sizeof buf))
+                break;
+            uint32_t t;
+            if (ft_txid_index_find(ix, buf, strlen(buf), &t)) {
+                uint32_t *q = realloc(al->txns, (al->ntxns + 1) * sizeof *q);
+                if (!q) {
+                    ok = false;
+                    break;
+                }
+                al->txns = q;
+                al->txns[al->ntxns++] = t;
+            }
+            while (*tx == ',' || *tx == ' ')
+                tx++;
+        }
+    }
+    free(line);
+    fclose(f);
+    return ok;
+}
+
+/* The transfers of a trace file: every "txns" array of its lines (the
+ * transfers that brought traced money in), and its seeds. */
+static bool trace_read(const char *path, const ft_store *s, const ft_txid_index *ix,
+                       uint32_t **txns, uint32_t *ntxns, uint32_t **seeds, uint32_t *nseeds)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        ft_cli_error("export", "%s: %s", path, strerror(errno));
+        return false;
+    }
+    char *line = NULL, buf[512];
+    size_t cap = 0;
+    int lineno = 0;
+    bool ok = true;
+    while (ok && getline(&line, &cap, f) > 0) {
+        lineno++;
+        const char *p = line;
+        while (*p == ' ')
+            p++;
+        if (*p == '\n' || *p == '\0')
+            continue;
+        const char *seed = strstr(p, "\"seed\":\""), *tx = strstr(p, "\"txns\":[");
+        if (*p != '{' || !seed || !tx) {
+            ft_cli_error("export", "%s:%d: not a trace line (trace --format jsonl)", path,
+                         lineno);
+            ok = false;
+            break;
+        }
+        seed += 8;
+        uint32_t a;
+        if (ft_json_scan_string(&seed, buf, sizeof buf) &&
+            ft_intern_find(&s->accounts, buf, strlen(buf), &a)) {
+            uint32_t *q = realloc(*seeds, (*nseeds + 1) * sizeof *q);
+            if (!q) {
+                ok = false;
+                break;
+            }
+            *seeds = q;
+            (*seeds)[(*nseeds)++] = a;
+        }
+        tx += 8;
+        while (*tx == '"') {
+            tx++;
+            if (!ft_json_scan_string(&tx, buf, sizeof buf))
+                break;
+            uint32_t t;
+            if (ft_txid_index_find(ix, buf, strlen(buf), &t)) {
+                uint32_t *q = realloc(*txns, (*ntxns + 1) * sizeof *q);
+                if (!q) {
+                    ok = false;
+                    break;
+                }
+                *txns = q;
+                (*txns)[(*ntxns)++] = t;
+            }
+            while (*tx == ',' || *tx == ' ')
+                tx++;
+        }
+    }
+    free(line);
+    fclose(f);
+    return ok;
+}
+
+static bool names(const char *arg, const ft_store *s, uint32_t **ids, uint32_t *n)
+{
+    for (const char *p = arg; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len) {
+            uint32_t a;
+            if (!ft_intern_find(&s->accounts, p, len, &a)) {
+                ft_cli_error("export", "no account '%.*s' in the data", (int)len, p);
+                return false;
+            }
+            uint32_t *q = realloc(*ids, (*n + 1) * sizeof *q);
+            if (!q)
+                return false;
+            *ids = q;
+            (*ids)[(*n)++] = a;
+        }
+        p += len + (p[len] == ',');
+    }
+    return true;
+}
+
+/* Is Graphviz's dot on the PATH? */
+static bool have_dot(void)
+{
+    const char *path = getenv("PATH");
+    if (!path)
+        return false;
+    char buf[4096];
+    for (const char *p = path; *p;) {
+        size_t len = strcspn(p, ":");
+        snprintf(buf, sizeof buf, "%.*s/dot", (int)len, p);
+        if (len && access(buf, X_OK) == 0)
+            return true;
+        p += len + (p[len] == ':');
+    }
+    return false;
+}
+
+int cmd_export(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        FT_CLI_INPUT_OPTIONS,
+        {"around", required_argument, NULL, OPT_AROUND},
+        {"hops", required_argument, NULL, OPT_HOPS},
+        {"trace", required_argument, NULL, OPT_TRACE},
+        {"trace-from", required_argument, NULL, OPT_TRACE_FROM},
+        {"alert", required_argument, NULL, OPT_ALERT},
+        {"alerts", required_argument, NULL, OPT_ALERTS},
+        {"cluster-of", required_argument, NULL, OPT_CLUSTER_OF},
+        {"method", required_argument, NULL, OPT_METHOD},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"since", required_argument, NULL, OPT_SINCE},
+        {"until", required_argument, NULL, OPT_UNTIL},
+        {"max-nodes", required_argument, NULL, OPT_MAX_NODES},
+        {"max-edges", required_argument, NULL, OPT_MAX_EDGES},
+        {"max-degree", required_argument, NULL, OPT_MAX_DEGREE},
+        {"output", required_argument, NULL, OPT_OUTPUT},
+        {"svg", required_argument, NULL, OPT_SVG},
+        {"format", required_argument, NULL, OPT_GRAPH_FORMAT},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct ft_cli_input in = {0};
+    ft_store s = {0};
+    ft_export_limits lim;
+    ft_export_defaults(&lim);
+    ft_cluster_options co;
+    ft_cluster_defaults(&co);
+    const char *around = NULL, *trace_path = NULL, *trace_from = NULL, *alert_id = NULL,
+               *alerts_path = NULL, *cluster_of = NULL, *out_path = NULL, *svg = NULL;
+    ft_export_format fmt = FT_EXPORT_GRAPHML;
+    bool csv = false;
+    uint32_t hops = 0, v;
+    int code = FT_EXIT_ERROR, opt, what = 0;
+    ft_error err;
+    ft_subgraph g = {0};
+    ft_txid_index *ix = NULL;
+    alert_file af = {0};
+    uint32_t *ids = NULL, nids = 0, *txns = NULL, ntxns = 0;
+    char **edge_alerts = NULL;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":qho:", longopts, NULL)) != -1) {
+        int r = ft_cli_input_option(&in, opt, optarg);
+        if (r < 0)
+            goto done;
+        if (r > 0)
+            continue;
+        switch (opt) {
+        case OPT_AROUND:
+            around = optarg;
+            what++;
+            break;
+        case OPT_TRACE:
+            trace_path = optarg;
+            what++;
+            break;
+        case OPT_TRACE_FROM:
+            trace_from = optarg;
+            what++;
+            break;
+        case OPT_ALERT:
+            alert_id = optarg;
+            what++;
+            break;
+        case OPT_CLUSTER_OF:
+            cluster_of = optarg;
+            what++;
+            break;
+        case OPT_ALERTS:
+            alerts_path = optarg;
+            break;
+        case OPT_HOPS:
+            if (!ft_cli_uint("export", "--hops", optarg, 100, "from 1 to 100", &hops))
+                goto done;
+            if (hops < 1) {
+                ft_cli_error("export", "--hops '%s': from 1 to 100", optarg);
+                goto done;
+            }
+            break;
+        case OPT_METHOD:
+            if (!ft_cluster_method_parse(optarg, &co.method)) {
+                ft_cli_error("export", "--method '%s': leiden, louvain, weak, strong or kcore",
+                             optarg);
+                goto done;
+            }
+            break;
+        case OPT_SEED:
+            if (!ft_cli_uint("export", "--seed", optarg, UINT32_MAX, "a whole number", &v))
+                goto done;
+            co.seed = v;
+            break;
+        case OPT_SINCE:
+            if (!ft_cli_time("export", "--since", optarg, &lim.since_ms))
+                goto done;
+            break;
+        case OPT_UNTIL:
+            if (!ft_cli_time("export", "--until", optarg, &lim.until_ms))
+                goto done;
+            break;
+        case OPT_MAX_NODES:
+        case OPT_MAX_EDGES:
+        case OPT_MAX_DEGREE:
+            if (!ft_cli_uint("export",
+                             opt == OPT_MAX_NODES   ? "--max-nodes"
+                             : opt == OPT_MAX_EDGES ? "--max-edges"
+                                                    : "--max-degree",
+                             optarg, UINT32_MAX, "a whole number (0: no limit)", &v))
+                goto done;
+            *(opt == OPT_MAX_NODES   ? &lim.max_nodes
+              : opt == OPT_MAX_EDGES ? &lim.max_edges
+                                     : &lim.max_degree) = v;
+            break;
+        case 'o':
+        case OPT_OUTPUT:
+            out_path = optarg;
+            break;
+        case OPT_SVG:
+            svg = optarg;
+            break;
+        case OPT_GRAPH_FORMAT:
+            if (strcmp(optarg, "graphml") == 0)
+                fmt = FT_EXPORT_GRAPHML;
+            else if (strcmp(optarg, "gexf") == 0)
+                fmt = FT_EXPORT_GEXF;
+            else if (strcmp(optarg, "dot") == 0)
+                fmt = FT_EXPORT_DOT;
+            else if (strcmp(optarg, "csv") == 0)
+                csv = true;
+            else {
+                ft_cli_error("export", "--format '%s': graphml, gexf, dot or csv", optarg);
+                goto done;
+            }
+            break;
+        case 'q':
+            in.quiet = true;
+            break;
+        case 'h':
+            usage(stdout);
+            code = ft_cli_finish("export", FT_EXIT_OK);
+            goto done;
+        default:
+            code = ft_cli_bad_option("export", argv, opt);
+            goto done;
+        }
+    }
+    if (what != 1) {
+        ft_cli_error("export", "say what to export: one of --around, --trace, --trace-from, "
+                               "--alert, --cluster-of");
+        goto done;
+    }
+    if (alert_id && !alerts_path) {
+        ft_cli_error("export", "--alert needs the --alerts file it is in");
+        goto done;
+    }
+    if (csv && !out_path) {
+        ft_cli_error("export", "--format csv writes two files: give -o PREFIX");
+        goto done;
+    }
+    if (svg && !have_dot()) {
+        ft_cli_error("export", "--svg needs Graphviz's dot, which is not installed "
+                               "(apt-get install graphviz); write --format dot instead");
+        goto done;
+    }
+    if (optind >= argc) {
+        ft_cli_error("export", "no input (give CSV files or a snapshot)");
+        goto done;
+    }
+    if (ft_cli_load(&in, argv + optind, argc - optind, &s) != FT_OK)
+        goto done;
+    if (ft_store_adjacency(&s, &err) != FT_OK) {
+        fprintf(stderr, "fundtrace: %s\n", err.msg);
+        goto done;
+    }
+    if ((trace_path || alerts_path) && ft_txid_index_new(&ix, &s, &err) != FT_OK) {
+        fprintf(stderr, "fundtrace: %s\n", err.msg);
+        goto done;
+    }
+    if (alerts_path && !alerts_read(alerts_path, &s, ix, &af))
+        goto done;
+    ft_status rc = FT_OK;
+    if (around) {
+        if (!names(around, &s, &ids, &nids))
+            goto done;
+        rc = ft_export_neighbourhood(&s, ids, nids, hops ? (int)hops : 1, &lim, &g, &err);
+    } else if (trace_path) {
+        if (!trace_read(trace_path, &s, ix, &txns, &ntxns, &ids, &nids))
+            goto done;
+        rc = ft_export_transfers(&s, txns, ntxns, ids, nids, &lim, &g, &err);
+        if (rc == FT_OK)
+            snprintf(g.what, sizeof g.what, "the trail of the trace in %s", trace_path);
+    } else if (trace_from) {
+        if (!names(trace_from, &s, &ids, &nids))
+            goto done;
+        ft_trace_index *tix = NULL;
+        ft_tracer *tr = NULL;
+        ft_trace_options to;
+        ft_trace_defaults(&to);
+        if (hops)
+            to.max_hops = (int)hops;
+        const ft_trace_result *res;
+        rc = ft_trace_index_new(&tix, &s, false, &err);
+        if (rc == FT_OK)
+            rc = ft_tracer_new(&tr, tix, &err);
+        for (uint32_t i = 0; i < nids && rc == FT_OK; i++) {
+            rc = ft_trace_run(tr, &to, ids[i], -1, &res, &err);
+            for (uint32_t e = 0; rc == FT_OK && e < res->nedges; e++) {
+                uint32_t *q = realloc(txns, (ntxns + 1) * sizeof *q);
+                if (!q) {
+                    rc = ft_error_oom(&err);
+                    break;
+                }
+                txns = q;
+                txns[ntxns++] = res->edges[e].txn;
+            }
+        }
+        ft_tracer_free(tr);
+        ft_trace_index_free(tix);
+        if (rc == FT_OK)
+            rc = ft_export_transfers(&s, txns, ntxns, ids, nids, &lim, &g, &err);
+        if (rc == FT_OK)
+            snprintf(g.what, sizeof g.what, "the trail of a %d-hop haircut trace from %s",
+                     to.max_hops, trace_from);
+    } else if (alert_id) {
+        size_t k = 0;
+        while (k < af.n && strcmp(af.v[k].id, alert_id) != 0)
+            k++;
+        if (k == af.n) {
+            ft_cli_error("export", "no alert '%s' in %s", alert_id, alerts_path);
+            goto done;
+        }
+        const alert_line *al = &af.v[k];
+        rc = ft_export_transfers(&s, al->txns, al->ntxns, al->has_account ? &al->first_account : NULL,
+                                 al->has_account ? 1 : 0, &lim, &g, &err);
+        if (rc == FT_OK)
+            snprintf(g.what, sizeof g.what, "alert %s", alert_id);
+    } else {
+        if (!names(cluster_of, &s, &ids, &nids))
+            goto done;
+        ft_clustering c;
+        rc = ft_cluster_run(&s, &co, &c, &err);
+        if (rc == FT_OK) {
+            uint32_t k = c.cluster[ids[0]];
+            uint32_t *members = malloc(((size_t)s.accounts.n + 1) * sizeof *members), nm = 0;
+            if (!members) {
+                rc = ft_error_oom(&err);
+            } else {
+                for (uint32_t a = 0; a < s.accounts.n && k != UINT32_MAX; a++)
+                    if (c.cluster[a] == k)
+                        members[nm++] = a;
+                if (k == UINT32_MAX)
+                    members[nm++] = ids[0];
+                rc = ft_export_accounts(&s, members, nm, ids, 1, &lim, &g, &err);
+                if (rc == FT_OK)
+                    snprintf(g.what, sizeof g.what, "the %s cluster of %s (%u accounts)",
+                             ft_cluster_method_name(co.method), cluster_of, nm);
+                free(members);
+            }
+            ft_clustering_free(&c);
+        }
+    }
+    if (rc != FT_OK) {
+        fprintf(stderr, "fundtrace: %s\n", err.msg);
+        goto done;
+    }
+    /* Per edge, the alerts that cover it. */
+    if (alerts_path && g.ne) {
+        edge_alerts = calloc(g.ne, sizeof *edge_alerts);
+        for (size_t k = 0; edge_alerts && k < af.n; k++) {
+            for (uint32_t q = 0; q < af.v[k].ntxns; q++) {
+                uint32_t t = af.v[k].txns[q], lo = 0, hi = g.ne;
+                while (lo < hi) {
+                    uint32_t mid = lo + (hi - lo) / 2;
+                    if (g.edges[mid] < t)
+                        lo = mid + 1;
+                    else
+                        hi = mid;
+                }
+                if (lo == g.ne || g.edges[lo] != t)
+                    continue;
+                size_t old = edge_alerts[lo] ? strlen(edge_alerts[lo]) : 0;
+                char *x = realloc(edge_alerts[lo], old + strlen(af.v[k].id) + 2);
+                if (!x)
+                    continue;
+                if (old)
+                    x[old++] = ' ';
+                strcpy(x + old, af.v[k].id);
+                edge_alerts[lo] = x;
+            }
+        }
+    }
+    /* Write: one file, two for CSV. */
+    for (int part = 0; part < (csv ? 2 : 1); part++) {
+        char name[4096];
+        FILE *f = stdout;
+        ft_export_format pf = csv ? (part ? FT_EXPORT_CSV_EDGES : FT_EXPORT_CSV_NODES) : fmt;
+        if (out_path) {
+            if (csv)
+                snprintf(name, sizeof name, "%s-%s.csv", out_path, part ? "edges" : "nodes");
+            else
+                snprintf(name, sizeof name, "%s", out_path);
+            f = fopen(name, "w");
+            if (!f) {
+                ft_cli_error("export", "%s: %s", name, strerror(errno));
+                goto done;
+            }
+        }
+        ft_export_write(f, &s, &g, pf, (const char *const *)edge_alerts);
+        if (out_path && fclose(f) != 0) {
+            ft_cli_error("export", "%s: %s", name, strerror(errno));
+            goto done;
+        }
+    }
+    if (svg) {
+        char cmd[4200];
+        snprintf(cmd, sizeof cmd, "dot -Tsvg -o '%s'", svg);
+        if (strchr(svg, '\'')) {
+            ft_cli_error("export", "--svg: a file name without quotes, please");
+            goto done;
+        }
+        FILE *p = popen(cmd, "w");
+        if (!p) {
+            ft_cli_error("export", "cannot run dot: %s", strerror(errno));
+            goto done;
+        }
+        ft_export_write(p, &s, &g, FT_EXPORT_DOT, NULL);
+        int st = pclose(p);
+        if (st != 0) {
+            ft_cli_error("export", "dot failed (status %d) drawing %s", WEXITSTATUS(st), svg);
+            goto done;
+        }
+    }
+    if (!in.quiet)
+        fprintf(stderr, "fundtrace export: %u accounts and %u transfers (%s)%s\n", g.nn, g.ne,
+                g.what, g.cut_nodes || g.cut_edges ? "; the limits left some out" : "");
+    if (g.cut_nodes || g.cut_edges)
+        fprintf(stderr, "fundtrace export: left out %llu accounts and %llu transfers "
+                        "(raise --max-nodes / --max-edges)\n",
+                (unsigned long long)g.cut_nodes, (unsigned long long)g.cut_edges);
+    code = ft_cli_finish("export", FT_EXIT_OK);
+done:
+    for (uint32_t e = 0; edge_alerts && e < g.ne; e++)
+        free(edge_alerts[e]);
+    free(edge_alerts);
+    free(ids);
+    free(txns);
+    alerts_free(&af);
+    ft_txid_index_free(ix);
+    ft_subgraph_free(&g);
+    ft_store_free(&s);
+    ft_cli_input_free(&in);
+    return code;
+}
