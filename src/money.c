@@ -137,6 +137,9 @@ bool ft_money_parse_float_text(const char *s, size_t len, int exponent, int64_t 
     ft_money_error scratch;
     if (!why)
         why = &scratch;
+    bool ignored = false;
+    if (!rounded)
+        rounded = &ignored; /* the caller does not ask */
     *rounded = false;
     ft_span_trim(&s, &len);
     if (len == 0)

@@ -40,7 +40,8 @@ bool ft_money_parse(const char *s, size_t len, int exponent, int64_t *minor, ft_
  * AMLSim and PaySim simulators): an exponent is accepted ("1.0E7",
  * "2.5e-3"), and decimals past `exponent` are rounded half to even instead
  * of rejected, still exactly, from the digits (163.98000000000002 is
- * 16398 cents). *rounded is set when digits were dropped. */
+ * 16398 cents). *rounded is set when digits were dropped (rounded may
+ * be NULL). */
 bool ft_money_parse_float_text(const char *s, size_t len, int exponent, int64_t *minor,
                                bool *rounded, ft_money_error *why);
 
