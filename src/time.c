@@ -95,8 +95,12 @@ static bool parse_epoch(const char *s, size_t len, int64_t *ts_ms, ft_time_error
     }
     if (i != len)
         return *why = FT_TIME_SYNTAX, false;
-    int64_t v = secs * 1000 + ms;
-    *ts_ms = neg ? -v : v;
+    int64_t v = neg ? -(secs * 1000 + ms) : secs * 1000 + ms;
+    /* Years 1 to 9999, as for the other forms. */
+    if (v < ft_days_from_civil(1, 1, 1) * MS_PER_DAY ||
+        v >= (ft_days_from_civil(9999, 12, 31) + 1) * MS_PER_DAY)
+        return *why = FT_TIME_RANGE, false;
+    *ts_ms = v;
     return true;
 }
 
