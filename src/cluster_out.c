@@ -15,7 +15,7 @@ static void when(int64_t ms, char buf[40])
 }
 
 /* field 0 internal, 1 in, 2 out */
-static int64_t pick(const ft_cluster_volume *v, int field)
+static __int128 pick(const ft_cluster_volume *v, int field)
 {
     return field == 0 ? v->internal : field == 1 ? v->in : v->out;
 }
@@ -25,7 +25,7 @@ static void json_volumes(ft_json *j, const char *key, const ft_store *s,
 {
     ft_json_object(j, key);
     for (int c = 0; c < rep->ncur; c++) {
-        int64_t v = pick(&rep->volumes[ci->amount0 + (uint32_t)c], field);
+        __int128 v = pick(&rep->volumes[ci->amount0 + (uint32_t)c], field);
         if (!v)
             continue;
         char buf[64];
@@ -42,7 +42,7 @@ static void volumes_text(const ft_store *s, const ft_cluster_report *rep,
     size_t used = 0;
     out[0] = '\0';
     for (int c = 0; c < rep->ncur && used + 48 < cap; c++) {
-        int64_t v = pick(&rep->volumes[ci->amount0 + (uint32_t)c], field);
+        __int128 v = pick(&rep->volumes[ci->amount0 + (uint32_t)c], field);
         if (!v)
             continue;
         char buf[64];

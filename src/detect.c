@@ -27,6 +27,13 @@ static int64_t minor(const scan_worker *w, uint16_t cur, double major)
     return v >= 9.2e18 ? INT64_MAX : (int64_t)v;
 }
 
+/* a + b, saturating: sums of amounts at the edge of int64 stay defined. */
+static int64_t sadd(int64_t a, int64_t b)
+{
+    int64_t r;
+    return __builtin_add_overflow(a, b, &r) ? (b > 0 ? INT64_MAX : INT64_MIN) : r;
+}
+
 static int64_t hours(double h)
 {
     return (int64_t)(h * (double)HOUR_MS);
@@ -100,8 +107,8 @@ static int64_t total(const scan_worker *w, const uint32_t *q, size_t n, uint16_t
 {
     int64_t sum = 0;
     for (size_t i = 0; i < n; i++)
-        if (CUR(q[i]) == cur && sum <= INT64_MAX - AMT(q[i]))
-            sum += AMT(q[i]);
+        if (CUR(q[i]) == cur)
+            sum = sadd(sum, AMT(q[i]));
     return sum;
 }
 
@@ -278,8 +285,8 @@ void detect_scatter_gather(scan_worker *w, uint32_t a)
             for (size_t k = i; k <= j; k++) {
                 w->b[nt++] = rec[k].x;
                 w->b[nt++] = rec[k].y;
-                out_sum += AMT(rec[k].x);
-                back_sum += AMT(rec[k].y);
+                out_sum = sadd(out_sum, AMT(rec[k].x));
+                back_sum = sadd(back_sum, AMT(rec[k].y));
                 if (nacc < 66)
                     accts[nacc++] = rec[k].mid;
             }
@@ -340,7 +347,7 @@ void detect_gather_scatter(scan_worker *w, uint32_t a)
             if (!scan_reserve(w, (void **)&w->b, &w->cap_b, nb + (be - bs + 2), sizeof *w->b))
                 return;
             w->b[nb++] = t;
-            out_sum += AMT(t);
+            out_sum = sadd(out_sum, AMT(t));
         }
         if (nb >= need_out && ratio_in(out_sum, in_sum, P->gs_keep_low, P->gs_keep_high)) {
             uint32_t accts[1];
@@ -725,8 +732,8 @@ static void rounds(scan_worker *w, uint32_t a, const pair *pr, size_t n, bool ra
         for (size_t q = 0; q < k; q++) {
             w->b[2 * q] = pr[i + q].x;
             w->b[2 * q + 1] = pr[i + q].y;
-            in += AMT(pr[i + q].x);
-            out += AMT(pr[i + q].y);
+            in = sadd(in, AMT(pr[i + q].x));
+            out = sadd(out, AMT(pr[i + q].y));
             dmin = pr[i + q].delay < dmin ? pr[i + q].delay : dmin;
             dmax = pr[i + q].delay > dmax ? pr[i + q].delay : dmax;
         }

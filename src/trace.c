@@ -162,7 +162,7 @@ typedef struct node {
     bool followed, hub, poisoned;
     bool all_allowed; /* the breadth limit cuts none of its transfers */
     bool asleep;     /* holds no traced money: its transfers are skipped */
-    int64_t holding; /* traced money it holds, all currencies */
+    __int128 holding; /* traced money it holds, all currencies */
     int32_t ledger0; /* first ledger, -1 none */
     int32_t last;    /* the ledger used last, -1 none: most accounts use one currency */
     uint32_t in_pos, in_end, out_pos, out_end; /* cursor into the CSR lists */
@@ -379,14 +379,27 @@ static ledger *ledger_get(ft_tracer *tr, uint32_t idx, uint16_t cur)
     return l;
 }
 
+/* *x += v, or the trace fails: amounts past 2^63 minor units cannot be
+ * added exactly (the data has to be that extreme: amounts at the edge of
+ * int64, repeated). */
+static bool add_to(ft_tracer *tr, int64_t *x, int64_t v)
+{
+    if (!__builtin_add_overflow(*x, v, x))
+        return true;
+    if (tr->rc == FT_OK)
+        tr->rc = ft_error_set(tr->err, FT_ELIMIT,
+                              "trace: the amounts add up past 2^63 minor units, more than can "
+                              "be counted exactly");
+    return false;
+}
+
 static bool push_lot(ft_tracer *tr, ledger *l, int64_t amount, bool traced)
 {
     if (amount <= 0)
         return true;
     /* Merge with the newest lot of the same kind. */
     if (l->n && l->lots[l->head + l->n - 1].traced == traced) {
-        l->lots[l->head + l->n - 1].amount += amount;
-        return true;
+        return add_to(tr, &l->lots[l->head + l->n - 1].amount, amount);
     }
     if (l->head + l->n == l->cap) {
         if (l->head > l->cap / 2) { /* slide down rather than grow */
@@ -405,8 +418,8 @@ static void inflow(ft_tracer *tr, ledger *l, int64_t amount, int64_t traced)
 {
     switch (tr->o->policy) {
     case FT_POLICY_HAIRCUT:
-        l->balance += amount;
-        l->traced += traced;
+        if (add_to(tr, &l->balance, amount))
+            add_to(tr, &l->traced, traced);
         break;
     case FT_POLICY_FIFO:
     case FT_POLICY_LIFO:
@@ -673,8 +686,8 @@ static void arrive(ft_tracer *tr, uint32_t d, uint32_t t, uint16_t cur, int64_t 
         ledger *ld = ledger_get(tr, d, cur);
         if (!ld)
             return;
-        ld->a.received += part;
-        ld->a.held += part;
+        if (add_to(tr, &ld->a.received, part))
+            add_to(tr, &ld->a.held, part);
         tr->res.cut_count[tr->nodes[d].hub ? FT_CUT_HUB : FT_CUT_HOPS]++;
         add_pair(tr, d, t);
         return;
@@ -687,11 +700,11 @@ static void arrive(ft_tracer *tr, uint32_t d, uint32_t t, uint16_t cur, int64_t 
     int64_t amount = tr->ix->in[n->in_pos++].amount; /* the cursor stands at t */
     if (d != 0) {
         inflow(tr, l, amount, part);
-        n->holding += part;
+        n->holding += part; /* __int128: all currencies */
     } else {
-        l->a.held += part; /* money back at the seed rests there */
+        add_to(tr, &l->a.held, part); /* money back at the seed rests there */
     }
-    l->a.received += part;
+    add_to(tr, &l->a.received, part);
     n->poisoned = true;
     add_pair(tr, d, t);
     if (n->asleep) {
@@ -715,15 +728,16 @@ static void carry(ft_tracer *tr, uint32_t x, const entry *e, int64_t part)
                    (tr->allow_bits[pos >> 6] >> (pos & 63) & 1) ||
                    (tr->seed_txn >= 0 && (int64_t)t == tr->seed_txn);
     if (tr->o->min_amount && e->amount < tr->o->min_amount[cur]) {
-        lx->a.cut += part;
+        add_to(tr, &lx->a.cut, part);
         tr->res.cut_count[FT_CUT_MIN]++;
         return;
     }
     if (!allowed) {
-        lx->a.cut += part;
+        add_to(tr, &lx->a.cut, part);
         return;
     }
-    lx->a.sent += part;
+    if (!add_to(tr, &lx->a.sent, part))
+        return;
     /* The trail; a transfer is paid, so carried, once. */
     if (!grow((void **)&tr->carried, &tr->cap_carried, tr->ncarried + 1, sizeof *tr->carried)) {
         oom(tr);
@@ -813,7 +827,7 @@ static void assemble(ft_tracer *tr)
         o->first_ms = n->first_ms;
         o->hub = n->hub;
         o->amount0 = r->namounts;
-        int64_t received = 0, sent = 0;
+        __int128 received = 0, sent = 0;
         for (int32_t l = n->ledger0; l >= 0; l = tr->ledgers[l].next) {
             ledger *lg = &tr->ledgers[l];
             ft_trace_amount a = lg->a;

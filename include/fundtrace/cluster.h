@@ -74,7 +74,7 @@ typedef struct ft_cluster_info {
 } ft_cluster_info;
 
 typedef struct ft_cluster_volume {
-    int64_t internal, in, out; /* minor units */
+    __int128 internal, in, out; /* minor units; wide, as sums may pass int64 */
 } ft_cluster_volume;
 
 typedef struct ft_cluster_report {
