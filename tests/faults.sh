@@ -104,6 +104,25 @@ cp night.state night.keep
 cmp -s night.state night.keep || fail "full disk: the state changed"
 echo "full disk: clear errors, previous files intact"
 
+# A thousand random bit flips in a snapshot: every damaged file refused.
+"$ft" load -q small.csv -o flip.ftg >/dev/null || fail "flip snapshot"
+python3 - "$ft" flip.ftg <<'PY' || fail "bit flips"
+import os, random, subprocess, sys
+ft, path = sys.argv[1:3]
+data = bytearray(open(path, "rb").read())
+rng = random.Random(7)
+for trial in range(1000):
+    i, bit = rng.randrange(len(data)), rng.randrange(8)
+    data[i] ^= 1 << bit
+    open("flipped.ftg", "wb").write(data)
+    data[i] ^= 1 << bit
+    r = subprocess.run([ft, "stats", "flipped.ftg"], capture_output=True, text=True)
+    if r.returncode != 2 or "damaged" not in r.stderr:
+        print("flip %d at byte %d bit %d: exit %d %s" % (trial, i, bit, r.returncode, r.stderr))
+        sys.exit(1)
+print("bit flips: 1000 damaged snapshots of %d bytes, all refused" % len(data))
+PY
+
 # Output that cannot be written, inputs that cannot be read.
 "$ft" stats small.csv >/dev/full 2>err.txt; rc=$?
 [ $rc -eq 2 ] && grep -q "cannot write" err.txt || fail "stdout to a full device: exit $rc"
