@@ -435,6 +435,27 @@ static void edge_fields(const ft_store *s, uint32_t t, edge_text *e)
         e->label = ft_intern_str(&s->labels, s->t.label[t] - 1, &e->label_len);
 }
 
+/* One attribute of an edge: GraphML <data>, or a GEXF <attvalue>. */
+static void xml_attr(FILE *f, bool graphml, const char *key, const char *text, size_t len)
+{
+    fprintf(f, graphml ? "<data key=\"%s\">" : "<attvalue for=\"%s\" value=\"", key);
+    ft_xml_text(f, text, len);
+    fputs(graphml ? "</data>" : "\"/>", f);
+}
+
+/* The attributes an edge may lack: channel, memo, label, alerts. */
+static void xml_optional(FILE *f, bool graphml, const edge_text *x, const char *alerts)
+{
+    if (x->channel)
+        xml_attr(f, graphml, "channel", x->channel, x->channel_len);
+    if (x->memo)
+        xml_attr(f, graphml, "memo", x->memo, x->memo_len);
+    if (x->label)
+        xml_attr(f, graphml, "tag", x->label, x->label_len);
+    if (alerts && alerts[0])
+        xml_attr(f, graphml, "alerts", alerts, strlen(alerts));
+}
+
 /* The node index of account a in g (nodes are sorted). */
 static uint32_t node_of(const ft_subgraph *g, uint32_t a)
 {
@@ -523,26 +544,7 @@ static void write_graphml(FILE *f, const ft_store *s, const ft_subgraph *g,
                    "<data key=\"currency\">%s</data><data key=\"time\">%s</data>"
                    "<data key=\"time_ms\">%" PRId64 "</data>",
                 x.amount, x.amount, x.currency, x.time, s->t.ts_ms[t]);
-        if (x.channel) {
-            fputs("<data key=\"channel\">", f);
-            ft_xml_text(f, x.channel, x.channel_len);
-            fputs("</data>", f);
-        }
-        if (x.memo) {
-            fputs("<data key=\"memo\">", f);
-            ft_xml_text(f, x.memo, x.memo_len);
-            fputs("</data>", f);
-        }
-        if (x.label) {
-            fputs("<data key=\"tag\">", f);
-            ft_xml_text(f, x.label, x.label_len);
-            fputs("</data>", f);
-        }
-        if (alerts && alerts[e] && alerts[e][0]) {
-            fputs("<data key=\"alerts\">", f);
-            xml_cstr(f, alerts[e]);
-            fputs("</data>", f);
-        }
+        xml_optional(f, true, &x, alerts ? alerts[e] : NULL);
         fputs("</edge>\n", f);
     }
     fputs("  </graph>\n</graphml>\n", f);
@@ -615,26 +617,7 @@ static void write_gexf(FILE *f, const ft_store *s, const ft_subgraph *g,
                    "value=\"%s\"/><attvalue for=\"currency\" value=\"%s\"/><attvalue "
                    "for=\"time\" value=\"%s\"/>",
                 x.amount, x.amount, x.currency, x.time);
-        if (x.channel) {
-            fputs("<attvalue for=\"channel\" value=\"", f);
-            ft_xml_text(f, x.channel, x.channel_len);
-            fputs("\"/>", f);
-        }
-        if (x.memo) {
-            fputs("<attvalue for=\"memo\" value=\"", f);
-            ft_xml_text(f, x.memo, x.memo_len);
-            fputs("\"/>", f);
-        }
-        if (x.label) {
-            fputs("<attvalue for=\"tag\" value=\"", f);
-            ft_xml_text(f, x.label, x.label_len);
-            fputs("\"/>", f);
-        }
-        if (alerts && alerts[e] && alerts[e][0]) {
-            fputs("<attvalue for=\"alerts\" value=\"", f);
-            xml_cstr(f, alerts[e]);
-            fputs("\"/>", f);
-        }
+        xml_optional(f, false, &x, alerts ? alerts[e] : NULL);
         fputs("</attvalues></edge>\n", f);
     }
     fputs("    </edges>\n  </graph>\n</gexf>\n", f);
