@@ -1,6 +1,6 @@
 /*
  * scan_int.h - what the scan framework (scan.c) and the detectors
- * (detect.c) share; not part of the library's interface.
+ * (detect_*.c) share; not part of the library's interface.
  */
 #ifndef FUNDTRACE_SCAN_INT_H
 #define FUNDTRACE_SCAN_INT_H

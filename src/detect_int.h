@@ -1,0 +1,40 @@
+/*
+ * detect_int.h - shared by the detector families (detect_*.c): the store
+ * accessors and the helpers of detect_util.c. Not part of the library's
+ * interface.
+ */
+#ifndef FUNDTRACE_DETECT_INT_H
+#define FUNDTRACE_DETECT_INT_H
+
+#include "fundtrace/hash.h"
+#include "fundtrace/time.h"
+#include "scan_int.h"
+
+#define S (w->c->s)
+#define P (w->c->p)
+#define TS(i_) (S->t.ts_ms[i_])
+#define AMT(i_) (S->t.amount[i_])
+#define CUR(i_) (S->t.cur[i_])
+
+/* Major units of currency cur in its minor units, rounded up. */
+int64_t det_minor(const scan_worker *w, uint16_t cur, double major);
+/* a + b, saturating: sums of amounts at the edge of int64 stay defined. */
+int64_t det_sadd(int64_t a, int64_t b);
+int64_t det_hours(double h);
+void det_when(int64_t ms, char buf[40]);
+/* Is b within [lo, hi] times a (amounts in one currency)? */
+bool det_ratio_in(int64_t b, int64_t a, double lo, double hi);
+bool det_push(scan_worker *w, uint32_t **list, size_t *cap, size_t *n, uint32_t x);
+/* Account a's transfers out (or in) that are the only one with their
+ * counterparty, that counterparty no hub and not a itself, and an amount
+ * from lo to hi major units: into w->a, in time order; returns how many. */
+size_t det_one_off(scan_worker *w, uint32_t a, bool out, double lo, double hi);
+/* In q[i ..], sorted by time: the window of `span` ms holding the most
+ * transfers, among those that start at q[i] .. the last one that q[i]'s
+ * window reaches. Returns its end (inclusive) and sets *start. */
+size_t det_best_window(const scan_worker *w, const uint32_t *q, size_t n, size_t i, int64_t span,
+                       size_t *start);
+/* The total of the transfers in currency cur (saturating). */
+int64_t det_total(const scan_worker *w, const uint32_t *q, size_t n, uint16_t cur);
+
+#endif

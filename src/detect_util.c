@@ -1,0 +1,103 @@
+/*
+ * detect_util.c - what the detector families share: amounts in a
+ * currency's minor units, saturating sums, windows of transfers, one-off
+ * counterparties.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect_int.h"
+
+int64_t det_minor(const scan_worker *w, uint16_t cur, double major)
+{
+    double v = ceil(major * (double)w->c->unit[cur] - 1e-9);
+    return v >= 9.2e18 ? INT64_MAX : (int64_t)v;
+}
+
+/* a + b, saturating: sums of amounts at the edge of int64 stay defined. */
+int64_t det_sadd(int64_t a, int64_t b)
+{
+    int64_t r;
+    return __builtin_add_overflow(a, b, &r) ? (b > 0 ? INT64_MAX : INT64_MIN) : r;
+}
+
+int64_t det_hours(double h)
+{
+    return (int64_t)(h * (double)HOUR_MS);
+}
+
+void det_when(int64_t ms, char buf[40])
+{
+    if (!ft_time_format(ms, buf, 40))
+        strcpy(buf, "?");
+}
+
+/* Is b within [lo, hi] times a (amounts in one currency)? */
+bool det_ratio_in(int64_t b, int64_t a, double lo, double hi)
+{
+    return (double)b >= lo * (double)a - 1e-6 && (double)b <= hi * (double)a + 1e-6;
+}
+
+bool det_push(scan_worker *w, uint32_t **list, size_t *cap, size_t *n, uint32_t x)
+{
+    if (!scan_reserve(w, (void **)list, cap, *n + 1, sizeof **list))
+        return false;
+    (*list)[(*n)++] = x;
+    return true;
+}
+
+/* Account a's transfers out (or in) that are the only one with their
+ * counterparty, that counterparty no hub and not a itself, and an amount
+ * from lo to hi major units: into w->a, in time order; returns how many. */
+size_t det_one_off(scan_worker *w, uint32_t a, bool out, double lo, double hi)
+{
+    const ft_adjacency *adj = &S->adj;
+    const uint32_t *list = out ? adj->out_txn : adj->in_txn;
+    uint32_t from = out ? adj->out_off[a] : adj->in_off[a];
+    uint32_t to = out ? adj->out_off[a + 1] : adj->in_off[a + 1];
+    size_t m = 0;
+    for (uint32_t i = from; i < to; i++) {
+        uint32_t t = list[i], peer = out ? S->t.dst[t] : S->t.src[t];
+        if (!w->c->once[t] || peer == a || w->c->hub[peer] || AMT(t) < det_minor(w, CUR(t), lo) ||
+            (hi < INFINITY && AMT(t) > det_minor(w, CUR(t), hi)))
+            continue;
+        if (!det_push(w, &w->a, &w->cap_a, &m, t))
+            return 0;
+    }
+    return m;
+}
+
+/* In q[i ..], sorted by time: the window of `span` ms holding the most
+ * transfers, among those that start at q[i] .. the last one that q[i]'s
+ * window reaches. Returns its end (inclusive) and sets *start. */
+size_t det_best_window(const scan_worker *w, const uint32_t *q, size_t n, size_t i,
+                          int64_t span, size_t *start)
+{
+    size_t j = i;
+    while (j + 1 < n && TS(q[j + 1]) - TS(q[i]) <= span)
+        j++;
+    size_t bs = i, be = j, last = j;
+    for (size_t k = i + 1; k <= last; k++) {
+        while (j + 1 < n && TS(q[j + 1]) - TS(q[k]) <= span)
+            j++;
+        if (j - k > be - bs) {
+            bs = k;
+            be = j;
+        }
+    }
+    *start = bs;
+    return be;
+}
+
+/* The total of the transfers in currency cur. */
+int64_t det_total(const scan_worker *w, const uint32_t *q, size_t n, uint16_t cur)
+{
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++)
+        if (CUR(q[i]) == cur)
+            sum = det_sadd(sum, AMT(q[i]));
+    return sum;
+}
