@@ -128,6 +128,9 @@ int ft_cli_input_option(struct ft_cli_input *in, int opt, const char *arg)
         }
         return 1;
     }
+    case OPT_RATES:
+        in->rates_path = arg;
+        return 1;
     case OPT_STRICT:
         in->opts.strict = true;
         return 1;
@@ -238,6 +241,8 @@ ft_status ft_cli_load(struct ft_cli_input *in, char *const *paths, int npaths, f
     }
     if (snapshots) {
         rc = ft_snapshot_read(s, paths[0], &err);
+        if (rc == FT_OK && in->rates_path)
+            rc = ft_store_rates_load(s, in->rates_path, &err);
         if (rc != FT_OK)
             fprintf(stderr, "fundtrace: %s\n", err.msg);
         return rc;
@@ -267,6 +272,10 @@ ft_status ft_cli_load(struct ft_cli_input *in, char *const *paths, int npaths, f
     if (crc != FT_OK) {
         fprintf(stderr, "fundtrace: %s\n", cerr.msg);
         return crc;
+    }
+    if (in->rates_path && (rc = ft_store_rates_load(s, in->rates_path, &err)) != FT_OK) {
+        fprintf(stderr, "fundtrace: %s\n", err.msg);
+        return rc;
     }
     if (!in->quiet && in->shown > FT_SHOW_REJECTS)
         fprintf(stderr, "fundtrace: %" PRId64 " more rejected rows not shown%s\n",

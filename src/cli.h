@@ -34,6 +34,7 @@ enum {
     OPT_STRICT,
     OPT_REJECTS,
     OPT_FORMAT,
+    OPT_RATES,
     OPT_FIRST_COMMAND_OPTION /* commands number their own options from here */
 };
 
@@ -45,7 +46,8 @@ enum {
         {"currency", required_argument, NULL, OPT_CURRENCY},                                    \
         {"epoch", required_argument, NULL, OPT_EPOCH},                                          \
         {"strict", no_argument, NULL, OPT_STRICT},                                              \
-        {"rejects", required_argument, NULL, OPT_REJECTS}
+        {"rejects", required_argument, NULL, OPT_REJECTS},                                      \
+        {"rates", required_argument, NULL, OPT_RATES}
 
 /* Help text for the shared input options. */
 #define FT_CLI_INPUT_HELP                                                                       \
@@ -58,13 +60,16 @@ enum {
     "                       (AMLSim and PaySim default to USD)\n"                               \
     "  --epoch TIME         time of PaySim step 0 (default 1970-01-01T00:00:00Z)\n"             \
     "  --strict             stop at the first bad row (exit 2)\n"                               \
-    "  --rejects FILE       write each rejected row, verbatim, with its reason (CSV)\n"
+    "  --rejects FILE       write each rejected row, verbatim, with its reason (CSV)\n"          \
+    "  --rates FILE         exchange rates to one base currency ('base = EUR', then\n"        \
+    "                       'USD = 0.92' lines), for totals and weights across currencies\n"
 
 struct ft_cli_input {
     ft_map map;
     ft_currency_defs defs;
     ft_load_options opts;
     const char *rejects_path;
+    const char *rates_path;
     char *rejects_tmp;
     FILE *rejects;
     int64_t shown;

@@ -86,6 +86,13 @@ static double *medians(const ft_store *s)
     return med;
 }
 
+/* A transfer's weight: its amount at the --rates when there are rates,
+ * else in units of its currency's median transfer. */
+static double weight(const ft_store *s, const double *med, int64_t i)
+{
+    return s->rates ? ft_store_analysis(s, i) : (double)s->t.amount[i] / med[s->t.cur[i]];
+}
+
 typedef struct wedge {
     uint64_t key; /* lo << 32 | hi */
     double w;
@@ -116,7 +123,7 @@ static ft_status simple_graph(const ft_store *s, bool directed, igraph_t *g, igr
             continue;
         uint32_t lo = a < b || directed ? a : b, hi = a < b || directed ? b : a;
         e[n++] = (wedge){(uint64_t)lo << 32 | hi,
-                         directed ? 1 : (double)s->t.amount[i] / med[s->t.cur[i]]};
+                         directed ? 1 : weight(s, med, i)};
     }
     free(med);
     /* Sort by key: a counting sort by the first account, then each
@@ -387,7 +394,7 @@ ft_status ft_cluster_report_build(const ft_store *s, const ft_clustering *c, uin
     }
     for (int64_t i = 0; i < s->t.n; i++) {
         uint32_t x = c->cluster[s->t.src[i]], y = c->cluster[s->t.dst[i]];
-        double wt = (double)s->t.amount[i] / med[s->t.cur[i]];
+        double wt = weight(s, med, i);
         if (x == y && x != UINT32_MAX) {
             r[x].w += wt;
         } else {

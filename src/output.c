@@ -392,6 +392,13 @@ static void write_stats_json(FILE *f, const ft_store *s, const ft_stats *st, boo
         ft_json_end(&j, '}');
     }
     ft_json_end(&j, ']');
+    if (st->has_analysis) {
+        ft_json_object(&j, "analysis");
+        ft_json_cstr(&j, "base", s->rate_base);
+        snprintf(buf, sizeof buf, "%.2f", st->analysis_total);
+        ft_json_cstr(&j, "total", buf);
+        ft_json_end(&j, '}');
+    }
     json_degree(&j, "out_degree", &st->out_degree);
     json_degree(&j, "in_degree", &st->in_degree);
     ft_json_object(&j, "weak_components");
@@ -418,6 +425,10 @@ static void write_stats_csv(FILE *f, const ft_store *s, const ft_stats *st)
         amount_str(s, t->cur, t->sum, buf);
         csv_metric(f, "total_amount", code, buf);
         csv_metric_int(f, "total_count", code, t->count);
+    }
+    if (st->has_analysis) {
+        snprintf(buf, sizeof buf, "%.2f", st->analysis_total);
+        csv_metric(f, "analysis_total", s->rate_base, buf);
     }
     const struct {
         const char *name;
@@ -502,6 +513,9 @@ void ft_write_stats(FILE *f, const ft_store *s, const ft_stats *st, ft_format fm
             amount_str(s, t->cur, t->sum, buf);
             fprintf(f, "  %-8s %12" PRId64 " %24s\n", s->currencies[t->cur].code, t->count, buf);
         }
+        if (st->has_analysis)
+            fprintf(f, "  %-8s %12s %24.2f  (all at the --rates, in %s: derived)\n", "all",
+                    "", st->analysis_total, s->rate_base);
     }
     if (st->rank_cur >= 0) {
         table_top(f, "out (sent)", s, st, st->top_out, st->ntop_out);

@@ -202,7 +202,22 @@ done:
     return rc;
 }
 
+static ft_status stats_compute(const ft_store *s, ft_stats *st, ft_error *err);
+
 ft_status ft_stats_compute(const ft_store *s, ft_stats *st, ft_error *err)
+{
+    ft_status rc = stats_compute(s, st, err);
+    if (rc == FT_OK && s->rates) {
+        long double sum = 0;
+        for (int64_t k = 0; k < s->t.n; k++)
+            sum += ft_store_analysis(s, k);
+        st->has_analysis = true;
+        st->analysis_total = (double)sum;
+    }
+    return rc;
+}
+
+static ft_status stats_compute(const ft_store *s, ft_stats *st, ft_error *err)
 {
     const ft_txns *t = &s->t;
     ft_status rc = FT_OK;

@@ -9,6 +9,7 @@
  */
 #include "fundtrace/store.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -404,6 +405,82 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
+typedef struct rates_ctx {
+    ft_store *s;
+    double *rate; /* by currency id; 0 until given */
+    bool have_base;
+} rates_ctx;
+
+static ft_status rates_line(void *ctx, const char *line, ft_error *err)
+{
+    rates_ctx *r = ctx;
+    const char *eq = strchr(line, '=');
+    if (!eq)
+        return ft_error_set(err, FT_EINPUT, "not 'CODE = RATE' or 'base = CODE'");
+    char code[8];
+    size_t n = (size_t)(eq - line);
+    while (n && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+        n--;
+    const char *v = eq + 1;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    if (n == 4 && strncmp(line, "base", 4) == 0) {
+        if (strlen(v) != 3)
+            return ft_error_set(err, FT_EINPUT, "the base is a three-letter currency code");
+        memcpy(r->s->rate_base, v, 4);
+        r->have_base = true;
+        for (int c = 0; c < r->s->ncurrencies; c++)
+            if (strcmp(r->s->currencies[c].code, v) == 0)
+                r->rate[c] = 1;
+        return FT_OK;
+    }
+    if (n != 3)
+        return ft_error_set(err, FT_EINPUT, "'%.*s' is not a three-letter currency code", (int)n,
+                            line);
+    memcpy(code, line, 3);
+    code[3] = '\0';
+    char *end = NULL;
+    errno = 0;
+    double rate = strtod(v, &end);
+    if (errno || end == v || *end || !(rate > 0) || rate > 1e12)
+        return ft_error_set(err, FT_EINPUT, "rate '%s' for %s is not a positive number", v, code);
+    for (int c = 0; c < r->s->ncurrencies; c++)
+        if (strcmp(r->s->currencies[c].code, code) == 0)
+            r->rate[c] = rate;
+    return FT_OK;
+}
+
+ft_status ft_store_rates_load(ft_store *s, const char *path, ft_error *err)
+{
+    rates_ctx r = {s, calloc((size_t)s->ncurrencies + 1, sizeof(double)), false};
+    if (!r.rate)
+        return ft_error_oom(err);
+    ft_status rc = ft_config_lines(path, rates_line, &r, err);
+    if (rc == FT_OK && !r.have_base)
+        rc = ft_error_set(err, FT_EINPUT, "%s: no 'base = CODE' line", path);
+    for (int c = 0; c < s->ncurrencies && rc == FT_OK; c++)
+        if (r.rate[c] == 0)
+            rc = ft_error_set(err, FT_EINPUT, "%s: no rate for %s, which the data uses", path,
+                              s->currencies[c].code);
+    if (rc != FT_OK) {
+        free(r.rate);
+        s->rate_base[0] = '\0';
+        return rc;
+    }
+    free(s->rates);
+    s->rates = r.rate;
+    return FT_OK;
+}
+
+double ft_store_analysis(const ft_store *s, int64_t i)
+{
+    double unit = 1;
+    for (int e = 0; e < s->currencies[s->t.cur[i]].exponent; e++)
+        unit *= 10;
+    double major = (double)s->t.amount[i] / unit;
+    return s->rates ? major * s->rates[s->t.cur[i]] : major;
+}
+
 uint32_t ft_store_first_at(const ft_store *s, int64_t ms, bool after)
 {
     int64_t lo = 0, hi = s->t.n;
@@ -487,6 +564,7 @@ void ft_store_free(ft_store *s)
     free(s->adj.in_off);
     free(s->adj.out_txn);
     free(s->adj.in_txn);
+    free(s->rates);
     if (borrowed)
         munmap(s->map, s->map_len);
     memset(s, 0, sizeof *s);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fundtrace/graph.h"
 #include "fundtrace/output.h"
@@ -163,6 +164,47 @@ static void test_json_escapes_and_replaces_bad_utf8(void **state)
     free(buf);
 }
 
+/* A rates table: the analysis total in the base currency, and refusals
+ * with the file's line. */
+static void test_rates(void **state)
+{
+    (void)state;
+    const char *csv = "txn_id,timestamp,src_account,dst_account,amount,currency\n"
+                      "1,2024-01-01T00:00:00Z,A,B,100.00,EUR\n"
+                      "2,2024-01-01T00:00:01Z,A,B,50.00,USD\n"
+                      "3,2024-01-01T00:00:02Z,A,B,1000,JPY\n";
+    ft_store s = {0};
+    ft_error err;
+    if (tu_load(&s, "r.csv", csv, NULL, NULL, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    char path[] = "/tmp/ft_rates_XXXXXX";
+    int fd = mkstemp(path);
+    const char *rates = "# to euros\nbase = EUR\nUSD = 0.9\nJPY = 0.006\nCHF = 1.05\n";
+    assert_int_equal(write(fd, rates, strlen(rates)), (ssize_t)strlen(rates));
+    close(fd);
+    assert_int_equal(ft_store_rates_load(&s, path, &err), FT_OK);
+    assert_string_equal(s.rate_base, "EUR");
+    assert_float_equal(ft_store_analysis(&s, 1), 45.0, 1e-9);
+    assert_float_equal(ft_store_analysis(&s, 2), 6.0, 1e-9);
+    ft_stats st;
+    assert_int_equal(ft_stats_compute(&s, &st, &err), FT_OK);
+    assert_true(st.has_analysis);
+    assert_float_equal(st.analysis_total, 151.0, 1e-9);
+    ft_stats_free(&st);
+    FILE *f = fopen(path, "w");
+    fputs("base = EUR\nUSD = 0.9\n", f);
+    fclose(f);
+    assert_int_equal(ft_store_rates_load(&s, path, &err), FT_EINPUT);
+    assert_non_null(strstr(err.msg, "no rate for JPY"));
+    f = fopen(path, "w");
+    fputs("base = EUR\nUSD = -1\n", f);
+    fclose(f);
+    assert_int_equal(ft_store_rates_load(&s, path, &err), FT_EINPUT);
+    assert_non_null(strstr(err.msg, ":2: rate '-1' for USD"));
+    unlink(path);
+    ft_store_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -170,6 +212,7 @@ int main(void)
         cmocka_unit_test(test_json_keys_scripts_rely_on),
         cmocka_unit_test(test_empty_store),
         cmocka_unit_test(test_json_escapes_and_replaces_bad_utf8),
+        cmocka_unit_test(test_rates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,8 +14,9 @@
  * Communities and k-cores use the undirected, simple graph of the
  * accounts: parallel transfers, in either direction, collapse into one
  * edge whose weight is their volume. Amounts in different currencies are
- * made comparable by dividing each by its currency's median transfer (no
- * exchange rates are assumed); self-transfers are left out. igraph does
+ * made comparable at the store's rates table when it has one (--rates),
+ * else by dividing each by its currency's median transfer; self-transfers
+ * are left out. igraph does
  * the work, so call these from one thread.
  */
 #ifndef FUNDTRACE_CLUSTER_H

@@ -46,6 +46,11 @@ typedef struct ft_stats {
     int rank_cur; /* -1 when there are no transactions */
     ft_account_volume top_out[FT_STATS_TOP], top_in[FT_STATS_TOP];
     int ntop_out, ntop_in;
+    /* With a rates table (s->rates): every transfer in the base currency,
+     * added up. Derived, in doubles: a guide across currencies, next to
+     * the exact totals per currency. */
+    bool has_analysis;
+    double analysis_total;
 } ft_stats;
 
 ft_status ft_stats_compute(const ft_store *s, ft_stats *st, ft_error *err);

@@ -130,6 +130,8 @@ typedef struct ft_store {
     ft_load_report report;
     bool sorted;      /* ft_store_finish has run */
     ft_adjacency adj; /* built by ft_store_adjacency, NULL arrays until then */
+    double *rates;    /* per currency: one unit in the base currency; NULL: no rates */
+    char rate_base[4];
     void *map;        /* snapshot mapping the arrays are borrowed from */
     size_t map_len;
 } ft_store;
@@ -162,6 +164,15 @@ ft_status ft_store_adjacency(ft_store *s, ft_error *err);
 /* The first transaction at or after ms (after: strictly after ms), by
  * binary search on the sorted times; s->t.n when there is none. */
 uint32_t ft_store_first_at(const ft_store *s, int64_t ms, bool after);
+
+/* Reads a rates table: "base = EUR" and then "CODE = RATE" lines (one
+ * unit of CODE is RATE units of the base), '#' comments. Every currency of
+ * the store needs a rate (the base's is 1); a bad line is
+ * "path:line: reason". The analysis amount of transaction i is then
+ * ft_store_analysis(s, i): its amount in base units (a double: derived,
+ * for ranking and weighting, never instead of the exact amount). */
+ft_status ft_store_rates_load(ft_store *s, const char *path, ft_error *err);
+double ft_store_analysis(const ft_store *s, int64_t i);
 
 /* Writes transaction i's id into buf: its numeric or text id, else
  * "file:line" (file = base name of its source). Returns the length. */
