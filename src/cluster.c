@@ -331,7 +331,6 @@ ft_status ft_cluster_run(const ft_store *s, const ft_cluster_options *o, ft_clus
             free(renum);
         }
     }
-    (void)nclusters;
     igraph_vector_int_destroy(&mem);
     if (weighted)
         igraph_vector_destroy(&w);

@@ -198,9 +198,10 @@ void detect_stacks(scan_worker *w, uint32_t a)
                  P->stack_min_length, P->stack_gap_hours, P->stack_keep_low, P->stack_min_amount);
         scan_emit(w, FT_PAT_STACK, 0.5 + 0.5 * fmin(1.0, (double)(ch.nbest - need + 1) / 4.0),
                   ch.best, (uint32_t)ch.nbest, accts, (uint32_t)ch.nbest + 1, params,
-                  "%s at %s passed through %d accounts to %s within %.1f hours, arriving as %s; "
-                  "each hop within %g hours of the one before and keeping at least %g of it",
-                  first, t0, ch.nbest - 1, to, hrs, last, P->stack_gap_hours, P->stack_keep_low);
-        (void)from;
+                  "%s sent %s at %s; it passed through %d accounts to %s within %.1f hours, "
+                  "arriving as %s; each hop within %g hours of the one before and keeping at "
+                  "least %g of it",
+                  from, first, t0, ch.nbest - 1, to, hrs, last, P->stack_gap_hours,
+                  P->stack_keep_low);
     }
 }

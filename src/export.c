@@ -165,14 +165,13 @@ static ft_status start(builder *b, const ft_store *s, ft_subgraph *g, ft_error *
     return FT_OK;
 }
 
-static ft_status done(builder *b, ft_status rc, ft_error *err)
+static ft_status done(builder *b, ft_status rc)
 {
     free(b->mark);
     if (rc == FT_OK)
         finish(b->g);
     else
         ft_subgraph_free(b->g);
-    (void)err;
     return rc;
 }
 
@@ -186,7 +185,7 @@ ft_status ft_export_neighbourhood(const ft_store *s, const uint32_t *seeds, uint
         return rc;
     for (uint32_t i = 0; i < nseeds; i++)
         if (!add_node(&b, seeds[i], true))
-            return done(&b, ft_error_oom(err), err);
+            return done(&b, ft_error_oom(err));
     /* Breadth first, hop by hop: g->nodes[lo, hi) is the last layer. */
     uint32_t lo = 0;
     for (int h = 0; h < hops; h++) {
@@ -211,7 +210,7 @@ ft_status ft_export_neighbourhood(const ft_store *s, const uint32_t *seeds, uint
                         continue;
                     }
                     if (!add_node(&b, peer, false))
-                        return done(&b, ft_error_oom(err), err);
+                        return done(&b, ft_error_oom(err));
                 }
             }
         }
@@ -222,10 +221,10 @@ ft_status ft_export_neighbourhood(const ft_store *s, const uint32_t *seeds, uint
         if (b.mark[a] == UINT32_MAX)
             b.mark[a] = 0;
     if (!edges_among(&b, l))
-        return done(&b, ft_error_oom(err), err);
+        return done(&b, ft_error_oom(err));
     snprintf(g->what, sizeof g->what, "the accounts within %d hop%s of %u seed%s", hops,
              hops == 1 ? "" : "s", nseeds, nseeds == 1 ? "" : "s");
-    return done(&b, FT_OK, err);
+    return done(&b, FT_OK);
 }
 
 ft_status ft_export_transfers(const ft_store *s, const uint32_t *txns, uint32_t ntxns,
@@ -238,7 +237,7 @@ ft_status ft_export_transfers(const ft_store *s, const uint32_t *txns, uint32_t 
         return rc;
     for (uint32_t i = 0; i < nseeds; i++)
         if (!add_node(&b, seeds[i], true))
-            return done(&b, ft_error_oom(err), err);
+            return done(&b, ft_error_oom(err));
     for (uint32_t i = 0; i < ntxns; i++) {
         uint32_t t = txns[i];
         if (!in_span(s, l, t))
@@ -254,10 +253,10 @@ ft_status ft_export_transfers(const ft_store *s, const uint32_t *txns, uint32_t 
         }
         if (!add_node(&b, s->t.src[t], false) || !add_node(&b, s->t.dst[t], false) ||
             !add_edge(g, t))
-            return done(&b, ft_error_oom(err), err);
+            return done(&b, ft_error_oom(err));
     }
     snprintf(g->what, sizeof g->what, "%u transfers", ntxns);
-    return done(&b, FT_OK, err);
+    return done(&b, FT_OK);
 }
 
 ft_status ft_export_accounts(const ft_store *s, const uint32_t *accts, uint32_t naccts,
@@ -270,7 +269,7 @@ ft_status ft_export_accounts(const ft_store *s, const uint32_t *accts, uint32_t 
         return rc;
     for (uint32_t i = 0; i < nseeds; i++)
         if (!add_node(&b, seeds[i], true))
-            return done(&b, ft_error_oom(err), err);
+            return done(&b, ft_error_oom(err));
     for (uint32_t i = 0; i < naccts; i++) {
         if (b.mark[accts[i]])
             continue;
@@ -279,12 +278,12 @@ ft_status ft_export_accounts(const ft_store *s, const uint32_t *accts, uint32_t 
             continue;
         }
         if (!add_node(&b, accts[i], false))
-            return done(&b, ft_error_oom(err), err);
+            return done(&b, ft_error_oom(err));
     }
     if (!edges_among(&b, l))
-        return done(&b, ft_error_oom(err), err);
+        return done(&b, ft_error_oom(err));
     snprintf(g->what, sizeof g->what, "%u accounts", naccts);
-    return done(&b, FT_OK, err);
+    return done(&b, FT_OK);
 }
 
 /* --- transaction ids ---------------------------------------------------------------------- */
