@@ -53,18 +53,18 @@ void detect_fan(scan_worker *w, uint32_t a, bool out)
 {
     const ft_adjacency *adj = &S->adj;
     size_t n = out ? adj->out_off[a + 1] - adj->out_off[a] : adj->in_off[a + 1] - adj->in_off[a];
-    if ((double)n < P->fan_min_degree)
+    if ((double)n < P->fan_min_degree[!out])
         return;
-    size_t m = det_one_off(w, a, out, P->fan_min_amount, INFINITY);
-    size_t need = (size_t)P->fan_min_degree;
-    int64_t span = det_hours(P->fan_window_hours);
+    size_t m = det_one_off(w, a, out, P->fan_min_amount[!out], INFINITY);
+    size_t need = (size_t)P->fan_min_degree[!out];
+    int64_t span = det_hours(P->fan_window_hours[!out]);
     for (size_t i = 0; i + need <= m;) {
         size_t bs, be = det_best_window(w, w->a, m, i, span, &bs);
         if (be - bs + 1 < need) {
             i++;
             continue;
         }
-        size_t k = similar(w, w->a + bs, be - bs + 1, P->fan_max_spread);
+        size_t k = similar(w, w->a + bs, be - bs + 1, P->fan_max_spread[!out]);
         if (k >= need) {
             uint32_t accts[64];
             uint32_t nacc = 0;
@@ -86,7 +86,7 @@ void detect_fan(scan_worker *w, uint32_t a, bool out)
             char params[160];
             snprintf(params, sizeof params,
                      "min_degree=%g;window_hours=%g;min_amount=%g;max_spread=%g",
-                     P->fan_min_degree, P->fan_window_hours, P->fan_min_amount, P->fan_max_spread);
+                     P->fan_min_degree[!out], P->fan_window_hours[!out], P->fan_min_amount[!out], P->fan_max_spread[!out]);
             double score = 0.5 + 0.5 * fmin(1.0, (double)(k - need) / (double)need);
             scan_emit(w, out ? FT_PAT_FAN_OUT : FT_PAT_FAN_IN, score, w->b, (uint32_t)k, accts,
                       nacc, params,

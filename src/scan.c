@@ -27,10 +27,14 @@ static const struct param {
 } params[] = {
 #define P(n, f, lo, hi) {n, offsetof(ft_scan_params, f), lo, hi}
     P("scan.hub_degree", hub_degree, 1, 4e9),
-    P("fan.min_degree", fan_min_degree, 2, 1e6),
-    P("fan.window_hours", fan_window_hours, 0.01, 1e5),
-    P("fan.min_amount", fan_min_amount, 0, 1e15),
-    P("fan.max_spread", fan_max_spread, 1, 1e6),
+    P("fan_out.min_receivers", fan_min_degree[0], 2, 1e6),
+    P("fan_out.window_hours", fan_window_hours[0], 0.01, 1e5),
+    P("fan_out.min_amount", fan_min_amount[0], 0, 1e15),
+    P("fan_out.max_spread", fan_max_spread[0], 1, 1e6),
+    P("fan_in.min_sources", fan_min_degree[1], 2, 1e6),
+    P("fan_in.window_hours", fan_window_hours[1], 0.01, 1e5),
+    P("fan_in.min_amount", fan_min_amount[1], 0, 1e15),
+    P("fan_in.max_spread", fan_max_spread[1], 1, 1e6),
     P("scatter_gather.min_width", sg_min_width, 2, 1e6),
     P("scatter_gather.delay_hours", sg_delay_hours, 0.01, 1e5),
     P("scatter_gather.keep_low", sg_keep_low, 0, 1),
@@ -78,7 +82,9 @@ static const struct param {
 #define NPARAMS (sizeof params / sizeof params[0])
 
 const char *const ft_scan_param_names[] = {
-    "scan.hub_degree", "fan.min_degree", "fan.window_hours", "fan.min_amount", "fan.max_spread",
+    "scan.hub_degree", "fan_out.min_receivers", "fan_out.window_hours", "fan_out.min_amount",
+    "fan_out.max_spread", "fan_in.min_sources", "fan_in.window_hours", "fan_in.min_amount",
+    "fan_in.max_spread",
     "scatter_gather.min_width", "scatter_gather.delay_hours", "scatter_gather.keep_low",
     "scatter_gather.window_hours", "scatter_gather.min_amount", "gather_scatter.min_in",
     "gather_scatter.min_out", "gather_scatter.window_hours", "gather_scatter.keep_low",
@@ -100,10 +106,12 @@ void ft_scan_defaults(ft_scan_params *p)
     for (int k = 0; k < FT_PAT_COUNT; k++)
         p->enabled[k] = true;
     p->hub_degree = 500;
-    p->fan_min_degree = 8;
-    p->fan_window_hours = 72;
-    p->fan_min_amount = 500;
-    p->fan_max_spread = 1.5;
+    for (int d = 0; d < 2; d++) {
+        p->fan_min_degree[d] = 8;
+        p->fan_window_hours[d] = 72;
+        p->fan_min_amount[d] = 500;
+        p->fan_max_spread[d] = 1.5;
+    }
     p->sg_min_width = 4;
     p->sg_delay_hours = 36;
     p->sg_keep_low = 0.8;
@@ -165,6 +173,25 @@ ft_status ft_scan_param_set(ft_scan_params *p, const char *name, const char *val
             return ft_error_set(err, FT_EUSAGE, "%s: 0 or 1", name);
         p->enabled[k] = v == 1;
         return FT_OK;
+    }
+    /* "fan.X" sets fan_out.X and fan_in.X; min_degree is the count of either. */
+    static const struct {
+        const char *alias, *out, *in;
+    } both[] = {
+        {"fan.min_degree", "fan_out.min_receivers", "fan_in.min_sources"},
+        {"fan.window_hours", "fan_out.window_hours", "fan_in.window_hours"},
+        {"fan.min_amount", "fan_out.min_amount", "fan_in.min_amount"},
+        {"fan.max_spread", "fan_out.max_spread", "fan_in.max_spread"},
+        {"fan_out.min_degree", "fan_out.min_receivers", NULL},
+        {"fan_in.min_degree", "fan_in.min_sources", NULL},
+    };
+    for (size_t i = 0; i < sizeof both / sizeof *both; i++) {
+        if (strcmp(name, both[i].alias) != 0)
+            continue;
+        ft_status rc = ft_scan_param_set(p, both[i].out, value, err);
+        if (rc == FT_OK && both[i].in)
+            rc = ft_scan_param_set(p, both[i].in, value, err);
+        return rc;
     }
     for (size_t i = 0; i < NPARAMS; i++) {
         if (strcmp(params[i].name, name) != 0)

@@ -92,7 +92,7 @@ static void test_good_rules(void **state)
     ft_rules *r;
     if (ft_rules_load(&r, path, &p, &err) != FT_OK)
         fail_msg("%s", err.msg);
-    assert_true(p.fan_min_degree == 10);
+    assert_true(p.fan_min_degree[0] == 10 && p.fan_min_degree[1] == 10);
     ft_alerts a;
     assert_int_equal(ft_scan_run(&s, &p, 2, &a, &err), FT_OK);
     assert_int_equal(a.n, 8);

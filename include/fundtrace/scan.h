@@ -65,7 +65,10 @@ typedef struct ft_scan_params {
     void *progress_ctx;
     double hub_degree;
 
-    double fan_min_degree, fan_window_hours, fan_min_amount, fan_max_spread;
+    /* [0] fan-out, [1] fan-in; "fan.X" sets both, "fan_out.X" and
+     * "fan_in.X" one (min_degree is also fan_out.min_receivers and
+     * fan_in.min_sources). */
+    double fan_min_degree[2], fan_window_hours[2], fan_min_amount[2], fan_max_spread[2];
     double sg_min_width, sg_delay_hours, sg_keep_low, sg_window_hours, sg_min_amount;
     double gs_min_in, gs_min_out, gs_window_hours, gs_keep_low, gs_keep_high, gs_min_amount;
     double cycle_max_hops, cycle_window_hours, cycle_keep_low, cycle_keep_high;
