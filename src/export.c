@@ -149,18 +149,25 @@ static bool edges_among(builder *b, const ft_export_limits *l)
     return true;
 }
 
-static ft_status start(builder *b, const ft_store *s, ft_subgraph *g, ft_error *err)
+/* Begins a subgraph with the seeds (highlighted). */
+static ft_status start(builder *b, const ft_store *s, ft_subgraph *g, const uint32_t *seeds,
+                       uint32_t nseeds, ft_error *err)
 {
     memset(g, 0, sizeof *g);
     b->s = s;
     b->g = g;
     b->cap_seed = 0;
+    if (!s->adj.out_off)
+        return ft_error_set(err, FT_EUSAGE, "export: build the store's adjacency first");
     b->mark = calloc((size_t)s->accounts.n + 1, sizeof *b->mark);
     if (!b->mark)
         return ft_error_oom(err);
-    if (!s->adj.out_off) {
-        free(b->mark);
-        return ft_error_set(err, FT_EUSAGE, "export: build the store's adjacency first");
+    for (uint32_t i = 0; i < nseeds; i++) {
+        if (!add_node(b, seeds[i], true)) {
+            free(b->mark);
+            ft_subgraph_free(g);
+            return ft_error_oom(err);
+        }
     }
     return FT_OK;
 }
@@ -180,12 +187,9 @@ ft_status ft_export_neighbourhood(const ft_store *s, const uint32_t *seeds, uint
                                   ft_error *err)
 {
     builder b;
-    ft_status rc = start(&b, s, g, err);
+    ft_status rc = start(&b, s, g, seeds, nseeds, err);
     if (rc != FT_OK)
         return rc;
-    for (uint32_t i = 0; i < nseeds; i++)
-        if (!add_node(&b, seeds[i], true))
-            return done(&b, ft_error_oom(err));
     /* Breadth first, hop by hop: g->nodes[lo, hi) is the last layer. */
     uint32_t lo = 0;
     for (int h = 0; h < hops; h++) {
@@ -232,12 +236,9 @@ ft_status ft_export_transfers(const ft_store *s, const uint32_t *txns, uint32_t 
                               ft_subgraph *g, ft_error *err)
 {
     builder b;
-    ft_status rc = start(&b, s, g, err);
+    ft_status rc = start(&b, s, g, seeds, nseeds, err);
     if (rc != FT_OK)
         return rc;
-    for (uint32_t i = 0; i < nseeds; i++)
-        if (!add_node(&b, seeds[i], true))
-            return done(&b, ft_error_oom(err));
     for (uint32_t i = 0; i < ntxns; i++) {
         uint32_t t = txns[i];
         if (!in_span(s, l, t))
@@ -264,12 +265,9 @@ ft_status ft_export_accounts(const ft_store *s, const uint32_t *accts, uint32_t 
                              ft_subgraph *g, ft_error *err)
 {
     builder b;
-    ft_status rc = start(&b, s, g, err);
+    ft_status rc = start(&b, s, g, seeds, nseeds, err);
     if (rc != FT_OK)
         return rc;
-    for (uint32_t i = 0; i < nseeds; i++)
-        if (!add_node(&b, seeds[i], true))
-            return done(&b, ft_error_oom(err));
     for (uint32_t i = 0; i < naccts; i++) {
         if (b.mark[accts[i]])
             continue;
