@@ -33,7 +33,7 @@ static void usage(FILE *f)
                "Follow money through transaction data and flag suspicious patterns.\n\n"
                "Commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nRun 'fundtrace COMMAND --help' for a command's options; 'man fundtrace' for "
                "more.\n");
 }
