@@ -31,20 +31,6 @@ void ft_subgraph_free(ft_subgraph *g)
     memset(g, 0, sizeof *g);
 }
 
-static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
-{
-    if (need <= *cap)
-        return true;
-    uint32_t c = *cap ? *cap : 64;
-    while (c < need)
-        c *= 2;
-    void *q = realloc(*p, (size_t)c * elem);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = c;
-    return true;
-}
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -73,8 +59,8 @@ static bool add_node(builder *b, uint32_t a, bool seed)
             g->seed[b->mark[a] - 1] = 1;
         return true;
     }
-    if (!grow((void **)&g->nodes, &g->cap_nodes, g->nn + 1, sizeof *g->nodes) ||
-        !grow((void **)&g->seed, &b->cap_seed, g->nn + 1, 1))
+    if (!ft_array_grow((void **)&g->nodes, &g->cap_nodes, g->nn + 1, sizeof *g->nodes) ||
+        !ft_array_grow((void **)&g->seed, &b->cap_seed, g->nn + 1, 1))
         return false;
     g->nodes[g->nn] = a;
     g->seed[g->nn] = seed;
@@ -84,7 +70,7 @@ static bool add_node(builder *b, uint32_t a, bool seed)
 
 static bool add_edge(ft_subgraph *g, uint32_t t)
 {
-    if (!grow((void **)&g->edges, &g->cap_edges, g->ne + 1, sizeof *g->edges))
+    if (!ft_array_grow((void **)&g->edges, &g->cap_edges, g->ne + 1, sizeof *g->edges))
         return false;
     g->edges[g->ne++] = t;
     return true;

@@ -273,3 +273,20 @@ void ft_intern_free(ft_intern *t)
     }
     memset(t, 0, sizeof *t);
 }
+
+bool ft_array_grow(void **p, uint32_t *cap, uint64_t need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    if (need > UINT32_MAX / 2)
+        return false;
+    uint32_t c = *cap ? *cap : 64;
+    while (c < need)
+        c *= 2;
+    void *q = realloc(*p, (size_t)c * elem);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = c;
+    return true;
+}

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fundtrace/pool.h"
+
 #include "fundtrace/hash.h"
 #include "fundtrace/money.h"
 #include "fundtrace/rules.h"
@@ -239,22 +241,6 @@ void ft_alerts_free(ft_alerts *a)
     memset(a, 0, sizeof *a);
 }
 
-static bool grow(void **p, uint32_t *cap, uint64_t need, size_t elem)
-{
-    if (need <= *cap)
-        return true;
-    if (need > UINT32_MAX / 2)
-        return false;
-    uint32_t c = *cap ? *cap : 64;
-    while (c < need)
-        c *= 2;
-    void *q = realloc(*p, (size_t)c * elem);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = c;
-    return true;
-}
 
 bool scan_reserve(scan_worker *w, void **p, size_t *cap, size_t n, size_t elem)
 {
@@ -296,10 +282,10 @@ void scan_emit(scan_worker *w, int kind, double score, const uint32_t *txns, uin
     if ((size_t)elen >= sizeof expl)
         elen = sizeof expl - 1;
     size_t plen = strlen(params);
-    if (!grow((void **)&o->v, &o->cap, (uint64_t)o->n + 1, sizeof *o->v) ||
-        !grow((void **)&o->txns, &o->cap_txns, (uint64_t)o->ntxns + ntxn, sizeof *o->txns) ||
-        !grow((void **)&o->accts, &o->cap_accts, (uint64_t)o->naccts + nacc, sizeof *o->accts) ||
-        !grow((void **)&o->text, &o->cap_text, (uint64_t)o->ntext + (uint64_t)elen + plen + 2,
+    if (!ft_array_grow((void **)&o->v, &o->cap, (uint64_t)o->n + 1, sizeof *o->v) ||
+        !ft_array_grow((void **)&o->txns, &o->cap_txns, (uint64_t)o->ntxns + ntxn, sizeof *o->txns) ||
+        !ft_array_grow((void **)&o->accts, &o->cap_accts, (uint64_t)o->naccts + nacc, sizeof *o->accts) ||
+        !ft_array_grow((void **)&o->text, &o->cap_text, (uint64_t)o->ntext + (uint64_t)elen + plen + 2,
               1)) {
         w->rc = ft_error_oom(&w->err);
         return;
@@ -547,12 +533,12 @@ static void precedence(const ft_store *s, ft_alerts *all, uint8_t *drop)
 /* Appends worker output `w` to `all`. */
 static bool append(ft_alerts *all, const ft_alerts *w)
 {
-    if (!grow((void **)&all->v, &all->cap, (uint64_t)all->n + w->n, sizeof *all->v) ||
-        !grow((void **)&all->txns, &all->cap_txns, (uint64_t)all->ntxns + w->ntxns,
+    if (!ft_array_grow((void **)&all->v, &all->cap, (uint64_t)all->n + w->n, sizeof *all->v) ||
+        !ft_array_grow((void **)&all->txns, &all->cap_txns, (uint64_t)all->ntxns + w->ntxns,
               sizeof *all->txns) ||
-        !grow((void **)&all->accts, &all->cap_accts, (uint64_t)all->naccts + w->naccts,
+        !ft_array_grow((void **)&all->accts, &all->cap_accts, (uint64_t)all->naccts + w->naccts,
               sizeof *all->accts) ||
-        !grow((void **)&all->text, &all->cap_text, (uint64_t)all->ntext + w->ntext, 1))
+        !ft_array_grow((void **)&all->text, &all->cap_text, (uint64_t)all->ntext + w->ntext, 1))
         return false;
     for (uint32_t i = 0; i < w->n; i++) {
         ft_alert al = w->v[i];
@@ -611,12 +597,12 @@ static ft_status finish(const ft_store *s, ft_alerts *all, ft_alerts *out, ft_er
             continue;
         const char *expl = all->text + al->text;
         size_t elen = strlen(expl), plen = strlen(expl + elen + 1);
-        if (!grow((void **)&out->v, &out->cap, (uint64_t)out->n + 1, sizeof *out->v) ||
-            !grow((void **)&out->txns, &out->cap_txns, (uint64_t)out->ntxns + al->ntxn,
+        if (!ft_array_grow((void **)&out->v, &out->cap, (uint64_t)out->n + 1, sizeof *out->v) ||
+            !ft_array_grow((void **)&out->txns, &out->cap_txns, (uint64_t)out->ntxns + al->ntxn,
                   sizeof *out->txns) ||
-            !grow((void **)&out->accts, &out->cap_accts, (uint64_t)out->naccts + al->nacc,
+            !ft_array_grow((void **)&out->accts, &out->cap_accts, (uint64_t)out->naccts + al->nacc,
                   sizeof *out->accts) ||
-            !grow((void **)&out->text, &out->cap_text, (uint64_t)out->ntext + elen + plen + 2,
+            !ft_array_grow((void **)&out->text, &out->cap_text, (uint64_t)out->ntext + elen + plen + 2,
                   1)) {
             rc = ft_error_oom(err);
             goto done;

@@ -23,6 +23,11 @@
 /* Grows *buf (of *cap bytes) by doubling until it holds `need` bytes. */
 ft_status ft_bytes_grow(char **buf, size_t *cap, size_t need, ft_error *err);
 
+/* Makes room for `need` elements of `elem` bytes in *p (capacity *cap,
+ * doubled as needed, at most 2^31 elements); false when out of memory or
+ * past that, with *p and *cap as they were. */
+bool ft_array_grow(void **p, uint32_t *cap, uint64_t need, size_t elem);
+
 static inline ft_status ft_bytes_reserve(char **buf, size_t *cap, size_t need, ft_error *err)
 {
     return need <= *cap ? FT_OK : ft_bytes_grow(buf, cap, need, err);
