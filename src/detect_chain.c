@@ -56,14 +56,7 @@ static void cycle_dfs(cyc *y, int depth)
     const ft_adjacency *adj = &S->adj;
     const scan_ctx *c = w->c;
     uint32_t p = y->path[depth - 1], v = S->t.dst[p];
-    uint32_t lo = adj->out_off[v], hi = adj->out_off[v + 1];
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (adj->out_txn[mid] <= p)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    uint32_t lo = det_after(adj->out_txn, adj->out_off[v], adj->out_off[v + 1], p);
     for (uint32_t k = lo; k < adj->out_off[v + 1] && y->found < 64; k++) {
         uint32_t t = adj->out_txn[k];
         if (TS(t) > y->limit)
@@ -132,14 +125,7 @@ static void chain_dfs(chain *ch, int depth)
     if (depth >= ch->cap)
         return;
     uint32_t p = ch->path[depth - 1], v = S->t.dst[p];
-    uint32_t lo = adj->out_off[v], hi = adj->out_off[v + 1];
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (adj->out_txn[mid] <= p)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    uint32_t lo = det_after(adj->out_txn, adj->out_off[v], adj->out_off[v + 1], p);
     for (uint32_t k = lo; k < adj->out_off[v + 1]; k++) {
         uint32_t t = adj->out_txn[k], d = S->t.dst[t];
         if (TS(t) - TS(p) > ch->gap)
@@ -165,9 +151,12 @@ void detect_stacks(scan_worker *w, uint32_t a)
         uint32_t e0 = adj->out_txn[i], b = S->t.dst[e0];
         if (b == a || w->c->hub[b] || AMT(e0) < det_minor(w, CUR(e0), P->stack_min_amount))
             continue;
-        /* Only from the head of a chain: no payment into a that e0 passes on. */
+        /* Only from the head of a chain: no payment into a that e0 passes on
+         * (one within the gap before it). */
         bool head = true;
-        for (uint32_t k = adj->in_off[a]; k < adj->in_off[a + 1] && head; k++) {
+        uint32_t k0 = det_from_time(w, adj->in_txn, adj->in_off[a], adj->in_off[a + 1],
+                                    TS(e0) - ch.gap);
+        for (uint32_t k = k0; k < adj->in_off[a + 1] && head; k++) {
             uint32_t p = adj->in_txn[k];
             if (p >= e0)
                 break;

@@ -126,14 +126,7 @@ void detect_scatter_gather(scan_worker *w, uint32_t a)
         if (!c->once[x] || m == a || c->hub[m] || AMT(x) < det_minor(w, CUR(x), P->sg_min_amount))
             continue;
         /* m's payments after x, within the delay */
-        uint32_t lo = adj->out_off[m], hi = adj->out_off[m + 1];
-        while (lo < hi) {
-            uint32_t mid = lo + (hi - lo) / 2;
-            if (adj->out_txn[mid] <= x)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
+        uint32_t lo = det_after(adj->out_txn, adj->out_off[m], adj->out_off[m + 1], x);
         for (uint32_t k = lo; k < adj->out_off[m + 1]; k++) {
             uint32_t y = adj->out_txn[k], t = S->t.dst[y];
             if (TS(y) - TS(x) > delay)
