@@ -295,3 +295,72 @@ void ft_cli_input_free(struct ft_cli_input *in)
     ft_currency_defs_free(&in->defs);
     memset(in, 0, sizeof *in);
 }
+
+bool ft_cli_accounts_add(const char *cmd, ft_cli_accounts *l, const char *arg)
+{
+    for (const char *p = arg; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len) {
+            if (l->nkeys == l->cap) {
+                size_t c = l->cap ? l->cap * 2 : 8;
+                char **v = realloc(l->keys, c * sizeof *v);
+                if (!v) {
+                    ft_cli_error(cmd, "out of memory");
+                    return false;
+                }
+                l->keys = v;
+                l->cap = c;
+            }
+            if (!(l->keys[l->nkeys] = strndup(p, len))) {
+                ft_cli_error(cmd, "out of memory");
+                return false;
+            }
+            l->nkeys++;
+        }
+        p += len + (p[len] == ',');
+    }
+    return true;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+bool ft_cli_accounts_resolve(const char *cmd, const ft_store *s, ft_cli_accounts *l)
+{
+    free(l->ids);
+    l->n = 0;
+    l->ids = malloc((l->nkeys + 1) * sizeof *l->ids);
+    if (!l->ids) {
+        ft_cli_error(cmd, "out of memory");
+        return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < l->nkeys; i++) {
+        if (!ft_intern_find(&s->accounts, l->keys[i], strlen(l->keys[i]), &l->ids[l->n])) {
+            ft_cli_error(cmd, "no account '%s' in the data", l->keys[i]);
+            ok = false;
+            continue;
+        }
+        l->n++;
+    }
+    if (l->n > 1)
+        qsort(l->ids, l->n, sizeof *l->ids, cmp_u32);
+    uint32_t w = 0;
+    for (uint32_t i = 0; i < l->n; i++)
+        if (w == 0 || l->ids[w - 1] != l->ids[i])
+            l->ids[w++] = l->ids[i];
+    l->n = w;
+    return ok;
+}
+
+void ft_cli_accounts_free(ft_cli_accounts *l)
+{
+    for (size_t i = 0; i < l->nkeys; i++)
+        free(l->keys[i]);
+    free(l->keys);
+    free(l->ids);
+    memset(l, 0, sizeof *l);
+}

@@ -115,6 +115,22 @@ bool ft_cli_uint(const char *cmd, const char *name, const char *arg, uint32_t ma
 bool ft_cli_time(const char *cmd, const char *name, const char *arg, int64_t *ms);
 bool ft_cli_duration(const char *cmd, const char *name, const char *arg, int64_t *ms);
 
+/* An account-list option (--from A,B, repeatable): the keys as given,
+ * resolved once the data is loaded into ids, sorted and distinct. */
+typedef struct ft_cli_accounts {
+    char **keys;
+    size_t nkeys, cap;
+    uint32_t *ids;
+    uint32_t n;
+} ft_cli_accounts;
+
+/* Adds the comma-separated keys of arg; false (reported) out of memory. */
+bool ft_cli_accounts_add(const char *cmd, ft_cli_accounts *l, const char *arg);
+/* Looks the keys up in s; false when one is not in the data (each
+ * reported). */
+bool ft_cli_accounts_resolve(const char *cmd, const ft_store *s, ft_cli_accounts *l);
+void ft_cli_accounts_free(ft_cli_accounts *l);
+
 int cmd_load(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_synth(int argc, char **argv);

@@ -68,9 +68,7 @@ int cmd_clusters(int argc, char **argv)
     ft_format fmt = FT_FORMAT_TABLE;
     uint32_t min_size = 2, top = 20, v;
     const char *alerts_path = NULL;
-    char **around = NULL;
-    size_t naround = 0;
-    uint32_t *around_ids = NULL;
+    ft_cli_accounts around = {0};
     int code = FT_EXIT_ERROR, opt;
     ft_error err;
     ft_clustering c = {0};
@@ -112,20 +110,8 @@ int cmd_clusters(int argc, char **argv)
             o.k = (int)v;
             break;
         case OPT_AROUND:
-            for (const char *p = optarg; *p;) {
-                size_t len = strcspn(p, ",");
-                if (len) {
-                    char **a = realloc(around, (naround + 1) * sizeof *a);
-                    if (!a || !(a[naround] = strndup(p, len))) {
-                        around = a ? a : around;
-                        ft_cli_error("clusters", "out of memory");
-                        goto done;
-                    }
-                    around = a;
-                    naround++;
-                }
-                p += len + (p[len] == ',');
-            }
+            if (!ft_cli_accounts_add("clusters", &around, optarg))
+                goto done;
             break;
         case OPT_MIN_SIZE:
             if (!ft_cli_uint("clusters", "--min-size", optarg, UINT32_MAX, "a whole number",
@@ -162,18 +148,10 @@ int cmd_clusters(int argc, char **argv)
     }
     if (ft_cli_load(&in, argv + optind, argc - optind, &s) != FT_OK)
         goto done;
-    around_ids = malloc((naround + 1) * sizeof *around_ids);
-    if (!around_ids) {
-        ft_cli_error("clusters", "out of memory");
+    if (!ft_cli_accounts_resolve("clusters", &s, &around))
         goto done;
-    }
-    for (size_t i = 0; i < naround; i++)
-        if (!ft_intern_find(&s.accounts, around[i], strlen(around[i]), &around_ids[i])) {
-            ft_cli_error("clusters", "no account '%s' in the data", around[i]);
-            goto done;
-        }
     if (ft_store_adjacency(&s, &err) != FT_OK || ft_cluster_run(&s, &o, &c, &err) != FT_OK ||
-        ft_cluster_report_build(&s, &c, min_size, around_ids, (uint32_t)naround, top, &rep,
+        ft_cluster_report_build(&s, &c, min_size, around.ids, around.n, top, &rep,
                                 &err) != FT_OK ||
         (alerts_path && ft_cluster_alerts_read(&s, &rep, &c, alerts_path, &ca, &err) != FT_OK)) {
         fprintf(stderr, "fundtrace: %s\n", err.msg);
@@ -182,10 +160,7 @@ int cmd_clusters(int argc, char **argv)
     ft_cluster_write(stdout, &s, &o, &c, &rep, alerts_path ? &ca : NULL, fmt);
     code = ft_cli_finish("clusters", FT_EXIT_OK);
 done:
-    for (size_t i = 0; i < naround; i++)
-        free(around[i]);
-    free(around);
-    free(around_ids);
+    ft_cli_accounts_free(&around);
     ft_cluster_alerts_free(&ca);
     ft_cluster_report_free(&rep);
     ft_clustering_free(&c);

@@ -219,25 +219,18 @@ static bool trace_read(const char *path, const ft_store *s, const ft_txid_index 
     return ok;
 }
 
+/* The accounts of a comma-separated list of keys, sorted and distinct. */
 static bool names(const char *arg, const ft_store *s, uint32_t **ids, uint32_t *n)
 {
-    for (const char *p = arg; *p;) {
-        size_t len = strcspn(p, ",");
-        if (len) {
-            uint32_t a;
-            if (!ft_intern_find(&s->accounts, p, len, &a)) {
-                ft_cli_error("export", "no account '%.*s' in the data", (int)len, p);
-                return false;
-            }
-            uint32_t *q = realloc(*ids, (*n + 1) * sizeof *q);
-            if (!q)
-                return false;
-            *ids = q;
-            (*ids)[(*n)++] = a;
-        }
-        p += len + (p[len] == ',');
+    ft_cli_accounts l = {0};
+    bool ok = ft_cli_accounts_add("export", &l, arg) && ft_cli_accounts_resolve("export", s, &l);
+    if (ok) {
+        *ids = l.ids;
+        *n = l.n;
+        l.ids = NULL;
     }
-    return true;
+    ft_cli_accounts_free(&l);
+    return ok;
 }
 
 /* Is Graphviz's dot on the PATH? */

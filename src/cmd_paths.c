@@ -54,68 +54,6 @@ static void usage(FILE *f)
             "\nExit status: 0 a path (or a flow) was found, 1 none, 2 usage or input error.\n");
 }
 
-typedef struct idlist {
-    char **names;
-    size_t n, cap;
-} idlist;
-
-static bool add_names(idlist *l, const char *arg)
-{
-    for (const char *p = arg; *p;) {
-        size_t len = strcspn(p, ",");
-        if (len) {
-            if (l->n == l->cap) {
-                size_t c = l->cap ? l->cap * 2 : 8;
-                char **v = realloc(l->names, c * sizeof *v);
-                if (!v)
-                    return false;
-                l->names = v;
-                l->cap = c;
-            }
-            if (!(l->names[l->n] = strndup(p, len)))
-                return false;
-            l->n++;
-        }
-        p += len + (p[len] == ',');
-    }
-    return true;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* The account ids of the names, sorted and distinct; false (reported)
- * when one is unknown. */
-static bool resolve(const ft_store *s, const idlist *l, uint32_t **ids, ft_account_set *set)
-{
-    *ids = malloc((l->n + 1) * sizeof **ids);
-    if (!*ids) {
-        ft_cli_error("paths", "out of memory");
-        return false;
-    }
-    uint32_t n = 0;
-    bool ok = true;
-    for (size_t i = 0; i < l->n; i++) {
-        if (!ft_intern_find(&s->accounts, l->names[i], strlen(l->names[i]), &(*ids)[n])) {
-            ft_cli_error("paths", "no account '%s' in the data", l->names[i]);
-            ok = false;
-            continue;
-        }
-        n++;
-    }
-    if (n > 1)
-        qsort(*ids, n, sizeof **ids, cmp_u32);
-    uint32_t w = 0;
-    for (uint32_t i = 0; i < n; i++)
-        if (w == 0 || (*ids)[w - 1] != (*ids)[i])
-            (*ids)[w++] = (*ids)[i];
-    *set = (ft_account_set){*ids, w};
-    return ok;
-}
-
 typedef struct out_ctx {
     const ft_store *s;
     ft_format fmt;
@@ -181,10 +119,9 @@ int cmd_paths(int argc, char **argv)
     ft_store s = {0};
     ft_paths_options o;
     ft_paths_defaults(&o);
-    o.max_degree = 2000;
     ft_format fmt = FT_FORMAT_TABLE;
-    idlist from = {0}, to = {0};
-    uint32_t *from_ids = NULL, *to_ids = NULL, v, limit = 1000;
+    ft_cli_accounts from = {0}, to = {0};
+    uint32_t v, limit = 1000;
     bool all = false, static_path = false, maxflow = false, hops_given = false;
     const char *currency = NULL;
     int code = FT_EXIT_ERROR, opt;
@@ -201,10 +138,8 @@ int cmd_paths(int argc, char **argv)
         switch (opt) {
         case OPT_FROM:
         case OPT_TO:
-            if (!add_names(opt == OPT_FROM ? &from : &to, optarg)) {
-                ft_cli_error("paths", "out of memory");
+            if (!ft_cli_accounts_add("paths", opt == OPT_FROM ? &from : &to, optarg))
                 goto done;
-            }
             break;
         case OPT_ALL:
             all = true;
@@ -267,7 +202,7 @@ int cmd_paths(int argc, char **argv)
             goto done;
         }
     }
-    if (!from.n || !to.n) {
+    if (!from.nkeys || !to.nkeys) {
         ft_cli_error("paths", "give both --from and --to accounts");
         goto done;
     }
@@ -287,11 +222,11 @@ int cmd_paths(int argc, char **argv)
         fprintf(stderr, "fundtrace: %s\n", err.msg);
         goto done;
     }
-    ft_account_set A, B;
-    bool known = resolve(&s, &from, &from_ids, &A);
-    known = resolve(&s, &to, &to_ids, &B) && known;
+    bool known = ft_cli_accounts_resolve("paths", &s, &from);
+    known = ft_cli_accounts_resolve("paths", &s, &to) && known;
     if (!known)
         goto done;
+    ft_account_set A = {from.ids, from.n}, B = {to.ids, to.n};
     uint16_t cur = 0;
     if (maxflow) {
         if (!currency) {
@@ -362,14 +297,8 @@ int cmd_paths(int argc, char **argv)
         fputs("]\n", stdout);
     code = ft_cli_finish("paths", any ? FT_EXIT_OK : 1);
 done:
-    for (size_t i = 0; i < from.n; i++)
-        free(from.names[i]);
-    for (size_t i = 0; i < to.n; i++)
-        free(to.names[i]);
-    free(from.names);
-    free(to.names);
-    free(from_ids);
-    free(to_ids);
+    ft_cli_accounts_free(&from);
+    ft_cli_accounts_free(&to);
     ft_path_free(&path);
     ft_store_free(&s);
     ft_cli_input_free(&in);

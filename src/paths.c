@@ -24,6 +24,7 @@ void ft_paths_defaults(ft_paths_options *o)
     memset(o, 0, sizeof *o);
     o->since_ms = INT64_MIN;
     o->until_ms = INT64_MAX;
+    o->max_degree = 2000; /* as trace's */
 }
 
 void ft_path_free(ft_path *p)

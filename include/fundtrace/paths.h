@@ -29,7 +29,7 @@ typedef struct ft_paths_options {
     int64_t since_ms;    /* INT64_MIN: from the start of the data */
     int64_t until_ms;    /* INT64_MAX: to its end */
     int64_t window_ms;   /* 0: none; else until = since + window */
-    uint32_t max_degree; /* 0: no limit */
+    uint32_t max_degree; /* default 2000, as trace's; 0: no limit */
 } ft_paths_options;
 
 void ft_paths_defaults(ft_paths_options *o);
