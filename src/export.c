@@ -426,6 +426,21 @@ static void xml_attr(FILE *f, bool graphml, const char *key, const char *text, s
     fputs(graphml ? "</data>" : "\"/>", f);
 }
 
+/* An edge element up to its target's closing quote: id, source, target. */
+static void xml_edge_open(FILE *f, const ft_store *s, uint32_t t, const edge_text *x,
+                          const char *indent)
+{
+    size_t la, lb;
+    const char *a = ft_store_account(s, s->t.src[t], &la);
+    const char *b = ft_store_account(s, s->t.dst[t], &lb);
+    fprintf(f, "%s<edge id=\"", indent);
+    xml_cstr(f, x->id);
+    fputs("\" source=\"", f);
+    ft_xml_text(f, a, la);
+    fputs("\" target=\"", f);
+    ft_xml_text(f, b, lb);
+}
+
 /* The attributes an edge may lack: channel, memo, label, alerts. */
 static void xml_optional(FILE *f, bool graphml, const edge_text *x, const char *alerts)
 {
@@ -512,15 +527,7 @@ static void write_graphml(FILE *f, const ft_store *s, const ft_subgraph *g,
         uint32_t t = g->edges[e];
         edge_text x;
         edge_fields(s, t, &x);
-        size_t la, lb;
-        const char *a = ft_store_account(s, s->t.src[t], &la);
-        const char *b = ft_store_account(s, s->t.dst[t], &lb);
-        fputs("    <edge id=\"", f);
-        xml_cstr(f, x.id);
-        fputs("\" source=\"", f);
-        ft_xml_text(f, a, la);
-        fputs("\" target=\"", f);
-        ft_xml_text(f, b, lb);
+        xml_edge_open(f, s, t, &x, "    ");
         fputs("\"><data key=\"txn\">", f);
         xml_cstr(f, x.id);
         fprintf(f, "</data><data key=\"amount\">%s</data><data key=\"value\">%s</data>"
@@ -583,15 +590,7 @@ static void write_gexf(FILE *f, const ft_store *s, const ft_subgraph *g,
         uint32_t t = g->edges[e];
         edge_text x;
         edge_fields(s, t, &x);
-        size_t la, lb;
-        const char *a = ft_store_account(s, s->t.src[t], &la);
-        const char *b = ft_store_account(s, s->t.dst[t], &lb);
-        fputs("      <edge id=\"", f);
-        xml_cstr(f, x.id);
-        fputs("\" source=\"", f);
-        ft_xml_text(f, a, la);
-        fputs("\" target=\"", f);
-        ft_xml_text(f, b, lb);
+        xml_edge_open(f, s, t, &x, "      ");
         fprintf(f, "\" label=\"%s %s\" start=\"%s\" end=\"%s\"><attvalues>", x.amount,
                 x.currency, x.time, x.time);
         fputs("<attvalue for=\"txn\" value=\"", f);
