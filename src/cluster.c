@@ -58,30 +58,37 @@ static int cmp_i64(const void *a, const void *b)
  * spread), the unit that makes amounts comparable. */
 static double *medians(const ft_store *s)
 {
-    double *med = calloc((size_t)s->ncurrencies + 1, sizeof *med);
-    int64_t *count = calloc((size_t)s->ncurrencies + 1, sizeof *count);
-    int64_t *buf = malloc(100001 * sizeof *buf);
-    if (!med || !count || !buf) {
+    enum { SAMPLE = 100000 };
+    int nc = s->ncurrencies;
+    double *med = calloc((size_t)nc + 1, sizeof *med);
+    int64_t *count = calloc((size_t)nc + 1, sizeof *count);
+    int64_t *seen = calloc((size_t)nc + 1, sizeof *seen);
+    size_t *n = calloc((size_t)nc + 1, sizeof *n);
+    int64_t *buf = malloc(((size_t)nc * SAMPLE + 1) * sizeof *buf);
+    if (!med || !count || !seen || !n || !buf) {
         free(med);
-        free(count);
-        free(buf);
-        return NULL;
+        med = NULL;
+        goto done;
     }
+    /* Two passes for all currencies: count them, then take every
+     * (count / SAMPLE + 1)-th transfer of each into its own sample. */
     for (int64_t i = 0; i < s->t.n; i++)
         count[s->t.cur[i]]++;
-    for (int c = 0; c < s->ncurrencies; c++) {
-        int64_t stride = count[c] / 100000 + 1, seen = 0;
-        size_t n = 0;
-        for (int64_t i = 0; i < s->t.n && n < 100000; i++)
-            if (s->t.cur[i] == c && seen++ % stride == 0)
-                buf[n++] = s->t.amount[i];
-        if (n > 1)
-            qsort(buf, n, sizeof *buf, cmp_i64);
-        med[c] = n ? (double)buf[n / 2] : 1;
-        if (med[c] <= 0)
-            med[c] = 1;
+    for (int64_t i = 0; i < s->t.n; i++) {
+        uint16_t c = s->t.cur[i];
+        if (n[c] < SAMPLE && seen[c]++ % (count[c] / SAMPLE + 1) == 0)
+            buf[(size_t)c * SAMPLE + n[c]++] = s->t.amount[i];
     }
+    for (int c = 0; c < nc; c++) {
+        int64_t *v = buf + (size_t)c * SAMPLE;
+        if (n[c] > 1)
+            qsort(v, n[c], sizeof *v, cmp_i64);
+        med[c] = n[c] && v[n[c] / 2] > 0 ? (double)v[n[c] / 2] : 1;
+    }
+done:
     free(count);
+    free(seen);
+    free(n);
     free(buf);
     return med;
 }
