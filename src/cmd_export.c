@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "fundtrace/cluster.h"
 #include "fundtrace/export.h"
+#include "fundtrace/pool.h"
 #include "fundtrace/trace.h"
 
 enum {
@@ -68,7 +69,7 @@ static void usage(FILE *f)
 typedef struct alert_line {
     char id[64];
     uint32_t *txns;
-    uint32_t ntxns;
+    uint32_t ntxns, cap_txns;
     uint32_t first_account;
     bool has_account;
 } alert_line;
@@ -84,6 +85,28 @@ static void alerts_free(alert_file *af)
         free(af->v[i].txns);
     free(af->v);
     memset(af, 0, sizeof *af);
+}
+
+/* Appends the transactions of a JSON "txns" array (tx just past its
+ * '[') that are in the data; false out of memory. */
+static bool txns_of(const char *tx, const ft_txid_index *ix, uint32_t **list, uint32_t *n,
+                    uint32_t *cap)
+{
+    char buf[512];
+    while (*tx == '"') {
+        tx++;
+        if (!ft_json_scan_string(&tx, buf, sizeof buf))
+            break;
+        uint32_t t;
+        if (ft_txid_index_find(ix, buf, strlen(buf), &t)) {
+            if (!ft_array_grow((void **)list, cap, (uint64_t)*n + 1, sizeof **list))
+                return false;
+            (*list)[(*n)++] = t;
+        }
+        while (*tx == ',' || *tx == ' ')
+            tx++;
+    }
+    return true;
 }
 
 /* Reads the id, first account and txns of each alert; unknown
@@ -131,24 +154,7 @@ static bool alerts_read(const char *path, const ft_store *s, const ft_txid_index
                 al->has_account = ft_intern_find(&s->accounts, buf, strlen(buf),
                                                  &al->first_account);
         }
-        tx += 8;
-        while (*tx == '"') {
-            tx++;
-            if (!ft_json_scan_string(&tx, buf, sizeof buf))
-                break;
-            uint32_t t;
-            if (ft_txid_index_find(ix, buf, strlen(buf), &t)) {
-                uint32_t *q = realloc(al->txns, (al->ntxns + 1) * sizeof *q);
-                if (!q) {
-                    ok = false;
-                    break;
-                }
-                al->txns = q;
-                al->txns[al->ntxns++] = t;
-            }
-            while (*tx == ',' || *tx == ' ')
-                tx++;
-        }
+        ok = txns_of(tx + 8, ix, &al->txns, &al->ntxns, &al->cap_txns);
     }
     free(line);
     fclose(f);
@@ -169,6 +175,7 @@ static bool trace_read(const char *path, const ft_store *s, const ft_txid_index 
     size_t cap = 0;
     int lineno = 0;
     bool ok = true;
+    uint32_t cap_txns = 0;
     while (ok && getline(&line, &cap, f) > 0) {
         lineno++;
         const char *p = line;
@@ -195,24 +202,7 @@ static bool trace_read(const char *path, const ft_store *s, const ft_txid_index 
             *seeds = q;
             (*seeds)[(*nseeds)++] = a;
         }
-        tx += 8;
-        while (*tx == '"') {
-            tx++;
-            if (!ft_json_scan_string(&tx, buf, sizeof buf))
-                break;
-            uint32_t t;
-            if (ft_txid_index_find(ix, buf, strlen(buf), &t)) {
-                uint32_t *q = realloc(*txns, (*ntxns + 1) * sizeof *q);
-                if (!q) {
-                    ok = false;
-                    break;
-                }
-                *txns = q;
-                (*txns)[(*ntxns)++] = t;
-            }
-            while (*tx == ',' || *tx == ' ')
-                tx++;
-        }
+        ok = txns_of(tx + 8, ix, txns, ntxns, &cap_txns);
     }
     free(line);
     fclose(f);
