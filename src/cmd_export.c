@@ -99,7 +99,7 @@ static bool txns_of(const char *tx, const ft_txid_index *ix, uint32_t **list, ui
             break;
         uint32_t t;
         if (ft_txid_index_find(ix, buf, strlen(buf), &t)) {
-            if (!ft_array_grow((void **)list, cap, (uint64_t)*n + 1, sizeof **list))
+            if (!FT_ARRAY_GROW(*list, cap, (uint64_t)*n + 1))
                 return false;
             (*list)[(*n)++] = t;
         }
