@@ -589,9 +589,8 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
         return rc;
     }
     if (!in->quiet && in->shown > FT_SHOW_REJECTS)
-        ft_cli_error(cmd, "%" PRId64 " more rejected rows not shown%s",
-                     in->shown - FT_SHOW_REJECTS,
-                in->rejects_path ? "" : " (write them all with --rejects FILE)");
+        ft_cli_error(cmd, "%" PRId64 " more rejected rows not shown%s", in->shown - FT_SHOW_REJECTS,
+                     in->rejects_path ? "" : " (write them all with --rejects FILE)");
     return FT_OK;
 }
 

@@ -69,42 +69,45 @@ typedef bool (*ft_opt_cb)(const char *cmd, const ft_option *opt, const char *arg
 
 struct ft_option {
     ft_opt_kind kind;
-    char short_name;        /* 0: none */
-    const char *long_name;  /* without "--"; NULL: none */
-    void *value;            /* where the value goes (see the kinds) */
-    const char *argh;       /* the argument's name in --help ("N", "FILE") */
-    const char *help;       /* lines separated by '\n'; a group's heading */
-    uint64_t min, max;      /* whole numbers */
-    double dmin, dmax;      /* FT_OPT_KIND_DOUBLE */
+    char short_name;           /* 0: none */
+    const char *long_name;     /* without "--"; NULL: none */
+    void *value;               /* where the value goes (see the kinds) */
+    const char *argh;          /* the argument's name in --help ("N", "FILE") */
+    const char *help;          /* lines separated by '\n'; a group's heading */
+    uint64_t min, max;         /* whole numbers */
+    double dmin, dmax;         /* FT_OPT_KIND_DOUBLE */
     const char *const *values; /* FT_OPT_KIND_ENUM: the names, NULL-ended */
     ft_opt_cb cb;
     int flags;
 };
 
 /* The entries, for option tables. */
-#define FT_OPT_(k, s, l, v, a, h)                                                              \
+/* One line per entry kind reads better than clang-format 14 braces. */
+/* clang-format off */
+#define FT_OPT_(k, s, l, v, a, h) \
     .kind = (k), .short_name = (s), .long_name = (l), .value = (v), .argh = (a), .help = (h)
 #define FT_OPT_END() {.kind = FT_OPT_KIND_END}
 #define FT_OPT_GROUP(h) {.kind = FT_OPT_KIND_GROUP, .help = (h)}
 #define FT_OPT_FLAG(s, l, v, h) {FT_OPT_(FT_OPT_KIND_FLAG, s, l, v, NULL, h)}
-#define FT_OPT_UINT(s, l, v, a, lo, hi, h)                                                    \
+#define FT_OPT_UINT(s, l, v, a, lo, hi, h) \
     {FT_OPT_(FT_OPT_KIND_UINT, s, l, v, a, h), .min = (lo), .max = (hi)}
-#define FT_OPT_INT(s, l, v, a, lo, hi, h)                                                     \
+#define FT_OPT_INT(s, l, v, a, lo, hi, h) \
     {FT_OPT_(FT_OPT_KIND_INT, s, l, v, a, h), .min = (lo), .max = (hi)}
-#define FT_OPT_INT64(s, l, v, a, lo, hi, h)                                                   \
+#define FT_OPT_INT64(s, l, v, a, lo, hi, h) \
     {FT_OPT_(FT_OPT_KIND_INT64, s, l, v, a, h), .min = (lo), .max = (hi)}
-#define FT_OPT_UINT64(s, l, v, a, lo, hi, h)                                                  \
+#define FT_OPT_UINT64(s, l, v, a, lo, hi, h) \
     {FT_OPT_(FT_OPT_KIND_UINT64, s, l, v, a, h), .min = (lo), .max = (hi)}
-#define FT_OPT_DOUBLE(s, l, v, a, lo, hi, fl, h)                                              \
+#define FT_OPT_DOUBLE(s, l, v, a, lo, hi, fl, h) \
     {FT_OPT_(FT_OPT_KIND_DOUBLE, s, l, v, a, h), .dmin = (lo), .dmax = (hi), .flags = (fl)}
 #define FT_OPT_STRING(s, l, v, a, h) {FT_OPT_(FT_OPT_KIND_STRING, s, l, v, a, h)}
-#define FT_OPT_ENUM(s, l, v, a, vals, h)                                                      \
+#define FT_OPT_ENUM(s, l, v, a, vals, h) \
     {FT_OPT_(FT_OPT_KIND_ENUM, s, l, v, a, h), .values = (vals)}
 #define FT_OPT_LIST(s, l, v, a, h) {FT_OPT_(FT_OPT_KIND_LIST, s, l, v, a, h)}
 #define FT_OPT_TIME(s, l, v, a, h) {FT_OPT_(FT_OPT_KIND_TIME, s, l, v, a, h)}
 #define FT_OPT_DURATION(s, l, v, a, h) {FT_OPT_(FT_OPT_KIND_DURATION, s, l, v, a, h)}
 #define FT_OPT_CALLBACK(s, l, v, a, f, h) {FT_OPT_(FT_OPT_KIND_CALLBACK, s, l, v, a, h), .cb = (f)}
 #define FT_OPT_HELP() {FT_OPT_(FT_OPT_KIND_HELP, 'h', "help", NULL, NULL, "show this help")}
+/* clang-format on */
 
 /* A repeatable option's arguments, borrowed from argv. */
 typedef struct ft_cli_list {
@@ -120,8 +123,8 @@ typedef struct ft_cli_command {
     const char *usage;       /* after "usage: fundtrace NAME "; lines separated by '\n' */
     const char *description; /* a paragraph, ending in '\n' */
     const ft_option *options;
-    const char *epilog;               /* after the options, or NULL */
-    void (*epilog_fn)(FILE *f);       /* printed after the epilog, or NULL */
+    const char *epilog;         /* after the options, or NULL */
+    void (*epilog_fn)(FILE *f); /* printed after the epilog, or NULL */
 } ft_cli_command;
 
 /* ft_cli_parse's answer when the command should go on. */
@@ -159,27 +162,27 @@ bool ft_cli_opt_map_file(const char *cmd, const ft_option *opt, const char *arg)
 bool ft_cli_opt_delimiter(const char *cmd, const ft_option *opt, const char *arg);
 bool ft_cli_opt_currencies(const char *cmd, const ft_option *opt, const char *arg);
 
-#define FT_CLI_INPUT_OPTIONS(in)                                                                \
-    FT_OPT_GROUP("Input options"),                                                              \
-        FT_OPT_CALLBACK(0, "map", (in), "FIELD=COLUMN", ft_cli_opt_map,                         \
-                        "take FIELD from COLUMN (a header name or number);\n"   \
-                        "repeatable"),        \
-        FT_OPT_CALLBACK(0, "map-file", (in), "FILE", ft_cli_opt_map_file, "FIELD=COLUMN lines"), \
-        FT_OPT_CALLBACK(0, "delimiter", (in), "C", ft_cli_opt_delimiter,                        \
-                        "',' ';' '|' or 'tab' (default: guessed from the header)"),             \
-        FT_OPT_CALLBACK(0, "currencies", (in), "FILE", ft_cli_opt_currencies,                   \
-                        "extra currencies: CODE,EXPONENT[,NAME...] lines"),                     \
-        FT_OPT_STRING(0, "currency", &(in)->opts.default_currency, "CODE",                      \
-                      "currency of rows whose layout has no currency column\n"                  \
-                      "(AMLSim and PaySim default to USD)"),                                    \
-        FT_OPT_TIME(0, "epoch", &(in)->opts.epoch_ms, "TIME",                                   \
-                    "time of PaySim step 0 (default 1970-01-01T00:00:00Z)"),                    \
-        FT_OPT_FLAG(0, "strict", &(in)->opts.strict, "stop at the first bad row (exit 2)"),      \
-        FT_OPT_STRING(0, "rejects", &(in)->rejects_path, "FILE",                                \
-                      "write each rejected row, verbatim, with its reason (CSV)"),              \
-        FT_OPT_STRING(0, "rates", &(in)->rates_path, "FILE",                                    \
-                      "exchange rates to one base currency ('base = EUR', then\n"               \
-                      "'USD = 0.92' lines), for totals and weights across\n"                     \
+#define FT_CLI_INPUT_OPTIONS(in)                                                                   \
+    FT_OPT_GROUP("Input options"),                                                                 \
+        FT_OPT_CALLBACK(0, "map", (in), "FIELD=COLUMN", ft_cli_opt_map,                            \
+                        "take FIELD from COLUMN (a header name or number);\n"                      \
+                        "repeatable"),                                                             \
+        FT_OPT_CALLBACK(0, "map-file", (in), "FILE", ft_cli_opt_map_file, "FIELD=COLUMN lines"),   \
+        FT_OPT_CALLBACK(0, "delimiter", (in), "C", ft_cli_opt_delimiter,                           \
+                        "',' ';' '|' or 'tab' (default: guessed from the header)"),                \
+        FT_OPT_CALLBACK(0, "currencies", (in), "FILE", ft_cli_opt_currencies,                      \
+                        "extra currencies: CODE,EXPONENT[,NAME...] lines"),                        \
+        FT_OPT_STRING(0, "currency", &(in)->opts.default_currency, "CODE",                         \
+                      "currency of rows whose layout has no currency column\n"                     \
+                      "(AMLSim and PaySim default to USD)"),                                       \
+        FT_OPT_TIME(0, "epoch", &(in)->opts.epoch_ms, "TIME",                                      \
+                    "time of PaySim step 0 (default 1970-01-01T00:00:00Z)"),                       \
+        FT_OPT_FLAG(0, "strict", &(in)->opts.strict, "stop at the first bad row (exit 2)"),        \
+        FT_OPT_STRING(0, "rejects", &(in)->rejects_path, "FILE",                                   \
+                      "write each rejected row, verbatim, with its reason (CSV)"),                 \
+        FT_OPT_STRING(0, "rates", &(in)->rates_path, "FILE",                                       \
+                      "exchange rates to one base currency ('base = EUR', then\n"                  \
+                      "'USD = 0.92' lines), for totals and weights across\n"                       \
                       "currencies")
 
 /* The --format values of commands that write tables and data. */

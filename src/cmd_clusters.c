@@ -25,7 +25,7 @@ int cmd_clusters(int argc, char **argv)
                       FT_OPT_MIN_OPEN | FT_OPT_MAX_OPEN,
                       "leiden, louvain: larger gives smaller communities (1)"),
         FT_OPT_UINT64(0, "seed", &o.seed, "N", 0, UINT32_MAX,
-                    "leiden, louvain: the random seed (1); same seed, same\nclusters"),
+                      "leiden, louvain: the random seed (1); same seed, same\nclusters"),
         FT_OPT_INT(0, "k", &o.k, "K", 0, 1000000,
                    "kcore: the k (default: the largest with a core)"),
         FT_OPT_CALLBACK(0, "around", &around, "A,B", ft_cli_opt_accounts,
@@ -35,7 +35,7 @@ int cmd_clusters(int argc, char **argv)
         FT_OPT_UINT(0, "top", &top, "N", 0, UINT32_MAX,
                     "the N first clusters (default 20; 0: all)"),
         FT_OPT_STRING(0, "alerts", &alerts_path, "FILE",
-                      "list the alerts (scan --format jsonl) touching each"),
+                      "list the alerts (scan --format jsonl, json or csv)\ntouching each"),
         FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats,
                     "table (default), jsonl, json or csv"),
         FT_OPT_FLAG('q', "quiet", &in.quiet, "do not show rejected rows on stderr"),
@@ -50,10 +50,9 @@ int cmd_clusters(int argc, char **argv)
                        "cluster ranked by the volume that stays inside it, with its members, its\n"
                        "volumes inside, in and out, and its time span.\n",
         .options = options,
-        .epilog =
-            "Communities and k-cores use the undirected graph of the accounts with parallel\n"
-            "transfers collapsed into one edge weighted by their volume (amounts divided\n"
-            "by their currency's median transfer). Exit status: 0 done, 2 error.\n",
+        .epilog = "Communities and k-cores use the undirected graph of the accounts with parallel\n"
+                  "transfers collapsed into one edge weighted by their volume (amounts divided\n"
+                  "by their currency's median transfer). Exit status: 0 done, 2 error.\n",
     };
     ft_store s = {0};
     ft_format fmt;
@@ -76,8 +75,7 @@ int cmd_clusters(int argc, char **argv)
     if (!ft_cli_accounts_resolve("clusters", &s, &around))
         goto done;
     if (ft_store_adjacency(&s, &err) != FT_OK || ft_cluster_run(&s, &o, &c, &err) != FT_OK ||
-        ft_cluster_report_build(&s, &c, min_size, around.ids, around.n, top, &rep, &err) !=
-            FT_OK ||
+        ft_cluster_report_build(&s, &c, min_size, around.ids, around.n, top, &rep, &err) != FT_OK ||
         (alerts_path && ft_cluster_alerts_read(&s, &rep, &c, alerts_path, &ca, &err) != FT_OK)) {
         ft_cli_fail("clusters", &err);
         goto done;

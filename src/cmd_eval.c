@@ -1,30 +1,11 @@
 /*
  * cmd_eval.c - `fundtrace eval`: precision, recall and F1 of alerts.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli.h"
 #include "fundtrace/eval.h"
-
-/* What kind of truth file `path` is, from its first line. */
-static int truth_kind(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    char line[512] = "";
-    while (fgets(line, sizeof line, f) && strspn(line, " \t\r\n") == strlen(line))
-        ;
-    fclose(f);
-    if (strncmp(line, "BEGIN LAUNDERING ATTEMPT", 24) == 0)
-        return 'i';
-    if (strstr(line, "alert_id") && strstr(line, "tran_id"))
-        return 'a';
-    return 'c';
-}
 
 int cmd_eval(int argc, char **argv)
 {
@@ -34,7 +15,8 @@ int cmd_eval(int argc, char **argv)
     double share = 0.5;
     const ft_option options[] = {
         FT_OPT_STRING(0, "alerts", &alerts, "FILE",
-                      "the alerts, one JSON object per line ('-': standard\ninput)"),
+                      "the alerts, as scan writes them: JSON Lines, a JSON\n"
+                      "array or CSV ('-': standard input)"),
         FT_OPT_STRING(0, "truth", &truth, "FILE",
                       "synth's ground truth CSV, AMLSim's\n"
                       "alert_transactions.csv, or an IBM AMLworld\n"
@@ -47,8 +29,7 @@ int cmd_eval(int argc, char **argv)
         FT_OPT_DOUBLE(0, "share", &share, "S", 0, 1, FT_OPT_MIN_OPEN,
                       "share of an instance's transactions an alert must cover\n"
                       "to find it (default 0.5)"),
-        FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats,
-                    "table (default), json or jsonl"),
+        FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats, "table (default), json or jsonl"),
         FT_OPT_FLAG('q', "quiet", &in.quiet, "do not show rejected rows on stderr"),
         FT_OPT_HELP(),
         FT_CLI_INPUT_OPTIONS(&in),
@@ -59,8 +40,8 @@ int cmd_eval(int argc, char **argv)
         .usage = "fundtrace eval --alerts FILE --truth FILE [--data FILE] [OPTIONS]\n"
                  "fundtrace eval --alerts FILE --labels [OPTIONS] FILE...|SNAPSHOT",
         .description =
-            "Score alerts (JSON Lines, as scan writes them) against a ground truth, per\n"
-            "pattern and overall: instances found and true alerts (precision, recall, F1),\n"
+            "Score alerts (as scan writes them) against a ground truth, per pattern and\n"
+            "overall: instances found and true alerts (precision, recall, F1),\n"
             "transactions covered (precision, recall, F1), and the alerts that matched\n"
             "nothing.\n",
         .options = options,
@@ -90,20 +71,8 @@ int cmd_eval(int argc, char **argv)
     }
     if (ft_eval_new(&ev, &err) != FT_OK)
         goto fail;
-    if (truth) {
-        int kind = truth_kind(truth);
-        ft_status rc;
-        if (kind == 'i' && !data) {
-            ft_cli_error("eval", "'%s' is an IBM patterns file: give its data with --data FILE",
-                         truth);
-            goto done;
-        }
-        rc = kind == 'i'   ? ft_eval_truth_ibm(ev, truth, data, &err)
-             : kind == 'a' ? ft_eval_truth_amlsim(ev, truth, &err)
-                           : ft_eval_truth_csv(ev, truth, &err);
-        if (rc != FT_OK)
-            goto fail;
-    }
+    if (truth && ft_eval_truth(ev, truth, data, &err) != FT_OK)
+        goto fail;
     if (labels) {
         if (ft_cli_load("eval", &in, argv + 1, nargs, &s) != FT_OK)
             goto done;

@@ -10,14 +10,17 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fundtrace/alerts_read.h"
 #include "fundtrace/cluster.h"
 #include "fundtrace/export.h"
 #include "fundtrace/pool.h"
 #include "fundtrace/trace.h"
+#include "fundtrace/trace_read.h"
 
-/* The lines of an alerts file with their ids and transactions. */
+/* The alerts of an alerts file: their ids and the transactions of each
+ * that are in the data. */
 typedef struct alert_line {
-    char id[64];
+    char *id;
     uint32_t *txns;
     uint32_t ntxns, cap_txns;
     uint32_t first_account;
@@ -26,137 +29,110 @@ typedef struct alert_line {
 
 typedef struct alert_file {
     alert_line *v;
-    size_t n;
+    uint32_t n, cap;
 } alert_file;
 
 static void alerts_free(alert_file *af)
 {
-    for (size_t i = 0; i < af->n; i++)
+    for (size_t i = 0; i < af->n; i++) {
+        free(af->v[i].id);
         free(af->v[i].txns);
+    }
     free(af->v);
     memset(af, 0, sizeof *af);
 }
 
-/* Appends the transactions of a JSON "txns" array (tx just past its
- * '[') that are in the data; false out of memory. */
-static bool txns_of(const char *tx, const ft_txid_index *ix, uint32_t **list, uint32_t *n,
-                    uint32_t *cap)
+/* Appends the transactions named by `ids` that are in the data (others
+ * are not in this data and are skipped); false out of memory. */
+static bool txns_of(const char *const *ids, uint32_t n, const ft_txid_index *ix, uint32_t **list,
+                    uint32_t *nlist, uint32_t *cap)
 {
-    char buf[512];
-    while (*tx == '"') {
-        tx++;
-        if (!ft_json_scan_string(&tx, buf, sizeof buf))
-            break;
+    for (uint32_t i = 0; i < n; i++) {
         uint32_t t;
-        if (ft_txid_index_find(ix, buf, strlen(buf), &t)) {
-            if (!FT_ARRAY_GROW(*list, cap, (uint64_t)*n + 1))
-                return false;
-            (*list)[(*n)++] = t;
-        }
-        while (*tx == ',' || *tx == ' ')
-            tx++;
+        if (!ft_txid_index_find(ix, ids[i], strlen(ids[i]), &t))
+            continue;
+        if (!FT_ARRAY_GROW(*list, cap, (uint64_t)*nlist + 1))
+            return false;
+        (*list)[(*nlist)++] = t;
     }
     return true;
 }
 
-/* Reads the id, first account and txns of each alert; unknown
- * transaction ids are skipped (they are not in this data). */
 static bool alerts_read(const char *path, const ft_store *s, const ft_txid_index *ix,
                         alert_file *af)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        ft_cli_error("export", "%s: %s", path, strerror(errno));
+    ft_error err;
+    ft_alerts_reader *r;
+    if (ft_alerts_open(&r, path, &err) != FT_OK) {
+        ft_cli_fail("export", &err);
         return false;
     }
-    char *line = NULL, buf[512];
-    size_t cap = 0;
-    int lineno = 0;
+    const ft_alert_in *a;
+    ft_status rc;
     bool ok = true;
-    while (ok && getline(&line, &cap, f) > 0) {
-        lineno++;
-        const char *p = line;
-        while (*p == ' ' || *p == '[' || *p == ',')
-            p++;
-        if (*p == '\n' || *p == '\0' || *p == ']')
-            continue;
-        const char *id = strstr(p, "\"id\":\""), *tx = strstr(p, "\"txns\":[");
-        const char *acc = strstr(p, "\"accounts\":[\"");
-        alert_line *v = realloc(af->v, (af->n + 1) * sizeof *v);
-        if (!v) {
+    while (ok && (rc = ft_alerts_next(r, &a, &err)) == FT_OK && a) {
+        if (!FT_ARRAY_GROW(af->v, &af->cap, (uint64_t)af->n + 1)) {
             ok = false;
             break;
         }
-        af->v = v;
         alert_line *al = &af->v[af->n];
         memset(al, 0, sizeof *al);
-        id = id ? id + 6 : NULL;
-        if (*p != '{' || !id || !tx || !ft_json_scan_string(&id, al->id, sizeof al->id)) {
-            ft_cli_error("export", "%s:%d: not an alert (an object with \"id\" and \"txns\")",
-                         path, lineno);
+        if (!(al->id = strdup(a->id))) {
             ok = false;
             break;
         }
         af->n++;
-        if (acc) {
-            acc += 13;
-            if (ft_json_scan_string(&acc, buf, sizeof buf))
-                al->has_account = ft_intern_find(&s->accounts, buf, strlen(buf),
-                                                 &al->first_account);
-        }
-        ok = txns_of(tx + 8, ix, &al->txns, &al->ntxns, &al->cap_txns);
+        if (a->naccounts)
+            al->has_account = ft_intern_find(&s->accounts, a->accounts[0], strlen(a->accounts[0]),
+                                             &al->first_account);
+        ok = txns_of(a->txns, a->ntxns, ix, &al->txns, &al->ntxns, &al->cap_txns);
     }
-    free(line);
-    fclose(f);
-    return ok;
+    ft_alerts_close(r);
+    if (!ok)
+        ft_cli_error("export", "out of memory");
+    else if (rc != FT_OK)
+        ft_cli_fail("export", &err);
+    return ok && rc == FT_OK;
 }
 
-/* The transfers of a trace file: every "txns" array of its lines (the
- * transfers that brought traced money in), and its seeds. */
+/* The transfers of a trace file (those that brought traced money in to
+ * each account reached) and its seeds. */
 static bool trace_read(const char *path, const ft_store *s, const ft_txid_index *ix,
                        uint32_t **txns, uint32_t *ntxns, uint32_t **seeds, uint32_t *nseeds)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        ft_cli_error("export", "%s: %s", path, strerror(errno));
+    ft_error err;
+    ft_trace_file *t;
+    if (ft_trace_file_open(&t, path, &err) != FT_OK) {
+        ft_cli_fail("export", &err);
         return false;
     }
-    char *line = NULL, buf[512];
-    size_t cap = 0;
-    int lineno = 0;
-    bool ok = true;
-    uint32_t cap_txns = 0;
-    while (ok && getline(&line, &cap, f) > 0) {
-        lineno++;
-        const char *p = line;
-        while (*p == ' ')
-            p++;
-        if (*p == '\n' || *p == '\0')
-            continue;
-        const char *seed = strstr(p, "\"seed\":\""), *tx = strstr(p, "\"txns\":[");
-        if (*p != '{' || !seed || !tx) {
-            ft_cli_error("export", "%s:%d: not a trace line (trace --format jsonl)", path,
-                         lineno);
-            ok = false;
-            break;
-        }
-        seed += 8;
-        uint32_t a;
-        if (ft_json_scan_string(&seed, buf, sizeof buf) &&
-            ft_intern_find(&s->accounts, buf, strlen(buf), &a)) {
-            uint32_t *q = realloc(*seeds, (*nseeds + 1) * sizeof *q);
-            if (!q) {
-                ok = false;
-                break;
-            }
-            *seeds = q;
-            (*seeds)[(*nseeds)++] = a;
-        }
-        ok = txns_of(tx + 8, ix, txns, ntxns, &cap_txns);
+    if (ft_trace_file_format_of(t) == FT_TRACE_FILE_CSV) {
+        ft_trace_file_close(t);
+        ft_cli_error("export",
+                     "%s: a CSV trace does not list its transfers: write the trace "
+                     "with --format jsonl or json",
+                     path);
+        return false;
     }
-    free(line);
-    fclose(f);
-    return ok;
+    const ft_trace_node_in *n;
+    ft_status rc;
+    bool ok = true;
+    uint32_t cap_txns = 0, cap_seeds = 0;
+    while (ok && (rc = ft_trace_file_next(t, &n, &err)) == FT_OK && n) {
+        uint32_t a;
+        if (n->hops == 0 && ft_intern_find(&s->accounts, n->seed, strlen(n->seed), &a)) {
+            ok = FT_ARRAY_GROW(*seeds, &cap_seeds, (uint64_t)*nseeds + 1);
+            if (ok)
+                (*seeds)[(*nseeds)++] = a;
+        }
+        ok = ok && txns_of(n->txns, n->ntxns, ix, txns, ntxns, &cap_txns);
+    }
+    ft_trace_file_close(t);
+    if (!ok)
+        ft_cli_error("export", "out of memory");
+    else if (rc != FT_OK)
+        ft_cli_fail("export", &err);
+    return ok && rc == FT_OK;
 }
 
 /* The accounts of a comma-separated list of keys, sorted and distinct. */
@@ -208,7 +184,7 @@ int cmd_export(int argc, char **argv)
         FT_OPT_STRING(0, "around", &around, "A,B",
                       "the accounts within --hops (default 1) transfers of these"),
         FT_OPT_STRING(0, "trace", &trace_path, "FILE",
-                      "the transfers in a trace (trace --format jsonl output)"),
+                      "the transfers in a trace (trace --format jsonl or\njson output)"),
         FT_OPT_STRING(0, "trace-from", &trace_from, "A",
                       "run a forward trace (haircut, --hops, default 6) and\n"
                       "export its trail"),
@@ -219,8 +195,8 @@ int cmd_export(int argc, char **argv)
         FT_OPT_UINT(0, "hops", &hops, "K", 1, 100,
                     "--around, --trace-from: at most K transfers away"),
         FT_OPT_STRING(0, "alerts", &alerts_path, "FILE",
-                      "alerts (scan --format jsonl): each transfer gets the ids\n"
-                      "of those covering it"),
+                      "alerts (scan --format jsonl, json or csv): each\n"
+                      "transfer gets the ids of those covering it"),
         FT_OPT_ENUM(0, "method", &method, "M", methods,
                     "--cluster-of: leiden (default), louvain, weak, strong\nor kcore"),
         FT_OPT_UINT64(0, "seed", &co.seed, "N", 0, UINT32_MAX,

@@ -69,7 +69,8 @@ int cmd_paths(int argc, char **argv)
                     "every path of at most --hops transfers, printed as\n"
                     "found (depth first)"),
         FT_OPT_INT(0, "hops", &hops, "K", 1, 64,
-                   "at most K transfers per path (default: none; 6 with\n--all; --max-hops is the old name)"),
+                   "at most K transfers per path (default: none; 6 with\n--all; --max-hops is the "
+                   "old name)"),
         {FT_OPT_(FT_OPT_KIND_INT, 0, "max-hops", &hops, "K", "the old name of --hops"), .min = 1,
          .max = 64, .flags = FT_OPT_HIDDEN},
         FT_OPT_UINT(0, "limit", &limit, "N", 0, UINT32_MAX,
@@ -105,8 +106,7 @@ int cmd_paths(int argc, char **argv)
             "ends at the first --to account it reaches and visits no account twice. By\n"
             "default: the earliest-arrival path and the fewest-hops path.\n",
         .options = options,
-        .epilog =
-            "Exit status: 0 a path (or a flow) was found, 1 none, 2 usage or input error.\n",
+        .epilog = "Exit status: 0 a path (or a flow) was found, 1 none, 2 usage or input error.\n",
     };
     ft_store s = {0};
     ft_format fmt;

@@ -61,8 +61,8 @@ int cmd_scan(int argc, char **argv)
     const ft_option options[] = {
         {FT_OPT_(FT_OPT_KIND_STRING, 0, "rules", &rules_path, "FILE",
                  "a rules file: parameters, watchlists, text patterns,\n"
-         "high-risk jurisdictions, risk propagation (see\n"
-         "fundtrace-scan(1)); refused whole, with its line, if\n"
+                 "high-risk jurisdictions, risk propagation (see\n"
+                 "fundtrace-scan(1)); refused whole, with its line, if\n"
                  "anything in it is wrong"),
          .flags = FT_OPT_ONCE},
         FT_OPT_LIST(0, "set", &sets, "NAME=VALUE",

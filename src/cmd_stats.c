@@ -52,10 +52,9 @@ int cmd_stats(int argc, char **argv)
     const ft_cli_command cmd = {
         .name = "stats",
         .usage = "fundtrace stats [OPTIONS] FILE...|SNAPSHOT",
-        .description =
-            "Rows read, loaded and rejected; accounts; time span; exact totals per\n"
-            "currency; self-transfers; in- and out-degree (max, p50, p99); weakly\n"
-            "connected components; the top 10 accounts by volume sent and received.\n",
+        .description = "Rows read, loaded and rejected; accounts; time span; exact totals per\n"
+                       "currency; self-transfers; in- and out-degree (max, p50, p99); weakly\n"
+                       "connected components; the top 10 accounts by volume sent and received.\n",
         .options = options,
         .epilog = "Exit status: 0 done, 2 usage or input error.\n",
     };

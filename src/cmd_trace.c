@@ -155,7 +155,8 @@ int cmd_trace(int argc, char **argv)
                     "out (default): where the money went; in: where it came\n"
                     "from (the trace then runs back in time from its end)"),
         FT_OPT_ENUM(0, "policy", &policy, "P", policies, "poison, haircut (default), fifo or lifo"),
-        FT_OPT_INT(0, "hops", &o.max_hops, "K", 1, 1000, "at most K hops from the seed (default 6)"),
+        FT_OPT_INT(0, "hops", &o.max_hops, "K", 1, 1000,
+                   "at most K hops from the seed (default 6)"),
         FT_OPT_DURATION(0, "window", &o.window_ms, "D",
                         "follow money for D after the start (30d, 12h, 90m)"),
         FT_OPT_TIME(0, "since", &o.since_ms, "T",

@@ -1,9 +1,8 @@
 /*
  * eval.h - detection quality: alerts scored against a ground truth.
  *
- * An alert (one JSON object per line, the schema scan writes: id, kind,
- * score, accounts, txns, first_time, last_time, amount, explanation,
- * params) names the transactions it covers by their original ids. A truth
+ * An alert (as scan writes it, read with alerts_read.h: id, kind, txns
+ * and more) names the transactions it covers by their original ids. A truth
  * instance has a pattern and its transaction ids. Then:
  *
  *   - an instance is found when one alert of its pattern's kind covers at
@@ -53,12 +52,19 @@ ft_status ft_eval_truth_ibm(ft_eval *ev, const char *patterns, const char *data,
  * columns (others ignored). */
 ft_status ft_eval_truth_amlsim(ft_eval *ev, const char *path, ft_error *err);
 
+/* A truth file of any of the kinds above, recognised by its content: an
+ * IBM patterns file (its first line begins "BEGIN LAUNDERING ATTEMPT";
+ * it needs its `data` file: FT_EUSAGE when data is NULL), an AMLSim file
+ * (a header with alert_id and tran_id), else our ground-truth CSV. */
+ft_status ft_eval_truth(ft_eval *ev, const char *path, const char *data, ft_error *err);
+
 /* The label column of a loaded store: each distinct label is an instance
  * of unknown pattern. */
 ft_status ft_eval_truth_labels(ft_eval *ev, const ft_store *s, ft_error *err);
 
-/* Reads alerts, one JSON object per line ("-" is standard input). A line
- * that is not an alert is an FT_EINPUT error naming file and line. */
+/* Reads alerts in any format scan writes (alerts_read.h; "-" is standard
+ * input). Anything that is not an alert is an FT_EINPUT error naming file,
+ * line and column. */
 ft_status ft_eval_alerts(ft_eval *ev, const char *path, ft_error *err);
 
 /* As ft_eval_alerts, from `len` bytes of memory. */
