@@ -588,6 +588,12 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
         ft_cli_fail(cmd, &err);
         return rc;
     }
+    /* DESIGN.md: a load that keeps no row is an error, not an empty result. */
+    if (s->t.n == 0) {
+        ft_cli_error(cmd, "no row was loaded (%" PRId64 " read, %" PRId64 " rejected)",
+                     s->report.rows_read, s->report.rows_rejected);
+        return FT_EINPUT;
+    }
     if (!in->quiet && in->shown > FT_SHOW_REJECTS)
         ft_cli_error(cmd, "%" PRId64 " more rejected rows not shown%s", in->shown - FT_SHOW_REJECTS,
                      in->rejects_path ? "" : " (write them all with --rejects FILE)");

@@ -106,7 +106,8 @@ int cmd_paths(int argc, char **argv)
             "ends at the first --to account it reaches and visits no account twice. By\n"
             "default: the earliest-arrival path and the fewest-hops path.\n",
         .options = options,
-        .epilog = "Exit status: 0 a path (or a flow) was found, 1 none, 2 usage or input error.\n",
+        .epilog = "Exit status (as grep): 0 a path (or a flow) was found, 1 none, 2 usage or\n"
+                  "input error.\n",
     };
     ft_store s = {0};
     ft_format fmt;
@@ -212,7 +213,7 @@ int cmd_paths(int argc, char **argv)
     }
     if (fmt == FT_FORMAT_JSON)
         fputs("]\n", stdout);
-    code = ft_cli_finish("paths", any ? FT_EXIT_OK : 1);
+    code = ft_cli_finish("paths", any ? FT_EXIT_OK : FT_EXIT_NONE);
 done:
     ft_cli_accounts_free(&from);
     ft_cli_accounts_free(&to);

@@ -28,8 +28,8 @@ static void help_tail(FILE *f)
                "                      set the fan_out.* and fan_in.* of the same name\n"
                "\nKinds: fan_out, fan_in, scatter_gather, gather_scatter, cycle, stack,\n"
                "bipartite, pass_through, structuring, rapid_movement, tf_collection.\n"
-               "\nExit status: 0 nothing flagged (nothing new, with --state), 1 alerts printed,\n"
-               "2 usage or input error.\n");
+               "\nExit status (as grep): 0 alerts printed, 1 nothing flagged (nothing new, with\n"
+               "--state), 2 usage or input error.\n");
 }
 
 /* Progress on a terminal: the share of accounts scanned, five times a
@@ -191,7 +191,7 @@ int cmd_scan(int argc, char **argv)
                 "match\n",
                 (unsigned long long)alerts.regex_limit_hits,
                 alerts.regex_limit_hits == 1 ? "" : "s");
-    code = ft_cli_finish("scan", shown ? 1 : FT_EXIT_OK);
+    code = ft_cli_finish("scan", shown ? FT_EXIT_OK : FT_EXIT_NONE);
 done:
     ft_cli_list_free(&sets);
     ft_cli_list_free(&only);
