@@ -9,7 +9,16 @@
 #include "cli.h"
 #include "fundtrace/eval.h"
 
-enum { OPT_ALERTS = OPT_FIRST_COMMAND_OPTION, OPT_TRUTH, OPT_DATA, OPT_LABELS, OPT_SHARE };
+enum {
+    OPT_ALERTS = OPT_FIRST_COMMAND_OPTION,
+    OPT_TRUTH,
+    OPT_DATA,
+    OPT_LABELS,
+    OPT_SHARE,
+    OPT_PURITY,
+    OPT_PLANTED,
+    OPT_TOP
+};
 
 static void usage(FILE *f)
 {
@@ -28,27 +37,15 @@ static void usage(FILE *f)
             "  --labels           use the label column of the input files as the truth:\n"
             "                     each label is one instance, of any pattern\n"
             "  --share S          share of an instance's transactions an alert must cover\n"
-            "                     to find it (default 0.5)\n"
+            "                     to match it (default 0.5)\n"
+            "  --purity S         share of the alert's transactions the instance must make\n"
+            "                     up for a match (default 0.25)\n"
+            "  --planted S        an alert is good anyway when this share of its\n"
+            "                     transactions is planted (default 0.5)\n"
+            "  --top K            precision at the K highest-scored alerts (default 100)\n"
             "  --format FMT       table (default), json or jsonl\n"
             "  -h, --help         show this help\n\n" FT_CLI_INPUT_HELP
             "\nExit status: 0 scored, 2 usage or input error.\n");
-}
-
-/* What kind of truth file `path` is, from its first line. */
-static int truth_kind(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    char line[512] = "";
-    while (fgets(line, sizeof line, f) && strspn(line, " \t\r\n") == strlen(line))
-        ;
-    fclose(f);
-    if (strncmp(line, "BEGIN LAUNDERING ATTEMPT", 24) == 0)
-        return 'i';
-    if (strstr(line, "alert_id") && strstr(line, "tran_id"))
-        return 'a';
-    return 'c';
 }
 
 int cmd_eval(int argc, char **argv)
@@ -60,6 +57,9 @@ int cmd_eval(int argc, char **argv)
         {"data", required_argument, NULL, OPT_DATA},
         {"labels", no_argument, NULL, OPT_LABELS},
         {"share", required_argument, NULL, OPT_SHARE},
+        {"purity", required_argument, NULL, OPT_PURITY},
+        {"planted", required_argument, NULL, OPT_PLANTED},
+        {"top", required_argument, NULL, OPT_TOP},
         {"format", required_argument, NULL, OPT_FORMAT},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -72,7 +72,8 @@ int cmd_eval(int argc, char **argv)
     ft_format fmt = FT_FORMAT_TABLE;
     const char *alerts = NULL, *truth = NULL, *data = NULL;
     bool labels = false;
-    double share = 0.5;
+    ft_eval_options eo;
+    ft_eval_defaults(&eo);
     int code = FT_EXIT_ERROR, opt;
     ft_error err;
     optind = 1;
@@ -96,14 +97,29 @@ int cmd_eval(int argc, char **argv)
         case OPT_LABELS:
             labels = true;
             break;
-        case OPT_SHARE: {
+        case OPT_SHARE:
+        case OPT_PURITY:
+        case OPT_PLANTED: {
             char *end = NULL;
             errno = 0;
-            share = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !(share > 0 && share <= 1)) {
-                ft_cli_error("eval", "--share '%s': give a share above 0 and at most 1", optarg);
+            double v = strtod(optarg, &end);
+            const char *name = opt == OPT_SHARE ? "--share" : opt == OPT_PURITY ? "--purity" : "--planted";
+            if (errno || end == optarg || *end || !(v > 0 && v <= 1)) {
+                ft_cli_error("eval", "%s '%s': give a share above 0 and at most 1", name, optarg);
                 goto done;
             }
+            *(opt == OPT_SHARE ? &eo.share : opt == OPT_PURITY ? &eo.purity : &eo.planted) = v;
+            break;
+        }
+        case OPT_TOP: {
+            char *end = NULL;
+            errno = 0;
+            long long v = strtoll(optarg, &end, 10);
+            if (errno || end == optarg || *end || v < 1) {
+                ft_cli_error("eval", "--top '%s': give a whole number of alerts, 1 or more", optarg);
+                goto done;
+            }
+            eo.top_k = v;
             break;
         }
         case OPT_FORMAT:
@@ -137,27 +153,15 @@ int cmd_eval(int argc, char **argv)
     }
     if (ft_eval_new(&ev, &err) != FT_OK)
         goto fail;
-    if (truth) {
-        int kind = truth_kind(truth);
-        ft_status rc;
-        if (kind == 'i' && !data) {
-            ft_cli_error("eval", "'%s' is an IBM patterns file: give its data with --data FILE",
-                         truth);
-            goto done;
-        }
-        rc = kind == 'i'   ? ft_eval_truth_ibm(ev, truth, data, &err)
-             : kind == 'a' ? ft_eval_truth_amlsim(ev, truth, &err)
-                           : ft_eval_truth_csv(ev, truth, &err);
-        if (rc != FT_OK)
-            goto fail;
-    }
+    if (truth && ft_eval_truth_file(ev, truth, data, &err) != FT_OK)
+        goto fail;
     if (labels) {
         if (ft_cli_load(&in, argv + optind, argc - optind, &s) != FT_OK)
             goto done;
         if (ft_eval_truth_labels(ev, &s, &err) != FT_OK)
             goto fail;
     }
-    if (ft_eval_alerts(ev, alerts, &err) != FT_OK || ft_eval_score(ev, share, &res, &err) != FT_OK)
+    if (ft_eval_alerts(ev, alerts, &err) != FT_OK || ft_eval_score(ev, &eo, &res, &err) != FT_OK)
         goto fail;
     ft_eval_write(stdout, &res, fmt);
     code = ft_cli_finish("eval", FT_EXIT_OK);
