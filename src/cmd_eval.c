@@ -12,7 +12,8 @@ int cmd_eval(int argc, char **argv)
     struct ft_cli_input in = {0};
     const char *alerts = NULL, *truth = NULL, *data = NULL, *format = "table";
     bool labels = false;
-    double share = 0.5;
+    ft_eval_options eo;
+    ft_eval_defaults(&eo);
     const ft_option options[] = {
         FT_OPT_STRING(0, "alerts", &alerts, "FILE",
                       "the alerts, as scan writes them: JSON Lines, a JSON\n"
@@ -20,15 +21,23 @@ int cmd_eval(int argc, char **argv)
         FT_OPT_STRING(0, "truth", &truth, "FILE",
                       "synth's ground truth CSV, AMLSim's\n"
                       "alert_transactions.csv, or an IBM AMLworld\n"
-                      "*_Patterns.txt (recognised by content)"),
+                      "*_Patterns.txt, plain or gzip (recognised by content)"),
         FT_OPT_STRING(0, "data", &data, "FILE",
                       "the IBM data file the patterns come from (needed for\nthem)"),
         FT_OPT_FLAG(0, "labels", &labels,
                     "use the label column of the input files as the truth:\n"
                     "each label is one instance, of any pattern"),
-        FT_OPT_DOUBLE(0, "share", &share, "S", 0, 1, FT_OPT_MIN_OPEN,
+        FT_OPT_DOUBLE(0, "share", &eo.share, "S", 0, 1, FT_OPT_MIN_OPEN,
                       "share of an instance's transactions an alert must cover\n"
-                      "to find it (default 0.5)"),
+                      "to match it (default 0.5)"),
+        FT_OPT_DOUBLE(0, "purity", &eo.purity, "S", 0, 1, FT_OPT_MIN_OPEN,
+                      "share of the alert's transactions the instance must make\n"
+                      "up for a match (default 0.25)"),
+        FT_OPT_DOUBLE(0, "planted", &eo.planted, "S", 0, 1, FT_OPT_MIN_OPEN,
+                      "an alert is good anyway when this share of its\n"
+                      "transactions is planted (default 0.5)"),
+        FT_OPT_INT64(0, "top", &eo.top_k, "K", 1, INT64_MAX,
+                     "precision at the K highest-scored alerts (default 100)"),
         FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats, "table (default), json or jsonl"),
         FT_OPT_FLAG('q', "quiet", &in.quiet, "do not show rejected rows on stderr"),
         FT_OPT_HELP(),
@@ -71,7 +80,7 @@ int cmd_eval(int argc, char **argv)
     }
     if (ft_eval_new(&ev, &err) != FT_OK)
         goto fail;
-    if (truth && ft_eval_truth(ev, truth, data, &err) != FT_OK)
+    if (truth && ft_eval_truth_file(ev, truth, data, &err) != FT_OK)
         goto fail;
     if (labels) {
         if (ft_cli_load("eval", &in, argv + 1, nargs, &s) != FT_OK)
@@ -79,7 +88,7 @@ int cmd_eval(int argc, char **argv)
         if (ft_eval_truth_labels(ev, &s, &err) != FT_OK)
             goto fail;
     }
-    if (ft_eval_alerts(ev, alerts, &err) != FT_OK || ft_eval_score(ev, share, &res, &err) != FT_OK)
+    if (ft_eval_alerts(ev, alerts, &err) != FT_OK || ft_eval_score(ev, &eo, &res, &err) != FT_OK)
         goto fail;
     ft_eval_write(stdout, &res, fmt);
     code = ft_cli_finish("eval", FT_EXIT_OK);
