@@ -513,7 +513,6 @@ ft_status ft_eval_truth_file(ft_eval *ev, const char *path, const char *data, ft
                        "(alert_id, alert_type, tran_id) or an IBM patterns file");
 }
 
-
 /* --- alerts, through the one alerts reader ------------------------------------------------ */
 
 static ft_status add_alert(ft_eval *ev, const char *name, const ft_alert_in *a, ft_error *err)
