@@ -501,20 +501,16 @@ static void on_progress(void *ctx, const char *path, int64_t rows)
     fprintf(stderr, "\rreading %s: %" PRId64 " rows\033[K", path, rows);
 }
 
+/* The rejects file, through the one atomic writer: a run that fails
+ * leaves the previous file (or none). */
 static ft_status open_rejects(struct ft_cli_input *in, ft_error *err)
 {
-    size_t len = strlen(in->rejects_path) + 16;
-    in->rejects_tmp = malloc(len);
-    if (!in->rejects_tmp)
+    ft_status rc = ft_writer_open(&in->rejects_w, in->rejects_path, false, err);
+    if (rc != FT_OK)
+        return rc;
+    if (!(in->rejects = ft_writer_stream(&in->rejects_w))) {
+        ft_writer_abort(&in->rejects_w);
         return ft_error_oom(err);
-    snprintf(in->rejects_tmp, len, "%s.tmp.XXXXXX", in->rejects_path);
-    int fd = mkstemp(in->rejects_tmp);
-    if (fd < 0 || !(in->rejects = fdopen(fd, "w"))) {
-        if (fd >= 0)
-            close(fd);
-        free(in->rejects_tmp);
-        in->rejects_tmp = NULL;
-        return ft_error_errno(err, FT_EIO, "create", in->rejects_path);
     }
     fputs("file,line,column,reason,message,row\n", in->rejects);
     return FT_OK;
@@ -524,18 +520,8 @@ static ft_status close_rejects(struct ft_cli_input *in, ft_error *err)
 {
     if (!in->rejects)
         return FT_OK;
-    bool bad = fflush(in->rejects) != 0 || ferror(in->rejects) || fsync(fileno(in->rejects)) != 0;
-    if (fclose(in->rejects) != 0)
-        bad = true;
     in->rejects = NULL;
-    if (bad || rename(in->rejects_tmp, in->rejects_path) != 0) {
-        ft_status rc = ft_error_errno(err, FT_EIO, "write", in->rejects_path);
-        unlink(in->rejects_tmp);
-        return rc;
-    }
-    free(in->rejects_tmp);
-    in->rejects_tmp = NULL;
-    return FT_OK;
+    return ft_writer_close(&in->rejects_w, err);
 }
 
 ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *paths, int npaths,
@@ -602,11 +588,7 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
 
 void ft_cli_input_free(struct ft_cli_input *in)
 {
-    if (in->rejects) {
-        fclose(in->rejects);
-        unlink(in->rejects_tmp);
-    }
-    free(in->rejects_tmp);
+    ft_writer_abort(&in->rejects_w);
     ft_map_free(&in->map);
     ft_currency_defs_free(&in->defs);
     memset(in, 0, sizeof *in);

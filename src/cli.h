@@ -15,6 +15,7 @@
 #include "fundtrace/output.h"
 #include "fundtrace/schema.h"
 #include "fundtrace/store.h"
+#include "fundtrace/writer.h"
 
 /* Exit codes (DESIGN.md, as grep): a search exits FT_EXIT_OK when it found
  * something and FT_EXIT_NONE when it found nothing; a check exits
@@ -147,8 +148,8 @@ struct ft_cli_input {
     ft_load_options opts;
     const char *rejects_path;
     const char *rates_path;
-    char *rejects_tmp;
-    FILE *rejects;
+    ft_writer rejects_w;
+    FILE *rejects; /* rejects_w's stream while loading */
     int64_t shown;
     bool quiet;
     int64_t progress_ms;
