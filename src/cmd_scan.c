@@ -71,8 +71,9 @@ int cmd_scan(int argc, char **argv)
         FT_OPT_LIST(0, "only", &only, "KIND,...", "run only these detectors"),
         FT_OPT_STRING(0, "state", &state_path, "FILE",
                       "print only alerts no earlier run with this state file\n"
-                      "reported, then add them to it (atomically, after the\n"
-                      "scan succeeded)"),
+                      "reported, then add them to it (after the scan\n"
+                      "succeeded; under a lock, merged with what runs at\n"
+                      "once added)"),
         FT_OPT_FLAG(0, "all", &all, "with --state, print every alert (and still update it)"),
         FT_OPT_UINT(0, "threads", &threads, "N", 1, 64,
                     "run on N threads (default 1); the same alerts for any N"),

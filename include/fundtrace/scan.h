@@ -143,9 +143,10 @@ typedef struct ft_scan_state {
 
 ft_status ft_scan_state_load(ft_scan_state *st, const char *path, ft_error *err);
 bool ft_scan_state_has(const ft_scan_state *st, uint64_t id);
-/* Writes the old ids and those of `a` to path, atomically (a temporary
- * file, flushed, renamed into place): a run that fails before this leaves
- * the previous state as it was. */
+/* Adds the ids of `a` (and st's) to the state at path: under an exclusive
+ * lock on the file, it reads what is there now, so that runs at once keep
+ * each other's ids, merges, and writes the whole atomically (writer.h). A
+ * run that fails before this leaves the previous state as it was. */
 ft_status ft_scan_state_save(const ft_scan_state *st, const ft_alerts *a, const char *path,
                              ft_error *err);
 void ft_scan_state_free(ft_scan_state *st);
