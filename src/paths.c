@@ -575,24 +575,24 @@ ft_status ft_path_static(const ft_store *s, const ft_paths_options *o, ft_accoun
     }
     ft_graph_setup();
     igraph_t g;
+    igraph_vector_int_t edges = IGRAPH_VECTOR_NULL;
     uint32_t *txn = NULL, m = 0, na = s->accounts.n;
     rc = static_graph(&q, UINT16_MAX, &g, &txn, &m, err);
+    bool have_g = rc == FT_OK;
+    if (rc == FT_OK &&
+        (igraph_vector_int_init(&edges, 0) != IGRAPH_SUCCESS ||
+         igraph_get_shortest_path(&g, NULL, &edges, na, na + 1, IGRAPH_OUT) != IGRAPH_SUCCESS))
+        rc = ft_error_from_igraph(err);
     if (rc == FT_OK) {
-        igraph_vector_int_t edges;
-        if (igraph_vector_int_init(&edges, 0) != IGRAPH_SUCCESS ||
-            igraph_get_shortest_path(&g, NULL, &edges, na, na + 1, IGRAPH_OUT) !=
-                IGRAPH_SUCCESS) {
-            rc = ft_error_from_igraph(err);
-        } else {
-            /* Unreachable: an empty path. Else drop the two links. */
-            igraph_integer_t k = igraph_vector_int_size(&edges);
-            for (igraph_integer_t i = 1; i + 1 < k && rc == FT_OK; i++)
-                if (!path_push(out, txn[VECTOR(edges)[i]]))
-                    rc = ft_error_oom(err);
-            igraph_vector_int_destroy(&edges);
-        }
-        igraph_destroy(&g);
+        /* Unreachable: an empty path. Else drop the two links. */
+        igraph_integer_t k = igraph_vector_int_size(&edges);
+        for (igraph_integer_t i = 1; i + 1 < k && rc == FT_OK; i++)
+            if (!path_push(out, txn[VECTOR(edges)[i]]))
+                rc = ft_error_oom(err);
     }
+    igraph_vector_int_destroy(&edges);
+    if (have_g)
+        igraph_destroy(&g);
     free(txn);
     search_free(&q);
     return rc;
@@ -610,9 +610,12 @@ static ft_status flow_static(const search *q, uint16_t cur, ft_flow *out, ft_err
     if (rc != FT_OK)
         return rc;
     igraph_integer_t ne = igraph_ecount(&g);
-    igraph_vector_t cap, flow;
-    igraph_vector_init(&cap, ne);
-    igraph_vector_init(&flow, 0);
+    igraph_vector_t cap = IGRAPH_VECTOR_NULL, flow = IGRAPH_VECTOR_NULL;
+    if (igraph_vector_init(&cap, ne) != IGRAPH_SUCCESS ||
+        igraph_vector_init(&flow, 0) != IGRAPH_SUCCESS) {
+        rc = ft_error_from_igraph(err);
+        goto done;
+    }
     int64_t total = 0;
     for (uint32_t i = 0; i < m && total < EXACT_LIMIT; i++) {
         total += s->t.amount[txn[i]];
@@ -665,16 +668,19 @@ static ft_status flow_temporal(const search *q, uint16_t cur, ft_flow *out, ft_e
     uint32_t *dep = calloc((size_t)na + 1, sizeof *dep);    /* latest useful departure + 1 */
     uint8_t *keep = calloc((size_t)(q->end - q->start) + 1, 1);
     uint32_t *first = NULL, *count = NULL, *kept = NULL;
-    igraph_vector_int_t e;
-    igraph_vector_t cap, flow;
+    igraph_vector_int_t e = IGRAPH_VECTOR_NULL;
+    igraph_vector_t cap = IGRAPH_VECTOR_NULL, flow = IGRAPH_VECTOR_NULL;
     igraph_t g;
     bool have_g = false;
     ft_status rc = FT_OK;
-    igraph_vector_int_init(&e, 0);
-    igraph_vector_init(&cap, 0);
-    igraph_vector_init(&flow, 0);
     if (!arr || !dep || !keep) {
         rc = ft_error_oom(err);
+        goto done;
+    }
+    if (igraph_vector_int_init(&e, 0) != IGRAPH_SUCCESS ||
+        igraph_vector_init(&cap, 0) != IGRAPH_SUCCESS ||
+        igraph_vector_init(&flow, 0) != IGRAPH_SUCCESS) {
+        rc = ft_error_from_igraph(err);
         goto done;
     }
     memset(arr, 0xff, ((size_t)na + 1) * sizeof *arr);
