@@ -168,16 +168,13 @@ static ft_status simple_graph(const ft_store *s, bool directed, igraph_t *g, igr
         else
             e[m++] = e[i];
     }
-    igraph_vector_int_t ev;
+    igraph_vector_int_t ev = IGRAPH_VECTOR_NULL;
+    ft_status rc = FT_OK;
     ft_graph_setup();
-    if (igraph_vector_int_init(&ev, (igraph_integer_t)(2 * m)) != IGRAPH_SUCCESS) {
-        free(e);
-        return ft_error_from_igraph(err);
-    }
-    if (w && igraph_vector_init(w, (igraph_integer_t)m) != IGRAPH_SUCCESS) {
-        igraph_vector_int_destroy(&ev);
-        free(e);
-        return ft_error_from_igraph(err);
+    if (igraph_vector_int_init(&ev, (igraph_integer_t)(2 * m)) != IGRAPH_SUCCESS ||
+        (w && igraph_vector_init(w, (igraph_integer_t)m) != IGRAPH_SUCCESS)) {
+        rc = ft_error_from_igraph(err);
+        goto done;
     }
     for (size_t i = 0; i < m; i++) {
         VECTOR(ev)[2 * i] = (igraph_integer_t)(e[i].key >> 32);
@@ -185,16 +182,15 @@ static ft_status simple_graph(const ft_store *s, bool directed, igraph_t *g, igr
         if (w)
             VECTOR(*w)[i] = e[i].w;
     }
+    if (igraph_create(g, &ev, (igraph_integer_t)s->accounts.n,
+                      directed ? IGRAPH_DIRECTED : IGRAPH_UNDIRECTED) != IGRAPH_SUCCESS)
+        rc = ft_error_from_igraph(err);
+done:
     free(e);
-    igraph_error_t ie = igraph_create(g, &ev, (igraph_integer_t)s->accounts.n,
-                                      directed ? IGRAPH_DIRECTED : IGRAPH_UNDIRECTED);
     igraph_vector_int_destroy(&ev);
-    if (ie != IGRAPH_SUCCESS) {
-        if (w)
-            igraph_vector_destroy(w);
-        return ft_error_from_igraph(err);
-    }
-    return FT_OK;
+    if (rc != FT_OK && w)
+        igraph_vector_destroy(w);
+    return rc;
 }
 
 /* --- union-find, for the pieces of a k-core ---------------------------------------------- */
