@@ -183,9 +183,8 @@ int cmd_scan(int argc, char **argv)
         ft_cli_fail("scan", &err);
         goto done;
     }
-    if (!in.quiet)
-        fprintf(stderr, "fundtrace scan: %u alert%s%s\n", shown, shown == 1 ? "" : "s",
-                state_path && !all ? " not reported before" : "");
+    fprintf(stderr, "fundtrace scan: %u alert%s%s\n", shown, shown == 1 ? "" : "s",
+            state_path && !all ? " not reported before" : "");
     if (alerts.regex_limit_hits)
         fprintf(stderr,
                 "fundtrace scan: %llu text%s hit the pattern match limit and counted as no "

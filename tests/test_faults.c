@@ -29,6 +29,7 @@
 #include "fundtrace/ingest.h"
 #include "fundtrace/output.h"
 #include "fundtrace/paths.h"
+#include "fundtrace/paths_report.h"
 #include "fundtrace/rules.h"
 #include "fundtrace/scan.h"
 #include "fundtrace/snapshot.h"
@@ -133,6 +134,8 @@ static ft_status sc_stats(FILE *out, ft_error *err)
 {
     ft_stats st = {0};
     ft_status rc = ft_stats_compute(&fx.small, &st, err);
+    if (rc == FT_OK)
+        rc = ft_stats_check_igraph(&fx.small, &st, err);
     if (rc == FT_OK) {
         ft_write_stats(out, &fx.small, &st, FT_FORMAT_JSON);
         ft_write_stats(out, &fx.small, &st, FT_FORMAT_CSV);
@@ -214,6 +217,22 @@ static ft_status sc_paths(FILE *out, ft_error *err)
             ft_path_write(out, s, "earliest3", 0, &p, FT_FORMAT_JSONL);
     }
     ft_path_free(&p);
+    return rc;
+}
+
+static ft_status sc_paths_report(FILE *out, ft_error *err)
+{
+    const ft_store *s = &fx.paths;
+    uint32_t a = account(s, "S"), b = account(s, "T");
+    ft_account_set from = {&a, 1}, to = {&b, 1};
+    ft_paths_options o;
+    ft_paths_defaults(&o);
+    o.max_hops = 6;
+    ft_paths_request rq = {.all = true, .static_path = true, .maxflow = true, .limit = 10};
+    ft_paths_answer ans;
+    ft_status rc = ft_paths_report(s, &o, from, to, &rq, out, FT_FORMAT_JSON, &ans, err);
+    if (rc == FT_OK)
+        fprintf(out, "%d %llu %d\n", ans.found, (unsigned long long)ans.paths, ans.more);
     return rc;
 }
 
@@ -477,14 +496,23 @@ static const struct scenario {
     const char *name;
     scenario_fn fn;
 } scenarios[] = {
-    {"ingest", sc_ingest},         {"snapshot", sc_snapshot},
-    {"stats", sc_stats},           {"graph", sc_graph},
-    {"trace", sc_trace},           {"paths", sc_paths},
-    {"paths_all", sc_paths_all},   {"cluster", sc_cluster},
-    {"export", sc_export},         {"export_trace", sc_export_trace},
-    {"readers", sc_readers},       {"scan", sc_scan},
-    {"scan_state", sc_scan_state}, {"eval", sc_eval},
-    {"writer", sc_writer},         {"synth", sc_synth},
+    {"ingest", sc_ingest},
+    {"snapshot", sc_snapshot},
+    {"stats", sc_stats},
+    {"graph", sc_graph},
+    {"trace", sc_trace},
+    {"paths", sc_paths},
+    {"paths_all", sc_paths_all},
+    {"paths_report", sc_paths_report},
+    {"cluster", sc_cluster},
+    {"export", sc_export},
+    {"export_trace", sc_export_trace},
+    {"readers", sc_readers},
+    {"scan", sc_scan},
+    {"scan_state", sc_scan_state},
+    {"eval", sc_eval},
+    {"writer", sc_writer},
+    {"synth", sc_synth},
     {"rules", sc_rules},
 };
 
