@@ -16,9 +16,86 @@
 #include "fundtrace/snapshot.h"
 #include "fundtrace/time.h"
 
+/* The progress display on stderr now, cleared before any message. */
+static ft_cli_progress *showing;
+
+static void clear_progress(void)
+{
+    if (showing && showing->shown && showing->tty)
+        fputs("\r\033[K", stderr);
+    if (showing)
+        showing->shown = false;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+void ft_cli_progress_init(ft_cli_progress *p, const char *cmd, bool force, bool quiet)
+{
+    memset(p, 0, sizeof *p);
+    p->cmd = cmd;
+    p->tty = isatty(STDERR_FILENO);
+    p->on = force || (!quiet && p->tty && !getenv("CI"));
+}
+
+void ft_cli_progress_step(ft_cli_progress *p, const char *fmt, ...)
+{
+    if (!p->on)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->what, sizeof p->what, fmt, ap);
+    va_end(ap);
+    p->start_ms = now_ms();
+    p->last_ms = 0;
+    ft_cli_progress_advance(p, 0, 0);
+}
+
+void ft_cli_progress_advance(void *ctx, uint64_t done, uint64_t total)
+{
+    ft_cli_progress *p = ctx;
+    if (!p->on)
+        return;
+    int64_t ms = now_ms();
+    bool last = total && done >= total;
+    /* A terminal is redrawn five times a second; a log gets a line every
+     * five seconds (and the first and the last). */
+    int64_t every = p->tty ? 200 : 5000;
+    if (p->last_ms && ms - p->last_ms < every && !(last && !p->tty))
+        return;
+    p->last_ms = ms;
+    if (showing != p)
+        clear_progress();
+    showing = p;
+    char amount[64];
+    if (total)
+        snprintf(amount, sizeof amount, "%3.0f %%", 100.0 * (double)done / (double)total);
+    else if (done)
+        snprintf(amount, sizeof amount, "%llu", (unsigned long long)done);
+    else
+        snprintf(amount, sizeof amount, "...");
+    fprintf(stderr, "%sfundtrace %s: %s: %s (%.0f s)%s", p->tty ? "\r" : "", p->cmd, p->what,
+            amount, (double)(ms - p->start_ms) / 1000, p->tty ? "\033[K" : "\n");
+    fflush(stderr);
+    p->shown = true;
+}
+
+void ft_cli_progress_done(ft_cli_progress *p)
+{
+    if (showing == p) {
+        clear_progress();
+        showing = NULL;
+    }
+}
+
 void ft_cli_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
+    clear_progress();
     fprintf(stderr, "fundtrace %s: ", cmd);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -460,8 +537,7 @@ static void on_reject(void *ctx, const ft_reject_info *r)
     struct ft_cli_input *in = ctx;
     /* In strict mode the load stops here and the error says it once. */
     if (!in->quiet && !in->opts.strict && in->shown < FT_SHOW_REJECTS) {
-        if (in->progress_shown)
-            fputs("\r\033[K", stderr);
+        clear_progress();
         if (r->column > 0)
             fprintf(stderr, "%s:%" PRId64 ":%" PRId64 ": %s\n", r->path, r->line, r->column,
                     r->message);
@@ -487,18 +563,15 @@ static void on_reject(void *ctx, const ft_reject_info *r)
     }
 }
 
-/* Progress on a terminal only, at most a few times a second. */
+/* Rows read so far, for the progress display. */
 static void on_progress(void *ctx, const char *path, int64_t rows)
 {
     struct ft_cli_input *in = ctx;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-    if (ms - in->progress_ms < 250)
-        return;
-    in->progress_ms = ms;
-    in->progress_shown = true;
-    fprintf(stderr, "\rreading %s: %" PRId64 " rows\033[K", path, rows);
+    if (in->reading != path) {
+        in->reading = path;
+        ft_cli_progress_step(&in->prog, "reading %s", path);
+    }
+    ft_cli_progress_advance(&in->prog, (uint64_t)rows, 0);
 }
 
 /* The rejects file, through the one atomic writer: a run that fails
@@ -530,6 +603,7 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
     ft_error err;
     ft_status rc = FT_OK;
     int snapshots = 0;
+    ft_cli_progress_init(&in->prog, cmd, in->progress, in->quiet);
     for (int i = 0; i < npaths; i++)
         snapshots += strcmp(paths[i], "-") != 0 && ft_snapshot_is(paths[i]);
     if (snapshots && npaths > 1) {
@@ -550,16 +624,12 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
     }
     in->opts.on_reject = on_reject;
     in->opts.reject_ctx = in;
-    if (!in->quiet && isatty(STDERR_FILENO) && !getenv("CI")) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        in->progress_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    if (in->prog.on) {
         in->opts.on_progress = on_progress;
         in->opts.progress_ctx = in;
     }
     rc = ft_ingest_files(s, (const char *const *)paths, npaths, &in->opts, &err);
-    if (in->progress_shown)
-        fputs("\r\033[K", stderr);
+    ft_cli_progress_done(&in->prog);
     ft_error cerr;
     ft_status crc = close_rejects(in, &cerr);
     if (rc != FT_OK) {

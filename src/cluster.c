@@ -250,6 +250,8 @@ ft_status ft_cluster_run(const ft_store *s, const ft_cluster_options *o, ft_clus
     if (rc != FT_OK)
         goto done;
     have_g = true;
+    if (o->progress)
+        o->progress(o->progress_ctx, 1, 3);
     if (igraph_vector_int_init(&mem, 0) != IGRAPH_SUCCESS) {
         rc = ft_error_from_igraph(err);
         goto done;
@@ -311,6 +313,8 @@ ft_status ft_cluster_run(const ft_store *s, const ft_cluster_options *o, ft_clus
         rc = ft_error_from_igraph(err);
         goto done;
     }
+    if (o->progress)
+        o->progress(o->progress_ctx, 2, 3);
     /* Number the clusters 0, 1, ... by their first account. */
     renum = malloc(((size_t)na + 1) * sizeof *renum);
     if (!renum) {
@@ -330,6 +334,8 @@ ft_status ft_cluster_run(const ft_store *s, const ft_cluster_options *o, ft_clus
         out->cluster[a] = renum[m];
     }
     out->n = next;
+    if (o->progress)
+        o->progress(o->progress_ctx, 3, 3);
 done:
     free(renum);
     igraph_vector_int_destroy(&mem);

@@ -117,7 +117,8 @@ static ft_status write_graph(const export_args *x, const ft_store *s, const ft_s
 
 /* Draws g, or the part of it nearest the seeds within the drawing's
  * bounds, saying what it leaves out and how big it is first. */
-static ft_status draw(const export_args *x, const ft_store *s, const ft_subgraph *g, ft_error *err)
+static ft_status draw(const export_args *x, const ft_store *s, const ft_subgraph *g,
+                      ft_cli_progress *prog, ft_error *err)
 {
     ft_subgraph d = {0};
     ft_status rc = ft_export_shrink(s, g, x->svg_max_nodes, x->svg_max_edges, &d, err);
@@ -138,7 +139,11 @@ static ft_status draw(const export_args *x, const ft_store *s, const ft_subgraph
     d.cut_edges += g->cut_edges;
     ft_cli_error("export", "drawing %u accounts and %u transfers with %s (at most %u s)", d.nn,
                  d.ne, x->engine, x->svg_timeout);
-    rc = ft_export_draw(s, &d, x->engine, (int)x->svg_timeout, x->svg, err);
+    ft_cli_progress_step(prog, "drawing with %s (seconds of at most %u)", x->engine,
+                         x->svg_timeout);
+    rc = ft_export_draw(s, &d, x->engine, (int)x->svg_timeout, x->svg, ft_cli_progress_advance,
+                        prog, err);
+    ft_cli_progress_done(prog);
     if (rc == FT_ELIMIT)
         ft_cli_error("export", "draw fewer accounts (--svg-max-nodes), use --svg-engine sfdp, "
                                "or export --format gexf for Gephi");
@@ -196,7 +201,8 @@ int cmd_export(int argc, char **argv)
         FT_OPT_UINT(0, "max-degree", &x.lim.max_degree, "N", 0, UINT32_MAX,
                     "--around: accounts with more transfers are shown but not\n"
                     "expanded (default 2000; 0: no limit)"),
-        FT_OPT_FLAG('q', "quiet", &in.quiet, "do not show rejected rows on stderr"),
+        FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
+        FT_OPT_PROGRESS(&in.progress),
         FT_OPT_HELP(),
         FT_OPT_GROUP("Drawing"),
         FT_OPT_STRING(0, "svg", &x.svg, "FILE", "also draw it as SVG with Graphviz"),
@@ -259,11 +265,14 @@ int cmd_export(int argc, char **argv)
     const char *keys = x.around ? x.around : x.trace_from ? x.trace_from : x.cluster_of;
     if (keys && !names(keys, &s, &ids, &nids))
         goto done;
+    ft_cli_progress_step(&in.prog, "choosing what to export");
     ft_status rc = ft_store_adjacency(&s, &err);
     if (rc == FT_OK)
         rc = select_graph(&x, &s, ids, nids, &g, &edge_alerts, &err);
+    ft_cli_progress_step(&in.prog, "writing %u accounts and %u transfers", g.nn, g.ne);
     if (rc == FT_OK)
         rc = write_graph(&x, &s, &g, (const char *const *)edge_alerts, &err);
+    ft_cli_progress_done(&in.prog);
     if (rc == FT_OK)
         fprintf(stderr, "fundtrace export: %u accounts and %u transfers (%s)%s\n", g.nn, g.ne,
                 g.what, g.cut_nodes || g.cut_edges ? "; the limits left some out" : "");
@@ -273,7 +282,7 @@ int cmd_export(int argc, char **argv)
                      "--max-edges)",
                      (unsigned long long)g.cut_nodes, (unsigned long long)g.cut_edges);
     if (rc == FT_OK && x.svg)
-        rc = draw(&x, &s, &g, &err);
+        rc = draw(&x, &s, &g, &in.prog, &err);
     if (rc != FT_OK) {
         ft_cli_fail("export", &err);
         goto done;

@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "fundtrace/rules.h"
@@ -30,23 +28,6 @@ static void help_tail(FILE *f)
                "bipartite, pass_through, structuring, rapid_movement, tf_collection.\n"
                "\nExit status (as grep): 0 alerts printed, 1 nothing flagged (nothing new, with\n"
                "--state), 2 usage or input error.\n");
-}
-
-/* Progress on a terminal: the share of accounts scanned, five times a
- * second at most. */
-static void progress(void *ctx, uint64_t done, uint64_t total)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, *last = ctx;
-    if (done < total && ms - *last < 200)
-        return;
-    *last = ms;
-    fprintf(stderr, "\rfundtrace scan: %3.0f %% of the accounts", 100.0 * (double)done /
-                                                                     (double)(total ? total : 1));
-    if (done >= total)
-        fputs("\r\033[K", stderr);
-    fflush(stderr);
 }
 
 int cmd_scan(int argc, char **argv)
@@ -79,7 +60,8 @@ int cmd_scan(int argc, char **argv)
                     "run on N threads (default 1); the same alerts for any N"),
         FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats,
                     "table (default), jsonl, json or csv"),
-        FT_OPT_FLAG('q', "quiet", &in.quiet, "do not show rejected rows on stderr"),
+        FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
+        FT_OPT_PROGRESS(&in.progress),
         FT_OPT_HELP(),
         FT_CLI_INPUT_OPTIONS(&in),
         FT_OPT_END(),
@@ -153,13 +135,16 @@ int cmd_scan(int argc, char **argv)
     }
     if (ft_cli_load("scan", &in, argv + 1, nargs, &s) != FT_OK)
         goto done;
-    int64_t last_report = 0;
-    if (!in.quiet && isatty(STDERR_FILENO)) {
-        p.progress = progress;
-        p.progress_ctx = &last_report;
+    if (in.prog.on) {
+        p.progress = ft_cli_progress_advance;
+        p.progress_ctx = &in.prog;
     }
-    if (ft_store_adjacency(&s, &err) != FT_OK ||
-        ft_scan_run(&s, &p, (int)threads, &alerts, &err) != FT_OK) {
+    ft_cli_progress_step(&in.prog, "scanning the accounts");
+    ft_status rc = ft_store_adjacency(&s, &err);
+    if (rc == FT_OK)
+        rc = ft_scan_run(&s, &p, (int)threads, &alerts, &err);
+    ft_cli_progress_done(&in.prog);
+    if (rc != FT_OK) {
         ft_cli_fail("scan", &err);
         goto done;
     }

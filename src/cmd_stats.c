@@ -18,7 +18,8 @@ int cmd_stats(int argc, char **argv)
         FT_OPT_FLAG(0, "igraph", &use_igraph,
                     "count components with igraph too, and fail if the\n"
                     "two counts differ (builds the igraph graph)"),
-        FT_OPT_FLAG('q', "quiet", &in.quiet, "do not show rejected rows on stderr"),
+        FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
+        FT_OPT_PROGRESS(&in.progress),
         FT_OPT_HELP(),
         FT_CLI_INPUT_OPTIONS(&in),
         FT_OPT_END(),

@@ -60,13 +60,27 @@ static bool opt_config(const char *cmd, const ft_option *opt, const char *arg)
     return false;
 }
 
+/* Rows written so far: the lines leaving the data writer. */
+typedef struct rows_seen {
+    ft_cli_progress *prog;
+    uint64_t rows, total;
+} rows_seen;
+
+static void count_rows(void *ctx, const char *data, size_t len)
+{
+    rows_seen *r = ctx;
+    for (const char *p = data, *end = data + len; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+        r->rows++;
+    ft_cli_progress_advance(r->prog, r->rows, r->total);
+}
+
 int cmd_synth(int argc, char **argv)
 {
     ft_synth_options o;
     ft_synth_defaults(&o);
     const char *output = "-", *truth = NULL, *layout = "generic";
     int64_t start_ms = INT64_MIN;
-    bool gzip = false, quiet = false;
+    bool gzip = false, quiet = false, progress = false;
     static const char *const layouts[] = {"generic", "ibm", NULL};
     const ft_option options[] = {
         FT_OPT_INT64(0, "rows", &o.rows, "N", 1, 100000000000LL,
@@ -90,7 +104,8 @@ int cmd_synth(int argc, char **argv)
                       "FILE_truth.csv, or for the ibm layout X_Patterns.txt\n"
                       "for X_Trans.csv)"),
         FT_OPT_FLAG(0, "gzip", &gzip, "compress the data with gzip"),
-        FT_OPT_FLAG('q', "quiet", &quiet, "only the summary line on standard error"),
+        FT_OPT_FLAG('q', "quiet", &quiet, "no progress; only the summary line on standard error"),
+        FT_OPT_PROGRESS(&progress),
         FT_OPT_HELP(),
         FT_OPT_END(),
     };
@@ -133,10 +148,23 @@ int cmd_synth(int argc, char **argv)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     ft_synth_report rep;
-    if (ft_writer_open(&data, output, gzip, &err) != FT_OK ||
-        ft_writer_open(&tw, truth, false, &err) != FT_OK ||
-        ft_synth_write(&o, &data, &tw, &rep, &err) != FT_OK ||
-        ft_writer_close(&data, &err) != FT_OK || ft_writer_close(&tw, &err) != FT_OK) {
+    ft_cli_progress prog;
+    ft_cli_progress_init(&prog, "synth", progress, quiet);
+    rows_seen seen = {&prog, 0, (uint64_t)o.rows + 1}; /* and the header */
+    ft_status rc = ft_writer_open(&data, output, gzip, &err);
+    if (rc == FT_OK && prog.on)
+        ft_writer_on_seen(&data, count_rows, &seen);
+    ft_cli_progress_step(&prog, "writing %lld rows", (long long)o.rows);
+    if (rc == FT_OK)
+        rc = ft_writer_open(&tw, truth, false, &err);
+    if (rc == FT_OK)
+        rc = ft_synth_write(&o, &data, &tw, &rep, &err);
+    if (rc == FT_OK)
+        rc = ft_writer_close(&data, &err);
+    if (rc == FT_OK)
+        rc = ft_writer_close(&tw, &err);
+    ft_cli_progress_done(&prog);
+    if (rc != FT_OK) {
         ft_cli_fail("synth", &err);
         goto done;
     }

@@ -141,8 +141,14 @@ static int64_t now_ms(void)
 /* Feeds `dot` to the child's stdin (*in, closed and set to -1 when all is
  * sent) and copies its stdout (out) to w, until it closes stdout or the
  * deadline passes. */
+typedef struct draw_progress {
+    ft_advance_fn fn;
+    void *ctx;
+} draw_progress;
+
 static ft_status exchange(int *in, int out, const char *dot, size_t len, ft_writer *w,
-                          int64_t deadline, const char *engine, int timeout_s, ft_error *err)
+                          int64_t deadline, const char *engine, int timeout_s,
+                          const draw_progress *prog, ft_error *err)
 {
     size_t sent = 0;
     char buf[65536];
@@ -153,6 +159,8 @@ static ft_status exchange(int *in, int out, const char *dot, size_t len, ft_writ
         if (left <= 0)
             return ft_error_set(err, FT_ELIMIT, "%s did not finish the drawing within %d s", engine,
                                 timeout_s);
+        if (prog->fn)
+            prog->fn(prog->ctx, (uint64_t)(timeout_s - (left + 999) / 1000), (uint64_t)timeout_s);
         int r = poll(p, (nfds_t)np, (int)(left > 1000 ? 1000 : left));
         if (r < 0 && errno == EINTR)
             continue;
@@ -182,8 +190,10 @@ static ft_status exchange(int *in, int out, const char *dot, size_t len, ft_writ
 }
 
 ft_status ft_export_draw(const ft_store *s, const ft_subgraph *g, const char *engine, int timeout_s,
-                         const char *svg_path, ft_error *err)
+                         const char *svg_path, ft_advance_fn progress, void *progress_ctx,
+                         ft_error *err)
 {
+    draw_progress prog = {progress, progress_ctx};
     char *dot = NULL;
     size_t len = 0;
     ft_writer w = {.fd = -1};
@@ -225,7 +235,7 @@ ft_status ft_export_draw(const ft_store *s, const ft_subgraph *g, const char *en
     to_child[0] = from_child[1] = -1;
     fcntl(to_child[1], F_SETFL, O_NONBLOCK);
     rc = exchange(&to_child[1], from_child[0], dot, len, &w, now_ms() + (int64_t)timeout_s * 1000,
-                  engine, timeout_s, err);
+                  engine, timeout_s, &prog, err);
     if (rc != FT_OK)
         kill(pid, SIGKILL);
     int st = 0;

@@ -294,16 +294,16 @@ static void test_draw_time_limit(void **state)
     tu_write(slow, script, sizeof script - 1);
     chmod(slow, 0755);
     double t0 = seconds();
-    assert_int_equal(ft_export_draw(&s, &g, slow, 1, svg, &err), FT_ELIMIT);
+    assert_int_equal(ft_export_draw(&s, &g, slow, 1, svg, NULL, NULL, &err), FT_ELIMIT);
     assert_true(seconds() - t0 < 5);
     assert_non_null(strstr(err.msg, "did not finish the drawing within 1 s"));
     assert_int_equal(access(svg, F_OK), -1);
     char *missing = in_dir(dir, "no-such-program");
-    assert_int_equal(ft_export_draw(&s, &g, missing, 5, svg, &err), FT_EUSAGE);
+    assert_int_equal(ft_export_draw(&s, &g, missing, 5, svg, NULL, NULL, &err), FT_EUSAGE);
     assert_non_null(strstr(err.msg, "cannot run"));
     assert_int_equal(access(svg, F_OK), -1);
     if (system("command -v dot >/dev/null 2>&1") == 0) {
-        assert_int_equal(ft_export_draw(&s, &g, "dot", 60, svg, &err), FT_OK);
+        assert_int_equal(ft_export_draw(&s, &g, "dot", 60, svg, NULL, NULL, &err), FT_OK);
         char *out = tu_read(svg, NULL);
         assert_non_null(strstr(out, "<svg"));
         free(out);

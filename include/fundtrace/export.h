@@ -21,6 +21,7 @@
 
 #include "fundtrace/cluster.h"
 #include "fundtrace/error.h"
+#include "fundtrace/progress.h"
 #include "fundtrace/store.h"
 
 typedef struct ft_subgraph {
@@ -135,9 +136,11 @@ ft_status ft_export_shrink(const ft_store *s, const ft_subgraph *g, uint32_t max
 /* Draws g as SVG into svg_path (atomically) with a Graphviz layout
  * program (`engine`: dot, sfdp, neato, ...) fed DOT on its standard input;
  * kills it and fails with FT_ELIMIT after timeout_s seconds. FT_EUSAGE
- * when the program cannot be run. */
+ * when the program cannot be run. `progress` (may be NULL) hears the
+ * seconds gone out of timeout_s, about once a second. */
 ft_status ft_export_draw(const ft_store *s, const ft_subgraph *g, const char *engine, int timeout_s,
-                         const char *svg_path, ft_error *err);
+                         const char *svg_path, ft_advance_fn progress, void *progress_ctx,
+                         ft_error *err);
 
 /* Writes s as XML character data (escaped; invalid UTF-8 and control
  * characters as U+FFFD). */
