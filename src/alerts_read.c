@@ -192,6 +192,10 @@ static ft_status csv_alert(ft_alerts_reader *r, const ft_csv_batch *b, const ft_
             return ft_error_at(err, FT_EINPUT, r->f.name, row->line, 0,
                                "%u fields, fewer than the header's %d", row->nf, r->f.ncols);
         const char *s = ft_csv_field(b, row, r->col[i], &len);
+        if (len && s[0] == '\'') { /* the guard against formulas (output.h) */
+            s++;
+            len--;
+        }
         memcpy(r->csvbuf + at, s, len + 1);
         field[i] = r->csvbuf + at;
         at += len + 1;

@@ -174,6 +174,15 @@ bool ft_cli_opt_currencies(const char *cmd, const ft_option *opt, const char *ar
     return true;
 }
 
+bool ft_cli_opt_csv_raw(const char *cmd, const ft_option *opt, const char *arg)
+{
+    (void)cmd;
+    (void)opt;
+    (void)arg;
+    ft_csv_set_raw(true);
+    return true;
+}
+
 const char *const ft_cli_formats[] = {"table", "json", "jsonl", "csv", NULL};
 const char *const ft_cli_formats_dot[] = {"table", "json", "jsonl", "csv", "dot", NULL};
 
@@ -554,6 +563,8 @@ static void on_reject(void *ctx, const ft_reject_info *r)
         /* The row exactly as read; its own line end stays inside the
          * quotes and a line end is added after. */
         fputc('"', f);
+        if (ft_csv_needs_guard(r->raw, r->raw_len))
+            fputc('\'', f);
         for (size_t i = 0; i < r->raw_len; i++) {
             if (r->raw[i] == '"')
                 fputc('"', f);

@@ -158,6 +158,14 @@ typedef struct ft_cli_progress {
     int64_t start_ms, last_ms;
 } ft_cli_progress;
 
+/* --csv-raw: CSV cells as they are, without the quote that keeps a
+ * spreadsheet from running a cell as a formula (output.h). */
+bool ft_cli_opt_csv_raw(const char *cmd, const ft_option *opt, const char *arg);
+#define FT_OPT_CSV_RAW()                                                                           \
+    FT_OPT_CALLBACK(0, "csv-raw", NULL, NULL, ft_cli_opt_csv_raw,                                  \
+                    "CSV cells as they are: no quote before a cell that\n"                         \
+                    "begins with = + - @ (for programs, not spreadsheets)")
+
 /* The --progress option, into a bool. */
 #define FT_OPT_PROGRESS(v)                                                                         \
     FT_OPT_FLAG(0, "progress", (v), "show progress even when standard error is not a\nterminal")

@@ -54,6 +54,7 @@ int cmd_paths(int argc, char **argv)
                     "table (default), jsonl, json or csv"),
         FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
         FT_OPT_PROGRESS(&in.progress),
+        FT_OPT_CSV_RAW(),
         FT_OPT_HELP(),
         FT_CLI_INPUT_OPTIONS(&in),
         FT_OPT_END(),

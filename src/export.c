@@ -662,7 +662,9 @@ static void write_csv(FILE *f, const ft_store *s, const ft_subgraph *g, bool nod
         ft_csv_write_field(f, a, la);
         fputc(',', f);
         ft_csv_write_field(f, b, lb);
-        fprintf(f, ",%s,%s,%s,", x.time, x.amount, x.currency);
+        fprintf(f, ",%s,%s,", x.time, x.amount);
+        ft_csv_write_field(f, x.currency, strlen(x.currency));
+        fputc(',', f);
         ft_csv_write_field(f, x.channel ? x.channel : "", x.channel_len);
         fputc(',', f);
         ft_csv_write_field(f, x.memo ? x.memo : "", x.memo_len);

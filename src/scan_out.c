@@ -116,6 +116,8 @@ void ft_alerts_write(FILE *f, const ft_store *s, const ft_alerts *a, const bool 
             fputc('"', f);
             for (uint32_t k = 0; k < al->nacc; k++) {
                 const char *key = ft_store_account(s, a->accts[al->acc0 + k], &len);
+                if (k == 0 && ft_csv_needs_guard(key, len))
+                    fputc('\'', f); /* the cell begins with the first account */
                 for (size_t q = 0; q < len; q++) {
                     if (key[q] == '"')
                         fputc('"', f);
@@ -127,6 +129,8 @@ void ft_alerts_write(FILE *f, const ft_store *s, const ft_alerts *a, const bool 
             fputs("\",\"", f);
             for (uint32_t k = 0; k < al->ntxn; k++) {
                 len = ft_store_txid(s, a->txns[al->txn0 + k], buf, sizeof buf);
+                if (k == 0 && ft_csv_needs_guard(buf, len))
+                    fputc('\'', f);
                 for (size_t q = 0; q < len; q++) {
                     if (buf[q] == '"')
                         fputc('"', f);
