@@ -80,39 +80,17 @@ static ft_status select_graph(const export_args *x, const ft_store *s, const uin
     return rc;
 }
 
-/* Writes g to standard output or, atomically, to -o (two files for CSV:
- * PREFIX-nodes.csv and PREFIX-edges.csv). */
+/* Writes g to standard output or, atomically, to -o. */
 static ft_status write_graph(const export_args *x, const ft_store *s, const ft_subgraph *g,
                              const char *const *edge_alerts, ft_error *err)
 {
-    bool csv = strcmp(x->format, "csv") == 0;
-    ft_export_format fmt = strcmp(x->format, "gexf") == 0  ? FT_EXPORT_GEXF
-                           : strcmp(x->format, "dot") == 0 ? FT_EXPORT_DOT
-                                                           : FT_EXPORT_GRAPHML;
-    if (!x->out_path)
-        return ft_export_write(stdout, s, g, fmt, edge_alerts, err);
-    ft_writer w[2] = {{.fd = -1}, {.fd = -1}};
-    ft_status rc = FT_OK;
-    for (int part = 0; part < (csv ? 2 : 1) && rc == FT_OK; part++) {
-        char name[4096];
-        snprintf(name, sizeof name, csv ? "%s-%s.csv" : "%s", x->out_path,
-                 part ? "edges" : "nodes");
-        if ((rc = ft_writer_open(&w[part], name, false, err)) != FT_OK)
-            break;
-        FILE *f = ft_writer_stream(&w[part]);
-        if (!f)
-            rc = ft_error_oom(err);
-        else
-            rc = ft_export_write(f, s, g,
-                                 csv ? (part ? FT_EXPORT_CSV_EDGES : FT_EXPORT_CSV_NODES) : fmt,
-                                 edge_alerts, err);
-    }
-    for (int part = 0; part < 2; part++) {
-        if (rc == FT_OK && w[part].path)
-            rc = ft_writer_close(&w[part], err);
-        ft_writer_abort(&w[part]);
-    }
-    return rc;
+    ft_export_format fmt = strcmp(x->format, "csv") == 0    ? FT_EXPORT_CSV_NODES
+                           : strcmp(x->format, "gexf") == 0 ? FT_EXPORT_GEXF
+                           : strcmp(x->format, "dot") == 0  ? FT_EXPORT_DOT
+                                                            : FT_EXPORT_GRAPHML;
+    if (x->out_path)
+        return ft_export_save(s, g, fmt, x->out_path, edge_alerts, err);
+    return ft_export_write(stdout, s, g, fmt, edge_alerts, err);
 }
 
 /* Draws g, or the part of it nearest the seeds within the drawing's

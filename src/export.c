@@ -13,6 +13,7 @@
 #include "fundtrace/output.h"
 #include "fundtrace/pool.h"
 #include "fundtrace/time.h"
+#include "fundtrace/writer.h"
 
 void ft_export_defaults(ft_export_limits *l)
 {
@@ -704,4 +705,36 @@ ft_status ft_export_write(FILE *f, const ft_store *s, const ft_subgraph *g, ft_e
     if (fflush(f) != 0 || ferror(f))
         return ft_error_set(err, FT_EIO, "cannot write the export: %s", strerror(errno));
     return FT_OK;
+}
+
+ft_status ft_export_save(const ft_store *s, const ft_subgraph *g, ft_export_format fmt,
+                         const char *path, const char *const *alerts, ft_error *err)
+{
+    bool csv = fmt == FT_EXPORT_CSV_NODES || fmt == FT_EXPORT_CSV_EDGES;
+    ft_writer w[2] = {{.fd = -1}, {.fd = -1}};
+    ft_status rc = FT_OK;
+    for (int part = 0; part < (csv ? 2 : 1) && rc == FT_OK; part++) {
+        size_t len = strlen(path) + 16;
+        char *name = malloc(len);
+        if (!name) {
+            rc = ft_error_oom(err);
+            break;
+        }
+        snprintf(name, len, csv ? "%s-%s.csv" : "%s", path, part ? "edges" : "nodes");
+        rc = ft_writer_open(&w[part], name, false, err);
+        free(name);
+        FILE *f = rc == FT_OK ? ft_writer_stream(&w[part]) : NULL;
+        if (rc == FT_OK && !f)
+            rc = ft_error_oom(err);
+        if (rc == FT_OK)
+            rc = ft_export_write(f, s, g,
+                                 csv ? (part ? FT_EXPORT_CSV_EDGES : FT_EXPORT_CSV_NODES) : fmt,
+                                 alerts, err);
+    }
+    for (int part = 0; part < 2; part++) {
+        if (rc == FT_OK && w[part].path)
+            rc = ft_writer_close(&w[part], err);
+        ft_writer_abort(&w[part]);
+    }
+    return rc;
 }

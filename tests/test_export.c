@@ -269,6 +269,46 @@ static void test_shrink(void **state)
     ft_store_free(&s);
 }
 
+/* -o: one file, or the CSV pair, through the atomic writer. */
+static void test_save(void **state)
+{
+    (void)state;
+    ft_store s = {0};
+    load_fixture(&s);
+    ft_error err;
+    ft_export_limits l;
+    ft_export_defaults(&l);
+    ft_subgraph g;
+    uint32_t a = account_of(&s, "A");
+    assert_int_equal(ft_export_neighbourhood(&s, &a, 1, 1, &l, &g, &err), FT_OK);
+    char *dir = tu_tmpdir(), *gml = in_dir(dir, "x.graphml"), *pre = in_dir(dir, "p");
+    assert_int_equal(ft_export_save(&s, &g, FT_EXPORT_GRAPHML, gml, NULL, &err), FT_OK);
+    char *text = tu_read(gml, NULL);
+    assert_non_null(strstr(text, "<graphml"));
+    free(text);
+    assert_int_equal(ft_export_save(&s, &g, FT_EXPORT_CSV_EDGES, pre, NULL, &err), FT_OK);
+    char *nodes = in_dir(dir, "p-nodes.csv"), *edges = in_dir(dir, "p-edges.csv");
+    text = tu_read(nodes, NULL);
+    assert_string_equal(text, "account,seed,first_time\nA,true,2024-06-01T00:00:00Z\n"
+                              "B,false,2024-06-01T00:00:00Z\n");
+    free(text);
+    text = tu_read(edges, NULL);
+    assert_non_null(strstr(text, "\nc1,A,B,"));
+    free(text);
+    /* A directory that is not there: an error naming it, no file. */
+    char *bad = in_dir(dir, "no/such/x.gexf");
+    assert_int_equal(ft_export_save(&s, &g, FT_EXPORT_GEXF, bad, NULL, &err), FT_EIO);
+    assert_non_null(strstr(err.msg, "no/such/x.gexf"));
+    free(bad);
+    free(nodes);
+    free(edges);
+    free(gml);
+    free(pre);
+    tu_rmdir(dir);
+    ft_subgraph_free(&g);
+    ft_store_free(&s);
+}
+
 static double seconds(void)
 {
     struct timespec t;
@@ -319,9 +359,10 @@ static void test_draw_time_limit(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_builders),   cmocka_unit_test(test_xml_escaping),
-        cmocka_unit_test(test_from_files), cmocka_unit_test(test_from_runs),
-        cmocka_unit_test(test_shrink),     cmocka_unit_test(test_draw_time_limit),
+        cmocka_unit_test(test_builders),        cmocka_unit_test(test_xml_escaping),
+        cmocka_unit_test(test_from_files),      cmocka_unit_test(test_from_runs),
+        cmocka_unit_test(test_shrink),          cmocka_unit_test(test_save),
+        cmocka_unit_test(test_draw_time_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

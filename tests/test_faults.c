@@ -287,7 +287,21 @@ static ft_status sc_cluster(FILE *out, ft_error *err)
 static ft_status export_all_formats(FILE *out, const ft_subgraph *g, const char *const *al,
                                     ft_error *err)
 {
-    ft_status rc = FT_OK;
+    char path[160];
+    snprintf(path, sizeof path, "%s/ex", fx.dir);
+    ft_status rc = ft_export_save(&fx.small, g, FT_EXPORT_CSV_EDGES, path, al, err);
+    /* what it saved is part of the result */
+    for (int part = 0; part < 2 && rc == FT_OK; part++) {
+        char name[200];
+        size_t len;
+        snprintf(name, sizeof name, "%s-%s.csv", path, part ? "edges" : "nodes");
+        fault_pause(true);
+        char *text = slurp(name, &len);
+        fwrite(text, 1, len, out);
+        free(text);
+        unlink(name);
+        fault_pause(false);
+    }
     fprintf(out, "%s: %u %u %llu %llu\n", g->what, g->nn, g->ne, (unsigned long long)g->cut_nodes,
             (unsigned long long)g->cut_edges);
     for (int f = 0; f <= FT_EXPORT_CSV_EDGES && rc == FT_OK; f++)

@@ -123,6 +123,12 @@ typedef enum ft_export_format {
 ft_status ft_export_write(FILE *f, const ft_store *s, const ft_subgraph *g, ft_export_format fmt,
                           const char *const *alerts, ft_error *err);
 
+/* Writes g into `path` through the one atomic writer (writer.h); for CSV
+ * (either CSV format) two files, PATH-nodes.csv and PATH-edges.csv, both
+ * written before either is renamed into place. */
+ft_status ft_export_save(const ft_store *s, const ft_subgraph *g, ft_export_format fmt,
+                         const char *path, const char *const *alerts, ft_error *err);
+
 /* --- drawing (export_svg.c) --- */
 
 /* The part of g to draw within smaller bounds: the seeds, then the
