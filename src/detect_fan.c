@@ -10,93 +10,138 @@
 
 #include "detect_int.h"
 
-/* --- fan-out and fan-in ------------------------------------------------------------------ */
+/* --- fan-out and fan-in: bursts of unusual payments ------------------------------------- */
 
-static _Thread_local const scan_worker *tls_w; /* for the comparators */
+/*
+ * A fan is a burst of unusual payments (TF_UNUSUAL: a payment that breaks
+ * its payer's weekly rhythm, or a new relation from a payer that keeps
+ * none) out of one account, or into it from many: k of them in a window,
+ * among the nw transfers that account made (or received) in that time. At
+ * this data's own rate of unusual payments, about nw times that rate were
+ * to be expected; the Poisson chance of k or more is the score's chance,
+ * found among the account's m unusual payments (the tries).
+ */
+typedef struct burst {
+    size_t i, j;   /* the window q[i .. j] */
+    size_t nw;     /* the account's transfers that direction within it */
+    double expect; /* unusual payments expected among them */
+    double log10p;
+} burst;
 
-static int cmp_cur_amount(const void *x, const void *y)
+/* The most unlikely window of at least `need` of q[lo .. hi) within `span`
+ * ms (log10p 0 when there is none); list[from .. to) is all of the
+ * account's transfers that direction. */
+static burst best_burst(const scan_worker *w, const uint32_t *q, size_t lo, size_t hi,
+                        const uint32_t *list, uint32_t from, uint32_t to, size_t need,
+                        int64_t span)
 {
-    const scan_worker *w = tls_w;
-    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-    if (CUR(a) != CUR(b))
-        return CUR(a) < CUR(b) ? -1 : 1;
-    if (AMT(a) != AMT(b))
-        return AMT(a) < AMT(b) ? -1 : 1;
-    return (a > b) - (a < b);
-}
-
-/* Of q[0 .. n), the largest group in one currency whose largest amount is
- * at most `spread` times its smallest: into w->b; returns its size. */
-static size_t similar(scan_worker *w, const uint32_t *q, size_t n, double spread)
-{
-    if (!scan_reserve(w, (void **)&w->b, &w->cap_b, n + 1, sizeof *w->b))
-        return 0;
-    memcpy(w->b, q, n * sizeof *q);
-    tls_w = w;
-    if (n > 1)
-        qsort(w->b, n, sizeof *w->b, cmp_cur_amount);
-    size_t bs = 0, bn = 0, lo = 0;
-    for (size_t hi = 0; hi < n; hi++) {
-        while (CUR(w->b[lo]) != CUR(w->b[hi]) ||
-               (double)AMT(w->b[hi]) > spread * (double)AMT(w->b[lo]) + 1e-6)
-            lo++;
-        if (hi - lo + 1 > bn) {
-            bn = hi - lo + 1;
-            bs = lo;
+    burst b = {0, 0, 0, 0, 0};
+    for (size_t i = lo; i + need <= hi; i++) {
+        uint32_t start = det_from_time(w, list, from, to, TS(q[i]));
+        for (size_t j = i + need - 1; j < hi && TS(q[j]) - TS(q[i]) <= span; j++) {
+            uint32_t end = det_from_time(w, list, start, to, TS(q[j]) + 1);
+            size_t nw = end - start, k = j - i + 1;
+            double expect = (double)nw * PR->q_unusual;
+            double lp = det_poisson_tail_log10(expect, (double)k);
+            if (lp < b.log10p)
+                b = (burst){i, j, nw, expect, lp};
         }
     }
-    memmove(w->b, w->b + bs, bn * sizeof *w->b);
-    return bn;
+    return b;
+}
+
+static void emit_fan(scan_worker *w, uint32_t a, bool out, const uint32_t *q, size_t m,
+                     const burst *b)
+{
+    int d = !out;
+    size_t k = b->j - b->i + 1;
+    const uint32_t *t = q + b->i;
+    uint32_t accts[64];
+    uint32_t nacc = 0, nnew = 0, nbeat = 0;
+    accts[nacc++] = a;
+    for (size_t j = 0; j < k; j++) {
+        if (nacc < 64)
+            accts[nacc++] = out ? S->t.dst[t[j]] : S->t.src[t[j]];
+        nnew += NOVEL(t[j]);
+        nbeat += (PR->tflag[t[j]] & TF_OFFBEAT) != 0;
+    }
+    uint16_t cur = CUR(t[0]);
+    int64_t lo = INT64_MAX, hi = 0;
+    size_t same = 0;
+    for (size_t j = 0; j < k; j++) {
+        if (CUR(t[j]) != cur)
+            continue;
+        same++;
+        lo = AMT(t[j]) < lo ? AMT(t[j]) : lo;
+        hi = AMT(t[j]) > hi ? AMT(t[j]) : hi;
+    }
+    char name[64], sum[48], l[48], h[48], t0[40], t1[40];
+    scan_account(S, a, name);
+    scan_money(S, cur, det_total(w, t, k, cur), sum);
+    scan_money(S, cur, lo, l);
+    scan_money(S, cur, hi, h);
+    det_when(TS(t[0]), t0);
+    det_when(TS(t[k - 1]), t1);
+    double days = (double)(TS(t[k - 1]) - TS(t[0])) / (24.0 * (double)HOUR_MS);
+    double e = det_expected_log10(w, b->log10p, (double)m);
+    char params[240];
+    snprintf(params, sizeof params,
+             "min_degree=%g;window_hours=%g;min_amount=%g;novel_pair_max=%g;rhythm_min=%g;"
+             "rhythm_share=%g",
+             P->fan_min_degree[d], P->fan_window_hours[d], P->fan_min_amount[d],
+             P->novel_pair_max, P->rhythm_min, P->rhythm_share);
+    scan_emit(w, out ? FT_PAT_FAN_OUT : FT_PAT_FAN_IN, det_score(w, b->log10p, (double)m), t,
+              (uint32_t)k, accts, nacc, params,
+              "%s %s %zu accounts in unusual payments (%u to or from new relations, %u off the "
+              "payer's weekly rhythm; %s in all, %s to %s each%s) within %.1f days, %s to %s, "
+              "among %zu payments %s then, where this data's rate predicts %.2f; about %.2g "
+              "such bursts are expected by chance in data this size",
+              name, out ? "paid" : "was paid by", k, nnew, nbeat, sum, l, h,
+              same < k ? ", one currency" : "", days, t0, t1, b->nw, out ? "it made" : "it received",
+              b->expect, pow(10, e));
 }
 
 void detect_fan(scan_worker *w, uint32_t a, bool out)
 {
+    int d = !out;
     const ft_adjacency *adj = &S->adj;
-    size_t n = out ? adj->out_off[a + 1] - adj->out_off[a] : adj->in_off[a + 1] - adj->in_off[a];
-    if ((double)n < P->fan_min_degree[!out])
+    const uint32_t *list = out ? adj->out_txn : adj->in_txn;
+    uint32_t from = out ? adj->out_off[a] : adj->in_off[a];
+    uint32_t to = out ? adj->out_off[a + 1] : adj->in_off[a + 1];
+    size_t need = (size_t)P->fan_min_degree[d];
+    if ((out ? PR->unu_out[a] : PR->unu_in[a]) < need)
         return;
-    size_t m = det_one_off(w, a, out, P->fan_min_amount[!out], INFINITY);
-    size_t need = (size_t)P->fan_min_degree[!out];
-    int64_t span = det_hours(P->fan_window_hours[!out]);
-    for (size_t i = 0; i + need <= m;) {
-        size_t bs, be = det_best_window(w, w->a, m, i, span, &bs);
-        if (be - bs + 1 < need) {
-            i++;
+    size_t m = 0;
+    for (uint32_t i = from; i < to; i++) {
+        uint32_t t = list[i], peer = out ? S->t.dst[t] : S->t.src[t];
+        if (!(PR->tflag[t] & TF_UNUSUAL) || peer == a || w->c->hub[peer] ||
+            AMT(t) < det_minor(w, CUR(t), P->fan_min_amount[d]))
             continue;
+        if (!det_push(w, &w->a, &w->cap_a, &m, t))
+            return;
+    }
+    if (m < need)
+        return;
+    int64_t span = det_hours(P->fan_window_hours[d]);
+    /* The most unlikely burst, then the best in what is left on each side. */
+    size_t stack[64][2], ns = 0;
+    stack[ns][0] = 0;
+    stack[ns++][1] = m;
+    while (ns) {
+        ns--;
+        size_t lo = stack[ns][0], hi = stack[ns][1];
+        if (hi - lo < need)
+            continue;
+        burst b = best_burst(w, w->a, lo, hi, list, from, to, need, span);
+        if (b.log10p >= 0 || det_score(w, b.log10p, (double)m) < P->emit_floor)
+            continue;
+        emit_fan(w, a, out, w->a, m, &b);
+        if (ns + 2 <= 64) {
+            stack[ns][0] = lo;
+            stack[ns++][1] = b.i;
+            stack[ns][0] = b.j + 1;
+            stack[ns++][1] = hi;
         }
-        size_t k = similar(w, w->a + bs, be - bs + 1, P->fan_max_spread[!out]);
-        if (k >= need) {
-            uint32_t accts[64];
-            uint32_t nacc = 0;
-            accts[nacc++] = a;
-            for (size_t j = 0; j < k && nacc < 64; j++)
-                accts[nacc++] = out ? S->t.dst[w->b[j]] : S->t.src[w->b[j]];
-            uint16_t cur = CUR(w->b[0]);
-            int64_t lo = AMT(w->b[0]), hi = AMT(w->b[k - 1]), first = INT64_MAX, last = INT64_MIN;
-            for (size_t j = 0; j < k; j++) {
-                first = TS(w->b[j]) < first ? TS(w->b[j]) : first;
-                last = TS(w->b[j]) > last ? TS(w->b[j]) : last;
-            }
-            char name[64], sum[48], l[48], h[48], t0[40];
-            scan_account(S, a, name);
-            scan_money(S, cur, det_total(w, w->b, k, cur), sum);
-            scan_money(S, cur, lo, l);
-            scan_money(S, cur, hi, h);
-            det_when(first, t0);
-            char params[160];
-            snprintf(params, sizeof params,
-                     "min_degree=%g;window_hours=%g;min_amount=%g;max_spread=%g",
-                     P->fan_min_degree[!out], P->fan_window_hours[!out], P->fan_min_amount[!out], P->fan_max_spread[!out]);
-            double score = 0.5 + 0.5 * fmin(1.0, (double)(k - need) / (double)need);
-            scan_emit(w, out ? FT_PAT_FAN_OUT : FT_PAT_FAN_IN, score, w->b, (uint32_t)k, accts,
-                      nacc, params,
-                      "%s %s %zu accounts %s in total within %.1f hours from %s, %s to %s each, "
-                      "%s accounts with no other transfer %s %s",
-                      name, out ? "paid" : "was paid by", k, sum,
-                      (double)(last - first) / (double)HOUR_MS, t0, l, h, out ? "to" : "from",
-                      out ? "from" : "to", name);
-        }
-        i = be + 1;
     }
 }
 

@@ -126,3 +126,48 @@ uint32_t det_from_time(const scan_worker *w, const uint32_t *list, uint32_t lo, 
     }
     return lo;
 }
+
+double det_poisson_tail_log10(double lambda, double k)
+{
+    if (k <= 0)
+        return 0;
+    if (lambda < 1e-300)
+        lambda = 1e-300;
+    double kk = ceil(k);
+    if (kk <= lambda) {
+        /* The bulk: 1 - P(X < k), summed from 0 (few terms, k small here). */
+        double term = exp(-lambda), below = 0;
+        for (double i = 0; i < kk; i++) {
+            below += term;
+            term *= lambda / (i + 1);
+        }
+        double tail = 1 - below;
+        return tail > 1e-300 ? log10(tail) : -300;
+    }
+    /* The tail: terms from k up, each a ratio of the one before. */
+    double lt = -lambda + kk * log(lambda) - lgamma(kk + 1);
+    double sum = 1, term = 1;
+    for (double i = kk + 1; i < kk + 200; i++) {
+        term *= lambda / i;
+        sum += term;
+        if (term < 1e-16 * sum)
+            break;
+    }
+    return (lt + log(sum)) / log(10);
+}
+
+double det_expected_log10(const scan_worker *w, double log10p, double tries)
+{
+    double n = PR->active > 0 ? (double)PR->active : 1;
+    return log10p + log10(n) + log10(tries > 1 ? tries : 1);
+}
+
+double det_score(const scan_worker *w, double log10p, double tries)
+{
+    double e = det_expected_log10(w, log10p, tries);
+    if (e > 30)
+        return 0;
+    if (e < -30)
+        return 1;
+    return 1 / (1 + pow(10, e / 2));
+}

@@ -28,7 +28,14 @@ static const struct param {
     double lo, hi; /* allowed values */
 } params[] = {
 #define P(n, f, lo, hi) {n, offsetof(ft_scan_params, f), lo, hi}
-    P("scan.hub_degree", hub_degree, 1, 4e9),
+    P("scan.hub_degree", hub_degree, 0, 4e9),
+    P("scan.hub_mean_ratio", hub_mean_ratio, 1, 1e9),
+    P("scan.novel_pair_max", novel_pair_max, 1, 1e6),
+    P("scan.prior_transfers", prior_transfers, 0.001, 1e9),
+    P("scan.rhythm_min", rhythm_min, 2, 1e9),
+    P("scan.rhythm_share", rhythm_share, 0, 1),
+    P("scan.min_score", min_score, 0, 1),
+    P("scan.emit_floor", emit_floor, 0, 1),
     P("fan_out.min_receivers", fan_min_degree[0], 2, 1e6),
     P("fan_out.window_hours", fan_window_hours[0], 0.01, 1e5),
     P("fan_out.min_amount", fan_min_amount[0], 0, 1e15),
@@ -84,7 +91,9 @@ static const struct param {
 #define NPARAMS (sizeof params / sizeof params[0])
 
 const char *const ft_scan_param_names[] = {
-    "scan.hub_degree", "fan_out.min_receivers", "fan_out.window_hours", "fan_out.min_amount",
+    "scan.hub_degree", "scan.hub_mean_ratio", "scan.novel_pair_max", "scan.prior_transfers", "scan.rhythm_min",
+    "scan.rhythm_share", "scan.min_score",
+    "scan.emit_floor", "fan_out.min_receivers", "fan_out.window_hours", "fan_out.min_amount",
     "fan_out.max_spread", "fan_in.min_sources", "fan_in.window_hours", "fan_in.min_amount",
     "fan_in.max_spread",
     "scatter_gather.min_width", "scatter_gather.delay_hours", "scatter_gather.keep_low",
@@ -108,10 +117,17 @@ void ft_scan_defaults(ft_scan_params *p)
     for (int k = 0; k < FT_PAT_COUNT; k++)
         p->enabled[k] = true;
     p->hub_degree = 500;
+    p->hub_mean_ratio = 20;
+    p->novel_pair_max = 2;
+    p->prior_transfers = 20;
+    p->rhythm_min = 14;
+    p->rhythm_share = 0.8;
+    p->min_score = 0.5;
+    p->emit_floor = 0.05;
     for (int d = 0; d < 2; d++) {
-        p->fan_min_degree[d] = 8;
-        p->fan_window_hours[d] = 72;
-        p->fan_min_amount[d] = 500;
+        p->fan_min_degree[d] = 3;
+        p->fan_window_hours[d] = 24 * 1000;
+        p->fan_min_amount[d] = 0;
         p->fan_max_spread[d] = 1.5;
     }
     p->sg_min_width = 4;
@@ -360,12 +376,15 @@ typedef struct scan_job {
 static void scan_account_all(scan_worker *w, uint32_t a)
 {
     const ft_scan_params *p = w->c->p;
-    if (w->c->hub[a])
-        return; /* no pattern is centred on a hub */
+    /* Fans are measured against the account's own volume, so a hub's
+     * burst of unusual payments counts too; no other pattern is centred
+     * on a hub. */
     if (p->enabled[FT_PAT_FAN_OUT])
         detect_fan(w, a, true);
     if (p->enabled[FT_PAT_FAN_IN])
         detect_fan(w, a, false);
+    if (w->c->hub[a])
+        return;
     if (p->enabled[FT_PAT_SCATTER_GATHER])
         detect_scatter_gather(w, a);
     if (p->enabled[FT_PAT_GATHER_SCATTER])
@@ -560,7 +579,8 @@ static bool append(ft_alerts *all, const ft_alerts *w)
 }
 
 /* The final set: ids, precedence, sorted by kind, first time, id. */
-static ft_status finish(const ft_store *s, ft_alerts *all, ft_alerts *out, ft_error *err)
+static ft_status finish(const ft_store *s, const ft_scan_params *p, ft_alerts *all,
+                        ft_alerts *out, ft_error *err)
 {
     uint8_t *drop = calloc((size_t)all->n + 1, 1);
     keyed *order = malloc(((size_t)all->n + 1) * sizeof *order);
@@ -575,6 +595,12 @@ static ft_status finish(const ft_store *s, ft_alerts *all, ft_alerts *out, ft_er
         rc = ft_error_oom(err);
         goto done;
     }
+    /* Below the reporting score: gone before precedence, so that a weak
+     * specific candidate does not hide a strong general alert. Rules'
+     * alerts (watchlists, text, jurisdictions, risk) are always kept. */
+    for (uint32_t i = 0; i < all->n; i++)
+        if (all->v[i].kind < FT_PAT_COUNT && all->v[i].score < p->min_score)
+            drop[i] = 1;
     precedence(s, all, drop);
     uint32_t n = 0;
     for (uint32_t i = 0; i < all->n; i++) {
@@ -644,23 +670,37 @@ ft_status ft_scan_run(const ft_store *s, const ft_scan_params *p, int threads, f
     int64_t *unit = calloc((size_t)s->ncurrencies + 1, sizeof *unit);
     scan_worker *workers = calloc((size_t)threads, sizeof *workers);
     ft_alerts all = {0};
+    scan_profile prof = {0};
     ft_status rc = FT_OK;
     if (!hub || !once || !unit || !workers || !one_off_pairs(s, once)) {
         rc = ft_error_oom(err);
         goto done;
     }
     const ft_adjacency *adj = &s->adj;
+    /* A hub has more transfers than scan.hub_degree and than
+     * scan.hub_mean_ratio times an active account's mean: busy data sets
+     * (every account with hundreds of transfers) have no more hubs than
+     * sparse ones. */
+    uint64_t active = 0;
+    for (uint32_t a = 0; a < na; a++)
+        active += adj->out_off[a + 1] > adj->out_off[a] || adj->in_off[a + 1] > adj->in_off[a];
+    double mean = active ? 2.0 * (double)s->t.n / (double)active : 0;
+    double hub_at = fmax(p->hub_degree, p->hub_mean_ratio * mean);
     for (uint32_t a = 0; a < na; a++) {
         uint64_t deg = (uint64_t)adj->out_off[a + 1] - adj->out_off[a] + adj->in_off[a + 1] -
                        adj->in_off[a];
-        hub[a] = (double)deg > p->hub_degree;
+        hub[a] = (double)deg > hub_at;
     }
     for (int c = 0; c < s->ncurrencies; c++) {
         unit[c] = 1;
         for (int e = 0; e < s->currencies[c].exponent; e++)
             unit[c] *= 10;
     }
-    scan_ctx ctx = {s, p, hub, once, unit};
+    if (!scan_profile_build(&prof, s, p, unit)) {
+        rc = ft_error_oom(err);
+        goto done;
+    }
+    scan_ctx ctx = {s, p, hub, once, unit, &prof};
     scan_job job = {.naccounts = na};
     atomic_init(&job.next, 0);
     pthread_t tids[64];
@@ -696,9 +736,10 @@ ft_status ft_scan_run(const ft_store *s, const ft_scan_params *p, int threads, f
     if (rc == FT_OK && p->rules)
         rc = ft_rules_scan(p->rules, s, p, &all, &hits, err);
     if (rc == FT_OK)
-        rc = finish(s, &all, out, err);
+        rc = finish(s, p, &all, out, err);
     out->regex_limit_hits = hits;
 done:
+    scan_profile_free(&prof);
     free(hub);
     free(once);
     free(unit);

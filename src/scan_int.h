@@ -9,6 +9,33 @@
 
 #define HOUR_MS 3600000LL
 
+/* Per-transaction facts about its pair (payer, payee), in scan_profile.tflag. */
+enum {
+    TF_ONCE = 1,   /* the only transfer from its payer to its payee */
+    TF_FIRST = 2,  /* the first transfer from its payer to its payee */
+    TF_NOVEL = 4,  /* first, and the pair has at most scan.novel_pair_max transfers */
+    TF_MUTUAL = 8, /* the payee has paid the payer too, at some time */
+    TF_OFFBEAT = 16, /* the payer keeps a weekly rhythm and this payment breaks it */
+    TF_UNUSUAL = 32, /* breaks its payer's rhythm, or novel from a payer with none */
+};
+
+/* What the detectors know about the data set as a whole (scan_profile.c). */
+typedef struct scan_profile {
+    uint8_t *tflag;            /* per transaction: TF_* */
+    uint16_t *pair_n;          /* per transaction: transfers of its pair (saturating) */
+    uint32_t *nov_out, *nov_in; /* per account: novel transfers out and in */
+    uint32_t *unu_out, *unu_in; /* per account: unusual transfers out and in */
+    uint8_t *rhythmic;          /* per account: pays on a weekly rhythm */
+    double *med_out, *med_in;  /* per account: median amount out and in, major units */
+    double q_novel;            /* the share of novel transfers of a typical account */
+    double q_unusual;          /* unusual transfers / transfers, over the data set */
+    uint32_t active;           /* accounts with any transfer: the candidates tested */
+} scan_profile;
+
+bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_params *p,
+                        const int64_t *unit);
+void scan_profile_free(scan_profile *pr);
+
 /* Read-only facts every detector uses, computed once per scan. */
 typedef struct scan_ctx {
     const ft_store *s;
@@ -16,6 +43,7 @@ typedef struct scan_ctx {
     const uint8_t *hub;  /* per account: more transfers than scan.hub_degree */
     const uint8_t *once; /* per transaction: the only transfer from its payer to its payee */
     const int64_t *unit; /* per currency: minor units in one major unit */
+    const scan_profile *pr;
 } scan_ctx;
 
 /* A sender's cluster of payments, for the bipartite grouping (done once

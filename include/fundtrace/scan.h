@@ -7,7 +7,8 @@
  * explanation naming the accounts, transfers, amounts and times.
  *
  * What is normal at hubs is skipped in two ways:
- *   - an account with more than `scan.hub_degree` transfers is a hub: no
+ *   - an account with more than `scan.hub_degree` transfers, and more than
+ *     `scan.hub_mean_ratio` times an active account's mean, is a hub: no
  *     detector centres a pattern on it or passes money through it (a
  *     supermarket's fan-in, an employer's payroll, a bank's cash desk);
  *   - the pattern detectors that count counterparties (fan-out, fan-in,
@@ -63,7 +64,14 @@ typedef struct ft_scan_params {
      * so far and in all; NULL: none. */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
     void *progress_ctx;
-    double hub_degree;
+    double hub_degree;      /* a hub has more transfers than this */
+    double hub_mean_ratio;  /* ... and than this many times the mean account's */
+    double novel_pair_max;  /* a pair with at most this many transfers is a new relation */
+    double prior_transfers; /* weight of the data's rates in an account's own rates */
+    double rhythm_min;      /* payments an account needs before it has a rhythm */
+    double rhythm_share;    /* share of them on two weekdays that makes a rhythm */
+    double min_score;       /* alerts scoring less are not reported */
+    double emit_floor;      /* candidates scoring less are not even kept */
 
     /* [0] fan-out, [1] fan-in; "fan.X" sets both, "fan_out.X" and
      * "fan_in.X" one (min_degree is also fan_out.min_receivers and

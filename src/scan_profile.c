@@ -1,0 +1,251 @@
+/*
+ * scan_profile.c - what the detectors know about the data set as a whole:
+ * how often each pair of accounts transacts, which transfers open a new
+ * relation, each account's usual amounts, and the data's own rates.
+ *
+ * Scores are relative to the data: a detector asks how likely its
+ * candidate is under the rates of this data set, so one default works on
+ * a 100 k-row file and on a 100 M-row file. The profile holds those rates.
+ *
+ * A transfer is *novel* when it is the first from its payer to its payee
+ * and the pair has at most `scan.novel_pair_max` transfers in the data: a
+ * new relation, not a recurring one (salaries, rent, subscriptions and
+ * regular suppliers recur). Self-transfers are never novel.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scan_int.h"
+
+/* A 64-bit mixer (splitmix64's finaliser) for the pair set. */
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/* 0 .. 6 for the UTC day of the week (0: Thursday, 1970-01-01). */
+static int weekday(int64_t ms)
+{
+    int64_t day = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+    return (int)(((day % 7) + 7) % 7);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of v[0 .. n) (sorted in place); 0 for none. */
+static double median(double *v, size_t n)
+{
+    if (n == 0)
+        return 0;
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+void scan_profile_free(scan_profile *pr)
+{
+    free(pr->tflag);
+    free(pr->pair_n);
+    free(pr->nov_out);
+    free(pr->nov_in);
+    free(pr->unu_out);
+    free(pr->unu_in);
+    free(pr->rhythmic);
+    free(pr->med_out);
+    free(pr->med_in);
+    memset(pr, 0, sizeof *pr);
+}
+
+bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_params *p,
+                        const int64_t *unit)
+{
+    memset(pr, 0, sizeof *pr);
+    const ft_adjacency *adj = &s->adj;
+    uint32_t na = s->accounts.n;
+    size_t n = (size_t)s->t.n;
+    pr->tflag = calloc(n + 1, 1);
+    pr->pair_n = calloc(n + 1, sizeof *pr->pair_n);
+    pr->nov_out = calloc((size_t)na + 1, sizeof *pr->nov_out);
+    pr->nov_in = calloc((size_t)na + 1, sizeof *pr->nov_in);
+    pr->med_out = calloc((size_t)na + 1, sizeof *pr->med_out);
+    pr->med_in = calloc((size_t)na + 1, sizeof *pr->med_in);
+    pr->unu_out = calloc((size_t)na + 1, sizeof *pr->unu_out);
+    pr->unu_in = calloc((size_t)na + 1, sizeof *pr->unu_in);
+    pr->rhythmic = calloc((size_t)na + 1, 1);
+    uint64_t *keys = NULL;
+    double *amts = NULL;
+    size_t cap = 0;
+    if (!pr->tflag || !pr->pair_n || !pr->nov_out || !pr->nov_in || !pr->med_out || !pr->med_in ||
+        !pr->unu_out || !pr->unu_in || !pr->rhythmic)
+        goto oom;
+    uint64_t novel = 0;
+    for (uint32_t a = 0; a < na; a++) {
+        uint32_t lo = adj->out_off[a], hi = adj->out_off[a + 1], m = hi - lo;
+        uint32_t ilo = adj->in_off[a], ihi = adj->in_off[a + 1];
+        size_t need = m > ihi - ilo ? m : ihi - ilo;
+        if (need > cap) {
+            free(keys);
+            free(amts);
+            cap = need * 2;
+            keys = malloc(cap * sizeof *keys);
+            amts = malloc(cap * sizeof *amts);
+            if (!keys || !amts)
+                goto oom;
+        }
+        if (m) {
+            pr->active++;
+            /* Payee then transaction number: runs are pairs, in time order. */
+            for (uint32_t i = 0; i < m; i++) {
+                uint32_t t = adj->out_txn[lo + i];
+                keys[i] = (uint64_t)s->t.dst[t] << 32 | t;
+            }
+            qsort(keys, m, sizeof *keys, cmp_u64);
+            for (uint32_t i = 0; i < m;) {
+                uint32_t j = i;
+                while (j < m && keys[j] >> 32 == keys[i] >> 32)
+                    j++;
+                uint32_t run = j - i;
+                uint16_t pn = run > 65535 ? 65535 : (uint16_t)run;
+                for (uint32_t k = i; k < j; k++) {
+                    uint32_t t = (uint32_t)keys[k];
+                    pr->pair_n[t] = pn;
+                    pr->tflag[t] |= (uint8_t)((run == 1 ? TF_ONCE : 0) | (k == i ? TF_FIRST : 0));
+                }
+                uint32_t t0 = (uint32_t)keys[i];
+                if ((double)run <= p->novel_pair_max && s->t.dst[t0] != a) {
+                    pr->tflag[t0] |= TF_NOVEL;
+                    pr->nov_out[a]++;
+                    pr->nov_in[s->t.dst[t0]]++;
+                    novel++;
+                }
+                i = j;
+            }
+            for (uint32_t i = 0; i < m; i++) {
+                uint32_t t = adj->out_txn[lo + i];
+                amts[i] = (double)s->t.amount[t] / (double)unit[s->t.cur[t]];
+            }
+            pr->med_out[a] = median(amts, m);
+        }
+        if (ihi > ilo) {
+            if (!m)
+                pr->active++;
+            for (uint32_t i = ilo; i < ihi; i++) {
+                uint32_t t = adj->in_txn[i];
+                amts[i - ilo] = (double)s->t.amount[t] / (double)unit[s->t.cur[t]];
+            }
+            pr->med_in[a] = median(amts, ihi - ilo);
+        }
+    }
+    /* Rhythm: an account whose payments fall on two weekdays (or fewer)
+     * at least scan.rhythm_share of the time, over scan.rhythm_min
+     * payments or more, pays on a schedule (standing orders, a business's
+     * payment runs); a payment on a weekday it otherwise almost never uses
+     * (under half the uniform share) breaks that habit. */
+    uint64_t unusual = 0;
+    for (uint32_t a = 0; a < na; a++) {
+        uint32_t lo = adj->out_off[a], hi = adj->out_off[a + 1];
+        uint32_t week[7] = {0};
+        for (uint32_t i = lo; i < hi; i++)
+            week[weekday(s->t.ts_ms[adj->out_txn[i]])]++;
+        uint32_t m = hi - lo, top1 = 0, top2 = 0;
+        for (int d = 0; d < 7; d++) {
+            if (week[d] > top1) {
+                top2 = top1;
+                top1 = week[d];
+            } else if (week[d] > top2) {
+                top2 = week[d];
+            }
+        }
+        pr->rhythmic[a] = (double)m >= p->rhythm_min && (double)(top1 + top2) >= p->rhythm_share * m;
+        for (uint32_t i = lo; i < hi; i++) {
+            uint32_t t = adj->out_txn[i];
+            bool off = false;
+            if (pr->rhythmic[a]) {
+                uint32_t same = week[weekday(s->t.ts_ms[t])] - 1;
+                off = (double)same < (double)(m - 1) / 14.0;
+            }
+            if (off)
+                pr->tflag[t] |= TF_OFFBEAT;
+            if (off || ((pr->tflag[t] & TF_NOVEL) && !pr->rhythmic[a])) {
+                pr->tflag[t] |= TF_UNUSUAL;
+                pr->unu_out[a]++;
+                pr->unu_in[s->t.dst[t]]++;
+                unusual++;
+            }
+        }
+    }
+    pr->q_unusual = n ? (double)unusual / (double)n : 0;
+    if (pr->q_unusual <= 0)
+        pr->q_unusual = 1.0 / ((double)n + 1);
+
+    /* Mutual pairs: the payee has paid the payer too, at some time. A hash
+     * set of the pairs (open addressing), then one lookup per transfer. */
+    uint64_t npairs = 0;
+    for (size_t t = 0; t < n; t++)
+        npairs += (pr->tflag[t] & TF_FIRST) != 0;
+    size_t hcap = 16;
+    while (hcap < 2 * npairs + 2)
+        hcap *= 2;
+    uint64_t *set = malloc(hcap * sizeof *set);
+    if (!set)
+        goto oom;
+    memset(set, 0xff, hcap * sizeof *set); /* UINT64_MAX: empty */
+    for (size_t t = 0; t < n; t++) {
+        if (!(pr->tflag[t] & TF_FIRST))
+            continue;
+        uint64_t key = (uint64_t)s->t.src[t] << 32 | s->t.dst[t];
+        size_t h = (size_t)(mix64(key) & (hcap - 1));
+        while (set[h] != UINT64_MAX && set[h] != key)
+            h = (h + 1) & (hcap - 1);
+        set[h] = key;
+    }
+    for (size_t t = 0; t < n; t++) {
+        if (s->t.src[t] == s->t.dst[t])
+            continue;
+        uint64_t key = (uint64_t)s->t.dst[t] << 32 | s->t.src[t];
+        size_t h = (size_t)(mix64(key) & (hcap - 1));
+        while (set[h] != UINT64_MAX && set[h] != key)
+            h = (h + 1) & (hcap - 1);
+        if (set[h] == key)
+            pr->tflag[t] |= TF_MUTUAL;
+    }
+    free(set);
+    /* The rate of a typical account: each account's share of novel
+     * transfers among what it paid, averaged over the accounts (a few mass
+     * payers of one-off payments would dominate a rate per transfer). */
+    double sum = 0;
+    uint32_t payers = 0;
+    for (uint32_t a = 0; a < na; a++) {
+        uint32_t m = adj->out_off[a + 1] - adj->out_off[a];
+        if (!m)
+            continue;
+        sum += (double)pr->nov_out[a] / (double)m;
+        payers++;
+    }
+    pr->q_novel = payers ? sum / payers : 0;
+    if (pr->q_novel <= 0)
+        pr->q_novel = 1.0 / ((double)n + 1);
+    (void)novel;
+    free(keys);
+    free(amts);
+    return true;
+oom:
+    free(keys);
+    free(amts);
+    scan_profile_free(pr);
+    return false;
+}
