@@ -10,74 +10,158 @@
 
 #include "detect_int.h"
 
-/* --- temporal cycles --------------------------------------------------------------------- */
+/* --- cycles: temporal and structural ------------------------------------------------------ */
+
+/*
+ * A cycle is money that comes back: transfers a -> b -> ... -> a. Its edges
+ * are the transfers that open a new relation or break the payer's rhythm
+ * (TF_NOVEL or TF_UNUSUAL): recurring relations (two flatmates, a family)
+ * pay each other in circles all the time. All of a cycle's transfers fall
+ * within a window of cycle.window_hours, in any order; the cycle is
+ *   - temporal, when some rotation of it runs forward in time (money that
+ *     arrives at t may leave at t) and each hop keeps cycle.keep_low to
+ *     cycle.keep_high of the one before;
+ *   - structural otherwise (AMLSim's and AMLworld's definition: amounts
+ *     free, hops in any order).
+ * Two-hop returns (a pays b, b pays back) are everyday life: friends
+ * settling bills, refunds, loans. One alerts only as a temporal cycle
+ * between accounts with no other relation, and only when the amount is
+ * large for both: cycle.return_ratio times their median payments.
+ *
+ * The score's chance: in a random graph with this data's cycle edges
+ * (E of them over a span T, sum over accounts of in times out degree D),
+ * the number of cycles of L hops within windows of W is about
+ * (T / W) (D W / (E T))^L / L; a temporal one is a 1 in (L - 1)! ordering
+ * of those.
+ */
 
 typedef struct cyc {
     scan_worker *w;
     uint32_t start, e0;
-    int64_t limit; /* the whole cycle before this time */
+    int64_t span, tmin, tmax;
     int max_hops;
-    uint32_t path[16], node[16];
-    int found; /* cycles from e0, bounded */
+    uint32_t path[16];
+    int found;
+    int64_t visits;
 } cyc;
+
+static bool cycle_edge(const scan_worker *w, uint32_t t)
+{
+    return (PR->tflag[t] & TF_LINK) && S->t.src[t] != S->t.dst[t];
+}
+
+/* The rotation that runs forward in time with amounts kept, or -1. */
+static int temporal_rotation(const scan_worker *w, const uint32_t *path, int hops)
+{
+    for (int r = 0; r < hops; r++) {
+        bool ok = true;
+        for (int k = 1; k < hops && ok; k++) {
+            uint32_t p = path[(r + k - 1) % hops], t = path[(r + k) % hops];
+            ok = TS(t) >= TS(p) && CUR(t) == CUR(p) &&
+                 det_ratio_in(AMT(t), AMT(p), P->cycle_keep_low, P->cycle_keep_high);
+        }
+        if (ok)
+            return r;
+    }
+    return -1;
+}
+
+static double cycle_log10_expected(const scan_worker *w, int hops, bool temporal)
+{
+    double span = PR->span_ms > 0 ? (double)PR->span_ms : 1;
+    double win = fmin(span, (double)det_hours(P->cycle_window_hours));
+    double rho = PR->cycle_rho * win / span;
+    double e = log10(span / win) + hops * log10(rho > 1e-300 ? rho : 1e-300) - log10(hops);
+    if (temporal)
+        e -= lgamma(hops) / log(10); /* (L - 1)! orders */
+    return e;
+}
 
 static void cycle_emit(cyc *y, int hops)
 {
     scan_worker *w = y->w;
+    int rot = temporal_rotation(w, y->path, hops);
+    if (hops == 2) {
+        /* a return: temporal, no other relation, large for both */
+        uint32_t x = y->path[0], z = y->path[1];
+        if (rot < 0 || !(PR->tflag[x] & TF_ONCE) || !(PR->tflag[z] & TF_ONCE))
+            return;
+        for (int k = 0; k < 2; k++) {
+            uint32_t t = y->path[k];
+            double v = (double)AMT(t) / (double)w->c->unit[CUR(t)];
+            if (v < P->cycle_return_ratio * PR->med_out[S->t.src[t]] ||
+                v < P->cycle_return_ratio * PR->med_in[S->t.dst[t]])
+                return;
+        }
+    }
+    /* Around the loop: a temporal cycle from its first hop in time, a
+     * structural one from its lowest-numbered transfer. */
+    uint32_t order[16];
+    for (int k = 0; k < hops; k++)
+        order[k] = y->path[rot < 0 ? k : (rot + k) % hops];
     char text[900];
     size_t used = 0;
     for (int k = 0; k < hops && used < sizeof text - 120; k++) {
         char acc[64], amt[48], t[40];
-        scan_account(S, S->t.src[y->path[k]], acc);
-        scan_money(S, CUR(y->path[k]), AMT(y->path[k]), amt);
-        det_when(TS(y->path[k]), t);
-        used += (size_t)snprintf(text + used, sizeof text - used, "%s%s -(%s, %s)-> ",
-                                 k ? "" : "", acc, amt, t);
+        scan_account(S, S->t.src[order[k]], acc);
+        scan_money(S, CUR(order[k]), AMT(order[k]), amt);
+        det_when(TS(order[k]), t);
+        used += (size_t)snprintf(text + used, sizeof text - used, "%s -(%s, %s)-> ", acc, amt, t);
     }
-    char start[64];
-    scan_account(S, y->start, start);
-    char params[160];
-    snprintf(params, sizeof params, "max_hops=%g;window_hours=%g;keep_low=%g;keep_high=%g",
-             P->cycle_max_hops, P->cycle_window_hours, P->cycle_keep_low, P->cycle_keep_high);
+    char back[64];
+    scan_account(S, S->t.src[order[0]], back);
+    char params[200];
+    snprintf(params, sizeof params,
+             "variant=%s;max_hops=%g;window_hours=%g;keep_low=%g;keep_high=%g;return_ratio=%g",
+             rot >= 0 ? "temporal" : "structural", P->cycle_max_hops, P->cycle_window_hours,
+             P->cycle_keep_low, P->cycle_keep_high, P->cycle_return_ratio);
     uint32_t accts[16];
     for (int k = 0; k < hops; k++)
-        accts[k] = S->t.src[y->path[k]];
-    double hrs = (double)(TS(y->path[hops - 1]) - TS(y->path[0])) / (double)HOUR_MS;
-    scan_emit(w, FT_PAT_CYCLE, 0.6 + 0.4 * (double)AMT(y->path[hops - 1]) / (double)AMT(y->path[0]),
-              y->path, (uint32_t)hops, accts, (uint32_t)hops, params,
-              "money returned to %s in %d hops within %.1f hours, each hop later and keeping "
-              "%g-%g of the one before: %s%s",
-              start, hops, hrs, P->cycle_keep_low, P->cycle_keep_high, text, start);
+        accts[k] = S->t.src[order[k]];
+    double e = cycle_log10_expected(w, hops, rot >= 0);
+    double days = (double)(y->tmax - y->tmin) / (24.0 * (double)HOUR_MS);
+    scan_emit(w, FT_PAT_CYCLE, 1 / (1 + pow(10, e / 2)), order, (uint32_t)hops, accts,
+              (uint32_t)hops, params,
+              "%s cycle: money went round %d accounts within %.1f days, each transfer a new "
+              "relation or off its payer's rhythm%s: %s%s; about %.2g such cycles are expected "
+              "by chance in data this size",
+              rot >= 0 ? "temporal" : "structural", hops, days,
+              rot >= 0 ? ", forward in time, each hop keeping most of the one before"
+                       : ", hops in any order",
+              text, back, pow(10, e));
 }
 
 static void cycle_dfs(cyc *y, int depth)
 {
     scan_worker *w = y->w;
     const ft_adjacency *adj = &S->adj;
-    const scan_ctx *c = w->c;
-    uint32_t p = y->path[depth - 1], v = S->t.dst[p];
-    uint32_t lo = det_after(adj->out_txn, adj->out_off[v], adj->out_off[v + 1], p);
+    uint32_t v = S->t.dst[y->path[depth - 1]];
+    uint32_t lo = det_from_time(w, adj->out_txn, adj->out_off[v], adj->out_off[v + 1],
+                                y->tmax - y->span);
+    int64_t until = y->tmin + y->span;
     for (uint32_t k = lo; k < adj->out_off[v + 1] && y->found < 64; k++) {
         uint32_t t = adj->out_txn[k];
-        if (TS(t) > y->limit)
+        if (TS(t) > until)
             break;
-        if (TS(t) <= TS(p) || CUR(t) != CUR(p) ||
-            !det_ratio_in(AMT(t), AMT(p), P->cycle_keep_low, P->cycle_keep_high))
+        if (t <= y->e0 || !cycle_edge(w, t) || ++y->visits > 200000)
             continue;
         uint32_t d = S->t.dst[t];
         y->path[depth] = t;
+        int64_t tmin = y->tmin, tmax = y->tmax;
+        y->tmin = TS(t) < tmin ? TS(t) : tmin;
+        y->tmax = TS(t) > tmax ? TS(t) : tmax;
         if (d == y->start) {
             y->found++;
             cycle_emit(y, depth + 1);
-            continue;
+        } else if (depth + 1 < y->max_hops && !w->c->hub[d]) {
+            bool on = false;
+            for (int q = 0; q < depth && !on; q++)
+                on = S->t.src[y->path[q]] == d;
+            if (!on)
+                cycle_dfs(y, depth + 1);
         }
-        if (depth + 1 >= y->max_hops || c->hub[d] || d == v)
-            continue;
-        bool on = false;
-        for (int q = 0; q < depth && !on; q++)
-            on = S->t.src[y->path[q]] == d;
-        if (!on)
-            cycle_dfs(y, depth + 1);
+        y->tmin = tmin;
+        y->tmax = tmax;
     }
 }
 
@@ -87,14 +171,17 @@ void detect_cycles(scan_worker *w, uint32_t a)
     cyc y = {.w = w, .start = a, .max_hops = (int)P->cycle_max_hops};
     if (y.max_hops > 16)
         y.max_hops = 16;
+    y.span = det_hours(P->cycle_window_hours);
+    /* Each cycle once: from its transfer with the lowest number. */
     for (uint32_t i = adj->out_off[a]; i < adj->out_off[a + 1]; i++) {
         uint32_t e0 = adj->out_txn[i], b = S->t.dst[e0];
-        if (b == a || w->c->hub[b])
+        if (b == a || w->c->hub[b] || !cycle_edge(w, e0))
             continue;
         y.e0 = e0;
         y.path[0] = e0;
-        y.limit = TS(e0) + det_hours(P->cycle_window_hours);
+        y.tmin = y.tmax = TS(e0);
         y.found = 0;
+        y.visits = 0;
         cycle_dfs(&y, 1);
     }
 }

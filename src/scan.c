@@ -34,6 +34,7 @@ static const struct param {
     P("scan.prior_transfers", prior_transfers, 0.001, 1e9),
     P("scan.rhythm_min", rhythm_min, 2, 1e9),
     P("scan.rhythm_share", rhythm_share, 0, 1),
+    P("scan.opener_share", opener_share, 0, 1),
     P("scan.min_score", min_score, 0, 1),
     P("scan.emit_floor", emit_floor, 0, 1),
     P("fan_out.min_receivers", fan_min_degree[0], 2, 1e6),
@@ -59,6 +60,7 @@ static const struct param {
     P("cycle.window_hours", cycle_window_hours, 0.01, 1e5),
     P("cycle.keep_low", cycle_keep_low, 0, 1),
     P("cycle.keep_high", cycle_keep_high, 0, 10),
+    P("cycle.return_ratio", cycle_return_ratio, 0, 1e9),
     P("stack.min_length", stack_min_length, 2, 30),
     P("stack.gap_hours", stack_gap_hours, 0.01, 1e5),
     P("stack.keep_low", stack_keep_low, 0, 1),
@@ -92,7 +94,7 @@ static const struct param {
 
 const char *const ft_scan_param_names[] = {
     "scan.hub_degree", "scan.hub_mean_ratio", "scan.novel_pair_max", "scan.prior_transfers", "scan.rhythm_min",
-    "scan.rhythm_share", "scan.min_score",
+    "scan.rhythm_share", "scan.opener_share", "scan.min_score",
     "scan.emit_floor", "fan_out.min_receivers", "fan_out.window_hours", "fan_out.min_amount",
     "fan_out.max_spread", "fan_in.min_sources", "fan_in.window_hours", "fan_in.min_amount",
     "fan_in.max_spread",
@@ -100,7 +102,7 @@ const char *const ft_scan_param_names[] = {
     "scatter_gather.window_hours", "scatter_gather.min_amount", "gather_scatter.min_in",
     "gather_scatter.min_out", "gather_scatter.window_hours", "gather_scatter.keep_low",
     "gather_scatter.keep_high", "gather_scatter.min_amount", "cycle.max_hops",
-    "cycle.window_hours", "cycle.keep_low", "cycle.keep_high", "stack.min_length",
+    "cycle.window_hours", "cycle.keep_low", "cycle.keep_high", "cycle.return_ratio", "stack.min_length",
     "stack.gap_hours", "stack.keep_low", "stack.min_amount", "bipartite.min_senders",
     "bipartite.min_receivers", "bipartite.window_hours", "bipartite.min_amount",
     "pass_through.min_rounds", "pass_through.delay_hours", "pass_through.keep_low",
@@ -122,6 +124,7 @@ void ft_scan_defaults(ft_scan_params *p)
     p->prior_transfers = 20;
     p->rhythm_min = 14;
     p->rhythm_share = 0.8;
+    p->opener_share = 0.2;
     p->min_score = 0.5;
     p->emit_floor = 0.05;
     for (int d = 0; d < 2; d++) {
@@ -141,8 +144,9 @@ void ft_scan_defaults(ft_scan_params *p)
     p->gs_keep_low = 0.8;
     p->gs_keep_high = 1.0;
     p->gs_min_amount = 500;
-    p->cycle_max_hops = 6;
-    p->cycle_window_hours = 120;
+    p->cycle_max_hops = 10;
+    p->cycle_window_hours = 24 * 30;
+    p->cycle_return_ratio = 3;
     p->cycle_keep_low = 0.8;
     p->cycle_keep_high = 1.0;
     p->stack_min_length = 4;

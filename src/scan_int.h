@@ -17,6 +17,8 @@ enum {
     TF_MUTUAL = 8, /* the payee has paid the payer too, at some time */
     TF_OFFBEAT = 16, /* the payer keeps a weekly rhythm and this payment breaks it */
     TF_UNUSUAL = 32, /* breaks its payer's rhythm, or novel from a payer with none */
+    TF_LINK = 64,    /* unusual, or novel from a payer that does not open new relations
+                        as a routine: what chains and cycles are made of */
 };
 
 /* What the detectors know about the data set as a whole (scan_profile.c). */
@@ -29,6 +31,8 @@ typedef struct scan_profile {
     double *med_out, *med_in;  /* per account: median amount out and in, major units */
     double q_novel;            /* the share of novel transfers of a typical account */
     double q_unusual;          /* unusual transfers / transfers, over the data set */
+    double cycle_rho;          /* cycle edges: sum of in x out degree / edges */
+    int64_t span_ms;           /* the data's time span */
     uint32_t active;           /* accounts with any transfer: the candidates tested */
 } scan_profile;
 

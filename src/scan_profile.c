@@ -180,7 +180,14 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
             }
             if (off)
                 pr->tflag[t] |= TF_OFFBEAT;
-            if (off || ((pr->tflag[t] & TF_NOVEL) && !pr->rhythmic[a])) {
+            /* A new relation is unusual unless the payer opens new ones on
+             * its schedule all the time (a business paying new payees
+             * every week). */
+            bool opener = pr->rhythmic[a] && (double)pr->nov_out[a] > p->opener_share * m;
+            bool novel = (pr->tflag[t] & TF_NOVEL) != 0;
+            if (off || (novel && !opener))
+                pr->tflag[t] |= TF_LINK;
+            if (off || (novel && !pr->rhythmic[a])) {
                 pr->tflag[t] |= TF_UNUSUAL;
                 pr->unu_out[a]++;
                 pr->unu_in[s->t.dst[t]]++;
@@ -191,6 +198,25 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
     pr->q_unusual = n ? (double)unusual / (double)n : 0;
     if (pr->q_unusual <= 0)
         pr->q_unusual = 1.0 / ((double)n + 1);
+
+    /* The cycle edges' random-graph density (see detect_chain.c). */
+    uint64_t cedges = 0;
+    double din_dout = 0;
+    for (uint32_t a = 0; a < na; a++) {
+        uint64_t cin = 0, cout = 0;
+        for (uint32_t i = adj->out_off[a]; i < adj->out_off[a + 1]; i++) {
+            uint32_t t = adj->out_txn[i];
+            cout += (pr->tflag[t] & TF_LINK) && s->t.dst[t] != a;
+        }
+        for (uint32_t i = adj->in_off[a]; i < adj->in_off[a + 1]; i++) {
+            uint32_t t = adj->in_txn[i];
+            cin += (pr->tflag[t] & TF_LINK) && s->t.src[t] != a;
+        }
+        cedges += cout;
+        din_dout += (double)cin * (double)cout;
+    }
+    pr->cycle_rho = cedges ? din_dout / (double)cedges : 0;
+    pr->span_ms = n ? s->t.ts_ms[n - 1] - s->t.ts_ms[0] : 0;
 
     /* Mutual pairs: the payee has paid the payer too, at some time. A hash
      * set of the pairs (open addressing), then one lookup per transfer. */

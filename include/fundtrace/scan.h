@@ -70,6 +70,7 @@ typedef struct ft_scan_params {
     double prior_transfers; /* weight of the data's rates in an account's own rates */
     double rhythm_min;      /* payments an account needs before it has a rhythm */
     double rhythm_share;    /* share of them on two weekdays that makes a rhythm */
+    double opener_share;    /* share of new relations of a payer that opens them routinely */
     double min_score;       /* alerts scoring less are not reported */
     double emit_floor;      /* candidates scoring less are not even kept */
 
@@ -79,7 +80,8 @@ typedef struct ft_scan_params {
     double fan_min_degree[2], fan_window_hours[2], fan_min_amount[2], fan_max_spread[2];
     double sg_min_width, sg_delay_hours, sg_keep_low, sg_window_hours, sg_min_amount;
     double gs_min_in, gs_min_out, gs_window_hours, gs_keep_low, gs_keep_high, gs_min_amount;
-    double cycle_max_hops, cycle_window_hours, cycle_keep_low, cycle_keep_high;
+    double cycle_max_hops, cycle_window_hours, cycle_keep_low, cycle_keep_high,
+        cycle_return_ratio;
     double stack_min_length, stack_gap_hours, stack_keep_low, stack_min_amount;
     double bip_min_senders, bip_min_receivers, bip_window_hours, bip_min_amount;
     double pt_min_rounds, pt_delay_hours, pt_keep_low, pt_window_days, pt_min_amount;
