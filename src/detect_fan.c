@@ -147,6 +147,15 @@ void detect_fan(scan_worker *w, uint32_t a, bool out)
 
 /* --- scatter-gather ---------------------------------------------------------------------- */
 
+/*
+ * A source pays several intermediaries, each of which passes most of it on
+ * to one sink within scatter_gather.delay_hours (an intermediary may hold
+ * the money for days). Every leg is a link (TF_LINK). The chance: in a
+ * random graph of this data's links, the source's d_out links and the
+ * sink's d_in links meet in about d_out d_in / N two-step paths; k or more
+ * of them is a Poisson tail, found among the sinks the source reaches.
+ */
+
 typedef struct sg_rec {
     uint32_t sink, x, y, mid;
 } sg_rec;
@@ -156,28 +165,38 @@ static int cmp_sg(const void *p, const void *q)
     const sg_rec *a = p, *b = q;
     if (a->sink != b->sink)
         return a->sink < b->sink ? -1 : 1;
-    return (a->x > b->x) - (a->x < b->x);
+    if (a->x != b->x)
+        return a->x < b->x ? -1 : 1;
+    return (a->y > b->y) - (a->y < b->y);
+}
+
+static bool link(const scan_worker *w, uint32_t t)
+{
+    return (PR->tflag[t] & TF_LINK) && S->t.src[t] != S->t.dst[t];
 }
 
 void detect_scatter_gather(scan_worker *w, uint32_t a)
 {
     const ft_adjacency *adj = &S->adj;
     const scan_ctx *c = w->c;
+    if (PR->link_out[a] < (uint32_t)P->sg_min_width)
+        return;
     size_t nrec = 0;
     sg_rec *rec = w->x;
     int64_t delay = det_hours(P->sg_delay_hours);
     for (uint32_t i = adj->out_off[a]; i < adj->out_off[a + 1]; i++) {
         uint32_t x = adj->out_txn[i], m = S->t.dst[x];
-        if (!c->once[x] || m == a || c->hub[m] || AMT(x) < det_minor(w, CUR(x), P->sg_min_amount))
+        if (!link(w, x) || m == a || c->hub[m] || AMT(x) < det_minor(w, CUR(x), P->sg_min_amount))
             continue;
-        /* m's payments after x, within the delay */
-        uint32_t lo = det_after(adj->out_txn, adj->out_off[m], adj->out_off[m + 1], x);
+        /* m's payments from x's time on (money that arrives at t may leave
+         * at t), within the delay */
+        uint32_t lo = det_from_time(w, adj->out_txn, adj->out_off[m], adj->out_off[m + 1], TS(x));
         for (uint32_t k = lo; k < adj->out_off[m + 1]; k++) {
             uint32_t y = adj->out_txn[k], t = S->t.dst[y];
             if (TS(y) - TS(x) > delay)
                 break;
-            if (!c->once[y] || t == a || t == m || c->hub[t] || CUR(y) != CUR(x) ||
-                !det_ratio_in(AMT(y), AMT(x), P->sg_keep_low, 1.0))
+            if (!link(w, y) || t == a || t == m || c->hub[t] || CUR(y) != CUR(x) ||
+                !det_ratio_in(AMT(y), AMT(x), P->sg_keep_low, P->sg_keep_high))
                 continue;
             if (!scan_reserve(w, &w->x, &w->cap_x, (nrec + 1) * sizeof *rec, 1))
                 return;
@@ -189,6 +208,9 @@ void detect_scatter_gather(scan_worker *w, uint32_t a)
     if (nrec < need)
         return;
     qsort(rec, nrec, sizeof *rec, cmp_sg);
+    size_t sinks = 0;
+    for (size_t g = 0; g < nrec; g++)
+        sinks += g == 0 || rec[g].sink != rec[g - 1].sink;
     int64_t span = det_hours(P->sg_window_hours);
     for (size_t g = 0; g < nrec;) {
         size_t e = g;
@@ -199,7 +221,7 @@ void detect_scatter_gather(scan_worker *w, uint32_t a)
             size_t j = i;
             while (j + 1 < e && TS(rec[j + 1].x) - TS(rec[i].x) <= span)
                 j++;
-            /* distinct intermediaries */
+            /* distinct intermediaries, each leg once */
             size_t distinct = 0;
             for (size_t k = i; k <= j; k++) {
                 bool seen = false;
@@ -211,37 +233,50 @@ void detect_scatter_gather(scan_worker *w, uint32_t a)
                 i++;
                 continue;
             }
+            uint32_t sink = rec[i].sink;
+            double lambda = (double)PR->link_out[a] * (double)PR->link_in[sink] /
+                            (PR->active > 0 ? (double)PR->active : 1);
+            double lp = det_poisson_tail_log10(lambda, (double)distinct);
+            double score = det_score(w, lp, (double)sinks);
+            if (score < P->emit_floor) {
+                i = j + 1;
+                continue;
+            }
             if (!scan_reserve(w, (void **)&w->b, &w->cap_b, 2 * (j - i + 1), sizeof *w->b))
                 return;
             uint32_t accts[66];
             uint32_t nacc = 0, nt = 0;
             accts[nacc++] = a;
-            accts[nacc++] = rec[i].sink;
-            int64_t out_sum = 0, back_sum = 0;
+            accts[nacc++] = sink;
+            int64_t out_sum = 0, back_sum = 0, hold = 0;
             for (size_t k = i; k <= j; k++) {
                 w->b[nt++] = rec[k].x;
                 w->b[nt++] = rec[k].y;
                 out_sum = det_sadd(out_sum, AMT(rec[k].x));
                 back_sum = det_sadd(back_sum, AMT(rec[k].y));
+                hold = TS(rec[k].y) - TS(rec[k].x) > hold ? TS(rec[k].y) - TS(rec[k].x) : hold;
                 if (nacc < 66)
                     accts[nacc++] = rec[k].mid;
             }
             char src[64], dst[64], o[48], b[48], t0[40];
             scan_account(S, a, src);
-            scan_account(S, rec[i].sink, dst);
+            scan_account(S, sink, dst);
             scan_money(S, CUR(rec[i].x), out_sum, o);
             scan_money(S, CUR(rec[i].x), back_sum, b);
             det_when(TS(rec[i].x), t0);
-            char params[200];
+            char params[240];
             snprintf(params, sizeof params,
-                     "min_width=%g;delay_hours=%g;keep_low=%g;window_hours=%g;min_amount=%g",
-                     P->sg_min_width, P->sg_delay_hours, P->sg_keep_low, P->sg_window_hours,
-                     P->sg_min_amount);
-            scan_emit(w, FT_PAT_SCATTER_GATHER, 0.6 + 0.4 * fmin(1.0, (double)distinct / 8.0),
-                      w->b, nt, accts, nacc, params,
-                      "%s paid %s to %zu intermediaries from %s, which passed %s on to %s "
-                      "within %g hours of receiving it",
-                      src, o, distinct, t0, b, dst, P->sg_delay_hours);
+                     "min_width=%g;delay_hours=%g;keep_low=%g;keep_high=%g;window_hours=%g;"
+                     "min_amount=%g",
+                     P->sg_min_width, P->sg_delay_hours, P->sg_keep_low, P->sg_keep_high,
+                     P->sg_window_hours, P->sg_min_amount);
+            scan_emit(w, FT_PAT_SCATTER_GATHER, score, w->b, nt, accts, nacc, params,
+                      "%s paid %s to %zu intermediaries from %s, which passed %s on to %s, each "
+                      "within %.1f days of receiving it; every leg a new relation or off its "
+                      "payer's rhythm; about %.2g such meetings are expected by chance in data "
+                      "this size",
+                      src, o, distinct, t0, b, dst, (double)hold / (24.0 * (double)HOUR_MS),
+                      pow(10, det_expected_log10(w, lp, (double)sinks)));
             i = j + 1;
         }
         g = e;
@@ -250,65 +285,118 @@ void detect_scatter_gather(scan_worker *w, uint32_t a)
 
 /* --- gather-scatter ---------------------------------------------------------------------- */
 
+/*
+ * Many pay one account, which soon pays most of it on to many: a burst of
+ * links in, then a burst of links out within gather_scatter.window_hours
+ * of the last arrival, passing keep_low to keep_high of what came in. The
+ * chance is the product of the two bursts' chances at this data's rate of
+ * links, found among the account's links in.
+ */
 void detect_gather_scatter(scan_worker *w, uint32_t a)
 {
     const ft_adjacency *adj = &S->adj;
     const scan_ctx *c = w->c;
-    size_t m = det_one_off(w, a, false, P->gs_min_amount, INFINITY);
     size_t need_in = (size_t)P->gs_min_in, need_out = (size_t)P->gs_min_out;
+    if (PR->link_in[a] < need_in || PR->link_out[a] < need_out)
+        return;
+    uint32_t ilo = adj->in_off[a], ihi = adj->in_off[a + 1];
+    uint32_t olo = adj->out_off[a], ohi = adj->out_off[a + 1];
+    size_t m = 0;
+    for (uint32_t i = ilo; i < ihi; i++) {
+        uint32_t t = adj->in_txn[i], peer = S->t.src[t];
+        if (!link(w, t) || peer == a || c->hub[peer] ||
+            AMT(t) < det_minor(w, CUR(t), P->gs_min_amount))
+            continue;
+        if (!det_push(w, &w->a, &w->cap_a, &m, t))
+            return;
+    }
     if (m < need_in)
         return;
     int64_t span = det_hours(P->gs_window_hours);
-    for (size_t i = 0; i + need_in <= m;) {
-        size_t bs, be = det_best_window(w, w->a, m, i, span, &bs);
-        if (be - bs + 1 < need_in) {
-            i++;
-            continue;
+    for (size_t i0 = 0; i0 + need_in <= m;) {
+        /* The best (in window, out burst) pair starting at or after i0. */
+        double best = 0;
+        size_t bi = 0, bj = 0, bnb = 0, bnwi = 0, bnwo = 0;
+        int64_t bin = 0, bout = 0;
+        for (size_t i = i0; i + need_in <= m; i++) {
+            uint16_t cur = CUR(w->a[i]);
+            uint32_t istart = det_from_time(w, adj->in_txn, ilo, ihi, TS(w->a[i]));
+            for (size_t j = i + need_in - 1; j < m && TS(w->a[j]) - TS(w->a[i]) <= span; j++) {
+                int64_t in_sum = det_total(w, w->a + i, j - i + 1, cur);
+                uint32_t iend = det_from_time(w, adj->in_txn, istart, ihi, TS(w->a[j]) + 1);
+                /* links out from the first arrival until span after the last */
+                uint32_t ostart = det_from_time(w, adj->out_txn, olo, ohi, TS(w->a[i]));
+                uint32_t oend = det_from_time(w, adj->out_txn, ostart, ohi, TS(w->a[j]) + span + 1);
+                size_t nb = 0;
+                int64_t out_sum = 0;
+                for (uint32_t k = ostart; k < oend; k++) {
+                    uint32_t t = adj->out_txn[k], peer = S->t.dst[t];
+                    if (!link(w, t) || peer == a || c->hub[peer] || CUR(t) != cur ||
+                        AMT(t) < det_minor(w, cur, P->gs_min_amount))
+                        continue;
+                    nb++;
+                    out_sum = det_sadd(out_sum, AMT(t));
+                }
+                if (nb < need_out ||
+                    !det_ratio_in(out_sum, in_sum, P->gs_keep_low, P->gs_keep_high))
+                    continue;
+                double lp =
+                    det_poisson_tail_log10((double)(iend - istart) * PR->q_link,
+                                           (double)(j - i + 1)) +
+                    det_poisson_tail_log10((double)(oend - ostart) * PR->q_link, (double)nb);
+                if (lp < best) {
+                    best = lp;
+                    bi = i;
+                    bj = j;
+                    bnb = nb;
+                    bnwi = iend - istart;
+                    bnwo = oend - ostart;
+                    bin = in_sum;
+                    bout = out_sum;
+                }
+            }
         }
-        uint16_t cur = CUR(w->a[bs]);
-        int64_t in_sum = det_total(w, w->a + bs, be - bs + 1, cur);
-        int64_t from = TS(w->a[bs]), until = TS(w->a[be]) + span;
-        /* The payments out after the first arrival, to one-off payees. */
-        size_t nb = 0;
-        int64_t out_sum = 0;
-        for (uint32_t k = adj->out_off[a]; k < adj->out_off[a + 1]; k++) {
-            uint32_t t = adj->out_txn[k], peer = S->t.dst[t];
-            if (TS(t) <= from || t < w->a[bs])
-                continue;
-            if (TS(t) > until)
-                break;
-            if (!c->once[t] || peer == a || c->hub[peer] || CUR(t) != cur ||
-                AMT(t) < det_minor(w, cur, P->gs_min_amount))
-                continue;
-            if (!scan_reserve(w, (void **)&w->b, &w->cap_b, nb + (be - bs + 2), sizeof *w->b))
+        if (best >= 0)
+            break;
+        double score = det_score(w, best, (double)m);
+        if (score >= P->emit_floor) {
+            size_t nin = bj - bi + 1;
+            uint16_t cur = CUR(w->a[bi]);
+            if (!scan_reserve(w, (void **)&w->b, &w->cap_b, nin + bnb + 1, sizeof *w->b))
                 return;
-            w->b[nb++] = t;
-            out_sum = det_sadd(out_sum, AMT(t));
-        }
-        if (nb >= need_out && det_ratio_in(out_sum, in_sum, P->gs_keep_low, P->gs_keep_high)) {
-            uint32_t accts[1];
-            accts[0] = a;
-            size_t nin = be - bs + 1;
-            memcpy(w->b + nb, w->a + bs, nin * sizeof *w->b);
+            size_t nt = 0;
+            uint32_t ostart = det_from_time(w, adj->out_txn, olo, ohi, TS(w->a[bi]));
+            uint32_t oend = det_from_time(w, adj->out_txn, ostart, ohi, TS(w->a[bj]) + span + 1);
+            for (uint32_t k = ostart; k < oend; k++) {
+                uint32_t t = adj->out_txn[k], peer = S->t.dst[t];
+                if (link(w, t) && peer != a && !c->hub[peer] && CUR(t) == cur &&
+                    AMT(t) >= det_minor(w, cur, P->gs_min_amount))
+                    w->b[nt++] = t;
+            }
+            memcpy(w->b + nt, w->a + bi, nin * sizeof *w->b);
+            uint32_t accts[1] = {a};
             char name[64], in[48], o[48], t0[40];
             scan_account(S, a, name);
-            scan_money(S, cur, in_sum, in);
-            scan_money(S, cur, out_sum, o);
-            det_when(from, t0);
-            char params[200];
+            scan_money(S, cur, bin, in);
+            scan_money(S, cur, bout, o);
+            det_when(TS(w->a[bi]), t0);
+            char params[240];
             snprintf(params, sizeof params,
                      "min_in=%g;min_out=%g;window_hours=%g;keep_low=%g;keep_high=%g;"
                      "min_amount=%g",
                      P->gs_min_in, P->gs_min_out, P->gs_window_hours, P->gs_keep_low,
                      P->gs_keep_high, P->gs_min_amount);
-            scan_emit(w, FT_PAT_GATHER_SCATTER, 0.7 + 0.3 * fmin(1.0, (double)(nin + nb) / 20.0),
-                      w->b, (uint32_t)(nb + nin), accts, 1, params,
-                      "%s received %s from %zu one-off payers from %s and paid %s (%.0f%%) on to "
-                      "%zu one-off payees within %g hours of the last",
-                      name, in, nin, t0, o, 100.0 * (double)out_sum / (double)in_sum, nb,
-                      P->gs_window_hours);
+            scan_emit(w, FT_PAT_GATHER_SCATTER, score, w->b, (uint32_t)(nt + nin), accts, 1,
+                      params,
+                      "%s received %s in %zu payments from new relations or off their payers' "
+                      "rhythm from %s (among %zu it received then) and paid %s (%.0f%%) on in "
+                      "%zu such payments (among %zu it made) within %.1f days of the last; about "
+                      "%.2g such accounts are expected by chance in data this size",
+                      name, in, nin, t0, bnwi, o, 100.0 * (double)bout / (double)bin, bnb, bnwo,
+                      P->gs_window_hours / 24.0,
+                      pow(10, det_expected_log10(w, best, (double)m)));
         }
-        i = be + 1;
+        i0 = bj + 1;
     }
 }
 

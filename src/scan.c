@@ -48,6 +48,7 @@ static const struct param {
     P("scatter_gather.min_width", sg_min_width, 2, 1e6),
     P("scatter_gather.delay_hours", sg_delay_hours, 0.01, 1e5),
     P("scatter_gather.keep_low", sg_keep_low, 0, 1),
+    P("scatter_gather.keep_high", sg_keep_high, 0, 10),
     P("scatter_gather.window_hours", sg_window_hours, 0.01, 1e5),
     P("scatter_gather.min_amount", sg_min_amount, 0, 1e15),
     P("gather_scatter.min_in", gs_min_in, 2, 1e6),
@@ -99,7 +100,7 @@ const char *const ft_scan_param_names[] = {
     "fan_out.max_spread", "fan_in.min_sources", "fan_in.window_hours", "fan_in.min_amount",
     "fan_in.max_spread",
     "scatter_gather.min_width", "scatter_gather.delay_hours", "scatter_gather.keep_low",
-    "scatter_gather.window_hours", "scatter_gather.min_amount", "gather_scatter.min_in",
+    "scatter_gather.keep_high", "scatter_gather.window_hours", "scatter_gather.min_amount", "gather_scatter.min_in",
     "gather_scatter.min_out", "gather_scatter.window_hours", "gather_scatter.keep_low",
     "gather_scatter.keep_high", "gather_scatter.min_amount", "cycle.max_hops",
     "cycle.window_hours", "cycle.keep_low", "cycle.keep_high", "cycle.return_ratio", "stack.min_length",
@@ -133,17 +134,18 @@ void ft_scan_defaults(ft_scan_params *p)
         p->fan_min_amount[d] = 0;
         p->fan_max_spread[d] = 1.5;
     }
-    p->sg_min_width = 4;
-    p->sg_delay_hours = 36;
-    p->sg_keep_low = 0.8;
-    p->sg_window_hours = 48;
-    p->sg_min_amount = 500;
-    p->gs_min_in = 5;
-    p->gs_min_out = 5;
-    p->gs_window_hours = 72;
-    p->gs_keep_low = 0.8;
-    p->gs_keep_high = 1.0;
-    p->gs_min_amount = 500;
+    p->sg_min_width = 3;
+    p->sg_delay_hours = 24 * 14;
+    p->sg_keep_low = 0.5;
+    p->sg_keep_high = 1.1;
+    p->sg_window_hours = 24 * 14;
+    p->sg_min_amount = 0;
+    p->gs_min_in = 3;
+    p->gs_min_out = 3;
+    p->gs_window_hours = 24 * 14;
+    p->gs_keep_low = 0.5;
+    p->gs_keep_high = 1.1;
+    p->gs_min_amount = 0;
     p->cycle_max_hops = 10;
     p->cycle_window_hours = 24 * 30;
     p->cycle_return_ratio = 3;

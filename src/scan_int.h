@@ -27,10 +27,12 @@ typedef struct scan_profile {
     uint16_t *pair_n;          /* per transaction: transfers of its pair (saturating) */
     uint32_t *nov_out, *nov_in; /* per account: novel transfers out and in */
     uint32_t *unu_out, *unu_in; /* per account: unusual transfers out and in */
+    uint32_t *link_out, *link_in; /* per account: links out and in */
     uint8_t *rhythmic;          /* per account: pays on a weekly rhythm */
     double *med_out, *med_in;  /* per account: median amount out and in, major units */
     double q_novel;            /* the share of novel transfers of a typical account */
     double q_unusual;          /* unusual transfers / transfers, over the data set */
+    double q_link;             /* links / transfers, over the data set */
     double cycle_rho;          /* cycle edges: sum of in x out degree / edges */
     int64_t span_ms;           /* the data's time span */
     uint32_t active;           /* accounts with any transfer: the candidates tested */

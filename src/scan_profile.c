@@ -64,6 +64,8 @@ void scan_profile_free(scan_profile *pr)
     free(pr->nov_in);
     free(pr->unu_out);
     free(pr->unu_in);
+    free(pr->link_out);
+    free(pr->link_in);
     free(pr->rhythmic);
     free(pr->med_out);
     free(pr->med_in);
@@ -86,11 +88,13 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
     pr->unu_out = calloc((size_t)na + 1, sizeof *pr->unu_out);
     pr->unu_in = calloc((size_t)na + 1, sizeof *pr->unu_in);
     pr->rhythmic = calloc((size_t)na + 1, 1);
+    pr->link_out = calloc((size_t)na + 1, sizeof *pr->link_out);
+    pr->link_in = calloc((size_t)na + 1, sizeof *pr->link_in);
     uint64_t *keys = NULL;
     double *amts = NULL;
     size_t cap = 0;
     if (!pr->tflag || !pr->pair_n || !pr->nov_out || !pr->nov_in || !pr->med_out || !pr->med_in ||
-        !pr->unu_out || !pr->unu_in || !pr->rhythmic)
+        !pr->unu_out || !pr->unu_in || !pr->rhythmic || !pr->link_out || !pr->link_in)
         goto oom;
     uint64_t novel = 0;
     for (uint32_t a = 0; a < na; a++) {
@@ -155,7 +159,7 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
      * payments or more, pays on a schedule (standing orders, a business's
      * payment runs); a payment on a weekday it otherwise almost never uses
      * (under half the uniform share) breaks that habit. */
-    uint64_t unusual = 0;
+    uint64_t unusual = 0, links = 0;
     for (uint32_t a = 0; a < na; a++) {
         uint32_t lo = adj->out_off[a], hi = adj->out_off[a + 1];
         uint32_t week[7] = {0};
@@ -185,8 +189,12 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
              * every week). */
             bool opener = pr->rhythmic[a] && (double)pr->nov_out[a] > p->opener_share * m;
             bool novel = (pr->tflag[t] & TF_NOVEL) != 0;
-            if (off || (novel && !opener))
+            if (off || (novel && !opener)) {
                 pr->tflag[t] |= TF_LINK;
+                pr->link_out[a]++;
+                pr->link_in[s->t.dst[t]]++;
+                links++;
+            }
             if (off || (novel && !pr->rhythmic[a])) {
                 pr->tflag[t] |= TF_UNUSUAL;
                 pr->unu_out[a]++;
@@ -195,6 +203,9 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
             }
         }
     }
+    pr->q_link = n ? (double)links / (double)n : 0;
+    if (pr->q_link <= 0)
+        pr->q_link = 1.0 / ((double)n + 1);
     pr->q_unusual = n ? (double)unusual / (double)n : 0;
     if (pr->q_unusual <= 0)
         pr->q_unusual = 1.0 / ((double)n + 1);

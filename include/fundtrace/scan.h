@@ -78,7 +78,8 @@ typedef struct ft_scan_params {
      * "fan_in.X" one (min_degree is also fan_out.min_receivers and
      * fan_in.min_sources). */
     double fan_min_degree[2], fan_window_hours[2], fan_min_amount[2], fan_max_spread[2];
-    double sg_min_width, sg_delay_hours, sg_keep_low, sg_window_hours, sg_min_amount;
+    double sg_min_width, sg_delay_hours, sg_keep_low, sg_keep_high, sg_window_hours,
+        sg_min_amount;
     double gs_min_in, gs_min_out, gs_window_hours, gs_keep_low, gs_keep_high, gs_min_amount;
     double cycle_max_hops, cycle_window_hours, cycle_keep_low, cycle_keep_high,
         cycle_return_ratio;
