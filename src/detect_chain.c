@@ -14,9 +14,10 @@
 
 /*
  * A cycle is money that comes back: transfers a -> b -> ... -> a. Its edges
- * are the transfers that open a new relation or break the payer's rhythm
- * (TF_NOVEL or TF_UNUSUAL): recurring relations (two flatmates, a family)
- * pay each other in circles all the time. All of a cycle's transfers fall
+ * are links (TF_LINK: a new relation from a payer that does not open them
+ * as a routine, or one large for the payer, or a payment off its payer's
+ * rhythm): recurring relations (two flatmates, a family) pay each other in
+ * circles all the time. All of a cycle's transfers fall
  * within a window of cycle.window_hours, in any order; the cycle is
  *   - temporal, when some rotation of it runs forward in time (money that
  *     arrives at t may leave at t) and each hop keeps cycle.keep_low to
@@ -28,11 +29,7 @@
  * between accounts with no other relation, and only when the amount is
  * large for both: cycle.return_ratio times their median payments.
  *
- * The score's chance: in a random graph with this data's cycle edges
- * (E of them over a span T, sum over accounts of in times out degree D),
- * the number of cycles of L hops within windows of W is about
- * (T / W) (D W / (E T))^L / L; a temporal one is a 1 in (L - 1)! ordering
- * of those.
+ * The score's chance: see cycle_log10_expected.
  */
 
 typedef struct cyc {
@@ -66,12 +63,33 @@ static int temporal_rotation(const scan_worker *w, const uint32_t *path, int hop
     return -1;
 }
 
-static double cycle_log10_expected(const scan_worker *w, int hops, bool temporal)
+/* log10 of the cycles like this one expected by chance: each of the data's
+ * links could start one; from there a random walk along links takes, at
+ * each account it passes, one of the b links that account made within the
+ * cycle's time span, and closes the loop with the chance that a random
+ * account is one the start received links from in that span (its in-links
+ * over the active accounts). A cycle of thin accounts that only pass the
+ * money on is rare; one through a dense core of busy accounts is not. A
+ * temporal one is a 1 in (L - 1)! ordering of those. */
+static double cycle_log10_expected(const scan_worker *w, const uint32_t *path, int hops,
+                                   int64_t tmin, int64_t tmax, bool temporal)
 {
-    double span = PR->span_ms > 0 ? (double)PR->span_ms : 1;
-    double win = fmin(span, (double)det_hours(P->cycle_window_hours));
-    double rho = PR->cycle_rho * win / span;
-    double e = log10(span / win) + hops * log10(rho > 1e-300 ? rho : 1e-300) - log10(hops);
+    const ft_adjacency *adj = &S->adj;
+    double e = log10((double)(PR->nlinks > 0 ? PR->nlinks : 1)) - log10(hops);
+    for (int k = 0; k < hops; k++) {
+        uint32_t v = S->t.src[path[k]];
+        bool start = k == 0;
+        const uint32_t *list = start ? adj->in_txn : adj->out_txn;
+        uint32_t lo = start ? adj->in_off[v] : adj->out_off[v];
+        uint32_t hi = start ? adj->in_off[v + 1] : adj->out_off[v + 1];
+        uint32_t from = det_from_time(w, list, lo, hi, tmin);
+        uint32_t to = det_from_time(w, list, from, hi, tmax + 1);
+        uint32_t b = 0;
+        for (uint32_t i = from; i < to; i++)
+            b += cycle_edge(w, list[i]);
+        e += log10(b ? (double)b : 1);
+    }
+    e -= log10(PR->active > 0 ? (double)PR->active : 1);
     if (temporal)
         e -= lgamma(hops) / log(10); /* (L - 1)! orders */
     return e;
@@ -118,7 +136,7 @@ static void cycle_emit(cyc *y, int hops)
     uint32_t accts[16];
     for (int k = 0; k < hops; k++)
         accts[k] = S->t.src[order[k]];
-    double e = cycle_log10_expected(w, hops, rot >= 0);
+    double e = cycle_log10_expected(w, order, hops, y->tmin, y->tmax, rot >= 0);
     double days = (double)(y->tmax - y->tmin) / (24.0 * (double)HOUR_MS);
     scan_emit(w, FT_PAT_CYCLE, 1 / (1 + pow(10, e / 2)), order, (uint32_t)hops, accts,
               (uint32_t)hops, params,
@@ -143,7 +161,7 @@ static void cycle_dfs(cyc *y, int depth)
         uint32_t t = adj->out_txn[k];
         if (TS(t) > until)
             break;
-        if (t <= y->e0 || !cycle_edge(w, t) || ++y->visits > 200000)
+        if (t <= y->e0 || !cycle_edge(w, t) || ++y->visits > 20000)
             continue;
         uint32_t d = S->t.dst[t];
         y->path[depth] = t;

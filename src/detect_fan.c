@@ -13,35 +13,57 @@
 /* --- fan-out and fan-in: bursts of unusual payments ------------------------------------- */
 
 /*
- * A fan is a burst of unusual payments (TF_UNUSUAL: a payment that breaks
- * its payer's weekly rhythm, or a new relation from a payer that keeps
- * none) out of one account, or into it from many: k of them in a window,
- * among the nw transfers that account made (or received) in that time. At
- * this data's own rate of unusual payments, about nw times that rate were
- * to be expected; the Poisson chance of k or more is the score's chance,
- * found among the account's m unusual payments (the tries).
+ * A fan is a burst of unusual payments out of one account, or into it from
+ * many: k of them in a window, among the nw transfers that account made (or
+ * received) in that time. Two variants:
+ *   - fast: within fan_*.window_hours; the members are the unusual payments
+ *     (TF_UNUSUAL: off the payer's rhythm, new and large for the payer, or
+ *     new from a payer that does not open new relations as a routine); the
+ *     rate they are measured against is the account's own outside the
+ *     window, smoothed toward the data's with scan.prior_transfers, or the
+ *     data's when that is higher: a shop's steady stream of new customers
+ *     is no burst, a quiet account's sudden one is;
+ *   - slow: within fan_*.slow_window_days (months: AMLSim's fans take 4 to 9
+ *     counterparties over a year); the members are the strongly unusual
+ *     payments (scan_strong: size alone does not count, so a year of large
+ *     wires abroad from people who pay new payees all the time is none)
+ *     against the data's rate of those.
+ * The Poisson chance of k or more where nw times the rate were expected is
+ * the score's chance, found among the account's m members (the tries).
  */
+#define FAN_STEP 64
+
 typedef struct burst {
     size_t i, j;   /* the window q[i .. j] */
     size_t nw;     /* the account's transfers that direction within it */
-    double expect; /* unusual payments expected among them */
+    double expect; /* members expected among them */
     double log10p;
 } burst;
 
 /* The most unlikely window of at least `need` of q[lo .. hi) within `span`
  * ms (log10p 0 when there is none); list[from .. to) is all of the
- * account's transfers that direction. */
-static burst best_burst(const scan_worker *w, const uint32_t *q, size_t lo, size_t hi,
-                        const uint32_t *list, uint32_t from, uint32_t to, size_t need,
+ * account's transfers that direction, q holds its m members. */
+static burst best_burst(const scan_worker *w, const uint32_t *q, size_t lo, size_t hi, size_t m,
+                        const uint32_t *list, uint32_t from, uint32_t to, bool slow, size_t need,
                         int64_t span)
 {
     burst b = {0, 0, 0, 0, 0};
+    size_t n = to - from;
     for (size_t i = lo; i + need <= hi; i++) {
         uint32_t start = det_from_time(w, list, from, to, TS(q[i]));
-        for (size_t j = i + need - 1; j < hi && TS(q[j]) - TS(q[i]) <= span; j++) {
+        /* Every window of up to FAN_STEP members, then windows doubling
+         * in size: bounded work at hubs. */
+        for (size_t j = i + need - 1; j < hi && TS(q[j]) - TS(q[i]) <= span;
+             j = j - i < FAN_STEP ? j + 1 : i + 2 * (j - i)) {
             uint32_t end = det_from_time(w, list, start, to, TS(q[j]) + 1);
             size_t nw = end - start, k = j - i + 1;
-            double expect = (double)nw * PR->q_unusual;
+            double rate = PR->q_strong;
+            if (!slow) {
+                double own = ((double)(m - k) + PR->q_unusual * P->prior_transfers) /
+                             ((double)(n - nw) + P->prior_transfers);
+                rate = own > PR->q_unusual ? own : PR->q_unusual;
+            }
+            double expect = (double)nw * rate;
             double lp = det_poisson_tail_log10(expect, (double)k);
             if (lp < b.log10p)
                 b = (burst){i, j, nw, expect, lp};
@@ -50,20 +72,21 @@ static burst best_burst(const scan_worker *w, const uint32_t *q, size_t lo, size
     return b;
 }
 
-static void emit_fan(scan_worker *w, uint32_t a, bool out, const uint32_t *q, size_t m,
+static void emit_fan(scan_worker *w, uint32_t a, bool out, bool slow, const uint32_t *q, size_t m,
                      const burst *b)
 {
     int d = !out;
     size_t k = b->j - b->i + 1;
     const uint32_t *t = q + b->i;
     uint32_t accts[64];
-    uint32_t nacc = 0, nnew = 0, nbeat = 0;
+    uint32_t nacc = 0, nnew = 0, nbeat = 0, nlarge = 0;
     accts[nacc++] = a;
     for (size_t j = 0; j < k; j++) {
         if (nacc < 64)
             accts[nacc++] = out ? S->t.dst[t[j]] : S->t.src[t[j]];
         nnew += NOVEL(t[j]);
         nbeat += (PR->tflag[t[j]] & TF_OFFBEAT) != 0;
+        nlarge += (PR->tflag[t[j]] & TF_LARGE) != 0;
     }
     uint16_t cur = CUR(t[0]);
     int64_t lo = INT64_MAX, hi = 0;
@@ -86,22 +109,21 @@ static void emit_fan(scan_worker *w, uint32_t a, bool out, const uint32_t *q, si
     double e = det_expected_log10(w, b->log10p, (double)m);
     char params[240];
     snprintf(params, sizeof params,
-             "min_degree=%g;window_hours=%g;min_amount=%g;novel_pair_max=%g;rhythm_min=%g;"
-             "rhythm_share=%g",
-             P->fan_min_degree[d], P->fan_window_hours[d], P->fan_min_amount[d],
-             P->novel_pair_max, P->rhythm_min, P->rhythm_share);
+             "variant=%s;min_degree=%g;window_hours=%g;slow_window_days=%g;min_amount=%g",
+             slow ? "slow" : "fast", P->fan_min_degree[d], P->fan_window_hours[d],
+             P->fan_slow_days[d], P->fan_min_amount[d]);
     scan_emit(w, out ? FT_PAT_FAN_OUT : FT_PAT_FAN_IN, det_score(w, b->log10p, (double)m), t,
               (uint32_t)k, accts, nacc, params,
-              "%s %s %zu accounts in unusual payments (%u to or from new relations, %u off the "
-              "payer's weekly rhythm; %s in all, %s to %s each%s) within %.1f days, %s to %s, "
-              "among %zu payments %s then, where this data's rate predicts %.2f; about %.2g "
-              "such bursts are expected by chance in data this size",
-              name, out ? "paid" : "was paid by", k, nnew, nbeat, sum, l, h,
-              same < k ? ", one currency" : "", days, t0, t1, b->nw, out ? "it made" : "it received",
-              b->expect, pow(10, e));
+              "%s fan: %s %s %zu accounts in unusual payments (%u new relations, %u of them "
+              "large for the payer, %u off the payer's weekly rhythm; %s in all, %s to %s "
+              "each%s) within %.1f days, %s to %s, among %zu payments %s then, where %.2f were "
+              "expected; about %.2g such bursts are expected by chance in data this size",
+              slow ? "slow" : "fast", name, out ? "paid" : "was paid by", k, nnew, nlarge, nbeat,
+              sum, l, h, same < k ? ", one currency" : "", days, t0, t1, b->nw,
+              out ? "it made" : "it received", b->expect, pow(10, e));
 }
 
-void detect_fan(scan_worker *w, uint32_t a, bool out)
+static void fan_variant(scan_worker *w, uint32_t a, bool out, bool slow)
 {
     int d = !out;
     const ft_adjacency *adj = &S->adj;
@@ -109,12 +131,17 @@ void detect_fan(scan_worker *w, uint32_t a, bool out)
     uint32_t from = out ? adj->out_off[a] : adj->in_off[a];
     uint32_t to = out ? adj->out_off[a + 1] : adj->in_off[a + 1];
     size_t need = (size_t)P->fan_min_degree[d];
-    if ((out ? PR->unu_out[a] : PR->unu_in[a]) < need)
+    /* A slow fan-out departs from what the account usually does: one that
+     * keeps no rhythm and pays new payees in most of its payments, however
+     * few, has no habit to depart from. */
+    if (slow && out && !PR->rhythmic[a] &&
+        (double)PR->nov_out[a] > P->opener_share * (double)(to - from))
         return;
     size_t m = 0;
     for (uint32_t i = from; i < to; i++) {
         uint32_t t = list[i], peer = out ? S->t.dst[t] : S->t.src[t];
-        if (!(PR->tflag[t] & TF_UNUSUAL) || peer == a || w->c->hub[peer] ||
+        bool member = slow ? scan_strong(PR, S, w->c->hub, t) : (PR->tflag[t] & TF_UNUSUAL);
+        if (!member || peer == a || w->c->hub[peer] ||
             AMT(t) < det_minor(w, CUR(t), P->fan_min_amount[d]))
             continue;
         if (!det_push(w, &w->a, &w->cap_a, &m, t))
@@ -122,7 +149,8 @@ void detect_fan(scan_worker *w, uint32_t a, bool out)
     }
     if (m < need)
         return;
-    int64_t span = det_hours(P->fan_window_hours[d]);
+    int64_t span = slow ? (int64_t)(P->fan_slow_days[d] * 24 * (double)HOUR_MS)
+                        : det_hours(P->fan_window_hours[d]);
     /* The most unlikely burst, then the best in what is left on each side. */
     size_t stack[64][2], ns = 0;
     stack[ns][0] = 0;
@@ -132,10 +160,10 @@ void detect_fan(scan_worker *w, uint32_t a, bool out)
         size_t lo = stack[ns][0], hi = stack[ns][1];
         if (hi - lo < need)
             continue;
-        burst b = best_burst(w, w->a, lo, hi, list, from, to, need, span);
+        burst b = best_burst(w, w->a, lo, hi, m, list, from, to, slow, need, span);
         if (b.log10p >= 0 || det_score(w, b.log10p, (double)m) < P->emit_floor)
             continue;
-        emit_fan(w, a, out, w->a, m, &b);
+        emit_fan(w, a, out, slow, w->a, m, &b);
         if (ns + 2 <= 64) {
             stack[ns][0] = lo;
             stack[ns++][1] = b.i;
@@ -143,6 +171,15 @@ void detect_fan(scan_worker *w, uint32_t a, bool out)
             stack[ns++][1] = hi;
         }
     }
+}
+
+void detect_fan(scan_worker *w, uint32_t a, bool out)
+{
+    size_t need = (size_t)P->fan_min_degree[!out];
+    if ((out ? PR->unu_out[a] : PR->unu_in[a]) < need)
+        return;
+    fan_variant(w, a, out, false);
+    fan_variant(w, a, out, true);
 }
 
 /* --- scatter-gather ---------------------------------------------------------------------- */
@@ -285,12 +322,23 @@ void detect_scatter_gather(scan_worker *w, uint32_t a)
 
 /* --- gather-scatter ---------------------------------------------------------------------- */
 
+/* The account's own rate of links, from `links` among `n` transfers,
+ * smoothed toward the data's with scan.prior_transfers; at least the
+ * data's. */
+static double own_rate(const scan_worker *w, double links, double n)
+{
+    double prior = P->prior_transfers;
+    double r = ((links > 0 ? links : 0) + PR->q_link * prior) / ((n > 0 ? n : 0) + prior);
+    return r > PR->q_link ? r : PR->q_link;
+}
+
 /*
  * Many pay one account, which soon pays most of it on to many: a burst of
  * links in, then a burst of links out within gather_scatter.window_hours
  * of the last arrival, passing keep_low to keep_high of what came in. The
- * chance is the product of the two bursts' chances at this data's rate of
- * links, found among the account's links in.
+ * chance is the product of the two bursts' chances, each at the account's
+ * own rate of links outside the window (or the data's, when higher),
+ * found among the account's links in.
  */
 void detect_gather_scatter(scan_worker *w, uint32_t a)
 {
@@ -340,10 +388,14 @@ void detect_gather_scatter(scan_worker *w, uint32_t a)
                 if (nb < need_out ||
                     !det_ratio_in(out_sum, in_sum, P->gs_keep_low, P->gs_keep_high))
                     continue;
-                double lp =
-                    det_poisson_tail_log10((double)(iend - istart) * PR->q_link,
-                                           (double)(j - i + 1)) +
-                    det_poisson_tail_log10((double)(oend - ostart) * PR->q_link, (double)nb);
+                /* each side against the account's own rate of links outside
+                 * the window (smoothed toward the data's), or the data's */
+                double nwi = iend - istart, nwo = oend - ostart, k = (double)(j - i + 1);
+                double ri = own_rate(w, (double)PR->link_in[a] - k, (double)(ihi - ilo) - nwi);
+                double ro = own_rate(w, (double)PR->link_out[a] - (double)nb,
+                                     (double)(ohi - olo) - nwo);
+                double lp = det_poisson_tail_log10(nwi * ri, k) +
+                            det_poisson_tail_log10(nwo * ro, (double)nb);
                 if (lp < best) {
                     best = lp;
                     bi = i;

@@ -35,14 +35,18 @@ static const struct param {
     P("scan.rhythm_min", rhythm_min, 2, 1e9),
     P("scan.rhythm_share", rhythm_share, 0, 1),
     P("scan.opener_share", opener_share, 0, 1),
+    P("scan.opener_min", opener_min, 1, 1e9),
+    P("scan.large_ratio", large_ratio, 1, 1e9),
     P("scan.min_score", min_score, 0, 1),
     P("scan.emit_floor", emit_floor, 0, 1),
     P("fan_out.min_receivers", fan_min_degree[0], 2, 1e6),
     P("fan_out.window_hours", fan_window_hours[0], 0.01, 1e5),
+    P("fan_out.slow_window_days", fan_slow_days[0], 0.01, 1e5),
     P("fan_out.min_amount", fan_min_amount[0], 0, 1e15),
     P("fan_out.max_spread", fan_max_spread[0], 1, 1e6),
     P("fan_in.min_sources", fan_min_degree[1], 2, 1e6),
     P("fan_in.window_hours", fan_window_hours[1], 0.01, 1e5),
+    P("fan_in.slow_window_days", fan_slow_days[1], 0.01, 1e5),
     P("fan_in.min_amount", fan_min_amount[1], 0, 1e15),
     P("fan_in.max_spread", fan_max_spread[1], 1, 1e6),
     P("scatter_gather.min_width", sg_min_width, 2, 1e6),
@@ -95,9 +99,9 @@ static const struct param {
 
 const char *const ft_scan_param_names[] = {
     "scan.hub_degree", "scan.hub_mean_ratio", "scan.novel_pair_max", "scan.prior_transfers", "scan.rhythm_min",
-    "scan.rhythm_share", "scan.opener_share", "scan.min_score",
-    "scan.emit_floor", "fan_out.min_receivers", "fan_out.window_hours", "fan_out.min_amount",
-    "fan_out.max_spread", "fan_in.min_sources", "fan_in.window_hours", "fan_in.min_amount",
+    "scan.rhythm_share", "scan.opener_share", "scan.opener_min", "scan.large_ratio", "scan.min_score",
+    "scan.emit_floor", "fan_out.min_receivers", "fan_out.window_hours", "fan_out.slow_window_days", "fan_out.min_amount",
+    "fan_out.max_spread", "fan_in.min_sources", "fan_in.window_hours", "fan_in.slow_window_days", "fan_in.min_amount",
     "fan_in.max_spread",
     "scatter_gather.min_width", "scatter_gather.delay_hours", "scatter_gather.keep_low",
     "scatter_gather.keep_high", "scatter_gather.window_hours", "scatter_gather.min_amount", "gather_scatter.min_in",
@@ -125,12 +129,15 @@ void ft_scan_defaults(ft_scan_params *p)
     p->prior_transfers = 20;
     p->rhythm_min = 14;
     p->rhythm_share = 0.8;
-    p->opener_share = 0.2;
+    p->opener_share = 0.5;
+    p->opener_min = 10;
+    p->large_ratio = 5;
     p->min_score = 0.5;
     p->emit_floor = 0.05;
     for (int d = 0; d < 2; d++) {
         p->fan_min_degree[d] = 3;
-        p->fan_window_hours[d] = 24 * 1000;
+        p->fan_window_hours[d] = 24 * 7;
+        p->fan_slow_days[d] = 1000;
         p->fan_min_amount[d] = 0;
         p->fan_max_spread[d] = 1.5;
     }
@@ -204,6 +211,7 @@ ft_status ft_scan_param_set(ft_scan_params *p, const char *name, const char *val
     } both[] = {
         {"fan.min_degree", "fan_out.min_receivers", "fan_in.min_sources"},
         {"fan.window_hours", "fan_out.window_hours", "fan_in.window_hours"},
+        {"fan.slow_window_days", "fan_out.slow_window_days", "fan_in.slow_window_days"},
         {"fan.min_amount", "fan_out.min_amount", "fan_in.min_amount"},
         {"fan.max_spread", "fan_out.max_spread", "fan_in.max_spread"},
         {"fan_out.min_degree", "fan_out.min_receivers", NULL},
@@ -702,7 +710,7 @@ ft_status ft_scan_run(const ft_store *s, const ft_scan_params *p, int threads, f
         for (int e = 0; e < s->currencies[c].exponent; e++)
             unit[c] *= 10;
     }
-    if (!scan_profile_build(&prof, s, p, unit)) {
+    if (!scan_profile_build(&prof, s, p, unit, hub)) {
         rc = ft_error_oom(err);
         goto done;
     }

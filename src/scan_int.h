@@ -16,9 +16,12 @@ enum {
     TF_NOVEL = 4,  /* first, and the pair has at most scan.novel_pair_max transfers */
     TF_MUTUAL = 8, /* the payee has paid the payer too, at some time */
     TF_OFFBEAT = 16, /* the payer keeps a weekly rhythm and this payment breaks it */
-    TF_UNUSUAL = 32, /* breaks its payer's rhythm, or novel from a payer with none */
+    TF_UNUSUAL = 32, /* breaks its payer's rhythm, or novel and large for the payer, or
+                        novel from a payer that keeps no rhythm and does not open new
+                        relations as a routine */
     TF_LINK = 64,    /* unusual, or novel from a payer that does not open new relations
                         as a routine: what chains and cycles are made of */
+    TF_LARGE = 128,  /* scan.large_ratio times its payer's median payment or more */
 };
 
 /* What the detectors know about the data set as a whole (scan_profile.c). */
@@ -29,17 +32,31 @@ typedef struct scan_profile {
     uint32_t *unu_out, *unu_in; /* per account: unusual transfers out and in */
     uint32_t *link_out, *link_in; /* per account: links out and in */
     uint8_t *rhythmic;          /* per account: pays on a weekly rhythm */
+    uint8_t *opener;            /* per account: opens new relations as a routine */
     double *med_out, *med_in;  /* per account: median amount out and in, major units */
     double q_novel;            /* the share of novel transfers of a typical account */
     double q_unusual;          /* unusual transfers / transfers, over the data set */
+    double q_strong;           /* strongly unusual ones (see scan_strong) / transfers */
     double q_link;             /* links / transfers, over the data set */
-    double cycle_rho;          /* cycle edges: sum of in x out degree / edges */
+    uint64_t nlinks;           /* transfers that are links */
     int64_t span_ms;           /* the data's time span */
     uint32_t active;           /* accounts with any transfer: the candidates tested */
 } scan_profile;
 
+/* Strongly unusual: breaks its payer's rhythm, or is a new relation with
+ * an ordinary account from a payer that keeps no rhythm and does not open
+ * new relations as a routine (size alone does not count). */
+static inline bool scan_strong(const scan_profile *pr, const ft_store *s, const uint8_t *hub,
+                               uint32_t t)
+{
+    uint8_t f = pr->tflag[t];
+    uint32_t a = s->t.src[t];
+    return (f & TF_OFFBEAT) ||
+           ((f & TF_NOVEL) && !hub[s->t.dst[t]] && !pr->rhythmic[a] && !pr->opener[a]);
+}
+
 bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_params *p,
-                        const int64_t *unit);
+                        const int64_t *unit, const uint8_t *hub);
 void scan_profile_free(scan_profile *pr);
 
 /* Read-only facts every detector uses, computed once per scan. */

@@ -13,6 +13,7 @@
  * regular suppliers recur). Self-transfers are never novel.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,13 +68,14 @@ void scan_profile_free(scan_profile *pr)
     free(pr->link_out);
     free(pr->link_in);
     free(pr->rhythmic);
+    free(pr->opener);
     free(pr->med_out);
     free(pr->med_in);
     memset(pr, 0, sizeof *pr);
 }
 
 bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_params *p,
-                        const int64_t *unit)
+                        const int64_t *unit, const uint8_t *hub)
 {
     memset(pr, 0, sizeof *pr);
     const ft_adjacency *adj = &s->adj;
@@ -88,13 +90,14 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
     pr->unu_out = calloc((size_t)na + 1, sizeof *pr->unu_out);
     pr->unu_in = calloc((size_t)na + 1, sizeof *pr->unu_in);
     pr->rhythmic = calloc((size_t)na + 1, 1);
+    pr->opener = calloc((size_t)na + 1, 1);
     pr->link_out = calloc((size_t)na + 1, sizeof *pr->link_out);
     pr->link_in = calloc((size_t)na + 1, sizeof *pr->link_in);
     uint64_t *keys = NULL;
     double *amts = NULL;
     size_t cap = 0;
     if (!pr->tflag || !pr->pair_n || !pr->nov_out || !pr->nov_in || !pr->med_out || !pr->med_in ||
-        !pr->unu_out || !pr->unu_in || !pr->rhythmic || !pr->link_out || !pr->link_in)
+        !pr->unu_out || !pr->unu_in || !pr->rhythmic || !pr->opener || !pr->link_out || !pr->link_in)
         goto oom;
     uint64_t novel = 0;
     for (uint32_t a = 0; a < na; a++) {
@@ -159,12 +162,16 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
      * payments or more, pays on a schedule (standing orders, a business's
      * payment runs); a payment on a weekday it otherwise almost never uses
      * (under half the uniform share) breaks that habit. */
-    uint64_t unusual = 0, links = 0;
+    uint64_t unusual = 0, links = 0, strong = 0;
     for (uint32_t a = 0; a < na; a++) {
         uint32_t lo = adj->out_off[a], hi = adj->out_off[a + 1];
-        uint32_t week[7] = {0};
-        for (uint32_t i = lo; i < hi; i++)
-            week[weekday(s->t.ts_ms[adj->out_txn[i]])]++;
+        uint32_t week[7] = {0}, ordinary = 0, opened = 0;
+        for (uint32_t i = lo; i < hi; i++) {
+            uint32_t t = adj->out_txn[i];
+            week[weekday(s->t.ts_ms[t])]++;
+            ordinary++;
+            opened += (pr->tflag[t] & TF_NOVEL) != 0;
+        }
         uint32_t m = hi - lo, top1 = 0, top2 = 0;
         for (int d = 0; d < 7; d++) {
             if (week[d] > top1) {
@@ -175,6 +182,13 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
             }
         }
         pr->rhythmic[a] = (double)m >= p->rhythm_min && (double)(top1 + top2) >= p->rhythm_share * m;
+        /* A new relation is no news from a payer that opens new ones in
+         * most of what it pays, over a history long enough to tell: a
+         * business paying new payees every week, a person paying a new shop
+         * each time. */
+        bool opener = (double)ordinary >= p->opener_min && (double)opened > p->opener_share * ordinary;
+        pr->opener[a] = opener;
+        bool known = (double)m >= p->rhythm_min; /* enough payments for a median */
         for (uint32_t i = lo; i < hi; i++) {
             uint32_t t = adj->out_txn[i];
             bool off = false;
@@ -184,18 +198,22 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
             }
             if (off)
                 pr->tflag[t] |= TF_OFFBEAT;
-            /* A new relation is unusual unless the payer opens new ones on
-             * its schedule all the time (a business paying new payees
-             * every week). */
-            bool opener = pr->rhythmic[a] && (double)pr->nov_out[a] > p->opener_share * m;
-            bool novel = (pr->tflag[t] & TF_NOVEL) != 0;
-            if (off || (novel && !opener)) {
+            /* Large for the payer: scan.large_ratio times its median payment. */
+            bool large = known && (double)s->t.amount[t] / (double)unit[s->t.cur[t]] >=
+                                      p->large_ratio * pr->med_out[a];
+            if (large)
+                pr->tflag[t] |= TF_LARGE;
+            /* A first payment at a hub (a shop, a utility) is everyday. */
+            bool novel = (pr->tflag[t] & TF_NOVEL) && !hub[s->t.dst[t]];
+            if (off || (novel && (large || !opener))) {
                 pr->tflag[t] |= TF_LINK;
                 pr->link_out[a]++;
                 pr->link_in[s->t.dst[t]]++;
                 links++;
             }
-            if (off || (novel && !pr->rhythmic[a])) {
+            if (off || (novel && !pr->rhythmic[a] && !opener))
+                strong++;
+            if (off || (novel && (large || (!pr->rhythmic[a] && !opener)))) {
                 pr->tflag[t] |= TF_UNUSUAL;
                 pr->unu_out[a]++;
                 pr->unu_in[s->t.dst[t]]++;
@@ -203,30 +221,17 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
             }
         }
     }
+    pr->nlinks = links;
     pr->q_link = n ? (double)links / (double)n : 0;
     if (pr->q_link <= 0)
         pr->q_link = 1.0 / ((double)n + 1);
+    pr->q_strong = n ? (double)strong / (double)n : 0;
+    if (pr->q_strong <= 0)
+        pr->q_strong = 1.0 / ((double)n + 1);
     pr->q_unusual = n ? (double)unusual / (double)n : 0;
     if (pr->q_unusual <= 0)
         pr->q_unusual = 1.0 / ((double)n + 1);
 
-    /* The cycle edges' random-graph density (see detect_chain.c). */
-    uint64_t cedges = 0;
-    double din_dout = 0;
-    for (uint32_t a = 0; a < na; a++) {
-        uint64_t cin = 0, cout = 0;
-        for (uint32_t i = adj->out_off[a]; i < adj->out_off[a + 1]; i++) {
-            uint32_t t = adj->out_txn[i];
-            cout += (pr->tflag[t] & TF_LINK) && s->t.dst[t] != a;
-        }
-        for (uint32_t i = adj->in_off[a]; i < adj->in_off[a + 1]; i++) {
-            uint32_t t = adj->in_txn[i];
-            cin += (pr->tflag[t] & TF_LINK) && s->t.src[t] != a;
-        }
-        cedges += cout;
-        din_dout += (double)cin * (double)cout;
-    }
-    pr->cycle_rho = cedges ? din_dout / (double)cedges : 0;
     pr->span_ms = n ? s->t.ts_ms[n - 1] - s->t.ts_ms[0] : 0;
 
     /* Mutual pairs: the payee has paid the payer too, at some time. A hash
@@ -279,6 +284,16 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
     (void)novel;
     free(keys);
     free(amts);
+    if (getenv("FT_DEBUG_FLAGS")) { /* DEBUG: remove */
+        FILE *f = fopen(getenv("FT_DEBUG_FLAGS"), "w");
+        char id[128];
+        for (size_t t = 0; f && t < n; t++) {
+            ft_store_txid(s, (uint32_t)t, id, sizeof id);
+            fprintf(f, "%s,%u,%u,%u,%u\n", id, pr->tflag[t], pr->pair_n[t], pr->rhythmic[s->t.src[t]], pr->nov_out[s->t.src[t]]);
+        }
+        if (f) fclose(f);
+        fprintf(stderr, "q_unusual %g q_link %g q_novel %g links %llu\n", pr->q_unusual, pr->q_link, pr->q_novel, (unsigned long long)pr->nlinks);
+    }
     return true;
 oom:
     free(keys);

@@ -71,13 +71,16 @@ typedef struct ft_scan_params {
     double rhythm_min;      /* payments an account needs before it has a rhythm */
     double rhythm_share;    /* share of them on two weekdays that makes a rhythm */
     double opener_share;    /* share of new relations of a payer that opens them routinely */
+    double opener_min;      /* payments before an account can be such a routine */
+    double large_ratio;     /* a payment this many times its payer's median is large */
     double min_score;       /* alerts scoring less are not reported */
     double emit_floor;      /* candidates scoring less are not even kept */
 
     /* [0] fan-out, [1] fan-in; "fan.X" sets both, "fan_out.X" and
      * "fan_in.X" one (min_degree is also fan_out.min_receivers and
      * fan_in.min_sources). */
-    double fan_min_degree[2], fan_window_hours[2], fan_min_amount[2], fan_max_spread[2];
+    double fan_min_degree[2], fan_window_hours[2], fan_slow_days[2], fan_min_amount[2],
+        fan_max_spread[2];
     double sg_min_width, sg_delay_hours, sg_keep_low, sg_keep_high, sg_window_hours,
         sg_min_amount;
     double gs_min_in, gs_min_out, gs_window_hours, gs_keep_low, gs_keep_high, gs_min_amount;
