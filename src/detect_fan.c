@@ -372,8 +372,11 @@ void detect_gather_scatter(scan_worker *w, uint32_t a)
             for (size_t j = i + need_in - 1; j < m && TS(w->a[j]) - TS(w->a[i]) <= span; j++) {
                 int64_t in_sum = det_total(w, w->a + i, j - i + 1, cur);
                 uint32_t iend = det_from_time(w, adj->in_txn, istart, ihi, TS(w->a[j]) + 1);
-                /* links out from the first arrival until span after the last */
-                uint32_t ostart = det_from_time(w, adj->out_txn, olo, ohi, TS(w->a[i]));
+                /* links out from the min_in-th arrival (gathered first, then
+                 * scattered: a mule's alternating rounds are pass-through)
+                 * until span after the last */
+                uint32_t ostart =
+                    det_from_time(w, adj->out_txn, olo, ohi, TS(w->a[i + need_in - 1]));
                 uint32_t oend = det_from_time(w, adj->out_txn, ostart, ohi, TS(w->a[j]) + span + 1);
                 size_t nb = 0;
                 int64_t out_sum = 0;
@@ -417,7 +420,8 @@ void detect_gather_scatter(scan_worker *w, uint32_t a)
             if (!scan_reserve(w, (void **)&w->b, &w->cap_b, nin + bnb + 1, sizeof *w->b))
                 return;
             size_t nt = 0;
-            uint32_t ostart = det_from_time(w, adj->out_txn, olo, ohi, TS(w->a[bi]));
+            uint32_t ostart =
+                det_from_time(w, adj->out_txn, olo, ohi, TS(w->a[bi + need_in - 1]));
             uint32_t oend = det_from_time(w, adj->out_txn, ostart, ohi, TS(w->a[bj]) + span + 1);
             for (uint32_t k = ostart; k < oend; k++) {
                 uint32_t t = adj->out_txn[k], peer = S->t.dst[t];

@@ -517,9 +517,10 @@ static uint64_t alert_id(const ft_store *s, const ft_alert *al, const uint32_t *
 }
 
 /* Specific patterns contain general ones: a scatter-gather's source is
- * a fan-out, a gather-scatter's hub a fan-in and a pass-through, a cycle's
- * hops a stack. A general alert half of whose transactions a specific one
- * covers is dropped. */
+ * a fan-out, a gather-scatter's hub a fan-in, a cycle's hops a stack. A
+ * general alert half of whose transactions a specific one covers is
+ * dropped. A mule's rounds and a gather-scatter can each look like the
+ * other: both are kept. */
 static void precedence(const ft_store *s, ft_alerts *all, uint8_t *drop)
 {
     static const struct {
@@ -527,7 +528,6 @@ static void precedence(const ft_store *s, ft_alerts *all, uint8_t *drop)
     } rules[] = {
         {FT_PAT_SCATTER_GATHER, FT_PAT_FAN_OUT}, {FT_PAT_SCATTER_GATHER, FT_PAT_FAN_IN},
         {FT_PAT_GATHER_SCATTER, FT_PAT_FAN_OUT}, {FT_PAT_GATHER_SCATTER, FT_PAT_FAN_IN},
-        {FT_PAT_GATHER_SCATTER, FT_PAT_PASS_THROUGH}, {FT_PAT_GATHER_SCATTER, FT_PAT_RAPID},
         {FT_PAT_CYCLE, FT_PAT_STACK}, {FT_PAT_SCATTER_GATHER, FT_PAT_PASS_THROUGH},
         {FT_PAT_SCATTER_GATHER, FT_PAT_STRUCTURING}, {FT_PAT_GATHER_SCATTER, FT_PAT_STRUCTURING},
         {FT_PAT_FAN_IN, FT_PAT_STRUCTURING}, {FT_PAT_BIPARTITE, FT_PAT_STRUCTURING},
