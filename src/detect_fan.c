@@ -24,10 +24,12 @@
  *     data's when that is higher: a shop's steady stream of new customers
  *     is no burst, a quiet account's sudden one is;
  *   - slow: within fan_*.slow_window_days (months: AMLSim's fans take 4 to 9
- *     counterparties over a year); the members are the strongly unusual
- *     payments (scan_strong: size alone does not count, so a year of large
- *     wires abroad from people who pay new payees all the time is none)
- *     against the data's rate of those.
+ *     counterparties over a year); into an account, the members are the
+ *     strongly unusual payments (scan_strong: size alone does not count, so
+ *     a year of large wires abroad from people who pay new payees all the
+ *     time is none); out of one, the unusual payments that break its rhythm
+ *     or are large for it (a person paying a few new people over months is
+ *     everyday life); against the data's rate of strongly unusual ones.
  * The Poisson chance of k or more where nw times the rate were expected is
  * the score's chance, found among the account's m members (the tries).
  */
@@ -140,7 +142,9 @@ static void fan_variant(scan_worker *w, uint32_t a, bool out, bool slow)
     size_t m = 0;
     for (uint32_t i = from; i < to; i++) {
         uint32_t t = list[i], peer = out ? S->t.dst[t] : S->t.src[t];
-        bool member = slow ? scan_strong(PR, S, w->c->hub, t) : (PR->tflag[t] & TF_UNUSUAL);
+        bool member = !slow ? (PR->tflag[t] & TF_UNUSUAL) != 0
+                      : out ? (PR->tflag[t] & (TF_OFFBEAT | TF_LARGE)) && (PR->tflag[t] & TF_UNUSUAL)
+                            : scan_strong(PR, S, w->c->hub, t);
         if (!member || peer == a || w->c->hub[peer] ||
             AMT(t) < det_minor(w, CUR(t), P->fan_min_amount[d]))
             continue;

@@ -158,10 +158,10 @@ void ft_scan_defaults(ft_scan_params *p)
     p->cycle_return_ratio = 3;
     p->cycle_keep_low = 0.8;
     p->cycle_keep_high = 1.0;
-    p->stack_min_length = 4;
-    p->stack_gap_hours = 12;
-    p->stack_keep_low = 0.85;
-    p->stack_min_amount = 1000;
+    p->stack_min_length = 3;
+    p->stack_gap_hours = 96;
+    p->stack_keep_low = 0.7;
+    p->stack_min_amount = 0;
     p->bip_min_senders = 3;
     p->bip_min_receivers = 3;
     p->bip_window_hours = 72;
@@ -516,6 +516,51 @@ static uint64_t alert_id(const ft_store *s, const ft_alert *al, const uint32_t *
     return h;
 }
 
+/* One finding, one alert: of two alerts of the same kind, the one half of
+ * whose transactions a higher-scored one already covers is dropped (a
+ * fast and a slow fan of the same burst, overlapping windows, a
+ * gather-scatter found from two windows). */
+static void overlaps(const ft_store *s, ft_alerts *all, uint8_t *drop)
+{
+    keyed *order = malloc(((size_t)all->n + 1) * sizeof *order);
+    uint8_t *mark = calloc((size_t)s->t.n / 8 + 1, 1);
+    if (!order || !mark) {
+        free(order);
+        free(mark);
+        return; /* keep everything rather than fail */
+    }
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < all->n; i++) {
+        if (drop[i] || all->v[i].kind >= FT_PAT_COUNT)
+            continue;
+        /* kind, then score high to low (as an integer: order kept), then id */
+        uint64_t sc = (uint64_t)((1.0 - (double)all->v[i].score) * 1e9);
+        order[n++] = (keyed){all->v[i].kind, sc, all->v[i].id, i};
+    }
+    if (n > 1)
+        qsort(order, n, sizeof *order, cmp_keyed);
+    for (uint32_t x = 0; x < n; x++) {
+        if (x > 0 && order[x].a != order[x - 1].a)
+            memset(mark, 0, (size_t)s->t.n / 8 + 1);
+        const ft_alert *al = &all->v[order[x].i];
+        uint32_t covered = 0;
+        for (uint32_t k = 0; k < al->ntxn; k++) {
+            uint32_t t = all->txns[al->txn0 + k];
+            covered += mark[t >> 3] >> (t & 7) & 1;
+        }
+        if (2 * covered >= al->ntxn && covered) {
+            drop[order[x].i] = 1;
+            continue;
+        }
+        for (uint32_t k = 0; k < al->ntxn; k++) {
+            uint32_t t = all->txns[al->txn0 + k];
+            mark[t >> 3] |= (uint8_t)(1u << (t & 7));
+        }
+    }
+    free(order);
+    free(mark);
+}
+
 /* Specific patterns contain general ones: a scatter-gather's source is
  * a fan-out, a gather-scatter's hub a fan-in, a cycle's hops a stack. A
  * general alert half of whose transactions a specific one covers is
@@ -615,11 +660,14 @@ static ft_status finish(const ft_store *s, const ft_scan_params *p, ft_alerts *a
     for (uint32_t i = 0; i < all->n; i++)
         if (all->v[i].kind < FT_PAT_COUNT && all->v[i].score < p->min_score)
             drop[i] = 1;
+    /* ids first: overlaps() breaks ties by id */
+    for (uint32_t i = 0; i < all->n; i++)
+        all->v[i].id = alert_id(s, &all->v[i], all->txns, ids, buf);
+    overlaps(s, all, drop);
     precedence(s, all, drop);
     uint32_t n = 0;
     for (uint32_t i = 0; i < all->n; i++) {
         ft_alert *al = &all->v[i];
-        al->id = alert_id(s, al, all->txns, ids, buf);
         if (!drop[i])
             /* kind, first time (as unsigned, order kept), id */
             order[n++] = (keyed){al->kind,

@@ -9,6 +9,8 @@
 
 #define HOUR_MS 3600000LL
 
+#define PASS_SCALES 4
+
 /* Per-transaction facts about its pair (payer, payee), in scan_profile.tflag. */
 enum {
     TF_ONCE = 1,   /* the only transfer from its payer to its payee */
@@ -39,6 +41,8 @@ typedef struct scan_profile {
     double q_strong;           /* strongly unusual ones (see scan_strong) / transfers */
     double q_link;             /* links / transfers, over the data set */
     uint64_t nlinks;           /* transfers that are links */
+    double q_pass[4];          /* links whose payee passes the money on within pass_ms */
+    int64_t pass_ms[4];        /* 1, 6, 24 hours and stack.gap_hours (detect_stacks) */
     int64_t span_ms;           /* the data's time span */
     uint32_t active;           /* accounts with any transfer: the candidates tested */
 } scan_profile;

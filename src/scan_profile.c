@@ -232,6 +232,45 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
     if (pr->q_unusual <= 0)
         pr->q_unusual = 1.0 / ((double)n + 1);
 
+    /* How often a link's payee passes the money on in links, keeping
+     * stack.keep_low of it (to anyone but the payer), within 1, 6 and 24
+     * hours and within stack.gap_hours: a stack whose hops all took an
+     * hour is measured against passes that quick. */
+    int64_t gap = (int64_t)(p->stack_gap_hours * 3600000.0);
+    const int64_t scale[PASS_SCALES] = {3600000LL, 6 * 3600000LL, 24 * 3600000LL, gap};
+    uint64_t passed[PASS_SCALES] = {0};
+    for (size_t t = 0; t < n; t++) {
+        if (!(pr->tflag[t] & TF_LINK) || hub[s->t.dst[t]])
+            continue;
+        uint32_t v = s->t.dst[t], u = s->t.src[t];
+        uint32_t end = adj->out_off[v + 1];
+        uint32_t l = adj->out_off[v], h = end; /* v's first payment at or after t's time */
+        while (l < h) {
+            uint32_t mid = l + (h - l) / 2;
+            if (s->t.ts_ms[adj->out_txn[mid]] < s->t.ts_ms[t])
+                l = mid + 1;
+            else
+                h = mid;
+        }
+        int64_t sent = 0, need = (int64_t)(p->stack_keep_low * (double)s->t.amount[t]);
+        for (uint32_t k = l; k < end && sent < need; k++) {
+            uint32_t y = adj->out_txn[k];
+            int64_t delay = s->t.ts_ms[y] - s->t.ts_ms[t];
+            if (delay > gap)
+                break;
+            if (!(pr->tflag[y] & TF_LINK) || s->t.dst[y] == u || s->t.dst[y] == v ||
+                s->t.cur[y] != s->t.cur[t])
+                continue;
+            sent += s->t.amount[y] < INT64_MAX - sent ? s->t.amount[y] : 0;
+            if (sent >= need) /* passed on, after this delay */
+                for (int c = 0; c < PASS_SCALES; c++)
+                    passed[c] += delay <= scale[c];
+        }
+    }
+    for (int c = 0; c < PASS_SCALES; c++) {
+        pr->pass_ms[c] = scale[c];
+        pr->q_pass[c] = ((double)passed[c] + 1) / ((double)links + 1);
+    }
     pr->span_ms = n ? s->t.ts_ms[n - 1] - s->t.ts_ms[0] : 0;
 
     /* Mutual pairs: the payee has paid the payer too, at some time. A hash
