@@ -35,7 +35,8 @@ typedef struct scan_profile {
     uint32_t *link_out, *link_in; /* per account: links out and in */
     uint8_t *rhythmic;          /* per account: pays on a weekly rhythm */
     uint8_t *opener;            /* per account: opens new relations as a routine */
-    double *med_out, *med_in;  /* per account: median amount out and in, major units */
+    double *med_out, *med_in;  /* per account: median amount out (to established relations
+                                  and hubs, when it has 5 such) and in, major units */
     double q_novel;            /* the share of novel transfers of a typical account */
     double q_unusual;          /* unusual transfers / transfers, over the data set */
     double q_strong;           /* strongly unusual ones (see scan_strong) / transfers */

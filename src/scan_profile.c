@@ -141,11 +141,24 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
                 }
                 i = j;
             }
+            /* The everyday amount: the median of what a pays its established
+             * relations and hubs (bills, rent, shops), so that a burst of
+             * new payees does not move the yardstick it is measured with;
+             * the median of everything when there are fewer than 5 such. */
+            uint32_t k = 0;
             for (uint32_t i = 0; i < m; i++) {
                 uint32_t t = adj->out_txn[lo + i];
-                amts[i] = (double)s->t.amount[t] / (double)unit[s->t.cur[t]];
+                if (!(pr->tflag[t] & TF_NOVEL) || hub[s->t.dst[t]])
+                    amts[k++] = (double)s->t.amount[t] / (double)unit[s->t.cur[t]];
             }
-            pr->med_out[a] = median(amts, m);
+            if (k < 5) {
+                k = 0;
+                for (uint32_t i = 0; i < m; i++) {
+                    uint32_t t = adj->out_txn[lo + i];
+                    amts[k++] = (double)s->t.amount[t] / (double)unit[s->t.cur[t]];
+                }
+            }
+            pr->med_out[a] = median(amts, k);
         }
         if (ihi > ilo) {
             if (!m)
