@@ -283,7 +283,7 @@ void detect_scatter_gather(scan_worker *w, uint32_t a)
                 i = j + 1;
                 continue;
             }
-            if (!scan_reserve(w, (void **)&w->b, &w->cap_b, 2 * (j - i + 1), sizeof *w->b))
+            if (!SCAN_RESERVE(w, w->b, &w->cap_b, 2 * (j - i + 1)))
                 return;
             uint32_t accts[66];
             uint32_t nacc = 0, nt = 0;
@@ -421,7 +421,7 @@ void detect_gather_scatter(scan_worker *w, uint32_t a)
         if (score >= P->emit_floor) {
             size_t nin = bj - bi + 1;
             uint16_t cur = CUR(w->a[bi]);
-            if (!scan_reserve(w, (void **)&w->b, &w->cap_b, nin + bnb + 1, sizeof *w->b))
+            if (!SCAN_RESERVE(w, w->b, &w->cap_b, nin + bnb + 1))
                 return;
             size_t nt = 0;
             uint32_t ostart =
@@ -482,10 +482,9 @@ void detect_bipartite_sender(scan_worker *w, uint32_t a)
             continue;
         }
         size_t k = j - i + 1;
-        if (!scan_reserve(w, (void **)&w->b, &w->cap_b, k, sizeof *w->b) ||
-            !scan_reserve(w, (void **)&w->bip, &w->cap_bip, w->nbip + 1, sizeof *w->bip) ||
-            !scan_reserve(w, (void **)&w->bip_txns, &w->cap_bip_txns, w->nbip_txns + k,
-                          sizeof *w->bip_txns))
+        if (!SCAN_RESERVE(w, w->b, &w->cap_b, k) ||
+            !SCAN_RESERVE(w, w->bip, &w->cap_bip, w->nbip + 1) ||
+            !SCAN_RESERVE(w, w->bip_txns, &w->cap_bip_txns, w->nbip_txns + k))
             return;
         for (size_t q = 0; q < k; q++)
             w->b[q] = S->t.dst[w->a[i + q]];
@@ -556,7 +555,7 @@ void detect_bipartite_groups(scan_worker *w, scan_worker *all, int nworkers)
             size_t nt = 0;
             for (size_t k = i; k <= j; k++)
                 nt += v[k].r->ntxn;
-            if (!scan_reserve(w, (void **)&w->b, &w->cap_b, nt, sizeof *w->b)) {
+            if (!SCAN_RESERVE(w, w->b, &w->cap_b, nt)) {
                 free(v);
                 return;
             }
