@@ -383,7 +383,7 @@ void detect_gather_scatter(scan_worker *w, uint32_t a)
                     det_from_time(w, adj->out_txn, olo, ohi, TS(w->a[i + need_in - 1]));
                 uint32_t oend = det_from_time(w, adj->out_txn, ostart, ohi, TS(w->a[j]) + span + 1);
                 size_t nb = 0;
-                int64_t out_sum = 0;
+                int64_t out_sum = 0, last_out = TS(w->a[j]);
                 for (uint32_t k = ostart; k < oend; k++) {
                     uint32_t t = adj->out_txn[k], peer = S->t.dst[t];
                     if (!link(w, t) || peer == a || c->hub[peer] || CUR(t) != cur ||
@@ -391,9 +391,22 @@ void detect_gather_scatter(scan_worker *w, uint32_t a)
                         continue;
                     nb++;
                     out_sum = det_sadd(out_sum, AMT(t));
+                    last_out = TS(t) > last_out ? TS(t) : last_out;
                 }
-                if (nb < need_out ||
-                    !det_ratio_in(out_sum, in_sum, P->gs_keep_low, P->gs_keep_high))
+                if (nb < need_out)
+                    continue;
+                /* the share passed on counts every link that came in from a
+                 * span before the window's first arrival until the last
+                 * payment out, not only the window's: a few of the payers do
+                 * not make a hub pass on */
+                int64_t all_in = in_sum;
+                for (size_t q = j + 1; q < m && TS(w->a[q]) <= last_out; q++)
+                    if (CUR(w->a[q]) == cur)
+                        all_in = det_sadd(all_in, AMT(w->a[q]));
+                for (size_t q = i; q-- > 0 && TS(w->a[i]) - TS(w->a[q]) <= span;)
+                    if (CUR(w->a[q]) == cur)
+                        all_in = det_sadd(all_in, AMT(w->a[q]));
+                if (!det_ratio_in(out_sum, all_in, P->gs_keep_low, P->gs_keep_high))
                     continue;
                 /* each side against the account's own rate of links outside
                  * the window (smoothed toward the data's), or the data's */

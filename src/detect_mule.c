@@ -17,16 +17,33 @@ typedef struct pair {
     int64_t delay;
 } pair;
 
-/* Emits the windows of `need` or more pairs among pr[0 .. n). */
+/* Is the payment in of pair p large for account a: scan.large_ratio times
+ * its median payment in, and twice anything else it ever received, over a
+ * history long enough to tell? */
+static bool large_in(const scan_worker *w, uint32_t a, const pair *p)
+{
+    const ft_adjacency *adj = &S->adj;
+    double n = adj->in_off[a + 1] - adj->in_off[a];
+    double v = (double)AMT(p->x) / (double)w->c->unit[CUR(p->x)];
+    double other = v >= PR->max_in[a] ? PR->max2_in[a] : PR->max_in[a];
+    return n >= P->rhythm_min && v >= P->large_ratio * PR->med_in[a] && v >= 2 * other;
+}
+
+/* Emits the windows of `need` or more pairs among pr[0 .. n); a window of
+ * fewer counts when every round in it is large for the account (a single
+ * round of a sum the account never sees is a mule's too). */
 static void rounds(scan_worker *w, uint32_t a, const pair *pr, size_t n, bool rapid)
 {
     size_t need = (size_t)P->pt_min_rounds;
     int64_t span = (int64_t)(P->pt_window_days * 24 * (double)HOUR_MS);
-    for (size_t i = 0; i + need <= n;) {
+    for (size_t i = 0; i < n;) {
         size_t j = i;
         while (j + 1 < n && TS(pr[j + 1].x) - TS(pr[i].x) <= span)
             j++;
-        if (j - i + 1 < need) {
+        bool large = true;
+        for (size_t q = i; q <= j && large; q++)
+            large = large_in(w, a, &pr[q]);
+        if (j - i + 1 < need && !large) {
             i++;
             continue;
         }
@@ -55,13 +72,14 @@ static void rounds(scan_worker *w, uint32_t a, const pair *pr, size_t n, bool ra
                  P->pt_min_rounds, P->pt_delay_hours, P->pt_keep_low, P->pt_window_days,
                  P->pt_min_amount, P->rapid_max_minutes);
         scan_emit(w, rapid ? FT_PAT_RAPID : FT_PAT_PASS_THROUGH,
-                  0.5 + 0.5 * fmin(1.0, (double)(k - need + 1) / 3.0), w->b, (uint32_t)(2 * k),
-                  accts, 1, params,
-                  "%s passed on %zu payments from %s: each one-off payment in was followed by "
+                  0.5 + 0.5 * fmin(1.0, (double)k / (double)(need + 2)), w->b,
+                  (uint32_t)(2 * k), accts, 1, params,
+                  "%s passed on %zu payment%s from %s: each one-off payment in was followed by "
                   "a one-off payment out of %g-100%% of it %.0f to %.0f minutes later (%s in, "
-                  "%s out)",
-                  name, k, t0, 100 * P->pt_keep_low, (double)dmin / 60000.0,
-                  (double)dmax / 60000.0, si, so);
+                  "%s out)%s",
+                  name, k, k == 1 ? "" : "s", t0, 100 * P->pt_keep_low, (double)dmin / 60000.0,
+                  (double)dmax / 60000.0, si, so,
+                  large ? "; each payment in was large for the account" : "");
         i = j + 1;
     }
 }
@@ -71,7 +89,7 @@ void detect_pass_through(scan_worker *w, uint32_t a)
     const ft_adjacency *adj = &S->adj;
     const scan_ctx *c = w->c;
     uint32_t olo = adj->out_off[a], ohi = adj->out_off[a + 1];
-    if (ohi - olo < (uint32_t)P->pt_min_rounds)
+    if (ohi == olo)
         return;
     int64_t delay = det_hours(P->pt_delay_hours);
     int64_t rapid_ms = (int64_t)(P->rapid_max_minutes * 60000.0);

@@ -125,7 +125,7 @@ void ft_scan_defaults(ft_scan_params *p)
         p->enabled[k] = true;
     p->hub_degree = 500;
     p->hub_mean_ratio = 20;
-    p->novel_pair_max = 2;
+    p->novel_pair_max = 1;
     p->prior_transfers = 20;
     p->rhythm_min = 14;
     p->rhythm_share = 0.8;
@@ -174,7 +174,7 @@ void ft_scan_defaults(ft_scan_params *p)
     p->rapid_max_minutes = 59;
     p->st_threshold = 10000;
     p->st_low = 0.8;
-    p->st_min_count = 5;
+    p->st_min_count = 3;
     p->st_window_days = 7;
     p->tf_min_sources = 14;
     p->tf_window_days = 15;
@@ -562,7 +562,8 @@ static void overlaps(const ft_store *s, ft_alerts *all, uint8_t *drop)
 }
 
 /* Specific patterns contain general ones: a scatter-gather's source is
- * a fan-out, a gather-scatter's hub a fan-in, a cycle's hops a stack. A
+ * a fan-out, a gather-scatter's hub a fan-in, a cycle's hops a stack, a
+ * collection's donors, a mule's rounds and a bipartite block fans. A
  * general alert half of whose transactions a specific one covers is
  * dropped. A mule's rounds and a gather-scatter can each look like the
  * other: both are kept. */
@@ -576,6 +577,10 @@ static void precedence(const ft_store *s, ft_alerts *all, uint8_t *drop)
         {FT_PAT_CYCLE, FT_PAT_STACK}, {FT_PAT_SCATTER_GATHER, FT_PAT_PASS_THROUGH},
         {FT_PAT_SCATTER_GATHER, FT_PAT_STRUCTURING}, {FT_PAT_GATHER_SCATTER, FT_PAT_STRUCTURING},
         {FT_PAT_FAN_IN, FT_PAT_STRUCTURING}, {FT_PAT_BIPARTITE, FT_PAT_STRUCTURING},
+        {FT_PAT_TF_COLLECTION, FT_PAT_FAN_IN}, {FT_PAT_BIPARTITE, FT_PAT_FAN_IN},
+        {FT_PAT_BIPARTITE, FT_PAT_FAN_OUT}, {FT_PAT_PASS_THROUGH, FT_PAT_FAN_IN},
+        {FT_PAT_PASS_THROUGH, FT_PAT_FAN_OUT}, {FT_PAT_RAPID, FT_PAT_FAN_IN},
+        {FT_PAT_RAPID, FT_PAT_FAN_OUT}, {FT_PAT_STACK, FT_PAT_FAN_OUT},
         {FT_PAT_PASS_THROUGH, FT_PAT_STRUCTURING}, {FT_PAT_RAPID, FT_PAT_STRUCTURING},
     };
     uint8_t *mark = calloc((size_t)s->t.n / 8 + 1, 1);

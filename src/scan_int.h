@@ -37,6 +37,7 @@ typedef struct scan_profile {
     uint8_t *opener;            /* per account: opens new relations as a routine */
     double *med_out, *med_in;  /* per account: median amount out (to established relations
                                   and hubs, when it has 5 such) and in, major units */
+    double *max_in, *max2_in;  /* per account: the largest and second largest payment in */
     double q_novel;            /* the share of novel transfers of a typical account */
     double q_unusual;          /* unusual transfers / transfers, over the data set */
     double q_strong;           /* strongly unusual ones (see scan_strong) / transfers */

@@ -71,6 +71,8 @@ void scan_profile_free(scan_profile *pr)
     free(pr->opener);
     free(pr->med_out);
     free(pr->med_in);
+    free(pr->max_in);
+    free(pr->max2_in);
     memset(pr, 0, sizeof *pr);
 }
 
@@ -87,6 +89,8 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
     pr->nov_in = calloc((size_t)na + 1, sizeof *pr->nov_in);
     pr->med_out = calloc((size_t)na + 1, sizeof *pr->med_out);
     pr->med_in = calloc((size_t)na + 1, sizeof *pr->med_in);
+    pr->max_in = calloc((size_t)na + 1, sizeof *pr->max_in);
+    pr->max2_in = calloc((size_t)na + 1, sizeof *pr->max2_in);
     pr->unu_out = calloc((size_t)na + 1, sizeof *pr->unu_out);
     pr->unu_in = calloc((size_t)na + 1, sizeof *pr->unu_in);
     pr->rhythmic = calloc((size_t)na + 1, 1);
@@ -96,7 +100,7 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
     uint64_t *keys = NULL;
     double *amts = NULL;
     size_t cap = 0;
-    if (!pr->tflag || !pr->pair_n || !pr->nov_out || !pr->nov_in || !pr->med_out || !pr->med_in ||
+    if (!pr->tflag || !pr->pair_n || !pr->nov_out || !pr->nov_in || !pr->med_out || !pr->med_in || !pr->max_in || !pr->max2_in ||
         !pr->unu_out || !pr->unu_in || !pr->rhythmic || !pr->opener || !pr->link_out || !pr->link_in)
         goto oom;
     uint64_t novel = 0;
@@ -168,22 +172,30 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
                 amts[i - ilo] = (double)s->t.amount[t] / (double)unit[s->t.cur[t]];
             }
             pr->med_in[a] = median(amts, ihi - ilo);
+            /* sorted by median(): the largest and the second largest */
+            pr->max_in[a] = amts[ihi - ilo - 1];
+            pr->max2_in[a] = ihi - ilo > 1 ? amts[ihi - ilo - 2] : 0;
         }
     }
     /* Rhythm: an account whose payments fall on two weekdays (or fewer)
      * at least scan.rhythm_share of the time, over scan.rhythm_min
      * payments or more, pays on a schedule (standing orders, a business's
-     * payment runs); a payment on a weekday it otherwise almost never uses
-     * (under half the uniform share) breaks that habit. */
+     * payment runs); a payment off the beat breaks that habit. */
     uint64_t unusual = 0, links = 0, strong = 0;
     for (uint32_t a = 0; a < na; a++) {
         uint32_t lo = adj->out_off[a], hi = adj->out_off[a + 1];
-        uint32_t week[7] = {0}, ordinary = 0, opened = 0;
+        uint32_t week[7] = {0}, ordinary = 0, opened = 0, weeks = 0;
+        int64_t last_week = INT64_MIN;
         for (uint32_t i = lo; i < hi; i++) {
             uint32_t t = adj->out_txn[i];
             week[weekday(s->t.ts_ms[t])]++;
             ordinary++;
-            opened += (pr->tflag[t] & TF_NOVEL) != 0;
+            if (pr->tflag[t] & TF_NOVEL) {
+                opened++;
+                int64_t wk = s->t.ts_ms[t] / (7 * 86400000LL);
+                weeks += wk != last_week;
+                last_week = wk;
+            }
         }
         uint32_t m = hi - lo, top1 = 0, top2 = 0;
         for (int d = 0; d < 7; d++) {
@@ -196,21 +208,36 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
         }
         pr->rhythmic[a] = (double)m >= p->rhythm_min && (double)(top1 + top2) >= p->rhythm_share * m;
         /* A new relation is no news from a payer that opens new ones in
-         * most of what it pays, over a history long enough to tell: a
-         * business paying new payees every week, a person paying a new shop
-         * each time. */
-        bool opener = (double)ordinary >= p->opener_min && (double)opened > p->opener_share * ordinary;
+         * most of what it pays, over a history long enough to tell and as
+         * a routine, in four different weeks or more: a business paying new
+         * payees every week, a person paying a new shop each time. A burst
+         * of new payees in one week is not a routine. */
+        bool opener = (double)ordinary >= p->opener_min &&
+                      (double)opened > p->opener_share * ordinary && weeks >= 4;
         pr->opener[a] = opener;
         bool known = (double)m >= p->rhythm_min; /* enough payments for a median */
+        /* Off the beat: a payment of a rhythmic payer on a weekday it
+         * otherwise almost never uses (under half the uniform share), and
+         * the only such payment to that payee: a monthly bill or a standing
+         * order that falls on any weekday keeps a schedule of its own. */
+        if (pr->rhythmic[a]) {
+            uint32_t noff = 0;
+            for (uint32_t i = lo; i < hi; i++) {
+                uint32_t t = adj->out_txn[i];
+                uint32_t same = week[weekday(s->t.ts_ms[t])] - 1;
+                if ((double)same < (double)(m - 1) / 14.0)
+                    keys[noff++] = (uint64_t)s->t.dst[t] << 32 | t;
+            }
+            if (noff > 1)
+                qsort(keys, noff, sizeof *keys, cmp_u64);
+            for (uint32_t i = 0; i < noff; i++)
+                if ((i == 0 || keys[i - 1] >> 32 != keys[i] >> 32) &&
+                    (i + 1 == noff || keys[i + 1] >> 32 != keys[i] >> 32))
+                    pr->tflag[(uint32_t)keys[i]] |= TF_OFFBEAT;
+        }
         for (uint32_t i = lo; i < hi; i++) {
             uint32_t t = adj->out_txn[i];
-            bool off = false;
-            if (pr->rhythmic[a]) {
-                uint32_t same = week[weekday(s->t.ts_ms[t])] - 1;
-                off = (double)same < (double)(m - 1) / 14.0;
-            }
-            if (off)
-                pr->tflag[t] |= TF_OFFBEAT;
+            bool off = (pr->tflag[t] & TF_OFFBEAT) != 0;
             /* Large for the payer: scan.large_ratio times its median payment. */
             bool large = known && (double)s->t.amount[t] / (double)unit[s->t.cur[t]] >=
                                       p->large_ratio * pr->med_out[a];
