@@ -504,7 +504,9 @@ static void draw_shape(const ft_synth_params *p, ft_pattern pat, rng *r, shape *
         s->a = (int)rng_int(r, p->sg_width);
         s->w = rng_in(r, p->sg_delay);
         *rows = 2u * (uint32_t)s->a;
-        h = 3 * s->w + 2;
+        /* The first legs spread over w hours, and each middle account pays
+         * on up to the range's longest delay after its own. */
+        h = s->w + p->sg_delay.hi + 2;
         break;
     case FT_PAT_GATHER_SCATTER:
         s->a = (int)rng_int(r, p->gs_in);

@@ -458,6 +458,26 @@ static void test_options_are_checked(void **state)
     assert_non_null(strstr(err.msg, "are too few"));
 }
 
+/* Every instance ends inside the span it was planned into: a scatter-gather's
+ * legs wait up to scatter_gather.delay_hours after the spread of the first
+ * ones, and its planned duration once missed that wait, so rows near the
+ * end were never written. */
+static void test_instances_end_inside_the_span(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    ft_synth_options o;
+    ft_synth_report rep;
+    ft_synth_defaults(&o);
+    o.rows = 100000;
+    o.days = 20;
+    o.planted = 0.3;
+    o.patterns = 1u << FT_PAT_SCATTER_GATHER;
+    run_synth(&o, dir, "sg.csv", &rep);
+    assert_int_equal(rep.rows, 100000);
+    tu_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -465,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_truth_matches_rows_and_shapes),
         cmocka_unit_test(test_ibm_layout_and_patterns_file),
         cmocka_unit_test(test_options_are_checked),
+        cmocka_unit_test(test_instances_end_inside_the_span),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
