@@ -21,6 +21,7 @@ enum {
     OPT_PLANTED,
     OPT_PATTERNS,
     OPT_LAYOUT,
+    OPT_PROFILE,
     OPT_SET,
     OPT_CONFIG,
     OPT_TRUTH,
@@ -108,6 +109,7 @@ int cmd_synth(int argc, char **argv)
         {"planted", required_argument, NULL, OPT_PLANTED},
         {"patterns", required_argument, NULL, OPT_PATTERNS},
         {"layout", required_argument, NULL, OPT_LAYOUT},
+        {"profile", required_argument, NULL, OPT_PROFILE},
         {"set", required_argument, NULL, OPT_SET},
         {"config", required_argument, NULL, OPT_CONFIG},
         {"output", required_argument, NULL, 'o'},
@@ -121,7 +123,7 @@ int cmd_synth(int argc, char **argv)
     ft_synth_defaults(&o);
     const char *output = "-", *truth = NULL;
     char *truth_default = NULL;
-    bool gzip = false, quiet = false;
+    bool gzip = false, quiet = false, ranges_set = false;
     int code = FT_EXIT_ERROR, opt;
     int64_t v;
     ft_error err;
@@ -202,13 +204,26 @@ int cmd_synth(int argc, char **argv)
                 goto done;
             }
             break;
+        case OPT_PROFILE:
+            /* A profile replaces every range: after --set it would undo it. */
+            if (ranges_set) {
+                ft_cli_error("synth", "--profile goes before --set and --config");
+                goto done;
+            }
+            if (ft_synth_profile(&o, optarg, &err) != FT_OK) {
+                ft_cli_error("synth", "--profile %s", err.msg);
+                goto done;
+            }
+            break;
         case OPT_SET:
+            ranges_set = true;
             if (ft_synth_set(&o, optarg, &err) != FT_OK) {
                 ft_cli_error("synth", "--set %s", err.msg);
                 goto done;
             }
             break;
         case OPT_CONFIG:
+            ranges_set = true;
             if (ft_synth_config(&o, optarg, &err) != FT_OK) {
                 ft_cli_error("synth", "%s", err.msg);
                 goto done;

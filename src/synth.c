@@ -81,9 +81,11 @@ static inline uint64_t rng_below(rng *r, uint64_t n)
     return (uint64_t)(((unsigned __int128)rng_u64(r) * n) >> 64);
 }
 
+/* A single value draws nothing, so fixing a parameter leaves the other
+ * draws of an instance where they were. */
 static double rng_in(rng *r, ft_range x)
 {
-    return x.lo + (x.hi - x.lo) * rng_unit(r);
+    return x.hi > x.lo ? x.lo + (x.hi - x.lo) * rng_unit(r) : x.lo;
 }
 
 static int64_t rng_int(rng *r, ft_range x)
@@ -130,74 +132,134 @@ static uint64_t mix64(uint64_t x)
 
 /* --- parameters -------------------------------------------------------------------- */
 
+/* What a parameter may hold; check_params enforces it. */
+enum pkind {
+    PK_COUNT,    /* whole numbers from 1 to 1000 */
+    PK_SHARE,    /* above 0, at most 1 */
+    PK_RATIO,    /* above 0, at most 10: an amount relative to the one before */
+    PK_POSITIVE, /* above 0 */
+    PK_VALUE,    /* one positive number */
+    PK_FRACTION, /* one number from 0 to 1 */
+};
+
+/* One table for every parameter: name, field, kind, and its range in the
+ * default and the wide profile. The wide ranges follow what other
+ * generators and real cases show (AMLSim's slow fans over months and
+ * unordered cycles of 3 to 10 accounts with free amounts; layering with
+ * gaps of days through layers of several accounts; one-round mules;
+ * structuring from 3 deposits; hubs that hold money for days). */
+#define SYNTH_PARAMS(X)                                                                            \
+    X("fan.degree", fan_degree, PK_COUNT, 8, 20, 4, 20)                                            \
+    X("fan.window_hours", fan_window, PK_POSITIVE, 2, 48, 2, 5760)                                 \
+    X("fan.amount", fan_amount, PK_POSITIVE, 800, 4000, 100, 10000)                                \
+    X("fan.leg_low", fan_leg_low, PK_SHARE, 0.85, 0.85, 0.1, 0.5)                                  \
+    X("scatter_gather.width", sg_width, PK_COUNT, 4, 10, 3, 15)                                    \
+    X("scatter_gather.delay_hours", sg_delay, PK_POSITIVE, 2, 24, 1, 168)                          \
+    X("scatter_gather.keep", sg_keep, PK_SHARE, 0.9, 0.99, 0.7, 1)                                 \
+    X("scatter_gather.amount", sg_amount, PK_POSITIVE, 2000, 9000, 500, 20000)                     \
+    X("gather_scatter.in", gs_in, PK_COUNT, 5, 12, 3, 15)                                          \
+    X("gather_scatter.out", gs_out, PK_COUNT, 5, 12, 3, 15)                                        \
+    X("gather_scatter.hold_hours", gs_hold, PK_POSITIVE, 2, 48, 2, 240)                            \
+    X("gather_scatter.keep", gs_keep, PK_SHARE, 0.9, 0.99, 0.7, 1)                                 \
+    X("gather_scatter.amount", gs_amount, PK_POSITIVE, 1000, 5000, 300, 20000)                     \
+    X("cycle.hops", cycle_hops, PK_COUNT, 2, 6, 3, 10)                                             \
+    X("cycle.gap_hours", cycle_gap, PK_POSITIVE, 0.5, 24, 0.5, 120)                                \
+    X("cycle.keep", cycle_keep, PK_RATIO, 0.8, 1, 0.7, 1.3)                                        \
+    X("cycle.amount", cycle_amount, PK_POSITIVE, 5000, 50000, 100, 50000)                          \
+    X("cycle.ordered", cycle_ordered, PK_FRACTION, 1, 1, 0.25, 0.25)                               \
+    X("cycle.window_days", cycle_window_days, PK_POSITIVE, 1, 20, 1, 20)                           \
+    X("stack.length", stack_length, PK_COUNT, 4, 8, 3, 10)                                         \
+    X("stack.gap_hours", stack_gap, PK_POSITIVE, 0.25, 6, 1, 120)                                  \
+    X("stack.keep", stack_keep, PK_SHARE, 0.9, 0.99, 0.8, 1)                                       \
+    X("stack.amount", stack_amount, PK_POSITIVE, 5000, 50000, 1000, 100000)                        \
+    X("stack.width", stack_width, PK_COUNT, 1, 1, 1, 4)                                            \
+    X("bipartite.senders", bip_senders, PK_COUNT, 3, 6, 2, 8)                                      \
+    X("bipartite.receivers", bip_receivers, PK_COUNT, 3, 6, 2, 8)                                  \
+    X("bipartite.window_hours", bip_window, PK_POSITIVE, 6, 72, 6, 720)                            \
+    X("bipartite.amount", bip_amount, PK_POSITIVE, 1000, 6000, 300, 10000)                         \
+    X("pass_through.rounds", pt_rounds, PK_COUNT, 3, 6, 1, 3)                                      \
+    X("pass_through.delay_hours", pt_delay, PK_POSITIVE, 1, 12, 1, 72)                             \
+    X("pass_through.gap_days", pt_gap_days, PK_POSITIVE, 1, 4, 1, 30)                              \
+    X("pass_through.keep", pt_keep, PK_SHARE, 0.95, 0.995, 0.85, 1)                                \
+    X("pass_through.amount", pt_amount, PK_POSITIVE, 2000, 15000, 3000, 50000)                     \
+    X("structuring.deposits", st_deposits, PK_COUNT, 5, 10, 3, 10)                                 \
+    X("structuring.window_days", st_window_days, PK_POSITIVE, 2, 7, 1, 14)                         \
+    X("structuring.low", st_low, PK_SHARE, 0.85, 0.99, 0.7, 0.99)                                  \
+    X("structuring.threshold", st_threshold, PK_VALUE, 10000, 10000, 10000, 10000)                 \
+    X("rapid.moves", rapid_moves, PK_COUNT, 4, 8, 2, 8)                                            \
+    X("rapid.delay_minutes", rapid_delay_min, PK_POSITIVE, 1, 30, 1, 120)                          \
+    X("rapid.gap_hours", rapid_gap, PK_POSITIVE, 6, 72, 1, 168)                                    \
+    X("rapid.keep", rapid_keep, PK_SHARE, 0.9, 1, 0.8, 1)                                          \
+    X("rapid.amount", rapid_amount, PK_POSITIVE, 1000, 8000, 300, 20000)                           \
+    X("tf.sources", tf_sources, PK_COUNT, 15, 40, 8, 60)                                           \
+    X("tf.window_days", tf_window_days, PK_POSITIVE, 5, 15, 3, 60)                                 \
+    X("tf.donation", tf_donation, PK_POSITIVE, 20, 200, 10, 500)                                   \
+    X("tf.outflows", tf_outflows, PK_COUNT, 1, 3, 1, 5)                                            \
+    X("tf.delay_days", tf_delay_days, PK_POSITIVE, 0.2, 3, 0.2, 14)                                \
+    X("tf.share", tf_share, PK_SHARE, 0.8, 0.95, 0.6, 1)                                           \
+    X("benign.payback", bg_payback, PK_FRACTION, 0.04, 0.04, -1, -1)                               \
+    X("benign.rent_split", bg_rent_split, PK_FRACTION, 0.015, 0.015, -1, -1)                       \
+    X("benign.salary_bills", bg_salary_bills, PK_FRACTION, 0.03, 0.03, -1, -1)                     \
+    X("benign.family_abroad", bg_family_abroad, PK_FRACTION, 0.01, 0.01, -1, -1)                   \
+    X("benign.merchant", bg_merchant, PK_FRACTION, 0.03, 0.03, -1, -1)                             \
+    X("benign.supplier", bg_supplier, PK_FRACTION, 0.02, 0.02, -1, -1)                             \
+    X("benign.savings", bg_savings, PK_FRACTION, 0.01, 0.01, -1, -1)
+
+/* A wide value of -1: the profile leaves the parameter alone. */
 static const struct param {
     const char *name;
-    size_t offset; /* of an ft_range in ft_synth_params, or of st_threshold */
-    bool scalar;
+    size_t offset; /* of an ft_range in ft_synth_params, or of a double */
+    enum pkind kind;
+    ft_range dflt, wide;
 } params[] = {
-#define R(n, f) {n, offsetof(ft_synth_params, f), false}
-    R("fan.degree", fan_degree),
-    R("fan.window_hours", fan_window),
-    R("fan.amount", fan_amount),
-    R("scatter_gather.width", sg_width),
-    R("scatter_gather.delay_hours", sg_delay),
-    R("scatter_gather.keep", sg_keep),
-    R("scatter_gather.amount", sg_amount),
-    R("gather_scatter.in", gs_in),
-    R("gather_scatter.out", gs_out),
-    R("gather_scatter.hold_hours", gs_hold),
-    R("gather_scatter.keep", gs_keep),
-    R("gather_scatter.amount", gs_amount),
-    R("cycle.hops", cycle_hops),
-    R("cycle.gap_hours", cycle_gap),
-    R("cycle.keep", cycle_keep),
-    R("cycle.amount", cycle_amount),
-    R("stack.length", stack_length),
-    R("stack.gap_hours", stack_gap),
-    R("stack.keep", stack_keep),
-    R("stack.amount", stack_amount),
-    R("bipartite.senders", bip_senders),
-    R("bipartite.receivers", bip_receivers),
-    R("bipartite.window_hours", bip_window),
-    R("bipartite.amount", bip_amount),
-    R("pass_through.rounds", pt_rounds),
-    R("pass_through.delay_hours", pt_delay),
-    R("pass_through.gap_days", pt_gap_days),
-    R("pass_through.keep", pt_keep),
-    R("pass_through.amount", pt_amount),
-    R("structuring.deposits", st_deposits),
-    R("structuring.window_days", st_window_days),
-    R("structuring.low", st_low),
-    {"structuring.threshold", offsetof(ft_synth_params, st_threshold), true},
-    R("rapid.moves", rapid_moves),
-    R("rapid.delay_minutes", rapid_delay_min),
-    R("rapid.gap_hours", rapid_gap),
-    R("rapid.keep", rapid_keep),
-    R("rapid.amount", rapid_amount),
-    R("tf.sources", tf_sources),
-    R("tf.window_days", tf_window_days),
-    R("tf.donation", tf_donation),
-    R("tf.outflows", tf_outflows),
-    R("tf.delay_days", tf_delay_days),
-    R("tf.share", tf_share),
-#undef R
+#define ROW(n, f, k, dlo, dhi, wlo, whi)                                                           \
+    {n, offsetof(ft_synth_params, f), k, {dlo, dhi}, {wlo, whi}},
+    SYNTH_PARAMS(ROW)
+#undef ROW
 };
 
 #define NPARAMS (sizeof params / sizeof params[0])
 
 const char *const ft_synth_param_names[NPARAMS + 1] = {
-    "fan.degree", "fan.window_hours", "fan.amount", "scatter_gather.width",
-    "scatter_gather.delay_hours", "scatter_gather.keep", "scatter_gather.amount",
-    "gather_scatter.in", "gather_scatter.out", "gather_scatter.hold_hours", "gather_scatter.keep",
-    "gather_scatter.amount", "cycle.hops", "cycle.gap_hours", "cycle.keep", "cycle.amount",
-    "stack.length", "stack.gap_hours", "stack.keep", "stack.amount", "bipartite.senders",
-    "bipartite.receivers", "bipartite.window_hours", "bipartite.amount", "pass_through.rounds",
-    "pass_through.delay_hours", "pass_through.gap_days", "pass_through.keep",
-    "pass_through.amount", "structuring.deposits", "structuring.window_days", "structuring.low",
-    "structuring.threshold", "rapid.moves", "rapid.delay_minutes", "rapid.gap_hours",
-    "rapid.keep", "rapid.amount", "tf.sources", "tf.window_days", "tf.donation", "tf.outflows",
-    "tf.delay_days", "tf.share", NULL,
+#define NAME(n, f, k, dlo, dhi, wlo, whi) n,
+    SYNTH_PARAMS(NAME)
+#undef NAME
+        NULL,
 };
+
+const char *const ft_synth_profile_names[] = {"default", "wide", NULL};
+
+static bool one_value(enum pkind k)
+{
+    return k == PK_VALUE || k == PK_FRACTION;
+}
+
+static void put_param(ft_synth_params *p, const struct param *q, ft_range v)
+{
+    char *base = (char *)p + q->offset;
+    if (one_value(q->kind))
+        *(double *)base = v.lo;
+    else
+        *(ft_range *)base = v;
+}
+
+static ft_range get_param(const ft_synth_params *p, const struct param *q)
+{
+    const char *base = (const char *)p + q->offset;
+    if (one_value(q->kind)) {
+        double v = *(const double *)base;
+        return (ft_range){v, v};
+    }
+    return *(const ft_range *)base;
+}
+
+static const struct param *find_param(const char *name, size_t len)
+{
+    for (size_t i = 0; i < NPARAMS; i++)
+        if (strlen(params[i].name) == len && memcmp(params[i].name, name, len) == 0)
+            return &params[i];
+    return NULL;
+}
 
 void ft_synth_defaults(ft_synth_options *o)
 {
@@ -209,51 +271,27 @@ void ft_synth_defaults(ft_synth_options *o)
     o->planted = 0.01;
     o->patterns = (1u << FT_PAT_COUNT) - 1;
     o->layout = FT_SYNTH_GENERIC;
-    ft_synth_params *p = &o->p;
-    p->fan_degree = (ft_range){8, 20};
-    p->fan_window = (ft_range){2, 48};
-    p->fan_amount = (ft_range){800, 4000};
-    p->sg_width = (ft_range){4, 10};
-    p->sg_delay = (ft_range){2, 24};
-    p->sg_keep = (ft_range){0.9, 0.99};
-    p->sg_amount = (ft_range){2000, 9000};
-    p->gs_in = (ft_range){5, 12};
-    p->gs_out = (ft_range){5, 12};
-    p->gs_hold = (ft_range){2, 48};
-    p->gs_keep = (ft_range){0.9, 0.99};
-    p->gs_amount = (ft_range){1000, 5000};
-    p->cycle_hops = (ft_range){2, 6};
-    p->cycle_gap = (ft_range){0.5, 24};
-    p->cycle_keep = (ft_range){0.8, 1.0};
-    p->cycle_amount = (ft_range){5000, 50000};
-    p->stack_length = (ft_range){4, 8};
-    p->stack_gap = (ft_range){0.25, 6};
-    p->stack_keep = (ft_range){0.9, 0.99};
-    p->stack_amount = (ft_range){5000, 50000};
-    p->bip_senders = (ft_range){3, 6};
-    p->bip_receivers = (ft_range){3, 6};
-    p->bip_window = (ft_range){6, 72};
-    p->bip_amount = (ft_range){1000, 6000};
-    p->pt_rounds = (ft_range){3, 6};
-    p->pt_delay = (ft_range){1, 12};
-    p->pt_gap_days = (ft_range){1, 4};
-    p->pt_keep = (ft_range){0.95, 0.995};
-    p->pt_amount = (ft_range){2000, 15000};
-    p->st_deposits = (ft_range){5, 10};
-    p->st_window_days = (ft_range){2, 7};
-    p->st_low = (ft_range){0.85, 0.99};
-    p->st_threshold = 10000;
-    p->rapid_moves = (ft_range){4, 8};
-    p->rapid_delay_min = (ft_range){1, 30};
-    p->rapid_gap = (ft_range){6, 72};
-    p->rapid_keep = (ft_range){0.9, 1.0};
-    p->rapid_amount = (ft_range){1000, 8000};
-    p->tf_sources = (ft_range){15, 40};
-    p->tf_window_days = (ft_range){5, 15};
-    p->tf_donation = (ft_range){20, 200};
-    p->tf_outflows = (ft_range){1, 3};
-    p->tf_delay_days = (ft_range){0.2, 3};
-    p->tf_share = (ft_range){0.8, 0.95};
+    for (size_t i = 0; i < NPARAMS; i++)
+        put_param(&o->p, &params[i], params[i].dflt);
+}
+
+ft_status ft_synth_profile(ft_synth_options *o, const char *name, ft_error *err)
+{
+    bool wide = strcmp(name, "wide") == 0;
+    if (!wide && strcmp(name, "default") != 0)
+        return ft_error_set(err, FT_EUSAGE, "unknown profile '%s' (default or wide)", name);
+    for (size_t i = 0; i < NPARAMS; i++)
+        if (params[i].wide.lo >= 0)
+            put_param(&o->p, &params[i], wide ? params[i].wide : params[i].dflt);
+    return FT_OK;
+}
+
+bool ft_synth_get(const ft_synth_options *o, const char *name, ft_range *out)
+{
+    const struct param *q = find_param(name, strlen(name));
+    if (q)
+        *out = get_param(&o->p, q);
+    return q != NULL;
 }
 
 /* Parses a plain non-negative decimal ("12", "0.95"); strtod would depend
@@ -291,10 +329,7 @@ ft_status ft_synth_set(ft_synth_options *o, const char *assignment, ft_error *er
     size_t nlen = (size_t)(eq - assignment), vlen = strlen(value);
     ft_span_trim(&name, &nlen);
     ft_span_trim(&value, &vlen);
-    const struct param *p = NULL;
-    for (size_t i = 0; i < NPARAMS; i++)
-        if (strlen(params[i].name) == nlen && memcmp(params[i].name, name, nlen) == 0)
-            p = &params[i];
+    const struct param *p = find_param(name, nlen);
     if (!p)
         return ft_error_set(err, FT_EUSAGE, "unknown parameter '%.*s' (see fundtrace synth --help)",
                             (int)nlen, name);
@@ -305,14 +340,11 @@ ft_status ft_synth_set(ft_synth_options *o, const char *assignment, ft_error *er
                    : parse_number(value, vlen, &lo);
     if (!dash)
         hi = lo;
-    if (!ok || hi < lo || (p->scalar && dash))
+    bool scalar = one_value(p->kind);
+    if (!ok || hi < lo || (scalar && dash))
         return ft_error_set(err, FT_EUSAGE, "%s: '%.*s' is not a %s", p->name, (int)vlen, value,
-                            p->scalar ? "number" : "number or LOW-HIGH range");
-    char *base = (char *)&o->p + p->offset;
-    if (p->scalar)
-        *(double *)base = lo;
-    else
-        *(ft_range *)base = (ft_range){lo, hi};
+                            scalar ? "number" : "number or LOW-HIGH range");
+    put_param(&o->p, p, (ft_range){lo, hi});
     return FT_OK;
 }
 
@@ -485,10 +517,54 @@ typedef struct plan {
 typedef struct shape {
     int a, b;       /* counts: degree, width, hops, rounds, senders, ... */
     double w, x, y; /* windows, keeps, amounts */
+    bool ordered;   /* a cycle's hops follow in time order */
 } shape;
 
-static void draw_shape(const ft_synth_params *p, ft_pattern pat, rng *r, shape *s, uint32_t *rows,
-                       int64_t *duration)
+/* The widths of a layered stack come from a stream of their own, so that
+ * planning can count the rows without storing them and generation can
+ * draw them again. */
+static void width_stream(rng *r, uint64_t seed, uint32_t index)
+{
+    rng_init(r, seed, 5, index);
+}
+
+/* How many accounts of the next layer each account of a layer of `w`
+ * accounts pays, when the next has `next`: several (two or more) where
+ * there are several, and enough that every account of the next layer is
+ * paid. */
+static int layer_fanout(int w, int next)
+{
+    int f = (next + w - 1) / w;
+    int several = next < 2 ? next : 2;
+    return f > several ? f : several;
+}
+
+static bool layered(const ft_synth_params *p)
+{
+    return p->stack_width.hi >= 1.5;
+}
+
+/* The rows of a stack of `length` layers of transfers whose inner layers
+ * are as wide as the width stream says (the first payer and the last
+ * payee are one account each). */
+static uint32_t stack_rows(const ft_synth_params *p, uint64_t seed, uint32_t index, int length)
+{
+    if (!layered(p))
+        return (uint32_t)length;
+    rng wr;
+    width_stream(&wr, seed, index);
+    uint32_t rows = 0;
+    int w = 1;
+    for (int i = 1; i <= length; i++) {
+        int next = i == length ? 1 : (int)rng_int(&wr, p->stack_width);
+        rows += (uint32_t)(w * layer_fanout(w, next));
+        w = next;
+    }
+    return rows;
+}
+
+static void draw_shape(const ft_synth_params *p, uint64_t seed, uint32_t index, ft_pattern pat,
+                       rng *r, shape *s, uint32_t *rows, int64_t *duration)
 {
     memset(s, 0, sizeof *s);
     double h = 0;
@@ -517,13 +593,22 @@ static void draw_shape(const ft_synth_params *p, ft_pattern pat, rng *r, shape *
         break;
     case FT_PAT_CYCLE:
         s->a = (int)rng_int(r, p->cycle_hops);
+        /* Only a mixed profile spends a draw on the order. */
+        s->ordered =
+            p->cycle_ordered >= 1 || (p->cycle_ordered > 0 && rng_unit(r) < p->cycle_ordered);
         *rows = (uint32_t)s->a;
-        h = s->a * p->cycle_gap.hi + 1;
+        if (s->ordered) {
+            h = s->a * p->cycle_gap.hi + 1;
+        } else {
+            s->w = rng_in(r, p->cycle_window_days);
+            h = 24 * s->w + 1;
+        }
         break;
     case FT_PAT_STACK:
         s->a = (int)rng_int(r, p->stack_length);
-        *rows = (uint32_t)s->a;
-        h = s->a * p->stack_gap.hi + 1;
+        *rows = stack_rows(p, seed, index, s->a);
+        /* A layer pays its few transfers a minute apart. */
+        h = s->a * (p->stack_gap.hi + p->stack_width.hi / 30) + 1;
         break;
     case FT_PAT_BIPARTITE:
         s->a = (int)rng_int(r, p->bip_senders);
@@ -751,6 +836,103 @@ static void spread(rng *r, int64_t t, int64_t span, int n, int64_t *out)
         out[i] = t + i * slot + (int64_t)rng_below(r, (uint64_t)(slot - MIN_MS + 1)) / MIN_MS * MIN_MS;
 }
 
+/* A cycle as AMLSim draws it: distinct accounts round a ring, each hop at
+ * a random minute of the window (so in any time order), each amount free
+ * relative to the one before (cycle.keep may pass 1). */
+static void unordered_cycle(gen *g, const ft_synth_params *p, const shape *sh, int64_t t,
+                            int64_t *acc)
+{
+    rng *r = g->r;
+    int n = sh->a;
+    double base = rng_in(r, p->cycle_amount);
+    distinct_people(g, acc, n);
+    int64_t amount = cents(base), minutes_in = (int64_t)(sh->w * DAY_MS) / MIN_MS;
+    for (int i = 0; i < n; i++) {
+        if (i > 0) {
+            amount = (int64_t)((double)amount * rng_in(r, p->cycle_keep));
+            amount = amount < 1 ? 1 : amount;
+        }
+        int64_t when =
+            t + (int64_t)rng_below(r, (uint64_t)(minutes_in > 0 ? minutes_in : 1)) * MIN_MS;
+        plant(g, when, acc[i], acc[(i + 1) % n], amount, CH_WIRE, M_NONE);
+    }
+    snprintf(g->I->params, sizeof g->I->params, "hops=%d;ordered=0;window_days=%.2f;amount=%.2f", n,
+             sh->w, base);
+}
+
+/* A stack whose inner layers hold several accounts: each account pays
+ * several of the next layer (layer_fanout) a share stack.keep of all it
+ * received, after its last receipt and a gap of stack.gap_hours. The
+ * first payer and the last payee are one account each. */
+static void layered_stack(gen *g, const ft_synth_params *p, const shape *sh, int64_t t)
+{
+    rng *r = g->r, wr;
+    int L = sh->a;
+    int *width = malloc((size_t)(L + 1) * sizeof *width);
+    if (!width) {
+        fail(g->S, ft_error_oom(g->S->err));
+        return;
+    }
+    width_stream(&wr, g->S->o->seed, g->I->index);
+    int total = 0, widest = 1;
+    for (int i = 0; i <= L; i++) {
+        width[i] = i == 0 || i == L ? 1 : (int)rng_int(&wr, p->stack_width);
+        total += width[i];
+        widest = width[i] > widest ? width[i] : widest;
+    }
+    /* Each account's money and the time its last receipt arrived, for the
+     * layer paying and the layer paid. */
+    int64_t *held = calloc(2 * (size_t)widest, sizeof *held);
+    int64_t *ready = calloc(2 * (size_t)widest, sizeof *ready);
+    int64_t *people = malloc((size_t)total * sizeof *people);
+    double *wt = malloc((size_t)widest * sizeof *wt);
+    if (!held || !ready || !people || !wt) {
+        fail(g->S, ft_error_oom(g->S->err));
+        goto done;
+    }
+    distinct_people(g, people, total);
+    double base = rng_in(r, p->stack_amount);
+    held[0] = cents(base);
+    ready[0] = t;
+    int first = 0; /* index in people of the paying layer's first account */
+    for (int i = 0; i < L; i++) {
+        int w = width[i], next = width[i + 1], f = layer_fanout(w, next);
+        int64_t *in = held + (i % 2) * widest, *out = held + ((i + 1) % 2) * widest;
+        int64_t *rin = ready + (i % 2) * widest, *rout = ready + ((i + 1) % 2) * widest;
+        for (int k = 0; k < next; k++)
+            out[k] = rout[k] = 0;
+        for (int j = 0; j < w; j++) {
+            double keep = rng_in(r, p->stack_keep);
+            int64_t pass = (int64_t)((double)in[j] * keep);
+            int64_t when = rin[j] + (i > 0 ? minutes(rng_in(r, p->stack_gap)) : 0);
+            /* Uneven parts, as a layerer splits to avoid round figures. */
+            double wsum = 0;
+            for (int k = 0; k < f; k++)
+                wsum += wt[k] = 0.5 + rng_unit(r);
+            int64_t left = pass;
+            for (int k = 0; k < f; k++) {
+                int to = (j * f + k) % next;
+                int64_t part = k + 1 < f ? (int64_t)((double)pass * wt[k] / wsum) : left;
+                part = part < 1 ? 1 : part;
+                left -= part;
+                int64_t at = when + k * MIN_MS;
+                plant(g, at, people[first + j], people[first + w + to], part, CH_SEPA, M_NONE);
+                out[to] += part;
+                rout[to] = at > rout[to] ? at : rout[to];
+            }
+        }
+        first += w;
+    }
+    snprintf(g->I->params, sizeof g->I->params, "length=%d;accounts=%d;amount=%.2f", L, total,
+             base);
+done:
+    free(width);
+    free(held);
+    free(ready);
+    free(people);
+    free(wt);
+}
+
 static void gen_instance(synth *S, const plan *pl)
 {
     const ft_synth_params *p = &S->o->p;
@@ -759,7 +941,7 @@ static void gen_instance(synth *S, const plan *pl)
     shape sh;
     uint32_t rows;
     int64_t dur;
-    draw_shape(p, (ft_pattern)pl->pattern, &r, &sh, &rows, &dur);
+    draw_shape(p, S->o->seed, pl->index, (ft_pattern)pl->pattern, &r, &sh, &rows, &dur);
     instance *I = calloc(1, sizeof *I);
     if (!I)
         {
@@ -785,18 +967,18 @@ static void gen_instance(synth *S, const plan *pl)
     switch (I->pattern) {
     case FT_PAT_FAN_OUT:
     case FT_PAT_FAN_IN: {
-        double base = rng_in(&r, p->fan_amount);
+        double base = rng_in(&r, p->fan_amount), low = rng_in(&r, p->fan_leg_low);
         distinct_people(&g, acc, sh.a + 1);
         spread(&r, t, (int64_t)(sh.w * HOUR_MS), sh.a, times);
         for (int i = 0; i < sh.a; i++) {
-            int64_t c = cents(base * (0.85 + 0.15 * rng_unit(&r)));
+            int64_t c = cents(base * (low + (1 - low) * rng_unit(&r)));
             if (I->pattern == FT_PAT_FAN_OUT)
                 plant(&g, times[i], acc[0], acc[i + 1], c, CH_SEPA, M_NONE);
             else
                 plant(&g, times[i], acc[i + 1], acc[0], c, CH_SEPA, M_NONE);
         }
-        snprintf(I->params, sizeof I->params, "degree=%d;window_hours=%.2f;amount=%.2f", sh.a,
-                 sh.w, base);
+        snprintf(I->params, sizeof I->params,
+                 "degree=%d;window_hours=%.2f;amount=%.2f;leg_low=%.2f", sh.a, sh.w, base, low);
         break;
     }
     case FT_PAT_SCATTER_GATHER: {
@@ -835,7 +1017,16 @@ static void gen_instance(synth *S, const plan *pl)
     }
     case FT_PAT_CYCLE:
     case FT_PAT_STACK: {
+        /* An ordered cycle is a chain of one account per layer that closes. */
         bool cycle = I->pattern == FT_PAT_CYCLE;
+        if (cycle && !sh.ordered) {
+            unordered_cycle(&g, p, &sh, t, acc);
+            break;
+        }
+        if (!cycle && layered(p)) {
+            layered_stack(&g, p, &sh, t);
+            break;
+        }
         ft_range gap = cycle ? p->cycle_gap : p->stack_gap;
         ft_range keep = cycle ? p->cycle_keep : p->stack_keep;
         double base = rng_in(&r, cycle ? p->cycle_amount : p->stack_amount);
@@ -857,8 +1048,8 @@ static void gen_instance(synth *S, const plan *pl)
             plant(&g, when, acc[i], acc[cycle ? (i + 1) % n : i + 1], amount,
                   cycle ? CH_WIRE : CH_SEPA, M_NONE);
         }
-        snprintf(I->params, sizeof I->params, "%s=%d;amount=%.2f", cycle ? "hops" : "length",
-                 sh.a, base);
+        snprintf(I->params, sizeof I->params, "%s=%d;%samount=%.2f", cycle ? "hops" : "length",
+                 sh.a, cycle ? "ordered=1;" : "", base);
         break;
     }
     case FT_PAT_BIPARTITE: {
@@ -970,7 +1161,7 @@ static ft_status make_plans(synth *S)
             rng r;
             rng_init(&r, o->seed, 2, pl.index);
             shape sh;
-            draw_shape(&o->p, (ft_pattern)k, &r, &sh, &pl.rows, &pl.duration);
+            draw_shape(&o->p, o->seed, pl.index, (ft_pattern)k, &r, &sh, &pl.rows, &pl.duration);
             if (pl.duration >= span)
                 return ft_error_set(S->err, FT_EUSAGE,
                                     "a %s instance lasts up to %.1f days, longer than --days %d",
@@ -1403,29 +1594,47 @@ static bool sort_day(synth *S, int64_t day_start)
 }
 
 /* Ranges a generator can honour: counts from 1 (cycles from 2) to 1000,
- * shares within (0, 1], positive amounts and times. */
+ * shares within (0, 1], ratios within (0, 10], positive amounts and
+ * times. */
 static ft_status check_params(const ft_synth_params *p, ft_error *err)
 {
     for (size_t i = 0; i < NPARAMS; i++) {
-        const char *n = params[i].name;
-        if (params[i].scalar) {
-            if (*(const double *)((const char *)p + params[i].offset) <= 0)
-                return ft_error_set(err, FT_EUSAGE, "%s must be positive", n);
-            continue;
+        const struct param *q = &params[i];
+        ft_range r = get_param(p, q);
+        double lo = 0, hi = 1e9;
+        bool lo_open = true;
+        const char *what = "a positive number";
+        switch (q->kind) {
+        case PK_COUNT:
+            lo = strcmp(q->name, "cycle.hops") == 0 ? 2 : 1;
+            hi = 1000;
+            lo_open = false;
+            what = "whole numbers from 1 to 1000, cycles from 2";
+            break;
+        case PK_SHARE:
+            hi = 1;
+            what = "a share above 0 and at most 1";
+            break;
+        case PK_RATIO:
+            hi = 10;
+            what = "a ratio above 0 and at most 10";
+            break;
+        case PK_POSITIVE:
+        case PK_VALUE:
+            break;
+        case PK_FRACTION:
+            hi = 1;
+            lo_open = false;
+            what = "a share from 0 to 1";
+            break;
         }
-        ft_range r = *(const ft_range *)((const char *)p + params[i].offset);
-        bool count = strstr(n, "degree") || strstr(n, "width") || strstr(n, ".in") ||
-                     strstr(n, ".out") || strstr(n, "hops") || strstr(n, "length") ||
-                     strstr(n, "senders") || strstr(n, "receivers") || strstr(n, "rounds") ||
-                     strstr(n, "deposits") || strstr(n, "moves") || strstr(n, "sources");
-        bool share = strstr(n, "keep") || strstr(n, "share") || strstr(n, ".low");
-        double lo = count ? (strcmp(n, "cycle.hops") == 0 ? 2 : 1) : 0;
-        double hi = count ? 1000 : share ? 1 : 1e9;
-        if (r.lo < lo || r.hi > hi || (!count && r.lo <= 0))
-            return ft_error_set(err, FT_EUSAGE, "%s=%g-%g is out of range (%s)", n, r.lo, r.hi,
-                                count ? "whole numbers from 1 to 1000, cycles from 2"
-                                : share ? "a share above 0 and at most 1"
-                                        : "a positive number");
+        if (r.lo < lo || (lo_open && r.lo <= lo) || r.hi > hi) {
+            if (one_value(q->kind))
+                return ft_error_set(err, FT_EUSAGE, "%s=%g is out of range (%s)", q->name, r.lo,
+                                    what);
+            return ft_error_set(err, FT_EUSAGE, "%s=%g-%g is out of range (%s)", q->name, r.lo,
+                                r.hi, what);
+        }
     }
     return FT_OK;
 }
