@@ -53,6 +53,28 @@ static void rng_init(rng *r, uint64_t seed, uint64_t purpose, uint64_t index)
         r->s[i] = splitmix(&x);
 }
 
+/* Streams of the generator, one per purpose; an index picks the day, the
+ * instance or the actor (and its period) within it. */
+enum {
+    ST_BACKGROUND = 1,
+    ST_SHAPE,
+    ST_START,
+    ST_PAYROLL,
+    ST_WIDTH,
+    ST_PERSON,
+    ST_PAYBACK,
+    ST_FLAT,
+    ST_FLAT_MONTH,
+    ST_FAMILY,
+    ST_FAMILY_MONTH,
+    ST_SUPPLIER,
+    ST_SUPPLIER_RUN,
+    ST_SAVER,
+    ST_SAVER_MONTH,
+    ST_SHOP_DAY,
+    ST_SHOP_PAYOUT,
+};
+
 static inline uint64_t rotl(uint64_t x, int k)
 {
     return (x << k) | (x >> (64 - k));
@@ -394,7 +416,44 @@ static const struct bank {
 #define NBANKS    ((int)(sizeof banks / sizeof banks[0]))
 #define NDOMESTIC 20
 
-enum { K_MERCHANT, K_EMPLOYER, K_BUSINESS, K_PERSON, K_FOREIGN, K_CASH };
+enum { K_MERCHANT, K_EMPLOYER, K_BUSINESS, K_PERSON, K_FOREIGN, K_CASH, K_SAVINGS };
+
+/* The actors of a look-alike model: k -> base + (a k + b) mod n, a
+ * bijection of [0, n) because a and n are coprime. Actors are spread over
+ * their range, distinct for distinct k, and no list of them is kept. */
+typedef struct actors {
+    uint64_t a, b, n;
+    int64_t base;
+} actors;
+
+static uint64_t gcd(uint64_t a, uint64_t b)
+{
+    while (b) {
+        uint64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+static void actors_init(actors *x, uint64_t seed, uint64_t salt, int64_t base, int64_t n)
+{
+    x->base = base;
+    x->n = n > 0 ? (uint64_t)n : 1;
+    uint64_t h = mix64(seed ^ (salt * 0x9E3779B97F4A7C15ULL));
+    uint64_t a = h % x->n;
+    while (gcd(a, x->n) != 1)
+        a = (a + 1) % x->n;
+    x->a = a;
+    x->b = mix64(h) % x->n;
+}
+
+/* Both factors are below 2^32 (there are fewer accounts), so the product
+ * fits. */
+static int64_t actor(const actors *x, uint64_t k)
+{
+    return x->base + (int64_t)((x->a * (k % x->n) + x->b) % x->n);
+}
 
 typedef struct model {
     uint64_t seed;
@@ -405,7 +464,17 @@ typedef struct model {
     uint32_t bank_cum[NDOMESTIC];       /* cumulative weights */
     uint32_t bank_total;
     uint32_t hour_total;                /* the sum of hour_weight */
+    /* The benign look-alikes' actors (see "benign look-alikes" below). */
+    int64_t n_flats, n_family, n_savers, n_shops, n_payers;
+    uint64_t bills_below; /* an employed person pays bills when its hash is below */
+    actors flatmates, family, savers, owners, shops, payers;
 } model;
+
+/* Savings accounts follow the cash desks: [savings_base, + n_savers). */
+static int64_t savings_base(const model *m)
+{
+    return m->n + m->n_foreign + NDOMESTIC;
+}
 
 static int kind_of(const model *m, int64_t a)
 {
@@ -419,11 +488,21 @@ static int kind_of(const model *m, int64_t a)
         return K_PERSON;
     if (a < m->n + m->n_foreign)
         return K_FOREIGN;
-    return K_CASH;
+    if (a < savings_base(m))
+        return K_CASH;
+    return K_SAVINGS;
+}
+
+/* The person who owns savings account `a`. */
+static int64_t saver_of(const model *m, int64_t a)
+{
+    return actor(&m->savers, (uint64_t)(a - savings_base(m)));
 }
 
 static int bank_of(const model *m, int64_t a)
 {
+    if (a >= savings_base(m))
+        a = saver_of(m, a); /* the bank of its owner's current account */
     if (a >= m->n + m->n_foreign)
         return (int)(a - m->n - m->n_foreign); /* the cash desk of a domestic bank */
     uint64_t h = mix64((uint64_t)a ^ m->seed ^ 0xB4B4B4B4ULL);
@@ -472,10 +551,54 @@ enum { CH_CARD, CH_SEPA, CH_WIRE, CH_CASH, NCHAN };
 static const char *const chan_names[NCHAN] = {"card", "sepa", "wire", "cash"};
 static const char *const chan_ibm[NCHAN] = {"Credit Card", "ACH", "Wire", "Cash"};
 
-enum { M_NONE, M_SALARY, M_INVOICE, M_RENT, M_REFUND, M_THANKS, M_DINNER, M_DONATION, NMEMO };
-static const char *const memo_text[NMEMO] = {
-    "", "salary", "invoice", "rent", "refund", "thanks", "\"dinner, thanks\"", "donation",
+enum {
+    M_NONE,
+    M_SALARY,
+    M_INVOICE,
+    M_RENT,
+    M_REFUND,
+    M_THANKS,
+    M_DINNER,
+    M_DONATION,
+    M_SAVINGS,
+    M_FAMILY,
+    NMEMO
 };
+static const char *const memo_text[NMEMO] = {
+    "",         "salary",  "invoice", "rent", "refund", "thanks", "\"dinner, thanks\"",
+    "donation", "savings", "family",
+};
+
+/* What wrote a row, as the model column names it: the kinds of ordinary
+ * traffic, the benign look-alikes (from B_PAYBACK), planted instances. */
+enum {
+    B_CARD,
+    B_P2P,
+    B_BILL,
+    B_B2B,
+    B_REFUND,
+    B_CASH_IN,
+    B_CASH_OUT,
+    B_WIRE_OUT,
+    B_WIRE_IN,
+    B_SALARY,
+    B_PAYBACK,
+    B_RENT_SPLIT,
+    B_SALARY_BILLS,
+    B_FAMILY,
+    B_MERCHANT,
+    B_SUPPLIER,
+    B_SAVINGS,
+    B_PLANTED,
+    NMODELS
+};
+static const char *const model_names[NMODELS] = {
+    "card",         "p2p",           "bill",     "b2b",      "refund",  "cash_in",
+    "cash_out",     "wire_out",      "wire_in",  "salary",   "payback", "rent_split",
+    "salary_bills", "family_abroad", "merchant", "supplier", "savings", "planted",
+};
+
+#define NO_EP UINT32_MAX
 
 typedef struct row {
     int64_t ts;
@@ -483,7 +606,8 @@ typedef struct row {
     int64_t amount; /* minor units of cur */
     int32_t inst;   /* planted instance, -1 for background */
     uint32_t seq;   /* order of creation, to break ties in time */
-    uint8_t cur, chan, memo;
+    uint32_t ep;    /* a look-alike's actor or episode (model column), or NO_EP */
+    uint8_t cur, chan, memo, model;
 } row;
 
 /* Minor units of `eur` euros in currency c, at least 1. */
@@ -525,7 +649,7 @@ typedef struct shape {
  * draw them again. */
 static void width_stream(rng *r, uint64_t seed, uint32_t index)
 {
-    rng_init(r, seed, 5, index);
+    rng_init(r, seed, ST_WIDTH, index);
 }
 
 /* How many accounts of the next layer each account of a layer of `w`
@@ -684,6 +808,15 @@ typedef struct synth {
     size_t cap_key, cap_key2, cap_idx, cap_idx2;
     int64_t payroll_rows;
     char daytext[16];
+    /* the calendar: days since the epoch, and the ends of the day being
+     * made and of the data, in ms */
+    int64_t first_day, last_day, day_end, span_end;
+    /* benign look-alikes: rows planned up front for the scheduled ones,
+     * episodes and rows shared out by day weight for the others */
+    int64_t sched_rows, payback_episodes, shop_rows;
+    uint32_t next_payback;
+    int64_t *balance; /* each saver's savings, minor units */
+    double *takings;  /* each shop's takings since its last payout, euros */
 } synth;
 
 static void fail(synth *S, ft_status rc)
@@ -750,16 +883,22 @@ static row heap_pop(synth *S)
     return top;
 }
 
-static void add_row(synth *S, int64_t ts, int64_t src, int64_t dst, int64_t amount, int cur,
-                    int chan, int memo)
+/* A background row: into the day's batch, or, when a look-alike writes
+ * ahead (a payback days later), into the heap until its day comes. */
+static void emit(synth *S, int64_t ts, int64_t src, int64_t dst, int64_t amount, int cur, int chan,
+                 int memo, int model, uint32_t ep)
 {
-    if (!grow((void **)&S->rows, &S->cap_rows, S->nrows + 1, sizeof *S->rows))
-        {
+    row r = {ts,           src,           dst,           amount,        -1, S->seq++, ep,
+             (uint8_t)cur, (uint8_t)chan, (uint8_t)memo, (uint8_t)model};
+    if (ts >= S->day_end) {
+        heap_push(S, &r);
+        return;
+    }
+    if (!grow((void **)&S->rows, &S->cap_rows, S->nrows + 1, sizeof *S->rows)) {
         fail(S, ft_error_oom(S->err));
         return;
     }
-    S->rows[S->nrows++] = (row){ts, src, dst, amount, -1, S->seq++, (uint8_t)cur, (uint8_t)chan,
-                                (uint8_t)memo};
+    S->rows[S->nrows++] = r;
 }
 
 /* --- planting ------------------------------------------------------------------------ */
@@ -791,8 +930,8 @@ static void plant(gen *g, int64_t ts, int64_t src, int64_t dst, int64_t cents, i
 {
     note_account(g, src);
     note_account(g, dst);
-    row r = {ts, src, dst, cents, (int32_t)g->I->index, g->S->seq++, EUR, (uint8_t)chan,
-             (uint8_t)memo};
+    row r = {ts,  src,           dst,           cents,    (int32_t)g->I->index, g->S->seq++, NO_EP,
+             EUR, (uint8_t)chan, (uint8_t)memo, B_PLANTED};
     heap_push(g->S, &r);
 }
 
@@ -937,7 +1076,7 @@ static void gen_instance(synth *S, const plan *pl)
 {
     const ft_synth_params *p = &S->o->p;
     rng r;
-    rng_init(&r, S->o->seed, 2, pl->index);
+    rng_init(&r, S->o->seed, ST_SHAPE, pl->index);
     shape sh;
     uint32_t rows;
     int64_t dur;
@@ -1159,7 +1298,7 @@ static ft_status make_plans(synth *S)
             pl.index = S->nplans;
             pl.pattern = (uint8_t)k;
             rng r;
-            rng_init(&r, o->seed, 2, pl.index);
+            rng_init(&r, o->seed, ST_SHAPE, pl.index);
             shape sh;
             draw_shape(&o->p, o->seed, pl.index, (ft_pattern)k, &r, &sh, &pl.rows, &pl.duration);
             if (pl.duration >= span)
@@ -1167,7 +1306,7 @@ static ft_status make_plans(synth *S)
                                     "a %s instance lasts up to %.1f days, longer than --days %d",
                                     ft_pattern_name((ft_pattern)k),
                                     (double)pl.duration / DAY_MS, o->days);
-            rng_init(&r, o->seed, 3, pl.index);
+            rng_init(&r, o->seed, ST_START, pl.index);
             pl.start = o->start_ms + (int64_t)rng_below(&r, (uint64_t)(span - pl.duration));
             if (!grow((void **)&S->plans, &cap, S->nplans + 1, sizeof *S->plans))
                 return ft_error_oom(S->err);
@@ -1189,19 +1328,51 @@ static ft_status make_plans(synth *S)
 static const uint16_t hour_weight[24] = {1,  1,  1,  1,  1,  2,  4,  8,  10, 10, 10, 11,
                                          12, 11, 10, 10, 11, 12, 12, 10, 8,  6,  4,  2};
 
+/* --- calendar ---------------------------------------------------------------------- */
+
+static int weekday(int64_t day)
+{
+    return (int)(((day + 4) % 7 + 7) % 7); /* 0 Sunday: 1970-01-01 was a Thursday */
+}
+
+/* The civil date of a day since 1970-01-01 (Howard Hinnant's algorithm). */
+static void civil(int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static int day_of_month(int64_t day)
+{
+    int y, m, d;
+    civil(day, &y, &m, &d);
+    return d;
+}
+
+static int64_t month_index(int64_t day)
+{
+    int y, m, d;
+    civil(day, &y, &m, &d);
+    return (int64_t)y * 12 + m - 1;
+}
+
 static int64_t day_weight(int64_t day)
 {
-    int dow = (int)(((day + 4) % 7 + 7) % 7); /* 0 Sunday: 1970-01-01 was a Thursday */
+    int dow = weekday(day);
     return dow == 0 ? 55 : dow == 6 ? 80 : 100;
 }
 
 static bool is_payday(int64_t day)
 {
     /* The 25th, or the Friday before when it falls on a weekend. */
-    char buf[32];
-    ft_time_format(day * DAY_MS, buf, sizeof buf);
-    int d = (buf[8] - '0') * 10 + (buf[9] - '0');
-    int dow = (int)(((day + 4) % 7 + 7) % 7);
+    int d = day_of_month(day), dow = weekday(day);
     if (dow >= 1 && dow <= 5)
         return d == 25 || (dow == 5 && (d == 23 || d == 24));
     return false;
@@ -1224,80 +1395,550 @@ static int64_t any_person(const model *m, rng *r)
     return p0 + (int64_t)rng_below(r, (uint64_t)(m->n - p0));
 }
 
+/* A friend of person p: one of the six people next to it in the circle
+ * of people, three each side, so that friends pay each other both ways
+ * and a pair of friends has a history. */
+static int64_t friend_of(const model *m, rng *r, int64_t p)
+{
+    int64_t p0 = first_person(m), np = m->n - p0;
+    int64_t off = 1 + (int64_t)rng_below(r, 6);
+    off = off <= 3 ? off : np - (off - 3);
+    return p0 + (p - p0 + off) % np;
+}
+
+static int cur_of(const model *m, int64_t a)
+{
+    return banks[bank_of(m, a)].cur;
+}
+
+/* An actor's stream for one period (the day it starts, counted from the
+ * first day): periods < 65536 days. */
+static void period_stream(rng *r, const synth *S, uint64_t purpose, int64_t k, int64_t day)
+{
+    rng_init(r, S->o->seed, purpose, (uint64_t)k * 65536 + (uint64_t)(day - S->first_day));
+}
+
 static void background_row(synth *S, rng *r, int64_t day_start)
 {
     const model *m = &S->m;
     int64_t ts = pick_time(m, r, day_start), src, dst;
     uint32_t k = (uint32_t)rng_below(r, 1000);
     double u = rng_unit(r);
-    int chan = CH_SEPA, memo = M_NONE;
+    int chan = CH_SEPA, memo = M_NONE, kind;
     double eur;
     if (k < 520) { /* a card payment at a merchant: the merchants are hubs */
         src = any_person(m, r);
         dst = (int64_t)(u * u * u * (double)m->n_merchant);
         eur = lognormal(r, 35, 0.9);
         chan = CH_CARD;
+        kind = B_CARD;
     } else if (k < 700) { /* person to person, mostly within a circle of friends */
         src = any_person(m, r);
-        int64_t p0 = first_person(m), np = m->n - p0;
-        dst = u < 0.8 ? p0 + (src - p0 + 1 + (int64_t)rng_below(r, 40)) % np : any_person(m, r);
+        dst = u < 0.8 ? friend_of(m, r, src) : any_person(m, r);
         eur = lognormal(r, 60, 1.0);
         memo = u < 0.1 ? M_THANKS : u < 0.15 ? M_DINNER : u < 0.25 ? M_RENT : M_NONE;
+        kind = B_P2P;
     } else if (k < 800) { /* bills */
         src = any_person(m, r);
         dst = m->n_merchant + m->n_employer + (int64_t)(u * u * (double)m->n_business);
         eur = lognormal(r, 120, 0.7);
         memo = M_INVOICE;
+        kind = B_BILL;
     } else if (k < 880) { /* business to business */
         int64_t b0 = m->n_merchant + m->n_employer;
         src = b0 + (int64_t)rng_below(r, (uint64_t)m->n_business);
         dst = b0 + (int64_t)(u * u * (double)m->n_business);
         eur = lognormal(r, 2500, 1.1);
         memo = M_INVOICE;
+        kind = B_B2B;
     } else if (k < 910) { /* refunds: the paybacks that make a merchant's flows two-way */
         src = (int64_t)(u * u * u * (double)m->n_merchant);
         dst = any_person(m, r);
         eur = lognormal(r, 25, 0.8);
         chan = CH_CARD;
         memo = M_REFUND;
+        kind = B_REFUND;
     } else if (k < 945) { /* a cash deposit at the desk */
         dst = any_person(m, r);
         src = cash_desk(m, bank_of(m, dst));
         eur = lognormal(r, 300, 0.8);
         chan = CH_CASH;
+        kind = B_CASH_IN;
     } else if (k < 980) { /* a cash withdrawal */
         src = any_person(m, r);
         dst = cash_desk(m, bank_of(m, src));
         eur = lognormal(r, 150, 0.7);
         chan = CH_CASH;
+        kind = B_CASH_OUT;
     } else if (k < 990) { /* a wire abroad */
         src = any_person(m, r);
         dst = m->n + (int64_t)rng_below(r, (uint64_t)m->n_foreign);
         eur = lognormal(r, 800, 1.0);
         chan = CH_WIRE;
+        kind = B_WIRE_OUT;
     } else { /* a wire from abroad */
         src = m->n + (int64_t)rng_below(r, (uint64_t)m->n_foreign);
         dst = any_person(m, r);
         eur = lognormal(r, 600, 1.0);
         chan = CH_WIRE;
+        kind = B_WIRE_IN;
     }
-    int cur = banks[bank_of(m, src)].cur;
-    add_row(S, ts, src, dst, minor_of(eur, cur), cur, chan, memo);
+    int cur = cur_of(m, src);
+    emit(S, ts, src, dst, minor_of(eur, cur), cur, chan, memo, kind, NO_EP);
+}
+
+/* --- benign look-alikes --------------------------------------------------------------- *
+ *
+ * Ordinary behaviour that has the shape of a pattern, so that precision is
+ * measured against realistic confounders. Each model is documented in
+ * fundtrace-synth(1) with its share and parameters; its rows carry no
+ * label. Two kinds:
+ *
+ *   - scheduled (rent splits, salary then bills, family support, suppliers,
+ *     savings, shop payouts): fixed actors on a calendar. The actors of a
+ *     model are k = 0..K-1 mapped to accounts by an affine bijection, and
+ *     every draw comes from a stream of the actor (its fixed traits) or of
+ *     the actor and period, so nothing is stored but a balance per saver
+ *     and the takings per shop. Their rows are counted up front, like
+ *     payroll's; an episode is written only when all of it fits in the
+ *     data, and the count uses the same rule.
+ *   - drawn (paybacks, shop sales and refunds): a number of rows shared out
+ *     by day weight like the ordinary background, from a stream per day.
+ *     A payback or refund days later is cut at the end of the data.
+ *
+ * Rows later than the day they are made on wait in the heap. */
+
+/* Rounds minor units to whole tens of the currency's major unit, as people
+ * send 250.00 rather than 247.13, at least ten. */
+static int64_t round_tens(int64_t minor, int c)
+{
+    int64_t unit = 10;
+    for (int i = 0; i < curs[c].exponent; i++)
+        unit *= 10;
+    int64_t v = (minor + unit / 2) / unit * unit;
+    return v < unit ? unit : v;
+}
+
+/* Paybacks between friends, and one-offs: A pays B, B pays back 85-100 %
+ * (the whole of it two times in five) 1 hour to 7 days later, in the same
+ * currency. Three in four are friends from A's circle, the rest people
+ * with no relation; one in seven is a small loan rather than a shared bill. */
+static void paybacks(synth *S, int64_t day, int64_t episodes)
+{
+    const model *m = &S->m;
+    rng r;
+    rng_init(&r, S->o->seed, ST_PAYBACK, (uint64_t)day);
+    for (int64_t i = 0; i < episodes && S->rc == FT_OK; i++) {
+        int64_t a = any_person(m, &r);
+        int64_t b = rng_unit(&r) < 0.75 ? friend_of(m, &r, a) : any_person(m, &r);
+        if (b == a)
+            b = friend_of(m, &r, a);
+        int cur = cur_of(m, a);
+        double eur = rng_unit(&r) < 0.15 ? lognormal(&r, 600, 0.8) : lognormal(&r, 60, 1.0);
+        int64_t x = minor_of(eur, cur), y = x;
+        if (rng_unit(&r) >= 0.4) {
+            int64_t lo = (x * 85 + 99) / 100; /* 85 %, rounded up */
+            y = (int64_t)((double)x * (0.85 + 0.15 * rng_unit(&r)));
+            y = y < lo ? lo : y > x ? x : y;
+        }
+        int64_t ts = pick_time(m, &r, day * DAY_MS);
+        double v = rng_unit(&r);
+        int64_t delay = (HOUR_MS + (int64_t)(v * v * (double)(7 * DAY_MS - HOUR_MS))) / 1000 * 1000;
+        /* Near the end of the data the payback comes sooner, within what is left. */
+        int64_t back = ts + delay < S->span_end
+                           ? ts + delay
+                           : ts + (int64_t)(v * (double)(S->span_end - ts)) / 1000 * 1000;
+        uint32_t ep = S->next_payback++;
+        emit(S, ts, a, b, x, cur, CH_SEPA, rng_unit(&r) < 0.15 ? M_DINNER : M_NONE, B_PAYBACK, ep);
+        emit(S, back, b, a, y, cur, CH_SEPA, rng_unit(&r) < 0.25 ? M_THANKS : M_NONE, B_PAYBACK,
+             ep);
+    }
+}
+
+/* A shared flat: 2-4 flatmates pay one of them (the collector) an equal
+ * share of the rent 1-5 days before the 1st of each month, and the
+ * collector pays the landlord the whole rent (the shares plus its own) on
+ * the 1st to the 3rd, all in the collector's currency. The landlord is a
+ * private person or a property company; the rent is about 1,500 EUR. */
+typedef struct flat {
+    int payers;
+    int64_t landlord;
+    double rent; /* euros */
+} flat;
+
+static void flat_traits(const synth *S, int64_t f, flat *out)
+{
+    const model *m = &S->m;
+    rng r;
+    rng_init(&r, S->o->seed, ST_FLAT, (uint64_t)f);
+    out->payers = 2 + (int)rng_below(&r, 3);
+    int64_t b0 = m->n_merchant + m->n_employer,
+            half = m->n_business / 2 > 0 ? m->n_business / 2 : 1;
+    out->landlord = rng_unit(&r) < 0.5 ? actor(&m->flatmates, (uint64_t)(5 * m->n_flats + f))
+                                       : b0 + (int64_t)rng_below(&r, (uint64_t)half);
+    out->rent = lognormal(&r, 1500, 0.35);
+}
+
+/* The trigger is five days before the 1st: the first share may be paid
+ * then. */
+static bool rent_month(const synth *S, int64_t day)
+{
+    return day_of_month(day + 5) == 1 && day + 7 <= S->last_day;
+}
+
+static void rent_splits(synth *S, int64_t day)
+{
+    const model *m = &S->m;
+    if (!rent_month(S, day))
+        return;
+    int64_t due = day + 5;
+    for (int64_t f = 0; f < m->n_flats; f++) {
+        flat fl;
+        flat_traits(S, f, &fl);
+        rng r;
+        period_stream(&r, S, ST_FLAT_MONTH, f, day);
+        int64_t collector = actor(&m->flatmates, (uint64_t)(5 * f));
+        int cur = cur_of(m, collector);
+        int64_t share = minor_of(fl.rent, cur) / (fl.payers + 1);
+        share = share < 1 ? 1 : share;
+        for (int j = 1; j <= fl.payers; j++) {
+            int64_t mate = actor(&m->flatmates, (uint64_t)(5 * f + j));
+            int64_t lead = 1 + (int64_t)rng_below(&r, 5);
+            emit(S, pick_time(m, &r, (due - lead) * DAY_MS), mate, collector, share, cur, CH_SEPA,
+                 M_RENT, B_RENT_SPLIT, (uint32_t)f);
+        }
+        int64_t pay = due + (int64_t)rng_below(&r, 3);
+        emit(S, pick_time(m, &r, pay * DAY_MS), collector, fl.landlord, share * (fl.payers + 1),
+             cur, CH_SEPA, M_RENT, B_RENT_SPLIT, (uint32_t)f);
+    }
+}
+
+/* Salary then rent and bills: an employed person with this habit pays,
+ * 1 hour to 5 days after each salary, its rent (25-40 % of its salary, the
+ * same every month) to a landlord, one or two utilities (the same big
+ * companies every month, about 90 EUR each, varying ±25 %) and up to two
+ * subscriptions (fixed prices, by card). How many of each is a trait of
+ * the person, so that the rows can be counted up front. */
+static bool pays_bills(const model *m, int64_t p)
+{
+    return mix64((uint64_t)p ^ m->seed ^ 0xB1B1B1B1ULL) < m->bills_below;
+}
+
+static int bills_per_month(const model *m, int64_t p, int *nutil, int *nsub)
+{
+    uint64_t h = mix64((uint64_t)p ^ m->seed ^ 0xB2B2B2B2ULL);
+    *nutil = 1 + (int)(h % 2);
+    *nsub = (int)((h >> 8) % 3);
+    return 1 + *nutil + *nsub;
+}
+
+static void household_bills(synth *S, rng *pr, rng *r, int64_t p, double salary, int64_t paid)
+{
+    static const double prices[] = {4.99, 7.99, 9.99, 12.99, 17.99};
+    const model *m = &S->m;
+    int nutil, nsub;
+    bills_per_month(m, p, &nutil, &nsub);
+    int cur = cur_of(m, p);
+    int64_t b0 = m->n_merchant + m->n_employer;
+    uint64_t half = (uint64_t)(m->n_business / 2 > 0 ? m->n_business / 2 : 1);
+    uint64_t utilities = (uint64_t)(m->n_business / 100 > 1 ? m->n_business / 100 : 1);
+    uint64_t services = (uint64_t)(m->n_merchant / 10 > 1 ? m->n_merchant / 10 : 1);
+    /* The person's traits, from its own stream: the same every month. */
+    double rent = salary * (0.25 + 0.15 * rng_unit(pr));
+    int64_t landlord = rng_unit(pr) < 0.5 ? any_person(m, pr) : b0 + (int64_t)rng_below(pr, half);
+    landlord = landlord == p ? b0 : landlord;
+    uint32_t ep = (uint32_t)p;
+    emit(S, paid + HOUR_MS + (int64_t)rng_below(r, 3 * DAY_MS) / 1000 * 1000, p, landlord,
+         minor_of(rent, cur), cur, CH_SEPA, M_RENT, B_SALARY_BILLS, ep);
+    for (int i = 0; i < nutil; i++) {
+        int64_t company = b0 + (int64_t)rng_below(pr, utilities);
+        double eur = lognormal(pr, 90, 0.4) * (0.75 + 0.5 * rng_unit(r));
+        emit(S, paid + DAY_MS + (int64_t)rng_below(r, 4 * DAY_MS) / 1000 * 1000, p, company,
+             minor_of(eur, cur), cur, CH_SEPA, M_INVOICE, B_SALARY_BILLS, ep);
+    }
+    for (int i = 0; i < nsub; i++) {
+        int64_t service = (int64_t)rng_below(pr, services);
+        double eur = prices[rng_below(pr, 5)];
+        emit(S, paid + HOUR_MS + (int64_t)rng_below(r, 5 * DAY_MS - HOUR_MS) / 1000 * 1000, p,
+             service, minor_of(eur, cur), cur, CH_CARD, M_NONE, B_SALARY_BILLS, ep);
+    }
 }
 
 static void payroll(synth *S, int64_t day_start, int64_t day)
 {
     const model *m = &S->m;
     rng r;
-    rng_init(&r, S->o->seed, 4, (uint64_t)day);
-    for (int64_t p = first_person(m); p < m->n; p++) {
+    rng_init(&r, S->o->seed, ST_PAYROLL, (uint64_t)day);
+    bool bills = day + 5 <= S->last_day;
+    for (int64_t p = first_person(m); p < m->n && S->rc == FT_OK; p++) {
         int64_t e = employer_of(m, p);
         if (e < 0)
             continue;
+        /* A salary is a trait of the person, varying a little month to month. */
+        rng pr;
+        rng_init(&pr, S->o->seed, ST_PERSON, (uint64_t)p);
+        double salary = lognormal(&pr, 2800, 0.35);
         int64_t ts = day_start + 6 * HOUR_MS + (int64_t)rng_below(&r, 3 * HOUR_MS) / 1000 * 1000;
-        double eur = lognormal(&r, 2800, 0.35);
-        int cur = banks[bank_of(m, e)].cur;
-        add_row(S, ts, e, p, minor_of(eur, cur), cur, CH_SEPA, M_SALARY);
+        double eur = salary * (0.97 + 0.06 * rng_unit(&r));
+        int cur = cur_of(m, e);
+        emit(S, ts, e, p, minor_of(eur, cur), cur, CH_SEPA, M_SALARY, B_SALARY, NO_EP);
+        if (bills && pays_bills(m, p))
+            household_bills(S, &pr, &r, p, salary, ts);
+    }
+}
+
+/* Family support abroad: a person sends a relative abroad about 250 EUR
+ * (log-normal, rounded to tens; half send the same sum every time, half
+ * vary it ±20 %) on a fixed day of each month (the 1st to the 28th), by
+ * wire. Three in ten send it through a relative at home, who forwards
+ * 95-100 % of it abroad 1 to 72 hours later. */
+typedef struct sender {
+    double eur;
+    bool fixed, via;
+    int64_t abroad;
+} sender;
+
+static void sender_traits(const synth *S, int64_t k, sender *out)
+{
+    const model *m = &S->m;
+    rng r;
+    rng_init(&r, S->o->seed, ST_FAMILY, (uint64_t)k);
+    out->eur = lognormal(&r, 250, 0.5);
+    out->fixed = rng_unit(&r) < 0.5;
+    out->via = rng_unit(&r) < 0.3;
+    out->abroad = m->n + (int64_t)rng_below(&r, (uint64_t)m->n_foreign);
+}
+
+static void family_support(synth *S, int64_t day)
+{
+    const model *m = &S->m;
+    int dom = day_of_month(day);
+    if (dom > 28)
+        return;
+    for (int64_t k = dom - 1; k < m->n_family; k += 28) {
+        sender sd;
+        sender_traits(S, k, &sd);
+        if (sd.via && day + 3 > S->last_day)
+            continue;
+        rng r;
+        period_stream(&r, S, ST_FAMILY_MONTH, k, day);
+        int64_t from = actor(&m->family, (uint64_t)k);
+        int cur = cur_of(m, from);
+        double eur = sd.fixed ? sd.eur : sd.eur * (0.8 + 0.4 * rng_unit(&r));
+        int64_t amount = round_tens(minor_of(eur, cur), cur);
+        int64_t ts = pick_time(m, &r, day * DAY_MS);
+        if (!sd.via) {
+            emit(S, ts, from, sd.abroad, amount, cur, CH_WIRE, M_FAMILY, B_FAMILY, (uint32_t)k);
+            continue;
+        }
+        int64_t relative = actor(&m->family, (uint64_t)(m->n_family + k));
+        int64_t fwd = (int64_t)((double)amount * (0.95 + 0.05 * rng_unit(&r)));
+        int64_t later = ts + HOUR_MS + (int64_t)rng_below(&r, 71 * HOUR_MS) / 1000 * 1000;
+        emit(S, ts, from, relative, amount, cur, CH_SEPA, M_FAMILY, B_FAMILY, (uint32_t)k);
+        emit(S, later, relative, sd.abroad, fwd < 1 ? 1 : fwd, cur, CH_WIRE, M_NONE, B_FAMILY,
+             (uint32_t)k);
+    }
+}
+
+/* Suppliers paid on a schedule: a small business pays its 5-20 suppliers
+ * (other businesses, one in five a freelancer) in one payment run,
+ * seconds apart in working hours, on a fixed day: seven in ten monthly on
+ * the same day of the month (1st-28th; on a weekend, the Monday after),
+ * three in ten fortnightly on the same weekday. Each supplier has its own
+ * usual amount (log-normal about 1,500 EUR); each run varies it ±30 %. */
+#define MAX_SUPPLIERS 20
+
+typedef struct payer {
+    int nsup;
+    bool fortnightly;
+    int when; /* the day of the month, or the day modulo 14 */
+    int64_t sup[MAX_SUPPLIERS];
+    double eur[MAX_SUPPLIERS];
+} payer;
+
+static void payer_traits(const synth *S, int64_t k, bool all, payer *out)
+{
+    const model *m = &S->m;
+    rng r;
+    rng_init(&r, S->o->seed, ST_SUPPLIER, (uint64_t)k);
+    out->nsup = 5 + (int)rng_below(&r, MAX_SUPPLIERS - 4);
+    out->fortnightly = rng_unit(&r) < 0.3;
+    if (out->fortnightly) {
+        do /* a working day: 14 days keep the weekday */
+            out->when = (int)rng_below(&r, 14);
+        while (weekday(out->when) == 0 || weekday(out->when) == 6);
+    } else {
+        out->when = 1 + (int)rng_below(&r, 28);
+    }
+    if (!all)
+        return;
+    int64_t self = actor(&m->payers, (uint64_t)k), b0 = m->n_merchant + m->n_employer;
+    for (int j = 0; j < out->nsup; j++) {
+        int64_t s;
+        bool dup;
+        do {
+            double u = rng_unit(&r);
+            s = rng_unit(&r) < 0.8 ? b0 + (int64_t)(u * u * (double)m->n_business)
+                                   : any_person(m, &r);
+            dup = s == self;
+            for (int i = 0; i < j; i++)
+                dup |= out->sup[i] == s;
+        } while (dup);
+        out->sup[j] = s;
+        out->eur[j] = lognormal(&r, 1500, 0.8);
+    }
+}
+
+static bool run_day(const payer *py, int64_t day)
+{
+    int wd = weekday(day);
+    if (wd == 0 || wd == 6)
+        return false;
+    if (py->fortnightly)
+        return ((day - py->when) % 14 + 14) % 14 == 0;
+    if (day_of_month(day) == py->when)
+        return true;
+    return wd == 1 && (day_of_month(day - 1) == py->when || day_of_month(day - 2) == py->when);
+}
+
+static void supplier_runs(synth *S, int64_t day)
+{
+    const model *m = &S->m;
+    for (int64_t k = 0; k < m->n_payers; k++) {
+        payer py;
+        payer_traits(S, k, false, &py);
+        if (!run_day(&py, day))
+            continue;
+        payer_traits(S, k, true, &py);
+        rng r;
+        period_stream(&r, S, ST_SUPPLIER_RUN, k, day);
+        int64_t from = actor(&m->payers, (uint64_t)k);
+        int cur = cur_of(m, from);
+        int64_t ts = day * DAY_MS + (9 + (int64_t)rng_below(&r, 7)) * HOUR_MS +
+                     (int64_t)rng_below(&r, 3600) * 1000;
+        for (int j = 0; j < py.nsup; j++) {
+            double eur = py.eur[j] * (0.7 + 0.6 * rng_unit(&r));
+            emit(S, ts, from, py.sup[j], minor_of(eur, cur), cur, CH_SEPA, M_INVOICE, B_SUPPLIER,
+                 (uint32_t)k);
+            ts += (10 + (int64_t)rng_below(&r, 111)) * 1000;
+        }
+    }
+}
+
+/* Savings moved out and back: a person moves about 300 EUR (log-normal,
+ * rounded to tens, ±10 % a month) to its own savings account (same bank,
+ * the owner's number with an S) on a fixed day of each month (1st-28th);
+ * every P-th time (P of 1 to 6, a trait) it moves 50-100 % of what the
+ * savings hold back to its current account 1 to 30 days later. */
+static void saver_traits(const synth *S, int64_t k, double *eur, int *every)
+{
+    rng r;
+    rng_init(&r, S->o->seed, ST_SAVER, (uint64_t)k);
+    *eur = lognormal(&r, 300, 0.6);
+    *every = 1 + (int)rng_below(&r, 6);
+}
+
+static void savings(synth *S, int64_t day)
+{
+    const model *m = &S->m;
+    int dom = day_of_month(day);
+    if (dom > 28)
+        return;
+    /* This is the j-th time (from 0) that the day of the month comes round. */
+    int64_t j =
+        month_index(day) - month_index(S->first_day) - (day_of_month(S->first_day) > dom ? 1 : 0);
+    for (int64_t k = dom - 1; k < m->n_savers; k += 28) {
+        double base;
+        int every;
+        saver_traits(S, k, &base, &every);
+        rng r;
+        period_stream(&r, S, ST_SAVER_MONTH, k, day);
+        int64_t owner = actor(&m->savers, (uint64_t)k), acct = savings_base(m) + k;
+        int cur = cur_of(m, owner);
+        int64_t amount = round_tens(minor_of(base * (0.9 + 0.2 * rng_unit(&r)), cur), cur);
+        emit(S, pick_time(m, &r, day * DAY_MS), owner, acct, amount, cur, CH_SEPA, M_SAVINGS,
+             B_SAVINGS, (uint32_t)k);
+        S->balance[k] += amount;
+        if (j % every != every - 1 || day + 30 > S->last_day)
+            continue;
+        int64_t back = (int64_t)((double)S->balance[k] * (0.5 + 0.5 * rng_unit(&r)));
+        back = back < 1 ? 1 : back;
+        S->balance[k] -= back;
+        int64_t when = day + 1 + (int64_t)rng_below(&r, 30);
+        emit(S, pick_time(m, &r, when * DAY_MS), acct, owner, back, cur, CH_SEPA, M_SAVINGS,
+             B_SAVINGS, (uint32_t)k);
+    }
+}
+
+/* Small shops (merchant settlements and refunds): a small business below
+ * the hub degree (about 300 rows in all) takes card payments of about
+ * 25 EUR, mostly from 200 people of its neighbourhood; one sale in 25 is
+ * refunded 1 to 10 days later (whole, or 30-90 % of it in one case in
+ * three) in the sale's currency; and once a week on a fixed working day,
+ * from the second week on, the shop pays its owner 60-90 % of its takings
+ * since the last payout (20-100 EUR at least). */
+static int64_t shop_anchor(const model *m, int64_t k)
+{
+    int64_t p0 = first_person(m);
+    return p0 + (int64_t)(mix64((uint64_t)k ^ m->seed ^ 0x5A5A5A5AULL) % (uint64_t)(m->n - p0));
+}
+
+static void shop_payouts(synth *S, int64_t day)
+{
+    const model *m = &S->m;
+    int wd = weekday(day);
+    if (wd == 0 || wd == 6 || day < S->first_day + 7)
+        return;
+    for (int64_t k = wd - 1; k < m->n_shops; k += 5) {
+        rng r;
+        period_stream(&r, S, ST_SHOP_PAYOUT, k, day);
+        int64_t shop = actor(&m->shops, (uint64_t)k), owner = actor(&m->owners, (uint64_t)k);
+        int cur = cur_of(m, shop);
+        /* In a week with (almost) no takings the owner still draws a little. */
+        double eur = S->takings[k] * (0.6 + 0.3 * rng_unit(&r)), least = 20 + 80 * rng_unit(&r);
+        S->takings[k] -= eur;
+        eur = eur > least ? eur : least;
+        int64_t ts = day * DAY_MS + (10 + (int64_t)rng_below(&r, 6)) * HOUR_MS +
+                     (int64_t)rng_below(&r, 3600) * 1000;
+        emit(S, ts, shop, owner, minor_of(eur, cur), cur, CH_SEPA, M_NONE, B_MERCHANT, (uint32_t)k);
+    }
+}
+
+static void shop_sales(synth *S, int64_t day, int64_t rows)
+{
+    const model *m = &S->m;
+    if (m->n_shops == 0)
+        return;
+    rng r;
+    rng_init(&r, S->o->seed, ST_SHOP_DAY, (uint64_t)day);
+    int64_t p0 = first_person(m), np = m->n - p0;
+    while (rows > 0 && S->rc == FT_OK) {
+        int64_t k = (int64_t)rng_below(&r, (uint64_t)m->n_shops);
+        int64_t shop = actor(&m->shops, (uint64_t)k), customer;
+        if (rng_unit(&r) < 0.85)
+            customer = p0 + (shop_anchor(m, k) - p0 + (int64_t)rng_below(&r, 200)) % np;
+        else
+            customer = any_person(m, &r);
+        int cur = cur_of(m, customer);
+        double eur = lognormal(&r, 25, 0.8);
+        int64_t amount = minor_of(eur, cur), ts = pick_time(m, &r, day * DAY_MS);
+        emit(S, ts, customer, shop, amount, cur, CH_CARD, M_NONE, B_MERCHANT, (uint32_t)k);
+        S->takings[k] += eur;
+        rows--;
+        if (rows == 0 || rng_unit(&r) >= 0.04)
+            continue;
+        int64_t back = amount;
+        if (rng_unit(&r) < 1.0 / 3) {
+            back = (int64_t)((double)amount * (0.3 + 0.6 * rng_unit(&r)));
+            back = back < 1 ? 1 : back;
+        }
+        double v = rng_unit(&r);
+        int64_t when = ts + (DAY_MS + (int64_t)(v * 9 * DAY_MS)) / 1000 * 1000;
+        if (when >= S->span_end) /* sooner, within what is left of the data */
+            when = ts + (int64_t)(v * (double)(S->span_end - ts)) / 1000 * 1000;
+        emit(S, when, shop, customer, back, cur, CH_CARD, M_REFUND, B_MERCHANT, (uint32_t)k);
+        S->takings[k] -= eur * (double)back / (double)amount;
+        rows--;
     }
 }
 
@@ -1357,6 +1998,11 @@ static char *put_account(char *w, const model *m, int64_t a, bool ibm)
     int kind = kind_of(m, a);
     if (kind == K_CASH)
         return put_str(w, "CASH");
+    if (kind == K_SAVINGS) {
+        /* The owner's number with an S: one person, two accounts. */
+        *w++ = 'S';
+        return put_u64(w, (uint64_t)saver_of(m, a), 9);
+    }
     *w++ = kind == K_FOREIGN ? 'F' : 'A';
     return put_u64(w, (uint64_t)a, 9);
 }
@@ -1368,8 +2014,11 @@ static void write_header(synth *S)
                                 "Receiving Currency,Amount Paid,Payment Currency,Payment Format,"
                                 "Is Laundering\n");
     else
-        ft_writer_puts(S->data, "txn_id,timestamp,src_bank,src_account,dst_bank,dst_account,"
-                                "amount,currency,channel,memo,label\n");
+        ft_writer_puts(S->data, S->o->model_column
+                                    ? "txn_id,timestamp,src_bank,src_account,dst_bank,dst_account,"
+                                      "amount,currency,channel,memo,label,model\n"
+                                    : "txn_id,timestamp,src_bank,src_account,dst_bank,dst_account,"
+                                      "amount,currency,channel,memo,label\n");
     if (S->o->layout == FT_SYNTH_GENERIC)
         ft_writer_puts(S->truth, "instance_id,pattern,params,txn_ids,accounts\n");
 }
@@ -1510,6 +2159,14 @@ static void write_row(synth *S, const row *r)
             *w++ = 'I';
             w = put_u64(w, (uint64_t)r->inst, 6);
         }
+        if (S->o->model_column) {
+            *w++ = ',';
+            w = put_str(w, model_names[r->model]);
+            if (r->ep != NO_EP) {
+                *w++ = ':';
+                w = put_u64(w, r->ep, 0);
+            }
+        }
     }
     *w++ = '\n';
     ft_writer_commit(S->data, (size_t)(w - w0));
@@ -1639,6 +2296,105 @@ static ft_status check_params(const ft_synth_params *p, ft_error *err)
     return FT_OK;
 }
 
+/* Chooses how many actors each scheduled look-alike has, from its share of
+ * the rows, and counts their rows exactly with the rules that write them;
+ * shares out the drawn ones. Salary then bills is counted with payroll. */
+static ft_status plan_lookalikes(synth *S, int64_t employed, int64_t bill_paydays)
+{
+    const ft_synth_params *p = &S->o->p;
+    model *m = &S->m;
+    double rows = (double)S->o->rows, months = (double)S->o->days / 30.44;
+    int64_t p0 = first_person(m), np = m->n - p0, b0 = m->n_merchant + m->n_employer;
+    int64_t half = m->n_business / 2, upper = m->n_business - half;
+    /* How often each day of the month (1-28) and each weekday comes round
+     * in the data, and with 3 and 30 days to spare. */
+    int64_t dom_all[29] = {0}, dom_3[29] = {0}, dom_30[29] = {0}, wdays[7] = {0}, rent_months = 0;
+    for (int64_t d = S->first_day; d <= S->last_day; d++) {
+        int dm = day_of_month(d);
+        if (dm <= 28) {
+            dom_all[dm]++;
+            dom_3[dm] += d + 3 <= S->last_day;
+            dom_30[dm] += d + 30 <= S->last_day;
+        }
+        wdays[weekday(d)] += d >= S->first_day + 7; /* shops pay out from the second week */
+        rent_months += rent_month(S, d);
+    }
+    int64_t sched = 0;
+    /* Salary then bills: a share of the employed, chosen by a hash. */
+    double want = p->bg_salary_bills * rows;
+    if (employed > 0 && bill_paydays > 0 && want > 0) {
+        double share = want / ((double)employed * (double)bill_paydays * 4);
+        m->bills_below = share >= 1 ? UINT64_MAX : (uint64_t)(share * 0x1.0p64);
+        for (int64_t q = p0; q < m->n; q++) {
+            int nu, ns;
+            if (employer_of(m, q) >= 0 && pays_bills(m, q))
+                sched += bill_paydays * bills_per_month(m, q, &nu, &ns);
+        }
+    }
+    /* Rent splits: five person slots a flat, and one more for a landlord. */
+    actors_init(&m->flatmates, m->seed, 11, p0, np);
+    if (rent_months > 0) {
+        m->n_flats = (int64_t)(p->bg_rent_split * rows / (4.0 * (double)rent_months));
+        m->n_flats = m->n_flats < np / 6 ? m->n_flats : np / 6;
+        for (int64_t f = 0; f < m->n_flats; f++) {
+            flat fl;
+            flat_traits(S, f, &fl);
+            sched += rent_months * (fl.payers + 1);
+        }
+    }
+    /* Family support: a sender and, for those who send through one, a
+     * relative at home. */
+    actors_init(&m->family, m->seed, 12, p0, np);
+    m->n_family = months > 0 ? (int64_t)(p->bg_family_abroad * rows / (1.3 * months)) : 0;
+    m->n_family = m->n_family < np / 2 ? m->n_family : np / 2;
+    for (int64_t k = 0; k < m->n_family; k++) {
+        sender sd;
+        sender_traits(S, k, &sd);
+        int dom = 1 + (int)(k % 28);
+        sched += sd.via ? 2 * dom_3[dom] : dom_all[dom];
+    }
+    /* Savings: a deposit a month, and every P-th month a withdrawal. */
+    actors_init(&m->savers, m->seed, 13, p0, np);
+    m->n_savers = months > 0 ? (int64_t)(p->bg_savings * rows / (1.4 * months)) : 0;
+    m->n_savers = m->n_savers < np ? m->n_savers : np;
+    for (int64_t k = 0; k < m->n_savers; k++) {
+        double base;
+        int every;
+        saver_traits(S, k, &base, &every);
+        int dom = 1 + (int)(k % 28);
+        sched += dom_all[dom] + dom_30[dom] / every;
+    }
+    /* Suppliers: small businesses of the upper half (the lower half are
+     * the big companies that bills go to). */
+    actors_init(&m->payers, m->seed, 14, b0 + half, upper);
+    double runs = 0.7 * months + 0.3 * (double)S->o->days / 14;
+    m->n_payers = runs > 0 ? (int64_t)(p->bg_supplier * rows / (12.5 * runs)) : 0;
+    m->n_payers = m->n_payers < upper ? m->n_payers : upper;
+    for (int64_t k = 0; k < m->n_payers; k++) {
+        payer py;
+        payer_traits(S, k, false, &py);
+        for (int64_t d = S->first_day; d <= S->last_day; d++)
+            sched += run_day(&py, d) ? py.nsup : 0;
+    }
+    /* Small shops: about 300 rows each, below the hub degree. */
+    actors_init(&m->shops, m->seed, 15, b0 + half, upper);
+    actors_init(&m->owners, m->seed, 16, p0, np);
+    m->n_shops = (int64_t)(p->bg_merchant * rows / 300);
+    m->n_shops = m->n_shops < upper ? m->n_shops : upper;
+    int64_t payouts = 0;
+    for (int64_t k = 0; k < m->n_shops; k++)
+        payouts += wdays[1 + k % 5];
+    sched += payouts;
+    int64_t sales = (int64_t)(p->bg_merchant * rows) - payouts;
+    S->shop_rows = m->n_shops > 0 && sales > 0 ? sales : 0;
+    S->payback_episodes = (int64_t)(p->bg_payback * rows / 2);
+    S->sched_rows = sched;
+    S->rep->accounts += m->n_savers;
+    S->balance = calloc((size_t)m->n_savers + 1, sizeof *S->balance);
+    S->takings = calloc((size_t)m->n_shops + 1, sizeof *S->takings);
+    return S->balance && S->takings ? FT_OK : ft_error_oom(S->err);
+}
+
 static ft_status build_model(synth *S)
 {
     const ft_synth_options *o = S->o;
@@ -1660,11 +2416,16 @@ static ft_status build_model(synth *S)
     for (int h = 0; h < 24; h++)
         m->hour_total += hour_weight[h];
     S->rep->accounts = m->n + m->n_foreign + NDOMESTIC;
+    S->first_day = o->start_ms / DAY_MS;
+    S->last_day = S->first_day + o->days - 1;
+    S->span_end = (S->last_day + 1) * DAY_MS;
     /* Payroll: one person in eight is employed, fewer when that would pass
-     * 8 % of the rows. */
-    int64_t paydays = 0;
-    for (int d = 0; d < o->days; d++)
-        paydays += is_payday(o->start_ms / DAY_MS + d);
+     * 8 % of the rows. Bills follow a salary only when five days are left. */
+    int64_t paydays = 0, bill_paydays = 0;
+    for (int64_t d = S->first_day; d <= S->last_day; d++) {
+        paydays += is_payday(d);
+        bill_paydays += is_payday(d) && d + 5 <= S->last_day;
+    }
     int64_t persons = m->n - first_person(m);
     m->employ_mod = 8;
     if (paydays && persons)
@@ -1674,7 +2435,21 @@ static ft_status build_model(synth *S)
     for (int64_t p = first_person(m); p < m->n; p++)
         employed += employer_of(m, p) >= 0;
     S->payroll_rows = employed * paydays;
-    return FT_OK;
+    return plan_lookalikes(S, employed, bill_paydays);
+}
+
+/* A number of rows (or episodes) shared out over the days by weight, so
+ * that the days add up to the total exactly. */
+typedef struct pool {
+    int64_t total, done;
+} pool;
+
+static int64_t pool_take(pool *p, int64_t done_weight, int64_t total_weight)
+{
+    int64_t upto = (int64_t)((__int128)p->total * done_weight / total_weight);
+    int64_t today = upto - p->done;
+    p->done = upto;
+    return today;
 }
 
 ft_status ft_synth_write(const ft_synth_options *o, ft_writer *data, ft_writer *truth,
@@ -1690,40 +2465,51 @@ ft_status ft_synth_write(const ft_synth_options *o, ft_writer *data, ft_writer *
         rc = build_model(&S);
     if (rc == FT_OK)
         rc = make_plans(&S);
-    int64_t background = o->rows - report->planted_rows - S.payroll_rows;
+    int64_t scheduled = S.payroll_rows + S.sched_rows;
+    int64_t background =
+        o->rows - report->planted_rows - scheduled - 2 * S.payback_episodes - S.shop_rows;
     if (rc == FT_OK && background < 0)
-        rc = ft_error_set(err, FT_EUSAGE,
-                          "%" PRId64 " rows are too few for the planted patterns (%" PRId64
-                          " rows) and payroll (%" PRId64 " rows): give more --rows",
-                          o->rows, report->planted_rows, S.payroll_rows);
+        rc =
+            ft_error_set(err, FT_EUSAGE,
+                         "%" PRId64 " rows are too few for the planted patterns (%" PRId64
+                         " rows) and the scheduled background (%" PRId64 " rows): give more --rows",
+                         o->rows, report->planted_rows, scheduled);
     if (rc != FT_OK)
         goto done;
-    report->background_rows = background + S.payroll_rows;
+    report->background_rows = o->rows - report->planted_rows;
+    report->lookalike_rows = S.sched_rows + 2 * S.payback_episodes + S.shop_rows;
     write_header(&S);
-    int64_t total_weight = 0, first_day = o->start_ms / DAY_MS;
-    for (int d = 0; d < o->days; d++)
-        total_weight += day_weight(first_day + d);
-    int64_t done_weight = 0, done_rows = 0;
+    int64_t total_weight = 0;
+    for (int64_t day = S.first_day; day <= S.last_day; day++)
+        total_weight += day_weight(day);
+    /* The drawn rows: exact totals, shared out by day weight. */
+    pool generic = {background, 0}, payback = {S.payback_episodes, 0}, shop = {S.shop_rows, 0};
+    int64_t done_weight = 0;
     uint32_t next_plan = 0;
-    for (int d = 0; d < o->days && S.rc == FT_OK; d++) {
-        int64_t day = first_day + d, day_start = day * DAY_MS, day_end = day_start + DAY_MS;
+    for (int64_t day = S.first_day; day <= S.last_day && S.rc == FT_OK; day++) {
+        int64_t day_start = day * DAY_MS, day_end = day_start + DAY_MS;
+        S.day_end = day_end;
         ft_time_format(day_start, S.daytext, sizeof S.daytext);
         S.daytext[10] = 'T';
         /* Instances that begin today are generated whole. */
         while (next_plan < S.nplans && S.plans[next_plan].start < day_end && S.rc == FT_OK)
             gen_instance(&S, &S.plans[next_plan++]);
-        /* Background rows: an exact share of the budget by day weight. */
         done_weight += day_weight(day);
-        int64_t upto = (int64_t)((__int128)background * done_weight / total_weight);
-        int64_t today = upto - done_rows;
-        done_rows = upto;
+        int64_t today = pool_take(&generic, done_weight, total_weight);
         S.nrows = 0;
         rng r;
-        rng_init(&r, o->seed, 1, (uint64_t)day);
+        rng_init(&r, o->seed, ST_BACKGROUND, (uint64_t)day);
         for (int64_t i = 0; i < today && S.rc == FT_OK; i++)
             background_row(&S, &r, day_start);
         if (is_payday(day))
             payroll(&S, day_start, day);
+        rent_splits(&S, day);
+        family_support(&S, day);
+        supplier_runs(&S, day);
+        savings(&S, day);
+        shop_payouts(&S, day);
+        paybacks(&S, day, pool_take(&payback, done_weight, total_weight));
+        shop_sales(&S, day, pool_take(&shop, done_weight, total_weight));
         while (S.nheap && S.heap[0].ts < day_end && S.rc == FT_OK) {
             row pr = heap_pop(&S);
             if (!grow((void **)&S.rows, &S.cap_rows, S.nrows + 1, sizeof *S.rows)) {
@@ -1765,5 +2551,7 @@ done:
     free(S.key2);
     free(S.idx);
     free(S.idx2);
+    free(S.balance);
+    free(S.takings);
     return rc;
 }

@@ -73,6 +73,7 @@ typedef struct ft_synth_options {
 
 typedef struct ft_synth_report {
     int64_t rows, background_rows, planted_rows, accounts;
+    int64_t lookalike_rows; /* of the background rows, those of the benign look-alikes */
     int64_t instances[FT_PAT_COUNT];
 } ft_synth_report;
 
