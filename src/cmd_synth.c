@@ -28,13 +28,23 @@ enum {
     OPT_GZIP,
 };
 
+/* "8-20", or "0.85" for one value. */
+static const char *range_text(ft_range r, char *buf, size_t cap)
+{
+    if (r.lo == r.hi)
+        snprintf(buf, cap, "%g", r.lo);
+    else
+        snprintf(buf, cap, "%g-%g", r.lo, r.hi);
+    return buf;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: fundtrace synth [OPTIONS] [-o FILE]\n\n"
-            "Write labelled synthetic transactions: a bank's background traffic and planted\n"
-            "instances of every pattern, with their ground truth. The same seed and options\n"
-            "give the same bytes on any machine.\n\n"
+            "Write labelled synthetic transactions: a bank's background traffic, with benign\n"
+            "look-alikes of the patterns in it, and planted instances of every pattern, with\n"
+            "their ground truth. The same seed and options give the same bytes on any machine.\n\n"
             "Options:\n"
             "  --rows N            rows to write, exactly (default 1000000)\n"
             "  --seed N            the seed (default 1)\n"
@@ -44,7 +54,9 @@ static void usage(FILE *f)
             "  --planted SHARE     share of rows in planted instances (default 0.01)\n"
             "  --patterns LIST     comma-separated patterns to plant (default all)\n"
             "  --layout L          generic (default) or ibm\n"
-            "  --set NAME=LO-HI    a pattern parameter's range (or one value); repeatable\n"
+            "  --profile P         the patterns' ranges: default, or wide (as other generators\n"
+            "                      and real cases vary them); give it before --set\n"
+            "  --set NAME=LO-HI    a parameter's range (or one value); repeatable\n"
             "  --config FILE       NAME = VALUE lines, as --set\n"
             "  -o, --output FILE   the data (default standard output)\n"
             "  --truth FILE        the ground truth (default: beside the data, FILE_truth.csv,\n"
@@ -54,10 +66,25 @@ static void usage(FILE *f)
             "  -h, --help          show this help\n\n"
             "Patterns: fan_out fan_in scatter_gather gather_scatter cycle stack bipartite\n"
             "pass_through structuring rapid_movement tf_collection\n\n"
-            "Parameters (--set):\n");
-    for (int i = 0; ft_synth_param_names[i]; i++)
-        fprintf(f, "%s%s", i % 4 ? "  " : "  ", ft_synth_param_names[i]);
-    fprintf(f, "\n\nExit status: 0 written, 2 usage or output error.\n");
+            "Benign look-alikes in the background, unlabelled (benign.NAME: share of rows):\n"
+            "payback rent_split salary_bills family_abroad merchant supplier savings\n\n"
+            "Parameters (--set; hours, days and euros as the names say; see fundtrace-synth(1)):\n"
+            "  %-28s  %-13s  %s\n",
+            "name", "default", "wide");
+    ft_synth_options d, w;
+    ft_error err;
+    ft_synth_defaults(&d);
+    ft_synth_defaults(&w);
+    ft_synth_profile(&w, "wide", &err);
+    for (int i = 0; ft_synth_param_names[i]; i++) {
+        ft_range rd, rw;
+        char bd[48], bw[48];
+        ft_synth_get(&d, ft_synth_param_names[i], &rd);
+        ft_synth_get(&w, ft_synth_param_names[i], &rw);
+        fprintf(f, "  %-28s  %-13s  %s\n", ft_synth_param_names[i], range_text(rd, bd, sizeof bd),
+                range_text(rw, bw, sizeof bw));
+    }
+    fprintf(f, "\nExit status: 0 written, 2 usage or output error.\n");
 }
 
 static bool parse_count(const char *cmd, const char *opt, const char *arg, int64_t lo, int64_t hi,
@@ -211,7 +238,7 @@ int cmd_synth(int argc, char **argv)
                 goto done;
             }
             if (ft_synth_profile(&o, optarg, &err) != FT_OK) {
-                ft_cli_error("synth", "--profile %s", err.msg);
+                ft_cli_error("synth", "%s", err.msg);
                 goto done;
             }
             break;
