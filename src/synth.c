@@ -4,11 +4,13 @@
  * Accounts are not stored: an account is an index, and its kind, bank and
  * employer are functions of the index and the seed. Days are generated one
  * at a time: the day's background rows (a per-day PRNG stream), the rows of
- * the planted instances that fall in it (each instance has its own
- * stream), sorted by time and written. An instance is generated whole
- * when its first day comes; its rows wait in a heap until their day, and
- * its ground-truth record is written when its last row is. Row counts are
- * planned up front, so exactly --rows rows come out.
+ * the benign look-alikes (streams per model and actor or day; see "benign
+ * look-alikes"), the rows of the planted instances that fall in it (each
+ * instance has its own stream), sorted by time and written. An instance is
+ * generated whole when its first day comes; its rows wait in a heap until
+ * their day, and its ground-truth record is written when its last row is.
+ * A look-alike's later rows (a payback days on) wait in the same heap. Row
+ * counts are planned up front, so exactly --rows rows come out.
  *
  * Only IEEE arithmetic is used for amounts and times (log-normal amounts
  * come from our own exp), so the bytes do not depend on the C library.

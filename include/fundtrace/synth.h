@@ -5,8 +5,12 @@
  * in-degree, payroll from employers with very large out-degree, bills,
  * business-to-business payments, person-to-person transfers, refunds, cash
  * at the desk, some wires abroad) with a daily and weekly rhythm and
- * log-normal amounts per kind, in several currencies; and planted
- * instances of every pattern (pattern.h), each drawn from parameter ranges.
+ * log-normal amounts per kind, in several currencies; benign look-alikes
+ * in it (paybacks between friends, rent splits, salary then bills, family
+ * support abroad, small shops, supplier runs, savings moved out and back:
+ * ordinary behaviour with the shape of a pattern, unlabelled); and planted
+ * instances of every pattern (pattern.h), each drawn from the parameter
+ * ranges of a profile.
  *
  * Deterministic: the generator has its own PRNG (xoshiro256**) and uses
  * only IEEE arithmetic (no libm), so a seed and options give the same
