@@ -954,6 +954,10 @@ static void distinct_people(gen *g, int64_t *out, int k)
     }
 }
 
+/* Cycles whose ratios pass 1 grow hop by hop: they stop at 100 billion
+ * euros, far inside int64 and any currency's amounts. */
+#define MAX_CENTS 10000000000000LL
+
 static int64_t cents(double eur)
 {
     return (int64_t)(eur * 100 + 0.5);
@@ -990,8 +994,8 @@ static void unordered_cycle(gen *g, const ft_synth_params *p, const shape *sh, i
     int64_t amount = cents(base), minutes_in = (int64_t)(sh->w * DAY_MS) / MIN_MS;
     for (int i = 0; i < n; i++) {
         if (i > 0) {
-            amount = (int64_t)((double)amount * rng_in(r, p->cycle_keep));
-            amount = amount < 1 ? 1 : amount;
+            double next = (double)amount * rng_in(r, p->cycle_keep);
+            amount = next < 1 ? 1 : next > MAX_CENTS ? MAX_CENTS : (int64_t)next;
         }
         int64_t when =
             t + (int64_t)rng_below(r, (uint64_t)(minutes_in > 0 ? minutes_in : 1)) * MIN_MS;
@@ -1184,6 +1188,7 @@ static void gen_instance(synth *S, const plan *pl)
                 if ((double)floor_amt < (double)amount * keep.lo)
                     floor_amt++;
                 amount = next < floor_amt ? floor_amt : next;
+                amount = amount < MAX_CENTS ? amount : MAX_CENTS;
                 when += minutes(rng_in(&r, gap));
             }
             plant(&g, when, acc[i], acc[cycle ? (i + 1) % n : i + 1], amount,
