@@ -20,6 +20,7 @@
 
 #include <zlib.h>
 
+#include "fundtrace/alerts_read.h"
 #include "fundtrace/csvread.h"
 
 #define NO_PATTERN UINT32_MAX
@@ -512,379 +513,86 @@ ft_status ft_eval_truth_file(ft_eval *ev, const char *path, const char *data, ft
                        "(alert_id, alert_type, tran_id) or an IBM patterns file");
 }
 
-/* --- alerts: JSON Lines ----------------------------------------------------------------- */
+/* --- alerts, through the one alerts reader ------------------------------------------------ */
 
-typedef struct jp {
-    const char *p, *end;
-    ft_eval *ev;
-} jp;
-
-static void ws(jp *j)
+static ft_status add_alert(ft_eval *ev, const char *name, const ft_alert_in *a, ft_error *err)
 {
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' || *j->p == '\n'))
-        j->p++;
-}
-
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                          : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-static bool hex4(jp *j, uint32_t *v)
-{
-    if (j->end - j->p < 4)
-        return false;
-    *v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hexval(j->p[i]);
-        if (h < 0)
-            return false;
-        *v = *v * 16 + (uint32_t)h;
-    }
-    j->p += 4;
-    return true;
-}
-
-/* A JSON string, decoded to UTF-8 in ev->scratch (NUL-terminated). */
-static bool string(jp *j, size_t *len)
-{
-    if (j->p >= j->end || *j->p != '"')
-        return false;
-    j->p++;
-    size_t n = 0;
-    for (;;) {
-        if (j->p >= j->end)
-            return false;
-        if (ft_bytes_reserve(&j->ev->scratch, &j->ev->scratch_cap, n + 8, NULL) != FT_OK)
-            return false;
-        char *out = j->ev->scratch;
-        unsigned char c = (unsigned char)*j->p++;
-        if (c == '"')
-            break;
-        if (c < 0x20)
-            return false;
-        if (c != '\\') {
-            out[n++] = (char)c;
-            continue;
-        }
-        if (j->p >= j->end)
-            return false;
-        char e = *j->p++;
-        uint32_t cp;
-        switch (e) {
-        case '"': case '\\': case '/': out[n++] = e; continue;
-        case 'b': out[n++] = '\b'; continue;
-        case 'f': out[n++] = '\f'; continue;
-        case 'n': out[n++] = '\n'; continue;
-        case 'r': out[n++] = '\r'; continue;
-        case 't': out[n++] = '\t'; continue;
-        case 'u':
-            if (!hex4(j, &cp))
-                return false;
-            if (cp >= 0xD800 && cp < 0xDC00) {
-                uint32_t lo;
-                if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u')
-                    return false;
-                j->p += 2;
-                if (!hex4(j, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-                    return false;
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            }
-            if (cp < 0x80) {
-                out[n++] = (char)cp;
-            } else if (cp < 0x800) {
-                out[n++] = (char)(0xC0 | cp >> 6);
-                out[n++] = (char)(0x80 | (cp & 63));
-            } else if (cp < 0x10000) {
-                out[n++] = (char)(0xE0 | cp >> 12);
-                out[n++] = (char)(0x80 | (cp >> 6 & 63));
-                out[n++] = (char)(0x80 | (cp & 63));
-            } else {
-                out[n++] = (char)(0xF0 | cp >> 18);
-                out[n++] = (char)(0x80 | (cp >> 12 & 63));
-                out[n++] = (char)(0x80 | (cp >> 6 & 63));
-                out[n++] = (char)(0x80 | (cp & 63));
-            }
-            continue;
-        default:
-            return false;
-        }
-    }
-    j->ev->scratch[n] = '\0';
-    *len = n;
-    return true;
-}
-
-/* A number's text, as it stands. */
-static bool number(jp *j, const char **s, size_t *len)
-{
-    const char *start = j->p;
-    while (j->p < j->end && (isdigit((unsigned char)*j->p) || *j->p == '-' || *j->p == '+' ||
-                             *j->p == '.' || *j->p == 'e' || *j->p == 'E'))
-        j->p++;
-    *s = start;
-    *len = (size_t)(j->p - start);
-    return *len > 0;
-}
-
-static bool skip(jp *j, int depth)
-{
-    if (depth > 64)
-        return false;
-    ws(j);
-    if (j->p >= j->end)
-        return false;
-    size_t len;
-    const char *s;
-    switch (*j->p) {
-    case '"':
-        return string(j, &len);
-    case '{':
-    case '[': {
-        char close = *j->p == '{' ? '}' : ']';
-        bool object = close == '}';
-        j->p++;
-        ws(j);
-        if (j->p < j->end && *j->p == close) {
-            j->p++;
-            return true;
-        }
-        for (;;) {
-            if (object) {
-                ws(j);
-                if (!string(j, &len))
-                    return false;
-                ws(j);
-                if (j->p >= j->end || *j->p++ != ':')
-                    return false;
-            }
-            if (!skip(j, depth + 1))
-                return false;
-            ws(j);
-            if (j->p >= j->end)
-                return false;
-            if (*j->p == close) {
-                j->p++;
-                return true;
-            }
-            if (*j->p++ != ',')
-                return false;
-        }
-    }
-    case 't':
-    case 'f':
-    case 'n': {
-        static const char *const words[] = {"true", "false", "null"};
-        for (int k = 0; k < 3; k++) {
-            size_t n = strlen(words[k]);
-            if ((size_t)(j->end - j->p) >= n && memcmp(j->p, words[k], n) == 0) {
-                j->p += n;
-                return true;
-            }
-        }
-        return false;
-    }
-    default:
-        return number(j, &s, &len);
-    }
-}
-
-/* One alert object: id, kind and txns are kept, the rest is checked and
- * skipped. */
-static ft_status alert_line(ft_eval *ev, const char *path, int64_t lineno, const char *text,
-                            size_t len, ft_error *err)
-{
-    jp j = {text, text + len, ev};
-    char *id = NULL;
-    uint32_t kind = NO_PATTERN;
+    /* A score is a ratio, not money: strtod is right here. */
     double score = NAN;
-    bool have_txns = false;
+    if (a->score && *a->score) {
+        char *end = NULL;
+        score = strtod(a->score, &end);
+        if (*end || !isfinite(score))
+            return ft_error_at(err, FT_EINPUT, name, a->line, 0,
+                               "the alert's score '%s' is not a number", a->score);
+    }
     size_t from = ev->alert_txn.n;
-    ft_status rc = FT_OK;
-    ws(&j);
-    if (j.p >= j.end || *j.p++ != '{')
-        goto bad;
-    for (bool first = true;; first = false) {
-        ws(&j);
-        if (first && j.p < j.end && *j.p == '}') {
-            j.p++;
-            break;
-        }
-        size_t klen;
-        if (!string(&j, &klen))
-            goto bad;
-        char key[16];
-        snprintf(key, sizeof key, "%s", ev->scratch);
-        bool known = klen < sizeof key;
-        ws(&j);
-        if (j.p >= j.end || *j.p++ != ':')
-            goto bad;
-        ws(&j);
-        size_t vlen;
-        if (known && (strcmp(key, "id") == 0 || strcmp(key, "kind") == 0)) {
-            if (!string(&j, &vlen))
-                goto bad;
-            if (key[0] == 'i') {
-                free(id);
-                if (!(id = strdup(ev->scratch))) {
-                    rc = ft_error_oom(err);
-                    goto out;
-                }
-            } else if ((rc = kind_id(ev, ev->scratch, vlen, &kind, err)) != FT_OK) {
-                goto out;
-            }
-        } else if (known && strcmp(key, "score") == 0 && j.p < j.end && *j.p != 'n') {
-            /* A score is a ratio, not money: strtod is right here. */
-            const char *num;
-            char buf[64];
-            if (!number(&j, &num, &vlen) || vlen >= sizeof buf)
-                goto bad;
-            memcpy(buf, num, vlen);
-            buf[vlen] = '\0';
-            char *end = NULL;
-            score = strtod(buf, &end);
-            if (*end || !isfinite(score))
-                goto bad;
-        } else if (known && strcmp(key, "txns") == 0) {
-            if (j.p >= j.end || *j.p++ != '[')
-                goto bad;
-            have_txns = true;
-            ev->alert_txn.n = from;
-            ws(&j);
-            if (j.p < j.end && *j.p == ']') {
-                j.p++;
-            } else {
-                for (;;) {
-                    ws(&j);
-                    const char *s = ev->scratch;
-                    if (j.p < j.end && *j.p == '"') {
-                        if (!string(&j, &vlen))
-                            goto bad;
-                        s = ev->scratch;
-                    } else if (!number(&j, &s, &vlen)) {
-                        goto bad;
-                    }
-                    uint32_t t;
-                    if ((rc = ft_intern_put(&ev->txns, s, vlen, &t, NULL, err)) != FT_OK)
-                        goto out;
-                    if (!push(&ev->alert_txn, t)) {
-                        rc = ft_error_oom(err);
-                        goto out;
-                    }
-                    ws(&j);
-                    if (j.p < j.end && *j.p == ']') {
-                        j.p++;
-                        break;
-                    }
-                    if (j.p >= j.end || *j.p++ != ',')
-                        goto bad;
-                }
-            }
-        } else if (!skip(&j, 1)) {
-            goto bad;
-        }
-        ws(&j);
-        if (j.p < j.end && *j.p == '}') {
-            j.p++;
-            break;
-        }
-        if (j.p >= j.end || *j.p++ != ',')
-            goto bad;
+    uint32_t kind;
+    ft_status rc = kind_id(ev, a->kind, strlen(a->kind), &kind, err);
+    for (uint32_t i = 0; rc == FT_OK && i < a->ntxns; i++) {
+        uint32_t t;
+        rc = ft_intern_put(&ev->txns, a->txns[i], strlen(a->txns[i]), &t, NULL, err);
+        if (rc == FT_OK && !push(&ev->alert_txn, t))
+            rc = ft_error_oom(err);
     }
-    ws(&j);
-    if (j.p != j.end)
-        goto bad;
-    if (!id || kind == NO_PATTERN || !have_txns) {
-        rc = ft_error_at(err, FT_EINPUT, path, lineno, 0,
-                         "an alert needs \"id\", \"kind\" and \"txns\"");
-        goto out;
-    }
-    size_t end = close_segment(&ev->alert_txn, from);
-    if (ev->nalert_id == ev->cap_alert_id) {
+    if (rc == FT_OK && ev->nalert_id == ev->cap_alert_id) {
         size_t cap = ev->cap_alert_id ? ev->cap_alert_id * 2 : 256;
         char **p = realloc(ev->alert_id, cap * sizeof *p);
-        if (!p) {
+        if (!p)
             rc = ft_error_oom(err);
-            goto out;
-        }
-        ev->alert_id = p;
-        ev->cap_alert_id = cap;
+        else
+            ev->alert_id = p, ev->cap_alert_id = cap;
     }
-    if (ev->nalert_id == ev->cap_alert_score) {
+    if (rc == FT_OK && ev->nalert_id == ev->cap_alert_score) {
         size_t cap = ev->cap_alert_score ? ev->cap_alert_score * 2 : 256;
         double *p = realloc(ev->alert_score, cap * sizeof *p);
-        if (!p) {
+        if (!p)
             rc = ft_error_oom(err);
-            goto out;
-        }
-        ev->alert_score = p;
-        ev->cap_alert_score = cap;
+        else
+            ev->alert_score = p, ev->cap_alert_score = cap;
     }
-    if (!push(&ev->alert_kind, kind) || !push(&ev->alert_off, (uint32_t)end)) {
+    char *id = NULL;
+    if (rc == FT_OK && !(id = strdup(a->id)))
         rc = ft_error_oom(err);
-        goto out;
+    if (rc == FT_OK) {
+        size_t end = close_segment(&ev->alert_txn, from);
+        if (!push(&ev->alert_kind, kind) || !push(&ev->alert_off, (uint32_t)end))
+            rc = ft_error_oom(err);
+    }
+    if (rc != FT_OK) {
+        ev->alert_txn.n = from;
+        free(id);
+        return rc;
     }
     ev->alert_score[ev->nalert_id] = score;
     ev->alert_id[ev->nalert_id++] = id;
     return FT_OK;
-bad:
-    rc = ft_error_at(err, FT_EINPUT, path, lineno, (int64_t)(j.p - text) + 1,
-                     "not a JSON alert object");
-out:
-    ev->alert_txn.n = from;
-    free(id);
+}
+
+static ft_status read_alerts(ft_eval *ev, const char *name, ft_alerts_reader *r, ft_error *err)
+{
+    const ft_alert_in *a;
+    ft_status rc;
+    while ((rc = ft_alerts_next(r, &a, err)) == FT_OK && a)
+        if ((rc = add_alert(ev, name, a, err)) != FT_OK)
+            break;
+    ft_alerts_close(r);
     return rc;
 }
 
 ft_status ft_eval_alerts_buffer(ft_eval *ev, const char *name, const char *data, size_t len,
                                 ft_error *err)
 {
-    int64_t lineno = 0;
-    for (size_t at = 0; at < len;) {
-        const char *nl = memchr(data + at, '\n', len - at);
-        size_t n = nl ? (size_t)(nl - (data + at)) : len - at;
-        lineno++;
-        const char *s = data + at;
-        size_t m = n;
-        ft_span_trim(&s, &m);
-        if (m && !(m == 1 && *s == '\r')) {
-            ft_status rc = alert_line(ev, name, lineno, data + at, n, err);
-            if (rc != FT_OK)
-                return rc;
-        }
-        at += n + 1;
-    }
-    return FT_OK;
+    ft_alerts_reader *r;
+    ft_status rc = ft_alerts_open_buffer(&r, name, data, len, err);
+    return rc == FT_OK ? read_alerts(ev, name, r, err) : rc;
 }
 
 ft_status ft_eval_alerts(ft_eval *ev, const char *path, ft_error *err)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    if (!f)
-        return ft_error_errno(err, FT_EIO, "open", path);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t got;
-    int64_t lineno = 0;
-    ft_status rc = FT_OK;
-    while (rc == FT_OK && (got = getline(&line, &cap, f)) > 0) {
-        lineno++;
-        const char *s = line;
-        size_t m = (size_t)got;
-        while (m && (s[m - 1] == '\n' || s[m - 1] == '\r'))
-            m--;
-        size_t t = m;
-        ft_span_trim(&s, &t);
-        if (t)
-            rc = alert_line(ev, path, lineno, line, m, err);
-    }
-    if (rc == FT_OK && ferror(f))
-        rc = ft_error_errno(err, FT_EIO, "read", path);
-    free(line);
-    if (f != stdin)
-        fclose(f);
-    return rc;
+    ft_alerts_reader *r;
+    ft_status rc = ft_alerts_open(&r, path, err);
+    return rc == FT_OK ? read_alerts(ev, path, r, err) : rc;
 }
 
 /* --- scoring --------------------------------------------------------------------------- */

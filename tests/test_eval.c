@@ -191,12 +191,14 @@ static void test_bad_alert_lines(void **state)
         const char *line;
         const char *want;
     } cases[] = {
-        {"{\"id\":\"x\",\"kind\":\"cycle\"}\n", "alerts.jsonl:1: an alert needs"},
+        {"{\"id\":\"x\",\"kind\":\"cycle\"}\n", "alerts.jsonl:1:1: an alert needs"},
         {"{\"id\":\"x\",\"kind\":\"cycle\",\"txns\":[\"a\"]\n", "alerts.jsonl:1:"},
         {"\n{\"id\":\"x\" \"kind\":\"cycle\",\"txns\":[]}\n", "alerts.jsonl:2:"},
-        {"[1,2]\n", "not a JSON alert object"},
-        {"{\"id\":\"x\",\"kind\":\"cycle\",\"txns\":[\"a\"]} trailing\n", "not a JSON alert"},
-        {"{\"id\":\"x\\q\",\"kind\":\"cycle\",\"txns\":[]}\n", "not a JSON alert"},
+        {"[1,2]\n", "alerts.jsonl:1:2: not an alert"},
+        {"{\"id\":\"x\",\"kind\":\"cycle\",\"txns\":[\"a\"]} trailing\n",
+         "alerts.jsonl:1:40: more after the value"},
+        {"{\"id\":\"x\\q\",\"kind\":\"cycle\",\"txns\":[]}\n",
+         "alerts.jsonl:1:9: an unknown escape in a string"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ft_eval *ev;

@@ -1,9 +1,8 @@
 /*
  * eval.h - detection quality: alerts scored against a ground truth.
  *
- * An alert (one JSON object per line, the schema scan writes: id, kind,
- * score, accounts, txns, first_time, last_time, amount, explanation,
- * params) names the transactions it covers by their original ids. A truth
+ * An alert (as scan writes it, read with alerts_read.h: id, kind, txns
+ * and more) names the transactions it covers by their original ids. A truth
  * instance has a pattern and its transaction ids. Then:
  *
  *   - an alert matches an instance when it covers at least `share` (0.5)
@@ -70,8 +69,9 @@ ft_status ft_eval_truth_file(ft_eval *ev, const char *path, const char *data, ft
  * of unknown pattern. */
 ft_status ft_eval_truth_labels(ft_eval *ev, const ft_store *s, ft_error *err);
 
-/* Reads alerts, one JSON object per line ("-" is standard input). A line
- * that is not an alert is an FT_EINPUT error naming file and line. */
+/* Reads alerts in any format scan writes (alerts_read.h; "-" is standard
+ * input). Anything that is not an alert is an FT_EINPUT error naming file,
+ * line and column. */
 ft_status ft_eval_alerts(ft_eval *ev, const char *path, ft_error *err);
 
 /* As ft_eval_alerts, from `len` bytes of memory. */
