@@ -1751,8 +1751,8 @@ static void family_support(synth *S, int64_t day)
 }
 
 /* Suppliers paid on a schedule: a small business pays its 5-20 suppliers
- * (other businesses, one in five a freelancer) in one payment run,
- * seconds apart in working hours, on a fixed day: seven in ten monthly on
+ * (other businesses, one in five a freelancer) in one payment run in
+ * working hours, 10 seconds to 2 minutes apart, on a fixed day: seven in ten monthly on
  * the same day of the month (1st-28th; on a weekend, the Monday after),
  * three in ten fortnightly on the same weekday. Each supplier has its own
  * usual amount (log-normal about 1,500 EUR); each run varies it ±30 %. */
