@@ -10,6 +10,8 @@
 
 #include "detect_int.h"
 
+static int cmp_u32(const void *a, const void *b);
+
 /* --- fan-out and fan-in: bursts of unusual payments ------------------------------------- */
 
 /*
@@ -24,12 +26,13 @@
  *     data's when that is higher: a shop's steady stream of new customers
  *     is no burst, a quiet account's sudden one is;
  *   - slow: within fan_*.slow_window_days (months: AMLSim's fans take 4 to 9
- *     counterparties over a year); into an account, the members are the
- *     strongly unusual payments (scan_strong: size alone does not count, so
- *     a year of large wires abroad from people who pay new payees all the
- *     time is none); out of one, the unusual payments that break its rhythm
- *     or are large for it (a person paying a few new people over months is
- *     everyday life); against the data's rate of strongly unusual ones.
+ *     counterparties over a year); the members are the payments that break
+ *     the payer's rhythm, come from a payer that does not open new
+ *     relations as a routine (into an account only: a person paying a few
+ *     new people over months is everyday life), or are new and large for
+ *     the payer; against the data's rate of the first two kinds, and when
+ *     the fan has large ones, against the account's own pace too (see
+ *     `steady` in fan_variant).
  * The Poisson chance of k or more where nw times the rate were expected is
  * the score's chance, found among the account's m members (the tries).
  */
@@ -42,13 +45,16 @@ typedef struct burst {
     double log10p;
 } burst;
 
-/* The most unlikely window of at least `need` of q[lo .. hi) within `span`
- * ms (log10p 0 when there is none); list[from .. to) is all of the
- * account's transfers that direction, q holds its m members. */
+/* The window of at least `need` of q[lo .. hi) within `span` ms with the
+ * most members among those rare enough to report, or else the rarest
+ * (log10p 0 when there is none); list[from .. to) is all of the account's
+ * transfers that direction, q holds its m members. */
 static burst best_burst(const scan_worker *w, const uint32_t *q, size_t lo, size_t hi, size_t m,
-                        const uint32_t *list, uint32_t from, uint32_t to, bool slow, size_t need,
-                        int64_t span)
+                        const uint32_t *list, uint32_t from, uint32_t to, bool slow,
+                        bool steady, size_t need, int64_t span)
 {
+    /* the account's active span, for members spread over it evenly */
+    double active = (double)(TS(list[to - 1]) - TS(list[from]));
     burst b = {0, 0, 0, 0, 0};
     size_t n = to - from;
     for (size_t i = lo; i + need <= hi; i++) {
@@ -66,8 +72,20 @@ static burst best_burst(const scan_worker *w, const uint32_t *q, size_t lo, size
                 rate = own > PR->q_unusual ? own : PR->q_unusual;
             }
             double expect = (double)nw * rate;
+            if (steady && active > 0) {
+                /* members the account would have had in a span this long
+                 * had it spread all of them over its life */
+                double even = (double)m * (double)(TS(q[j]) - TS(q[i]) + 1) / active;
+                expect = even > expect ? even : expect;
+            }
             double lp = det_poisson_tail_log10(expect, (double)k);
-            if (lp < b.log10p)
+            /* the most members among the windows rare enough to report (an
+             * investigator wants the whole fan, not its densest part), else
+             * the rarest */
+            bool fit = det_score(w, lp, (double)m) >= P->min_score;
+            bool bfit = b.log10p < 0 && det_score(w, b.log10p, (double)m) >= P->min_score;
+            size_t bk = b.log10p < 0 ? b.j - b.i + 1 : 0;
+            if (fit ? !bfit || k > bk || (k == bk && lp < b.log10p) : !bfit && lp < b.log10p)
                 b = (burst){i, j, nw, expect, lp};
         }
     }
@@ -125,6 +143,24 @@ static void emit_fan(scan_worker *w, uint32_t a, bool out, bool slow, const uint
               out ? "it made" : "it received", b->expect, pow(10, e));
 }
 
+/* How many different accounts paid a, up to `cap` (then cap + 1). */
+static double distinct_payers(scan_worker *w, uint32_t a, double cap)
+{
+    const ft_adjacency *adj = &S->adj;
+    uint32_t lo = adj->in_off[a], hi = adj->in_off[a + 1];
+    if ((double)(hi - lo) <= cap)
+        return (double)(hi - lo); /* at most that many */
+    if (!SCAN_RESERVE(w, w->b, &w->cap_b, hi - lo))
+        return 0;
+    for (uint32_t i = lo; i < hi; i++)
+        w->b[i - lo] = S->t.src[adj->in_txn[i]];
+    qsort(w->b, hi - lo, sizeof *w->b, cmp_u32);
+    double n = 0;
+    for (uint32_t i = 0; i < hi - lo && n <= cap; i++)
+        n += i == 0 || w->b[i] != w->b[i - 1];
+    return n;
+}
+
 static void fan_variant(scan_worker *w, uint32_t a, bool out, bool slow)
 {
     int d = !out;
@@ -133,26 +169,41 @@ static void fan_variant(scan_worker *w, uint32_t a, bool out, bool slow)
     uint32_t from = out ? adj->out_off[a] : adj->in_off[a];
     uint32_t to = out ? adj->out_off[a + 1] : adj->in_off[a + 1];
     size_t need = (size_t)P->fan_min_degree[d];
-    /* A slow fan-out departs from what the account usually does: one that
-     * keeps no rhythm and pays new payees in most of its payments, however
-     * few, has no habit to depart from. */
-    if (slow && out && !PR->rhythmic[a] &&
-        (double)PR->nov_out[a] > P->opener_share * (double)(to - from))
+    /* A slow fan-in is for an ordinary account: one paid by more than
+     * fan_in.slow_max_payers different accounts is a business (a shop, a
+     * landlord, a club), and its stream of new customers its trade; a burst
+     * of them is the fast variant's. */
+    if (slow && !out && distinct_payers(w, a, P->fan_slow_max_payers) > P->fan_slow_max_payers)
         return;
-    size_t m = 0;
+    size_t m = 0, beats = 0;
     for (uint32_t i = from; i < to; i++) {
         uint32_t t = list[i], peer = out ? S->t.dst[t] : S->t.src[t];
+        /* fast: unusual; slow: unusual and strong (off the payer's beat,
+         * new from a payer that does not open new relations routinely) or
+         * large for the payer; out of an account, new relations alone are
+         * not enough (a person paying a few new people over months is
+         * everyday life) */
+        bool strong = scan_strong(PR, S, w->c->hub, t);
+        bool large = (PR->tflag[t] & TF_LARGE) && (PR->tflag[t] & TF_UNUSUAL);
         bool member = !slow ? (PR->tflag[t] & TF_UNUSUAL) != 0
-                      : out ? (PR->tflag[t] & (TF_OFFBEAT | TF_LARGE)) && (PR->tflag[t] & TF_UNUSUAL)
-                            : scan_strong(PR, S, w->c->hub, t);
+                      : out ? large || (PR->tflag[t] & TF_OFFBEAT)
+                            : large || strong;
         if (!member || peer == a || w->c->hub[peer] ||
             AMT(t) < det_minor(w, CUR(t), P->fan_min_amount[d]))
             continue;
         if (!det_push(w, &w->a, &w->cap_a, &m, t))
             return;
+        beats += out ? (PR->tflag[t] & TF_OFFBEAT) != 0 : strong;
     }
     if (m < need)
         return;
+    /* A slow fan of payments large for the payer must also be a burst in
+     * the account's own life: a business that pays a new supplier a large
+     * sum every week or two all year, or an account abroad that people send
+     * their savings to all year, does what it always does. Rhythm breaks,
+     * and payers that never open new relations, are news whenever they
+     * come. */
+    bool steady = slow && beats < m;
     int64_t span = slow ? (int64_t)(P->fan_slow_days[d] * 24 * (double)HOUR_MS)
                         : det_hours(P->fan_window_hours[d]);
     /* The most unlikely burst, then the best in what is left on each side. */
@@ -164,7 +215,7 @@ static void fan_variant(scan_worker *w, uint32_t a, bool out, bool slow)
         size_t lo = stack[ns][0], hi = stack[ns][1];
         if (hi - lo < need)
             continue;
-        burst b = best_burst(w, w->a, lo, hi, m, list, from, to, slow, need, span);
+        burst b = best_burst(w, w->a, lo, hi, m, list, from, to, slow, steady, need, span);
         if (b.log10p >= 0 || det_score(w, b.log10p, (double)m) < P->emit_floor)
             continue;
         emit_fan(w, a, out, slow, w->a, m, &b);
