@@ -12,53 +12,194 @@
 
 /* --- pass-through and rapid movement ------------------------------------------------------ */
 
+/*
+ * A round: a one-off payment in, followed within pass_through.delay_hours
+ * by the first one-off payment out (to someone else) that passes
+ * pass_through.keep_low to 100 % of it on; a payment out pairs once. Rounds
+ * within rapid_movement.max_minutes are rapid. A mule makes rounds again
+ * and again: k of them in pass_through.window_days, among the nw one-off
+ * payments it received then, where this data's share of one-off payments
+ * that are passed on like that (scan_profile.q_round, q_rapid) predicts
+ * nw times it (the share of rounds as quick as the window's slowest: within
+ * 1, 6 or 24 hours, or the delay). A window of fewer than
+ * pass_through.min_rounds counts when
+ * every round in it is large for the account: then the chance is also
+ * that of so many large payments in (q_large_in each).
+ */
+
 typedef struct pair {
     uint32_t x, y;
     int64_t delay;
 } pair;
 
-/* Is the payment in of pair p large for account a: scan.large_ratio times
- * its median payment in, and twice anything else it ever received, over a
- * history long enough to tell? */
-static bool large_in(const scan_worker *w, uint32_t a, const pair *p)
+/* Is one-off payment x eligible to start a round at account a? */
+static bool round_in(const scan_ctx *c, uint32_t a, uint32_t x)
 {
-    const ft_adjacency *adj = &S->adj;
-    double n = adj->in_off[a + 1] - adj->in_off[a];
-    double v = (double)AMT(p->x) / (double)w->c->unit[CUR(p->x)];
-    double other = v >= PR->max_in[a] ? PR->max2_in[a] : PR->max_in[a];
-    return n >= P->rhythm_min && v >= P->large_ratio * PR->med_in[a] && v >= 2 * other;
+    const ft_store *s = c->s;
+    uint32_t from = s->t.src[x];
+    return c->once[x] && from != a && !c->hub[from] &&
+           s->t.amount[x] >= (int64_t)ceil(c->p->pt_min_amount * (double)c->unit[s->t.cur[x]] - 1e-9);
 }
 
-/* Emits the windows of `need` or more pairs among pr[0 .. n); a window of
- * fewer counts when every round in it is large for the account (a single
- * round of a sum the account never sees is a mule's too). */
-static void rounds(scan_worker *w, uint32_t a, const pair *pr, size_t n, bool rapid)
+/* The rounds of account a: calls fn(ctx, pair) for each, in time order of
+ * the payments in; returns the one-off payments in that could start one. */
+static uint32_t find_rounds(const scan_ctx *c, uint32_t a, void (*fn)(void *, const pair *),
+                            void *ctx)
 {
+    const ft_store *s = c->s;
+    const ft_adjacency *adj = &s->adj;
+    uint32_t olo = adj->out_off[a], ohi = adj->out_off[a + 1], eligible = 0;
+    int64_t delay = (int64_t)(c->p->pt_delay_hours * (double)HOUR_MS);
+    uint32_t used_until = olo; /* payments out before this are taken */
+    for (uint32_t i = adj->in_off[a]; i < adj->in_off[a + 1]; i++) {
+        uint32_t x = adj->in_txn[i], from = s->t.src[x];
+        if (!round_in(c, a, x))
+            continue;
+        eligible++;
+        uint32_t k = used_until;
+        while (k < ohi && adj->out_txn[k] <= x)
+            k++;
+        for (; k < ohi; k++) {
+            uint32_t y = adj->out_txn[k], to = s->t.dst[y];
+            int64_t d = s->t.ts_ms[y] - s->t.ts_ms[x];
+            if (d > delay)
+                break;
+            if (!c->once[y] || to == a || to == from || c->hub[to] ||
+                s->t.cur[y] != s->t.cur[x] ||
+                (double)s->t.amount[y] < c->p->pt_keep_low * (double)s->t.amount[x] - 1e-6 ||
+                s->t.amount[y] > s->t.amount[x])
+                continue;
+            pair p = {x, y, d};
+            fn(ctx, &p);
+            used_until = k + 1;
+            break;
+        }
+    }
+    return eligible;
+}
+
+/* Is payment x large for its payee a: scan.large_ratio times its median
+ * payment in, over a history long enough to tell? */
+static bool large_in_at(const scan_ctx *c, uint32_t a, uint32_t x)
+{
+    const ft_adjacency *adj = &c->s->adj;
+    double n = adj->in_off[a + 1] - adj->in_off[a];
+    double v = (double)c->s->t.amount[x] / (double)c->unit[c->s->t.cur[x]];
+    return n >= c->p->opener_min && v >= c->p->large_ratio * c->pr->med_in[a];
+}
+
+/* The delay scales of scan_profile.q_round. */
+static int64_t round_scale(const scan_ctx *c, int k)
+{
+    static const int64_t h[3] = {1, 6, 24};
+    return k < 3 ? h[k] * HOUR_MS : (int64_t)(c->p->pt_delay_hours * (double)HOUR_MS);
+}
+
+typedef struct tally {
+    const scan_ctx *c;
+    uint32_t a;
+    uint64_t rounds[4], rapid;
+} tally;
+
+static void count_round(void *ctx, const pair *p)
+{
+    tally *t = ctx;
+    if (p->delay <= (int64_t)(t->c->p->rapid_max_minutes * 60000.0)) {
+        t->rapid++;
+        return;
+    }
+    for (int k = 0; k < 4; k++)
+        t->rounds[k] += p->delay <= round_scale(t->c, k);
+}
+
+void scan_profile_rounds(scan_profile *pr, const scan_ctx *c)
+{
+    const ft_store *s = c->s;
+    tally t = {c, 0, {0, 0, 0, 0}, 0};
+    uint64_t eligible = 0, large = 0;
+    for (uint32_t a = 0; a < s->accounts.n; a++) {
+        t.a = a;
+        eligible += find_rounds(c, a, count_round, &t);
+        for (uint32_t i = s->adj.in_off[a]; i < s->adj.in_off[a + 1]; i++) {
+            uint32_t x = s->adj.in_txn[i];
+            large += round_in(c, a, x) && large_in_at(c, a, x);
+        }
+    }
+    for (int k = 0; k < 4; k++)
+        pr->q_round[k] = ((double)t.rounds[k] + 1) / ((double)eligible + 1);
+    pr->q_rapid = ((double)t.rapid + 1) / ((double)eligible + 1);
+    pr->q_large_in = ((double)large + 1) / ((double)eligible + 1);
+}
+
+typedef struct collect {
+    scan_worker *w;
+    size_t nr, ns;
+} collect;
+
+static void keep_round(void *ctx, const pair *p)
+{
+    collect *k = ctx;
+    scan_worker *w = k->w;
+    bool rapid = p->delay <= (int64_t)(P->rapid_max_minutes * 60000.0);
+    size_t *n = rapid ? &k->nr : &k->ns;
+    if (!scan_reserve(w, rapid ? &w->x : &w->y, rapid ? &w->cap_x : &w->cap_y,
+                      (*n + 1) * sizeof *p, 1))
+        return;
+    ((pair *)(rapid ? w->x : w->y))[(*n)++] = *p;
+}
+
+/* Emits the windows of rounds among pr[0 .. n) that are rare enough. */
+static void rounds(scan_worker *w, uint32_t a, const pair *pr, size_t n, uint32_t eligible,
+                   bool rapid)
+{
+    const ft_adjacency *adj = &S->adj;
     size_t need = (size_t)P->pt_min_rounds;
     int64_t span = (int64_t)(P->pt_window_days * 24 * (double)HOUR_MS);
     for (size_t i = 0; i < n;) {
         size_t j = i;
         while (j + 1 < n && TS(pr[j + 1].x) - TS(pr[i].x) <= span)
             j++;
+        /* the rate of rounds as quick as this window's slowest */
+        int64_t slowest = 0;
+        for (size_t r = i; r <= j; r++)
+            slowest = pr[r].delay > slowest ? pr[r].delay : slowest;
+        int sc = 0;
+        while (sc < 3 && round_scale(w->c, sc) < slowest)
+            sc++;
+        double q = rapid ? PR->q_rapid : PR->q_round[sc];
         bool large = true;
-        for (size_t q = i; q <= j && large; q++)
-            large = large_in(w, a, &pr[q]);
-        if (j - i + 1 < need && !large) {
+        for (size_t r = i; r <= j && large; r++)
+            large = large_in_at(w->c, a, pr[r].x);
+        size_t k = j - i + 1;
+        if (k < need && !large) {
             i++;
             continue;
         }
-        size_t k = j - i + 1;
+        /* the one-off payments in during the window, each a chance */
+        uint32_t lo = det_from_time(w, adj->in_txn, adj->in_off[a], adj->in_off[a + 1], TS(pr[i].x));
+        uint32_t hi = det_from_time(w, adj->in_txn, lo, adj->in_off[a + 1], TS(pr[j].x) + 1);
+        uint32_t nw = 0;
+        for (uint32_t q2 = lo; q2 < hi; q2++)
+            nw += round_in(w->c, a, adj->in_txn[q2]);
+        double lp = det_poisson_tail_log10((double)nw * q, (double)k);
+        if (large)
+            lp += (double)k * log10(PR->q_large_in);
+        double score = det_score(w, lp, (double)eligible);
+        if (score < P->emit_floor) {
+            i = j + 1;
+            continue;
+        }
         if (!SCAN_RESERVE(w, w->b, &w->cap_b, 2 * k))
             return;
         int64_t in = 0, out = 0, dmin = INT64_MAX, dmax = 0;
         uint32_t accts[1] = {a};
-        for (size_t q = 0; q < k; q++) {
-            w->b[2 * q] = pr[i + q].x;
-            w->b[2 * q + 1] = pr[i + q].y;
-            in = det_sadd(in, AMT(pr[i + q].x));
-            out = det_sadd(out, AMT(pr[i + q].y));
-            dmin = pr[i + q].delay < dmin ? pr[i + q].delay : dmin;
-            dmax = pr[i + q].delay > dmax ? pr[i + q].delay : dmax;
+        for (size_t r = 0; r < k; r++) {
+            w->b[2 * r] = pr[i + r].x;
+            w->b[2 * r + 1] = pr[i + r].y;
+            in = det_sadd(in, AMT(pr[i + r].x));
+            out = det_sadd(out, AMT(pr[i + r].y));
+            dmin = pr[i + r].delay < dmin ? pr[i + r].delay : dmin;
+            dmax = pr[i + r].delay > dmax ? pr[i + r].delay : dmax;
         }
         char name[64], si[48], so[48], t0[40];
         scan_account(S, a, name);
@@ -71,15 +212,16 @@ static void rounds(scan_worker *w, uint32_t a, const pair *pr, size_t n, bool ra
                  "rapid_max_minutes=%g",
                  P->pt_min_rounds, P->pt_delay_hours, P->pt_keep_low, P->pt_window_days,
                  P->pt_min_amount, P->rapid_max_minutes);
-        scan_emit(w, rapid ? FT_PAT_RAPID : FT_PAT_PASS_THROUGH,
-                  0.5 + 0.5 * fmin(1.0, (double)k / (double)(need + 2)), w->b,
-                  (uint32_t)(2 * k), accts, 1, params,
+        scan_emit(w, rapid ? FT_PAT_RAPID : FT_PAT_PASS_THROUGH, score, w->b, (uint32_t)(2 * k),
+                  accts, 1, params,
                   "%s passed on %zu payment%s from %s: each one-off payment in was followed by "
                   "a one-off payment out of %g-100%% of it %.0f to %.0f minutes later (%s in, "
-                  "%s out)%s",
+                  "%s out)%s, among %u one-off payments it received then; at this data's rate "
+                  "of such rounds, about %.2g such accounts are expected by chance",
                   name, k, k == 1 ? "" : "s", t0, 100 * P->pt_keep_low, (double)dmin / 60000.0,
                   (double)dmax / 60000.0, si, so,
-                  large ? "; each payment in was large for the account" : "");
+                  large ? "; each payment in was large for the account" : "", nw,
+                  pow(10, det_expected_log10(w, lp, (double)eligible)));
         i = j + 1;
     }
 }
@@ -87,47 +229,14 @@ static void rounds(scan_worker *w, uint32_t a, const pair *pr, size_t n, bool ra
 void detect_pass_through(scan_worker *w, uint32_t a)
 {
     const ft_adjacency *adj = &S->adj;
-    const scan_ctx *c = w->c;
-    uint32_t olo = adj->out_off[a], ohi = adj->out_off[a + 1];
-    if (ohi == olo)
+    if (adj->out_off[a + 1] == adj->out_off[a])
         return;
-    int64_t delay = det_hours(P->pt_delay_hours);
-    int64_t rapid_ms = (int64_t)(P->rapid_max_minutes * 60000.0);
-    /* Each one-off payment in, paired with the first one-off payment out
-     * after it that passes most of it on; a payment out pairs once. The
-     * pairs: rapid ones in w->x, slower ones in w->y. */
-    size_t nr = 0, ns = 0;
-    uint32_t used_until = olo; /* payments out before this are taken */
-    for (uint32_t i = adj->in_off[a]; i < adj->in_off[a + 1]; i++) {
-        uint32_t x = adj->in_txn[i], from = S->t.src[x];
-        if (!c->once[x] || from == a || c->hub[from] ||
-            AMT(x) < det_minor(w, CUR(x), P->pt_min_amount))
-            continue;
-        uint32_t k = used_until;
-        while (k < ohi && adj->out_txn[k] <= x)
-            k++;
-        for (; k < ohi; k++) {
-            uint32_t y = adj->out_txn[k], to = S->t.dst[y];
-            if (TS(y) - TS(x) > delay)
-                break;
-            if (!c->once[y] || to == a || to == from || c->hub[to] || CUR(y) != CUR(x) ||
-                !det_ratio_in(AMT(y), AMT(x), P->pt_keep_low, 1.0))
-                continue;
-            pair p = {x, y, TS(y) - TS(x)};
-            bool rapid = p.delay <= rapid_ms;
-            size_t *n = rapid ? &nr : &ns;
-            if (!scan_reserve(w, rapid ? &w->x : &w->y, rapid ? &w->cap_x : &w->cap_y,
-                              (*n + 1) * sizeof p, 1))
-                return;
-            ((pair *)(rapid ? w->x : w->y))[(*n)++] = p;
-            used_until = k + 1;
-            break;
-        }
-    }
+    collect k = {w, 0, 0};
+    uint32_t eligible = find_rounds(w->c, a, keep_round, &k);
     if (P->enabled[FT_PAT_RAPID])
-        rounds(w, a, w->x, nr, true);
+        rounds(w, a, w->x, k.nr, eligible, true);
     if (P->enabled[FT_PAT_PASS_THROUGH])
-        rounds(w, a, w->y, ns, false);
+        rounds(w, a, w->y, k.ns, eligible, false);
 }
 
 /* --- structuring ---------------------------------------------------------------------------- */
@@ -156,6 +265,17 @@ void detect_structuring(scan_worker *w, uint32_t a)
             i++;
             continue;
         }
+        /* all the payments in during the window, each with this data's
+         * chance of falling just under the threshold */
+        uint32_t lo = det_from_time(w, adj->in_txn, adj->in_off[a], adj->in_off[a + 1],
+                                    TS(w->a[bs]));
+        uint32_t hi = det_from_time(w, adj->in_txn, lo, adj->in_off[a + 1], TS(w->a[be]) + 1);
+        double lp = det_poisson_tail_log10((double)(hi - lo) * PR->q_sub, (double)k);
+        double score = det_score(w, lp, (double)m);
+        if (score < P->emit_floor) {
+            i = be + 1;
+            continue;
+        }
         char name[64], sum[48], t0[40];
         scan_account(S, a, name);
         uint16_t cur = CUR(w->a[bs]);
@@ -165,12 +285,14 @@ void detect_structuring(scan_worker *w, uint32_t a)
         char params[160];
         snprintf(params, sizeof params, "threshold=%g;low=%g;min_count=%g;window_days=%g",
                  P->st_threshold, P->st_low, P->st_min_count, P->st_window_days);
-        scan_emit(w, FT_PAT_STRUCTURING, 0.5 + 0.5 * fmin(1.0, (double)(k - need + 1) / 4.0),
-                  w->a + bs, (uint32_t)k, accts, 1, params,
+        scan_emit(w, FT_PAT_STRUCTURING, score, w->a + bs, (uint32_t)k, accts, 1, params,
                   "%s received %zu payments between %g%% of and just under the %g threshold "
-                  "within %.1f days from %s (%s in total)",
+                  "within %.1f days from %s (%s in total), among %u payments it received then; "
+                  "at this data's share of such payments, about %.2g such accounts are "
+                  "expected by chance",
                   name, k, 100 * P->st_low, P->st_threshold,
-                  (double)(TS(w->a[be]) - TS(w->a[bs])) / (24.0 * (double)HOUR_MS), t0, sum);
+                  (double)(TS(w->a[be]) - TS(w->a[bs])) / (24.0 * (double)HOUR_MS), t0, sum,
+                  hi - lo, pow(10, det_expected_log10(w, lp, (double)m)));
         i = be + 1;
     }
 }

@@ -166,24 +166,24 @@ void ft_scan_defaults(ft_scan_params *p)
     p->stack_min_amount = 0;
     p->bip_min_senders = 3;
     p->bip_min_receivers = 3;
-    p->bip_window_hours = 72;
+    p->bip_window_hours = 720;
     p->bip_min_amount = 500;
     p->pt_min_rounds = 3;
-    p->pt_delay_hours = 24;
-    p->pt_keep_low = 0.9;
-    p->pt_window_days = 30;
-    p->pt_min_amount = 500;
-    p->rapid_max_minutes = 59;
+    p->pt_delay_hours = 72;
+    p->pt_keep_low = 0.85;
+    p->pt_window_days = 60;
+    p->pt_min_amount = 0;
+    p->rapid_max_minutes = 120;
     p->st_threshold = 10000;
-    p->st_low = 0.8;
+    p->st_low = 0.7;
     p->st_min_count = 3;
-    p->st_window_days = 7;
-    p->tf_min_sources = 14;
-    p->tf_window_days = 15;
-    p->tf_max_donation = 250;
-    p->tf_max_outflows = 3;
-    p->tf_delay_days = 4;
-    p->tf_min_share = 0.7;
+    p->st_window_days = 14;
+    p->tf_min_sources = 8;
+    p->tf_window_days = 60;
+    p->tf_max_donation = 500;
+    p->tf_max_outflows = 5;
+    p->tf_delay_days = 14;
+    p->tf_min_share = 0.6;
     p->tf_abroad = 1;
     p->tf_min_burst = 3;
 }
@@ -765,6 +765,9 @@ ft_status ft_scan_run(const ft_store *s, const ft_scan_params *p, int threads, f
         goto done;
     }
     scan_ctx ctx = {s, p, hub, once, unit, &prof};
+    scan_profile_rounds(&prof, &ctx);
+    if (getenv("FT_DEBUG_FLAGS")) /* DEBUG: remove */
+        fprintf(stderr, "q_round %g q_rapid %g q_large_in %g q_sub %g\n", prof.q_round[3], prof.q_rapid, prof.q_large_in, prof.q_sub);
     scan_job job = {.naccounts = na};
     atomic_init(&job.next, 0);
     pthread_t tids[64];

@@ -35,14 +35,18 @@ typedef struct scan_profile {
     uint32_t *link_out, *link_in; /* per account: links out and in */
     uint8_t *rhythmic;          /* per account: pays on a weekly rhythm */
     uint8_t *opener;            /* per account: opens new relations as a routine */
-    double *med_out, *med_in;  /* per account: median amount out (to established relations
-                                  and hubs, when it has 5 such) and in, major units */
-    double *max_in, *max2_in;  /* per account: the largest and second largest payment in */
+    double *med_out, *med_in;  /* per account: median amount out and in, with established
+                                  relations and hubs when it has 5 such, major units */
+    double *max_in, *max2_in;  /* per account: the two largest of those payments in */
     double q_novel;            /* the share of novel transfers of a typical account */
     double q_unusual;          /* unusual transfers / transfers, over the data set */
     double q_strong;           /* strongly unusual ones (see scan_strong) / transfers */
     double q_link;             /* links / transfers, over the data set */
     uint64_t nlinks;           /* transfers that are links */
+    double q_round[4], q_rapid; /* one-off payments in that a round passes on within 1, 6,
+                                   24 hours and pass_through.delay_hours (detect_mule) */
+    double q_large_in;         /* one-off payments in that are large for their payee */
+    double q_sub;              /* payments in just under the reporting threshold */
     double q_pass[4];          /* links whose payee passes the money on within pass_ms */
     int64_t pass_ms[4];        /* 1, 6, 24 hours and stack.gap_hours (detect_stacks) */
     int64_t span_ms;           /* the data's time span */
@@ -64,6 +68,11 @@ static inline bool scan_strong(const scan_profile *pr, const ft_store *s, const 
 bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_params *p,
                         const int64_t *unit, const uint8_t *hub);
 void scan_profile_free(scan_profile *pr);
+
+struct scan_ctx;
+/* The data's rates of mule rounds (detect_mule.c), once the context is
+ * built. */
+void scan_profile_rounds(scan_profile *pr, const struct scan_ctx *c);
 
 /* Read-only facts every detector uses, computed once per scan. */
 typedef struct scan_ctx {

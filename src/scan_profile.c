@@ -164,19 +164,33 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
             }
             pr->med_out[a] = median(amts, k);
         }
-        if (ihi > ilo) {
-            if (!m)
-                pr->active++;
+        if (ihi > ilo && !m)
+            pr->active++;
+    }
+    /* The everyday amount received: the median of what established
+     * relations and hubs pay a (a salary, refunds), or of everything when
+     * there are fewer than 5 such; and the largest two payments in. */
+    for (uint32_t a = 0; a < na; a++) {
+        uint32_t ilo = adj->in_off[a], ihi = adj->in_off[a + 1], k = 0;
+        if (ihi == ilo)
+            continue;
+        for (uint32_t i = ilo; i < ihi; i++) {
+            uint32_t t = adj->in_txn[i];
+            if (!(pr->tflag[t] & TF_NOVEL) || hub[s->t.src[t]])
+                amts[k++] = (double)s->t.amount[t] / (double)unit[s->t.cur[t]];
+        }
+        if (k < 5) {
+            k = 0;
             for (uint32_t i = ilo; i < ihi; i++) {
                 uint32_t t = adj->in_txn[i];
-                amts[i - ilo] = (double)s->t.amount[t] / (double)unit[s->t.cur[t]];
+                amts[k++] = (double)s->t.amount[t] / (double)unit[s->t.cur[t]];
             }
-            pr->med_in[a] = median(amts, ihi - ilo);
-            /* sorted by median(): the largest and the second largest */
-            pr->max_in[a] = amts[ihi - ilo - 1];
-            pr->max2_in[a] = ihi - ilo > 1 ? amts[ihi - ilo - 2] : 0;
         }
+        pr->med_in[a] = median(amts, k);
+        pr->max_in[a] = amts[k - 1]; /* sorted by median() */
+        pr->max2_in[a] = k > 1 ? amts[k - 2] : 0;
     }
+
     /* Rhythm: an account whose payments fall on two weekdays (or fewer)
      * at least scan.rhythm_share of the time, over scan.rhythm_min
      * payments or more, pays on a schedule (standing orders, a business's
@@ -215,7 +229,7 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
         bool opener = (double)ordinary >= p->opener_min &&
                       (double)opened > p->opener_share * ordinary && weeks >= 4;
         pr->opener[a] = opener;
-        bool known = (double)m >= p->rhythm_min; /* enough payments for a median */
+        bool known = (double)m >= p->opener_min; /* enough payments for a median */
         /* Off the beat: a payment of a rhythmic payer on a weekday it
          * otherwise almost never uses (under half the uniform share), and
          * the only such payment to that payee: a monthly bill or a standing
@@ -268,6 +282,18 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
     pr->q_strong = n ? (double)strong / (double)n : 0;
     if (pr->q_strong <= 0)
         pr->q_strong = 1.0 / ((double)n + 1);
+    /* Payments just under the reporting threshold (structuring), in the
+     * currencies counted in hundredths it is set for. */
+    uint64_t sub = 0, counted = 0;
+    for (size_t t = 0; t < n; t++) {
+        uint16_t c = s->t.cur[t];
+        if (s->currencies[c].exponent != 2)
+            continue;
+        counted++;
+        double v = (double)s->t.amount[t] / (double)unit[c];
+        sub += v < p->st_threshold && v >= p->st_threshold * p->st_low;
+    }
+    pr->q_sub = ((double)sub + 1) / ((double)counted + 1);
     pr->q_unusual = n ? (double)unusual / (double)n : 0;
     if (pr->q_unusual <= 0)
         pr->q_unusual = 1.0 / ((double)n + 1);
