@@ -368,7 +368,20 @@ void detect_tf_collection(scan_worker *w, uint32_t a)
             abroad = abroad || (home[0] && there[0] && strcmp(home, there) != 0);
         }
         bool where_ok = P->tf_abroad == 0 || abroad || !known;
-        if (take && where_ok && (double)sent >= P->tf_min_share * (double)collected &&
+        /* The chance of so many small one-off payments in a window this
+         * long, where the account's own pace outside it, or a typical
+         * account's, predicts `usual` (a club collecting fees is no news),
+         * halved when the money went abroad. */
+        uint32_t ilo = det_from_time(w, adj->in_txn, adj->in_off[a], adj->in_off[a + 1],
+                                     TS(w->a[bs]));
+        uint32_t ihi = det_from_time(w, adj->in_txn, ilo, adj->in_off[a + 1], TS(w->a[be]) + 1);
+        double nw = ihi - ilo;
+        double typical = PR->small_per_day * P->tf_window_days;
+        double lp = det_poisson_tail_log10(usual > typical ? usual : typical, (double)k) -
+                    (abroad ? log10(2.0) : 0);
+        double score = det_score(w, lp, (double)m);
+        if (take && where_ok && score >= P->emit_floor &&
+            (double)sent >= P->tf_min_share * (double)collected &&
             (double)sent <= 1.2 * (double)collected) {
             uint32_t accts[4] = {a};
             uint32_t nacc = 1;
@@ -388,14 +401,15 @@ void detect_tf_collection(scan_worker *w, uint32_t a)
                      P->tf_min_sources, P->tf_window_days, P->tf_max_donation,
                      P->tf_max_outflows, P->tf_delay_days, P->tf_min_share, P->tf_abroad,
                      P->tf_min_burst);
-            scan_emit(w, FT_PAT_TF_COLLECTION,
-                      0.5 + 0.3 * fmin(1.0, (double)k / (2.0 * (double)need)) + (abroad ? 0.2 : 0),
-                      w->b,
-                      (uint32_t)(take + k), accts, nacc, params,
-                      "%s collected %s in %zu small one-off payments from %zu payers from %s, "
-                      "then moved %s (%.0f%%) on in %zu larger payment%s (first to %s%s)",
-                      name, col, k, k, t0, snt, 100.0 * (double)sent / (double)collected, take,
-                      take == 1 ? "" : "s", to, abroad ? ", abroad" : "");
+            scan_emit(w, FT_PAT_TF_COLLECTION, score, w->b, (uint32_t)(take + k), accts, nacc,
+                      params,
+                      "%s collected %s in %zu small one-off payments from %zu payers from %s "
+                      "(among %.0f it received then), then moved %s (%.0f%%) on in %zu larger "
+                      "payment%s (first to %s%s); about %.2g such collections are expected by "
+                      "chance in data this size",
+                      name, col, k, k, t0, nw, snt, 100.0 * (double)sent / (double)collected,
+                      take, take == 1 ? "" : "s", to, abroad ? ", abroad" : "",
+                      pow(10, det_expected_log10(w, lp, (double)m)));
         }
         i = be + 1;
     }

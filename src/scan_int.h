@@ -47,6 +47,8 @@ typedef struct scan_profile {
                                    24 hours and pass_through.delay_hours (detect_mule) */
     double q_large_in;         /* one-off payments in that are large for their payee */
     double q_sub;              /* payments in just under the reporting threshold */
+    double q_small;            /* one-off payments of tf_collection.max_donation or less */
+    double small_per_day;      /* such payments a typical account receives in a day */
     double q_pass[4];          /* links whose payee passes the money on within pass_ms */
     int64_t pass_ms[4];        /* 1, 6, 24 hours and stack.gap_hours (detect_stacks) */
     int64_t span_ms;           /* the data's time span */

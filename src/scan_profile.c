@@ -294,6 +294,19 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
         sub += v < p->st_threshold && v >= p->st_threshold * p->st_low;
     }
     pr->q_sub = ((double)sub + 1) / ((double)counted + 1);
+    /* Small one-off payments into ordinary accounts (not hubs: a shop's
+     * customers), for collections. */
+    uint64_t small = 0, into = 0;
+    for (size_t t = 0; t < n; t++) {
+        if (hub[s->t.dst[t]] || s->t.src[t] == s->t.dst[t])
+            continue;
+        into++;
+        small += (pr->tflag[t] & TF_ONCE) &&
+                 (double)s->t.amount[t] / (double)unit[s->t.cur[t]] <= p->tf_max_donation;
+    }
+    pr->q_small = ((double)small + 1) / ((double)into + 1);
+    double days = n ? (double)(s->t.ts_ms[n - 1] - s->t.ts_ms[0]) / 86400000.0 : 0;
+    pr->small_per_day = ((double)small + 1) / ((pr->active ? pr->active : 1) * (days > 1 ? days : 1));
     pr->q_unusual = n ? (double)unusual / (double)n : 0;
     if (pr->q_unusual <= 0)
         pr->q_unusual = 1.0 / ((double)n + 1);
@@ -397,7 +410,7 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
             fprintf(f, "%s,%u,%u,%u,%u\n", id, pr->tflag[t], pr->pair_n[t], pr->rhythmic[s->t.src[t]], pr->nov_out[s->t.src[t]]);
         }
         if (f) fclose(f);
-        fprintf(stderr, "q_unusual %g q_link %g q_novel %g links %llu\n", pr->q_unusual, pr->q_link, pr->q_novel, (unsigned long long)pr->nlinks);
+        fprintf(stderr, "q_small %g q_unusual %g q_link %g q_novel %g links %llu\n", pr->q_small, pr->q_unusual, pr->q_link, pr->q_novel, (unsigned long long)pr->nlinks);
     }
     return true;
 oom:
