@@ -27,10 +27,8 @@ static int cmp_u32(const void *a, const void *b);
  *     is no burst, a quiet account's sudden one is;
  *   - slow: within fan_*.slow_window_days (months: AMLSim's fans take 4 to 9
  *     counterparties over a year); the members are the payments that break
- *     the payer's rhythm, come from a payer that does not open new
- *     relations as a routine (into an account only: a person paying a few
- *     new people over months is everyday life), or are new and large for
- *     the payer; against the data's rate of the first two kinds, and when
+ *     the payer's rhythm, come new from a payer with hardly a life of its
+ *     own (into an account only), or are new and large for the payer; against the data's rate of the first two kinds, and when
  *     the fan has large ones, against the account's own pace too (see
  *     `steady` in fan_variant).
  * The Poisson chance of k or more where nw times the rate were expected is
@@ -51,7 +49,7 @@ typedef struct burst {
  * transfers that direction, q holds its m members. */
 static burst best_burst(const scan_worker *w, const uint32_t *q, size_t lo, size_t hi, size_t m,
                         const uint32_t *list, uint32_t from, uint32_t to, bool slow,
-                        bool steady, size_t need, int64_t span)
+                        bool steady, int out_dir, size_t need, int64_t span)
 {
     /* the account's active span, for members spread over it evenly */
     double active = (double)(TS(list[to - 1]) - TS(list[from]));
@@ -65,7 +63,7 @@ static burst best_burst(const scan_worker *w, const uint32_t *q, size_t lo, size
              j = j - i < FAN_STEP ? j + 1 : i + 2 * (j - i)) {
             uint32_t end = det_from_time(w, list, start, to, TS(q[j]) + 1);
             size_t nw = end - start, k = j - i + 1;
-            double rate = PR->q_strong;
+            double rate = PR->q_slow[out_dir];
             if (!slow) {
                 double own = ((double)(m - k) + PR->q_unusual * P->prior_transfers) /
                              ((double)(n - nw) + P->prior_transfers);
@@ -178,12 +176,11 @@ static void fan_variant(scan_worker *w, uint32_t a, bool out, bool slow)
     size_t m = 0, beats = 0;
     for (uint32_t i = from; i < to; i++) {
         uint32_t t = list[i], peer = out ? S->t.dst[t] : S->t.src[t];
-        /* fast: unusual; slow: unusual and strong (off the payer's beat,
-         * new from a payer that does not open new relations routinely) or
-         * large for the payer; out of an account, new relations alone are
-         * not enough (a person paying a few new people over months is
-         * everyday life) */
-        bool strong = scan_strong(PR, S, w->c->hub, t);
+        /* fast: unusual; slow: strong (off the payer's beat, new from a
+         * payer with hardly a life of its own) or new and large for the
+         * payer; out of an account, new relations alone are not enough (a
+         * person paying a few new people over months is everyday life) */
+        bool strong = scan_strong(PR, S, w->c->hub, P->opener_min, t);
         bool large = (PR->tflag[t] & TF_LARGE) && (PR->tflag[t] & TF_UNUSUAL);
         bool member = !slow ? (PR->tflag[t] & TF_UNUSUAL) != 0
                       : out ? large || (PR->tflag[t] & TF_OFFBEAT)
@@ -215,7 +212,7 @@ static void fan_variant(scan_worker *w, uint32_t a, bool out, bool slow)
         size_t lo = stack[ns][0], hi = stack[ns][1];
         if (hi - lo < need)
             continue;
-        burst b = best_burst(w, w->a, lo, hi, m, list, from, to, slow, steady, need, span);
+        burst b = best_burst(w, w->a, lo, hi, m, list, from, to, slow, steady, !out, need, span);
         if (b.log10p >= 0 || det_score(w, b.log10p, (double)m) < P->emit_floor)
             continue;
         emit_fan(w, a, out, slow, w->a, m, &b);

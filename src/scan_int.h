@@ -41,6 +41,7 @@ typedef struct scan_profile {
     double q_novel;            /* the share of novel transfers of a typical account */
     double q_unusual;          /* unusual transfers / transfers, over the data set */
     double q_strong;           /* strongly unusual ones (see scan_strong) / transfers */
+    double q_slow[2];          /* members of slow fans out [0] and in [1] / transfers */
     double q_link;             /* links / transfers, over the data set */
     uint64_t nlinks;           /* transfers that are links */
     double q_round[4], q_rapid; /* one-off payments in that a round passes on within 1, 6,
@@ -56,15 +57,16 @@ typedef struct scan_profile {
 } scan_profile;
 
 /* Strongly unusual: breaks its payer's rhythm, or is a new relation with
- * an ordinary account from a payer that keeps no rhythm and does not open
- * new relations as a routine (size alone does not count). */
+ * an ordinary account from a payer with hardly a life of its own (fewer
+ * than `thin` payments in all: an account that exists to make it). A
+ * person paying somebody new once is everyday life, whatever its size. */
 static inline bool scan_strong(const scan_profile *pr, const ft_store *s, const uint8_t *hub,
-                               uint32_t t)
+                               double thin, uint32_t t)
 {
     uint8_t f = pr->tflag[t];
     uint32_t a = s->t.src[t];
-    return (f & TF_OFFBEAT) ||
-           ((f & TF_NOVEL) && !hub[s->t.dst[t]] && !pr->rhythmic[a] && !pr->opener[a]);
+    return (f & TF_OFFBEAT) || ((f & TF_NOVEL) && !hub[s->t.dst[t]] &&
+                                (double)(s->adj.out_off[a + 1] - s->adj.out_off[a]) < thin);
 }
 
 bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_params *p,

@@ -195,7 +195,7 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
      * at least scan.rhythm_share of the time, over scan.rhythm_min
      * payments or more, pays on a schedule (standing orders, a business's
      * payment runs); a payment off the beat breaks that habit. */
-    uint64_t unusual = 0, links = 0, strong = 0;
+    uint64_t unusual = 0, links = 0, strong = 0, slow_out = 0, slow_in = 0;
     for (uint32_t a = 0; a < na; a++) {
         uint32_t lo = adj->out_off[a], hi = adj->out_off[a + 1];
         uint32_t week[7] = {0}, ordinary = 0, opened = 0, weeks = 0;
@@ -265,8 +265,12 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
                 pr->link_in[s->t.dst[t]]++;
                 links++;
             }
-            if (off || (novel && !pr->rhythmic[a] && !opener))
-                strong++;
+            bool is_strong = off || (novel && (double)m < p->opener_min);
+            strong += is_strong;
+            /* the slow fans' members (detect_fan.c) */
+            bool big = large && novel && (off || large || (!pr->rhythmic[a] && !opener));
+            slow_out += off || big;
+            slow_in += is_strong || big;
             if (off || (novel && (large || (!pr->rhythmic[a] && !opener)))) {
                 pr->tflag[t] |= TF_UNUSUAL;
                 pr->unu_out[a]++;
@@ -279,6 +283,8 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
     pr->q_link = n ? (double)links / (double)n : 0;
     if (pr->q_link <= 0)
         pr->q_link = 1.0 / ((double)n + 1);
+    pr->q_slow[0] = ((double)slow_out + 1) / ((double)n + 1);
+    pr->q_slow[1] = ((double)slow_in + 1) / ((double)n + 1);
     pr->q_strong = n ? (double)strong / (double)n : 0;
     if (pr->q_strong <= 0)
         pr->q_strong = 1.0 / ((double)n + 1);
