@@ -133,24 +133,22 @@ void scan_profile_rounds(scan_profile *pr, const scan_ctx *c)
 
 typedef struct collect {
     scan_worker *w;
-    size_t nr, ns;
+    size_t n;
 } collect;
 
 static void keep_round(void *ctx, const pair *p)
 {
     collect *k = ctx;
     scan_worker *w = k->w;
-    bool rapid = p->delay <= (int64_t)(P->rapid_max_minutes * 60000.0);
-    size_t *n = rapid ? &k->nr : &k->ns;
-    if (!scan_reserve(w, rapid ? &w->x : &w->y, rapid ? &w->cap_x : &w->cap_y,
-                      (*n + 1) * sizeof *p, 1))
+    if (!scan_reserve(w, &w->x, &w->cap_x, (k->n + 1) * sizeof *p, 1))
         return;
-    ((pair *)(rapid ? w->x : w->y))[(*n)++] = *p;
+    ((pair *)w->x)[k->n++] = *p;
 }
 
-/* Emits the windows of rounds among pr[0 .. n) that are rare enough. */
-static void rounds(scan_worker *w, uint32_t a, const pair *pr, size_t n, uint32_t eligible,
-                   bool rapid)
+/* Emits the windows of rounds among pr[0 .. n) that are rare enough: rapid
+ * movement when every round in the window took rapid_movement.max_minutes
+ * or less, pass-through otherwise. */
+static void rounds(scan_worker *w, uint32_t a, const pair *pr, size_t n, uint32_t eligible)
 {
     const ft_adjacency *adj = &S->adj;
     size_t need = (size_t)P->pt_min_rounds;
@@ -166,6 +164,11 @@ static void rounds(scan_worker *w, uint32_t a, const pair *pr, size_t n, uint32_
         int sc = 0;
         while (sc < 3 && round_scale(w->c, sc) < slowest)
             sc++;
+        bool rapid = slowest <= (int64_t)(P->rapid_max_minutes * 60000.0);
+        if (!P->enabled[rapid ? FT_PAT_RAPID : FT_PAT_PASS_THROUGH]) {
+            i = j + 1;
+            continue;
+        }
         double q = rapid ? PR->q_rapid : PR->q_round[sc];
         bool large = true;
         for (size_t r = i; r <= j && large; r++)
@@ -231,12 +234,9 @@ void detect_pass_through(scan_worker *w, uint32_t a)
     const ft_adjacency *adj = &S->adj;
     if (adj->out_off[a + 1] == adj->out_off[a])
         return;
-    collect k = {w, 0, 0};
+    collect k = {w, 0};
     uint32_t eligible = find_rounds(w->c, a, keep_round, &k);
-    if (P->enabled[FT_PAT_RAPID])
-        rounds(w, a, w->x, k.nr, eligible, true);
-    if (P->enabled[FT_PAT_PASS_THROUGH])
-        rounds(w, a, w->y, k.ns, eligible, false);
+    rounds(w, a, w->x, k.n, eligible);
 }
 
 /* --- structuring ---------------------------------------------------------------------------- */
