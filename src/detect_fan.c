@@ -55,13 +55,17 @@ static burst best_burst(const scan_worker *w, const uint32_t *q, size_t lo, size
     double active = (double)(TS(list[to - 1]) - TS(list[from]));
     burst b = {0, 0, 0, 0, 0};
     size_t n = to - from;
+    /* reportable: a log10 chance at or below this (det_score >= min_score) */
+    double fit_lp = det_log10p_for_score(w, P->min_score, (double)m);
     for (size_t i = lo; i + need <= hi; i++) {
         uint32_t start = det_from_time(w, list, from, to, TS(q[i]));
+        uint32_t end = start;
         /* Every window of up to FAN_STEP members, then windows doubling
          * in size: bounded work at hubs. */
         for (size_t j = i + need - 1; j < hi && TS(q[j]) - TS(q[i]) <= span;
              j = j - i < FAN_STEP ? j + 1 : i + 2 * (j - i)) {
-            uint32_t end = det_from_time(w, list, start, to, TS(q[j]) + 1);
+            while (end < to && TS(list[end]) <= TS(q[j]))
+                end++;
             size_t nw = end - start, k = j - i + 1;
             double rate = PR->q_slow[out_dir];
             if (!slow) {
@@ -80,8 +84,8 @@ static burst best_burst(const scan_worker *w, const uint32_t *q, size_t lo, size
             /* the most members among the windows rare enough to report (an
              * investigator wants the whole fan, not its densest part), else
              * the rarest */
-            bool fit = det_score(w, lp, (double)m) >= P->min_score;
-            bool bfit = b.log10p < 0 && det_score(w, b.log10p, (double)m) >= P->min_score;
+            bool fit = lp <= fit_lp;
+            bool bfit = b.log10p < 0 && b.log10p <= fit_lp;
             size_t bk = b.log10p < 0 ? b.j - b.i + 1 : 0;
             if (fit ? !bfit || k > bk || (k == bk && lp < b.log10p) : !bfit && lp < b.log10p)
                 b = (burst){i, j, nw, expect, lp};

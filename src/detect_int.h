@@ -49,6 +49,8 @@ double det_poisson_tail_log10(double lambda, double k);
  * 1 / (1 + sqrt E): 0.5 when one is expected by chance, 0.91 at 1 in 100,
  * 0.99 at 1 in 10,000. */
 double det_score(const scan_worker *w, double log10p, double tries);
+/* The log10 chance at which det_score(w, ., tries) is `score`. */
+double det_log10p_for_score(const scan_worker *w, double score, double tries);
 /* log10 of E, for explanations. */
 double det_expected_log10(const scan_worker *w, double log10p, double tries);
 #define PR (w->c->pr)

@@ -36,9 +36,13 @@ typedef struct pair {
 static bool round_in(const scan_ctx *c, uint32_t a, uint32_t x)
 {
     const ft_store *s = c->s;
+    if (!(c->pr->tflag[x] & TF_ONCE))
+        return false;
     uint32_t from = s->t.src[x];
-    return c->once[x] && from != a && !c->hub[from] &&
-           s->t.amount[x] >= (int64_t)ceil(c->p->pt_min_amount * (double)c->unit[s->t.cur[x]] - 1e-9);
+    return from != a && !c->hub[from] &&
+           (c->p->pt_min_amount <= 0 ||
+            s->t.amount[x] >=
+                (int64_t)ceil(c->p->pt_min_amount * (double)c->unit[s->t.cur[x]] - 1e-9));
 }
 
 /* The rounds of account a: calls fn(ctx, pair) for each, in time order of
@@ -64,7 +68,7 @@ static uint32_t find_rounds(const scan_ctx *c, uint32_t a, void (*fn)(void *, co
             int64_t d = s->t.ts_ms[y] - s->t.ts_ms[x];
             if (d > delay)
                 break;
-            if (!c->once[y] || to == a || to == from || c->hub[to] ||
+            if (!(c->pr->tflag[y] & TF_ONCE) || to == a || to == from || c->hub[to] ||
                 s->t.cur[y] != s->t.cur[x] ||
                 (double)s->t.amount[y] < c->p->pt_keep_low * (double)s->t.amount[x] - 1e-6 ||
                 s->t.amount[y] > s->t.amount[x])
@@ -97,8 +101,7 @@ static int64_t round_scale(const scan_ctx *c, int k)
 
 typedef struct tally {
     const scan_ctx *c;
-    uint32_t a;
-    uint64_t rounds[4], rapid;
+    uint64_t rounds[4], rapid, eligible, large;
 } tally;
 
 static void count_round(void *ctx, const pair *p)
@@ -112,23 +115,42 @@ static void count_round(void *ctx, const pair *p)
         t->rounds[k] += p->delay <= round_scale(t->c, k);
 }
 
-void scan_profile_rounds(scan_profile *pr, const scan_ctx *c)
+static void tally_block(void *ctx, int tid, uint32_t lo, uint32_t hi)
 {
-    const ft_store *s = c->s;
-    tally t = {c, 0, {0, 0, 0, 0}, 0};
-    uint64_t eligible = 0, large = 0;
-    for (uint32_t a = 0; a < s->accounts.n; a++) {
-        t.a = a;
-        eligible += find_rounds(c, a, count_round, &t);
+    tally *t = (tally *)ctx + tid;
+    const ft_store *s = t->c->s;
+    for (uint32_t a = lo; a < hi; a++) {
+        if (s->adj.out_off[a + 1] == s->adj.out_off[a])
+            continue; /* pays nothing: no rounds, and no chances of one counted */
+        t->eligible += find_rounds(t->c, a, count_round, t);
         for (uint32_t i = s->adj.in_off[a]; i < s->adj.in_off[a + 1]; i++) {
             uint32_t x = s->adj.in_txn[i];
-            large += round_in(c, a, x) && large_in_at(c, a, x);
+            t->large += round_in(t->c, a, x) && large_in_at(t->c, a, x);
         }
     }
+}
+
+void scan_profile_rounds(scan_profile *pr, const scan_ctx *c, int threads)
+{
+    tally t[64];
+    if (threads < 1)
+        threads = 1;
+    if (threads > 64)
+        threads = 64;
+    for (int i = 0; i < threads; i++)
+        t[i] = (tally){c, {0, 0, 0, 0}, 0, 0, 0};
+    scan_parallel(threads, c->s->accounts.n, tally_block, t);
+    for (int i = 1; i < threads; i++) {
+        for (int k = 0; k < 4; k++)
+            t[0].rounds[k] += t[i].rounds[k];
+        t[0].rapid += t[i].rapid;
+        t[0].eligible += t[i].eligible;
+        t[0].large += t[i].large;
+    }
     for (int k = 0; k < 4; k++)
-        pr->q_round[k] = ((double)t.rounds[k] + 1) / ((double)eligible + 1);
-    pr->q_rapid = ((double)t.rapid + 1) / ((double)eligible + 1);
-    pr->q_large_in = ((double)large + 1) / ((double)eligible + 1);
+        pr->q_round[k] = ((double)t[0].rounds[k] + 1) / ((double)t[0].eligible + 1);
+    pr->q_rapid = ((double)t[0].rapid + 1) / ((double)t[0].eligible + 1);
+    pr->q_large_in = ((double)t[0].large + 1) / ((double)t[0].eligible + 1);
 }
 
 typedef struct collect {

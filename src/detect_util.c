@@ -61,7 +61,7 @@ size_t det_one_off(scan_worker *w, uint32_t a, bool out, double lo, double hi)
     size_t m = 0;
     for (uint32_t i = from; i < to; i++) {
         uint32_t t = list[i], peer = out ? S->t.dst[t] : S->t.src[t];
-        if (!w->c->once[t] || peer == a || w->c->hub[peer] || AMT(t) < det_minor(w, CUR(t), lo) ||
+        if (!(PR->tflag[t] & TF_ONCE) || peer == a || w->c->hub[peer] || AMT(t) < det_minor(w, CUR(t), lo) ||
             (hi < INFINITY && AMT(t) > det_minor(w, CUR(t), hi)))
             continue;
         if (!det_push(w, &w->a, &w->cap_a, &m, t))
@@ -129,8 +129,8 @@ uint32_t det_from_time(const scan_worker *w, const uint32_t *list, uint32_t lo, 
 
 double det_poisson_tail_log10(double lambda, double k)
 {
-    if (k <= 0)
-        return 0;
+    if (k <= 0 || lambda >= k)
+        return k <= 0 ? 0 : log10(lambda >= k + 3 * sqrt(lambda) ? 1.0 : 0.5);
     if (lambda < 1e-300)
         lambda = 1e-300;
     double kk = ceil(k);
@@ -170,4 +170,15 @@ double det_score(const scan_worker *w, double log10p, double tries)
     if (e < -30)
         return 1;
     return 1 / (1 + pow(10, e / 2));
+}
+
+double det_log10p_for_score(const scan_worker *w, double score, double tries)
+{
+    if (score <= 0)
+        return INFINITY;
+    if (score >= 1)
+        return -INFINITY;
+    /* score = 1 / (1 + 10^(e / 2)), e = log10p + log10(n) + log10(tries) */
+    double e = 2 * log10(1 / score - 1);
+    return e - det_expected_log10(w, 0, tries);
 }

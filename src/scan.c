@@ -436,47 +436,6 @@ static void *work(void *arg)
     return NULL;
 }
 
-/* Marks, per transaction, whether it is the only one from its payer to
- * its payee: each account's payees sorted, runs of one. */
-static bool one_off_pairs(const ft_store *s, uint8_t *once)
-{
-    const ft_adjacency *adj = &s->adj;
-    uint32_t *buf = NULL;
-    size_t cap = 0;
-    for (uint32_t a = 0; a < s->accounts.n; a++) {
-        uint32_t lo = adj->out_off[a], hi = adj->out_off[a + 1], n = hi - lo;
-        if (n < 2) {
-            if (n == 1)
-                once[adj->out_txn[lo]] = 1;
-            continue;
-        }
-        if (n > cap) {
-            free(buf);
-            cap = n * 2;
-            if (!(buf = malloc(cap * sizeof *buf)))
-                return false;
-        }
-        for (uint32_t i = 0; i < n; i++)
-            buf[i] = s->t.dst[adj->out_txn[lo + i]];
-        qsort(buf, n, sizeof *buf, cmp_u32);
-        for (uint32_t i = 0; i < n; i++) {
-            uint32_t t = adj->out_txn[lo + i], d = s->t.dst[t];
-            /* Count d among the payees by binary search. */
-            uint32_t l = 0, h = n;
-            while (l < h) {
-                uint32_t m = (l + h) / 2;
-                if (buf[m] < d)
-                    l = m + 1;
-                else
-                    h = m;
-            }
-            once[t] = (l + 1 >= n || buf[l + 1] != d);
-        }
-    }
-    free(buf);
-    return true;
-}
-
 typedef struct keyed {
     uint64_t a, b, c; /* sort keys */
     uint32_t i;
@@ -730,13 +689,13 @@ ft_status ft_scan_run(const ft_store *s, const ft_scan_params *p, int threads, f
     if (threads > 64)
         threads = 64;
     uint32_t na = s->accounts.n;
-    uint8_t *hub = calloc((size_t)na + 1, 1), *once = calloc((size_t)s->t.n + 1, 1);
+    uint8_t *hub = calloc((size_t)na + 1, 1);
     int64_t *unit = calloc((size_t)s->ncurrencies + 1, sizeof *unit);
     scan_worker *workers = calloc((size_t)threads, sizeof *workers);
     ft_alerts all = {0};
     scan_profile prof = {0};
     ft_status rc = FT_OK;
-    if (!hub || !once || !unit || !workers || !one_off_pairs(s, once)) {
+    if (!hub || !unit || !workers) {
         rc = ft_error_oom(err);
         goto done;
     }
@@ -760,14 +719,12 @@ ft_status ft_scan_run(const ft_store *s, const ft_scan_params *p, int threads, f
         for (int e = 0; e < s->currencies[c].exponent; e++)
             unit[c] *= 10;
     }
-    if (!scan_profile_build(&prof, s, p, unit, hub)) {
+    if (!scan_profile_build(&prof, s, p, unit, hub, threads)) {
         rc = ft_error_oom(err);
         goto done;
     }
-    scan_ctx ctx = {s, p, hub, once, unit, &prof};
-    scan_profile_rounds(&prof, &ctx);
-    if (getenv("FT_DEBUG_FLAGS")) /* DEBUG: remove */
-        fprintf(stderr, "q_round %g q_rapid %g q_large_in %g q_sub %g\n", prof.q_round[3], prof.q_rapid, prof.q_large_in, prof.q_sub);
+    scan_ctx ctx = {s, p, hub, unit, &prof};
+    scan_profile_rounds(&prof, &ctx, threads);
     scan_job job = {.naccounts = na};
     atomic_init(&job.next, 0);
     pthread_t tids[64];
@@ -808,7 +765,6 @@ ft_status ft_scan_run(const ft_store *s, const ft_scan_params *p, int threads, f
 done:
     scan_profile_free(&prof);
     free(hub);
-    free(once);
     free(unit);
     for (int i = 0; i < threads && workers; i++) {
         ft_alerts_free(&workers[i].out);

@@ -16,20 +16,18 @@ enum {
     TF_ONCE = 1,   /* the only transfer from its payer to its payee */
     TF_FIRST = 2,  /* the first transfer from its payer to its payee */
     TF_NOVEL = 4,  /* first, and the pair has at most scan.novel_pair_max transfers */
-    TF_MUTUAL = 8, /* the payee has paid the payer too, at some time */
-    TF_OFFBEAT = 16, /* the payer keeps a weekly rhythm and this payment breaks it */
-    TF_UNUSUAL = 32, /* breaks its payer's rhythm, or novel and large for the payer, or
+    TF_OFFBEAT = 8, /* the payer keeps a weekly rhythm and this payment breaks it */
+    TF_UNUSUAL = 16, /* breaks its payer's rhythm, or novel and large for the payer, or
                         novel from a payer that keeps no rhythm and does not open new
                         relations as a routine */
-    TF_LINK = 64,    /* unusual, or novel from a payer that does not open new relations
+    TF_LINK = 32,    /* unusual, or novel from a payer that does not open new relations
                         as a routine: what chains and cycles are made of */
-    TF_LARGE = 128,  /* scan.large_ratio times its payer's median payment or more */
+    TF_LARGE = 64,  /* scan.large_ratio times its payer's median payment or more */
 };
 
 /* What the detectors know about the data set as a whole (scan_profile.c). */
 typedef struct scan_profile {
     uint8_t *tflag;            /* per transaction: TF_* */
-    uint16_t *pair_n;          /* per transaction: transfers of its pair (saturating) */
     uint32_t *nov_out, *nov_in; /* per account: novel transfers out and in */
     uint32_t *unu_out, *unu_in; /* per account: unusual transfers out and in */
     uint32_t *link_out, *link_in; /* per account: links out and in */
@@ -69,21 +67,26 @@ static inline bool scan_strong(const scan_profile *pr, const ft_store *s, const 
                                 (double)(s->adj.out_off[a + 1] - s->adj.out_off[a]) < thin);
 }
 
+/* Builds the profile on `threads` threads; false when out of memory. */
 bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_params *p,
-                        const int64_t *unit, const uint8_t *hub);
+                        const int64_t *unit, const uint8_t *hub, int threads);
 void scan_profile_free(scan_profile *pr);
 
 struct scan_ctx;
 /* The data's rates of mule rounds (detect_mule.c), once the context is
- * built. */
-void scan_profile_rounds(scan_profile *pr, const struct scan_ctx *c);
+ * built, on `threads` threads. */
+void scan_profile_rounds(scan_profile *pr, const struct scan_ctx *c, int threads);
+
+/* Calls fn(ctx, thread, lo, hi) for blocks of [0, n) on `threads` threads
+ * (thread 0 is the caller); returns when all are done. */
+void scan_parallel(int threads, uint32_t n, void (*fn)(void *ctx, int tid, uint32_t lo, uint32_t hi),
+                   void *ctx);
 
 /* Read-only facts every detector uses, computed once per scan. */
 typedef struct scan_ctx {
     const ft_store *s;
     const ft_scan_params *p;
     const uint8_t *hub;  /* per account: more transfers than scan.hub_degree */
-    const uint8_t *once; /* per transaction: the only transfer from its payer to its payee */
     const int64_t *unit; /* per currency: minor units in one major unit */
     const scan_profile *pr;
 } scan_ctx;

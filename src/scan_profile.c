@@ -1,7 +1,8 @@
 /*
  * scan_profile.c - what the detectors know about the data set as a whole:
- * how often each pair of accounts transacts, which transfers open a new
- * relation, each account's usual amounts, and the data's own rates.
+ * which transfers open a new relation, break a payer's weekly rhythm or are
+ * large for it, each account's everyday amounts, and the data's own rates
+ * of all of these.
  *
  * Scores are relative to the data: a detector asks how likely its
  * candidate is under the rates of this data set, so one default works on
@@ -11,23 +12,22 @@
  * and the pair has at most `scan.novel_pair_max` transfers in the data: a
  * new relation, not a recurring one (salaries, rent, subscriptions and
  * regular suppliers recur). Self-transfers are never novel.
+ *
+ * The work is per account (its payments out, then its payments in), on the
+ * scan's threads: each account's transfers are gathered once into a small
+ * array (the store's columns are in time order, an account's transfers are
+ * scattered over them), and every per-account fact is computed from it.
+ * What crosses accounts (counts at the payee) is added in a sequential pass
+ * over the transactions, in store order.
  */
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "scan_int.h"
-
-/* A 64-bit mixer (splitmix64's finaliser) for the pair set. */
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
 
 /* 0 .. 6 for the UTC day of the week (0: Thursday, 1970-01-01). */
 static int weekday(int64_t ms)
@@ -48,43 +48,426 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The median of v[0 .. n) (sorted in place); 0 for none. */
+/* Most accounts make a few dozen payments: insertion sort beats qsort's
+ * calls through a pointer there. */
+static void sort_u64(uint64_t *v, size_t n)
+{
+    if (n > 48) {
+        qsort(v, n, sizeof *v, cmp_u64);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint64_t x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+static void sort_double(double *v, size_t n)
+{
+    if (n > 48) {
+        qsort(v, n, sizeof *v, cmp_double);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        double x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+/* The median of v[0 .. n), sorted in place; 0 for none. */
 static double median(double *v, size_t n)
 {
     if (n == 0)
         return 0;
-    qsort(v, n, sizeof *v, cmp_double);
+    sort_double(v, n);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 void scan_profile_free(scan_profile *pr)
 {
     free(pr->tflag);
-    free(pr->pair_n);
     free(pr->nov_out);
     free(pr->nov_in);
-    free(pr->unu_out);
-    free(pr->unu_in);
-    free(pr->link_out);
-    free(pr->link_in);
-    free(pr->rhythmic);
-    free(pr->opener);
     free(pr->med_out);
     free(pr->med_in);
     free(pr->max_in);
     free(pr->max2_in);
+    free(pr->unu_out);
+    free(pr->unu_in);
+    free(pr->rhythmic);
+    free(pr->opener);
+    free(pr->link_out);
+    free(pr->link_in);
     memset(pr, 0, sizeof *pr);
 }
 
+/* One transfer of the account at hand, gathered from the columns. */
+typedef struct mine {
+    uint32_t t, peer;
+    int64_t ts;
+    double v; /* amount in major units */
+} mine;
+
+/* The state of one thread: scratch space and its share of the counts. */
+typedef struct part {
+    struct build *b;
+    mine *m;
+    uint64_t *keys;
+    double *amts;
+    size_t cap;
+    uint64_t novel, unusual, links, strong, slow_out, slow_in, passed[PASS_SCALES], payers;
+    double novel_share; /* sum over payers of their share of novel payments */
+    bool oom;
+} part;
+
+typedef struct build {
+    scan_profile *pr;
+    const ft_store *s;
+    const ft_scan_params *p;
+    const int64_t *unit;
+    const uint8_t *hub;
+    atomic_uint next;
+    void (*phase)(part *w, uint32_t a);
+} build;
+
+static bool reserve(part *w, size_t n)
+{
+    if (n <= w->cap)
+        return true;
+    size_t cap = w->cap ? w->cap : 64;
+    while (cap < n)
+        cap *= 2;
+    mine *m = realloc(w->m, cap * sizeof *m);
+    if (m)
+        w->m = m;
+    uint64_t *k = realloc(w->keys, cap * sizeof *k);
+    if (k)
+        w->keys = k;
+    double *d = realloc(w->amts, cap * sizeof *d);
+    if (d)
+        w->amts = d;
+    if (!m || !k || !d) {
+        w->oom = true;
+        return false;
+    }
+    w->cap = cap;
+    return true;
+}
+
+/* Gathers a's transfers out (or in) into w->m; returns how many. */
+static uint32_t gather(part *w, uint32_t a, bool out)
+{
+    const ft_store *s = w->b->s;
+    const ft_adjacency *adj = &s->adj;
+    const uint32_t *list = out ? adj->out_txn : adj->in_txn;
+    uint32_t lo = out ? adj->out_off[a] : adj->in_off[a];
+    uint32_t hi = out ? adj->out_off[a + 1] : adj->in_off[a + 1];
+    if (!reserve(w, hi - lo))
+        return 0;
+    for (uint32_t i = lo; i < hi; i++) {
+        uint32_t t = list[i];
+        uint16_t c = s->t.cur[t];
+        w->m[i - lo] = (mine){t, out ? s->t.dst[t] : s->t.src[t], s->t.ts_ms[t],
+                              (double)s->t.amount[t] / (double)w->b->unit[c]};
+    }
+    return hi - lo;
+}
+
+/*
+ * Phase 1, per account, its payments out:
+ *   - pairs: payee then transaction number sorted, so runs are pairs in
+ *     time order: TF_ONCE, TF_FIRST, TF_NOVEL;
+ *   - the everyday amount paid (to established relations and hubs);
+ *   - rhythm, off-beat payments (the only such payment to a payee),
+ *     routine openers, large payments, links, unusual and strong ones.
+ */
+static void phase_out(part *w, uint32_t a)
+{
+    build *b = w->b;
+    scan_profile *pr = b->pr;
+    const ft_scan_params *p = b->p;
+    const uint8_t *hub = b->hub;
+    uint32_t m = gather(w, a, true);
+    if (!m)
+        return;
+    mine *x = w->m;
+    uint64_t *keys = w->keys;
+    for (uint32_t i = 0; i < m; i++)
+        keys[i] = (uint64_t)x[i].peer << 32 | i;
+    sort_u64(keys, m);
+    uint32_t opened = 0, weeks = 0;
+    for (uint32_t i = 0; i < m;) {
+        uint32_t j = i;
+        while (j < m && keys[j] >> 32 == keys[i] >> 32)
+            j++;
+        uint32_t run = j - i;
+        for (uint32_t k = i; k < j; k++)
+            pr->tflag[x[(uint32_t)keys[k]].t] |=
+                (uint8_t)((run == 1 ? TF_ONCE : 0) | (k == i ? TF_FIRST : 0));
+        const mine *f = &x[(uint32_t)keys[i]];
+        if ((double)run <= p->novel_pair_max && f->peer != a) {
+            pr->tflag[f->t] |= TF_NOVEL;
+            opened++;
+        }
+        i = j;
+    }
+    pr->nov_out[a] = opened;
+    w->novel += opened;
+    w->novel_share += (double)opened / m;
+    w->payers++;
+    /* The everyday amount: what a pays established relations and hubs, so
+     * that a burst of new payees does not move the yardstick it is measured
+     * with; everything when there are fewer than 5 such. */
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < m; i++)
+        if (!(pr->tflag[x[i].t] & TF_NOVEL) || hub[x[i].peer])
+            w->amts[k++] = x[i].v;
+    if (k < 5)
+        for (uint32_t i = k = 0; i < m; i++)
+            w->amts[k++] = x[i].v;
+    pr->med_out[a] = median(w->amts, k);
+    /* Rhythm: an account whose payments fall on two weekdays (or fewer) at
+     * least scan.rhythm_share of the time, over scan.rhythm_min payments
+     * or more, pays on a schedule (standing orders, a business's payment
+     * runs); a payment off the beat breaks that habit. */
+    uint32_t week[7] = {0};
+    int64_t last_week = INT64_MIN;
+    uint8_t *wd = (uint8_t *)w->amts; /* the amounts are done with */
+    for (uint32_t i = 0; i < m; i++) {
+        wd[i] = (uint8_t)weekday(x[i].ts);
+        week[wd[i]]++;
+        if (pr->tflag[x[i].t] & TF_NOVEL) {
+            int64_t wk = x[i].ts / (7 * 86400000LL);
+            weeks += wk != last_week;
+            last_week = wk;
+        }
+    }
+    uint32_t top1 = 0, top2 = 0;
+    for (int d = 0; d < 7; d++) {
+        if (week[d] > top1) {
+            top2 = top1;
+            top1 = week[d];
+        } else if (week[d] > top2) {
+            top2 = week[d];
+        }
+    }
+    bool rhythmic = (double)m >= p->rhythm_min && (double)(top1 + top2) >= p->rhythm_share * m;
+    pr->rhythmic[a] = rhythmic;
+    /* A new relation is no news from a payer that opens new ones in most of
+     * what it pays, over a history long enough to tell and as a routine,
+     * in four different weeks or more: a business paying new payees every
+     * week, a person paying a new shop each time. A burst of new payees in
+     * one week is not a routine. */
+    bool opener = (double)m >= p->opener_min && (double)opened > p->opener_share * m && weeks >= 4;
+    pr->opener[a] = opener;
+    bool known = (double)m >= p->opener_min; /* enough payments for a median */
+    /* Off the beat: a payment of a rhythmic payer on a weekday it otherwise
+     * almost never uses (under half the uniform share), and the only such
+     * payment to that payee: a monthly bill or a standing order that falls
+     * on any weekday keeps a schedule of its own. */
+    if (rhythmic) {
+        uint32_t noff = 0;
+        for (uint32_t i = 0; i < m; i++)
+            if ((double)(week[wd[i]] - 1) < (double)(m - 1) / 14.0)
+                keys[noff++] = (uint64_t)x[i].peer << 32 | i;
+        sort_u64(keys, noff);
+        for (uint32_t i = 0; i < noff; i++)
+            if ((i == 0 || keys[i - 1] >> 32 != keys[i] >> 32) &&
+                (i + 1 == noff || keys[i + 1] >> 32 != keys[i] >> 32))
+                pr->tflag[x[(uint32_t)keys[i]].t] |= TF_OFFBEAT;
+    }
+    for (uint32_t i = 0; i < m; i++) {
+        uint32_t t = x[i].t;
+        bool off = (pr->tflag[t] & TF_OFFBEAT) != 0;
+        /* Large for the payer: scan.large_ratio times its everyday amount. */
+        bool large = known && x[i].v >= p->large_ratio * pr->med_out[a];
+        if (large)
+            pr->tflag[t] |= TF_LARGE;
+        /* A first payment at a hub (a shop, a utility) is everyday. */
+        bool novel = (pr->tflag[t] & TF_NOVEL) && !hub[x[i].peer];
+        if (off || (novel && (large || !opener))) {
+            pr->tflag[t] |= TF_LINK;
+            pr->link_out[a]++;
+            w->links++;
+        }
+        bool is_strong = off || (novel && (double)m < p->opener_min);
+        w->strong += is_strong;
+        /* the slow fans' members (detect_fan.c) */
+        bool big = large && novel;
+        w->slow_out += off || big;
+        w->slow_in += is_strong || big;
+        if (off || (novel && (large || (!rhythmic && !opener)))) {
+            pr->tflag[t] |= TF_UNUSUAL;
+            pr->unu_out[a]++;
+            w->unusual++;
+        }
+    }
+}
+
+/* Phase 3, per account, its payments in: the everyday amount received
+ * (what established relations and hubs pay it: a salary, refunds), and
+ * the largest two of those. */
+static void phase_in(part *w, uint32_t a)
+{
+    scan_profile *pr = w->b->pr;
+    uint32_t m = gather(w, a, false);
+    if (!m)
+        return;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < m; i++)
+        if (!(pr->tflag[w->m[i].t] & TF_NOVEL) || w->b->hub[w->m[i].peer])
+            w->amts[k++] = w->m[i].v;
+    if (k < 5)
+        for (uint32_t i = k = 0; i < m; i++)
+            w->amts[k++] = w->m[i].v;
+    pr->med_in[a] = median(w->amts, k);
+    pr->max_in[a] = w->amts[k - 1]; /* sorted by median() */
+    pr->max2_in[a] = k > 1 ? w->amts[k - 2] : 0;
+}
+
+/* Phase 4, per account, the links it received: does it pass the money on
+ * in links, keeping stack.keep_low of it (to anyone but the payer), within
+ * 1, 6 and 24 hours and within stack.gap_hours? A stack whose hops all
+ * took an hour is measured against passes that quick. */
+static void phase_pass(part *w, uint32_t v)
+{
+    build *b = w->b;
+    const ft_store *s = b->s;
+    const scan_profile *pr = b->pr;
+    const ft_adjacency *adj = &s->adj;
+    if (b->hub[v] || adj->out_off[v + 1] == adj->out_off[v])
+        return;
+    int64_t gap = (int64_t)(b->p->stack_gap_hours * 3600000.0);
+    const int64_t scale[PASS_SCALES] = {3600000LL, 6 * 3600000LL, 24 * 3600000LL, gap};
+    uint32_t olo = adj->out_off[v], ohi = adj->out_off[v + 1], k0 = olo;
+    for (uint32_t i = adj->in_off[v]; i < adj->in_off[v + 1]; i++) {
+        uint32_t t = adj->in_txn[i];
+        if (!(pr->tflag[t] & TF_LINK) || s->t.src[t] == v)
+            continue;
+        uint32_t u = s->t.src[t];
+        int64_t ts = s->t.ts_ms[t];
+        while (k0 < ohi && s->t.ts_ms[adj->out_txn[k0]] < ts)
+            k0++; /* the payments in come in time order too */
+        int64_t sent = 0, need = (int64_t)(b->p->stack_keep_low * (double)s->t.amount[t]);
+        for (uint32_t k = k0; k < ohi && sent < need; k++) {
+            uint32_t y = adj->out_txn[k];
+            int64_t delay = s->t.ts_ms[y] - ts;
+            if (delay > gap)
+                break;
+            if (!(pr->tflag[y] & TF_LINK) || s->t.dst[y] == u || s->t.dst[y] == v ||
+                s->t.cur[y] != s->t.cur[t])
+                continue;
+            sent += s->t.amount[y] < INT64_MAX - sent ? s->t.amount[y] : 0;
+            if (sent >= need) /* passed on, after this delay */
+                for (int c = 0; c < PASS_SCALES; c++)
+                    w->passed[c] += delay <= scale[c];
+        }
+    }
+}
+
+#define BLOCK 256
+
+typedef struct pfor {
+    atomic_uint next;
+    uint32_t n;
+    void (*fn)(void *ctx, int tid, uint32_t lo, uint32_t hi);
+    void *ctx;
+} pfor;
+
+typedef struct pfor_arg {
+    pfor *f;
+    int tid;
+} pfor_arg;
+
+static void *pfor_worker(void *arg)
+{
+    pfor_arg *x = arg;
+    pfor *f = x->f;
+    for (;;) {
+        uint64_t lo = (uint64_t)atomic_fetch_add(&f->next, 1) * BLOCK;
+        if (lo >= f->n)
+            break;
+        uint64_t hi = lo + BLOCK < f->n ? lo + BLOCK : f->n;
+        f->fn(f->ctx, x->tid, (uint32_t)lo, (uint32_t)hi);
+    }
+    return NULL;
+}
+
+void scan_parallel(int threads, uint32_t n, void (*fn)(void *ctx, int tid, uint32_t lo, uint32_t hi),
+                   void *ctx)
+{
+    if (threads < 1)
+        threads = 1;
+    if (threads > 64)
+        threads = 64;
+    pfor f = {.n = n, .fn = fn, .ctx = ctx};
+    atomic_init(&f.next, 0);
+    pthread_t tids[64];
+    pfor_arg args[64];
+    int started = 0;
+    for (int i = 0; i < threads; i++)
+        args[i] = (pfor_arg){&f, i};
+    for (; started + 1 < threads; started++)
+        if (pthread_create(&tids[started], NULL, pfor_worker, &args[started + 1]) != 0)
+            break;
+    pfor_worker(&args[0]);
+    for (int i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+}
+
+static void *worker(void *arg)
+{
+    part *w = arg;
+    build *b = w->b;
+    uint32_t na = b->s->accounts.n;
+    for (;;) {
+        uint64_t lo = (uint64_t)atomic_fetch_add(&b->next, 1) * BLOCK;
+        if (lo >= na || w->oom)
+            break;
+        uint64_t hi = lo + BLOCK < na ? lo + BLOCK : na;
+        for (uint64_t a = lo; a < hi; a++)
+            b->phase(w, (uint32_t)a);
+    }
+    return NULL;
+}
+
+/* Runs b->phase over every account on `threads` threads. */
+static bool run_phase(build *b, part *parts, int threads, void (*phase)(part *, uint32_t))
+{
+    b->phase = phase;
+    atomic_store(&b->next, 0);
+    pthread_t tids[64];
+    int started = 0;
+    for (; started + 1 < threads; started++)
+        if (pthread_create(&tids[started], NULL, worker, &parts[started + 1]) != 0)
+            break;
+    worker(&parts[0]);
+    for (int i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    for (int i = 0; i < threads; i++)
+        if (parts[i].oom)
+            return false;
+    return true;
+}
+
 bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_params *p,
-                        const int64_t *unit, const uint8_t *hub)
+                        const int64_t *unit, const uint8_t *hub, int threads)
 {
     memset(pr, 0, sizeof *pr);
-    const ft_adjacency *adj = &s->adj;
     uint32_t na = s->accounts.n;
     size_t n = (size_t)s->t.n;
+    if (threads < 1)
+        threads = 1;
+    if (threads > 64)
+        threads = 64;
+    part *parts = calloc((size_t)threads, sizeof *parts);
     pr->tflag = calloc(n + 1, 1);
-    pr->pair_n = calloc(n + 1, sizeof *pr->pair_n);
     pr->nov_out = calloc((size_t)na + 1, sizeof *pr->nov_out);
     pr->nov_in = calloc((size_t)na + 1, sizeof *pr->nov_in);
     pr->med_out = calloc((size_t)na + 1, sizeof *pr->med_out);
@@ -97,331 +480,91 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
     pr->opener = calloc((size_t)na + 1, 1);
     pr->link_out = calloc((size_t)na + 1, sizeof *pr->link_out);
     pr->link_in = calloc((size_t)na + 1, sizeof *pr->link_in);
-    uint64_t *keys = NULL;
-    double *amts = NULL;
-    size_t cap = 0;
-    if (!pr->tflag || !pr->pair_n || !pr->nov_out || !pr->nov_in || !pr->med_out || !pr->med_in || !pr->max_in || !pr->max2_in ||
-        !pr->unu_out || !pr->unu_in || !pr->rhythmic || !pr->opener || !pr->link_out || !pr->link_in)
-        goto oom;
-    uint64_t novel = 0;
-    for (uint32_t a = 0; a < na; a++) {
-        uint32_t lo = adj->out_off[a], hi = adj->out_off[a + 1], m = hi - lo;
-        uint32_t ilo = adj->in_off[a], ihi = adj->in_off[a + 1];
-        size_t need = m > ihi - ilo ? m : ihi - ilo;
-        if (need > cap) {
-            free(keys);
-            free(amts);
-            cap = need * 2;
-            keys = malloc(cap * sizeof *keys);
-            amts = malloc(cap * sizeof *amts);
-            if (!keys || !amts)
-                goto oom;
-        }
-        if (m) {
-            pr->active++;
-            /* Payee then transaction number: runs are pairs, in time order. */
-            for (uint32_t i = 0; i < m; i++) {
-                uint32_t t = adj->out_txn[lo + i];
-                keys[i] = (uint64_t)s->t.dst[t] << 32 | t;
-            }
-            qsort(keys, m, sizeof *keys, cmp_u64);
-            for (uint32_t i = 0; i < m;) {
-                uint32_t j = i;
-                while (j < m && keys[j] >> 32 == keys[i] >> 32)
-                    j++;
-                uint32_t run = j - i;
-                uint16_t pn = run > 65535 ? 65535 : (uint16_t)run;
-                for (uint32_t k = i; k < j; k++) {
-                    uint32_t t = (uint32_t)keys[k];
-                    pr->pair_n[t] = pn;
-                    pr->tflag[t] |= (uint8_t)((run == 1 ? TF_ONCE : 0) | (k == i ? TF_FIRST : 0));
-                }
-                uint32_t t0 = (uint32_t)keys[i];
-                if ((double)run <= p->novel_pair_max && s->t.dst[t0] != a) {
-                    pr->tflag[t0] |= TF_NOVEL;
-                    pr->nov_out[a]++;
-                    pr->nov_in[s->t.dst[t0]]++;
-                    novel++;
-                }
-                i = j;
-            }
-            /* The everyday amount: the median of what a pays its established
-             * relations and hubs (bills, rent, shops), so that a burst of
-             * new payees does not move the yardstick it is measured with;
-             * the median of everything when there are fewer than 5 such. */
-            uint32_t k = 0;
-            for (uint32_t i = 0; i < m; i++) {
-                uint32_t t = adj->out_txn[lo + i];
-                if (!(pr->tflag[t] & TF_NOVEL) || hub[s->t.dst[t]])
-                    amts[k++] = (double)s->t.amount[t] / (double)unit[s->t.cur[t]];
-            }
-            if (k < 5) {
-                k = 0;
-                for (uint32_t i = 0; i < m; i++) {
-                    uint32_t t = adj->out_txn[lo + i];
-                    amts[k++] = (double)s->t.amount[t] / (double)unit[s->t.cur[t]];
-                }
-            }
-            pr->med_out[a] = median(amts, k);
-        }
-        if (ihi > ilo && !m)
-            pr->active++;
-    }
-    /* The everyday amount received: the median of what established
-     * relations and hubs pay a (a salary, refunds), or of everything when
-     * there are fewer than 5 such; and the largest two payments in. */
-    for (uint32_t a = 0; a < na; a++) {
-        uint32_t ilo = adj->in_off[a], ihi = adj->in_off[a + 1], k = 0;
-        if (ihi == ilo)
-            continue;
-        for (uint32_t i = ilo; i < ihi; i++) {
-            uint32_t t = adj->in_txn[i];
-            if (!(pr->tflag[t] & TF_NOVEL) || hub[s->t.src[t]])
-                amts[k++] = (double)s->t.amount[t] / (double)unit[s->t.cur[t]];
-        }
-        if (k < 5) {
-            k = 0;
-            for (uint32_t i = ilo; i < ihi; i++) {
-                uint32_t t = adj->in_txn[i];
-                amts[k++] = (double)s->t.amount[t] / (double)unit[s->t.cur[t]];
-            }
-        }
-        pr->med_in[a] = median(amts, k);
-        pr->max_in[a] = amts[k - 1]; /* sorted by median() */
-        pr->max2_in[a] = k > 1 ? amts[k - 2] : 0;
-    }
+    bool ok = parts && pr->tflag && pr->nov_out && pr->nov_in && pr->med_out && pr->med_in &&
+              pr->max_in && pr->max2_in && pr->unu_out && pr->unu_in && pr->rhythmic &&
+              pr->opener && pr->link_out && pr->link_in;
+    build b = {.pr = pr, .s = s, .p = p, .unit = unit, .hub = hub};
+    for (int i = 0; ok && i < threads; i++)
+        parts[i].b = &b;
+    ok = ok && run_phase(&b, parts, threads, phase_out);
 
-    /* Rhythm: an account whose payments fall on two weekdays (or fewer)
-     * at least scan.rhythm_share of the time, over scan.rhythm_min
-     * payments or more, pays on a schedule (standing orders, a business's
-     * payment runs); a payment off the beat breaks that habit. */
-    uint64_t unusual = 0, links = 0, strong = 0, slow_out = 0, slow_in = 0;
-    for (uint32_t a = 0; a < na; a++) {
-        uint32_t lo = adj->out_off[a], hi = adj->out_off[a + 1];
-        uint32_t week[7] = {0}, ordinary = 0, opened = 0, weeks = 0;
-        int64_t last_week = INT64_MIN;
-        for (uint32_t i = lo; i < hi; i++) {
-            uint32_t t = adj->out_txn[i];
-            week[weekday(s->t.ts_ms[t])]++;
-            ordinary++;
-            if (pr->tflag[t] & TF_NOVEL) {
-                opened++;
-                int64_t wk = s->t.ts_ms[t] / (7 * 86400000LL);
-                weeks += wk != last_week;
-                last_week = wk;
-            }
-        }
-        uint32_t m = hi - lo, top1 = 0, top2 = 0;
-        for (int d = 0; d < 7; d++) {
-            if (week[d] > top1) {
-                top2 = top1;
-                top1 = week[d];
-            } else if (week[d] > top2) {
-                top2 = week[d];
-            }
-        }
-        pr->rhythmic[a] = (double)m >= p->rhythm_min && (double)(top1 + top2) >= p->rhythm_share * m;
-        /* A new relation is no news from a payer that opens new ones in
-         * most of what it pays, over a history long enough to tell and as
-         * a routine, in four different weeks or more: a business paying new
-         * payees every week, a person paying a new shop each time. A burst
-         * of new payees in one week is not a routine. */
-        bool opener = (double)ordinary >= p->opener_min &&
-                      (double)opened > p->opener_share * ordinary && weeks >= 4;
-        pr->opener[a] = opener;
-        bool known = (double)m >= p->opener_min; /* enough payments for a median */
-        /* Off the beat: a payment of a rhythmic payer on a weekday it
-         * otherwise almost never uses (under half the uniform share), and
-         * the only such payment to that payee: a monthly bill or a standing
-         * order that falls on any weekday keeps a schedule of its own. */
-        if (pr->rhythmic[a]) {
-            uint32_t noff = 0;
-            for (uint32_t i = lo; i < hi; i++) {
-                uint32_t t = adj->out_txn[i];
-                uint32_t same = week[weekday(s->t.ts_ms[t])] - 1;
-                if ((double)same < (double)(m - 1) / 14.0)
-                    keys[noff++] = (uint64_t)s->t.dst[t] << 32 | t;
-            }
-            if (noff > 1)
-                qsort(keys, noff, sizeof *keys, cmp_u64);
-            for (uint32_t i = 0; i < noff; i++)
-                if ((i == 0 || keys[i - 1] >> 32 != keys[i] >> 32) &&
-                    (i + 1 == noff || keys[i + 1] >> 32 != keys[i] >> 32))
-                    pr->tflag[(uint32_t)keys[i]] |= TF_OFFBEAT;
-        }
-        for (uint32_t i = lo; i < hi; i++) {
-            uint32_t t = adj->out_txn[i];
-            bool off = (pr->tflag[t] & TF_OFFBEAT) != 0;
-            /* Large for the payer: scan.large_ratio times its median payment. */
-            bool large = known && (double)s->t.amount[t] / (double)unit[s->t.cur[t]] >=
-                                      p->large_ratio * pr->med_out[a];
-            if (large)
-                pr->tflag[t] |= TF_LARGE;
-            /* A first payment at a hub (a shop, a utility) is everyday. */
-            bool novel = (pr->tflag[t] & TF_NOVEL) && !hub[s->t.dst[t]];
-            if (off || (novel && (large || !opener))) {
-                pr->tflag[t] |= TF_LINK;
-                pr->link_out[a]++;
-                pr->link_in[s->t.dst[t]]++;
-                links++;
-            }
-            bool is_strong = off || (novel && (double)m < p->opener_min);
-            strong += is_strong;
-            /* the slow fans' members (detect_fan.c) */
-            bool big = large && novel && (off || large || (!pr->rhythmic[a] && !opener));
-            slow_out += off || big;
-            slow_in += is_strong || big;
-            if (off || (novel && (large || (!pr->rhythmic[a] && !opener)))) {
-                pr->tflag[t] |= TF_UNUSUAL;
-                pr->unu_out[a]++;
-                pr->unu_in[s->t.dst[t]]++;
-                unusual++;
-            }
-        }
-    }
-    pr->nlinks = links;
-    pr->q_link = n ? (double)links / (double)n : 0;
-    if (pr->q_link <= 0)
-        pr->q_link = 1.0 / ((double)n + 1);
-    pr->q_slow[0] = ((double)slow_out + 1) / ((double)n + 1);
-    pr->q_slow[1] = ((double)slow_in + 1) / ((double)n + 1);
-    pr->q_strong = n ? (double)strong / (double)n : 0;
-    if (pr->q_strong <= 0)
-        pr->q_strong = 1.0 / ((double)n + 1);
-    /* Payments just under the reporting threshold (structuring), in the
-     * currencies counted in hundredths it is set for. */
-    uint64_t sub = 0, counted = 0;
-    for (size_t t = 0; t < n; t++) {
+    /* Phase 2, in store order: what the payees count, and rates that need
+     * no account's history. Active accounts are the candidates tested. */
+    uint64_t sub = 0, counted = 0, small = 0, into = 0;
+    for (size_t t = 0; ok && t < n; t++) {
+        uint8_t f = pr->tflag[t];
+        uint32_t src = s->t.src[t], dst = s->t.dst[t];
+        pr->nov_in[dst] += (f & TF_NOVEL) != 0;
+        pr->unu_in[dst] += (f & TF_UNUSUAL) != 0;
+        pr->link_in[dst] += (f & TF_LINK) != 0;
         uint16_t c = s->t.cur[t];
-        if (s->currencies[c].exponent != 2)
-            continue;
-        counted++;
         double v = (double)s->t.amount[t] / (double)unit[c];
-        sub += v < p->st_threshold && v >= p->st_threshold * p->st_low;
-    }
-    pr->q_sub = ((double)sub + 1) / ((double)counted + 1);
-    /* Small one-off payments into ordinary accounts (not hubs: a shop's
-     * customers), for collections. */
-    uint64_t small = 0, into = 0;
-    for (size_t t = 0; t < n; t++) {
-        if (hub[s->t.dst[t]] || s->t.src[t] == s->t.dst[t])
-            continue;
-        into++;
-        small += (pr->tflag[t] & TF_ONCE) &&
-                 (double)s->t.amount[t] / (double)unit[s->t.cur[t]] <= p->tf_max_donation;
-    }
-    pr->q_small = ((double)small + 1) / ((double)into + 1);
-    double days = n ? (double)(s->t.ts_ms[n - 1] - s->t.ts_ms[0]) / 86400000.0 : 0;
-    pr->small_per_day = ((double)small + 1) / ((pr->active ? pr->active : 1) * (days > 1 ? days : 1));
-    pr->q_unusual = n ? (double)unusual / (double)n : 0;
-    if (pr->q_unusual <= 0)
-        pr->q_unusual = 1.0 / ((double)n + 1);
-
-    /* How often a link's payee passes the money on in links, keeping
-     * stack.keep_low of it (to anyone but the payer), within 1, 6 and 24
-     * hours and within stack.gap_hours: a stack whose hops all took an
-     * hour is measured against passes that quick. */
-    int64_t gap = (int64_t)(p->stack_gap_hours * 3600000.0);
-    const int64_t scale[PASS_SCALES] = {3600000LL, 6 * 3600000LL, 24 * 3600000LL, gap};
-    uint64_t passed[PASS_SCALES] = {0};
-    for (size_t t = 0; t < n; t++) {
-        if (!(pr->tflag[t] & TF_LINK) || hub[s->t.dst[t]])
-            continue;
-        uint32_t v = s->t.dst[t], u = s->t.src[t];
-        uint32_t end = adj->out_off[v + 1];
-        uint32_t l = adj->out_off[v], h = end; /* v's first payment at or after t's time */
-        while (l < h) {
-            uint32_t mid = l + (h - l) / 2;
-            if (s->t.ts_ms[adj->out_txn[mid]] < s->t.ts_ms[t])
-                l = mid + 1;
-            else
-                h = mid;
+        /* payments just under the reporting threshold (structuring), in
+         * the currencies counted in hundredths it is set for */
+        if (s->currencies[c].exponent == 2) {
+            counted++;
+            sub += v < p->st_threshold && v >= p->st_threshold * p->st_low;
         }
-        int64_t sent = 0, need = (int64_t)(p->stack_keep_low * (double)s->t.amount[t]);
-        for (uint32_t k = l; k < end && sent < need; k++) {
-            uint32_t y = adj->out_txn[k];
-            int64_t delay = s->t.ts_ms[y] - s->t.ts_ms[t];
-            if (delay > gap)
-                break;
-            if (!(pr->tflag[y] & TF_LINK) || s->t.dst[y] == u || s->t.dst[y] == v ||
-                s->t.cur[y] != s->t.cur[t])
-                continue;
-            sent += s->t.amount[y] < INT64_MAX - sent ? s->t.amount[y] : 0;
-            if (sent >= need) /* passed on, after this delay */
-                for (int c = 0; c < PASS_SCALES; c++)
-                    passed[c] += delay <= scale[c];
+        /* small one-off payments into ordinary accounts (collections) */
+        if (!hub[dst] && src != dst) {
+            into++;
+            small += (f & TF_ONCE) && v <= p->tf_max_donation;
         }
     }
-    for (int c = 0; c < PASS_SCALES; c++) {
-        pr->pass_ms[c] = scale[c];
-        pr->q_pass[c] = ((double)passed[c] + 1) / ((double)links + 1);
-    }
-    pr->span_ms = n ? s->t.ts_ms[n - 1] - s->t.ts_ms[0] : 0;
-
-    /* Mutual pairs: the payee has paid the payer too, at some time. A hash
-     * set of the pairs (open addressing), then one lookup per transfer. */
-    uint64_t npairs = 0;
-    for (size_t t = 0; t < n; t++)
-        npairs += (pr->tflag[t] & TF_FIRST) != 0;
-    size_t hcap = 16;
-    while (hcap < 2 * npairs + 2)
-        hcap *= 2;
-    uint64_t *set = malloc(hcap * sizeof *set);
-    if (!set)
-        goto oom;
-    memset(set, 0xff, hcap * sizeof *set); /* UINT64_MAX: empty */
-    for (size_t t = 0; t < n; t++) {
-        if (!(pr->tflag[t] & TF_FIRST))
-            continue;
-        uint64_t key = (uint64_t)s->t.src[t] << 32 | s->t.dst[t];
-        size_t h = (size_t)(mix64(key) & (hcap - 1));
-        while (set[h] != UINT64_MAX && set[h] != key)
-            h = (h + 1) & (hcap - 1);
-        set[h] = key;
-    }
-    for (size_t t = 0; t < n; t++) {
-        if (s->t.src[t] == s->t.dst[t])
-            continue;
-        uint64_t key = (uint64_t)s->t.dst[t] << 32 | s->t.src[t];
-        size_t h = (size_t)(mix64(key) & (hcap - 1));
-        while (set[h] != UINT64_MAX && set[h] != key)
-            h = (h + 1) & (hcap - 1);
-        if (set[h] == key)
-            pr->tflag[t] |= TF_MUTUAL;
-    }
-    free(set);
-    /* The rate of a typical account: each account's share of novel
-     * transfers among what it paid, averaged over the accounts (a few mass
-     * payers of one-off payments would dominate a rate per transfer). */
-    double sum = 0;
-    uint32_t payers = 0;
-    for (uint32_t a = 0; a < na; a++) {
-        uint32_t m = adj->out_off[a + 1] - adj->out_off[a];
-        if (!m)
-            continue;
-        sum += (double)pr->nov_out[a] / (double)m;
-        payers++;
-    }
-    pr->q_novel = payers ? sum / payers : 0;
-    if (pr->q_novel <= 0)
-        pr->q_novel = 1.0 / ((double)n + 1);
-    (void)novel;
-    free(keys);
-    free(amts);
-    if (getenv("FT_DEBUG_FLAGS")) { /* DEBUG: remove */
-        FILE *f = fopen(getenv("FT_DEBUG_FLAGS"), "w");
-        char id[128];
-        for (size_t t = 0; f && t < n; t++) {
-            ft_store_txid(s, (uint32_t)t, id, sizeof id);
-            fprintf(f, "%s,%u,%u,%u,%u\n", id, pr->tflag[t], pr->pair_n[t], pr->rhythmic[s->t.src[t]], pr->nov_out[s->t.src[t]]);
+    for (uint32_t a = 0; ok && a < na; a++)
+        pr->active += s->adj.out_off[a + 1] > s->adj.out_off[a] ||
+                      s->adj.in_off[a + 1] > s->adj.in_off[a];
+    ok = ok && run_phase(&b, parts, threads, phase_in) &&
+         run_phase(&b, parts, threads, phase_pass);
+    if (ok) {
+        uint64_t unusual = 0, links = 0, strong = 0, slow_out = 0, slow_in = 0, payers = 0;
+        uint64_t passed[PASS_SCALES] = {0};
+        double share = 0;
+        for (int i = 0; i < threads; i++) {
+            unusual += parts[i].unusual;
+            links += parts[i].links;
+            strong += parts[i].strong;
+            slow_out += parts[i].slow_out;
+            slow_in += parts[i].slow_in;
+            payers += parts[i].payers;
+            share += parts[i].novel_share;
+            for (int c = 0; c < PASS_SCALES; c++)
+                passed[c] += parts[i].passed[c];
         }
-        if (f) fclose(f);
-        fprintf(stderr, "q_small %g q_unusual %g q_link %g q_novel %g links %llu\n", pr->q_small, pr->q_unusual, pr->q_link, pr->q_novel, (unsigned long long)pr->nlinks);
+        double nn = (double)n + 1;
+        /* The rate of a typical account: each account's share of novel
+         * transfers among what it paid, averaged over the accounts (a few
+         * mass payers of one-off payments would dominate a rate per
+         * transfer). */
+        pr->q_novel = payers ? share / (double)payers : 1 / nn;
+        if (pr->q_novel <= 0)
+            pr->q_novel = 1 / nn;
+        pr->q_unusual = ((double)unusual + 1) / nn;
+        pr->q_link = ((double)links + 1) / nn;
+        pr->nlinks = links;
+        pr->q_strong = ((double)strong + 1) / nn;
+        pr->q_slow[0] = ((double)slow_out + 1) / nn;
+        pr->q_slow[1] = ((double)slow_in + 1) / nn;
+        pr->q_sub = ((double)sub + 1) / ((double)counted + 1);
+        pr->q_small = ((double)small + 1) / ((double)into + 1);
+        double days = n ? (double)(s->t.ts_ms[n - 1] - s->t.ts_ms[0]) / 86400000.0 : 0;
+        pr->small_per_day =
+            ((double)small + 1) / ((pr->active ? pr->active : 1) * (days > 1 ? days : 1));
+        int64_t gap = (int64_t)(p->stack_gap_hours * 3600000.0);
+        const int64_t scale[PASS_SCALES] = {3600000LL, 6 * 3600000LL, 24 * 3600000LL, gap};
+        for (int c = 0; c < PASS_SCALES; c++) {
+            pr->pass_ms[c] = scale[c];
+            pr->q_pass[c] = ((double)passed[c] + 1) / ((double)links + 1);
+        }
+        pr->span_ms = n ? s->t.ts_ms[n - 1] - s->t.ts_ms[0] : 0;
     }
-    return true;
-oom:
-    free(keys);
-    free(amts);
-    scan_profile_free(pr);
-    return false;
+    for (int i = 0; parts && i < threads; i++) {
+        free(parts[i].m);
+        free(parts[i].keys);
+        free(parts[i].amts);
+    }
+    free(parts);
+    if (!ok)
+        scan_profile_free(pr);
+    return ok;
 }
