@@ -348,7 +348,7 @@ void detect_stacks(scan_worker *w, uint32_t a)
         double lp = (double)passes * log10(PR->q_pass[c] > 1e-300 ? PR->q_pass[c] : 1e-300);
         double e = lp + log10(PR->nlinks > 0 ? (double)PR->nlinks : 1);
         double score = 1 / (1 + pow(10, e / 2));
-        if (score < P->emit_floor)
+        if (score < P->min_score)
             continue;
         uint32_t accts[64];
         uint32_t nacc = 0;

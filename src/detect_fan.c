@@ -145,21 +145,31 @@ static void emit_fan(scan_worker *w, uint32_t a, bool out, bool slow, const uint
               out ? "it made" : "it received", b->expect, pow(10, e));
 }
 
-/* How many different accounts paid a, up to `cap` (then cap + 1). */
+/* How many different accounts paid a, counted up to `cap` + 1: a small
+ * open-addressing set, stopped as soon as there are more than cap. */
 static double distinct_payers(scan_worker *w, uint32_t a, double cap)
 {
     const ft_adjacency *adj = &S->adj;
     uint32_t lo = adj->in_off[a], hi = adj->in_off[a + 1];
     if ((double)(hi - lo) <= cap)
         return (double)(hi - lo); /* at most that many */
-    if (!SCAN_RESERVE(w, w->b, &w->cap_b, hi - lo))
+    size_t size = 16;
+    while ((double)size < 4 * (cap + 1))
+        size *= 2;
+    if (!SCAN_RESERVE(w, w->b, &w->cap_b, size))
         return 0;
-    for (uint32_t i = lo; i < hi; i++)
-        w->b[i - lo] = S->t.src[adj->in_txn[i]];
-    qsort(w->b, hi - lo, sizeof *w->b, cmp_u32);
+    memset(w->b, 0xff, size * sizeof *w->b);
     double n = 0;
-    for (uint32_t i = 0; i < hi - lo && n <= cap; i++)
-        n += i == 0 || w->b[i] != w->b[i - 1];
+    for (uint32_t i = lo; i < hi && n <= cap; i++) {
+        uint32_t u = S->t.src[adj->in_txn[i]];
+        size_t h = (u * 2654435761u) & (size - 1);
+        while (w->b[h] != UINT32_MAX && w->b[h] != u)
+            h = (h + 1) & (size - 1);
+        if (w->b[h] == UINT32_MAX) {
+            w->b[h] = u;
+            n++;
+        }
+    }
     return n;
 }
 
@@ -198,6 +208,13 @@ static void fan_variant(scan_worker *w, uint32_t a, bool out, bool slow)
     }
     if (m < need)
         return;
+    /* No window of k members has fewer than k transfers, so none can be
+     * rarer than all m members in a window of m: when even that would not
+     * be reported, there is nothing to look for. */
+    double rate_min = slow ? PR->q_slow[!out] : PR->q_unusual;
+    if (det_poisson_tail_log10((double)m * rate_min, (double)m) >
+        det_log10p_for_score(w, P->min_score, (double)m))
+        return;
     /* A slow fan of payments large for the payer must also be a burst in
      * the account's own life: a business that pays a new supplier a large
      * sum every week or two all year, or an account abroad that people send
@@ -217,7 +234,7 @@ static void fan_variant(scan_worker *w, uint32_t a, bool out, bool slow)
         if (hi - lo < need)
             continue;
         burst b = best_burst(w, w->a, lo, hi, m, list, from, to, slow, steady, !out, need, span);
-        if (b.log10p >= 0 || det_score(w, b.log10p, (double)m) < P->emit_floor)
+        if (b.log10p >= 0 || det_score(w, b.log10p, (double)m) < P->min_score)
             continue;
         emit_fan(w, a, out, slow, w->a, m, &b);
         if (ns + 2 <= 64) {
@@ -331,7 +348,7 @@ void detect_scatter_gather(scan_worker *w, uint32_t a)
                             (PR->active > 0 ? (double)PR->active : 1);
             double lp = det_poisson_tail_log10(lambda, (double)distinct);
             double score = det_score(w, lp, (double)sinks);
-            if (score < P->emit_floor) {
+            if (score < P->min_score) {
                 i = j + 1;
                 continue;
             }
@@ -483,7 +500,7 @@ void detect_gather_scatter(scan_worker *w, uint32_t a)
         if (best >= 0)
             break;
         double score = det_score(w, best, (double)m);
-        if (score >= P->emit_floor) {
+        if (score >= P->min_score) {
             size_t nin = bj - bi + 1;
             uint16_t cur = CUR(w->a[bi]);
             if (!SCAN_RESERVE(w, w->b, &w->cap_b, nin + bnb + 1))

@@ -210,7 +210,7 @@ static void rounds(scan_worker *w, uint32_t a, const pair *pr, size_t n, uint32_
         if (large)
             lp += (double)k * log10(PR->q_large_in);
         double score = det_score(w, lp, (double)eligible);
-        if (score < P->emit_floor) {
+        if (score < P->min_score) {
             i = j + 1;
             continue;
         }
@@ -294,7 +294,7 @@ void detect_structuring(scan_worker *w, uint32_t a)
         uint32_t hi = det_from_time(w, adj->in_txn, lo, adj->in_off[a + 1], TS(w->a[be]) + 1);
         double lp = det_poisson_tail_log10((double)(hi - lo) * PR->q_sub, (double)k);
         double score = det_score(w, lp, (double)m);
-        if (score < P->emit_floor) {
+        if (score < P->min_score) {
             i = be + 1;
             continue;
         }
@@ -402,7 +402,7 @@ void detect_tf_collection(scan_worker *w, uint32_t a)
         double lp = det_poisson_tail_log10(usual > typical ? usual : typical, (double)k) -
                     (abroad ? log10(2.0) : 0);
         double score = det_score(w, lp, (double)m);
-        if (take && where_ok && score >= P->emit_floor &&
+        if (take && where_ok && score >= P->min_score &&
             (double)sent >= P->tf_min_share * (double)collected &&
             (double)sent <= 1.2 * (double)collected) {
             uint32_t accts[4] = {a};

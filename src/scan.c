@@ -38,7 +38,6 @@ static const struct param {
     P("scan.opener_min", opener_min, 1, 1e9),
     P("scan.large_ratio", large_ratio, 1, 1e9),
     P("scan.min_score", min_score, 0, 1),
-    P("scan.emit_floor", emit_floor, 0, 1),
     P("fan_out.min_receivers", fan_min_degree[0], 2, 1e6),
     P("fan_out.window_hours", fan_window_hours[0], 0.01, 1e5),
     P("fan_out.slow_window_days", fan_slow_days[0], 0.01, 1e5),
@@ -101,7 +100,7 @@ static const struct param {
 const char *const ft_scan_param_names[] = {
     "scan.hub_degree", "scan.hub_mean_ratio", "scan.novel_pair_max", "scan.prior_transfers", "scan.rhythm_min",
     "scan.rhythm_share", "scan.opener_share", "scan.opener_min", "scan.large_ratio", "scan.min_score",
-    "scan.emit_floor", "fan_out.min_receivers", "fan_out.window_hours", "fan_out.slow_window_days", "fan_out.min_amount",
+    "fan_out.min_receivers", "fan_out.window_hours", "fan_out.slow_window_days", "fan_out.min_amount",
     "fan_out.max_spread", "fan_in.min_sources", "fan_in.window_hours", "fan_in.slow_window_days", "fan_in.slow_max_payers", "fan_in.min_amount",
     "fan_in.max_spread",
     "scatter_gather.min_width", "scatter_gather.delay_hours", "scatter_gather.keep_low",
@@ -134,7 +133,6 @@ void ft_scan_defaults(ft_scan_params *p)
     p->opener_min = 10;
     p->large_ratio = 5;
     p->min_score = 0.5;
-    p->emit_floor = 0.05;
     for (int d = 0; d < 2; d++) {
         p->fan_min_degree[d] = 3;
         p->fan_window_hours[d] = 24 * 7;

@@ -49,9 +49,37 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Most accounts make a few dozen payments: insertion sort beats qsort's
- * calls through a pointer there. */
-static void sort_u64(uint64_t *v, size_t n)
+ * calls through a pointer there; a busy account's thousands go through a
+ * radix sort, 16 bits a pass over the key's significant bits, with `tmp`
+ * as large as v (NULL: qsort). */
+static void sort_u64(uint64_t *v, size_t n, uint64_t *tmp)
 {
+    if (n > 4096 && tmp) {
+        uint64_t all = 0;
+        for (size_t i = 0; i < n; i++)
+            all |= v[i];
+        uint64_t *src = v, *dst = tmp;
+        for (int shift = 0; shift < 64 && (all >> shift); shift += 16) {
+            static _Thread_local uint32_t count[65536];
+            memset(count, 0, sizeof count);
+            for (size_t i = 0; i < n; i++)
+                count[(src[i] >> shift) & 0xffff]++;
+            uint32_t sum = 0;
+            for (size_t d = 0; d < 65536; d++) {
+                uint32_t c = count[d];
+                count[d] = sum;
+                sum += c;
+            }
+            for (size_t i = 0; i < n; i++)
+                dst[count[(src[i] >> shift) & 0xffff]++] = src[i];
+            uint64_t *x = src;
+            src = dst;
+            dst = x;
+        }
+        if (src != v)
+            memcpy(v, src, n * sizeof *v);
+        return;
+    }
     if (n > 48) {
         qsort(v, n, sizeof *v, cmp_u64);
         return;
@@ -80,13 +108,71 @@ static void sort_double(double *v, size_t n)
     }
 }
 
-/* The median of v[0 .. n), sorted in place; 0 for none. */
+/* Puts the k-th smallest of v[0 .. n) at v[k], the smaller ones before
+ * it (Hoare's selection: linear on average, for the busy accounts). */
+static void select_kth(double *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double pivot = v[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                double x = v[i];
+                v[i] = v[j];
+                v[j] = x;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return;
+    }
+}
+
+/* The median of v[0 .. n), reordered; 0 for none. */
 static double median(double *v, size_t n)
 {
     if (n == 0)
         return 0;
-    sort_double(v, n);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    if (n <= 48) {
+        sort_double(v, n);
+        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+    select_kth(v, n, n / 2);
+    double hi = v[n / 2];
+    if (n % 2)
+        return hi;
+    double lo = v[0]; /* the largest of the smaller half */
+    for (size_t i = 1; i < n / 2; i++)
+        lo = v[i] > lo ? v[i] : lo;
+    return (lo + hi) / 2;
+}
+
+/* The largest and second largest of v[0 .. n). */
+static void top_two(const double *v, size_t n, double *first, double *second)
+{
+    double a = 0, b = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] > a) {
+            b = a;
+            a = v[i];
+        } else if (v[i] > b) {
+            b = v[i];
+        }
+    }
+    *first = a;
+    *second = b;
 }
 
 void scan_profile_free(scan_profile *pr)
@@ -118,7 +204,7 @@ typedef struct mine {
 typedef struct part {
     struct build *b;
     mine *m;
-    uint64_t *keys;
+    uint64_t *keys, *tmp;
     double *amts;
     size_t cap;
     uint64_t novel, unusual, links, strong, slow_out, slow_in, passed[PASS_SCALES], payers;
@@ -152,7 +238,10 @@ static bool reserve(part *w, size_t n)
     double *d = realloc(w->amts, cap * sizeof *d);
     if (d)
         w->amts = d;
-    if (!m || !k || !d) {
+    uint64_t *x = realloc(w->tmp, cap * sizeof *x);
+    if (x)
+        w->tmp = x;
+    if (!m || !k || !d || !x) {
         w->oom = true;
         return false;
     }
@@ -200,7 +289,7 @@ static void phase_out(part *w, uint32_t a)
     uint64_t *keys = w->keys;
     for (uint32_t i = 0; i < m; i++)
         keys[i] = (uint64_t)x[i].peer << 32 | i;
-    sort_u64(keys, m);
+    sort_u64(keys, m, w->tmp);
     uint32_t opened = 0, weeks = 0;
     for (uint32_t i = 0; i < m;) {
         uint32_t j = i;
@@ -276,7 +365,7 @@ static void phase_out(part *w, uint32_t a)
         for (uint32_t i = 0; i < m; i++)
             if ((double)(week[wd[i]] - 1) < (double)(m - 1) / 14.0)
                 keys[noff++] = (uint64_t)x[i].peer << 32 | i;
-        sort_u64(keys, noff);
+        sort_u64(keys, noff, w->tmp);
         for (uint32_t i = 0; i < noff; i++)
             if ((i == 0 || keys[i - 1] >> 32 != keys[i] >> 32) &&
                 (i + 1 == noff || keys[i + 1] >> 32 != keys[i] >> 32))
@@ -326,9 +415,8 @@ static void phase_in(part *w, uint32_t a)
     if (k < 5)
         for (uint32_t i = k = 0; i < m; i++)
             w->amts[k++] = w->m[i].v;
+    top_two(w->amts, k, &pr->max_in[a], &pr->max2_in[a]);
     pr->med_in[a] = median(w->amts, k);
-    pr->max_in[a] = w->amts[k - 1]; /* sorted by median() */
-    pr->max2_in[a] = k > 1 ? w->amts[k - 2] : 0;
 }
 
 /* Phase 4, per account, the links it received: does it pass the money on
@@ -561,6 +649,7 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
     for (int i = 0; parts && i < threads; i++) {
         free(parts[i].m);
         free(parts[i].keys);
+        free(parts[i].tmp);
         free(parts[i].amts);
     }
     free(parts);

@@ -74,7 +74,6 @@ typedef struct ft_scan_params {
     double opener_min;      /* payments before an account can be such a routine */
     double large_ratio;     /* a payment this many times its payer's median is large */
     double min_score;       /* alerts scoring less are not reported */
-    double emit_floor;      /* candidates scoring less are not even kept */
 
     /* [0] fan-out, [1] fan-in; "fan.X" sets both, "fan_out.X" and
      * "fan_in.X" one (min_degree is also fan_out.min_receivers and
