@@ -119,6 +119,17 @@ typedef struct ft_adjacency {
     uint32_t *out_txn, *in_txn; /* [n] transaction numbers, ascending = time order */
 } ft_adjacency;
 
+/* Transaction numbers by original id, as a hash table laid out in two
+ * arrays: bucket b (the low bits of the XXH64, seed 0, of the id's text
+ * as ft_store_txid writes it) holds txn[off[b] .. off[b + 1]), ascending.
+ * Built on first use or mapped from a snapshot. */
+typedef struct ft_txid_map {
+    uint32_t nbuckets; /* a power of two; 0: not built */
+    uint32_t *off;     /* [nbuckets + 1] */
+    uint32_t *txn;     /* [n] */
+    bool borrowed;     /* the arrays belong to a snapshot mapping */
+} ft_txid_map;
+
 typedef struct ft_store {
     ft_txns t;
     ft_intern accounts; /* "bank:account" or "account" */
@@ -130,6 +141,7 @@ typedef struct ft_store {
     ft_load_report report;
     bool sorted;      /* ft_store_finish has run */
     ft_adjacency adj; /* built by ft_store_adjacency, NULL arrays until then */
+    ft_txid_map txids; /* built by ft_store_txid_index */
     double *rates;    /* per currency: one unit in the base currency; NULL: no rates */
     char rate_base[4];
     void *map;        /* snapshot mapping the arrays are borrowed from */
@@ -177,6 +189,51 @@ double ft_store_analysis(const ft_store *s, int64_t i);
 /* Writes transaction i's id into buf: its numeric or text id, else
  * "file:line" (file = base name of its source). Returns the length. */
 size_t ft_store_txid(const ft_store *s, int64_t i, char *buf, size_t cap);
+
+/* Builds s->txids unless it is built (or came with a snapshot, which
+ * carries it): 6 to 8 bytes per transaction. */
+ft_status ft_store_txid_index(ft_store *s, ft_error *err);
+
+/* Builds a map of s's ids into *m (for a store that cannot change, such
+ * as the one a snapshot is written from); ft_txid_map_free releases it. */
+ft_status ft_txid_map_build(const ft_store *s, ft_txid_map *m, ft_error *err);
+void ft_txid_map_free(ft_txid_map *m);
+
+/* The transaction whose id (as ft_store_txid writes it) is id[0 .. len),
+ * the first in the store's order when several share it. False when none
+ * has it. Needs ft_store_txid_index first. */
+bool ft_store_find_txid(const ft_store *s, const char *id, size_t len, uint32_t *txn);
+
+/* --- the order of transfers at one time ------------------------------------------------
+ *
+ * Money that arrives at time t may leave at time t. Within one timestamp,
+ * whatever order the input rows had, transfers are taken in this order:
+ *
+ *   1. credits before debits: a transfer out of an account waits until
+ *      every other transfer into that account at that time has been made;
+ *   2. otherwise, by ft_store_txn_cmp (smaller amount first, then by id);
+ *   3. when the transfers at one time wait on each other in a circle (A
+ *      pays B and B pays A in the same second), the first waiting one by
+ *      rule 2 goes first, and the others follow the rules again.
+ *
+ * So the same rows in any order give the same order, and money can run
+ * along a chain of transfers that share a timestamp.
+ */
+
+/* The tie order of transfers: time, then amount in minor units (smaller
+ * first), then id (numeric ids by value before text ids, text ids byte by
+ * byte), then currency code, payer's key, payee's key. Rows equal in all of
+ * these are interchangeable for every result; the transaction number
+ * decides between them. */
+int ft_store_txn_cmp(const ft_store *s, uint32_t a, uint32_t b);
+
+/* Writes into order[0 .. n) every transaction number in the order money
+ * moves through them: forward, by time and the rules above; backward
+ * (where money came from), latest first and the rules applied to the
+ * reversed history, in which an account's debits are its credits (so, at
+ * one time, a transfer into an account comes after every transfer out of
+ * it, and the tie order compares the payee's key before the payer's). */
+ft_status ft_store_flow_order(const ft_store *s, bool backward, uint32_t *order, ft_error *err);
 
 /* The account key of id (borrowed). */
 const char *ft_store_account(const ft_store *s, uint32_t id, size_t *len);
