@@ -46,6 +46,8 @@ enum {
     SEC_LAB_OFF,
     SEC_LAB_SLOTS,
     SEC_STRINGS,
+    SEC_TXID_OFF, /* the transaction-id index (optional: older files lack it) */
+    SEC_TXID_TXN,
     SEC_COL_BASE = 100, /* + ft_col */
 };
 
@@ -180,6 +182,15 @@ ft_status ft_snapshot_write(const ft_store *s, const char *path, ft_error *err)
     meta[META_ROUNDED] = r->amounts_rounded;
     memcpy(&meta[META_REASONS], r->by_reason, sizeof r->by_reason);
 
+    /* The id index goes in too, so that looking an id up on a snapshot
+     * costs nothing at start-up. */
+    ft_txid_map own = {0};
+    const ft_txid_map *ids = &s->txids;
+    if (!ids->nbuckets) {
+        if ((rc = ft_txid_map_build(s, &own, err)) != FT_OK)
+            return rc;
+        ids = &own;
+    }
     struct disk_currency *curs = calloc((size_t)s->ncurrencies + 1, sizeof *curs);
     struct disk_source *srcs = calloc((size_t)r->nsources + 1, sizeof *srcs);
     char *blob = NULL, *tmp = NULL, *dirbuf = NULL;
@@ -218,6 +229,8 @@ ft_status ft_snapshot_write(const ft_store *s, const char *path, ft_error *err)
     add_intern(secs, &n, SEC_CHAN_POOL, &s->channels);
     add_intern(secs, &n, SEC_LAB_POOL, &s->labels);
     add(secs, &n, SEC_STRINGS, 1, s->strings.len, s->strings.data);
+    add(secs, &n, SEC_TXID_OFF, 4, (uint64_t)ids->nbuckets + 1, ids->off);
+    add(secs, &n, SEC_TXID_TXN, 4, (uint64_t)s->t.n, ids->txn);
     for (int c = 0; c < FT_COL_COUNT; c++) {
         const void *col = ft_store_col(s, (ft_col)c);
         if (col || c <= FT_COL_LINE) /* the required columns, even when empty */
@@ -305,6 +318,7 @@ done:
     free(curs);
     free(srcs);
     free(blob);
+    ft_txid_map_free(&own);
     return rc;
 }
 
@@ -332,6 +346,7 @@ static const char *section_name(uint32_t id)
         [SEC_CHAN_SLOTS] = "channel hash table", [SEC_LAB_POOL] = "label names",
         [SEC_LAB_OFF] = "label index",  [SEC_LAB_SLOTS] = "label hash table",
         [SEC_STRINGS] = "memos and ids",
+        [SEC_TXID_OFF] = "id index buckets", [SEC_TXID_TXN] = "id index",
     };
     static const char *const cols[FT_COL_COUNT] = {
         "time column",      "amount column",  "source column",  "destination column",
@@ -468,6 +483,35 @@ static ft_status check_columns(const struct reader *rd, const ft_store *s)
     return FT_OK;
 }
 
+/* The id index, when the file has one: buckets in order, every
+ * transaction number inside the table. Without it the store builds its
+ * own on first use. */
+static ft_status read_txids(const struct reader *rd, ft_store *s)
+{
+    const void *off, *txn;
+    uint64_t noff, ntxn;
+    ft_status rc;
+    if ((rc = section(rd, SEC_TXID_OFF, 4, false, 0, false, &off, &noff)) != FT_OK ||
+        (rc = section(rd, SEC_TXID_TXN, 4, false, 0, false, &txn, &ntxn)) != FT_OK)
+        return rc;
+    if (!off)
+        return FT_OK;
+    uint64_t nb = noff - 1;
+    const uint32_t *o = off, *t = txn;
+    if (noff < 2 || (nb & (nb - 1)) || nb > UINT32_MAX || ntxn != (uint64_t)s->t.n || o[0] != 0 ||
+        o[nb] != ntxn)
+        return corrupt(rd, "the id index has the wrong size");
+    for (uint64_t b = 0; b < nb; b++) {
+        if (o[b] > o[b + 1])
+            return corrupt(rd, "the id index is out of order");
+        for (uint32_t k = o[b]; k < o[b + 1]; k++)
+            if (t[k] >= ntxn || (k > o[b] && t[k] <= t[k - 1]))
+                return corrupt(rd, "the id index is out of order");
+    }
+    s->txids = (ft_txid_map){(uint32_t)nb, (uint32_t *)off, (uint32_t *)txn, true};
+    return FT_OK;
+}
+
 static ft_status read_small(const struct reader *rd, ft_store *s, const int64_t *meta)
 {
     ft_status rc;
@@ -580,7 +624,9 @@ static ft_status map_store(ft_store *s, const struct reader *rd)
         }
     }
     s->sorted = true;
-    return check_columns(rd, s);
+    if ((rc = check_columns(rd, s)) != FT_OK)
+        return rc;
+    return read_txids(rd, s);
 }
 
 ft_status ft_snapshot_read(ft_store *s, const char *path, ft_error *err)

@@ -117,6 +117,12 @@ static void test_round_trip(void **state)
             row17 = i;
     assert_true(row17 >= 0);
     assert_string_equal(ft_pool_get(&r.strings, r.t.memo[row17], NULL), "a, b");
+    /* The id index comes mapped from the file, built for nothing. */
+    uint32_t t17;
+    assert_int_not_equal(r.txids.nbuckets, 0);
+    assert_true(ft_store_find_txid(&r, "17", 2, &t17));
+    assert_int_equal(t17, row17);
+    assert_false(ft_store_find_txid(&r, "171", 3, &t17));
     /* A snapshot of a snapshot is the same file. */
     char path2[512];
     snprintf(path2, sizeof path2, "%s/again.ftg", dir);
