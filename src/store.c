@@ -665,30 +665,76 @@ int ft_store_txn_cmp(const ft_store *s, uint32_t a, uint32_t b)
     return tie_cmp(s, a, b, false);
 }
 
-/* Sorts v[0 .. n) by tie_cmp, with tmp[n] to spare (a merge sort: qsort
- * takes no context). */
-static void tie_sort(const ft_store *s, bool backward, uint32_t *v, uint32_t *tmp, uint32_t n)
+/* What a sort compares by: the tie order (one way or the other), the
+ * whole transaction order, or account keys. */
+typedef struct sort_by {
+    const ft_store *s;
+    enum { BY_TIE, BY_TIE_BACKWARD, BY_TXN, BY_KEY } what;
+} sort_by;
+
+static int compare(const sort_by *by, uint32_t a, uint32_t b)
+{
+    switch (by->what) {
+    case BY_TIE:
+    case BY_TIE_BACKWARD:
+        return tie_cmp(by->s, a, b, by->what == BY_TIE_BACKWARD);
+    case BY_TXN:
+        return ft_store_txn_cmp(by->s, a, b);
+    default:
+        return cmp_accounts(by->s, a, b);
+    }
+}
+
+/* Sorts v[0 .. n), with tmp[n] to spare: a merge sort, because qsort
+ * takes no context. */
+static void merge_sort(const sort_by *by, uint32_t *v, uint32_t *tmp, uint32_t n)
 {
     if (n < 16) {
         for (uint32_t i = 1; i < n; i++) {
             uint32_t x = v[i], j = i;
-            for (; j > 0 && tie_cmp(s, v[j - 1], x, backward) > 0; j--)
+            for (; j > 0 && compare(by, v[j - 1], x) > 0; j--)
                 v[j] = v[j - 1];
             v[j] = x;
         }
         return;
     }
     uint32_t h = n / 2;
-    tie_sort(s, backward, v, tmp, h);
-    tie_sort(s, backward, v + h, tmp, n - h);
-    if (tie_cmp(s, v[h - 1], v[h], backward) <= 0)
+    merge_sort(by, v, tmp, h);
+    merge_sort(by, v + h, tmp, n - h);
+    if (compare(by, v[h - 1], v[h]) <= 0)
         return;
     memcpy(tmp, v, h * sizeof *v);
     uint32_t i = 0, j = h, k = 0;
     while (i < h && j < n)
-        v[k++] = tie_cmp(s, v[j], tmp[i], backward) < 0 ? v[j++] : tmp[i++];
+        v[k++] = compare(by, v[j], tmp[i]) < 0 ? v[j++] : tmp[i++];
     while (i < h)
         v[k++] = tmp[i++];
+}
+
+static ft_status sort_ids(const sort_by *by, uint32_t *v, uint32_t n, ft_error *err)
+{
+    if (n < 16) {
+        merge_sort(by, v, NULL, n);
+        return FT_OK;
+    }
+    uint32_t *tmp = malloc((size_t)n * sizeof *tmp);
+    if (!tmp)
+        return ft_error_oom(err);
+    merge_sort(by, v, tmp, n);
+    free(tmp);
+    return FT_OK;
+}
+
+ft_status ft_store_sort_txns(const ft_store *s, uint32_t *txns, uint32_t n, ft_error *err)
+{
+    sort_by by = {s, BY_TXN};
+    return sort_ids(&by, txns, n, err);
+}
+
+ft_status ft_store_sort_accounts(const ft_store *s, uint32_t *ids, uint32_t n, ft_error *err)
+{
+    sort_by by = {s, BY_KEY};
+    return sort_ids(&by, ids, n, err);
 }
 
 /* Working memory for ordering the groups of transfers that share a time. */
@@ -752,7 +798,8 @@ static void order_group(grouper *g, uint32_t m, uint32_t *out)
     const ft_store *s = g->s;
     const uint32_t *payer = g->backward ? s->t.dst : s->t.src;
     const uint32_t *payee = g->backward ? s->t.src : s->t.dst;
-    tie_sort(s, g->backward, g->v, g->tmp, m);
+    sort_by by = {s, g->backward ? BY_TIE_BACKWARD : BY_TIE};
+    merge_sort(&by, g->v, g->tmp, m);
     /* The group's accounts, each with its pending credits and its debits
      * (ranks, in the tie order: a counting sort keeps it). */
     uint32_t na = 0;

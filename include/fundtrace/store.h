@@ -227,6 +227,11 @@ bool ft_store_find_txid(const ft_store *s, const char *id, size_t len, uint32_t 
  * decides between them. */
 int ft_store_txn_cmp(const ft_store *s, uint32_t a, uint32_t b);
 
+/* Sorts transaction numbers by ft_store_txn_cmp, and account ids by key
+ * (byte by byte): orders that do not depend on the input's row order. */
+ft_status ft_store_sort_txns(const ft_store *s, uint32_t *txns, uint32_t n, ft_error *err);
+ft_status ft_store_sort_accounts(const ft_store *s, uint32_t *ids, uint32_t n, ft_error *err);
+
 /* Writes into order[0 .. n) every transaction number in the order money
  * moves through them: forward, by time and the rules above; backward
  * (where money came from), latest first and the rules applied to the
