@@ -1110,6 +1110,8 @@ ft_status ft_maxflow(const ft_store *s, const ft_paths_options *o, ft_account_se
     memset(out, 0, sizeof *out);
     ft_status rc = search_init(&q, s, o, from, to, err);
     if (rc == FT_OK) {
+        out->since_ms = q.since_ms;
+        out->until_ms = q.until_ms;
         ft_graph_setup();
         rc = temporal ? flow_temporal(&q, cur, out, err) : flow_static(&q, cur, out, err);
     }

@@ -112,7 +112,8 @@ typedef struct ft_flow {
     int64_t value;
     ft_flow_edge *edges; /* in time order, ties in the tie order */
     uint32_t nedges;
-    uint32_t transfers; /* transfers in the network */
+    uint32_t transfers;         /* transfers in the network */
+    int64_t since_ms, until_ms; /* the window it used (INT64_MIN / INT64_MAX: none) */
 } ft_flow;
 
 ft_status ft_maxflow(const ft_store *s, const ft_paths_options *o, ft_account_set from,
