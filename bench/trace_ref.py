@@ -17,7 +17,9 @@ The semantics, as fundtrace-trace(1) states them:
   waiting transfers is broken at its first one.
 - Every account's balance counts from its first transfer in the data.
 - Traced money carries its hop count: haircut keeps a traced balance per
-  hop count; each share is rounded down. Money arriving with HOPS hops, or
+  hop count; a payment takes traced x amount / balance, rounded down,
+  split over the hop counts in proportion (each rounded down, the units
+  left over to the fewest hops first). Money arriving with HOPS hops, or
   at a hub (more than 2000 transfers), stays there; the rest moves on.
 - An account's payments from the time of the first arrival it may pass on
   are where its 50 largest (ties: earlier first) carry traced money.
@@ -142,17 +144,25 @@ def trace(seed):
         return l
 
     def outflow(l, amount):
+        # The traced share as one sum, rounded down; split over the hop
+        # counts, each rounded down, the units left over to the fewest hops.
         bal, traced = l
-        parts = {}
-        for h, v in traced.items():
-            part = v if not (bal >= amount and bal > 0) else v * amount // bal
-            if part:
-                parts[h] = part
-        for h, part in parts.items():
-            traced[h] -= part
+        whole = bal >= amount and bal > 0
+        total = sum(traced.values())
+        total = total * amount // bal if whole else total
+        parts = {h: (v * amount // bal if whole else v) for h, v in traced.items()}
+        left = total - sum(parts.values())
+        for h in sorted(traced):
+            more = min(traced[h] - parts[h], left)
+            parts[h] += more
+            left -= more
+        for h in list(traced):
+            traced[h] -= parts[h]
             if not traced[h]:
                 del traced[h]
-        l[0] = bal - amount if bal >= amount and bal > 0 else 0
+            if not parts[h]:
+                del parts[h]
+        l[0] = bal - amount if whole else 0
         return parts
 
     def catch_up(a, p):

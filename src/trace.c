@@ -4,16 +4,22 @@
  * Event-driven in trace order: the store's flow order (time, and within
  * one timestamp credits before debits, then the tie order: store.h), or
  * its mirror backward. The trace index holds every account's transfers in
- * that order with their amounts and currencies, so an account's history
- * streams through the cache. Each account that passes traced money on has
- * a cursor into its two lists; the only events are payments of accounts
- * holding traced money they may pass on, taken in order from a radix
- * heap. Traced money is applied to its payee at once: the payee's
- * untraced history up to that transfer is caught up first, from its first
- * transfer in the data, so the policies see the balances a sweep over
- * every transaction would, at the cost of the account's own transfers
- * only. An account holding no such money sleeps: nothing it pays can
- * carry any.
+ * that order with their amounts, currencies and the account's balance
+ * just before each: an account's balance is the same in every trace (all
+ * its transfers move it, traced or not, from its first in the data), so
+ * it is counted once, when the index is built, and a trace need not
+ * replay an account's history to know it. Each account that passes traced
+ * money on has a cursor into its two lists; the only events are payments
+ * of accounts holding traced money they may pass on, taken in order from a
+ * radix heap. Traced money is applied to its payee at once. An account
+ * holding no such money sleeps: nothing it pays can carry any.
+ *
+ * What a trace keeps per account and currency is only what the balance
+ * does not say: haircut, the traced money per hop count; fifo and lifo,
+ * the lots in order while some of them are traced (the untraced arrivals
+ * between its payments are caught up before each). A ledger with no
+ * traced money left is stale and starts again, when traced money next
+ * arrives, from the balance at that moment: one untraced lot.
  *
  * Traced money carries the number of hops it has travelled: haircut keeps
  * an account's traced balance per hop count, fifo and lifo a hop count on
@@ -165,9 +171,10 @@ typedef struct lot {
 /* An account's holdings in one currency, and what it traced in it. */
 typedef struct ledger {
     ft_trace_amount a; /* a.held: only what arrived at the hop limit, until the end */
-    int64_t balance;   /* haircut: all the account holds */
+    int64_t traced;    /* traced money it may pass on: the lots with hops */
     lot *lots;         /* lots[head .. head + n): haircut, the traced balance per hop
-                          count, fewest first; fifo, lifo, the lots oldest first */
+                          count, fewest first; fifo, lifo, the lots oldest first
+                          (stale while traced is 0) */
     uint32_t head, n, cap;
     int32_t next; /* the node's next ledger, -1 at the end */
 } ledger;
@@ -196,9 +203,12 @@ typedef struct event {
  * that walking an account's history streams through memory. */
 typedef struct entry {
     int64_t amount;
-    uint32_t pos; /* in trace order */
+    int64_t before; /* the account's balance in cur just before it (UNCOUNTABLE: past 2^63) */
+    uint32_t pos;   /* in trace order */
     uint16_t cur;
 } entry;
+
+#define UNCOUNTABLE INT64_MIN
 
 struct ft_trace_index {
     const ft_store *s;
@@ -207,6 +217,7 @@ struct ft_trace_index {
     uint32_t *order;                  /* trace order: position -> transaction */
     const uint32_t *out_off, *in_off; /* the store's (swapped backward) */
     entry *out, *in;
+    uint32_t *payee; /* by position in out: the account paid */
 };
 
 /* Poison's corrections within a timestamp: node's payments out[from, to)
@@ -258,6 +269,49 @@ static void oom(ft_tracer *tr)
         tr->rc = ft_error_oom(tr->err);
 }
 
+/* Every account's balance in each currency just before each of its
+ * transfers: everything it received less everything it paid, from its
+ * first transfer (in trace order); a payment beyond the balance empties
+ * it (the rest is of unknown origin). One sweep per account, its two
+ * lists merged; most accounts use one currency. */
+static bool balances(ft_trace_index *ix)
+{
+    struct held {
+        uint16_t cur;
+        int64_t bal;
+    } *h = NULL;
+    uint32_t cap = 0;
+    for (uint32_t a = 0; a < ix->s->accounts.n; a++) {
+        uint32_t i = ix->in_off[a], o = ix->out_off[a], nh = 0;
+        while (i < ix->in_off[a + 1] || o < ix->out_off[a + 1]) {
+            uint32_t pi = i < ix->in_off[a + 1] ? ix->in[i].pos : UINT32_MAX;
+            uint32_t po = o < ix->out_off[a + 1] ? ix->out[o].pos : UINT32_MAX;
+            bool is_out = po <= pi; /* the out side of a self-transfer first */
+            entry *e = is_out ? &ix->out[o++] : &ix->in[i++];
+            uint32_t k = 0;
+            while (k < nh && h[k].cur != e->cur)
+                k++;
+            if (k == nh) {
+                if (!ft_array_grow((void **)&h, &cap, nh + 1, sizeof *h)) {
+                    free(h);
+                    return false;
+                }
+                h[nh++] = (struct held){e->cur, 0};
+            }
+            int64_t *bal = &h[k].bal;
+            e->before = *bal;
+            if (*bal == UNCOUNTABLE)
+                continue;
+            if (is_out)
+                *bal = *bal >= e->amount ? *bal - e->amount : 0;
+            else if (__builtin_add_overflow(*bal, e->amount, bal))
+                *bal = UNCOUNTABLE;
+        }
+    }
+    free(h);
+    return true;
+}
+
 ft_status ft_trace_index_new(ft_trace_index **ixp, const ft_store *s, bool backward,
                              ft_error *err)
 {
@@ -270,6 +324,7 @@ ft_status ft_trace_index_new(ft_trace_index **ixp, const ft_store *s, bool backw
     if (!ix || !(ix->out = malloc((n + 1) * sizeof *ix->out)) ||
         !(ix->in = malloc((n + 1) * sizeof *ix->in)) ||
         !(ix->order = malloc((n + 1) * sizeof *ix->order)) ||
+        !(ix->payee = malloc((n + 1) * sizeof *ix->payee)) ||
         !(at_out = malloc((na + 1) * sizeof *at_out)) ||
         !(at_in = malloc((na + 1) * sizeof *at_in))) {
         free(at_out);
@@ -296,12 +351,17 @@ ft_status ft_trace_index_new(ft_trace_index **ixp, const ft_store *s, bool backw
     const uint32_t *payee = backward ? s->t.src : s->t.dst;
     for (uint32_t p = 0; p < n; p++) {
         uint32_t t = ix->order[p];
-        entry e = {s->t.amount[t], p, s->t.cur[t]};
+        entry e = {s->t.amount[t], 0, p, s->t.cur[t]};
+        ix->payee[at_out[payer[t]]] = payee[t];
         ix->out[at_out[payer[t]]++] = e;
         ix->in[at_in[payee[t]]++] = e;
     }
     free(at_out);
     free(at_in);
+    if (!balances(ix)) {
+        ft_trace_index_free(ix);
+        return ft_error_oom(err);
+    }
     *ixp = ix;
     return FT_OK;
 }
@@ -313,6 +373,7 @@ void ft_trace_index_free(ft_trace_index *ix)
     free(ix->out);
     free(ix->in);
     free(ix->order);
+    free(ix->payee);
     free(ix);
 }
 
@@ -417,15 +478,18 @@ static ledger *ledger_get(ft_tracer *tr, uint32_t idx, uint16_t cur)
 /* *x += v, or the trace fails: amounts past 2^63 minor units cannot be
  * added exactly (the data has to be that extreme: amounts at the edge of
  * int64, repeated). */
-static bool add_to(ft_tracer *tr, int64_t *x, int64_t v)
+static bool too_large(ft_tracer *tr)
 {
-    if (!__builtin_add_overflow(*x, v, x))
-        return true;
     if (tr->rc == FT_OK)
         tr->rc = ft_error_set(tr->err, FT_ELIMIT,
                               "trace: the amounts add up past 2^63 minor units, more than can "
                               "be counted exactly");
     return false;
+}
+
+static bool add_to(ft_tracer *tr, int64_t *x, int64_t v)
+{
+    return !__builtin_add_overflow(*x, v, x) || too_large(tr);
 }
 
 /* Room for one more lot at the end of l. */
@@ -477,33 +541,44 @@ static bool add_traced(ft_tracer *tr, ledger *l, int64_t amount, int32_t hops)
     return true;
 }
 
-/* A transfer of `amount` arrives, with its traced parts parts[0 .. np)
- * (each with the hops it has travelled to here, fewer than max_hops; the
- * rest of the amount is untraced). */
-static void inflow(ft_tracer *tr, ledger *l, int64_t amount, const lot *parts, uint32_t np)
+/* The balance an entry's account had before it, or the trace fails. */
+static bool balance_of(ft_tracer *tr, const entry *e, int64_t *bal)
 {
-    int64_t rest = amount;
-    switch (tr->o->policy) {
-    case FT_POLICY_HAIRCUT:
-        if (!add_to(tr, &l->balance, amount))
+    *bal = e->before;
+    return e->before != UNCOUNTABLE || too_large(tr);
+}
+
+/* fifo, lifo: a stale ledger (no traced money) starts again as one
+ * untraced lot, the balance before entry e. */
+static bool refresh(ft_tracer *tr, ledger *l, const entry *e)
+{
+    if (l->traced || tr->o->policy == FT_POLICY_HAIRCUT)
+        return true;
+    int64_t bal;
+    if (!balance_of(tr, e, &bal))
+        return false;
+    l->head = l->n = 0;
+    return push_lot(tr, l, bal, 0);
+}
+
+/* Transfer e arrives, with its traced parts parts[0 .. np) (each with the
+ * hops it has travelled to here, fewer than max_hops; the rest of the
+ * amount is untraced). */
+static void inflow(ft_tracer *tr, ledger *l, const entry *e, const lot *parts, uint32_t np)
+{
+    if (!refresh(tr, l, e))
+        return;
+    int64_t rest = e->amount;
+    for (uint32_t i = 0; i < np; i++) {
+        bool ok = tr->o->policy == FT_POLICY_HAIRCUT
+                      ? add_traced(tr, l, parts[i].amount, parts[i].hops)
+                      : push_lot(tr, l, parts[i].amount, parts[i].hops); /* traced first */
+        if (!ok || !add_to(tr, &l->traced, parts[i].amount))
             return;
-        for (uint32_t i = 0; i < np; i++)
-            if (!add_traced(tr, l, parts[i].amount, parts[i].hops))
-                return;
-        break;
-    case FT_POLICY_FIFO:
-    case FT_POLICY_LIFO:
-        /* The traced parts first, fewest hops first, then the rest. */
-        for (uint32_t i = 0; i < np; i++) {
-            if (!push_lot(tr, l, parts[i].amount, parts[i].hops))
-                return;
-            rest -= parts[i].amount;
-        }
-        push_lot(tr, l, rest, 0);
-        break;
-    case FT_POLICY_POISON:
-        break;
+        rest -= parts[i].amount;
     }
+    if (tr->o->policy != FT_POLICY_HAIRCUT)
+        push_lot(tr, l, rest, 0);
 }
 
 /* Notes a traced part taken by a payment in tr->take (merged by hops). */
@@ -528,35 +603,46 @@ static int cmp_hops(const void *a, const void *b)
     return ((const lot *)a)->hops - ((const lot *)b)->hops;
 }
 
-/* Spends `amount` from the ledger; its traced parts go to tr->take (by
- * hops, fewest first); returns their sum. */
-static int64_t outflow(ft_tracer *tr, ledger *l, int64_t amount)
+/* Pays out transfer e from the ledger; its traced parts go to tr->take
+ * (by hops, fewest first); returns their sum. */
+static int64_t outflow(ft_tracer *tr, ledger *l, const entry *e)
 {
-    int64_t sum = 0;
+    int64_t sum = 0, amount = e->amount;
     tr->ntake = 0;
-    switch (tr->o->policy) {
-    case FT_POLICY_HAIRCUT: {
-        /* Each hop count's share of the balance, rounded down (the
-         * remainder stays traced here); past the known balance, all the
-         * traced money goes and the rest is of unknown origin. */
-        bool all = !(l->balance >= amount && l->balance > 0);
+    if (!l->traced)
+        return 0; /* stale: nothing traced to take, nothing to keep in order */
+    if (tr->o->policy == FT_POLICY_HAIRCUT) {
+        /* The traced share of the balance, rounded down, as one sum (so
+         * that what stays traced never passes the balance); split over the
+         * hop counts in proportion, rounded down, the units left over to
+         * the fewest hops first. Past the known balance, all the traced
+         * money goes and the rest is of unknown origin. */
+        int64_t bal;
+        if (!balance_of(tr, e, &bal))
+            return 0;
+        bool all = !(bal >= amount && bal > 0);
+        int64_t total = all ? l->traced : (int64_t)((__int128)l->traced * amount / bal);
         lot *v = l->lots + l->head;
-        uint32_t k = 0;
+        int64_t left = total;
         for (uint32_t i = 0; i < l->n; i++) {
-            int64_t part =
-                all ? v[i].amount : (int64_t)((__int128)v[i].amount * amount / l->balance);
-            take_part(tr, part, v[i].hops);
-            sum += part;
+            int64_t part = all ? v[i].amount : (int64_t)((__int128)v[i].amount * amount / bal);
             v[i].amount -= part;
+            left -= part;
+            take_part(tr, part, v[i].hops);
+        }
+        for (uint32_t i = 0; i < l->n && left > 0; i++) {
+            int64_t more = v[i].amount < left ? v[i].amount : left;
+            v[i].amount -= more;
+            left -= more;
+            take_part(tr, more, v[i].hops);
+        }
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < l->n; i++)
             if (v[i].amount)
                 v[k++] = v[i];
-        }
         l->n = k;
-        l->balance = all ? 0 : l->balance - amount;
-        break;
-    }
-    case FT_POLICY_FIFO:
-    case FT_POLICY_LIFO: {
+        sum = total;
+    } else {
         bool fifo = tr->o->policy == FT_POLICY_FIFO;
         int64_t left = amount;
         while (left > 0 && l->n) {
@@ -578,21 +664,8 @@ static int64_t outflow(ft_tracer *tr, ledger *l, int64_t amount)
             l->head = 0;
         if (tr->ntake > 1)
             qsort(tr->take, tr->ntake, sizeof *tr->take, cmp_hops);
-        break;
     }
-    case FT_POLICY_POISON:
-        break;
-    }
-    return sum;
-}
-
-/* Traced money the ledger may still pass on (haircut, fifo, lifo). */
-static int64_t traced_in(const ledger *l)
-{
-    int64_t sum = 0;
-    for (uint32_t i = 0; i < l->n; i++)
-        if (l->lots[l->head + i].hops)
-            sum += l->lots[l->head + i].amount;
+    l->traced -= sum;
     return sum;
 }
 
@@ -725,31 +798,28 @@ static void allow_largest(ft_tracer *tr, uint32_t idx, uint32_t pos, uint32_t en
     tr->res.cut_count[FT_CUT_BREADTH] += n - m;
 }
 
-/* Applies the node's transfers before position p, none of them carrying
- * money it may pass on, to its balances; the cursor then stands at p. */
+/* Brings node idx's cursors up to position p. What it received before p
+ * carried nothing traced, and it paid nothing while it held traced money
+ * (each such payment is an event), so only fifo and lifo, while they hold
+ * traced money, need the untraced arrivals: they keep the order of the
+ * lots. Haircut needs nothing: the balance comes with each payment. */
 static void catch_up(ft_tracer *tr, uint32_t idx, uint32_t p)
 {
     const ft_trace_index *ix = tr->ix;
-    while (tr->rc == FT_OK) {
-        node *n = &tr->nodes[idx];
-        uint32_t in = n->in_pos < n->in_end ? ix->in[n->in_pos].pos : UINT32_MAX;
-        uint32_t out = n->out_pos < n->out_end ? ix->out[n->out_pos].pos : UINT32_MAX;
-        if (in >= p && out >= p)
-            break;
-        bool is_out = out <= in; /* the out side of a self-transfer first */
-        const entry *e = is_out ? &ix->out[n->out_pos] : &ix->in[n->in_pos];
-        ledger *l = ledger_get(tr, idx, e->cur);
-        if (!l)
-            break;
-        n = &tr->nodes[idx];
-        if (is_out) {
-            outflow(tr, l, e->amount);
-            n->out_pos++;
-        } else {
-            inflow(tr, l, e->amount, NULL, 0);
-            n->in_pos++;
-        }
+    node *n = &tr->nodes[idx];
+    if (n->holding == 0 || tr->o->policy == FT_POLICY_HAIRCUT) {
+        n->in_pos = lower_bound(ix->in, n->in_pos, n->in_end, p);
+        n->out_pos = lower_bound(ix->out, n->out_pos, n->out_end, p);
+        return;
     }
+    for (; n->in_pos < n->in_end && ix->in[n->in_pos].pos < p && tr->rc == FT_OK; n->in_pos++) {
+        const entry *e = &ix->in[n->in_pos];
+        ledger *l = ledger_get(tr, idx, e->cur);
+        n = &tr->nodes[idx];
+        if (l && l->traced) /* a stale ledger starts again when traced money comes */
+            push_lot(tr, l, e->amount, 0);
+    }
+    n->out_pos = lower_bound(ix->out, n->out_pos, n->out_end, p);
 }
 
 /* A new node for account a, reached at `hops` by the transfer at
@@ -781,9 +851,9 @@ static uint32_t new_node(ft_tracer *tr, uint32_t a, int hops, uint32_t p, bool s
 }
 
 /* Node idx starts passing traced money on: money it may pass on arrived
- * at position p. Its cursor goes back to its first transfer in the data
- * (balances are built from the whole history) and its payments from the
- * time of p on are the ones the breadth limit chooses from. */
+ * at position p. Its payments from the time of p on are the ones the
+ * breadth limit chooses from. (Its balances need no history: the index
+ * has them.) */
 static void follow(ft_tracer *tr, uint32_t idx, uint32_t p)
 {
     const ft_trace_index *ix = tr->ix;
@@ -846,11 +916,10 @@ static bool may_carry(ft_tracer *tr, uint32_t x, uint32_t i, int64_t traced)
     return false;
 }
 
-/* The payee of the transfer at position p, a node (new at `hops`). */
-static uint32_t payee_node(ft_tracer *tr, uint32_t p, int hops)
+/* The payee of payment out[i] (at position p), a node (new at `hops`). */
+static uint32_t payee_node(ft_tracer *tr, uint32_t i, uint32_t p, int hops)
 {
-    uint32_t t = real_txn(tr->ix, p);
-    uint32_t dst = tr->ix->backward ? tr->s->t.src[t] : tr->s->t.dst[t];
+    uint32_t dst = tr->ix->payee[i];
     int64_t *known = map_find(&tr->by_account, dst);
     return known ? (uint32_t)*known : new_node(tr, dst, hops, p, false);
 }
@@ -897,7 +966,7 @@ static void arrive(ft_tracer *tr, uint32_t d, uint32_t p, uint16_t cur, const lo
     l = ledger_get(tr, d, cur);
     if (!l || tr->rc != FT_OK)
         return;
-    int64_t amount = tr->ix->in[n->in_pos++].amount; /* the cursor stands at p */
+    const entry *e = &tr->ix->in[n->in_pos++]; /* the cursor stands at p */
     uint32_t k = 0;
     lot moving[64], *mv = np <= 64 ? moving : malloc(np * sizeof *mv);
     if (!mv) {
@@ -907,9 +976,10 @@ static void arrive(ft_tracer *tr, uint32_t d, uint32_t p, uint16_t cur, const lo
     for (uint32_t i = 0; i < np; i++)
         if (parts[i].hops < K)
             mv[k++] = parts[i];
-    inflow(tr, l, amount, mv, k);
+    inflow(tr, l, e, mv, k);
     if (mv != moving)
         free(mv);
+    n = &tr->nodes[d];
     n->holding += movable; /* __int128: all currencies */
     if (n->asleep) {
         n->asleep = false;
@@ -935,7 +1005,7 @@ static void pay(ft_tracer *tr, uint32_t x, uint32_t p)
         ledger *l = ledger_get(tr, x, e->cur);
         if (!l)
             return;
-        sum = outflow(tr, l, e->amount);
+        sum = outflow(tr, l, e);
         tr->nodes[x].holding -= sum;
     }
     if (sum <= 0 || !may_carry(tr, x, i, sum))
@@ -954,7 +1024,7 @@ static void pay(ft_tracer *tr, uint32_t x, uint32_t p)
     }
     for (uint32_t k = 0; k < np; k++)
         v[k] = (lot){tr->take[k].amount, tr->take[k].hops + 1};
-    uint32_t d = payee_node(tr, p, v[0].hops);
+    uint32_t d = payee_node(tr, i, p, v[0].hops);
     if (d != UINT32_MAX)
         arrive(tr, d, p, e->cur, v, np);
     if (v != parts)
@@ -997,7 +1067,7 @@ static void poison_carry(ft_tracer *tr, uint32_t x, uint32_t i, bool fresh)
     } else if (!carried_at(tr, p)) {
         return;
     }
-    uint32_t d = payee_node(tr, p, hops);
+    uint32_t d = payee_node(tr, i, p, hops);
     if (d == UINT32_MAX)
         return;
     node *n = &tr->nodes[d];
@@ -1113,7 +1183,7 @@ static void assemble(ft_tracer *tr)
                 if (tr->o->policy == FT_POLICY_POISON)
                     a.held = a.received > a.sent + a.cut ? a.received - a.sent - a.cut : 0;
                 else
-                    a.held += traced_in(lg);
+                    a.held += lg->traced;
             } else if (!n->seed) {
                 a.held = a.received; /* it passed nothing on */
             }

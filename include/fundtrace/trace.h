@@ -16,10 +16,11 @@
  *            accounts). Poison reaches exactly the accounts that a
  *            time-respecting route of at most max_hops transfers reaches
  *            (each transfer not earlier than the one before it);
- *   haircut  its share of the account's balance: for each hop count, the
- *            traced balance that came with that many hops x amount /
- *            balance, rounded down (the remainders stay traced in the
- *            account);
+ *   haircut  its share of the account's balance: traced balance x amount
+ *            / balance, rounded down (the remainder stays traced in the
+ *            account), split over the hop counts the traced balance came
+ *            with in proportion (each rounded down, the units left over to
+ *            the fewest hops first);
  *   fifo     first in, first out (Clayton's rule): the transfer spends the
  *            oldest money the account holds;
  *   lifo     last in, first out: the newest first.
@@ -160,12 +161,12 @@ typedef struct ft_trace_result {
 } ft_trace_result;
 
 /* Every account's transfers in trace order (the store's flow order, one
- * way or the other) with their amounts, laid out so that a trace streams
- * through an account's history: 36 bytes per transaction. Built once per
- * direction (forward: where the money went; backward: where it came from)
- * and shared, read-only, by the tracers of all threads. The store's
- * adjacency must have been built (ft_store_adjacency) and outlive the
- * index. */
+ * way or the other) with their amounts and the account's balance before
+ * each, laid out so that a trace streams through an account's history:
+ * 56 bytes per transaction. Built once per direction (forward: where the
+ * money went; backward: where it came from) and shared, read-only, by the
+ * tracers of all threads. The store's adjacency must have been built
+ * (ft_store_adjacency) and outlive the index. */
 typedef struct ft_trace_index ft_trace_index;
 
 ft_status ft_trace_index_new(ft_trace_index **ix, const ft_store *s, bool backward,
