@@ -51,8 +51,8 @@ static void usage(FILE *f)
             "  --policy P          poison, haircut (default), fifo or lifo\n"
             "  --hops K            at most K hops from the seed (default 6)\n"
             "  --window D          follow money for D after the start (30d, 12h, 90m)\n"
-            "  --since T, --until T  the trace's start and end (default: from the seed's\n"
-            "                      first transfer, to the end of the data)\n"
+            "  --since T, --until T  when traced money enters, and the trace's end (default:\n"
+            "                      from the seed's first transfer, to the end of the data)\n"
             "  --min-amount X      transfers below X (in their currency) do not carry it\n"
             "  --max-degree N      accounts with more than N transfers are hubs: they hold\n"
             "                      what they get (default 2000; 0: no limit)\n"
@@ -62,7 +62,8 @@ static void usage(FILE *f)
             "  --format FMT        table (default), jsonl, csv, json or dot\n"
             "  -q, --quiet         do not show rejected rows on stderr\n"
             "  -h, --help          show this help\n\n" FT_CLI_INPUT_HELP
-            "\nExit status: 0 traced, 2 usage or input error (an unknown seed included).\n");
+            "\nExit status: 0 the money reached an account, 1 no seed's money reached any,\n"
+            "2 usage or input error (an unknown seed included).\n");
 }
 
 typedef struct seed {
@@ -71,6 +72,7 @@ typedef struct seed {
     int64_t txn; /* -1: trace the account */
     char *out;   /* the formatted trace */
     size_t outlen;
+    bool found; /* the money reached an account */
     ft_status rc;
     ft_error err;
 } seed;
@@ -105,6 +107,7 @@ static void *worker(void *arg)
         sd->rc = ft_trace_run(tr, J->o, sd->account, sd->txn, &r, &sd->err);
         if (sd->rc != FT_OK)
             continue;
+        sd->found = r->nnodes > 1;
         FILE *f = open_memstream(&sd->out, &sd->outlen);
         if (!f) {
             sd->rc = ft_error_oom(&sd->err);
@@ -115,18 +118,6 @@ static void *worker(void *arg)
     }
     ft_tracer_free(tr);
     return NULL;
-}
-
-/* The row of a transaction named by its original id, or -1. */
-static int64_t find_txn(const ft_store *s, const char *id)
-{
-    char buf[256];
-    for (int64_t i = 0; i < s->t.n; i++) {
-        ft_store_txid(s, i, buf, sizeof buf);
-        if (strcmp(buf, id) == 0)
-            return i;
-    }
-    return -1;
 }
 
 static bool add_seed(seed **seeds, size_t *n, size_t *cap, const char *label, size_t len)
@@ -339,11 +330,16 @@ int cmd_trace(int argc, char **argv)
     if (txn) {
         if (!add_seed(&seeds.v, &seeds.n, &seeds.cap, txn, strlen(txn)))
             goto oom;
-        seeds.v[0].txn = find_txn(&s, txn);
-        if (seeds.v[0].txn < 0) {
+        uint32_t t;
+        if (ft_store_txid_index(&s, &err) != FT_OK) {
+            fprintf(stderr, "fundtrace: %s\n", err.msg);
+            goto done;
+        }
+        if (!ft_store_find_txid(&s, txn, strlen(txn), &t)) {
             ft_cli_error("trace", "no transaction has the id '%s'", txn);
             goto done;
         }
+        seeds.v[0].txn = t;
     } else {
         /* Unknown seeds are reported and skipped; the exit status says so. */
         size_t w = 0;
@@ -373,7 +369,7 @@ int cmd_trace(int argc, char **argv)
         pthread_join(tids[i], NULL);
     if (fmt == FT_FORMAT_JSON)
         fputs("[\n", stdout);
-    bool failed = false;
+    bool failed = false, found = false;
     for (size_t i = 0; i < seeds.n; i++) {
         seed *sd = &seeds.v[i];
         if (sd->rc != FT_OK) {
@@ -381,13 +377,15 @@ int cmd_trace(int argc, char **argv)
             failed = true;
             continue;
         }
+        found = found || sd->found;
         if (fmt == FT_FORMAT_JSON && i > 0)
             fputs(",", stdout);
         fwrite(sd->out, 1, sd->outlen, stdout);
     }
     if (fmt == FT_FORMAT_JSON)
         fputs("]\n", stdout);
-    code = ft_cli_finish("trace", unknown || failed ? FT_EXIT_ERROR : FT_EXIT_OK);
+    /* As grep: 0 found, 1 nothing found, 2 an error (it wins). */
+    code = ft_cli_finish("trace", unknown || failed ? FT_EXIT_ERROR : found ? FT_EXIT_OK : 1);
     goto done;
 oom:
     fprintf(stderr, "fundtrace: out of memory\n");
