@@ -56,7 +56,8 @@ with open(path, newline="") as f:
         whole, _, frac = row["amount"].partition(".")
         amt.append(int(whole) * 10 ** exp + (int((frac + "0" * exp)[:exp]) if exp else 0))
         cur.append(curs.setdefault(c, len(curs)))
-        ts.append(row["timestamp"])
+        t = row["timestamp"]  # YYYY-MM-DDTHH:MM:SSZ: its digits sort as the times do
+        ts.append(int(t[0:4] + t[5:7] + t[8:10] + t[11:13] + t[14:16] + t[17:19]))
         txid.append(int(row["txn_id"]))
 n = len(src)
 code = {v: k for k, v in curs.items()}
@@ -129,6 +130,7 @@ inn = [[] for _ in names]
 for p in range(n):
     out[psrc[p]].append(p)
     inn[pdst[p]].append(p)
+del src, dst, amt, cur, ts, txid, by_time, order  # only the positions' copies are used
 load_s = time.time() - t0
 
 
