@@ -123,7 +123,7 @@ bool ft_time_parse(const char *s, size_t len, int64_t *ts_ms, ft_time_error *why
         return parse_epoch(s, len, ts_ms, why);
 
     size_t i = 0;
-    int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, ms = 0;
     char dsep = s[4];
     if (!digits(s, len, &i, 4, &y) || s[i++] != dsep || !digits(s, len, &i, 2, &mo) ||
         i >= len || s[i++] != dsep || !digits(s, len, &i, 2, &d))

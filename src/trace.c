@@ -292,7 +292,7 @@ static bool balances(ft_trace_index *ix)
             while (k < nh && h[k].cur != e->cur)
                 k++;
             if (k == nh) {
-                if (!ft_array_grow((void **)&h, &cap, nh + 1, sizeof *h)) {
+                if (!FT_ARRAY_GROW(h, &cap, nh + 1)) {
                     free(h);
                     return false;
                 }
@@ -448,8 +448,7 @@ static ledger *ledger_get(ft_tracer *tr, uint32_t idx, uint16_t cur)
         last = i;
     }
     uint32_t old = tr->cap_ledgers;
-    if (!ft_array_grow((void **)&tr->ledgers, &tr->cap_ledgers, tr->nledgers + 1,
-                       sizeof *tr->ledgers)) {
+    if (!FT_ARRAY_GROW(tr->ledgers, &tr->cap_ledgers, tr->nledgers + 1)) {
         oom(tr);
         return NULL;
     }
@@ -502,7 +501,7 @@ static bool lot_room(ft_tracer *tr, ledger *l)
         l->head = 0;
         return true;
     }
-    if (!ft_array_grow((void **)&l->lots, &l->cap, l->cap + 1, sizeof *l->lots)) {
+    if (!FT_ARRAY_GROW(l->lots, &l->cap, l->cap + 1)) {
         oom(tr);
         return false;
     }
@@ -591,7 +590,7 @@ static void take_part(ft_tracer *tr, int64_t amount, int32_t hops)
             tr->take[i].amount += amount; /* parts of one balance: no overflow */
             return;
         }
-    if (!ft_array_grow((void **)&tr->take, &tr->cap_take, tr->ntake + 1, sizeof *tr->take)) {
+    if (!FT_ARRAY_GROW(tr->take, &tr->cap_take, tr->ntake + 1)) {
         oom(tr);
         return;
     }
@@ -684,8 +683,7 @@ static int bucket_of(uint64_t key, uint64_t last)
 static void heap_push(ft_tracer *tr, event e)
 {
     int b = bucket_of(e.key, tr->last);
-    if (!ft_array_grow((void **)&tr->bucket[b], &tr->bucket_cap[b], tr->bucket_n[b] + 1,
-                       sizeof *tr->bucket[b])) {
+    if (!FT_ARRAY_GROW(tr->bucket[b], &tr->bucket_cap[b], tr->bucket_n[b] + 1)) {
         oom(tr);
         return;
     }
@@ -771,9 +769,8 @@ static void allow_largest(ft_tracer *tr, uint32_t idx, uint32_t pos, uint32_t en
         tr->nodes[idx].all_allowed = true;
         return;
     }
-    if (!ft_array_grow((void **)&tr->scratch, &tr->cap_scratch, k + 1, sizeof *tr->scratch) ||
-        !ft_array_grow((void **)&tr->allow_set, &tr->cap_allow_set, tr->nallow_set + k,
-                       sizeof *tr->allow_set)) {
+    if (!FT_ARRAY_GROW(tr->scratch, &tr->cap_scratch, k + 1) ||
+        !FT_ARRAY_GROW(tr->allow_set, &tr->cap_allow_set, tr->nallow_set + k)) {
         oom(tr);
         return;
     }
@@ -827,7 +824,7 @@ static void catch_up(ft_tracer *tr, uint32_t idx, uint32_t p)
  * it may pass on arrives (follow). */
 static uint32_t new_node(ft_tracer *tr, uint32_t a, int hops, uint32_t p, bool seed)
 {
-    if (!ft_array_grow((void **)&tr->nodes, &tr->cap_nodes, tr->nnodes + 1, sizeof *tr->nodes)) {
+    if (!FT_ARRAY_GROW(tr->nodes, &tr->cap_nodes, tr->nnodes + 1)) {
         oom(tr);
         return UINT32_MAX;
     }
@@ -879,7 +876,7 @@ static void follow(ft_tracer *tr, uint32_t idx, uint32_t p)
 /* Notes that traced money reached node d in the transfer at position p. */
 static void add_pair(ft_tracer *tr, uint32_t d, uint32_t p)
 {
-    if (!ft_array_grow((void **)&tr->pairs, &tr->cap_pairs, tr->npairs + 1, sizeof *tr->pairs)) {
+    if (!FT_ARRAY_GROW(tr->pairs, &tr->cap_pairs, tr->npairs + 1)) {
         oom(tr);
         return;
     }
@@ -888,8 +885,7 @@ static void add_pair(ft_tracer *tr, uint32_t d, uint32_t p)
 
 static bool add_carried(ft_tracer *tr, uint32_t p, int64_t traced)
 {
-    if (!ft_array_grow((void **)&tr->carried, &tr->cap_carried, tr->ncarried + 1,
-                       sizeof *tr->carried)) {
+    if (!FT_ARRAY_GROW(tr->carried, &tr->cap_carried, tr->ncarried + 1)) {
         oom(tr);
         return false;
     }
@@ -1037,7 +1033,7 @@ static void redo_push(ft_tracer *tr, uint32_t node, uint32_t from, uint32_t to, 
 {
     if (from >= to)
         return;
-    if (!ft_array_grow((void **)&tr->redo, &tr->cap_redo, tr->nredo + 1, sizeof *tr->redo)) {
+    if (!FT_ARRAY_GROW(tr->redo, &tr->cap_redo, tr->nredo + 1)) {
         oom(tr);
         return;
     }
