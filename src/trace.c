@@ -925,8 +925,9 @@ static uint32_t payee_node(ft_tracer *tr, uint32_t i, uint32_t p, int hops)
 /* Traced parts parts[0 .. np) arrive at node d in the transfer at position
  * p (currency cur), each with the hops it has now travelled. What came at
  * the hop limit, or to a hub, is held there; the rest is applied at once,
- * the node's history brought up to p first. Untraced arrivals wait until
- * the node next pays (catch_up), so only payments are events. */
+ * the node's cursors brought up to p first. Untraced arrivals wait until
+ * the node next pays or receives traced money (catch_up), so only payments
+ * are events. */
 static void arrive(ft_tracer *tr, uint32_t d, uint32_t p, uint16_t cur, const lot *parts,
                    uint32_t np)
 {
