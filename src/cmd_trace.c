@@ -297,7 +297,8 @@ int cmd_trace(int argc, char **argv)
     if (fmt == FT_FORMAT_JSON)
         fputs("]\n", stdout);
     /* As grep: 0 found, 1 nothing found, 2 an error (it wins). */
-    code = ft_cli_finish("trace", unknown || failed ? FT_EXIT_ERROR : found ? FT_EXIT_OK : FT_EXIT_NONE);
+    int searched = found ? FT_EXIT_OK : FT_EXIT_NONE;
+    code = ft_cli_finish("trace", unknown || failed ? FT_EXIT_ERROR : searched);
     goto done;
 oom:
     ft_cli_error("trace", "out of memory");
