@@ -346,7 +346,6 @@ static const char *section_name(uint32_t id)
         [SEC_CHAN_SLOTS] = "channel hash table", [SEC_LAB_POOL] = "label names",
         [SEC_LAB_OFF] = "label index",  [SEC_LAB_SLOTS] = "label hash table",
         [SEC_STRINGS] = "memos and ids",
-        [SEC_TXID_OFF] = "id index buckets", [SEC_TXID_TXN] = "id index",
     };
     static const char *const cols[FT_COL_COUNT] = {
         "time column",      "amount column",  "source column",  "destination column",
@@ -354,6 +353,8 @@ static const char *section_name(uint32_t id)
         "label column",     "memo column",    "id column",      "received amount column",
         "received currency column",
     };
+    if (id == SEC_TXID_OFF || id == SEC_TXID_TXN)
+        return id == SEC_TXID_OFF ? "id index buckets" : "id index";
     if (id < sizeof names / sizeof names[0] && names[id])
         return names[id];
     if (id >= SEC_COL_BASE && id < SEC_COL_BASE + FT_COL_COUNT)
