@@ -35,6 +35,14 @@ enum {
     OPT_REJECTS,
     OPT_FORMAT,
     OPT_RATES,
+    OPT_DECIMAL_COMMA, /* conventions and statements (issue 15) */
+    OPT_DECIMAL_POINT,
+    OPT_DATE_FORMAT,
+    OPT_TIMEZONE,
+    OPT_ENCODING,
+    OPT_STATEMENT_OF,
+    OPT_NO_DEDUP,
+    OPT_MERGE_WINDOW,
     OPT_FIRST_COMMAND_OPTION /* commands number their own options from here */
 };
 
@@ -47,7 +55,15 @@ enum {
         {"epoch", required_argument, NULL, OPT_EPOCH},                                          \
         {"strict", no_argument, NULL, OPT_STRICT},                                              \
         {"rejects", required_argument, NULL, OPT_REJECTS},                                      \
-        {"rates", required_argument, NULL, OPT_RATES}
+        {"rates", required_argument, NULL, OPT_RATES},                                          \
+        {"decimal-comma", no_argument, NULL, OPT_DECIMAL_COMMA},                                \
+        {"decimal-point", no_argument, NULL, OPT_DECIMAL_POINT},                                \
+        {"date-format", required_argument, NULL, OPT_DATE_FORMAT},                              \
+        {"timezone", required_argument, NULL, OPT_TIMEZONE},                                    \
+        {"encoding", required_argument, NULL, OPT_ENCODING},                                    \
+        {"statement-of", required_argument, NULL, OPT_STATEMENT_OF},                            \
+        {"no-dedup", no_argument, NULL, OPT_NO_DEDUP},                                          \
+        {"merge-window", required_argument, NULL, OPT_MERGE_WINDOW}
 
 /* Help text for the shared input options. */
 #define FT_CLI_INPUT_HELP                                                                       \
@@ -62,10 +78,19 @@ enum {
     "  --strict             stop at the first bad row (exit 2)\n"                               \
     "  --rejects FILE       write each rejected row, verbatim, with its reason (CSV)\n"          \
     "  --rates FILE         exchange rates to one base currency ('base = EUR', then\n"        \
-    "                       'USD = 0.92' lines), for totals and weights across currencies\n"
+    "                       'USD = 0.92' lines), for totals and weights across currencies\n"  \
+    "  --decimal-comma      amounts are written 1.234,56 (default: guessed per file)\n"       \
+    "  --decimal-point      amounts are written 1,234.56\n"                                    \
+    "  --date-format FMT    dates as FMT, e.g. %%d/%%m/%%Y or '%%d.%%m.%%Y %%H:%%M'\n"                \
+    "  --timezone ZONE      zone of times without an offset, e.g. Europe/Berlin (default UTC)\n" \
+    "  --encoding ENC       input encoding: cp1252, latin1, utf-16, ... (default UTF-8)\n"   \
+    "  --statement-of ACCT  every CSV file is ACCT's statement (one account's view)\n"        \
+    "  --no-dedup           keep rows loaded twice, and both statements' views of a transfer\n" \
+    "  --merge-window DUR   statement views of one transfer at most DUR apart (default 3d)\n"
 
 struct ft_cli_input {
     ft_map map;
+    struct ft_tz *tz;
     ft_currency_defs defs;
     ft_load_options opts;
     const char *rejects_path;
