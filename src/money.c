@@ -452,8 +452,27 @@ char ft_amount_guess_mark(const char *s, size_t len)
     if (dots + commas == 0)
         return 0;
     char c = dots ? '.' : ',';
-    if (dots + commas > 1)
+    if (dots + commas > 1) {
+        /* Only digit groups of three say the character is no mark:
+         * "1.234.567" is, "1.5.0" is nothing. */
+        size_t run = 0;
+        bool first = true;
+        for (size_t i = 0; i <= len; i++) {
+            if (i < len && s[i] >= '0' && s[i] <= '9') {
+                run++;
+            } else if (i == len || s[i] == c) {
+                if ((!first && run != 3) || (first && (run == 0 || run > 3)))
+                    return 0;
+                first = false;
+                run = 0;
+                if (i < len && i + 1 < len && !(s[i + 1] >= '0' && s[i + 1] <= '9'))
+                    return 0;
+            } else if (run || !first) {
+                break; /* a currency after the number */
+            }
+        }
         return c == '.' ? ',' : '.';
+    }
     size_t after = 0;
     for (size_t i = last + 1; i < len && s[i] >= '0' && s[i] <= '9'; i++)
         after++;

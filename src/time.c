@@ -431,6 +431,8 @@ const char *ft_time_strerror(ft_time_error e)
         return "is not a timestamp";
     case FT_TIME_RANGE:
         return "is not a possible date and time";
+    case FT_TIME_SKIPPED:
+        return "does not exist in the time zone (the clocks went forward)";
     }
     return "is invalid";
 }

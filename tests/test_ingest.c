@@ -128,7 +128,7 @@ static void test_rejects_name_line_and_column(void **state)
         "second\n"                                                           /* 3 */
         "third\"\n"                                                          /* 4 */
         "2,2024-03-01T10:00:00Z,A,B,12,5,EUR,x\n"                            /* 5 */
-        "3,2024-03-01T10:00:00Z,A,B,\"1,234.50\",EUR,x\n"                    /* 6 */
+        "3,2024-03-01T10:00:00Z,A,B,\"1,23.50\",EUR,x\n"                     /* 6 */
         "4,2024-02-30T10:00:00Z,A,B,1.00,EUR,x\n"                            /* 7 */
         "5,tomorrow,A,B,1.00,EUR,x\n"                                        /* 8 */
         "6,2024-03-01T10:00:00Z,A,B,-3.00,EUR,x\n"                           /* 9 */
@@ -154,9 +154,13 @@ static void test_rejects_name_line_and_column(void **state)
         const char *msg;
     } want[] = {
         {5, 8, FT_REJ_FIELD_COUNT, "expected 7 fields as in the header, found 8"},
-        {6, 5, FT_REJ_THOUSANDS, "amount '1,234.50' has thousands separators"},
+        {6, 5, FT_REJ_THOUSANDS,
+         "amount '1,23.50' has digit groups that are not of three (a decimal comma? give "
+         "--decimal-comma)"},
         {7, 2, FT_REJ_DATE, "timestamp '2024-02-30T10:00:00Z' is not a possible date and time"},
-        {8, 2, FT_REJ_TIMESTAMP, "timestamp 'tomorrow' is not a timestamp"},
+        {8, 2, FT_REJ_TIMESTAMP,
+         "timestamp 'tomorrow' is not a timestamp (forms read: " FT_TIME_FORMS
+         "; for others give --date-format, e.g. %d %b %Y)"},
         {9, 5, FT_REJ_NEGATIVE, "amount '-3.00' is negative"},
         {10, 5, FT_REJ_DECIMALS, "amount '3.001' has more decimals than EUR allows (2)"},
         {11, 5, FT_REJ_OVERFLOW, "amount '99999999999999999999' is too large"},

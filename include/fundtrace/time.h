@@ -15,6 +15,7 @@ typedef enum ft_time_error {
     FT_TIME_EMPTY,  /* nothing but spaces */
     FT_TIME_SYNTAX, /* not one of the accepted forms */
     FT_TIME_RANGE,  /* the form is right but the date or time cannot exist */
+    FT_TIME_SKIPPED, /* a local time the zone skipped (summer time began) */
 } ft_time_error;
 
 /* Parses one of:
