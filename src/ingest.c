@@ -791,6 +791,12 @@ static void process_header(struct loader *L)
     L->header_done = true;
 }
 
+/* A field's name in messages: a statement's time is its booking date. */
+static const char *field_name(const ft_schema *sc, ft_field f)
+{
+    return sc->statement && f == FT_F_TIMESTAMP ? "booking_date" : ft_field_name(f);
+}
+
 /* The words for one fault of the current row. */
 static void fault_message(struct loader *L, const struct checked *k, ft_reject reason,
                           ft_field f, int detail, char *msg, size_t cap)
@@ -807,7 +813,7 @@ static void fault_message(struct loader *L, const struct checked *k, ft_reject r
         snprintf(msg, cap, "expected %d fields as in the header, found %d", sc->ncols, nf);
         return;
     case FT_REJ_NUL:
-        snprintf(msg, cap, "%s holds a NUL byte", ft_field_name(f));
+        snprintf(msg, cap, "%s holds a NUL byte", field_name(sc, f));
         return;
     case FT_REJ_TIMESTAMP:
     case FT_REJ_DATE:
@@ -815,19 +821,19 @@ static void fault_message(struct loader *L, const struct checked *k, ft_reject r
             snprintf(msg, cap, "step '%s' is not a whole number of hours", text);
         else if (detail == FT_TIME_SKIPPED)
             snprintf(msg, cap, "%s '%s' does not exist in %s (the clocks went forward)",
-                     ft_field_name(f), text, ft_tz_name(o->tz));
+                     field_name(sc, f), text, ft_tz_name(o->tz));
         else if (reason == FT_REJ_TIMESTAMP && o->date_format)
-            snprintf(msg, cap, "%s '%s' does not match --date-format '%s'", ft_field_name(f),
+            snprintf(msg, cap, "%s '%s' does not match --date-format '%s'", field_name(sc, f),
                      text, o->date_format);
         else if (reason == FT_REJ_TIMESTAMP)
             snprintf(msg, cap,
                      "%s '%s' is not a timestamp (forms read: " FT_TIME_FORMS
                      "; for others give --date-format, e.g. %s)",
-                     ft_field_name(f), text,
+                     field_name(sc, f), text,
                      strchr(text, '/') ? "%d/%m/%Y" : strchr(text, '.') ? "%d.%m.%y"
                                                                          : "%d %b %Y");
         else
-            snprintf(msg, cap, "%s '%s' %s", ft_field_name(f), text,
+            snprintf(msg, cap, "%s '%s' %s", field_name(sc, f), text,
                      ft_time_strerror((ft_time_error)detail));
         return;
     case FT_REJ_ACCOUNT:
@@ -841,7 +847,7 @@ static void fault_message(struct loader *L, const struct checked *k, ft_reject r
             snprintf(msg, cap,
                      "%s '%s' is written with a currency that is not known (define it with "
                      "--currencies FILE)",
-                     ft_field_name(f), text);
+                     field_name(sc, f), text);
         else if (detail == CUR_MISMATCH)
             snprintf(msg, cap, "currency '%s' is not the currency written beside the amount",
                      text);
@@ -849,7 +855,7 @@ static void fault_message(struct loader *L, const struct checked *k, ft_reject r
             snprintf(msg, cap,
                      "%s '%s' has no currency: there is no currency column and no --currency "
                      "CODE",
-                     ft_field_name(f), text);
+                     field_name(sc, f), text);
         else
             snprintf(msg, cap, "currency '%s' is not known (define it with --currencies FILE)",
                      text);
@@ -872,7 +878,7 @@ static void fault_message(struct loader *L, const struct checked *k, ft_reject r
         return;
     case FT_REJ_DECIMALS: {
         const ft_currency *c = f == FT_F_AMOUNT_RECV ? &k->cur_recv : &k->cur;
-        snprintf(msg, cap, "%s '%s' has more decimals than %s allows (%d)", ft_field_name(f),
+        snprintf(msg, cap, "%s '%s' has more decimals than %s allows (%d)", field_name(sc, f),
                  text, c->code, c->exponent);
         return;
     }
@@ -886,7 +892,7 @@ static void fault_message(struct loader *L, const struct checked *k, ft_reject r
     default:
         break;
     }
-    snprintf(msg, cap, "%s '%s' %s%s", ft_field_name(f), text,
+    snprintf(msg, cap, "%s '%s' %s%s", field_name(sc, f), text,
              ft_money_strerror((ft_money_error)detail), hint);
 }
 

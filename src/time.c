@@ -151,14 +151,22 @@ static bool make_time(int y, int mo, int d, int h, int mi, int sec, int ms, int6
     return true;
 }
 
-/* DD.MM.YYYY[ HH:MM[:SS]]: day first, as everyone who writes dots does. */
+/* DD.MM.YYYY[ HH:MM[:SS]]: day first, as everyone who writes dots does;
+ * DD.MM.YY as German bank exports write it (69-99 are 19xx). */
 static bool parse_dotted(const char *s, size_t len, int64_t *ts_ms, ft_time_error *why)
 {
     size_t i = 0;
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, ms = 0;
     if (!digits(s, len, &i, 2, &d) || s[i++] != '.' || !digits(s, len, &i, 2, &mo) ||
-        i >= len || s[i++] != '.' || !digits(s, len, &i, 4, &y))
+        i >= len || s[i++] != '.')
         return *why = FT_TIME_SYNTAX, false;
+    if (i + 2 == len || (i + 2 < len && s[i + 2] == ' ')) {
+        if (!digits(s, len, &i, 2, &y))
+            return *why = FT_TIME_SYNTAX, false;
+        y += y < 69 ? 2000 : 1900;
+    } else if (!digits(s, len, &i, 4, &y)) {
+        return *why = FT_TIME_SYNTAX, false;
+    }
     if (i < len) {
         if (s[i++] != ' ' || !clock_part(s, len, &i, &h, &mi, &sec, &ms))
             return *why = FT_TIME_SYNTAX, false;
@@ -179,7 +187,7 @@ bool ft_time_parse_zoned(const char *s, size_t len, int64_t *ts_ms, bool *zoned,
     trim(&s, &len);
     if (len == 0)
         return *why = FT_TIME_EMPTY, false;
-    if (len >= 10 && s[2] == '.')
+    if (len >= 8 && s[2] == '.')
         return parse_dotted(s, len, ts_ms, why);
 
     /* A date has a '-' or '/' at position 4; anything else numeric is an

@@ -23,7 +23,8 @@ typedef enum ft_time_error {
  *     optional, and 'Z', '+01:00', '+0100' or '+01' (or none: UTC);
  *   2024-03-01 (midnight UTC);
  *   2024/03/01 12:34[:56] (the IBM AMLworld form);
- *   01.03.2024[ 12:34[:56]] (day first, as every dotted date is);
+ *   01.03.2024[ 12:34[:56]] or 01.03.24 (day first, as every dotted date
+ *     is; a two-digit year 69-99 is 19xx);
  *   1709296496[.123] (seconds since the epoch).
  * A fraction finer than a millisecond is truncated. Years 1 to 9999.
  * Feb 30, hour 24 or 25, minute 60 and second 60 are FT_TIME_RANGE. */
