@@ -232,7 +232,6 @@ struct ft_csv_reader {
     size_t ncarry;
     uint32_t utf8_state;
     bool line_bad;
-    int64_t text_line;
     ft_csv_text text;
     /* Shared with the consumer, under mu. */
     pthread_t thread;
@@ -671,20 +670,30 @@ static bool transcode(ft_csv_reader *r, const unsigned char **p, size_t *len)
     return true;
 }
 
-/* The UTF-8 check, one physical line at a time, on fresh bytes only. */
+/* The UTF-8 check, on fresh bytes only (lines read again after a bad
+ * quote are not counted twice). A valid chunk costs one pass; only a
+ * chunk with a bad byte is looked at line by line, numbered from r->line,
+ * the line its first byte belongs to (no replay is pending between
+ * chunks). */
 static void check_text(ft_csv_reader *r, const unsigned char *p, size_t len)
 {
+    uint32_t st = r->utf8_state;
+    if (!r->line_bad && ft_utf8_valid(p, len, &st)) {
+        r->utf8_state = st;
+        return;
+    }
+    int64_t line = r->line;
     while (len) {
         const unsigned char *nl = memchr(p, '\n', len);
         size_t n = nl ? (size_t)(nl - p) + 1 : len;
         if (!ft_utf8_valid(p, n, &r->utf8_state))
             r->line_bad = true;
         if (nl) {
-            r->text_line++;
             if (r->line_bad || r->utf8_state) {
                 if (r->text.bad_lines++ == 0)
-                    r->text.first_bad = r->text_line;
+                    r->text.first_bad = line;
             }
+            line++;
             r->line_bad = false;
             r->utf8_state = 0;
         }
@@ -769,7 +778,7 @@ static void *reader_main(void *arg)
         fail(r, rc);
     if (r->line_bad || r->utf8_state) /* a last line without a line end */
         if (r->text.bad_lines++ == 0)
-            r->text.first_bad = r->text_line + 1;
+            r->text.first_bad = r->line;
     if (r->rc == FT_OK && !first && r->b && !atomic_load(&r->stop))
         finish(r);
     if (r->b && r->b->nrows && r->prepare)
