@@ -153,9 +153,12 @@ static size_t arena_add(struct reader *R, const char *s, bool *oom)
     return R->used - len - 1;
 }
 
+/* The line of the node being read (the parser itself reads ahead). */
 static int64_t line(const struct reader *R)
 {
-    return xmlTextReaderGetParserLineNumber(R->xr);
+    xmlNodePtr node = xmlTextReaderCurrentNode(R->xr);
+    long l = node ? xmlGetLineNo(node) : -1;
+    return l > 0 ? l : xmlTextReaderGetParserLineNumber(R->xr);
 }
 
 /* Holds one transfer of the current entry. */
@@ -518,8 +521,13 @@ static void on_xml_error(void *ctx, const char *msg, xmlParserSeverities sev,
         return;
     char m[300];
     copy(m, sizeof m, msg, strlen(msg));
-    R->k->rc = ft_error_at(R->err, FT_EINPUT, R->k->path, xmlTextReaderLocatorLineNumber(loc), 0,
-                           "the XML is not well-formed: %s", m);
+    /* Where the parser stopped; the locator gives the node's line. */
+    int64_t l = xmlTextReaderGetParserLineNumber(R->xr);
+    if (l <= 0)
+        l = xmlTextReaderLocatorLineNumber(loc);
+    R->k->rc = ft_error_at(R->err, FT_EINPUT, R->k->path, l, 0,
+                           "the XML is not well-formed%s: %s",
+                           R->in_stmt ? " (a truncated file?)" : "", m);
 }
 
 ft_status ft_camt_read(ft_stmt_sink *k, int fd, const void *mem, size_t len, ft_error *err)

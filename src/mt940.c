@@ -406,10 +406,53 @@ static void details(struct reader *R, const char *v, size_t len)
 
 /* :61: 2403010301D100,00NTRFNONREF//BANKREF
  *      [supplementary details on the next line] */
+/* Makes room for one more entry of the open statement. */
+static struct pending *new_pending(struct reader *R)
+{
+    struct stmt *st = &R->st;
+    if (st->n == st->cap) {
+        uint32_t cap = st->cap ? st->cap * 2 : 64;
+        struct pending *np = realloc(st->p, cap * sizeof *np);
+        if (!np) {
+            R->k->rc = ft_error_oom(R->err);
+            return NULL;
+        }
+        st->p = np;
+        st->cap = cap;
+    }
+    struct pending *p = &st->p[st->n++];
+    memset(p, 0, sizeof *p);
+    return p;
+}
+
+/* An entry that cannot be read: kept so that it is counted and rejected
+ * with its statement (whose problem is set). */
+static void unreadable(struct reader *R, const char *v, size_t len)
+{
+    struct pending *p = new_pending(R);
+    if (!p)
+        return;
+    bool oom = false;
+    p->e.line = R->fline;
+    p->off[S_RAW] = arena_add(R, v, len, &oom);
+    p->len[S_RAW] = len;
+    for (int f = 0; f < S_RAW; f++)
+        p->off[f] = p->off[S_RAW];
+    if (oom)
+        R->k->rc = FT_ENOMEM;
+}
+
 static void entry(struct reader *R, const char *v, size_t len)
 {
     struct stmt *st = &R->st;
     int64_t line = R->fline;
+    if (st->stage != 3) {
+        problem(R, line, "entry :61: at line %" PRId64 " is outside the balances (%s)", line,
+                st->stage < 3 ? "before the opening balance :60F:"
+                              : "after the closing balance :62F:");
+        unreadable(R, v, len);
+        return;
+    }
     size_t first = 0;
     while (first < len && v[first] != '\n' && v[first] != '\r')
         first++;
@@ -418,6 +461,7 @@ static void entry(struct reader *R, const char *v, size_t len)
     if (!yymmdd(v, first, &value_ms, &y, &m)) {
         problem(R, line, ":61: at line %" PRId64 " does not start with a value date YYMMDD",
                 line);
+        unreadable(R, v, len);
         return;
     }
     size_t i = 6;
@@ -430,6 +474,7 @@ static void entry(struct reader *R, const char *v, size_t len)
         if (!ft_time_parse(iso, 10, &booking_ms, NULL)) {
             problem(R, line, ":61: at line %" PRId64 " has an impossible entry date '%.4s'", line,
                     v + i);
+            unreadable(R, v, len);
             return;
         }
         i += 4;
@@ -439,6 +484,7 @@ static void entry(struct reader *R, const char *v, size_t len)
     if (i >= first || (v[i] != 'C' && v[i] != 'D')) {
         problem(R, line, ":61: at line %" PRId64 " has no debit/credit mark (C, D, RC, RD)",
                 line);
+        unreadable(R, v, len);
         return;
     }
     bool credit = v[i++] == 'C';
@@ -450,6 +496,7 @@ static void entry(struct reader *R, const char *v, size_t len)
     int64_t minor;
     if (!st->have_cur || !amount(st, v + a, i - a, &minor)) {
         problem(R, line, ":61: at line %" PRId64 " has no amount with a decimal comma", line);
+        unreadable(R, v, len);
         return;
     }
     /* Type (N/F/S + 3 characters), then references. */
@@ -472,18 +519,9 @@ static void entry(struct reader *R, const char *v, size_t len)
         st->debits += minor;
     else
         st->credits += minor;
-    if (st->n == st->cap) {
-        uint32_t cap = st->cap ? st->cap * 2 : 64;
-        struct pending *np = realloc(st->p, cap * sizeof *np);
-        if (!np) {
-            R->k->rc = ft_error_oom(R->err);
-            return;
-        }
-        st->p = np;
-        st->cap = cap;
-    }
-    struct pending *p = &st->p[st->n++];
-    memset(p, 0, sizeof *p);
+    struct pending *p = new_pending(R);
+    if (!p)
+        return;
     p->e.line = line;
     p->e.booking_ms = booking_ms;
     p->e.value_ms = value_ms;
@@ -567,11 +605,7 @@ static void field(struct reader *R, const char *f, size_t len)
                              "currency and an amount", tag, line);
         st->stage = 3;
     } else if (strcmp(tag, "61") == 0) {
-        if (st->stage != 3)
-            problem(R, line, "entry :61: at line %" PRId64 " is outside the balances (after "
-                             "%s)", line, st->stage < 3 ? "no opening balance" : ":62F:");
-        else
-            entry(R, v, vl);
+        entry(R, v, vl);
     } else if (strcmp(tag, "86") == 0) {
         if (st->stage == 3)
             details(R, v, vl);
