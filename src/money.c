@@ -294,6 +294,15 @@ static bool currency_byte(unsigned char c)
     return (c | 0x20) >= 'a' && (c | 0x20) <= 'z' ? true : c == '$' || c >= 0x80;
 }
 
+/* A currency run of ASCII letters alone is at least two of them ("kr",
+ * "EUR"): "12x" is a typing error, not twelve of something. */
+static bool currency_ok(const char *s, size_t n)
+{
+    if (n >= 2)
+        return true;
+    return n == 1 && (s[0] == '$' || (unsigned char)s[0] >= 0x80);
+}
+
 /* Length of a currency run at s: letters, '$' and non-ASCII bytes, up to
  * a space-like character or a minus sign. */
 static size_t currency_run(const char *s, size_t len)
@@ -302,7 +311,7 @@ static size_t currency_run(const char *s, size_t len)
     while (n < len && currency_byte((unsigned char)s[n]) && !space_at(s + n, len - n) &&
            !minus_at(s + n, len - n))
         n++;
-    return n;
+    return currency_ok(s, n) ? n : 0;
 }
 
 ft_money_error ft_amount_read(const char *s, size_t len, char mark, ft_amount_text *a)
@@ -350,6 +359,8 @@ ft_money_error ft_amount_read(const char *s, size_t len, char mark, ft_amount_te
             size_t k = end;
             while (k > i && currency_byte((unsigned char)s[k - 1]) && !space_before(s + i, k - i))
                 k--;
+            if (!currency_ok(s + k, end - k))
+                break;
             a->cur = s + k;
             a->cur_len = end - k;
             end = k;

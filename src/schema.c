@@ -294,7 +294,10 @@ static bool detect_statement(ft_schema *sc, const char *const *names, const size
     bool date = tmp.col[FT_F_TIMESTAMP] >= 0 || tmp.col[FT_F_VALUE_DATE] >= 0;
     bool amount = tmp.col[FT_F_AMOUNT] >= 0 || tmp.col[FT_F_DEBIT] >= 0 || tmp.col[FT_F_CREDIT] >= 0;
     bool other = tmp.col[FT_F_COUNTERPARTY] >= 0 || tmp.col[FT_F_CP_IBAN] >= 0;
-    if (!date || !amount || !(other || own))
+    /* Debit and credit columns, or a bank's own words, say "statement"
+     * even without a counterparty column. */
+    bool banky = de || fr || tmp.col[FT_F_DEBIT] >= 0 || tmp.col[FT_F_CREDIT] >= 0;
+    if (!date || !amount || !(other || own || banky))
         return false;
     if (de || fr)
         tmp.decimal_hint = ',';
