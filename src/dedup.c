@@ -124,7 +124,13 @@ static bool same_id(const ft_store *s, uint32_t a, uint32_t b)
     return la == lb && memcmp(p, q, la) == 0;
 }
 
-/* The first field in which rows a and b differ, or NULL. */
+static uint16_t file_of(const ft_txns *t, uint32_t i);
+
+/* The first field in which rows a and b differ, or NULL. What the
+ * transfer is (time, accounts, amounts, side) always counts; how a file
+ * describes it (channel, memo, label, end-to-end id, value date) only
+ * between files of one layout: the same bank's statement as MT940 and as
+ * camt names its booking codes differently. */
 static const char *differs(const ft_store *s, uint32_t a, uint32_t b)
 {
     const ft_txns *t = &s->t;
@@ -141,6 +147,10 @@ static const char *differs(const ft_store *s, uint32_t a, uint32_t b)
         return "received amount";
     if (t->side && t->side[a] != t->side[b])
         return "debit or credit";
+    const ft_load_report *r = &s->report;
+    const char *la = r->sources[file_of(t, a)].layout, *lb = r->sources[file_of(t, b)].layout;
+    if (la && lb && strcmp(la, lb) != 0)
+        return NULL;
     if (t->channel && t->channel[a] != t->channel[b])
         return "channel";
     if (t->label && t->label[a] != t->label[b])
