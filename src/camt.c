@@ -38,6 +38,103 @@
 #define MAX_DEPTH 64
 #define MAX_TEXT  1024
 
+/* The elements we look at, by local name. libxml2 interns names in its
+ * dictionary, so an element is matched by comparing pointers. */
+enum tag {
+    T_OTHER,
+    T_Acct,
+    T_AcctSvcrRef,
+    T_AddtlNtryInf,
+    T_Amt,
+    T_AmtDtls,
+    T_Bal,
+    T_BkTxCd,
+    T_BookgDt,
+    T_Ccy,
+    T_Cd,
+    T_CdOrPrtry,
+    T_CdtDbtInd,
+    T_Cdtr,
+    T_CdtrAcct,
+    T_Dbtr,
+    T_DbtrAcct,
+    T_Domn,
+    T_Dt,
+    T_DtTm,
+    T_EndToEndId,
+    T_Fmly,
+    T_IBAN,
+    T_Id,
+    T_Nm,
+    T_Ntfctn,
+    T_Ntry,
+    T_NtryRef,
+    T_Othr,
+    T_Prtry,
+    T_Refs,
+    T_RltdPties,
+    T_RmtInf,
+    T_Rpt,
+    T_Stmt,
+    T_Sts,
+    T_SubFmlyCd,
+    T_Tp,
+    T_TxAmt,
+    T_TxDtls,
+    T_UltmtCdtr,
+    T_UltmtDbtr,
+    T_Ustrd,
+    T_ValDt,
+    T_COUNT
+};
+
+static const char *const tag_names[T_COUNT] = {
+    NULL,
+    "Acct",
+    "AcctSvcrRef",
+    "AddtlNtryInf",
+    "Amt",
+    "AmtDtls",
+    "Bal",
+    "BkTxCd",
+    "BookgDt",
+    "Ccy",
+    "Cd",
+    "CdOrPrtry",
+    "CdtDbtInd",
+    "Cdtr",
+    "CdtrAcct",
+    "Dbtr",
+    "DbtrAcct",
+    "Domn",
+    "Dt",
+    "DtTm",
+    "EndToEndId",
+    "Fmly",
+    "IBAN",
+    "Id",
+    "Nm",
+    "Ntfctn",
+    "Ntry",
+    "NtryRef",
+    "Othr",
+    "Prtry",
+    "Refs",
+    "RltdPties",
+    "RmtInf",
+    "Rpt",
+    "Stmt",
+    "Sts",
+    "SubFmlyCd",
+    "Tp",
+    "TxAmt",
+    "TxDtls",
+    "UltmtCdtr",
+    "UltmtDbtr",
+    "Ustrd",
+    "ValDt",
+};
+
 /* The fields of one transaction (an entry, or one of its details). */
 struct tx {
     int64_t line;
@@ -58,7 +155,8 @@ struct reader {
     ft_stmt_sink *k;
     ft_error *err;
     xmlTextReaderPtr xr;
-    char path[MAX_DEPTH][16];
+    uint8_t path[MAX_DEPTH]; /* enum tag of each open element */
+    const xmlChar *names[T_COUNT];
     int depth;
     char text[MAX_TEXT];
     size_t tlen;
@@ -96,23 +194,32 @@ struct reader {
     uint32_t ndets, dets_cap;
 };
 
-static bool at(const struct reader *R, int up, const char *name)
+static bool at(const struct reader *R, int up, int tag)
 {
-    return R->depth - 1 - up >= 0 && strcmp(R->path[R->depth - 1 - up], name) == 0;
+    return R->depth - 1 - up >= 0 && R->path[R->depth - 1 - up] == tag;
 }
 
-/* True when the open element's path ends with the given names, last first. */
-static bool ends(const struct reader *R, const char *a, const char *b, const char *c)
+/* True when the open element's path ends with the given tags, last first
+ * (T_OTHER: any). */
+static bool ends(const struct reader *R, int a, int b, int c)
 {
     return at(R, 0, a) && (!b || at(R, 1, b)) && (!c || at(R, 2, c));
 }
 
-static bool inside(const struct reader *R, const char *name)
+static bool inside(const struct reader *R, int tag)
 {
     for (int i = 0; i < R->depth; i++)
-        if (strcmp(R->path[i], name) == 0)
+        if (R->path[i] == tag)
             return true;
     return false;
+}
+
+static int tag_of(const struct reader *R, const xmlChar *name)
+{
+    for (int t = 1; t < T_COUNT; t++)
+        if (R->names[t] == name)
+            return t;
+    return T_OTHER;
 }
 
 static void copy(char *dst, size_t cap, const char *s, size_t len)
@@ -314,12 +421,12 @@ static void end_statement(struct reader *R)
     R->used = 0;
 }
 
-static bool is_statement(const char *name)
+static bool is_statement(int tag)
 {
-    return strcmp(name, "Stmt") == 0 || strcmp(name, "Rpt") == 0 || strcmp(name, "Ntfctn") == 0;
+    return tag == T_Stmt || tag == T_Rpt || tag == T_Ntfctn;
 }
 
-static void start_element(struct reader *R, const char *name)
+static void start_element(struct reader *R, int name)
 {
     if (is_statement(name) && !R->in_stmt) {
         R->in_stmt = true;
@@ -332,8 +439,7 @@ static void start_element(struct reader *R, const char *name)
     }
     if (!R->in_stmt)
         return;
-    if (strcmp(name, "Bal") == 0 && at(R, 0, R->path[R->depth - 1]) && R->depth >= 1 &&
-        is_statement(R->path[R->depth - 2])) {
+    if (name == T_Bal && R->depth >= 2 && is_statement(R->path[R->depth - 2])) {
         if (R->seen_entry)
             stmt_problem(R, "a balance (Bal) at line %" PRId64 " comes after the entries",
                          line(R));
@@ -343,7 +449,7 @@ static void start_element(struct reader *R, const char *name)
         R->bal_type[0] = R->bal_cur[0] = '\0';
         R->bal_dir = 0;
         R->bal_amount = 0;
-    } else if (strcmp(name, "Ntry") == 0) {
+    } else if (name == T_Ntry) {
         if (!R->own[0])
             stmt_problem(R, "an entry (Ntry) at line %" PRId64 " comes before the account "
                             "(Acct)", line(R));
@@ -356,7 +462,7 @@ static void start_element(struct reader *R, const char *name)
         R->booking_ms = R->value_ms = FT_TIME_NONE;
         R->booking_zoned = false;
         R->entry_bad = false;
-    } else if (strcmp(name, "TxDtls") == 0 && R->in_entry) {
+    } else if (name == T_TxDtls && R->in_entry) {
         if (R->ndets == R->dets_cap) {
             uint32_t cap = R->dets_cap ? R->dets_cap * 2 : 8;
             struct tx *p = realloc(R->dets, cap * sizeof *p);
@@ -403,7 +509,7 @@ static bool date(const char *text, int64_t *ms, bool *zoned)
 /* An element closed, with its text in R->text. */
 static void end_element(struct reader *R)
 {
-    const char *name = R->path[R->depth - 1];
+    int name = R->path[R->depth - 1];
     char v[MAX_TEXT];
     copy(v, sizeof v, R->text, R->tlen);
     if (!R->in_stmt)
@@ -415,21 +521,21 @@ static void end_element(struct reader *R)
     struct tx *t = R->in_detail && R->ndets ? &R->dets[R->ndets - 1] : &R->entry;
     /* The statement's own fields. */
     if (!R->in_entry) {
-        if (ends(R, "Id", NULL, NULL) && R->depth >= 2 && is_statement(R->path[R->depth - 2]))
+        if (name == T_Id && R->depth >= 2 && is_statement(R->path[R->depth - 2]))
             copy(R->stmt_id, sizeof R->stmt_id, v, strlen(v));
-        else if ((ends(R, "IBAN", "Id", "Acct") || ends(R, "Id", "Othr", "Id")) &&
-                 inside(R, "Acct") && !R->own[0])
+        else if ((ends(R, T_IBAN, T_Id, T_Acct) || ends(R, T_Id, T_Othr, T_Id)) &&
+                 inside(R, T_Acct) && !R->own[0])
             copy(R->own, sizeof R->own, v, strlen(v));
-        else if (ends(R, "Ccy", "Acct", NULL))
+        else if (ends(R, T_Ccy, T_Acct, T_OTHER))
             copy(R->own_cur, sizeof R->own_cur, v, strlen(v));
-        else if (ends(R, "Cd", "CdOrPrtry", "Tp") && inside(R, "Bal"))
+        else if (ends(R, T_Cd, T_CdOrPrtry, T_Tp) && inside(R, T_Bal))
             copy(R->bal_type, sizeof R->bal_type, v, strlen(v));
-        else if (ends(R, "CdtDbtInd", "Bal", NULL))
+        else if (ends(R, T_CdtDbtInd, T_Bal, T_OTHER))
             R->bal_dir = strcmp(v, "CRDT") == 0 ? 1 : strcmp(v, "DBIT") == 0 ? -1 : 0;
-        else if (ends(R, "Amt", "Bal", NULL) && !amount(R, R->bal_cur, v, &R->bal_amount))
+        else if (ends(R, T_Amt, T_Bal, T_OTHER) && !amount(R, R->bal_cur, v, &R->bal_amount))
             stmt_problem(R, "balance amount '%.40s' at line %" PRId64 " is not an amount in "
                             "'%s'", v, line(R), R->bal_cur);
-        else if (strcmp(name, "Bal") == 0 && R->bal_dir) {
+        else if (name == T_Bal && R->bal_dir) {
             __int128 b = R->bal_dir < 0 ? -(__int128)R->bal_amount : R->bal_amount;
             if (strcmp(R->bal_type, "OPBD") == 0 || strcmp(R->bal_type, "PRCD") == 0) {
                 R->opening = b;
@@ -441,17 +547,17 @@ static void end_element(struct reader *R)
         }
         return;
     }
-    if (strcmp(name, "Ntry") == 0) {
+    if (name == T_Ntry) {
         end_entry(R);
         return;
     }
-    if (strcmp(name, "TxDtls") == 0) {
+    if (name == T_TxDtls) {
         R->in_detail = false;
         return;
     }
-    if (strcmp(name, "Amt") == 0 && (ends(R, "Amt", "Ntry", NULL) ||
-                                     ends(R, "Amt", "TxDtls", NULL) ||
-                                     ends(R, "Amt", "TxAmt", "AmtDtls"))) {
+    if (name == T_Amt && (ends(R, T_Amt, T_Ntry, T_OTHER) ||
+                                     ends(R, T_Amt, T_TxDtls, T_OTHER) ||
+                                     ends(R, T_Amt, T_TxAmt, T_AmtDtls))) {
         if (!t->cur[0])
             copy(t->cur, sizeof t->cur, R->own_cur, strlen(R->own_cur));
         if (!amount(R, t->cur, v, &t->amount)) {
@@ -463,49 +569,49 @@ static void end_element(struct reader *R)
         } else {
             t->have_amount = true;
         }
-    } else if (ends(R, "CdtDbtInd", NULL, NULL) && (at(R, 1, "Ntry") || at(R, 1, "TxDtls"))) {
+    } else if (ends(R, T_CdtDbtInd, T_OTHER, T_OTHER) && (at(R, 1, T_Ntry) || at(R, 1, T_TxDtls))) {
         t->dir = strcmp(v, "CRDT") == 0 ? 1 : strcmp(v, "DBIT") == 0 ? -1 : 0;
-    } else if ((ends(R, "Sts", "Ntry", NULL) || ends(R, "Cd", "Sts", "Ntry"))) {
+    } else if ((ends(R, T_Sts, T_Ntry, T_OTHER) || ends(R, T_Cd, T_Sts, T_Ntry))) {
         copy(R->status, sizeof R->status, v, strlen(v));
-    } else if ((ends(R, "Dt", "BookgDt", NULL) || ends(R, "DtTm", "BookgDt", NULL))) {
+    } else if ((ends(R, T_Dt, T_BookgDt, T_OTHER) || ends(R, T_DtTm, T_BookgDt, T_OTHER))) {
         if (!date(v, &R->booking_ms, &R->booking_zoned)) {
             R->entry_bad = true;
             snprintf(R->entry_problem, sizeof R->entry_problem,
                      "has a booking date '%.40s' that is not a date", v);
         }
-    } else if ((ends(R, "Dt", "ValDt", NULL) || ends(R, "DtTm", "ValDt", NULL))) {
+    } else if ((ends(R, T_Dt, T_ValDt, T_OTHER) || ends(R, T_DtTm, T_ValDt, T_OTHER))) {
         bool z;
         if (!date(v, &R->value_ms, &z)) {
             R->entry_bad = true;
             snprintf(R->entry_problem, sizeof R->entry_problem,
                      "has a value date '%.40s' that is not a date", v);
         }
-    } else if (ends(R, "EndToEndId", "Refs", NULL)) {
+    } else if (ends(R, T_EndToEndId, T_Refs, T_OTHER)) {
         copy(t->e2e, sizeof t->e2e, v, strlen(v));
-    } else if ((ends(R, "AcctSvcrRef", "Ntry", NULL) || ends(R, "AcctSvcrRef", "Refs", NULL) ||
-                (ends(R, "NtryRef", "Ntry", NULL) && !t->ref[0]))) {
+    } else if ((ends(R, T_AcctSvcrRef, T_Ntry, T_OTHER) || ends(R, T_AcctSvcrRef, T_Refs, T_OTHER) ||
+                (ends(R, T_NtryRef, T_Ntry, T_OTHER) && !t->ref[0]))) {
         copy(t->ref, sizeof t->ref, v, strlen(v));
-    } else if (ends(R, "Nm", NULL, NULL) && inside(R, "RltdPties")) {
-        bool d = inside(R, "Dbtr") && !inside(R, "UltmtDbtr");
-        bool c = inside(R, "Cdtr") && !inside(R, "UltmtCdtr");
+    } else if (ends(R, T_Nm, T_OTHER, T_OTHER) && inside(R, T_RltdPties)) {
+        bool d = inside(R, T_Dbtr) && !inside(R, T_UltmtDbtr);
+        bool c = inside(R, T_Cdtr) && !inside(R, T_UltmtCdtr);
         if (d && !t->dbtr[0])
             copy(t->dbtr, sizeof t->dbtr, v, strlen(v));
         if (c && !t->cdtr[0])
             copy(t->cdtr, sizeof t->cdtr, v, strlen(v));
-    } else if ((ends(R, "IBAN", "Id", NULL) || ends(R, "Id", "Othr", "Id")) &&
-               inside(R, "RltdPties")) {
-        if (inside(R, "DbtrAcct") && !t->dbtr_iban[0])
+    } else if ((ends(R, T_IBAN, T_Id, T_OTHER) || ends(R, T_Id, T_Othr, T_Id)) &&
+               inside(R, T_RltdPties)) {
+        if (inside(R, T_DbtrAcct) && !t->dbtr_iban[0])
             copy(t->dbtr_iban, sizeof t->dbtr_iban, v, strlen(v));
-        if (inside(R, "CdtrAcct") && !t->cdtr_iban[0])
+        if (inside(R, T_CdtrAcct) && !t->cdtr_iban[0])
             copy(t->cdtr_iban, sizeof t->cdtr_iban, v, strlen(v));
-    } else if (ends(R, "Ustrd", "RmtInf", NULL)) {
+    } else if (ends(R, T_Ustrd, T_RmtInf, T_OTHER)) {
         size_t n = strlen(t->purpose);
         if (n + 1 < sizeof t->purpose)
             snprintf(t->purpose + n, sizeof t->purpose - n, "%s%s", n ? " " : "", v);
-    } else if ((ends(R, "Cd", "Prtry", "BkTxCd") || ends(R, "SubFmlyCd", "Fmly", "Domn")) &&
+    } else if ((ends(R, T_Cd, T_Prtry, T_BkTxCd) || ends(R, T_SubFmlyCd, T_Fmly, T_Domn)) &&
                !R->channel[0]) {
         copy(R->channel, sizeof R->channel, v, strlen(v));
-    } else if (ends(R, "AddtlNtryInf", "Ntry", NULL) && !R->entry.purpose[0]) {
+    } else if (ends(R, T_AddtlNtryInf, T_Ntry, T_OTHER) && !R->entry.purpose[0]) {
         copy(R->entry.purpose, sizeof R->entry.purpose, v, strlen(v));
     }
 }
@@ -539,24 +645,25 @@ ft_status ft_camt_read(ft_stmt_sink *k, int fd, const void *mem, size_t len, ft_
     if (!R.xr)
         return ft_error_set(err, FT_EINPUT, "%s: cannot start reading it as XML", k->path);
     xmlTextReaderSetErrorHandler(R.xr, on_xml_error, &R);
+    for (int t = 1; t < T_COUNT; t++)
+        R.names[t] = xmlTextReaderConstString(R.xr, (const xmlChar *)tag_names[t]);
     int r;
     while (k->rc == FT_OK && (r = xmlTextReaderRead(R.xr)) == 1) {
         int type = xmlTextReaderNodeType(R.xr);
         if (type == XML_READER_TYPE_ELEMENT) {
-            const char *name = (const char *)xmlTextReaderConstLocalName(R.xr);
+            int name = tag_of(&R, xmlTextReaderConstLocalName(R.xr));
             bool empty = xmlTextReaderIsEmptyElement(R.xr);
             if (R.depth >= MAX_DEPTH) {
                 k->rc = ft_error_at(err, FT_EINPUT, k->path, line(&R), 0,
                                     "elements nest deeper than %d", MAX_DEPTH);
                 break;
             }
-            copy(R.path[R.depth], sizeof R.path[0], name, strlen(name));
-            R.depth++;
+            R.path[R.depth++] = (uint8_t)name;
             R.tlen = 0;
-            start_element(&R, R.path[R.depth - 1]);
-            if (strcmp(name, "Amt") == 0) {
+            start_element(&R, name);
+            if (name == T_Amt) {
                 struct tx *t = R.in_detail && R.ndets ? &R.dets[R.ndets - 1] : &R.entry;
-                bool bal = R.depth >= 2 && strcmp(R.path[R.depth - 2], "Bal") == 0;
+                bool bal = R.depth >= 2 && R.path[R.depth - 2] == T_Bal;
                 currency_attr(&R, bal ? R.bal_cur : t->cur);
             }
             if (empty) {
