@@ -605,9 +605,15 @@ static void end_element(struct reader *R)
         if (inside(R, T_CdtrAcct) && !t->cdtr_iban[0])
             copy(t->cdtr_iban, sizeof t->cdtr_iban, v, strlen(v));
     } else if (ends(R, T_Ustrd, T_RmtInf, T_OTHER)) {
-        size_t n = strlen(t->purpose);
-        if (n + 1 < sizeof t->purpose)
-            snprintf(t->purpose + n, sizeof t->purpose - n, "%s%s", n ? " " : "", v);
+        /* Several Ustrd lines are one text, a space between them
+         * (truncated to the field). */
+        size_t n = strlen(t->purpose), vl = strlen(v);
+        if (n && n + 1 < sizeof t->purpose)
+            t->purpose[n++] = ' ';
+        if (vl > sizeof t->purpose - 1 - n)
+            vl = sizeof t->purpose - 1 - n;
+        memcpy(t->purpose + n, v, vl);
+        t->purpose[n + vl] = '\0';
     } else if ((ends(R, T_Cd, T_Prtry, T_BkTxCd) || ends(R, T_SubFmlyCd, T_Fmly, T_Domn)) &&
                !R->channel[0]) {
         copy(R->channel, sizeof R->channel, v, strlen(v));

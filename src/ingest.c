@@ -670,8 +670,9 @@ static void reject_faults(ft_stmt_sink *k, const ft_fault *f, int n, const char 
             r->by_reason[f[i].reason]++;
     }
     if (k->o->on_reject) {
-        ft_reject_info info = {k->path, f[0].line, f[0].column, f[0].reason, f[0].message,
-                               raw,     raw_len,   f,           n};
+        /* No raw bytes (a camt entry) is an empty row, never NULL. */
+        ft_reject_info info = {k->path,        f[0].line, f[0].column, f[0].reason,
+                               f[0].message,   raw ? raw : "",        raw ? raw_len : 0, f, n};
         k->o->on_reject(k->o->reject_ctx, &info);
     }
     if (k->o->strict && k->rc == FT_OK)
