@@ -26,7 +26,7 @@ if [ ! -s "$snap" ]; then
     "$ft" load -q "$csv" -o "$snap" >/dev/null
 fi
 echo "scanning $rows rows (2 threads, best of 3)..." >&2
-# scan exits 1 when it flags something: that is success here.
+# scan exits 1 when it flags nothing (as grep): that is no failure here either.
 run "fundtrace scan" bash -c '"$0" scan "$@" || [ $? -eq 1 ]' "$ft" -q --threads 2 --format jsonl "$snap"
 scan_s=$secs scan_kib=$kib
 "$ft" scan -q --threads 2 --format jsonl "$snap" >"$work/alerts.jsonl" || [ $? -eq 1 ]

@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -27,35 +28,13 @@ void ft_cli_error(const char *cmd, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-bool ft_cli_uint(const char *cmd, const char *name, const char *arg, uint32_t max,
-                 const char *what, uint32_t *out)
+void ft_cli_fail(const char *cmd, const ft_error *err)
 {
-    char *end = NULL;
-    errno = 0;
-    unsigned long v = strtoul(arg, &end, 10);
-    if (errno || end == arg || *end || v > max || arg[0] == '-') {
-        ft_cli_error(cmd, "%s '%s': %s", name, arg, what);
-        return false;
-    }
-    *out = (uint32_t)v;
-    return true;
-}
-
-bool ft_cli_time(const char *cmd, const char *name, const char *arg, int64_t *ms)
-{
-    ft_time_error why;
-    if (ft_time_parse(arg, strlen(arg), ms, &why))
-        return true;
-    ft_cli_error(cmd, "%s '%s' %s", name, arg, ft_time_strerror(why));
-    return false;
-}
-
-bool ft_cli_duration(const char *cmd, const char *name, const char *arg, int64_t *ms)
-{
-    if (ft_duration_parse(arg, strlen(arg), ms))
-        return true;
-    ft_cli_error(cmd, "%s '%s': a duration such as 30d, 12h or 90m", name, arg);
-    return false;
+    const char *msg = err->msg;
+    size_t n = strlen(cmd);
+    if (strncmp(msg, cmd, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
+        msg += n + 2;
+    ft_cli_error(cmd, "%s", msg);
 }
 
 int ft_cli_finish(const char *cmd, int code)
@@ -70,121 +49,462 @@ int ft_cli_finish(const char *cmd, int code)
     return code;
 }
 
-int ft_cli_bad_option(const char *cmd, char **argv, int opt)
+bool ft_cli_opt_map(const char *cmd, const ft_option *opt, const char *arg)
 {
-    const char *arg = argv[optind - 1];
-    if (opt == ':')
-        ft_cli_error(cmd, "option '%s' needs a value", arg);
+    struct ft_cli_input *in = opt->value;
+    ft_error err;
+    if (ft_map_add(&in->map, arg, &err) != FT_OK) {
+        ft_cli_fail(cmd, &err);
+        return false;
+    }
+    in->opts.map = &in->map;
+    return true;
+}
+
+bool ft_cli_opt_map_file(const char *cmd, const ft_option *opt, const char *arg)
+{
+    struct ft_cli_input *in = opt->value;
+    ft_error err;
+    if (ft_map_load(&in->map, arg, &err) != FT_OK) {
+        ft_cli_fail(cmd, &err);
+        return false;
+    }
+    in->opts.map = &in->map;
+    return true;
+}
+
+bool ft_cli_opt_delimiter(const char *cmd, const ft_option *opt, const char *arg)
+{
+    struct ft_cli_input *in = opt->value;
+    if (strcmp(arg, "tab") == 0 || strcmp(arg, "\\t") == 0 || strcmp(arg, "\t") == 0) {
+        in->opts.delimiter = '\t';
+    } else if (strlen(arg) == 1 && arg[0] != '"' && arg[0] != '\n' && arg[0] != '\r') {
+        in->opts.delimiter = arg[0];
+    } else {
+        ft_cli_error(cmd, "--delimiter: '%s' is not one character or 'tab'", arg);
+        return false;
+    }
+    return true;
+}
+
+bool ft_cli_opt_currencies(const char *cmd, const ft_option *opt, const char *arg)
+{
+    struct ft_cli_input *in = opt->value;
+    ft_error err;
+    if (ft_currency_defs_load(&in->defs, arg, &err) != FT_OK) {
+        ft_cli_fail(cmd, &err);
+        return false;
+    }
+    in->opts.currencies = &in->defs;
+    return true;
+}
+
+bool ft_cli_opt_decimal(const char *cmd, const ft_option *opt, const char *arg)
+{
+    (void)cmd;
+    (void)arg;
+    struct ft_cli_input *in = opt->value;
+    in->opts.decimal_mark = strcmp(opt->long_name, "decimal-comma") == 0 ? ',' : '.';
+    return true;
+}
+
+bool ft_cli_opt_date_format(const char *cmd, const ft_option *opt, const char *arg)
+{
+    struct ft_cli_input *in = opt->value;
+    if (!ft_time_format_check(arg)) {
+        ft_cli_error(cmd,
+                     "--date-format: '%s' is not a format: use %%Y %%y %%m %%d %%H %%M %%S %%f %%b "
+                     "%%p %%z, e.g. %%d/%%m/%%Y",
+                     arg);
+        return false;
+    }
+    in->opts.date_format = arg;
+    return true;
+}
+
+bool ft_cli_opt_timezone(const char *cmd, const ft_option *opt, const char *arg)
+{
+    struct ft_cli_input *in = opt->value;
+    ft_error err;
+    ft_tz_free(in->tz);
+    in->tz = NULL;
+    in->opts.tz = NULL;
+    if (ft_tz_load(&in->tz, arg, &err) != FT_OK) {
+        ft_cli_fail(cmd, &err);
+        return false;
+    }
+    in->opts.tz = in->tz;
+    return true;
+}
+
+bool ft_cli_opt_encoding(const char *cmd, const ft_option *opt, const char *arg)
+{
+    struct ft_cli_input *in = opt->value;
+    ft_error err;
+    if (ft_csv_encoding_check(arg, &err) != FT_OK) {
+        ft_cli_fail(cmd, &err);
+        return false;
+    }
+    in->opts.encoding = arg;
+    return true;
+}
+
+const char *const ft_cli_formats[] = {"table", "json", "jsonl", "csv", NULL};
+const char *const ft_cli_formats_dot[] = {"table", "json", "jsonl", "csv", "dot", NULL};
+
+void ft_cli_list_free(ft_cli_list *l)
+{
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+static bool list_add(const char *cmd, ft_cli_list *l, const char *arg)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        const char **v = realloc(l->v, cap * sizeof *v);
+        if (!v) {
+            ft_cli_error(cmd, "out of memory");
+            return false;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = arg;
+    return true;
+}
+
+static bool takes_value(const ft_option *o)
+{
+    switch (o->kind) {
+    case FT_OPT_KIND_FLAG:
+    case FT_OPT_KIND_HELP:
+        return false;
+    case FT_OPT_KIND_CALLBACK:
+        return o->argh != NULL;
+    default:
+        return true;
+    }
+}
+
+/* "--hops", or "-o" for an option with only a short name. */
+static const char *opt_name(const ft_option *o, char buf[128])
+{
+    if (o->long_name)
+        snprintf(buf, 128, "--%s", o->long_name);
     else
-        ft_cli_error(cmd, "unknown option '%s'", arg);
-    fprintf(stderr, "see 'fundtrace %s --help'\n", cmd);
+        snprintf(buf, 128, "-%c", o->short_name);
+    return buf;
+}
+
+/* A whole number: digits only (no sign, no spaces), at most UINT64_MAX. */
+static bool whole_number(const char *arg, uint64_t *v)
+{
+    if (!*arg)
+        return false;
+    *v = 0;
+    for (const char *p = arg; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        unsigned d = (unsigned)(*p - '0');
+        if (*v > (UINT64_MAX - d) / 10)
+            return false;
+        *v = *v * 10 + d;
+    }
+    return true;
+}
+
+/* The range of a number option, for errors: "from 1 to 1000", "above 0
+ * and at most 1". */
+static void range_text(const ft_option *o, char *buf, size_t cap)
+{
+    if (o->kind != FT_OPT_KIND_DOUBLE) {
+        snprintf(buf, cap, "from %llu to %llu", (unsigned long long)o->min,
+                 (unsigned long long)o->max);
+        return;
+    }
+    bool lo_open = o->flags & FT_OPT_MIN_OPEN, hi_open = o->flags & FT_OPT_MAX_OPEN;
+    if (!lo_open && !hi_open)
+        snprintf(buf, cap, "from %.15g to %.15g", o->dmin, o->dmax);
+    else
+        snprintf(buf, cap, "%s %.15g and %s %.15g", lo_open ? "above" : "from", o->dmin,
+                 hi_open ? "below" : "at most", o->dmax);
+}
+
+/* Stores arg in the option's destination; false after printing why not. */
+static bool apply(const char *cmd, const ft_option *o, const char *arg)
+{
+    char sbuf[128], range[96];
+    const char *name = opt_name(o, sbuf);
+    uint64_t u;
+    switch (o->kind) {
+    case FT_OPT_KIND_FLAG:
+        *(bool *)o->value = true;
+        return true;
+    case FT_OPT_KIND_UINT:
+    case FT_OPT_KIND_INT:
+    case FT_OPT_KIND_INT64:
+    case FT_OPT_KIND_UINT64:
+        if (!whole_number(arg, &u)) {
+            if (arg[0] == '-' && whole_number(arg + 1, &u)) {
+                range_text(o, range, sizeof range);
+                ft_cli_error(cmd, "%s: '%s' is out of range (%s)", name, arg, range);
+            } else {
+                ft_cli_error(cmd, "%s: '%s' is not a whole number", name, arg);
+            }
+            return false;
+        }
+        if (u < o->min || u > o->max) {
+            range_text(o, range, sizeof range);
+            ft_cli_error(cmd, "%s: '%s' is out of range (%s)", name, arg, range);
+            return false;
+        }
+        if (o->kind == FT_OPT_KIND_UINT)
+            *(uint32_t *)o->value = (uint32_t)u;
+        else if (o->kind == FT_OPT_KIND_INT)
+            *(int *)o->value = (int)u;
+        else if (o->kind == FT_OPT_KIND_INT64)
+            *(int64_t *)o->value = (int64_t)u;
+        else
+            *(uint64_t *)o->value = u;
+        return true;
+    case FT_OPT_KIND_DOUBLE: {
+        char *end = NULL;
+        errno = 0;
+        double d = strtod(arg, &end);
+        if (errno == ERANGE || end == arg || *end || d != d || isspace((unsigned char)arg[0])) {
+            ft_cli_error(cmd, "%s: '%s' is not a number", name, arg);
+            return false;
+        }
+        bool lo_ok = o->flags & FT_OPT_MIN_OPEN ? d > o->dmin : d >= o->dmin;
+        bool hi_ok = o->flags & FT_OPT_MAX_OPEN ? d < o->dmax : d <= o->dmax;
+        if (!lo_ok || !hi_ok) {
+            range_text(o, range, sizeof range);
+            ft_cli_error(cmd, "%s: '%s' is out of range (%s)", name, arg, range);
+            return false;
+        }
+        *(double *)o->value = d;
+        return true;
+    }
+    case FT_OPT_KIND_STRING:
+        *(const char **)o->value = arg;
+        return true;
+    case FT_OPT_KIND_ENUM: {
+        for (int i = 0; o->values[i]; i++) {
+            if (strcmp(arg, o->values[i]) == 0) {
+                *(const char **)o->value = o->values[i];
+                return true;
+            }
+        }
+        char list[256];
+        size_t used = 0;
+        list[0] = '\0';
+        for (int i = 0; o->values[i] && used < sizeof list; i++)
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                                     o->values[i]);
+        ft_cli_error(cmd, "%s: '%s' is not one of %s", name, arg, list);
+        return false;
+    }
+    case FT_OPT_KIND_LIST:
+        return list_add(cmd, o->value, arg);
+    case FT_OPT_KIND_TIME: {
+        ft_time_error why;
+        if (ft_time_parse(arg, strlen(arg), o->value, &why))
+            return true;
+        ft_cli_error(cmd, "%s: '%s' %s", name, arg, ft_time_strerror(why));
+        return false;
+    }
+    case FT_OPT_KIND_DURATION:
+        if (ft_duration_parse(arg, strlen(arg), o->value))
+            return true;
+        ft_cli_error(cmd, "%s: '%s' is not a duration (such as 30d, 12h or 90m)", name, arg);
+        return false;
+    case FT_OPT_KIND_CALLBACK:
+        return o->cb(cmd, o, arg);
+    default:
+        return false;
+    }
+}
+
+static const ft_option *find_long(const ft_option *opts, const char *name, size_t len)
+{
+    for (const ft_option *o = opts; o->kind != FT_OPT_KIND_END; o++)
+        if (o->long_name && strlen(o->long_name) == len && memcmp(o->long_name, name, len) == 0)
+            return o;
+    return NULL;
+}
+
+static const ft_option *find_short(const ft_option *opts, char c)
+{
+    for (const ft_option *o = opts; o->kind != FT_OPT_KIND_END; o++)
+        if (o->short_name && o->short_name == c)
+            return o;
+    return NULL;
+}
+
+static int usage_error(const ft_cli_command *c)
+{
+    fprintf(stderr, "see 'fundtrace %s --help'\n", c->name);
     return FT_EXIT_ERROR;
 }
 
-bool ft_cli_format(const char *cmd, const char *arg, bool allow_dot, ft_format *fmt)
+int ft_cli_parse(const ft_cli_command *c, int argc, char **argv, int *noperands)
 {
-    if (ft_format_parse(arg, fmt) && (allow_dot || *fmt != FT_FORMAT_DOT))
-        return true;
-    ft_cli_error(cmd, "unknown --format '%s' (table, json, jsonl, csv%s)", arg,
-                 allow_dot ? " or dot" : "");
-    return false;
+    const ft_option *opts = c->options;
+    size_t nopts = 0;
+    while (opts[nopts].kind != FT_OPT_KIND_END)
+        nopts++;
+    bool *seen = calloc(nopts + 1, sizeof *seen);
+    int nops = 0, code = FT_CLI_CONTINUE;
+    bool operands_only = false;
+    if (!seen) {
+        ft_cli_error(c->name, "out of memory");
+        return FT_EXIT_ERROR;
+    }
+    /* Operands move to the front as they come: the slot written is never
+     * one still to be read. */
+    for (int i = 1; i < argc && code == FT_CLI_CONTINUE; i++) {
+        char *a = argv[i];
+        if (operands_only || a[0] != '-' || a[1] == '\0') {
+            argv[1 + nops++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            operands_only = true;
+            continue;
+        }
+        const ft_option *o;
+        const char *value = NULL;
+        if (a[1] == '-') {
+            const char *name = a + 2, *eq = strchr(name, '=');
+            size_t len = eq ? (size_t)(eq - name) : strlen(name);
+            if (!(o = find_long(opts, name, len))) {
+                ft_cli_error(c->name, "unknown option '--%.*s'", (int)len, name);
+                code = usage_error(c);
+                break;
+            }
+            if (takes_value(o)) {
+                if (eq)
+                    value = eq + 1;
+                else if (i + 1 < argc)
+                    value = argv[++i];
+            } else if (eq) {
+                ft_cli_error(c->name, "option '--%s' takes no value", o->long_name);
+                code = usage_error(c);
+                break;
+            }
+        } else {
+            /* -q, -o FILE, -oFILE, -qo FILE */
+            for (int j = 1;; j++) {
+                if (!(o = find_short(opts, a[j]))) {
+                    ft_cli_error(c->name, "unknown option '-%c'", a[j]);
+                    code = usage_error(c);
+                    break;
+                }
+                if (takes_value(o)) {
+                    if (a[j + 1])
+                        value = a + j + 1;
+                    else if (i + 1 < argc)
+                        value = argv[++i];
+                    break;
+                }
+                if (!a[j + 1])
+                    break;
+                /* a flag bundled with more: apply it now, go on */
+                if (o->kind == FT_OPT_KIND_HELP)
+                    break;
+                if (!apply(c->name, o, NULL)) {
+                    code = FT_EXIT_ERROR;
+                    break;
+                }
+            }
+            if (code != FT_CLI_CONTINUE)
+                break;
+        }
+        char sbuf[128];
+        if (takes_value(o) && !value) {
+            ft_cli_error(c->name, "option '%s' needs a value", opt_name(o, sbuf));
+            code = usage_error(c);
+            break;
+        }
+        if (o->kind == FT_OPT_KIND_HELP) {
+            ft_cli_help(stdout, c);
+            code = FT_EXIT_OK;
+            if (fflush(stdout) != 0 || ferror(stdout)) {
+                ft_cli_error(c->name, "cannot write the help: %s", strerror(errno));
+                code = FT_EXIT_ERROR;
+            }
+            break;
+        }
+        size_t k = (size_t)(o - opts);
+        if ((o->flags & FT_OPT_ONCE) && seen[k]) {
+            ft_cli_error(c->name, "%s: give it once", opt_name(o, sbuf));
+            code = FT_EXIT_ERROR;
+            break;
+        }
+        seen[k] = true;
+        if (!apply(c->name, o, value))
+            code = FT_EXIT_ERROR;
+    }
+    free(seen);
+    *noperands = nops;
+    return code;
 }
 
-int ft_cli_input_option(struct ft_cli_input *in, int opt, const char *arg)
+/* Writes text, its lines after the first indented by `indent`. */
+static void lines(FILE *f, const char *text, int indent)
 {
-    ft_error err;
-    switch (opt) {
-    case OPT_MAP:
-        if (ft_map_add(&in->map, arg, &err) != FT_OK)
-            goto fail;
-        in->opts.map = &in->map;
-        return 1;
-    case OPT_MAP_FILE:
-        if (ft_map_load(&in->map, arg, &err) != FT_OK)
-            goto fail;
-        in->opts.map = &in->map;
-        return 1;
-    case OPT_DELIMITER:
-        if (strcmp(arg, "tab") == 0 || strcmp(arg, "\\t") == 0 || strcmp(arg, "\t") == 0) {
-            in->opts.delimiter = '\t';
-        } else if (strlen(arg) == 1 && arg[0] != '"' && arg[0] != '\n' && arg[0] != '\r') {
-            in->opts.delimiter = arg[0];
-        } else {
-            ft_error_set(&err, FT_EUSAGE, "--delimiter '%s': give one character or 'tab'", arg);
-            goto fail;
-        }
-        return 1;
-    case OPT_CURRENCIES:
-        if (ft_currency_defs_load(&in->defs, arg, &err) != FT_OK)
-            goto fail;
-        in->opts.currencies = &in->defs;
-        return 1;
-    case OPT_CURRENCY:
-        in->opts.default_currency = arg;
-        return 1;
-    case OPT_EPOCH: {
-        ft_time_error why;
-        if (!ft_time_parse(arg, strlen(arg), &in->opts.epoch_ms, &why)) {
-            ft_error_set(&err, FT_EUSAGE, "--epoch '%s' %s", arg, ft_time_strerror(why));
-            goto fail;
-        }
-        return 1;
+    for (const char *p = text; *p;) {
+        size_t len = strcspn(p, "\n");
+        fprintf(f, "%.*s\n", (int)len, p);
+        p += len;
+        if (*p == '\n' && *++p)
+            fprintf(f, "%*s", indent, "");
     }
-    case OPT_RATES:
-        in->rates_path = arg;
-        return 1;
-    case OPT_STRICT:
-        in->opts.strict = true;
-        return 1;
-    case OPT_REJECTS:
-        in->rejects_path = arg;
-        return 1;
-    case OPT_DECIMAL_COMMA:
-    case OPT_DECIMAL_POINT:
-        in->opts.decimal_mark = opt == OPT_DECIMAL_COMMA ? ',' : '.';
-        return 1;
-    case OPT_DATE_FORMAT:
-        if (!ft_time_format_check(arg)) {
-            ft_error_set(&err, FT_EUSAGE,
-                         "--date-format '%s': use %%Y %%y %%m %%d %%H %%M %%S %%f %%b %%p %%z, "
-                         "e.g. %%d/%%m/%%Y",
-                         arg);
-            goto fail;
+}
+
+/* The column of the help texts: "  --map FIELD=COLUMN   take ..." */
+#define HELP_COLUMN 23
+
+void ft_cli_help(FILE *f, const ft_cli_command *c)
+{
+    fputs("usage: ", f);
+    lines(f, c->usage, 7);
+    fputc('\n', f);
+    fputs(c->description, f);
+    const ft_option *o = c->options;
+    if (o->kind != FT_OPT_KIND_GROUP)
+        fputs("\nOptions:\n", f);
+    for (; o->kind != FT_OPT_KIND_END; o++) {
+        if (o->kind == FT_OPT_KIND_GROUP) {
+            fprintf(f, "\n%s:\n", o->help);
+            continue;
         }
-        in->opts.date_format = arg;
-        return 1;
-    case OPT_TIMEZONE:
-        ft_tz_free(in->tz);
-        in->tz = NULL;
-        if (ft_tz_load(&in->tz, arg, &err) != FT_OK)
-            goto fail;
-        in->opts.tz = in->tz;
-        return 1;
-    case OPT_ENCODING:
-        if (ft_csv_encoding_check(arg, &err) != FT_OK)
-            goto fail;
-        in->opts.encoding = arg;
-        return 1;
-    case OPT_STATEMENT_OF:
-        in->opts.statement_of = arg;
-        return 1;
-    case OPT_NO_DEDUP:
-        in->opts.no_dedup = true;
-        return 1;
-    case OPT_MERGE_WINDOW:
-        if (!ft_duration_parse(arg, strlen(arg), &in->opts.merge_window_ms) ||
-            in->opts.merge_window_ms <= 0) {
-            ft_error_set(&err, FT_EUSAGE, "--merge-window '%s': a duration such as 3d or 36h",
-                         arg);
-            goto fail;
-        }
-        return 1;
-    default:
-        return 0;
+        if (o->flags & FT_OPT_HIDDEN)
+            continue;
+        char text[160];
+        int n;
+        if (o->short_name && o->long_name)
+            n = snprintf(text, sizeof text, "  -%c, --%s", o->short_name, o->long_name);
+        else if (o->short_name)
+            n = snprintf(text, sizeof text, "  -%c", o->short_name);
+        else
+            n = snprintf(text, sizeof text, "  --%s", o->long_name);
+        if (o->argh)
+            n += snprintf(text + n, sizeof text - (size_t)n, " %s", o->argh);
+        /* at least two spaces before the help, or the help on a line of its own */
+        if (n + 2 > HELP_COLUMN)
+            fprintf(f, "%s\n%*s", text, HELP_COLUMN, "");
+        else
+            fprintf(f, "%-*s", HELP_COLUMN, text);
+        lines(f, o->help, HELP_COLUMN);
     }
-fail:
-    fprintf(stderr, "fundtrace: %s\n", err.msg);
-    return -1;
+    if (c->epilog) {
+        fputc('\n', f);
+        fputs(c->epilog, f);
+    }
+    if (c->epilog_fn)
+        c->epilog_fn(f);
 }
 
 static void on_reject(void *ctx, const ft_reject_info *r)
@@ -245,7 +565,7 @@ static void on_note(void *ctx, const char *path, const char *message)
     struct ft_cli_input *in = ctx;
     if (in->progress_shown)
         fputs("\r\033[K", stderr);
-    fprintf(stderr, "fundtrace: %s: %s\n", path, message);
+    ft_cli_error(in->cmd, "%s: %s", path, message);
 }
 
 /* Progress on a terminal only, at most a few times a second. */
@@ -299,7 +619,8 @@ static ft_status close_rejects(struct ft_cli_input *in, ft_error *err)
     return FT_OK;
 }
 
-ft_status ft_cli_load(struct ft_cli_input *in, char *const *paths, int npaths, ft_store *s)
+ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *paths, int npaths,
+                      ft_store *s)
 {
     ft_error err;
     ft_status rc = FT_OK;
@@ -307,28 +628,29 @@ ft_status ft_cli_load(struct ft_cli_input *in, char *const *paths, int npaths, f
     for (int i = 0; i < npaths; i++)
         snapshots += strcmp(paths[i], "-") != 0 && ft_snapshot_is(paths[i]);
     if (snapshots && npaths > 1) {
-        fprintf(stderr, "fundtrace: give one snapshot, or CSV files, not both\n");
+        ft_cli_error(cmd, "give one snapshot, or CSV files, not both");
         return FT_EUSAGE;
     }
     if (snapshots) {
         rc = ft_snapshot_read(s, paths[0], &err);
         if (rc == FT_OK && s->t.n == 0)
-            rc = ft_error_set(&err, FT_EINPUT, "%s: holds no transfers: there is nothing to "
-                                               "work on", paths[0]);
+            rc = ft_error_set(&err, FT_EINPUT, "%s: holds no transfers: there is nothing to work on",
+                              paths[0]);
         if (rc == FT_OK && in->rates_path)
             rc = ft_store_rates_load(s, in->rates_path, &err);
         if (rc != FT_OK)
-            fprintf(stderr, "fundtrace: %s\n", err.msg);
+            ft_cli_fail(cmd, &err);
         return rc;
     }
     if (in->rejects_path && (rc = open_rejects(in, &err)) != FT_OK) {
-        fprintf(stderr, "fundtrace: %s\n", err.msg);
+        ft_cli_fail(cmd, &err);
         return rc;
     }
     in->opts.on_reject = on_reject;
     in->opts.reject_ctx = in;
     in->opts.on_note = on_note;
     in->opts.note_ctx = in;
+    in->cmd = cmd;
     if (!in->quiet && isatty(STDERR_FILENO) && !getenv("CI")) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
@@ -342,21 +664,20 @@ ft_status ft_cli_load(struct ft_cli_input *in, char *const *paths, int npaths, f
     ft_error cerr;
     ft_status crc = close_rejects(in, &cerr);
     if (rc != FT_OK) {
-        fprintf(stderr, "fundtrace: %s\n", err.msg);
+        ft_cli_fail(cmd, &err);
         return rc;
     }
     if (crc != FT_OK) {
-        fprintf(stderr, "fundtrace: %s\n", cerr.msg);
+        ft_cli_fail(cmd, &cerr);
         return crc;
     }
     if (in->rates_path && (rc = ft_store_rates_load(s, in->rates_path, &err)) != FT_OK) {
-        fprintf(stderr, "fundtrace: %s\n", err.msg);
+        ft_cli_fail(cmd, &err);
         return rc;
     }
     if (!in->quiet && in->shown > FT_SHOW_REJECTS)
-        fprintf(stderr, "fundtrace: %" PRId64 " more rejected rows not shown%s\n",
-                in->shown - FT_SHOW_REJECTS,
-                in->rejects_path ? "" : " (write them all with --rejects FILE)");
+        ft_cli_error(cmd, "%" PRId64 " more rejected rows not shown%s", in->shown - FT_SHOW_REJECTS,
+                     in->rejects_path ? "" : " (write them all with --rejects FILE)");
     return FT_OK;
 }
 
@@ -371,6 +692,11 @@ void ft_cli_input_free(struct ft_cli_input *in)
     ft_tz_free(in->tz);
     ft_currency_defs_free(&in->defs);
     memset(in, 0, sizeof *in);
+}
+
+bool ft_cli_opt_accounts(const char *cmd, const ft_option *opt, const char *arg)
+{
+    return ft_cli_accounts_add(cmd, opt->value, arg);
 }
 
 bool ft_cli_accounts_add(const char *cmd, ft_cli_accounts *l, const char *arg)

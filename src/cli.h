@@ -6,7 +6,6 @@
 #ifndef FUNDTRACE_CLI_H
 #define FUNDTRACE_CLI_H
 
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -17,80 +16,135 @@
 #include "fundtrace/schema.h"
 #include "fundtrace/store.h"
 
-/* Exit codes, as grep: 0 ran and nothing flagged, 1 ran and found
- * something, 2 usage or any error. */
-enum { FT_EXIT_OK = 0, FT_EXIT_FOUND = 1, FT_EXIT_ERROR = 2 };
+/* Exit codes (DESIGN.md, as grep): a search exits FT_EXIT_OK when it found
+ * something and FT_EXIT_NONE when it found nothing; a check exits
+ * FT_EXIT_OK when all holds and FT_EXIT_NONE when something differs; any
+ * command exits FT_EXIT_ERROR on a usage or input error. */
+enum { FT_EXIT_OK = 0, FT_EXIT_NONE = 1, FT_EXIT_ERROR = 2 };
 
 /* How many rejected rows are shown on stderr before only counting. */
 #define FT_SHOW_REJECTS 20
 
+/*
+ * Options, in the spirit of git's parse-options: each command declares
+ * one array of ft_option, ended by FT_OPT_END(), and ft_cli_parse() parses
+ * argv against it, checks values, and prints --help from the same array.
+ *
+ * Long options match exactly (no abbreviations: `--seed` is never
+ * `--seeds`); `--name=value` and `--name value` both work; short options
+ * may be bundled (`-qo FILE`). Options and operands may be mixed; after
+ * `--` everything is an operand. A scalar option given twice keeps the
+ * last value, unless FT_OPT_ONCE says it is an error; a list keeps all.
+ */
+typedef enum ft_opt_kind {
+    FT_OPT_KIND_END,
+    FT_OPT_KIND_GROUP,    /* a heading in --help ("Input options"); no option */
+    FT_OPT_KIND_FLAG,     /* bool *: set to true */
+    FT_OPT_KIND_UINT,     /* uint32_t *: a whole number in [min, max] */
+    FT_OPT_KIND_INT,      /* int *: a whole number in [min, max] */
+    FT_OPT_KIND_INT64,    /* int64_t *: a whole number in [min, max] */
+    FT_OPT_KIND_UINT64,   /* uint64_t *: a whole number in [min, max] */
+    FT_OPT_KIND_DOUBLE,   /* double *: a number in the range of dmin, dmax, flags */
+    FT_OPT_KIND_STRING,   /* const char **: the argument itself (borrowed from argv) */
+    FT_OPT_KIND_ENUM,     /* const char **: the argument, one of `values` */
+    FT_OPT_KIND_LIST,     /* ft_cli_list *: every argument, in order */
+    FT_OPT_KIND_TIME,     /* int64_t *: a time (ms since the epoch, UTC) */
+    FT_OPT_KIND_DURATION, /* int64_t *: a duration (30d, 12h, 90m) in ms */
+    FT_OPT_KIND_CALLBACK, /* cb(cmd, opt, arg); no argument when argh is NULL */
+    FT_OPT_KIND_HELP,     /* -h, --help: print the help and exit 0 */
+} ft_opt_kind;
+
 enum {
-    OPT_MAP = 1000,
-    OPT_MAP_FILE,
-    OPT_DELIMITER,
-    OPT_CURRENCIES,
-    OPT_CURRENCY,
-    OPT_EPOCH,
-    OPT_STRICT,
-    OPT_REJECTS,
-    OPT_FORMAT,
-    OPT_RATES,
-    OPT_DECIMAL_COMMA, /* conventions and statements (issue 15) */
-    OPT_DECIMAL_POINT,
-    OPT_DATE_FORMAT,
-    OPT_TIMEZONE,
-    OPT_ENCODING,
-    OPT_STATEMENT_OF,
-    OPT_NO_DEDUP,
-    OPT_MERGE_WINDOW,
-    OPT_FIRST_COMMAND_OPTION /* commands number their own options from here */
+    FT_OPT_HIDDEN = 1 << 0,   /* parsed, left out of --help (an old name) */
+    FT_OPT_ONCE = 1 << 1,     /* an error when given twice */
+    FT_OPT_MIN_OPEN = 1 << 2, /* FT_OPT_KIND_DOUBLE: above dmin, not at it */
+    FT_OPT_MAX_OPEN = 1 << 3, /* FT_OPT_KIND_DOUBLE: below dmax, not at it */
 };
 
-#define FT_CLI_INPUT_OPTIONS                                                                    \
-    {"map", required_argument, NULL, OPT_MAP},                                                  \
-        {"map-file", required_argument, NULL, OPT_MAP_FILE},                                    \
-        {"delimiter", required_argument, NULL, OPT_DELIMITER},                                  \
-        {"currencies", required_argument, NULL, OPT_CURRENCIES},                                \
-        {"currency", required_argument, NULL, OPT_CURRENCY},                                    \
-        {"epoch", required_argument, NULL, OPT_EPOCH},                                          \
-        {"strict", no_argument, NULL, OPT_STRICT},                                              \
-        {"rejects", required_argument, NULL, OPT_REJECTS},                                      \
-        {"rates", required_argument, NULL, OPT_RATES},                                          \
-        {"decimal-comma", no_argument, NULL, OPT_DECIMAL_COMMA},                                \
-        {"decimal-point", no_argument, NULL, OPT_DECIMAL_POINT},                                \
-        {"date-format", required_argument, NULL, OPT_DATE_FORMAT},                              \
-        {"timezone", required_argument, NULL, OPT_TIMEZONE},                                    \
-        {"encoding", required_argument, NULL, OPT_ENCODING},                                    \
-        {"statement-of", required_argument, NULL, OPT_STATEMENT_OF},                            \
-        {"no-dedup", no_argument, NULL, OPT_NO_DEDUP},                                          \
-        {"merge-window", required_argument, NULL, OPT_MERGE_WINDOW}
+typedef struct ft_option ft_option;
 
-/* Help text for the shared input options. */
-#define FT_CLI_INPUT_HELP                                                                       \
-    "Input options:\n"                                                                          \
-    "  --map FIELD=COLUMN   take FIELD from COLUMN (a header name or number); repeatable\n"     \
-    "  --map-file FILE      FIELD=COLUMN lines\n"                                               \
-    "  --delimiter C        ',' ';' '|' or 'tab' (default: guessed from the header)\n"          \
-    "  --currencies FILE    extra currencies: CODE,EXPONENT[,NAME...] lines\n"                  \
-    "  --currency CODE      currency of rows whose layout has no currency column\n"             \
-    "                       (AMLSim and PaySim default to USD)\n"                               \
-    "  --epoch TIME         time of PaySim step 0 (default 1970-01-01T00:00:00Z)\n"             \
-    "  --strict             stop at the first bad row (exit 2)\n"                               \
-    "  --rejects FILE       write each rejected row, verbatim, with its reason (CSV)\n"          \
-    "  --rates FILE         exchange rates to one base currency ('base = EUR', then\n"        \
-    "                       'USD = 0.92' lines), for totals and weights across currencies\n"  \
-    "  --decimal-comma      amounts are written 1.234,56 (default: guessed per file)\n"       \
-    "  --decimal-point      amounts are written 1,234.56\n"                                    \
-    "  --date-format FMT    dates as FMT, e.g. %%d/%%m/%%Y or '%%d.%%m.%%Y %%H:%%M'\n"                \
-    "  --timezone ZONE      zone of times without an offset, e.g. Europe/Berlin (default UTC)\n" \
-    "  --encoding ENC       input encoding: cp1252, latin1, utf-16, ... (default UTF-8)\n"   \
-    "  --statement-of ACCT  every CSV file is ACCT's statement (one account's view)\n"        \
-    "  --no-dedup           keep rows loaded twice, and both statements' views of a transfer\n" \
-    "  --merge-window DUR   statement views of one transfer at most DUR apart (default 3d)\n"
+/* A callback option's handler: false after printing the error (with
+ * ft_cli_error(cmd, ...)). `arg` is NULL for an option without argument. */
+typedef bool (*ft_opt_cb)(const char *cmd, const ft_option *opt, const char *arg);
+
+struct ft_option {
+    ft_opt_kind kind;
+    char short_name;           /* 0: none */
+    const char *long_name;     /* without "--"; NULL: none */
+    void *value;               /* where the value goes (see the kinds) */
+    const char *argh;          /* the argument's name in --help ("N", "FILE") */
+    const char *help;          /* lines separated by '\n'; a group's heading */
+    uint64_t min, max;         /* whole numbers */
+    double dmin, dmax;         /* FT_OPT_KIND_DOUBLE */
+    const char *const *values; /* FT_OPT_KIND_ENUM: the names, NULL-ended */
+    ft_opt_cb cb;
+    int flags;
+};
+
+/* The entries, for option tables. */
+/* One line per entry kind reads better than clang-format 14 braces. */
+/* clang-format off */
+#define FT_OPT_(k, s, l, v, a, h) \
+    .kind = (k), .short_name = (s), .long_name = (l), .value = (v), .argh = (a), .help = (h)
+#define FT_OPT_END() {.kind = FT_OPT_KIND_END}
+#define FT_OPT_GROUP(h) {.kind = FT_OPT_KIND_GROUP, .help = (h)}
+#define FT_OPT_FLAG(s, l, v, h) {FT_OPT_(FT_OPT_KIND_FLAG, s, l, v, NULL, h)}
+#define FT_OPT_UINT(s, l, v, a, lo, hi, h) \
+    {FT_OPT_(FT_OPT_KIND_UINT, s, l, v, a, h), .min = (lo), .max = (hi)}
+#define FT_OPT_INT(s, l, v, a, lo, hi, h) \
+    {FT_OPT_(FT_OPT_KIND_INT, s, l, v, a, h), .min = (lo), .max = (hi)}
+#define FT_OPT_INT64(s, l, v, a, lo, hi, h) \
+    {FT_OPT_(FT_OPT_KIND_INT64, s, l, v, a, h), .min = (lo), .max = (hi)}
+#define FT_OPT_UINT64(s, l, v, a, lo, hi, h) \
+    {FT_OPT_(FT_OPT_KIND_UINT64, s, l, v, a, h), .min = (lo), .max = (hi)}
+#define FT_OPT_DOUBLE(s, l, v, a, lo, hi, fl, h) \
+    {FT_OPT_(FT_OPT_KIND_DOUBLE, s, l, v, a, h), .dmin = (lo), .dmax = (hi), .flags = (fl)}
+#define FT_OPT_STRING(s, l, v, a, h) {FT_OPT_(FT_OPT_KIND_STRING, s, l, v, a, h)}
+#define FT_OPT_ENUM(s, l, v, a, vals, h) \
+    {FT_OPT_(FT_OPT_KIND_ENUM, s, l, v, a, h), .values = (vals)}
+#define FT_OPT_LIST(s, l, v, a, h) {FT_OPT_(FT_OPT_KIND_LIST, s, l, v, a, h)}
+#define FT_OPT_TIME(s, l, v, a, h) {FT_OPT_(FT_OPT_KIND_TIME, s, l, v, a, h)}
+#define FT_OPT_DURATION(s, l, v, a, h) {FT_OPT_(FT_OPT_KIND_DURATION, s, l, v, a, h)}
+#define FT_OPT_CALLBACK(s, l, v, a, f, h) {FT_OPT_(FT_OPT_KIND_CALLBACK, s, l, v, a, h), .cb = (f)}
+#define FT_OPT_HELP() {FT_OPT_(FT_OPT_KIND_HELP, 'h', "help", NULL, NULL, "show this help")}
+/* clang-format on */
+
+/* A repeatable option's arguments, borrowed from argv. */
+typedef struct ft_cli_list {
+    const char **v;
+    size_t n, cap;
+} ft_cli_list;
+
+void ft_cli_list_free(ft_cli_list *l);
+
+/* What a command tells the parser and its --help. */
+typedef struct ft_cli_command {
+    const char *name;        /* "trace" */
+    const char *usage;       /* after "usage: fundtrace NAME "; lines separated by '\n' */
+    const char *description; /* a paragraph, ending in '\n' */
+    const ft_option *options;
+    const char *epilog;         /* after the options, or NULL */
+    void (*epilog_fn)(FILE *f); /* printed after the epilog, or NULL */
+} ft_cli_command;
+
+/* ft_cli_parse's answer when the command should go on. */
+#define FT_CLI_CONTINUE (-1)
+
+/* Parses argv[1 .. argc) against c->options, storing each value. The
+ * operands (arguments that are not options, in their order) are moved to
+ * argv[1 .. 1 + *noperands). Returns FT_CLI_CONTINUE, or the exit code
+ * the command should return at once: FT_EXIT_OK after --help (printed to
+ * stdout), FT_EXIT_ERROR after a usage error (printed to stderr as
+ * "fundtrace NAME: ..."). */
+int ft_cli_parse(const ft_cli_command *c, int argc, char **argv, int *noperands);
+
+/* Writes c's help: usage, description, the options by group, the epilog. */
+void ft_cli_help(FILE *f, const ft_cli_command *c);
 
 struct ft_cli_input {
     ft_map map;
-    struct ft_tz *tz;
+    struct ft_tz *tz; /* --timezone */
+    const char *cmd;  /* notes are "fundtrace CMD: path: message" */
     ft_currency_defs defs;
     ft_load_options opts;
     const char *rejects_path;
@@ -103,42 +157,82 @@ struct ft_cli_input {
     bool progress_shown;
 };
 
-/* Handles one of the shared options; returns 1 when `opt` was one of
- * them, 0 when not, -1 after printing an error. */
-int ft_cli_input_option(struct ft_cli_input *in, int opt, const char *arg);
+/* The shared input options of struct ft_cli_input `in`, as one group of
+ * an option table. */
+bool ft_cli_opt_map(const char *cmd, const ft_option *opt, const char *arg);
+bool ft_cli_opt_map_file(const char *cmd, const ft_option *opt, const char *arg);
+bool ft_cli_opt_delimiter(const char *cmd, const ft_option *opt, const char *arg);
+bool ft_cli_opt_currencies(const char *cmd, const ft_option *opt, const char *arg);
+bool ft_cli_opt_decimal(const char *cmd, const ft_option *opt, const char *arg);
+bool ft_cli_opt_date_format(const char *cmd, const ft_option *opt, const char *arg);
+bool ft_cli_opt_timezone(const char *cmd, const ft_option *opt, const char *arg);
+bool ft_cli_opt_encoding(const char *cmd, const ft_option *opt, const char *arg);
+
+#define FT_CLI_INPUT_OPTIONS(in)                                                                   \
+    FT_OPT_GROUP("Input options"),                                                                 \
+        FT_OPT_CALLBACK(0, "map", (in), "FIELD=COLUMN", ft_cli_opt_map,                            \
+                        "take FIELD from COLUMN (a header name or number);\n"                      \
+                        "repeatable"),                                                             \
+        FT_OPT_CALLBACK(0, "map-file", (in), "FILE", ft_cli_opt_map_file, "FIELD=COLUMN lines"),   \
+        FT_OPT_CALLBACK(0, "delimiter", (in), "C", ft_cli_opt_delimiter,                           \
+                        "',' ';' '|' or 'tab' (default: guessed from the header)"),                \
+        FT_OPT_CALLBACK(0, "currencies", (in), "FILE", ft_cli_opt_currencies,                      \
+                        "extra currencies: CODE,EXPONENT[,NAME...] lines"),                        \
+        FT_OPT_STRING(0, "currency", &(in)->opts.default_currency, "CODE",                         \
+                      "currency of rows whose layout has no currency column\n"                     \
+                      "(AMLSim and PaySim default to USD)"),                                       \
+        FT_OPT_TIME(0, "epoch", &(in)->opts.epoch_ms, "TIME",                                      \
+                    "time of PaySim step 0 (default 1970-01-01T00:00:00Z)"),                       \
+        FT_OPT_FLAG(0, "strict", &(in)->opts.strict, "stop at the first bad row (exit 2)"),        \
+        FT_OPT_STRING(0, "rejects", &(in)->rejects_path, "FILE",                                   \
+                      "write each rejected row, verbatim, with its reason (CSV)"),                 \
+        FT_OPT_STRING(0, "rates", &(in)->rates_path, "FILE",                                       \
+                      "exchange rates to one base currency ('base = EUR', then\n"                  \
+                      "'USD = 0.92' lines), for totals and weights across\n"                       \
+                      "currencies"),                                                               \
+        FT_OPT_CALLBACK(0, "decimal-comma", (in), NULL, ft_cli_opt_decimal,                        \
+                        "amounts are written 1.234,56 (default: guessed per file)"),               \
+        FT_OPT_CALLBACK(0, "decimal-point", (in), NULL, ft_cli_opt_decimal,                        \
+                        "amounts are written 1,234.56"),                                           \
+        FT_OPT_CALLBACK(0, "date-format", (in), "FMT", ft_cli_opt_date_format,                     \
+                        "dates as FMT, e.g. %d/%m/%Y or '%d.%m.%Y %H:%M'"),                        \
+        FT_OPT_CALLBACK(0, "timezone", (in), "ZONE", ft_cli_opt_timezone,                          \
+                        "zone of times without an offset, e.g. Europe/Berlin\n"                    \
+                        "(default UTC)"),                                                          \
+        FT_OPT_CALLBACK(0, "encoding", (in), "ENC", ft_cli_opt_encoding,                           \
+                        "input encoding: cp1252, latin1, utf-16, ... (default UTF-8)"),            \
+        FT_OPT_STRING(0, "statement-of", &(in)->opts.statement_of, "ACCOUNT",                      \
+                      "every CSV file is ACCOUNT's statement (one account's view)"),               \
+        FT_OPT_FLAG(0, "no-dedup", &(in)->opts.no_dedup,                                           \
+                    "keep rows loaded twice, and both statements' views of\n"                      \
+                    "a transfer"),                                                                 \
+        FT_OPT_DURATION(0, "merge-window", &(in)->opts.merge_window_ms, "DUR",                     \
+                        "statement views of one transfer at most DUR apart\n"                      \
+                        "(default 3d)")
+
+/* The --format values of commands that write tables and data. */
+extern const char *const ft_cli_formats[];     /* table json jsonl csv */
+extern const char *const ft_cli_formats_dot[]; /* and dot */
 
 /* Loads `paths`: one snapshot, or CSV files ("-" is standard input).
  * Rejected rows are shown on stderr (the first FT_SHOW_REJECTS) and
- * written to the --rejects file. Prints the error and returns non-OK on
- * failure. */
-ft_status ft_cli_load(struct ft_cli_input *in, char *const *paths, int npaths, ft_store *s);
+ * written to the --rejects file. Prints the error ("fundtrace CMD: ...")
+ * and returns non-OK on failure. */
+ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *paths, int npaths,
+                      ft_store *s);
 
 void ft_cli_input_free(struct ft_cli_input *in);
-
-/* Reports an option getopt_long did not accept ('?' or ':', with opterr
- * 0 and a leading ':' in the short options); returns FT_EXIT_ERROR. */
-int ft_cli_bad_option(const char *cmd, char **argv, int opt);
-
-/* Parses --format; prints the error and returns false when unknown, or
- * dot for a command that does not draw (allow_dot false). */
-bool ft_cli_format(const char *cmd, const char *arg, bool allow_dot, ft_format *fmt);
 
 /* Prints "fundtrace CMD: message" on stderr. */
 void ft_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Prints a library error as "fundtrace CMD: message" (a message that
+ * already starts with "CMD: " is not prefixed twice). */
+void ft_cli_fail(const char *cmd, const ft_error *err);
+
 /* Flushes stdout and checks it really got out (full disk, closed pipe);
  * returns `code`, or FT_EXIT_ERROR when the output failed. */
 int ft_cli_finish(const char *cmd, int code);
-
-/* Parses a whole number from 0 to max for option `name`; prints the
- * error (with `what` saying what is expected) and returns false when not. */
-bool ft_cli_uint(const char *cmd, const char *name, const char *arg, uint32_t max,
-                 const char *what, uint32_t *out);
-
-/* Parses a time (--since, --until) or a duration (--window) for option
- * `name`; prints the error and returns false when it is not one. */
-bool ft_cli_time(const char *cmd, const char *name, const char *arg, int64_t *ms);
-bool ft_cli_duration(const char *cmd, const char *name, const char *arg, int64_t *ms);
 
 /* An account-list option (--from A,B, repeatable): the keys as given,
  * resolved once the data is loaded into ids, sorted and distinct. */
@@ -151,6 +245,9 @@ typedef struct ft_cli_accounts {
 
 /* Adds the comma-separated keys of arg; false (reported) out of memory. */
 bool ft_cli_accounts_add(const char *cmd, ft_cli_accounts *l, const char *arg);
+/* The callback of an account-list option whose value is an
+ * ft_cli_accounts. */
+bool ft_cli_opt_accounts(const char *cmd, const ft_option *opt, const char *arg);
 /* Looks the keys up in s; false when one is not in the data (each
  * reported). */
 bool ft_cli_accounts_resolve(const char *cmd, const ft_store *s, ft_cli_accounts *l);

@@ -4,6 +4,8 @@
  */
 #include "fundtrace/cluster.h"
 
+#include "fundtrace/alerts_read.h"
+
 #include <errno.h>
 #include <igraph/igraph.h>
 #include <inttypes.h>
@@ -527,42 +529,22 @@ ft_status ft_cluster_alerts_read(const ft_store *s, const ft_cluster_report *rep
                                  ft_error *err)
 {
     memset(ca, 0, sizeof *ca);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return ft_error_set(err, FT_EIO, "%s: %s", path, strerror(errno));
+    ft_alerts_reader *r = NULL;
+    ft_status rc = ft_alerts_open(&r, path, err);
+    if (rc != FT_OK)
+        return rc;
     uint32_t *sel = malloc(((size_t)c->n + 1) * sizeof *sel);
     pairv *pv = NULL;
     size_t npv = 0, cappv = 0, capids = 0;
-    char *line = NULL, key[1024];
-    size_t lcap = 0;
-    ssize_t len;
-    int lineno = 0;
-    ft_status rc = FT_OK;
     if (!sel) {
-        fclose(f);
+        ft_alerts_close(r);
         return ft_error_oom(err);
     }
     memset(sel, 0xff, ((size_t)c->n + 1) * sizeof *sel);
     for (uint32_t i = 0; i < rep->n; i++)
         sel[rep->v[i].id] = i;
-    while ((len = getline(&line, &lcap, f)) > 0 && rc == FT_OK) {
-        lineno++;
-        const char *p = line;
-        while (*p == ' ' || *p == '\t' || *p == '[' || *p == ',')
-            p++;
-        if (*p == '\n' || *p == '\0' || *p == ']')
-            continue;
-        const char *id = strstr(p, "\"id\":\""), *acc = strstr(p, "\"accounts\":[");
-        if (*p != '{' || !id || !acc) {
-            rc = ft_error_set(err, FT_EINPUT, "%s:%d: not an alert (an object with \"id\" and "
-                                              "\"accounts\")", path, lineno);
-            break;
-        }
-        id += 6;
-        if (!ft_json_scan_string(&id, key, sizeof key)) {
-            rc = ft_error_set(err, FT_EINPUT, "%s:%d: a malformed \"id\"", path, lineno);
-            break;
-        }
+    const ft_alert_in *al;
+    while (rc == FT_OK && (rc = ft_alerts_next(r, &al, err)) == FT_OK && al) {
         if (ca->nids == capids) {
             capids = capids ? capids * 2 : 64;
             char **v = realloc(ca->ids, capids * sizeof *v);
@@ -572,40 +554,30 @@ ft_status ft_cluster_alerts_read(const ft_store *s, const ft_cluster_report *rep
             }
             ca->ids = v;
         }
-        if (!(ca->ids[ca->nids] = strdup(key))) {
+        if (!(ca->ids[ca->nids] = strdup(al->id))) {
             rc = ft_error_oom(err);
             break;
         }
         uint32_t alert = ca->nids++;
-        acc += 12;
-        while (*acc == ' ')
-            acc++;
-        while (*acc == '"') {
-            acc++;
-            if (!ft_json_scan_string(&acc, key, sizeof key)) {
-                rc = ft_error_set(err, FT_EINPUT, "%s:%d: a malformed account", path, lineno);
-                break;
-            }
+        for (uint32_t k = 0; k < al->naccounts; k++) {
             uint32_t a;
-            if (ft_intern_find(&s->accounts, key, strlen(key), &a) &&
-                c->cluster[a] != UINT32_MAX && sel[c->cluster[a]] != UINT32_MAX) {
-                if (npv == cappv) {
-                    cappv = cappv ? cappv * 2 : 256;
-                    pairv *v = realloc(pv, cappv * sizeof *v);
-                    if (!v) {
-                        rc = ft_error_oom(err);
-                        break;
-                    }
-                    pv = v;
+            const char *key = al->accounts[k];
+            if (!ft_intern_find(&s->accounts, key, strlen(key), &a) ||
+                c->cluster[a] == UINT32_MAX || sel[c->cluster[a]] == UINT32_MAX)
+                continue;
+            if (npv == cappv) {
+                cappv = cappv ? cappv * 2 : 256;
+                pairv *v = realloc(pv, cappv * sizeof *v);
+                if (!v) {
+                    rc = ft_error_oom(err);
+                    break;
                 }
-                pv[npv++] = (pairv){sel[c->cluster[a]], alert};
+                pv = v;
             }
-            while (*acc == ',' || *acc == ' ')
-                acc++;
+            pv[npv++] = (pairv){sel[c->cluster[a]], alert};
         }
     }
-    free(line);
-    fclose(f);
+    ft_alerts_close(r);
     free(sel);
     if (rc == FT_OK) {
         if (npv > 1)

@@ -8,153 +8,76 @@
 #include "cli.h"
 #include "fundtrace/cluster.h"
 
-enum {
-    OPT_METHOD = OPT_FIRST_COMMAND_OPTION,
-    OPT_RESOLUTION,
-    OPT_SEED,
-    OPT_K,
-    OPT_AROUND,
-    OPT_MIN_SIZE,
-    OPT_TOP,
-    OPT_ALERTS,
-};
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: fundtrace clusters [OPTIONS] FILE...|SNAPSHOT\n\n"
-            "Group the accounts: connected components, communities or k-cores, each\n"
-            "cluster ranked by the volume that stays inside it, with its members, its\n"
-            "volumes inside, in and out, and its time span.\n\n"
-            "Options:\n"
-            "  --method M          leiden (default), louvain, weak, strong or kcore\n"
-            "  --resolution R      leiden, louvain: larger gives smaller communities (1)\n"
-            "  --seed N            leiden, louvain: the random seed (1); same seed, same\n"
-            "                      clusters\n"
-            "  --k K               kcore: the k (default: the largest with a core)\n"
-            "  --around A,B        only the clusters holding these accounts\n"
-            "  --min-size N        only clusters of at least N accounts (default 2)\n"
-            "  --top N             the N first clusters (default 20; 0: all)\n"
-            "  --alerts FILE       list the alerts (scan --format jsonl) touching each\n"
-            "  --format FMT        table (default), jsonl, json or csv\n"
-            "  -q, --quiet         do not show rejected rows on stderr\n"
-            "  -h, --help          show this help\n\n" FT_CLI_INPUT_HELP
-            "\nCommunities and k-cores use the undirected graph of the accounts with parallel\n"
-            "transfers collapsed into one edge weighted by their volume (amounts divided\n"
-            "by their currency's median transfer). Exit status: 0 done, 2 error.\n");
-}
+static const char *const methods[] = {"leiden", "louvain", "weak", "strong", "kcore", NULL};
 
 int cmd_clusters(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        FT_CLI_INPUT_OPTIONS,
-        {"method", required_argument, NULL, OPT_METHOD},
-        {"resolution", required_argument, NULL, OPT_RESOLUTION},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"k", required_argument, NULL, OPT_K},
-        {"around", required_argument, NULL, OPT_AROUND},
-        {"min-size", required_argument, NULL, OPT_MIN_SIZE},
-        {"top", required_argument, NULL, OPT_TOP},
-        {"alerts", required_argument, NULL, OPT_ALERTS},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     struct ft_cli_input in = {0};
-    ft_store s = {0};
     ft_cluster_options o;
     ft_cluster_defaults(&o);
-    ft_format fmt = FT_FORMAT_TABLE;
-    uint32_t min_size = 2, top = 20, v;
-    const char *alerts_path = NULL;
+    const char *format = "table", *method = ft_cluster_method_name(o.method), *alerts_path = NULL;
+    uint32_t min_size = 2, top = 20;
     ft_cli_accounts around = {0};
-    int code = FT_EXIT_ERROR, opt;
+    const ft_option options[] = {
+        FT_OPT_ENUM(0, "method", &method, "M", methods,
+                    "leiden (default), louvain, weak, strong or kcore"),
+        FT_OPT_DOUBLE(0, "resolution", &o.resolution, "R", 0, 1e6,
+                      FT_OPT_MIN_OPEN | FT_OPT_MAX_OPEN,
+                      "leiden, louvain: larger gives smaller communities (1)"),
+        FT_OPT_UINT64(0, "seed", &o.seed, "N", 0, UINT32_MAX,
+                      "leiden, louvain: the random seed (1); same seed, same\nclusters"),
+        FT_OPT_INT(0, "k", &o.k, "K", 0, 1000000,
+                   "kcore: the k (default: the largest with a core)"),
+        FT_OPT_CALLBACK(0, "around", &around, "A,B", ft_cli_opt_accounts,
+                        "only the clusters holding these accounts"),
+        FT_OPT_UINT(0, "min-size", &min_size, "N", 0, UINT32_MAX,
+                    "only clusters of at least N accounts (default 2)"),
+        FT_OPT_UINT(0, "top", &top, "N", 0, UINT32_MAX,
+                    "the N first clusters (default 20; 0: all)"),
+        FT_OPT_STRING(0, "alerts", &alerts_path, "FILE",
+                      "list the alerts (scan --format jsonl, json or csv)\ntouching each"),
+        FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats,
+                    "table (default), jsonl, json or csv"),
+        FT_OPT_FLAG('q', "quiet", &in.quiet, "do not show rejected rows on stderr"),
+        FT_OPT_HELP(),
+        FT_CLI_INPUT_OPTIONS(&in),
+        FT_OPT_END(),
+    };
+    const ft_cli_command cmd = {
+        .name = "clusters",
+        .usage = "fundtrace clusters [OPTIONS] FILE...|SNAPSHOT",
+        .description = "Group the accounts: connected components, communities or k-cores, each\n"
+                       "cluster ranked by the volume that stays inside it, with its members, its\n"
+                       "volumes inside, in and out, and its time span.\n",
+        .options = options,
+        .epilog = "Communities and k-cores use the undirected graph of the accounts with parallel\n"
+                  "transfers collapsed into one edge weighted by their volume (amounts divided\n"
+                  "by their currency's median transfer). Exit status: 0 done, 2 error.\n",
+    };
+    ft_store s = {0};
+    ft_format fmt;
     ft_error err;
     ft_clustering c = {0};
     ft_cluster_report rep = {0};
     ft_cluster_alerts ca = {0};
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
-        int r = ft_cli_input_option(&in, opt, optarg);
-        if (r < 0)
-            goto done;
-        if (r > 0)
-            continue;
-        switch (opt) {
-        case OPT_METHOD:
-            if (!ft_cluster_method_parse(optarg, &o.method)) {
-                ft_cli_error("clusters", "--method '%s': leiden, louvain, weak, strong or kcore",
-                             optarg);
-                goto done;
-            }
-            break;
-        case OPT_RESOLUTION: {
-            char *end = NULL;
-            o.resolution = strtod(optarg, &end);
-            if (end == optarg || *end || !(o.resolution > 0 && o.resolution < 1e6)) {
-                ft_cli_error("clusters", "--resolution '%s': a number above 0", optarg);
-                goto done;
-            }
-            break;
-        }
-        case OPT_SEED:
-            if (!ft_cli_uint("clusters", "--seed", optarg, UINT32_MAX, "a whole number", &v))
-                goto done;
-            o.seed = v;
-            break;
-        case OPT_K:
-            if (!ft_cli_uint("clusters", "--k", optarg, 1000000, "a whole number from 1", &v))
-                goto done;
-            o.k = (int)v;
-            break;
-        case OPT_AROUND:
-            if (!ft_cli_accounts_add("clusters", &around, optarg))
-                goto done;
-            break;
-        case OPT_MIN_SIZE:
-            if (!ft_cli_uint("clusters", "--min-size", optarg, UINT32_MAX, "a whole number",
-                             &min_size))
-                goto done;
-            break;
-        case OPT_TOP:
-            if (!ft_cli_uint("clusters", "--top", optarg, UINT32_MAX, "a whole number (0: all)",
-                             &top))
-                goto done;
-            break;
-        case OPT_ALERTS:
-            alerts_path = optarg;
-            break;
-        case OPT_FORMAT:
-            if (!ft_cli_format("clusters", optarg, false, &fmt))
-                goto done;
-            break;
-        case 'q':
-            in.quiet = true;
-            break;
-        case 'h':
-            usage(stdout);
-            code = ft_cli_finish("clusters", FT_EXIT_OK);
-            goto done;
-        default:
-            code = ft_cli_bad_option("clusters", argv, opt);
-            goto done;
-        }
-    }
-    if (optind >= argc) {
+    int nargs, code = ft_cli_parse(&cmd, argc, argv, &nargs);
+    if (code != FT_CLI_CONTINUE)
+        goto done;
+    code = FT_EXIT_ERROR;
+    ft_format_parse(format, &fmt);
+    ft_cluster_method_parse(method, &o.method);
+    if (nargs == 0) {
         ft_cli_error("clusters", "no input (give CSV files or a snapshot)");
         goto done;
     }
-    if (ft_cli_load(&in, argv + optind, argc - optind, &s) != FT_OK)
+    if (ft_cli_load("clusters", &in, argv + 1, nargs, &s) != FT_OK)
         goto done;
     if (!ft_cli_accounts_resolve("clusters", &s, &around))
         goto done;
     if (ft_store_adjacency(&s, &err) != FT_OK || ft_cluster_run(&s, &o, &c, &err) != FT_OK ||
-        ft_cluster_report_build(&s, &c, min_size, around.ids, around.n, top, &rep,
-                                &err) != FT_OK ||
+        ft_cluster_report_build(&s, &c, min_size, around.ids, around.n, top, &rep, &err) != FT_OK ||
         (alerts_path && ft_cluster_alerts_read(&s, &rep, &c, alerts_path, &ca, &err) != FT_OK)) {
-        fprintf(stderr, "fundtrace: %s\n", err.msg);
+        ft_cli_fail("clusters", &err);
         goto done;
     }
     ft_cluster_write(stdout, &s, &o, &c, &rep, alerts_path ? &ca : NULL, fmt);

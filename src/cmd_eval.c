@@ -1,169 +1,100 @@
 /*
  * cmd_eval.c - `fundtrace eval`: precision, recall and F1 of alerts.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli.h"
 #include "fundtrace/eval.h"
 
-enum { OPT_ALERTS = OPT_FIRST_COMMAND_OPTION, OPT_TRUTH, OPT_DATA, OPT_LABELS, OPT_SHARE };
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: fundtrace eval --alerts FILE --truth FILE [--data FILE] [OPTIONS]\n"
-            "       fundtrace eval --alerts FILE --labels [OPTIONS] FILE...|SNAPSHOT\n\n"
-            "Score alerts (JSON Lines, as scan writes them) against a ground truth, per\n"
-            "pattern and overall: instances found and true alerts (precision, recall, F1),\n"
-            "transactions covered (precision, recall, F1), and the alerts that matched\n"
-            "nothing.\n\n"
-            "Options:\n"
-            "  --alerts FILE      the alerts, one JSON object per line ('-': standard input)\n"
-            "  --truth FILE       synth's ground truth CSV, AMLSim's alert_transactions.csv,\n"
-            "                     or an IBM AMLworld *_Patterns.txt (recognised by content)\n"
-            "  --data FILE        the IBM data file the patterns come from (needed for them)\n"
-            "  --labels           use the label column of the input files as the truth:\n"
-            "                     each label is one instance, of any pattern\n"
-            "  --share S          share of an instance's transactions an alert must cover\n"
-            "                     to find it (default 0.5)\n"
-            "  --format FMT       table (default), json or jsonl\n"
-            "  -h, --help         show this help\n\n" FT_CLI_INPUT_HELP
-            "\nExit status: 0 scored, 2 usage or input error.\n");
-}
-
-/* What kind of truth file `path` is, from its first line. */
-static int truth_kind(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    char line[512] = "";
-    while (fgets(line, sizeof line, f) && strspn(line, " \t\r\n") == strlen(line))
-        ;
-    fclose(f);
-    if (strncmp(line, "BEGIN LAUNDERING ATTEMPT", 24) == 0)
-        return 'i';
-    if (strstr(line, "alert_id") && strstr(line, "tran_id"))
-        return 'a';
-    return 'c';
-}
-
 int cmd_eval(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        FT_CLI_INPUT_OPTIONS,
-        {"alerts", required_argument, NULL, OPT_ALERTS},
-        {"truth", required_argument, NULL, OPT_TRUTH},
-        {"data", required_argument, NULL, OPT_DATA},
-        {"labels", no_argument, NULL, OPT_LABELS},
-        {"share", required_argument, NULL, OPT_SHARE},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     struct ft_cli_input in = {0};
+    const char *alerts = NULL, *truth = NULL, *data = NULL, *format = "table";
+    bool labels = false;
+    ft_eval_options eo;
+    ft_eval_defaults(&eo);
+    const ft_option options[] = {
+        FT_OPT_STRING(0, "alerts", &alerts, "FILE",
+                      "the alerts, as scan writes them: JSON Lines, a JSON\n"
+                      "array or CSV ('-': standard input)"),
+        FT_OPT_STRING(0, "truth", &truth, "FILE",
+                      "synth's ground truth CSV, AMLSim's\n"
+                      "alert_transactions.csv, or an IBM AMLworld\n"
+                      "*_Patterns.txt, plain or gzip (recognised by content)"),
+        FT_OPT_STRING(0, "data", &data, "FILE",
+                      "the IBM data file the patterns come from (needed for\nthem)"),
+        FT_OPT_FLAG(0, "labels", &labels,
+                    "use the label column of the input files as the truth:\n"
+                    "each label is one instance, of any pattern"),
+        FT_OPT_DOUBLE(0, "share", &eo.share, "S", 0, 1, FT_OPT_MIN_OPEN,
+                      "share of an instance's transactions an alert must cover\n"
+                      "to match it (default 0.5)"),
+        FT_OPT_DOUBLE(0, "purity", &eo.purity, "S", 0, 1, FT_OPT_MIN_OPEN,
+                      "share of the alert's transactions the instance must make\n"
+                      "up for a match (default 0.25)"),
+        FT_OPT_DOUBLE(0, "planted", &eo.planted, "S", 0, 1, FT_OPT_MIN_OPEN,
+                      "an alert is good anyway when this share of its\n"
+                      "transactions is planted (default 0.5)"),
+        FT_OPT_INT64(0, "top", &eo.top_k, "K", 1, INT64_MAX,
+                     "precision at the K highest-scored alerts (default 100)"),
+        FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats, "table (default), json or jsonl"),
+        FT_OPT_FLAG('q', "quiet", &in.quiet, "do not show rejected rows on stderr"),
+        FT_OPT_HELP(),
+        FT_CLI_INPUT_OPTIONS(&in),
+        FT_OPT_END(),
+    };
+    const ft_cli_command cmd = {
+        .name = "eval",
+        .usage = "fundtrace eval --alerts FILE --truth FILE [--data FILE] [OPTIONS]\n"
+                 "fundtrace eval --alerts FILE --labels [OPTIONS] FILE...|SNAPSHOT",
+        .description =
+            "Score alerts (as scan writes them) against a ground truth, per pattern and\n"
+            "overall: instances found and true alerts (precision, recall, F1),\n"
+            "transactions covered (precision, recall, F1), and the alerts that matched\n"
+            "nothing.\n",
+        .options = options,
+        .epilog = "Exit status: 0 scored, 2 usage or input error.\n",
+    };
     ft_store s = {0};
     ft_eval *ev = NULL;
     ft_eval_result res = {0};
-    ft_format fmt = FT_FORMAT_TABLE;
-    const char *alerts = NULL, *truth = NULL, *data = NULL;
-    bool labels = false;
-    double share = 0.5;
-    int code = FT_EXIT_ERROR, opt;
+    ft_format fmt;
     ft_error err;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
-        int r = ft_cli_input_option(&in, opt, optarg);
-        if (r < 0)
-            goto done;
-        if (r > 0)
-            continue;
-        switch (opt) {
-        case OPT_ALERTS:
-            alerts = optarg;
-            break;
-        case OPT_TRUTH:
-            truth = optarg;
-            break;
-        case OPT_DATA:
-            data = optarg;
-            break;
-        case OPT_LABELS:
-            labels = true;
-            break;
-        case OPT_SHARE: {
-            char *end = NULL;
-            errno = 0;
-            share = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !(share > 0 && share <= 1)) {
-                ft_cli_error("eval", "--share '%s': give a share above 0 and at most 1", optarg);
-                goto done;
-            }
-            break;
-        }
-        case OPT_FORMAT:
-            if (!ft_cli_format("eval", optarg, false, &fmt))
-                goto done;
-            break;
-        case 'q':
-            in.quiet = true;
-            break;
-        case 'h':
-            usage(stdout);
-            code = ft_cli_finish("eval", FT_EXIT_OK);
-            goto done;
-        default:
-            code = ft_cli_bad_option("eval", argv, opt);
-            goto done;
-        }
-    }
+    int nargs, code = ft_cli_parse(&cmd, argc, argv, &nargs);
+    if (code != FT_CLI_CONTINUE)
+        goto done;
+    code = FT_EXIT_ERROR;
+    ft_format_parse(format, &fmt);
     if (!alerts || (!truth && !labels)) {
         ft_cli_error("eval", "give --alerts FILE and a truth: --truth FILE or --labels");
         goto done;
     }
-    if (labels && optind >= argc) {
+    if (labels && nargs == 0) {
         ft_cli_error("eval", "--labels needs the data: give CSV files or a snapshot");
         goto done;
     }
-    if (!labels && optind < argc) {
-        ft_cli_error("eval", "unexpected argument '%s' (the data goes with --labels)",
-                     argv[optind]);
+    if (!labels && nargs > 0) {
+        ft_cli_error("eval", "unexpected argument '%s' (the data goes with --labels)", argv[1]);
         goto done;
     }
     if (ft_eval_new(&ev, &err) != FT_OK)
         goto fail;
-    if (truth) {
-        int kind = truth_kind(truth);
-        ft_status rc;
-        if (kind == 'i' && !data) {
-            ft_cli_error("eval", "'%s' is an IBM patterns file: give its data with --data FILE",
-                         truth);
-            goto done;
-        }
-        rc = kind == 'i'   ? ft_eval_truth_ibm(ev, truth, data, &err)
-             : kind == 'a' ? ft_eval_truth_amlsim(ev, truth, &err)
-                           : ft_eval_truth_csv(ev, truth, &err);
-        if (rc != FT_OK)
-            goto fail;
-    }
+    if (truth && ft_eval_truth_file(ev, truth, data, &err) != FT_OK)
+        goto fail;
     if (labels) {
-        if (ft_cli_load(&in, argv + optind, argc - optind, &s) != FT_OK)
+        if (ft_cli_load("eval", &in, argv + 1, nargs, &s) != FT_OK)
             goto done;
         if (ft_eval_truth_labels(ev, &s, &err) != FT_OK)
             goto fail;
     }
-    if (ft_eval_alerts(ev, alerts, &err) != FT_OK || ft_eval_score(ev, share, &res, &err) != FT_OK)
+    if (ft_eval_alerts(ev, alerts, &err) != FT_OK || ft_eval_score(ev, &eo, &res, &err) != FT_OK)
         goto fail;
     ft_eval_write(stdout, &res, fmt);
     code = ft_cli_finish("eval", FT_EXIT_OK);
     goto done;
 fail:
-    fprintf(stderr, "fundtrace: %s\n", err.msg);
+    ft_cli_fail("eval", &err);
 done:
     ft_eval_result_free(&res);
     ft_eval_free(ev);

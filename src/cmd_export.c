@@ -10,64 +10,17 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fundtrace/alerts_read.h"
 #include "fundtrace/cluster.h"
 #include "fundtrace/export.h"
 #include "fundtrace/pool.h"
 #include "fundtrace/trace.h"
+#include "fundtrace/trace_read.h"
 
-enum {
-    OPT_AROUND = OPT_FIRST_COMMAND_OPTION,
-    OPT_HOPS,
-    OPT_TRACE,
-    OPT_TRACE_FROM,
-    OPT_ALERT,
-    OPT_ALERTS,
-    OPT_CLUSTER_OF,
-    OPT_METHOD,
-    OPT_SEED,
-    OPT_SINCE,
-    OPT_UNTIL,
-    OPT_MAX_NODES,
-    OPT_MAX_EDGES,
-    OPT_MAX_DEGREE,
-    OPT_OUTPUT,
-    OPT_SVG,
-    OPT_GRAPH_FORMAT,
-};
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: fundtrace export WHAT [OPTIONS] FILE...|SNAPSHOT\n\n"
-            "Write part of the graph for Gephi, Graphviz, networkx or a spreadsheet.\n\n"
-            "What (one of):\n"
-            "  --around A,B        the accounts within --hops (1) transfers of these\n"
-            "  --trace FILE        the transfers in a trace (trace --format jsonl output)\n"
-            "  --trace-from A      run a forward trace (haircut, --hops, default 6) and\n"
-            "                      export its trail\n"
-            "  --alert ID          an alert from the --alerts file\n"
-            "  --cluster-of A      the cluster holding A (--method, default leiden; --seed)\n\n"
-            "Options:\n"
-            "  --alerts FILE       alerts (scan --format jsonl): each transfer gets the ids\n"
-            "                      of those covering it\n"
-            "  --format FMT        graphml (default), gexf (1.3, dynamic), dot or csv\n"
-            "  -o, --output FILE   write here (default: standard output); csv writes\n"
-            "                      FILE-nodes.csv and FILE-edges.csv\n"
-            "  --svg FILE          also draw it as SVG with Graphviz's dot\n"
-            "  --since T, --until T  only transfers in this time span\n"
-            "  --max-nodes N       at most N accounts (default 5000; 0: no limit)\n"
-            "  --max-edges N       at most N transfers (default 50000; 0: no limit)\n"
-            "  --max-degree N      --around: accounts with more transfers are shown but not\n"
-            "                      expanded (default 2000; 0: no limit)\n"
-            "  -q, --quiet         do not show rejected rows on stderr\n"
-            "  -h, --help          show this help\n\n" FT_CLI_INPUT_HELP
-            "\nWhat the limits left out is written in the file and on stderr.\n"
-            "Exit status: 0 written, 2 usage, input or output error.\n");
-}
-
-/* The lines of an alerts file with their ids and transactions. */
+/* The alerts of an alerts file: their ids and the transactions of each
+ * that are in the data. */
 typedef struct alert_line {
-    char id[64];
+    char *id;
     uint32_t *txns;
     uint32_t ntxns, cap_txns;
     uint32_t first_account;
@@ -76,137 +29,110 @@ typedef struct alert_line {
 
 typedef struct alert_file {
     alert_line *v;
-    size_t n;
+    uint32_t n, cap;
 } alert_file;
 
 static void alerts_free(alert_file *af)
 {
-    for (size_t i = 0; i < af->n; i++)
+    for (size_t i = 0; i < af->n; i++) {
+        free(af->v[i].id);
         free(af->v[i].txns);
+    }
     free(af->v);
     memset(af, 0, sizeof *af);
 }
 
-/* Appends the transactions of a JSON "txns" array (tx just past its
- * '[') that are in the data; false out of memory. */
-static bool txns_of(const char *tx, const ft_txid_index *ix, uint32_t **list, uint32_t *n,
-                    uint32_t *cap)
+/* Appends the transactions named by `ids` that are in the data (others
+ * are not in this data and are skipped); false out of memory. */
+static bool txns_of(const char *const *ids, uint32_t n, const ft_txid_index *ix, uint32_t **list,
+                    uint32_t *nlist, uint32_t *cap)
 {
-    char buf[512];
-    while (*tx == '"') {
-        tx++;
-        if (!ft_json_scan_string(&tx, buf, sizeof buf))
-            break;
+    for (uint32_t i = 0; i < n; i++) {
         uint32_t t;
-        if (ft_txid_index_find(ix, buf, strlen(buf), &t)) {
-            if (!ft_array_grow((void **)list, cap, (uint64_t)*n + 1, sizeof **list))
-                return false;
-            (*list)[(*n)++] = t;
-        }
-        while (*tx == ',' || *tx == ' ')
-            tx++;
+        if (!ft_txid_index_find(ix, ids[i], strlen(ids[i]), &t))
+            continue;
+        if (!FT_ARRAY_GROW(*list, cap, (uint64_t)*nlist + 1))
+            return false;
+        (*list)[(*nlist)++] = t;
     }
     return true;
 }
 
-/* Reads the id, first account and txns of each alert; unknown
- * transaction ids are skipped (they are not in this data). */
 static bool alerts_read(const char *path, const ft_store *s, const ft_txid_index *ix,
                         alert_file *af)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        ft_cli_error("export", "%s: %s", path, strerror(errno));
+    ft_error err;
+    ft_alerts_reader *r;
+    if (ft_alerts_open(&r, path, &err) != FT_OK) {
+        ft_cli_fail("export", &err);
         return false;
     }
-    char *line = NULL, buf[512];
-    size_t cap = 0;
-    int lineno = 0;
+    const ft_alert_in *a;
+    ft_status rc;
     bool ok = true;
-    while (ok && getline(&line, &cap, f) > 0) {
-        lineno++;
-        const char *p = line;
-        while (*p == ' ' || *p == '[' || *p == ',')
-            p++;
-        if (*p == '\n' || *p == '\0' || *p == ']')
-            continue;
-        const char *id = strstr(p, "\"id\":\""), *tx = strstr(p, "\"txns\":[");
-        const char *acc = strstr(p, "\"accounts\":[\"");
-        alert_line *v = realloc(af->v, (af->n + 1) * sizeof *v);
-        if (!v) {
+    while (ok && (rc = ft_alerts_next(r, &a, &err)) == FT_OK && a) {
+        if (!FT_ARRAY_GROW(af->v, &af->cap, (uint64_t)af->n + 1)) {
             ok = false;
             break;
         }
-        af->v = v;
         alert_line *al = &af->v[af->n];
         memset(al, 0, sizeof *al);
-        id = id ? id + 6 : NULL;
-        if (*p != '{' || !id || !tx || !ft_json_scan_string(&id, al->id, sizeof al->id)) {
-            ft_cli_error("export", "%s:%d: not an alert (an object with \"id\" and \"txns\")",
-                         path, lineno);
+        if (!(al->id = strdup(a->id))) {
             ok = false;
             break;
         }
         af->n++;
-        if (acc) {
-            acc += 13;
-            if (ft_json_scan_string(&acc, buf, sizeof buf))
-                al->has_account = ft_intern_find(&s->accounts, buf, strlen(buf),
-                                                 &al->first_account);
-        }
-        ok = txns_of(tx + 8, ix, &al->txns, &al->ntxns, &al->cap_txns);
+        if (a->naccounts)
+            al->has_account = ft_intern_find(&s->accounts, a->accounts[0], strlen(a->accounts[0]),
+                                             &al->first_account);
+        ok = txns_of(a->txns, a->ntxns, ix, &al->txns, &al->ntxns, &al->cap_txns);
     }
-    free(line);
-    fclose(f);
-    return ok;
+    ft_alerts_close(r);
+    if (!ok)
+        ft_cli_error("export", "out of memory");
+    else if (rc != FT_OK)
+        ft_cli_fail("export", &err);
+    return ok && rc == FT_OK;
 }
 
-/* The transfers of a trace file: every "txns" array of its lines (the
- * transfers that brought traced money in), and its seeds. */
+/* The transfers of a trace file (those that brought traced money in to
+ * each account reached) and its seeds. */
 static bool trace_read(const char *path, const ft_store *s, const ft_txid_index *ix,
                        uint32_t **txns, uint32_t *ntxns, uint32_t **seeds, uint32_t *nseeds)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        ft_cli_error("export", "%s: %s", path, strerror(errno));
+    ft_error err;
+    ft_trace_file *t;
+    if (ft_trace_file_open(&t, path, &err) != FT_OK) {
+        ft_cli_fail("export", &err);
         return false;
     }
-    char *line = NULL, buf[512];
-    size_t cap = 0;
-    int lineno = 0;
-    bool ok = true;
-    uint32_t cap_txns = 0;
-    while (ok && getline(&line, &cap, f) > 0) {
-        lineno++;
-        const char *p = line;
-        while (*p == ' ')
-            p++;
-        if (*p == '\n' || *p == '\0')
-            continue;
-        const char *seed = strstr(p, "\"seed\":\""), *tx = strstr(p, "\"txns\":[");
-        if (*p != '{' || !seed || !tx) {
-            ft_cli_error("export", "%s:%d: not a trace line (trace --format jsonl)", path,
-                         lineno);
-            ok = false;
-            break;
-        }
-        seed += 8;
-        uint32_t a;
-        if (ft_json_scan_string(&seed, buf, sizeof buf) &&
-            ft_intern_find(&s->accounts, buf, strlen(buf), &a)) {
-            uint32_t *q = realloc(*seeds, (*nseeds + 1) * sizeof *q);
-            if (!q) {
-                ok = false;
-                break;
-            }
-            *seeds = q;
-            (*seeds)[(*nseeds)++] = a;
-        }
-        ok = txns_of(tx + 8, ix, txns, ntxns, &cap_txns);
+    if (ft_trace_file_format_of(t) == FT_TRACE_FILE_CSV) {
+        ft_trace_file_close(t);
+        ft_cli_error("export",
+                     "%s: a CSV trace does not list its transfers: write the trace "
+                     "with --format jsonl or json",
+                     path);
+        return false;
     }
-    free(line);
-    fclose(f);
-    return ok;
+    const ft_trace_node_in *n;
+    ft_status rc;
+    bool ok = true;
+    uint32_t cap_txns = 0, cap_seeds = 0;
+    while (ok && (rc = ft_trace_file_next(t, &n, &err)) == FT_OK && n) {
+        uint32_t a;
+        if (n->hops == 0 && ft_intern_find(&s->accounts, n->seed, strlen(n->seed), &a)) {
+            ok = FT_ARRAY_GROW(*seeds, &cap_seeds, (uint64_t)*nseeds + 1);
+            if (ok)
+                (*seeds)[(*nseeds)++] = a;
+        }
+        ok = ok && txns_of(n->txns, n->ntxns, ix, txns, ntxns, &cap_txns);
+    }
+    ft_trace_file_close(t);
+    if (!ok)
+        ft_cli_error("export", "out of memory");
+    else if (rc != FT_OK)
+        ft_cli_fail("export", &err);
+    return ok && rc == FT_OK;
 }
 
 /* The accounts of a comma-separated list of keys, sorted and distinct. */
@@ -242,153 +168,89 @@ static bool have_dot(void)
 
 int cmd_export(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        FT_CLI_INPUT_OPTIONS,
-        {"around", required_argument, NULL, OPT_AROUND},
-        {"hops", required_argument, NULL, OPT_HOPS},
-        {"trace", required_argument, NULL, OPT_TRACE},
-        {"trace-from", required_argument, NULL, OPT_TRACE_FROM},
-        {"alert", required_argument, NULL, OPT_ALERT},
-        {"alerts", required_argument, NULL, OPT_ALERTS},
-        {"cluster-of", required_argument, NULL, OPT_CLUSTER_OF},
-        {"method", required_argument, NULL, OPT_METHOD},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"since", required_argument, NULL, OPT_SINCE},
-        {"until", required_argument, NULL, OPT_UNTIL},
-        {"max-nodes", required_argument, NULL, OPT_MAX_NODES},
-        {"max-edges", required_argument, NULL, OPT_MAX_EDGES},
-        {"max-degree", required_argument, NULL, OPT_MAX_DEGREE},
-        {"output", required_argument, NULL, OPT_OUTPUT},
-        {"svg", required_argument, NULL, OPT_SVG},
-        {"format", required_argument, NULL, OPT_GRAPH_FORMAT},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    static const char *const formats[] = {"graphml", "gexf", "dot", "csv", NULL};
+    static const char *const methods[] = {"leiden", "louvain", "weak", "strong", "kcore", NULL};
     struct ft_cli_input in = {0};
-    ft_store s = {0};
     ft_export_limits lim;
     ft_export_defaults(&lim);
     ft_cluster_options co;
     ft_cluster_defaults(&co);
     const char *around = NULL, *trace_path = NULL, *trace_from = NULL, *alert_id = NULL,
-               *alerts_path = NULL, *cluster_of = NULL, *out_path = NULL, *svg = NULL;
+               *alerts_path = NULL, *cluster_of = NULL, *out_path = NULL, *svg = NULL,
+               *format = "graphml", *method = ft_cluster_method_name(co.method);
+    uint32_t hops = 0;
+    const ft_option options[] = {
+        FT_OPT_GROUP("What (one of)"),
+        FT_OPT_STRING(0, "around", &around, "A,B",
+                      "the accounts within --hops (default 1) transfers of these"),
+        FT_OPT_STRING(0, "trace", &trace_path, "FILE",
+                      "the transfers in a trace (trace --format jsonl or\njson output)"),
+        FT_OPT_STRING(0, "trace-from", &trace_from, "A",
+                      "run a forward trace (haircut, --hops, default 6) and\n"
+                      "export its trail"),
+        FT_OPT_STRING(0, "alert", &alert_id, "ID", "an alert from the --alerts file"),
+        FT_OPT_STRING(0, "cluster-of", &cluster_of, "A",
+                      "the cluster holding A (--method, default leiden; --seed)"),
+        FT_OPT_GROUP("Options"),
+        FT_OPT_UINT(0, "hops", &hops, "K", 1, 100,
+                    "--around, --trace-from: at most K transfers away"),
+        FT_OPT_STRING(0, "alerts", &alerts_path, "FILE",
+                      "alerts (scan --format jsonl, json or csv): each\n"
+                      "transfer gets the ids of those covering it"),
+        FT_OPT_ENUM(0, "method", &method, "M", methods,
+                    "--cluster-of: leiden (default), louvain, weak, strong\nor kcore"),
+        FT_OPT_UINT64(0, "seed", &co.seed, "N", 0, UINT32_MAX,
+                      "--cluster-of: the random seed of leiden and louvain (1)"),
+        FT_OPT_ENUM(0, "format", &format, "FMT", formats,
+                    "graphml (default), gexf (1.3, dynamic), dot or csv"),
+        FT_OPT_STRING('o', "output", &out_path, "FILE",
+                      "write here (default: standard output); csv writes\n"
+                      "FILE-nodes.csv and FILE-edges.csv"),
+        FT_OPT_STRING(0, "svg", &svg, "FILE", "also draw it as SVG with Graphviz's dot"),
+        FT_OPT_TIME(0, "since", &lim.since_ms, "T", "only transfers from T on"),
+        FT_OPT_TIME(0, "until", &lim.until_ms, "T", "only transfers until T"),
+        FT_OPT_UINT(0, "max-nodes", &lim.max_nodes, "N", 0, UINT32_MAX,
+                    "at most N accounts (default 5000; 0: no limit)"),
+        FT_OPT_UINT(0, "max-edges", &lim.max_edges, "N", 0, UINT32_MAX,
+                    "at most N transfers (default 50000; 0: no limit)"),
+        FT_OPT_UINT(0, "max-degree", &lim.max_degree, "N", 0, UINT32_MAX,
+                    "--around: accounts with more transfers are shown but not\n"
+                    "expanded (default 2000; 0: no limit)"),
+        FT_OPT_FLAG('q', "quiet", &in.quiet, "do not show rejected rows on stderr"),
+        FT_OPT_HELP(),
+        FT_CLI_INPUT_OPTIONS(&in),
+        FT_OPT_END(),
+    };
+    const ft_cli_command cmd = {
+        .name = "export",
+        .usage = "fundtrace export WHAT [OPTIONS] FILE...|SNAPSHOT",
+        .description = "Write part of the graph for Gephi, Graphviz, networkx or a spreadsheet.\n",
+        .options = options,
+        .epilog = "What the limits left out is written in the file and on stderr.\n"
+                  "Exit status: 0 written, 2 usage, input or output error.\n",
+    };
+    ft_store s = {0};
     ft_export_format fmt = FT_EXPORT_GRAPHML;
     bool csv = false;
-    uint32_t hops = 0, v;
-    int code = FT_EXIT_ERROR, opt, what = 0;
+    int what;
     ft_error err;
     ft_subgraph g = {0};
     ft_txid_index *ix = NULL;
     alert_file af = {0};
     uint32_t *ids = NULL, nids = 0, *txns = NULL, ntxns = 0;
     char **edge_alerts = NULL;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":qho:", longopts, NULL)) != -1) {
-        int r = ft_cli_input_option(&in, opt, optarg);
-        if (r < 0)
-            goto done;
-        if (r > 0)
-            continue;
-        switch (opt) {
-        case OPT_AROUND:
-            around = optarg;
-            what++;
-            break;
-        case OPT_TRACE:
-            trace_path = optarg;
-            what++;
-            break;
-        case OPT_TRACE_FROM:
-            trace_from = optarg;
-            what++;
-            break;
-        case OPT_ALERT:
-            alert_id = optarg;
-            what++;
-            break;
-        case OPT_CLUSTER_OF:
-            cluster_of = optarg;
-            what++;
-            break;
-        case OPT_ALERTS:
-            alerts_path = optarg;
-            break;
-        case OPT_HOPS:
-            if (!ft_cli_uint("export", "--hops", optarg, 100, "from 1 to 100", &hops))
-                goto done;
-            if (hops < 1) {
-                ft_cli_error("export", "--hops '%s': from 1 to 100", optarg);
-                goto done;
-            }
-            break;
-        case OPT_METHOD:
-            if (!ft_cluster_method_parse(optarg, &co.method)) {
-                ft_cli_error("export", "--method '%s': leiden, louvain, weak, strong or kcore",
-                             optarg);
-                goto done;
-            }
-            break;
-        case OPT_SEED:
-            if (!ft_cli_uint("export", "--seed", optarg, UINT32_MAX, "a whole number", &v))
-                goto done;
-            co.seed = v;
-            break;
-        case OPT_SINCE:
-            if (!ft_cli_time("export", "--since", optarg, &lim.since_ms))
-                goto done;
-            break;
-        case OPT_UNTIL:
-            if (!ft_cli_time("export", "--until", optarg, &lim.until_ms))
-                goto done;
-            break;
-        case OPT_MAX_NODES:
-        case OPT_MAX_EDGES:
-        case OPT_MAX_DEGREE:
-            if (!ft_cli_uint("export",
-                             opt == OPT_MAX_NODES   ? "--max-nodes"
-                             : opt == OPT_MAX_EDGES ? "--max-edges"
-                                                    : "--max-degree",
-                             optarg, UINT32_MAX, "a whole number (0: no limit)", &v))
-                goto done;
-            *(opt == OPT_MAX_NODES   ? &lim.max_nodes
-              : opt == OPT_MAX_EDGES ? &lim.max_edges
-                                     : &lim.max_degree) = v;
-            break;
-        case 'o':
-        case OPT_OUTPUT:
-            out_path = optarg;
-            break;
-        case OPT_SVG:
-            svg = optarg;
-            break;
-        case OPT_GRAPH_FORMAT:
-            if (strcmp(optarg, "graphml") == 0)
-                fmt = FT_EXPORT_GRAPHML;
-            else if (strcmp(optarg, "gexf") == 0)
-                fmt = FT_EXPORT_GEXF;
-            else if (strcmp(optarg, "dot") == 0)
-                fmt = FT_EXPORT_DOT;
-            else if (strcmp(optarg, "csv") == 0)
-                csv = true;
-            else {
-                ft_cli_error("export", "--format '%s': graphml, gexf, dot or csv", optarg);
-                goto done;
-            }
-            break;
-        case 'q':
-            in.quiet = true;
-            break;
-        case 'h':
-            usage(stdout);
-            code = ft_cli_finish("export", FT_EXIT_OK);
-            goto done;
-        default:
-            code = ft_cli_bad_option("export", argv, opt);
-            goto done;
-        }
-    }
+    int nargs, code = ft_cli_parse(&cmd, argc, argv, &nargs);
+    if (code != FT_CLI_CONTINUE)
+        goto done;
+    code = FT_EXIT_ERROR;
+    ft_cluster_method_parse(method, &co.method);
+    if (strcmp(format, "csv") == 0)
+        csv = true;
+    else
+        fmt = strcmp(format, "gexf") == 0  ? FT_EXPORT_GEXF
+              : strcmp(format, "dot") == 0 ? FT_EXPORT_DOT
+                                           : FT_EXPORT_GRAPHML;
+    what = !!around + !!trace_path + !!trace_from + !!alert_id + !!cluster_of;
     if (what != 1) {
         ft_cli_error("export", "say what to export: one of --around, --trace, --trace-from, "
                                "--alert, --cluster-of");
@@ -407,18 +269,18 @@ int cmd_export(int argc, char **argv)
                                "(apt-get install graphviz); write --format dot instead");
         goto done;
     }
-    if (optind >= argc) {
+    if (nargs == 0) {
         ft_cli_error("export", "no input (give CSV files or a snapshot)");
         goto done;
     }
-    if (ft_cli_load(&in, argv + optind, argc - optind, &s) != FT_OK)
+    if (ft_cli_load("export", &in, argv + 1, nargs, &s) != FT_OK)
         goto done;
     if (ft_store_adjacency(&s, &err) != FT_OK) {
-        fprintf(stderr, "fundtrace: %s\n", err.msg);
+        ft_cli_fail("export", &err);
         goto done;
     }
     if ((trace_path || alerts_path) && ft_txid_index_new(&ix, &s, &err) != FT_OK) {
-        fprintf(stderr, "fundtrace: %s\n", err.msg);
+        ft_cli_fail("export", &err);
         goto done;
     }
     if (alerts_path && !alerts_read(alerts_path, &s, ix, &af))
@@ -505,7 +367,7 @@ int cmd_export(int argc, char **argv)
         }
     }
     if (rc != FT_OK) {
-        fprintf(stderr, "fundtrace: %s\n", err.msg);
+        ft_cli_fail("export", &err);
         goto done;
     }
     /* Per edge, the alerts that cover it. */

@@ -11,49 +11,6 @@
 #include "cli.h"
 #include "fundtrace/paths.h"
 
-enum {
-    OPT_FROM = OPT_FIRST_COMMAND_OPTION,
-    OPT_TO,
-    OPT_ALL,
-    OPT_MAX_HOPS,
-    OPT_LIMIT,
-    OPT_STATIC,
-    OPT_MAXFLOW,
-    OPT_FLOW_CURRENCY,
-    OPT_WINDOW,
-    OPT_SINCE,
-    OPT_UNTIL,
-    OPT_MAX_DEGREE,
-};
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: fundtrace paths --from A[,B...] --to C[,D...] [OPTIONS] FILE...|SNAPSHOT\n\n"
-            "How money could have gone from the --from accounts to the --to accounts.\n"
-            "Paths respect time: each transfer comes after the one before it, and a path\n"
-            "ends at the first --to account it reaches and visits no account twice. By\n"
-            "default: the earliest-arrival path and the fewest-hops path.\n\n"
-            "Options:\n"
-            "  --from A,B          source accounts; repeatable\n"
-            "  --to C,D            target accounts; repeatable\n"
-            "  --all               every path of at most --max-hops transfers, printed as\n"
-            "                      found (depth first)\n"
-            "  --max-hops K        at most K transfers per path (default: none; 6 with --all)\n"
-            "  --limit N           with --all, stop after N paths (default 1000; 0: none)\n"
-            "  --static            also the static shortest path (time ignored, igraph)\n"
-            "  --maxflow           the maximum amount that could have moved: static (time\n"
-            "                      ignored) and forward in time, with the transfers carrying it\n"
-            "  --flow-currency CUR the currency of --maxflow (default: the most used one)\n"
-            "  --since T, --until T, --window D  only transfers in this time span\n"
-            "  --max-degree N      do not pass through accounts with more than N transfers\n"
-            "                      (default 2000; 0: no limit)\n"
-            "  --format FMT        table (default), jsonl, json or csv\n"
-            "  -q, --quiet         do not show rejected rows on stderr\n"
-            "  -h, --help          show this help\n\n" FT_CLI_INPUT_HELP
-            "\nExit status: 0 a path (or a flow) was found, 1 none, 2 usage or input error.\n");
-}
-
 typedef struct out_ctx {
     const ft_store *s;
     ft_format fmt;
@@ -96,112 +53,75 @@ static uint16_t most_used_currency(const ft_store *s)
 
 int cmd_paths(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        FT_CLI_INPUT_OPTIONS,
-        {"from", required_argument, NULL, OPT_FROM},
-        {"to", required_argument, NULL, OPT_TO},
-        {"all", no_argument, NULL, OPT_ALL},
-        {"max-hops", required_argument, NULL, OPT_MAX_HOPS},
-        {"limit", required_argument, NULL, OPT_LIMIT},
-        {"static", no_argument, NULL, OPT_STATIC},
-        {"maxflow", no_argument, NULL, OPT_MAXFLOW},
-        {"flow-currency", required_argument, NULL, OPT_FLOW_CURRENCY},
-        {"window", required_argument, NULL, OPT_WINDOW},
-        {"since", required_argument, NULL, OPT_SINCE},
-        {"until", required_argument, NULL, OPT_UNTIL},
-        {"max-degree", required_argument, NULL, OPT_MAX_DEGREE},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     struct ft_cli_input in = {0};
-    ft_store s = {0};
     ft_paths_options o;
     ft_paths_defaults(&o);
-    ft_format fmt = FT_FORMAT_TABLE;
     ft_cli_accounts from = {0}, to = {0};
-    uint32_t v, limit = 1000;
-    bool all = false, static_path = false, maxflow = false, hops_given = false;
-    const char *currency = NULL;
-    int code = FT_EXIT_ERROR, opt;
+    uint32_t limit = 1000;
+    int hops = 0;
+    bool all = false, static_path = false, maxflow = false;
+    const char *currency = NULL, *format = "table";
+    const ft_option options[] = {
+        FT_OPT_CALLBACK(0, "from", &from, "A,B", ft_cli_opt_accounts,
+                        "source accounts; repeatable"),
+        FT_OPT_CALLBACK(0, "to", &to, "C,D", ft_cli_opt_accounts, "target accounts; repeatable"),
+        FT_OPT_FLAG(0, "all", &all,
+                    "every path of at most --hops transfers, printed as\n"
+                    "found (depth first)"),
+        FT_OPT_INT(0, "hops", &hops, "K", 1, 64,
+                   "at most K transfers per path (default: none; 6 with\n--all; --max-hops is the "
+                   "old name)"),
+        {FT_OPT_(FT_OPT_KIND_INT, 0, "max-hops", &hops, "K", "the old name of --hops"), .min = 1,
+         .max = 64, .flags = FT_OPT_HIDDEN},
+        FT_OPT_UINT(0, "limit", &limit, "N", 0, UINT32_MAX,
+                    "with --all, stop after N paths (default 1000; 0: none)"),
+        FT_OPT_FLAG(0, "static", &static_path,
+                    "also the static shortest path (time ignored, igraph)"),
+        FT_OPT_FLAG(0, "maxflow", &maxflow,
+                    "the maximum amount that could have moved: static (time\n"
+                    "ignored) and forward in time, with the transfers\n"
+                    "carrying it"),
+        FT_OPT_STRING(0, "flow-currency", &currency, "CUR",
+                      "the currency of --maxflow (default: the most used one)"),
+        FT_OPT_TIME(0, "since", &o.since_ms, "T", "only transfers from T on"),
+        FT_OPT_TIME(0, "until", &o.until_ms, "T", "only transfers until T"),
+        FT_OPT_DURATION(0, "window", &o.window_ms, "D",
+                        "only transfers within D after --since (30d, 12h, 90m)"),
+        FT_OPT_UINT(0, "max-degree", &o.max_degree, "N", 0, UINT32_MAX,
+                    "do not pass through accounts with more than N transfers\n"
+                    "(default 2000; 0: no limit)"),
+        FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats,
+                    "table (default), jsonl, json or csv"),
+        FT_OPT_FLAG('q', "quiet", &in.quiet, "do not show rejected rows on stderr"),
+        FT_OPT_HELP(),
+        FT_CLI_INPUT_OPTIONS(&in),
+        FT_OPT_END(),
+    };
+    const ft_cli_command cmd = {
+        .name = "paths",
+        .usage = "fundtrace paths --from A[,B...] --to C[,D...] [OPTIONS] FILE...|SNAPSHOT",
+        .description =
+            "How money could have gone from the --from accounts to the --to accounts.\n"
+            "Paths respect time: each transfer comes after the one before it, and a path\n"
+            "ends at the first --to account it reaches and visits no account twice. By\n"
+            "default: the earliest-arrival path and the fewest-hops path.\n",
+        .options = options,
+        .epilog = "Exit status (as grep): 0 a path (or a flow) was found, 1 none, 2 usage or\n"
+                  "input error.\n",
+    };
+    ft_store s = {0};
+    ft_format fmt;
     ft_error err;
     ft_path path = {0};
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
-        int r = ft_cli_input_option(&in, opt, optarg);
-        if (r < 0)
-            goto done;
-        if (r > 0)
-            continue;
-        switch (opt) {
-        case OPT_FROM:
-        case OPT_TO:
-            if (!ft_cli_accounts_add("paths", opt == OPT_FROM ? &from : &to, optarg))
-                goto done;
-            break;
-        case OPT_ALL:
-            all = true;
-            break;
-        case OPT_MAX_HOPS:
-            if (!ft_cli_uint("paths", "--max-hops", optarg, 64, "a whole number from 1 to 64",
-                             &v))
-                goto done;
-            if (v < 1) {
-                ft_cli_error("paths", "--max-hops '%s': a whole number from 1 to 64", optarg);
-                goto done;
-            }
-            o.max_hops = (int)v;
-            hops_given = true;
-            break;
-        case OPT_LIMIT:
-            if (!ft_cli_uint("paths", "--limit", optarg, UINT32_MAX, "a whole number (0: none)",
-                             &limit))
-                goto done;
-            break;
-        case OPT_STATIC:
-            static_path = true;
-            break;
-        case OPT_MAXFLOW:
-            maxflow = true;
-            break;
-        case OPT_FLOW_CURRENCY:
-            currency = optarg;
-            break;
-        case OPT_WINDOW:
-            if (!ft_cli_duration("paths", "--window", optarg, &o.window_ms))
-                goto done;
-            break;
-        case OPT_SINCE:
-            if (!ft_cli_time("paths", "--since", optarg, &o.since_ms))
-                goto done;
-            break;
-        case OPT_UNTIL:
-            if (!ft_cli_time("paths", "--until", optarg, &o.until_ms))
-                goto done;
-            break;
-        case OPT_MAX_DEGREE:
-            if (!ft_cli_uint("paths", "--max-degree", optarg, UINT32_MAX,
-                             "a whole number (0: no limit)", &o.max_degree))
-                goto done;
-            break;
-        case OPT_FORMAT:
-            if (!ft_cli_format("paths", optarg, false, &fmt))
-                goto done;
-            break;
-        case 'q':
-            in.quiet = true;
-            break;
-        case 'h':
-            usage(stdout);
-            code = ft_cli_finish("paths", FT_EXIT_OK);
-            goto done;
-        default:
-            code = ft_cli_bad_option("paths", argv, opt);
-            goto done;
-        }
-    }
+    int nargs, code = ft_cli_parse(&cmd, argc, argv, &nargs);
+    if (code != FT_CLI_CONTINUE)
+        goto done;
+    code = FT_EXIT_ERROR;
+    ft_format_parse(format, &fmt);
+    if (hops)
+        o.max_hops = hops;
+    else if (all)
+        o.max_hops = 6;
     if (!from.nkeys || !to.nkeys) {
         ft_cli_error("paths", "give both --from and --to accounts");
         goto done;
@@ -210,16 +130,14 @@ int cmd_paths(int argc, char **argv)
         ft_cli_error("paths", "--window needs --since (where the window starts)");
         goto done;
     }
-    if (all && !hops_given)
-        o.max_hops = 6;
-    if (optind >= argc) {
+    if (nargs == 0) {
         ft_cli_error("paths", "no input (give CSV files or a snapshot)");
         goto done;
     }
-    if (ft_cli_load(&in, argv + optind, argc - optind, &s) != FT_OK)
+    if (ft_cli_load("paths", &in, argv + 1, nargs, &s) != FT_OK)
         goto done;
     if (ft_store_adjacency(&s, &err) != FT_OK) {
-        fprintf(stderr, "fundtrace: %s\n", err.msg);
+        ft_cli_fail("paths", &err);
         goto done;
     }
     bool known = ft_cli_accounts_resolve("paths", &s, &from);
@@ -254,7 +172,7 @@ int cmd_paths(int argc, char **argv)
         uint64_t found;
         bool more;
         if (ft_paths_all(&s, &o, A, B, limit, emit, &c, &found, &more, &err) != FT_OK) {
-            fprintf(stderr, "fundtrace: %s\n", err.msg);
+            ft_cli_fail("paths", &err);
             goto done;
         }
         any = found > 0;
@@ -272,7 +190,7 @@ int cmd_paths(int argc, char **argv)
                        : k == 1 ? ft_path_fewest(&s, &o, A, B, &path, &err)
                                 : ft_path_static(&s, &o, A, B, &path, &err);
         if (rc != FT_OK) {
-            fprintf(stderr, "fundtrace: %s\n", err.msg);
+            ft_cli_fail("paths", &err);
             goto done;
         }
         any = any || path.n > 0;
@@ -283,7 +201,7 @@ int cmd_paths(int argc, char **argv)
         for (int temporal = 0; temporal < 2; temporal++) {
             ft_flow fl;
             if (ft_maxflow(&s, &o, A, B, cur, temporal, &fl, &err) != FT_OK) {
-                fprintf(stderr, "fundtrace: %s\n", err.msg);
+                ft_cli_fail("paths", &err);
                 goto done;
             }
             any = any || fl.value > 0;
@@ -295,7 +213,7 @@ int cmd_paths(int argc, char **argv)
     }
     if (fmt == FT_FORMAT_JSON)
         fputs("]\n", stdout);
-    code = ft_cli_finish("paths", any ? FT_EXIT_OK : 1);
+    code = ft_cli_finish("paths", any ? FT_EXIT_OK : FT_EXIT_NONE);
 done:
     ft_cli_accounts_free(&from);
     ft_cli_accounts_free(&to);

@@ -12,37 +12,9 @@
 #include "fundtrace/rules.h"
 #include "fundtrace/scan.h"
 
-enum {
-    OPT_SET = OPT_FIRST_COMMAND_OPTION,
-    OPT_STATE,
-    OPT_ALL,
-    OPT_THREADS,
-    OPT_ONLY,
-    OPT_RULES,
-};
-
-static void usage(FILE *f)
+static void help_tail(FILE *f)
 {
-    fprintf(f, "usage: fundtrace scan [OPTIONS] FILE...|SNAPSHOT\n\n"
-               "Run the pattern detectors over the data and print an alert for each pattern\n"
-               "found, with the accounts, transfers, amounts and times that make it up.\n\n"
-               "Options:\n"
-               "  --rules FILE        a rules file: parameters, watchlists, text patterns,\n"
-               "                      high-risk jurisdictions, risk propagation (see\n"
-               "                      fundtrace-scan(1)); refused whole, with its line, if\n"
-               "                      anything in it is wrong\n"
-               "  --set NAME=VALUE    a detector parameter (see below; after --rules, it\n"
-               "                      wins); repeatable\n"
-               "  --only KIND,...     run only these detectors\n"
-               "  --state FILE        print only alerts no earlier run with this state file\n"
-               "                      reported, then add them to it (atomically, after the\n"
-               "                      scan succeeded)\n"
-               "  --all               with --state, print every alert (and still update it)\n"
-               "  --threads N         run on N threads (default 1); the same alerts for any N\n"
-               "  --format FMT        table (default), jsonl, json or csv\n"
-               "  -q, --quiet         do not show rejected rows on stderr\n"
-               "  -h, --help          show this help\n\n" FT_CLI_INPUT_HELP
-               "\nParameters (amounts in major units of each transfer's own currency):\n");
+    fprintf(f, "\nParameters (amounts in major units of each transfer's own currency):\n");
     ft_scan_params p;
     ft_scan_defaults(&p);
     for (int i = 0; ft_scan_param_names[i]; i++) {
@@ -51,10 +23,13 @@ static void usage(FILE *f)
         fprintf(f, "  %-30s %g\n", ft_scan_param_names[i], v);
     }
     fprintf(f, "  <kind>.enabled      0 or 1\n"
+               "  fan.min_degree      sets fan_out.min_receivers and fan_in.min_sources\n"
+               "  fan.window_hours, fan.min_amount, fan.max_spread\n"
+               "                      set the fan_out.* and fan_in.* of the same name\n"
                "\nKinds: fan_out, fan_in, scatter_gather, gather_scatter, cycle, stack,\n"
                "bipartite, pass_through, structuring, rapid_movement, tf_collection.\n"
-               "\nExit status: 0 nothing flagged (nothing new, with --state), 1 alerts printed,\n"
-               "2 usage or input error.\n");
+               "\nExit status (as grep): 0 alerts printed, 1 nothing flagged (nothing new, with\n"
+               "--state), 2 usage or input error.\n");
 }
 
 /* Progress on a terminal: the share of accounts scanned, five times a
@@ -76,54 +51,69 @@ static void progress(void *ctx, uint64_t done, uint64_t total)
 
 int cmd_scan(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        FT_CLI_INPUT_OPTIONS,
-        {"set", required_argument, NULL, OPT_SET},
-        {"rules", required_argument, NULL, OPT_RULES},
-        {"only", required_argument, NULL, OPT_ONLY},
-        {"state", required_argument, NULL, OPT_STATE},
-        {"all", no_argument, NULL, OPT_ALL},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     struct ft_cli_input in = {0};
-    ft_store s = {0};
     ft_scan_params p;
     ft_scan_defaults(&p);
-    ft_format fmt = FT_FORMAT_TABLE;
-    const char *state_path = NULL;
+    const char *state_path = NULL, *rules_path = NULL, *format = "table";
     bool all = false;
     uint32_t threads = 1;
-    int code = FT_EXIT_ERROR, opt;
+    ft_cli_list sets = {0}, only = {0};
+    const ft_option options[] = {
+        {FT_OPT_(FT_OPT_KIND_STRING, 0, "rules", &rules_path, "FILE",
+                 "a rules file: parameters, watchlists, text patterns,\n"
+                 "high-risk jurisdictions, risk propagation (see\n"
+                 "fundtrace-scan(1)); refused whole, with its line, if\n"
+                 "anything in it is wrong"),
+         .flags = FT_OPT_ONCE},
+        FT_OPT_LIST(0, "set", &sets, "NAME=VALUE",
+                    "a detector parameter (see below; after --rules, it\n"
+                    "wins); repeatable"),
+        FT_OPT_LIST(0, "only", &only, "KIND,...", "run only these detectors"),
+        FT_OPT_STRING(0, "state", &state_path, "FILE",
+                      "print only alerts no earlier run with this state file\n"
+                      "reported, then add them to it (atomically, after the\n"
+                      "scan succeeded)"),
+        FT_OPT_FLAG(0, "all", &all, "with --state, print every alert (and still update it)"),
+        FT_OPT_UINT(0, "threads", &threads, "N", 1, 64,
+                    "run on N threads (default 1); the same alerts for any N"),
+        FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats,
+                    "table (default), jsonl, json or csv"),
+        FT_OPT_FLAG('q', "quiet", &in.quiet, "do not show rejected rows on stderr"),
+        FT_OPT_HELP(),
+        FT_CLI_INPUT_OPTIONS(&in),
+        FT_OPT_END(),
+    };
+    const ft_cli_command cmd = {
+        .name = "scan",
+        .usage = "fundtrace scan [OPTIONS] FILE...|SNAPSHOT",
+        .description =
+            "Run the pattern detectors over the data and print an alert for each pattern\n"
+            "found, with the accounts, transfers, amounts and times that make it up.\n",
+        .options = options,
+        .epilog_fn = help_tail,
+    };
+    ft_store s = {0};
+    ft_format fmt;
     ft_error err;
     ft_alerts alerts = {0};
     ft_scan_state state = {0};
     bool *keep = NULL;
     ft_rules *rules = NULL;
-    const char *sets[256];
-    size_t nsets = 0;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
-        int r = ft_cli_input_option(&in, opt, optarg);
-        if (r < 0)
-            goto done;
-        if (r > 0)
-            continue;
-        switch (opt) {
-        case OPT_SET:
-            if (nsets == sizeof sets / sizeof *sets) {
-                ft_cli_error("scan", "at most 256 --set options");
-                goto done;
-            }
-            sets[nsets++] = optarg; /* applied after the rules file */
-            break;
-        case OPT_ONLY: {
-            bool want[FT_PAT_COUNT] = {false};
-            for (const char *q = optarg; *q;) {
+    int nargs, code = ft_cli_parse(&cmd, argc, argv, &nargs);
+    if (code != FT_CLI_CONTINUE)
+        goto done;
+    code = FT_EXIT_ERROR;
+    ft_format_parse(format, &fmt);
+    /* The rules file first, then --only, then --set: what the command line
+     * says wins over the file. */
+    if (rules_path && ft_rules_load(&rules, rules_path, &p, &err) != FT_OK) {
+        ft_cli_fail("scan", &err);
+        goto done;
+    }
+    if (only.n) {
+        bool want[FT_PAT_COUNT] = {false};
+        for (size_t i = 0; i < only.n; i++) {
+            for (const char *q = only.v[i]; *q;) {
                 size_t len = strcspn(q, ",");
                 ft_pattern k;
                 if (len && !ft_pattern_parse(q, len, &k)) {
@@ -134,73 +124,33 @@ int cmd_scan(int argc, char **argv)
                     want[k] = true;
                 q += len + (q[len] == ',');
             }
-            for (int k = 0; k < FT_PAT_COUNT; k++)
-                p.enabled[k] = p.enabled[k] && want[k];
-            break;
         }
-        case OPT_STATE:
-            state_path = optarg;
-            break;
-        case OPT_RULES:
-            if (rules) {
-                ft_cli_error("scan", "give one --rules file");
-                goto done;
-            }
-            if (ft_rules_load(&rules, optarg, &p, &err) != FT_OK) {
-                fprintf(stderr, "fundtrace: %s\n", err.msg);
-                goto done;
-            }
-            break;
-        case OPT_ALL:
-            all = true;
-            break;
-        case OPT_THREADS:
-            if (!ft_cli_uint("scan", "--threads", optarg, 64, "from 1 to 64", &threads))
-                goto done;
-            if (threads < 1) {
-                ft_cli_error("scan", "--threads '%s': from 1 to 64", optarg);
-                goto done;
-            }
-            break;
-        case OPT_FORMAT:
-            if (!ft_cli_format("scan", optarg, false, &fmt))
-                goto done;
-            break;
-        case 'q':
-            in.quiet = true;
-            break;
-        case 'h':
-            usage(stdout);
-            code = ft_cli_finish("scan", FT_EXIT_OK);
-            goto done;
-        default:
-            code = ft_cli_bad_option("scan", argv, opt);
-            goto done;
-        }
+        for (int k = 0; k < FT_PAT_COUNT; k++)
+            p.enabled[k] = p.enabled[k] && want[k];
     }
-    for (size_t i = 0; i < nsets; i++) {
-        const char *eq = strchr(sets[i], '=');
+    for (size_t i = 0; i < sets.n; i++) {
+        const char *eq = strchr(sets.v[i], '=');
         if (!eq) {
-            ft_cli_error("scan", "--set '%s': NAME=VALUE", sets[i]);
+            ft_cli_error("scan", "--set '%s': NAME=VALUE", sets.v[i]);
             goto done;
         }
         char name[128];
-        snprintf(name, sizeof name, "%.*s", (int)(eq - sets[i]), sets[i]);
+        snprintf(name, sizeof name, "%.*s", (int)(eq - sets.v[i]), sets.v[i]);
         if (ft_scan_param_set(&p, name, eq + 1, &err) != FT_OK) {
             ft_cli_error("scan", "--set %s", err.msg);
             goto done;
         }
     }
-    if (optind >= argc) {
+    if (nargs == 0) {
         ft_cli_error("scan", "no input (give CSV files or a snapshot)");
         goto done;
     }
     /* The state is read before the long work, so a bad one fails fast. */
     if (state_path && ft_scan_state_load(&state, state_path, &err) != FT_OK) {
-        fprintf(stderr, "fundtrace: %s\n", err.msg);
+        ft_cli_fail("scan", &err);
         goto done;
     }
-    if (ft_cli_load(&in, argv + optind, argc - optind, &s) != FT_OK)
+    if (ft_cli_load("scan", &in, argv + 1, nargs, &s) != FT_OK)
         goto done;
     int64_t last_report = 0;
     if (!in.quiet && isatty(STDERR_FILENO)) {
@@ -209,7 +159,7 @@ int cmd_scan(int argc, char **argv)
     }
     if (ft_store_adjacency(&s, &err) != FT_OK ||
         ft_scan_run(&s, &p, (int)threads, &alerts, &err) != FT_OK) {
-        fprintf(stderr, "fundtrace: %s\n", err.msg);
+        ft_cli_fail("scan", &err);
         goto done;
     }
     keep = calloc((size_t)alerts.n + 1, sizeof *keep);
@@ -229,7 +179,7 @@ int cmd_scan(int argc, char **argv)
     }
     /* Only now, with the alerts out, does the state learn them. */
     if (state_path && ft_scan_state_save(&state, &alerts, state_path, &err) != FT_OK) {
-        fprintf(stderr, "fundtrace: %s\n", err.msg);
+        ft_cli_fail("scan", &err);
         goto done;
     }
     if (!in.quiet)
@@ -241,8 +191,10 @@ int cmd_scan(int argc, char **argv)
                 "match\n",
                 (unsigned long long)alerts.regex_limit_hits,
                 alerts.regex_limit_hits == 1 ? "" : "s");
-    code = ft_cli_finish("scan", shown ? 1 : FT_EXIT_OK);
+    code = ft_cli_finish("scan", shown ? FT_EXIT_OK : FT_EXIT_NONE);
 done:
+    ft_cli_list_free(&sets);
+    ft_cli_list_free(&only);
     free(keep);
     ft_alerts_free(&alerts);
     ft_scan_state_free(&state);

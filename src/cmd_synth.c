@@ -1,7 +1,6 @@
 /*
  * cmd_synth.c - `fundtrace synth`: labelled synthetic transactions.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,66 +11,53 @@
 #include "fundtrace/synth.h"
 #include "fundtrace/time.h"
 
-enum {
-    OPT_ROWS = OPT_FIRST_COMMAND_OPTION,
-    OPT_SEED,
-    OPT_DAYS,
-    OPT_START,
-    OPT_ACCOUNTS,
-    OPT_PLANTED,
-    OPT_PATTERNS,
-    OPT_LAYOUT,
-    OPT_SET,
-    OPT_CONFIG,
-    OPT_TRUTH,
-    OPT_GZIP,
-};
-
-static void usage(FILE *f)
+static void help_tail(FILE *f)
 {
-    fprintf(f,
-            "usage: fundtrace synth [OPTIONS] [-o FILE]\n\n"
-            "Write labelled synthetic transactions: a bank's background traffic and planted\n"
-            "instances of every pattern, with their ground truth. The same seed and options\n"
-            "give the same bytes on any machine.\n\n"
-            "Options:\n"
-            "  --rows N            rows to write, exactly (default 1000000)\n"
-            "  --seed N            the seed (default 1)\n"
-            "  --days N            days of data (default 365)\n"
-            "  --start DATE        the first day (default 2024-01-01)\n"
-            "  --accounts N        regular accounts (default rows / 25, at least 1000)\n"
-            "  --planted SHARE     share of rows in planted instances (default 0.01)\n"
-            "  --patterns LIST     comma-separated patterns to plant (default all)\n"
-            "  --layout L          generic (default) or ibm\n"
-            "  --set NAME=LO-HI    a pattern parameter's range (or one value); repeatable\n"
-            "  --config FILE       NAME = VALUE lines, as --set\n"
-            "  -o, --output FILE   the data (default standard output)\n"
-            "  --truth FILE        the ground truth (default: beside the data, FILE_truth.csv,\n"
-            "                      or for the ibm layout X_Patterns.txt for X_Trans.csv)\n"
-            "  --gzip              compress the data with gzip\n"
-            "  -q, --quiet         no summary on standard error\n"
-            "  -h, --help          show this help\n\n"
-            "Patterns: fan_out fan_in scatter_gather gather_scatter cycle stack bipartite\n"
-            "pass_through structuring rapid_movement tf_collection\n\n"
-            "Parameters (--set):\n");
+    fprintf(f, "Patterns: fan_out fan_in scatter_gather gather_scatter cycle stack bipartite\n"
+               "pass_through structuring rapid_movement tf_collection\n\n"
+               "Parameters (--set):\n");
     for (int i = 0; ft_synth_param_names[i]; i++)
-        fprintf(f, "%s%s", i % 4 ? "  " : "  ", ft_synth_param_names[i]);
+        fprintf(f, "  %s", ft_synth_param_names[i]);
     fprintf(f, "\n\nExit status: 0 written, 2 usage or output error.\n");
 }
 
-static bool parse_count(const char *cmd, const char *opt, const char *arg, int64_t lo, int64_t hi,
-                        int64_t *out)
+static bool opt_patterns(const char *cmd, const ft_option *opt, const char *arg)
 {
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(arg, &end, 10);
-    if (errno || end == arg || *end || v < lo || v > hi) {
-        ft_cli_error(cmd, "%s '%s': give a whole number from %" PRId64 " to %" PRId64, opt, arg,
-                     lo, hi);
-        return false;
+    ft_synth_options *o = opt->value;
+    if (strcmp(arg, "all") == 0) {
+        o->patterns = (1u << FT_PAT_COUNT) - 1;
+        return true;
     }
-    *out = v;
+    o->patterns = 0;
+    for (const char *p = arg; *p;) {
+        size_t len = strcspn(p, ",");
+        ft_pattern pat;
+        if (!ft_pattern_parse(p, len, &pat)) {
+            ft_cli_error(cmd, "--patterns: unknown pattern '%.*s'", (int)len, p);
+            return false;
+        }
+        o->patterns |= 1u << pat;
+        p += len + (p[len] == ',');
+    }
     return true;
+}
+
+static bool opt_set(const char *cmd, const ft_option *opt, const char *arg)
+{
+    ft_error err;
+    if (ft_synth_set(opt->value, arg, &err) == FT_OK)
+        return true;
+    ft_cli_error(cmd, "--set %s", err.msg);
+    return false;
+}
+
+static bool opt_config(const char *cmd, const ft_option *opt, const char *arg)
+{
+    ft_error err;
+    if (ft_synth_config(opt->value, arg, &err) == FT_OK)
+        return true;
+    ft_cli_fail(cmd, &err);
+    return false;
 }
 
 /* The truth file's default name: X_Patterns.txt beside X_Trans.csv for
@@ -99,146 +85,62 @@ static char *truth_name(const char *data, bool ibm)
 
 int cmd_synth(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"rows", required_argument, NULL, OPT_ROWS},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"days", required_argument, NULL, OPT_DAYS},
-        {"start", required_argument, NULL, OPT_START},
-        {"accounts", required_argument, NULL, OPT_ACCOUNTS},
-        {"planted", required_argument, NULL, OPT_PLANTED},
-        {"patterns", required_argument, NULL, OPT_PATTERNS},
-        {"layout", required_argument, NULL, OPT_LAYOUT},
-        {"set", required_argument, NULL, OPT_SET},
-        {"config", required_argument, NULL, OPT_CONFIG},
-        {"output", required_argument, NULL, 'o'},
-        {"truth", required_argument, NULL, OPT_TRUTH},
-        {"gzip", no_argument, NULL, OPT_GZIP},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     ft_synth_options o;
     ft_synth_defaults(&o);
-    const char *output = "-", *truth = NULL;
-    char *truth_default = NULL;
+    const char *output = "-", *truth = NULL, *layout = "generic";
+    int64_t start_ms = INT64_MIN;
     bool gzip = false, quiet = false;
-    int code = FT_EXIT_ERROR, opt;
-    int64_t v;
+    static const char *const layouts[] = {"generic", "ibm", NULL};
+    const ft_option options[] = {
+        FT_OPT_INT64(0, "rows", &o.rows, "N", 1, 100000000000LL,
+                     "rows to write, exactly (default 1000000)"),
+        FT_OPT_UINT64(0, "seed", &o.seed, "N", 0, UINT64_MAX, "the random seed (default 1)"),
+        FT_OPT_INT(0, "days", &o.days, "N", 1, 36500, "days of data (default 365)"),
+        FT_OPT_TIME(0, "start", &start_ms, "DATE", "the first day (default 2024-01-01)"),
+        FT_OPT_INT64(0, "accounts", &o.accounts, "N", 1000, 4000000000LL,
+                     "regular accounts (default rows / 25, at least 1000)"),
+        FT_OPT_DOUBLE(0, "planted", &o.planted, "SHARE", 0, 0.5, 0,
+                      "share of rows in planted instances (default 0.01)"),
+        FT_OPT_CALLBACK(0, "patterns", &o, "LIST", opt_patterns,
+                        "comma-separated patterns to plant (default all)"),
+        FT_OPT_ENUM(0, "layout", &layout, "L", layouts, "generic (default) or ibm"),
+        FT_OPT_CALLBACK(0, "set", &o, "NAME=LO-HI", opt_set,
+                        "a pattern parameter's range (or one value); repeatable"),
+        FT_OPT_CALLBACK(0, "config", &o, "FILE", opt_config, "NAME = VALUE lines, as --set"),
+        FT_OPT_STRING('o', "output", &output, "FILE", "the data (default standard output)"),
+        FT_OPT_STRING(0, "truth", &truth, "FILE",
+                      "the ground truth (default: beside the data,\n"
+                      "FILE_truth.csv, or for the ibm layout X_Patterns.txt\n"
+                      "for X_Trans.csv)"),
+        FT_OPT_FLAG(0, "gzip", &gzip, "compress the data with gzip"),
+        FT_OPT_FLAG('q', "quiet", &quiet, "no summary on standard error"),
+        FT_OPT_HELP(),
+        FT_OPT_END(),
+    };
+    const ft_cli_command cmd = {
+        .name = "synth",
+        .usage = "fundtrace synth [OPTIONS] [-o FILE]",
+        .description =
+            "Write labelled synthetic transactions: a bank's background traffic and planted\n"
+            "instances of every pattern, with their ground truth. The same seed and options\n"
+            "give the same bytes on any machine.\n",
+        .options = options,
+        .epilog_fn = help_tail,
+    };
+    char *truth_default = NULL;
     ft_error err;
     ft_writer data = {.fd = -1}, tw = {.fd = -1};
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
-        switch (opt) {
-        case OPT_ROWS:
-            if (!parse_count("synth", "--rows", optarg, 1, 100000000000LL, &o.rows))
-                goto done;
-            break;
-        case OPT_SEED: {
-            char *end = NULL;
-            errno = 0;
-            unsigned long long s = strtoull(optarg, &end, 10);
-            if (errno || end == optarg || *end) {
-                ft_cli_error("synth", "--seed '%s': give a whole number", optarg);
-                goto done;
-            }
-            o.seed = s;
-            break;
-        }
-        case OPT_DAYS:
-            if (!parse_count("synth", "--days", optarg, 1, 36500, &v))
-                goto done;
-            o.days = (int)v;
-            break;
-        case OPT_START: {
-            ft_time_error why;
-            int64_t ms;
-            if (!ft_time_parse(optarg, strlen(optarg), &ms, &why)) {
-                ft_cli_error("synth", "--start '%s' %s", optarg, ft_time_strerror(why));
-                goto done;
-            }
-            o.start_ms = ms - ((ms % 86400000 + 86400000) % 86400000);
-            break;
-        }
-        case OPT_ACCOUNTS:
-            if (!parse_count("synth", "--accounts", optarg, 1000, 4000000000LL, &o.accounts))
-                goto done;
-            break;
-        case OPT_PLANTED: {
-            char *end = NULL;
-            double d = strtod(optarg, &end);
-            if (end == optarg || *end || !(d >= 0 && d <= 0.5)) {
-                ft_cli_error("synth", "--planted '%s': give a share from 0 to 0.5", optarg);
-                goto done;
-            }
-            o.planted = d;
-            break;
-        }
-        case OPT_PATTERNS: {
-            if (strcmp(optarg, "all") == 0) {
-                o.patterns = (1u << FT_PAT_COUNT) - 1;
-                break;
-            }
-            o.patterns = 0;
-            for (const char *p = optarg; *p;) {
-                size_t len = strcspn(p, ",");
-                ft_pattern pat;
-                if (!ft_pattern_parse(p, len, &pat)) {
-                    ft_cli_error("synth", "--patterns: unknown pattern '%.*s'", (int)len, p);
-                    goto done;
-                }
-                o.patterns |= 1u << pat;
-                p += len + (p[len] == ',');
-            }
-            break;
-        }
-        case OPT_LAYOUT:
-            if (strcmp(optarg, "generic") == 0) {
-                o.layout = FT_SYNTH_GENERIC;
-            } else if (strcmp(optarg, "ibm") == 0) {
-                o.layout = FT_SYNTH_IBM;
-            } else {
-                ft_cli_error("synth", "--layout '%s': generic or ibm", optarg);
-                goto done;
-            }
-            break;
-        case OPT_SET:
-            if (ft_synth_set(&o, optarg, &err) != FT_OK) {
-                ft_cli_error("synth", "--set %s", err.msg);
-                goto done;
-            }
-            break;
-        case OPT_CONFIG:
-            if (ft_synth_config(&o, optarg, &err) != FT_OK) {
-                ft_cli_error("synth", "%s", err.msg);
-                goto done;
-            }
-            break;
-        case 'o':
-            output = optarg;
-            break;
-        case OPT_TRUTH:
-            truth = optarg;
-            break;
-        case OPT_GZIP:
-            gzip = true;
-            break;
-        case 'q':
-            quiet = true;
-            break;
-        case 'h':
-            usage(stdout);
-            code = ft_cli_finish("synth", FT_EXIT_OK);
-            goto done;
-        default:
-            code = ft_cli_bad_option("synth", argv, opt);
-            goto done;
-        }
-    }
-    if (optind < argc) {
-        ft_cli_error("synth", "unexpected argument '%s'", argv[optind]);
+    int nargs, code = ft_cli_parse(&cmd, argc, argv, &nargs);
+    if (code != FT_CLI_CONTINUE)
+        goto done;
+    code = FT_EXIT_ERROR;
+    if (nargs > 0) {
+        ft_cli_error("synth", "unexpected argument '%s'", argv[1]);
         goto done;
     }
+    o.layout = strcmp(layout, "ibm") == 0 ? FT_SYNTH_IBM : FT_SYNTH_GENERIC;
+    if (start_ms != INT64_MIN)
+        o.start_ms = start_ms - ((start_ms % 86400000 + 86400000) % 86400000);
     if (!truth) {
         if (strcmp(output, "-") == 0) {
             ft_cli_error("synth", "writing the data to standard output: name the truth file "
@@ -256,7 +158,7 @@ int cmd_synth(int argc, char **argv)
         ft_writer_open(&tw, truth, false, &err) != FT_OK ||
         ft_synth_write(&o, &data, &tw, &rep, &err) != FT_OK ||
         ft_writer_close(&data, &err) != FT_OK || ft_writer_close(&tw, &err) != FT_OK) {
-        fprintf(stderr, "fundtrace: %s\n", err.msg);
+        ft_cli_fail("synth", &err);
         goto done;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -4,7 +4,6 @@
  * Seeds are traced by --threads workers, each with its own tracer over
  * the shared, read-only store; their output is kept in seed order.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -16,54 +15,6 @@
 #include "fundtrace/money.h"
 #include "fundtrace/time.h"
 #include "fundtrace/trace.h"
-
-enum {
-    OPT_FROM = OPT_FIRST_COMMAND_OPTION,
-    OPT_SEEDS,
-    OPT_TXN,
-    OPT_DIRECTION,
-    OPT_POLICY,
-    OPT_HOPS,
-    OPT_WINDOW,
-    OPT_SINCE,
-    OPT_UNTIL,
-    OPT_MIN_AMOUNT,
-    OPT_MAX_DEGREE,
-    OPT_BREADTH,
-    OPT_THREADS,
-};
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: fundtrace trace (--from ACCOUNT[,...] | --seeds FILE | --txn ID) [OPTIONS]\n"
-            "                       FILE...|SNAPSHOT\n\n"
-            "Follow money from seed accounts (or one payment), in time order, forward\n"
-            "(where it went) or backward (where it came from): the accounts reached, when,\n"
-            "how much of the money each holds (backward: was the source of), and the\n"
-            "trail of transfers that carried it.\n\n"
-            "Options:\n"
-            "  --from A,B          seed accounts (keys as the data names them); repeatable\n"
-            "  --seeds FILE        one seed account per line, each traced on its own\n"
-            "  --txn ID            follow one transaction (its original id)\n"
-            "  --direction D       out (default): where the money went; in: where it came\n"
-            "                      from (the trace then runs back in time from its end)\n"
-            "  --policy P          poison, haircut (default), fifo or lifo\n"
-            "  --hops K            at most K hops from the seed (default 6)\n"
-            "  --window D          follow money for D after the start (30d, 12h, 90m)\n"
-            "  --since T, --until T  the trace's start and end (default: from the seed's\n"
-            "                      first transfer, to the end of the data)\n"
-            "  --min-amount X      transfers below X (in their currency) do not carry it\n"
-            "  --max-degree N      accounts with more than N transfers are hubs: they hold\n"
-            "                      what they get (default 2000; 0: no limit)\n"
-            "  --breadth N         only each account's N largest transfers carry traced\n"
-            "                      money on (default 50; 0: no limit)\n"
-            "  --threads N         trace seeds on N threads (default 1)\n"
-            "  --format FMT        table (default), jsonl, csv, json or dot\n"
-            "  -q, --quiet         do not show rejected rows on stderr\n"
-            "  -h, --help          show this help\n\n" FT_CLI_INPUT_HELP
-            "\nExit status: 0 traced, 2 usage or input error (an unknown seed included).\n");
-}
 
 typedef struct seed {
     char *label;
@@ -160,151 +111,111 @@ static ft_status seed_line(void *ctx, const char *line, ft_error *err)
     return add_seed(&l->v, &l->n, &l->cap, line, strlen(line)) ? FT_OK : ft_error_oom(err);
 }
 
+static bool opt_from(const char *cmd, const ft_option *opt, const char *arg)
+{
+    seed_list *l = opt->value;
+    for (const char *p = arg; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len && !add_seed(&l->v, &l->n, &l->cap, p, len)) {
+            ft_cli_error(cmd, "out of memory");
+            return false;
+        }
+        p += len + (p[len] == ',');
+    }
+    return true;
+}
+
+static bool opt_seeds(const char *cmd, const ft_option *opt, const char *arg)
+{
+    ft_error err;
+    if (ft_config_lines(arg, seed_line, opt->value, &err) == FT_OK)
+        return true;
+    ft_cli_fail(cmd, &err);
+    return false;
+}
+
 int cmd_trace(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        FT_CLI_INPUT_OPTIONS,
-        {"from", required_argument, NULL, OPT_FROM},
-        {"seeds", required_argument, NULL, OPT_SEEDS},
-        {"txn", required_argument, NULL, OPT_TXN},
-        {"direction", required_argument, NULL, OPT_DIRECTION},
-        {"policy", required_argument, NULL, OPT_POLICY},
-        {"hops", required_argument, NULL, OPT_HOPS},
-        {"window", required_argument, NULL, OPT_WINDOW},
-        {"since", required_argument, NULL, OPT_SINCE},
-        {"until", required_argument, NULL, OPT_UNTIL},
-        {"min-amount", required_argument, NULL, OPT_MIN_AMOUNT},
-        {"max-degree", required_argument, NULL, OPT_MAX_DEGREE},
-        {"breadth", required_argument, NULL, OPT_BREADTH},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    static const char *const directions[] = {"out", "in", NULL};
+    static const char *const policies[] = {"poison", "haircut", "fifo", "lifo", NULL};
     struct ft_cli_input in = {0};
-    ft_store s = {0};
     ft_trace_options o;
     ft_trace_defaults(&o);
-    ft_format fmt = FT_FORMAT_TABLE;
     seed_list seeds = {0};
-    const char *txn = NULL, *min_amount = NULL;
+    const char *txn = NULL, *min_amount = NULL, *format = "table", *direction = "out";
+    const char *policy = ft_policy_name(o.policy);
+    uint32_t threads = 1;
+    const ft_option options[] = {
+        FT_OPT_CALLBACK(0, "from", &seeds, "A,B", opt_from,
+                        "seed accounts (keys as the data names them); repeatable"),
+        FT_OPT_CALLBACK(0, "seeds", &seeds, "FILE", opt_seeds,
+                        "one seed account per line, each traced on its own"),
+        FT_OPT_STRING(0, "txn", &txn, "ID", "follow one transaction (its original id)"),
+        FT_OPT_ENUM(0, "direction", &direction, "D", directions,
+                    "out (default): where the money went; in: where it came\n"
+                    "from (the trace then runs back in time from its end)"),
+        FT_OPT_ENUM(0, "policy", &policy, "P", policies, "poison, haircut (default), fifo or lifo"),
+        FT_OPT_INT(0, "hops", &o.max_hops, "K", 1, 1000,
+                   "at most K hops from the seed (default 6)"),
+        FT_OPT_DURATION(0, "window", &o.window_ms, "D",
+                        "follow money for D after the start (30d, 12h, 90m)"),
+        FT_OPT_TIME(0, "since", &o.since_ms, "T",
+                    "the trace's start (default: the seed's first transfer)"),
+        FT_OPT_TIME(0, "until", &o.until_ms, "T", "the trace's end (default: the end of the data)"),
+        FT_OPT_STRING(0, "min-amount", &min_amount, "X",
+                      "transfers below X (in their currency) do not carry it"),
+        FT_OPT_UINT(0, "max-degree", &o.max_degree, "N", 0, UINT32_MAX,
+                    "accounts with more than N transfers are hubs: they hold\n"
+                    "what they get (default 2000; 0: no limit)"),
+        FT_OPT_UINT(0, "breadth", &o.breadth, "N", 0, UINT32_MAX,
+                    "only each account's N largest transfers carry traced\n"
+                    "money on (default 50; 0: no limit)"),
+        FT_OPT_UINT(0, "threads", &threads, "N", 1, 256, "trace seeds on N threads (default 1)"),
+        FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats_dot,
+                    "table (default), jsonl, csv, json or dot"),
+        FT_OPT_FLAG('q', "quiet", &in.quiet, "do not show rejected rows on stderr"),
+        FT_OPT_HELP(),
+        FT_CLI_INPUT_OPTIONS(&in),
+        FT_OPT_END(),
+    };
+    const ft_cli_command cmd = {
+        .name = "trace",
+        .usage = "fundtrace trace (--from ACCOUNT[,...] | --seeds FILE | --txn ID) [OPTIONS]\n"
+                 "                FILE...|SNAPSHOT",
+        .description =
+            "Follow money from seed accounts (or one payment), in time order, forward\n"
+            "(where it went) or backward (where it came from): the accounts reached, when,\n"
+            "how much of the money each holds (backward: was the source of), and the\n"
+            "trail of transfers that carried it.\n",
+        .options = options,
+        .epilog = "Exit status: 0 traced, 2 usage or input error (an unknown seed included).\n",
+    };
+    ft_store s = {0};
+    ft_format fmt;
     int64_t *min_by_cur = NULL;
-    uint32_t threads = 1, v;
-    bool backward = false;
+    bool backward;
     ft_trace_index *ix = NULL;
-    int code = FT_EXIT_ERROR, opt;
     ft_error err;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
-        int r = ft_cli_input_option(&in, opt, optarg);
-        if (r < 0)
-            goto done;
-        if (r > 0)
-            continue;
-        switch (opt) {
-        case OPT_FROM:
-            for (const char *p = optarg; *p;) {
-                size_t len = strcspn(p, ",");
-                if (len && !add_seed(&seeds.v, &seeds.n, &seeds.cap, p, len))
-                    goto oom;
-                p += len + (p[len] == ',');
-            }
-            break;
-        case OPT_SEEDS:
-            if (ft_config_lines(optarg, seed_line, &seeds, &err) != FT_OK) {
-                fprintf(stderr, "fundtrace: %s\n", err.msg);
-                goto done;
-            }
-            break;
-        case OPT_TXN:
-            txn = optarg;
-            break;
-        case OPT_DIRECTION:
-            if (strcmp(optarg, "out") != 0 && strcmp(optarg, "in") != 0) {
-                ft_cli_error("trace", "--direction '%s': out (where the money went) or in "
-                                      "(where it came from)",
-                             optarg);
-                goto done;
-            }
-            backward = strcmp(optarg, "in") == 0;
-            break;
-        case OPT_POLICY:
-            if (!ft_policy_parse(optarg, &o.policy)) {
-                ft_cli_error("trace", "--policy '%s': poison, haircut, fifo or lifo", optarg);
-                goto done;
-            }
-            break;
-        case OPT_HOPS:
-            if (!ft_cli_uint("trace", "--hops", optarg, 1000, "a whole number from 1 to 1000",
-                             &v))
-                goto done;
-            if (v < 1) {
-                ft_cli_error("trace", "--hops '%s': a whole number from 1 to 1000", optarg);
-                goto done;
-            }
-            o.max_hops = (int)v;
-            break;
-        case OPT_WINDOW:
-            if (!ft_cli_duration("trace", "--window", optarg, &o.window_ms))
-                goto done;
-            break;
-        case OPT_SINCE:
-            if (!ft_cli_time("trace", "--since", optarg, &o.since_ms))
-                goto done;
-            break;
-        case OPT_UNTIL:
-            if (!ft_cli_time("trace", "--until", optarg, &o.until_ms))
-                goto done;
-            break;
-        case OPT_MIN_AMOUNT:
-            min_amount = optarg;
-            break;
-        case OPT_MAX_DEGREE:
-        case OPT_BREADTH:
-            if (!ft_cli_uint("trace", opt == OPT_BREADTH ? "--breadth" : "--max-degree", optarg,
-                             UINT32_MAX, "a whole number (0: no limit)", &v))
-                goto done;
-            *(opt == OPT_BREADTH ? &o.breadth : &o.max_degree) = v;
-            break;
-        case OPT_THREADS:
-            if (!ft_cli_uint("trace", "--threads", optarg, 256, "from 1 to 256", &threads))
-                goto done;
-            if (threads < 1) {
-                ft_cli_error("trace", "--threads '%s': from 1 to 256", optarg);
-                goto done;
-            }
-            break;
-        case OPT_FORMAT:
-            if (!ft_cli_format("trace", optarg, true, &fmt))
-                goto done;
-            break;
-        case 'q':
-            in.quiet = true;
-            break;
-        case 'h':
-            usage(stdout);
-            code = ft_cli_finish("trace", FT_EXIT_OK);
-            goto done;
-        default:
-            code = ft_cli_bad_option("trace", argv, opt);
-            goto done;
-        }
-    }
+    int nargs, code = ft_cli_parse(&cmd, argc, argv, &nargs);
+    if (code != FT_CLI_CONTINUE)
+        goto done;
+    code = FT_EXIT_ERROR;
+    ft_format_parse(format, &fmt);
+    ft_policy_parse(policy, &o.policy);
+    backward = strcmp(direction, "in") == 0;
     if ((seeds.n == 0) == (txn == NULL)) {
         ft_cli_error("trace", "give seed accounts (--from or --seeds) or one --txn, not both");
         goto done;
     }
-    if (optind >= argc) {
+    if (nargs == 0) {
         ft_cli_error("trace", "no input (give CSV files or a snapshot)");
         goto done;
     }
-    if (ft_cli_load(&in, argv + optind, argc - optind, &s) != FT_OK)
+    if (ft_cli_load("trace", &in, argv + 1, nargs, &s) != FT_OK)
         goto done;
     if (ft_store_adjacency(&s, &err) != FT_OK ||
         ft_trace_index_new(&ix, &s, backward, &err) != FT_OK) {
-        fprintf(stderr, "fundtrace: %s\n", err.msg);
+        ft_cli_fail("trace", &err);
         goto done;
     }
     if (min_amount) {
@@ -377,7 +288,7 @@ int cmd_trace(int argc, char **argv)
     for (size_t i = 0; i < seeds.n; i++) {
         seed *sd = &seeds.v[i];
         if (sd->rc != FT_OK) {
-            fprintf(stderr, "fundtrace: %s: %s\n", sd->label, sd->err.msg);
+            ft_cli_error("trace", "%s: %s", sd->label, sd->err.msg);
             failed = true;
             continue;
         }
@@ -390,7 +301,7 @@ int cmd_trace(int argc, char **argv)
     code = ft_cli_finish("trace", unknown || failed ? FT_EXIT_ERROR : FT_EXIT_OK);
     goto done;
 oom:
-    fprintf(stderr, "fundtrace: out of memory\n");
+    ft_cli_error("trace", "out of memory");
 done:
     for (size_t i = 0; i < seeds.n; i++) {
         free(seeds.v[i].label);

@@ -29,7 +29,7 @@ static int cmp_cur_amount(const void *x, const void *y)
  * at most `spread` times its smallest: into w->b; returns its size. */
 static size_t similar(scan_worker *w, const uint32_t *q, size_t n, double spread)
 {
-    if (!scan_reserve(w, (void **)&w->b, &w->cap_b, n + 1, sizeof *w->b))
+    if (!SCAN_RESERVE(w, w->b, &w->cap_b, n + 1))
         return 0;
     memcpy(w->b, q, n * sizeof *q);
     tls_w = w;
@@ -166,7 +166,7 @@ void detect_scatter_gather(scan_worker *w, uint32_t a)
                 i++;
                 continue;
             }
-            if (!scan_reserve(w, (void **)&w->b, &w->cap_b, 2 * (j - i + 1), sizeof *w->b))
+            if (!SCAN_RESERVE(w, w->b, &w->cap_b, 2 * (j - i + 1)))
                 return;
             uint32_t accts[66];
             uint32_t nacc = 0, nt = 0;
@@ -235,7 +235,7 @@ void detect_gather_scatter(scan_worker *w, uint32_t a)
             if (!c->once[t] || peer == a || c->hub[peer] || CUR(t) != cur ||
                 AMT(t) < det_minor(w, cur, P->gs_min_amount))
                 continue;
-            if (!scan_reserve(w, (void **)&w->b, &w->cap_b, nb + (be - bs + 2), sizeof *w->b))
+            if (!SCAN_RESERVE(w, w->b, &w->cap_b, nb + (be - bs + 2)))
                 return;
             w->b[nb++] = t;
             out_sum = det_sadd(out_sum, AMT(t));
@@ -289,10 +289,9 @@ void detect_bipartite_sender(scan_worker *w, uint32_t a)
             continue;
         }
         size_t k = j - i + 1;
-        if (!scan_reserve(w, (void **)&w->b, &w->cap_b, k, sizeof *w->b) ||
-            !scan_reserve(w, (void **)&w->bip, &w->cap_bip, w->nbip + 1, sizeof *w->bip) ||
-            !scan_reserve(w, (void **)&w->bip_txns, &w->cap_bip_txns, w->nbip_txns + k,
-                          sizeof *w->bip_txns))
+        if (!SCAN_RESERVE(w, w->b, &w->cap_b, k) ||
+            !SCAN_RESERVE(w, w->bip, &w->cap_bip, w->nbip + 1) ||
+            !SCAN_RESERVE(w, w->bip_txns, &w->cap_bip_txns, w->nbip_txns + k))
             return;
         for (size_t q = 0; q < k; q++)
             w->b[q] = S->t.dst[w->a[i + q]];
@@ -363,7 +362,7 @@ void detect_bipartite_groups(scan_worker *w, scan_worker *all, int nworkers)
             size_t nt = 0;
             for (size_t k = i; k <= j; k++)
                 nt += v[k].r->ntxn;
-            if (!scan_reserve(w, (void **)&w->b, &w->cap_b, nt, sizeof *w->b)) {
+            if (!SCAN_RESERVE(w, w->b, &w->cap_b, nt)) {
                 free(v);
                 return;
             }

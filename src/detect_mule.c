@@ -31,7 +31,7 @@ static void rounds(scan_worker *w, uint32_t a, const pair *pr, size_t n, bool ra
             continue;
         }
         size_t k = j - i + 1;
-        if (!scan_reserve(w, (void **)&w->b, &w->cap_b, 2 * k, sizeof *w->b))
+        if (!SCAN_RESERVE(w, w->b, &w->cap_b, 2 * k))
             return;
         int64_t in = 0, out = 0, dmin = INT64_MAX, dmax = 0;
         uint32_t accts[1] = {a};
@@ -209,7 +209,7 @@ void detect_tf_collection(scan_worker *w, uint32_t a)
                 break;
             if (CUR(t) != cur || AMT(t) <= det_minor(w, cur, P->tf_max_donation))
                 continue;
-            if (!scan_reserve(w, (void **)&w->b, &w->cap_b, nb + k + 1, sizeof *w->b))
+            if (!SCAN_RESERVE(w, w->b, &w->cap_b, nb + k + 1))
                 return;
             w->b[nb++] = t;
         }

@@ -43,7 +43,7 @@ bool det_ratio_in(int64_t b, int64_t a, double lo, double hi)
 
 bool det_push(scan_worker *w, uint32_t **list, size_t *cap, size_t *n, uint32_t x)
 {
-    if (!scan_reserve(w, (void **)list, cap, *n + 1, sizeof **list))
+    if (!SCAN_RESERVE(w, *list, cap, *n + 1))
         return false;
     (*list)[(*n)++] = x;
     return true;

@@ -12,11 +12,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
+#include "fundtrace/alerts_read.h"
 #include "fundtrace/csvread.h"
 
 #define NO_PATTERN UINT32_MAX
@@ -35,6 +39,8 @@ struct ft_eval {
     char **alert_id;
     size_t nalert_id, cap_alert_id;
     list alert_kind, alert_off, alert_txn;
+    double *alert_score; /* NAN when the alert has none */
+    size_t cap_alert_score;
     char *scratch; /* decoded JSON strings, normalised names */
     size_t scratch_cap;
 };
@@ -88,6 +94,7 @@ void ft_eval_free(ft_eval *ev)
     list_free(&ev->alert_kind);
     list_free(&ev->alert_off);
     list_free(&ev->alert_txn);
+    free(ev->alert_score);
     free(ev->scratch);
     free(ev);
 }
@@ -471,355 +478,121 @@ ft_status ft_eval_truth_labels(ft_eval *ev, const ft_store *s, ft_error *err)
     return rc;
 }
 
-/* --- alerts: JSON Lines ----------------------------------------------------------------- */
+/* --- truth: any of the above, recognised by its first line -------------------------------- */
 
-typedef struct jp {
-    const char *p, *end;
-    ft_eval *ev;
-} jp;
-
-static void ws(jp *j)
+ft_status ft_eval_truth_file(ft_eval *ev, const char *path, const char *data, ft_error *err)
 {
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' || *j->p == '\n'))
-        j->p++;
-}
-
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                          : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-static bool hex4(jp *j, uint32_t *v)
-{
-    if (j->end - j->p < 4)
-        return false;
-    *v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hexval(j->p[i]);
-        if (h < 0)
-            return false;
-        *v = *v * 16 + (uint32_t)h;
+    /* gzread passes plain files through, so one reader sees both. */
+    gzFile z = gzopen(path, "rb");
+    if (!z)
+        return ft_error_errno(err, FT_EIO, "open", path);
+    char line[512] = "";
+    bool got = false;
+    while (gzgets(z, line, sizeof line) && !(got = strspn(line, " \t\r\n") != strlen(line)))
+        ;
+    int zerr = 0;
+    const char *why = gzerror(z, &zerr);
+    gzclose(z);
+    if (zerr != Z_OK && zerr != Z_STREAM_END)
+        return ft_error_set(err, FT_EIO, "read '%s': %s", path, why);
+    if (!got)
+        return ft_error_set(err, FT_EINPUT, "%s: the truth file is empty", path);
+    if (strncmp(line, "BEGIN LAUNDERING ATTEMPT", 24) == 0) {
+        if (!data)
+            return ft_error_set(err, FT_EUSAGE,
+                                "'%s' is an IBM patterns file: give its data file too (--data)",
+                                path);
+        return ft_eval_truth_ibm(ev, path, data, err);
     }
-    j->p += 4;
-    return true;
+    if (strstr(line, "alert_id") && strstr(line, "tran_id"))
+        return ft_eval_truth_amlsim(ev, path, err);
+    if (strstr(line, "pattern") && strstr(line, "txn_ids"))
+        return ft_eval_truth_csv(ev, path, err);
+    return ft_error_at(err, FT_EINPUT, path, 1, 1,
+                       "not a truth file: expected synth's header (pattern, txn_ids), AMLSim's "
+                       "(alert_id, alert_type, tran_id) or an IBM patterns file");
 }
 
-/* A JSON string, decoded to UTF-8 in ev->scratch (NUL-terminated). */
-static bool string(jp *j, size_t *len)
-{
-    if (j->p >= j->end || *j->p != '"')
-        return false;
-    j->p++;
-    size_t n = 0;
-    for (;;) {
-        if (j->p >= j->end)
-            return false;
-        if (ft_bytes_reserve(&j->ev->scratch, &j->ev->scratch_cap, n + 8, NULL) != FT_OK)
-            return false;
-        char *out = j->ev->scratch;
-        unsigned char c = (unsigned char)*j->p++;
-        if (c == '"')
-            break;
-        if (c < 0x20)
-            return false;
-        if (c != '\\') {
-            out[n++] = (char)c;
-            continue;
-        }
-        if (j->p >= j->end)
-            return false;
-        char e = *j->p++;
-        uint32_t cp;
-        switch (e) {
-        case '"': case '\\': case '/': out[n++] = e; continue;
-        case 'b': out[n++] = '\b'; continue;
-        case 'f': out[n++] = '\f'; continue;
-        case 'n': out[n++] = '\n'; continue;
-        case 'r': out[n++] = '\r'; continue;
-        case 't': out[n++] = '\t'; continue;
-        case 'u':
-            if (!hex4(j, &cp))
-                return false;
-            if (cp >= 0xD800 && cp < 0xDC00) {
-                uint32_t lo;
-                if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u')
-                    return false;
-                j->p += 2;
-                if (!hex4(j, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-                    return false;
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            }
-            if (cp < 0x80) {
-                out[n++] = (char)cp;
-            } else if (cp < 0x800) {
-                out[n++] = (char)(0xC0 | cp >> 6);
-                out[n++] = (char)(0x80 | (cp & 63));
-            } else if (cp < 0x10000) {
-                out[n++] = (char)(0xE0 | cp >> 12);
-                out[n++] = (char)(0x80 | (cp >> 6 & 63));
-                out[n++] = (char)(0x80 | (cp & 63));
-            } else {
-                out[n++] = (char)(0xF0 | cp >> 18);
-                out[n++] = (char)(0x80 | (cp >> 12 & 63));
-                out[n++] = (char)(0x80 | (cp >> 6 & 63));
-                out[n++] = (char)(0x80 | (cp & 63));
-            }
-            continue;
-        default:
-            return false;
-        }
-    }
-    j->ev->scratch[n] = '\0';
-    *len = n;
-    return true;
-}
+/* --- alerts, through the one alerts reader ------------------------------------------------ */
 
-/* A number's text, as it stands. */
-static bool number(jp *j, const char **s, size_t *len)
+static ft_status add_alert(ft_eval *ev, const char *name, const ft_alert_in *a, ft_error *err)
 {
-    const char *start = j->p;
-    while (j->p < j->end && (isdigit((unsigned char)*j->p) || *j->p == '-' || *j->p == '+' ||
-                             *j->p == '.' || *j->p == 'e' || *j->p == 'E'))
-        j->p++;
-    *s = start;
-    *len = (size_t)(j->p - start);
-    return *len > 0;
-}
-
-static bool skip(jp *j, int depth)
-{
-    if (depth > 64)
-        return false;
-    ws(j);
-    if (j->p >= j->end)
-        return false;
-    size_t len;
-    const char *s;
-    switch (*j->p) {
-    case '"':
-        return string(j, &len);
-    case '{':
-    case '[': {
-        char close = *j->p == '{' ? '}' : ']';
-        bool object = close == '}';
-        j->p++;
-        ws(j);
-        if (j->p < j->end && *j->p == close) {
-            j->p++;
-            return true;
-        }
-        for (;;) {
-            if (object) {
-                ws(j);
-                if (!string(j, &len))
-                    return false;
-                ws(j);
-                if (j->p >= j->end || *j->p++ != ':')
-                    return false;
-            }
-            if (!skip(j, depth + 1))
-                return false;
-            ws(j);
-            if (j->p >= j->end)
-                return false;
-            if (*j->p == close) {
-                j->p++;
-                return true;
-            }
-            if (*j->p++ != ',')
-                return false;
-        }
+    /* A score is a ratio, not money: strtod is right here. */
+    double score = NAN;
+    if (a->score && *a->score) {
+        char *end = NULL;
+        score = strtod(a->score, &end);
+        if (*end || !isfinite(score))
+            return ft_error_at(err, FT_EINPUT, name, a->line, 0,
+                               "the alert's score '%s' is not a number", a->score);
     }
-    case 't':
-    case 'f':
-    case 'n': {
-        static const char *const words[] = {"true", "false", "null"};
-        for (int k = 0; k < 3; k++) {
-            size_t n = strlen(words[k]);
-            if ((size_t)(j->end - j->p) >= n && memcmp(j->p, words[k], n) == 0) {
-                j->p += n;
-                return true;
-            }
-        }
-        return false;
-    }
-    default:
-        return number(j, &s, &len);
-    }
-}
-
-/* One alert object: id, kind and txns are kept, the rest is checked and
- * skipped. */
-static ft_status alert_line(ft_eval *ev, const char *path, int64_t lineno, const char *text,
-                            size_t len, ft_error *err)
-{
-    jp j = {text, text + len, ev};
-    char *id = NULL;
-    uint32_t kind = NO_PATTERN;
-    bool have_txns = false;
     size_t from = ev->alert_txn.n;
-    ft_status rc = FT_OK;
-    ws(&j);
-    if (j.p >= j.end || *j.p++ != '{')
-        goto bad;
-    for (bool first = true;; first = false) {
-        ws(&j);
-        if (first && j.p < j.end && *j.p == '}') {
-            j.p++;
-            break;
-        }
-        size_t klen;
-        if (!string(&j, &klen))
-            goto bad;
-        char key[16];
-        snprintf(key, sizeof key, "%s", ev->scratch);
-        bool known = klen < sizeof key;
-        ws(&j);
-        if (j.p >= j.end || *j.p++ != ':')
-            goto bad;
-        ws(&j);
-        size_t vlen;
-        if (known && (strcmp(key, "id") == 0 || strcmp(key, "kind") == 0)) {
-            if (!string(&j, &vlen))
-                goto bad;
-            if (key[0] == 'i') {
-                free(id);
-                if (!(id = strdup(ev->scratch))) {
-                    rc = ft_error_oom(err);
-                    goto out;
-                }
-            } else if ((rc = kind_id(ev, ev->scratch, vlen, &kind, err)) != FT_OK) {
-                goto out;
-            }
-        } else if (known && strcmp(key, "txns") == 0) {
-            if (j.p >= j.end || *j.p++ != '[')
-                goto bad;
-            have_txns = true;
-            ev->alert_txn.n = from;
-            ws(&j);
-            if (j.p < j.end && *j.p == ']') {
-                j.p++;
-            } else {
-                for (;;) {
-                    ws(&j);
-                    const char *s = ev->scratch;
-                    if (j.p < j.end && *j.p == '"') {
-                        if (!string(&j, &vlen))
-                            goto bad;
-                        s = ev->scratch;
-                    } else if (!number(&j, &s, &vlen)) {
-                        goto bad;
-                    }
-                    uint32_t t;
-                    if ((rc = ft_intern_put(&ev->txns, s, vlen, &t, NULL, err)) != FT_OK)
-                        goto out;
-                    if (!push(&ev->alert_txn, t)) {
-                        rc = ft_error_oom(err);
-                        goto out;
-                    }
-                    ws(&j);
-                    if (j.p < j.end && *j.p == ']') {
-                        j.p++;
-                        break;
-                    }
-                    if (j.p >= j.end || *j.p++ != ',')
-                        goto bad;
-                }
-            }
-        } else if (!skip(&j, 1)) {
-            goto bad;
-        }
-        ws(&j);
-        if (j.p < j.end && *j.p == '}') {
-            j.p++;
-            break;
-        }
-        if (j.p >= j.end || *j.p++ != ',')
-            goto bad;
+    uint32_t kind;
+    ft_status rc = kind_id(ev, a->kind, strlen(a->kind), &kind, err);
+    for (uint32_t i = 0; rc == FT_OK && i < a->ntxns; i++) {
+        uint32_t t;
+        rc = ft_intern_put(&ev->txns, a->txns[i], strlen(a->txns[i]), &t, NULL, err);
+        if (rc == FT_OK && !push(&ev->alert_txn, t))
+            rc = ft_error_oom(err);
     }
-    ws(&j);
-    if (j.p != j.end)
-        goto bad;
-    if (!id || kind == NO_PATTERN || !have_txns) {
-        rc = ft_error_at(err, FT_EINPUT, path, lineno, 0,
-                         "an alert needs \"id\", \"kind\" and \"txns\"");
-        goto out;
-    }
-    size_t end = close_segment(&ev->alert_txn, from);
-    if (ev->nalert_id == ev->cap_alert_id) {
+    if (rc == FT_OK && ev->nalert_id == ev->cap_alert_id) {
         size_t cap = ev->cap_alert_id ? ev->cap_alert_id * 2 : 256;
         char **p = realloc(ev->alert_id, cap * sizeof *p);
-        if (!p) {
+        if (!p)
             rc = ft_error_oom(err);
-            goto out;
-        }
-        ev->alert_id = p;
-        ev->cap_alert_id = cap;
+        else
+            ev->alert_id = p, ev->cap_alert_id = cap;
     }
-    if (!push(&ev->alert_kind, kind) || !push(&ev->alert_off, (uint32_t)end)) {
+    if (rc == FT_OK && ev->nalert_id == ev->cap_alert_score) {
+        size_t cap = ev->cap_alert_score ? ev->cap_alert_score * 2 : 256;
+        double *p = realloc(ev->alert_score, cap * sizeof *p);
+        if (!p)
+            rc = ft_error_oom(err);
+        else
+            ev->alert_score = p, ev->cap_alert_score = cap;
+    }
+    char *id = NULL;
+    if (rc == FT_OK && !(id = strdup(a->id)))
         rc = ft_error_oom(err);
-        goto out;
+    if (rc == FT_OK) {
+        size_t end = close_segment(&ev->alert_txn, from);
+        if (!push(&ev->alert_kind, kind) || !push(&ev->alert_off, (uint32_t)end))
+            rc = ft_error_oom(err);
     }
+    if (rc != FT_OK) {
+        ev->alert_txn.n = from;
+        free(id);
+        return rc;
+    }
+    ev->alert_score[ev->nalert_id] = score;
     ev->alert_id[ev->nalert_id++] = id;
     return FT_OK;
-bad:
-    rc = ft_error_at(err, FT_EINPUT, path, lineno, (int64_t)(j.p - text) + 1,
-                     "not a JSON alert object");
-out:
-    ev->alert_txn.n = from;
-    free(id);
+}
+
+static ft_status read_alerts(ft_eval *ev, const char *name, ft_alerts_reader *r, ft_error *err)
+{
+    const ft_alert_in *a;
+    ft_status rc;
+    while ((rc = ft_alerts_next(r, &a, err)) == FT_OK && a)
+        if ((rc = add_alert(ev, name, a, err)) != FT_OK)
+            break;
+    ft_alerts_close(r);
     return rc;
 }
 
 ft_status ft_eval_alerts_buffer(ft_eval *ev, const char *name, const char *data, size_t len,
                                 ft_error *err)
 {
-    int64_t lineno = 0;
-    for (size_t at = 0; at < len;) {
-        const char *nl = memchr(data + at, '\n', len - at);
-        size_t n = nl ? (size_t)(nl - (data + at)) : len - at;
-        lineno++;
-        const char *s = data + at;
-        size_t m = n;
-        ft_span_trim(&s, &m);
-        if (m && !(m == 1 && *s == '\r')) {
-            ft_status rc = alert_line(ev, name, lineno, data + at, n, err);
-            if (rc != FT_OK)
-                return rc;
-        }
-        at += n + 1;
-    }
-    return FT_OK;
+    ft_alerts_reader *r;
+    ft_status rc = ft_alerts_open_buffer(&r, name, data, len, err);
+    return rc == FT_OK ? read_alerts(ev, name, r, err) : rc;
 }
 
 ft_status ft_eval_alerts(ft_eval *ev, const char *path, ft_error *err)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    if (!f)
-        return ft_error_errno(err, FT_EIO, "open", path);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t got;
-    int64_t lineno = 0;
-    ft_status rc = FT_OK;
-    while (rc == FT_OK && (got = getline(&line, &cap, f)) > 0) {
-        lineno++;
-        const char *s = line;
-        size_t m = (size_t)got;
-        while (m && (s[m - 1] == '\n' || s[m - 1] == '\r'))
-            m--;
-        size_t t = m;
-        ft_span_trim(&s, &t);
-        if (t)
-            rc = alert_line(ev, path, lineno, line, m, err);
-    }
-    if (rc == FT_OK && ferror(f))
-        rc = ft_error_errno(err, FT_EIO, "read", path);
-    free(line);
-    if (f != stdin)
-        fclose(f);
-    return rc;
+    ft_alerts_reader *r;
+    ft_status rc = ft_alerts_open(&r, path, err);
+    return rc == FT_OK ? read_alerts(ev, path, r, err) : rc;
 }
 
 /* --- scoring --------------------------------------------------------------------------- */
@@ -860,10 +633,74 @@ static void txn_counts(const ft_eval *ev, const uint8_t *inst_on, const uint8_t 
     row->txn_f1 = f1(row->txn_precision, row->txn_recall);
 }
 
-ft_status ft_eval_score(ft_eval *ev, double share, ft_eval_result *res, ft_error *err)
+void ft_eval_defaults(ft_eval_options *o)
+{
+    o->share = 0.5;
+    o->purity = 0.25;
+    o->planted = 0.5;
+    o->top_k = 100;
+}
+
+typedef struct ranked {
+    double score;
+    uint32_t a;
+} ranked;
+
+/* Highest score first; alerts without a score last; then input order. */
+static int cmp_ranked(const void *x, const void *y)
+{
+    const ranked *p = x, *q = y;
+    bool pn = isnan(p->score), qn = isnan(q->score);
+    if (pn != qn)
+        return pn ? 1 : -1;
+    if (!pn && p->score != q->score)
+        return p->score > q->score ? -1 : 1;
+    return (p->a > q->a) - (p->a < q->a);
+}
+
+/* Average precision and precision at the top k of one row: walk its
+ * alerts by score; each good alert adds precision-so-far times the
+ * recall it adds (the row's instances it finds first). */
+static void ranking(const ranked *order, size_t nalert, const uint8_t *alert_on,
+                    const uint8_t *inst_mine, const uint8_t *good, const uint32_t *fo,
+                    const uint32_t *finds, uint32_t *seen, uint32_t stamp, int64_t k,
+                    ft_eval_row *row)
+{
+    row->ap = row->p_at_k = -1;
+    bool scored = false;
+    for (size_t x = 0; x < nalert && !scored; x++)
+        scored = alert_on[order[x].a] && !isnan(order[x].score);
+    if (!scored || row->alerts == 0)
+        return;
+    int64_t r = 0, ngood = 0, good_k = 0;
+    double ap = 0;
+    for (size_t x = 0; x < nalert; x++) {
+        uint32_t a = order[x].a;
+        if (!alert_on[a])
+            continue;
+        r++;
+        ngood += good[a];
+        if (r <= k)
+            good_k += good[a];
+        int64_t fresh = 0;
+        for (uint32_t f = fo[a]; f < fo[a + 1]; f++) {
+            uint32_t i = finds[f];
+            if (inst_mine[i] && seen[i] != stamp) {
+                seen[i] = stamp;
+                fresh++;
+            }
+        }
+        if (fresh && row->instances)
+            ap += (double)ngood / (double)r * (double)fresh / (double)row->instances;
+    }
+    row->ap = row->instances ? ap : -1;
+    row->p_at_k = (double)good_k / (double)(row->alerts < k ? row->alerts : k);
+}
+
+ft_status ft_eval_score(ft_eval *ev, const ft_eval_options *o, ft_eval_result *res, ft_error *err)
 {
     memset(res, 0, sizeof *res);
-    res->share = share;
+    res->opt = *o;
     size_t ninst = ev->inst_pat.n, nalert = ev->alert_kind.n;
     uint32_t ntxn = ev->txns.n, nkind = ev->kinds.n;
     ft_status rc = FT_OK;
@@ -871,13 +708,20 @@ ft_status ft_eval_score(ft_eval *ev, double share, ft_eval_result *res, ft_error
     uint32_t *off = calloc((size_t)ntxn + 2, sizeof *off);
     uint32_t *holders = malloc((ev->inst_txn.n + 1) * sizeof *holders);
     uint32_t *count = calloc(ninst + 1, sizeof *count), *touched = malloc((ninst + 1) * sizeof *touched);
-    uint8_t *found = calloc(ninst + 1, 1), *is_true = calloc(nalert + 1, 1);
-    uint8_t *inst_on = malloc(ninst + 1), *alert_on = malloc(nalert + 1), *mark = malloc(ntxn + 1);
+    uint8_t *found = calloc(ninst + 1, 1), *good = calloc(nalert + 1, 1);
+    uint8_t *inst_on = malloc(ninst + 1), *inst_mine = malloc(ninst + 1);
+    uint8_t *alert_on = malloc(nalert + 1), *mark = malloc(ntxn + 1);
+    /* finds[fo[a] .. fo[a + 1]): the instances alert a finds (of its kind) */
+    uint32_t *fo = calloc(nalert + 2, sizeof *fo), *seen = calloc(ninst + 1, sizeof *seen);
+    list finds = {0};
+    ranked *order = malloc((nalert + 1) * sizeof *order);
+    uint32_t *names = malloc(((size_t)nkind + 1) * sizeof *names);
     res->rows = calloc((size_t)nkind + 2, sizeof *res->rows);
     res->unmatched = calloc(nalert + 1, sizeof *res->unmatched);
     res->unmatched_kind = calloc(nalert + 1, sizeof *res->unmatched_kind);
-    if (!off || !holders || !count || !touched || !found || !is_true || !inst_on || !alert_on ||
-        !mark || !res->rows || !res->unmatched || !res->unmatched_kind) {
+    if (!off || !holders || !count || !touched || !found || !good || !inst_on || !inst_mine ||
+        !alert_on || !mark || !fo || !seen || !order || !names || !res->rows || !res->unmatched ||
+        !res->unmatched_kind) {
         rc = ft_error_oom(err);
         goto done;
     }
@@ -890,51 +734,63 @@ ft_status ft_eval_score(ft_eval *ev, double share, ft_eval_result *res, ft_error
             holders[off[ev->inst_txn.v[k]]++] = (uint32_t)i;
     memmove(off + 1, off, (size_t)ntxn * sizeof *off);
     off[0] = 0;
-    /* Each alert against the instances its transactions belong to. */
+    /* Each alert against the instances its transactions belong to. An
+     * alert matches an instance when it covers `share` of the instance
+     * and the instance is `purity` of the alert; it finds the instance
+     * when their kinds agree too. */
     for (size_t a = 0; a < nalert; a++) {
         uint32_t kind = ev->alert_kind.v[a], ntouched = 0;
+        uint32_t size = ev->alert_off.v[a + 1] - ev->alert_off.v[a], planted = 0;
         for (uint32_t k = ev->alert_off.v[a]; k < ev->alert_off.v[a + 1]; k++) {
             uint32_t t = ev->alert_txn.v[k];
+            planted += off[t + 1] > off[t];
             for (uint32_t h = off[t]; h < off[t + 1]; h++) {
                 uint32_t i = holders[h];
-                uint32_t p = ev->inst_pat.v[i];
-                if (p != NO_PATTERN && p != kind)
-                    continue;
                 if (count[i]++ == 0)
                     touched[ntouched++] = i;
             }
         }
+        fo[a] = (uint32_t)finds.n;
         for (uint32_t x = 0; x < ntouched; x++) {
-            uint32_t i = touched[x];
-            double size = (double)(ev->inst_off.v[i + 1] - ev->inst_off.v[i]);
-            if ((double)count[i] >= share * size - 1e-9) {
-                found[i] = 1;
-                is_true[a] = 1;
+            uint32_t i = touched[x], p = ev->inst_pat.v[i];
+            double isize = (double)(ev->inst_off.v[i + 1] - ev->inst_off.v[i]);
+            if ((double)count[i] >= o->share * isize - 1e-9 &&
+                (double)count[i] >= o->purity * (double)size - 1e-9) {
+                good[a] = 1;
+                if (p == NO_PATTERN || p == kind) {
+                    found[i] = 1;
+                    if (!push(&finds, i)) {
+                        rc = ft_error_oom(err);
+                        goto done;
+                    }
+                }
             }
             count[i] = 0;
         }
-        if (!is_true[a]) {
+        if ((double)planted >= o->planted * (double)size - 1e-9)
+            good[a] = 1;
+        if (!good[a]) {
             res->unmatched[res->nunmatched] = ev->alert_id[a];
             res->unmatched_kind[res->nunmatched++] =
                 (char *)ft_intern_str(&ev->kinds, kind, NULL);
         }
     }
+    fo[nalert] = (uint32_t)finds.n;
+    for (size_t a = 0; a < nalert; a++)
+        order[a] = (ranked){ev->alert_score[a], (uint32_t)a};
+    if (nalert > 1)
+        qsort(order, nalert, sizeof *order, cmp_ranked);
     /* A row per name (pattern or kind), sorted by name, then "labelled"
      * for truth without patterns, then overall. */
-    uint32_t *order = malloc(((size_t)nkind + 1) * sizeof *order);
-    if (!order) {
-        rc = ft_error_oom(err);
-        goto done;
-    }
     for (uint32_t k = 0; k < nkind; k++)
-        order[k] = k;
+        names[k] = k;
     for (uint32_t x = 1; x < nkind; x++) /* insertion sort by name: few kinds */
-        for (uint32_t y = x; y > 0 && strcmp(ft_intern_str(&ev->kinds, order[y - 1], NULL),
-                                             ft_intern_str(&ev->kinds, order[y], NULL)) > 0;
+        for (uint32_t y = x; y > 0 && strcmp(ft_intern_str(&ev->kinds, names[y - 1], NULL),
+                                             ft_intern_str(&ev->kinds, names[y], NULL)) > 0;
              y--) {
-            uint32_t tmp = order[y];
-            order[y] = order[y - 1];
-            order[y - 1] = tmp;
+            uint32_t tmp = names[y];
+            names[y] = names[y - 1];
+            names[y - 1] = tmp;
         }
     bool unlabelled = false;
     for (size_t i = 0; i < ninst; i++)
@@ -942,16 +798,16 @@ ft_status ft_eval_score(ft_eval *ev, double share, ft_eval_result *res, ft_error
     for (uint32_t x = 0; x <= nkind + (unlabelled ? 1u : 0u); x++) {
         bool overall = x == nkind + (unlabelled ? 1u : 0u);
         bool labelled = unlabelled && x == nkind;
-        uint32_t k = overall || labelled ? NO_PATTERN : order[x];
+        uint32_t k = overall || labelled ? NO_PATTERN : names[x];
         ft_eval_row *row = &res->rows[res->nrows++];
         snprintf(row->name, sizeof row->name, "%s",
                  overall ? "overall" : labelled ? "labelled" : ft_intern_str(&ev->kinds, k, NULL));
         for (size_t i = 0; i < ninst; i++) {
             uint32_t p = ev->inst_pat.v[i];
-            bool mine = overall || (labelled ? p == NO_PATTERN : p == k);
+            inst_mine[i] = overall || (labelled ? p == NO_PATTERN : p == k);
             /* the truth an alert of this kind may match: its pattern, or none */
-            inst_on[i] = overall || labelled ? mine : (p == k || p == NO_PATTERN);
-            if (mine) {
+            inst_on[i] = overall || labelled ? inst_mine[i] : (p == k || p == NO_PATTERN);
+            if (inst_mine[i]) {
                 row->instances++;
                 row->found += found[i];
             }
@@ -960,25 +816,32 @@ ft_status ft_eval_score(ft_eval *ev, double share, ft_eval_result *res, ft_error
             alert_on[a] = overall || labelled || ev->alert_kind.v[a] == k;
             if (alert_on[a]) {
                 row->alerts++;
-                row->true_alerts += is_true[a];
+                row->true_alerts += good[a];
             }
         }
         row->precision = ratio(row->true_alerts, row->alerts);
         row->recall = ratio(row->found, row->instances);
         row->f1 = f1(row->precision, row->recall);
         txn_counts(ev, inst_on, alert_on, mark, row);
+        ranking(order, nalert, alert_on, inst_mine, good, fo, finds.v, seen, x + 1, o->top_k,
+                row);
     }
-    free(order);
 done:
     free(off);
     free(holders);
     free(count);
     free(touched);
     free(found);
-    free(is_true);
+    free(good);
     free(inst_on);
+    free(inst_mine);
     free(alert_on);
     free(mark);
+    free(fo);
+    free(seen);
+    list_free(&finds);
+    free(order);
+    free(names);
     if (rc != FT_OK)
         ft_eval_result_free(res);
     return rc;
@@ -1019,7 +882,10 @@ void ft_eval_write(FILE *f, const ft_eval_result *res, ft_format fmt)
         ft_json j;
         ft_json_init(&j, f, fmt == FT_FORMAT_JSON);
         ft_json_object(&j, NULL);
-        json_num(&j, "share", res->share);
+        json_num(&j, "share", res->opt.share);
+        json_num(&j, "purity", res->opt.purity);
+        json_num(&j, "planted", res->opt.planted);
+        ft_json_int(&j, "top_k", res->opt.top_k);
         ft_json_array(&j, "patterns");
         for (int i = 0; i < res->nrows; i++) {
             const ft_eval_row *r = &res->rows[i];
@@ -1037,6 +903,8 @@ void ft_eval_write(FILE *f, const ft_eval_result *res, ft_format fmt)
             json_num(&j, "precision", r->precision);
             json_num(&j, "recall", r->recall);
             json_num(&j, "f1", r->f1);
+            json_num(&j, "average_precision", r->ap);
+            json_num(&j, "precision_at_k", r->p_at_k);
             ft_json_int(&j, "txn_truth", r->txn_truth);
             ft_json_int(&j, "txn_alerted", r->txn_alerted);
             ft_json_int(&j, "txn_both", r->txn_both);
@@ -1057,25 +925,34 @@ void ft_eval_write(FILE *f, const ft_eval_result *res, ft_format fmt)
         ft_json_finish(&j);
         return;
     }
-    fprintf(f, "an instance is found when one alert of its kind covers %.0f %% of it\n\n",
-            res->share * 100);
-    fprintf(f, "%-16s %9s %7s %7s %6s %9s %7s %6s %9s %7s %6s\n", "pattern", "instances", "found",
-            "alerts", "true", "precision", "recall", "f1", "txn_prec", "txn_rec", "txn_f1");
+    fprintf(f,
+            "an alert matches an instance when it covers %.0f %% of the instance and the "
+            "instance is %.0f %% of the alert;\n"
+            "an instance is found by a matching alert of its kind; an alert is good when it "
+            "matches one,\nor when %.0f %% of its transactions are planted\n\n",
+            res->opt.share * 100, res->opt.purity * 100, res->opt.planted * 100);
+    char pk[16];
+    snprintf(pk, sizeof pk, "p@%" PRId64, res->opt.top_k);
+    fprintf(f, "%-16s %9s %6s %7s %6s %9s %7s %6s %6s %6s %9s %7s %6s\n", "pattern", "instances",
+            "found", "alerts", "good", "precision", "recall", "f1", "ap", pk, "txn_prec",
+            "txn_rec", "txn_f1");
     for (int i = 0; i < res->nrows; i++) {
         const ft_eval_row *r = &res->rows[i];
         if (i == res->nrows - 1)
             fputc('\n', f);
-        fprintf(f, "%-16s %9" PRId64 " %7" PRId64 " %7" PRId64 " %6" PRId64, r->name,
+        fprintf(f, "%-16s %9" PRId64 " %6" PRId64 " %7" PRId64 " %6" PRId64, r->name,
                 r->instances, r->found, r->alerts, r->true_alerts);
         num(f, r->precision, 9);
         num(f, r->recall, 7);
         num(f, r->f1, 6);
+        num(f, r->ap, 6);
+        num(f, r->p_at_k, 6);
         num(f, r->txn_precision, 9);
         num(f, r->txn_recall, 7);
         num(f, r->txn_f1, 6);
         fputc('\n', f);
     }
-    fprintf(f, "\n%" PRId64 " alert%s matched nothing%s\n", res->nunmatched,
+    fprintf(f, "\n%" PRId64 " alert%s not good%s\n", res->nunmatched,
             res->nunmatched == 1 ? "" : "s", res->nunmatched ? ":" : "");
     for (int64_t i = 0; i < res->nunmatched && i < 20; i++)
         fprintf(f, "  %s (%s)\n", res->unmatched[i], res->unmatched_kind[i]);

@@ -59,8 +59,8 @@ static bool add_node(builder *b, uint32_t a, bool seed)
             g->seed[b->mark[a] - 1] = 1;
         return true;
     }
-    if (!ft_array_grow((void **)&g->nodes, &g->cap_nodes, g->nn + 1, sizeof *g->nodes) ||
-        !ft_array_grow((void **)&g->seed, &b->cap_seed, g->nn + 1, 1))
+    if (!FT_ARRAY_GROW(g->nodes, &g->cap_nodes, g->nn + 1) ||
+        !FT_ARRAY_GROW(g->seed, &b->cap_seed, g->nn + 1))
         return false;
     g->nodes[g->nn] = a;
     g->seed[g->nn] = seed;
@@ -70,7 +70,7 @@ static bool add_node(builder *b, uint32_t a, bool seed)
 
 static bool add_edge(ft_subgraph *g, uint32_t t)
 {
-    if (!ft_array_grow((void **)&g->edges, &g->cap_edges, g->ne + 1, sizeof *g->edges))
+    if (!FT_ARRAY_GROW(g->edges, &g->cap_edges, g->ne + 1))
         return false;
     g->edges[g->ne++] = t;
     return true;

@@ -1650,9 +1650,7 @@ ft_status ft_ingest_files(ft_store *s, const char *const *paths, int npaths,
             return rc;
     }
     if (s->report.rows_loaded == 0)
-        return ft_error_set(err, FT_EINPUT,
-                            "no row was loaded (%" PRId64 " read, %" PRId64
-                            " rejected): there is nothing to work on",
+        return ft_error_set(err, FT_EINPUT, "no row was loaded (%" PRId64 " read, %" PRId64 " rejected)",
                             s->report.rows_read, s->report.rows_rejected);
     if (!o || !o->no_dedup) {
         rc = ft_ingest_reconcile(s, o, err);

@@ -274,7 +274,7 @@ void ft_intern_free(ft_intern *t)
     memset(t, 0, sizeof *t);
 }
 
-bool ft_array_grow(void **p, uint32_t *cap, uint64_t need, size_t elem)
+bool ft_array_grow(void *pp, uint32_t *cap, uint64_t need, size_t elem)
 {
     if (need <= *cap)
         return true;
@@ -283,10 +283,12 @@ bool ft_array_grow(void **p, uint32_t *cap, uint64_t need, size_t elem)
     uint32_t c = *cap ? *cap : 64;
     while (c < need)
         c *= 2;
-    void *q = realloc(*p, (size_t)c * elem);
+    void *p;
+    memcpy(&p, pp, sizeof p);
+    void *q = realloc(p, (size_t)c * elem);
     if (!q)
         return false;
-    *p = q;
+    memcpy(pp, &q, sizeof q);
     *cap = c;
     return true;
 }

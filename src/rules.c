@@ -102,17 +102,22 @@ static char *read_line(char *buf, int size, void *stream)
     return got;
 }
 
-static bool grow(void **v, size_t n, size_t elem)
+static bool grow(void *pp, size_t n, size_t elem)
 {
     /* Room for n + 1 elements, doubling at powers of two. */
     if (n & (n - 1))
         return true;
-    void *q = realloc(*v, (n ? 2 * n : 1) * elem);
+    void *v;
+    memcpy(&v, pp, sizeof v);
+    void *q = realloc(v, (n ? 2 * n : 1) * elem);
     if (!q)
         return false;
-    *v = q;
+    memcpy(pp, &q, sizeof q);
     return true;
 }
+
+/* GROW(p, n): room for n + 1 elements in the typed array p. */
+#define GROW(p, n) grow(&(p), (n), sizeof *(p))
 
 /* Splits "value | reason" at the last " | "; the reason may be empty. */
 static void split_reason(const char *value, char **what, char **reason)
@@ -166,7 +171,7 @@ static int add_regex(reader *rd, regex **list, size_t *n, const char *value, boo
         return fail(rd, "pattern error at offset %zu: %s", (size_t)off, (const char *)msg);
     }
     pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* without the JIT it still matches, slower */
-    if (!grow((void **)list, *n, sizeof **list)) {
+    if (!GROW(*list, *n)) {
         pcre2_code_free(re);
         free(text);
         free(reason);
@@ -212,7 +217,7 @@ static int handler(void *user, const char *section, const char *name, const char
             return fail(rd, "[watchlist] takes 'account = KEY | reason' or 'pattern = REGEX | "
                             "reason', not '%s'",
                         name);
-        if (!grow((void **)&r->accounts, r->naccounts, sizeof *r->accounts))
+        if (!GROW(r->accounts, r->naccounts))
             return fail(rd, "out of memory");
         listed *l = &r->accounts[r->naccounts];
         split_reason(value, &l->key, &l->reason);
@@ -243,7 +248,7 @@ static int handler(void *user, const char *section, const char *name, const char
                     free(copy);
                     return 0;
                 }
-                if (!grow((void **)&r->high_risk, r->nhigh_risk, sizeof *r->high_risk)) {
+                if (!GROW(r->high_risk, r->nhigh_risk)) {
                     free(copy);
                     return fail(rd, "out of memory");
                 }
@@ -257,7 +262,7 @@ static int handler(void *user, const char *section, const char *name, const char
             split_reason(value, &bank, &cc);
             char c[3];
             bool ok = bank && cc && bank[0] && country(cc, c);
-            if (ok && grow((void **)&r->banks, r->nbanks, sizeof *r->banks)) {
+            if (ok && GROW(r->banks, r->nbanks)) {
                 r->banks[r->nbanks].bank = bank;
                 memcpy(r->banks[r->nbanks++].cc, c, 3);
                 free(cc);
@@ -395,7 +400,7 @@ static size_t transfers_of(scan_worker *w, const ft_store *s, uint32_t a, size_t
     size_t all = (size_t)(adj->out_off[a + 1] - adj->out_off[a]) +
                  (adj->in_off[a + 1] - adj->in_off[a]);
     *n = 0;
-    if (!scan_reserve(w, (void **)&w->a, &w->cap_a, all + 1, sizeof *w->a))
+    if (!SCAN_RESERVE(w, w->a, &w->cap_a, all + 1))
         return all;
     for (uint32_t i = adj->out_off[a]; i < adj->out_off[a + 1]; i++)
         w->a[(*n)++] = adj->out_txn[i];
@@ -616,7 +621,7 @@ ft_status ft_rules_scan(const ft_rules *r, const ft_store *s, const ft_scan_para
                 }
                 if (!hit)
                     continue;
-                if (!scan_reserve(&w, (void **)&w.b, &w.cap_b, n + 1, sizeof *w.b))
+                if (!SCAN_RESERVE(&w, w.b, &w.cap_b, n + 1))
                     break;
                 w.b[n++] = t;
                 if (!example) {
@@ -661,7 +666,7 @@ ft_status ft_rules_scan(const ft_rules *r, const ft_store *s, const ft_scan_para
                     const char *pc = cc + 3 * (size_t)peer;
                     if (!high_risk(r, pc))
                         continue;
-                    if (!scan_reserve(&w, (void **)&w.b, &w.cap_b, n + 1, sizeof *w.b))
+                    if (!SCAN_RESERVE(&w, w.b, &w.cap_b, n + 1))
                         break;
                     w.b[n++] = t;
                     nout += !dir;

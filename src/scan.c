@@ -241,21 +241,22 @@ void ft_alerts_free(ft_alerts *a)
     memset(a, 0, sizeof *a);
 }
 
-
-bool scan_reserve(scan_worker *w, void **p, size_t *cap, size_t n, size_t elem)
+bool scan_reserve(scan_worker *w, void *pp, size_t *cap, size_t n, size_t elem)
 {
     if (n <= *cap)
         return true;
     size_t c = *cap ? *cap : 64;
     while (c < n)
         c *= 2;
-    void *q = realloc(*p, c * elem);
+    void *p;
+    memcpy(&p, pp, sizeof p);
+    void *q = realloc(p, c * elem);
     if (!q) {
         if (w->rc == FT_OK)
             w->rc = ft_error_oom(&w->err);
         return false;
     }
-    *p = q;
+    memcpy(pp, &q, sizeof q);
     *cap = c;
     return true;
 }
@@ -282,11 +283,10 @@ void scan_emit(scan_worker *w, int kind, double score, const uint32_t *txns, uin
     if ((size_t)elen >= sizeof expl)
         elen = sizeof expl - 1;
     size_t plen = strlen(params);
-    if (!ft_array_grow((void **)&o->v, &o->cap, (uint64_t)o->n + 1, sizeof *o->v) ||
-        !ft_array_grow((void **)&o->txns, &o->cap_txns, (uint64_t)o->ntxns + ntxn, sizeof *o->txns) ||
-        !ft_array_grow((void **)&o->accts, &o->cap_accts, (uint64_t)o->naccts + nacc, sizeof *o->accts) ||
-        !ft_array_grow((void **)&o->text, &o->cap_text, (uint64_t)o->ntext + (uint64_t)elen + plen + 2,
-              1)) {
+    if (!FT_ARRAY_GROW(o->v, &o->cap, (uint64_t)o->n + 1) ||
+        !FT_ARRAY_GROW(o->txns, &o->cap_txns, (uint64_t)o->ntxns + ntxn) ||
+        !FT_ARRAY_GROW(o->accts, &o->cap_accts, (uint64_t)o->naccts + nacc) ||
+        !FT_ARRAY_GROW(o->text, &o->cap_text, (uint64_t)o->ntext + (uint64_t)elen + plen + 2)) {
         w->rc = ft_error_oom(&w->err);
         return;
     }
@@ -533,12 +533,10 @@ static void precedence(const ft_store *s, ft_alerts *all, uint8_t *drop)
 /* Appends worker output `w` to `all`. */
 static bool append(ft_alerts *all, const ft_alerts *w)
 {
-    if (!ft_array_grow((void **)&all->v, &all->cap, (uint64_t)all->n + w->n, sizeof *all->v) ||
-        !ft_array_grow((void **)&all->txns, &all->cap_txns, (uint64_t)all->ntxns + w->ntxns,
-              sizeof *all->txns) ||
-        !ft_array_grow((void **)&all->accts, &all->cap_accts, (uint64_t)all->naccts + w->naccts,
-              sizeof *all->accts) ||
-        !ft_array_grow((void **)&all->text, &all->cap_text, (uint64_t)all->ntext + w->ntext, 1))
+    if (!FT_ARRAY_GROW(all->v, &all->cap, (uint64_t)all->n + w->n) ||
+        !FT_ARRAY_GROW(all->txns, &all->cap_txns, (uint64_t)all->ntxns + w->ntxns) ||
+        !FT_ARRAY_GROW(all->accts, &all->cap_accts, (uint64_t)all->naccts + w->naccts) ||
+        !FT_ARRAY_GROW(all->text, &all->cap_text, (uint64_t)all->ntext + w->ntext))
         return false;
     for (uint32_t i = 0; i < w->n; i++) {
         ft_alert al = w->v[i];
@@ -597,13 +595,10 @@ static ft_status finish(const ft_store *s, ft_alerts *all, ft_alerts *out, ft_er
             continue;
         const char *expl = all->text + al->text;
         size_t elen = strlen(expl), plen = strlen(expl + elen + 1);
-        if (!ft_array_grow((void **)&out->v, &out->cap, (uint64_t)out->n + 1, sizeof *out->v) ||
-            !ft_array_grow((void **)&out->txns, &out->cap_txns, (uint64_t)out->ntxns + al->ntxn,
-                  sizeof *out->txns) ||
-            !ft_array_grow((void **)&out->accts, &out->cap_accts, (uint64_t)out->naccts + al->nacc,
-                  sizeof *out->accts) ||
-            !ft_array_grow((void **)&out->text, &out->cap_text, (uint64_t)out->ntext + elen + plen + 2,
-                  1)) {
+        if (!FT_ARRAY_GROW(out->v, &out->cap, (uint64_t)out->n + 1) ||
+            !FT_ARRAY_GROW(out->txns, &out->cap_txns, (uint64_t)out->ntxns + al->ntxn) ||
+            !FT_ARRAY_GROW(out->accts, &out->cap_accts, (uint64_t)out->naccts + al->nacc) ||
+            !FT_ARRAY_GROW(out->text, &out->cap_text, (uint64_t)out->ntext + elen + plen + 2)) {
             rc = ft_error_oom(err);
             goto done;
         }

@@ -45,9 +45,11 @@ typedef struct scan_worker {
     ft_error err;
 } scan_worker;
 
-/* Grows a scratch list to hold n elements; false (and w->rc set) when
- * out of memory. */
-bool scan_reserve(scan_worker *w, void **p, size_t *cap, size_t n, size_t elem);
+/* Grows a scratch list (its pointer at pp, any T **) to hold n elements;
+ * false (and w->rc set) when out of memory. Call it through SCAN_RESERVE,
+ * which takes the element size from the list's type. */
+bool scan_reserve(scan_worker *w, void *pp, size_t *cap, size_t n, size_t elem);
+#define SCAN_RESERVE(w, p, cap, n) scan_reserve((w), &(p), (cap), (n), sizeof *(p))
 
 /* Records an alert: its transactions (any order, repeats dropped), its
  * accounts (the main one first) and a printf-style explanation; the

@@ -70,26 +70,36 @@ size_t ft_col_size(ft_col c)
     return cols[c].size;
 }
 
-static void **col_slot(ft_txns *t, ft_col c)
+/* The array pointer of column c, read and written with memcpy: the
+ * members are typed (int64_t *, uint32_t * ...) and strict aliasing
+ * forbids reaching them through a void **. */
+static void *col_get(const ft_txns *t, ft_col c)
 {
-    return (void **)((char *)t + cols[c].offset);
+    void *p;
+    memcpy(&p, (const char *)t + cols[c].offset, sizeof p);
+    return p;
+}
+
+static void col_set(ft_txns *t, ft_col c, void *p)
+{
+    memcpy((char *)t + cols[c].offset, &p, sizeof p);
 }
 
 void *ft_store_col(const ft_store *s, ft_col c)
 {
-    return *col_slot((ft_txns *)&s->t, c);
+    return col_get(&s->t, c);
 }
 
 /* Fills rows [from, to) of column c with its "none" value. */
 static void fill_none(ft_txns *t, ft_col c, int64_t from, int64_t to)
 {
     if (c == FT_COL_TXID || c == FT_COL_VALUE_MS) {
-        int64_t *col = *col_slot(t, c);
+        int64_t *col = col_get(t, c);
         for (int64_t i = from; i < to; i++)
             col[i] = c == FT_COL_TXID ? FT_TXID_DERIVED : FT_TIME_NONE;
         return;
     }
-    memset((char *)*col_slot(t, c) + (size_t)from * cols[c].size, 0,
+    memset((char *)col_get(t, c) + (size_t)from * cols[c].size, 0,
            (size_t)(to - from) * cols[c].size);
 }
 
@@ -97,13 +107,13 @@ static ft_status grow(ft_store *s, int64_t cap, ft_error *err)
 {
     ft_txns *t = &s->t;
     for (int c = 0; c < FT_COL_COUNT; c++) {
-        void **slot = col_slot(t, (ft_col)c);
-        if (cols[c].optional && !*slot)
+        void *old = col_get(t, (ft_col)c);
+        if (cols[c].optional && !old)
             continue;
-        void *p = realloc(*slot, (size_t)cap * cols[c].size);
+        void *p = realloc(old, (size_t)cap * cols[c].size);
         if (!p)
             return ft_error_oom(err);
-        *slot = p;
+        col_set(t, (ft_col)c, p);
     }
     t->cap = cap;
     return FT_OK;
@@ -112,15 +122,15 @@ static ft_status grow(ft_store *s, int64_t cap, ft_error *err)
 ft_status ft_store_enable(ft_store *s, ft_col c, ft_error *err)
 {
     ft_txns *t = &s->t;
-    void **slot = col_slot(t, c);
-    if (*slot)
+    if (col_get(t, c))
         return FT_OK;
     if (s->map)
         return ft_error_set(err, FT_EUSAGE, "a store read from a snapshot cannot change");
     size_t cap = t->cap ? (size_t)t->cap : 1;
-    *slot = malloc(cap * cols[c].size);
-    if (!*slot)
+    void *p = malloc(cap * cols[c].size);
+    if (!p)
         return ft_error_oom(err);
+    col_set(t, c, p);
     fill_none(t, c, 0, t->n);
     return FT_OK;
 }
@@ -181,7 +191,7 @@ ft_status ft_store_remove(ft_store *s, const uint8_t *drop, ft_error *err)
     if (!memchr(drop, 1, (size_t)t->n))
         return FT_OK;
     for (int c = 0; c < FT_COL_COUNT; c++) {
-        char *col = *col_slot(t, (ft_col)c);
+        char *col = col_get(t, (ft_col)c);
         if (!col)
             continue;
         size_t sz = cols[c].size;
@@ -336,14 +346,13 @@ static ft_status apply_permutation(ft_txns *t, const uint32_t *perm, ft_error *e
 {
     int64_t n = t->n;
     for (int c = 0; c < FT_COL_COUNT; c++) {
-        void **slot = col_slot(t, (ft_col)c);
-        if (!*slot)
+        const char *src = col_get(t, (ft_col)c);
+        if (!src)
             continue;
         size_t sz = cols[c].size;
         void *dst = malloc((size_t)(n ? n : 1) * sz);
         if (!dst)
             return ft_error_oom(err);
-        const char *src = *slot;
         switch (sz) {
         case 8:
             for (int64_t i = 0; i < n; i++)
@@ -365,8 +374,8 @@ static ft_status apply_permutation(ft_txns *t, const uint32_t *perm, ft_error *e
             for (int64_t i = 0; i < n; i++)
                 memcpy((char *)dst + (size_t)i * sz, src + (size_t)perm[i] * sz, sz);
         }
-        free(*slot);
-        *slot = dst;
+        free((void *)src);
+        col_set(t, (ft_col)c, dst);
     }
     t->cap = n;
     return FT_OK;
@@ -614,9 +623,8 @@ void ft_store_free(ft_store *s)
 {
     bool borrowed = s->map != NULL;
     for (int c = 0; c < FT_COL_COUNT; c++) {
-        void **slot = col_slot(&s->t, (ft_col)c);
         if (!borrowed)
-            free(*slot);
+            free(col_get(&s->t, (ft_col)c));
     }
     ft_intern_free(&s->accounts);
     ft_intern_free(&s->channels);

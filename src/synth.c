@@ -605,20 +605,25 @@ static void fail(synth *S, ft_status rc)
         S->rc = rc;
 }
 
-static bool grow(void **p, size_t *cap, size_t need, size_t elem)
+static bool grow(void *pp, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
         return true;
     size_t c = *cap ? *cap : 1024;
     while (c < need)
         c *= 2;
-    void *q = realloc(*p, c * elem);
+    void *p;
+    memcpy(&p, pp, sizeof p);
+    void *q = realloc(p, c * elem);
     if (!q)
         return false;
-    *p = q;
+    memcpy(pp, &q, sizeof q);
     *cap = c;
     return true;
 }
+
+/* GROW(p, cap, need): room for `need` elements in the typed array p. */
+#define GROW(p, cap, need) grow(&(p), (cap), (need), sizeof *(p))
 
 static bool before(const row *a, const row *b)
 {
@@ -627,8 +632,7 @@ static bool before(const row *a, const row *b)
 
 static void heap_push(synth *S, const row *r)
 {
-    if (!grow((void **)&S->heap, &S->cap_heap, S->nheap + 1, sizeof *S->heap))
-        {
+    if (!GROW(S->heap, &S->cap_heap, S->nheap + 1)) {
         fail(S, ft_error_oom(S->err));
         return;
     }
@@ -666,8 +670,7 @@ static row heap_pop(synth *S)
 static void add_row(synth *S, int64_t ts, int64_t src, int64_t dst, int64_t amount, int cur,
                     int chan, int memo)
 {
-    if (!grow((void **)&S->rows, &S->cap_rows, S->nrows + 1, sizeof *S->rows))
-        {
+    if (!GROW(S->rows, &S->cap_rows, S->nrows + 1)) {
         fail(S, ft_error_oom(S->err));
         return;
     }
@@ -690,8 +693,7 @@ static void note_account(gen *g, int64_t a)
         if (I->accts[k] == a)
             return;
     size_t cap = I->cap_accts;
-    if (!grow((void **)&I->accts, &cap, I->naccts + 1, sizeof *I->accts))
-        {
+    if (!GROW(I->accts, &cap, I->naccts + 1)) {
         fail(g->S, ft_error_oom(g->S->err));
         return;
     }
@@ -976,7 +978,7 @@ static ft_status make_plans(synth *S)
                                     (double)pl.duration / DAY_MS, o->days);
             rng_init(&r, o->seed, 3, pl.index);
             pl.start = o->start_ms + (int64_t)rng_below(&r, (uint64_t)(span - pl.duration));
-            if (!grow((void **)&S->plans, &cap, S->nplans + 1, sizeof *S->plans))
+            if (!GROW(S->plans, &cap, S->nplans + 1))
                 return ft_error_oom(S->err);
             S->plans[S->nplans++] = pl;
             planted[k] += pl.rows;
@@ -1331,11 +1333,10 @@ static void write_row(synth *S, const row *r)
     }
     if (S->o->layout == FT_SYNTH_IBM) {
         size_t len = (size_t)(w - w0);
-        if (!grow((void **)&I->text, &I->text_cap, I->text_len + len, 1))
-            {
-        fail(S, ft_error_oom(S->err));
-        return;
-    }
+        if (!GROW(I->text, &I->text_cap, I->text_len + len)) {
+            fail(S, ft_error_oom(S->err));
+            return;
+        }
         memcpy(I->text + I->text_len, w0, len);
         I->text_len += len;
     } else {
@@ -1359,10 +1360,8 @@ static void write_row(synth *S, const row *r)
 static bool sort_day(synth *S, int64_t day_start)
 {
     size_t n = S->nrows;
-    if (!grow((void **)&S->key, &S->cap_key, n, sizeof *S->key) ||
-        !grow((void **)&S->key2, &S->cap_key2, n, sizeof *S->key2) ||
-        !grow((void **)&S->idx, &S->cap_idx, n, sizeof *S->idx) ||
-        !grow((void **)&S->idx2, &S->cap_idx2, n, sizeof *S->idx2))
+    if (!GROW(S->key, &S->cap_key, n) || !GROW(S->key2, &S->cap_key2, n) ||
+        !GROW(S->idx, &S->cap_idx, n) || !GROW(S->idx2, &S->cap_idx2, n))
         return false;
     for (size_t i = 0; i < n; i++) {
         S->key[i] = (uint32_t)(S->rows[i].ts - day_start);
@@ -1515,7 +1514,7 @@ ft_status ft_synth_write(const ft_synth_options *o, ft_writer *data, ft_writer *
             payroll(&S, day_start, day);
         while (S.nheap && S.heap[0].ts < day_end && S.rc == FT_OK) {
             row pr = heap_pop(&S);
-            if (!grow((void **)&S.rows, &S.cap_rows, S.nrows + 1, sizeof *S.rows)) {
+            if (!GROW(S.rows, &S.cap_rows, S.nrows + 1)) {
                 fail(&S, ft_error_oom(err));
                 break;
             }

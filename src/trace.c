@@ -341,7 +341,7 @@ static ledger *ledger_get(ft_tracer *tr, uint32_t idx, uint16_t cur)
         last = i;
     }
     uint32_t old = tr->cap_ledgers;
-    if (!ft_array_grow((void **)&tr->ledgers, &tr->cap_ledgers, tr->nledgers + 1, sizeof *tr->ledgers)) {
+    if (!FT_ARRAY_GROW(tr->ledgers, &tr->cap_ledgers, tr->nledgers + 1)) {
         oom(tr);
         return NULL;
     }
@@ -393,7 +393,7 @@ static bool push_lot(ft_tracer *tr, ledger *l, int64_t amount, bool traced)
         if (l->head > l->cap / 2) { /* slide down rather than grow */
             memmove(l->lots, l->lots + l->head, (size_t)l->n * sizeof *l->lots);
             l->head = 0;
-        } else if (!ft_array_grow((void **)&l->lots, &l->cap, l->cap + 1, sizeof *l->lots)) {
+        } else if (!FT_ARRAY_GROW(l->lots, &l->cap, l->cap + 1)) {
             oom(tr);
             return false;
         }
@@ -477,8 +477,7 @@ static int bucket_of(uint64_t key, uint64_t last)
 static void heap_push(ft_tracer *tr, event e)
 {
     int b = bucket_of(e.key, tr->last);
-    if (!ft_array_grow((void **)&tr->bucket[b], &tr->bucket_cap[b], tr->bucket_n[b] + 1,
-              sizeof *tr->bucket[b])) {
+    if (!FT_ARRAY_GROW(tr->bucket[b], &tr->bucket_cap[b], tr->bucket_n[b] + 1)) {
         oom(tr);
         return;
     }
@@ -553,9 +552,8 @@ static void allow_largest(ft_tracer *tr, uint32_t idx, uint32_t pos, uint32_t en
         tr->nodes[idx].all_allowed = true;
         return;
     }
-    if (!ft_array_grow((void **)&tr->scratch, &tr->cap_scratch, k + 1, sizeof *tr->scratch) ||
-        !ft_array_grow((void **)&tr->allow_set, &tr->cap_allow_set, tr->nallow_set + k,
-              sizeof *tr->allow_set)) {
+    if (!FT_ARRAY_GROW(tr->scratch, &tr->cap_scratch, k + 1) ||
+        !FT_ARRAY_GROW(tr->allow_set, &tr->cap_allow_set, tr->nallow_set + k)) {
         oom(tr);
         return;
     }
@@ -613,7 +611,7 @@ static uint32_t new_node(ft_tracer *tr, uint32_t a, int hops, uint32_t txn, bool
 {
     const ft_store *s = tr->s;
     const ft_trace_index *ix = tr->ix;
-    if (!ft_array_grow((void **)&tr->nodes, &tr->cap_nodes, tr->nnodes + 1, sizeof *tr->nodes)) {
+    if (!FT_ARRAY_GROW(tr->nodes, &tr->cap_nodes, tr->nnodes + 1)) {
         oom(tr);
         return UINT32_MAX;
     }
@@ -656,7 +654,7 @@ static uint32_t new_node(ft_tracer *tr, uint32_t a, int hops, uint32_t txn, bool
 /* Notes that traced money reached node d in transfer t. */
 static void add_pair(ft_tracer *tr, uint32_t d, uint32_t t)
 {
-    if (!ft_array_grow((void **)&tr->pairs, &tr->cap_pairs, tr->npairs + 1, sizeof *tr->pairs)) {
+    if (!FT_ARRAY_GROW(tr->pairs, &tr->cap_pairs, tr->npairs + 1)) {
         oom(tr);
         return;
     }
@@ -727,7 +725,7 @@ static void carry(ft_tracer *tr, uint32_t x, const entry *e, int64_t part)
     if (!add_to(tr, &lx->a.sent, part))
         return;
     /* The trail; a transfer is paid, so carried, once. */
-    if (!ft_array_grow((void **)&tr->carried, &tr->cap_carried, tr->ncarried + 1, sizeof *tr->carried)) {
+    if (!FT_ARRAY_GROW(tr->carried, &tr->cap_carried, tr->ncarried + 1)) {
         oom(tr);
         return;
     }

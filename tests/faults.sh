@@ -81,7 +81,7 @@ for delay in 0.01 0.03 0.06 0.1 0.15 0.25 0.5; do
     old=$(grep -vc '^#' night.before)
     [ "$n" -ge "$full" ] && [ "$n" -le $((full + old)) ] || fail "a partial state ($n ids)"
     "$ft" scan -q --state night.state --format jsonl scan.ftg > again.jsonl
-    [ $? -eq 0 ] && [ ! -s again.jsonl ] || fail "after a completed state, the next night is not silent"
+    [ $? -eq 1 ] && [ ! -s again.jsonl ] || fail "after a completed state, the next night is not silent"
     rm -f night.state.tmp.*
 done
 rm -f night.state.tmp.*

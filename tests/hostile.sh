@@ -113,14 +113,14 @@ with open("sametime.csv", "w") as f:
         w("%d,1704067200,A%d,A%d,%d.00,EUR\n" % (i, i % 5000, (i * 7 + 1) % 5000, 1 + i % 500))
 PY
 run "$rows distinct accounts: load" 0 "$ft" load -q distinct.csv -o distinct.ftg
-run "$rows distinct accounts: scan" 0 "$ft" scan -q --format jsonl distinct.ftg
+run "$rows distinct accounts: scan" 1 "$ft" scan -q --format jsonl distinct.ftg
 "$ft" stats --format json distinct.ftg | grep -q "\"accounts\": *$((2 * rows))" || fail "distinct: account count"
 run "one account with $rows transfers: load" 0 "$ft" load -q hub.csv -o hub.ftg
-run "one account with $rows transfers: scan" 0 "$ft" scan -q --format jsonl hub.ftg
+run "one account with $rows transfers: scan" 1 "$ft" scan -q --format jsonl hub.ftg
 run "one account with $rows transfers: trace" 0 "$ft" trace --from HUB --format jsonl hub.ftg
 run "... and a trace into it" 0 "$ft" trace --from P7 --format jsonl hub.ftg
 grep -q '"hub":true' out.txt || fail "hub: not marked as a hub"
 run "$rows transfers at one instant: load" 0 "$ft" load -q sametime.csv -o same.ftg
-run "$rows transfers at one instant: scan" 0 "$ft" scan -q --format jsonl same.ftg
+run "$rows transfers at one instant: scan" 1 "$ft" scan -q --format jsonl same.ftg
 run "... trace" 0 "$ft" trace --from A1 --format jsonl same.ftg
 echo "hostile input: all handled"

@@ -1,22 +1,29 @@
 /*
- * test_eval.c - precision, recall and F1 on hand-built alerts and truth.
+ * test_eval.c - precision, recall, F1 and rankings on hand-built alerts
+ * and truth.
  *
  * Truth: I1 cycle {t1 t2 t3 t4}, I2 cycle {t5 t6}, I3 fan_in {t7..t12},
- * I4 structuring {t13 t14 t15}. Alerts, share 0.5:
- *   a1 cycle {t1 t2 t3}          3/4 of I1: finds I1, true
- *   a2 cycle {t5 t99}            1/2 of I2: finds I2, true
- *   a3 cycle {t7 t8 t9 t10}      fan_in's rows, wrong kind: false
- *   a4 fan_in {t7 t8}            2/6 of I3: false
- *   a5 fan_in {t9 t10 t11 t12}   4/6 of I3: finds I3, true
- *   a6 structuring {t13}         1/3 of I4: false
- *   a7 tf_collection {t50}       no such instance: false
- * cycle: 2 found of 2, 2 true of 3 alerts: P 2/3, R 1, F1 0.8.
- *   txns: truth t1..t6 (6), alerted t1 t2 t3 t5 t99 t7 t8 t9 t10 (9), both 4.
- * fan_in: 1 of 1, 1 true of 2: P 0.5, R 1, F1 2/3; txns 6, 6, 6.
- * structuring: 0 of 1, 0 of 1: P 0, R 0, F1 0; txns 3, 1, 1.
- * tf_collection: no instances: R undefined; 0 true of 1: P 0; txns 0, 1, 0.
- * overall: 3 of 4 found, 3 true of 7: P 3/7, R 3/4, F1 18/33;
- *   txns: truth 15, alerted 13, both 11.
+ * I4 structuring {t13 t14 t15}. An alert matches an instance when it
+ * covers half of it and the instance is a quarter of the alert; it is
+ * good when it matches one or half of it is planted. Alerts (score):
+ *   a1 cycle {t1 t2 t3} (0.9)        3/4 of I1: finds I1, good
+ *   a2 cycle {t5 t99} (0.2)          1/2 of I2: finds I2, good
+ *   a3 cycle {t7 t8 t9 t10} (-)      matches fan_in's I3, wrong kind: good, finds nothing
+ *   a4 fan_in {t7 t8} (0.5)          2/6 of I3: no match; all planted: good
+ *   a5 fan_in {t9 t10 t11 t12} (0.8) 4/6 of I3: finds I3, good
+ *   a6 structuring {t13} (0.7)       1/3 of I4: no match; planted: good
+ *   a7 tf_collection {t50} (0.95)    nothing: not good
+ *   a8 structuring {t13 t14 t15 x1..x10} (0.6)
+ *                                    all of I4, but I4 is 3/13 of it: not good
+ *   a9 cycle {t1 t2 t4} (0.1)        finds I1 again: good (two alerts, one instance)
+ * cycle: found 2 of 2, 4 good of 4: P 1, R 1; txns 6 truth, 10 alerted, 5 both;
+ *   ranked a1 a2 a9 a3: AP 1/2 + 1/2 = 1.
+ * fan_in: 1 of 1, 2 good of 2; txns 6, 6, 6; AP 1.
+ * structuring: 0 of 1, 1 good of 2: P 0.5, R 0, F1 0; txns 3, 13, 3; AP 0, p@100 0.5.
+ * tf_collection: no instances: R undefined; 0 good of 1: P 0; AP undefined.
+ * overall: 3 of 4 found, 7 good of 9: P 7/9, R 3/4, F1 42/55; txns 15, 26, 14;
+ *   ranked a7 a1 a5 a6 a8 a4 a2 a9 a3: AP = 1/2 * 1/4 (a1) + 2/3 * 1/4 (a5)
+ *   + 5/7 * 1/4 (a2) = 79/168; p@100 = 7/9, p@3 = 2/3.
  */
 #include "testutil.h"
 
@@ -24,6 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <zlib.h>
 
 #include "fundtrace/eval.h"
 
@@ -35,15 +44,20 @@ static const char *TRUTH = "instance_id,pattern,params,txn_ids,accounts\n"
 
 static const char *ALERTS =
     "{\"id\":\"a1\",\"kind\":\"cycle\",\"score\":0.9,\"txns\":[\"t1\",\"t2\",\"t3\"]}\n"
-    "{\"id\":\"a2\",\"kind\":\"cycle\",\"txns\":[\"t5\",\"t99\"],\"params\":{\"max_hops\":6,"
-    "\"keep\":[0.8,1.0],\"nested\":{\"x\":[true,false,null]}}}\n"
+    "{\"id\":\"a2\",\"kind\":\"cycle\",\"score\":2e-1,\"txns\":[\"t5\",\"t99\"],\"params\":"
+    "{\"max_hops\":6,\"keep\":[0.8,1.0],\"nested\":{\"x\":[true,false,null]}}}\n"
     "\n"
     "{\"kind\":\"cycle\",\"id\":\"a3\",\"txns\":[\"t7\",\"t8\",\"t9\",\"t10\"],"
-    "\"explanation\":\"money \\\"moved\\\" \\u00e9\\ud83d\\ude00\"}\n"
-    "{\"id\":\"a4\",\"kind\":\"FAN-IN\",\"txns\":[\"t7\",\"t8\",\"t8\"]}\n"
-    "{\"id\":\"a5\",\"kind\":\"fan_in\",\"txns\":[\"t9\",\"t10\",\"t11\",\"t12\"]}\n"
-    "  {\"id\":\"a6\",\"kind\":\"structuring\",\"txns\":[\"t13\"]}  \n"
-    "{\"id\":\"a7\",\"kind\":\"tf_collection\",\"txns\":[\"t50\"]}\n";
+    "\"explanation\":\"money \\\"moved\\\" \\u00e9\\ud83d\\ude00\",\"score\":null}\n"
+    "{\"id\":\"a4\",\"kind\":\"FAN-IN\",\"score\":0.5,\"txns\":[\"t7\",\"t8\",\"t8\"]}\n"
+    "{\"id\":\"a5\",\"kind\":\"fan_in\",\"score\":0.8,\"txns\":[\"t9\",\"t10\",\"t11\",\"t12\"]}\n"
+    "  {\"id\":\"a6\",\"kind\":\"structuring\",\"score\":0.7,\"txns\":[\"t13\"]}  \n"
+    "{\"id\":\"a7\",\"kind\":\"tf_collection\",\"score\":0.95,\"txns\":[\"t50\"]}\n"
+    "{\"id\":\"a8\",\"kind\":\"structuring\",\"score\":0.6,\"txns\":[\"t13\",\"t14\",\"t15\","
+    "\"x1\",\"x2\",\"x3\",\"x4\",\"x5\",\"x6\",\"x7\",\"x8\",\"x9\",\"x10\"]}\n"
+    "{\"id\":\"a9\",\"kind\":\"cycle\",\"score\":0.1,\"txns\":[\"t1\",\"t2\",\"t4\"]}\n";
+
+static ft_eval_options opt = {0.5, 0.25, 0.5, 100};
 
 static const ft_eval_row *row(const ft_eval_result *r, const char *name)
 {
@@ -69,7 +83,7 @@ static ft_eval *load(const char *truth_csv, const char *alerts, char **dir_out)
     ft_eval *ev;
     ft_error err;
     assert_int_equal(ft_eval_new(&ev, &err), FT_OK);
-    if (ft_eval_truth_csv(ev, path, &err) != FT_OK)
+    if (ft_eval_truth_file(ev, path, NULL, &err) != FT_OK)
         fail_msg("%s", err.msg);
     if (ft_eval_alerts_buffer(ev, "alerts.jsonl", alerts, strlen(alerts), &err) != FT_OK)
         fail_msg("%s", err.msg);
@@ -84,58 +98,85 @@ static void test_hand_computed(void **state)
     ft_eval *ev = load(TRUTH, ALERTS, &dir);
     ft_eval_result r;
     ft_error err;
-    assert_int_equal(ft_eval_score(ev, 0.5, &r, &err), FT_OK);
+    assert_int_equal(ft_eval_score(ev, &opt, &r, &err), FT_OK);
     assert_int_equal(r.nrows, 5); /* cycle fan_in structuring tf_collection overall */
     const ft_eval_row *c = row(&r, "cycle");
     assert_int_equal(c->instances, 2);
     assert_int_equal(c->found, 2);
-    assert_int_equal(c->alerts, 3);
-    assert_int_equal(c->true_alerts, 2);
-    near(c->precision, 2.0 / 3);
+    assert_int_equal(c->alerts, 4);
+    assert_int_equal(c->true_alerts, 4);
+    near(c->precision, 1);
     near(c->recall, 1);
-    near(c->f1, 0.8);
+    near(c->f1, 1);
+    near(c->ap, 1);
+    near(c->p_at_k, 1);
     assert_int_equal(c->txn_truth, 6);
-    assert_int_equal(c->txn_alerted, 9);
-    assert_int_equal(c->txn_both, 4);
+    assert_int_equal(c->txn_alerted, 10);
+    assert_int_equal(c->txn_both, 5);
     const ft_eval_row *fi = row(&r, "fan_in");
     assert_int_equal(fi->alerts, 2);
-    near(fi->precision, 0.5);
+    assert_int_equal(fi->true_alerts, 2);
+    near(fi->precision, 1);
     near(fi->recall, 1);
-    near(fi->f1, 2.0 / 3);
+    near(fi->ap, 1);
     assert_int_equal(fi->txn_both, 6);
     const ft_eval_row *st = row(&r, "structuring");
-    near(st->precision, 0);
+    assert_int_equal(st->alerts, 2);
+    assert_int_equal(st->true_alerts, 1);
+    near(st->precision, 0.5);
     near(st->recall, 0);
     near(st->f1, 0);
-    near(st->txn_recall, 1.0 / 3);
+    near(st->ap, 0);
+    near(st->p_at_k, 0.5);
+    assert_int_equal(st->txn_alerted, 13);
+    near(st->txn_recall, 1);
     const ft_eval_row *tf = row(&r, "tf_collection");
     assert_int_equal(tf->instances, 0);
     near(tf->precision, 0);
-    assert_true(tf->recall < 0 && tf->f1 < 0); /* undefined */
+    assert_true(tf->recall < 0 && tf->f1 < 0 && tf->ap < 0); /* undefined */
     assert_true(tf->txn_recall < 0);
     const ft_eval_row *all = &r.rows[r.nrows - 1];
     assert_string_equal(all->name, "overall");
     assert_int_equal(all->instances, 4);
     assert_int_equal(all->found, 3);
-    assert_int_equal(all->alerts, 7);
-    assert_int_equal(all->true_alerts, 3);
-    near(all->precision, 3.0 / 7);
+    assert_int_equal(all->alerts, 9);
+    assert_int_equal(all->true_alerts, 7);
+    near(all->precision, 7.0 / 9);
     near(all->recall, 0.75);
-    near(all->f1, 18.0 / 33);
+    near(all->f1, 42.0 / 55);
+    near(all->ap, 79.0 / 168);
+    near(all->p_at_k, 7.0 / 9);
     assert_int_equal(all->txn_truth, 15);
-    assert_int_equal(all->txn_alerted, 13);
-    assert_int_equal(all->txn_both, 11);
-    assert_int_equal(r.nunmatched, 4);
-    const char *un[] = {"a3", "a4", "a6", "a7"};
-    for (int i = 0; i < 4; i++)
-        assert_string_equal(r.unmatched[i], un[i]);
+    assert_int_equal(all->txn_alerted, 26);
+    assert_int_equal(all->txn_both, 14);
+    assert_int_equal(r.nunmatched, 2);
+    assert_string_equal(r.unmatched[0], "a7");
+    assert_string_equal(r.unmatched[1], "a8");
     ft_eval_result_free(&r);
 
-    /* A stricter share: a2 covers 1/2 and a5 4/6 of their instances. */
-    assert_int_equal(ft_eval_score(ev, 0.75, &r, &err), FT_OK);
+    /* The top 3 by score: a7 (not good), a1, a5. */
+    ft_eval_options top3 = opt;
+    top3.top_k = 3;
+    assert_int_equal(ft_eval_score(ev, &top3, &r, &err), FT_OK);
+    near(r.rows[r.nrows - 1].p_at_k, 2.0 / 3);
+    ft_eval_result_free(&r);
+
+    /* A looser purity lets a8 match I4: found, and good. */
+    ft_eval_options loose = opt;
+    loose.purity = 0.2;
+    assert_int_equal(ft_eval_score(ev, &loose, &r, &err), FT_OK);
+    assert_int_equal(row(&r, "structuring")->found, 1);
+    assert_int_equal(row(&r, "structuring")->true_alerts, 2);
+    ft_eval_result_free(&r);
+
+    /* A stricter share: a2 covers 1/2 of I2 and a5 4/6 of I3; a1 and a9
+     * 3/4 of I1. */
+    ft_eval_options strict = opt;
+    strict.share = 0.75;
+    assert_int_equal(ft_eval_score(ev, &strict, &r, &err), FT_OK);
     c = row(&r, "cycle");
     assert_int_equal(c->found, 1);
-    assert_int_equal(c->true_alerts, 1);
+    assert_int_equal(c->true_alerts, 4); /* a2 and a3 are planted */
     assert_int_equal(row(&r, "fan_in")->found, 0);
     assert_int_equal(r.rows[r.nrows - 1].found, 1);
     ft_eval_result_free(&r);
@@ -150,12 +191,14 @@ static void test_bad_alert_lines(void **state)
         const char *line;
         const char *want;
     } cases[] = {
-        {"{\"id\":\"x\",\"kind\":\"cycle\"}\n", "alerts.jsonl:1: an alert needs"},
+        {"{\"id\":\"x\",\"kind\":\"cycle\"}\n", "alerts.jsonl:1:1: an alert needs"},
         {"{\"id\":\"x\",\"kind\":\"cycle\",\"txns\":[\"a\"]\n", "alerts.jsonl:1:"},
         {"\n{\"id\":\"x\" \"kind\":\"cycle\",\"txns\":[]}\n", "alerts.jsonl:2:"},
-        {"[1,2]\n", "not a JSON alert object"},
-        {"{\"id\":\"x\",\"kind\":\"cycle\",\"txns\":[\"a\"]} trailing\n", "not a JSON alert"},
-        {"{\"id\":\"x\\q\",\"kind\":\"cycle\",\"txns\":[]}\n", "not a JSON alert"},
+        {"[1,2]\n", "alerts.jsonl:1:2: not an alert"},
+        {"{\"id\":\"x\",\"kind\":\"cycle\",\"txns\":[\"a\"]} trailing\n",
+         "alerts.jsonl:1:40: more after the value"},
+        {"{\"id\":\"x\\q\",\"kind\":\"cycle\",\"txns\":[]}\n",
+         "alerts.jsonl:1:9: an unknown escape in a string"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ft_eval *ev;
@@ -214,7 +257,7 @@ static void test_ibm_patterns_against_data(void **state)
                          "\"HI-X_Trans.csv:5\"]}\n";
     assert_int_equal(ft_eval_alerts_buffer(ev, "a", alerts, strlen(alerts), &err), FT_OK);
     ft_eval_result r;
-    assert_int_equal(ft_eval_score(ev, 0.5, &r, &err), FT_OK);
+    assert_int_equal(ft_eval_score(ev, &opt, &r, &err), FT_OK);
     const ft_eval_row *c = row(&r, "cycle");
     assert_int_equal(c->instances, 1);
     assert_int_equal(c->found, 1); /* 2 of 3 rows */
@@ -257,11 +300,34 @@ static void test_amlsim_and_labels(void **state)
                      "{\"id\":\"y\",\"kind\":\"fan_in\",\"txns\":[201,202]}\n";
     assert_int_equal(ft_eval_alerts_buffer(ev, "a", al, strlen(al), &err), FT_OK);
     ft_eval_result r;
-    assert_int_equal(ft_eval_score(ev, 0.5, &r, &err), FT_OK);
+    assert_int_equal(ft_eval_score(ev, &opt, &r, &err), FT_OK);
     assert_int_equal(row(&r, "fan_in")->found, 1);
-    assert_int_equal(row(&r, "fan_in")->true_alerts, 1);
-    assert_int_equal(row(&r, "cycle")->found, 0); /* y is of the wrong kind */
+    assert_int_equal(row(&r, "fan_in")->true_alerts, 2); /* y matches the cycle: good */
+    assert_int_equal(row(&r, "cycle")->found, 0);       /* but of the wrong kind */
     ft_eval_result_free(&r);
+    ft_eval_free(ev);
+
+    /* The same truth gzipped, recognised by its first line. */
+    char gz[512];
+    snprintf(gz, sizeof gz, "%s/alert_transactions.csv.gz", dir);
+    gzFile z = gzopen(gz, "wb");
+    assert_non_null(z);
+    assert_int_equal(gzwrite(z, a, (unsigned)strlen(a)), (int)strlen(a));
+    assert_int_equal(gzclose(z), Z_OK);
+    assert_int_equal(ft_eval_new(&ev, &err), FT_OK);
+    if (ft_eval_truth_file(ev, gz, NULL, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(ft_eval_alerts_buffer(ev, "a", al, strlen(al), &err), FT_OK);
+    assert_int_equal(ft_eval_score(ev, &opt, &r, &err), FT_OK);
+    assert_int_equal(row(&r, "fan_in")->found, 1);
+    assert_int_equal(row(&r, "cycle")->instances, 1);
+    ft_eval_result_free(&r);
+    ft_eval_free(ev);
+    /* Anything else is refused with its reason. */
+    tu_write(gz, "a,b\n1,2\n", 8);
+    assert_int_equal(ft_eval_new(&ev, &err), FT_OK);
+    assert_int_equal(ft_eval_truth_file(ev, gz, NULL, &err), FT_EINPUT);
+    assert_non_null(strstr(err.msg, "not a truth file"));
     ft_eval_free(ev);
 
     /* Labels: any kind finds a labelled instance. */
@@ -276,7 +342,7 @@ static void test_amlsim_and_labels(void **state)
     assert_int_equal(ft_eval_truth_labels(ev, &s, &err), FT_OK);
     const char *al2 = "{\"id\":\"z\",\"kind\":\"stack\",\"txns\":[\"1\",\"2\",\"3\"]}\n";
     assert_int_equal(ft_eval_alerts_buffer(ev, "a", al2, strlen(al2), &err), FT_OK);
-    assert_int_equal(ft_eval_score(ev, 0.5, &r, &err), FT_OK);
+    assert_int_equal(ft_eval_score(ev, &opt, &r, &err), FT_OK);
     const ft_eval_row *lab = row(&r, "labelled");
     assert_int_equal(lab->instances, 2);
     assert_int_equal(lab->found, 1);
@@ -296,20 +362,21 @@ static void test_json_output(void **state)
     ft_eval *ev = load(TRUTH, ALERTS, &dir);
     ft_eval_result r;
     ft_error err;
-    assert_int_equal(ft_eval_score(ev, 0.5, &r, &err), FT_OK);
+    assert_int_equal(ft_eval_score(ev, &opt, &r, &err), FT_OK);
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     ft_eval_write(f, &r, FT_FORMAT_JSONL);
     fclose(f);
-    assert_non_null(strstr(buf, "{\"pattern\":\"cycle\",\"instances\":2,\"found\":2,\"alerts\":3,"
-                                "\"true_alerts\":2,\"precision\":0.666667,\"recall\":1.000000,"
-                                "\"f1\":0.800000,"));
+    assert_non_null(strstr(buf, "{\"pattern\":\"cycle\",\"instances\":2,\"found\":2,\"alerts\":4,"
+                                "\"true_alerts\":4,\"precision\":1.000000,\"recall\":1.000000,"
+                                "\"f1\":1.000000,\"average_precision\":1.000000,"
+                                "\"precision_at_k\":1.000000,"));
     assert_non_null(strstr(buf, "\"pattern\":\"tf_collection\",\"instances\":0,\"found\":0,"
                                 "\"alerts\":1,\"true_alerts\":0,\"precision\":0.000000,"
-                                "\"recall\":null,\"f1\":null"));
-    assert_non_null(strstr(buf, "\"overall\":{\"instances\":4,\"found\":3,\"alerts\":7,"));
-    assert_non_null(strstr(buf, "\"unmatched_alerts\":[{\"id\":\"a3\",\"kind\":\"cycle\"},"));
+                                "\"recall\":null,\"f1\":null,\"average_precision\":null"));
+    assert_non_null(strstr(buf, "\"overall\":{\"instances\":4,\"found\":3,\"alerts\":9,"));
+    assert_non_null(strstr(buf, "\"unmatched_alerts\":[{\"id\":\"a7\",\"kind\":\"tf_collection\"},"));
     free(buf);
     ft_eval_result_free(&r);
     ft_eval_free(ev);

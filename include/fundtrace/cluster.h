@@ -95,8 +95,8 @@ ft_status ft_cluster_report_build(const ft_store *s, const ft_clustering *c, uin
 void ft_cluster_report_free(ft_cluster_report *rep);
 
 /* Alerts that touch clusters: for each reported cluster, the ids of the
- * alerts (from a scan --format jsonl file) one of whose accounts is a
- * member. */
+ * alerts (an alerts file in any format scan writes, alerts_read.h) one of
+ * whose accounts is a member. */
 typedef struct ft_cluster_alerts {
     char **ids;       /* all alert ids read */
     uint32_t nids;

@@ -1,18 +1,25 @@
 /*
  * eval.h - detection quality: alerts scored against a ground truth.
  *
- * An alert (one JSON object per line, the schema scan writes: id, kind,
- * score, accounts, txns, first_time, last_time, amount, explanation,
- * params) names the transactions it covers by their original ids. A truth
+ * An alert (as scan writes it, read with alerts_read.h: id, kind, txns
+ * and more) names the transactions it covers by their original ids. A truth
  * instance has a pattern and its transaction ids. Then:
  *
- *   - an instance is found when one alert of its pattern's kind covers at
- *     least `share` of its transactions (any kind, when the truth has no
- *     pattern, as a label column);
- *   - an alert is true when it finds some instance that way;
- *   - instance precision = true alerts / alerts, recall = instances found /
+ *   - an alert matches an instance when it covers at least `share` (0.5)
+ *     of the instance's transactions and the instance's transactions are
+ *     at least `purity` (0.25) of the alert's: an alert that lists all 200
+ *     payments a hub received, 8 of them laundering, matches nothing;
+ *   - an instance is found when a matching alert is of its pattern's kind
+ *     (any kind, when the truth has no pattern, as a label column);
+ *   - an alert is good when it matches some instance, of any pattern, or
+ *     when at least `planted` (0.5) of its transactions are in instances;
+ *   - instance precision = good alerts / alerts, recall = instances found /
  *     instances, F1 their harmonic mean; per pattern (alerts of that kind,
  *     instances of that pattern) and overall;
+ *   - ranked by score (alerts without one last, then in input order):
+ *     precision at the top K alerts, and average precision, the area under
+ *     the precision-recall curve: the sum over the ranked alerts of the
+ *     precision so far times the recall each adds;
  *   - transaction precision and recall compare the set of transactions the
  *     alerts cover with the set the instances hold, per pattern and overall.
  *
@@ -53,38 +60,56 @@ ft_status ft_eval_truth_ibm(ft_eval *ev, const char *patterns, const char *data,
  * columns (others ignored). */
 ft_status ft_eval_truth_amlsim(ft_eval *ev, const char *path, ft_error *err);
 
+/* Any of the three truth files above, plain or gzip, recognised by its
+ * first line; `data` is the IBM data file (NULL: none, an error for IBM
+ * patterns). */
+ft_status ft_eval_truth_file(ft_eval *ev, const char *path, const char *data, ft_error *err);
+
 /* The label column of a loaded store: each distinct label is an instance
  * of unknown pattern. */
 ft_status ft_eval_truth_labels(ft_eval *ev, const ft_store *s, ft_error *err);
 
-/* Reads alerts, one JSON object per line ("-" is standard input). A line
- * that is not an alert is an FT_EINPUT error naming file and line. */
+/* Reads alerts in any format scan writes (alerts_read.h; "-" is standard
+ * input). Anything that is not an alert is an FT_EINPUT error naming file,
+ * line and column. */
 ft_status ft_eval_alerts(ft_eval *ev, const char *path, ft_error *err);
 
 /* As ft_eval_alerts, from `len` bytes of memory. */
 ft_status ft_eval_alerts_buffer(ft_eval *ev, const char *name, const char *data, size_t len,
                                 ft_error *err);
 
+typedef struct ft_eval_options {
+    double share;   /* of an instance an alert must cover to match it */
+    double purity;  /* of an alert the matched instance must make up */
+    double planted; /* of an alert's transactions planted, for it to be good anyway */
+    int64_t top_k;  /* precision at the top K alerts by score */
+} ft_eval_options;
+
+/* share 0.5, purity 0.25, planted 0.5, top_k 100. */
+void ft_eval_defaults(ft_eval_options *o);
+
 typedef struct ft_eval_row {
     char name[48];            /* the pattern, or "overall" */
     int64_t instances, found; /* truth instances, and those found */
-    int64_t alerts, true_alerts;
+    int64_t alerts, true_alerts; /* alerts, and the good ones */
     double precision, recall, f1;             /* negative when undefined */
+    double ap, p_at_k; /* negative when undefined (no scores, no alerts) */
     double txn_precision, txn_recall, txn_f1; /* negative when undefined */
     int64_t txn_truth, txn_alerted, txn_both;
 } ft_eval_row;
 
 typedef struct ft_eval_result {
-    double share;
+    ft_eval_options opt;
     ft_eval_row *rows; /* one per pattern or kind, by name; then "overall" */
     int nrows;
-    char **unmatched; /* ids of the alerts that matched nothing, in input order */
+    char **unmatched; /* ids of the alerts that are not good, in input order */
     char **unmatched_kind;
     int64_t nunmatched;
 } ft_eval_result;
 
 /* Scores the alerts read so far against the truth read so far. */
-ft_status ft_eval_score(ft_eval *ev, double share, ft_eval_result *res, ft_error *err);
+ft_status ft_eval_score(ft_eval *ev, const ft_eval_options *o, ft_eval_result *res,
+                        ft_error *err);
 void ft_eval_result_free(ft_eval_result *res);
 
 /* The result as a table or JSON. */

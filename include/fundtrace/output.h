@@ -51,12 +51,6 @@ void ft_json_raw(ft_json *j, const char *key, const char *value);
 /* Ends the document with a newline. */
 void ft_json_finish(ft_json *j);
 
-/* Reads the JSON string that starts at *p (just after its opening quote)
- * into out (at most cap - 1 bytes, \uXXXX beyond ASCII as '?') and moves
- * *p past its closing quote; false when it is malformed. For reading back
- * our own JSON Lines (alerts, traces). */
-bool ft_json_scan_string(const char **p, char *out, size_t cap);
-
 /* Writes s as one CSV field (quoted when needed). */
 void ft_csv_write_field(FILE *f, const char *s, size_t len);
 

@@ -23,10 +23,17 @@
 /* Grows *buf (of *cap bytes) by doubling until it holds `need` bytes. */
 ft_status ft_bytes_grow(char **buf, size_t *cap, size_t need, ft_error *err);
 
-/* Makes room for `need` elements of `elem` bytes in *p (capacity *cap,
- * doubled as needed, at most 2^31 elements); false when out of memory or
- * past that, with *p and *cap as they were. */
-bool ft_array_grow(void **p, uint32_t *cap, uint64_t need, size_t elem);
+/* Makes room for `need` elements of `elem` bytes in the array whose
+ * pointer is at `pp` (any T **; capacity *cap, doubled as needed, at most
+ * 2^31 elements); false when out of memory or past that, with the array
+ * and *cap as they were. The pointer is read and written with memcpy, so
+ * no T ** is ever cast to void ** (which strict aliasing forbids). Call it
+ * through FT_ARRAY_GROW, which takes the element size from the type. */
+bool ft_array_grow(void *pp, uint32_t *cap, uint64_t need, size_t elem);
+
+/* FT_ARRAY_GROW(p, cap, need): room for `need` elements in the typed
+ * array p (an lvalue such as s->v), capacity at cap (a uint32_t *). */
+#define FT_ARRAY_GROW(p, cap, need) ft_array_grow(&(p), (cap), (need), sizeof *(p))
 
 static inline ft_status ft_bytes_reserve(char **buf, size_t *cap, size_t need, ft_error *err)
 {
