@@ -89,50 +89,13 @@ enum tag {
 };
 
 static const char *const tag_names[T_COUNT] = {
-    NULL,
-    "Acct",
-    "AcctSvcrRef",
-    "AddtlNtryInf",
-    "Amt",
-    "AmtDtls",
-    "Bal",
-    "BkTxCd",
-    "BookgDt",
-    "Ccy",
-    "Cd",
-    "CdOrPrtry",
-    "CdtDbtInd",
-    "Cdtr",
-    "CdtrAcct",
-    "Dbtr",
-    "DbtrAcct",
-    "Domn",
-    "Dt",
-    "DtTm",
-    "EndToEndId",
-    "Fmly",
-    "IBAN",
-    "Id",
-    "Nm",
-    "Ntfctn",
-    "Ntry",
-    "NtryRef",
-    "Othr",
-    "Prtry",
-    "Refs",
-    "RltdPties",
-    "RmtInf",
-    "Rpt",
-    "Stmt",
-    "Sts",
-    "SubFmlyCd",
-    "Tp",
-    "TxAmt",
-    "TxDtls",
-    "UltmtCdtr",
-    "UltmtDbtr",
-    "Ustrd",
-    "ValDt",
+    NULL,       "Acct",      "AcctSvcrRef", "AddtlNtryInf", "Amt",       "AmtDtls",   "Bal",
+    "BkTxCd",   "BookgDt",   "Ccy",         "Cd",           "CdOrPrtry", "CdtDbtInd", "Cdtr",
+    "CdtrAcct", "Dbtr",      "DbtrAcct",    "Domn",         "Dt",        "DtTm",      "EndToEndId",
+    "Fmly",     "IBAN",      "Id",          "Nm",           "Ntfctn",    "Ntry",      "NtryRef",
+    "Othr",     "Prtry",     "Refs",        "RltdPties",    "RmtInf",    "Rpt",       "Stmt",
+    "Sts",      "SubFmlyCd", "Tp",          "TxAmt",        "TxDtls",    "UltmtCdtr", "UltmtDbtr",
+    "Ustrd",    "ValDt",
 };
 
 /* The fields of one transaction (an entry, or one of its details). */
@@ -226,8 +189,8 @@ static void copy(char *dst, size_t cap, const char *s, size_t len)
 {
     while (len && (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t'))
         s++, len--;
-    while (len && (s[len - 1] == ' ' || s[len - 1] == '\n' || s[len - 1] == '\r' ||
-                   s[len - 1] == '\t'))
+    while (len &&
+           (s[len - 1] == ' ' || s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == '\t'))
         len--;
     if (len >= cap)
         len = cap - 1;
@@ -319,9 +282,9 @@ static void end_entry(struct reader *R)
     if (R->k->rc != FT_OK)
         return;
     struct tx *e = &R->entry;
-    const char *why = R->entry_bad ? R->entry_problem
+    const char *why = R->entry_bad      ? R->entry_problem
                       : !e->have_amount ? "has no amount (Amt)"
-                      : !e->dir ? "has no credit/debit indicator (CdtDbtInd)"
+                      : !e->dir         ? "has no credit/debit indicator (CdtDbtInd)"
                       : R->booking_ms == FT_TIME_NONE && R->value_ms == FT_TIME_NONE
                           ? "has no booking or value date (BookgDt, ValDt)"
                           : NULL;
@@ -333,8 +296,10 @@ static void end_entry(struct reader *R)
         ft_stmt_reject(R->k, e->line, 0, FT_REJ_RECORD, NULL, 0,
                        "entry (Ntry) at line %" PRId64 " %s", e->line, why);
         /* Its amount is unknown: the balances cannot be checked. */
-        stmt_problem(R, "entry at line %" PRId64 " could not be read, so the balances cannot be "
-                        "checked", e->line);
+        stmt_problem(R,
+                     "entry at line %" PRId64 " could not be read, so the balances cannot be "
+                     "checked",
+                     e->line);
         return;
     }
     if (R->booking_ms == FT_TIME_NONE) {
@@ -366,8 +331,7 @@ static void end_entry(struct reader *R)
             int dir = R->dets[i].dir ? R->dets[i].dir : e->dir;
             if (dir != e->dir) {
                 ft_stmt_reject(R->k, R->dets[i].line, 0, FT_REJ_RECORD, NULL, 0,
-                               "batch detail (TxDtls) at line %" PRId64
-                               " is a %s in a %s entry",
+                               "batch detail (TxDtls) at line %" PRId64 " is a %s in a %s entry",
                                R->dets[i].line, dir < 0 ? "debit" : "credit",
                                e->dir < 0 ? "debit" : "credit");
                 stmt_problem(R, "entry at line %" PRId64 " mixes debits and credits", e->line);
@@ -441,18 +405,21 @@ static void start_element(struct reader *R, int name)
         return;
     if (name == T_Bal && R->depth >= 2 && is_statement(R->path[R->depth - 2])) {
         if (R->seen_entry)
-            stmt_problem(R, "a balance (Bal) at line %" PRId64 " comes after the entries",
-                         line(R));
+            stmt_problem(R, "a balance (Bal) at line %" PRId64 " comes after the entries", line(R));
         if (!R->own[0])
-            stmt_problem(R, "a balance (Bal) at line %" PRId64 " comes before the account "
-                            "(Acct)", line(R));
+            stmt_problem(R,
+                         "a balance (Bal) at line %" PRId64 " comes before the account "
+                         "(Acct)",
+                         line(R));
         R->bal_type[0] = R->bal_cur[0] = '\0';
         R->bal_dir = 0;
         R->bal_amount = 0;
     } else if (name == T_Ntry) {
         if (!R->own[0])
-            stmt_problem(R, "an entry (Ntry) at line %" PRId64 " comes before the account "
-                            "(Acct)", line(R));
+            stmt_problem(R,
+                         "an entry (Ntry) at line %" PRId64 " comes before the account "
+                         "(Acct)",
+                         line(R));
         R->seen_entry = true;
         R->in_entry = true;
         memset(&R->entry, 0, sizeof R->entry);
@@ -533,8 +500,10 @@ static void end_element(struct reader *R)
         else if (ends(R, T_CdtDbtInd, T_Bal, T_OTHER))
             R->bal_dir = strcmp(v, "CRDT") == 0 ? 1 : strcmp(v, "DBIT") == 0 ? -1 : 0;
         else if (ends(R, T_Amt, T_Bal, T_OTHER) && !amount(R, R->bal_cur, v, &R->bal_amount))
-            stmt_problem(R, "balance amount '%.40s' at line %" PRId64 " is not an amount in "
-                            "'%s'", v, line(R), R->bal_cur);
+            stmt_problem(R,
+                         "balance amount '%.40s' at line %" PRId64 " is not an amount in "
+                         "'%s'",
+                         v, line(R), R->bal_cur);
         else if (name == T_Bal && R->bal_dir) {
             __int128 b = R->bal_dir < 0 ? -(__int128)R->bal_amount : R->bal_amount;
             if (strcmp(R->bal_type, "OPBD") == 0 || strcmp(R->bal_type, "PRCD") == 0) {
@@ -555,9 +524,8 @@ static void end_element(struct reader *R)
         R->in_detail = false;
         return;
     }
-    if (name == T_Amt && (ends(R, T_Amt, T_Ntry, T_OTHER) ||
-                                     ends(R, T_Amt, T_TxDtls, T_OTHER) ||
-                                     ends(R, T_Amt, T_TxAmt, T_AmtDtls))) {
+    if (name == T_Amt && (ends(R, T_Amt, T_Ntry, T_OTHER) || ends(R, T_Amt, T_TxDtls, T_OTHER) ||
+                          ends(R, T_Amt, T_TxAmt, T_AmtDtls))) {
         if (!t->cur[0])
             copy(t->cur, sizeof t->cur, R->own_cur, strlen(R->own_cur));
         if (!amount(R, t->cur, v, &t->amount)) {
@@ -588,7 +556,8 @@ static void end_element(struct reader *R)
         }
     } else if (ends(R, T_EndToEndId, T_Refs, T_OTHER)) {
         copy(t->e2e, sizeof t->e2e, v, strlen(v));
-    } else if ((ends(R, T_AcctSvcrRef, T_Ntry, T_OTHER) || ends(R, T_AcctSvcrRef, T_Refs, T_OTHER) ||
+    } else if ((ends(R, T_AcctSvcrRef, T_Ntry, T_OTHER) ||
+                ends(R, T_AcctSvcrRef, T_Refs, T_OTHER) ||
                 (ends(R, T_NtryRef, T_Ntry, T_OTHER) && !t->ref[0]))) {
         copy(t->ref, sizeof t->ref, v, strlen(v));
     } else if (ends(R, T_Nm, T_OTHER, T_OTHER) && inside(R, T_RltdPties)) {
@@ -637,8 +606,7 @@ static void on_xml_error(void *ctx, const char *msg, xmlParserSeverities sev,
     int64_t l = xmlTextReaderGetParserLineNumber(R->xr);
     if (l <= 0)
         l = xmlTextReaderLocatorLineNumber(loc);
-    R->k->rc = ft_error_at(R->err, FT_EINPUT, R->k->path, l, 0,
-                           "the XML is not well-formed%s: %s",
+    R->k->rc = ft_error_at(R->err, FT_EINPUT, R->k->path, l, 0, "the XML is not well-formed%s: %s",
                            R->in_stmt ? " (a truncated file?)" : "", m);
 }
 

@@ -634,8 +634,8 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
     if (snapshots) {
         rc = ft_snapshot_read(s, paths[0], &err);
         if (rc == FT_OK && s->t.n == 0)
-            rc = ft_error_set(&err, FT_EINPUT, "%s: holds no transfers: there is nothing to work on",
-                              paths[0]);
+            rc = ft_error_set(&err, FT_EINPUT,
+                              "%s: holds no transfers: there is nothing to work on", paths[0]);
         if (rc == FT_OK && in->rates_path)
             rc = ft_store_rates_load(s, in->rates_path, &err);
         if (rc != FT_OK)

@@ -582,11 +582,19 @@ static const char *iconv_name(const char *name)
     static const struct {
         const char *ours, *theirs;
     } names[] = {
-        {"cp1252", "CP1252"},         {"windows-1252", "CP1252"}, {"latin1", "ISO-8859-1"},
-        {"latin-1", "ISO-8859-1"},    {"iso-8859-1", "ISO-8859-1"},
-        {"latin9", "ISO-8859-15"},    {"iso-8859-15", "ISO-8859-15"},
-        {"utf-16", "UTF-16LE"},       {"utf16", "UTF-16LE"},      {"utf-16le", "UTF-16LE"},
-        {"utf-16be", "UTF-16BE"},     {"utf-8", "UTF-8"},         {"utf8", "UTF-8"},
+        {"cp1252", "CP1252"},
+        {"windows-1252", "CP1252"},
+        {"latin1", "ISO-8859-1"},
+        {"latin-1", "ISO-8859-1"},
+        {"iso-8859-1", "ISO-8859-1"},
+        {"latin9", "ISO-8859-15"},
+        {"iso-8859-15", "ISO-8859-15"},
+        {"utf-16", "UTF-16LE"},
+        {"utf16", "UTF-16LE"},
+        {"utf-16le", "UTF-16LE"},
+        {"utf-16be", "UTF-16BE"},
+        {"utf-8", "UTF-8"},
+        {"utf8", "UTF-8"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcasecmp(name, names[i].ours) == 0)
@@ -732,7 +740,8 @@ static char sniff_delimiter(const unsigned char *p, size_t len)
 static bool start_text(ft_csv_reader *r, const unsigned char **p, size_t *len)
 {
     const unsigned char *u = *p;
-    bool le = *len >= 2 && u[0] == 0xFF && u[1] == 0xFE, be = *len >= 2 && u[0] == 0xFE && u[1] == 0xFF;
+    bool le = *len >= 2 && u[0] == 0xFF && u[1] == 0xFE,
+         be = *len >= 2 && u[0] == 0xFE && u[1] == 0xFF;
     if ((le || be) && (!r->encoding || is_utf16(r->encoding))) {
         *p += 2;
         *len -= 2;
@@ -799,8 +808,7 @@ ft_status ft_csv_open(ft_csv_reader **out, const char *path, int fd, const void 
                       char delimiter, ft_csv_prepare_fn prepare, void *prepare_ctx,
                       ft_error *err)
 {
-    return ft_csv_open_encoded(out, path, fd, mem, len, delimiter, NULL, prepare, prepare_ctx,
-                               err);
+    return ft_csv_open_encoded(out, path, fd, mem, len, delimiter, NULL, prepare, prepare_ctx, err);
 }
 
 ft_status ft_csv_open_encoded(ft_csv_reader **out, const char *path, int fd, const void *mem,

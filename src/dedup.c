@@ -142,8 +142,8 @@ static const char *differs(const ft_store *s, uint32_t a, uint32_t b)
         return "destination account";
     if (t->cur[a] != t->cur[b] || t->amount[a] != t->amount[b])
         return "amount";
-    if (t->amount_recv && (t->amount_recv[a] != t->amount_recv[b] ||
-                           t->cur_recv[a] != t->cur_recv[b]))
+    if (t->amount_recv &&
+        (t->amount_recv[a] != t->amount_recv[b] || t->cur_recv[a] != t->cur_recv[b]))
         return "received amount";
     if (t->side && t->side[a] != t->side[b])
         return "debit or credit";
@@ -225,12 +225,12 @@ static ft_status conflict(struct ctx *c, uint32_t kept, uint32_t row, const char
     char id[128], msg[512];
     ft_store_txid(s, row, id, sizeof id);
     snprintf(msg, sizeof msg,
-             "transaction id '%s' was loaded before, from %s:%" PRIu32 ", with another %s",
-             id, r->sources[file_of(t, kept)].path, t->line[kept], field);
+             "transaction id '%s' was loaded before, from %s:%" PRIu32 ", with another %s", id,
+             r->sources[file_of(t, kept)].path, t->line[kept], field);
     if (c->o && c->o->on_reject) {
         ft_fault fault = {t->line[row], 0, FT_REJ_DUPLICATE_ID, msg};
-        ft_reject_info info = {r->sources[f].path, t->line[row], 0, FT_REJ_DUPLICATE_ID, msg,
-                               "", 0, &fault, 1};
+        ft_reject_info info = {
+            r->sources[f].path, t->line[row], 0, FT_REJ_DUPLICATE_ID, msg, "", 0, &fault, 1};
         c->o->on_reject(c->o->reject_ctx, &info);
     }
     if (c->o && c->o->strict)
@@ -241,8 +241,8 @@ static ft_status conflict(struct ctx *c, uint32_t kept, uint32_t row, const char
 /* One run of rows with equal keys, in load order (so a file's rows are
  * together). Rows equal to the first one not yet looked at form a group;
  * a hash collision only makes a second pass. Linear for one group. */
-static ft_status copies_in_run(struct ctx *c, const struct keyed *run, uint32_t n,
-                               uint8_t *seen, uint32_t *holder)
+static ft_status copies_in_run(struct ctx *c, const struct keyed *run, uint32_t n, uint8_t *seen,
+                               uint32_t *holder)
 {
     ft_store *s = c->s;
     const ft_txns *t = &s->t;

@@ -77,9 +77,9 @@ struct checker {
     ft_schema sc;
     ft_currency default_cur;
     bool have_default_cur;
-    char mark;            /* the file's decimal mark, settled before its first row */
-    uint8_t mark_from;    /* FT_FROM_* */
-    int64_t mark_line;    /* the row that showed it, when detected */
+    char mark;         /* the file's decimal mark, settled before its first row */
+    uint8_t mark_from; /* FT_FROM_* */
+    int64_t mark_line; /* the row that showed it, when detected */
     char mark_text[40];
     struct cur_entry {
         char text[32];
@@ -250,8 +250,8 @@ static void settle_mark(struct checker *C, const ft_csv_batch *b, uint32_t first
 /* Resolves a currency text, through the file's cache when use_cache (the
  * reader thread only); false when unknown. The exponent is raised to the
  * layout's minimum (IBM: 2). */
-static bool currency(struct checker *C, const char *s, size_t len, ft_currency *out,
-                     bool use_cache, bool symbol)
+static bool currency(struct checker *C, const char *s, size_t len, ft_currency *out, bool use_cache,
+                     bool symbol)
 {
     for (int i = 0; use_cache && i < C->ncache; i++) {
         if (C->cache[i].len == len && memcmp(C->cache[i].text, s, len) == 0) {
@@ -284,8 +284,7 @@ struct faults {
 
 /* Records a fault: the first goes into k; with `all`, every one is kept
  * (one per field). */
-static bool bad(struct checked *k, struct faults *all, ft_reject reason, ft_field field,
-                int detail)
+static bool bad(struct checked *k, struct faults *all, ft_reject reason, ft_field field, int detail)
 {
     if (k->kind != CHK_BAD) {
         k->kind = CHK_BAD;
@@ -309,10 +308,10 @@ static bool bad(struct checked *k, struct faults *all, ft_reject reason, ft_fiel
 enum { CUR_UNKNOWN = 0, CUR_SYMBOL, CUR_MISMATCH, CUR_NONE };
 
 static const ft_reject money_reason[] = {
-    [FT_MONEY_OK] = FT_REJ_AMOUNT,           [FT_MONEY_EMPTY] = FT_REJ_AMOUNT,
-    [FT_MONEY_SYNTAX] = FT_REJ_AMOUNT,       [FT_MONEY_THOUSANDS] = FT_REJ_THOUSANDS,
-    [FT_MONEY_DECIMALS] = FT_REJ_DECIMALS,   [FT_MONEY_NEGATIVE] = FT_REJ_NEGATIVE,
-    [FT_MONEY_OVERFLOW] = FT_REJ_OVERFLOW,   [FT_MONEY_CURRENCY] = FT_REJ_CURRENCY,
+    [FT_MONEY_OK] = FT_REJ_AMOUNT,         [FT_MONEY_EMPTY] = FT_REJ_AMOUNT,
+    [FT_MONEY_SYNTAX] = FT_REJ_AMOUNT,     [FT_MONEY_THOUSANDS] = FT_REJ_THOUSANDS,
+    [FT_MONEY_DECIMALS] = FT_REJ_DECIMALS, [FT_MONEY_NEGATIVE] = FT_REJ_NEGATIVE,
+    [FT_MONEY_OVERFLOW] = FT_REJ_OVERFLOW, [FT_MONEY_CURRENCY] = FT_REJ_CURRENCY,
 };
 
 /* Parses amount text into signed minor units and its currency: the
@@ -413,8 +412,8 @@ static bool parse_time(const struct checker *C, const char *s, size_t len, int64
     return ok;
 }
 
-static bool check_time(struct checker *C, const ft_csv_batch *b, const ft_csv_row *row,
-                       ft_field f, int64_t *ms, struct checked *k, struct faults *all)
+static bool check_time(struct checker *C, const ft_csv_batch *b, const ft_csv_row *row, ft_field f,
+                       int64_t *ms, struct checked *k, struct faults *all)
 {
     size_t len;
     const char *ts = get_in(&C->sc, b, row, f, &len);
@@ -457,8 +456,8 @@ enum { DC_BOTH = 0, DC_MARK, DC_NEGATIVE_MARKED, DC_NONE };
 
 /* A statement row's signed amount: one amount column (with a D/C mark or
  * its sign), or debit and credit columns. */
-static void check_statement_amount(struct checker *C, const ft_csv_batch *b,
-                                   const ft_csv_row *row, struct checked *k, struct faults *all)
+static void check_statement_amount(struct checker *C, const ft_csv_batch *b, const ft_csv_row *row,
+                                   struct checked *k, struct faults *all)
 {
     const ft_schema *sc = &C->sc;
     size_t clen, len;
@@ -474,8 +473,8 @@ static void check_statement_amount(struct checker *C, const ft_csv_batch *b,
     int64_t v = 0;
     if (sc->col[FT_F_AMOUNT] >= 0) {
         const char *a = get_in(sc, b, row, FT_F_AMOUNT, &len);
-        if (!amount_value(C, !all, a, len, have_col ? &col_cur : NULL, FT_F_AMOUNT,
-                          FT_F_CURRENCY, &v, &k->cur, k, all))
+        if (!amount_value(C, !all, a, len, have_col ? &col_cur : NULL, FT_F_AMOUNT, FT_F_CURRENCY,
+                          &v, &k->cur, k, all))
             return;
         if (sc->col[FT_F_DC_MARK] >= 0) {
             const char *m = get_in(sc, b, row, FT_F_DC_MARK, &len);
@@ -501,8 +500,8 @@ static void check_statement_amount(struct checker *C, const ft_csv_batch *b,
                 continue;
             int64_t x;
             ft_currency cur;
-            if (!amount_value(C, !all, a, len, have_col ? &col_cur : NULL, f[i], FT_F_CURRENCY,
-                              &x, &cur, k, all))
+            if (!amount_value(C, !all, a, len, have_col ? &col_cur : NULL, f[i], FT_F_CURRENCY, &x,
+                              &cur, k, all))
                 continue;
             if (x == 0)
                 continue;
@@ -584,8 +583,7 @@ static void check_row(struct checker *C, const ft_csv_batch *b, const ft_csv_row
         if (len == 0 && !bad(k, all, FT_REJ_ACCOUNT, f, 0) && !all)
             return;
     }
-    if (!check_amount(C, b, row, FT_F_AMOUNT, FT_F_CURRENCY, &k->amount, &k->cur, k, all) &&
-        !all)
+    if (!check_amount(C, b, row, FT_F_AMOUNT, FT_F_CURRENCY, &k->amount, &k->cur, k, all) && !all)
         return;
     if (sc->col[FT_F_AMOUNT_RECV] >= 0 &&
         !check_amount(C, b, row, FT_F_AMOUNT_RECV, FT_F_CURRENCY_RECV, &k->amount_recv,
@@ -671,13 +669,19 @@ static void reject_faults(ft_stmt_sink *k, const ft_fault *f, int n, const char 
     }
     if (k->o->on_reject) {
         /* No raw bytes (a camt entry) is an empty row, never NULL. */
-        ft_reject_info info = {k->path,        f[0].line, f[0].column, f[0].reason,
-                               f[0].message,   raw ? raw : "",        raw ? raw_len : 0, f, n};
+        ft_reject_info info = {k->path,
+                               f[0].line,
+                               f[0].column,
+                               f[0].reason,
+                               f[0].message,
+                               raw ? raw : "",
+                               raw ? raw_len : 0,
+                               f,
+                               n};
         k->o->on_reject(k->o->reject_ctx, &info);
     }
     if (k->o->strict && k->rc == FT_OK)
-        k->rc = ft_error_at(k->err, FT_EINPUT, k->path, f[0].line, f[0].column, "%s",
-                            f[0].message);
+        k->rc = ft_error_at(k->err, FT_EINPUT, k->path, f[0].line, f[0].column, "%s", f[0].message);
 }
 
 void ft_stmt_reject(ft_stmt_sink *k, int64_t line, int64_t col, ft_reject why, const char *raw,
@@ -758,10 +762,14 @@ static void process_header(struct loader *L)
         ft_field f;
         ft_col c;
     } optional[] = {
-        {FT_F_CHANNEL, FT_COL_CHANNEL},         {FT_F_LABEL, FT_COL_LABEL},
-        {FT_F_MEMO, FT_COL_MEMO},               {FT_F_TXID, FT_COL_TXID},
-        {FT_F_AMOUNT_RECV, FT_COL_AMOUNT_RECV}, {FT_F_CURRENCY_RECV, FT_COL_CUR_RECV},
-        {FT_F_E2E, FT_COL_E2E},                 {FT_F_COUNTERPARTY, FT_COL_CP_NAME},
+        {FT_F_CHANNEL, FT_COL_CHANNEL},
+        {FT_F_LABEL, FT_COL_LABEL},
+        {FT_F_MEMO, FT_COL_MEMO},
+        {FT_F_TXID, FT_COL_TXID},
+        {FT_F_AMOUNT_RECV, FT_COL_AMOUNT_RECV},
+        {FT_F_CURRENCY_RECV, FT_COL_CUR_RECV},
+        {FT_F_E2E, FT_COL_E2E},
+        {FT_F_COUNTERPARTY, FT_COL_CP_NAME},
     };
     for (size_t k = 0; k < sizeof optional / sizeof optional[0]; k++) {
         if (C->sc.col[optional[k].f] >= 0 && (rc = ft_store_enable(s, optional[k].c, L->err)))
@@ -786,9 +794,8 @@ static void process_header(struct loader *L)
                      ") show; --decimal-point reads them the other way",
                      C->mark_text, C->mark_line);
     else if (C->mark == ',' && C->mark_from == FT_FROM_LAYOUT)
-        ft_stmt_note(&L->k,
-                     "decimal comma, as German and French exports write amounts; "
-                     "--decimal-point reads them the other way");
+        ft_stmt_note(&L->k, "decimal comma, as German and French exports write amounts; "
+                            "--decimal-point reads them the other way");
     L->header_done = true;
 }
 
@@ -799,8 +806,8 @@ static const char *field_name(const ft_schema *sc, ft_field f)
 }
 
 /* The words for one fault of the current row. */
-static void fault_message(struct loader *L, const struct checked *k, ft_reject reason,
-                          ft_field f, int detail, char *msg, size_t cap)
+static void fault_message(struct loader *L, const struct checked *k, ft_reject reason, ft_field f,
+                          int detail, char *msg, size_t cap)
 {
     const ft_schema *sc = &L->C->sc;
     const ft_load_options *o = L->o;
@@ -824,15 +831,16 @@ static void fault_message(struct loader *L, const struct checked *k, ft_reject r
             snprintf(msg, cap, "%s '%s' does not exist in %s (the clocks went forward)",
                      field_name(sc, f), text, ft_tz_name(o->tz));
         else if (reason == FT_REJ_TIMESTAMP && o->date_format)
-            snprintf(msg, cap, "%s '%s' does not match --date-format '%s'", field_name(sc, f),
-                     text, o->date_format);
+            snprintf(msg, cap, "%s '%s' does not match --date-format '%s'", field_name(sc, f), text,
+                     o->date_format);
         else if (reason == FT_REJ_TIMESTAMP)
             snprintf(msg, cap,
                      "%s '%s' is not a timestamp (forms read: " FT_TIME_FORMS
                      "; for others give --date-format, e.g. %s)",
                      field_name(sc, f), text,
-                     strchr(text, '/') ? "%d/%m/%Y" : strchr(text, '.') ? "%d.%m.%y"
-                                                                         : "%d %b %Y");
+                     strchr(text, '/')   ? "%d/%m/%Y"
+                     : strchr(text, '.') ? "%d.%m.%y"
+                                         : "%d %b %Y");
         else
             snprintf(msg, cap, "%s '%s' %s", field_name(sc, f), text,
                      ft_time_strerror((ft_time_error)detail));
@@ -850,8 +858,7 @@ static void fault_message(struct loader *L, const struct checked *k, ft_reject r
                      "--currencies FILE)",
                      field_name(sc, f), text);
         else if (detail == CUR_MISMATCH)
-            snprintf(msg, cap, "currency '%s' is not the currency written beside the amount",
-                     text);
+            snprintf(msg, cap, "currency '%s' is not the currency written beside the amount", text);
         else if (detail == CUR_NONE)
             snprintf(msg, cap,
                      "%s '%s' has no currency: there is no currency column and no --currency "
@@ -870,17 +877,19 @@ static void fault_message(struct loader *L, const struct checked *k, ft_reject r
                      "Haben",
                      text);
         else if (detail == DC_NEGATIVE_MARKED)
-            snprintf(msg, cap, "amount '%s' is negative although a debit/credit mark gives its "
-                               "direction",
+            snprintf(msg, cap,
+                     "amount '%s' is negative although a debit/credit mark gives its "
+                     "direction",
                      text);
         else
-            snprintf(msg, cap, "neither debit nor credit holds an amount, and there is no "
-                               "currency for a zero");
+            snprintf(msg, cap,
+                     "neither debit nor credit holds an amount, and there is no "
+                     "currency for a zero");
         return;
     case FT_REJ_DECIMALS: {
         const ft_currency *c = f == FT_F_AMOUNT_RECV ? &k->cur_recv : &k->cur;
-        snprintf(msg, cap, "%s '%s' has more decimals than %s allows (%d)", field_name(sc, f),
-                 text, c->code, c->exponent);
+        snprintf(msg, cap, "%s '%s' has more decimals than %s allows (%d)", field_name(sc, f), text,
+                 c->code, c->exponent);
         return;
     }
     case FT_REJ_THOUSANDS:
@@ -919,8 +928,8 @@ static void reject_checked(struct loader *L)
         int col = fld < FT_F_COUNT ? sc->col[fld] : (nf < sc->ncols ? nf : sc->ncols);
         fault_message(L, &k2, (ft_reject)all.f[i].reason, fld, all.f[i].detail, msgs[i],
                       sizeof msgs[i]);
-        f[i] = (ft_fault){ft_csv_field_line(L->b, L->row, col), col + 1,
-                          (ft_reject)all.f[i].reason, msgs[i]};
+        f[i] = (ft_fault){ft_csv_field_line(L->b, L->row, col), col + 1, (ft_reject)all.f[i].reason,
+                          msgs[i]};
     }
     reject_faults(&L->k, f, all.n, L->b->raw + L->row->raw_off, (size_t)L->row->raw_len);
     fail(L, L->k.rc);
@@ -928,8 +937,8 @@ static void reject_checked(struct loader *L)
 
 /* The store's id for a currency, registered on first use; scales the
  * amount from the layout's decimals to the store's. */
-static ft_status commit_amount(ft_stmt_sink *k, int64_t line, const ft_currency *c,
-                               int64_t *minor, uint16_t *id)
+static ft_status commit_amount(ft_stmt_sink *k, int64_t line, const ft_currency *c, int64_t *minor,
+                               uint16_t *id)
 {
     int i = 0;
     while (i < k->nids && strcmp(k->ids[i].cur.code, c->code) != 0)
@@ -1071,8 +1080,8 @@ size_t ft_norm_account(const char *s, size_t len, char *out)
         char c = s[i];
         if (c == ' ')
             continue;
-        iban = is_alnum(c) && (n >= 4 || (n < 2 ? (c | 0x20) >= 'a' && (c | 0x20) <= 'z'
-                                                : c >= '0' && c <= '9'));
+        iban = is_alnum(c) &&
+               (n >= 4 || (n < 2 ? (c | 0x20) >= 'a' && (c | 0x20) <= 'z' : c >= '0' && c <= '9'));
         n++;
     }
     if (iban && n >= 15 && n <= 34) {
@@ -1171,7 +1180,7 @@ static ft_status commit_entry(ft_stmt_sink *k, const ft_stmt_entry *e, uint32_t 
     ft_store *s = k->s;
     ft_status rc;
     if (!k->columns_on) {
-        static const ft_col cols[] = {FT_COL_SIDE, FT_COL_E2E, FT_COL_CP_NAME, FT_COL_VALUE_MS,
+        static const ft_col cols[] = {FT_COL_SIDE, FT_COL_E2E,  FT_COL_CP_NAME, FT_COL_VALUE_MS,
                                       FT_COL_MEMO, FT_COL_TXID, FT_COL_CHANNEL};
         for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
             if ((rc = ft_store_enable(s, cols[i], k->err)) != FT_OK)
@@ -1294,8 +1303,8 @@ static void commit_row(struct loader *L)
     const char *id = get(L, FT_F_TXID, &len);
     if ((rc = commit_amount(&L->k, L->row->line, &k->cur, &row.amount, &row.cur)) != FT_OK ||
         (L->C->sc.col[FT_F_AMOUNT_RECV] >= 0 &&
-         (rc = commit_amount(&L->k, L->row->line, &k->cur_recv, &row.amount_recv,
-                             &row.cur_recv)) != FT_OK) ||
+         (rc = commit_amount(&L->k, L->row->line, &k->cur_recv, &row.amount_recv, &row.cur_recv)) !=
+             FT_OK) ||
         (rc = account_id(L, 0, &row.src)) != FT_OK || (rc = account_id(L, 1, &row.dst)) != FT_OK ||
         (rc = intern_label(L, &row.label)) != FT_OK ||
         (rc = txid_of(&L->k, id, id ? len : 0, &row.txid)) != FT_OK)
@@ -1383,8 +1392,8 @@ static void text_notes(ft_stmt_sink *k, const ft_csv_text *t)
                      t->first_bad);
 }
 
-static ft_status ingest_csv(ft_store *s, const char *path, int fd, const void *mem,
-                            size_t mem_len, const ft_load_options *o, int idx, ft_error *err)
+static ft_status ingest_csv(ft_store *s, const char *path, int fd, const void *mem, size_t mem_len,
+                            const ft_load_options *o, int idx, ft_error *err)
 {
     ft_status rc = FT_OK;
     struct checker C = {.o = o, .path = path};
@@ -1511,7 +1520,8 @@ static ft_status ingest_statement(ft_store *s, const char *path, int fd, const v
              o->encoding && fmt == FMT_MT940 ? o->encoding : "utf-8");
     ft_status rc = digest(src, fd, mem, mem_len, err);
     if (rc == FT_OK && fmt == FMT_MT940) {
-        FILE *f = fd >= 0 ? fdopen(dup(fd), "rb") : fmemopen((void *)mem, mem_len ? mem_len : 1, "rb");
+        FILE *f =
+            fd >= 0 ? fdopen(dup(fd), "rb") : fmemopen((void *)mem, mem_len ? mem_len : 1, "rb");
         if (!f)
             rc = ft_error_errno(err, FT_EIO, "open", path);
         else if (fd < 0 && mem_len == 0)
@@ -1650,7 +1660,8 @@ ft_status ft_ingest_files(ft_store *s, const char *const *paths, int npaths,
             return rc;
     }
     if (s->report.rows_loaded == 0)
-        return ft_error_set(err, FT_EINPUT, "no row was loaded (%" PRId64 " read, %" PRId64 " rejected)",
+        return ft_error_set(err, FT_EINPUT,
+                            "no row was loaded (%" PRId64 " read, %" PRId64 " rejected)",
                             s->report.rows_read, s->report.rows_rejected);
     if (!o || !o->no_dedup) {
         rc = ft_ingest_reconcile(s, o, err);

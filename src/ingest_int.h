@@ -22,13 +22,13 @@ typedef struct ft_span {
 /* One statement entry, the account's view of one transfer. Spans are
  * borrowed for the call. */
 typedef struct ft_stmt_entry {
-    int64_t line;           /* where the entry starts */
-    ft_span own;            /* the statement's account, as written */
-    int64_t booking_ms;     /* FT_TIME_NONE when only the value date is known */
-    int64_t value_ms;       /* FT_TIME_NONE: none */
-    bool zoned;             /* booking_ms was given with its zone (camt DtTm) */
-    int64_t amount;         /* minor units of cur, >= 0 */
-    bool debit;             /* money left the account */
+    int64_t line;       /* where the entry starts */
+    ft_span own;        /* the statement's account, as written */
+    int64_t booking_ms; /* FT_TIME_NONE when only the value date is known */
+    int64_t value_ms;   /* FT_TIME_NONE: none */
+    bool zoned;         /* booking_ms was given with its zone (camt DtTm) */
+    int64_t amount;     /* minor units of cur, >= 0 */
+    bool debit;         /* money left the account */
     ft_currency cur;
     ft_span cp_name, cp_iban, purpose, e2e, ref, channel;
 } ft_stmt_entry;

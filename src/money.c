@@ -436,7 +436,7 @@ ft_money_error ft_amount_minor(const ft_amount_text *a, int exponent, int64_t *m
     uint64_t v = 0;
     const uint64_t max = (uint64_t)INT64_MAX;
     for (int k = 0; k < a->nint + exponent; k++) {
-        uint64_t d = k < a->nint ? (uint64_t)(a->ints[k] - '0')
+        uint64_t d = k < a->nint              ? (uint64_t)(a->ints[k] - '0')
                      : k - a->nint < a->nfrac ? (uint64_t)(a->frac[k - a->nint] - '0')
                                               : 0;
         if (v > (max - d) / 10)
@@ -490,19 +490,22 @@ char ft_amount_guess_mark(const char *s, size_t len)
     return after == 3 ? 0 : c;
 }
 
-bool ft_currency_symbol(const ft_currency_defs *defs, const char *s, size_t len,
-                        ft_currency *out)
+bool ft_currency_symbol(const ft_currency_defs *defs, const char *s, size_t len, ft_currency *out)
 {
     static const struct {
         const char *sym, *code;
     } syms[] = {
-        {"\xE2\x82\xAC", "EUR"}, {"$", "USD"},   {"US$", "USD"},  {"\xC2\xA3", "GBP"},
-        {"\xC2\xA5", "JPY"},     {"\xE2\x82\xB9", "INR"},         {"\xE2\x82\xBD", "RUB"},
-        {"\xE2\x82\xAA", "ILS"}, {"\xE2\x82\xA9", "KRW"},         {"\xE2\x82\xBA", "TRY"},
-        {"z\xC5\x82", "PLN"},    {"K\xC4\x8D", "CZK"},            {"Fr", "CHF"},
-        {"SFr", "CHF"},          {"R$", "BRL"},  {"C$", "CAD"},   {"CA$", "CAD"},
-        {"A$", "AUD"},           {"AU$", "AUD"}, {"HK$", "HKD"},  {"S$", "SGD"},
-        {"NZ$", "NZD"},
+        {"\xE2\x82\xAC", "EUR"}, {"$", "USD"},
+        {"US$", "USD"},          {"\xC2\xA3", "GBP"},
+        {"\xC2\xA5", "JPY"},     {"\xE2\x82\xB9", "INR"},
+        {"\xE2\x82\xBD", "RUB"}, {"\xE2\x82\xAA", "ILS"},
+        {"\xE2\x82\xA9", "KRW"}, {"\xE2\x82\xBA", "TRY"},
+        {"z\xC5\x82", "PLN"},    {"K\xC4\x8D", "CZK"},
+        {"Fr", "CHF"},           {"SFr", "CHF"},
+        {"R$", "BRL"},           {"C$", "CAD"},
+        {"CA$", "CAD"},          {"A$", "AUD"},
+        {"AU$", "AUD"},          {"HK$", "HKD"},
+        {"S$", "SGD"},           {"NZ$", "NZD"},
     };
     ft_span_trim(&s, &len);
     for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {

@@ -47,8 +47,8 @@ struct pending {
 enum { S_OWN, S_NAME, S_IBAN, S_PURPOSE, S_E2E, S_REF, S_CHANNEL, S_RAW, S_COUNT };
 
 struct stmt {
-    bool open;             /* :20: seen, :62: not yet */
-    int64_t line;          /* of :20: */
+    bool open;    /* :20: seen, :62: not yet */
+    int64_t line; /* of :20: */
     char ref[36], number[24];
     char own[64];
     int stage; /* 0 after :20:, 1 :25:, 2 :28C:, 3 :60:, 4 :62: */
@@ -131,19 +131,18 @@ static ft_status close_statement(struct reader *R)
     k->s->report.sources[k->src_idx].statements++;
     for (uint32_t i = 0; i < st->n && k->rc == FT_OK; i++) {
         struct pending *p = &st->p[i];
-        ft_span *spans[S_COUNT - 1] = {&p->e.own,     &p->e.cp_name, &p->e.cp_iban, &p->e.purpose,
-                                       &p->e.e2e,     &p->e.ref,     &p->e.channel};
+        ft_span *spans[S_COUNT - 1] = {&p->e.own, &p->e.cp_name, &p->e.cp_iban, &p->e.purpose,
+                                       &p->e.e2e, &p->e.ref,     &p->e.channel};
         for (int f = 0; f < S_COUNT - 1; f++)
             *spans[f] = (ft_span){st->arena + p->off[f], p->len[f]};
         if (st->problem[0])
-            ft_stmt_reject(k, p->e.line, 0, FT_REJ_RECORD, st->arena + p->off[S_RAW],
-                           p->len[S_RAW], "%s: %s", who, st->problem);
+            ft_stmt_reject(k, p->e.line, 0, FT_REJ_RECORD, st->arena + p->off[S_RAW], p->len[S_RAW],
+                           "%s: %s", who, st->problem);
         else
             ft_stmt_commit(k, &p->e);
     }
     if (st->n == 0 && st->problem[0])
-        ft_stmt_reject(k, st->problem_line, 0, FT_REJ_RECORD, NULL, 0, "%s: %s", who,
-                       st->problem);
+        ft_stmt_reject(k, st->problem_line, 0, FT_REJ_RECORD, NULL, 0, "%s: %s", who, st->problem);
     st->open = false;
     st->n = 0;
     st->used = 0;
@@ -242,8 +241,7 @@ static void own_account(struct reader *R, const char *v, size_t len)
         len--;
     const char *slash = memchr(v, '/', len);
     char iban[23];
-    if (slash && blz_iban(v, (size_t)(slash - v), slash + 1, len - (size_t)(slash - v) - 1,
-                          iban)) {
+    if (slash && blz_iban(v, (size_t)(slash - v), slash + 1, len - (size_t)(slash - v) - 1, iban)) {
         snprintf(st->own, sizeof st->own, "%s", iban);
         return;
     }
@@ -253,8 +251,8 @@ static void own_account(struct reader *R, const char *v, size_t len)
         for (size_t i = len - 3; i < len; i++)
             letters &= v[i] >= 'A' && v[i] <= 'Z';
         bool digit_before = v[len - 4] >= '0' && v[len - 4] <= '9';
-        if (letters && digit_before && ft_currency_iso_exponent((char[4]){v[len - 3], v[len - 2],
-                                                                          v[len - 1], 0}) >= 0)
+        if (letters && digit_before &&
+            ft_currency_iso_exponent((char[4]){v[len - 3], v[len - 2], v[len - 1], 0}) >= 0)
             len -= 3;
     }
     snprintf(st->own, sizeof st->own, "%.*s", (int)(len < 63 ? len : 63), v);
@@ -363,7 +361,7 @@ static void details(struct reader *R, const char *v, size_t len)
                 append(purpose, sizeof purpose, &np, s, (size_t)(e - s));
             } else if (kl == 4 && memcmp(k, "CNTP", 4) == 0) {
                 append(iban, sizeof iban, &ni, s, (size_t)(e - s));
-                const char *b = e < end ? e + 1 : end;              /* bic */
+                const char *b = e < end ? e + 1 : end; /* bic */
                 const char *be = b < end ? memchr(b, '/', (size_t)(end - b)) : NULL;
                 if (be) {
                     const char *nm = be + 1, *nme = memchr(nm, '/', (size_t)(end - nm));
@@ -372,8 +370,8 @@ static void details(struct reader *R, const char *v, size_t len)
                     append(name, sizeof name, &nn, nm, (size_t)(nme - nm));
                     e = nme;
                     /* skip the city too */
-                    const char *c2 = nme < end ? memchr(nme + 1, '/', (size_t)(end - nme - 1))
-                                               : NULL;
+                    const char *c2 =
+                        nme < end ? memchr(nme + 1, '/', (size_t)(end - nme - 1)) : NULL;
                     if (c2)
                         e = c2;
                 }
@@ -392,8 +390,8 @@ static void details(struct reader *R, const char *v, size_t len)
         int slot;
         const char *s;
         size_t len;
-    } set[] = {{S_PURPOSE, purpose, np}, {S_NAME, name, nn}, {S_IBAN, iban, ni},
-               {S_CHANNEL, channel, nc}};
+    } set[] = {
+        {S_PURPOSE, purpose, np}, {S_NAME, name, nn}, {S_IBAN, iban, ni}, {S_CHANNEL, channel, nc}};
     for (size_t i = 0; i < sizeof set / sizeof set[0]; i++) {
         if (!set[i].len)
             continue;
@@ -459,8 +457,7 @@ static void entry(struct reader *R, const char *v, size_t len)
     int64_t value_ms, booking_ms;
     int y, m;
     if (!yymmdd(v, first, &value_ms, &y, &m)) {
-        problem(R, line, ":61: at line %" PRId64 " does not start with a value date YYMMDD",
-                line);
+        problem(R, line, ":61: at line %" PRId64 " does not start with a value date YYMMDD", line);
         unreadable(R, v, len);
         return;
     }
@@ -482,8 +479,7 @@ static void entry(struct reader *R, const char *v, size_t len)
     bool reversal = i < first && v[i] == 'R';
     i += reversal;
     if (i >= first || (v[i] != 'C' && v[i] != 'D')) {
-        problem(R, line, ":61: at line %" PRId64 " has no debit/credit mark (C, D, RC, RD)",
-                line);
+        problem(R, line, ":61: at line %" PRId64 " has no debit/credit mark (C, D, RC, RD)", line);
         unreadable(R, v, len);
         return;
     }
@@ -591,18 +587,24 @@ static void field(struct reader *R, const char *f, size_t len)
         st->stage = 1;
     } else if (strcmp(tag, "28C") == 0 || strcmp(tag, "28") == 0) {
         if (st->stage != 1)
-            problem(R, line, "field :%s: at line %" PRId64 " is out of order (expected after "
-                             ":25:)", tag, line);
+            problem(R, line,
+                    "field :%s: at line %" PRId64 " is out of order (expected after "
+                    ":25:)",
+                    tag, line);
         size_t n = strcspn(v, "\r\n");
         snprintf(st->number, sizeof st->number, "%.*s", (int)(n < 23 ? n : 23), v);
         st->stage = 2;
     } else if (strcmp(tag, "60F") == 0 || strcmp(tag, "60M") == 0) {
         if (st->stage != 2)
-            problem(R, line, "field :%s: at line %" PRId64 " is out of order (expected after "
-                             ":28C:)", tag, line);
+            problem(R, line,
+                    "field :%s: at line %" PRId64 " is out of order (expected after "
+                    ":28C:)",
+                    tag, line);
         if (!balance(R, v, vl, &st->opening))
-            problem(R, line, "opening balance :%s: at line %" PRId64 " is not C/D, YYMMDD, a "
-                             "currency and an amount", tag, line);
+            problem(R, line,
+                    "opening balance :%s: at line %" PRId64 " is not C/D, YYMMDD, a "
+                    "currency and an amount",
+                    tag, line);
         st->stage = 3;
     } else if (strcmp(tag, "61") == 0) {
         entry(R, v, vl);
@@ -612,11 +614,12 @@ static void field(struct reader *R, const char *f, size_t len)
     } else if (strcmp(tag, "62F") == 0 || strcmp(tag, "62M") == 0) {
         __int128 closing = 0;
         if (st->stage != 3) {
-            problem(R, line, "closing balance :%s: at line %" PRId64 " is out of order", tag,
-                    line);
+            problem(R, line, "closing balance :%s: at line %" PRId64 " is out of order", tag, line);
         } else if (!balance(R, v, vl, &closing)) {
-            problem(R, line, "closing balance :%s: at line %" PRId64 " is not C/D, YYMMDD, a "
-                             "currency and an amount", tag, line);
+            problem(R, line,
+                    "closing balance :%s: at line %" PRId64 " is not C/D, YYMMDD, a "
+                    "currency and an amount",
+                    tag, line);
         } else if (st->opening + st->credits - st->debits != closing) {
             char o[48], c[48], d[48], want[48], got[48];
             int e = st->cur.exponent;
@@ -688,8 +691,8 @@ ft_status ft_mt940_read(ft_stmt_sink *k, FILE *f, ft_error *err)
         lineno++;
         char *l = line;
         size_t n = (size_t)got;
-        if (lineno == 1 && n >= 3 && (unsigned char)l[0] == 0xEF &&
-            (unsigned char)l[1] == 0xBB && (unsigned char)l[2] == 0xBF)
+        if (lineno == 1 && n >= 3 && (unsigned char)l[0] == 0xEF && (unsigned char)l[1] == 0xBB &&
+            (unsigned char)l[2] == 0xBF)
             l += 3, n -= 3;
         if (memchr(l, '\0', n)) {
             ft_stmt_reject(k, lineno, 0, FT_REJ_NUL, l, n, "line holds a NUL byte");
@@ -759,8 +762,7 @@ ft_status ft_mt940_read(ft_stmt_sink *k, FILE *f, ft_error *err)
                      "Latin-1, load it with --encoding cp1252 or --encoding latin1",
                      R.bad_lines, R.bad_lines == 1 ? " is" : "s are", R.first_bad);
     if (rc == FT_OK && k->rc == FT_OK && src->statements == 0)
-        rc = ft_error_set(err, FT_EINPUT, "%s: holds no MT940 statement (no :20: field)",
-                          k->path);
+        rc = ft_error_set(err, FT_EINPUT, "%s: holds no MT940 statement (no :20: field)", k->path);
     if (rc == FT_OK && k->rc != FT_OK)
         rc = k->rc;
     if (rc == FT_ENOMEM && err && !err->msg[0])

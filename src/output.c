@@ -317,8 +317,9 @@ static void table_rejects(FILE *f, const ft_load_report *r)
         fprintf(f, "  %" PRId64 " duplicate%s: rows loaded before, kept once\n", r->duplicates,
                 r->duplicates == 1 ? "" : "s");
     if (r->merges)
-        fprintf(f, "  %" PRId64 " merged: transfers in both the payer's and the payee's "
-                   "statement, kept once\n",
+        fprintf(f,
+                "  %" PRId64 " merged: transfers in both the payer's and the payee's "
+                "statement, kept once\n",
                 r->merges);
 }
 

@@ -206,34 +206,63 @@ static const struct synonym {
     char lang;
     const char *name;
 } synonyms[] = {
-    {FT_F_TIMESTAMP, 0, "booking_date"},     {FT_F_TIMESTAMP, 0, "booking date"},
-    {FT_F_TIMESTAMP, 0, "entry date"},       {FT_F_TIMESTAMP, 0, "transaction date"},
-    {FT_F_TIMESTAMP, 0, "timestamp"},        {FT_F_TIMESTAMP, 0, "date"},
-    {FT_F_TIMESTAMP, 'd', "buchungstag"},    {FT_F_TIMESTAMP, 'd', "buchungsdatum"},
-    {FT_F_TIMESTAMP, 'd', "datum"},          {FT_F_TIMESTAMP, 'f', "date op\xc3\xa9ration"},
-    {FT_F_TIMESTAMP, 'f', "date operation"}, {FT_F_TIMESTAMP, 'f', "date d'op\xc3\xa9ration"},
+    {FT_F_TIMESTAMP, 0, "booking_date"},
+    {FT_F_TIMESTAMP, 0, "booking date"},
+    {FT_F_TIMESTAMP, 0, "entry date"},
+    {FT_F_TIMESTAMP, 0, "transaction date"},
+    {FT_F_TIMESTAMP, 0, "timestamp"},
+    {FT_F_TIMESTAMP, 0, "date"},
+    {FT_F_TIMESTAMP, 'd', "buchungstag"},
+    {FT_F_TIMESTAMP, 'd', "buchungsdatum"},
+    {FT_F_TIMESTAMP, 'd', "datum"},
+    {FT_F_TIMESTAMP, 'f', "date op\xc3\xa9ration"},
+    {FT_F_TIMESTAMP, 'f', "date operation"},
+    {FT_F_TIMESTAMP, 'f', "date d'op\xc3\xa9ration"},
     {FT_F_TIMESTAMP, 'f', "date de comptabilisation"},
-    {FT_F_VALUE_DATE, 0, "value_date"},      {FT_F_VALUE_DATE, 0, "value date"},
-    {FT_F_VALUE_DATE, 'd', "valutadatum"},   {FT_F_VALUE_DATE, 'd', "valuta"},
-    {FT_F_VALUE_DATE, 'd', "wertstellung"},  {FT_F_VALUE_DATE, 'f', "date valeur"},
+    {FT_F_VALUE_DATE, 0, "value_date"},
+    {FT_F_VALUE_DATE, 0, "value date"},
+    {FT_F_VALUE_DATE, 'd', "valutadatum"},
+    {FT_F_VALUE_DATE, 'd', "valuta"},
+    {FT_F_VALUE_DATE, 'd', "wertstellung"},
+    {FT_F_VALUE_DATE, 'f', "date valeur"},
     {FT_F_VALUE_DATE, 'f', "date de valeur"},
-    {FT_F_AMOUNT, 0, "amount"},              {FT_F_AMOUNT, 'd', "betrag"},
-    {FT_F_AMOUNT, 'd', "umsatz"},            {FT_F_AMOUNT, 'd', "betrag (eur)"},
-    {FT_F_AMOUNT, 'f', "montant"},           {FT_F_AMOUNT, 'f', "montant (eur)"},
-    {FT_F_CURRENCY, 0, "currency"},          {FT_F_CURRENCY, 'd', "w\xc3\xa4hrung"},
-    {FT_F_CURRENCY, 'd', "waehrung"},        {FT_F_CURRENCY, 'f', "devise"},
-    {FT_F_DEBIT, 0, "debit"},                {FT_F_DEBIT, 0, "money out"},
-    {FT_F_DEBIT, 0, "paid out"},             {FT_F_DEBIT, 'd', "soll"},
-    {FT_F_DEBIT, 'd', "belastung"},          {FT_F_DEBIT, 'f', "d\xc3\xa9" "bit"},
-    {FT_F_CREDIT, 0, "credit"},              {FT_F_CREDIT, 0, "money in"},
-    {FT_F_CREDIT, 0, "paid in"},             {FT_F_CREDIT, 'd', "haben"},
-    {FT_F_CREDIT, 'd', "gutschrift"},        {FT_F_CREDIT, 'f', "cr\xc3\xa9" "dit"},
-    {FT_F_DC_MARK, 0, "debit_credit"},       {FT_F_DC_MARK, 0, "debit/credit"},
-    {FT_F_DC_MARK, 0, "d/c"},                {FT_F_DC_MARK, 0, "dr/cr"},
-    {FT_F_DC_MARK, 'd', "soll/haben"},       {FT_F_DC_MARK, 'd', "s/h"},
+    {FT_F_AMOUNT, 0, "amount"},
+    {FT_F_AMOUNT, 'd', "betrag"},
+    {FT_F_AMOUNT, 'd', "umsatz"},
+    {FT_F_AMOUNT, 'd', "betrag (eur)"},
+    {FT_F_AMOUNT, 'f', "montant"},
+    {FT_F_AMOUNT, 'f', "montant (eur)"},
+    {FT_F_CURRENCY, 0, "currency"},
+    {FT_F_CURRENCY, 'd', "w\xc3\xa4hrung"},
+    {FT_F_CURRENCY, 'd', "waehrung"},
+    {FT_F_CURRENCY, 'f', "devise"},
+    {FT_F_DEBIT, 0, "debit"},
+    {FT_F_DEBIT, 0, "money out"},
+    {FT_F_DEBIT, 0, "paid out"},
+    {FT_F_DEBIT, 'd', "soll"},
+    {FT_F_DEBIT, 'd', "belastung"},
+    {FT_F_DEBIT, 'f',
+     "d\xc3\xa9"
+     "bit"},
+    {FT_F_CREDIT, 0, "credit"},
+    {FT_F_CREDIT, 0, "money in"},
+    {FT_F_CREDIT, 0, "paid in"},
+    {FT_F_CREDIT, 'd', "haben"},
+    {FT_F_CREDIT, 'd', "gutschrift"},
+    {FT_F_CREDIT, 'f',
+     "cr\xc3\xa9"
+     "dit"},
+    {FT_F_DC_MARK, 0, "debit_credit"},
+    {FT_F_DC_MARK, 0, "debit/credit"},
+    {FT_F_DC_MARK, 0, "d/c"},
+    {FT_F_DC_MARK, 0, "dr/cr"},
+    {FT_F_DC_MARK, 'd', "soll/haben"},
+    {FT_F_DC_MARK, 'd', "s/h"},
     {FT_F_DC_MARK, 'f', "sens"},
-    {FT_F_COUNTERPARTY, 0, "counterparty"},  {FT_F_COUNTERPARTY, 0, "counterparty name"},
-    {FT_F_COUNTERPARTY, 0, "payee"},         {FT_F_COUNTERPARTY, 0, "payer/payee"},
+    {FT_F_COUNTERPARTY, 0, "counterparty"},
+    {FT_F_COUNTERPARTY, 0, "counterparty name"},
+    {FT_F_COUNTERPARTY, 0, "payee"},
+    {FT_F_COUNTERPARTY, 0, "payer/payee"},
     {FT_F_COUNTERPARTY, 0, "name"},
     {FT_F_COUNTERPARTY, 'd', "beguenstigter/zahlungspflichtiger"},
     {FT_F_COUNTERPARTY, 'd', "beg\xc3\xbcnstigter/zahlungspflichtiger"},
@@ -241,41 +270,64 @@ static const struct synonym {
     {FT_F_COUNTERPARTY, 'd', "auftraggeber/empf\xc3\xa4nger"},
     {FT_F_COUNTERPARTY, 'd', "empf\xc3\xa4nger"},
     {FT_F_COUNTERPARTY, 'd', "zahlungsempf\xc3\xa4nger"},
-    {FT_F_COUNTERPARTY, 'f', "b\xc3\xa9n\xc3\xa9" "ficiaire"},
-    {FT_F_COUNTERPARTY, 'f', "tiers"},       {FT_F_COUNTERPARTY, 'f', "contrepartie"},
-    {FT_F_CP_IBAN, 0, "counterparty_iban"},  {FT_F_CP_IBAN, 0, "counterparty iban"},
-    {FT_F_CP_IBAN, 0, "iban"},               {FT_F_CP_IBAN, 'd', "kontonummer/iban"},
+    {FT_F_COUNTERPARTY, 'f',
+     "b\xc3\xa9n\xc3\xa9"
+     "ficiaire"},
+    {FT_F_COUNTERPARTY, 'f', "tiers"},
+    {FT_F_COUNTERPARTY, 'f', "contrepartie"},
+    {FT_F_CP_IBAN, 0, "counterparty_iban"},
+    {FT_F_CP_IBAN, 0, "counterparty iban"},
+    {FT_F_CP_IBAN, 0, "iban"},
+    {FT_F_CP_IBAN, 'd', "kontonummer/iban"},
     {FT_F_CP_IBAN, 'd', "iban zahlungsbeteiligter"},
-    {FT_F_CP_IBAN, 'f', "iban du tiers"},    {FT_F_CP_IBAN, 'f', "iban contrepartie"},
-    {FT_F_CP_BIC, 0, "counterparty_bic"},    {FT_F_CP_BIC, 0, "counterparty bic"},
-    {FT_F_CP_BIC, 0, "bic"},                 {FT_F_CP_BIC, 'd', "bic (swift-code)"},
+    {FT_F_CP_IBAN, 'f', "iban du tiers"},
+    {FT_F_CP_IBAN, 'f', "iban contrepartie"},
+    {FT_F_CP_BIC, 0, "counterparty_bic"},
+    {FT_F_CP_BIC, 0, "counterparty bic"},
+    {FT_F_CP_BIC, 0, "bic"},
+    {FT_F_CP_BIC, 'd', "bic (swift-code)"},
     {FT_F_CP_BIC, 'd', "bic zahlungsbeteiligter"},
     {FT_F_CP_BIC, 'f', "bic du tiers"},
-    {FT_F_MEMO, 0, "memo"},                  {FT_F_MEMO, 0, "purpose"},
-    {FT_F_MEMO, 0, "description"},           {FT_F_MEMO, 0, "remittance information"},
-    {FT_F_MEMO, 0, "details"},               {FT_F_MEMO, 'd', "verwendungszweck"},
-    {FT_F_MEMO, 'f', "libell\xc3\xa9"},      {FT_F_MEMO, 'f', "libelle"},
+    {FT_F_MEMO, 0, "memo"},
+    {FT_F_MEMO, 0, "purpose"},
+    {FT_F_MEMO, 0, "description"},
+    {FT_F_MEMO, 0, "remittance information"},
+    {FT_F_MEMO, 0, "details"},
+    {FT_F_MEMO, 'd', "verwendungszweck"},
+    {FT_F_MEMO, 'f', "libell\xc3\xa9"},
+    {FT_F_MEMO, 'f', "libelle"},
     {FT_F_MEMO, 'f', "motif"},
-    {FT_F_CHANNEL, 0, "channel"},            {FT_F_CHANNEL, 0, "transaction type"},
-    {FT_F_CHANNEL, 0, "booking text"},       {FT_F_CHANNEL, 0, "type"},
-    {FT_F_CHANNEL, 'd', "buchungstext"},     {FT_F_CHANNEL, 'f', "type d'op\xc3\xa9ration"},
-    {FT_F_ACCOUNT, 0, "account"},            {FT_F_ACCOUNT, 0, "own account"},
-    {FT_F_ACCOUNT, 0, "account iban"},       {FT_F_ACCOUNT, 'd', "auftragskonto"},
-    {FT_F_ACCOUNT, 'd', "iban auftragskonto"}, {FT_F_ACCOUNT, 'f', "compte"},
-    {FT_F_E2E, 0, "end_to_end_id"},          {FT_F_E2E, 0, "end-to-end id"},
-    {FT_F_E2E, 0, "end to end id"},          {FT_F_E2E, 0, "endtoendid"},
-    {FT_F_E2E, 0, "end-to-end reference"},   {FT_F_E2E, 'd', "kundenreferenz (end-to-end)"},
+    {FT_F_CHANNEL, 0, "channel"},
+    {FT_F_CHANNEL, 0, "transaction type"},
+    {FT_F_CHANNEL, 0, "booking text"},
+    {FT_F_CHANNEL, 0, "type"},
+    {FT_F_CHANNEL, 'd', "buchungstext"},
+    {FT_F_CHANNEL, 'f', "type d'op\xc3\xa9ration"},
+    {FT_F_ACCOUNT, 0, "account"},
+    {FT_F_ACCOUNT, 0, "own account"},
+    {FT_F_ACCOUNT, 0, "account iban"},
+    {FT_F_ACCOUNT, 'd', "auftragskonto"},
+    {FT_F_ACCOUNT, 'd', "iban auftragskonto"},
+    {FT_F_ACCOUNT, 'f', "compte"},
+    {FT_F_E2E, 0, "end_to_end_id"},
+    {FT_F_E2E, 0, "end-to-end id"},
+    {FT_F_E2E, 0, "end to end id"},
+    {FT_F_E2E, 0, "endtoendid"},
+    {FT_F_E2E, 0, "end-to-end reference"},
+    {FT_F_E2E, 'd', "kundenreferenz (end-to-end)"},
     {FT_F_E2E, 'd', "end-to-end-referenz"},
-    {FT_F_TXID, 0, "txn_id"},                {FT_F_TXID, 0, "transaction id"},
-    {FT_F_TXID, 0, "bank reference"},        {FT_F_TXID, 'd', "bankreferenz"},
+    {FT_F_TXID, 0, "txn_id"},
+    {FT_F_TXID, 0, "transaction id"},
+    {FT_F_TXID, 0, "bank reference"},
+    {FT_F_TXID, 'd', "bankreferenz"},
     {FT_F_LABEL, 0, "label"},
 };
 
 /* A statement's columns by the names banks use; false when the header
  * lacks a date, an amount, or (unless `own` says the file is a statement)
  * a counterparty. */
-static bool detect_statement(ft_schema *sc, const char *const *names, const size_t *lens,
-                             int ncols, bool own)
+static bool detect_statement(ft_schema *sc, const char *const *names, const size_t *lens, int ncols,
+                             bool own)
 {
     ft_schema tmp;
     schema_init(&tmp, FT_LAYOUT_STATEMENT, ncols);
@@ -292,7 +344,8 @@ static bool detect_statement(ft_schema *sc, const char *const *names, const size
         }
     }
     bool date = tmp.col[FT_F_TIMESTAMP] >= 0 || tmp.col[FT_F_VALUE_DATE] >= 0;
-    bool amount = tmp.col[FT_F_AMOUNT] >= 0 || tmp.col[FT_F_DEBIT] >= 0 || tmp.col[FT_F_CREDIT] >= 0;
+    bool amount =
+        tmp.col[FT_F_AMOUNT] >= 0 || tmp.col[FT_F_DEBIT] >= 0 || tmp.col[FT_F_CREDIT] >= 0;
     bool other = tmp.col[FT_F_COUNTERPARTY] >= 0 || tmp.col[FT_F_CP_IBAN] >= 0;
     /* Debit and credit columns, or a bank's own words, say "statement"
      * even without a counterparty column. */
@@ -334,7 +387,9 @@ static ft_status unknown_layout(const char *const *names, const size_t *lens, in
         "currency_received\n"
         "  known layouts: generic (those names), IBM AMLworld, AMLSim, PaySim, bank statements\n"
         "  (one account's view: Buchungstag, Betrag, Kontonummer/IBAN, ...; or Date "
-        "op\xc3\xa9ration, D\xc3\xa9" "bit, Cr\xc3\xa9" "dit, ...)\n"
+        "op\xc3\xa9ration, D\xc3\xa9"
+        "bit, Cr\xc3\xa9"
+        "dit, ...)\n"
         "  name the columns with --map FIELD=COLUMN or --map-file FILE; for one account's "
         "statement add --statement-of ACCOUNT",
         path, why, seen);
@@ -404,9 +459,9 @@ ft_status ft_schema_detect_ex(ft_schema *sc, const char *const *names, const siz
         }
         return FT_OK;
     }
-    if (!statement && (detect_ibm(sc, names, lens, ncols) ||
-                       detect_amlsim(sc, names, lens, ncols) ||
-                       detect_paysim(sc, names, lens, ncols)))
+    if (!statement &&
+        (detect_ibm(sc, names, lens, ncols) || detect_amlsim(sc, names, lens, ncols) ||
+         detect_paysim(sc, names, lens, ncols)))
         return FT_OK;
     bool two_sided = find_col(names, lens, ncols, "src_account") >= 0 &&
                      find_col(names, lens, ncols, "dst_account") >= 0;

@@ -46,8 +46,8 @@ enum {
     SEC_LAB_OFF,
     SEC_LAB_SLOTS,
     SEC_STRINGS,
-    SEC_SOURCE_NOTES, /* version 2 */
-    SEC_DUPS,         /* version 2 */
+    SEC_SOURCE_NOTES,   /* version 2 */
+    SEC_DUPS,           /* version 2 */
     SEC_COL_BASE = 100, /* + ft_col */
 };
 
@@ -349,22 +349,42 @@ bool ft_snapshot_is(const char *path)
 static const char *section_name(uint32_t id)
 {
     static const char *const names[] = {
-        [SEC_META] = "counts",          [SEC_CURRENCIES] = "currencies",
-        [SEC_SOURCES] = "input files",  [SEC_SOURCE_STRINGS] = "input file names",
-        [SEC_OPTIONS] = "load options", [SEC_ACC_POOL] = "account keys",
-        [SEC_ACC_OFF] = "account index", [SEC_ACC_SLOTS] = "account hash table",
-        [SEC_CHAN_POOL] = "channel names", [SEC_CHAN_OFF] = "channel index",
-        [SEC_CHAN_SLOTS] = "channel hash table", [SEC_LAB_POOL] = "label names",
-        [SEC_LAB_OFF] = "label index",  [SEC_LAB_SLOTS] = "label hash table",
-        [SEC_STRINGS] = "memos and ids", [SEC_SOURCE_NOTES] = "input file notes",
+        [SEC_META] = "counts",
+        [SEC_CURRENCIES] = "currencies",
+        [SEC_SOURCES] = "input files",
+        [SEC_SOURCE_STRINGS] = "input file names",
+        [SEC_OPTIONS] = "load options",
+        [SEC_ACC_POOL] = "account keys",
+        [SEC_ACC_OFF] = "account index",
+        [SEC_ACC_SLOTS] = "account hash table",
+        [SEC_CHAN_POOL] = "channel names",
+        [SEC_CHAN_OFF] = "channel index",
+        [SEC_CHAN_SLOTS] = "channel hash table",
+        [SEC_LAB_POOL] = "label names",
+        [SEC_LAB_OFF] = "label index",
+        [SEC_LAB_SLOTS] = "label hash table",
+        [SEC_STRINGS] = "memos and ids",
+        [SEC_SOURCE_NOTES] = "input file notes",
         [SEC_DUPS] = "duplicates and merges",
     };
     static const char *const cols[FT_COL_COUNT] = {
-        "time column",      "amount column",  "source column",  "destination column",
-        "currency column",  "line column",    "file column",    "channel column",
-        "label column",     "memo column",    "id column",      "received amount column",
-        "received currency column", "value date column", "end-to-end id column",
-        "counterparty name column", "statement side column",
+        "time column",
+        "amount column",
+        "source column",
+        "destination column",
+        "currency column",
+        "line column",
+        "file column",
+        "channel column",
+        "label column",
+        "memo column",
+        "id column",
+        "received amount column",
+        "received currency column",
+        "value date column",
+        "end-to-end id column",
+        "counterparty name column",
+        "statement side column",
     };
     if (id < sizeof names / sizeof names[0] && names[id])
         return names[id];
@@ -653,10 +673,18 @@ static ft_status map_store(ft_store *s, const struct reader *rd)
         case FT_COL_TXID: s->t.txid = (int64_t *)p; break;
         case FT_COL_AMOUNT_RECV: s->t.amount_recv = (int64_t *)p; break;
         case FT_COL_CUR_RECV: s->t.cur_recv = (uint16_t *)p; break;
-        case FT_COL_VALUE_MS: s->t.value_ms = (int64_t *)p; break;
-        case FT_COL_E2E: s->t.e2e = (uint64_t *)p; break;
-        case FT_COL_CP_NAME: s->t.cp_name = (uint64_t *)p; break;
-        case FT_COL_SIDE: s->t.side = (uint8_t *)p; break;
+        case FT_COL_VALUE_MS:
+            s->t.value_ms = (int64_t *)p;
+            break;
+        case FT_COL_E2E:
+            s->t.e2e = (uint64_t *)p;
+            break;
+        case FT_COL_CP_NAME:
+            s->t.cp_name = (uint64_t *)p;
+            break;
+        case FT_COL_SIDE:
+            s->t.side = (uint8_t *)p;
+            break;
         case FT_COL_COUNT: break;
         }
     }

@@ -223,8 +223,8 @@ ft_status ft_store_add_dup(ft_store *s, int kind, uint16_t kept_file, uint32_t k
         r->dups = p;
         r->dups_cap = cap;
     }
-    r->dups[r->ndups++] = (ft_dup_record){(uint8_t)kind, 0, kept_file, other_file, 0,
-                                          kept_line, other_line};
+    r->dups[r->ndups++] =
+        (ft_dup_record){(uint8_t)kind, 0, kept_file, other_file, 0, kept_line, other_line};
     if (kind == FT_DUP_COPY)
         r->duplicates++;
     else

@@ -157,8 +157,8 @@ static bool parse_dotted(const char *s, size_t len, int64_t *ts_ms, ft_time_erro
 {
     size_t i = 0;
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, ms = 0;
-    if (!digits(s, len, &i, 2, &d) || s[i++] != '.' || !digits(s, len, &i, 2, &mo) ||
-        i >= len || s[i++] != '.')
+    if (!digits(s, len, &i, 2, &d) || s[i++] != '.' || !digits(s, len, &i, 2, &mo) || i >= len ||
+        s[i++] != '.')
         return *why = FT_TIME_SYNTAX, false;
     if (i + 2 == len || (i + 2 < len && s[i + 2] == ' ')) {
         if (!digits(s, len, &i, 2, &y))
@@ -176,8 +176,7 @@ static bool parse_dotted(const char *s, size_t len, int64_t *ts_ms, ft_time_erro
     return make_time(y, mo, d, h, mi, sec, ms, 0, ts_ms, why);
 }
 
-bool ft_time_parse_zoned(const char *s, size_t len, int64_t *ts_ms, bool *zoned,
-                         ft_time_error *why)
+bool ft_time_parse_zoned(const char *s, size_t len, int64_t *ts_ms, bool *zoned, ft_time_error *why)
 {
     ft_time_error scratch;
     if (!why)
@@ -248,13 +247,22 @@ static int month_by_name(const char *s, size_t len, size_t *used)
     /* English, German and French abbreviations and names, ASCII and UTF-8. */
     static const char *const names[][12] = {
         {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"},
-        {"jan", "feb", "m\xc3\xa4" "r", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov",
-         "dez"},
-        {"janv", "f\xc3\xa9" "vr", "mars", "avr", "mai", "juin", "juil", "ao\xc3\xbb" "t", "sept",
-         "oct", "nov", "d\xc3\xa9" "c"},
+        {"jan", "feb",
+         "m\xc3\xa4"
+         "r",
+         "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "dez"},
+        {"janv",
+         "f\xc3\xa9"
+         "vr",
+         "mars", "avr", "mai", "juin", "juil",
+         "ao\xc3\xbb"
+         "t",
+         "sept", "oct", "nov",
+         "d\xc3\xa9"
+         "c"},
     };
     size_t n = 0;
-    while (n < len && ((s[n] | 0x20) >= 'a' && (s[n] | 0x20) <= 'z')) 
+    while (n < len && ((s[n] | 0x20) >= 'a' && (s[n] | 0x20) <= 'z'))
         n++;
     while (n < len && (unsigned char)s[n] >= 0x80)
         n++;
@@ -287,8 +295,8 @@ static bool some_digits(const char *s, size_t len, size_t *i, int max, int *out)
     return n > 0;
 }
 
-bool ft_time_parse_format(const char *s, size_t len, const char *fmt, int64_t *ts_ms,
-                          bool *zoned, ft_time_error *why)
+bool ft_time_parse_format(const char *s, size_t len, const char *fmt, int64_t *ts_ms, bool *zoned,
+                          ft_time_error *why)
 {
     ft_time_error scratch;
     if (!why)
@@ -318,17 +326,32 @@ bool ft_time_parse_format(const char *s, size_t len, const char *fmt, int64_t *t
         }
         bool ok = true;
         switch (*++f) {
-        case 'Y': ok = digits(s, len, &i, 4, &y); break;
+        case 'Y':
+            ok = digits(s, len, &i, 4, &y);
+            break;
         case 'y':
             ok = digits(s, len, &i, 2, &y);
             y += y < 69 ? 2000 : 1900; /* POSIX strptime's pivot */
             break;
-        case 'm': ok = some_digits(s, len, &i, 2, &mo); break;
-        case 'd': case 'e': ok = some_digits(s, len, &i, 2, &d); break;
-        case 'H': ok = some_digits(s, len, &i, 2, &h); break;
-        case 'I': ok = some_digits(s, len, &i, 2, &h) && h >= 1 && h <= 12; break;
-        case 'M': ok = digits(s, len, &i, 2, &mi); break;
-        case 'S': ok = digits(s, len, &i, 2, &sec); break;
+        case 'm':
+            ok = some_digits(s, len, &i, 2, &mo);
+            break;
+        case 'd':
+        case 'e':
+            ok = some_digits(s, len, &i, 2, &d);
+            break;
+        case 'H':
+            ok = some_digits(s, len, &i, 2, &h);
+            break;
+        case 'I':
+            ok = some_digits(s, len, &i, 2, &h) && h >= 1 && h <= 12;
+            break;
+        case 'M':
+            ok = digits(s, len, &i, 2, &mi);
+            break;
+        case 'S':
+            ok = digits(s, len, &i, 2, &sec);
+            break;
         case 'f': {
             size_t start = i;
             int scale = 100;
@@ -345,7 +368,8 @@ bool ft_time_parse_format(const char *s, size_t len, const char *fmt, int64_t *t
             if (ok)
                 pm = (s[i] | 0x20) == 'p', i += 2;
             break;
-        case 'b': case 'B': {
+        case 'b':
+        case 'B': {
             size_t used = 0;
             mo = month_by_name(s + i, len - i, &used);
             ok = mo > 0;

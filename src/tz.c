@@ -288,8 +288,7 @@ ft_status ft_tz_load(ft_tz **out, const char *name, ft_error *err)
     *out = NULL;
     if (!name[0] || name[0] == '/' || strstr(name, "..") || strlen(name) >= 64)
         return ft_error_set(err, FT_EUSAGE,
-                            "--timezone '%s': give a zone name such as Europe/Berlin or UTC",
-                            name);
+                            "--timezone '%s': give a zone name such as Europe/Berlin or UTC", name);
     const char *dir = getenv("TZDIR");
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir && dir[0] ? dir : "/usr/share/zoneinfo", name);

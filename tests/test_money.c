@@ -300,14 +300,25 @@ static void test_bank_amounts(void **state)
     assert_int_equal(read_ok("\xe2\x82\xac 1.234,56", ',', 2, "\xe2\x82\xac"), 123456);
     assert_int_equal(read_ok("1,234.56 USD", '.', 2, "USD"), 123456);
     assert_int_equal(read_ok("1 234,5", ',', 2, NULL), 123450);
-    assert_int_equal(read_ok("1\xc2\xa0" "234,50\xc2\xa0\xe2\x82\xac", ',', 2, "\xe2\x82\xac"),
+    assert_int_equal(read_ok("1\xc2\xa0"
+                             "234,50\xc2\xa0\xe2\x82\xac",
+                             ',', 2, "\xe2\x82\xac"),
                      123450); /* no-break spaces */
     assert_int_equal(read_ok("1'234.50", '.', 2, NULL), 123450);
-    assert_int_equal(read_ok("1\xe2\x80\x99" "234.50", '.', 2, NULL), 123450); /* U+2019 */
+    assert_int_equal(read_ok("1\xe2\x80\x99"
+                             "234.50",
+                             '.', 2, NULL),
+                     123450); /* U+2019 */
     assert_int_equal(read_ok("(100.00)", '.', 2, NULL), -10000);
     assert_int_equal(read_ok("100.00-", '.', 2, NULL), -10000);
-    assert_int_equal(read_ok("-\xe2\x82\xac" "5", '.', 2, "\xe2\x82\xac"), -500);
-    assert_int_equal(read_ok("\xe2\x88\x92" "7,5", ',', 2, NULL), -750); /* U+2212 */
+    assert_int_equal(read_ok("-\xe2\x82\xac"
+                             "5",
+                             '.', 2, "\xe2\x82\xac"),
+                     -500);
+    assert_int_equal(read_ok("\xe2\x88\x92"
+                             "7,5",
+                             ',', 2, NULL),
+                     -750); /* U+2212 */
     assert_int_equal(read_ok("US$ 3", '.', 2, "US$"), 300);
     assert_int_equal(read_ok("0,29", ',', 2, NULL), 29); /* exact, as for a point */
     assert_int_equal(read_ok("1.000", ',', 0, NULL), 1000);

@@ -139,7 +139,7 @@ static void test_groups_symbols_and_negatives(void **state)
                       "3,2024-03-01,A,B,1'234.50,CHF\n"
                       "4,2024-03-01,A,B,\xe2\x82\xac 12.30,EUR\n"
                       "5,2024-03-01,A,B,\"1,234.56 USD\",USD\n"
-                      "6,2024-03-01,A,B,$5,EUR\n"     /* the column says otherwise */
+                      "6,2024-03-01,A,B,$5,EUR\n"       /* the column says otherwise */
                       "7,2024-03-01,A,B,(100.00),EUR\n" /* a transfer is not negative */
                       "8,2024-03-01,A,B,100.00-,EUR\n";
     ft_store s = {0};
@@ -214,10 +214,10 @@ static void test_date_format_and_timezone(void **state)
 {
     (void)state;
     const char *csv = "txn_id,timestamp,src_account,dst_account,amount,currency\n"
-                      "1,15.01.2024 12:00,A,B,1,EUR\n"  /* winter: UTC+1 */
-                      "2,01.07.2024 12:00,A,B,1,EUR\n"  /* summer: UTC+2 */
-                      "3,31.03.2024 02:30,A,B,1,EUR\n"  /* skipped by summer time */
-                      "4,27.10.2024 02:30,A,B,1,EUR\n"  /* twice: the first */
+                      "1,15.01.2024 12:00,A,B,1,EUR\n"      /* winter: UTC+1 */
+                      "2,01.07.2024 12:00,A,B,1,EUR\n"      /* summer: UTC+2 */
+                      "3,31.03.2024 02:30,A,B,1,EUR\n"      /* skipped by summer time */
+                      "4,27.10.2024 02:30,A,B,1,EUR\n"      /* twice: the first */
                       "5,2024-07-01T12:00:00Z,A,B,1,EUR\n"; /* has its zone */
     ft_tz *tz;
     ft_error err;

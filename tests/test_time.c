@@ -250,11 +250,16 @@ static void test_zones(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_iso_forms),         cmocka_unit_test(test_offsets_convert_to_utc),
-        cmocka_unit_test(test_ibm_form),          cmocka_unit_test(test_epoch_seconds),
-        cmocka_unit_test(test_calendar_edges),    cmocka_unit_test(test_garbage),
-        cmocka_unit_test(test_format_round_trip), cmocka_unit_test(test_durations),
-        cmocka_unit_test(test_dotted_day_first),  cmocka_unit_test(test_date_format),
+        cmocka_unit_test(test_iso_forms),
+        cmocka_unit_test(test_offsets_convert_to_utc),
+        cmocka_unit_test(test_ibm_form),
+        cmocka_unit_test(test_epoch_seconds),
+        cmocka_unit_test(test_calendar_edges),
+        cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_format_round_trip),
+        cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_dotted_day_first),
+        cmocka_unit_test(test_date_format),
         cmocka_unit_test(test_zones),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

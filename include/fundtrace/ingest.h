@@ -81,19 +81,19 @@ typedef struct ft_load_options {
     void *reject_ctx;
     ft_progress_fn on_progress;          /* may be NULL */
     void *progress_ctx;
-    ft_note_fn on_note;                  /* may be NULL */
+    ft_note_fn on_note; /* may be NULL */
     void *note_ctx;
     /* Conventions (issue 15). */
-    char decimal_mark;       /* '.' or ','; 0: guessed per file from its amounts */
-    const char *date_format; /* strftime-like (ft_time_parse_format); NULL: the
-                                built-in forms */
-    const struct ft_tz *tz;  /* zone of times written without an offset; NULL: UTC */
-    const char *encoding;    /* of the input (iconv's names, "cp1252", "latin1",
-                                "utf-16"); NULL: UTF-8 */
+    char decimal_mark;        /* '.' or ','; 0: guessed per file from its amounts */
+    const char *date_format;  /* strftime-like (ft_time_parse_format); NULL: the
+                                 built-in forms */
+    const struct ft_tz *tz;   /* zone of times written without an offset; NULL: UTC */
+    const char *encoding;     /* of the input (iconv's names, "cp1252", "latin1",
+                                 "utf-16"); NULL: UTF-8 */
     const char *statement_of; /* every file is this account's statement */
-    bool no_dedup;           /* keep copies and both views of a transfer */
-    int64_t merge_window_ms; /* statement views of one transfer are at most this
-                                far apart; 0: 3 days */
+    bool no_dedup;            /* keep copies and both views of a transfer */
+    int64_t merge_window_ms;  /* statement views of one transfer are at most this
+                                 far apart; 0: 3 days */
 } ft_load_options;
 
 /* Reads one file ("-" for standard input) into s, adding its source record.

@@ -20,13 +20,13 @@
 
 typedef enum ft_money_error {
     FT_MONEY_OK = 0,
-    FT_MONEY_EMPTY,      /* nothing but spaces */
-    FT_MONEY_SYNTAX,     /* not a decimal number: letters, exponent, two points */
-    FT_MONEY_THOUSANDS,  /* 1,234.56 or 1 234: digit groups */
-    FT_MONEY_DECIMALS,   /* more non-zero decimals than the exponent allows */
-    FT_MONEY_NEGATIVE,   /* below zero: a transfer moves a positive amount */
-    FT_MONEY_OVERFLOW,   /* more minor units than an int64 holds */
-    FT_MONEY_CURRENCY,   /* text beside the number that is no currency */
+    FT_MONEY_EMPTY,     /* nothing but spaces */
+    FT_MONEY_SYNTAX,    /* not a decimal number: letters, exponent, two points */
+    FT_MONEY_THOUSANDS, /* 1,234.56 or 1 234: digit groups */
+    FT_MONEY_DECIMALS,  /* more non-zero decimals than the exponent allows */
+    FT_MONEY_NEGATIVE,  /* below zero: a transfer moves a positive amount */
+    FT_MONEY_OVERFLOW,  /* more minor units than an int64 holds */
+    FT_MONEY_CURRENCY,  /* text beside the number that is no currency */
 } ft_money_error;
 
 /* Parses decimal text into minor units with `exponent` decimals.
@@ -53,7 +53,7 @@ typedef struct ft_amount_text {
     char ints[20]; /* integer digits, no leading zeros, at most 19 */
     char frac[20]; /* fraction digits, trailing zeros dropped */
     int nint, nfrac;
-    bool too_many; /* more than 19 integer digits or 19 significant decimals */
+    bool too_many;   /* more than 19 integer digits or 19 significant decimals */
     const char *cur; /* a currency symbol or code written beside the number */
     size_t cur_len;  /* (a span of the input), or NULL/0 */
 } ft_amount_text;
@@ -120,8 +120,7 @@ bool ft_currency_resolve(const ft_currency_defs *defs, const char *s, size_t len
 
 /* Resolves a currency symbol ("€", "$", "£", "US$", "CHF", ...) or
  * anything ft_currency_resolve knows. "$" is the US dollar. */
-bool ft_currency_symbol(const ft_currency_defs *defs, const char *s, size_t len,
-                        ft_currency *out);
+bool ft_currency_symbol(const ft_currency_defs *defs, const char *s, size_t len, ft_currency *out);
 
 /* ISO 4217 exponent of `code`, or -1 when not in the built-in table. */
 int ft_currency_iso_exponent(const char *code);

@@ -38,8 +38,8 @@ typedef enum ft_field {
     FT_F_COUNTERPARTY, /* the other side's name */
     FT_F_CP_IBAN,
     FT_F_CP_BIC,
-    FT_F_ACCOUNT,      /* the statement's own account, per row */
-    FT_F_E2E,          /* the end-to-end id the payer gave */
+    FT_F_ACCOUNT, /* the statement's own account, per row */
+    FT_F_E2E,     /* the end-to-end id the payer gave */
     FT_F_COUNT
 } ft_field;
 
@@ -74,9 +74,9 @@ typedef struct ft_schema {
                             accepted, excess decimals rounded half to even */
     ft_time_kind time_kind;
     ft_label_kind label_kind;
-    bool statement;       /* rows are one account's view (a statement) */
-    char decimal_hint;    /* ',' for headers in German or French: the mark to
-                             use when no amount shows it; 0: none */
+    bool statement;        /* rows are one account's view (a statement) */
+    char decimal_hint;     /* ',' for headers in German or French: the mark to
+                              use when no amount shows it; 0: none */
     const char *date_hint; /* a --date-format to try when the built-in forms
                               fail (French headers: day first), or NULL */
 } ft_schema;

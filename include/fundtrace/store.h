@@ -74,10 +74,10 @@ typedef struct ft_txns {
                              FT_TXID_DERIVED: none; NULL: none at all */
     int64_t *amount_recv; /* IBM's received leg, minor units of cur_recv[i] */
     uint16_t *cur_recv;
-    int64_t *value_ms;    /* FT_TIME_NONE: none */
-    uint64_t *e2e;        /* offset into strings, 0 = none */
-    uint64_t *cp_name;    /* offset into strings, 0 = none */
-    uint8_t *side;        /* FT_SIDE_* */
+    int64_t *value_ms; /* FT_TIME_NONE: none */
+    uint64_t *e2e;     /* offset into strings, 0 = none */
+    uint64_t *cp_name; /* offset into strings, 0 = none */
+    uint8_t *side;     /* FT_SIDE_* */
 } ft_txns;
 
 /* One row to append; fields of absent columns are ignored. */
@@ -122,14 +122,14 @@ typedef struct ft_source {
     int64_t mtime;   /* seconds since the epoch; 0 for standard input */
     int64_t rows_read, rows_loaded, rows_rejected;
     /* What the load learnt about the file (snapshot format 2). */
-    char encoding[24];     /* transcoded from; "utf-8" when read as it was */
-    char decimal_mark;     /* '.' or ',' */
-    uint8_t decimal_from;  /* FT_FROM_* */
+    char encoding[24];      /* transcoded from; "utf-8" when read as it was */
+    char decimal_mark;      /* '.' or ',' */
+    uint8_t decimal_from;   /* FT_FROM_* */
     int64_t bad_text_lines; /* lines not valid in the encoding, kept as they were */
     int64_t first_bad_text_line;
-    int64_t duplicates;    /* rows that copied earlier ones, kept once */
-    int64_t merged;        /* statement rows merged into the other side's */
-    int64_t statements;    /* MT940 or camt statements read */
+    int64_t duplicates; /* rows that copied earlier ones, kept once */
+    int64_t merged;     /* statement rows merged into the other side's */
+    int64_t statements; /* MT940 or camt statements read */
 } ft_source;
 
 /* Where a file's decimal mark came from. */

@@ -12,9 +12,9 @@
 
 typedef enum ft_time_error {
     FT_TIME_OK = 0,
-    FT_TIME_EMPTY,  /* nothing but spaces */
-    FT_TIME_SYNTAX, /* not one of the accepted forms */
-    FT_TIME_RANGE,  /* the form is right but the date or time cannot exist */
+    FT_TIME_EMPTY,   /* nothing but spaces */
+    FT_TIME_SYNTAX,  /* not one of the accepted forms */
+    FT_TIME_RANGE,   /* the form is right but the date or time cannot exist */
     FT_TIME_SKIPPED, /* a local time the zone skipped (summer time began) */
 } ft_time_error;
 
@@ -37,8 +37,8 @@ bool ft_time_parse_zoned(const char *s, size_t len, int64_t *ts_ms, bool *zoned,
                          ft_time_error *why);
 
 /* The forms ft_time_parse reads, for messages. */
-#define FT_TIME_FORMS                                                                           \
-    "2024-03-01T12:34:56Z (an offset or none), 2024-03-01, 2024/03/01 12:34, 01.03.2024, "    \
+#define FT_TIME_FORMS                                                                              \
+    "2024-03-01T12:34:56Z (an offset or none), 2024-03-01, 2024/03/01 12:34, 01.03.2024, "         \
     "epoch seconds"
 
 /* Parses s with a strftime-like format (--date-format): %Y (4 digits), %y
@@ -47,8 +47,8 @@ bool ft_time_parse_zoned(const char *s, size_t len, int64_t *ts_ms, bool *zoned,
  * English, German or French), %z ('Z' or an offset: *zoned is set), %%;
  * a space matches one or more spaces and any other character itself.
  * Fields the format lacks are 1970-01-01 00:00:00. */
-bool ft_time_parse_format(const char *s, size_t len, const char *fmt, int64_t *ts_ms,
-                          bool *zoned, ft_time_error *why);
+bool ft_time_parse_format(const char *s, size_t len, const char *fmt, int64_t *ts_ms, bool *zoned,
+                          ft_time_error *why);
 
 /* True when fmt has at least one conversion and only ones
  * ft_time_parse_format knows. */
