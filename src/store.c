@@ -37,6 +37,10 @@ static const struct col_desc {
     [FT_COL_TXID] = {offsetof(ft_txns, txid), sizeof(int64_t), true},
     [FT_COL_AMOUNT_RECV] = {offsetof(ft_txns, amount_recv), sizeof(int64_t), true},
     [FT_COL_CUR_RECV] = {offsetof(ft_txns, cur_recv), sizeof(uint16_t), true},
+    [FT_COL_VALUE_MS] = {offsetof(ft_txns, value_ms), sizeof(int64_t), true},
+    [FT_COL_E2E] = {offsetof(ft_txns, e2e), sizeof(uint64_t), true},
+    [FT_COL_CP_NAME] = {offsetof(ft_txns, cp_name), sizeof(uint64_t), true},
+    [FT_COL_SIDE] = {offsetof(ft_txns, side), sizeof(uint8_t), true},
 };
 
 static const char *const reject_names[FT_REJ_COUNT] = {
@@ -53,6 +57,9 @@ static const char *const reject_names[FT_REJ_COUNT] = {
     [FT_REJ_OVERFLOW] = "amount_overflow",
     [FT_REJ_CURRENCY] = "unknown_currency",
     [FT_REJ_ACCOUNT] = "empty_account",
+    [FT_REJ_DEBIT_CREDIT] = "bad_debit_credit",
+    [FT_REJ_RECORD] = "bad_record",
+    [FT_REJ_DUPLICATE_ID] = "duplicate_id",
 };
 
 const char *ft_reject_name(ft_reject r)
@@ -88,9 +95,10 @@ void *ft_store_col(const ft_store *s, ft_col c)
 /* Fills rows [from, to) of column c with its "none" value. */
 static void fill_none(ft_txns *t, ft_col c, int64_t from, int64_t to)
 {
-    if (c == FT_COL_TXID) {
+    if (c == FT_COL_TXID || c == FT_COL_VALUE_MS) {
+        int64_t *col = col_get(t, c);
         for (int64_t i = from; i < to; i++)
-            t->txid[i] = FT_TXID_DERIVED;
+            col[i] = c == FT_COL_TXID ? FT_TXID_DERIVED : FT_TIME_NONE;
         return;
     }
     memset((char *)col_get(t, c) + (size_t)from * cols[c].size, 0,
@@ -166,6 +174,63 @@ ft_status ft_store_append(ft_store *s, const ft_row *row, ft_error *err)
         t->amount_recv[i] = row->amount_recv;
     if (t->cur_recv)
         t->cur_recv[i] = row->cur_recv;
+    if (t->value_ms)
+        t->value_ms[i] = row->value_ms;
+    if (t->e2e)
+        t->e2e[i] = row->e2e;
+    if (t->cp_name)
+        t->cp_name[i] = row->cp_name;
+    if (t->side)
+        t->side[i] = row->side;
+    return FT_OK;
+}
+
+ft_status ft_store_remove(ft_store *s, const uint8_t *drop, ft_error *err)
+{
+    ft_txns *t = &s->t;
+    if (s->map)
+        return ft_error_set(err, FT_EUSAGE, "a store read from a snapshot cannot change");
+    if (!memchr(drop, 1, (size_t)t->n))
+        return FT_OK;
+    for (int c = 0; c < FT_COL_COUNT; c++) {
+        char *col = col_get(t, (ft_col)c);
+        if (!col)
+            continue;
+        size_t sz = cols[c].size;
+        int64_t w = 0;
+        for (int64_t i = 0; i < t->n; i++) {
+            if (drop[i])
+                continue;
+            if (w != i)
+                memcpy(col + (size_t)w * sz, col + (size_t)i * sz, sz);
+            w++;
+        }
+    }
+    int64_t kept = 0;
+    for (int64_t i = 0; i < t->n; i++)
+        kept += !drop[i];
+    t->n = kept;
+    return FT_OK;
+}
+
+ft_status ft_store_add_dup(ft_store *s, int kind, uint16_t kept_file, uint32_t kept_line,
+                           uint16_t other_file, uint32_t other_line, ft_error *err)
+{
+    ft_load_report *r = &s->report;
+    if (r->ndups == r->dups_cap) {
+        int64_t cap = r->dups_cap ? r->dups_cap * 2 : 64;
+        ft_dup_record *p = realloc(r->dups, (size_t)cap * sizeof *p);
+        if (!p)
+            return ft_error_oom(err);
+        r->dups = p;
+        r->dups_cap = cap;
+    }
+    r->dups[r->ndups++] =
+        (ft_dup_record){(uint8_t)kind, 0, kept_file, other_file, 0, kept_line, other_line};
+    if (kind == FT_DUP_COPY)
+        r->duplicates++;
+    else
+        r->merges++;
     return FT_OK;
 }
 
@@ -302,6 +367,10 @@ static ft_status apply_permutation(ft_txns *t, const uint32_t *perm, ft_error *e
         case 2:
             for (int64_t i = 0; i < n; i++)
                 ((uint16_t *)dst)[i] = ((const uint16_t *)src)[perm[i]];
+            break;
+        case 1:
+            for (int64_t i = 0; i < n; i++)
+                ((uint8_t *)dst)[i] = ((const uint8_t *)src)[perm[i]];
             break;
         default:
             for (int64_t i = 0; i < n; i++)
@@ -990,6 +1059,7 @@ void ft_store_free(ft_store *s)
     }
     free(s->report.sources);
     free(s->report.options);
+    free(s->report.dups);
     free(s->adj.out_off);
     free(s->adj.in_off);
     free(s->adj.out_txn);

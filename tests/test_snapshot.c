@@ -239,13 +239,13 @@ static void test_other_version_and_not_a_snapshot(void **state)
     ft_error err;
     size_t len;
     char *data = written_case(dir, bad, &len);
-    /* Version 2 with a correct header checksum: refused for its version. */
-    uint32_t v = 2;
+    /* Version 3 with a correct header checksum: refused for its version. */
+    uint32_t v = 3;
     memcpy(data + 8, &v, 4);
     uint64_t h = ft_xxh64(data, 56, 0);
     memcpy(data + 56, &h, 8);
     assert_int_equal(read_bytes(bad, data, len, &err), FT_ECORRUPT);
-    assert_non_null(strstr(err.msg, "snapshot format version 2, this fundtrace reads version 1"));
+    assert_non_null(strstr(err.msg, "snapshot format version 3, this fundtrace reads version 2"));
     const char *csv = "timestamp,src_account\n";
     assert_int_equal(read_bytes(bad, csv, strlen(csv), &err), FT_ECORRUPT);
     assert_non_null(strstr(err.msg, "shorter than a snapshot header"));

@@ -44,8 +44,20 @@ typedef enum ft_col {
     FT_COL_TXID,
     FT_COL_AMOUNT_RECV,
     FT_COL_CUR_RECV,
+    FT_COL_VALUE_MS, /* statements: the value date */
+    FT_COL_E2E,      /* statements: the payer's end-to-end id */
+    FT_COL_CP_NAME,  /* statements: the counterparty's name as written */
+    FT_COL_SIDE,     /* statements: whose statement the row came from */
     FT_COL_COUNT
 } ft_col;
+
+/* "No time" in value_ms. */
+#define FT_TIME_NONE INT64_MIN
+
+/* Whose view of a transfer a row is: a two-sided record (a bank's or a
+ * data set's), the payer's statement (src is the statement's account),
+ * the payee's, or both once the two were merged. */
+enum { FT_SIDE_NONE = 0, FT_SIDE_DEBIT = 1, FT_SIDE_CREDIT = 2, FT_SIDE_BOTH = 3 };
 
 typedef struct ft_txns {
     int64_t n, cap;
@@ -62,14 +74,19 @@ typedef struct ft_txns {
                              FT_TXID_DERIVED: none; NULL: none at all */
     int64_t *amount_recv; /* IBM's received leg, minor units of cur_recv[i] */
     uint16_t *cur_recv;
+    int64_t *value_ms; /* FT_TIME_NONE: none */
+    uint64_t *e2e;     /* offset into strings, 0 = none */
+    uint64_t *cp_name; /* offset into strings, 0 = none */
+    uint8_t *side;     /* FT_SIDE_* */
 } ft_txns;
 
 /* One row to append; fields of absent columns are ignored. */
 typedef struct ft_row {
-    int64_t ts_ms, amount, amount_recv, txid;
-    uint64_t memo;
+    int64_t ts_ms, amount, amount_recv, txid, value_ms;
+    uint64_t memo, e2e, cp_name;
     uint32_t src, dst, line, label;
     uint16_t cur, cur_recv, file, channel;
+    uint8_t side;
 } ft_row;
 
 /* Why a row was rejected. The names are part of the output contract. */
@@ -87,6 +104,9 @@ typedef enum ft_reject {
     FT_REJ_OVERFLOW,     /* too large for int64 minor units */
     FT_REJ_CURRENCY,     /* not a known currency */
     FT_REJ_ACCOUNT,      /* an empty account */
+    FT_REJ_DEBIT_CREDIT, /* a statement row both debit and credit, or a bad D/C mark */
+    FT_REJ_RECORD,       /* an MT940 or camt record that breaks its format */
+    FT_REJ_DUPLICATE_ID, /* an id loaded before with other fields */
     FT_REJ_COUNT
 } ft_reject;
 
@@ -101,7 +121,34 @@ typedef struct ft_source {
     char sha256[65]; /* of those bytes */
     int64_t mtime;   /* seconds since the epoch; 0 for standard input */
     int64_t rows_read, rows_loaded, rows_rejected;
+    /* What the load learnt about the file (snapshot format 2). */
+    char encoding[24];      /* transcoded from; "utf-8" when read as it was */
+    char decimal_mark;      /* '.' or ',' */
+    uint8_t decimal_from;   /* FT_FROM_* */
+    int64_t bad_text_lines; /* lines not valid in the encoding, kept as they were */
+    int64_t first_bad_text_line;
+    int64_t duplicates; /* rows that copied earlier ones, kept once */
+    int64_t merged;     /* statement rows merged into the other side's */
+    int64_t statements; /* MT940 or camt statements read */
 } ft_source;
+
+/* Where a file's decimal mark came from. */
+enum { FT_FROM_DEFAULT = 0, FT_FROM_DETECTED, FT_FROM_OPTION, FT_FROM_LAYOUT };
+
+/* A row that did not become a transaction of its own: a copy of a row
+ * loaded before (kind FT_DUP_COPY), or the payee's view of a transfer
+ * merged into the payer's (FT_DUP_MERGE). Both places are kept, as
+ * file index and line, so that the provenance of the kept transaction
+ * names every source it came from. */
+typedef struct ft_dup_record {
+    uint8_t kind;
+    uint8_t pad;
+    uint16_t kept_file, other_file;
+    uint16_t pad2;
+    uint32_t kept_line, other_line;
+} ft_dup_record;
+
+enum { FT_DUP_COPY = 1, FT_DUP_MERGE = 2 };
 
 typedef struct ft_load_report {
     int64_t rows_read, rows_loaded, rows_rejected;
@@ -110,6 +157,9 @@ typedef struct ft_load_report {
     ft_source *sources;
     int nsources, cap;
     char *options; /* the load options, as text, for the provenance record */
+    int64_t duplicates, merges; /* records of each kind in dups */
+    ft_dup_record *dups;
+    int64_t ndups, dups_cap;
 } ft_load_report;
 
 /* Per account, in and out transfers in time order (CSR). */
@@ -166,6 +216,14 @@ ft_status ft_store_append(ft_store *s, const ft_row *row, ft_error *err);
  * already stored in it is rescaled (exactly) to the larger one. The
  * exponent amounts must be given in is in s->currencies[*id].exponent. */
 ft_status ft_store_currency(ft_store *s, const ft_currency *c, uint16_t *id, ft_error *err);
+
+/* Drops the rows marked in `drop` (one flag per row), keeping the order
+ * of the others. */
+ft_status ft_store_remove(ft_store *s, const uint8_t *drop, ft_error *err);
+
+/* Records that a row was folded into another (kind FT_DUP_*). */
+ft_status ft_store_add_dup(ft_store *s, int kind, uint16_t kept_file, uint32_t kept_line,
+                           uint16_t other_file, uint32_t other_line, ft_error *err);
 
 /* Sorts by time (stable), trims spare capacity. Call once loading ends. */
 ft_status ft_store_finish(ft_store *s, ft_error *err);
