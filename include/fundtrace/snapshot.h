@@ -28,7 +28,8 @@
 #include "fundtrace/error.h"
 #include "fundtrace/store.h"
 
-#define FT_SNAPSHOT_VERSION 1
+#define FT_SNAPSHOT_VERSION                                                                        \
+    2 /* 2 adds file notes, duplicates and statement columns; 1 still reads */
 
 /* Writes the (finished) store to `path` atomically. */
 ft_status ft_snapshot_write(const ft_store *s, const char *path, ft_error *err);
