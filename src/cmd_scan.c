@@ -24,7 +24,7 @@ static void help_tail(FILE *f)
     }
     fprintf(f, "  <kind>.enabled      0 or 1\n"
                "  fan.min_degree      sets fan_out.min_receivers and fan_in.min_sources\n"
-               "  fan.window_hours, fan.min_amount, fan.max_spread\n"
+               "  fan.window_hours, fan.slow_window_days, fan.min_amount\n"
                "                      set the fan_out.* and fan_in.* of the same name\n"
                "\nKinds: fan_out, fan_in, scatter_gather, gather_scatter, cycle, stack,\n"
                "bipartite, pass_through, structuring, rapid_movement, tf_collection.\n"

@@ -43,6 +43,22 @@ typedef struct burst {
     double log10p;
 } burst;
 
+/* Amounts alike are a feature of a fast fan, not a gate: of k amounts
+ * drawn from this data's spread of amounts (its 90th percentile over its
+ * 10th, R), all fall within a factor s of each other with a chance of about
+ * k (ln s / ln R)^(k - 1); s counts as at least 1.05, and the feature makes
+ * a fan at most a hundred times rarer. */
+static double similar_log10(const scan_worker *w, double s, size_t k)
+{
+    double lr = log(PR->amount_spread > 1.1 ? PR->amount_spread : 1.1);
+    double ls = log(s > 1.05 ? s : 1.05);
+    if (ls >= lr || k < 2)
+        return 0;
+    double lp = log10((double)k) + (double)(k - 1) * log10(ls / lr);
+    /* a feature among others: at most a hundredfold */
+    return lp < -2 ? -2 : lp < 0 ? lp : 0;
+}
+
 /* The window of at least `need` of q[lo .. hi) within `span` ms with the
  * most members among those rare enough to report, or else the rarest
  * (log10p 0 when there is none); list[from .. to) is all of the account's
@@ -60,12 +76,22 @@ static burst best_burst(const scan_worker *w, const uint32_t *q, size_t lo, size
     for (size_t i = lo; i + need <= hi; i++) {
         uint32_t start = det_from_time(w, list, from, to, TS(q[i]));
         uint32_t end = start;
+        /* the members' smallest and largest amount, one currency */
+        int64_t amin = AMT(q[i]), amax = AMT(q[i]);
+        bool one = true;
+        size_t seen = i;
         /* Every window of up to FAN_STEP members, then windows doubling
          * in size: bounded work at hubs. */
         for (size_t j = i + need - 1; j < hi && TS(q[j]) - TS(q[i]) <= span;
              j = j - i < FAN_STEP ? j + 1 : i + 2 * (j - i)) {
             while (end < to && TS(list[end]) <= TS(q[j]))
                 end++;
+            for (; seen < j; seen++) {
+                uint32_t t = q[seen + 1];
+                one = one && CUR(t) == CUR(q[i]);
+                amin = AMT(t) < amin ? AMT(t) : amin;
+                amax = AMT(t) > amax ? AMT(t) : amax;
+            }
             size_t nw = end - start, k = j - i + 1;
             double rate = PR->q_slow[out_dir];
             if (!slow) {
@@ -81,6 +107,8 @@ static burst best_burst(const scan_worker *w, const uint32_t *q, size_t lo, size
                 expect = even > expect ? even : expect;
             }
             double lp = det_poisson_tail_log10(expect, (double)k);
+            if (one && amin > 0 && !slow)
+                lp += similar_log10(w, (double)amax / (double)amin, k);
             /* the most members among the windows rare enough to report (an
              * investigator wants the whole fan, not its densest part), else
              * the rarest */

@@ -42,13 +42,11 @@ static const struct param {
     P("fan_out.window_hours", fan_window_hours[0], 0.01, 1e5),
     P("fan_out.slow_window_days", fan_slow_days[0], 0.01, 1e5),
     P("fan_out.min_amount", fan_min_amount[0], 0, 1e15),
-    P("fan_out.max_spread", fan_max_spread[0], 1, 1e6),
     P("fan_in.min_sources", fan_min_degree[1], 2, 1e6),
     P("fan_in.window_hours", fan_window_hours[1], 0.01, 1e5),
     P("fan_in.slow_window_days", fan_slow_days[1], 0.01, 1e5),
     P("fan_in.slow_max_payers", fan_slow_max_payers, 1, 1e9),
     P("fan_in.min_amount", fan_min_amount[1], 0, 1e15),
-    P("fan_in.max_spread", fan_max_spread[1], 1, 1e6),
     P("scatter_gather.min_width", sg_min_width, 2, 1e6),
     P("scatter_gather.delay_hours", sg_delay_hours, 0.01, 1e5),
     P("scatter_gather.keep_low", sg_keep_low, 0, 1),
@@ -101,8 +99,7 @@ const char *const ft_scan_param_names[] = {
     "scan.hub_degree", "scan.hub_mean_ratio", "scan.novel_pair_max", "scan.prior_transfers", "scan.rhythm_min",
     "scan.rhythm_share", "scan.opener_share", "scan.opener_min", "scan.large_ratio", "scan.min_score",
     "fan_out.min_receivers", "fan_out.window_hours", "fan_out.slow_window_days", "fan_out.min_amount",
-    "fan_out.max_spread", "fan_in.min_sources", "fan_in.window_hours", "fan_in.slow_window_days", "fan_in.slow_max_payers", "fan_in.min_amount",
-    "fan_in.max_spread",
+    "fan_in.min_sources", "fan_in.window_hours", "fan_in.slow_window_days", "fan_in.slow_max_payers", "fan_in.min_amount",
     "scatter_gather.min_width", "scatter_gather.delay_hours", "scatter_gather.keep_low",
     "scatter_gather.keep_high", "scatter_gather.window_hours", "scatter_gather.min_amount", "gather_scatter.min_in",
     "gather_scatter.min_out", "gather_scatter.window_hours", "gather_scatter.keep_low",
@@ -138,7 +135,6 @@ void ft_scan_defaults(ft_scan_params *p)
         p->fan_window_hours[d] = 24 * 7;
         p->fan_slow_days[d] = 1000;
         p->fan_min_amount[d] = 0;
-        p->fan_max_spread[d] = 1.5;
     }
     p->fan_slow_max_payers = 100;
     p->sg_min_width = 3;
@@ -213,7 +209,6 @@ ft_status ft_scan_param_set(ft_scan_params *p, const char *name, const char *val
         {"fan.window_hours", "fan_out.window_hours", "fan_in.window_hours"},
         {"fan.slow_window_days", "fan_out.slow_window_days", "fan_in.slow_window_days"},
         {"fan.min_amount", "fan_out.min_amount", "fan_in.min_amount"},
-        {"fan.max_spread", "fan_out.max_spread", "fan_in.max_spread"},
         {"fan_out.min_degree", "fan_out.min_receivers", NULL},
         {"fan_in.min_degree", "fan_in.min_sources", NULL},
     };

@@ -36,7 +36,7 @@ typedef struct scan_profile {
     double *med_out, *med_in;  /* per account: median amount out and in, with established
                                   relations and hubs when it has 5 such, major units */
     double *max_in, *max2_in;  /* per account: the two largest of those payments in */
-    double q_novel;            /* the share of novel transfers of a typical account */
+    double amount_spread;      /* the amounts' 90th percentile over their 10th */
     double q_unusual;          /* unusual transfers / transfers, over the data set */
     double q_strong;           /* strongly unusual ones (see scan_strong) / transfers */
     double q_slow[2];          /* members of slow fans out [0] and in [1] / transfers */

@@ -207,8 +207,7 @@ typedef struct part {
     uint64_t *keys, *tmp;
     double *amts;
     size_t cap;
-    uint64_t novel, unusual, links, strong, slow_out, slow_in, passed[PASS_SCALES], payers;
-    double novel_share; /* sum over payers of their share of novel payments */
+    uint64_t novel, unusual, links, strong, slow_out, slow_in, passed[PASS_SCALES];
     bool oom;
 } part;
 
@@ -308,8 +307,6 @@ static void phase_out(part *w, uint32_t a)
     }
     pr->nov_out[a] = opened;
     w->novel += opened;
-    w->novel_share += (double)opened / m;
-    w->payers++;
     /* The everyday amount: what a pays established relations and hubs, so
      * that a burst of new payees does not move the yardstick it is measured
      * with; everything when there are fewer than 5 such. */
@@ -605,28 +602,33 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
     ok = ok && run_phase(&b, parts, threads, phase_in) &&
          run_phase(&b, parts, threads, phase_pass);
     if (ok) {
-        uint64_t unusual = 0, links = 0, strong = 0, slow_out = 0, slow_in = 0, payers = 0;
+        uint64_t unusual = 0, links = 0, strong = 0, slow_out = 0, slow_in = 0;
         uint64_t passed[PASS_SCALES] = {0};
-        double share = 0;
         for (int i = 0; i < threads; i++) {
             unusual += parts[i].unusual;
             links += parts[i].links;
             strong += parts[i].strong;
             slow_out += parts[i].slow_out;
             slow_in += parts[i].slow_in;
-            payers += parts[i].payers;
-            share += parts[i].novel_share;
             for (int c = 0; c < PASS_SCALES; c++)
                 passed[c] += parts[i].passed[c];
         }
         double nn = (double)n + 1;
-        /* The rate of a typical account: each account's share of novel
-         * transfers among what it paid, averaged over the accounts (a few
-         * mass payers of one-off payments would dominate a rate per
-         * transfer). */
-        pr->q_novel = payers ? share / (double)payers : 1 / nn;
-        if (pr->q_novel <= 0)
-            pr->q_novel = 1 / nn;
+        /* The spread of amounts, from every 16th transfer's major units. */
+        size_t ns = (n + 15) / 16;
+        double *sample = malloc((ns + 1) * sizeof *sample);
+        if (sample && ns) {
+            for (size_t i = 0; i < ns; i++)
+                sample[i] = (double)s->t.amount[16 * i] / (double)unit[s->t.cur[16 * i]];
+            select_kth(sample, ns, ns / 10);
+            double p10 = sample[ns / 10];
+            select_kth(sample, ns, ns - 1 - ns / 10);
+            double p90 = sample[ns - 1 - ns / 10];
+            pr->amount_spread = p10 > 0 ? p90 / p10 : 1e6;
+        } else {
+            pr->amount_spread = 1e6;
+        }
+        free(sample);
         pr->q_unusual = ((double)unusual + 1) / nn;
         pr->q_link = ((double)links + 1) / nn;
         pr->nlinks = links;

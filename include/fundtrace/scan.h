@@ -79,7 +79,7 @@ typedef struct ft_scan_params {
      * "fan_in.X" one (min_degree is also fan_out.min_receivers and
      * fan_in.min_sources). */
     double fan_min_degree[2], fan_window_hours[2], fan_slow_days[2], fan_min_amount[2],
-        fan_max_spread[2], fan_slow_max_payers;
+        fan_slow_max_payers;
     double sg_min_width, sg_delay_hours, sg_keep_low, sg_keep_high, sg_window_hours,
         sg_min_amount;
     double gs_min_in, gs_min_out, gs_window_hours, gs_keep_low, gs_keep_high, gs_min_amount;
