@@ -4,7 +4,8 @@
 A few thousand transfers of a small bank over 60 days from 2024-03-01, in
 fundtrace's generic layout, with background traffic (payroll, card
 payments at two supermarkets, rent, person-to-person transfers, refunds, a
-few self-transfers and foreign-currency rows) and six planted patterns,
+few self-transfers and foreign-currency rows; person-to-person transfers
+mostly between friends) and six planted patterns,
 each labelled with its instance id in the `label` column:
 
   fanout-1          one account pays 12 accounts within a day
@@ -81,9 +82,15 @@ for c in customers[40:140]:
     for month_day in (2, 33):
         add(at(month_day), c, landlord, money(450, 1400), memo="rent")
 
-# Person-to-person transfers.
+# Person-to-person transfers: nine in ten between friends (each customer
+# pays two, again and again), the rest to anyone. Friends are drawn from their own generator
+# so that every other row is as before.
+F = random.Random(7)
+friends = {c: F.sample([d for d in customers if d != c], 2) for c in customers}
 for _ in range(1050):
     a, b = R.sample(customers, 2)
+    if F.random() < 0.9:
+        b = F.choice(friends[a])
     memo = R.choice(["", "", "thanks", "dinner", "gift \"birthday\"", "share of trip,\nsee list"])
     add(at(R.randrange(DAYS)), a, b, money(5, 400), memo=memo)
 

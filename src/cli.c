@@ -13,8 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fundtrace/csvread.h"
 #include "fundtrace/snapshot.h"
 #include "fundtrace/time.h"
+#include "fundtrace/tz.h"
 
 /* The progress display on stderr now, cleared before any message. */
 static ft_cli_progress *showing;
@@ -180,6 +182,56 @@ bool ft_cli_opt_csv_raw(const char *cmd, const ft_option *opt, const char *arg)
     (void)opt;
     (void)arg;
     ft_csv_set_raw(true);
+    return true;
+}
+
+bool ft_cli_opt_decimal(const char *cmd, const ft_option *opt, const char *arg)
+{
+    (void)cmd;
+    (void)arg;
+    struct ft_cli_input *in = opt->value;
+    in->opts.decimal_mark = strcmp(opt->long_name, "decimal-comma") == 0 ? ',' : '.';
+    return true;
+}
+
+bool ft_cli_opt_date_format(const char *cmd, const ft_option *opt, const char *arg)
+{
+    struct ft_cli_input *in = opt->value;
+    if (!ft_time_format_check(arg)) {
+        ft_cli_error(cmd,
+                     "--date-format: '%s' is not a format: use %%Y %%y %%m %%d %%H %%M %%S %%f %%b "
+                     "%%p %%z, e.g. %%d/%%m/%%Y",
+                     arg);
+        return false;
+    }
+    in->opts.date_format = arg;
+    return true;
+}
+
+bool ft_cli_opt_timezone(const char *cmd, const ft_option *opt, const char *arg)
+{
+    struct ft_cli_input *in = opt->value;
+    ft_error err;
+    ft_tz_free(in->tz);
+    in->tz = NULL;
+    in->opts.tz = NULL;
+    if (ft_tz_load(&in->tz, arg, &err) != FT_OK) {
+        ft_cli_fail(cmd, &err);
+        return false;
+    }
+    in->opts.tz = in->tz;
+    return true;
+}
+
+bool ft_cli_opt_encoding(const char *cmd, const ft_option *opt, const char *arg)
+{
+    struct ft_cli_input *in = opt->value;
+    ft_error err;
+    if (ft_csv_encoding_check(arg, &err) != FT_OK) {
+        ft_cli_fail(cmd, &err);
+        return false;
+    }
+    in->opts.encoding = arg;
     return true;
 }
 
@@ -544,34 +596,61 @@ void ft_cli_help(FILE *f, const ft_cli_command *c)
 static void on_reject(void *ctx, const ft_reject_info *r)
 {
     struct ft_cli_input *in = ctx;
+    int n = r->nfaults ? r->nfaults : 1;
+    const ft_fault one = {r->line, r->column, r->reason, r->message};
+    const ft_fault *f = r->nfaults ? r->faults : &one;
     /* In strict mode the load stops here and the error says it once. */
-    if (!in->quiet && !in->opts.strict && in->shown < FT_SHOW_REJECTS) {
+    for (int i = 0; i < n && !in->quiet && !in->opts.strict && in->shown < FT_SHOW_REJECTS; i++) {
         clear_progress();
-        if (r->column > 0)
-            fprintf(stderr, "%s:%" PRId64 ":%" PRId64 ": %s\n", r->path, r->line, r->column,
-                    r->message);
+        if (f[i].column > 0)
+            fprintf(stderr, "%s:%" PRId64 ":%" PRId64 ": %s\n", r->path, f[i].line, f[i].column,
+                    f[i].message);
         else
-            fprintf(stderr, "%s:%" PRId64 ": %s\n", r->path, r->line, r->message);
+            fprintf(stderr, "%s:%" PRId64 ": %s\n", r->path, f[i].line, f[i].message);
     }
     in->shown++;
     if (in->rejects) {
-        FILE *f = in->rejects;
-        ft_csv_write_field(f, r->path, strlen(r->path));
-        fprintf(f, ",%" PRId64 ",%" PRId64 ",%s,", r->line, r->column, ft_reject_name(r->reason));
-        ft_csv_write_field(f, r->message, strlen(r->message));
-        fputc(',', f);
+        /* One line per row: its faults' columns, reasons and messages,
+         * each list joined with ';'. */
+        FILE *fp = in->rejects;
+        ft_csv_write_field(fp, r->path, strlen(r->path));
+        fprintf(fp, ",%" PRId64 ",", r->line);
+        for (int i = 0; i < n; i++)
+            fprintf(fp, "%s%" PRId64, i ? ";" : "", f[i].column);
+        fputc(',', fp);
+        for (int i = 0; i < n; i++)
+            fprintf(fp, "%s%s", i ? ";" : "", ft_reject_name(f[i].reason));
+        fputc(',', fp);
+        char *msg = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&msg, &len);
+        for (int i = 0; m && i < n; i++)
+            fprintf(m, "%s%s", i ? "; " : "", f[i].message);
+        if (m && fclose(m) == 0)
+            ft_csv_write_field(fp, msg, len);
+        free(msg);
+        fputc(',', fp);
         /* The row exactly as read; its own line end stays inside the
          * quotes and a line end is added after. */
-        fputc('"', f);
+        fputc('"', fp);
         if (ft_csv_needs_guard(r->raw, r->raw_len))
-            fputc('\'', f);
+            fputc('\'', fp);
         for (size_t i = 0; i < r->raw_len; i++) {
             if (r->raw[i] == '"')
-                fputc('"', f);
-            fputc(r->raw[i], f);
+                fputc('"', fp);
+            fputc(r->raw[i], fp);
         }
-        fputs("\"\n", f);
+        fputs("\"\n", fp);
     }
+}
+
+/* Notes are not rejected rows: shown even with -q, since what they say
+ * (a guessed decimal mark, lines that are not text, copies kept once)
+ * changes what was loaded. */
+static void on_note(void *ctx, const char *path, const char *message)
+{
+    struct ft_cli_input *in = ctx;
+    ft_cli_error(in->cmd, "%s: %s", path, message);
 }
 
 /* Rows read so far, for the progress display. */
@@ -623,6 +702,9 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
     }
     if (snapshots) {
         rc = ft_snapshot_read(s, paths[0], &err);
+        if (rc == FT_OK && s->t.n == 0)
+            rc = ft_error_set(&err, FT_EINPUT,
+                              "%s: holds no transfers: there is nothing to work on", paths[0]);
         if (rc == FT_OK && in->rates_path)
             rc = ft_store_rates_load(s, in->rates_path, &err);
         if (rc != FT_OK)
@@ -635,6 +717,9 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
     }
     in->opts.on_reject = on_reject;
     in->opts.reject_ctx = in;
+    in->opts.on_note = on_note;
+    in->opts.note_ctx = in;
+    in->cmd = cmd;
     if (in->prog.on) {
         in->opts.on_progress = on_progress;
         in->opts.progress_ctx = in;
@@ -655,12 +740,6 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
         ft_cli_fail(cmd, &err);
         return rc;
     }
-    /* DESIGN.md: a load that keeps no row is an error, not an empty result. */
-    if (s->t.n == 0) {
-        ft_cli_error(cmd, "no row was loaded (%" PRId64 " read, %" PRId64 " rejected)",
-                     s->report.rows_read, s->report.rows_rejected);
-        return FT_EINPUT;
-    }
     if (!in->quiet && in->shown > FT_SHOW_REJECTS)
         ft_cli_error(cmd, "%" PRId64 " more rejected rows not shown%s", in->shown - FT_SHOW_REJECTS,
                      in->rejects_path ? "" : " (write them all with --rejects FILE)");
@@ -671,6 +750,7 @@ void ft_cli_input_free(struct ft_cli_input *in)
 {
     ft_writer_abort(&in->rejects_w);
     ft_map_free(&in->map);
+    ft_tz_free(in->tz);
     ft_currency_defs_free(&in->defs);
     memset(in, 0, sizeof *in);
 }

@@ -181,6 +181,8 @@ void ft_cli_progress_done(ft_cli_progress *p);
 
 struct ft_cli_input {
     ft_map map;
+    struct ft_tz *tz; /* --timezone */
+    const char *cmd;  /* notes are "fundtrace CMD: path: message" */
     ft_currency_defs defs;
     ft_load_options opts;
     const char *rejects_path;
@@ -200,6 +202,10 @@ bool ft_cli_opt_map(const char *cmd, const ft_option *opt, const char *arg);
 bool ft_cli_opt_map_file(const char *cmd, const ft_option *opt, const char *arg);
 bool ft_cli_opt_delimiter(const char *cmd, const ft_option *opt, const char *arg);
 bool ft_cli_opt_currencies(const char *cmd, const ft_option *opt, const char *arg);
+bool ft_cli_opt_decimal(const char *cmd, const ft_option *opt, const char *arg);
+bool ft_cli_opt_date_format(const char *cmd, const ft_option *opt, const char *arg);
+bool ft_cli_opt_timezone(const char *cmd, const ft_option *opt, const char *arg);
+bool ft_cli_opt_encoding(const char *cmd, const ft_option *opt, const char *arg);
 
 #define FT_CLI_INPUT_OPTIONS(in)                                                                   \
     FT_OPT_GROUP("Input options"),                                                                 \
@@ -222,7 +228,26 @@ bool ft_cli_opt_currencies(const char *cmd, const ft_option *opt, const char *ar
         FT_OPT_STRING(0, "rates", &(in)->rates_path, "FILE",                                       \
                       "exchange rates to one base currency ('base = EUR', then\n"                  \
                       "'USD = 0.92' lines), for totals and weights across\n"                       \
-                      "currencies")
+                      "currencies"),                                                               \
+        FT_OPT_CALLBACK(0, "decimal-comma", (in), NULL, ft_cli_opt_decimal,                        \
+                        "amounts are written 1.234,56 (default: guessed per file)"),               \
+        FT_OPT_CALLBACK(0, "decimal-point", (in), NULL, ft_cli_opt_decimal,                        \
+                        "amounts are written 1,234.56"),                                           \
+        FT_OPT_CALLBACK(0, "date-format", (in), "FMT", ft_cli_opt_date_format,                     \
+                        "dates as FMT, e.g. %d/%m/%Y or '%d.%m.%Y %H:%M'"),                        \
+        FT_OPT_CALLBACK(0, "timezone", (in), "ZONE", ft_cli_opt_timezone,                          \
+                        "zone of times without an offset, e.g. Europe/Berlin\n"                    \
+                        "(default UTC)"),                                                          \
+        FT_OPT_CALLBACK(0, "encoding", (in), "ENC", ft_cli_opt_encoding,                           \
+                        "input encoding: cp1252, latin1, utf-16, ... (default UTF-8)"),            \
+        FT_OPT_STRING(0, "statement-of", &(in)->opts.statement_of, "ACCOUNT",                      \
+                      "every CSV file is ACCOUNT's statement (one account's view)"),               \
+        FT_OPT_FLAG(0, "no-dedup", &(in)->opts.no_dedup,                                           \
+                    "keep rows loaded twice, and both statements' views of\n"                      \
+                    "a transfer"),                                                                 \
+        FT_OPT_DURATION(0, "merge-window", &(in)->opts.merge_window_ms, "DUR",                     \
+                        "statement views of one transfer at most DUR apart\n"                      \
+                        "(default 3d)")
 
 /* The --format values of commands that write tables and data. */
 extern const char *const ft_cli_formats[];     /* table json jsonl csv */

@@ -36,11 +36,11 @@ int cmd_paths(int argc, char **argv)
         FT_OPT_UINT(0, "limit", &limit, "N", 0, UINT32_MAX,
                     "with --all, stop after N paths (default 1000; 0: none)"),
         FT_OPT_FLAG(0, "static", &static_path,
-                    "also the static shortest path (time ignored, igraph)"),
+                    "also the static shortest path (order in time ignored)"),
         FT_OPT_FLAG(0, "maxflow", &maxflow,
-                    "the maximum amount that could have moved: static (time\n"
-                    "ignored) and forward in time, with the transfers\n"
-                    "carrying it"),
+                    "the maximum amount that could have moved: static (order\n"
+                    "in time ignored) and forward in time, with the transfers\n"
+                    "carrying it (both within --since, --until, --window)"),
         FT_OPT_STRING(0, "flow-currency", &currency, "CUR",
                       "the currency of --maxflow (default: the most used one)"),
         FT_OPT_TIME(0, "since", &o.since_ms, "T", "only transfers from T on"),
@@ -64,9 +64,10 @@ int cmd_paths(int argc, char **argv)
         .usage = "fundtrace paths --from A[,B...] --to C[,D...] [OPTIONS] FILE...|SNAPSHOT",
         .description =
             "How money could have gone from the --from accounts to the --to accounts.\n"
-            "Paths respect time: each transfer comes after the one before it, and a path\n"
-            "ends at the first --to account it reaches and visits no account twice. By\n"
-            "default: the earliest-arrival path and the fewest-hops path.\n",
+            "Paths respect time: no transfer is earlier than the one before it (money may\n"
+            "leave at the second it arrives), and a path ends at the first --to account it\n"
+            "reaches and visits no account twice. By default: the earliest-arrival path\n"
+            "and the fewest-hops path.\n",
         .options = options,
         .epilog = "Exit status (as grep): 0 a path (or a flow) was found, 1 none, 2 usage or\n"
                   "input error.\n",

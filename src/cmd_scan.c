@@ -22,7 +22,7 @@ static void help_tail(FILE *f)
     }
     fprintf(f, "  <kind>.enabled      0 or 1\n"
                "  fan.min_degree      sets fan_out.min_receivers and fan_in.min_sources\n"
-               "  fan.window_hours, fan.min_amount, fan.max_spread\n"
+               "  fan.window_hours, fan.slow_window_days, fan.min_amount\n"
                "                      set the fan_out.* and fan_in.* of the same name\n"
                "\nKinds: fan_out, fan_in, scatter_gather, gather_scatter, cycle, stack,\n"
                "bipartite, pass_through, structuring, rapid_movement, tf_collection.\n"
@@ -38,6 +38,7 @@ int cmd_scan(int argc, char **argv)
     const char *state_path = NULL, *rules_path = NULL, *format = "table";
     bool all = false;
     uint32_t threads = 1;
+    double min_score = -1;
     ft_cli_list sets = {0}, only = {0};
     const ft_option options[] = {
         {FT_OPT_(FT_OPT_KIND_STRING, 0, "rules", &rules_path, "FILE",
@@ -50,6 +51,11 @@ int cmd_scan(int argc, char **argv)
                     "a detector parameter (see below; after --rules, it\n"
                     "wins); repeatable"),
         FT_OPT_LIST(0, "only", &only, "KIND,...", "run only these detectors"),
+        FT_OPT_DOUBLE(0, "min-score", &min_score, "S", 0, 1, 0,
+                      "print alerts scoring S or more (default 0.5: at most\n"
+                      "one such finding expected by chance in data this\n"
+                      "size; 0.91 is one in a hundred); the same as\n"
+                      "--set scan.min_score=S"),
         FT_OPT_STRING(0, "state", &state_path, "FILE",
                       "print only alerts no earlier run with this state file\n"
                       "reported, then add them to it (after the scan\n"
@@ -72,7 +78,9 @@ int cmd_scan(int argc, char **argv)
         .usage = "fundtrace scan [OPTIONS] FILE...|SNAPSHOT",
         .description =
             "Run the pattern detectors over the data and print an alert for each pattern\n"
-            "found, with the accounts, transfers, amounts and times that make it up.\n",
+            "found, with the accounts, transfers, amounts and times that make it up, a\n"
+            "score relative to this data (how many such findings chance would give in\n"
+            "data this size) and a sentence that explains it.\n",
         .options = options,
         .epilog_fn = help_tail,
     };
@@ -125,6 +133,8 @@ int cmd_scan(int argc, char **argv)
             goto done;
         }
     }
+    if (min_score >= 0)
+        p.min_score = min_score;
     if (nargs == 0) {
         ft_cli_error("scan", "no input (give CSV files or a snapshot)");
         goto done;

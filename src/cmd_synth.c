@@ -11,14 +11,41 @@
 #include "fundtrace/synth_out.h"
 #include "fundtrace/time.h"
 
+/* "8-20", or "0.85" for one value. */
+static const char *range_text(ft_range r, char *buf, size_t cap)
+{
+    if (r.lo == r.hi)
+        snprintf(buf, cap, "%g", r.lo);
+    else
+        snprintf(buf, cap, "%g-%g", r.lo, r.hi);
+    return buf;
+}
+
 static void help_tail(FILE *f)
 {
-    fprintf(f, "Patterns: fan_out fan_in scatter_gather gather_scatter cycle stack bipartite\n"
-               "pass_through structuring rapid_movement tf_collection\n\n"
-               "Parameters (--set):\n");
-    for (int i = 0; ft_synth_param_names[i]; i++)
-        fprintf(f, "  %s", ft_synth_param_names[i]);
-    fprintf(f, "\n\nExit status: 0 written, 2 usage or output error.\n");
+    fprintf(f,
+            "\nPatterns: fan_out fan_in scatter_gather gather_scatter cycle stack bipartite\n"
+            "pass_through structuring rapid_movement tf_collection\n\n"
+            "Benign look-alikes in the background, unlabelled (benign.NAME: share of rows):\n"
+            "payback rent_split salary_bills family_abroad merchant supplier savings\n\n"
+            "Parameters (--set; hours, days and euros as the names say; see\n"
+            "fundtrace-synth(1)):\n"
+            "  %-28s  %-13s  %s\n",
+            "name", "default", "wide");
+    ft_synth_options d, w;
+    ft_error err;
+    ft_synth_defaults(&d);
+    ft_synth_defaults(&w);
+    ft_synth_profile(&w, "wide", &err);
+    for (int i = 0; ft_synth_param_names[i]; i++) {
+        ft_range rd, rw;
+        char bd[48], bw[48];
+        ft_synth_get(&d, ft_synth_param_names[i], &rd);
+        ft_synth_get(&w, ft_synth_param_names[i], &rw);
+        fprintf(f, "  %-28s  %-13s  %s\n", ft_synth_param_names[i], range_text(rd, bd, sizeof bd),
+                range_text(rw, bw, sizeof bw));
+    }
+    fprintf(f, "\nExit status: 0 written, 2 usage or output error.\n");
 }
 
 static bool opt_patterns(const char *cmd, const ft_option *opt, const char *arg)
@@ -42,10 +69,33 @@ static bool opt_patterns(const char *cmd, const ft_option *opt, const char *arg)
     return true;
 }
 
+/* What --profile, --set and --config share: a profile replaces every
+ * range, so after a --set it would undo it. */
+typedef struct ranges {
+    ft_synth_options *o;
+    bool set;
+} ranges;
+
+static bool opt_profile(const char *cmd, const ft_option *opt, const char *arg)
+{
+    ranges *rg = opt->value;
+    ft_error err;
+    if (rg->set) {
+        ft_cli_error(cmd, "--profile goes before --set and --config");
+        return false;
+    }
+    if (ft_synth_profile(rg->o, arg, &err) == FT_OK)
+        return true;
+    ft_cli_error(cmd, "%s", err.msg);
+    return false;
+}
+
 static bool opt_set(const char *cmd, const ft_option *opt, const char *arg)
 {
+    ranges *rg = opt->value;
     ft_error err;
-    if (ft_synth_set(opt->value, arg, &err) == FT_OK)
+    rg->set = true;
+    if (ft_synth_set(rg->o, arg, &err) == FT_OK)
         return true;
     ft_cli_error(cmd, "--set %s", err.msg);
     return false;
@@ -53,8 +103,10 @@ static bool opt_set(const char *cmd, const ft_option *opt, const char *arg)
 
 static bool opt_config(const char *cmd, const ft_option *opt, const char *arg)
 {
+    ranges *rg = opt->value;
     ft_error err;
-    if (ft_synth_config(opt->value, arg, &err) == FT_OK)
+    rg->set = true;
+    if (ft_synth_config(rg->o, arg, &err) == FT_OK)
         return true;
     ft_cli_fail(cmd, &err);
     return false;
@@ -78,6 +130,7 @@ int cmd_synth(int argc, char **argv)
 {
     ft_synth_options o;
     ft_synth_defaults(&o);
+    ranges rg = {&o, false};
     const char *output = "-", *truth = NULL, *layout = "generic";
     int64_t start_ms = INT64_MIN;
     bool gzip = false, quiet = false, progress = false;
@@ -95,9 +148,13 @@ int cmd_synth(int argc, char **argv)
         FT_OPT_CALLBACK(0, "patterns", &o, "LIST", opt_patterns,
                         "comma-separated patterns to plant (default all)"),
         FT_OPT_ENUM(0, "layout", &layout, "L", layouts, "generic (default) or ibm"),
-        FT_OPT_CALLBACK(0, "set", &o, "NAME=LO-HI", opt_set,
-                        "a pattern parameter's range (or one value); repeatable"),
-        FT_OPT_CALLBACK(0, "config", &o, "FILE", opt_config, "NAME = VALUE lines, as --set"),
+        FT_OPT_CALLBACK(0, "profile", &rg, "P", opt_profile,
+                        "the patterns' ranges: default, or wide (as other\n"
+                        "generators and real cases vary them); give it\n"
+                        "before --set"),
+        FT_OPT_CALLBACK(0, "set", &rg, "NAME=LO-HI", opt_set,
+                        "a parameter's range (or one value); repeatable"),
+        FT_OPT_CALLBACK(0, "config", &rg, "FILE", opt_config, "NAME = VALUE lines, as --set"),
         FT_OPT_STRING('o', "output", &output, "FILE", "the data (default standard output)"),
         FT_OPT_STRING(0, "truth", &truth, "FILE",
                       "the ground truth (default: beside the data,\n"
@@ -113,9 +170,9 @@ int cmd_synth(int argc, char **argv)
         .name = "synth",
         .usage = "fundtrace synth [OPTIONS] [-o FILE]",
         .description =
-            "Write labelled synthetic transactions: a bank's background traffic and planted\n"
-            "instances of every pattern, with their ground truth. The same seed and options\n"
-            "give the same bytes on any machine.\n",
+            "Write labelled synthetic transactions: a bank's background traffic, with benign\n"
+            "look-alikes of the patterns in it, and planted instances of every pattern, with\n"
+            "their ground truth. The same seed and options give the same bytes on any machine.\n",
         .options = options,
         .epilog_fn = help_tail,
     };

@@ -22,6 +22,7 @@ typedef struct seed {
     int64_t txn; /* -1: trace the account */
     char *out;   /* the formatted trace */
     size_t outlen;
+    bool found; /* the money reached an account */
     ft_status rc;
     ft_error err;
 } seed;
@@ -56,6 +57,7 @@ static void *worker(void *arg)
         sd->rc = ft_trace_run(tr, J->o, sd->account, sd->txn, &r, &sd->err);
         if (sd->rc != FT_OK)
             continue;
+        sd->found = r->nnodes > 1;
         FILE *f = open_memstream(&sd->out, &sd->outlen);
         if (!f) {
             sd->rc = ft_error_oom(&sd->err);
@@ -66,18 +68,6 @@ static void *worker(void *arg)
     }
     ft_tracer_free(tr);
     return NULL;
-}
-
-/* The row of a transaction named by its original id, or -1. */
-static int64_t find_txn(const ft_store *s, const char *id)
-{
-    char buf[256];
-    for (int64_t i = 0; i < s->t.n; i++) {
-        ft_store_txid(s, i, buf, sizeof buf);
-        if (strcmp(buf, id) == 0)
-            return i;
-    }
-    return -1;
 }
 
 static bool add_seed(seed **seeds, size_t *n, size_t *cap, const char *label, size_t len)
@@ -160,7 +150,8 @@ int cmd_trace(int argc, char **argv)
         FT_OPT_DURATION(0, "window", &o.window_ms, "D",
                         "follow money for D after the start (30d, 12h, 90m)"),
         FT_OPT_TIME(0, "since", &o.since_ms, "T",
-                    "the trace's start (default: the seed's first transfer)"),
+                    "when traced money enters (default: the seed's first\n"
+                    "transfer; balances count from the first in the data)"),
         FT_OPT_TIME(0, "until", &o.until_ms, "T", "the trace's end (default: the end of the data)"),
         FT_OPT_STRING(0, "min-amount", &min_amount, "X",
                       "transfers below X (in their currency) do not carry it"),
@@ -190,7 +181,8 @@ int cmd_trace(int argc, char **argv)
             "how much of the money each holds (backward: was the source of), and the\n"
             "trail of transfers that carried it.\n",
         .options = options,
-        .epilog = "Exit status: 0 traced, 2 usage or input error (an unknown seed included).\n",
+        .epilog = "Exit status: 0 the money reached an account, 1 no seed's money reached any,\n"
+                  "2 usage or input error (an unknown seed included).\n",
     };
     ft_store s = {0};
     ft_format fmt;
@@ -252,11 +244,16 @@ int cmd_trace(int argc, char **argv)
     if (txn) {
         if (!add_seed(&seeds.v, &seeds.n, &seeds.cap, txn, strlen(txn)))
             goto oom;
-        seeds.v[0].txn = find_txn(&s, txn);
-        if (seeds.v[0].txn < 0) {
+        uint32_t t;
+        if (ft_store_txid_index(&s, &err) != FT_OK) {
+            ft_cli_fail("trace", &err);
+            goto done;
+        }
+        if (!ft_store_find_txid(&s, txn, strlen(txn), &t)) {
             ft_cli_error("trace", "no transaction has the id '%s'", txn);
             goto done;
         }
+        seeds.v[0].txn = t;
     } else {
         /* Unknown seeds are reported and skipped; the exit status says so. */
         size_t w = 0;
@@ -286,7 +283,7 @@ int cmd_trace(int argc, char **argv)
         pthread_join(tids[i], NULL);
     if (fmt == FT_FORMAT_JSON)
         fputs("[\n", stdout);
-    bool failed = false;
+    bool failed = false, found = false;
     for (size_t i = 0; i < seeds.n; i++) {
         seed *sd = &seeds.v[i];
         if (sd->rc != FT_OK) {
@@ -294,13 +291,16 @@ int cmd_trace(int argc, char **argv)
             failed = true;
             continue;
         }
+        found = found || sd->found;
         if (fmt == FT_FORMAT_JSON && i > 0)
             fputs(",", stdout);
         fwrite(sd->out, 1, sd->outlen, stdout);
     }
     if (fmt == FT_FORMAT_JSON)
         fputs("]\n", stdout);
-    code = ft_cli_finish("trace", unknown || failed ? FT_EXIT_ERROR : FT_EXIT_OK);
+    /* As grep: 0 found, 1 nothing found, 2 an error (it wins). */
+    int searched = found ? FT_EXIT_OK : FT_EXIT_NONE;
+    code = ft_cli_finish("trace", unknown || failed ? FT_EXIT_ERROR : searched);
     goto done;
 oom:
     ft_cli_error("trace", "out of memory");

@@ -10,11 +10,13 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <iconv.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -220,6 +222,17 @@ struct ft_csv_reader {
     void *prepare_ctx;
     ft_status rc;
     ft_error err;
+    /* Transcoding and the UTF-8 check, on the bytes as they come in. */
+    const char *encoding; /* as asked for, NULL for UTF-8 */
+    iconv_t cd;
+    bool cd_live;
+    char *tbuf; /* transcoded bytes */
+    size_t tcap;
+    unsigned char carry[8]; /* a character cut at the end of a chunk */
+    size_t ncarry;
+    uint32_t utf8_state;
+    bool line_bad;
+    ft_csv_text text;
     /* Shared with the consumer, under mu. */
     pthread_t thread;
     bool thread_live;
@@ -510,6 +523,198 @@ static void finish(ft_csv_reader *r)
     }
 }
 
+bool ft_utf8_valid(const unsigned char *s, size_t len, uint32_t *state)
+{
+    uint32_t st = *state;
+    bool ok = true;
+    size_t i = 0;
+    while (i < len) {
+        if (st == 0) {
+            /* ASCII eight bytes at a time: most text is. */
+            while (i + 8 <= len) {
+                uint64_t w;
+                memcpy(&w, s + i, 8);
+                if (w & 0x8080808080808080ULL)
+                    break;
+                i += 8;
+            }
+            if (i >= len)
+                break;
+            unsigned char c = s[i++];
+            if (c < 0x80)
+                continue;
+            /* need | lowest second byte << 8 | highest << 16 */
+            if (c >= 0xC2 && c <= 0xDF)
+                st = 1 | 0x80u << 8 | 0xBFu << 16;
+            else if (c == 0xE0)
+                st = 2 | 0xA0u << 8 | 0xBFu << 16;
+            else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF)
+                st = 2 | 0x80u << 8 | 0xBFu << 16;
+            else if (c == 0xED)
+                st = 2 | 0x80u << 8 | 0x9Fu << 16;
+            else if (c == 0xF0)
+                st = 3 | 0x90u << 8 | 0xBFu << 16;
+            else if (c >= 0xF1 && c <= 0xF3)
+                st = 3 | 0x80u << 8 | 0xBFu << 16;
+            else if (c == 0xF4)
+                st = 3 | 0x80u << 8 | 0x8Fu << 16;
+            else
+                ok = false;
+        } else {
+            unsigned char c = s[i];
+            if (c < ((st >> 8) & 0xff) || c > ((st >> 16) & 0xff)) {
+                ok = false; /* c is looked at again as a first byte */
+                st = 0;
+                continue;
+            }
+            i++;
+            uint32_t need = (st & 0xff) - 1;
+            st = need ? need | 0x80u << 8 | 0xBFu << 16 : 0;
+        }
+    }
+    *state = st;
+    return ok;
+}
+
+/* iconv's name for one of ours, or the name as given. */
+static const char *iconv_name(const char *name)
+{
+    static const struct {
+        const char *ours, *theirs;
+    } names[] = {
+        {"cp1252", "CP1252"},
+        {"windows-1252", "CP1252"},
+        {"latin1", "ISO-8859-1"},
+        {"latin-1", "ISO-8859-1"},
+        {"iso-8859-1", "ISO-8859-1"},
+        {"latin9", "ISO-8859-15"},
+        {"iso-8859-15", "ISO-8859-15"},
+        {"utf-16", "UTF-16LE"},
+        {"utf16", "UTF-16LE"},
+        {"utf-16le", "UTF-16LE"},
+        {"utf-16be", "UTF-16BE"},
+        {"utf-8", "UTF-8"},
+        {"utf8", "UTF-8"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(name, names[i].ours) == 0)
+            return names[i].theirs;
+    return name;
+}
+
+ft_status ft_csv_encoding_check(const char *name, ft_error *err)
+{
+    iconv_t cd = iconv_open("UTF-8", iconv_name(name));
+    if (cd == (iconv_t)-1)
+        return ft_error_set(err, FT_EUSAGE,
+                            "--encoding '%s' is not an encoding iconv knows (cp1252, latin1, "
+                            "latin9, utf-16, utf-16le, utf-16be, utf-8, ...)",
+                            name);
+    iconv_close(cd);
+    return FT_OK;
+}
+
+static bool is_utf16(const char *name)
+{
+    return strncasecmp(iconv_name(name), "UTF-16", 6) == 0;
+}
+
+/* Starts transcoding from `from` (iconv's name); false after recording
+ * the failure. */
+static bool transcode_start(ft_csv_reader *r, const char *from, const char *shown)
+{
+    r->cd = iconv_open("UTF-8", from);
+    if (r->cd == (iconv_t)-1) {
+        fail(r, ft_csv_encoding_check(shown, &r->err));
+        return false;
+    }
+    r->cd_live = true;
+    snprintf(r->text.encoding, sizeof r->text.encoding, "%s", shown);
+    return true;
+}
+
+/* Transcodes a chunk (the bytes held back from the last one first).
+ * Bytes that are not in the encoding become 0xFF, which no UTF-8 holds,
+ * so the UTF-8 check counts their lines; at the end of the input
+ * (len 0) a held-back piece does too. */
+static bool transcode(ft_csv_reader *r, const unsigned char **p, size_t *len)
+{
+    size_t inlen = r->ncarry + *len;
+    size_t need = inlen * 4 + 16;
+    if (ft_bytes_reserve(&r->tbuf, &r->tcap, need, &r->err) != FT_OK) {
+        fail(r, FT_ENOMEM);
+        return false;
+    }
+    char *joined = malloc(inlen ? inlen : 1);
+    if (!joined) {
+        fail(r, ft_error_oom(&r->err));
+        return false;
+    }
+    memcpy(joined, r->carry, r->ncarry);
+    if (*len)
+        memcpy(joined + r->ncarry, *p, *len);
+    bool at_end = *len == 0;
+    r->ncarry = 0;
+    char *in = joined, *out = r->tbuf;
+    size_t inleft = inlen, outleft = need;
+    while (inleft) {
+        size_t rc = iconv(r->cd, &in, &inleft, &out, &outleft);
+        if (rc != (size_t)-1)
+            break;
+        if (errno == EINVAL && !at_end && inleft < sizeof r->carry) {
+            memcpy(r->carry, in, inleft);
+            r->ncarry = inleft;
+            break;
+        }
+        /* EILSEQ, or a cut character at the very end. */
+        *out++ = (char)0xFF;
+        outleft--;
+        in++;
+        inleft--;
+    }
+    free(joined);
+    *p = (const unsigned char *)r->tbuf;
+    *len = (size_t)(out - r->tbuf);
+    return true;
+}
+
+/* The UTF-8 check, on fresh bytes only (lines read again after a bad
+ * quote are not counted twice). A valid chunk costs one pass; only a
+ * chunk with a bad byte is looked at line by line, numbered from r->line,
+ * the line its first byte belongs to (no replay is pending between
+ * chunks). */
+static void check_text(ft_csv_reader *r, const unsigned char *p, size_t len)
+{
+    uint32_t st = r->utf8_state;
+    if (!r->line_bad && ft_utf8_valid(p, len, &st)) {
+        r->utf8_state = st;
+        return;
+    }
+    int64_t line = r->line;
+    while (len) {
+        const unsigned char *nl = memchr(p, '\n', len);
+        size_t n = nl ? (size_t)(nl - p) + 1 : len;
+        if (!ft_utf8_valid(p, n, &r->utf8_state))
+            r->line_bad = true;
+        if (nl) {
+            if (r->line_bad || r->utf8_state) {
+                if (r->text.bad_lines++ == 0)
+                    r->text.first_bad = line;
+            }
+            line++;
+            r->line_bad = false;
+            r->utf8_state = 0;
+        }
+        p += n;
+        len -= n;
+    }
+}
+
+void ft_csv_text_info(const ft_csv_reader *r, ft_csv_text *out)
+{
+    *out = r->text;
+}
+
 /* The delimiter of the first line: the most frequent of , ; TAB | outside
  * quotes; comma on a tie or when none occurs. */
 static char sniff_delimiter(const unsigned char *p, size_t len)
@@ -530,21 +735,42 @@ static char sniff_delimiter(const unsigned char *p, size_t len)
     return cand[best];
 }
 
+/* On the first chunk: a byte-order mark says UTF-8 or UTF-16; an
+ * encoding asked for starts iconv. Moves *p past the mark. */
+static bool start_text(ft_csv_reader *r, const unsigned char **p, size_t *len)
+{
+    const unsigned char *u = *p;
+    bool le = *len >= 2 && u[0] == 0xFF && u[1] == 0xFE,
+         be = *len >= 2 && u[0] == 0xFE && u[1] == 0xFF;
+    if ((le || be) && (!r->encoding || is_utf16(r->encoding))) {
+        *p += 2;
+        *len -= 2;
+        return transcode_start(r, le ? "UTF-16LE" : "UTF-16BE", le ? "utf-16le" : "utf-16be");
+    }
+    if (*len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) {
+        *p += 3;
+        *len -= 3;
+    }
+    if (r->encoding && strcasecmp(iconv_name(r->encoding), "UTF-8") != 0)
+        return transcode_start(r, iconv_name(r->encoding), r->encoding);
+    return true;
+}
+
 static void *reader_main(void *arg)
 {
     ft_csv_reader *r = arg;
-    const unsigned char *p;
-    size_t len;
+    const unsigned char *p = NULL;
+    size_t len = 0;
     bool first = true;
     ft_status rc;
     while (!atomic_load(&r->stop) && (rc = input_next(&r->in, &p, &len, &r->err)) == FT_OK &&
-           len > 0) {
+           (len > 0 || r->ncarry)) {
+        if (first && !start_text(r, &p, &len))
+            break;
+        if (r->cd_live && !transcode(r, &p, &len))
+            break;
         if (first) {
             first = false;
-            if (len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
-                p += 3;
-                len -= 3;
-            }
             if (!r->delim)
                 r->delim = sniff_delimiter(p, len);
             if ((rc = parser_start(r)) != FT_OK) {
@@ -552,12 +778,16 @@ static void *reader_main(void *arg)
                 break;
             }
         }
+        check_text(r, p, len);
         feed(r, p, len);
         if (r->rc != FT_OK || !r->b)
             break;
     }
     if (rc != FT_OK)
         fail(r, rc);
+    if (r->line_bad || r->utf8_state) /* a last line without a line end */
+        if (r->text.bad_lines++ == 0)
+            r->text.first_bad = r->line;
     if (r->rc == FT_OK && !first && r->b && !atomic_load(&r->stop))
         finish(r);
     if (r->b && r->b->nrows && r->prepare)
@@ -578,6 +808,13 @@ ft_status ft_csv_open(ft_csv_reader **out, const char *path, int fd, const void 
                       char delimiter, ft_csv_prepare_fn prepare, void *prepare_ctx,
                       ft_error *err)
 {
+    return ft_csv_open_encoded(out, path, fd, mem, len, delimiter, NULL, prepare, prepare_ctx, err);
+}
+
+ft_status ft_csv_open_encoded(ft_csv_reader **out, const char *path, int fd, const void *mem,
+                              size_t len, char delimiter, const char *encoding,
+                              ft_csv_prepare_fn prepare, void *prepare_ctx, ft_error *err)
+{
     ft_csv_reader *r = calloc(1, sizeof *r);
     *out = r;
     if (!r)
@@ -587,6 +824,9 @@ ft_status ft_csv_open(ft_csv_reader **out, const char *path, int fd, const void 
     r->prepare = prepare;
     r->prepare_ctx = prepare_ctx;
     r->line = 1;
+    r->encoding = encoding;
+    snprintf(r->text.encoding, sizeof r->text.encoding, "utf-8");
+    r->text.encoding_given = encoding != NULL;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
     atomic_init(&r->stop, false);
@@ -653,6 +893,9 @@ ft_status ft_csv_close(ft_csv_reader *r, uint64_t *bytes, char sha256[65], ft_er
             ft_sha256_final(&r->in.sha, sha256);
     }
     input_close(&r->in);
+    if (r->cd_live)
+        iconv_close(r->cd);
+    free(r->tbuf);
     if (r->parser_live)
         csv_free(&r->p);
     free(r->replay);

@@ -40,6 +40,22 @@ size_t det_best_window(const scan_worker *w, const uint32_t *q, size_t n, size_t
 uint32_t det_after(const uint32_t *list, uint32_t lo, uint32_t hi, uint32_t t);
 uint32_t det_from_time(const scan_worker *w, const uint32_t *list, uint32_t lo, uint32_t hi,
                        int64_t ms);
+/* log10 P(X >= k) for X ~ Poisson(lambda); 0 for k <= 0. */
+double det_poisson_tail_log10(double lambda, double k);
+/* The score of a candidate whose chance under the data's own rates is
+ * 10^log10p, found among `tries` candidates of its account: with E, the
+ * number of such candidates expected by chance in the whole data set
+ * (that chance, times the active accounts, times the tries), the score is
+ * 1 / (1 + sqrt E): 0.5 when one is expected by chance, 0.91 at 1 in 100,
+ * 0.99 at 1 in 10,000. */
+double det_score(const scan_worker *w, double log10p, double tries);
+/* The log10 chance at which det_score(w, ., tries) is `score`. */
+double det_log10p_for_score(const scan_worker *w, double score, double tries);
+/* log10 of E, for explanations. */
+double det_expected_log10(const scan_worker *w, double log10p, double tries);
+#define PR (w->c->pr)
+#define NOVEL(t_) ((PR->tflag[t_] & TF_NOVEL) != 0)
+
 /* The total of the transfers in currency cur (saturating). */
 int64_t det_total(const scan_worker *w, const uint32_t *q, size_t n, uint16_t cur);
 

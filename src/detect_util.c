@@ -4,6 +4,7 @@
  * counterparties.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +62,7 @@ size_t det_one_off(scan_worker *w, uint32_t a, bool out, double lo, double hi)
     size_t m = 0;
     for (uint32_t i = from; i < to; i++) {
         uint32_t t = list[i], peer = out ? S->t.dst[t] : S->t.src[t];
-        if (!w->c->once[t] || peer == a || w->c->hub[peer] || AMT(t) < det_minor(w, CUR(t), lo) ||
+        if (!(PR->tflag[t] & TF_ONCE) || peer == a || w->c->hub[peer] || AMT(t) < det_minor(w, CUR(t), lo) ||
             (hi < INFINITY && AMT(t) > det_minor(w, CUR(t), hi)))
             continue;
         if (!det_push(w, &w->a, &w->cap_a, &m, t))
@@ -125,4 +126,81 @@ uint32_t det_from_time(const scan_worker *w, const uint32_t *list, uint32_t lo, 
             hi = mid;
     }
     return lo;
+}
+
+/* ln k!, from a table for the small k that windows have (filled once,
+ * whatever thread comes first). */
+#define NFACT 1024
+static double table_log_factorial[NFACT];
+static pthread_once_t fact_once = PTHREAD_ONCE_INIT;
+
+static void fill_log_factorials(void)
+{
+    table_log_factorial[0] = 0;
+    for (int i = 1; i < NFACT; i++)
+        table_log_factorial[i] = table_log_factorial[i - 1] + log((double)i);
+}
+
+static double log_factorial(double k)
+{
+    if (k >= NFACT)
+        return lgamma(k + 1);
+    pthread_once(&fact_once, fill_log_factorials);
+    return table_log_factorial[(int)k];
+}
+
+double det_poisson_tail_log10(double lambda, double k)
+{
+    if (k <= 0 || lambda >= k)
+        return k <= 0 || lambda >= k + 3 * sqrt(lambda) ? 0 : -0.30103; /* about a half */
+    if (lambda < 1e-300)
+        lambda = 1e-300;
+    double kk = ceil(k);
+    if (kk <= lambda) {
+        /* The bulk: 1 - P(X < k), summed from 0 (few terms, k small here). */
+        double term = exp(-lambda), below = 0;
+        for (double i = 0; i < kk; i++) {
+            below += term;
+            term *= lambda / (i + 1);
+        }
+        double tail = 1 - below;
+        return tail > 1e-300 ? log10(tail) : -300;
+    }
+    /* The tail: terms from k up, each a ratio of the one before. */
+    double lt = -lambda + kk * log(lambda) - log_factorial(kk);
+    double sum = 1, term = 1;
+    for (double i = kk + 1; i < kk + 200; i++) {
+        term *= lambda / i;
+        sum += term;
+        if (term < 1e-9 * sum) /* far finer than a score shows */
+            break;
+    }
+    return (lt + log(sum)) / log(10);
+}
+
+double det_expected_log10(const scan_worker *w, double log10p, double tries)
+{
+    double n = PR->active > 0 ? (double)PR->active : 1;
+    return log10p + log10(n) + log10(tries > 1 ? tries : 1);
+}
+
+double det_score(const scan_worker *w, double log10p, double tries)
+{
+    double e = det_expected_log10(w, log10p, tries);
+    if (e > 30)
+        return 0;
+    if (e < -30)
+        return 1;
+    return 1 / (1 + pow(10, e / 2));
+}
+
+double det_log10p_for_score(const scan_worker *w, double score, double tries)
+{
+    if (score <= 0)
+        return INFINITY;
+    if (score >= 1)
+        return -INFINITY;
+    /* score = 1 / (1 + 10^(e / 2)), e = log10p + log10(n) + log10(tries) */
+    double e = 2 * log10(1 / score - 1);
+    return e - det_expected_log10(w, 0, tries);
 }

@@ -238,6 +238,288 @@ bool ft_money_parse_float_text(const char *s, size_t len, int exponent, int64_t 
     return true;
 }
 
+/* --- amounts as bank exports write them ------------------------------------ */
+
+/* Length of a space-like sequence at s (ASCII space, U+00A0, U+2009,
+ * U+202F), 0 if none. */
+static size_t space_at(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (len >= 1 && (u[0] == ' ' || u[0] == '\t'))
+        return 1;
+    if (len >= 2 && u[0] == 0xC2 && u[1] == 0xA0)
+        return 2;
+    if (len >= 3 && u[0] == 0xE2 && u[1] == 0x80 && (u[2] == 0x89 || u[2] == 0xAF))
+        return 3;
+    return 0;
+}
+
+/* Length of a space-like sequence that ends s[0..len), 0 if none. */
+static size_t space_before(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (len >= 1 && (u[len - 1] == ' ' || u[len - 1] == '\t'))
+        return 1;
+    if (len >= 2 && u[len - 2] == 0xC2 && u[len - 1] == 0xA0)
+        return 2;
+    if (len >= 3 && u[len - 3] == 0xE2 && u[len - 2] == 0x80 &&
+        (u[len - 1] == 0x89 || u[len - 1] == 0xAF))
+        return 3;
+    return 0;
+}
+
+/* U+2212 MINUS SIGN at s. */
+static bool minus_at(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    return len >= 3 && u[0] == 0xE2 && u[1] == 0x88 && u[2] == 0x92;
+}
+
+/* Length of a digit-group separator at s other than the decimal mark:
+ * the other mark, an apostrophe (also U+2019) or a space-like one. */
+static size_t group_sep_at(const char *s, size_t len, char mark)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (len >= 1 && ((s[0] == ',' || s[0] == '.') && s[0] != mark))
+        return 1;
+    if (len >= 1 && s[0] == '\'')
+        return 1;
+    if (len >= 3 && u[0] == 0xE2 && u[1] == 0x80 && u[2] == 0x99)
+        return 3;
+    return space_at(s, len);
+}
+
+static bool currency_byte(unsigned char c)
+{
+    return (c | 0x20) >= 'a' && (c | 0x20) <= 'z' ? true : c == '$' || c >= 0x80;
+}
+
+/* A currency run of ASCII letters alone is at least two of them ("kr",
+ * "EUR"): "12x" is a typing error, not twelve of something. */
+static bool currency_ok(const char *s, size_t n)
+{
+    if (n >= 2)
+        return true;
+    return n == 1 && (s[0] == '$' || (unsigned char)s[0] >= 0x80);
+}
+
+/* Length of a currency run at s: letters, '$' and non-ASCII bytes, up to
+ * a space-like character or a minus sign. */
+static size_t currency_run(const char *s, size_t len)
+{
+    size_t n = 0;
+    while (n < len && currency_byte((unsigned char)s[n]) && !space_at(s + n, len - n) &&
+           !minus_at(s + n, len - n))
+        n++;
+    return currency_ok(s, n) ? n : 0;
+}
+
+ft_money_error ft_amount_read(const char *s, size_t len, char mark, ft_amount_text *a)
+{
+    memset(a, 0, sizeof *a);
+    size_t i = 0, end = len;
+    bool paren_open = false, paren_close = false, sign = false;
+    /* The wrappers before the number, in any order. */
+    for (;;) {
+        size_t n;
+        if (i >= end)
+            break;
+        if ((n = space_at(s + i, end - i))) {
+            i += n;
+        } else if (s[i] == '(' && !paren_open) {
+            paren_open = true;
+            i++;
+        } else if ((s[i] == '-' || s[i] == '+' || minus_at(s + i, end - i)) && !sign) {
+            sign = true;
+            a->neg = s[i] != '+';
+            i += s[i] == '-' || s[i] == '+' ? 1 : 3;
+        } else if (!a->cur && (n = currency_run(s + i, end - i)) > 0) {
+            a->cur = s + i;
+            a->cur_len = n;
+            i += n;
+        } else {
+            break;
+        }
+    }
+    /* ... and after it. */
+    for (;;) {
+        size_t n;
+        if (end <= i)
+            break;
+        if ((n = space_before(s + i, end - i))) {
+            end -= n;
+        } else if (s[end - 1] == ')' && paren_open && !paren_close) {
+            paren_close = true;
+            end--;
+        } else if ((s[end - 1] == '-' || s[end - 1] == '+') && !sign) {
+            sign = true;
+            a->neg = s[end - 1] == '-';
+            end--;
+        } else if (!a->cur && currency_byte((unsigned char)s[end - 1])) {
+            size_t k = end;
+            while (k > i && currency_byte((unsigned char)s[k - 1]) && !space_before(s + i, k - i))
+                k--;
+            if (!currency_ok(s + k, end - k))
+                break;
+            a->cur = s + k;
+            a->cur_len = end - k;
+            end = k;
+        } else {
+            break;
+        }
+    }
+    if (paren_open != paren_close || (paren_open && sign))
+        return FT_MONEY_SYNTAX;
+    if (paren_open)
+        a->neg = true;
+    if (i >= end)
+        return a->cur || sign ? FT_MONEY_SYNTAX : FT_MONEY_EMPTY;
+    /* The number: digits grouped in threes, then the mark and decimals. */
+    int group = 0, ngroups = 0, lead = 0, digits = 0;
+    size_t sep_len = 0;
+    const char *sep = NULL;
+    bool grouping_bad = false, in_frac = false;
+    while (i < end) {
+        char c = s[i];
+        size_t n;
+        if (c >= '0' && c <= '9') {
+            digits++;
+            if (in_frac) {
+                if (a->nfrac < 19)
+                    a->frac[a->nfrac++] = c;
+                else if (c != '0')
+                    a->too_many = true;
+            } else {
+                group++;
+                if (a->nint > 0 || c != '0') {
+                    if (a->nint < 19)
+                        a->ints[a->nint++] = c;
+                    else
+                        a->too_many = true;
+                }
+            }
+            i++;
+        } else if (c == mark && !in_frac) {
+            in_frac = true;
+            i++;
+        } else if (!in_frac && (n = group_sep_at(s + i, end - i, mark)) > 0) {
+            if (sep && (n != sep_len || memcmp(sep, s + i, n) != 0))
+                return FT_MONEY_THOUSANDS;
+            if (!sep)
+                lead = group;
+            else if (group != 3)
+                grouping_bad = true;
+            sep = s + i;
+            sep_len = n;
+            ngroups++;
+            group = 0;
+            i += n;
+        } else {
+            return FT_MONEY_SYNTAX;
+        }
+    }
+    if (digits == 0)
+        return FT_MONEY_SYNTAX;
+    if (sep && (lead < 1 || lead > 3 || group != 3 || grouping_bad))
+        return FT_MONEY_THOUSANDS;
+    while (a->nfrac > 0 && a->frac[a->nfrac - 1] == '0')
+        a->nfrac--;
+    return FT_MONEY_OK;
+}
+
+ft_money_error ft_amount_minor(const ft_amount_text *a, int exponent, int64_t *minor)
+{
+    if (a->nfrac > exponent || (a->too_many && a->nint < 19))
+        return FT_MONEY_DECIMALS;
+    if (a->too_many)
+        return FT_MONEY_OVERFLOW;
+    uint64_t v = 0;
+    const uint64_t max = (uint64_t)INT64_MAX;
+    for (int k = 0; k < a->nint + exponent; k++) {
+        uint64_t d = k < a->nint              ? (uint64_t)(a->ints[k] - '0')
+                     : k - a->nint < a->nfrac ? (uint64_t)(a->frac[k - a->nint] - '0')
+                                              : 0;
+        if (v > (max - d) / 10)
+            return FT_MONEY_OVERFLOW;
+        v = v * 10 + d;
+    }
+    *minor = a->neg ? -(int64_t)v : (int64_t)v;
+    return FT_MONEY_OK;
+}
+
+char ft_amount_guess_mark(const char *s, size_t len)
+{
+    int dots = 0, commas = 0;
+    size_t last = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '.' || s[i] == ',') {
+            dots += s[i] == '.';
+            commas += s[i] == ',';
+            last = i;
+        }
+    }
+    if (dots && commas)
+        return s[last];
+    if (dots + commas == 0)
+        return 0;
+    char c = dots ? '.' : ',';
+    if (dots + commas > 1) {
+        /* Only digit groups of three say the character is no mark:
+         * "1.234.567" is, "1.5.0" is nothing. */
+        size_t run = 0;
+        bool first = true;
+        for (size_t i = 0; i <= len; i++) {
+            if (i < len && s[i] >= '0' && s[i] <= '9') {
+                run++;
+            } else if (i == len || s[i] == c) {
+                if ((!first && run != 3) || (first && (run == 0 || run > 3)))
+                    return 0;
+                first = false;
+                run = 0;
+                if (i < len && i + 1 < len && !(s[i + 1] >= '0' && s[i + 1] <= '9'))
+                    return 0;
+            } else if (run || !first) {
+                break; /* a currency after the number */
+            }
+        }
+        return c == '.' ? ',' : '.';
+    }
+    size_t after = 0;
+    for (size_t i = last + 1; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+        after++;
+    return after == 3 ? 0 : c;
+}
+
+bool ft_currency_symbol(const ft_currency_defs *defs, const char *s, size_t len, ft_currency *out)
+{
+    static const struct {
+        const char *sym, *code;
+    } syms[] = {
+        {"\xE2\x82\xAC", "EUR"}, {"$", "USD"},
+        {"US$", "USD"},          {"\xC2\xA3", "GBP"},
+        {"\xC2\xA5", "JPY"},     {"\xE2\x82\xB9", "INR"},
+        {"\xE2\x82\xBD", "RUB"}, {"\xE2\x82\xAA", "ILS"},
+        {"\xE2\x82\xA9", "KRW"}, {"\xE2\x82\xBA", "TRY"},
+        {"z\xC5\x82", "PLN"},    {"K\xC4\x8D", "CZK"},
+        {"Fr", "CHF"},           {"SFr", "CHF"},
+        {"R$", "BRL"},           {"C$", "CAD"},
+        {"CA$", "CAD"},          {"A$", "AUD"},
+        {"AU$", "AUD"},          {"HK$", "HKD"},
+        {"S$", "SGD"},           {"NZ$", "NZD"},
+    };
+    ft_span_trim(&s, &len);
+    for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
+        if (strlen(syms[i].sym) == len && strncasecmp(s, syms[i].sym, len) == 0) {
+            memcpy(out->code, syms[i].code, 4);
+            out->exponent = ft_currency_iso_exponent(syms[i].code);
+            /* A user's definition of the code wins, as for codes. */
+            ft_currency_resolve(defs, syms[i].code, 3, out);
+            return true;
+        }
+    }
+    return ft_currency_resolve(defs, s, len, out);
+}
+
 const char *ft_money_strerror(ft_money_error e)
 {
     switch (e) {
@@ -248,13 +530,15 @@ const char *ft_money_strerror(ft_money_error e)
     case FT_MONEY_SYNTAX:
         return "is not a decimal number";
     case FT_MONEY_THOUSANDS:
-        return "has thousands separators";
+        return "has digit groups that are not of three";
     case FT_MONEY_DECIMALS:
         return "has more decimals than the currency";
     case FT_MONEY_NEGATIVE:
         return "is negative";
     case FT_MONEY_OVERFLOW:
         return "is too large";
+    case FT_MONEY_CURRENCY:
+        return "has text beside it that is no known currency";
     }
     return "is invalid";
 }

@@ -261,6 +261,8 @@ static void json_report(ft_json *j, const ft_store *s)
         ft_json_int(j, ft_reject_name((ft_reject)k), r->by_reason[k]);
     ft_json_end(j, '}');
     ft_json_int(j, "amounts_rounded", r->amounts_rounded);
+    ft_json_int(j, "duplicates", r->duplicates);
+    ft_json_int(j, "merged", r->merges);
     ft_json_int(j, "accounts", s->accounts.n);
     ft_json_int(j, "transactions", s->t.n);
     char buf[40];
@@ -282,6 +284,13 @@ static void json_report(ft_json *j, const ft_store *s)
         ft_json_int(j, "rows_read", src->rows_read);
         ft_json_int(j, "rows_loaded", src->rows_loaded);
         ft_json_int(j, "rows_rejected", src->rows_rejected);
+        ft_json_cstr(j, "encoding", src->encoding[0] ? src->encoding : "utf-8");
+        ft_json_cstr(j, "decimal_mark", src->decimal_mark == ',' ? "comma" : "point");
+        ft_json_int(j, "bad_text_lines", src->bad_text_lines);
+        ft_json_int(j, "duplicates", src->duplicates);
+        ft_json_int(j, "merged", src->merged);
+        if (src->statements)
+            ft_json_int(j, "statements", src->statements);
         ft_json_end(j, '}');
     }
     ft_json_end(j, ']');
@@ -314,6 +323,8 @@ static void csv_report(FILE *f, const ft_store *s)
     for (int k = 0; k < FT_REJ_COUNT; k++)
         csv_metric_int(f, "rejects_by_reason", ft_reject_name((ft_reject)k), r->by_reason[k]);
     csv_metric_int(f, "amounts_rounded", "", r->amounts_rounded);
+    csv_metric_int(f, "duplicates", "", r->duplicates);
+    csv_metric_int(f, "merged", "", r->merges);
     csv_metric_int(f, "accounts", "", s->accounts.n);
     csv_metric_int(f, "transactions", "", s->t.n);
     char buf[40];
@@ -334,6 +345,14 @@ static void table_rejects(FILE *f, const ft_load_report *r)
         fprintf(f, "  %" PRId64 " amounts written as binary floats were rounded to their "
                    "currency's decimals\n",
                 r->amounts_rounded);
+    if (r->duplicates)
+        fprintf(f, "  %" PRId64 " duplicate%s: rows loaded before, kept once\n", r->duplicates,
+                r->duplicates == 1 ? "" : "s");
+    if (r->merges)
+        fprintf(f,
+                "  %" PRId64 " merged: transfers in both the payer's and the payee's "
+                "statement, kept once\n",
+                r->merges);
 }
 
 void ft_write_load_summary(FILE *f, const ft_store *s, const char *snapshot, ft_format fmt)

@@ -2,11 +2,18 @@
  * paths.c - time-respecting paths, all paths, the static shortest path and
  * maximum flows between account sets (semantics in paths.h).
  *
- * Arrival times are transaction numbers: an account "arrived at" by
- * transfer t may pay on in transfers t + 1 and later, and a source may pay
- * from the start of the window. Lists are the store's CSR adjacency, which
- * is in transaction order, so "the transfers after an arrival" is a binary
- * search away.
+ * Time-respecting searches compare times, not row numbers: money that
+ * arrives at time t may leave at time t. The store's lists are in time
+ * order, so "the transfers from this time on" is a binary search away.
+ * Where two choices tie on everything the search cares about, the tie
+ * order of the store (ft_store_txn_cmp) decides, never the input's row
+ * order or the account ids, so that the same rows in any order give the
+ * same answers.
+ *
+ * The searches within a hop limit keep, per account, its earliest arrival
+ * with at most h hops for each h, layer by layer: an arrival with fewer
+ * hops is not dominated by an earlier one with more, since only the first
+ * can still go as far.
  */
 #include "fundtrace/paths.h"
 
@@ -43,8 +50,10 @@ void ft_flow_free(ft_flow *f)
 typedef struct search {
     const ft_store *s;
     const ft_paths_options *o;
-    uint32_t start, end; /* transactions [start, end) */
-    uint8_t *role;       /* per account: SOURCE, TARGET or 0 */
+    uint32_t start, end;        /* transactions [start, end): those in the window */
+    int64_t start_ms;           /* when sources may start paying (INT64_MIN: any time) */
+    int64_t since_ms, until_ms; /* the window as given (until after --window) */
+    uint8_t *role;              /* per account: SOURCE, TARGET or 0 */
 } search;
 
 enum { SOURCE = 1, TARGET = 2 }; /* never both */
@@ -61,6 +70,9 @@ static ft_status search_init(search *q, const ft_store *s, const ft_paths_option
     if (o->window_ms > 0 && o->since_ms != INT64_MIN && o->since_ms <= INT64_MAX - o->window_ms &&
         o->since_ms + o->window_ms < until)
         until = o->since_ms + o->window_ms;
+    q->since_ms = o->since_ms;
+    q->until_ms = until;
+    q->start_ms = o->since_ms;
     q->start = o->since_ms == INT64_MIN ? 0 : ft_store_first_at(s, o->since_ms, false);
     q->end = until == INT64_MAX ? (uint32_t)s->t.n : ft_store_first_at(s, until, true);
     q->role = calloc((size_t)s->accounts.n + 1, 1);
@@ -94,6 +106,20 @@ static bool passable(const search *q, uint32_t a)
     return !q->o->max_degree || deg <= q->o->max_degree || (q->role[a] & SOURCE);
 }
 
+/* First position in list[lo, hi) holding a transaction at or after ms. */
+static uint32_t from_time(const ft_store *s, const uint32_t *list, uint32_t lo, uint32_t hi,
+                          int64_t ms)
+{
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (s->t.ts_ms[list[mid]] < ms)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* First position in list[lo, hi) holding a transaction >= t. */
 static uint32_t lower_bound(const uint32_t *list, uint32_t lo, uint32_t hi, uint32_t t)
 {
@@ -107,12 +133,17 @@ static uint32_t lower_bound(const uint32_t *list, uint32_t lo, uint32_t hi, uint
     return lo;
 }
 
-/* Account a's outgoing transfers from `arrival` to the end of the window. */
-static void out_range(const search *q, uint32_t a, uint32_t arrival, uint32_t *lo, uint32_t *hi)
+/* Account a's outgoing transfers in the window from time ms on (money
+ * that arrived at ms may leave at ms), as positions in `list` (the
+ * store's out lists, or a copy in the same layout). */
+static void out_range(const search *q, const uint32_t *list, uint32_t a, int64_t ms, uint32_t *lo,
+                      uint32_t *hi)
 {
     const ft_adjacency *adj = &q->s->adj;
-    *lo = lower_bound(adj->out_txn, adj->out_off[a], adj->out_off[a + 1], arrival);
-    *hi = lower_bound(adj->out_txn, *lo, adj->out_off[a + 1], q->end);
+    *lo = lower_bound(list, adj->out_off[a], adj->out_off[a + 1], q->start);
+    if (ms != INT64_MIN)
+        *lo = from_time(q->s, list, *lo, adj->out_off[a + 1], ms);
+    *hi = lower_bound(list, *lo, adj->out_off[a + 1], q->end);
 }
 
 static bool path_push(ft_path *p, uint32_t t)
@@ -138,25 +169,56 @@ static void path_reverse(ft_path *p)
     }
 }
 
-/* --- earliest arrival, no hop limit: Dijkstra on arrival times ------------------------ */
+/* An arrival: when, after how many hops, by which transfer (NONE: a
+ * source, from the start). */
+typedef struct label {
+    int64_t ms;
+    uint32_t hops, txn;
+} label;
+
+/* Earlier first; then fewer hops; then the transfer in the tie order. */
+static int label_cmp(const ft_store *s, label a, label b)
+{
+    if (a.ms != b.ms)
+        return a.ms < b.ms ? -1 : 1;
+    if (a.hops != b.hops)
+        return a.hops < b.hops ? -1 : 1;
+    if (a.txn == b.txn)
+        return 0;
+    if (a.txn == NONE || b.txn == NONE)
+        return a.txn == NONE ? -1 : 1;
+    return ft_store_txn_cmp(s, a.txn, b.txn);
+}
+
+/* --- the earliest arrival time, no hop limit: Dijkstra --------------------------------- */
+
+typedef struct heap_item {
+    int64_t ms;
+    uint32_t account;
+} heap_item;
 
 typedef struct heap {
-    uint64_t *v; /* arrival << 32 | account */
+    heap_item *v;
     size_t n, cap;
 } heap;
 
-static bool heap_push(heap *h, uint64_t x)
+static bool heap_less(heap_item a, heap_item b)
+{
+    return a.ms < b.ms || (a.ms == b.ms && a.account < b.account);
+}
+
+static bool heap_push(heap *h, heap_item x)
 {
     if (h->n == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 256;
-        uint64_t *v = realloc(h->v, cap * sizeof *v);
+        heap_item *v = realloc(h->v, cap * sizeof *v);
         if (!v)
             return false;
         h->v = v;
         h->cap = cap;
     }
     size_t i = h->n++;
-    while (i > 0 && h->v[(i - 1) / 2] > x) {
+    while (i > 0 && heap_less(x, h->v[(i - 1) / 2])) {
         h->v[i] = h->v[(i - 1) / 2];
         i = (i - 1) / 2;
     }
@@ -164,17 +226,17 @@ static bool heap_push(heap *h, uint64_t x)
     return true;
 }
 
-static uint64_t heap_pop(heap *h)
+static heap_item heap_pop(heap *h)
 {
-    uint64_t top = h->v[0], x = h->v[--h->n];
+    heap_item top = h->v[0], x = h->v[--h->n];
     size_t i = 0;
     for (;;) {
         size_t c = 2 * i + 1;
         if (c >= h->n)
             break;
-        if (c + 1 < h->n && h->v[c + 1] < h->v[c])
+        if (c + 1 < h->n && heap_less(h->v[c + 1], h->v[c]))
             c++;
-        if (h->v[c] >= x)
+        if (!heap_less(h->v[c], x))
             break;
         h->v[i] = h->v[c];
         i = c;
@@ -184,51 +246,46 @@ static uint64_t heap_pop(heap *h)
     return top;
 }
 
-static ft_status earliest_dijkstra(search *q, ft_path *out, ft_error *err)
+/* The earliest time money from a source can reach a target, any number
+ * of hops (INT64_MAX: never). Only the time: which path, of those that
+ * arrive then, is the layered search's to say. */
+static ft_status earliest_time(search *q, int64_t *when, ft_error *err)
 {
     const ft_store *s = q->s;
     size_t na = s->accounts.n;
-    uint32_t *arr = malloc((na + 1) * sizeof *arr), *pred = malloc((na + 1) * sizeof *pred);
+    int64_t *arr = malloc((na + 1) * sizeof *arr);
     heap h = {0};
     ft_status rc = FT_OK;
-    if (!arr || !pred) {
+    *when = INT64_MAX;
+    if (!arr) {
         rc = ft_error_oom(err);
         goto done;
     }
-    memset(arr, 0xff, (na + 1) * sizeof *arr);
-    memset(pred, 0xff, (na + 1) * sizeof *pred);
     for (uint32_t a = 0; a < na; a++) {
-        if (q->role[a] & SOURCE) {
-            arr[a] = q->start;
-            if (!heap_push(&h, (uint64_t)q->start << 32 | a)) {
-                rc = ft_error_oom(err);
-                goto done;
-            }
+        arr[a] = INT64_MAX;
+        if ((q->role[a] & SOURCE) && !heap_push(&h, (heap_item){arr[a] = q->start_ms, a})) {
+            rc = ft_error_oom(err);
+            goto done;
         }
     }
     while (h.n) {
-        uint64_t top = heap_pop(&h);
-        uint32_t v = (uint32_t)top, a = (uint32_t)(top >> 32);
-        if (a != arr[v])
+        heap_item top = heap_pop(&h);
+        uint32_t v = top.account;
+        if (top.ms != arr[v])
             continue; /* stale */
-        if ((q->role[v] & TARGET) && pred[v] != NONE) {
-            for (uint32_t w = v; pred[w] != NONE; w = s->t.src[pred[w]])
-                if (!path_push(out, pred[w])) {
-                    rc = ft_error_oom(err);
-                    goto done;
-                }
-            path_reverse(out);
+        if (q->role[v] & TARGET) {
+            *when = top.ms;
             break;
         }
         uint32_t lo, hi;
-        out_range(q, v, a, &lo, &hi);
+        out_range(q, s->adj.out_txn, v, top.ms, &lo, &hi);
         for (uint32_t i = lo; i < hi; i++) {
             uint32_t t = s->adj.out_txn[i], w = s->t.dst[t];
-            if (t + 1 >= arr[w] || !((q->role[w] & TARGET) || passable(q, w)))
+            int64_t ms = s->t.ts_ms[t];
+            if (ms >= arr[w] || !((q->role[w] & TARGET) || passable(q, w)))
                 continue;
-            arr[w] = t + 1;
-            pred[w] = t;
-            if (!heap_push(&h, (uint64_t)(t + 1) << 32 | w)) {
+            arr[w] = ms;
+            if (!heap_push(&h, (heap_item){ms, w})) {
                 rc = ft_error_oom(err);
                 goto done;
             }
@@ -236,102 +293,126 @@ static ft_status earliest_dijkstra(search *q, ft_path *out, ft_error *err)
     }
 done:
     free(arr);
-    free(pred);
     free(h.v);
     return rc;
 }
 
 /* --- layered search: fewest hops, or earliest within a hop limit ----------------------- */
 
+/* A step of a path found: its transfer and the step before it. */
 typedef struct record {
-    uint32_t account, txn, prev, arrival;
+    uint32_t txn, prev;
 } record;
 
-/* Layer by layer (hops), every account's earliest arrival with at most
- * that many hops; a state no earlier than an account's best so far is
- * dominated and dropped. fewest: stop at the first layer that reaches a
- * target. */
-static ft_status layered(search *q, bool fewest, ft_path *out, ft_error *err)
+typedef struct growing {
+    void *v;
+    uint32_t n, cap;
+} growing;
+
+static bool grow_push(growing *g, const void *x, size_t size)
+{
+    if (!ft_array_grow(&g->v, &g->cap, (uint64_t)g->n + 1, size))
+        return false;
+    memcpy((char *)g->v + (size_t)g->n++ * size, x, size);
+    return true;
+}
+
+/* Layer h holds every account's earliest arrival with at most h hops
+ * (best[], updated in place), and the accounts whose arrival improved in
+ * layer h - 1 are the only ones whose transfers can give anything new in
+ * layer h (arrivals after cutoff_ms are not wanted). Each of them sets
+ * off from its own arrival of layer h - 1, kept in the front, even when
+ * another arrival in layer h (earlier, with one hop more) has improved
+ * it since. fewest: stop at the first layer that reaches a target; else
+ * the earliest arrival over all layers (of equal times, the fewer hops). */
+static ft_status layered(search *q, bool fewest, int64_t cutoff_ms, ft_path *out, ft_error *err)
 {
     const ft_store *s = q->s;
     size_t na = s->accounts.n;
-    uint32_t *best = malloc((na + 1) * sizeof *best);
-    record *rec = NULL;
-    uint32_t nrec = 0, caprec = 0, *front = NULL, *next = NULL, nfront = 0, nnext = 0,
-             capfront = 0, capnext = 0;
-    uint32_t found = NONE; /* the record reaching a target */
+    label *best = malloc((na + 1) * sizeof *best);
+    uint32_t *rec_of = malloc((na + 1) * sizeof *rec_of); /* record of best[a] */
+    uint32_t *seen = calloc(na + 1, sizeof *seen);        /* layer it joined the next front */
+    growing recs = {0}, front = {0}, next = {0};
+    label found = {INT64_MAX, NONE, NONE};
+    uint32_t found_rec = NONE;
     ft_status rc = FT_OK;
-    if (!best) {
-        rc = ft_error_oom(err);
-        goto done;
-    }
-    memset(best, 0xff, (na + 1) * sizeof *best);
-#define PUSH(arr, n, cap, x)                                                                 \
-    do {                                                                                     \
-        if ((n) == (cap)) {                                                                  \
-            uint32_t c_ = (cap) ? (cap) * 2 : 256;                                           \
-            void *p_ = realloc((arr), (size_t)c_ * sizeof *(arr));                           \
-            if (!p_) {                                                                       \
-                rc = ft_error_oom(err);                                                      \
-                goto done;                                                                   \
-            }                                                                                \
-            (arr) = p_;                                                                      \
-            (cap) = c_;                                                                      \
-        }                                                                                    \
-        (arr)[(n)++] = (x);                                                                  \
-    } while (0)
+    if (!best || !rec_of || !seen)
+        goto oom;
+    /* A front entry: an account and its arrival of the previous layer. */
+    typedef struct entry {
+        uint32_t account, rec;
+        int64_t ms;
+    } entry;
     for (uint32_t a = 0; a < na; a++) {
+        best[a] = (label){INT64_MAX, NONE, NONE};
+        rec_of[a] = NONE;
         if (q->role[a] & SOURCE) {
-            best[a] = q->start;
-            PUSH(rec, nrec, caprec, ((record){a, NONE, NONE, q->start}));
-            PUSH(front, nfront, capfront, nrec - 1);
+            best[a] = (label){q->start_ms, 0, NONE};
+            entry e = {a, NONE, q->start_ms};
+            if (!grow_push(&front, &e, sizeof e))
+                goto oom;
         }
     }
-    for (int hops = 1; nfront && (!q->o->max_hops || hops <= q->o->max_hops); hops++) {
-        nnext = 0;
-        for (uint32_t k = 0; k < nfront; k++) {
-            record r = rec[front[k]];
-            if (r.arrival > best[r.account])
-                continue; /* improved since, in this layer */
+    for (uint32_t hops = 1; front.n && (!q->o->max_hops || hops <= (uint32_t)q->o->max_hops);
+         hops++) {
+        next.n = 0;
+        for (uint32_t k = 0; k < front.n; k++) {
+            entry f = ((entry *)front.v)[k];
             uint32_t lo, hi;
-            out_range(q, r.account, r.arrival, &lo, &hi);
+            out_range(q, s->adj.out_txn, f.account, f.ms, &lo, &hi);
             for (uint32_t i = lo; i < hi; i++) {
                 uint32_t t = s->adj.out_txn[i], w = s->t.dst[t];
                 bool target = q->role[w] & TARGET;
-                if (t + 1 >= best[w] || !(target || passable(q, w)))
+                if (s->t.ts_ms[t] > cutoff_ms)
+                    break;
+                if (!(target || passable(q, w)))
                     continue;
-                best[w] = t + 1;
-                PUSH(rec, nrec, caprec, ((record){w, t, front[k], t + 1}));
+                label l = {s->t.ts_ms[t], hops, t};
+                if (label_cmp(s, l, best[w]) >= 0)
+                    continue;
+                best[w] = l;
+                record r = {t, f.rec};
+                if (!grow_push(&recs, &r, sizeof r))
+                    goto oom;
+                rec_of[w] = recs.n - 1;
                 if (target) {
-                    if (found == NONE || rec[found].arrival > t + 1)
-                        found = nrec - 1;
-                } else {
-                    PUSH(next, nnext, capnext, nrec - 1);
+                    if (label_cmp(s, l, found) < 0) {
+                        found = l;
+                        found_rec = recs.n - 1;
+                    }
+                } else if (seen[w] != hops) {
+                    seen[w] = hops;
+                    entry e = {w, NONE, 0}; /* its arrival is read when the layer ends */
+                    if (!grow_push(&next, &e, sizeof e))
+                        goto oom;
                 }
             }
         }
-        if (fewest && found != NONE)
+        if (fewest && found_rec != NONE)
             break;
-        uint32_t *x = front;
+        for (uint32_t k = 0; k < next.n; k++) {
+            entry *e = &((entry *)next.v)[k];
+            e->rec = rec_of[e->account];
+            e->ms = best[e->account].ms;
+        }
+        growing x = front;
         front = next;
         next = x;
-        uint32_t c = capfront;
-        capfront = capnext;
-        capnext = c;
-        nfront = nnext;
     }
-#undef PUSH
-    for (uint32_t r = found; r != NONE && rec[r].txn != NONE; r = rec[r].prev)
-        if (!path_push(out, rec[r].txn)) {
-            rc = ft_error_oom(err);
-            goto done;
-        }
+    for (uint32_t r = found_rec; r != NONE; r = ((record *)recs.v)[r].prev)
+        if (!path_push(out, ((record *)recs.v)[r].txn))
+            goto oom;
     path_reverse(out);
+    goto done;
+oom:
+    rc = ft_error_oom(err);
 done:
     free(best);
-    free(rec);
-    free(front);
-    free(next);
+    free(rec_of);
+    free(seen);
+    free(recs.v);
+    free(front.v);
+    free(next.v);
     return rc;
 }
 
@@ -341,8 +422,17 @@ ft_status ft_path_earliest(const ft_store *s, const ft_paths_options *o, ft_acco
     search q;
     out->n = 0;
     ft_status rc = search_init(&q, s, o, from, to, err);
-    if (rc == FT_OK)
-        rc = o->max_hops ? layered(&q, false, out, err) : earliest_dijkstra(&q, out, err);
+    if (rc == FT_OK && o->max_hops) {
+        rc = layered(&q, false, INT64_MAX, out, err);
+    } else if (rc == FT_OK) {
+        /* Without a hop limit, Dijkstra finds the time; the fewest hops
+         * that arrive by then are the path (as the layered search with a
+         * limit would choose it), found in as many layers as it has. */
+        int64_t when;
+        rc = earliest_time(&q, &when, err);
+        if (rc == FT_OK && when != INT64_MAX)
+            rc = layered(&q, true, when, out, err);
+    }
     search_free(&q);
     return rc;
 }
@@ -354,16 +444,25 @@ ft_status ft_path_fewest(const ft_store *s, const ft_paths_options *o, ft_accoun
     out->n = 0;
     ft_status rc = search_init(&q, s, o, from, to, err);
     if (rc == FT_OK)
-        rc = layered(&q, true, out, err);
+        rc = layered(&q, true, INT64_MAX, out, err);
     search_free(&q);
     return rc;
 }
 
 /* --- all paths ------------------------------------------------------------------------- */
 
-/* latest[r][a] - 1: the latest transfer by which account a can set off and
- * still reach a target within r hops (0: it cannot), r = 1 .. K. Layer by
- * layer back from the targets along incoming transfers. */
+/* The end (exclusive) of transfer t's time in the store: every transfer
+ * before it is not later than t. */
+static uint32_t time_end(const ft_store *s, uint32_t t)
+{
+    return ft_store_first_at(s, s->t.ts_ms[t], true);
+}
+
+/* latest[r][a]: money at account a can still reach a target within r
+ * hops when it arrives by a transfer before latest[r][a] (in the store's
+ * order, whose times never decrease; 0: it cannot), r = 1 .. K. Layer by
+ * layer back from the targets along incoming transfers: a transfer into u
+ * counts when it is not later than u's own latest departure. */
 static ft_status latest_departures(const search *q, int K, uint32_t **latest, ft_error *err)
 {
     const ft_store *s = q->s;
@@ -392,16 +491,18 @@ static ft_status latest_departures(const search *q, int K, uint32_t **latest, ft
         uint32_t nnext = 0;
         for (uint32_t k = 0; k < nfront; k++) {
             uint32_t u = front[k];
-            /* Money must arrive at u before it sets off: transfers t with
-             * t + 1 < prev[u] (any, for a target). */
+            /* Transfers into u not later than u can still set off. */
             uint32_t lo = lower_bound(adj->in_txn, adj->in_off[u], adj->in_off[u + 1], q->start);
-            uint32_t hi = prev[u] == UINT32_MAX ? q->end : (prev[u] - 1 < q->end ? prev[u] - 1 : q->end);
+            uint32_t hi = prev[u] < q->end ? prev[u] : q->end;
             hi = lower_bound(adj->in_txn, lo, adj->in_off[u + 1], hi);
-            for (uint32_t i = lo; i < hi; i++) {
+            for (uint32_t i = hi; i-- > lo;) { /* latest first: one time_end per sender */
                 uint32_t t = adj->in_txn[i], v = s->t.src[t];
-                if (v == u || (q->role[v] & TARGET) || t + 1 <= cur[v])
+                if (v == u || (q->role[v] & TARGET) || t < cur[v])
                     continue;
-                cur[v] = t + 1;
+                uint32_t until = time_end(s, t);
+                if (until <= cur[v])
+                    continue;
+                cur[v] = until;
                 if (!queued[v] && passable(q, v)) {
                     queued[v] = 1;
                     next[nnext++] = v;
@@ -422,6 +523,32 @@ static ft_status latest_departures(const search *q, int K, uint32_t **latest, ft
     return FT_OK;
 }
 
+/* The store's out lists with each run of same-time transfers in the tie
+ * order, so that the paths come out in an order the input's row order
+ * does not change. */
+static ft_status tie_ordered_out(const ft_store *s, uint32_t **out, ft_error *err)
+{
+    const ft_adjacency *adj = &s->adj;
+    uint32_t *v = malloc(((size_t)s->t.n + 1) * sizeof *v);
+    if (!v)
+        return ft_error_oom(err);
+    memcpy(v, adj->out_txn, (size_t)s->t.n * sizeof *v);
+    for (uint32_t a = 0; a < adj->nacc; a++) {
+        for (uint32_t i = adj->out_off[a]; i < adj->out_off[a + 1];) {
+            uint32_t j = i + 1;
+            while (j < adj->out_off[a + 1] && s->t.ts_ms[v[j]] == s->t.ts_ms[v[i]])
+                j++;
+            if (j - i > 1 && ft_store_sort_txns(s, v + i, j - i, err) != FT_OK) {
+                free(v);
+                return FT_ENOMEM;
+            }
+            i = j;
+        }
+    }
+    *out = v;
+    return FT_OK;
+}
+
 ft_status ft_paths_all(const ft_store *s, const ft_paths_options *o, ft_account_set from,
                        ft_account_set to, uint64_t limit, ft_path_fn fn, void *ctx,
                        uint64_t *found, bool *more, ft_error *err)
@@ -432,33 +559,34 @@ ft_status ft_paths_all(const ft_store *s, const ft_paths_options *o, ft_account_
     if (K < 1 || K > 64)
         return ft_error_set(err, FT_EUSAGE, "paths: all paths need a hop limit from 1 to 64");
     search q;
+    uint32_t *L = NULL, *out = NULL, *sources = NULL;
+    uint8_t *onpath = NULL;
     ft_status rc = search_init(&q, s, o, from, to, err);
-    uint32_t *L = NULL;
     if (rc == FT_OK)
         rc = latest_departures(&q, K, &L, err);
-    if (rc != FT_OK) {
-        search_free(&q);
-        return rc;
+    if (rc == FT_OK)
+        rc = tie_ordered_out(s, &out, err);
+    /* Sources by key, not by id (ids follow the input's row order). */
+    if (rc == FT_OK && (!(sources = malloc(((size_t)from.n + 1) * sizeof *sources)) ||
+                        !(onpath = calloc((size_t)s->accounts.n + 1, 1))))
+        rc = ft_error_oom(err);
+    if (rc == FT_OK) {
+        memcpy(sources, from.ids, (size_t)from.n * sizeof *sources);
+        rc = ft_store_sort_accounts(s, sources, from.n, err);
     }
+    if (rc != FT_OK)
+        goto done;
     size_t na = s->accounts.n;
-    const ft_adjacency *adj = &s->adj;
     struct frame {
         uint32_t account, pos, end;
     } stack[65];
     uint32_t path[64];
-    uint8_t *onpath = calloc(na + 1, 1);
-    if (!onpath) {
-        free(L);
-        search_free(&q);
-        return ft_error_oom(err);
-    }
     bool stop = false;
-    for (uint32_t src = 0; src < na && !stop; src++) {
-        if (!(q.role[src] & SOURCE))
-            continue;
+    for (uint32_t k = 0; k < from.n && !stop; k++) {
+        uint32_t src = sources[k];
         int d = 0;
         stack[0].account = src;
-        out_range(&q, src, q.start, &stack[0].pos, &stack[0].end);
+        out_range(&q, out, src, q.start_ms, &stack[0].pos, &stack[0].end);
         onpath[src] = 1;
         while (d >= 0 && !stop) {
             struct frame *f = &stack[d];
@@ -467,7 +595,7 @@ ft_status ft_paths_all(const ft_store *s, const ft_paths_options *o, ft_account_
                 d--;
                 continue;
             }
-            uint32_t t = adj->out_txn[f->pos++], w = s->t.dst[t];
+            uint32_t t = out[f->pos++], w = s->t.dst[t];
             if (onpath[w])
                 continue;
             path[d] = t;
@@ -480,26 +608,29 @@ ft_status ft_paths_all(const ft_store *s, const ft_paths_options *o, ft_account_
                 continue;
             }
             int left = K - d - 1; /* hops left after t */
-            if (left < 1 || !passable(&q, w) || L[(size_t)left * (na + 1) + w] <= t + 1)
+            if (left < 1 || !passable(&q, w) || L[(size_t)left * (na + 1) + w] <= t)
                 continue;
             d++;
             stack[d].account = w;
-            out_range(&q, w, t + 1, &stack[d].pos, &stack[d].end);
+            out_range(&q, out, w, s->t.ts_ms[t], &stack[d].pos, &stack[d].end);
             onpath[w] = 1;
         }
         for (; d >= 0; d--) /* stopped early: clear the marks */
             onpath[stack[d].account] = 0;
     }
     /* *more is only a guess when the limit was hit exactly at the last path. */
+done:
     free(onpath);
+    free(sources);
+    free(out);
     free(L);
     search_free(&q);
-    return FT_OK;
+    return rc;
 }
 
 /* --- igraph: the static path and the maximum flows --------------------------------- */
 
-/* Whether transfer t may be in a static network: both ends passable (or a
+/* Whether transfer t may be in a network: both ends passable (or a
  * source / target where they stand), in currency cur (UINT16_MAX: any). */
 static bool usable(const search *q, uint32_t t, uint16_t cur)
 {
@@ -512,54 +643,137 @@ static bool usable(const search *q, uint32_t t, uint16_t cur)
     return passable(q, a) && ((q->role[b] & TARGET) || passable(q, b));
 }
 
-/* Builds a graph of accounts (ids as in the store) plus a super source
- * (na) and sink (na + 1), with the usable transfers of the window first
- * (their transaction numbers in *txn) and then the links from the super
- * source to the sources and from the targets to the sink. */
-static ft_status static_graph(const search *q, uint16_t cur, igraph_t *g, uint32_t **txn,
-                              uint32_t *m, ft_error *err)
+/* Sorts each run of same-time transfers of txn[0 .. n) (in time order)
+ * into the tie order. */
+static ft_status ties_in_order(const ft_store *s, uint32_t *txn, uint32_t n, ft_error *err)
+{
+    for (uint32_t i = 0; i < n;) {
+        uint32_t j = i + 1;
+        while (j < n && s->t.ts_ms[txn[j]] == s->t.ts_ms[txn[i]])
+            j++;
+        if (j - i > 1 && ft_store_sort_txns(s, txn + i, j - i, err) != FT_OK)
+            return FT_ENOMEM;
+        i = j;
+    }
+    return FT_OK;
+}
+
+/* A network's accounts numbered by key, so that igraph sees the same
+ * graph however the input's rows were ordered: vertex[a] is account a's
+ * number (NONE: not in the network), account[v] the inverse. */
+typedef struct numbering {
+    uint32_t *vertex, *account;
+    uint32_t n;
+} numbering;
+
+static void numbering_free(numbering *nb)
+{
+    free(nb->vertex);
+    free(nb->account);
+    memset(nb, 0, sizeof *nb);
+}
+
+/* Numbers the ends of txn[0 .. m), and the sources and targets when
+ * `sets`. */
+static ft_status number_accounts(const search *q, const uint32_t *txn, uint32_t m, bool sets,
+                                 numbering *nb, ft_error *err)
 {
     const ft_store *s = q->s;
-    uint32_t na = s->accounts.n;
-    igraph_vector_int_t e;
-    if (igraph_vector_int_init(&e, 0) != IGRAPH_SUCCESS)
-        return ft_error_from_igraph(err);
-    uint32_t n = 0;
-    *txn = malloc(((size_t)(q->end - q->start) + 1) * sizeof **txn);
-    if (!*txn) {
-        igraph_vector_int_destroy(&e);
+    size_t na = s->accounts.n;
+    memset(nb, 0, sizeof *nb);
+    nb->vertex = malloc((na + 1) * sizeof *nb->vertex);
+    nb->account = malloc((na + 1) * sizeof *nb->account);
+    if (!nb->vertex || !nb->account) {
+        numbering_free(nb);
         return ft_error_oom(err);
     }
-    igraph_error_t ie = IGRAPH_SUCCESS;
-    for (uint32_t t = q->start; t < q->end && ie == IGRAPH_SUCCESS; t++) {
-        if (!usable(q, t, cur))
-            continue;
-        (*txn)[n++] = t;
-        ie = igraph_vector_int_push_back(&e, s->t.src[t]);
-        if (ie == IGRAPH_SUCCESS)
-            ie = igraph_vector_int_push_back(&e, s->t.dst[t]);
+    memset(nb->vertex, 0xff, (na + 1) * sizeof *nb->vertex);
+    for (uint32_t i = 0; i < m; i++) {
+        uint32_t ends[2] = {s->t.src[txn[i]], s->t.dst[txn[i]]};
+        for (int e = 0; e < 2; e++)
+            if (nb->vertex[ends[e]] == NONE) {
+                nb->vertex[ends[e]] = 0;
+                nb->account[nb->n++] = ends[e];
+            }
     }
-    for (uint32_t a = 0; a < na && ie == IGRAPH_SUCCESS; a++) {
-        if (q->role[a] & SOURCE) {
-            ie = igraph_vector_int_push_back(&e, na);
-            if (ie == IGRAPH_SUCCESS)
-                ie = igraph_vector_int_push_back(&e, a);
+    for (uint32_t a = 0; sets && a < na; a++)
+        if (q->role[a] && nb->vertex[a] == NONE) {
+            nb->vertex[a] = 0;
+            nb->account[nb->n++] = a;
         }
-        if ((q->role[a] & TARGET) && ie == IGRAPH_SUCCESS) {
-            ie = igraph_vector_int_push_back(&e, a);
+    if (ft_store_sort_accounts(s, nb->account, nb->n, err) != FT_OK) {
+        numbering_free(nb);
+        return FT_ENOMEM;
+    }
+    for (uint32_t v = 0; v < nb->n; v++)
+        nb->vertex[nb->account[v]] = v;
+    return FT_OK;
+}
+
+/* The usable transfers of the window, in time order and the tie order. */
+static ft_status window_transfers(const search *q, uint16_t cur, uint32_t **txn, uint32_t *m,
+                                  ft_error *err)
+{
+    *m = 0;
+    *txn = malloc(((size_t)(q->end - q->start) + 1) * sizeof **txn);
+    if (!*txn)
+        return ft_error_oom(err);
+    for (uint32_t t = q->start; t < q->end; t++)
+        if (usable(q, t, cur))
+            (*txn)[(*m)++] = t;
+    if (ties_in_order(q->s, *txn, *m, err) != FT_OK) {
+        free(*txn);
+        *txn = NULL;
+        return FT_ENOMEM;
+    }
+    return FT_OK;
+}
+
+/* Builds a graph of the accounts (numbered by key) plus a super source
+ * (nb->n) and sink (nb->n + 1), with the usable transfers of the window
+ * first (their transaction numbers in *txn) and then the links from the
+ * super source to the sources and from the targets to the sink. */
+static ft_status static_graph(const search *q, uint16_t cur, igraph_t *g, uint32_t **txn,
+                              uint32_t *m, numbering *nb, ft_error *err)
+{
+    const ft_store *s = q->s;
+    ft_status rc = window_transfers(q, cur, txn, m, err);
+    if (rc == FT_OK)
+        rc = number_accounts(q, *txn, *m, true, nb, err);
+    if (rc != FT_OK) {
+        free(*txn);
+        *txn = NULL;
+        return rc;
+    }
+    igraph_vector_int_t e = IGRAPH_VECTOR_NULL;
+    igraph_error_t ie = igraph_vector_int_init(&e, 0);
+    for (uint32_t i = 0; i < *m && ie == IGRAPH_SUCCESS; i++) {
+        ie = igraph_vector_int_push_back(&e, nb->vertex[s->t.src[(*txn)[i]]]);
+        if (ie == IGRAPH_SUCCESS)
+            ie = igraph_vector_int_push_back(&e, nb->vertex[s->t.dst[(*txn)[i]]]);
+    }
+    for (uint32_t v = 0; v < nb->n && ie == IGRAPH_SUCCESS; v++) {
+        uint8_t role = q->role[nb->account[v]];
+        if (role & SOURCE) {
+            ie = igraph_vector_int_push_back(&e, nb->n);
             if (ie == IGRAPH_SUCCESS)
-                ie = igraph_vector_int_push_back(&e, na + 1);
+                ie = igraph_vector_int_push_back(&e, v);
+        }
+        if ((role & TARGET) && ie == IGRAPH_SUCCESS) {
+            ie = igraph_vector_int_push_back(&e, v);
+            if (ie == IGRAPH_SUCCESS)
+                ie = igraph_vector_int_push_back(&e, nb->n + 1);
         }
     }
     if (ie == IGRAPH_SUCCESS)
-        ie = igraph_create(g, &e, (igraph_integer_t)na + 2, IGRAPH_DIRECTED);
+        ie = igraph_create(g, &e, (igraph_integer_t)nb->n + 2, IGRAPH_DIRECTED);
     igraph_vector_int_destroy(&e);
     if (ie != IGRAPH_SUCCESS) {
         free(*txn);
         *txn = NULL;
+        numbering_free(nb);
         return ft_error_from_igraph(err);
     }
-    *m = n;
     return FT_OK;
 }
 
@@ -575,24 +789,26 @@ ft_status ft_path_static(const ft_store *s, const ft_paths_options *o, ft_accoun
     }
     ft_graph_setup();
     igraph_t g;
-    igraph_vector_int_t edges = IGRAPH_VECTOR_NULL;
-    uint32_t *txn = NULL, m = 0, na = s->accounts.n;
-    rc = static_graph(&q, UINT16_MAX, &g, &txn, &m, err);
-    bool have_g = rc == FT_OK;
-    if (rc == FT_OK &&
-        (igraph_vector_int_init(&edges, 0) != IGRAPH_SUCCESS ||
-         igraph_get_shortest_path(&g, NULL, &edges, na, na + 1, IGRAPH_OUT) != IGRAPH_SUCCESS))
-        rc = ft_error_from_igraph(err);
+    uint32_t *txn = NULL, m = 0;
+    numbering nb;
+    rc = static_graph(&q, UINT16_MAX, &g, &txn, &m, &nb, err);
     if (rc == FT_OK) {
-        /* Unreachable: an empty path. Else drop the two links. */
-        igraph_integer_t k = igraph_vector_int_size(&edges);
-        for (igraph_integer_t i = 1; i + 1 < k && rc == FT_OK; i++)
-            if (!path_push(out, txn[VECTOR(edges)[i]]))
-                rc = ft_error_oom(err);
-    }
-    igraph_vector_int_destroy(&edges);
-    if (have_g)
+        igraph_vector_int_t edges = IGRAPH_VECTOR_NULL;
+        if (igraph_vector_int_init(&edges, 0) != IGRAPH_SUCCESS ||
+            igraph_get_shortest_path(&g, NULL, &edges, nb.n, nb.n + 1, IGRAPH_OUT) !=
+                IGRAPH_SUCCESS) {
+            rc = ft_error_from_igraph(err);
+        } else {
+            /* Unreachable: an empty path. Else drop the two links. */
+            igraph_integer_t k = igraph_vector_int_size(&edges);
+            for (igraph_integer_t i = 1; i + 1 < k && rc == FT_OK; i++)
+                if (!path_push(out, txn[VECTOR(edges)[i]]))
+                    rc = ft_error_oom(err);
+        }
+        igraph_vector_int_destroy(&edges);
         igraph_destroy(&g);
+        numbering_free(&nb);
+    }
     free(txn);
     search_free(&q);
     return rc;
@@ -600,13 +816,22 @@ ft_status ft_path_static(const ft_store *s, const ft_paths_options *o, ft_accoun
 
 #define EXACT_LIMIT (1LL << 53) /* doubles hold every integer below this */
 
-/* The static maximum flow: every usable transfer a pipe of its amount. */
+static ft_status too_much(ft_error *err)
+{
+    return ft_error_set(err, FT_EUSAGE,
+                        "paths: the amounts add up to too much for an exact flow (2^53 minor "
+                        "units); narrow the window");
+}
+
+/* The static maximum flow: every usable transfer of the window a pipe of
+ * its amount, whatever its time. */
 static ft_status flow_static(const search *q, uint16_t cur, ft_flow *out, ft_error *err)
 {
     const ft_store *s = q->s;
     igraph_t g;
-    uint32_t *txn = NULL, m = 0, na = s->accounts.n;
-    ft_status rc = static_graph(q, cur, &g, &txn, &m, err);
+    uint32_t *txn = NULL, m = 0;
+    numbering nb;
+    ft_status rc = static_graph(q, cur, &g, &txn, &m, &nb, err);
     if (rc != FT_OK)
         return rc;
     igraph_integer_t ne = igraph_ecount(&g);
@@ -622,15 +847,13 @@ static ft_status flow_static(const search *q, uint16_t cur, ft_flow *out, ft_err
         VECTOR(cap)[i] = (double)s->t.amount[txn[i]];
     }
     if (total >= EXACT_LIMIT) {
-        rc = ft_error_set(err, FT_EUSAGE,
-                          "paths: the amounts add up to too much for an exact flow (2^53 "
-                          "minor units); narrow the window");
+        rc = too_much(err);
         goto done;
     }
     for (igraph_integer_t i = m; i < ne; i++)
         VECTOR(cap)[i] = (double)total + 1; /* links: never the bottleneck */
     igraph_real_t value;
-    if (igraph_maxflow(&g, &value, &flow, NULL, NULL, NULL, na, na + 1, &cap, NULL) !=
+    if (igraph_maxflow(&g, &value, &flow, NULL, NULL, NULL, nb.n, nb.n + 1, &cap, NULL) !=
         IGRAPH_SUCCESS) {
         rc = ft_error_from_igraph(err);
         goto done;
@@ -649,101 +872,179 @@ done:
     igraph_vector_destroy(&cap);
     igraph_vector_destroy(&flow);
     igraph_destroy(&g);
+    numbering_free(&nb);
     free(txn);
     return rc;
 }
 
-/* The temporal maximum flow. The network has a vertex per (account,
- * transfer it takes part in), in time order per account; money waits in
- * an account along "holdover" edges from each of its events to the next
- * (unlimited), a transfer is an edge of its amount from its payer's event
- * to its payee's, the super source feeds each source's first event and
- * each target's last event drains to the super sink. Only transfers on
- * some time-respecting way from a source to a target are kept. */
+/* The temporal flow's reach: arr[a] is the earliest time money from a
+ * source can be at account a; keep[t - start] marks the transfers on some
+ * time-respecting way from a source to a target. Money that arrives at
+ * time t may leave at t, so within a timestamp reach spreads along chains
+ * of same-time transfers, followed through the lists of the accounts it
+ * reaches (forward) or leaves from (backward). */
+static ft_status temporal_reach(const search *q, uint16_t cur, int64_t *arr, uint8_t *keep,
+                                uint32_t *nkept, ft_error *err)
+{
+    const ft_store *s = q->s;
+    const ft_adjacency *adj = &s->adj;
+    size_t na = s->accounts.n;
+    int64_t *dep = malloc((na + 1) * sizeof *dep); /* latest useful departure */
+    uint32_t *stack = malloc((na + 1) * sizeof *stack), ns = 0;
+    if (!dep || !stack) {
+        free(dep);
+        free(stack);
+        return ft_error_oom(err);
+    }
+    for (uint32_t a = 0; a < na; a++) {
+        arr[a] = q->role[a] & SOURCE ? q->start_ms : INT64_MAX;
+        dep[a] = INT64_MIN;
+    }
+    for (uint32_t g0 = q->start, g1; g0 < q->end; g0 = g1) { /* forward, a time at a time */
+        int64_t T = s->t.ts_ms[g0];
+        for (g1 = g0; g1 < q->end && s->t.ts_ms[g1] == T; g1++) {
+            uint32_t b = s->t.dst[g1];
+            if (usable(q, g1, cur) && arr[s->t.src[g1]] <= T && T < arr[b]) {
+                arr[b] = T;
+                stack[ns++] = b;
+            }
+        }
+        while (ns) {
+            uint32_t a = stack[--ns], lo, hi;
+            out_range(q, adj->out_txn, a, T, &lo, &hi);
+            for (uint32_t i = lo; i < hi && s->t.ts_ms[adj->out_txn[i]] == T; i++) {
+                uint32_t t = adj->out_txn[i], b = s->t.dst[t];
+                if (usable(q, t, cur) && T < arr[b]) {
+                    arr[b] = T;
+                    stack[ns++] = b;
+                }
+            }
+        }
+    }
+    *nkept = 0;
+    int64_t total = 0;
+#define KEEP(t)                                                                                    \
+    do {                                                                                           \
+        keep[(t)-q->start] = 1;                                                                    \
+        ++*nkept;                                                                                  \
+        total += s->t.amount[t];                                                                   \
+        uint32_t a_ = s->t.src[t];                                                                 \
+        if (dep[a_] < T) {                                                                         \
+            dep[a_] = T;                                                                           \
+            stack[ns++] = a_;                                                                      \
+        }                                                                                          \
+    } while (0)
+    for (uint32_t g1 = q->end, g0; g1 > q->start && total < EXACT_LIMIT; g1 = g0) { /* back */
+        int64_t T = s->t.ts_ms[g1 - 1];
+        for (g0 = g1; g0 > q->start && s->t.ts_ms[g0 - 1] == T; g0--) {
+            uint32_t t = g0 - 1, b = s->t.dst[t];
+            if (usable(q, t, cur) && arr[s->t.src[t]] <= T &&
+                ((q->role[b] & TARGET) || dep[b] >= T) && !keep[t - q->start])
+                KEEP(t);
+        }
+        while (ns) {
+            uint32_t b = stack[--ns];
+            uint32_t lo = lower_bound(adj->in_txn, adj->in_off[b], adj->in_off[b + 1], g0);
+            for (uint32_t i = lo; i < adj->in_off[b + 1] && adj->in_txn[i] < g1; i++) {
+                uint32_t t = adj->in_txn[i];
+                if (usable(q, t, cur) && arr[s->t.src[t]] <= T && !keep[t - q->start])
+                    KEEP(t);
+            }
+        }
+    }
+#undef KEEP
+    free(dep);
+    free(stack);
+    return total >= EXACT_LIMIT ? too_much(err) : FT_OK;
+}
+
+/* The temporal maximum flow. The network has a vertex per account and
+ * time it pays or is paid at (money that arrives at a time may leave at
+ * that time), in time order per account; money waits in an account along
+ * "holdover" edges from each of its times to the next (unlimited), a
+ * transfer is an edge of its amount from its payer's vertex to its
+ * payee's, the super source feeds each source's first vertex and each
+ * target's last vertex drains to the super sink. Only transfers on some
+ * time-respecting way from a source to a target are kept. Accounts go by
+ * key and transfers by the tie order, so that igraph sees the same
+ * network however the input's rows were ordered. */
 static ft_status flow_temporal(const search *q, uint16_t cur, ft_flow *out, ft_error *err)
 {
     const ft_store *s = q->s;
     uint32_t na = s->accounts.n;
-    uint32_t *arr = malloc(((size_t)na + 1) * sizeof *arr); /* earliest possible departure */
-    uint32_t *dep = calloc((size_t)na + 1, sizeof *dep);    /* latest useful departure + 1 */
+    int64_t *arr = malloc(((size_t)na + 1) * sizeof *arr);
     uint8_t *keep = calloc((size_t)(q->end - q->start) + 1, 1);
-    uint32_t *first = NULL, *count = NULL, *kept = NULL;
+    uint32_t *kept = NULL, *first = NULL, *vert = NULL, nkept = 0;
+    numbering nb = {0};
     igraph_vector_int_t e = IGRAPH_VECTOR_NULL;
     igraph_vector_t cap = IGRAPH_VECTOR_NULL, flow = IGRAPH_VECTOR_NULL;
     igraph_t g;
     bool have_g = false;
     ft_status rc = FT_OK;
-    if (!arr || !dep || !keep) {
+    if (!arr || !keep) {
         rc = ft_error_oom(err);
         goto done;
     }
-    if (igraph_vector_int_init(&e, 0) != IGRAPH_SUCCESS ||
-        igraph_vector_init(&cap, 0) != IGRAPH_SUCCESS ||
-        igraph_vector_init(&flow, 0) != IGRAPH_SUCCESS) {
-        rc = ft_error_from_igraph(err);
+    if ((rc = temporal_reach(q, cur, arr, keep, &nkept, err)) != FT_OK)
         goto done;
-    }
-    memset(arr, 0xff, ((size_t)na + 1) * sizeof *arr);
-    for (uint32_t a = 0; a < na; a++)
-        if (q->role[a] & SOURCE)
-            arr[a] = q->start;
-    for (uint32_t t = q->start; t < q->end; t++) /* forward: who money can reach, when */
-        if (usable(q, t, cur) && arr[s->t.src[t]] <= t && t + 1 < arr[s->t.dst[t]])
-            arr[s->t.dst[t]] = t + 1;
-    uint32_t nkept = 0;
-    int64_t total = 0;
-    for (uint32_t t = q->end; t-- > q->start;) { /* backward: what still leads to a target */
-        uint32_t a = s->t.src[t], b = s->t.dst[t];
-        if (!usable(q, t, cur) || arr[a] > t)
-            continue;
-        if (!(q->role[b] & TARGET) && dep[b] <= t + 1)
-            continue;
-        keep[t - q->start] = 1;
-        nkept++;
-        total += s->t.amount[t];
-        if (total >= EXACT_LIMIT) {
-            rc = ft_error_set(err, FT_EUSAGE,
-                              "paths: the amounts add up to too much for an exact flow (2^53 "
-                              "minor units); narrow the window");
-            goto done;
-        }
-        if (t + 1 > dep[a])
-            dep[a] = t + 1;
-    }
-    /* Events grouped by account (counting sort), in time order within. */
-    first = calloc((size_t)na + 2, sizeof *first);
-    count = calloc((size_t)na + 1, sizeof *count);
     kept = malloc(((size_t)nkept + 1) * sizeof *kept);
-    if (!first || !count || !kept) {
+    if (!kept) {
         rc = ft_error_oom(err);
         goto done;
     }
     uint32_t k = 0;
-    for (uint32_t t = q->start; t < q->end; t++) {
-        if (!keep[t - q->start])
-            continue;
-        kept[k++] = t;
-        first[s->t.src[t] + 1]++;
-        first[s->t.dst[t] + 1]++;
-    }
-    for (uint32_t a = 0; a < na; a++)
-        first[a + 1] += first[a];
-    uint32_t *out_v = malloc(((size_t)nkept + 1) * sizeof *out_v);
-    uint32_t *in_v = malloc(((size_t)nkept + 1) * sizeof *in_v);
-    if (!out_v || !in_v) {
-        free(out_v);
-        free(in_v);
+    for (uint32_t t = q->start; t < q->end; t++)
+        if (keep[t - q->start])
+            kept[k++] = t;
+    if ((rc = ties_in_order(s, kept, nkept, err)) != FT_OK ||
+        (rc = number_accounts(q, kept, nkept, false, &nb, err)) != FT_OK)
+        goto done;
+    /* Each end of each transfer, grouped by account (a counting sort that
+     * keeps time order), then one vertex per account and time. */
+    first = calloc((size_t)nb.n + 2, sizeof *first);
+    uint32_t *ends = malloc((2 * (size_t)nkept + 1) * sizeof *ends);
+    vert = malloc((2 * (size_t)nkept + 1) * sizeof *vert);
+    if (!first || !ends || !vert) {
+        free(ends);
         rc = ft_error_oom(err);
         goto done;
     }
-    for (uint32_t i = 0; i < nkept; i++) { /* out side before in side: a self-transfer waits */
-        uint32_t t = kept[i], a = s->t.src[t], b = s->t.dst[t];
-        out_v[i] = first[a] + count[a]++;
-        in_v[i] = first[b] + count[b]++;
+    for (uint32_t i = 0; i < nkept; i++) {
+        first[nb.vertex[s->t.src[kept[i]]] + 2]++;
+        first[nb.vertex[s->t.dst[kept[i]]] + 2]++;
     }
-    uint32_t nv = 2 * nkept, S = nv, T = nv + 1;
-    double big = (double)total + 1;
-    igraph_error_t ie = IGRAPH_SUCCESS;
+    for (uint32_t v = 0; v < nb.n; v++)
+        first[v + 2] += first[v + 1];
+    for (uint32_t i = 0; i < 2 * nkept; i++) /* end 2i: the payer's, 2i + 1: the payee's */
+        ends[first[nb.vertex[i % 2 ? s->t.dst[kept[i / 2]] : s->t.src[kept[i / 2]]] + 1]++] = i;
+    /* first[v] .. first[v + 1]: account v's ends, in time order. */
+    uint32_t nv = 0, *vfirst = first; /* reused: account v's first vertex */
+    uint32_t lo = 0;
+    for (uint32_t v = 0; v < nb.n; v++) {
+        uint32_t hi = first[v + 1];
+        vfirst[v] = nv;
+        for (uint32_t j = lo; j < hi; j++) {
+            uint32_t end = ends[j];
+            if (j > lo && s->t.ts_ms[kept[end / 2]] != s->t.ts_ms[kept[ends[j - 1] / 2]])
+                nv++;
+            vert[end] = nv;
+        }
+        if (hi > lo)
+            nv++;
+        lo = hi;
+    }
+    vfirst[nb.n] = nv;
+    free(ends);
+    uint32_t S = nv, T = nv + 1;
+    double big = 0;
+    for (uint32_t i = 0; i < nkept; i++)
+        big += (double)s->t.amount[kept[i]];
+    big += 1;
+    igraph_error_t ie = igraph_vector_int_init(&e, 0);
+    if (ie == IGRAPH_SUCCESS)
+        ie = igraph_vector_init(&cap, 0);
+    if (ie == IGRAPH_SUCCESS)
+        ie = igraph_vector_init(&flow, 0);
 #define EDGE(x, y, c)                                                                        \
     do {                                                                                     \
         if (ie == IGRAPH_SUCCESS)                                                            \
@@ -754,18 +1055,14 @@ static ft_status flow_temporal(const search *q, uint16_t cur, ft_flow *out, ft_e
             ie = igraph_vector_push_back(&cap, (c));                                         \
     } while (0)
     for (uint32_t i = 0; i < nkept; i++) /* transfers first: edge i is kept[i] */
-        EDGE(out_v[i], in_v[i], (double)s->t.amount[kept[i]]);
-    free(out_v);
-    free(in_v);
-    for (uint32_t a = 0; a < na; a++) {
-        if (first[a] == first[a + 1])
-            continue;
-        for (uint32_t v = first[a]; v + 1 < first[a + 1]; v++)
-            EDGE(v, v + 1, big);
-        if (q->role[a] & SOURCE)
-            EDGE(S, first[a], big);
-        if (q->role[a] & TARGET)
-            EDGE(first[a + 1] - 1, T, big);
+        EDGE(vert[2 * i], vert[2 * i + 1], (double)s->t.amount[kept[i]]);
+    for (uint32_t v = 0; v < nb.n; v++) {
+        for (uint32_t x = vfirst[v]; x + 1 < vfirst[v + 1]; x++)
+            EDGE(x, x + 1, big);
+        if (q->role[nb.account[v]] & SOURCE)
+            EDGE(S, vfirst[v], big);
+        if (q->role[nb.account[v]] & TARGET)
+            EDGE(vfirst[v + 1] - 1, T, big);
     }
 #undef EDGE
     if (ie == IGRAPH_SUCCESS)
@@ -796,12 +1093,12 @@ done:
     igraph_vector_int_destroy(&e);
     igraph_vector_destroy(&cap);
     igraph_vector_destroy(&flow);
+    numbering_free(&nb);
     free(arr);
-    free(dep);
     free(keep);
-    free(first);
-    free(count);
     free(kept);
+    free(first);
+    free(vert);
     return rc;
 }
 
@@ -813,6 +1110,8 @@ ft_status ft_maxflow(const ft_store *s, const ft_paths_options *o, ft_account_se
     memset(out, 0, sizeof *out);
     ft_status rc = search_init(&q, s, o, from, to, err);
     if (rc == FT_OK) {
+        out->since_ms = q.since_ms;
+        out->until_ms = q.until_ms;
         ft_graph_setup();
         rc = temporal ? flow_temporal(&q, cur, out, err) : flow_static(&q, cur, out, err);
     }

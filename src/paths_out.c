@@ -107,7 +107,7 @@ static const char *kind_text(const char *kind)
     if (strcmp(kind, "fewest") == 0)
         return "fewest hops";
     if (strcmp(kind, "static") == 0)
-        return "static shortest (time ignored)";
+        return "static shortest (order in time ignored)";
     return "path";
 }
 
@@ -192,10 +192,21 @@ void ft_flow_write(FILE *f, const ft_store *s, const char *kind, uint16_t cur,
     }
     money_text(s, cur, fl->value, buf);
     bool temporal = strcmp(kind, "maxflow_temporal") == 0;
+    /* Both flows use only the transfers of the window; the static one
+     * ignores their order in time within it. */
+    bool window = fl->since_ms != INT64_MIN || fl->until_ms != INT64_MAX;
+    char since[40] = "the start", until[40] = "the end";
+    if (fl->since_ms != INT64_MIN)
+        when(fl->since_ms, since);
+    if (fl->until_ms != INT64_MAX)
+        when(fl->until_ms, until);
     if (fmt == FT_FORMAT_TABLE) {
-        fprintf(f, "maximum flow, %s: %s %s through %" PRIu32 " of %" PRIu32 " transfer%s\n",
-                temporal ? "forward in time" : "static (time ignored)", buf,
-                s->currencies[cur].code, fl->nedges, fl->transfers, fl->transfers == 1 ? "" : "s");
+        fprintf(f,
+                "maximum flow, %s%s%s%s%s: %s %s through %" PRIu32 " of %" PRIu32 " transfer%s\n",
+                temporal ? "forward in time" : "static (order in time ignored)",
+                window ? ", transfers from " : "", window ? since : "", window ? " to " : "",
+                window ? until : "", buf, s->currencies[cur].code, fl->nedges, fl->transfers,
+                fl->transfers == 1 ? "" : "s");
         for (uint32_t i = 0; i < fl->nedges; i++)
             table_txn(f, s, fl->edges[i].txn, fl->edges[i].flow);
         return;
@@ -207,6 +218,10 @@ void ft_flow_write(FILE *f, const ft_store *s, const char *kind, uint16_t cur,
     ft_json_cstr(&j, "currency", s->currencies[cur].code);
     ft_json_cstr(&j, "value", buf);
     ft_json_int(&j, "transfers_considered", fl->transfers);
+    if (fl->since_ms != INT64_MIN)
+        ft_json_cstr(&j, "since", since);
+    if (fl->until_ms != INT64_MAX)
+        ft_json_cstr(&j, "until", until);
     ft_json_array(&j, "txns");
     for (uint32_t i = 0; i < fl->nedges; i++)
         json_txn(&j, s, fl->edges[i].txn, fl->edges[i].flow);

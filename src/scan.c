@@ -28,18 +28,29 @@ static const struct param {
     double lo, hi; /* allowed values */
 } params[] = {
 #define P(n, f, lo, hi) {n, offsetof(ft_scan_params, f), lo, hi}
-    P("scan.hub_degree", hub_degree, 1, 4e9),
+    P("scan.hub_degree", hub_degree, 0, 4e9),
+    P("scan.hub_mean_ratio", hub_mean_ratio, 1, 1e9),
+    P("scan.novel_pair_max", novel_pair_max, 1, 1e6),
+    P("scan.prior_transfers", prior_transfers, 0.001, 1e9),
+    P("scan.rhythm_min", rhythm_min, 2, 1e9),
+    P("scan.rhythm_share", rhythm_share, 0, 1),
+    P("scan.opener_share", opener_share, 0, 1),
+    P("scan.opener_min", opener_min, 1, 1e9),
+    P("scan.large_ratio", large_ratio, 1, 1e9),
+    P("scan.min_score", min_score, 0, 1),
     P("fan_out.min_receivers", fan_min_degree[0], 2, 1e6),
     P("fan_out.window_hours", fan_window_hours[0], 0.01, 1e5),
+    P("fan_out.slow_window_days", fan_slow_days[0], 0.01, 1e5),
     P("fan_out.min_amount", fan_min_amount[0], 0, 1e15),
-    P("fan_out.max_spread", fan_max_spread[0], 1, 1e6),
     P("fan_in.min_sources", fan_min_degree[1], 2, 1e6),
     P("fan_in.window_hours", fan_window_hours[1], 0.01, 1e5),
+    P("fan_in.slow_window_days", fan_slow_days[1], 0.01, 1e5),
+    P("fan_in.slow_max_payers", fan_slow_max_payers, 1, 1e9),
     P("fan_in.min_amount", fan_min_amount[1], 0, 1e15),
-    P("fan_in.max_spread", fan_max_spread[1], 1, 1e6),
     P("scatter_gather.min_width", sg_min_width, 2, 1e6),
     P("scatter_gather.delay_hours", sg_delay_hours, 0.01, 1e5),
     P("scatter_gather.keep_low", sg_keep_low, 0, 1),
+    P("scatter_gather.keep_high", sg_keep_high, 0, 10),
     P("scatter_gather.window_hours", sg_window_hours, 0.01, 1e5),
     P("scatter_gather.min_amount", sg_min_amount, 0, 1e15),
     P("gather_scatter.min_in", gs_min_in, 2, 1e6),
@@ -52,6 +63,7 @@ static const struct param {
     P("cycle.window_hours", cycle_window_hours, 0.01, 1e5),
     P("cycle.keep_low", cycle_keep_low, 0, 1),
     P("cycle.keep_high", cycle_keep_high, 0, 10),
+    P("cycle.return_ratio", cycle_return_ratio, 0, 1e9),
     P("stack.min_length", stack_min_length, 2, 30),
     P("stack.gap_hours", stack_gap_hours, 0.01, 1e5),
     P("stack.keep_low", stack_keep_low, 0, 1),
@@ -84,14 +96,15 @@ static const struct param {
 #define NPARAMS (sizeof params / sizeof params[0])
 
 const char *const ft_scan_param_names[] = {
-    "scan.hub_degree", "fan_out.min_receivers", "fan_out.window_hours", "fan_out.min_amount",
-    "fan_out.max_spread", "fan_in.min_sources", "fan_in.window_hours", "fan_in.min_amount",
-    "fan_in.max_spread",
+    "scan.hub_degree", "scan.hub_mean_ratio", "scan.novel_pair_max", "scan.prior_transfers", "scan.rhythm_min",
+    "scan.rhythm_share", "scan.opener_share", "scan.opener_min", "scan.large_ratio", "scan.min_score",
+    "fan_out.min_receivers", "fan_out.window_hours", "fan_out.slow_window_days", "fan_out.min_amount",
+    "fan_in.min_sources", "fan_in.window_hours", "fan_in.slow_window_days", "fan_in.slow_max_payers", "fan_in.min_amount",
     "scatter_gather.min_width", "scatter_gather.delay_hours", "scatter_gather.keep_low",
-    "scatter_gather.window_hours", "scatter_gather.min_amount", "gather_scatter.min_in",
+    "scatter_gather.keep_high", "scatter_gather.window_hours", "scatter_gather.min_amount", "gather_scatter.min_in",
     "gather_scatter.min_out", "gather_scatter.window_hours", "gather_scatter.keep_low",
     "gather_scatter.keep_high", "gather_scatter.min_amount", "cycle.max_hops",
-    "cycle.window_hours", "cycle.keep_low", "cycle.keep_high", "stack.min_length",
+    "cycle.window_hours", "cycle.keep_low", "cycle.keep_high", "cycle.return_ratio", "stack.min_length",
     "stack.gap_hours", "stack.keep_low", "stack.min_amount", "bipartite.min_senders",
     "bipartite.min_receivers", "bipartite.window_hours", "bipartite.min_amount",
     "pass_through.min_rounds", "pass_through.delay_hours", "pass_through.keep_low",
@@ -108,51 +121,63 @@ void ft_scan_defaults(ft_scan_params *p)
     for (int k = 0; k < FT_PAT_COUNT; k++)
         p->enabled[k] = true;
     p->hub_degree = 500;
+    p->hub_mean_ratio = 20;
+    p->novel_pair_max = 1;
+    p->prior_transfers = 20;
+    p->rhythm_min = 14;
+    p->rhythm_share = 0.8;
+    p->opener_share = 0.5;
+    p->opener_min = 10;
+    p->large_ratio = 5;
+    p->min_score = 0.5;
     for (int d = 0; d < 2; d++) {
-        p->fan_min_degree[d] = 8;
-        p->fan_window_hours[d] = 72;
-        p->fan_min_amount[d] = 500;
-        p->fan_max_spread[d] = 1.5;
+        p->fan_min_degree[d] = 3;
+        p->fan_window_hours[d] = 24 * 7;
+        p->fan_slow_days[d] = 1000;
+        p->fan_min_amount[d] = 0;
     }
-    p->sg_min_width = 4;
-    p->sg_delay_hours = 36;
-    p->sg_keep_low = 0.8;
-    p->sg_window_hours = 48;
-    p->sg_min_amount = 500;
-    p->gs_min_in = 5;
-    p->gs_min_out = 5;
-    p->gs_window_hours = 72;
-    p->gs_keep_low = 0.8;
-    p->gs_keep_high = 1.0;
-    p->gs_min_amount = 500;
-    p->cycle_max_hops = 6;
-    p->cycle_window_hours = 120;
+    p->fan_slow_max_payers = 100;
+    p->sg_min_width = 3;
+    p->sg_delay_hours = 24 * 14;
+    p->sg_keep_low = 0.5;
+    p->sg_keep_high = 1.1;
+    p->sg_window_hours = 24 * 14;
+    p->sg_min_amount = 0;
+    p->gs_min_in = 3;
+    p->gs_min_out = 3;
+    p->gs_window_hours = 24 * 14;
+    p->gs_keep_low = 0.5;
+    p->gs_keep_high = 1.1;
+    p->gs_min_amount = 0;
+    p->cycle_max_hops = 10;
+    p->cycle_window_hours = 24 * 30;
+    p->cycle_return_ratio = 3;
     p->cycle_keep_low = 0.8;
     p->cycle_keep_high = 1.0;
-    p->stack_min_length = 4;
-    p->stack_gap_hours = 12;
-    p->stack_keep_low = 0.85;
-    p->stack_min_amount = 1000;
+    p->stack_min_length = 3;
+    p->stack_gap_hours = 96;
+    p->stack_keep_low = 0.7;
+    p->stack_min_amount = 0;
     p->bip_min_senders = 3;
     p->bip_min_receivers = 3;
-    p->bip_window_hours = 72;
+    p->bip_window_hours = 720;
     p->bip_min_amount = 500;
     p->pt_min_rounds = 3;
-    p->pt_delay_hours = 24;
-    p->pt_keep_low = 0.9;
-    p->pt_window_days = 30;
-    p->pt_min_amount = 500;
-    p->rapid_max_minutes = 59;
+    p->pt_delay_hours = 72;
+    p->pt_keep_low = 0.85;
+    p->pt_window_days = 60;
+    p->pt_min_amount = 0;
+    p->rapid_max_minutes = 120;
     p->st_threshold = 10000;
-    p->st_low = 0.8;
-    p->st_min_count = 5;
-    p->st_window_days = 7;
-    p->tf_min_sources = 14;
-    p->tf_window_days = 15;
-    p->tf_max_donation = 250;
-    p->tf_max_outflows = 3;
-    p->tf_delay_days = 4;
-    p->tf_min_share = 0.7;
+    p->st_low = 0.7;
+    p->st_min_count = 3;
+    p->st_window_days = 14;
+    p->tf_min_sources = 8;
+    p->tf_window_days = 60;
+    p->tf_max_donation = 500;
+    p->tf_max_outflows = 5;
+    p->tf_delay_days = 14;
+    p->tf_min_share = 0.6;
     p->tf_abroad = 1;
     p->tf_min_burst = 3;
 }
@@ -182,8 +207,8 @@ ft_status ft_scan_param_set(ft_scan_params *p, const char *name, const char *val
     } both[] = {
         {"fan.min_degree", "fan_out.min_receivers", "fan_in.min_sources"},
         {"fan.window_hours", "fan_out.window_hours", "fan_in.window_hours"},
+        {"fan.slow_window_days", "fan_out.slow_window_days", "fan_in.slow_window_days"},
         {"fan.min_amount", "fan_out.min_amount", "fan_in.min_amount"},
-        {"fan.max_spread", "fan_out.max_spread", "fan_in.max_spread"},
         {"fan_out.min_degree", "fan_out.min_receivers", NULL},
         {"fan_in.min_degree", "fan_in.min_sources", NULL},
     };
@@ -360,12 +385,15 @@ typedef struct scan_job {
 static void scan_account_all(scan_worker *w, uint32_t a)
 {
     const ft_scan_params *p = w->c->p;
-    if (w->c->hub[a])
-        return; /* no pattern is centred on a hub */
+    /* Fans are measured against the account's own volume, so a hub's
+     * burst of unusual payments counts too; no other pattern is centred
+     * on a hub. */
     if (p->enabled[FT_PAT_FAN_OUT])
         detect_fan(w, a, true);
     if (p->enabled[FT_PAT_FAN_IN])
         detect_fan(w, a, false);
+    if (w->c->hub[a])
+        return;
     if (p->enabled[FT_PAT_SCATTER_GATHER])
         detect_scatter_gather(w, a);
     if (p->enabled[FT_PAT_GATHER_SCATTER])
@@ -399,47 +427,6 @@ static void *work(void *arg)
             w->c->p->progress(w->c->p->progress_ctx, hi, w->job->naccounts);
     }
     return NULL;
-}
-
-/* Marks, per transaction, whether it is the only one from its payer to
- * its payee: each account's payees sorted, runs of one. */
-static bool one_off_pairs(const ft_store *s, uint8_t *once)
-{
-    const ft_adjacency *adj = &s->adj;
-    uint32_t *buf = NULL;
-    size_t cap = 0;
-    for (uint32_t a = 0; a < s->accounts.n; a++) {
-        uint32_t lo = adj->out_off[a], hi = adj->out_off[a + 1], n = hi - lo;
-        if (n < 2) {
-            if (n == 1)
-                once[adj->out_txn[lo]] = 1;
-            continue;
-        }
-        if (n > cap) {
-            free(buf);
-            cap = n * 2;
-            if (!(buf = malloc(cap * sizeof *buf)))
-                return false;
-        }
-        for (uint32_t i = 0; i < n; i++)
-            buf[i] = s->t.dst[adj->out_txn[lo + i]];
-        qsort(buf, n, sizeof *buf, cmp_u32);
-        for (uint32_t i = 0; i < n; i++) {
-            uint32_t t = adj->out_txn[lo + i], d = s->t.dst[t];
-            /* Count d among the payees by binary search. */
-            uint32_t l = 0, h = n;
-            while (l < h) {
-                uint32_t m = (l + h) / 2;
-                if (buf[m] < d)
-                    l = m + 1;
-                else
-                    h = m;
-            }
-            once[t] = (l + 1 >= n || buf[l + 1] != d);
-        }
-    }
-    free(buf);
-    return true;
 }
 
 typedef struct keyed {
@@ -483,10 +470,59 @@ static uint64_t alert_id(const ft_store *s, const ft_alert *al, const uint32_t *
     return h;
 }
 
+/* One finding, one alert: of two alerts of the same kind, the one half of
+ * whose transactions a higher-scored one already covers is dropped (a
+ * fast and a slow fan of the same burst, overlapping windows, a
+ * gather-scatter found from two windows). */
+static void overlaps(const ft_store *s, ft_alerts *all, uint8_t *drop)
+{
+    keyed *order = malloc(((size_t)all->n + 1) * sizeof *order);
+    uint8_t *mark = calloc((size_t)s->t.n / 8 + 1, 1);
+    if (!order || !mark) {
+        free(order);
+        free(mark);
+        return; /* keep everything rather than fail */
+    }
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < all->n; i++) {
+        if (drop[i] || all->v[i].kind >= FT_PAT_COUNT)
+            continue;
+        /* kind, then score high to low (as an integer: order kept), then id */
+        uint64_t sc = (uint64_t)((1.0 - (double)all->v[i].score) * 1e9);
+        order[n++] = (keyed){all->v[i].kind, sc, all->v[i].id, i};
+    }
+    if (n > 1)
+        qsort(order, n, sizeof *order, cmp_keyed);
+    for (uint32_t x = 0; x < n; x++) {
+        if (x > 0 && order[x].a != order[x - 1].a)
+            memset(mark, 0, (size_t)s->t.n / 8 + 1);
+        const ft_alert *al = &all->v[order[x].i];
+        uint32_t covered = 0;
+        for (uint32_t k = 0; k < al->ntxn; k++) {
+            uint32_t t = all->txns[al->txn0 + k];
+            covered += mark[t >> 3] >> (t & 7) & 1;
+        }
+        if (2 * covered >= al->ntxn && covered) {
+            drop[order[x].i] = 1;
+            continue;
+        }
+        for (uint32_t k = 0; k < al->ntxn; k++) {
+            uint32_t t = all->txns[al->txn0 + k];
+            mark[t >> 3] |= (uint8_t)(1u << (t & 7));
+        }
+    }
+    free(order);
+    free(mark);
+}
+
 /* Specific patterns contain general ones: a scatter-gather's source is
- * a fan-out, a gather-scatter's hub a fan-in and a pass-through, a cycle's
- * hops a stack. A general alert half of whose transactions a specific one
- * covers is dropped. */
+ * a fan-out, a gather-scatter's hub a fan-in, a cycle's hops a stack, a
+ * collection's donors, a mule's rounds and a bipartite block fans, the
+ * accounts along a cycle, a stack or a scatter-gather single rounds of
+ * pass-through. A
+ * general alert half of whose transactions a specific one covers is
+ * dropped. A mule's rounds and a gather-scatter can each look like the
+ * other: both are kept. */
 static void precedence(const ft_store *s, ft_alerts *all, uint8_t *drop)
 {
     static const struct {
@@ -494,10 +530,16 @@ static void precedence(const ft_store *s, ft_alerts *all, uint8_t *drop)
     } rules[] = {
         {FT_PAT_SCATTER_GATHER, FT_PAT_FAN_OUT}, {FT_PAT_SCATTER_GATHER, FT_PAT_FAN_IN},
         {FT_PAT_GATHER_SCATTER, FT_PAT_FAN_OUT}, {FT_PAT_GATHER_SCATTER, FT_PAT_FAN_IN},
-        {FT_PAT_GATHER_SCATTER, FT_PAT_PASS_THROUGH}, {FT_PAT_GATHER_SCATTER, FT_PAT_RAPID},
         {FT_PAT_CYCLE, FT_PAT_STACK}, {FT_PAT_SCATTER_GATHER, FT_PAT_PASS_THROUGH},
         {FT_PAT_SCATTER_GATHER, FT_PAT_STRUCTURING}, {FT_PAT_GATHER_SCATTER, FT_PAT_STRUCTURING},
         {FT_PAT_FAN_IN, FT_PAT_STRUCTURING}, {FT_PAT_BIPARTITE, FT_PAT_STRUCTURING},
+        {FT_PAT_TF_COLLECTION, FT_PAT_FAN_IN}, {FT_PAT_BIPARTITE, FT_PAT_FAN_IN},
+        {FT_PAT_BIPARTITE, FT_PAT_FAN_OUT}, {FT_PAT_PASS_THROUGH, FT_PAT_FAN_IN},
+        {FT_PAT_PASS_THROUGH, FT_PAT_FAN_OUT}, {FT_PAT_RAPID, FT_PAT_FAN_IN},
+        {FT_PAT_RAPID, FT_PAT_FAN_OUT}, {FT_PAT_STACK, FT_PAT_FAN_OUT},
+        {FT_PAT_CYCLE, FT_PAT_PASS_THROUGH}, {FT_PAT_CYCLE, FT_PAT_RAPID},
+        {FT_PAT_STACK, FT_PAT_PASS_THROUGH}, {FT_PAT_STACK, FT_PAT_RAPID},
+        {FT_PAT_SCATTER_GATHER, FT_PAT_RAPID},
         {FT_PAT_PASS_THROUGH, FT_PAT_STRUCTURING}, {FT_PAT_RAPID, FT_PAT_STRUCTURING},
     };
     uint8_t *mark = calloc((size_t)s->t.n / 8 + 1, 1);
@@ -558,7 +600,8 @@ static bool append(ft_alerts *all, const ft_alerts *w)
 }
 
 /* The final set: ids, precedence, sorted by kind, first time, id. */
-static ft_status finish(const ft_store *s, ft_alerts *all, ft_alerts *out, ft_error *err)
+static ft_status finish(const ft_store *s, const ft_scan_params *p, ft_alerts *all,
+                        ft_alerts *out, ft_error *err)
 {
     uint8_t *drop = calloc((size_t)all->n + 1, 1);
     keyed *order = malloc(((size_t)all->n + 1) * sizeof *order);
@@ -573,11 +616,20 @@ static ft_status finish(const ft_store *s, ft_alerts *all, ft_alerts *out, ft_er
         rc = ft_error_oom(err);
         goto done;
     }
+    /* Below the reporting score: gone before precedence, so that a weak
+     * specific candidate does not hide a strong general alert. Rules'
+     * alerts (watchlists, text, jurisdictions, risk) are always kept. */
+    for (uint32_t i = 0; i < all->n; i++)
+        if (all->v[i].kind < FT_PAT_COUNT && all->v[i].score < p->min_score)
+            drop[i] = 1;
+    /* ids first: overlaps() breaks ties by id */
+    for (uint32_t i = 0; i < all->n; i++)
+        all->v[i].id = alert_id(s, &all->v[i], all->txns, ids, buf);
+    overlaps(s, all, drop);
     precedence(s, all, drop);
     uint32_t n = 0;
     for (uint32_t i = 0; i < all->n; i++) {
         ft_alert *al = &all->v[i];
-        al->id = alert_id(s, al, all->txns, ids, buf);
         if (!drop[i])
             /* kind, first time (as unsigned, order kept), id */
             order[n++] = (keyed){al->kind,
@@ -635,27 +687,42 @@ ft_status ft_scan_run(const ft_store *s, const ft_scan_params *p, int threads, f
     if (threads > 64)
         threads = 64;
     uint32_t na = s->accounts.n;
-    uint8_t *hub = calloc((size_t)na + 1, 1), *once = calloc((size_t)s->t.n + 1, 1);
+    uint8_t *hub = calloc((size_t)na + 1, 1);
     int64_t *unit = calloc((size_t)s->ncurrencies + 1, sizeof *unit);
     scan_worker *workers = calloc((size_t)threads, sizeof *workers);
     ft_alerts all = {0};
+    scan_profile prof = {0};
     ft_status rc = FT_OK;
-    if (!hub || !once || !unit || !workers || !one_off_pairs(s, once)) {
+    if (!hub || !unit || !workers) {
         rc = ft_error_oom(err);
         goto done;
     }
     const ft_adjacency *adj = &s->adj;
+    /* A hub has more transfers than scan.hub_degree and than
+     * scan.hub_mean_ratio times an active account's mean: busy data sets
+     * (every account with hundreds of transfers) have no more hubs than
+     * sparse ones. */
+    uint64_t active = 0;
+    for (uint32_t a = 0; a < na; a++)
+        active += adj->out_off[a + 1] > adj->out_off[a] || adj->in_off[a + 1] > adj->in_off[a];
+    double mean = active ? 2.0 * (double)s->t.n / (double)active : 0;
+    double hub_at = fmax(p->hub_degree, p->hub_mean_ratio * mean);
     for (uint32_t a = 0; a < na; a++) {
         uint64_t deg = (uint64_t)adj->out_off[a + 1] - adj->out_off[a] + adj->in_off[a + 1] -
                        adj->in_off[a];
-        hub[a] = (double)deg > p->hub_degree;
+        hub[a] = (double)deg > hub_at;
     }
     for (int c = 0; c < s->ncurrencies; c++) {
         unit[c] = 1;
         for (int e = 0; e < s->currencies[c].exponent; e++)
             unit[c] *= 10;
     }
-    scan_ctx ctx = {s, p, hub, once, unit};
+    if (!scan_profile_build(&prof, s, p, unit, hub, threads)) {
+        rc = ft_error_oom(err);
+        goto done;
+    }
+    scan_ctx ctx = {s, p, hub, unit, &prof};
+    scan_profile_rounds(&prof, &ctx, threads);
     scan_job job = {.naccounts = na};
     atomic_init(&job.next, 0);
     pthread_t tids[64];
@@ -691,11 +758,11 @@ ft_status ft_scan_run(const ft_store *s, const ft_scan_params *p, int threads, f
     if (rc == FT_OK && p->rules)
         rc = ft_rules_scan(p->rules, s, p, &all, &hits, err);
     if (rc == FT_OK)
-        rc = finish(s, &all, out, err);
+        rc = finish(s, p, &all, out, err);
     out->regex_limit_hits = hits;
 done:
+    scan_profile_free(&prof);
     free(hub);
-    free(once);
     free(unit);
     for (int i = 0; i < threads && workers; i++) {
         ft_alerts_free(&workers[i].out);

@@ -46,6 +46,10 @@ enum {
     SEC_LAB_OFF,
     SEC_LAB_SLOTS,
     SEC_STRINGS,
+    SEC_SOURCE_NOTES,   /* version 2 */
+    SEC_DUPS,           /* version 2 */
+    SEC_TXID_OFF,       /* the transaction-id index (optional: older files lack it) */
+    SEC_TXID_TXN,
     SEC_COL_BASE = 100, /* + ft_col */
 };
 
@@ -88,6 +92,17 @@ struct disk_source {
     uint64_t path_off, layout_off;
     char sha256[64];
 };
+
+/* What version 2 adds per input file. */
+struct disk_source_notes {
+    char encoding[24];
+    char decimal_mark;
+    uint8_t decimal_from;
+    uint8_t pad[6];
+    int64_t bad_text_lines, first_bad_text_line, duplicates, merged, statements;
+};
+_Static_assert(sizeof(struct disk_source_notes) == 72, "source notes are 72 bytes");
+_Static_assert(sizeof(ft_dup_record) == 16, "a duplicate record is 16 bytes");
 
 /* --- writing ------------------------------------------------------------- */
 
@@ -182,11 +197,21 @@ ft_status ft_snapshot_write_progress(const ft_store *s, const char *path, ft_adv
     meta[META_ROUNDED] = r->amounts_rounded;
     memcpy(&meta[META_REASONS], r->by_reason, sizeof r->by_reason);
 
+    /* The id index goes in too, so that looking an id up on a snapshot
+     * costs nothing at start-up. */
+    ft_txid_map own = {0};
+    const ft_txid_map *ids = &s->txids;
+    if (!ids->nbuckets) {
+        if ((rc = ft_txid_map_build(s, &own, err)) != FT_OK)
+            return rc;
+        ids = &own;
+    }
     struct disk_currency *curs = calloc((size_t)s->ncurrencies + 1, sizeof *curs);
     struct disk_source *srcs = calloc((size_t)r->nsources + 1, sizeof *srcs);
+    struct disk_source_notes *notes = calloc((size_t)r->nsources + 1, sizeof *notes);
     char *blob = NULL;
     size_t blen = 0, bcap = 0;
-    bool oom = !curs || !srcs;
+    bool oom = !curs || !srcs || !notes;
     ft_writer w = {.fd = -1};
     for (int i = 0; !oom && i < s->ncurrencies; i++) {
         memcpy(curs[i].code, s->currencies[i].code, sizeof curs[i].code);
@@ -202,6 +227,14 @@ ft_status ft_snapshot_write_progress(const ft_store *s, const char *path, ft_adv
         memcpy(srcs[i].sha256, src->sha256, 64);
         srcs[i].path_off = blob_add(&blob, &blen, &bcap, src->path, &oom);
         srcs[i].layout_off = blob_add(&blob, &blen, &bcap, src->layout ? src->layout : "", &oom);
+        memcpy(notes[i].encoding, src->encoding, sizeof notes[i].encoding);
+        notes[i].decimal_mark = src->decimal_mark;
+        notes[i].decimal_from = src->decimal_from;
+        notes[i].bad_text_lines = src->bad_text_lines;
+        notes[i].first_bad_text_line = src->first_bad_text_line;
+        notes[i].duplicates = src->duplicates;
+        notes[i].merged = src->merged;
+        notes[i].statements = src->statements;
     }
     if (oom) {
         rc = ft_error_oom(err);
@@ -220,6 +253,10 @@ ft_status ft_snapshot_write_progress(const ft_store *s, const char *path, ft_adv
     add_intern(secs, &n, SEC_CHAN_POOL, &s->channels);
     add_intern(secs, &n, SEC_LAB_POOL, &s->labels);
     add(secs, &n, SEC_STRINGS, 1, s->strings.len, s->strings.data);
+    add(secs, &n, SEC_SOURCE_NOTES, sizeof *notes, (uint64_t)r->nsources, notes);
+    add(secs, &n, SEC_DUPS, sizeof(ft_dup_record), (uint64_t)r->ndups, r->dups);
+    add(secs, &n, SEC_TXID_OFF, 4, (uint64_t)ids->nbuckets + 1, ids->off);
+    add(secs, &n, SEC_TXID_TXN, 4, (uint64_t)s->t.n, ids->txn);
     for (int c = 0; c < FT_COL_COUNT; c++) {
         const void *col = ft_store_col(s, (ft_col)c);
         if (col || c <= FT_COL_LINE) /* the required columns, even when empty */
@@ -269,7 +306,9 @@ done:
     ft_writer_abort(&w);
     free(curs);
     free(srcs);
+    free(notes);
     free(blob);
+    ft_txid_map_free(&own);
     return rc;
 }
 
@@ -289,21 +328,45 @@ bool ft_snapshot_is(const char *path)
 static const char *section_name(uint32_t id)
 {
     static const char *const names[] = {
-        [SEC_META] = "counts",          [SEC_CURRENCIES] = "currencies",
-        [SEC_SOURCES] = "input files",  [SEC_SOURCE_STRINGS] = "input file names",
-        [SEC_OPTIONS] = "load options", [SEC_ACC_POOL] = "account keys",
-        [SEC_ACC_OFF] = "account index", [SEC_ACC_SLOTS] = "account hash table",
-        [SEC_CHAN_POOL] = "channel names", [SEC_CHAN_OFF] = "channel index",
-        [SEC_CHAN_SLOTS] = "channel hash table", [SEC_LAB_POOL] = "label names",
-        [SEC_LAB_OFF] = "label index",  [SEC_LAB_SLOTS] = "label hash table",
+        [SEC_META] = "counts",
+        [SEC_CURRENCIES] = "currencies",
+        [SEC_SOURCES] = "input files",
+        [SEC_SOURCE_STRINGS] = "input file names",
+        [SEC_OPTIONS] = "load options",
+        [SEC_ACC_POOL] = "account keys",
+        [SEC_ACC_OFF] = "account index",
+        [SEC_ACC_SLOTS] = "account hash table",
+        [SEC_CHAN_POOL] = "channel names",
+        [SEC_CHAN_OFF] = "channel index",
+        [SEC_CHAN_SLOTS] = "channel hash table",
+        [SEC_LAB_POOL] = "label names",
+        [SEC_LAB_OFF] = "label index",
+        [SEC_LAB_SLOTS] = "label hash table",
         [SEC_STRINGS] = "memos and ids",
+        [SEC_SOURCE_NOTES] = "input file notes",
+        [SEC_DUPS] = "duplicates and merges",
     };
     static const char *const cols[FT_COL_COUNT] = {
-        "time column",      "amount column",  "source column",  "destination column",
-        "currency column",  "line column",    "file column",    "channel column",
-        "label column",     "memo column",    "id column",      "received amount column",
+        "time column",
+        "amount column",
+        "source column",
+        "destination column",
+        "currency column",
+        "line column",
+        "file column",
+        "channel column",
+        "label column",
+        "memo column",
+        "id column",
+        "received amount column",
         "received currency column",
+        "value date column",
+        "end-to-end id column",
+        "counterparty name column",
+        "statement side column",
     };
+    if (id == SEC_TXID_OFF || id == SEC_TXID_TXN)
+        return id == SEC_TXID_OFF ? "id index buckets" : "id index";
     if (id < sizeof names / sizeof names[0] && names[id])
         return names[id];
     if (id >= SEC_COL_BASE && id < SEC_COL_BASE + FT_COL_COUNT)
@@ -428,8 +491,46 @@ static ft_status check_columns(const struct reader *rd, const ft_store *s)
         if (t->txid[i] < 0 && t->txid[i] != FT_TXID_DERIVED &&
             !pool_ok(&s->strings, (uint64_t)-t->txid[i]))
             return corrupt(rd, "a transaction id lies outside its pool");
+    for (int64_t i = 0; t->e2e && i < t->n; i++)
+        if (!pool_ok(&s->strings, t->e2e[i]))
+            return corrupt(rd, "an end-to-end id lies outside its pool");
+    for (int64_t i = 0; t->cp_name && i < t->n; i++)
+        if (!pool_ok(&s->strings, t->cp_name[i]))
+            return corrupt(rd, "a counterparty name lies outside its pool");
+    for (int64_t i = 0; t->side && i < t->n; i++)
+        if (t->side[i] > FT_SIDE_BOTH)
+            return corrupt(rd, "a transaction has an unknown statement side");
     if ((t->amount_recv == NULL) != (t->cur_recv == NULL))
         return corrupt(rd, "the received amounts lack their currencies");
+    return FT_OK;
+}
+
+/* The id index, when the file has one: buckets in order, every
+ * transaction number inside the table. Without it the store builds its
+ * own on first use. */
+static ft_status read_txids(const struct reader *rd, ft_store *s)
+{
+    const void *off, *txn;
+    uint64_t noff, ntxn;
+    ft_status rc;
+    if ((rc = section(rd, SEC_TXID_OFF, 4, false, 0, false, &off, &noff)) != FT_OK ||
+        (rc = section(rd, SEC_TXID_TXN, 4, false, 0, false, &txn, &ntxn)) != FT_OK)
+        return rc;
+    if (!off)
+        return FT_OK;
+    uint64_t nb = noff - 1;
+    const uint32_t *o = off, *t = txn;
+    if (noff < 2 || (nb & (nb - 1)) || nb > UINT32_MAX || ntxn != (uint64_t)s->t.n || o[0] != 0 ||
+        o[nb] != ntxn)
+        return corrupt(rd, "the id index has the wrong size");
+    for (uint64_t b = 0; b < nb; b++) {
+        if (o[b] > o[b + 1])
+            return corrupt(rd, "the id index is out of order");
+        for (uint32_t k = o[b]; k < o[b + 1]; k++)
+            if (t[k] >= ntxn || (k > o[b] && t[k] <= t[k - 1]))
+                return corrupt(rd, "the id index is out of order");
+    }
+    s->txids = (ft_txid_map){(uint32_t)nb, (uint32_t *)off, (uint32_t *)txn, true};
     return FT_OK;
 }
 
@@ -494,9 +595,45 @@ static ft_status read_small(const struct reader *rd, ft_store *s, const int64_t 
     r->rows_loaded = meta[META_ROWS_LOADED];
     r->rows_rejected = meta[META_ROWS_REJECTED];
     r->amounts_rounded = meta[META_ROUNDED];
-    if (meta[META_NREASONS] != FT_REJ_COUNT)
-        return corrupt(rd, "the reject reasons do not match this version");
-    memcpy(r->by_reason, &meta[META_REASONS], sizeof r->by_reason);
+    memcpy(r->by_reason, &meta[META_REASONS], (size_t)meta[META_NREASONS] * sizeof(int64_t));
+    /* Version 2: notes per file, and the duplicates and merges. */
+    if ((rc = section(rd, SEC_SOURCE_NOTES, sizeof(struct disk_source_notes), false,
+                      (uint64_t)meta[META_SOURCES], true, &p, NULL)) != FT_OK)
+        return rc;
+    const struct disk_source_notes *dn = p;
+    for (int i = 0; dn && i < meta[META_SOURCES]; i++) {
+        ft_source *src = &r->sources[i];
+        if (memchr(dn[i].encoding, '\0', sizeof dn[i].encoding) == NULL)
+            return corrupt(rd, "an input file note is invalid");
+        memcpy(src->encoding, dn[i].encoding, sizeof src->encoding);
+        src->decimal_mark = dn[i].decimal_mark;
+        src->decimal_from = dn[i].decimal_from;
+        src->bad_text_lines = dn[i].bad_text_lines;
+        src->first_bad_text_line = dn[i].first_bad_text_line;
+        src->duplicates = dn[i].duplicates;
+        src->merged = dn[i].merged;
+        src->statements = dn[i].statements;
+    }
+    uint64_t ndups;
+    if ((rc = section(rd, SEC_DUPS, sizeof(ft_dup_record), false, 0, false, &p, &ndups)) != FT_OK)
+        return rc;
+    if (ndups) {
+        const ft_dup_record *d = p;
+        r->dups = malloc((size_t)ndups * sizeof *r->dups);
+        if (!r->dups)
+            return ft_error_oom(rd->err);
+        r->dups_cap = r->ndups = (int64_t)ndups;
+        for (uint64_t i = 0; i < ndups; i++) {
+            if ((d[i].kind != FT_DUP_COPY && d[i].kind != FT_DUP_MERGE) ||
+                d[i].kept_file >= meta[META_SOURCES] || d[i].other_file >= meta[META_SOURCES])
+                return corrupt(rd, "a duplicate record names no input file");
+            r->dups[i] = d[i];
+            if (d[i].kind == FT_DUP_COPY)
+                r->duplicates++;
+            else
+                r->merges++;
+        }
+    }
     return FT_OK;
 }
 
@@ -505,9 +642,14 @@ static ft_status map_store(ft_store *s, const struct reader *rd)
     ft_status rc;
     const void *p;
     uint64_t plen;
-    if ((rc = section(rd, SEC_META, 8, true, META_LEN, true, &p, NULL)) != FT_OK)
+    uint64_t nmeta;
+    if ((rc = section(rd, SEC_META, 8, true, 0, false, &p, &nmeta)) != FT_OK)
         return rc;
     const int64_t *meta = p;
+    /* Version 1 knew fewer reject reasons; later ones count zero there. */
+    if (nmeta <= META_REASONS || meta[META_NREASONS] < 1 || meta[META_NREASONS] > FT_REJ_COUNT ||
+        nmeta != (uint64_t)(META_REASONS + meta[META_NREASONS]))
+        return corrupt(rd, "the counts section has the wrong size");
     if (meta[META_N] < 0 || meta[META_N] > FT_MAX_TXNS || meta[META_ACCOUNTS] < 0 ||
         meta[META_CHANNELS] < 0 || meta[META_LABELS] < 0)
         return corrupt(rd, "bad table counts");
@@ -541,11 +683,25 @@ static ft_status map_store(ft_store *s, const struct reader *rd)
         case FT_COL_TXID: s->t.txid = (int64_t *)p; break;
         case FT_COL_AMOUNT_RECV: s->t.amount_recv = (int64_t *)p; break;
         case FT_COL_CUR_RECV: s->t.cur_recv = (uint16_t *)p; break;
+        case FT_COL_VALUE_MS:
+            s->t.value_ms = (int64_t *)p;
+            break;
+        case FT_COL_E2E:
+            s->t.e2e = (uint64_t *)p;
+            break;
+        case FT_COL_CP_NAME:
+            s->t.cp_name = (uint64_t *)p;
+            break;
+        case FT_COL_SIDE:
+            s->t.side = (uint8_t *)p;
+            break;
         case FT_COL_COUNT: break;
         }
     }
     s->sorted = true;
-    return check_columns(rd, s);
+    if ((rc = check_columns(rd, s)) != FT_OK)
+        return rc;
+    return read_txids(rd, s);
 }
 
 ft_status ft_snapshot_read(ft_store *s, const char *path, ft_error *err)
@@ -586,7 +742,7 @@ ft_status ft_snapshot_read(ft_store *s, const char *path, ft_error *err)
         rc = corrupt(&rd, "header checksum mismatch");
         goto fail;
     }
-    if (h.version != FT_SNAPSHOT_VERSION) {
+    if (h.version != FT_SNAPSHOT_VERSION && h.version != 1) {
         rc = ft_error_set(err, FT_ECORRUPT,
                           "%s: snapshot format version %" PRIu32 ", this fundtrace reads version "
                           "%d: load the CSV files again",

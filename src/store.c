@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "fundtrace/hash.h"
+
 static const struct col_desc {
     size_t offset; /* of the pointer inside ft_txns */
     size_t size;
@@ -35,6 +37,10 @@ static const struct col_desc {
     [FT_COL_TXID] = {offsetof(ft_txns, txid), sizeof(int64_t), true},
     [FT_COL_AMOUNT_RECV] = {offsetof(ft_txns, amount_recv), sizeof(int64_t), true},
     [FT_COL_CUR_RECV] = {offsetof(ft_txns, cur_recv), sizeof(uint16_t), true},
+    [FT_COL_VALUE_MS] = {offsetof(ft_txns, value_ms), sizeof(int64_t), true},
+    [FT_COL_E2E] = {offsetof(ft_txns, e2e), sizeof(uint64_t), true},
+    [FT_COL_CP_NAME] = {offsetof(ft_txns, cp_name), sizeof(uint64_t), true},
+    [FT_COL_SIDE] = {offsetof(ft_txns, side), sizeof(uint8_t), true},
 };
 
 static const char *const reject_names[FT_REJ_COUNT] = {
@@ -51,6 +57,9 @@ static const char *const reject_names[FT_REJ_COUNT] = {
     [FT_REJ_OVERFLOW] = "amount_overflow",
     [FT_REJ_CURRENCY] = "unknown_currency",
     [FT_REJ_ACCOUNT] = "empty_account",
+    [FT_REJ_DEBIT_CREDIT] = "bad_debit_credit",
+    [FT_REJ_RECORD] = "bad_record",
+    [FT_REJ_DUPLICATE_ID] = "duplicate_id",
 };
 
 const char *ft_reject_name(ft_reject r)
@@ -86,9 +95,10 @@ void *ft_store_col(const ft_store *s, ft_col c)
 /* Fills rows [from, to) of column c with its "none" value. */
 static void fill_none(ft_txns *t, ft_col c, int64_t from, int64_t to)
 {
-    if (c == FT_COL_TXID) {
+    if (c == FT_COL_TXID || c == FT_COL_VALUE_MS) {
+        int64_t *col = col_get(t, c);
         for (int64_t i = from; i < to; i++)
-            t->txid[i] = FT_TXID_DERIVED;
+            col[i] = c == FT_COL_TXID ? FT_TXID_DERIVED : FT_TIME_NONE;
         return;
     }
     memset((char *)col_get(t, c) + (size_t)from * cols[c].size, 0,
@@ -164,6 +174,63 @@ ft_status ft_store_append(ft_store *s, const ft_row *row, ft_error *err)
         t->amount_recv[i] = row->amount_recv;
     if (t->cur_recv)
         t->cur_recv[i] = row->cur_recv;
+    if (t->value_ms)
+        t->value_ms[i] = row->value_ms;
+    if (t->e2e)
+        t->e2e[i] = row->e2e;
+    if (t->cp_name)
+        t->cp_name[i] = row->cp_name;
+    if (t->side)
+        t->side[i] = row->side;
+    return FT_OK;
+}
+
+ft_status ft_store_remove(ft_store *s, const uint8_t *drop, ft_error *err)
+{
+    ft_txns *t = &s->t;
+    if (s->map)
+        return ft_error_set(err, FT_EUSAGE, "a store read from a snapshot cannot change");
+    if (!memchr(drop, 1, (size_t)t->n))
+        return FT_OK;
+    for (int c = 0; c < FT_COL_COUNT; c++) {
+        char *col = col_get(t, (ft_col)c);
+        if (!col)
+            continue;
+        size_t sz = cols[c].size;
+        int64_t w = 0;
+        for (int64_t i = 0; i < t->n; i++) {
+            if (drop[i])
+                continue;
+            if (w != i)
+                memcpy(col + (size_t)w * sz, col + (size_t)i * sz, sz);
+            w++;
+        }
+    }
+    int64_t kept = 0;
+    for (int64_t i = 0; i < t->n; i++)
+        kept += !drop[i];
+    t->n = kept;
+    return FT_OK;
+}
+
+ft_status ft_store_add_dup(ft_store *s, int kind, uint16_t kept_file, uint32_t kept_line,
+                           uint16_t other_file, uint32_t other_line, ft_error *err)
+{
+    ft_load_report *r = &s->report;
+    if (r->ndups == r->dups_cap) {
+        int64_t cap = r->dups_cap ? r->dups_cap * 2 : 64;
+        ft_dup_record *p = realloc(r->dups, (size_t)cap * sizeof *p);
+        if (!p)
+            return ft_error_oom(err);
+        r->dups = p;
+        r->dups_cap = cap;
+    }
+    r->dups[r->ndups++] =
+        (ft_dup_record){(uint8_t)kind, 0, kept_file, other_file, 0, kept_line, other_line};
+    if (kind == FT_DUP_COPY)
+        r->duplicates++;
+    else
+        r->merges++;
     return FT_OK;
 }
 
@@ -300,6 +367,10 @@ static ft_status apply_permutation(ft_txns *t, const uint32_t *perm, ft_error *e
         case 2:
             for (int64_t i = 0; i < n; i++)
                 ((uint16_t *)dst)[i] = ((const uint16_t *)src)[perm[i]];
+            break;
+        case 1:
+            for (int64_t i = 0; i < n; i++)
+                ((uint8_t *)dst)[i] = ((const uint8_t *)src)[perm[i]];
             break;
         default:
             for (int64_t i = 0; i < n; i++)
@@ -523,6 +594,426 @@ size_t ft_store_txid(const ft_store *s, int64_t i, char *buf, size_t cap)
     return (size_t)n < cap ? (size_t)n : cap ? cap - 1 : 0;
 }
 
+/* --- transaction ids ------------------------------------------------------------------- */
+
+/* Transaction i's id as text: numeric ids in digits (into buf, of at
+ * least 32 bytes), text ids straight from the pool, derived ids through
+ * ft_store_txid. */
+static const char *txid_text(const ft_store *s, uint32_t i, char *buf, size_t cap, size_t *len)
+{
+    int64_t v = s->t.txid ? s->t.txid[i] : FT_TXID_DERIVED;
+    if (v >= 0) {
+        char tmp[24];
+        size_t n = 0;
+        do {
+            tmp[n++] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        for (size_t k = 0; k < n; k++)
+            buf[k] = tmp[n - 1 - k];
+        buf[n] = '\0';
+        *len = n;
+        return buf;
+    }
+    if (v != FT_TXID_DERIVED)
+        return ft_pool_get(&s->strings, (uint64_t)-v, len);
+    *len = ft_store_txid(s, i, buf, cap);
+    return buf;
+}
+
+ft_status ft_txid_map_build(const ft_store *s, ft_txid_map *m, ft_error *err)
+{
+    uint32_t n = (uint32_t)s->t.n, nb = 1;
+    while (nb < n / 2 && nb < (1u << 30)) /* about two transactions a bucket */
+        nb *= 2;
+    uint32_t *off = calloc((size_t)nb + 2, sizeof *off), *txn = malloc(((size_t)n + 1) * 4);
+    uint32_t *bucket = malloc(((size_t)n + 1) * sizeof *bucket);
+    if (!off || !txn || !bucket) {
+        free(off);
+        free(txn);
+        free(bucket);
+        return ft_error_oom(err);
+    }
+    char buf[256];
+    for (uint32_t i = 0; i < n; i++) {
+        size_t len;
+        const char *id = txid_text(s, i, buf, sizeof buf, &len);
+        bucket[i] = (uint32_t)ft_xxh64(id, len, 0) & (nb - 1);
+        off[bucket[i] + 2]++;
+    }
+    /* A counting sort by bucket; ascending i keeps each bucket in store order. */
+    for (uint32_t b = 0; b < nb; b++)
+        off[b + 2] += off[b + 1];
+    for (uint32_t i = 0; i < n; i++)
+        txn[off[bucket[i] + 1]++] = i;
+    free(bucket);
+    m->nbuckets = nb;
+    m->off = off;
+    m->txn = txn;
+    m->borrowed = false;
+    return FT_OK;
+}
+
+void ft_txid_map_free(ft_txid_map *m)
+{
+    if (!m->borrowed) {
+        free(m->off);
+        free(m->txn);
+    }
+    memset(m, 0, sizeof *m);
+}
+
+ft_status ft_store_txid_index(ft_store *s, ft_error *err)
+{
+    return s->txids.nbuckets ? FT_OK : ft_txid_map_build(s, &s->txids, err);
+}
+
+bool ft_store_find_txid(const ft_store *s, const char *id, size_t len, uint32_t *txn)
+{
+    const ft_txid_map *m = &s->txids;
+    if (!m->nbuckets)
+        return false;
+    uint32_t b = (uint32_t)ft_xxh64(id, len, 0) & (m->nbuckets - 1);
+    char buf[256];
+    for (uint32_t k = m->off[b]; k < m->off[b + 1]; k++) {
+        size_t l;
+        const char *have = txid_text(s, m->txn[k], buf, sizeof buf, &l);
+        if (l == len && memcmp(have, id, len) == 0) {
+            *txn = m->txn[k];
+            return true;
+        }
+    }
+    return false;
+}
+
+/* --- the order of transfers at one time ----------------------------------------------- */
+
+static int cmp_bytes(const char *a, size_t la, const char *b, size_t lb)
+{
+    int c = memcmp(a, b, la < lb ? la : lb);
+    return c ? c : (la > lb) - (la < lb);
+}
+
+static int cmp_accounts(const ft_store *s, uint32_t x, uint32_t y)
+{
+    if (x == y)
+        return 0;
+    size_t lx, ly;
+    const char *kx = ft_store_account(s, x, &lx), *ky = ft_store_account(s, y, &ly);
+    return cmp_bytes(kx, lx, ky, ly);
+}
+
+/* The tie order without time; `backward` compares payees before payers. */
+static int tie_cmp(const ft_store *s, uint32_t a, uint32_t b, bool backward)
+{
+    const ft_txns *t = &s->t;
+    if (a == b)
+        return 0;
+    if (t->amount[a] != t->amount[b])
+        return t->amount[a] < t->amount[b] ? -1 : 1;
+    int64_t x = t->txid ? t->txid[a] : FT_TXID_DERIVED, y = t->txid ? t->txid[b] : FT_TXID_DERIVED;
+    int c;
+    if (x >= 0 || y >= 0) {
+        if (x >= 0 && y >= 0 && x != y)
+            return x < y ? -1 : 1;
+        if ((x >= 0) != (y >= 0))
+            return x >= 0 ? -1 : 1; /* numeric ids first */
+    } else {
+        char bx[256], by[256];
+        size_t lx, ly;
+        const char *ix = txid_text(s, a, bx, sizeof bx, &lx);
+        const char *iy = txid_text(s, b, by, sizeof by, &ly);
+        if ((c = cmp_bytes(ix, lx, iy, ly)) != 0)
+            return c;
+    }
+    if (t->cur[a] != t->cur[b] &&
+        (c = strcmp(s->currencies[t->cur[a]].code, s->currencies[t->cur[b]].code)) != 0)
+        return c;
+    const uint32_t *first = backward ? t->dst : t->src, *second = backward ? t->src : t->dst;
+    if ((c = cmp_accounts(s, first[a], first[b])) != 0 ||
+        (c = cmp_accounts(s, second[a], second[b])) != 0)
+        return c;
+    return a < b ? -1 : 1;
+}
+
+int ft_store_txn_cmp(const ft_store *s, uint32_t a, uint32_t b)
+{
+    if (s->t.ts_ms[a] != s->t.ts_ms[b])
+        return s->t.ts_ms[a] < s->t.ts_ms[b] ? -1 : 1;
+    return tie_cmp(s, a, b, false);
+}
+
+/* What a sort compares by: the tie order (one way or the other), the
+ * whole transaction order, or account keys. */
+typedef struct sort_by {
+    const ft_store *s;
+    enum { BY_TIE, BY_TIE_BACKWARD, BY_TXN, BY_KEY } what;
+} sort_by;
+
+static int compare(const sort_by *by, uint32_t a, uint32_t b)
+{
+    switch (by->what) {
+    case BY_TIE:
+    case BY_TIE_BACKWARD:
+        return tie_cmp(by->s, a, b, by->what == BY_TIE_BACKWARD);
+    case BY_TXN:
+        return ft_store_txn_cmp(by->s, a, b);
+    default:
+        return cmp_accounts(by->s, a, b);
+    }
+}
+
+/* Sorts v[0 .. n), with tmp[n] to spare: a merge sort, because qsort
+ * takes no context. */
+static void merge_sort(const sort_by *by, uint32_t *v, uint32_t *tmp, uint32_t n)
+{
+    if (n < 16) {
+        for (uint32_t i = 1; i < n; i++) {
+            uint32_t x = v[i], j = i;
+            for (; j > 0 && compare(by, v[j - 1], x) > 0; j--)
+                v[j] = v[j - 1];
+            v[j] = x;
+        }
+        return;
+    }
+    uint32_t h = n / 2;
+    merge_sort(by, v, tmp, h);
+    merge_sort(by, v + h, tmp, n - h);
+    if (compare(by, v[h - 1], v[h]) <= 0)
+        return;
+    memcpy(tmp, v, h * sizeof *v);
+    uint32_t i = 0, j = h, k = 0;
+    while (i < h && j < n)
+        v[k++] = compare(by, v[j], tmp[i]) < 0 ? v[j++] : tmp[i++];
+    while (i < h)
+        v[k++] = tmp[i++];
+}
+
+static ft_status sort_ids(const sort_by *by, uint32_t *v, uint32_t n, ft_error *err)
+{
+    if (n < 16) {
+        merge_sort(by, v, NULL, n);
+        return FT_OK;
+    }
+    uint32_t *tmp = malloc((size_t)n * sizeof *tmp);
+    if (!tmp)
+        return ft_error_oom(err);
+    merge_sort(by, v, tmp, n);
+    free(tmp);
+    return FT_OK;
+}
+
+ft_status ft_store_sort_txns(const ft_store *s, uint32_t *txns, uint32_t n, ft_error *err)
+{
+    sort_by by = {s, BY_TXN};
+    return sort_ids(&by, txns, n, err);
+}
+
+ft_status ft_store_sort_accounts(const ft_store *s, uint32_t *ids, uint32_t n, ft_error *err)
+{
+    sort_by by = {s, BY_KEY};
+    return sort_ids(&by, ids, n, err);
+}
+
+/* Working memory for ordering the groups of transfers that share a time. */
+typedef struct grouper {
+    const ft_store *s;
+    bool backward;
+    uint32_t *local;   /* [nacc]: an account's index in the group, UINT32_MAX: none */
+    uint32_t *v, *tmp; /* the group's transfers, sorted by the tie order */
+    uint32_t *acct, *pend, *first, *list, *heap;
+    uint8_t *state; /* per rank: 0 waiting, 1 in the heap, 2 made */
+    uint32_t cap;
+} grouper;
+
+static void heap_up(uint32_t *h, uint32_t i)
+{
+    uint32_t x = h[i];
+    for (; i > 0 && h[(i - 1) / 2] > x; i = (i - 1) / 2)
+        h[i] = h[(i - 1) / 2];
+    h[i] = x;
+}
+
+static uint32_t heap_take(uint32_t *h, uint32_t *n)
+{
+    uint32_t top = h[0], x = h[--*n], i = 0;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= *n)
+            break;
+        if (c + 1 < *n && h[c + 1] < h[c])
+            c++;
+        if (h[c] >= x)
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (*n)
+        h[i] = x;
+    return top;
+}
+
+/* Puts the waiting debits of group account la that may go now onto the
+ * heap: with `self`, its transfers to itself (all its other credits are
+ * made), else the rest (every credit is made). */
+static void release(grouper *g, uint32_t la, bool self, uint32_t *nheap)
+{
+    const uint32_t *payer = g->backward ? g->s->t.dst : g->s->t.src;
+    const uint32_t *payee = g->backward ? g->s->t.src : g->s->t.dst;
+    for (uint32_t k = g->first[la]; k < g->first[la + 1]; k++) {
+        uint32_t r = g->list[k], t = g->v[r];
+        if (g->state[r] || (payer[t] == payee[t]) != self)
+            continue;
+        g->state[r] = 1;
+        g->heap[*nheap] = r;
+        heap_up(g->heap, (*nheap)++);
+    }
+}
+
+/* Orders the m transfers of one timestamp, g->v[0 .. m), into out. */
+static void order_group(grouper *g, uint32_t m, uint32_t *out)
+{
+    const ft_store *s = g->s;
+    const uint32_t *payer = g->backward ? s->t.dst : s->t.src;
+    const uint32_t *payee = g->backward ? s->t.src : s->t.dst;
+    sort_by by = {s, g->backward ? BY_TIE_BACKWARD : BY_TIE};
+    merge_sort(&by, g->v, g->tmp, m);
+    /* The group's accounts, each with its pending credits and its debits
+     * (ranks, in the tie order: a counting sort keeps it). */
+    uint32_t na = 0;
+    for (uint32_t r = 0; r < m; r++) {
+        uint32_t ends[2] = {payer[g->v[r]], payee[g->v[r]]};
+        for (int e = 0; e < 2; e++) {
+            if (g->local[ends[e]] == UINT32_MAX) {
+                g->local[ends[e]] = na;
+                g->acct[na] = ends[e];
+                g->pend[na] = 0;
+                g->first[na + 1] = 0;
+                na++;
+            }
+        }
+        g->pend[g->local[payee[g->v[r]]]]++;
+        g->first[g->local[payer[g->v[r]]] + 1]++;
+        g->state[r] = 0;
+    }
+    g->first[0] = 0;
+    for (uint32_t a = 0; a < na; a++)
+        g->first[a + 1] += g->first[a];
+    for (uint32_t r = 0; r < m; r++)
+        g->list[g->first[g->local[payer[g->v[r]]]]++] = r;
+    for (uint32_t a = na; a > 0; a--)
+        g->first[a] = g->first[a - 1];
+    g->first[0] = 0;
+    uint32_t nheap = 0, made = 0, next = 0;
+    for (uint32_t a = 0; a < na; a++) {
+        if (g->pend[a] == 0)
+            release(g, a, false, &nheap);
+        else if (g->pend[a] == 1)
+            release(g, a, true, &nheap); /* its one credit may be to itself */
+    }
+    while (made < m) {
+        uint32_t r;
+        if (nheap) {
+            r = heap_take(g->heap, &nheap);
+        } else { /* a circle: the first waiting transfer goes */
+            while (g->state[next])
+                next++;
+            r = next;
+        }
+        g->state[r] = 2;
+        out[made++] = g->v[r];
+        uint32_t la = g->local[payee[g->v[r]]];
+        if (--g->pend[la] == 1)
+            release(g, la, true, &nheap);
+        else if (g->pend[la] == 0)
+            release(g, la, false, &nheap);
+    }
+    for (uint32_t a = 0; a < na; a++)
+        g->local[g->acct[a]] = UINT32_MAX;
+}
+
+static void grouper_free(grouper *g)
+{
+    free(g->local);
+    free(g->v);
+    free(g->tmp);
+    free(g->acct);
+    free(g->pend);
+    free(g->first);
+    free(g->list);
+    free(g->heap);
+    free(g->state);
+    memset(g, 0, sizeof *g);
+}
+
+/* Room for groups of m transfers (what the arrays held is not kept). */
+static bool grouper_reserve(grouper *g, uint32_t m)
+{
+    if (m <= g->cap)
+        return true;
+    if (!g->local) {
+        size_t na = (size_t)g->s->accounts.n + 1;
+        if (!(g->local = malloc(na * sizeof *g->local)))
+            return false;
+        memset(g->local, 0xff, na * sizeof *g->local);
+    }
+    size_t cap = m < 64 ? 64 : m;
+    uint32_t **arrays[] = {&g->v, &g->tmp, &g->list, &g->heap};
+    for (size_t i = 0; i < sizeof arrays / sizeof *arrays; i++) {
+        free(*arrays[i]);
+        *arrays[i] = malloc(cap * sizeof **arrays[i]);
+    }
+    /* A group has at most two accounts per transfer. */
+    uint32_t **per_account[] = {&g->acct, &g->pend, &g->first};
+    for (size_t i = 0; i < sizeof per_account / sizeof *per_account; i++) {
+        free(*per_account[i]);
+        *per_account[i] = malloc((2 * cap + 1) * sizeof **per_account[i]);
+    }
+    free(g->state);
+    g->state = malloc(cap);
+    g->cap = 0;
+    if (!g->v || !g->tmp || !g->list || !g->heap || !g->acct || !g->pend || !g->first || !g->state)
+        return false;
+    g->cap = (uint32_t)cap;
+    return true;
+}
+
+ft_status ft_store_flow_order(const ft_store *s, bool backward, uint32_t *order, ft_error *err)
+{
+    uint32_t n = (uint32_t)s->t.n;
+    const int64_t *ts = s->t.ts_ms;
+    grouper g = {.s = s, .backward = backward};
+    uint32_t pos = 0;
+    while (pos < n) {
+        /* The next group in trace order, [lo, hi) in the store. */
+        uint32_t lo, hi;
+        if (!backward) {
+            lo = pos;
+            for (hi = lo + 1; hi < n && ts[hi] == ts[lo]; hi++)
+                ;
+        } else {
+            hi = n - pos;
+            for (lo = hi - 1; lo > 0 && ts[lo - 1] == ts[hi - 1]; lo--)
+                ;
+        }
+        uint32_t m = hi - lo;
+        if (m == 1) {
+            order[pos++] = lo;
+            continue;
+        }
+        if (!grouper_reserve(&g, m)) {
+            grouper_free(&g);
+            return ft_error_oom(err);
+        }
+        for (uint32_t i = 0; i < m; i++)
+            g.v[i] = lo + i;
+        order_group(&g, m, order + pos);
+        pos += m;
+    }
+    grouper_free(&g);
+    return FT_OK;
+}
+
 const char *ft_store_account(const ft_store *s, uint32_t id, size_t *len)
 {
     return ft_intern_str(&s->accounts, id, len);
@@ -568,10 +1059,12 @@ void ft_store_free(ft_store *s)
     }
     free(s->report.sources);
     free(s->report.options);
+    free(s->report.dups);
     free(s->adj.out_off);
     free(s->adj.in_off);
     free(s->adj.out_txn);
     free(s->adj.in_txn);
+    ft_txid_map_free(&s->txids);
     free(s->rates);
     if (borrowed)
         munmap(s->map, s->map_len);

@@ -7,6 +7,8 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
+#include <strings.h>
 
 #define MS_PER_DAY 86400000LL
 
@@ -104,23 +106,95 @@ static bool parse_epoch(const char *s, size_t len, int64_t *ts_ms, ft_time_error
     return true;
 }
 
-bool ft_time_parse(const char *s, size_t len, int64_t *ts_ms, ft_time_error *why)
+/* Trims spaces and tabs on both sides. */
+static void trim(const char **s, size_t *len)
+{
+    while (*len && (**s == ' ' || **s == '\t'))
+        (*s)++, (*len)--;
+    while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
+        (*len)--;
+}
+
+/* hh:mm[:ss[.fff]] at s[*i]. */
+static bool clock_part(const char *s, size_t len, size_t *i, int *h, int *mi, int *sec, int *ms)
+{
+    if (!digits(s, len, i, 2, h) || *i >= len || s[(*i)++] != ':' || !digits(s, len, i, 2, mi))
+        return false;
+    if (*i < len && s[*i] == ':') {
+        (*i)++;
+        if (!digits(s, len, i, 2, sec))
+            return false;
+        if (*i < len && (s[*i] == '.' || s[*i] == ',')) {
+            (*i)++;
+            size_t fstart = *i;
+            int scale = 100;
+            for (; *i < len && s[*i] >= '0' && s[*i] <= '9'; (*i)++) {
+                *ms += (s[*i] - '0') * scale;
+                scale /= 10;
+            }
+            if (*i == fstart)
+                return false;
+        }
+    }
+    return true;
+}
+
+/* Checks the fields and makes the time; offset_min is applied. */
+static bool make_time(int y, int mo, int d, int h, int mi, int sec, int ms, int64_t offset_min,
+                      int64_t *ts_ms, ft_time_error *why)
+{
+    if (y < 1 || y > 9999 || mo < 1 || mo > 12 || d < 1 ||
+        (unsigned)d > days_in_month(y, (unsigned)mo) || h > 23 || mi > 59 || sec > 59)
+        return *why = FT_TIME_RANGE, false;
+    int64_t days = ft_days_from_civil(y, (unsigned)mo, (unsigned)d);
+    *ts_ms = days * MS_PER_DAY + ((int64_t)h * 3600 + mi * 60 + sec - offset_min * 60) * 1000 + ms;
+    return true;
+}
+
+/* DD.MM.YYYY[ HH:MM[:SS]]: day first, as everyone who writes dots does;
+ * DD.MM.YY as German bank exports write it (69-99 are 19xx). */
+static bool parse_dotted(const char *s, size_t len, int64_t *ts_ms, ft_time_error *why)
+{
+    size_t i = 0;
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, ms = 0;
+    if (!digits(s, len, &i, 2, &d) || s[i++] != '.' || !digits(s, len, &i, 2, &mo) || i >= len ||
+        s[i++] != '.')
+        return *why = FT_TIME_SYNTAX, false;
+    if (i + 2 == len || (i + 2 < len && s[i + 2] == ' ')) {
+        if (!digits(s, len, &i, 2, &y))
+            return *why = FT_TIME_SYNTAX, false;
+        y += y < 69 ? 2000 : 1900;
+    } else if (!digits(s, len, &i, 4, &y)) {
+        return *why = FT_TIME_SYNTAX, false;
+    }
+    if (i < len) {
+        if (s[i++] != ' ' || !clock_part(s, len, &i, &h, &mi, &sec, &ms))
+            return *why = FT_TIME_SYNTAX, false;
+    }
+    if (i != len)
+        return *why = FT_TIME_SYNTAX, false;
+    return make_time(y, mo, d, h, mi, sec, ms, 0, ts_ms, why);
+}
+
+bool ft_time_parse_zoned(const char *s, size_t len, int64_t *ts_ms, bool *zoned, ft_time_error *why)
 {
     ft_time_error scratch;
     if (!why)
         why = &scratch;
     *why = FT_TIME_OK;
-    while (len && (*s == ' ' || *s == '\t'))
-        s++, len--;
-    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-        len--;
+    *zoned = false;
+    trim(&s, &len);
     if (len == 0)
         return *why = FT_TIME_EMPTY, false;
+    if (len >= 8 && s[2] == '.')
+        return parse_dotted(s, len, ts_ms, why);
 
     /* A date has a '-' or '/' at position 4; anything else numeric is an
      * epoch count. */
-    if (len < 5 || (s[4] != '-' && s[4] != '/'))
+    if (len < 5 || (s[4] != '-' && s[4] != '/')) {
+        *zoned = true;
         return parse_epoch(s, len, ts_ms, why);
+    }
 
     size_t i = 0;
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, ms = 0;
@@ -133,28 +207,12 @@ bool ft_time_parse(const char *s, size_t len, int64_t *ts_ms, ft_time_error *why
         if (s[i] != 'T' && s[i] != 't' && s[i] != ' ')
             return *why = FT_TIME_SYNTAX, false;
         i++;
-        if (!digits(s, len, &i, 2, &h) || i >= len || s[i++] != ':' ||
-            !digits(s, len, &i, 2, &mi))
+        if (!clock_part(s, len, &i, &h, &mi, &sec, &ms))
             return *why = FT_TIME_SYNTAX, false;
-        if (i < len && s[i] == ':') {
-            i++;
-            if (!digits(s, len, &i, 2, &sec))
-                return *why = FT_TIME_SYNTAX, false;
-            if (i < len && (s[i] == '.' || s[i] == ',')) {
-                i++;
-                size_t fstart = i;
-                int scale = 100;
-                for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-                    ms += (s[i] - '0') * scale;
-                    scale /= 10;
-                }
-                if (i == fstart)
-                    return *why = FT_TIME_SYNTAX, false;
-            }
-        }
         if (dsep == '-' && i < len) {
             if (s[i] == 'Z' || s[i] == 'z') {
                 i++;
+                *zoned = true;
             } else if (s[i] == '+' || s[i] == '-') {
                 int sign = s[i] == '-' ? -1 : 1, oh = 0, om = 0;
                 i++;
@@ -167,17 +225,200 @@ bool ft_time_parse(const char *s, size_t len, int64_t *ts_ms, ft_time_error *why
                 if (oh > 23 || om > 59)
                     return *why = FT_TIME_RANGE, false;
                 offset_min = sign * (oh * 60 + om);
+                *zoned = true;
             }
         }
     }
     if (i != len)
         return *why = FT_TIME_SYNTAX, false;
-    if (y < 1 || mo < 1 || mo > 12 || d < 1 || (unsigned)d > days_in_month(y, (unsigned)mo) ||
-        h > 23 || mi > 59 || sec > 59)
-        return *why = FT_TIME_RANGE, false;
-    int64_t days = ft_days_from_civil(y, (unsigned)mo, (unsigned)d);
-    *ts_ms = days * MS_PER_DAY + ((int64_t)h * 3600 + mi * 60 + sec - offset_min * 60) * 1000 + ms;
-    return true;
+    return make_time(y, mo, d, h, mi, sec, ms, offset_min, ts_ms, why);
+}
+
+bool ft_time_parse(const char *s, size_t len, int64_t *ts_ms, ft_time_error *why)
+{
+    bool zoned;
+    return ft_time_parse_zoned(s, len, ts_ms, &zoned, why);
+}
+
+/* --- --date-format ----------------------------------------------------------- */
+
+static int month_by_name(const char *s, size_t len, size_t *used)
+{
+    /* English, German and French abbreviations and names, ASCII and UTF-8. */
+    static const char *const names[][12] = {
+        {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"},
+        {"jan", "feb",
+         "m\xc3\xa4"
+         "r",
+         "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "dez"},
+        {"janv",
+         "f\xc3\xa9"
+         "vr",
+         "mars", "avr", "mai", "juin", "juil",
+         "ao\xc3\xbb"
+         "t",
+         "sept", "oct", "nov",
+         "d\xc3\xa9"
+         "c"},
+    };
+    size_t n = 0;
+    while (n < len && ((s[n] | 0x20) >= 'a' && (s[n] | 0x20) <= 'z'))
+        n++;
+    while (n < len && (unsigned char)s[n] >= 0x80)
+        n++;
+    while (n < len && ((s[n] | 0x20) >= 'a' && (s[n] | 0x20) <= 'z'))
+        n++;
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        for (int m = 0; m < 12; m++) {
+            size_t nl = strlen(names[k][m]);
+            if (nl <= n && strncasecmp(s, names[k][m], nl) == 0) {
+                size_t u = n;
+                if (n < len && s[n] == '.')
+                    u++;
+                *used = u;
+                return m + 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Up to `max` digits (at least one) at s[*i]. */
+static bool some_digits(const char *s, size_t len, size_t *i, int max, int *out)
+{
+    int v = 0, n = 0;
+    while (n < max && *i < len && s[*i] >= '0' && s[*i] <= '9') {
+        v = v * 10 + (s[(*i)++] - '0');
+        n++;
+    }
+    *out = v;
+    return n > 0;
+}
+
+bool ft_time_parse_format(const char *s, size_t len, const char *fmt, int64_t *ts_ms, bool *zoned,
+                          ft_time_error *why)
+{
+    ft_time_error scratch;
+    if (!why)
+        why = &scratch;
+    *why = FT_TIME_OK;
+    *zoned = false;
+    trim(&s, &len);
+    if (len == 0)
+        return *why = FT_TIME_EMPTY, false;
+    int y = 1970, mo = 1, d = 1, h = 0, mi = 0, sec = 0, ms = 0, pm = -1;
+    int64_t offset_min = 0;
+    size_t i = 0;
+    for (const char *f = fmt; *f; f++) {
+        if (*f == ' ') {
+            if (i >= len || s[i] != ' ')
+                return *why = FT_TIME_SYNTAX, false;
+            while (i < len && s[i] == ' ')
+                i++;
+            continue;
+        }
+        if (*f != '%' || f[1] == '%') {
+            f += *f == '%';
+            if (i >= len || s[i] != *f)
+                return *why = FT_TIME_SYNTAX, false;
+            i++;
+            continue;
+        }
+        bool ok = true;
+        switch (*++f) {
+        case 'Y':
+            ok = digits(s, len, &i, 4, &y);
+            break;
+        case 'y':
+            ok = digits(s, len, &i, 2, &y);
+            y += y < 69 ? 2000 : 1900; /* POSIX strptime's pivot */
+            break;
+        case 'm':
+            ok = some_digits(s, len, &i, 2, &mo);
+            break;
+        case 'd':
+        case 'e':
+            ok = some_digits(s, len, &i, 2, &d);
+            break;
+        case 'H':
+            ok = some_digits(s, len, &i, 2, &h);
+            break;
+        case 'I':
+            ok = some_digits(s, len, &i, 2, &h) && h >= 1 && h <= 12;
+            break;
+        case 'M':
+            ok = digits(s, len, &i, 2, &mi);
+            break;
+        case 'S':
+            ok = digits(s, len, &i, 2, &sec);
+            break;
+        case 'f': {
+            size_t start = i;
+            int scale = 100;
+            for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+                ms += (s[i] - '0') * scale;
+                scale /= 10;
+            }
+            ok = i > start;
+            break;
+        }
+        case 'p':
+            ok = i + 2 <= len && (s[i + 1] | 0x20) == 'm' &&
+                 ((s[i] | 0x20) == 'a' || (s[i] | 0x20) == 'p');
+            if (ok)
+                pm = (s[i] | 0x20) == 'p', i += 2;
+            break;
+        case 'b':
+        case 'B': {
+            size_t used = 0;
+            mo = month_by_name(s + i, len - i, &used);
+            ok = mo > 0;
+            i += used;
+            break;
+        }
+        case 'z':
+            if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
+                i++;
+            } else {
+                int sign = i < len && s[i] == '-' ? -1 : 1, oh = 0, om = 0;
+                ok = i < len && (s[i] == '+' || s[i] == '-');
+                i += ok;
+                ok = ok && digits(s, len, &i, 2, &oh);
+                if (ok && i < len && s[i] == ':')
+                    i++;
+                if (ok && i + 1 < len && s[i] >= '0' && s[i] <= '9')
+                    ok = digits(s, len, &i, 2, &om);
+                if (ok && (oh > 23 || om > 59))
+                    return *why = FT_TIME_RANGE, false;
+                offset_min = sign * (oh * 60 + om);
+            }
+            *zoned = true;
+            break;
+        default:
+            ok = false;
+        }
+        if (!ok)
+            return *why = FT_TIME_SYNTAX, false;
+    }
+    if (i != len)
+        return *why = FT_TIME_SYNTAX, false;
+    if (pm >= 0)
+        h = h % 12 + (pm ? 12 : 0);
+    return make_time(y, mo, d, h, mi, sec, ms, offset_min, ts_ms, why);
+}
+
+bool ft_time_format_check(const char *fmt)
+{
+    bool any = false;
+    for (const char *f = fmt; *f; f++) {
+        if (*f != '%')
+            continue;
+        f++;
+        if (!*f || !strchr("YymdeHIMSfpbBz%", *f))
+            return false;
+        any |= *f != '%';
+    }
+    return any;
 }
 
 bool ft_duration_parse(const char *s, size_t len, int64_t *ms)
@@ -222,6 +463,8 @@ const char *ft_time_strerror(ft_time_error e)
         return "is not a timestamp";
     case FT_TIME_RANGE:
         return "is not a possible date and time";
+    case FT_TIME_SKIPPED:
+        return "does not exist in the time zone (the clocks went forward)";
     }
     return "is invalid";
 }

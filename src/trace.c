@@ -1,17 +1,41 @@
 /*
  * trace.c - the trace, forward or backward (semantics in trace.h).
  *
- * Event-driven in trace order (the store's transaction order, or its
- * reverse backward). The trace index holds every account's transfers in
- * that order with their amounts and currencies, so an account's history
- * streams through the cache. Each reached account that is followed has a
- * cursor into its two lists; the only events are payments of accounts
- * holding traced money, taken in order from a radix heap. Traced money is
- * applied to its payee at once: the payee's untraced history up to that
- * transfer is caught up first, so the policies see the same balances as a
- * sweep over every transaction would, at the cost of the account's own
- * transfers only. An account holding no traced money sleeps: nothing it
- * pays can carry any.
+ * Event-driven in trace order: the store's flow order (time, and within
+ * one timestamp credits before debits, then the tie order: store.h), or
+ * its mirror backward. The trace index holds every account's transfers in
+ * that order with their amounts, currencies and the account's balance
+ * just before each: an account's balance is the same in every trace (all
+ * its transfers move it, traced or not, from its first in the data), so
+ * it is counted once, when the index is built, and a trace need not
+ * replay an account's history to know it. Each account that passes traced
+ * money on has a cursor into its two lists; the only events are payments
+ * of accounts holding traced money they may pass on, taken in order from a
+ * radix heap. Traced money is applied to its payee at once. An account
+ * holding no such money sleeps: nothing it pays can carry any.
+ *
+ * What a trace keeps per account and currency is only what the balance
+ * does not say: haircut, the traced money per hop count; fifo and lifo,
+ * the lots in order while some of them are traced (the untraced arrivals
+ * between its payments are caught up before each). A ledger with no
+ * traced money left is stale and starts again, when traced money next
+ * arrives, from the balance at that moment: one untraced lot.
+ *
+ * Traced money carries the number of hops it has travelled: haircut keeps
+ * an account's traced balance per hop count, fifo and lifo a hop count on
+ * each lot. Money that arrives with max_hops hops is held where it
+ * arrives: the account keeps it in its balance as money of no traced
+ * origin, and counts it as held. So an account reached at several hop
+ * counts passes on what came by the shorter routes.
+ *
+ * Poison needs no balances: an account passes on everything it pays from
+ * the time traced money first reaches it within fewer than max_hops hops,
+ * with its fewest hops so far. Money that arrives at a time may leave at
+ * that time; the flow order puts credits first, but when transfers at one
+ * time form a circle, an account can be reached (or reached in fewer hops)
+ * after it has made a payment at that same time. Such payments are made
+ * again at once (a correction within the timestamp), so that poison is
+ * exactly time-respecting reachability.
  *
  * The map from accounts to nodes is an open-addressing table stamped with
  * a generation, so a new trace starts without clearing it.
@@ -119,7 +143,7 @@ static bool map_grow(map *m)
 }
 
 /* The value for key, inserted as `init` when absent; NULL out of memory. */
-static int64_t *map_put(map *m, uint32_t key, int64_t init, bool *added)
+static int64_t *map_put(map *m, uint32_t key, int64_t init)
 {
     if ((m->n + 1) * 2 > m->cap && !map_grow(m))
         return NULL;
@@ -127,51 +151,51 @@ static int64_t *map_put(map *m, uint32_t key, int64_t init, bool *added)
     for (;; j = (j + 1) & (m->cap - 1)) {
         if (m->s[j].gen != m->gen)
             break;
-        if (m->s[j].key == key) {
-            if (added)
-                *added = false;
+        if (m->s[j].key == key)
             return &m->s[j].value;
-        }
     }
     m->s[j] = (slot){key, m->gen, init};
     m->n++;
-    if (added)
-        *added = true;
     return &m->s[j].value;
 }
 
 /* --- per-account state --------------------------------------------------------------- */
 
-/* A lot of money in an account, for fifo and lifo. */
+/* Money of one hop count: a lot (fifo, lifo) or a traced balance
+ * (haircut). hops 0: untraced. */
 typedef struct lot {
     int64_t amount;
-    bool traced;
+    int32_t hops;
 } lot;
 
 /* An account's holdings in one currency, and what it traced in it. */
 typedef struct ledger {
-    ft_trace_amount a;
-    int64_t balance, traced; /* haircut */
-    lot *lots;               /* fifo, lifo: lots[head .. head + n) */
+    ft_trace_amount a; /* a.held: only what arrived at the hop limit, until the end */
+    int64_t traced;    /* traced money it may pass on: the lots with hops */
+    lot *lots;         /* lots[head .. head + n): haircut, the traced balance per hop
+                          count, fewest first; fifo, lifo, the lots oldest first
+                          (stale while traced is 0) */
     uint32_t head, n, cap;
     int32_t next; /* the node's next ledger, -1 at the end */
 } ledger;
 
 typedef struct node {
     uint32_t account;
-    int hops;
+    int hops; /* the fewest hops traced money reached it with */
     int64_t first_ms;
-    bool followed, hub, poisoned;
+    bool seed;
+    bool followed;    /* passes traced money on: has had some with fewer than max_hops hops */
+    bool hub;         /* more transfers than max_degree: holds what it gets */
     bool all_allowed; /* the breadth limit cuts none of its transfers */
-    bool asleep;     /* holds no traced money: its transfers are skipped */
-    __int128 holding; /* traced money it holds, all currencies */
-    int32_t ledger0; /* first ledger, -1 none */
-    int32_t last;    /* the ledger used last, -1 none: most accounts use one currency */
-    uint32_t in_pos, in_end, out_pos, out_end; /* cursor into the CSR lists */
+    bool asleep;      /* holds no traced money it may pass on: its transfers are skipped */
+    __int128 holding; /* traced money it may pass on, all currencies */
+    int32_t ledger0;  /* first ledger, -1 none */
+    int32_t last;     /* the ledger used last, -1 none: most accounts use one currency */
+    uint32_t in_pos, in_end, out_pos, out_end; /* cursor into the lists */
 } node;
 
 typedef struct event {
-    uint64_t key; /* txn * 2 + side (0 out, 1 in) */
+    uint64_t key; /* the position of the payment */
     uint32_t node;
 } event;
 
@@ -179,17 +203,29 @@ typedef struct event {
  * that walking an account's history streams through memory. */
 typedef struct entry {
     int64_t amount;
-    uint32_t txn; /* in the trace's order: the store's, or reversed backward */
+    int64_t before; /* the account's balance in cur just before it (UNCOUNTABLE: past 2^63) */
+    uint32_t pos;   /* in trace order */
     uint16_t cur;
 } entry;
+
+#define UNCOUNTABLE INT64_MIN
 
 struct ft_trace_index {
     const ft_store *s;
     bool backward;
     uint32_t n;
+    uint32_t *order;                  /* trace order: position -> transaction */
     const uint32_t *out_off, *in_off; /* the store's (swapped backward) */
     entry *out, *in;
+    uint32_t *payee; /* by position in out: the account paid */
 };
+
+/* Poison's corrections within a timestamp: node's payments out[from, to)
+ * to be made now (fresh) or made again with fewer hops. */
+typedef struct redo {
+    uint32_t node, from, to;
+    bool fresh;
+} redo;
 
 struct ft_tracer {
     const ft_store *s;
@@ -207,13 +243,19 @@ struct ft_tracer {
     uint64_t *allow_bits; /* a bit per out position: allowed by the breadth limit */
     uint32_t *allow_set;  /* the positions set, to clear them */
     uint32_t nallow_set, cap_allow_set;
-    uint64_t *pairs; /* (node << 32 | txn) of traced arrivals */
+    uint64_t *carried_bits; /* poison: a bit per trace position that carried it */
+    uint64_t *pairs;        /* (node << 32 | position) of traced arrivals */
     uint32_t npairs, cap_pairs;
-    ft_trace_edge *carried; /* transfers that carried traced money, in trace order */
+    ft_trace_edge *carried; /* transfers that carried traced money (positions) */
     uint32_t ncarried, cap_carried;
-    uint32_t start_idx, end_idx; /* transactions [start, end) are in the trace */
-    int64_t seed_txn; /* in trace order, -1 none */
-    int64_t seed_ms;  /* when the seed starts paying out (backward: receiving) */
+    lot *take; /* the traced parts of one payment */
+    uint32_t ntake, cap_take;
+    redo *redo;
+    uint32_t nredo, cap_redo;
+    uint32_t start_idx, end_idx; /* positions [start, end) are in the trace */
+    uint32_t now;                /* the position of the payment being made */
+    int64_t seed_pos;            /* the seed transaction's position, -1 none */
+    int64_t seed_ms;             /* when the seed starts paying out (backward: receiving) */
     ft_trace_result res;
     uint32_t *scratch; /* breadth selection */
     uint32_t cap_scratch;
@@ -221,27 +263,53 @@ struct ft_tracer {
     ft_status rc;
 };
 
-
 static void oom(ft_tracer *tr)
 {
     if (tr->rc == FT_OK)
         tr->rc = ft_error_oom(tr->err);
 }
 
-/* Account a's list `list` (off[a] .. off[a + 1]) from `from`, the transfers
- * in trace order: forward the store's list, backward the other list read
- * from its end with ids mirrored (n - 1 - id). */
-static void fill(entry *to, const ft_store *s, const uint32_t *off, const uint32_t *list,
-                 bool backward)
+/* Every account's balance in each currency just before each of its
+ * transfers: everything it received less everything it paid, from its
+ * first transfer (in trace order); a payment beyond the balance empties
+ * it (the rest is of unknown origin). One sweep per account, its two
+ * lists merged; most accounts use one currency. */
+static bool balances(ft_trace_index *ix)
 {
-    uint32_t n = (uint32_t)s->t.n;
-    for (uint32_t a = 0; a < s->accounts.n; a++) {
-        uint32_t lo = off[a], hi = off[a + 1];
-        for (uint32_t k = lo; k < hi; k++) {
-            uint32_t t = backward ? list[lo + hi - 1 - k] : list[k];
-            to[k] = (entry){s->t.amount[t], backward ? n - 1 - t : t, s->t.cur[t]};
+    struct held {
+        uint16_t cur;
+        int64_t bal;
+    } *h = NULL;
+    uint32_t cap = 0;
+    for (uint32_t a = 0; a < ix->s->accounts.n; a++) {
+        uint32_t i = ix->in_off[a], o = ix->out_off[a], nh = 0;
+        while (i < ix->in_off[a + 1] || o < ix->out_off[a + 1]) {
+            uint32_t pi = i < ix->in_off[a + 1] ? ix->in[i].pos : UINT32_MAX;
+            uint32_t po = o < ix->out_off[a + 1] ? ix->out[o].pos : UINT32_MAX;
+            bool is_out = po <= pi; /* the out side of a self-transfer first */
+            entry *e = is_out ? &ix->out[o++] : &ix->in[i++];
+            uint32_t k = 0;
+            while (k < nh && h[k].cur != e->cur)
+                k++;
+            if (k == nh) {
+                if (!FT_ARRAY_GROW(h, &cap, nh + 1)) {
+                    free(h);
+                    return false;
+                }
+                h[nh++] = (struct held){e->cur, 0};
+            }
+            int64_t *bal = &h[k].bal;
+            e->before = *bal;
+            if (*bal == UNCOUNTABLE)
+                continue;
+            if (is_out)
+                *bal = *bal >= e->amount ? *bal - e->amount : 0;
+            else if (__builtin_add_overflow(*bal, e->amount, bal))
+                *bal = UNCOUNTABLE;
         }
     }
+    free(h);
+    return true;
 }
 
 ft_status ft_trace_index_new(ft_trace_index **ixp, const ft_store *s, bool backward,
@@ -251,21 +319,49 @@ ft_status ft_trace_index_new(ft_trace_index **ixp, const ft_store *s, bool backw
     if (!adj->out_off)
         return ft_error_set(err, FT_EUSAGE, "trace: build the store's adjacency first");
     ft_trace_index *ix = calloc(1, sizeof *ix);
-    size_t n = (size_t)s->t.n;
+    size_t n = (size_t)s->t.n, na = s->accounts.n;
+    uint32_t *at_out = NULL, *at_in = NULL;
     if (!ix || !(ix->out = malloc((n + 1) * sizeof *ix->out)) ||
-        !(ix->in = malloc((n + 1) * sizeof *ix->in))) {
+        !(ix->in = malloc((n + 1) * sizeof *ix->in)) ||
+        !(ix->order = malloc((n + 1) * sizeof *ix->order)) ||
+        !(ix->payee = malloc((n + 1) * sizeof *ix->payee)) ||
+        !(at_out = malloc((na + 1) * sizeof *at_out)) ||
+        !(at_in = malloc((na + 1) * sizeof *at_in))) {
+        free(at_out);
         ft_trace_index_free(ix);
         return ft_error_oom(err);
     }
     ix->s = s;
     ix->backward = backward;
     ix->n = (uint32_t)n;
+    if (ft_store_flow_order(s, backward, ix->order, err) != FT_OK) {
+        free(at_out);
+        free(at_in);
+        ft_trace_index_free(ix);
+        return FT_ENOMEM;
+    }
     /* Backward, money goes the other way: an account's outgoing list is
-     * the store's incoming list, latest first. */
+     * the store's incoming list. Filling in trace order keeps each list in
+     * it. */
     ix->out_off = backward ? adj->in_off : adj->out_off;
     ix->in_off = backward ? adj->out_off : adj->in_off;
-    fill(ix->out, s, ix->out_off, backward ? adj->in_txn : adj->out_txn, backward);
-    fill(ix->in, s, ix->in_off, backward ? adj->out_txn : adj->in_txn, backward);
+    memcpy(at_out, ix->out_off, na * sizeof *at_out);
+    memcpy(at_in, ix->in_off, na * sizeof *at_in);
+    const uint32_t *payer = backward ? s->t.dst : s->t.src;
+    const uint32_t *payee = backward ? s->t.src : s->t.dst;
+    for (uint32_t p = 0; p < n; p++) {
+        uint32_t t = ix->order[p];
+        entry e = {s->t.amount[t], 0, p, s->t.cur[t]};
+        ix->payee[at_out[payer[t]]] = payee[t];
+        ix->out[at_out[payer[t]]++] = e;
+        ix->in[at_in[payee[t]]++] = e;
+    }
+    free(at_out);
+    free(at_in);
+    if (!balances(ix)) {
+        ft_trace_index_free(ix);
+        return ft_error_oom(err);
+    }
     *ixp = ix;
     return FT_OK;
 }
@@ -276,13 +372,20 @@ void ft_trace_index_free(ft_trace_index *ix)
         return;
     free(ix->out);
     free(ix->in);
+    free(ix->order);
+    free(ix->payee);
     free(ix);
 }
 
-/* The store's transaction for a transaction id in trace order. */
-static uint32_t real_txn(const ft_trace_index *ix, uint32_t t)
+/* The store's transaction at a position in trace order. */
+static uint32_t real_txn(const ft_trace_index *ix, uint32_t pos)
 {
-    return ix->backward ? ix->n - 1 - t : t;
+    return ix->order[pos];
+}
+
+static int64_t pos_ms(const ft_trace_index *ix, uint32_t pos)
+{
+    return ix->s->t.ts_ms[ix->order[pos]];
 }
 
 ft_status ft_tracer_new(ft_tracer **tr, const ft_trace_index *ix, ft_error *err)
@@ -294,8 +397,9 @@ ft_status ft_tracer_new(ft_tracer **tr, const ft_trace_index *ix, ft_error *err)
     (*tr)->s = s;
     (*tr)->ix = ix;
     (*tr)->allow_bits = calloc((size_t)s->t.n / 64 + 1, sizeof *(*tr)->allow_bits);
-    if (!(*tr)->allow_bits) {
-        free(*tr);
+    (*tr)->carried_bits = calloc((size_t)s->t.n / 64 + 1, sizeof *(*tr)->carried_bits);
+    if (!(*tr)->allow_bits || !(*tr)->carried_bits) {
+        ft_tracer_free(*tr);
         *tr = NULL;
         return ft_error_oom(err);
     }
@@ -315,8 +419,11 @@ void ft_tracer_free(ft_tracer *tr)
     free(tr->by_account.s);
     free(tr->allow_bits);
     free(tr->allow_set);
+    free(tr->carried_bits);
     free(tr->pairs);
     free(tr->carried);
+    free(tr->take);
+    free(tr->redo);
     free(tr->scratch);
     free(tr->res.nodes);
     free(tr->res.amounts);
@@ -370,10 +477,8 @@ static ledger *ledger_get(ft_tracer *tr, uint32_t idx, uint16_t cur)
 /* *x += v, or the trace fails: amounts past 2^63 minor units cannot be
  * added exactly (the data has to be that extreme: amounts at the edge of
  * int64, repeated). */
-static bool add_to(ft_tracer *tr, int64_t *x, int64_t v)
+static bool too_large(ft_tracer *tr)
 {
-    if (!__builtin_add_overflow(*x, v, x))
-        return true;
     if (tr->rc == FT_OK)
         tr->rc = ft_error_set(tr->err, FT_ELIMIT,
                               "trace: the amounts add up past 2^63 minor units, more than can "
@@ -381,69 +486,171 @@ static bool add_to(ft_tracer *tr, int64_t *x, int64_t v)
     return false;
 }
 
-static bool push_lot(ft_tracer *tr, ledger *l, int64_t amount, bool traced)
+static bool add_to(ft_tracer *tr, int64_t *x, int64_t v)
 {
-    if (amount <= 0)
+    return !__builtin_add_overflow(*x, v, x) || too_large(tr);
+}
+
+/* Room for one more lot at the end of l. */
+static bool lot_room(ft_tracer *tr, ledger *l)
+{
+    if (l->head + l->n < l->cap)
         return true;
-    /* Merge with the newest lot of the same kind. */
-    if (l->n && l->lots[l->head + l->n - 1].traced == traced) {
-        return add_to(tr, &l->lots[l->head + l->n - 1].amount, amount);
+    if (l->head > l->cap / 2) { /* slide down rather than grow */
+        memmove(l->lots, l->lots + l->head, (size_t)l->n * sizeof *l->lots);
+        l->head = 0;
+        return true;
     }
-    if (l->head + l->n == l->cap) {
-        if (l->head > l->cap / 2) { /* slide down rather than grow */
-            memmove(l->lots, l->lots + l->head, (size_t)l->n * sizeof *l->lots);
-            l->head = 0;
-        } else if (!FT_ARRAY_GROW(l->lots, &l->cap, l->cap + 1)) {
-            oom(tr);
-            return false;
-        }
+    if (!FT_ARRAY_GROW(l->lots, &l->cap, l->cap + 1)) {
+        oom(tr);
+        return false;
     }
-    l->lots[l->head + l->n++] = (lot){amount, traced};
     return true;
 }
 
-static void inflow(ft_tracer *tr, ledger *l, int64_t amount, int64_t traced)
+/* fifo, lifo: a lot at the end, merged with the newest when of the same
+ * hop count. */
+static bool push_lot(ft_tracer *tr, ledger *l, int64_t amount, int32_t hops)
 {
-    switch (tr->o->policy) {
-    case FT_POLICY_HAIRCUT:
-        if (add_to(tr, &l->balance, amount))
-            add_to(tr, &l->traced, traced);
-        break;
-    case FT_POLICY_FIFO:
-    case FT_POLICY_LIFO:
-        /* A partly traced transfer enters as two lots, the traced one first. */
-        if (push_lot(tr, l, traced, true))
-            push_lot(tr, l, amount - traced, false);
-        break;
-    case FT_POLICY_POISON:
-        break;
-    }
+    if (amount <= 0)
+        return true;
+    if (l->n && l->lots[l->head + l->n - 1].hops == hops)
+        return add_to(tr, &l->lots[l->head + l->n - 1].amount, amount);
+    if (!lot_room(tr, l))
+        return false;
+    l->lots[l->head + l->n++] = (lot){amount, hops};
+    return true;
 }
 
-/* Spends `amount` from the ledger; returns the traced part. */
-static int64_t outflow(ft_tracer *tr, ledger *l, int64_t amount)
+/* haircut: adds to the traced balance of `hops` hops (kept in hop order). */
+static bool add_traced(ft_tracer *tr, ledger *l, int64_t amount, int32_t hops)
 {
-    int64_t part = 0;
-    switch (tr->o->policy) {
-    case FT_POLICY_HAIRCUT:
-        if (l->balance >= amount && l->balance > 0) {
-            part = (int64_t)((__int128)l->traced * amount / l->balance);
-            l->balance -= amount;
-        } else {
-            part = l->traced; /* all known money goes, the rest is of unknown origin */
-            l->balance = 0;
+    lot *v = l->lots + l->head;
+    uint32_t i = 0;
+    while (i < l->n && v[i].hops < hops)
+        i++;
+    if (i < l->n && v[i].hops == hops)
+        return add_to(tr, &v[i].amount, amount);
+    if (!lot_room(tr, l))
+        return false;
+    v = l->lots + l->head;
+    memmove(v + i + 1, v + i, (size_t)(l->n - i) * sizeof *v);
+    v[i] = (lot){amount, hops};
+    l->n++;
+    return true;
+}
+
+/* The balance an entry's account had before it, or the trace fails. */
+static bool balance_of(ft_tracer *tr, const entry *e, int64_t *bal)
+{
+    *bal = e->before;
+    return e->before != UNCOUNTABLE || too_large(tr);
+}
+
+/* fifo, lifo: a stale ledger (no traced money) starts again as one
+ * untraced lot, the balance before entry e. */
+static bool refresh(ft_tracer *tr, ledger *l, const entry *e)
+{
+    if (l->traced || tr->o->policy == FT_POLICY_HAIRCUT)
+        return true;
+    int64_t bal;
+    if (!balance_of(tr, e, &bal))
+        return false;
+    l->head = l->n = 0;
+    return push_lot(tr, l, bal, 0);
+}
+
+/* Transfer e arrives, with its traced parts parts[0 .. np) (each with the
+ * hops it has travelled to here, fewer than max_hops; the rest of the
+ * amount is untraced). */
+static void inflow(ft_tracer *tr, ledger *l, const entry *e, const lot *parts, uint32_t np)
+{
+    if (!refresh(tr, l, e))
+        return;
+    int64_t rest = e->amount;
+    for (uint32_t i = 0; i < np; i++) {
+        bool ok = tr->o->policy == FT_POLICY_HAIRCUT
+                      ? add_traced(tr, l, parts[i].amount, parts[i].hops)
+                      : push_lot(tr, l, parts[i].amount, parts[i].hops); /* traced first */
+        if (!ok || !add_to(tr, &l->traced, parts[i].amount))
+            return;
+        rest -= parts[i].amount;
+    }
+    if (tr->o->policy != FT_POLICY_HAIRCUT)
+        push_lot(tr, l, rest, 0);
+}
+
+/* Notes a traced part taken by a payment in tr->take (merged by hops). */
+static void take_part(ft_tracer *tr, int64_t amount, int32_t hops)
+{
+    if (amount <= 0)
+        return;
+    for (uint32_t i = 0; i < tr->ntake; i++)
+        if (tr->take[i].hops == hops) {
+            tr->take[i].amount += amount; /* parts of one balance: no overflow */
+            return;
         }
-        l->traced -= part;
-        break;
-    case FT_POLICY_FIFO:
-    case FT_POLICY_LIFO: {
+    if (!FT_ARRAY_GROW(tr->take, &tr->cap_take, tr->ntake + 1)) {
+        oom(tr);
+        return;
+    }
+    tr->take[tr->ntake++] = (lot){amount, hops};
+}
+
+static int cmp_hops(const void *a, const void *b)
+{
+    return ((const lot *)a)->hops - ((const lot *)b)->hops;
+}
+
+/* Pays out transfer e from the ledger; its traced parts go to tr->take
+ * (by hops, fewest first); returns their sum. */
+static int64_t outflow(ft_tracer *tr, ledger *l, const entry *e)
+{
+    int64_t sum = 0, amount = e->amount;
+    tr->ntake = 0;
+    if (!l->traced)
+        return 0; /* stale: nothing traced to take, nothing to keep in order */
+    if (tr->o->policy == FT_POLICY_HAIRCUT) {
+        /* The traced share of the balance, rounded down, as one sum (so
+         * that what stays traced never passes the balance); split over the
+         * hop counts in proportion, rounded down, the units left over to
+         * the fewest hops first. Past the known balance, all the traced
+         * money goes and the rest is of unknown origin. */
+        int64_t bal;
+        if (!balance_of(tr, e, &bal))
+            return 0;
+        bool all = !(bal >= amount && bal > 0);
+        int64_t total = all ? l->traced : (int64_t)((__int128)l->traced * amount / bal);
+        lot *v = l->lots + l->head;
+        int64_t left = total;
+        for (uint32_t i = 0; i < l->n; i++) {
+            int64_t part = all ? v[i].amount : (int64_t)((__int128)v[i].amount * amount / bal);
+            v[i].amount -= part;
+            left -= part;
+            take_part(tr, part, v[i].hops);
+        }
+        for (uint32_t i = 0; i < l->n && left > 0; i++) {
+            int64_t more = v[i].amount < left ? v[i].amount : left;
+            v[i].amount -= more;
+            left -= more;
+            take_part(tr, more, v[i].hops);
+        }
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < l->n; i++)
+            if (v[i].amount)
+                v[k++] = v[i];
+        l->n = k;
+        sum = total;
+    } else {
         bool fifo = tr->o->policy == FT_POLICY_FIFO;
         int64_t left = amount;
         while (left > 0 && l->n) {
             lot *x = fifo ? &l->lots[l->head] : &l->lots[l->head + l->n - 1];
             int64_t take = x->amount < left ? x->amount : left;
-            if (x->traced)
-                part += take;
+            if (x->hops) {
+                take_part(tr, take, x->hops);
+                sum += take;
+            }
             x->amount -= take;
             left -= take;
             if (x->amount == 0) {
@@ -454,21 +661,20 @@ static int64_t outflow(ft_tracer *tr, ledger *l, int64_t amount)
         }
         if (l->n == 0)
             l->head = 0;
-        break;
+        if (tr->ntake > 1)
+            qsort(tr->take, tr->ntake, sizeof *tr->take, cmp_hops);
     }
-    case FT_POLICY_POISON:
-        break;
-    }
-    return part;
+    l->traced -= sum;
+    return sum;
 }
 
 /* --- events ---------------------------------------------------------------------------- */
 
 /* The events form a radix heap: keys only grow (what an event schedules
  * comes after it) and are unique (an event is a transfer's out side, which
- * belongs to its source alone), so bucket b holds the keys whose
- * highest bit differing from the last key taken is bit b - 1. Each key
- * moves down a few buckets in all; no sifting. */
+ * belongs to its payer alone), so bucket b holds the keys whose highest
+ * bit differing from the last key taken is bit b - 1. Each key moves down
+ * a few buckets in all; no sifting. */
 static int bucket_of(uint64_t key, uint64_t last)
 {
     return key == last ? 0 : 64 - __builtin_clzll(key ^ last);
@@ -509,31 +715,42 @@ static event heap_pop(ft_tracer *tr)
 }
 
 /* The node's next payment within the trace onto the heap; or, when it
- * holds no traced money, the node goes to sleep: its transfers carry
- * nothing until traced money arrives and wakes it. */
+ * holds nothing it may pass on, the node goes to sleep: its transfers
+ * carry nothing until such money arrives and wakes it. */
 static void schedule(ft_tracer *tr, uint32_t idx)
 {
     node *n = &tr->nodes[idx];
     if (n->out_pos >= n->out_end)
         return;
-    if (idx != 0 && n->holding == 0 && tr->o->policy != FT_POLICY_POISON) {
+    if (!n->seed && n->holding == 0 && tr->o->policy != FT_POLICY_POISON) {
         n->asleep = true;
         return;
     }
-    heap_push(tr, (event){tr->ix->out[n->out_pos].txn, idx});
+    heap_push(tr, (event){tr->ix->out[n->out_pos].pos, idx});
 }
 
-/* First position in list[lo, hi) whose transaction is >= t. */
-static uint32_t lower_bound(const entry *list, uint32_t lo, uint32_t hi, uint32_t t)
+/* First position in list[lo, hi) whose trace position is >= p. */
+static uint32_t lower_bound(const entry *list, uint32_t lo, uint32_t hi, uint32_t p)
 {
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (list[mid].txn < t)
+        if (list[mid].pos < p)
             lo = mid + 1;
         else
             hi = mid;
     }
     return lo;
+}
+
+/* The first of list[lo, i) at the time of position p, or i: the entries
+ * before position p that share its time. */
+static uint32_t same_time_from(const ft_trace_index *ix, const entry *list, uint32_t lo, uint32_t i,
+                               uint32_t p)
+{
+    int64_t ms = pos_ms(ix, p);
+    while (i > lo && pos_ms(ix, list[i - 1].pos) == ms)
+        i--;
+    return i;
 }
 
 static uint32_t degree(const ft_trace_index *ix, uint32_t a)
@@ -578,39 +795,35 @@ static void allow_largest(ft_tracer *tr, uint32_t idx, uint32_t pos, uint32_t en
     tr->res.cut_count[FT_CUT_BREADTH] += n - m;
 }
 
-/* Applies the node's transfers before `txn`, none of them traced, to its
- * balances; the cursor then stands at `txn` (a new node's first arrival,
- * or the arrival that wakes it). */
-static void catch_up(ft_tracer *tr, uint32_t idx, uint32_t txn)
+/* Brings node idx's cursors up to position p. What it received before p
+ * carried nothing traced, and it paid nothing while it held traced money
+ * (each such payment is an event), so only fifo and lifo, while they hold
+ * traced money, need the untraced arrivals: they keep the order of the
+ * lots. Haircut needs nothing: the balance comes with each payment. */
+static void catch_up(ft_tracer *tr, uint32_t idx, uint32_t p)
 {
     const ft_trace_index *ix = tr->ix;
-    while (tr->rc == FT_OK) {
-        node *n = &tr->nodes[idx];
-        uint32_t in = n->in_pos < n->in_end ? ix->in[n->in_pos].txn : UINT32_MAX;
-        uint32_t out = n->out_pos < n->out_end ? ix->out[n->out_pos].txn : UINT32_MAX;
-        if (in >= txn && out >= txn)
-            break;
-        bool is_out = out <= in; /* the out side of a self-transfer first */
-        const entry *e = is_out ? &ix->out[n->out_pos] : &ix->in[n->in_pos];
-        ledger *l = ledger_get(tr, idx, e->cur);
-        if (!l)
-            break;
-        n = &tr->nodes[idx];
-        if (is_out) {
-            outflow(tr, l, e->amount);
-            n->out_pos++;
-        } else {
-            inflow(tr, l, e->amount, 0);
-            n->in_pos++;
-        }
+    node *n = &tr->nodes[idx];
+    if (n->holding == 0 || tr->o->policy == FT_POLICY_HAIRCUT) {
+        n->in_pos = lower_bound(ix->in, n->in_pos, n->in_end, p);
+        n->out_pos = lower_bound(ix->out, n->out_pos, n->out_end, p);
+        return;
     }
+    for (; n->in_pos < n->in_end && ix->in[n->in_pos].pos < p && tr->rc == FT_OK; n->in_pos++) {
+        const entry *e = &ix->in[n->in_pos];
+        ledger *l = ledger_get(tr, idx, e->cur);
+        n = &tr->nodes[idx];
+        if (l && l->traced) /* a stale ledger starts again when traced money comes */
+            push_lot(tr, l, e->amount, 0);
+    }
+    n->out_pos = lower_bound(ix->out, n->out_pos, n->out_end, p);
 }
 
-/* A new node for account a, first reached by transfer `txn` at `hops`. */
-static uint32_t new_node(ft_tracer *tr, uint32_t a, int hops, uint32_t txn, bool seed)
+/* A new node for account a, reached at `hops` by the transfer at
+ * position p (the seed: at the start). It passes nothing on until money
+ * it may pass on arrives (follow). */
+static uint32_t new_node(ft_tracer *tr, uint32_t a, int hops, uint32_t p, bool seed)
 {
-    const ft_store *s = tr->s;
-    const ft_trace_index *ix = tr->ix;
     if (!FT_ARRAY_GROW(tr->nodes, &tr->cap_nodes, tr->nnodes + 1)) {
         oom(tr);
         return UINT32_MAX;
@@ -620,145 +833,288 @@ static uint32_t new_node(ft_tracer *tr, uint32_t a, int hops, uint32_t txn, bool
     memset(n, 0, sizeof *n);
     n->account = a;
     n->hops = hops;
-    n->first_ms = seed ? tr->seed_ms : s->t.ts_ms[real_txn(ix, txn)];
+    n->seed = seed;
+    n->first_ms = seed ? tr->seed_ms : pos_ms(tr->ix, p);
     n->ledger0 = -1;
     n->last = -1;
-    int64_t *slot = map_put(&tr->by_account, a, idx, NULL);
-    if (!slot) {
+    if (!map_put(&tr->by_account, a, idx)) {
         oom(tr);
         return UINT32_MAX;
     }
-    n->hub = tr->o->max_degree && degree(ix, a) > tr->o->max_degree;
-    n->followed = seed || (!n->hub && hops < tr->o->max_hops);
+    n->hub = tr->o->max_degree && degree(tr->ix, a) > tr->o->max_degree;
     if (n->hub)
         tr->res.hubs++;
-    if (!n->followed)
-        return idx;
-    /* The cursor: the account's transfers inside the trace. */
-    n->in_pos = lower_bound(ix->in, ix->in_off[a], ix->in_off[a + 1], tr->start_idx);
-    n->in_end = lower_bound(ix->in, n->in_pos, ix->in_off[a + 1], tr->end_idx);
-    n->out_pos = lower_bound(ix->out, ix->out_off[a], ix->out_off[a + 1], tr->start_idx);
-    n->out_end = lower_bound(ix->out, n->out_pos, ix->out_off[a + 1], tr->end_idx);
-    if (!seed)
-        catch_up(tr, idx, txn);
-    n = &tr->nodes[idx];
-    if (tr->o->breadth && tr->rc == FT_OK)
-        allow_largest(tr, idx, n->out_pos, n->out_end);
-    if (seed)
-        schedule(tr, idx);
-    else
-        tr->nodes[idx].asleep = true; /* until the arrival that made it */
     return idx;
 }
 
-/* Notes that traced money reached node d in transfer t. */
-static void add_pair(ft_tracer *tr, uint32_t d, uint32_t t)
+/* Node idx starts passing traced money on: money it may pass on arrived
+ * at position p. Its payments from the time of p on are the ones the
+ * breadth limit chooses from. (Its balances need no history: the index
+ * has them.) */
+static void follow(ft_tracer *tr, uint32_t idx, uint32_t p)
+{
+    const ft_trace_index *ix = tr->ix;
+    node *n = &tr->nodes[idx];
+    uint32_t a = n->account;
+    n->followed = true;
+    n->in_pos = ix->in_off[a];
+    n->in_end = lower_bound(ix->in, n->in_pos, ix->in_off[a + 1], tr->end_idx);
+    n->out_pos = ix->out_off[a];
+    n->out_end = lower_bound(ix->out, n->out_pos, ix->out_off[a + 1], tr->end_idx);
+    uint32_t from = lower_bound(ix->out, n->out_pos, n->out_end, p);
+    from = same_time_from(ix, ix->out, n->out_pos, from, p);
+    if (tr->o->breadth)
+        allow_largest(tr, idx, from, n->out_end);
+    if (tr->o->policy == FT_POLICY_POISON) {
+        tr->nodes[idx].out_pos = from;
+    } else {
+        catch_up(tr, idx, p);
+        tr->nodes[idx].asleep = true; /* until the arrival that made it */
+    }
+}
+
+/* Notes that traced money reached node d in the transfer at position p. */
+static void add_pair(ft_tracer *tr, uint32_t d, uint32_t p)
 {
     if (!FT_ARRAY_GROW(tr->pairs, &tr->cap_pairs, tr->npairs + 1)) {
         oom(tr);
         return;
     }
-    tr->pairs[tr->npairs++] = (uint64_t)d << 32 | t;
+    tr->pairs[tr->npairs++] = (uint64_t)d << 32 | p;
 }
 
-/* Traced money `part` arrives at node d in transfer t (in currency cur)
- * and is applied at once, the node's history brought up to t first.
- * Untraced arrivals wait until the node next pays (catch_up), so only
- * payments are events. */
-static void arrive(ft_tracer *tr, uint32_t d, uint32_t t, uint16_t cur, int64_t part)
+static bool add_carried(ft_tracer *tr, uint32_t p, int64_t traced)
 {
-    if (!tr->nodes[d].followed) {
-        /* A hub or an account at the hop limit: it holds what it gets. */
-        ledger *ld = ledger_get(tr, d, cur);
-        if (!ld)
-            return;
-        if (add_to(tr, &ld->a.received, part))
-            add_to(tr, &ld->a.held, part);
-        tr->res.cut_count[tr->nodes[d].hub ? FT_CUT_HUB : FT_CUT_HOPS]++;
-        add_pair(tr, d, t);
-        return;
+    if (!FT_ARRAY_GROW(tr->carried, &tr->cap_carried, tr->ncarried + 1)) {
+        oom(tr);
+        return false;
     }
-    catch_up(tr, d, t);
+    tr->carried[tr->ncarried++] = (ft_trace_edge){p, traced};
+    return true;
+}
+
+/* Is the payment at out[i] of node x one that may carry traced money
+ * (breadth, min_amount)? Counts and books the cut otherwise. */
+static bool may_carry(ft_tracer *tr, uint32_t x, uint32_t i, int64_t traced)
+{
+    const entry *e = &tr->ix->out[i];
+    bool allowed = !tr->o->breadth || tr->nodes[x].all_allowed ||
+                   (tr->allow_bits[i >> 6] >> (i & 63) & 1) ||
+                   (tr->seed_pos >= 0 && (int64_t)e->pos == tr->seed_pos);
+    bool small = tr->o->min_amount && e->amount < tr->o->min_amount[e->cur];
+    if (allowed && !small)
+        return true;
+    ledger *l = ledger_get(tr, x, e->cur);
+    if (l)
+        add_to(tr, &l->a.cut, traced);
+    if (small)
+        tr->res.cut_count[FT_CUT_MIN]++;
+    return false;
+}
+
+/* The payee of payment out[i] (at position p), a node (new at `hops`). */
+static uint32_t payee_node(ft_tracer *tr, uint32_t i, uint32_t p, int hops)
+{
+    uint32_t dst = tr->ix->payee[i];
+    int64_t *known = map_find(&tr->by_account, dst);
+    return known ? (uint32_t)*known : new_node(tr, dst, hops, p, false);
+}
+
+/* --- haircut, fifo, lifo --------------------------------------------------------------- */
+
+/* Traced parts parts[0 .. np) arrive at node d in the transfer at position
+ * p (currency cur), each with the hops it has now travelled. What came at
+ * the hop limit, or to a hub, is held there; the rest is applied at once,
+ * the node's cursors brought up to p first. Untraced arrivals wait until
+ * the node next pays or receives traced money (catch_up), so only payments
+ * are events. */
+static void arrive(ft_tracer *tr, uint32_t d, uint32_t p, uint16_t cur, const lot *parts,
+                   uint32_t np)
+{
+    int K = tr->o->max_hops;
     ledger *l = ledger_get(tr, d, cur);
     if (!l)
         return;
     node *n = &tr->nodes[d];
-    int64_t amount = tr->ix->in[n->in_pos++].amount; /* the cursor stands at t */
-    if (d != 0) {
-        inflow(tr, l, amount, part);
-        n->holding += part; /* __int128: all currencies */
-    } else {
-        add_to(tr, &l->a.held, part); /* money back at the seed rests there */
+    int64_t held = 0, movable = 0;
+    for (uint32_t i = 0; i < np; i++) {
+        if (parts[i].hops < n->hops)
+            n->hops = parts[i].hops;
+        if (!add_to(tr, &l->a.received, parts[i].amount))
+            return;
+        if (n->seed || n->hub || parts[i].hops >= K)
+            held += parts[i].amount;
+        else
+            movable += parts[i].amount;
     }
-    add_to(tr, &l->a.received, part);
-    n->poisoned = true;
-    add_pair(tr, d, t);
+    add_pair(tr, d, p);
+    if (held) {
+        add_to(tr, &l->a.held, held); /* money back at the seed rests there */
+        if (!n->seed)
+            tr->res.cut_count[n->hub ? FT_CUT_HUB : FT_CUT_HOPS]++;
+    }
+    if (!movable)
+        return;
+    if (!n->followed)
+        follow(tr, d, p);
+    else
+        catch_up(tr, d, p);
+    n = &tr->nodes[d];
+    l = ledger_get(tr, d, cur);
+    if (!l || tr->rc != FT_OK)
+        return;
+    const entry *e = &tr->ix->in[n->in_pos++]; /* the cursor stands at p */
+    uint32_t k = 0;
+    lot moving[64], *mv = np <= 64 ? moving : malloc(np * sizeof *mv);
+    if (!mv) {
+        oom(tr);
+        return;
+    }
+    for (uint32_t i = 0; i < np; i++)
+        if (parts[i].hops < K)
+            mv[k++] = parts[i];
+    inflow(tr, l, e, mv, k);
+    if (mv != moving)
+        free(mv);
+    n = &tr->nodes[d];
+    n->holding += movable; /* __int128: all currencies */
     if (n->asleep) {
         n->asleep = false;
         schedule(tr, d);
     }
 }
 
-/* Traced money `part` leaves node x in transfer e. */
-static void carry(ft_tracer *tr, uint32_t x, const entry *e, int64_t part)
+/* Node x pays out its next transfer, at position p. */
+static void pay(ft_tracer *tr, uint32_t x, uint32_t p)
 {
-    const ft_store *s = tr->s;
-    uint32_t t = e->txn;
-    uint16_t cur = e->cur;
-    ledger *lx = ledger_get(tr, x, cur);
-    if (!lx)
-        return;
-    /* lx is valid until a ledger is created: use it before new_node. */
-    uint32_t pos = (uint32_t)(e - tr->ix->out);
-    bool allowed = !tr->o->breadth || tr->nodes[x].all_allowed ||
-                   (tr->allow_bits[pos >> 6] >> (pos & 63) & 1) ||
-                   (tr->seed_txn >= 0 && (int64_t)t == tr->seed_txn);
-    if (tr->o->min_amount && e->amount < tr->o->min_amount[cur]) {
-        add_to(tr, &lx->a.cut, part);
-        tr->res.cut_count[FT_CUT_MIN]++;
-        return;
-    }
-    if (!allowed) {
-        add_to(tr, &lx->a.cut, part);
-        return;
-    }
-    if (!add_to(tr, &lx->a.sent, part))
-        return;
-    /* The trail; a transfer is paid, so carried, once. */
-    if (!FT_ARRAY_GROW(tr->carried, &tr->cap_carried, tr->ncarried + 1)) {
-        oom(tr);
-        return;
-    }
-    tr->carried[tr->ncarried++] = (ft_trace_edge){t, part};
-    uint32_t r = real_txn(tr->ix, t);
-    uint32_t dst = tr->ix->backward ? s->t.src[r] : s->t.dst[r];
-    int64_t *known = map_find(&tr->by_account, dst);
-    uint32_t d = known ? (uint32_t)*known : new_node(tr, dst, tr->nodes[x].hops + 1, t, false);
-    if (d != UINT32_MAX)
-        arrive(tr, d, t, cur, part);
-}
-
-/* Node x pays out its next transfer, t. */
-static void pay(ft_tracer *tr, uint32_t x, uint32_t t)
-{
-    catch_up(tr, x, t); /* what it received before, none of it traced */
     node *n = &tr->nodes[x];
-    const entry *e = &tr->ix->out[n->out_pos++];
-    int64_t part;
-    if (x == 0)
-        part = tr->seed_txn < 0 || (int64_t)t == tr->seed_txn ? e->amount : 0;
-    else if (tr->o->policy == FT_POLICY_POISON)
-        part = n->poisoned ? e->amount : 0;
-    else {
+    if (!n->seed)
+        catch_up(tr, x, p); /* what it received before, none of it traced */
+    n = &tr->nodes[x];
+    uint32_t i = n->out_pos++;
+    const entry *e = &tr->ix->out[i];
+    int64_t sum;
+    if (n->seed) {
+        tr->ntake = 0;
+        sum = tr->seed_pos < 0 || (int64_t)p == tr->seed_pos ? e->amount : 0;
+        take_part(tr, sum, 0);
+    } else {
         ledger *l = ledger_get(tr, x, e->cur);
         if (!l)
             return;
-        part = outflow(tr, l, e->amount);
-        tr->nodes[x].holding -= part;
+        sum = outflow(tr, l, e);
+        tr->nodes[x].holding -= sum;
     }
-    if (part > 0)
-        carry(tr, x, e, part);
+    if (sum <= 0 || !may_carry(tr, x, i, sum))
+        return;
+    ledger *lx = ledger_get(tr, x, e->cur);
+    if (!lx || !add_to(tr, &lx->a.sent, sum) || !add_carried(tr, p, sum))
+        return;
+    /* One hop more; the parts are copied, tr->take is reused below. */
+    uint32_t np = tr->ntake;
+    lot parts[64], *v = np <= 64 ? parts : malloc(np * sizeof *v);
+    if (!np)
+        return;
+    if (!v) {
+        oom(tr);
+        return;
+    }
+    for (uint32_t k = 0; k < np; k++)
+        v[k] = (lot){tr->take[k].amount, tr->take[k].hops + 1};
+    uint32_t d = payee_node(tr, i, p, v[0].hops);
+    if (d != UINT32_MAX)
+        arrive(tr, d, p, e->cur, v, np);
+    if (v != parts)
+        free(v);
 }
+
+/* --- poison ------------------------------------------------------------------------------ */
+
+static void redo_push(ft_tracer *tr, uint32_t node, uint32_t from, uint32_t to, bool fresh)
+{
+    if (from >= to)
+        return;
+    if (!FT_ARRAY_GROW(tr->redo, &tr->cap_redo, tr->nredo + 1)) {
+        oom(tr);
+        return;
+    }
+    tr->redo[tr->nredo++] = (redo){node, from, to, fresh};
+}
+
+static bool carried_at(const ft_tracer *tr, uint32_t p)
+{
+    return tr->carried_bits[p >> 6] >> (p & 63) & 1;
+}
+
+/* Poison from node x's payment out[i], with x's hops + 1: booked when
+ * fresh, else only the hops passed on again (the payment carried it
+ * before, with more hops). */
+static void poison_carry(ft_tracer *tr, uint32_t x, uint32_t i, bool fresh)
+{
+    const entry *e = &tr->ix->out[i];
+    uint32_t p = e->pos;
+    int hops = tr->nodes[x].hops + 1;
+    if (fresh) {
+        if (!may_carry(tr, x, i, e->amount))
+            return;
+        ledger *lx = ledger_get(tr, x, e->cur);
+        if (!lx || !add_to(tr, &lx->a.sent, e->amount) || !add_carried(tr, p, e->amount))
+            return;
+        tr->carried_bits[p >> 6] |= 1ULL << (p & 63);
+    } else if (!carried_at(tr, p)) {
+        return;
+    }
+    uint32_t d = payee_node(tr, i, p, hops);
+    if (d == UINT32_MAX)
+        return;
+    node *n = &tr->nodes[d];
+    if (fresh) {
+        ledger *l = ledger_get(tr, d, e->cur);
+        if (!l || !add_to(tr, &l->a.received, e->amount))
+            return;
+        add_pair(tr, d, p);
+        n = &tr->nodes[d];
+        if (n->seed || n->hub)
+            add_to(tr, &l->a.held, e->amount);
+        if (!n->seed && (n->hub || hops >= tr->o->max_hops))
+            tr->res.cut_count[n->hub ? FT_CUT_HUB : FT_CUT_HOPS]++;
+    }
+    bool fewer = hops < n->hops;
+    if (fewer)
+        n->hops = hops;
+    if (n->seed || n->hub || n->hops >= tr->o->max_hops || (n->followed && !fewer))
+        return;
+    /* Its payments at this time made before p: made now (it was not
+     * passing anything on yet) or again (with fewer hops). */
+    const ft_trace_index *ix = tr->ix;
+    if (!n->followed) {
+        follow(tr, d, p);
+        n = &tr->nodes[d];
+        /* Before the payment being made (p, or a later one when this is
+         * a correction): now; after it: as events. */
+        uint32_t next = lower_bound(ix->out, n->out_pos, n->out_end, tr->now);
+        redo_push(tr, d, n->out_pos, next, true);
+        tr->nodes[d].out_pos = next;
+        schedule(tr, d);
+    } else {
+        uint32_t from = same_time_from(ix, ix->out, ix->out_off[n->account], n->out_pos, p);
+        redo_push(tr, d, from, n->out_pos, false);
+    }
+}
+
+static void poison_pay(ft_tracer *tr, uint32_t x)
+{
+    uint32_t i = tr->nodes[x].out_pos++;
+    if (!tr->nodes[x].seed || tr->seed_pos < 0 || (int64_t)tr->ix->out[i].pos == tr->seed_pos)
+        poison_carry(tr, x, i, true);
+    while (tr->nredo && tr->rc == FT_OK) {
+        redo r = tr->redo[--tr->nredo];
+        for (uint32_t k = r.from; k < r.to && tr->rc == FT_OK; k++)
+            poison_carry(tr, r.node, k, r.fresh);
+    }
+}
+
+/* --- the result ------------------------------------------------------------------------ */
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -772,38 +1128,41 @@ static int cmp_edge(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Collects the result from the nodes and ledgers. */
+static void *grow_to(ft_tracer *tr, void *p, size_t n, size_t size)
+{
+    void *q = realloc(p, (n + 1) * size);
+    if (!q)
+        oom(tr);
+    return q;
+}
+
+/* Collects the result from the nodes and ledgers: the trail in time order
+ * and each node's transfers in (the tie order of the store, so that no
+ * output depends on the input's row order). */
 static void assemble(ft_tracer *tr)
 {
+    const ft_store *s = tr->s;
     ft_trace_result *r = &tr->res;
-    r->nnodes = tr->nnodes;
-    void *p = realloc(r->nodes, (size_t)(tr->nnodes + 1) * sizeof *r->nodes);
-    if (!p)
-        {
-            oom(tr);
-            return;
-        }
+    void *p;
+    if (!(p = grow_to(tr, r->nodes, tr->nnodes, sizeof *r->nodes)))
+        return;
     r->nodes = p;
-    p = realloc(r->amounts, (size_t)(tr->nledgers + 1) * sizeof *r->amounts);
-    if (!p)
-        {
-            oom(tr);
-            return;
-        }
+    if (!(p = grow_to(tr, r->amounts, tr->nledgers, sizeof *r->amounts)))
+        return;
     r->amounts = p;
+    if (!(p = grow_to(tr, r->in_txn, tr->npairs, sizeof *r->in_txn)))
+        return;
+    r->in_txn = p;
+    if (!(p = grow_to(tr, r->edges, tr->ncarried, sizeof *r->edges)))
+        return;
+    r->edges = p;
+    r->nnodes = tr->nnodes;
     r->namounts = 0;
-    for (uint32_t i = 0; i < tr->npairs; i++) /* to the store's ids */
+    r->nin_txn = 0;
+    for (uint32_t i = 0; i < tr->npairs; i++) /* to the store's numbers */
         tr->pairs[i] = (tr->pairs[i] >> 32) << 32 | real_txn(tr->ix, (uint32_t)tr->pairs[i]);
     if (tr->npairs > 1)
         qsort(tr->pairs, tr->npairs, sizeof *tr->pairs, cmp_u64);
-    p = realloc(r->in_txn, (size_t)(tr->npairs + 1) * sizeof *r->in_txn);
-    if (!p)
-        {
-            oom(tr);
-            return;
-        }
-    r->in_txn = p;
-    r->nin_txn = 0;
     uint32_t k = 0;
     for (uint32_t i = 0; i < tr->nnodes; i++) {
         node *n = &tr->nodes[i];
@@ -817,17 +1176,13 @@ static void assemble(ft_tracer *tr)
         for (int32_t l = n->ledger0; l >= 0; l = tr->ledgers[l].next) {
             ledger *lg = &tr->ledgers[l];
             ft_trace_amount a = lg->a;
-            if (n->followed && i != 0) {
-                if (tr->o->policy == FT_POLICY_HAIRCUT) {
-                    a.held = lg->traced;
-                } else if (tr->o->policy == FT_POLICY_POISON) {
+            if (n->followed && !n->seed) {
+                if (tr->o->policy == FT_POLICY_POISON)
                     a.held = a.received > a.sent + a.cut ? a.received - a.sent - a.cut : 0;
-                } else {
-                    a.held = 0;
-                    for (uint32_t j = 0; j < lg->n; j++)
-                        if (lg->lots[lg->head + j].traced)
-                            a.held += lg->lots[lg->head + j].amount;
-                }
+                else
+                    a.held += lg->traced;
+            } else if (!n->seed) {
+                a.held = a.received; /* it passed nothing on */
             }
             received += a.received;
             sent += a.sent;
@@ -835,26 +1190,63 @@ static void assemble(ft_tracer *tr)
                 r->amounts[r->namounts++] = a;
         }
         o->namounts = r->namounts - o->amount0;
-        o->terminal = i != 0 && received > 0 && sent == 0;
+        o->terminal = !n->seed && received > 0 && sent == 0;
         o->txn0 = r->nin_txn;
         for (; k < tr->npairs && (tr->pairs[k] >> 32) == i; k++)
             if (r->nin_txn == o->txn0 || r->in_txn[r->nin_txn - 1] != (uint32_t)tr->pairs[k])
                 r->in_txn[r->nin_txn++] = (uint32_t)tr->pairs[k];
         o->ntxns = r->nin_txn - o->txn0;
+        if (o->ntxns > 1 &&
+            ft_store_sort_txns(s, r->in_txn + o->txn0, o->ntxns, tr->err) != FT_OK) {
+            oom(tr);
+            return;
+        }
     }
-    /* The trail: every transfer that carried traced money, in order. */
-    r->nedges = 0;
-    void *e = realloc(r->edges, (size_t)(tr->ncarried + 1) * sizeof *r->edges);
-    if (!e) {
+    /* The trail: every transfer that carried traced money (each once), in
+     * time order, ties in the tie order. */
+    for (uint32_t i = 0; i < tr->ncarried; i++)
+        tr->carried[i].txn = real_txn(tr->ix, tr->carried[i].txn);
+    if (tr->ncarried > 1)
+        qsort(tr->carried, tr->ncarried, sizeof *tr->carried, cmp_edge);
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < tr->ncarried; i++)
+        if (m == 0 || tr->carried[m - 1].txn != tr->carried[i].txn)
+            tr->carried[m++] = tr->carried[i];
+    r->nedges = m;
+    uint32_t *txns = malloc(((size_t)m + 1) * sizeof *txns);
+    if (!txns) {
         oom(tr);
         return;
     }
-    r->edges = e;
-    for (uint32_t i = 0; i < tr->ncarried; i++)
-        r->edges[r->nedges++] =
-            (ft_trace_edge){real_txn(tr->ix, tr->carried[i].txn), tr->carried[i].traced};
-    if (r->nedges > 1)
-        qsort(r->edges, r->nedges, sizeof *r->edges, cmp_edge);
+    for (uint32_t i = 0; i < m; i++)
+        txns[i] = tr->carried[i].txn;
+    if (ft_store_sort_txns(s, txns, m, tr->err) != FT_OK) {
+        free(txns);
+        oom(tr);
+        return;
+    }
+    for (uint32_t i = 0; i < m; i++) {
+        ft_trace_edge key = {txns[i], 0};
+        const ft_trace_edge *e = bsearch(&key, tr->carried, m, sizeof key, cmp_edge);
+        r->edges[i] = *e;
+    }
+    free(txns);
+}
+
+/* The position of store transaction t in trace order. */
+static uint32_t position_of(const ft_trace_index *ix, uint32_t t)
+{
+    const ft_store *s = ix->s;
+    int64_t ms = s->t.ts_ms[t];
+    uint32_t lo = ft_store_first_at(s, ms, false), hi = ft_store_first_at(s, ms, true);
+    if (ix->backward) { /* the same time's transactions, mirrored */
+        uint32_t l = ix->n - hi;
+        hi = ix->n - lo;
+        lo = l;
+    }
+    while (lo < hi && ix->order[lo] != t)
+        lo++;
+    return lo;
 }
 
 ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t account, int64_t txn,
@@ -864,7 +1256,7 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
     tr->o = o;
     tr->err = err;
     tr->rc = FT_OK;
-    tr->nnodes = tr->nledgers = tr->nheap = tr->npairs = tr->ncarried = 0;
+    tr->nnodes = tr->nledgers = tr->nheap = tr->npairs = tr->ncarried = tr->nredo = 0;
     memset(tr->bucket_n, 0, sizeof tr->bucket_n);
     tr->last = 0;
     map_reset(&tr->by_account);
@@ -877,16 +1269,18 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
     const ft_trace_index *ix = tr->ix;
     bool back = ix->backward;
     r->backward = back;
+    if (o->max_hops < 1)
+        return ft_error_set(err, FT_EUSAGE, "trace: at least one hop");
     if (txn >= 0) {
         if (txn >= s->t.n)
             return ft_error_set(err, FT_EUSAGE, "trace: no transaction number %lld",
                                 (long long)txn);
         account = back ? s->t.dst[txn] : s->t.src[txn];
-        tr->seed_txn = real_txn(ix, (uint32_t)txn); /* the same mapping both ways */
+        tr->seed_pos = position_of(ix, (uint32_t)txn);
     } else if (account >= s->accounts.n) {
         return ft_error_set(err, FT_EUSAGE, "trace: no account number %u", account);
     } else {
-        tr->seed_txn = -1;
+        tr->seed_pos = -1;
     }
     /* The trace starts at the seed transaction, or at --since (backward:
      * --until), or at the seed's first (backward: last) transfer, and ends
@@ -902,13 +1296,13 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
     if (start == INT64_MIN) {
         uint32_t first = UINT32_MAX; /* in trace order */
         if (ix->out_off[account] < ix->out_off[account + 1])
-            first = ix->out[ix->out_off[account]].txn;
+            first = ix->out[ix->out_off[account]].pos;
         if (ix->in_off[account] < ix->in_off[account + 1] &&
-            ix->in[ix->in_off[account]].txn < first)
-            first = ix->in[ix->in_off[account]].txn;
+            ix->in[ix->in_off[account]].pos < first)
+            first = ix->in[ix->in_off[account]].pos;
         start = 0;
         if (first != UINT32_MAX) {
-            int64_t ms = s->t.ts_ms[real_txn(ix, first)];
+            int64_t ms = pos_ms(ix, first);
             start = back ? -ms : ms;
         }
     }
@@ -918,9 +1312,10 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
     r->start_ms = back ? (end == INT64_MAX ? INT64_MIN : -end) : start;
     r->end_ms = back ? -start : end;
 
-    /* Transactions [start_idx, end_idx) in trace order are in the trace. */
+    /* Positions [start_idx, end_idx) in trace order are in the trace; the
+     * balances before start_idx count too. */
     if (txn >= 0)
-        tr->start_idx = (uint32_t)tr->seed_txn;
+        tr->start_idx = (uint32_t)tr->seed_pos;
     else
         tr->start_idx =
             back ? ix->n - ft_store_first_at(s, -start, true) : ft_store_first_at(s, start, false);
@@ -929,12 +1324,30 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
     else
         tr->end_idx =
             back ? ix->n - ft_store_first_at(s, -end, false) : ft_store_first_at(s, end, true);
-    new_node(tr, account, 0, tr->start_idx, true);
+    uint32_t seed = new_node(tr, account, 0, tr->start_idx, true);
+    if (seed != UINT32_MAX) {
+        node *n = &tr->nodes[seed];
+        n->followed = true;
+        n->out_pos =
+            lower_bound(ix->out, ix->out_off[account], ix->out_off[account + 1], tr->start_idx);
+        n->out_end = lower_bound(ix->out, n->out_pos, ix->out_off[account + 1], tr->end_idx);
+        if (txn >= 0 && n->out_pos < n->out_end)
+            n->out_end = n->out_pos + 1; /* the seed transaction alone */
+        if (o->breadth)
+            allow_largest(tr, seed, n->out_pos, n->out_end);
+        schedule(tr, seed);
+    }
     while (tr->rc == FT_OK && tr->nheap) {
         event e = heap_pop(tr);
-        pay(tr, e.node, (uint32_t)e.key);
+        tr->now = (uint32_t)e.key;
+        if (o->policy == FT_POLICY_POISON)
+            poison_pay(tr, e.node);
+        else
+            pay(tr, e.node, (uint32_t)e.key);
         schedule(tr, e.node);
     }
+    for (uint32_t i = 0; i < tr->ncarried; i++) /* clear poison's marks */
+        tr->carried_bits[tr->carried[i].txn >> 6] = 0;
     if (tr->rc == FT_OK)
         assemble(tr);
     *res = r;

@@ -122,28 +122,27 @@ static void test_bom_crlf_and_delimiters(void **state)
 static void test_rejects_name_line_and_column(void **state)
 {
     (void)state;
-    const char *csv =
-        "txn_id,timestamp,src_account,dst_account,amount,currency,memo\n"   /* 1 */
-        "1,2024-03-01T10:00:00Z,A,B,1.00,EUR,\"first\n"                     /* 2 */
-        "second\n"                                                           /* 3 */
-        "third\"\n"                                                          /* 4 */
-        "2,2024-03-01T10:00:00Z,A,B,12,5,EUR,x\n"                            /* 5 */
-        "3,2024-03-01T10:00:00Z,A,B,\"1,234.50\",EUR,x\n"                    /* 6 */
-        "4,2024-02-30T10:00:00Z,A,B,1.00,EUR,x\n"                            /* 7 */
-        "5,tomorrow,A,B,1.00,EUR,x\n"                                        /* 8 */
-        "6,2024-03-01T10:00:00Z,A,B,-3.00,EUR,x\n"                           /* 9 */
-        "7,2024-03-01T10:00:00Z,A,B,3.001,EUR,x\n"                           /* 10 */
-        "8,2024-03-01T10:00:00Z,A,B,99999999999999999999,EUR,x\n"            /* 11 */
-        "9,2024-03-01T10:00:00Z,A,B,3,XXY,x\n"                               /* 12 */
-        "10,2024-03-01T10:00:00Z,,B,3,EUR,x\n"                               /* 13 */
-        "11,2024-03-01T10:00:00Z,A,B,abc,EUR,x\n"                            /* 14 */
-        "12,2024-03-01T10:00:00Z,A,B,1.00,EUR\n"                             /* 15 */
-        "13,2024-03-01T10:00:00Z,A,B,1.00,EUR,\"multi\n"                     /* 16 */
-        "line\",extra\n"                                                     /* 17 */
-        "14,2024-03-01T10:00:00Z,A,\"B\"x,1.00,EUR,x\n"                      /* 18 */
-        "15,2024-03-01T10:00:00Z,A,B,2.00,EUR,\"memo\n"                      /* 19 */
-        "on two lines\",\n"                                                  /* 20 */
-        "16,2024-03-01T10:00:00Z,A,B,7.00,EUR,last\n";                       /* 21 */
+    const char *csv = "txn_id,timestamp,src_account,dst_account,amount,currency,memo\n" /* 1 */
+                      "1,2024-03-01T10:00:00Z,A,B,1.00,EUR,\"first\n"                   /* 2 */
+                      "second\n"                                                        /* 3 */
+                      "third\"\n"                                                       /* 4 */
+                      "2,2024-03-01T10:00:00Z,A,B,12,5,EUR,x\n"                         /* 5 */
+                      "3,2024-03-01T10:00:00Z,A,B,\"1,23.50\",EUR,x\n"                  /* 6 */
+                      "4,2024-02-30T10:00:00Z,A,B,1.00,EUR,x\n"                         /* 7 */
+                      "5,tomorrow,A,B,1.00,EUR,x\n"                                     /* 8 */
+                      "6,2024-03-01T10:00:00Z,A,B,-3.00,EUR,x\n"                        /* 9 */
+                      "7,2024-03-01T10:00:00Z,A,B,3.001,EUR,x\n"                        /* 10 */
+                      "8,2024-03-01T10:00:00Z,A,B,99999999999999999999,EUR,x\n"         /* 11 */
+                      "9,2024-03-01T10:00:00Z,A,B,3,XXY,x\n"                            /* 12 */
+                      "10,2024-03-01T10:00:00Z,,B,3,EUR,x\n"                            /* 13 */
+                      "11,2024-03-01T10:00:00Z,A,B,abc,EUR,x\n"                         /* 14 */
+                      "12,2024-03-01T10:00:00Z,A,B,1.00,EUR\n"                          /* 15 */
+                      "13,2024-03-01T10:00:00Z,A,B,1.00,EUR,\"multi\n"                  /* 16 */
+                      "line\",extra\n"                                                  /* 17 */
+                      "14,2024-03-01T10:00:00Z,A,\"B\"x,1.00,EUR,x\n"                   /* 18 */
+                      "15,2024-03-01T10:00:00Z,A,B,2.00,EUR,\"memo\n"                   /* 19 */
+                      "on two lines\",\n"                                               /* 20 */
+                      "16,2024-03-01T10:00:00Z,A,B,7.00,EUR,last\n";                    /* 21 */
     ft_store s = {0};
     ft_error err;
     tu_rejects rej;
@@ -154,14 +153,17 @@ static void test_rejects_name_line_and_column(void **state)
         const char *msg;
     } want[] = {
         {5, 8, FT_REJ_FIELD_COUNT, "expected 7 fields as in the header, found 8"},
-        {6, 5, FT_REJ_THOUSANDS, "amount '1,234.50' has thousands separators"},
+        {6, 5, FT_REJ_THOUSANDS,
+         "amount '1,23.50' has digit groups that are not of three (a decimal comma? give "
+         "--decimal-comma)"},
         {7, 2, FT_REJ_DATE, "timestamp '2024-02-30T10:00:00Z' is not a possible date and time"},
-        {8, 2, FT_REJ_TIMESTAMP, "timestamp 'tomorrow' is not a timestamp"},
+        {8, 2, FT_REJ_TIMESTAMP,
+         "timestamp 'tomorrow' is not a timestamp (forms read: " FT_TIME_FORMS
+         "; for others give --date-format, e.g. %d %b %Y)"},
         {9, 5, FT_REJ_NEGATIVE, "amount '-3.00' is negative"},
         {10, 5, FT_REJ_DECIMALS, "amount '3.001' has more decimals than EUR allows (2)"},
         {11, 5, FT_REJ_OVERFLOW, "amount '99999999999999999999' is too large"},
-        {12, 6, FT_REJ_CURRENCY,
-         "currency 'XXY' is not known (define it with --currencies FILE)"},
+        {12, 6, FT_REJ_CURRENCY, "currency 'XXY' is not known (define it with --currencies FILE)"},
         {13, 3, FT_REJ_ACCOUNT, "source account is empty"},
         {14, 5, FT_REJ_AMOUNT, "amount 'abc' is not a decimal number"},
         {15, 7, FT_REJ_FIELD_COUNT, "expected 7 fields as in the header, found 6"},

@@ -267,6 +267,116 @@ static void test_user_currencies(void **state)
     tu_rmdir(dir);
 }
 
+/* Amounts as bank exports write them. */
+static int64_t read_ok(const char *s, char mark, int exp, const char *cur)
+{
+    ft_amount_text a;
+    ft_money_error e = ft_amount_read(s, strlen(s), mark, &a);
+    if (e != FT_MONEY_OK)
+        fail_msg("'%s' (mark %c) refused: %s", s, mark, ft_money_strerror(e));
+    if (cur)
+        assert_true(a.cur && strlen(cur) == a.cur_len && memcmp(a.cur, cur, a.cur_len) == 0);
+    else
+        assert_null(a.cur);
+    int64_t v = 0;
+    e = ft_amount_minor(&a, exp, &v);
+    if (e != FT_MONEY_OK)
+        fail_msg("'%s' does not fit %d decimals: %s", s, exp, ft_money_strerror(e));
+    return v;
+}
+
+static ft_money_error read_bad(const char *s, char mark)
+{
+    ft_amount_text a;
+    return ft_amount_read(s, strlen(s), mark, &a);
+}
+
+static void test_bank_amounts(void **state)
+{
+    (void)state;
+    assert_int_equal(read_ok("1.234,56", ',', 2, NULL), 123456);
+    assert_int_equal(read_ok("99,50", ',', 2, NULL), 9950);
+    assert_int_equal(read_ok("1.234.567,89 EUR", ',', 2, "EUR"), 123456789);
+    assert_int_equal(read_ok("\xe2\x82\xac 1.234,56", ',', 2, "\xe2\x82\xac"), 123456);
+    assert_int_equal(read_ok("1,234.56 USD", '.', 2, "USD"), 123456);
+    assert_int_equal(read_ok("1 234,5", ',', 2, NULL), 123450);
+    assert_int_equal(read_ok("1\xc2\xa0"
+                             "234,50\xc2\xa0\xe2\x82\xac",
+                             ',', 2, "\xe2\x82\xac"),
+                     123450); /* no-break spaces */
+    assert_int_equal(read_ok("1'234.50", '.', 2, NULL), 123450);
+    assert_int_equal(read_ok("1\xe2\x80\x99"
+                             "234.50",
+                             '.', 2, NULL),
+                     123450); /* U+2019 */
+    assert_int_equal(read_ok("(100.00)", '.', 2, NULL), -10000);
+    assert_int_equal(read_ok("100.00-", '.', 2, NULL), -10000);
+    assert_int_equal(read_ok("-\xe2\x82\xac"
+                             "5",
+                             '.', 2, "\xe2\x82\xac"),
+                     -500);
+    assert_int_equal(read_ok("\xe2\x88\x92"
+                             "7,5",
+                             ',', 2, NULL),
+                     -750); /* U+2212 */
+    assert_int_equal(read_ok("US$ 3", '.', 2, "US$"), 300);
+    assert_int_equal(read_ok("0,29", ',', 2, NULL), 29); /* exact, as for a point */
+    assert_int_equal(read_ok("1.000", ',', 0, NULL), 1000);
+    /* Groups of three only, one separator throughout. */
+    assert_int_equal(read_bad("1,23,456.00", '.'), FT_MONEY_THOUSANDS);
+    assert_int_equal(read_bad("99,50", '.'), FT_MONEY_THOUSANDS);
+    assert_int_equal(read_bad("1.234 567,00", ','), FT_MONEY_THOUSANDS);
+    assert_int_equal(read_bad("1.234,56", '.'), FT_MONEY_SYNTAX);
+    assert_int_equal(read_bad("12x", '.'), FT_MONEY_SYNTAX);
+    assert_int_equal(read_bad("(5", '.'), FT_MONEY_SYNTAX);
+    assert_int_equal(read_bad("-(5)", '.'), FT_MONEY_SYNTAX);
+    assert_int_equal(read_bad("EUR", '.'), FT_MONEY_SYNTAX);
+    assert_int_equal(read_bad("  ", '.'), FT_MONEY_EMPTY);
+    ft_amount_text a;
+    int64_t v;
+    assert_int_equal(ft_amount_read("12,345", 6, ',', &a), FT_MONEY_OK);
+    assert_int_equal(ft_amount_minor(&a, 2, &v), FT_MONEY_DECIMALS);
+    assert_int_equal(ft_amount_read("92233720368547758,08", 20, ',', &a), FT_MONEY_OK);
+    assert_int_equal(ft_amount_minor(&a, 2, &v), FT_MONEY_OVERFLOW);
+    assert_int_equal(ft_amount_read("-92233720368547758,07", 21, ',', &a), FT_MONEY_OK);
+    assert_int_equal(ft_amount_minor(&a, 2, &v), FT_MONEY_OK);
+    assert_int_equal(v, -INT64_MAX);
+}
+
+static void test_guess_mark(void **state)
+{
+    (void)state;
+    assert_int_equal(ft_amount_guess_mark("1.234,56", 8), ',');
+    assert_int_equal(ft_amount_guess_mark("1,234.56", 8), '.');
+    assert_int_equal(ft_amount_guess_mark("99,50", 5), ',');
+    assert_int_equal(ft_amount_guess_mark("99.5", 4), '.');
+    assert_int_equal(ft_amount_guess_mark("1.234.567", 9), ',');
+    assert_int_equal(ft_amount_guess_mark("1,234,567", 9), '.');
+    assert_int_equal(ft_amount_guess_mark("1,234", 5), 0); /* either */
+    assert_int_equal(ft_amount_guess_mark("100", 3), 0);
+    assert_int_equal(ft_amount_guess_mark("1.5.0", 5), 0); /* nothing */
+}
+
+static void test_currency_symbols(void **state)
+{
+    (void)state;
+    ft_currency c;
+    assert_true(ft_currency_symbol(NULL, "\xe2\x82\xac", 3, &c));
+    assert_string_equal(c.code, "EUR");
+    assert_true(ft_currency_symbol(NULL, "$", 1, &c));
+    assert_string_equal(c.code, "USD");
+    assert_true(ft_currency_symbol(NULL, "\xc2\xa3", 2, &c));
+    assert_string_equal(c.code, "GBP");
+    assert_true(ft_currency_symbol(NULL, "\xc2\xa5", 2, &c));
+    assert_string_equal(c.code, "JPY");
+    assert_int_equal(c.exponent, 0);
+    assert_true(ft_currency_symbol(NULL, "chf", 3, &c));
+    assert_string_equal(c.code, "CHF");
+    assert_true(ft_currency_symbol(NULL, "Euro", 4, &c));
+    assert_string_equal(c.code, "EUR");
+    assert_false(ft_currency_symbol(NULL, "kr", 2, &c)); /* SEK, NOK or DKK? */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +390,9 @@ int main(void)
         cmocka_unit_test(test_scale),
         cmocka_unit_test(test_iso_and_names),
         cmocka_unit_test(test_user_currencies),
+        cmocka_unit_test(test_bank_amounts),
+        cmocka_unit_test(test_guess_mark),
+        cmocka_unit_test(test_currency_symbols),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,11 @@
 /*
  * test_store.c - column growth, stable time sort, adjacency, the igraph
- * view (edge id = transaction number).
+ * view (edge id = transaction number), the order of transfers at one time
+ * and the transaction-id index.
  */
 #include "testutil.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,6 +177,152 @@ static void test_currency_exponent_raise(void **state)
     ft_store_free(&s);
 }
 
+/* --- the order of transfers at one time ------------------------------------------------- */
+
+static void load_csv(ft_store *s, const char *csv)
+{
+    ft_error err;
+    if (tu_load(s, "o.csv", csv, NULL, NULL, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+}
+
+/* The ids of the transfers in flow order, joined by spaces. */
+static void order_text(const ft_store *s, bool backward, char *out, size_t cap)
+{
+    uint32_t *order = malloc(((size_t)s->t.n + 1) * sizeof *order);
+    ft_error err;
+    assert_int_equal(ft_store_flow_order(s, backward, order, &err), FT_OK);
+    size_t used = 0;
+    out[0] = '\0';
+    for (int64_t i = 0; i < s->t.n; i++) {
+        char id[64];
+        ft_store_txid(s, order[i], id, sizeof id);
+        used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? " " : "", id);
+    }
+    free(order);
+}
+
+static void test_flow_order_at_one_time(void **state)
+{
+    (void)state;
+    /* At 01:00: B pays C before A pays B in the rows, and B's payment is
+     * the smaller; credits go first, so A->B (a) comes before B->C (b).
+     * C's payments wait for both of its credits (b and the self-transfer
+     * s), s waits for b. D->E (e) and D->F (f) share an amount: by id.
+     * At 02:00 X and Y pay each other: a circle, broken at the smaller
+     * payment (y), then x follows. */
+    const char *csv = "txn_id,timestamp,src_account,dst_account,amount,currency\n"
+                      "b,2024-01-01T01:00:00Z,B,C,5.00,EUR\n"
+                      "c,2024-01-01T01:00:00Z,C,G,1.00,EUR\n"
+                      "s,2024-01-01T01:00:00Z,C,C,2.00,EUR\n"
+                      "a,2024-01-01T01:00:00Z,A,B,10.00,EUR\n"
+                      "f,2024-01-01T01:00:00Z,D,F,3.00,EUR\n"
+                      "e,2024-01-01T01:00:00Z,D,E,3.00,EUR\n"
+                      "x,2024-01-01T02:00:00Z,X,Y,9.00,EUR\n"
+                      "y,2024-01-01T02:00:00Z,Y,X,4.00,EUR\n";
+    ft_store s = {0};
+    load_csv(&s, csv);
+    char text[256];
+    order_text(&s, false, text, sizeof text);
+    assert_string_equal(text, "e f a b s c y x");
+    /* Backward, latest first, and an account's payments are its credits:
+     * a transfer into an account waits for every transfer out of it at
+     * that time. So c (G pays C, reversed) goes first; then C's transfer
+     * to itself, which waits for c; b waits for s and c, and the smaller
+     * e and f are free before it; a waits for b. */
+    order_text(&s, true, text, sizeof text);
+    assert_string_equal(text, "y x c s e f b a");
+    ft_store_free(&s);
+}
+
+/* The same rows in any order give the same flow order, both ways. */
+static void test_flow_order_ignores_row_order(void **state)
+{
+    (void)state;
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    for (int round = 0; round < 200; round++) {
+        enum { ROWS = 40 };
+        char rows[ROWS][96];
+        int nrows = 5 + (int)(x % 30);
+        for (int i = 0; i < nrows; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            /* Three timestamps, four accounts, few amounts: many ties. */
+            snprintf(rows[i], sizeof rows[i], "t%d,2024-01-01T0%d:00:00Z,a%d,a%d,%d.00,EUR\n", i,
+                     (int)(x % 3), (int)(x >> 8) % 4, (int)(x >> 16) % 4, 1 + (int)(x >> 24) % 3);
+        }
+        char want[2][1024];
+        for (int pass = 0; pass < 2; pass++) {
+            if (pass == 1) /* shuffle */
+                for (int i = nrows - 1; i > 0; i--) {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    int j = (int)(x % (uint64_t)(i + 1));
+                    char tmp[96];
+                    memcpy(tmp, rows[i], sizeof tmp);
+                    memcpy(rows[i], rows[j], sizeof tmp);
+                    memcpy(rows[j], tmp, sizeof tmp);
+                }
+            char csv[ROWS * 96 + 128] =
+                "txn_id,timestamp,src_account,dst_account,amount,currency\n";
+            for (int i = 0; i < nrows; i++)
+                strcat(csv, rows[i]);
+            ft_store s = {0};
+            load_csv(&s, csv);
+            for (int back = 0; back < 2; back++) {
+                char text[1024];
+                order_text(&s, back, text, sizeof text);
+                if (pass == 0)
+                    strcpy(want[back], text);
+                else if (strcmp(want[back], text) != 0)
+                    fail_msg("round %d, %s: %s, then %s", round, back ? "backward" : "forward",
+                             want[back], text);
+            }
+            ft_store_free(&s);
+        }
+    }
+}
+
+static void test_txid_index(void **state)
+{
+    (void)state;
+    /* Numeric, text and duplicate ids. */
+    const char *csv = "txn_id,timestamp,src_account,dst_account,amount,currency\n"
+                      "17,2024-01-01T03:00:00Z,A,B,1.00,EUR\n"
+                      "TX-9,2024-01-01T01:00:00Z,A,B,2.00,EUR\n"
+                      "17,2024-01-01T02:00:00Z,B,C,3.00,EUR\n"
+                      "007,2024-01-01T04:00:00Z,C,D,4.00,EUR\n";
+    ft_store s = {0};
+    load_csv(&s, csv);
+    ft_error err;
+    uint32_t t;
+    assert_false(ft_store_find_txid(&s, "TX-9", 4, &t)); /* not built yet */
+    assert_int_equal(ft_store_txid_index(&s, &err), FT_OK);
+    assert_true(ft_store_find_txid(&s, "TX-9", 4, &t));
+    assert_int_equal(t, 0);
+    assert_true(ft_store_find_txid(&s, "17", 2, &t));
+    assert_int_equal(t, 1); /* the first of the two in time */
+    char buf[32];
+    size_t len = ft_store_txid(&s, 3, buf, sizeof buf);
+    assert_true(ft_store_find_txid(&s, buf, len, &t));
+    assert_int_equal(t, 3);
+    assert_false(ft_store_find_txid(&s, "TX-", 3, &t));
+    assert_false(ft_store_find_txid(&s, "18", 2, &t));
+    ft_store_free(&s);
+
+    /* Without an id column, ids are file:line. */
+    load_csv(&s, "timestamp,src_account,dst_account,amount,currency\n"
+                 "2024-01-01T03:00:00Z,A,B,1.00,EUR\n"
+                 "2024-01-01T01:00:00Z,A,B,2.00,EUR\n");
+    assert_int_equal(ft_store_txid_index(&s, &err), FT_OK);
+    assert_true(ft_store_find_txid(&s, "o.csv:2", 7, &t));
+    assert_int_equal(t, 1);
+    assert_false(ft_store_find_txid(&s, "o.csv:4", 7, &t));
+    ft_store_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -184,6 +332,9 @@ int main(void)
         cmocka_unit_test(test_graph_edge_ids_are_rows),
         cmocka_unit_test(test_igraph_errors_return),
         cmocka_unit_test(test_currency_exponent_raise),
+        cmocka_unit_test(test_flow_order_at_one_time),
+        cmocka_unit_test(test_flow_order_ignores_row_order),
+        cmocka_unit_test(test_txid_index),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

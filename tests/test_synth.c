@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "fundtrace/ingest.h"
+#include "fundtrace/pool.h"
 #include "fundtrace/synth.h"
+#include "fundtrace/time.h"
 
 #define ROWS 60000
 
@@ -41,17 +43,16 @@ static void small_options(ft_synth_options *o, uint64_t seed)
     o->planted = 0.05;
 }
 
-static void test_same_seed_same_bytes(void **state)
+/* Runs `o` twice with its seed and once with the next: the same bytes, data
+ * and truth, then different ones; exactly the rows asked for each time. */
+static void check_same_bytes(ft_synth_options *o)
 {
-    (void)state;
     char *dir = tu_tmpdir();
-    ft_synth_options o;
     ft_synth_report r1, r2, r3;
-    small_options(&o, 7);
-    run_synth(&o, dir, "a.csv", &r1);
-    run_synth(&o, dir, "b.csv", &r2);
-    o.seed = 8;
-    run_synth(&o, dir, "c.csv", &r3);
+    run_synth(o, dir, "a.csv", &r1);
+    run_synth(o, dir, "b.csv", &r2);
+    o->seed++;
+    run_synth(o, dir, "c.csv", &r3);
     char p[512];
     size_t la, lb, lc, ta, tb;
     snprintf(p, sizeof p, "%s/a.csv", dir);
@@ -69,8 +70,8 @@ static void test_same_seed_same_bytes(void **state)
     char *bt = tu_read(p, &tb);
     assert_int_equal(ta, tb);
     assert_memory_equal(at, bt, ta);
-    assert_int_equal(r1.rows, ROWS);
-    assert_int_equal(r3.rows, ROWS);
+    assert_int_equal(r1.rows, o->rows);
+    assert_int_equal(r3.rows, o->rows);
     free(a);
     free(b);
     free(c);
@@ -79,14 +80,29 @@ static void test_same_seed_same_bytes(void **state)
     tu_rmdir(dir);
 }
 
+static void test_same_seed_same_bytes(void **state)
+{
+    (void)state;
+    ft_synth_options o;
+    ft_error err;
+    small_options(&o, 7);
+    check_same_bytes(&o);
+    small_options(&o, 7);
+    o.days = 365;
+    o.model_column = true;
+    assert_int_equal(ft_synth_profile(&o, "wide", &err), FT_OK);
+    check_same_bytes(&o);
+}
+
 /* One planted instance from the truth file, with its rows found in the
  * loaded store. */
 typedef struct truth {
     char id[16];
     ft_pattern pattern;
+    char params[160];
     int64_t rows[1024];
     int nrows;
-    char accounts[64][40];
+    char accounts[128][40];
     int naccounts;
 } truth;
 
@@ -121,6 +137,7 @@ static int parse_truth(const ft_store *s, char *text, truth *out, int max)
             }
         }
         snprintf(t->id, sizeof t->id, "%s", f[0]);
+        snprintf(t->params, sizeof t->params, "%s", f[2]);
         assert_true(ft_pattern_parse(f[1], strlen(f[1]), &t->pattern));
         for (char *id = f[3]; *id;) {
             assert_true(t->nrows < 1024);
@@ -130,7 +147,7 @@ static int parse_truth(const ft_store *s, char *text, truth *out, int max)
         }
         for (char *a = f[4]; *a;) {
             size_t len = strcspn(a, ";");
-            assert_true(t->naccounts < 64 && len < 40);
+            assert_true(t->naccounts < 128 && len < 40);
             memcpy(t->accounts[t->naccounts], a, len);
             t->accounts[t->naccounts++][len] = '\0';
             a += len + (a[len] == ';');
@@ -149,45 +166,273 @@ static double amt(const ft_store *s, int64_t i)
     return (double)s->t.amount[i];
 }
 
-/* Pattern by pattern, the shape the defaults promise. */
-static void check_shape(const ft_store *s, const truth *t)
+/* The ranges a profile promises, as the checks below need them (hours,
+ * days and euros as in fundtrace-synth(1)). */
+typedef struct bounds {
+    int fan_lo, fan_hi;
+    double fan_span_h, fan_leg_low;
+    int sg_lo, sg_hi;
+    double sg_delay_h, sg_keep_lo, sg_keep_hi;
+    int gs_lo, gs_hi;
+    int cyc_lo, cyc_hi;
+    double cyc_gap_h, cyc_keep_lo, cyc_keep_hi, cyc_window_d;
+    int stk_lo, stk_hi, stk_width;
+    double stk_gap_h, stk_keep_lo, stk_keep_hi;
+    int bip_lo, bip_hi;
+    int pt_lo, pt_hi;
+    double pt_delay_h, pt_keep_lo, pt_amount_lo, pt_amount_hi;
+    int st_lo, st_hi;
+    double st_window_d, st_low;
+    int rp_lo, rp_hi;
+    double rp_delay_min, rp_keep_lo;
+    int tf_lo, tf_hi, tf_out_hi;
+    double tf_share_lo, tf_share_hi, tf_don_lo, tf_don_hi;
+} bounds;
+
+static const bounds default_bounds = {
+    .fan_lo = 8,
+    .fan_hi = 20,
+    .fan_span_h = 48,
+    .fan_leg_low = 0.85,
+    .sg_lo = 4,
+    .sg_hi = 10,
+    .sg_delay_h = 24,
+    .sg_keep_lo = 0.9,
+    .sg_keep_hi = 0.99,
+    .gs_lo = 5,
+    .gs_hi = 12,
+    .cyc_lo = 2,
+    .cyc_hi = 6,
+    .cyc_gap_h = 24,
+    .cyc_keep_lo = 0.8,
+    .cyc_keep_hi = 1.0,
+    .cyc_window_d = 20,
+    .stk_lo = 4,
+    .stk_hi = 8,
+    .stk_width = 1,
+    .stk_gap_h = 6,
+    .stk_keep_lo = 0.9,
+    .stk_keep_hi = 0.99,
+    .bip_lo = 3,
+    .bip_hi = 6,
+    .pt_lo = 3,
+    .pt_hi = 6,
+    .pt_delay_h = 12,
+    .pt_keep_lo = 0.95,
+    .pt_amount_lo = 2000,
+    .pt_amount_hi = 15000,
+    .st_lo = 5,
+    .st_hi = 10,
+    .st_window_d = 7,
+    .st_low = 0.85,
+    .rp_lo = 4,
+    .rp_hi = 8,
+    .rp_delay_min = 30,
+    .rp_keep_lo = 0.9,
+    .tf_lo = 15,
+    .tf_hi = 40,
+    .tf_out_hi = 3,
+    .tf_share_lo = 0.8,
+    .tf_share_hi = 0.95,
+    .tf_don_lo = 20,
+    .tf_don_hi = 200,
+};
+
+static const bounds wide_bounds = {
+    .fan_lo = 4,
+    .fan_hi = 20,
+    .fan_span_h = 5760,
+    .fan_leg_low = 0.1,
+    .sg_lo = 3,
+    .sg_hi = 15,
+    .sg_delay_h = 168,
+    .sg_keep_lo = 0.7,
+    .sg_keep_hi = 1.0,
+    .gs_lo = 3,
+    .gs_hi = 15,
+    .cyc_lo = 3,
+    .cyc_hi = 10,
+    .cyc_gap_h = 120,
+    .cyc_keep_lo = 0.7,
+    .cyc_keep_hi = 1.3,
+    .cyc_window_d = 20,
+    .stk_lo = 3,
+    .stk_hi = 10,
+    .stk_width = 4,
+    .stk_gap_h = 120,
+    .stk_keep_lo = 0.8,
+    .stk_keep_hi = 1.0,
+    .bip_lo = 2,
+    .bip_hi = 8,
+    .pt_lo = 1,
+    .pt_hi = 3,
+    .pt_delay_h = 72,
+    .pt_keep_lo = 0.85,
+    .pt_amount_lo = 3000,
+    .pt_amount_hi = 50000,
+    .st_lo = 3,
+    .st_hi = 10,
+    .st_window_d = 14,
+    .st_low = 0.7,
+    .rp_lo = 2,
+    .rp_hi = 8,
+    .rp_delay_min = 120,
+    .rp_keep_lo = 0.8,
+    .tf_lo = 8,
+    .tf_hi = 60,
+    .tf_out_hi = 5,
+    .tf_share_lo = 0.6,
+    .tf_share_hi = 1.0,
+    .tf_don_lo = 10,
+    .tf_don_hi = 500,
+};
+
+/* What the wide checks saw at least once, over all instances. */
+typedef struct seen {
+    int unordered_cycles, ordered_cycles, wide_layers, unlike_fans;
+} seen;
+
+/* A cycle: its n transfers join its n accounts into one ring. Ordered
+ * cycles go round in time order, each hop within the gap; unordered ones
+ * fall within the window. Along the ring each amount keeps a ratio of the
+ * one before (all but where the ring was cut open). */
+static void check_cycle(const ft_store *s, const truth *t, const bounds *b, seen *sn)
+{
+    const ft_txns *x = &s->t;
+    const int64_t *r = t->rows;
+    int n = t->nrows;
+    const int64_t M = 60000, H = 60 * M;
+    assert_true(n >= b->cyc_lo && n <= b->cyc_hi);
+    assert_int_equal(t->naccounts, n);
+    int next[64];
+    for (int i = 0; i < n; i++) {
+        next[i] = -1;
+        for (int j = 0; j < n; j++)
+            if (x->src[r[j]] == x->dst[r[i]]) {
+                assert_int_equal(next[i], -1); /* one way out of each account */
+                next[i] = j;
+            }
+        assert_int_not_equal(next[i], -1);
+    }
+    int at = 0, ok = 0;
+    for (int k = 0; k < n; k++) {
+        double ratio = (double)x->amount[r[next[at]]] / (double)x->amount[r[at]];
+        ok += ratio >= b->cyc_keep_lo - 0.001 && ratio <= b->cyc_keep_hi + 0.001;
+        at = next[at];
+        assert_true(k + 1 == n || at != 0); /* one ring through all of them */
+    }
+    assert_int_equal(at, 0);
+    assert_true(ok >= n - 1);
+    if (strstr(t->params, "ordered=0")) {
+        sn->unordered_cycles++;
+        assert_true(x->ts_ms[r[n - 1]] - x->ts_ms[r[0]] <= (int64_t)(b->cyc_window_d * 24 * H));
+        return;
+    }
+    assert_non_null(strstr(t->params, "ordered=1"));
+    sn->ordered_cycles++;
+    for (int i = 1; i < n; i++) {
+        assert_true(x->ts_ms[r[i]] > x->ts_ms[r[i - 1]]); /* strictly later */
+        assert_true(x->ts_ms[r[i]] - x->ts_ms[r[i - 1]] <= (int64_t)(b->cyc_gap_h * H) + M);
+        assert_int_equal(x->src[r[i]], x->dst[r[i - 1]]);
+    }
+}
+
+/* A stack: one first payer, one last payee, and between them accounts
+ * that each pay on, after all they received and within the gap, a share
+ * of it; as many layers as stack.length, as wide as stack.width. */
+static void check_stack(const ft_store *s, const truth *t, const bounds *b, seen *sn)
+{
+    const ft_txns *x = &s->t;
+    const int64_t *r = t->rows;
+    int n = t->nrows, na = 0;
+    const int64_t M = 60000, H = 60 * M;
+    uint32_t acct[128];
+    int64_t in[128] = {0}, out[128] = {0}, last_in[128] = {0}, first_out[128], depth[128] = {0};
+    int outdeg[128] = {0}, indeg[128] = {0};
+    for (int i = 0; i < n; i++) {
+        int a = -1, c = -1;
+        for (int k = 0; k < na; k++) {
+            a = acct[k] == x->src[r[i]] ? k : a;
+            c = acct[k] == x->dst[r[i]] ? k : c;
+        }
+        if (a < 0) {
+            assert_true(na < 128);
+            a = na;
+            acct[na] = x->src[r[i]];
+            first_out[na++] = INT64_MAX;
+        }
+        if (c < 0) {
+            assert_true(na < 128);
+            c = na;
+            acct[na] = x->dst[r[i]];
+            first_out[na++] = INT64_MAX;
+        }
+        /* Rows come in time order, and money only moves on after it came:
+         * time order is an order of the layers. */
+        depth[c] = depth[a] + 1 > depth[c] ? depth[a] + 1 : depth[c];
+        out[a] += x->amount[r[i]];
+        in[c] += x->amount[r[i]];
+        outdeg[a]++;
+        indeg[c]++;
+        first_out[a] = x->ts_ms[r[i]] < first_out[a] ? x->ts_ms[r[i]] : first_out[a];
+        last_in[c] = x->ts_ms[r[i]];
+    }
+    assert_int_equal(na, t->naccounts);
+    int sources = 0, sinks = 0, deepest = 0;
+    for (int k = 0; k < na; k++) {
+        sources += indeg[k] == 0;
+        sinks += outdeg[k] == 0;
+        deepest = depth[k] > deepest ? (int)depth[k] : deepest;
+        assert_true(outdeg[k] <= b->stk_width && indeg[k] <= b->stk_width);
+        if (outdeg[k] >= 2)
+            sn->wide_layers++;
+        if (indeg[k] == 0 || outdeg[k] == 0)
+            continue;
+        assert_true(first_out[k] > last_in[k]);
+        assert_true(first_out[k] - last_in[k] <= (int64_t)(b->stk_gap_h * H) + M);
+        assert_true(out[k] <= in[k] * b->stk_keep_hi + 1);
+        assert_true(out[k] >= in[k] * b->stk_keep_lo - outdeg[k]);
+    }
+    assert_int_equal(sources, 1);
+    assert_int_equal(sinks, 1);
+    assert_true(deepest >= b->stk_lo && deepest <= b->stk_hi);
+}
+
+/* Pattern by pattern, the shape a profile promises. */
+static void check_shape(const ft_store *s, const truth *t, const bounds *b, seen *sn)
 {
     const int64_t *r = t->rows;
     int n = t->nrows;
     const ft_txns *x = &s->t;
-    const int64_t H = 3600000;
+    const int64_t H = 3600000, M = 60000;
     for (int i = 0; i < n; i++)
         assert_string_equal(s->currencies[x->cur[r[i]]].code, "EUR");
     switch (t->pattern) {
     case FT_PAT_FAN_OUT:
     case FT_PAT_FAN_IN: {
         bool out = t->pattern == FT_PAT_FAN_OUT;
-        assert_true(n >= 8 && n <= 20);
+        assert_true(n >= b->fan_lo && n <= b->fan_hi);
         uint32_t hub = out ? x->src[r[0]] : x->dst[r[0]];
+        int64_t lo = INT64_MAX, hi = 0;
         for (int i = 0; i < n; i++) {
             assert_int_equal(out ? x->src[r[i]] : x->dst[r[i]], hub);
             for (int j = 0; j < i; j++) /* distinct counterparties */
                 assert_int_not_equal(out ? x->dst[r[i]] : x->src[r[i]],
                                      out ? x->dst[r[j]] : x->src[r[j]]);
+            lo = x->amount[r[i]] < lo ? x->amount[r[i]] : lo;
+            hi = x->amount[r[i]] > hi ? x->amount[r[i]] : hi;
         }
-        assert_true(x->ts_ms[r[n - 1]] - x->ts_ms[r[0]] <= 48 * H);
+        assert_true(x->ts_ms[r[n - 1]] - x->ts_ms[r[0]] <= (int64_t)(b->fan_span_h * H));
+        assert_true((double)lo >= b->fan_leg_low * (double)hi - 1);
+        sn->unlike_fans += hi > 2 * lo;
         break;
     }
     case FT_PAT_CYCLE:
-    case FT_PAT_STACK: {
-        bool cycle = t->pattern == FT_PAT_CYCLE;
-        assert_true(cycle ? n >= 2 && n <= 8 : n >= 4 && n <= 8);
-        assert_int_equal(t->naccounts, cycle ? n : n + 1);
-        for (int i = 1; i < n; i++) {
-            assert_true(x->ts_ms[r[i]] > x->ts_ms[r[i - 1]]); /* strictly later */
-            assert_int_equal(x->src[r[i]], x->dst[r[i - 1]]);
-            double ratio = amt(s, r[i]) / amt(s, r[i - 1]);
-            assert_true(ratio >= (cycle ? 0.8 : 0.9) && ratio <= (cycle ? 1.0 : 0.99));
-        }
-        if (cycle)
-            assert_int_equal(x->dst[r[n - 1]], x->src[r[0]]);
+        check_cycle(s, t, b, sn);
         break;
-    }
+    case FT_PAT_STACK:
+        check_stack(s, t, b, sn);
+        break;
     case FT_PAT_SCATTER_GATHER: {
         /* Rows in time order; each middle account first receives from the
          * source, later pays the sink. */
@@ -202,7 +447,10 @@ static void check_shape(const ft_store *s, const truth *t)
                         if (sink == UINT32_MAX)
                             sink = x->dst[r[j]];
                         assert_int_equal(x->dst[r[j]], sink);
-                        assert_true(amt(s, r[j]) <= amt(s, r[i]) * 0.99 + 1);
+                        assert_true(amt(s, r[j]) <= amt(s, r[i]) * b->sg_keep_hi + 1);
+                        assert_true(amt(s, r[j]) >= amt(s, r[i]) * b->sg_keep_lo - 1);
+                        assert_true(x->ts_ms[r[j]] - x->ts_ms[r[i]] <=
+                                    (int64_t)(b->sg_delay_h * H) + M);
                         paid_on = true;
                     }
                 }
@@ -210,6 +458,7 @@ static void check_shape(const ft_store *s, const truth *t)
             }
         }
         assert_int_equal(2 * legs, n);
+        assert_true(legs >= b->sg_lo && legs <= b->sg_hi);
         assert_int_equal(t->naccounts, legs + 2);
         break;
     }
@@ -218,10 +467,12 @@ static void check_shape(const ft_store *s, const truth *t)
         uint32_t hub = x->dst[r[0]];
         int64_t last_in = 0, first_out = INT64_MAX;
         int64_t in = 0, outsum = 0;
+        int nin = 0;
         for (int i = 0; i < n; i++) {
             if (x->dst[r[i]] == hub) {
                 last_in = x->ts_ms[r[i]];
                 in += x->amount[r[i]];
+                nin++;
             } else {
                 assert_int_equal(x->src[r[i]], hub);
                 if (x->ts_ms[r[i]] < first_out)
@@ -231,6 +482,8 @@ static void check_shape(const ft_store *s, const truth *t)
         }
         assert_true(last_in < first_out);
         assert_true(outsum <= in);
+        assert_true(nin >= b->gs_lo && nin <= b->gs_hi);
+        assert_true(n - nin >= b->gs_lo && n - nin <= b->gs_hi);
         break;
     }
     case FT_PAT_BIPARTITE: {
@@ -238,17 +491,19 @@ static void check_shape(const ft_store *s, const truth *t)
         int senders = 0, receivers = 0;
         uint32_t sv[16], rv[16];
         for (int i = 0; i < n; i++) {
-            int a = 0, b = 0;
+            int a = 0, c = 0;
             while (a < senders && sv[a] != x->src[r[i]])
                 a++;
             if (a == senders)
                 sv[senders++] = x->src[r[i]];
-            while (b < receivers && rv[b] != x->dst[r[i]])
-                b++;
-            if (b == receivers)
+            while (c < receivers && rv[c] != x->dst[r[i]])
+                c++;
+            if (c == receivers)
                 rv[receivers++] = x->dst[r[i]];
         }
         assert_int_equal(senders * receivers, n);
+        assert_true(senders >= b->bip_lo && senders <= b->bip_hi);
+        assert_true(receivers >= b->bip_lo && receivers <= b->bip_hi);
         break;
     }
     case FT_PAT_PASS_THROUGH:
@@ -256,6 +511,8 @@ static void check_shape(const ft_store *s, const truth *t)
         /* The mule pays out no more than it just received, soon after. */
         bool rapid = t->pattern == FT_PAT_RAPID;
         assert_int_equal(n % 2, 0);
+        assert_true(n / 2 >= (rapid ? b->rp_lo : b->pt_lo) &&
+                    n / 2 <= (rapid ? b->rp_hi : b->pt_hi));
         uint32_t mule = x->dst[r[0]];
         int64_t in_ts = 0, in_amt = 0;
         for (int i = 0; i < n; i++) {
@@ -263,25 +520,29 @@ static void check_shape(const ft_store *s, const truth *t)
                 assert_int_equal(x->dst[r[i]], mule);
                 in_ts = x->ts_ms[r[i]];
                 in_amt = x->amount[r[i]];
+                if (!rapid)
+                    assert_true(in_amt >= b->pt_amount_lo * 100 - 1 &&
+                                in_amt <= b->pt_amount_hi * 100 + 1);
             } else {
                 assert_int_equal(x->src[r[i]], mule);
                 assert_true(x->ts_ms[r[i]] > in_ts);
-                assert_true(x->ts_ms[r[i]] - in_ts <= (rapid ? 31 * 60000 : 13 * H));
+                assert_true(x->ts_ms[r[i]] - in_ts <= (rapid ? (int64_t)(b->rp_delay_min + 1) * M
+                                                             : (int64_t)(b->pt_delay_h * H) + M));
                 assert_true(x->amount[r[i]] <= in_amt);
-                assert_true(amt(s, r[i]) >= in_amt * (rapid ? 0.9 : 0.95) - 1);
+                assert_true(amt(s, r[i]) >= in_amt * (rapid ? b->rp_keep_lo : b->pt_keep_lo) - 1);
             }
         }
         break;
     }
     case FT_PAT_STRUCTURING:
-        assert_true(n >= 5 && n <= 10);
+        assert_true(n >= b->st_lo && n <= b->st_hi);
         for (int i = 0; i < n; i++) {
-            assert_true(x->amount[r[i]] < 1000000);  /* below 10,000.00 EUR */
-            assert_true(x->amount[r[i]] >= 850000);
+            assert_true(x->amount[r[i]] < 1000000); /* below 10,000.00 EUR */
+            assert_true(x->amount[r[i]] >= (int64_t)(b->st_low * 1000000) - 1);
             assert_int_equal(x->dst[r[i]], x->dst[r[0]]);
             assert_non_null(strstr(key(s, x->src[r[i]]), ":CASH"));
         }
-        assert_true(x->ts_ms[r[n - 1]] - x->ts_ms[r[0]] <= 7 * 24 * H);
+        assert_true(x->ts_ms[r[n - 1]] - x->ts_ms[r[0]] <= (int64_t)(b->st_window_d * 24 * H));
         break;
     case FT_PAT_TF_COLLECTION: {
         uint32_t collector = x->dst[r[0]];
@@ -290,7 +551,8 @@ static void check_shape(const ft_store *s, const truth *t)
         for (int i = 0; i < n; i++) {
             if (x->dst[r[i]] == collector) {
                 assert_int_equal(outflows, 0); /* all donations first */
-                assert_true(x->amount[r[i]] >= 2000 && x->amount[r[i]] <= 20000);
+                assert_true(x->amount[r[i]] >= b->tf_don_lo * 100 &&
+                            x->amount[r[i]] <= b->tf_don_hi * 100);
                 for (int j = 0; j < i; j++)
                     assert_int_not_equal(x->src[r[j]], x->src[r[i]]);
                 donations++;
@@ -308,9 +570,9 @@ static void check_shape(const ft_store *s, const truth *t)
                 sent += x->amount[r[i]];
             }
         }
-        assert_true(donations >= 15 && donations <= 40);
-        assert_true(outflows >= 1 && outflows <= 3);
-        assert_true(sent >= got * 8 / 10 - 1 && sent <= got * 95 / 100 + 1);
+        assert_true(donations >= b->tf_lo && donations <= b->tf_hi);
+        assert_true(outflows >= 1 && outflows <= b->tf_out_hi);
+        assert_true(sent >= got * b->tf_share_lo - 1 && sent <= got * b->tf_share_hi + 1);
         break;
     }
     case FT_PAT_COUNT:
@@ -318,28 +580,28 @@ static void check_shape(const ft_store *s, const truth *t)
     }
 }
 
-static void test_truth_matches_rows_and_shapes(void **state)
+/* Generates with `o`, loads the data, and checks that the truth lists
+ * exactly the labelled rows, each instance of the shape `b` promises. */
+static void check_truth(const ft_synth_options *o, const bounds *b, seen *sn)
 {
-    (void)state;
     char *dir = tu_tmpdir();
-    ft_synth_options o;
     ft_synth_report rep;
-    small_options(&o, 11);
-    run_synth(&o, dir, "d.csv", &rep);
+    run_synth(o, dir, "d.csv", &rep);
     char path[512];
     snprintf(path, sizeof path, "%s/d.csv", dir);
     ft_store s = {0};
     ft_error err;
     const char *paths[] = {path};
     assert_int_equal(ft_ingest_files(&s, paths, 1, NULL, &err), FT_OK);
-    assert_int_equal(s.report.rows_read, ROWS);
+    assert_int_equal(s.report.rows_read, o->rows);
     assert_int_equal(s.report.rows_rejected, 0);
     assert_true(s.accounts.n <= rep.accounts); /* not every account of the bank pays */
     snprintf(path, sizeof path, "%s/d.csv.truth", dir);
     char *text = tu_read(path, NULL);
-    static truth t[2000];
-    int n = parse_truth(&s, text, t, 2000);
+    static truth t[1000];
+    int n = parse_truth(&s, text, t, 1000);
     int64_t total = 0, by_pattern[FT_PAT_COUNT] = {0};
+    memset(sn, 0, sizeof *sn);
     for (int k = 0; k < n; k++) {
         /* Its rows carry its label, and its accounts are those rows'. */
         for (int i = 0; i < t[k].nrows; i++) {
@@ -353,7 +615,7 @@ static void test_truth_matches_rows_and_shapes(void **state)
             }
             assert_true(src && dst);
         }
-        check_shape(&s, &t[k]);
+        check_shape(&s, &t[k], b, sn);
         total += t[k].nrows;
         by_pattern[t[k].pattern]++;
     }
@@ -370,6 +632,541 @@ static void test_truth_matches_rows_and_shapes(void **state)
     free(text);
     ft_store_free(&s);
     tu_rmdir(dir);
+}
+
+static void test_truth_matches_rows_and_shapes(void **state)
+{
+    (void)state;
+    ft_synth_options o;
+    seen sn;
+    small_options(&o, 11);
+    check_truth(&o, &default_bounds, &sn);
+    assert_int_equal(sn.unordered_cycles, 0);
+    assert_int_equal(sn.wide_layers, 0);
+}
+
+/* The wide profile: every instance within the wider ranges of the man
+ * page, and the new shapes there: unordered cycles, layers of several
+ * accounts, fans whose legs are not alike. */
+static void test_wide_profile_shapes(void **state)
+{
+    (void)state;
+    ft_synth_options o;
+    ft_error err;
+    seen sn;
+    small_options(&o, 13);
+    o.days = 365;
+    assert_int_equal(ft_synth_profile(&o, "wide", &err), FT_OK);
+    check_truth(&o, &wide_bounds, &sn);
+    assert_true(sn.unordered_cycles > 0 && sn.ordered_cycles > 0);
+    assert_true(sn.wide_layers > 0);
+    assert_true(sn.unlike_fans > 0);
+}
+
+/* --- benign look-alikes ------------------------------------------------------------- */
+
+enum { LA_PAYBACK, LA_RENT, LA_BILLS, LA_FAMILY, LA_MERCHANT, LA_SUPPLIER, LA_SAVINGS, LA_COUNT };
+static const char *const la_names[LA_COUNT] = {
+    "payback", "rent_split", "salary_bills", "family_abroad", "merchant", "supplier", "savings",
+};
+#define LA_SALARY LA_COUNT /* payroll's rows, which bills follow */
+#define LA_OTHER  (-1)
+
+#define DAY  86400000LL
+#define HOUR 3600000LL
+
+/* A row as the model column names it: which look-alike and which of its
+ * actors or episodes. */
+typedef struct tagged {
+    int model;
+    uint32_t ep;
+} tagged;
+
+static tagged *read_models(const char *path, int64_t n)
+{
+    char *text = tu_read(path, NULL);
+    tagged *tag = calloc((size_t)n, sizeof *tag);
+    assert_non_null(tag);
+    char *save = NULL, *line = strtok_r(text, "\n", &save);
+    assert_non_null(strstr(line, ",label,model"));
+    int64_t i = 0;
+    while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
+        assert_true(i < n);
+        const char *m = strrchr(line, ',') + 1;
+        size_t len = strcspn(m, ":");
+        tag[i].model = LA_OTHER;
+        tag[i].ep = m[len] == ':' ? (uint32_t)strtoul(m + len + 1, NULL, 10) : UINT32_MAX;
+        for (int k = 0; k < LA_COUNT; k++)
+            if (strlen(la_names[k]) == len && memcmp(m, la_names[k], len) == 0)
+                tag[i].model = k;
+        if (len == 6 && memcmp(m, "salary", 6) == 0)
+            tag[i].model = LA_SALARY;
+        i++;
+    }
+    assert_int_equal(i, n);
+    free(text);
+    return tag;
+}
+
+static int64_t day_of(int64_t ts)
+{
+    return ts >= 0 ? ts / DAY : (ts - DAY + 1) / DAY;
+}
+
+static int dom_of_day(int64_t day)
+{
+    char buf[32];
+    ft_time_format(day * DAY, buf, sizeof buf);
+    return (buf[8] - '0') * 10 + (buf[9] - '0');
+}
+
+static int wday(int64_t day)
+{
+    return (int)(((day + 4) % 7 + 7) % 7); /* 0 Sunday */
+}
+
+static const char *memo(const ft_store *s, int64_t i)
+{
+    if (!s->t.memo || !s->t.memo[i])
+        return "";
+    return ft_pool_get(&s->strings, s->t.memo[i], NULL);
+}
+
+/* The number in an account key "DE001:A000012345", and its letter. */
+static int64_t acct_no(const ft_store *s, uint32_t a, char *letter)
+{
+    const char *k = strchr(key(s, a), ':') + 1;
+    if (letter)
+        *letter = k[0];
+    return strtoll(k + 1, NULL, 10);
+}
+
+/* The rows of one model, grouped by actor or episode, in time order. */
+typedef struct group {
+    uint32_t ep;
+    int64_t *rows;
+    int n;
+} group;
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const int64_t *x = a, *y = b;
+    return x[0] != y[0] ? (x[0] < y[0] ? -1 : 1) : (x[1] < y[1] ? -1 : x[1] > y[1]);
+}
+
+static group *groups_of(const tagged *tag, int64_t n, int model, int *ngroups)
+{
+    int64_t *pairs = malloc((size_t)(2 * n + 2) * sizeof *pairs), np = 0;
+    assert_non_null(pairs);
+    for (int64_t i = 0; i < n; i++)
+        if (tag[i].model == model) {
+            pairs[2 * np] = tag[i].ep;
+            pairs[2 * np + 1] = i;
+            np++;
+        }
+    qsort(pairs, (size_t)np, 2 * sizeof *pairs, cmp_pair);
+    group *g = calloc((size_t)np + 1, sizeof *g);
+    assert_non_null(g);
+    int ng = 0;
+    for (int64_t k = 0; k < np;) {
+        int64_t j = k;
+        while (j < np && pairs[2 * j] == pairs[2 * k])
+            j++;
+        g[ng].ep = (uint32_t)pairs[2 * k];
+        g[ng].rows = malloc((size_t)(j - k) * sizeof *g[ng].rows);
+        assert_non_null(g[ng].rows);
+        for (int64_t q = k; q < j; q++)
+            g[ng].rows[g[ng].n++] = pairs[2 * q + 1];
+        ng++;
+        k = j;
+    }
+    free(pairs);
+    *ngroups = ng;
+    return g;
+}
+
+static void groups_free(group *g, int n)
+{
+    for (int k = 0; k < n; k++)
+        free(g[k].rows);
+    free(g);
+}
+
+/* A payback: two rows, A pays B and B pays back 85-100 % of it, in the
+ * same currency, 1 hour to 7 days later (sooner only at the end of the
+ * data). Three in four are between friends (numbers at most 3 apart). */
+static void check_paybacks(const ft_store *s, group *g, int ng, int64_t end)
+{
+    const ft_txns *x = &s->t;
+    int friends = 0;
+    for (int k = 0; k < ng; k++) {
+        assert_int_equal(g[k].n, 2);
+        int64_t i = g[k].rows[0], j = g[k].rows[1];
+        assert_int_equal(x->src[j], x->dst[i]);
+        assert_int_equal(x->dst[j], x->src[i]);
+        assert_int_equal(x->cur[j], x->cur[i]);
+        assert_true(x->amount[j] <= x->amount[i]);
+        assert_true(x->amount[j] * 100 >= x->amount[i] * 85);
+        int64_t dt = x->ts_ms[j] - x->ts_ms[i];
+        assert_true(dt >= 0 && dt <= 7 * DAY);
+        assert_true(dt >= HOUR || x->ts_ms[i] + 7 * DAY >= end);
+        int64_t d = acct_no(s, x->src[i], NULL) - acct_no(s, x->dst[i], NULL);
+        friends += d != 0 && d >= -3 && d <= 3;
+    }
+    assert_true(friends >= ng * 6 / 10 && friends <= ng * 9 / 10);
+}
+
+/* A flat: 2-4 flatmates pay the collector equal shares 1-5 days before
+ * the 1st; on the 1st to the 3rd the collector pays the landlord exactly
+ * the shares plus one more (its own), every month the same people. */
+static void check_rent_splits(const ft_store *s, group *g, int ng)
+{
+    const ft_txns *x = &s->t;
+    for (int f = 0; f < ng; f++) {
+        uint32_t collector = x->dst[g[f].rows[0]], landlord = UINT32_MAX;
+        int64_t share = x->amount[g[f].rows[0]], sum = 0;
+        int splits = 0, months = 0, payers = 0;
+        uint32_t mates[8];
+        for (int q = 0; q < g[f].n; q++) {
+            int64_t i = g[f].rows[q];
+            assert_string_equal(memo(s, i), "rent");
+            if (x->dst[i] == collector) {
+                assert_int_equal(x->amount[i], share);
+                assert_true(splits < 8);
+                mates[splits++] = x->src[i];
+                sum += x->amount[i];
+                continue;
+            }
+            assert_int_equal(x->src[i], collector);
+            landlord = landlord == UINT32_MAX ? x->dst[i] : landlord;
+            assert_int_equal(x->dst[i], landlord);
+            assert_true(splits >= 2 && splits <= 4);
+            assert_int_equal(x->amount[i], sum + share);
+            int64_t day = day_of(x->ts_ms[i]), first = day - (dom_of_day(day) - 1);
+            assert_true(dom_of_day(day) <= 3);
+            for (int p = q - splits; p < q; p++) {
+                int64_t sd = day_of(x->ts_ms[g[f].rows[p]]);
+                assert_true(sd >= first - 5 && sd <= first - 1);
+            }
+            if (months++ == 0)
+                payers = splits;
+            assert_int_equal(splits, payers);
+            for (int a = 0; a < splits; a++) { /* distinct, not the collector */
+                assert_int_not_equal(mates[a], collector);
+                for (int c = 0; c < a; c++)
+                    assert_int_not_equal(mates[a], mates[c]);
+            }
+            splits = 0;
+            sum = 0;
+        }
+        assert_int_equal(splits, 0); /* no month left unpaid */
+        assert_true(months > 0);
+    }
+}
+
+/* Bills follow the payer's salary within 5 days; its rent is the same
+ * every month. */
+static void check_bills(const ft_store *s, const tagged *tag, group *g, int ng)
+{
+    const ft_txns *x = &s->t;
+    for (int k = 0; k < ng; k++) {
+        int64_t rent = -1;
+        for (int q = 0; q < g[k].n; q++) {
+            int64_t i = g[k].rows[q], j = i - 1;
+            while (j >= 0 && !(tag[j].model == LA_SALARY && x->dst[j] == x->src[i]))
+                j--;
+            assert_true(j >= 0);
+            assert_true(x->ts_ms[i] > x->ts_ms[j] && x->ts_ms[i] - x->ts_ms[j] <= 5 * DAY);
+            if (strcmp(memo(s, i), "rent") == 0) {
+                rent = rent < 0 ? x->amount[i] : rent;
+                assert_int_equal(x->amount[i], rent);
+            }
+        }
+        assert_true(rent > 0);
+    }
+}
+
+/* Family support: on the sender's own day of the month (1 + k % 28), a
+ * round sum abroad, or to a relative at home who forwards 95-100 % of it
+ * abroad 1 to 72 hours later. */
+static void check_family(const ft_store *s, group *g, int ng)
+{
+    const ft_txns *x = &s->t;
+    int via = 0;
+    for (int k = 0; k < ng; k++) {
+        uint32_t sender = x->src[g[k].rows[0]];
+        for (int q = 0; q < g[k].n; q++) {
+            int64_t i = g[k].rows[q];
+            assert_int_equal(x->src[i], sender);
+            assert_int_equal(dom_of_day(day_of(x->ts_ms[i])), 1 + (int)(g[k].ep % 28));
+            assert_int_equal(x->amount[i] % 10, 0);
+            char letter;
+            acct_no(s, x->dst[i], &letter);
+            if (letter == 'F')
+                continue;
+            assert_true(q + 1 < g[k].n);
+            int64_t j = g[k].rows[++q];
+            acct_no(s, x->dst[j], &letter);
+            assert_int_equal(letter, 'F');
+            assert_int_equal(x->src[j], x->dst[i]);
+            assert_true(x->amount[j] <= x->amount[i] && x->amount[j] * 100 >= x->amount[i] * 95);
+            int64_t dt = x->ts_ms[j] - x->ts_ms[i];
+            assert_true(dt >= HOUR && dt <= 72 * HOUR);
+            via++;
+        }
+    }
+    assert_true(via > 0);
+}
+
+/* A small shop: sales by card, refunds of at most an earlier sale to the
+ * same customer within 10 days, and from the second week a weekly payout
+ * to one owner on the shop's own working day (1 + k % 5); fewer than 500
+ * rows in all, below scan's hub degree. */
+static void check_shops(const ft_store *s, group *g, int ng, int64_t first_day)
+{
+    const ft_txns *x = &s->t;
+    int refunds = 0;
+    for (int k = 0; k < ng; k++) {
+        uint32_t shop = x->dst[g[k].rows[0]], owner = UINT32_MAX;
+        for (int q = 0; q < g[k].n; q++) {
+            int64_t i = g[k].rows[q];
+            if (x->dst[i] == shop)
+                continue; /* a sale */
+            assert_int_equal(x->src[i], shop);
+            if (strcmp(memo(s, i), "refund") == 0) {
+                bool sold = false;
+                for (int p = 0; p < q; p++) {
+                    int64_t j = g[k].rows[p];
+                    sold |= x->dst[j] == shop && x->src[j] == x->dst[i] && x->cur[j] == x->cur[i] &&
+                            x->amount[j] >= x->amount[i] && x->ts_ms[i] - x->ts_ms[j] <= 10 * DAY;
+                }
+                assert_true(sold);
+                refunds++;
+                continue;
+            }
+            owner = owner == UINT32_MAX ? x->dst[i] : owner;
+            assert_int_equal(x->dst[i], owner);
+            int64_t day = day_of(x->ts_ms[i]);
+            assert_int_equal(wday(day), 1 + (int)(g[k].ep % 5));
+            assert_true(day >= first_day + 7);
+        }
+        assert_true(owner != UINT32_MAX);
+        int64_t degree = 0;
+        for (int64_t i = 0; i < x->n; i++)
+            degree += x->src[i] == shop || x->dst[i] == shop;
+        assert_true(degree < 500);
+    }
+    assert_true(refunds > 0);
+}
+
+/* A supplier run: 5-20 distinct suppliers, the same every run, paid
+ * within minutes; runs every 14 days on a working day, or monthly on one
+ * day of the month (the Monday after when it falls on a weekend). */
+static void check_suppliers(const ft_store *s, group *g, int ng)
+{
+    const ft_txns *x = &s->t;
+    for (int k = 0; k < ng; k++) {
+        int64_t days[64];
+        int nd = 0, n = g[k].n, q = 0;
+        uint32_t first[32];
+        int nsup = 0;
+        while (q < n) {
+            int64_t day = day_of(x->ts_ms[g[k].rows[q]]), t0 = x->ts_ms[g[k].rows[q]];
+            int run = 0;
+            for (; q < n && day_of(x->ts_ms[g[k].rows[q]]) == day; q++, run++) {
+                int64_t i = g[k].rows[q];
+                assert_int_equal(x->src[i], x->src[g[k].rows[0]]);
+                assert_true(x->ts_ms[i] - t0 <= 20 * 120000);
+                if (nd == 0) {
+                    assert_true(run < 32);
+                    first[nsup++] = x->dst[i];
+                } else {
+                    assert_true(run < nsup);
+                    assert_int_equal(x->dst[i], first[run]);
+                }
+            }
+            assert_true(run >= 5 && run <= 20);
+            assert_int_equal(run, nsup);
+            assert_true(nd < 64);
+            days[nd++] = day;
+            assert_true(wday(day) >= 1 && wday(day) <= 5);
+        }
+        for (int a = 0; a < nsup; a++)
+            for (int c = 0; c < a; c++)
+                assert_int_not_equal(first[a], first[c]);
+        bool fortnightly = true, monthly = false;
+        for (int d = 1; d < nd; d++)
+            fortnightly &= (days[d] - days[0]) % 14 == 0;
+        for (int dom = 1; dom <= 28 && !monthly; dom++) {
+            bool all = true;
+            for (int d = 0; d < nd; d++) {
+                int64_t day = days[d];
+                all &=
+                    dom_of_day(day) == dom ||
+                    (wday(day) == 1 && (dom_of_day(day - 1) == dom || dom_of_day(day - 2) == dom));
+            }
+            monthly = all;
+        }
+        assert_true(fortnightly || monthly);
+    }
+}
+
+/* Savings: the owner's own savings account (same bank, its number with an
+ * S), a deposit on its day of the month (1 + k % 28), and withdrawals 1 to
+ * 30 days after a deposit, never more than the savings hold. */
+static void check_savings(const ft_store *s, group *g, int ng)
+{
+    const ft_txns *x = &s->t;
+    int back = 0;
+    for (int k = 0; k < ng; k++) {
+        uint32_t owner = x->src[g[k].rows[0]], acct = x->dst[g[k].rows[0]];
+        char lo, la;
+        assert_int_equal(acct_no(s, owner, &lo), acct_no(s, acct, &la));
+        assert_int_equal(lo, 'A');
+        assert_int_equal(la, 'S');
+        assert_memory_equal(key(s, owner), key(s, acct), 6); /* "DE001:" */
+        int64_t balance = 0, last = 0;
+        for (int q = 0; q < g[k].n; q++) {
+            int64_t i = g[k].rows[q], day = day_of(x->ts_ms[i]);
+            if (x->src[i] == owner) {
+                assert_int_equal(x->dst[i], acct);
+                assert_int_equal(dom_of_day(day), 1 + (int)(g[k].ep % 28));
+                balance += x->amount[i];
+                last = day;
+                continue;
+            }
+            assert_int_equal(x->src[i], acct);
+            assert_int_equal(x->dst[i], owner);
+            balance -= x->amount[i];
+            assert_true(balance >= 0);
+            assert_true(day - last >= 1 && day - last <= 30);
+            back++;
+        }
+    }
+    assert_true(back > 0);
+}
+
+/* Every look-alike in the default background, unlabelled, with the shape
+ * fundtrace-synth(1) documents, and as many rows as the report says. */
+static void test_lookalikes_have_their_shapes(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    ft_synth_options o;
+    ft_synth_report rep;
+    small_options(&o, 17);
+    o.model_column = true;
+    run_synth(&o, dir, "b.csv", &rep);
+    char path[512];
+    snprintf(path, sizeof path, "%s/b.csv", dir);
+    ft_store s = {0};
+    ft_error err;
+    const char *paths[] = {path};
+    assert_int_equal(ft_ingest_files(&s, paths, 1, NULL, &err), FT_OK);
+    assert_int_equal(s.t.n, ROWS);
+    tagged *tag = read_models(path, ROWS);
+    int64_t lookalike = 0;
+    for (int64_t i = 0; i < ROWS; i++) {
+        assert_int_equal(s.t.txid[i], i + 1);
+        if (tag[i].model >= 0 && tag[i].model < LA_COUNT) {
+            assert_int_equal(s.t.label[i], 0);
+            lookalike++;
+        }
+    }
+    assert_int_equal(lookalike, rep.lookalike_rows);
+    int64_t first_day = o.start_ms / DAY, end = (first_day + o.days) * DAY;
+    for (int m = 0; m < LA_COUNT; m++) {
+        int ng;
+        group *g = groups_of(tag, ROWS, m, &ng);
+        assert_true(ng > 0);
+        switch (m) {
+        case LA_PAYBACK:
+            check_paybacks(&s, g, ng, end);
+            break;
+        case LA_RENT:
+            check_rent_splits(&s, g, ng);
+            break;
+        case LA_BILLS:
+            check_bills(&s, tag, g, ng);
+            break;
+        case LA_FAMILY:
+            check_family(&s, g, ng);
+            break;
+        case LA_MERCHANT:
+            check_shops(&s, g, ng, first_day);
+            break;
+        case LA_SUPPLIER:
+            check_suppliers(&s, g, ng);
+            break;
+        case LA_SAVINGS:
+            check_savings(&s, g, ng);
+            break;
+        }
+        groups_free(g, ng);
+    }
+    free(tag);
+    ft_store_free(&s);
+    tu_rmdir(dir);
+}
+
+/* A look-alike at share 0 writes nothing, and the rows stay exact. */
+static void test_lookalike_shares(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    ft_synth_options o;
+    ft_synth_report rep;
+    ft_error err;
+    small_options(&o, 19);
+    const char *const off[] = {"benign.payback=0",      "benign.rent_split=0",
+                               "benign.salary_bills=0", "benign.family_abroad=0",
+                               "benign.merchant=0",     "benign.supplier=0",
+                               "benign.savings=0"};
+    for (size_t k = 0; k < sizeof off / sizeof off[0]; k++)
+        assert_int_equal(ft_synth_set(&o, off[k], &err), FT_OK);
+    run_synth(&o, dir, "z.csv", &rep);
+    assert_int_equal(rep.rows, ROWS);
+    assert_int_equal(rep.lookalike_rows, 0);
+    assert_int_equal(ft_synth_set(&o, "benign.payback=0.2", &err), FT_OK);
+    run_synth(&o, dir, "p.csv", &rep);
+    assert_int_equal(rep.rows, ROWS);
+    assert_int_equal(rep.lookalike_rows, ROWS / 10 * 2); /* episodes of two rows */
+    assert_int_equal(ft_synth_set(&o, "benign.payback=1.5", &err), FT_OK);
+    assert_int_equal(ft_synth_write(&o, &(ft_writer){.fd = -1}, &(ft_writer){.fd = -1}, &rep, &err),
+                     FT_EUSAGE);
+    assert_non_null(strstr(err.msg, "benign.payback=1.5 is out of range"));
+    tu_rmdir(dir);
+}
+
+/* A profile sets every pattern range and leaves the benign shares; a
+ * --set after it changes one range. */
+static void test_profiles(void **state)
+{
+    (void)state;
+    ft_synth_options o;
+    ft_error err;
+    ft_range r;
+    ft_synth_defaults(&o);
+    assert_int_equal(ft_synth_set(&o, "benign.savings=0.02", &err), FT_OK);
+    assert_int_equal(ft_synth_profile(&o, "wide", &err), FT_OK);
+    assert_true(ft_synth_get(&o, "pass_through.rounds", &r) && r.lo == 1 && r.hi == 3);
+    assert_true(ft_synth_get(&o, "structuring.deposits", &r) && r.lo == 3 && r.hi == 10);
+    assert_true(ft_synth_get(&o, "cycle.hops", &r) && r.lo == 3 && r.hi == 10);
+    assert_true(ft_synth_get(&o, "stack.width", &r) && r.lo == 1 && r.hi == 4);
+    assert_true(ft_synth_get(&o, "benign.savings", &r) && r.lo == 0.02);
+    assert_int_equal(ft_synth_set(&o, "cycle.hops=4-5", &err), FT_OK);
+    assert_true(ft_synth_get(&o, "cycle.hops", &r) && r.lo == 4 && r.hi == 5);
+    assert_true(ft_synth_get(&o, "fan.degree", &r) && r.lo == 4 && r.hi == 20);
+    assert_int_equal(ft_synth_profile(&o, "default", &err), FT_OK);
+    assert_true(ft_synth_get(&o, "cycle.hops", &r) && r.lo == 2 && r.hi == 6);
+    assert_int_equal(ft_synth_profile(&o, "narrow", &err), FT_EUSAGE);
+    assert_non_null(strstr(err.msg, "unknown profile 'narrow'"));
+    assert_false(ft_synth_get(&o, "cycle.legs", &r));
+    /* Every name has a value, and the list ends. */
+    int n = 0;
+    for (; ft_synth_param_names[n]; n++)
+        assert_true(ft_synth_get(&o, ft_synth_param_names[n], &r));
+    assert_true(n > 50);
 }
 
 static void test_ibm_layout_and_patterns_file(void **state)
@@ -458,13 +1255,38 @@ static void test_options_are_checked(void **state)
     assert_non_null(strstr(err.msg, "are too few"));
 }
 
+/* Every instance ends inside the span it was planned into: a scatter-gather's
+ * legs wait up to scatter_gather.delay_hours after the spread of the first
+ * ones, and its planned duration once missed that wait, so rows near the
+ * end were never written. */
+static void test_instances_end_inside_the_span(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    ft_synth_options o;
+    ft_synth_report rep;
+    ft_synth_defaults(&o);
+    o.rows = 100000;
+    o.days = 20;
+    o.planted = 0.3;
+    o.patterns = 1u << FT_PAT_SCATTER_GATHER;
+    run_synth(&o, dir, "sg.csv", &rep);
+    assert_int_equal(rep.rows, 100000);
+    tu_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_seed_same_bytes),
         cmocka_unit_test(test_truth_matches_rows_and_shapes),
+        cmocka_unit_test(test_wide_profile_shapes),
+        cmocka_unit_test(test_lookalikes_have_their_shapes),
+        cmocka_unit_test(test_lookalike_shares),
+        cmocka_unit_test(test_profiles),
         cmocka_unit_test(test_ibm_layout_and_patterns_file),
         cmocka_unit_test(test_options_are_checked),
+        cmocka_unit_test(test_instances_end_inside_the_span),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fundtrace/time.h"
+#include "fundtrace/tz.h"
 
 static int64_t ok(const char *s)
 {
@@ -157,13 +158,109 @@ static void test_durations(void **state)
     assert_false(ft_duration_parse("-3d", 3, &ms));
 }
 
+static void test_dotted_day_first(void **state)
+{
+    (void)state;
+    assert_int_equal(ok("01.03.2024"), 1709251200000LL);
+    assert_int_equal(ok("01.03.2024 12:34"), 1709296440000LL);
+    assert_int_equal(ok("01.03.24"), 1709251200000LL);
+    assert_int_equal(ok("31.12.69"), -86400000LL); /* 1969 */
+    assert_int_equal(bad("30.02.2024"), FT_TIME_RANGE);
+    assert_int_equal(bad("1.3.2024"), FT_TIME_SYNTAX);
+}
+
+static int64_t fmt_ok(const char *s, const char *fmt, bool want_zoned)
+{
+    int64_t v = 0;
+    bool zoned = !want_zoned;
+    ft_time_error why = FT_TIME_OK;
+    if (!ft_time_parse_format(s, strlen(s), fmt, &v, &zoned, &why))
+        fail_msg("'%s' with '%s' rejected: %s", s, fmt, ft_time_strerror(why));
+    assert_int_equal(zoned, want_zoned);
+    return v;
+}
+
+static void test_date_format(void **state)
+{
+    (void)state;
+    assert_int_equal(fmt_ok("31/12/2024", "%d/%m/%Y", false), 1735603200000LL);
+    assert_int_equal(fmt_ok("12/31/2024", "%m/%d/%Y", false), 1735603200000LL);
+    assert_int_equal(fmt_ok("01.03.2024 12:34", "%d.%m.%Y %H:%M", false), 1709296440000LL);
+    assert_int_equal(fmt_ok("1 Mar 2024", "%d %b %Y", false), 1709251200000LL);
+    assert_int_equal(fmt_ok("1. M\xc3\xa4rz 2024", "%d. %B %Y", false), 1709251200000LL);
+    assert_int_equal(fmt_ok("13 f\xc3\xa9vr. 2024", "%d %b %Y", false), 1707782400000LL);
+    assert_int_equal(fmt_ok("03/01/24 01:05:09 PM", "%m/%d/%y %I:%M:%S %p", false),
+                     1709298309000LL);
+    assert_int_equal(fmt_ok("2024-03-01 12:34:56.5+0100", "%Y-%m-%d %H:%M:%S.%f%z", true),
+                     1709292896500LL);
+    int64_t v;
+    bool z;
+    ft_time_error why;
+    assert_false(ft_time_parse_format("31/02/2024", 10, "%d/%m/%Y", &v, &z, &why));
+    assert_int_equal(why, FT_TIME_RANGE);
+    assert_false(ft_time_parse_format("2024-12-31", 10, "%d/%m/%Y", &v, &z, &why));
+    assert_int_equal(why, FT_TIME_SYNTAX);
+    assert_true(ft_time_format_check("%d.%m.%Y %H:%M"));
+    assert_false(ft_time_format_check("%d.%q"));
+    assert_false(ft_time_format_check("no conversion"));
+}
+
+/* Expected instants from Python's zoneinfo on the same tz database. */
+static int64_t local(const ft_tz *tz, const char *s)
+{
+    int64_t l = ok(s), u = 0;
+    if (!ft_tz_to_utc(tz, l, &u))
+        fail_msg("'%s' does not exist in %s", s, ft_tz_name(tz));
+    return u;
+}
+
+static void test_zones(void **state)
+{
+    (void)state;
+    ft_tz *tz;
+    ft_error err;
+    assert_int_equal(ft_tz_load(&tz, "Europe/Berlin", &err), FT_OK);
+    assert_int_equal(local(tz, "2024-01-15 12:00"), 1705316400000LL); /* +01 */
+    assert_int_equal(local(tz, "2024-07-01 12:00"), 1719828000000LL); /* +02 */
+    assert_int_equal(local(tz, "2024-10-27 02:30"), 1729989000000LL); /* twice: first */
+    assert_int_equal(local(tz, "2024-10-27 03:30"), 1729996200000LL);
+    assert_int_equal(local(tz, "2050-07-01 12:00"), 2540282400000LL); /* by the rule */
+    assert_int_equal(local(tz, "1950-07-01 12:00"), -615474000000LL); /* no summer time */
+    int64_t u;
+    assert_false(ft_tz_to_utc(tz, ok("2024-03-31 02:30"), &u));
+    assert_int_equal(ft_tz_offset(tz, 1719828000), 7200);
+    ft_tz_free(tz);
+    assert_int_equal(ft_tz_load(&tz, "America/New_York", &err), FT_OK);
+    assert_int_equal(local(tz, "2024-11-03 01:30"), 1730611800000LL);
+    assert_int_equal(local(tz, "2060-08-01 00:00"), 2858558400000LL);
+    assert_false(ft_tz_to_utc(tz, ok("2024-03-10 02:30"), &u));
+    ft_tz_free(tz);
+    assert_int_equal(ft_tz_load(&tz, "Australia/Sydney", &err), FT_OK); /* south */
+    assert_int_equal(local(tz, "2024-01-01 00:00"), 1704027600000LL);
+    assert_int_equal(local(tz, "2070-01-01 00:00"), 3155720400000LL);
+    ft_tz_free(tz);
+    assert_int_equal(ft_tz_load(&tz, "UTC", &err), FT_OK);
+    assert_int_equal(local(tz, "2024-07-01 12:00"), 1719835200000LL);
+    ft_tz_free(tz);
+    assert_int_equal(ft_tz_load(&tz, "Mars/Olympus", &err), FT_EUSAGE);
+    assert_non_null(strstr(err.msg, "no such zone"));
+    assert_int_equal(ft_tz_load(&tz, "../etc/passwd", &err), FT_EUSAGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_iso_forms),         cmocka_unit_test(test_offsets_convert_to_utc),
-        cmocka_unit_test(test_ibm_form),          cmocka_unit_test(test_epoch_seconds),
-        cmocka_unit_test(test_calendar_edges),    cmocka_unit_test(test_garbage),
-        cmocka_unit_test(test_format_round_trip), cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_iso_forms),
+        cmocka_unit_test(test_offsets_convert_to_utc),
+        cmocka_unit_test(test_ibm_form),
+        cmocka_unit_test(test_epoch_seconds),
+        cmocka_unit_test(test_calendar_edges),
+        cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_format_round_trip),
+        cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_dotted_day_first),
+        cmocka_unit_test(test_date_format),
+        cmocka_unit_test(test_zones),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -87,6 +87,35 @@ ft_status ft_csv_open(ft_csv_reader **r, const char *path, int fd, const void *m
                       char delimiter, ft_csv_prepare_fn prepare, void *prepare_ctx,
                       ft_error *err);
 
+/* As ft_csv_open, transcoding the input from `encoding` ("cp1252",
+ * "latin1", "utf-16", or any name iconv knows; NULL: UTF-8) to UTF-8
+ * first. Without an encoding a UTF-16 byte-order mark is recognised and
+ * the input transcoded all the same. */
+ft_status ft_csv_open_encoded(ft_csv_reader **r, const char *path, int fd, const void *mem,
+                              size_t len, char delimiter, const char *encoding,
+                              ft_csv_prepare_fn prepare, void *prepare_ctx, ft_error *err);
+
+/* What the reader learnt about the text, valid once ft_csv_next has
+ * returned NULL. */
+typedef struct ft_csv_text {
+    char encoding[24];   /* "utf-8", or what it was transcoded from */
+    bool encoding_given; /* by the caller, not recognised from a BOM */
+    int64_t bad_lines;   /* lines with bytes that are not UTF-8 (or not
+                            in the encoding: kept as U+FFFD) */
+    int64_t first_bad;   /* the first of them, 0 when none */
+} ft_csv_text;
+
+void ft_csv_text_info(const ft_csv_reader *r, ft_csv_text *out);
+
+/* FT_OK when iconv can transcode from `name` to UTF-8; FT_EUSAGE with a
+ * message naming the usual ones otherwise. */
+ft_status ft_csv_encoding_check(const char *name, ft_error *err);
+
+/* Counts the bytes of s[0..len) that do not form UTF-8, continuing a
+ * sequence cut by the previous call through *state (start at 0). Returns
+ * true when all were valid. */
+bool ft_utf8_valid(const unsigned char *s, size_t len, uint32_t *state);
+
 /* The next batch, in input order, or NULL at the end of the input or after
  * an error (ft_csv_close reports it). A batch stays valid until the next
  * call. */

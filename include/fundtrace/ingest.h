@@ -12,6 +12,17 @@
  * row is handed to the caller's callback with its location and its bytes
  * exactly as they were in the file. Locations are "path:line:column": the
  * line of the offending field's first byte, and the 1-based field number.
+ *
+ * Besides CSV, a file can be a bank statement: SWIFT MT940 (its first
+ * field is ":20:", or a "{1:" block header comes first) or ISO 20022
+ * camt.052/053/054 XML; both are recognised from their first bytes. A
+ * statement's entries become transfers from or to its account.
+ *
+ * ft_ingest_files then reconciles what the files hold together: a row
+ * that copies one loaded before (the same id and fields, or for rows
+ * without ids the same fields in another file) is kept once, and a
+ * transfer seen in both the payer's and the payee's statement is merged
+ * into one; ft_load_report.dups records both places of each.
  */
 #ifndef FUNDTRACE_INGEST_H
 #define FUNDTRACE_INGEST_H
@@ -25,6 +36,13 @@
 #include "fundtrace/schema.h"
 #include "fundtrace/store.h"
 
+/* One thing wrong with a row. */
+typedef struct ft_fault {
+    int64_t line, column; /* as in ft_reject_info */
+    ft_reject reason;
+    const char *message;
+} ft_fault;
+
 typedef struct ft_reject_info {
     const char *path;
     int64_t line;       /* 1-based */
@@ -33,7 +51,16 @@ typedef struct ft_reject_info {
     const char *message; /* e.g. "amount '12,5.0' is not a decimal number" */
     const char *raw;     /* the row's bytes as read, line ends included */
     size_t raw_len;
+    /* Every fault of the row, the first being the one above. */
+    const ft_fault *faults;
+    int nfaults;
 } ft_reject_info;
+
+/* Something the load noticed about a file that is not a rejected row:
+ * the decimal mark it guessed, lines that are not valid text, rows kept
+ * once because they were loaded before, transfers merged from two
+ * statements. `message` is a sentence without the path. */
+typedef void (*ft_note_fn)(void *ctx, const char *path, const char *message);
 
 typedef void (*ft_reject_fn)(void *ctx, const ft_reject_info *r);
 
@@ -54,6 +81,19 @@ typedef struct ft_load_options {
     void *reject_ctx;
     ft_progress_fn on_progress;          /* may be NULL */
     void *progress_ctx;
+    ft_note_fn on_note; /* may be NULL */
+    void *note_ctx;
+    /* Conventions (issue 15). */
+    char decimal_mark;        /* '.' or ','; 0: guessed per file from its amounts */
+    const char *date_format;  /* strftime-like (ft_time_parse_format); NULL: the
+                                 built-in forms */
+    const struct ft_tz *tz;   /* zone of times written without an offset; NULL: UTC */
+    const char *encoding;     /* of the input (iconv's names, "cp1252", "latin1",
+                                 "utf-16"); NULL: UTF-8 */
+    const char *statement_of; /* every file is this account's statement */
+    bool no_dedup;            /* keep copies and both views of a transfer */
+    int64_t merge_window_ms;  /* statement views of one transfer are at most this
+                                 far apart; 0: 3 days */
 } ft_load_options;
 
 /* Reads one file ("-" for standard input) into s, adding its source record.
@@ -67,8 +107,20 @@ ft_status ft_ingest_file(ft_store *s, const char *path, const ft_load_options *o
 ft_status ft_ingest_buffer(ft_store *s, const char *name, const void *data, size_t len,
                            const ft_load_options *o, ft_error *err);
 
-/* Reads every file in order, then sorts the store by time. */
+/* Reads every file in order, reconciles duplicates and the two views of
+ * statement transfers (unless o->no_dedup), then sorts the store by
+ * time. A load that keeps no row is FT_EINPUT. */
 ft_status ft_ingest_files(ft_store *s, const char *const *paths, int npaths,
                           const ft_load_options *o, ft_error *err);
+
+/* The reconciliation ft_ingest_files does, for stores filled file by
+ * file: rows copied from earlier ones are dropped and recorded; an id
+ * loaded before with other fields is rejected (reported through
+ * o->on_reject, without raw bytes); the payer's and payee's views of a
+ * transfer (the same accounts, amount and currency, and the same
+ * end-to-end id, or none and booking times within o->merge_window_ms)
+ * become one, the payer's, marked FT_SIDE_BOTH. Call before
+ * ft_store_finish. */
+ft_status ft_ingest_reconcile(ft_store *s, const ft_load_options *o, ft_error *err);
 
 #endif

@@ -20,12 +20,13 @@
 
 typedef enum ft_money_error {
     FT_MONEY_OK = 0,
-    FT_MONEY_EMPTY,      /* nothing but spaces */
-    FT_MONEY_SYNTAX,     /* not a decimal number: letters, exponent, two points */
-    FT_MONEY_THOUSANDS,  /* 1,234.56 or 1 234: digit groups */
-    FT_MONEY_DECIMALS,   /* more non-zero decimals than the exponent allows */
-    FT_MONEY_NEGATIVE,   /* below zero: a transfer moves a positive amount */
-    FT_MONEY_OVERFLOW,   /* more minor units than an int64 holds */
+    FT_MONEY_EMPTY,     /* nothing but spaces */
+    FT_MONEY_SYNTAX,    /* not a decimal number: letters, exponent, two points */
+    FT_MONEY_THOUSANDS, /* 1,234.56 or 1 234: digit groups */
+    FT_MONEY_DECIMALS,  /* more non-zero decimals than the exponent allows */
+    FT_MONEY_NEGATIVE,  /* below zero: a transfer moves a positive amount */
+    FT_MONEY_OVERFLOW,  /* more minor units than an int64 holds */
+    FT_MONEY_CURRENCY,  /* text beside the number that is no currency */
 } ft_money_error;
 
 /* Parses decimal text into minor units with `exponent` decimals.
@@ -44,6 +45,37 @@ bool ft_money_parse(const char *s, size_t len, int exponent, int64_t *minor, ft_
  * be NULL). */
 bool ft_money_parse_float_text(const char *s, size_t len, int exponent, int64_t *minor,
                                bool *rounded, ft_money_error *why);
+
+/* An amount as people and banks write it, read into its parts
+ * (ft_amount_read) before its currency, and so its exponent, is known. */
+typedef struct ft_amount_text {
+    bool neg;
+    char ints[20]; /* integer digits, no leading zeros, at most 19 */
+    char frac[20]; /* fraction digits, trailing zeros dropped */
+    int nint, nfrac;
+    bool too_many;   /* more than 19 integer digits or 19 significant decimals */
+    const char *cur; /* a currency symbol or code written beside the number */
+    size_t cur_len;  /* (a span of the input), or NULL/0 */
+} ft_amount_text;
+
+/* Reads an amount in the conventions of bank exports: `mark` ('.' or
+ * ',') separates the decimals; the integer part may be grouped in threes
+ * by the other mark, a space, an apostrophe or a no-break or thin space
+ * (U+00A0, U+202F, U+2009), one separator throughout; a currency symbol
+ * or code may stand before or after ("€ 1.234,56", "1,234.56 USD"); a
+ * negative is "-100", "100-", "(100)" or with U+2212. Returns
+ * FT_MONEY_OK or why not: FT_MONEY_THOUSANDS for groups that are not of
+ * three ("1,23,456", or "1,5" read with a decimal point). */
+ft_money_error ft_amount_read(const char *s, size_t len, char mark, ft_amount_text *a);
+
+/* The value of `a` in minor units with `exponent` decimals, signed.
+ * FT_MONEY_DECIMALS or FT_MONEY_OVERFLOW when it does not fit. */
+ft_money_error ft_amount_minor(const ft_amount_text *a, int exponent, int64_t *minor);
+
+/* Which decimal mark an amount's text shows: '.' or ',' when it can only
+ * be read one way ("1.234,56", "99,50", "1,234,567"), 0 when it could be
+ * either ("1,234", "100"). Feeds the per-file guess. */
+char ft_amount_guess_mark(const char *s, size_t len);
 
 /* A short reason for `e`, e.g. "has more decimals than the currency". */
 const char *ft_money_strerror(ft_money_error e);
@@ -85,6 +117,10 @@ void ft_currency_defs_free(ft_currency_defs *defs);
  * (may be NULL), then in the built-in table. False when unknown. */
 bool ft_currency_resolve(const ft_currency_defs *defs, const char *s, size_t len,
                          ft_currency *out);
+
+/* Resolves a currency symbol ("€", "$", "£", "US$", "CHF", ...) or
+ * anything ft_currency_resolve knows. "$" is the US dollar. */
+bool ft_currency_symbol(const ft_currency_defs *defs, const char *s, size_t len, ft_currency *out);
 
 /* ISO 4217 exponent of `code`, or -1 when not in the built-in table. */
 int ft_currency_iso_exponent(const char *code);

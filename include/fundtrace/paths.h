@@ -3,11 +3,20 @@
  *
  * A path is a sequence of transfers t1, t2, ..., tk, each paid by the
  * account the previous one paid to, from a source account to a target
- * account, that respects time: each transfer comes after the one before it
- * in the store's order (time, ties by row), so money only moves forward.
- * A path ends at the first target it reaches and never visits an account
- * twice. Intermediate accounts with more than `max_degree` transfers (hubs)
- * are not passed through; a hub may still be a source or a target.
+ * account, that respects time: no transfer is earlier than the one before
+ * it. Money that arrives at time t may leave at time t (the store's rule
+ * for one timestamp, store.h), so a chain of transfers that share a second
+ * is a path, whatever the order of their rows. A path ends at the first
+ * target it reaches and never visits an account twice. Intermediate
+ * accounts with more than `max_degree` transfers (hubs) are not passed
+ * through; a hub may still be a source or a target. Only the transfers of
+ * the window (since .. until, or since + window) take part, in every
+ * search and flow.
+ *
+ * Where several paths are equally good, the one chosen, and the order
+ * ft_paths_all lists them in, depend on the rows' content only (times,
+ * the tie order of ft_store_txn_cmp, account keys), never on the input's
+ * row order.
  *
  * Time-respecting searches run on the store's own arrays (its adjacency
  * must have been built); the static path and the maximum flows use igraph,
@@ -49,16 +58,25 @@ typedef struct ft_path {
 
 void ft_path_free(ft_path *p);
 
-/* The earliest-arrival path: the one whose last transfer is earliest; of
- * those, the one found first. */
+/* The earliest-arrival path (within o->max_hops hops, when not 0): the
+ * one whose last transfer is earliest; of those, the one with the fewest
+ * hops; of those, the one whose last transfer comes first in the tie
+ * order, reached by way of the best arrival (by the same rules) at each
+ * account before it. */
 ft_status ft_path_earliest(const ft_store *s, const ft_paths_options *o, ft_account_set from,
                            ft_account_set to, ft_path *out, ft_error *err);
 
-/* The fewest-hops time-respecting path; of those, the earliest arrival. */
+/* The fewest-hops time-respecting path (at most o->max_hops, when not
+ * 0); of those, the earliest arrival; then as ft_path_earliest. Exact:
+ * each account keeps its earliest arrival for every number of hops, since
+ * an arrival with fewer hops is not dominated by an earlier one with
+ * more. */
 ft_status ft_path_fewest(const ft_store *s, const ft_paths_options *o, ft_account_set from,
                          ft_account_set to, ft_path *out, ft_error *err);
 
-/* The static shortest path (fewest transfers, time ignored), by igraph. */
+/* The static shortest path (fewest transfers of the window, their order
+ * in time ignored), by igraph's breadth-first search, over the accounts
+ * numbered by key. */
 ft_status ft_path_static(const ft_store *s, const ft_paths_options *o, ft_account_set from,
                          ft_account_set to, ft_path *out, ft_error *err);
 
@@ -66,7 +84,9 @@ ft_status ft_path_static(const ft_store *s, const ft_paths_options *o, ft_accoun
 typedef bool (*ft_path_fn)(void *ctx, const uint32_t *txn, uint32_t n);
 
 /* Every time-respecting path of at most o->max_hops transfers, streamed to
- * `fn` as found, in depth-first order, at most `limit` of them (0: all).
+ * `fn` as found, in depth-first order (sources by key, each account's
+ * transfers in time order and the tie order), at most `limit` of them
+ * (0: all).
  * The search only enters transfers from which a target can still be
  * reached in time within the hops left, so it spends its time on paths
  * that exist. *found counts the paths given to fn; *more says whether
@@ -76,9 +96,10 @@ ft_status ft_paths_all(const ft_store *s, const ft_paths_options *o, ft_account_
                        uint64_t *found, bool *more, ft_error *err);
 
 /* The maximum amount, in currency `cur`, that could have moved from the
- * sources to the targets through transfers in that currency: static (every
- * transfer a pipe of its amount, time ignored) or temporal (money moves
- * only forward in time and can wait in an account: a maximum flow through
+ * sources to the targets through the window's transfers in that currency:
+ * static (every transfer a pipe of its amount, their order in time
+ * ignored) or temporal (money moves only forward in time, may leave at
+ * the time it arrives, and can wait in an account: a maximum flow through
  * the time-expanded network of the transfers). Sources have unlimited
  * money. The flow is exact in minor units while the amounts involved add
  * up to less than 2^53. `flows` gets the transfers that carry it. */
@@ -89,9 +110,10 @@ typedef struct ft_flow_edge {
 
 typedef struct ft_flow {
     int64_t value;
-    ft_flow_edge *edges; /* in the store's order */
+    ft_flow_edge *edges; /* in time order, ties in the tie order */
     uint32_t nedges;
-    uint32_t transfers; /* transfers in the network */
+    uint32_t transfers;         /* transfers in the network */
+    int64_t since_ms, until_ms; /* the window it used (INT64_MIN / INT64_MAX: none) */
 } ft_flow;
 
 ft_status ft_maxflow(const ft_store *s, const ft_paths_options *o, ft_account_set from,

@@ -7,7 +7,8 @@
  * explanation naming the accounts, transfers, amounts and times.
  *
  * What is normal at hubs is skipped in two ways:
- *   - an account with more than `scan.hub_degree` transfers is a hub: no
+ *   - an account with more than `scan.hub_degree` transfers, and more than
+ *     `scan.hub_mean_ratio` times an active account's mean, is a hub: no
  *     detector centres a pattern on it or passes money through it (a
  *     supermarket's fan-in, an employer's payroll, a bank's cash desk);
  *   - the pattern detectors that count counterparties (fan-out, fan-in,
@@ -63,15 +64,27 @@ typedef struct ft_scan_params {
      * so far and in all; NULL: none. */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
     void *progress_ctx;
-    double hub_degree;
+    double hub_degree;      /* a hub has more transfers than this */
+    double hub_mean_ratio;  /* ... and than this many times the mean account's */
+    double novel_pair_max;  /* a pair with at most this many transfers is a new relation */
+    double prior_transfers; /* weight of the data's rates in an account's own rates */
+    double rhythm_min;      /* payments an account needs before it has a rhythm */
+    double rhythm_share;    /* share of them on two weekdays that makes a rhythm */
+    double opener_share;    /* share of new relations of a payer that opens them routinely */
+    double opener_min;      /* payments before an account can be such a routine */
+    double large_ratio;     /* a payment this many times its payer's median is large */
+    double min_score;       /* alerts scoring less are not reported */
 
     /* [0] fan-out, [1] fan-in; "fan.X" sets both, "fan_out.X" and
      * "fan_in.X" one (min_degree is also fan_out.min_receivers and
      * fan_in.min_sources). */
-    double fan_min_degree[2], fan_window_hours[2], fan_min_amount[2], fan_max_spread[2];
-    double sg_min_width, sg_delay_hours, sg_keep_low, sg_window_hours, sg_min_amount;
+    double fan_min_degree[2], fan_window_hours[2], fan_slow_days[2], fan_min_amount[2],
+        fan_slow_max_payers;
+    double sg_min_width, sg_delay_hours, sg_keep_low, sg_keep_high, sg_window_hours,
+        sg_min_amount;
     double gs_min_in, gs_min_out, gs_window_hours, gs_keep_low, gs_keep_high, gs_min_amount;
-    double cycle_max_hops, cycle_window_hours, cycle_keep_low, cycle_keep_high;
+    double cycle_max_hops, cycle_window_hours, cycle_keep_low, cycle_keep_high,
+        cycle_return_ratio;
     double stack_min_length, stack_gap_hours, stack_keep_low, stack_min_amount;
     double bip_min_senders, bip_min_receivers, bip_window_hours, bip_min_amount;
     double pt_min_rounds, pt_delay_hours, pt_keep_low, pt_window_days, pt_min_amount;

@@ -30,6 +30,16 @@ typedef enum ft_field {
     FT_F_AMOUNT_RECV,
     FT_F_CURRENCY_RECV,
     FT_F_ALERT_ID, /* AMLSim: names the labelled instance */
+    /* One account's statement: the row is that account's view. */
+    FT_F_VALUE_DATE,
+    FT_F_DEBIT,        /* money out of the account (its sign ignored) */
+    FT_F_CREDIT,       /* money in */
+    FT_F_DC_MARK,      /* D/C, S/H, DR/CR, Debit/Credit beside an unsigned amount */
+    FT_F_COUNTERPARTY, /* the other side's name */
+    FT_F_CP_IBAN,
+    FT_F_CP_BIC,
+    FT_F_ACCOUNT, /* the statement's own account, per row */
+    FT_F_E2E,     /* the end-to-end id the payer gave */
     FT_F_COUNT
 } ft_field;
 
@@ -39,6 +49,9 @@ typedef enum ft_layout {
     FT_LAYOUT_AMLSIM,
     FT_LAYOUT_PAYSIM,
     FT_LAYOUT_MAPPED,
+    FT_LAYOUT_STATEMENT, /* one account's view, recognised from bank export headers */
+    FT_LAYOUT_MT940,     /* not CSV: set by the statement readers */
+    FT_LAYOUT_CAMT,
 } ft_layout;
 
 typedef enum ft_time_kind {
@@ -61,6 +74,11 @@ typedef struct ft_schema {
                             accepted, excess decimals rounded half to even */
     ft_time_kind time_kind;
     ft_label_kind label_kind;
+    bool statement;        /* rows are one account's view (a statement) */
+    char decimal_hint;     /* ',' for headers in German or French: the mark to
+                              use when no amount shows it; 0: none */
+    const char *date_hint; /* a --date-format to try when the built-in forms
+                              fail (French headers: day first), or NULL */
 } ft_schema;
 
 /* One --map entry, parsed. */
@@ -91,7 +109,19 @@ void ft_map_free(ft_map *m);
 ft_status ft_schema_detect(ft_schema *sc, const char *const *names, const size_t *lens,
                            int ncols, const ft_map *map, const char *path, ft_error *err);
 
-/* "generic", "ibm", "amlsim", "paysim", "mapped". */
+/* As ft_schema_detect. With `statement` (--statement-of was given) the
+ * file must be one account's statement. A statement is recognised from
+ * bank export headers in English, German or French (Buchungstag, Betrag,
+ * Beguenstigter/Zahlungspflichtiger, Kontonummer/IBAN, Date opération,
+ * Débit, Crédit, ...) or mapped with --map: a date, an amount (or debit
+ * and credit columns), and a counterparty name or IBAN, without
+ * src_account and dst_account. */
+ft_status ft_schema_detect_ex(ft_schema *sc, const char *const *names, const size_t *lens,
+                              int ncols, const ft_map *map, bool statement, const char *path,
+                              ft_error *err);
+
+/* "generic", "ibm", "amlsim", "paysim", "mapped", "statement", "mt940",
+ * "camt". */
 const char *ft_layout_name(ft_layout l);
 
 /* Our name of a field, e.g. "src_account". */

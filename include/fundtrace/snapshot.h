@@ -30,7 +30,8 @@
 #include "fundtrace/progress.h"
 #include "fundtrace/store.h"
 
-#define FT_SNAPSHOT_VERSION 1
+#define FT_SNAPSHOT_VERSION                                                                        \
+    2 /* 2 adds file notes, duplicates and statement columns; 1 still reads */
 
 /* Writes the (finished) store to `path` atomically, through the one
  * atomic writer (writer.h): "-" is standard output. */

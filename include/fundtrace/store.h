@@ -44,8 +44,20 @@ typedef enum ft_col {
     FT_COL_TXID,
     FT_COL_AMOUNT_RECV,
     FT_COL_CUR_RECV,
+    FT_COL_VALUE_MS, /* statements: the value date */
+    FT_COL_E2E,      /* statements: the payer's end-to-end id */
+    FT_COL_CP_NAME,  /* statements: the counterparty's name as written */
+    FT_COL_SIDE,     /* statements: whose statement the row came from */
     FT_COL_COUNT
 } ft_col;
+
+/* "No time" in value_ms. */
+#define FT_TIME_NONE INT64_MIN
+
+/* Whose view of a transfer a row is: a two-sided record (a bank's or a
+ * data set's), the payer's statement (src is the statement's account),
+ * the payee's, or both once the two were merged. */
+enum { FT_SIDE_NONE = 0, FT_SIDE_DEBIT = 1, FT_SIDE_CREDIT = 2, FT_SIDE_BOTH = 3 };
 
 typedef struct ft_txns {
     int64_t n, cap;
@@ -62,14 +74,19 @@ typedef struct ft_txns {
                              FT_TXID_DERIVED: none; NULL: none at all */
     int64_t *amount_recv; /* IBM's received leg, minor units of cur_recv[i] */
     uint16_t *cur_recv;
+    int64_t *value_ms; /* FT_TIME_NONE: none */
+    uint64_t *e2e;     /* offset into strings, 0 = none */
+    uint64_t *cp_name; /* offset into strings, 0 = none */
+    uint8_t *side;     /* FT_SIDE_* */
 } ft_txns;
 
 /* One row to append; fields of absent columns are ignored. */
 typedef struct ft_row {
-    int64_t ts_ms, amount, amount_recv, txid;
-    uint64_t memo;
+    int64_t ts_ms, amount, amount_recv, txid, value_ms;
+    uint64_t memo, e2e, cp_name;
     uint32_t src, dst, line, label;
     uint16_t cur, cur_recv, file, channel;
+    uint8_t side;
 } ft_row;
 
 /* Why a row was rejected. The names are part of the output contract. */
@@ -87,6 +104,9 @@ typedef enum ft_reject {
     FT_REJ_OVERFLOW,     /* too large for int64 minor units */
     FT_REJ_CURRENCY,     /* not a known currency */
     FT_REJ_ACCOUNT,      /* an empty account */
+    FT_REJ_DEBIT_CREDIT, /* a statement row both debit and credit, or a bad D/C mark */
+    FT_REJ_RECORD,       /* an MT940 or camt record that breaks its format */
+    FT_REJ_DUPLICATE_ID, /* an id loaded before with other fields */
     FT_REJ_COUNT
 } ft_reject;
 
@@ -101,7 +121,34 @@ typedef struct ft_source {
     char sha256[65]; /* of those bytes */
     int64_t mtime;   /* seconds since the epoch; 0 for standard input */
     int64_t rows_read, rows_loaded, rows_rejected;
+    /* What the load learnt about the file (snapshot format 2). */
+    char encoding[24];      /* transcoded from; "utf-8" when read as it was */
+    char decimal_mark;      /* '.' or ',' */
+    uint8_t decimal_from;   /* FT_FROM_* */
+    int64_t bad_text_lines; /* lines not valid in the encoding, kept as they were */
+    int64_t first_bad_text_line;
+    int64_t duplicates; /* rows that copied earlier ones, kept once */
+    int64_t merged;     /* statement rows merged into the other side's */
+    int64_t statements; /* MT940 or camt statements read */
 } ft_source;
+
+/* Where a file's decimal mark came from. */
+enum { FT_FROM_DEFAULT = 0, FT_FROM_DETECTED, FT_FROM_OPTION, FT_FROM_LAYOUT };
+
+/* A row that did not become a transaction of its own: a copy of a row
+ * loaded before (kind FT_DUP_COPY), or the payee's view of a transfer
+ * merged into the payer's (FT_DUP_MERGE). Both places are kept, as
+ * file index and line, so that the provenance of the kept transaction
+ * names every source it came from. */
+typedef struct ft_dup_record {
+    uint8_t kind;
+    uint8_t pad;
+    uint16_t kept_file, other_file;
+    uint16_t pad2;
+    uint32_t kept_line, other_line;
+} ft_dup_record;
+
+enum { FT_DUP_COPY = 1, FT_DUP_MERGE = 2 };
 
 typedef struct ft_load_report {
     int64_t rows_read, rows_loaded, rows_rejected;
@@ -110,6 +157,9 @@ typedef struct ft_load_report {
     ft_source *sources;
     int nsources, cap;
     char *options; /* the load options, as text, for the provenance record */
+    int64_t duplicates, merges; /* records of each kind in dups */
+    ft_dup_record *dups;
+    int64_t ndups, dups_cap;
 } ft_load_report;
 
 /* Per account, in and out transfers in time order (CSR). */
@@ -118,6 +168,17 @@ typedef struct ft_adjacency {
     uint32_t *out_off, *in_off; /* [nacc + 1] */
     uint32_t *out_txn, *in_txn; /* [n] transaction numbers, ascending = time order */
 } ft_adjacency;
+
+/* Transaction numbers by original id, as a hash table laid out in two
+ * arrays: bucket b (the low bits of the XXH64, seed 0, of the id's text
+ * as ft_store_txid writes it) holds txn[off[b] .. off[b + 1]), ascending.
+ * Built on first use or mapped from a snapshot. */
+typedef struct ft_txid_map {
+    uint32_t nbuckets; /* a power of two; 0: not built */
+    uint32_t *off;     /* [nbuckets + 1] */
+    uint32_t *txn;     /* [n] */
+    bool borrowed;     /* the arrays belong to a snapshot mapping */
+} ft_txid_map;
 
 typedef struct ft_store {
     ft_txns t;
@@ -130,6 +191,7 @@ typedef struct ft_store {
     ft_load_report report;
     bool sorted;      /* ft_store_finish has run */
     ft_adjacency adj; /* built by ft_store_adjacency, NULL arrays until then */
+    ft_txid_map txids; /* built by ft_store_txid_index */
     double *rates;    /* per currency: one unit in the base currency; NULL: no rates */
     char rate_base[4];
     void *map;        /* snapshot mapping the arrays are borrowed from */
@@ -155,6 +217,14 @@ ft_status ft_store_append(ft_store *s, const ft_row *row, ft_error *err);
  * exponent amounts must be given in is in s->currencies[*id].exponent. */
 ft_status ft_store_currency(ft_store *s, const ft_currency *c, uint16_t *id, ft_error *err);
 
+/* Drops the rows marked in `drop` (one flag per row), keeping the order
+ * of the others. */
+ft_status ft_store_remove(ft_store *s, const uint8_t *drop, ft_error *err);
+
+/* Records that a row was folded into another (kind FT_DUP_*). */
+ft_status ft_store_add_dup(ft_store *s, int kind, uint16_t kept_file, uint32_t kept_line,
+                           uint16_t other_file, uint32_t other_line, ft_error *err);
+
 /* Sorts by time (stable), trims spare capacity. Call once loading ends. */
 ft_status ft_store_finish(ft_store *s, ft_error *err);
 
@@ -177,6 +247,56 @@ double ft_store_analysis(const ft_store *s, int64_t i);
 /* Writes transaction i's id into buf: its numeric or text id, else
  * "file:line" (file = base name of its source). Returns the length. */
 size_t ft_store_txid(const ft_store *s, int64_t i, char *buf, size_t cap);
+
+/* Builds s->txids unless it is built (or came with a snapshot, which
+ * carries it): 6 to 8 bytes per transaction. */
+ft_status ft_store_txid_index(ft_store *s, ft_error *err);
+
+/* Builds a map of s's ids into *m (for a store that cannot change, such
+ * as the one a snapshot is written from); ft_txid_map_free releases it. */
+ft_status ft_txid_map_build(const ft_store *s, ft_txid_map *m, ft_error *err);
+void ft_txid_map_free(ft_txid_map *m);
+
+/* The transaction whose id (as ft_store_txid writes it) is id[0 .. len),
+ * the first in the store's order when several share it. False when none
+ * has it. Needs ft_store_txid_index first. */
+bool ft_store_find_txid(const ft_store *s, const char *id, size_t len, uint32_t *txn);
+
+/* --- the order of transfers at one time ------------------------------------------------
+ *
+ * Money that arrives at time t may leave at time t. Within one timestamp,
+ * whatever order the input rows had, transfers are taken in this order:
+ *
+ *   1. credits before debits: a transfer out of an account waits until
+ *      every other transfer into that account at that time has been made;
+ *   2. otherwise, by ft_store_txn_cmp (smaller amount first, then by id);
+ *   3. when the transfers at one time wait on each other in a circle (A
+ *      pays B and B pays A in the same second), the first waiting one by
+ *      rule 2 goes first, and the others follow the rules again.
+ *
+ * So the same rows in any order give the same order, and money can run
+ * along a chain of transfers that share a timestamp.
+ */
+
+/* The tie order of transfers: time, then amount in minor units (smaller
+ * first), then id (numeric ids by value before text ids, text ids byte by
+ * byte), then currency code, payer's key, payee's key. Rows equal in all of
+ * these are interchangeable for every result; the transaction number
+ * decides between them. */
+int ft_store_txn_cmp(const ft_store *s, uint32_t a, uint32_t b);
+
+/* Sorts transaction numbers by ft_store_txn_cmp, and account ids by key
+ * (byte by byte): orders that do not depend on the input's row order. */
+ft_status ft_store_sort_txns(const ft_store *s, uint32_t *txns, uint32_t n, ft_error *err);
+ft_status ft_store_sort_accounts(const ft_store *s, uint32_t *ids, uint32_t n, ft_error *err);
+
+/* Writes into order[0 .. n) every transaction number in the order money
+ * moves through them: forward, by time and the rules above; backward
+ * (where money came from), latest first and the rules applied to the
+ * reversed history, in which an account's debits are its credits (so, at
+ * one time, a transfer into an account comes after every transfer out of
+ * it, and the tie order compares the payee's key before the payer's). */
+ft_status ft_store_flow_order(const ft_store *s, bool backward, uint32_t *order, ft_error *err);
 
 /* The account key of id (borrowed). */
 const char *ft_store_account(const ft_store *s, uint32_t id, size_t *len);

@@ -3,26 +3,47 @@
  *
  * The traced money is what the seed account pays out from the start of the
  * trace (every one of its outgoing transfers, in full), or, for a seed
- * transaction, that one payment. It moves on only forward in time: an
- * account passes traced money on in transfers not earlier than its arrival
- * (ties are ordered as the store orders transactions). How much of an
- * account's outgoing transfer counts as traced is the attribution policy:
+ * transaction, that one payment. It moves on only forward in time: money
+ * that arrives at an account at time t may leave it at time t or later.
+ * Transfers are taken in the store's flow order (store.h): by time, and
+ * within one timestamp credits before debits, then smaller amounts first,
+ * then by id, whatever the input's row order. How much of an account's
+ * outgoing transfer counts as traced is the attribution policy:
  *
- *   poison   all of it, once any traced money has arrived (an upper bound:
- *            the same money may be counted at several accounts);
- *   haircut  its share of the account's balance: traced balance x amount /
- *            balance, rounded down (the remainder stays traced in the
- *            account);
+ *   poison   all of it, once traced money has reached the account within
+ *            fewer than max_hops hops, not later than the transfer (an
+ *            upper bound: the same money may be counted at several
+ *            accounts). Poison reaches exactly the accounts that a
+ *            time-respecting route of at most max_hops transfers reaches
+ *            (each transfer not earlier than the one before it);
+ *   haircut  its share of the account's balance: traced balance x amount
+ *            / balance, rounded down (the remainder stays traced in the
+ *            account), split over the hop counts the traced balance came
+ *            with in proportion (each rounded down, the units left over to
+ *            the fewest hops first);
  *   fifo     first in, first out (Clayton's rule): the transfer spends the
  *            oldest money the account holds;
  *   lifo     last in, first out: the newest first.
  *
- * Balances start at zero at the trace's start and follow every transfer of
- * an account, traced or not, in its own currency. Money paid beyond the
- * known balance comes from funds of unknown origin, which are not traced.
- * Amounts are integer minor units throughout, so for haircut, fifo and
- * lifo the money is conserved: what the seed paid out equals what the
- * reached accounts still hold plus what was cut off (by the limits below).
+ * Every account keeps a balance in each currency from its first transfer
+ * in the data: every transfer in and out moves it, traced or not, also
+ * before the trace starts. The trace's start only decides when traced
+ * money enters. Money paid beyond the known balance comes from funds of
+ * unknown origin, which are not traced. Amounts are integer minor units
+ * throughout, so for haircut, fifo and lifo the money is conserved: what
+ * the seed paid out equals what the reached accounts still hold plus what
+ * was cut off (by the limits below).
+ *
+ * Hops. Traced money carries the number of transfers it has travelled
+ * from the seed: haircut keeps an account's traced balance per hop count,
+ * fifo and lifo a hop count on each lot (a transfer that arrives partly
+ * traced enters as lots of its traced parts, fewest hops first, then the
+ * rest). Money that arrives with max_hops hops stays where it arrived: it
+ * is held there, and the account's balance counts it as money of no
+ * traced origin. Money that arrived with fewer hops moves on. So every
+ * account that traced money reaches by some route of at most max_hops
+ * transfers is reached, and its `hops` is the fewest hops any traced money
+ * reached it with.
  *
  * Backward (where did the money come from) is the same trace with time
  * and direction reversed: the traced money is what the seed received up
@@ -30,21 +51,27 @@
  * transfer to its sender, and from there to the transfers the sender
  * received not later than it paid; the policies apply to the reversed
  * history, in which an account's payments are what it "receives" and the
- * transfers it received are what it "pays out". So haircut splits the
- * traced share of what an account pays later over what it received
- * before, in proportion; fifo matches received with paid money first in,
- * first out, counted back from the end of the trace (on an account whose
- * money comes and goes in full, the same matching as forward fifo); lifo
- * matches each received transfer with the payments soonest after it.
- * Poison gives every possible source. An account's "held" money backward
- * is what it is the earliest known source of, within the limits.
+ * transfers it received are what it "pays out", and balances count from
+ * the last transfer in the data back. So haircut splits the traced share
+ * of what an account pays later over what it received before, in
+ * proportion; fifo matches received with paid money first in, first out,
+ * counted back from the end of the data (on an account whose money comes
+ * and goes in full, the same matching as forward fifo); lifo matches each
+ * received transfer with the payments soonest after it. Poison gives every
+ * possible source within max_hops. An account's "held" money backward is
+ * what it is the earliest known source of, within the limits.
  *
- * Limits, all reported: an account more than `max_hops` hops from the seed
- * is not reached; an account at `max_hops` hops, a hub (more than
- * `max_degree` transfers in and out) or past the end of the window holds
- * what it gets; from each account only its `breadth` largest outgoing
- * transfers carry traced money on (the rest is cut); transfers below
- * `min_amount` do not carry it either.
+ * Limits, all reported: money that arrives with `max_hops` hops, or at a
+ * hub (more than `max_degree` transfers in and out), or past the end of
+ * the window, is not followed further; from each account only its
+ * `breadth` largest outgoing transfers (of equal amounts, the earlier)
+ * from the time traced money it may pass on first arrives carry traced
+ * money on (the rest is cut); transfers below `min_amount` do not carry
+ * it either.
+ *
+ * No result depends on the input's row order: the order of the accounts
+ * (the order traced money reached them in), of the trail and of each
+ * account's transfers follow from the rows' content.
  */
 #ifndef FUNDTRACE_TRACE_H
 #define FUNDTRACE_TRACE_H
@@ -71,7 +98,7 @@ bool ft_policy_parse(const char *name, ft_policy *p);
 
 typedef struct ft_trace_options {
     ft_policy policy;
-    int max_hops;         /* default 6 */
+    int max_hops;         /* default 6; at least 1 */
     int64_t since_ms;     /* INT64_MIN: from the seed's first transfer */
     int64_t until_ms;     /* INT64_MAX: no end */
     int64_t window_ms;    /* 0: none; else the trace ends this long after it starts */
@@ -84,10 +111,10 @@ void ft_trace_defaults(ft_trace_options *o);
 
 /* Why traced money stopped short of moving on. */
 typedef enum ft_cut {
-    FT_CUT_HOPS,     /* held by an account at the hop limit */
-    FT_CUT_HUB,      /* held by a hub */
-    FT_CUT_BREADTH,  /* in a transfer beyond the breadth limit */
-    FT_CUT_MIN,      /* in a transfer below min_amount */
+    FT_CUT_HOPS,    /* transfers that brought money with max_hops hops (it stays) */
+    FT_CUT_HUB,     /* transfers that brought traced money to a hub (it stays) */
+    FT_CUT_BREADTH, /* in a transfer beyond the breadth limit */
+    FT_CUT_MIN,     /* in a transfer below min_amount */
     FT_CUT_COUNT
 } ft_cut;
 
@@ -103,13 +130,13 @@ typedef struct ft_trace_amount {
 /* One reached account. */
 typedef struct ft_trace_node {
     uint32_t account;
-    int hops;          /* 0 for the seed; hops of the first arrival */
+    int hops;          /* 0 for the seed; the fewest hops traced money came with */
     int64_t first_ms;  /* first arrival of traced money (the seed: start) */
     bool terminal;     /* traced money arrived and none moved on */
     bool hub;          /* more transfers than max_degree: not followed */
     uint32_t amount0, namounts; /* its amounts: res->amounts[amount0 ..] */
     uint32_t txn0, ntxns;       /* transfers that brought traced money in:
-                                   res->in_txn[txn0 ..] */
+                                   res->in_txn[txn0 ..], in time order */
 } ft_trace_node;
 
 /* One transfer that carried traced money: the trail. */
@@ -127,17 +154,18 @@ typedef struct ft_trace_result {
     uint32_t namounts;
     uint32_t *in_txn;
     uint32_t nin_txn;
-    ft_trace_edge *edges; /* in time order */
+    ft_trace_edge *edges; /* in time order, ties as ft_store_txn_cmp */
     uint32_t nedges;
     int64_t cut_count[FT_CUT_COUNT]; /* transfers or accounts cut, by reason */
     uint32_t hubs;                   /* hubs reached */
 } ft_trace_result;
 
-/* Every account's transfers in trace order with their amounts, laid out so
- * that a trace streams through an account's history: 32 bytes per
- * transaction. Built once per direction (forward: where the money went;
- * backward: where it came from) and shared, read-only, by the tracers of
- * all threads. The store's adjacency must have been built
+/* Every account's transfers in trace order (the store's flow order, one
+ * way or the other) with their amounts and the account's balance before
+ * each, laid out so that a trace streams through an account's history:
+ * 56 bytes per transaction. Built once per direction (forward: where the
+ * money went; backward: where it came from) and shared, read-only, by the
+ * tracers of all threads. The store's adjacency must have been built
  * (ft_store_adjacency) and outlive the index. */
 typedef struct ft_trace_index ft_trace_index;
 

@@ -15,7 +15,7 @@ command -v clang >/dev/null || { echo "run.sh: needs clang (apt-get install clan
 CC=clang cmake -S "$top" -B "$work" -DFT_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$work" -j2 >/dev/null
 
-declare -A maxlen=([csv]=65536 [text]=256 [files]=200000)
+declare -A maxlen=([csv]=65536 [text]=256 [files]=200000 [mt940]=65536 [camt]=65536)
 run_one() {
     local h=$1 corpus=$work/corpus-$1 art=$work/artifacts-$1
     rm -rf "$art" # crashes of this run only; earlier ones are in regressions/
@@ -26,11 +26,12 @@ run_one() {
         "$here/regressions/$h" >"$work/log-$h.txt" 2>&1) || true
 }
 run_one csv & run_one text & wait
-run_one files
+run_one files & run_one mt940 & wait
+run_one camt
 
 echo
 printf '%-8s %14s %8s %8s %9s\n' harness executions cov features crashes
-for h in csv text files; do
+for h in csv text files mt940 camt; do
     log=$work/log-$h.txt
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
     last=$(grep -E '^#[0-9]+' "$log" | tail -1)

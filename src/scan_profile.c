@@ -1,0 +1,693 @@
+/*
+ * scan_profile.c - what the detectors know about the data set as a whole:
+ * which transfers open a new relation, break a payer's weekly rhythm or are
+ * large for it, each account's everyday amounts, and the data's own rates
+ * of all of these.
+ *
+ * Scores are relative to the data: a detector asks how likely its
+ * candidate is under the rates of this data set, so one default works on
+ * a 100 k-row file and on a 100 M-row file. The profile holds those rates.
+ *
+ * A transfer is *novel* when it is the first from its payer to its payee
+ * and the pair has at most `scan.novel_pair_max` transfers in the data: a
+ * new relation, not a recurring one (salaries, rent, subscriptions and
+ * regular suppliers recur). Self-transfers are never novel.
+ *
+ * The work is per account (its payments out, then its payments in), on the
+ * scan's threads: each account's transfers are gathered once into a small
+ * array (the store's columns are in time order, an account's transfers are
+ * scattered over them), and every per-account fact is computed from it.
+ * What crosses accounts (counts at the payee) is added in a sequential pass
+ * over the transactions, in store order.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scan_int.h"
+
+/* 0 .. 6 for the UTC day of the week (0: Thursday, 1970-01-01). */
+static int weekday(int64_t ms)
+{
+    int64_t day = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+    return (int)(((day % 7) + 7) % 7);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Most accounts make a few dozen payments: insertion sort beats qsort's
+ * calls through a pointer there; a busy account's thousands go through a
+ * radix sort, 16 bits a pass over the key's significant bits, with `tmp`
+ * as large as v (NULL: qsort). */
+static void sort_u64(uint64_t *v, size_t n, uint64_t *tmp)
+{
+    if (n > 4096 && tmp) {
+        uint64_t all = 0;
+        for (size_t i = 0; i < n; i++)
+            all |= v[i];
+        uint64_t *src = v, *dst = tmp;
+        for (int shift = 0; shift < 64 && (all >> shift); shift += 16) {
+            static _Thread_local uint32_t count[65536];
+            memset(count, 0, sizeof count);
+            for (size_t i = 0; i < n; i++)
+                count[(src[i] >> shift) & 0xffff]++;
+            uint32_t sum = 0;
+            for (size_t d = 0; d < 65536; d++) {
+                uint32_t c = count[d];
+                count[d] = sum;
+                sum += c;
+            }
+            for (size_t i = 0; i < n; i++)
+                dst[count[(src[i] >> shift) & 0xffff]++] = src[i];
+            uint64_t *x = src;
+            src = dst;
+            dst = x;
+        }
+        if (src != v)
+            memcpy(v, src, n * sizeof *v);
+        return;
+    }
+    if (n > 48) {
+        qsort(v, n, sizeof *v, cmp_u64);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint64_t x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+static void sort_double(double *v, size_t n)
+{
+    if (n > 48) {
+        qsort(v, n, sizeof *v, cmp_double);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        double x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+/* Puts the k-th smallest of v[0 .. n) at v[k], the smaller ones before
+ * it (Hoare's selection: linear on average, for the busy accounts). */
+static void select_kth(double *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double pivot = v[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                double x = v[i];
+                v[i] = v[j];
+                v[j] = x;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return;
+    }
+}
+
+/* The median of v[0 .. n), reordered; 0 for none. */
+static double median(double *v, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (n <= 48) {
+        sort_double(v, n);
+        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+    select_kth(v, n, n / 2);
+    double hi = v[n / 2];
+    if (n % 2)
+        return hi;
+    double lo = v[0]; /* the largest of the smaller half */
+    for (size_t i = 1; i < n / 2; i++)
+        lo = v[i] > lo ? v[i] : lo;
+    return (lo + hi) / 2;
+}
+
+/* The largest and second largest of v[0 .. n). */
+static void top_two(const double *v, size_t n, double *first, double *second)
+{
+    double a = 0, b = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] > a) {
+            b = a;
+            a = v[i];
+        } else if (v[i] > b) {
+            b = v[i];
+        }
+    }
+    *first = a;
+    *second = b;
+}
+
+void scan_profile_free(scan_profile *pr)
+{
+    free(pr->tflag);
+    free(pr->nov_out);
+    free(pr->nov_in);
+    free(pr->med_out);
+    free(pr->med_in);
+    free(pr->max_in);
+    free(pr->max2_in);
+    free(pr->unu_out);
+    free(pr->unu_in);
+    free(pr->rhythmic);
+    free(pr->opener);
+    free(pr->link_out);
+    free(pr->link_in);
+    free(pr->amounts);
+    memset(pr, 0, sizeof *pr);
+}
+
+/* One transfer of the account at hand, gathered from the columns. */
+typedef struct mine {
+    uint32_t t, peer;
+    int64_t ts;
+    double v; /* amount in major units */
+} mine;
+
+/* The state of one thread: scratch space and its share of the counts. */
+typedef struct part {
+    struct build *b;
+    mine *m;
+    uint64_t *keys, *tmp;
+    double *amts;
+    size_t cap;
+    uint64_t novel, unusual, links, strong, slow_out, slow_in, passed[PASS_SCALES];
+    bool oom;
+} part;
+
+typedef struct build {
+    scan_profile *pr;
+    const ft_store *s;
+    const ft_scan_params *p;
+    const int64_t *unit;
+    const uint8_t *hub;
+    atomic_uint next;
+    void (*phase)(part *w, uint32_t a);
+} build;
+
+static bool reserve(part *w, size_t n)
+{
+    if (n <= w->cap)
+        return true;
+    size_t cap = w->cap ? w->cap : 64;
+    while (cap < n)
+        cap *= 2;
+    mine *m = realloc(w->m, cap * sizeof *m);
+    if (m)
+        w->m = m;
+    uint64_t *k = realloc(w->keys, cap * sizeof *k);
+    if (k)
+        w->keys = k;
+    double *d = realloc(w->amts, cap * sizeof *d);
+    if (d)
+        w->amts = d;
+    uint64_t *x = realloc(w->tmp, cap * sizeof *x);
+    if (x)
+        w->tmp = x;
+    if (!m || !k || !d || !x) {
+        w->oom = true;
+        return false;
+    }
+    w->cap = cap;
+    return true;
+}
+
+/* Gathers a's transfers out (or in) into w->m; returns how many. */
+static uint32_t gather(part *w, uint32_t a, bool out)
+{
+    const ft_store *s = w->b->s;
+    const ft_adjacency *adj = &s->adj;
+    const uint32_t *list = out ? adj->out_txn : adj->in_txn;
+    uint32_t lo = out ? adj->out_off[a] : adj->in_off[a];
+    uint32_t hi = out ? adj->out_off[a + 1] : adj->in_off[a + 1];
+    if (!reserve(w, hi - lo))
+        return 0;
+    for (uint32_t i = lo; i < hi; i++) {
+        uint32_t t = list[i];
+        uint16_t c = s->t.cur[t];
+        w->m[i - lo] = (mine){t, out ? s->t.dst[t] : s->t.src[t], s->t.ts_ms[t],
+                              (double)s->t.amount[t] / (double)w->b->unit[c]};
+    }
+    return hi - lo;
+}
+
+/*
+ * Phase 1, per account, its payments out:
+ *   - pairs: payee then transaction number sorted, so runs are pairs in
+ *     time order: TF_ONCE, TF_FIRST, TF_NOVEL;
+ *   - the everyday amount paid (to established relations and hubs);
+ *   - rhythm, off-beat payments (the only such payment to a payee),
+ *     routine openers, large payments, links, unusual and strong ones.
+ */
+static void phase_out(part *w, uint32_t a)
+{
+    build *b = w->b;
+    scan_profile *pr = b->pr;
+    const ft_scan_params *p = b->p;
+    const uint8_t *hub = b->hub;
+    uint32_t m = gather(w, a, true);
+    if (!m)
+        return;
+    mine *x = w->m;
+    uint64_t *keys = w->keys;
+    for (uint32_t i = 0; i < m; i++)
+        keys[i] = (uint64_t)x[i].peer << 32 | i;
+    sort_u64(keys, m, w->tmp);
+    uint32_t opened = 0, weeks = 0;
+    for (uint32_t i = 0; i < m;) {
+        uint32_t j = i;
+        while (j < m && keys[j] >> 32 == keys[i] >> 32)
+            j++;
+        uint32_t run = j - i;
+        for (uint32_t k = i; k < j; k++)
+            pr->tflag[x[(uint32_t)keys[k]].t] |=
+                (uint8_t)((run == 1 ? TF_ONCE : 0) | (k == i ? TF_FIRST : 0));
+        const mine *f = &x[(uint32_t)keys[i]];
+        if ((double)run <= p->novel_pair_max && f->peer != a) {
+            pr->tflag[f->t] |= TF_NOVEL;
+            opened++;
+        }
+        i = j;
+    }
+    pr->nov_out[a] = opened;
+    w->novel += opened;
+    /* The everyday amount: what a pays established relations and hubs, so
+     * that a burst of new payees does not move the yardstick it is measured
+     * with; everything when there are fewer than 5 such. */
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < m; i++)
+        if (!(pr->tflag[x[i].t] & TF_NOVEL) || hub[x[i].peer])
+            w->amts[k++] = x[i].v;
+    if (k < 5)
+        for (uint32_t i = k = 0; i < m; i++)
+            w->amts[k++] = x[i].v;
+    pr->med_out[a] = median(w->amts, k);
+    /* Rhythm: an account whose payments fall on two weekdays (or fewer) at
+     * least scan.rhythm_share of the time, over scan.rhythm_min payments
+     * or more, pays on a schedule (standing orders, a business's payment
+     * runs); a payment off the beat breaks that habit. */
+    uint32_t week[7] = {0};
+    int64_t last_week = INT64_MIN;
+    uint8_t *wd = (uint8_t *)w->amts; /* the amounts are done with */
+    for (uint32_t i = 0; i < m; i++) {
+        wd[i] = (uint8_t)weekday(x[i].ts);
+        week[wd[i]]++;
+        if (pr->tflag[x[i].t] & TF_NOVEL) {
+            int64_t wk = x[i].ts / (7 * 86400000LL);
+            weeks += wk != last_week;
+            last_week = wk;
+        }
+    }
+    uint32_t top1 = 0, top2 = 0;
+    for (int d = 0; d < 7; d++) {
+        if (week[d] > top1) {
+            top2 = top1;
+            top1 = week[d];
+        } else if (week[d] > top2) {
+            top2 = week[d];
+        }
+    }
+    bool rhythmic = (double)m >= p->rhythm_min && (double)(top1 + top2) >= p->rhythm_share * m;
+    pr->rhythmic[a] = rhythmic;
+    /* A new relation is no news from a payer that opens new ones in most of
+     * what it pays, over a history long enough to tell and as a routine,
+     * in four different weeks or more: a business paying new payees every
+     * week, a person paying a new shop each time. A burst of new payees in
+     * one week is not a routine. */
+    bool opener = (double)m >= p->opener_min && (double)opened > p->opener_share * m && weeks >= 4;
+    pr->opener[a] = opener;
+    bool known = (double)m >= p->opener_min; /* enough payments for a median */
+    /* Off the beat: a payment of a rhythmic payer on a weekday it otherwise
+     * almost never uses (under half the uniform share), and the only such
+     * payment to that payee: a monthly bill or a standing order that falls
+     * on any weekday keeps a schedule of its own. */
+    if (rhythmic) {
+        uint32_t noff = 0;
+        for (uint32_t i = 0; i < m; i++)
+            if ((double)(week[wd[i]] - 1) < (double)(m - 1) / 14.0)
+                keys[noff++] = (uint64_t)x[i].peer << 32 | i;
+        sort_u64(keys, noff, w->tmp);
+        for (uint32_t i = 0; i < noff; i++)
+            if ((i == 0 || keys[i - 1] >> 32 != keys[i] >> 32) &&
+                (i + 1 == noff || keys[i + 1] >> 32 != keys[i] >> 32))
+                pr->tflag[x[(uint32_t)keys[i]].t] |= TF_OFFBEAT;
+    }
+    for (uint32_t i = 0; i < m; i++) {
+        uint32_t t = x[i].t;
+        bool off = (pr->tflag[t] & TF_OFFBEAT) != 0;
+        /* Large for the payer: scan.large_ratio times its everyday amount. */
+        bool large = known && x[i].v >= p->large_ratio * pr->med_out[a];
+        if (large)
+            pr->tflag[t] |= TF_LARGE;
+        /* A first payment at a hub (a shop, a utility) is everyday. */
+        bool novel = (pr->tflag[t] & TF_NOVEL) && !hub[x[i].peer];
+        if (off || (novel && (large || !opener))) {
+            pr->tflag[t] |= TF_LINK;
+            pr->link_out[a]++;
+            w->links++;
+        }
+        bool is_strong = off || (novel && (double)m < p->opener_min);
+        w->strong += is_strong;
+        /* the slow fans' members (detect_fan.c) */
+        bool big = large && novel;
+        w->slow_out += off || big;
+        w->slow_in += is_strong || big;
+        if (off || (novel && (large || (!rhythmic && !opener)))) {
+            pr->tflag[t] |= TF_UNUSUAL;
+            pr->unu_out[a]++;
+            w->unusual++;
+        }
+    }
+}
+
+/* Phase 3, per account, its payments in: the everyday amount received
+ * (what established relations and hubs pay it: a salary, refunds), and
+ * the largest two of those. */
+static void phase_in(part *w, uint32_t a)
+{
+    scan_profile *pr = w->b->pr;
+    uint32_t m = gather(w, a, false);
+    if (!m)
+        return;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < m; i++)
+        if (!(pr->tflag[w->m[i].t] & TF_NOVEL) || w->b->hub[w->m[i].peer])
+            w->amts[k++] = w->m[i].v;
+    if (k < 5)
+        for (uint32_t i = k = 0; i < m; i++)
+            w->amts[k++] = w->m[i].v;
+    top_two(w->amts, k, &pr->max_in[a], &pr->max2_in[a]);
+    pr->med_in[a] = median(w->amts, k);
+}
+
+/* Phase 4, per account, the links it received: does it pass the money on
+ * in links, keeping stack.keep_low of it (to anyone but the payer), within
+ * 1, 6 and 24 hours and within stack.gap_hours? A stack whose hops all
+ * took an hour is measured against passes that quick. */
+static void phase_pass(part *w, uint32_t v)
+{
+    build *b = w->b;
+    const ft_store *s = b->s;
+    const scan_profile *pr = b->pr;
+    const ft_adjacency *adj = &s->adj;
+    if (b->hub[v] || adj->out_off[v + 1] == adj->out_off[v])
+        return;
+    int64_t gap = (int64_t)(b->p->stack_gap_hours * 3600000.0);
+    const int64_t scale[PASS_SCALES] = {3600000LL, 6 * 3600000LL, 24 * 3600000LL, gap};
+    uint32_t olo = adj->out_off[v], ohi = adj->out_off[v + 1], k0 = olo;
+    for (uint32_t i = adj->in_off[v]; i < adj->in_off[v + 1]; i++) {
+        uint32_t t = adj->in_txn[i];
+        if (!(pr->tflag[t] & TF_LINK) || s->t.src[t] == v)
+            continue;
+        uint32_t u = s->t.src[t];
+        int64_t ts = s->t.ts_ms[t];
+        while (k0 < ohi && s->t.ts_ms[adj->out_txn[k0]] < ts)
+            k0++; /* the payments in come in time order too */
+        int64_t sent = 0, need = (int64_t)(b->p->stack_keep_low * (double)s->t.amount[t]);
+        for (uint32_t k = k0; k < ohi && sent < need; k++) {
+            uint32_t y = adj->out_txn[k];
+            int64_t delay = s->t.ts_ms[y] - ts;
+            if (delay > gap)
+                break;
+            if (!(pr->tflag[y] & TF_LINK) || s->t.dst[y] == u || s->t.dst[y] == v ||
+                s->t.cur[y] != s->t.cur[t])
+                continue;
+            sent += s->t.amount[y] < INT64_MAX - sent ? s->t.amount[y] : 0;
+            if (sent >= need) /* passed on, after this delay */
+                for (int c = 0; c < PASS_SCALES; c++)
+                    w->passed[c] += delay <= scale[c];
+        }
+    }
+}
+
+#define BLOCK 256
+
+typedef struct pfor {
+    atomic_uint next;
+    uint32_t n;
+    void (*fn)(void *ctx, int tid, uint32_t lo, uint32_t hi);
+    void *ctx;
+} pfor;
+
+typedef struct pfor_arg {
+    pfor *f;
+    int tid;
+} pfor_arg;
+
+static void *pfor_worker(void *arg)
+{
+    pfor_arg *x = arg;
+    pfor *f = x->f;
+    for (;;) {
+        uint64_t lo = (uint64_t)atomic_fetch_add(&f->next, 1) * BLOCK;
+        if (lo >= f->n)
+            break;
+        uint64_t hi = lo + BLOCK < f->n ? lo + BLOCK : f->n;
+        f->fn(f->ctx, x->tid, (uint32_t)lo, (uint32_t)hi);
+    }
+    return NULL;
+}
+
+void scan_parallel(int threads, uint32_t n, void (*fn)(void *ctx, int tid, uint32_t lo, uint32_t hi),
+                   void *ctx)
+{
+    if (threads < 1)
+        threads = 1;
+    if (threads > 64)
+        threads = 64;
+    pfor f = {.n = n, .fn = fn, .ctx = ctx};
+    atomic_init(&f.next, 0);
+    pthread_t tids[64];
+    pfor_arg args[64];
+    int started = 0;
+    for (int i = 0; i < threads; i++)
+        args[i] = (pfor_arg){&f, i};
+    for (; started + 1 < threads; started++)
+        if (pthread_create(&tids[started], NULL, pfor_worker, &args[started + 1]) != 0)
+            break;
+    pfor_worker(&args[0]);
+    for (int i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+}
+
+static void *worker(void *arg)
+{
+    part *w = arg;
+    build *b = w->b;
+    uint32_t na = b->s->accounts.n;
+    for (;;) {
+        uint64_t lo = (uint64_t)atomic_fetch_add(&b->next, 1) * BLOCK;
+        if (lo >= na || w->oom)
+            break;
+        uint64_t hi = lo + BLOCK < na ? lo + BLOCK : na;
+        for (uint64_t a = lo; a < hi; a++)
+            b->phase(w, (uint32_t)a);
+    }
+    return NULL;
+}
+
+/* Runs b->phase over every account on `threads` threads. */
+static bool run_phase(build *b, part *parts, int threads, void (*phase)(part *, uint32_t))
+{
+    b->phase = phase;
+    atomic_store(&b->next, 0);
+    pthread_t tids[64];
+    int started = 0;
+    for (; started + 1 < threads; started++)
+        if (pthread_create(&tids[started], NULL, worker, &parts[started + 1]) != 0)
+            break;
+    worker(&parts[0]);
+    for (int i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    for (int i = 0; i < threads; i++)
+        if (parts[i].oom)
+            return false;
+    return true;
+}
+
+bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_params *p,
+                        const int64_t *unit, const uint8_t *hub, int threads)
+{
+    memset(pr, 0, sizeof *pr);
+    uint32_t na = s->accounts.n;
+    size_t n = (size_t)s->t.n;
+    if (threads < 1)
+        threads = 1;
+    if (threads > 64)
+        threads = 64;
+    part *parts = calloc((size_t)threads, sizeof *parts);
+    pr->tflag = calloc(n + 1, 1);
+    pr->nov_out = calloc((size_t)na + 1, sizeof *pr->nov_out);
+    pr->nov_in = calloc((size_t)na + 1, sizeof *pr->nov_in);
+    pr->med_out = calloc((size_t)na + 1, sizeof *pr->med_out);
+    pr->med_in = calloc((size_t)na + 1, sizeof *pr->med_in);
+    pr->max_in = calloc((size_t)na + 1, sizeof *pr->max_in);
+    pr->max2_in = calloc((size_t)na + 1, sizeof *pr->max2_in);
+    pr->unu_out = calloc((size_t)na + 1, sizeof *pr->unu_out);
+    pr->unu_in = calloc((size_t)na + 1, sizeof *pr->unu_in);
+    pr->rhythmic = calloc((size_t)na + 1, 1);
+    pr->opener = calloc((size_t)na + 1, 1);
+    pr->link_out = calloc((size_t)na + 1, sizeof *pr->link_out);
+    pr->link_in = calloc((size_t)na + 1, sizeof *pr->link_in);
+    bool ok = parts && pr->tflag && pr->nov_out && pr->nov_in && pr->med_out && pr->med_in &&
+              pr->max_in && pr->max2_in && pr->unu_out && pr->unu_in && pr->rhythmic &&
+              pr->opener && pr->link_out && pr->link_in;
+    build b = {.pr = pr, .s = s, .p = p, .unit = unit, .hub = hub};
+    for (int i = 0; ok && i < threads; i++)
+        parts[i].b = &b;
+    ok = ok && run_phase(&b, parts, threads, phase_out);
+
+    /* Phase 2, in store order: what the payees count, and rates that need
+     * no account's history. Active accounts are the candidates tested. */
+    uint64_t sub = 0, counted = 0, small = 0, into = 0;
+    for (size_t t = 0; ok && t < n; t++) {
+        uint8_t f = pr->tflag[t];
+        uint32_t src = s->t.src[t], dst = s->t.dst[t];
+        pr->nov_in[dst] += (f & TF_NOVEL) != 0;
+        pr->unu_in[dst] += (f & TF_UNUSUAL) != 0;
+        pr->link_in[dst] += (f & TF_LINK) != 0;
+        uint16_t c = s->t.cur[t];
+        double v = (double)s->t.amount[t] / (double)unit[c];
+        /* payments just under the reporting threshold (structuring), in
+         * the currencies counted in hundredths it is set for */
+        if (s->currencies[c].exponent == 2) {
+            counted++;
+            sub += v < p->st_threshold && v >= p->st_threshold * p->st_low;
+        }
+        /* small one-off payments into ordinary accounts (collections) */
+        if (!hub[dst] && src != dst) {
+            into++;
+            small += (f & TF_ONCE) && v <= p->tf_max_donation;
+        }
+    }
+    /* One-off payments into ordinary accounts: a sorted sample of their
+     * amounts (major units), for how large an amount is for the data. */
+    if (ok && into) {
+        uint64_t step = into / 65536 + 1, k = 0, seen = 0;
+        pr->amounts = malloc((size_t)(into / step + 2) * sizeof *pr->amounts);
+        ok = pr->amounts != NULL;
+        for (size_t t = 0; ok && t < n; t++) {
+            uint32_t dst = s->t.dst[t];
+            if (hub[dst] || s->t.src[t] == dst || !(pr->tflag[t] & TF_ONCE))
+                continue;
+            if (seen++ % step == 0)
+                pr->amounts[k++] = (double)s->t.amount[t] / (double)unit[s->t.cur[t]];
+        }
+        if (ok) {
+            sort_double(pr->amounts, k);
+            pr->namounts = k;
+        }
+    }
+    for (uint32_t a = 0; ok && a < na; a++)
+        pr->active += s->adj.out_off[a + 1] > s->adj.out_off[a] ||
+                      s->adj.in_off[a + 1] > s->adj.in_off[a];
+    ok = ok && run_phase(&b, parts, threads, phase_in) &&
+         run_phase(&b, parts, threads, phase_pass);
+    if (ok) {
+        uint64_t unusual = 0, links = 0, strong = 0, slow_out = 0, slow_in = 0;
+        uint64_t passed[PASS_SCALES] = {0};
+        for (int i = 0; i < threads; i++) {
+            unusual += parts[i].unusual;
+            links += parts[i].links;
+            strong += parts[i].strong;
+            slow_out += parts[i].slow_out;
+            slow_in += parts[i].slow_in;
+            for (int c = 0; c < PASS_SCALES; c++)
+                passed[c] += parts[i].passed[c];
+        }
+        double nn = (double)n + 1;
+        /* The spread of amounts, from every 16th transfer's major units. */
+        size_t ns = (n + 15) / 16;
+        double *sample = malloc((ns + 1) * sizeof *sample);
+        if (sample && ns) {
+            for (size_t i = 0; i < ns; i++)
+                sample[i] = (double)s->t.amount[16 * i] / (double)unit[s->t.cur[16 * i]];
+            select_kth(sample, ns, ns / 10);
+            double p10 = sample[ns / 10];
+            select_kth(sample, ns, ns - 1 - ns / 10);
+            double p90 = sample[ns - 1 - ns / 10];
+            pr->amount_spread = p10 > 0 ? p90 / p10 : 1e6;
+        } else {
+            pr->amount_spread = 1e6;
+        }
+        free(sample);
+        pr->q_unusual = ((double)unusual + 1) / nn;
+        pr->q_link = ((double)links + 1) / nn;
+        pr->nlinks = links;
+        pr->q_strong = ((double)strong + 1) / nn;
+        pr->q_slow[0] = ((double)slow_out + 1) / nn;
+        pr->q_slow[1] = ((double)slow_in + 1) / nn;
+        pr->q_sub = ((double)sub + 1) / ((double)counted + 1);
+        pr->q_small = ((double)small + 1) / ((double)into + 1);
+        double days = n ? (double)(s->t.ts_ms[n - 1] - s->t.ts_ms[0]) / 86400000.0 : 0;
+        pr->small_per_day =
+            ((double)small + 1) / ((pr->active ? pr->active : 1) * (days > 1 ? days : 1));
+        int64_t gap = (int64_t)(p->stack_gap_hours * 3600000.0);
+        const int64_t scale[PASS_SCALES] = {3600000LL, 6 * 3600000LL, 24 * 3600000LL, gap};
+        for (int c = 0; c < PASS_SCALES; c++) {
+            pr->pass_ms[c] = scale[c];
+            pr->q_pass[c] = ((double)passed[c] + 1) / ((double)links + 1);
+        }
+        pr->span_ms = n ? s->t.ts_ms[n - 1] - s->t.ts_ms[0] : 0;
+    }
+    for (int i = 0; parts && i < threads; i++) {
+        free(parts[i].m);
+        free(parts[i].keys);
+        free(parts[i].tmp);
+        free(parts[i].amts);
+    }
+    free(parts);
+    if (!ok)
+        scan_profile_free(pr);
+    return ok;
+}
+
+double scan_amount_tail(const scan_profile *pr, double v)
+{
+    size_t lo = 0, hi = pr->namounts;
+    while (lo < hi) { /* the first at v or more */
+        size_t mid = lo + (hi - lo) / 2;
+        if (pr->amounts[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return ((double)(pr->namounts - lo) + 1) / ((double)pr->namounts + 1);
+}
