@@ -51,22 +51,21 @@ typedef struct export_args {
 } export_args;
 
 /* Builds the subgraph asked for, and per edge the alerts covering it. */
-static ft_status select_graph(const export_args *x, const ft_store *s, const uint32_t *ids,
-                              uint32_t nids, ft_subgraph *g, char ***edge_alerts, ft_error *err)
+static ft_status select_graph(const export_args *x, ft_store *s, const uint32_t *ids, uint32_t nids,
+                              ft_subgraph *g, char ***edge_alerts, ft_error *err)
 {
-    ft_txid_index *ix = NULL;
     ft_export_alerts *ea = NULL;
     ft_status rc = FT_OK;
     if (x->trace_path || x->alerts_path)
-        rc = ft_txid_index_new(&ix, s, err);
+        rc = ft_store_txid_index(s, err); /* a snapshot carries it */
     if (rc == FT_OK && x->alerts_path)
-        rc = ft_export_alerts_read(&ea, s, ix, x->alerts_path, err);
+        rc = ft_export_alerts_read(&ea, s, x->alerts_path, err);
     if (rc != FT_OK)
         ;
     else if (x->around)
         rc = ft_export_neighbourhood(s, ids, nids, x->hops ? (int)x->hops : 1, &x->lim, g, err);
     else if (x->trace_path)
-        rc = ft_export_trace_file(s, ix, x->trace_path, &x->lim, g, err);
+        rc = ft_export_trace_file(s, x->trace_path, &x->lim, g, err);
     else if (x->trace_from)
         rc = ft_export_trace_from(s, ids, nids, (int)x->hops, x->trace_from, &x->lim, g, err);
     else if (x->alert_id)
@@ -76,7 +75,6 @@ static ft_status select_graph(const export_args *x, const ft_store *s, const uin
     if (rc == FT_OK && ea && g->ne)
         rc = ft_export_edge_alerts(g, ea, edge_alerts, err);
     ft_export_alerts_free(ea);
-    ft_txid_index_free(ix);
     return rc;
 }
 

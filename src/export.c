@@ -271,54 +271,6 @@ ft_status ft_export_accounts(const ft_store *s, const uint32_t *accts, uint32_t 
     return done(&b, FT_OK, err);
 }
 
-/* --- transaction ids ---------------------------------------------------------------------- */
-
-struct ft_txid_index {
-    ft_intern ids; /* id -> its transaction, as interned order */
-    uint32_t *txn; /* by interned id */
-};
-
-ft_status ft_txid_index_new(ft_txid_index **out, const ft_store *s, ft_error *err)
-{
-    ft_txid_index *ix = calloc(1, sizeof *ix);
-    if (!ix || !(ix->txn = malloc(((size_t)s->t.n + 1) * sizeof *ix->txn))) {
-        free(ix);
-        return ft_error_oom(err);
-    }
-    char buf[256];
-    for (int64_t i = 0; i < s->t.n; i++) {
-        size_t len = ft_store_txid(s, i, buf, sizeof buf);
-        uint32_t id;
-        bool added;
-        if (ft_intern_put(&ix->ids, buf, len, &id, &added, err) != FT_OK) {
-            ft_txid_index_free(ix);
-            return FT_ENOMEM;
-        }
-        if (added)
-            ix->txn[id] = (uint32_t)i;
-    }
-    *out = ix;
-    return FT_OK;
-}
-
-bool ft_txid_index_find(const ft_txid_index *ix, const char *id, size_t len, uint32_t *txn)
-{
-    uint32_t k;
-    if (!ft_intern_find(&ix->ids, id, len, &k))
-        return false;
-    *txn = ix->txn[k];
-    return true;
-}
-
-void ft_txid_index_free(ft_txid_index *ix)
-{
-    if (!ix)
-        return;
-    ft_intern_free(&ix->ids);
-    free(ix->txn);
-    free(ix);
-}
-
 /* --- writing -------------------------------------------------------------------------------- */
 
 /* The length of the UTF-8 sequence at p (at most n bytes), 0 when it is

@@ -5,7 +5,8 @@
  * export.h).
  *
  * Alerts and trace files name transactions by their original ids; the
- * transaction-id index maps them back to transfer numbers. Ids that are
+ * store's transaction-id index (store.h) maps them back to transfer
+ * numbers. Ids that are
  * not in the data are skipped: the file may come from a larger run.
  */
 #include "fundtrace/export.h"
@@ -47,13 +48,14 @@ void ft_export_alerts_free(ft_export_alerts *ea)
     free(ea);
 }
 
-/* Appends the transfers named by `ids` that are in the data. */
-static ft_status txns_of(const char *const *ids, uint32_t n, const ft_txid_index *ix,
-                         uint32_t **list, uint32_t *nlist, uint32_t *cap, ft_error *err)
+/* Appends the transfers named by `ids` that are in the data (the store's
+ * transaction-id index). */
+static ft_status txns_of(const ft_store *s, const char *const *ids, uint32_t n, uint32_t **list,
+                         uint32_t *nlist, uint32_t *cap, ft_error *err)
 {
     for (uint32_t i = 0; i < n; i++) {
         uint32_t t;
-        if (!ft_txid_index_find(ix, ids[i], strlen(ids[i]), &t))
+        if (!ft_store_find_txid(s, ids[i], strlen(ids[i]), &t))
             continue;
         if (!FT_ARRAY_GROW(*list, cap, (uint64_t)*nlist + 1))
             return ft_error_oom(err);
@@ -62,8 +64,8 @@ static ft_status txns_of(const char *const *ids, uint32_t n, const ft_txid_index
     return FT_OK;
 }
 
-ft_status ft_export_alerts_read(ft_export_alerts **out, const ft_store *s, const ft_txid_index *ix,
-                                const char *path, ft_error *err)
+ft_status ft_export_alerts_read(ft_export_alerts **out, const ft_store *s, const char *path,
+                                ft_error *err)
 {
     *out = NULL;
     ft_export_alerts *ea = calloc(1, sizeof *ea);
@@ -89,7 +91,7 @@ ft_status ft_export_alerts_read(ft_export_alerts **out, const ft_store *s, const
         if (a->naccounts)
             al->has_account = ft_intern_find(&s->accounts, a->accounts[0], strlen(a->accounts[0]),
                                              &al->first_account);
-        rc = txns_of(a->txns, a->ntxns, ix, &al->txns, &al->ntxns, &al->cap_txns, err);
+        rc = txns_of(s, a->txns, a->ntxns, &al->txns, &al->ntxns, &al->cap_txns, err);
     }
     ft_alerts_close(r);
     if (rc != FT_OK) {
@@ -170,8 +172,8 @@ void ft_export_edge_alerts_free(char **v, uint32_t n)
 
 /* --- traces --------------------------------------------------------------------------------- */
 
-ft_status ft_export_trace_file(const ft_store *s, const ft_txid_index *ix, const char *path,
-                               const ft_export_limits *l, ft_subgraph *g, ft_error *err)
+ft_status ft_export_trace_file(const ft_store *s, const char *path, const ft_export_limits *l,
+                               ft_subgraph *g, ft_error *err)
 {
     memset(g, 0, sizeof *g);
     ft_trace_file *t = NULL;
@@ -196,7 +198,7 @@ ft_status ft_export_trace_file(const ft_store *s, const ft_txid_index *ix, const
             }
             seeds[nseeds++] = a;
         }
-        rc = txns_of(n->txns, n->ntxns, ix, &txns, &ntxns, &cap_txns, err);
+        rc = txns_of(s, n->txns, n->ntxns, &txns, &ntxns, &cap_txns, err);
     }
     ft_trace_file_close(t);
     if (rc == FT_OK)

@@ -100,14 +100,12 @@ static void test_builders(void **state)
 
     /* Transfers by their ids; accounts and the transfers among them. */
     ft_export_defaults(&l);
-    ft_txid_index *ix;
-    assert_int_equal(ft_txid_index_new(&ix, &s, &err), FT_OK);
+    assert_int_equal(ft_store_txid_index(&s, &err), FT_OK);
     uint32_t t[2];
-    assert_true(ft_txid_index_find(ix, "c2", 2, &t[0]));
-    assert_true(ft_txid_index_find(ix, "h5", 2, &t[1]));
-    assert_false(ft_txid_index_find(ix, "nope", 4, &t[1]) && false);
+    assert_true(ft_store_find_txid(&s, "c2", 2, &t[0]));
+    assert_true(ft_store_find_txid(&s, "h5", 2, &t[1]));
     uint32_t dummy;
-    assert_false(ft_txid_index_find(ix, "nope", 4, &dummy));
+    assert_false(ft_store_find_txid(&s, "nope", 4, &dummy));
     assert_int_equal(ft_export_transfers(&s, t, 2, NULL, 0, &l, &g, &err), FT_OK);
     assert_int_equal(g.ne, 2);
     assert_int_equal(g.nn, 4); /* B, C, H, X4 */
@@ -117,7 +115,6 @@ static void test_builders(void **state)
     assert_int_equal(g.nn, 3);
     assert_int_equal(g.ne, 2);
     ft_subgraph_free(&g);
-    ft_txid_index_free(ix);
     ft_store_free(&s);
     free(csv);
 }
@@ -170,11 +167,10 @@ static void test_from_files(void **state)
                      "{\"id\":\"bbbb\",\"kind\":\"fan_out\",\"accounts\":[\"H\"],"
                      "\"txns\":[\"h1\",\"c3\"]}\n";
     tu_write(alerts, a, sizeof a - 1);
-    ft_txid_index *ix;
     ft_export_alerts *ea;
     ft_subgraph g;
-    assert_int_equal(ft_txid_index_new(&ix, &s, &err), FT_OK);
-    assert_int_equal(ft_export_alerts_read(&ea, &s, ix, alerts, &err), FT_OK);
+    assert_int_equal(ft_store_txid_index(&s, &err), FT_OK);
+    assert_int_equal(ft_export_alerts_read(&ea, &s, alerts, &err), FT_OK);
     assert_int_equal(ft_export_alert(&s, ea, "aaaa", &l, &g, &err), FT_OK);
     assert_int_equal(g.ne, 2);
     assert_int_equal(g.nn, 3); /* B C D */
@@ -197,13 +193,12 @@ static void test_from_files(void **state)
         "{\"seed\":\"A\",\"account\":\"B\",\"hops\":1,\"amounts\":{},\"txns\":[\"c1\"]}\n"
         "{\"seed\":\"A\",\"account\":\"C\",\"hops\":2,\"amounts\":{},\"txns\":[\"c2\"]}\n";
     tu_write(trace, t, sizeof t - 1);
-    ft_status rc = ft_export_trace_file(&s, ix, trace, &l, &g, &err);
+    ft_status rc = ft_export_trace_file(&s, trace, &l, &g, &err);
     if (rc != FT_OK)
         fail_msg("%s", err.msg);
     assert_int_equal(g.ne, 2);
     assert_int_equal(g.nn, 3);
     ft_subgraph_free(&g);
-    ft_txid_index_free(ix);
     free(alerts);
     free(trace);
     tu_rmdir(dir);

@@ -111,6 +111,11 @@ static ft_status sc_ingest(FILE *out, ft_error *err)
     if (rc == FT_OK)
         rc = ft_store_adjacency(&s, err);
     if (rc == FT_OK)
+        rc = ft_store_txid_index(&s, err);
+    uint32_t t = 0;
+    if (rc == FT_OK)
+        fprintf(out, "T03 is %d\n", ft_store_find_txid(&s, "T03", 3, &t) ? (int)t : -1);
+    if (rc == FT_OK)
         ft_write_load_summary(out, &s, NULL, FT_FORMAT_JSON);
     ft_store_free(&s);
     return rc;
@@ -315,7 +320,6 @@ static ft_status sc_export(FILE *out, ft_error *err)
     ft_export_limits l;
     ft_export_defaults(&l);
     ft_subgraph g = {0}, d = {0};
-    ft_txid_index *ix = NULL;
     ft_export_alerts *ea = NULL;
     char **cover = NULL;
     uint32_t bob = account(s, "bob");
@@ -331,9 +335,7 @@ static ft_status sc_export(FILE *out, ft_error *err)
     ft_subgraph_free(&g);
     ft_subgraph_free(&d);
     if (rc == FT_OK)
-        rc = ft_txid_index_new(&ix, s, err);
-    if (rc == FT_OK)
-        rc = ft_export_alerts_read(&ea, s, ix, fx.alerts, err);
+        rc = ft_export_alerts_read(&ea, s, fx.alerts, err);
     if (rc == FT_OK)
         rc = ft_export_alert(s, ea, "00000000000000aa", &l, &g, err);
     if (rc == FT_OK)
@@ -343,7 +345,7 @@ static ft_status sc_export(FILE *out, ft_error *err)
     ft_export_edge_alerts_free(cover, g.ne);
     ft_subgraph_free(&g);
     if (rc == FT_OK)
-        rc = ft_export_trace_file(s, ix, fx.trace, &l, &g, err);
+        rc = ft_export_trace_file(s, fx.trace, &l, &g, err);
     if (rc == FT_OK)
         rc = export_all_formats(out, &g, NULL, err);
     ft_subgraph_free(&g);
@@ -353,7 +355,6 @@ static ft_status sc_export(FILE *out, ft_error *err)
         rc = export_all_formats(out, &g, NULL, err);
     ft_subgraph_free(&g);
     ft_export_alerts_free(ea);
-    ft_txid_index_free(ix);
     return rc;
 }
 
@@ -619,6 +620,9 @@ static void setup(void)
     fx.paths_csv = slurp(path, &fx.paths_len);
     load(&fx.small, "small.csv", fx.small_csv, fx.small_len);
     load(&fx.paths, "paths_hand.csv", fx.paths_csv, fx.paths_len);
+    ft_error err;
+    if (ft_store_txid_index(&fx.small, &err) != FT_OK)
+        exit(2);
     snprintf(fx.dir, sizeof fx.dir, "/tmp/fundtrace-faults-XXXXXX");
     if (!mkdtemp(fx.dir))
         exit(2);

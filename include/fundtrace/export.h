@@ -60,21 +60,15 @@ ft_status ft_export_accounts(const ft_store *s, const uint32_t *accts, uint32_t 
                              const uint32_t *seeds, uint32_t nseeds, const ft_export_limits *l,
                              ft_subgraph *g, ft_error *err);
 
-/* Transfer numbers for original ids (a trace's or an alert's txns):
- * builds an index of every transaction's id on first use. */
-typedef struct ft_txid_index ft_txid_index;
-ft_status ft_txid_index_new(ft_txid_index **ix, const ft_store *s, ft_error *err);
-bool ft_txid_index_find(const ft_txid_index *ix, const char *id, size_t len, uint32_t *txn);
-void ft_txid_index_free(ft_txid_index *ix);
-
 /* --- subgraphs from other results (export_from.c) --- */
 
 /* The alerts of an alerts file (any format scan writes, alerts_read.h):
- * each one's id, its transfers that are in the data (found through ix;
- * others are skipped) and its first account. */
+ * each one's id, its transfers that are in the data (found by their ids:
+ * call ft_store_txid_index first; others are skipped) and its first
+ * account. */
 typedef struct ft_export_alerts ft_export_alerts;
-ft_status ft_export_alerts_read(ft_export_alerts **ea, const ft_store *s, const ft_txid_index *ix,
-                                const char *path, ft_error *err);
+ft_status ft_export_alerts_read(ft_export_alerts **ea, const ft_store *s, const char *path,
+                                ft_error *err);
 void ft_export_alerts_free(ft_export_alerts *ea);
 
 /* The transfers of alert `id` of ea, its first account highlighted;
@@ -90,10 +84,10 @@ ft_status ft_export_edge_alerts(const ft_subgraph *g, const ft_export_alerts *ea
 void ft_export_edge_alerts_free(char **v, uint32_t n);
 
 /* The trail of a trace file (trace --format jsonl or json: the transfers
- * that brought traced money to each account), its seeds highlighted. A
- * CSV trace lists no transfers: FT_EUSAGE. */
-ft_status ft_export_trace_file(const ft_store *s, const ft_txid_index *ix, const char *path,
-                               const ft_export_limits *l, ft_subgraph *g, ft_error *err);
+ * that brought traced money to each account), its seeds highlighted.
+ * Needs ft_store_txid_index. A CSV trace lists no transfers: FT_EUSAGE. */
+ft_status ft_export_trace_file(const ft_store *s, const char *path, const ft_export_limits *l,
+                               ft_subgraph *g, ft_error *err);
 
 /* The trail of a forward haircut trace (trace.h's defaults; at most
  * `hops` hops when hops > 0) from each seed. `label` names the seeds in
