@@ -150,6 +150,8 @@ void ft_writer_commit(ft_writer *w, size_t n)
 
 void ft_writer_put(ft_writer *w, const void *p, size_t n)
 {
+    if (n == 0)
+        return; /* an empty section may have no array at all */
     /* A block as large as the buffer goes straight out: a snapshot's
      * columns are hundreds of megabytes. */
     if (n >= w->cap) {

@@ -115,6 +115,7 @@ static void test_stream_and_large_blocks(void **state)
         block[i] = (char)('a' + i % 26);
     assert_int_equal(ft_writer_open(&w, path, false, &err), FT_OK);
     ft_writer_puts(&w, "head\n");
+    ft_writer_put(&w, NULL, 0); /* an empty array: nothing, and no memcpy from NULL */
     ft_writer_put(&w, block, big);
     ft_writer_puts(&w, "tail\n");
     assert_int_equal(w.written, big + 10);
