@@ -178,6 +178,28 @@ double det_poisson_tail_log10(double lambda, double k)
     return (lt + log(sum)) / log(10);
 }
 
+double det_binomial_tail_log10(double n, double p, double k)
+{
+    if (k <= 0 || p >= 1 || k <= n * p)
+        return 0;
+    if (k > n)
+        return -300;
+    if (p < 1e-300)
+        p = 1e-300;
+    double kk = ceil(k);
+    double lt = log_factorial(n) - log_factorial(kk) - log_factorial(n - kk) + kk * log(p) +
+                (n - kk) * log1p(-p);
+    double sum = 1, term = 1, odds = p / (1 - p);
+    for (double i = kk; i < n && i < kk + 200; i++) {
+        term *= (n - i) / (i + 1) * odds;
+        sum += term;
+        if (term < 1e-9 * sum)
+            break;
+    }
+    double l = (lt + log(sum)) / log(10);
+    return l < 0 ? l : 0;
+}
+
 double det_expected_log10(const scan_worker *w, double log10p, double tries)
 {
     double n = PR->active > 0 ? (double)PR->active : 1;
