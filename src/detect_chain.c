@@ -217,8 +217,10 @@ void detect_cycles(scan_worker *w, uint32_t a)
  * The score's chance: of this data's links, the share whose payee passes
  * the money on like that, as quickly as this pass (scan_profile.q_pass at
  * 1, 6, 24, 72 hours or the gap), is the chance of each pass; a stack
- * whose accounts passed money on after delays d1..dp is expected about
- * links * q_pass(d1) * ... * q_pass(dp) times by chance.
+ * whose accounts passed money on after delays d1..dp, from a head payment
+ * of amount x, is expected about links * tail(x) * q_pass(d1) * ... *
+ * q_pass(dp) times by chance, tail(x) being the data's share of one-off
+ * payments of x or more (scan_amount_tail).
  */
 
 #define STACK_MAX 256
@@ -354,6 +356,8 @@ void detect_stacks(scan_worker *w, uint32_t a)
             lp += log10(PR->q_pass[c] > 1e-300 ? PR->q_pass[c] : 1e-300);
         }
         double e = lp + log10(PR->nlinks > 0 ? (double)PR->nlinks : 1);
+        /* and the head's payment as large as this, for the data */
+        e += log10(scan_amount_tail(PR, (double)AMT(e0) / (double)w->c->unit[cur]));
         double score = 1 / (1 + pow(10, e / 2));
         if (score < P->min_score)
             continue;

@@ -18,6 +18,9 @@
 
 /* Major units of currency cur in its minor units, rounded up. */
 int64_t det_minor(const scan_worker *w, uint16_t cur, double major);
+/* The currency most of q[0 .. n) are in (the lowest such on a tie), and
+ * how many are. */
+uint16_t det_main_currency(const scan_worker *w, const uint32_t *q, size_t n, size_t *count);
 /* a + b, saturating: sums of amounts at the edge of int64 stay defined. */
 int64_t det_sadd(int64_t a, int64_t b);
 int64_t det_hours(double h);

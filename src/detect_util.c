@@ -103,6 +103,25 @@ int64_t det_total(const scan_worker *w, const uint32_t *q, size_t n, uint16_t cu
     return sum;
 }
 
+uint16_t det_main_currency(const scan_worker *w, const uint32_t *q, size_t n, size_t *count)
+{
+    uint16_t best = n ? CUR(q[0]) : 0;
+    size_t most = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t c = 0;
+        for (size_t j = 0; j < n; j++)
+            c += CUR(q[j]) == CUR(q[i]);
+        if (c > most || (c == most && CUR(q[i]) < best)) {
+            most = c;
+            best = CUR(q[i]);
+        }
+        if (most * 2 > n)
+            break; /* a majority: no other can beat it */
+    }
+    *count = most;
+    return best;
+}
+
 uint32_t det_after(const uint32_t *list, uint32_t lo, uint32_t hi, uint32_t t)
 {
     while (lo < hi) {
