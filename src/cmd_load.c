@@ -18,6 +18,9 @@ int cmd_load(int argc, char **argv)
         FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
         FT_OPT_PROGRESS(&in.progress),
         FT_OPT_CSV_RAW(),
+        FT_OPT_INT(0, "threads", &in.opts.threads, "N", 1, 256,
+                   "tokenise a large file on N threads (default: one per\n"
+                   "core); the result is the same for any N"),
         FT_OPT_HELP(),
         FT_CLI_INPUT_OPTIONS(&in),
         FT_OPT_END(),

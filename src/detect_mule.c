@@ -381,7 +381,9 @@ void detect_tf_collection(scan_worker *w, uint32_t a)
     size_t outs_max = (size_t)P->tf_max_outflows;
     for (size_t i = 0; i + need <= m;) {
         size_t bs, be = det_best_window(w, w->a, m, i, span, &bs);
-        size_t k = be - bs + 1;
+        /* the window's payments in its main currency */
+        size_t k;
+        uint16_t cur = det_main_currency(w, w->a + bs, be - bs + 1, &k);
         if (k < need) {
             i++;
             continue;
@@ -396,8 +398,7 @@ void detect_tf_collection(scan_worker *w, uint32_t a)
             i = be + 1;
             continue;
         }
-        uint16_t cur = CUR(w->a[bs]);
-        int64_t collected = det_total(w, w->a + bs, k, cur);
+        int64_t collected = det_total(w, w->a + bs, be - bs + 1, cur);
         /* The larger payments out after the collection began. */
         size_t nb = 0;
         for (uint32_t q = adj->out_off[a]; q < adj->out_off[a + 1]; q++) {
@@ -415,8 +416,15 @@ void detect_tf_collection(scan_worker *w, uint32_t a)
         amt_w = w;
         if (nb > 1)
             qsort(w->b, nb, sizeof *w->b, cmp_amount_desc);
-        size_t take = nb < outs_max ? nb : outs_max;
-        int64_t sent = det_total(w, w->b, take, cur);
+        /* the largest that together stay within 1.2 times the collection
+         * (the account's own large bills, a rent, are not the donations) */
+        size_t take = 0;
+        int64_t sent = 0;
+        for (size_t q = 0; q < nb && take < outs_max; q++)
+            if ((double)det_sadd(sent, AMT(w->b[q])) <= 1.2 * (double)collected) {
+                sent = det_sadd(sent, AMT(w->b[q]));
+                w->b[take++] = w->b[q];
+            }
         /* Abroad: a payee in another jurisdiction than the collector. */
         char home[3], there[3];
         scan_country(S, a, home);
@@ -446,7 +454,9 @@ void detect_tf_collection(scan_worker *w, uint32_t a)
             uint32_t nacc = 1;
             for (size_t q = 0; q < take && nacc < 4; q++)
                 accts[nacc++] = S->t.dst[w->b[q]];
-            memcpy(w->b + take, w->a + bs, k * sizeof *w->b);
+            for (size_t q = bs, n = take; q <= be; q++)
+                if (CUR(w->a[q]) == cur)
+                    w->b[n++] = w->a[q];
             char name[64], col[48], snt[48], t0[40], to[64];
             scan_account(S, a, name);
             scan_money(S, cur, collected, col);

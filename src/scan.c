@@ -155,7 +155,7 @@ void ft_scan_defaults(ft_scan_params *p)
     p->cycle_keep_low = 0.8;
     p->cycle_keep_high = 1.0;
     p->stack_min_length = 3;
-    p->stack_gap_hours = 96;
+    p->stack_gap_hours = 168;
     p->stack_keep_low = 0.7;
     p->stack_min_amount = 0;
     p->bip_min_senders = 3;

@@ -9,7 +9,7 @@
 
 #define HOUR_MS 3600000LL
 
-#define PASS_SCALES 4
+#define PASS_SCALES 5
 #define LARGE_STEPS 10
 
 /* Per-transaction facts about its pair (payer, payee), in scan_profile.tflag. */
@@ -34,9 +34,8 @@ typedef struct scan_profile {
     uint32_t *link_out, *link_in; /* per account: links out and in */
     uint8_t *rhythmic;          /* per account: pays on a weekly rhythm */
     uint8_t *opener;            /* per account: opens new relations as a routine */
-    double *med_out, *med_in;  /* per account: median amount out and in, with established
-                                  relations and hubs when it has 5 such, major units */
-    double *max_in, *max2_in;  /* per account: the two largest of those payments in */
+    double *med_out, *med_in;   /* per account: median amount out and in, with established
+                                   relations and hubs when it has 5 such, major units */
     double amount_spread;      /* the amounts' 90th percentile over their 10th */
     double *amounts;           /* a sorted sample of one-off payments' amounts into
                                   ordinary accounts, major units */
@@ -53,8 +52,8 @@ typedef struct scan_profile {
     double q_sub;              /* payments in just under the reporting threshold */
     double q_small;            /* one-off payments of tf_collection.max_donation or less */
     double small_per_day;      /* such payments a typical account receives in a day */
-    double q_pass[4];          /* links whose payee passes the money on within pass_ms */
-    int64_t pass_ms[4];        /* 1, 6, 24 hours and stack.gap_hours (detect_stacks) */
+    double q_pass[PASS_SCALES];   /* links whose payee passes the money on within pass_ms */
+    int64_t pass_ms[PASS_SCALES]; /* 1, 6, 24, 72 hours and stack.gap_hours */
     int64_t span_ms;           /* the data's time span */
     uint32_t active;           /* accounts with any transfer: the candidates tested */
 } scan_profile;

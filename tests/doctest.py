@@ -66,8 +66,16 @@ def man_blocks(page):
     return blocks
 
 
+def complete(text):
+    """Whether the shell text is a whole command (not the start of a loop)."""
+    p = subprocess.run(["sh", "-n", "-c", text], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    err = p.stderr.decode()
+    return not ("end of file" in err or "unexpected end" in err)
+
+
 def commands(block):
-    """Logical lines: continuations joined, comment-only lines dropped."""
+    """Logical commands: continuations and compound commands (for ... done)
+    joined, comment-only lines dropped."""
     out, cur = [], ""
     for line in block:
         if not cur and (not line.strip() or line.lstrip().startswith("#")):
@@ -75,26 +83,34 @@ def commands(block):
         if line.endswith("\\"):
             cur += line[:-1] + " "
             continue
-        out.append(cur + line)
-        cur = ""
+        cur += line
+        if complete(cur):
+            out.append(cur)
+            cur = ""
+        else:
+            cur += "\n"
+    if cur:
+        out.append(cur)
     return out
 
 
-def have(prog, env):
-    return shutil.which(prog, path=env["PATH"]) is not None
+def have(prog, env, cwd):
+    """A program, builtin or keyword of the shell (command -v knows all)."""
+    return subprocess.run(["sh", "-c", 'command -v "$1" >/dev/null', "sh", prog], env=env, cwd=cwd,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
 
 
-def missing_tool(cmd, env):
+def missing_tool(cmd, env, cwd):
     """The program a pipeline needs that is not installed, or None."""
     code = cmd.split(" #")[0]
     try:
         words = shlex.split(code)
     except ValueError:
         return None
-    if ("--svg" in words or "dot" in words) and not have("dot", env):
+    if ("--svg" in words or "dot" in words) and not have("dot", env, cwd):
         return "dot"
     for i, w in enumerate(words):
-        if (i == 0 or words[i - 1] == "|") and not have(w, env):
+        if (i == 0 or words[i - 1] == "|") and not have(w, env, cwd):
             return w
     return None
 
@@ -106,7 +122,7 @@ def run_block(cmds, cwd, env, name):
         m = re.search(r"#\s*exit\s+(\d+)", cmd)
         if m:
             want = int(m.group(1))
-        tool = missing_tool(cmd, env)
+        tool = missing_tool(cmd, env, cwd)
         if tool:
             print("%s: skipped (no %s): %s" % (name, tool, cmd))
             continue
