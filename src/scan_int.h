@@ -34,8 +34,8 @@ typedef struct scan_profile {
     uint32_t *link_out, *link_in; /* per account: links out and in */
     uint8_t *rhythmic;          /* per account: pays on a weekly rhythm */
     uint8_t *opener;            /* per account: opens new relations as a routine */
-    double *med_out, *med_in;   /* per account: median amount out and in, with established
-                                   relations and hubs when it has 5 such, major units */
+    double *med_out, *med_in;  /* per account: median amount out and in, with established
+                                  relations and hubs when it has 5 such, major units */
     double amount_spread;      /* the amounts' 90th percentile over their 10th */
     double *amounts;           /* a sorted sample of one-off payments' amounts into
                                   ordinary accounts, major units */

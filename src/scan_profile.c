@@ -557,8 +557,8 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
     pr->link_out = calloc((size_t)na + 1, sizeof *pr->link_out);
     pr->link_in = calloc((size_t)na + 1, sizeof *pr->link_in);
     bool ok = parts && pr->tflag && pr->nov_out && pr->nov_in && pr->med_out && pr->med_in &&
-              pr->unu_out && pr->unu_in && pr->rhythmic && pr->opener && pr->link_out &&
-              pr->link_in;
+              pr->unu_out && pr->unu_in && pr->rhythmic &&
+              pr->opener && pr->link_out && pr->link_in;
     build b = {.pr = pr, .s = s, .p = p, .unit = unit, .hub = hub};
     for (int i = 0; ok && i < threads; i++)
         parts[i].b = &b;
