@@ -215,6 +215,8 @@ static void fan_variant(scan_worker *w, uint32_t a, bool out, bool slow)
      * fan_in.slow_max_payers different accounts is a business (a shop, a
      * landlord, a club), and its stream of new customers its trade; a burst
      * of them is the fast variant's. */
+    if (slow && (out ? PR->cand_out[a] : PR->cand_in[a]) < need)
+        return; /* too few that could be members */
     if (slow && !out && distinct_payers(w, a, P->fan_slow_max_payers) > P->fan_slow_max_payers)
         return;
     size_t m = 0, beats = 0;

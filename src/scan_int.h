@@ -24,6 +24,8 @@ enum {
     TF_LINK = 32,    /* unusual, or novel from a payer that does not open new relations
                         as a routine: what chains and cycles are made of */
     TF_LARGE = 64,  /* scan.large_ratio times its payer's median payment or more */
+    TF_ROUND = 128, /* one-off, from no hub, at least pass_through.min_amount: could
+                       start a pass-through round (set by scan_profile_rounds) */
 };
 
 /* What the detectors know about the data set as a whole (scan_profile.c). */
@@ -31,6 +33,8 @@ typedef struct scan_profile {
     uint8_t *tflag;            /* per transaction: TF_* */
     uint32_t *nov_out, *nov_in; /* per account: novel transfers out and in */
     uint32_t *unu_out, *unu_in; /* per account: unusual transfers out and in */
+    uint32_t *cand_out, *cand_in; /* per account: transfers out and in that could be slow
+                                     fans' members (out: exactly; in: at most) */
     uint32_t *link_out, *link_in; /* per account: links out and in */
     uint8_t *rhythmic;          /* per account: pays on a weekly rhythm */
     uint8_t *opener;            /* per account: opens new relations as a routine */
