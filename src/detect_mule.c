@@ -247,7 +247,8 @@ static void rounds(scan_worker *w, uint32_t a, const pair *pr, size_t n, uint32_
         bool large = nlarge == j - i + 1;
         size_t k = j - i + 1;
         /* the one-off payments in during the window, each a chance */
-        uint32_t lo = det_from_time(w, adj->in_txn, adj->in_off[a], adj->in_off[a + 1], TS(pr[i].x));
+        uint32_t lo =
+            det_from_time(w, adj->in_txn, adj->in_off[a], adj->in_off[a + 1], TS(pr[i].x));
         uint32_t hi = det_from_time(w, adj->in_txn, lo, adj->in_off[a + 1], TS(pr[j].x) + 1);
         uint32_t nw = 0;
         for (uint32_t q2 = lo; q2 < hi; q2++)
@@ -263,7 +264,8 @@ static void rounds(scan_worker *w, uint32_t a, const pair *pr, size_t n, uint32_
          * large). */
         bool young = (double)(adj->in_off[a + 1] - adj->in_off[a]) < P->opener_min;
         for (size_t r = i; r <= j && young; r++)
-            lp += log10(scan_amount_tail(PR, (double)AMT(pr[r].x) / (double)w->c->unit[CUR(pr[r].x)]));
+            lp += log10(
+                scan_amount_tail(PR, (double)AMT(pr[r].x) / (double)w->c->unit[CUR(pr[r].x)]));
         if (k < need && !nlarge && !young) {
             i++;
             continue;
@@ -307,8 +309,7 @@ static void rounds(scan_worker *w, uint32_t a, const pair *pr, size_t n, uint32_
                   large    ? "; each payment in was large for the account"
                   : nlarge ? "; some payments in were large for the account"
                            : "",
-                  nw,
-                  pow(10, det_expected_log10(w, lp, (double)eligible)));
+                  nw, pow(10, det_expected_log10(w, lp, (double)eligible)));
         i = j + 1;
     }
 }
@@ -351,8 +352,8 @@ void detect_structuring(scan_worker *w, uint32_t a)
         }
         /* all the payments in during the window, each with this data's
          * chance of falling just under the threshold */
-        uint32_t lo = det_from_time(w, adj->in_txn, adj->in_off[a], adj->in_off[a + 1],
-                                    TS(w->a[bs]));
+        uint32_t lo =
+            det_from_time(w, adj->in_txn, adj->in_off[a], adj->in_off[a + 1], TS(w->a[bs]));
         uint32_t hi = det_from_time(w, adj->in_txn, lo, adj->in_off[a + 1], TS(w->a[be]) + 1);
         double lp = det_poisson_tail_log10((double)(hi - lo) * PR->q_sub, (double)k);
         double score = det_score(w, lp, (double)m);
@@ -464,8 +465,8 @@ void detect_tf_collection(scan_worker *w, uint32_t a)
          * long, where the account's own pace outside it, or a typical
          * account's, predicts `usual` (a club collecting fees is no news),
          * halved when the money went abroad. */
-        uint32_t ilo = det_from_time(w, adj->in_txn, adj->in_off[a], adj->in_off[a + 1],
-                                     TS(w->a[bs]));
+        uint32_t ilo =
+            det_from_time(w, adj->in_txn, adj->in_off[a], adj->in_off[a + 1], TS(w->a[bs]));
         uint32_t ihi = det_from_time(w, adj->in_txn, ilo, adj->in_off[a + 1], TS(w->a[be]) + 1);
         double nw = ihi - ilo;
         double typical = PR->small_per_day * P->tf_window_days;
@@ -501,8 +502,8 @@ void detect_tf_collection(scan_worker *w, uint32_t a)
                       "(among %.0f it received then), then moved %s (%.0f%%) on in %zu larger "
                       "payment%s (first to %s%s); about %.2g such collections are expected by "
                       "chance in data this size",
-                      name, col, k, k, t0, nw, snt, 100.0 * (double)sent / (double)collected,
-                      take, take == 1 ? "" : "s", to, abroad ? ", abroad" : "",
+                      name, col, k, k, t0, nw, snt, 100.0 * (double)sent / (double)collected, take,
+                      take == 1 ? "" : "s", to, abroad ? ", abroad" : "",
                       pow(10, det_expected_log10(w, lp, (double)m)));
         }
         i = be + 1;

@@ -480,8 +480,8 @@ static void *pfor_worker(void *arg)
     return NULL;
 }
 
-void scan_parallel(int threads, uint32_t n, void (*fn)(void *ctx, int tid, uint32_t lo, uint32_t hi),
-                   void *ctx)
+void scan_parallel(int threads, uint32_t n,
+                   void (*fn)(void *ctx, int tid, uint32_t lo, uint32_t hi), void *ctx)
 {
     if (threads < 1)
         threads = 1;
@@ -612,10 +612,9 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
         }
     }
     for (uint32_t a = 0; ok && a < na; a++)
-        pr->active += s->adj.out_off[a + 1] > s->adj.out_off[a] ||
-                      s->adj.in_off[a + 1] > s->adj.in_off[a];
-    ok = ok && run_phase(&b, parts, threads, phase_in) &&
-         run_phase(&b, parts, threads, phase_pass);
+        pr->active +=
+            s->adj.out_off[a + 1] > s->adj.out_off[a] || s->adj.in_off[a + 1] > s->adj.in_off[a];
+    ok = ok && run_phase(&b, parts, threads, phase_in) && run_phase(&b, parts, threads, phase_pass);
     if (ok) {
         uint64_t unusual = 0, links = 0, strong = 0, slow_out = 0, slow_in = 0;
         uint64_t passed[PASS_SCALES] = {0};
