@@ -203,6 +203,19 @@ static double distinct_payers(scan_worker *w, uint32_t a, double cap)
     return n;
 }
 
+/* Whether a's m members out (w->a) carry most of what it paid in their
+ * main currency (all its n payments out in list) and go to more accounts
+ * than ever paid it. */
+static bool fans_out_few(scan_worker *w, uint32_t a, const uint32_t *list, size_t n, size_t m)
+{
+    size_t count;
+    uint16_t cur = det_main_currency(w, w->a, m, &count);
+    int64_t mine = det_total(w, w->a, m, cur), all = det_total(w, list, n, cur);
+    if (mine < all - mine)
+        return false;
+    return distinct_payers(w, a, (double)m) < (double)m;
+}
+
 static void fan_variant(scan_worker *w, uint32_t a, bool out, bool slow)
 {
     int d = !out;
@@ -252,8 +265,11 @@ static void fan_variant(scan_worker *w, uint32_t a, bool out, bool slow)
      * sum every week or two all year, or an account abroad that people send
      * their savings to all year, does what it always does. Rhythm breaks,
      * and payers that never open new relations, are news whenever they
-     * come. */
-    bool steady = slow && beats < m;
+     * come. So is money fanning out from few sources: an account whose
+     * large payments to new people carry most of what it paid, and go to
+     * more people than ever paid it, is no business with customers,
+     * however evenly it spreads them. */
+    bool steady = slow && beats < m && !(out && fans_out_few(w, a, list + from, to - from, m));
     int64_t span = slow ? (int64_t)(P->fan_slow_days[d] * 24 * (double)HOUR_MS)
                         : det_hours(P->fan_window_hours[d]);
     /* The most unlikely burst, then the best in what is left on each side. */

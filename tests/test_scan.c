@@ -235,14 +235,23 @@ static void cases(fixture *f)
     row(f, "ss", 4800, "SSD", "SSE", "17147.50");
     /* a long fan-out: LFO pays 16 new accounts 3000-3150 on its own
      * weekday, in 16 of 22 weeks; LEO pays 16 the same way spread over
-     * the whole year (no) */
+     * the whole year: a person paid by one friend, whose payments to new
+     * people are most of what it pays (yes); LEB, a small business that 20
+     * customers pay every week, pays 16 new suppliers the same way (no) */
     life(f, "LFO", 24, 2);
     life(f, "LEO", 26, 2);
+    life(f, "LEB", 28, 2);
     for (int i = 0; i < 16; i++) {
         rowf(f, "lf", (7 * (10 + i + i / 3) + 2) * DAY + 15, "LFO", name_of(b, "LF", i),
              3000 + 10 * i);
         rowf(f, "le", (7 * (3 * i + 1) + 2) * DAY + 15, "LEO", name_of(b, "LE", i), 3000 + 10 * i);
+        rowf(f, "lb", (7 * (3 * i + 1) + 2) * DAY + 16, "LEB", name_of(b, "LBS", i),
+             3000 + 10 * i);
     }
+    for (int w = 0; w < WEEKS; w++)
+        for (int i = 0; i < 20; i++)
+            rowf(f, "lb", (7 * w + 2) * DAY + 9 + 0.1 * i, name_of(a, "B", 100 + i), "LEB",
+                 150 + i);
     /* scatter-gather: SGS pays four intermediaries 5000, each pays SGT
      * 4800 three days later; SH's intermediaries pass on 40 % (no) */
     for (int i = 0; i < 4; i++) {
@@ -380,7 +389,7 @@ static const struct want {
     {"pass_through", "sn", 2, "SND"},    {"pass_through", "gs", 4, "GSH"},
     {"structuring", "su", 3, "SUA"},     {"rapid_movement", "rm", 8, "RMM"},
     {"tf_collection", "tf", 16, "TFC"},  {"stack", "ss", 4, "SSA"},
-    {"fan_out", "lf", 16, "LFO"},
+    {"fan_out", "lf", 16, "LFO"},        {"fan_out", "le", 16, "LEO"},
 };
 #define NWANT (sizeof want / sizeof *want)
 
