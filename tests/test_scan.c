@@ -245,8 +245,7 @@ static void cases(fixture *f)
         rowf(f, "lf", (7 * (10 + i + i / 3) + 2) * DAY + 15, "LFO", name_of(b, "LF", i),
              3000 + 10 * i);
         rowf(f, "le", (7 * (3 * i + 1) + 2) * DAY + 15, "LEO", name_of(b, "LE", i), 3000 + 10 * i);
-        rowf(f, "lb", (7 * (3 * i + 1) + 2) * DAY + 16, "LEB", name_of(b, "LBS", i),
-             3000 + 10 * i);
+        rowf(f, "lb", (7 * (3 * i + 1) + 2) * DAY + 16, "LEB", name_of(b, "LBS", i), 3000 + 10 * i);
     }
     for (int w = 0; w < WEEKS; w++)
         for (int i = 0; i < 20; i++)
