@@ -106,6 +106,13 @@ static burst best_burst(const scan_worker *w, const uint32_t *q, size_t lo, size
                  * long, had it spread them over its life at random */
                 double f = (double)(TS(q[j]) - TS(q[i]) + 1) / active;
                 double even = det_binomial_tail_log10((double)m, f, (double)k);
+                /* into an account, a test tried only on the accounts with
+                 * too many members for the data's rate (the fanners), not
+                 * on every account; out of one, money fanning out from few
+                 * sources needs no such test (fans_out_few) and the rest
+                 * are businesses' */
+                if (out_dir)
+                    even += log10(((double)PR->fanners[1] + 1) / ((double)PR->active + 1));
                 expect = (double)m * f > expect ? (double)m * f : expect;
                 lp = even > lp ? even : lp;
             }

@@ -43,8 +43,6 @@ size_t det_best_window(const scan_worker *w, const uint32_t *q, size_t n, size_t
 uint32_t det_after(const uint32_t *list, uint32_t lo, uint32_t hi, uint32_t t);
 uint32_t det_from_time(const scan_worker *w, const uint32_t *list, uint32_t lo, uint32_t hi,
                        int64_t ms);
-/* log10 P(X >= k) for X ~ Poisson(lambda); 0 for k <= 0. */
-double det_poisson_tail_log10(double lambda, double k);
 /* log10 P(X >= k) for X ~ Binomial(n, p); 0 for k <= n p. */
 double det_binomial_tail_log10(double n, double p, double k);
 /* The score of a candidate whose chance under the data's own rates is

@@ -34,7 +34,7 @@ typedef struct scan_profile {
     uint32_t *nov_out, *nov_in;   /* per account: novel transfers out and in */
     uint32_t *unu_out, *unu_in;   /* per account: unusual transfers out and in */
     uint32_t *cand_out, *cand_in; /* per account: transfers out and in that could be slow
-                                     fans' members (out: exactly; in: at most) */
+                                     fans' members */
     uint32_t *link_out, *link_in; /* per account: links out and in */
     uint8_t *rhythmic;            /* per account: pays on a weekly rhythm */
     uint8_t *opener;              /* per account: opens new relations as a routine */
@@ -60,6 +60,8 @@ typedef struct scan_profile {
     int64_t pass_ms[PASS_SCALES];   /* 1, 6, 24, 72 hours and stack.gap_hours */
     int64_t span_ms;                /* the data's time span */
     uint32_t active;                /* accounts with any transfer: the candidates tested */
+    uint32_t fanners[2];            /* accounts whose slow fans' members out [0] and in [1]
+                                       are too many for the data's rate (count_fanners) */
 } scan_profile;
 
 /* Strongly unusual: breaks its payer's rhythm, or is a new relation with
@@ -74,6 +76,9 @@ static inline bool scan_strong(const scan_profile *pr, const ft_store *s, const 
     return (f & TF_OFFBEAT) || ((f & TF_NOVEL) && !hub[s->t.dst[t]] &&
                                 (double)(s->adj.out_off[a + 1] - s->adj.out_off[a]) < thin);
 }
+
+/* log10 P(X >= k) for X ~ Poisson(lambda); 0 for k <= 0 (detect_util.c). */
+double det_poisson_tail_log10(double lambda, double k);
 
 /* The share of one-off payments into ordinary accounts of at least v
  * major units (smoothed: never 0). */

@@ -382,6 +382,25 @@ static void phase_out(part *w, uint32_t a)
     }
 }
 
+/* The accounts whose slow fans' possible members, over their whole life,
+ * are already more than the data's rate would give at the reporting score:
+ * the only ones a fan's own-pace test (detect_fan.c) is tried on. */
+static void count_fanners(scan_profile *pr, const ft_store *s, const ft_scan_params *p)
+{
+    double report = p->min_score > 0 && p->min_score < 1 ? 2 * log10(1 / p->min_score - 1) : 0;
+    double act = log10(pr->active > 0 ? (double)pr->active : 1);
+    for (uint32_t a = 0; a < s->accounts.n; a++)
+        for (int d = 0; d < 2; d++) {
+            double m = d ? pr->cand_in[a] : pr->cand_out[a];
+            const uint32_t *off = d ? s->adj.in_off : s->adj.out_off;
+            if (m < p->fan_min_degree[d])
+                continue;
+            double n = (double)(off[a + 1] - off[a]);
+            pr->fanners[d] +=
+                det_poisson_tail_log10(n * pr->q_slow[d], m) <= report - act - log10(m);
+        }
+}
+
 /* Phase 3, per account, its payments in: the everyday amount received
  * (what established relations and hubs pay it: a salary, refunds). */
 static void phase_in(part *w, uint32_t a)
@@ -577,7 +596,9 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
         uint32_t src = s->t.src[t], dst = s->t.dst[t];
         pr->nov_in[dst] += (f & TF_NOVEL) != 0;
         pr->unu_in[dst] += (f & TF_UNUSUAL) != 0;
-        pr->cand_in[dst] += (f & (TF_OFFBEAT | TF_NOVEL)) || ((f & TF_LARGE) && (f & TF_UNUSUAL));
+        pr->cand_in[dst] += src != dst && !hub[src] &&
+                            (scan_strong(pr, s, hub, p->opener_min, (uint32_t)t) ||
+                             ((f & TF_LARGE) && (f & TF_UNUSUAL)));
         pr->link_in[dst] += (f & TF_LINK) != 0;
         uint16_t c = s->t.cur[t];
         double v = (double)s->t.amount[t] / (double)unit[c];
@@ -661,6 +682,7 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
             pr->q_pass[c] = ((double)passed[c] + 1) / ((double)links + 1);
         }
         pr->span_ms = n ? s->t.ts_ms[n - 1] - s->t.ts_ms[0] : 0;
+        count_fanners(pr, s, p);
     }
     for (int i = 0; parts && i < threads; i++) {
         free(parts[i].m);

@@ -251,6 +251,18 @@ static void cases(fixture *f)
         for (int i = 0; i < 20; i++)
             rowf(f, "lb", (7 * w + 2) * DAY + 9 + 0.1 * i, name_of(a, "B", 100 + i), "LEB",
                  150 + i);
+    /* a long fan-in: 12 people with lives of their own pay LGI 2000-2110,
+     * large for each, in 12 of 28 weeks (found among the few accounts
+     * paid by many new payers, not among all); 12 others pay LGA the same
+     * way spread over the whole year (no) */
+    life(f, "LGI", 30, 5);
+    life(f, "LGA", 32, 5);
+    for (int i = 0; i < 12; i++) {
+        rowf(f, "lg", (7 * (8 + (5 * i) / 2) + 1) * DAY + 11, name_of(a, "B", 40 + i), "LGI",
+             2000 + 10 * i);
+        rowf(f, "la", (7 * (4 * i + 1) + 1) * DAY + 11, name_of(a, "B", 60 + i), "LGA",
+             2000 + 10 * i);
+    }
     /* scatter-gather: SGS pays four intermediaries 5000, each pays SGT
      * 4800 three days later; SH's intermediaries pass on 40 % (no) */
     for (int i = 0; i < 4; i++) {
@@ -389,6 +401,7 @@ static const struct want {
     {"structuring", "su", 3, "SUA"},     {"rapid_movement", "rm", 8, "RMM"},
     {"tf_collection", "tf", 16, "TFC"},  {"stack", "ss", 4, "SSA"},
     {"fan_out", "lf", 16, "LFO"},        {"fan_out", "le", 16, "LEO"},
+    {"fan_in", "lg", 12, "LGI"},
 };
 #define NWANT (sizeof want / sizeof *want)
 
