@@ -30,10 +30,7 @@
  * account is that new.
  */
 
-typedef struct pair {
-    uint32_t x, y;
-    int64_t delay;
-} pair;
+typedef scan_round pair;
 
 /* Is one-off payment x eligible to start a round (at its payee)? */
 static bool round_in(const scan_ctx *c, uint32_t x)
@@ -136,15 +133,36 @@ static int64_t round_scale(const scan_ctx *c, int k)
     return k < 3 ? h[k] * HOUR_MS : (int64_t)(c->p->pt_delay_hours * (double)HOUR_MS);
 }
 
+typedef struct found {
+    uint32_t a;
+    pair r;
+} found;
+
 typedef struct tally {
     const scan_ctx *c;
+    scan_profile *pr; /* c->pr, written here */
     uint64_t rounds[4], rapid, eligible, large[LARGE_STEPS];
     uint32_t a; /* the account being counted */
+    found *v;   /* the rounds found, account by account */
+    size_t n, cap;
+    bool oom;
 } tally;
 
 static void count_round(void *ctx, const pair *p)
 {
     tally *t = ctx;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 256;
+        found *v = realloc(t->v, cap * sizeof *v);
+        if (!v) {
+            t->oom = true;
+            return;
+        }
+        t->v = v;
+        t->cap = cap;
+    }
+    t->v[t->n++] = (found){t->a, *p};
+    t->pr->round_off[t->a + 1]++; /* each account is one thread's */
     if (p->delay <= (int64_t)(t->c->p->rapid_max_minutes * 60000.0)) {
         t->rapid++;
         return;
@@ -165,15 +183,17 @@ static void tally_block(void *ctx, int tid, uint32_t lo, uint32_t hi)
 {
     tally *t = (tally *)ctx + tid;
     const ft_store *s = t->c->s;
-    for (uint32_t a = lo; a < hi; a++) {
+    for (uint32_t a = lo; a < hi && !t->oom; a++) {
         if (s->adj.out_off[a + 1] == s->adj.out_off[a])
             continue; /* pays nothing: no rounds, and no chances of one counted */
         t->a = a;
-        t->eligible += find_rounds(t->c, a, count_round, count_large, t);
+        uint32_t chances = find_rounds(t->c, a, count_round, count_large, t);
+        t->pr->round_chances[a] = chances;
+        t->eligible += chances;
     }
 }
 
-void scan_profile_rounds(scan_profile *pr, const scan_ctx *c, int threads)
+bool scan_profile_rounds(scan_profile *pr, const scan_ctx *c, int threads)
 {
     tally t[64];
     if (threads < 1)
@@ -181,10 +201,34 @@ void scan_profile_rounds(scan_profile *pr, const scan_ctx *c, int threads)
     if (threads > 64)
         threads = 64;
     for (int i = 0; i < threads; i++)
-        t[i] = (tally){c, {0, 0, 0, 0}, 0, 0, {0}, 0};
-    flagging f = {c, pr->tflag};
-    scan_parallel(threads, (uint32_t)c->s->t.n, flag_rounds, &f);
-    scan_parallel(threads, c->s->accounts.n, tally_block, t);
+        t[i] = (tally){.c = c, .pr = pr};
+    uint32_t na = c->s->accounts.n;
+    pr->round_off = calloc((size_t)na + 1, sizeof *pr->round_off);
+    pr->round_chances = calloc((size_t)na + 1, sizeof *pr->round_chances);
+    bool ok = pr->round_off && pr->round_chances;
+    if (ok) {
+        flagging f = {c, pr->tflag};
+        scan_parallel(threads, (uint32_t)c->s->t.n, flag_rounds, &f);
+        scan_parallel(threads, na, tally_block, t);
+    }
+    for (int i = 0; i < threads; i++)
+        ok = ok && !t[i].oom;
+    /* Each thread found whole accounts' rounds in order: they go to their
+     * account's place. */
+    for (uint32_t a = 0; ok && a < na; a++)
+        pr->round_off[a + 1] += pr->round_off[a];
+    pr->rounds = ok ? malloc(((size_t)pr->round_off[na] + 1) * sizeof *pr->rounds) : NULL;
+    ok = ok && pr->rounds;
+    for (int i = 0; i < threads; i++) {
+        for (size_t k = 0; ok && k < t[i].n;) {
+            uint32_t a = t[i].v[k].a, at = pr->round_off[a];
+            for (; k < t[i].n && t[i].v[k].a == a; k++)
+                pr->rounds[at++] = t[i].v[k].r;
+        }
+        free(t[i].v);
+    }
+    if (!ok)
+        return false;
     for (int i = 1; i < threads; i++) {
         for (int k = 0; k < 4; k++)
             t[0].rounds[k] += t[i].rounds[k];
@@ -198,20 +242,7 @@ void scan_profile_rounds(scan_profile *pr, const scan_ctx *c, int threads)
     pr->q_rapid = ((double)t[0].rapid + 1) / ((double)t[0].eligible + 1);
     for (int k = 0; k < LARGE_STEPS; k++)
         pr->q_large_in[k] = ((double)t[0].large[k] + 1) / ((double)t[0].eligible + 1);
-}
-
-typedef struct collect {
-    scan_worker *w;
-    size_t n;
-} collect;
-
-static void keep_round(void *ctx, const pair *p)
-{
-    collect *k = ctx;
-    scan_worker *w = k->w;
-    if (!scan_reserve(w, &w->x, &w->cap_x, (k->n + 1) * sizeof *p, 1))
-        return;
-    ((pair *)w->x)[k->n++] = *p;
+    return true;
 }
 
 /* Emits the windows of rounds among pr[0 .. n) that are rare enough: rapid
@@ -316,12 +347,9 @@ static void rounds(scan_worker *w, uint32_t a, const pair *pr, size_t n, uint32_
 
 void detect_pass_through(scan_worker *w, uint32_t a)
 {
-    const ft_adjacency *adj = &S->adj;
-    if (adj->out_off[a + 1] == adj->out_off[a])
-        return;
-    collect k = {w, 0};
-    uint32_t eligible = find_rounds(w->c, a, keep_round, NULL, &k);
-    rounds(w, a, w->x, k.n, eligible);
+    uint32_t lo = PR->round_off[a], hi = PR->round_off[a + 1];
+    if (lo < hi)
+        rounds(w, a, PR->rounds + lo, hi - lo, PR->round_chances[a]);
 }
 
 /* --- structuring ---------------------------------------------------------------------------- */

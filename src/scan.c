@@ -809,7 +809,10 @@ ft_status ft_scan_run(const ft_store *s, const ft_scan_params *p, int threads, f
         goto done;
     }
     scan_ctx ctx = {s, p, hub, unit, &prof};
-    scan_profile_rounds(&prof, &ctx, threads);
+    if (!scan_profile_rounds(&prof, &ctx, threads)) {
+        rc = ft_error_oom(err);
+        goto done;
+    }
     scan_job job = {.naccounts = na};
     atomic_init(&job.next, 0);
     pthread_t tids[64];

@@ -28,6 +28,13 @@ enum {
                         start a pass-through round (set by scan_profile_rounds) */
 };
 
+/* A mule's round (detect_mule.c): one-off payment in x passed on by
+ * payment out y, `delay` ms later. */
+typedef struct scan_round {
+    uint32_t x, y;
+    int64_t delay;
+} scan_round;
+
 /* What the detectors know about the data set as a whole (scan_profile.c). */
 typedef struct scan_profile {
     uint8_t *tflag;               /* per transaction: TF_* */
@@ -36,6 +43,9 @@ typedef struct scan_profile {
     uint32_t *cand_out, *cand_in; /* per account: transfers out and in that could be slow
                                      fans' members */
     uint32_t *link_out, *link_in; /* per account: links out and in */
+    scan_round *rounds;           /* every account's rounds, account by account */
+    uint32_t *round_off;          /* per account: its rounds, rounds[round_off[a] .. [a + 1]) */
+    uint32_t *round_chances;      /* per account: one-off payments in that could start one */
     uint8_t *rhythmic;            /* per account: pays on a weekly rhythm */
     uint8_t *opener;              /* per account: opens new relations as a routine */
     double *med_out, *med_in;     /* per account: median amount out and in, with established
@@ -90,9 +100,10 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
 void scan_profile_free(scan_profile *pr);
 
 struct scan_ctx;
-/* The data's rates of mule rounds (detect_mule.c), once the context is
- * built, on `threads` threads. */
-void scan_profile_rounds(scan_profile *pr, const struct scan_ctx *c, int threads);
+/* The data's rates of mule rounds (detect_mule.c) and every account's
+ * rounds, once the context is built, on `threads` threads; false when out
+ * of memory. */
+bool scan_profile_rounds(scan_profile *pr, const struct scan_ctx *c, int threads);
 
 /* Calls fn(ctx, thread, lo, hi) for blocks of [0, n) on `threads` threads
  * (thread 0 is the caller); returns when all are done. */

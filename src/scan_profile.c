@@ -175,6 +175,9 @@ void scan_profile_free(scan_profile *pr)
     free(pr->link_out);
     free(pr->link_in);
     free(pr->amounts);
+    free(pr->rounds);
+    free(pr->round_off);
+    free(pr->round_chances);
     memset(pr, 0, sizeof *pr);
 }
 
