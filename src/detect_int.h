@@ -38,9 +38,7 @@ size_t det_one_off(scan_worker *w, uint32_t a, bool out, double lo, double hi);
 size_t det_best_window(const scan_worker *w, const uint32_t *q, size_t n, size_t i, int64_t span,
                        size_t *start);
 /* In list[lo, hi) (transaction numbers, ascending: time order), the
- * first position whose transaction comes after t / is at time ms or
- * later. */
-uint32_t det_after(const uint32_t *list, uint32_t lo, uint32_t hi, uint32_t t);
+ * first position whose transaction is at time ms or later. */
 uint32_t det_from_time(const scan_worker *w, const uint32_t *list, uint32_t lo, uint32_t hi,
                        int64_t ms);
 /* log10 P(X >= k) for X ~ Binomial(n, p); 0 for k <= n p. */

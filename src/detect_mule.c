@@ -61,46 +61,6 @@ static void flag_rounds(void *ctx, int tid, uint32_t lo, uint32_t hi)
     }
 }
 
-/* The rounds of account a: calls fn(ctx, pair) for each, in time order of
- * the payments in, and in_fn(ctx, x) (when given) for each one-off payment
- * in x that could start one; returns how many those are. */
-static uint32_t find_rounds(const scan_ctx *c, uint32_t a, void (*fn)(void *, const pair *),
-                            void (*in_fn)(void *, uint32_t), void *ctx)
-{
-    const ft_store *s = c->s;
-    const ft_adjacency *adj = &s->adj;
-    uint32_t olo = adj->out_off[a], ohi = adj->out_off[a + 1], eligible = 0;
-    int64_t delay = (int64_t)(c->p->pt_delay_hours * (double)HOUR_MS);
-    uint32_t used_until = olo; /* payments out before this are taken */
-    uint32_t after = olo;      /* the first payment out after the payment in */
-    for (uint32_t i = adj->in_off[a]; i < adj->in_off[a + 1]; i++) {
-        uint32_t x = adj->in_txn[i], from = s->t.src[x];
-        while (after < ohi && adj->out_txn[after] <= x)
-            after++; /* the payments in come in order too: this only moves on */
-        if (!round_in(c, x))
-            continue;
-        eligible++;
-        if (in_fn)
-            in_fn(ctx, x);
-        for (uint32_t k = after > used_until ? after : used_until; k < ohi; k++) {
-            uint32_t y = adj->out_txn[k], to = s->t.dst[y];
-            int64_t d = s->t.ts_ms[y] - s->t.ts_ms[x];
-            if (d > delay)
-                break;
-            if (!(c->pr->tflag[y] & TF_ONCE) || to == a || to == from || c->hub[to] ||
-                s->t.cur[y] != s->t.cur[x] ||
-                (double)s->t.amount[y] < c->p->pt_keep_low * (double)s->t.amount[x] - 1e-6 ||
-                s->t.amount[y] > s->t.amount[x])
-                continue;
-            pair p = {x, y, d};
-            fn(ctx, &p);
-            used_until = k + 1;
-            break;
-        }
-    }
-    return eligible;
-}
-
 /* Is payment x large for its payee a: scan.large_ratio times its median
  * payment in, over a history long enough to tell? */
 static bool large_in_at(const scan_ctx *c, uint32_t a, uint32_t x)
@@ -145,12 +105,13 @@ typedef struct tally {
     uint32_t a; /* the account being counted */
     found *v;   /* the rounds found, account by account */
     size_t n, cap;
+    uint32_t *ins, *outs; /* the account at hand's payments that could make a round */
+    size_t cap_ins, cap_outs;
     bool oom;
 } tally;
 
-static void count_round(void *ctx, const pair *p)
+static void count_round(tally *t, const pair *p)
 {
-    tally *t = ctx;
     if (t->n == t->cap) {
         size_t cap = t->cap ? 2 * t->cap : 256;
         found *v = realloc(t->v, cap * sizeof *v);
@@ -171,12 +132,95 @@ static void count_round(void *ctx, const pair *p)
         t->rounds[k] += p->delay <= round_scale(t->c, k);
 }
 
-static void count_large(void *ctx, uint32_t x)
+static void count_large(tally *t, uint32_t x)
 {
-    tally *t = ctx;
     int k = large_step(t->c, t->a, x);
     for (int j = 0; j <= k; j++)
         t->large[j]++; /* counted at every step it reaches */
+}
+
+/* Appends x to *v (*n used of *cap); false when out of memory. */
+static bool push(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 64;
+        uint32_t *p = realloc(*v, c * sizeof *p);
+        if (!p)
+            return false;
+        *v = p;
+        *cap = c;
+    }
+    (*v)[(*n)++] = x;
+    return true;
+}
+
+/* Puts the transfers at one time among v[0 .. n) (in time order) in the
+ * tie order (ft_store_txn_cmp): not the input's row order. */
+static bool order_ties(const ft_store *s, uint32_t *v, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && s->t.ts_ms[v[j]] == s->t.ts_ms[v[i]])
+            j++;
+        ft_error err;
+        if (j - i > 1 && ft_store_sort_txns(s, v + i, (uint32_t)(j - i), &err) != FT_OK)
+            return false;
+        i = j;
+    }
+    return true;
+}
+
+/* The rounds of account a, counted into t (count_round), and its one-off
+ * payments in that could start one (count_large); returns how many those
+ * are. Money that arrives at a time may leave at that time: a payment out
+ * at the same time as the payment in can pass it on. Payments at one time
+ * are taken in the tie order, so the rows' order does not matter. */
+static uint32_t find_rounds(tally *t, uint32_t a)
+{
+    const scan_ctx *c = t->c;
+    const ft_store *s = c->s;
+    const ft_adjacency *adj = &s->adj;
+    size_t nin = 0, nout = 0;
+    for (uint32_t i = adj->in_off[a]; i < adj->in_off[a + 1]; i++)
+        if (round_in(c, adj->in_txn[i]) && !push(&t->ins, &nin, &t->cap_ins, adj->in_txn[i]))
+            goto oom;
+    if (!nin)
+        return 0;
+    for (uint32_t k = adj->out_off[a]; k < adj->out_off[a + 1]; k++) {
+        uint32_t y = adj->out_txn[k], to = s->t.dst[y];
+        if ((c->pr->tflag[y] & TF_ONCE) && to != a && !c->hub[to] &&
+            !push(&t->outs, &nout, &t->cap_outs, y))
+            goto oom;
+    }
+    if (!order_ties(s, t->ins, nin) || !order_ties(s, t->outs, nout))
+        goto oom;
+    int64_t delay = (int64_t)(c->p->pt_delay_hours * (double)HOUR_MS);
+    size_t used_until = 0; /* payments out before this are taken */
+    size_t after = 0;      /* the first payment out at or after the payment in */
+    for (size_t i = 0; i < nin; i++) {
+        uint32_t x = t->ins[i], from = s->t.src[x];
+        while (after < nout && s->t.ts_ms[t->outs[after]] < s->t.ts_ms[x])
+            after++; /* the payments in come in order too: this only moves on */
+        count_large(t, x);
+        for (size_t k = after > used_until ? after : used_until; k < nout; k++) {
+            uint32_t y = t->outs[k];
+            int64_t d = s->t.ts_ms[y] - s->t.ts_ms[x];
+            if (d > delay)
+                break;
+            if (s->t.dst[y] == from || s->t.cur[y] != s->t.cur[x] ||
+                (double)s->t.amount[y] < c->p->pt_keep_low * (double)s->t.amount[x] - 1e-6 ||
+                s->t.amount[y] > s->t.amount[x])
+                continue;
+            pair p = {x, y, d};
+            count_round(t, &p);
+            used_until = k + 1;
+            break;
+        }
+    }
+    return (uint32_t)nin;
+oom:
+    t->oom = true;
+    return 0;
 }
 
 static void tally_block(void *ctx, int tid, uint32_t lo, uint32_t hi)
@@ -187,7 +231,7 @@ static void tally_block(void *ctx, int tid, uint32_t lo, uint32_t hi)
         if (s->adj.out_off[a + 1] == s->adj.out_off[a])
             continue; /* pays nothing: no rounds, and no chances of one counted */
         t->a = a;
-        uint32_t chances = find_rounds(t->c, a, count_round, count_large, t);
+        uint32_t chances = find_rounds(t, a);
         t->pr->round_chances[a] = chances;
         t->eligible += chances;
     }
@@ -226,6 +270,8 @@ bool scan_profile_rounds(scan_profile *pr, const scan_ctx *c, int threads)
                 pr->rounds[at++] = t[i].v[k].r;
         }
         free(t[i].v);
+        free(t[i].ins);
+        free(t[i].outs);
     }
     if (!ok)
         return false;

@@ -123,18 +123,6 @@ uint16_t det_main_currency(const scan_worker *w, const uint32_t *q, size_t n, si
     return best;
 }
 
-uint32_t det_after(const uint32_t *list, uint32_t lo, uint32_t hi, uint32_t t)
-{
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (list[mid] <= t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 uint32_t det_from_time(const scan_worker *w, const uint32_t *list, uint32_t lo, uint32_t hi,
                        int64_t ms)
 {

@@ -305,6 +305,13 @@ static void cases(fixture *f)
         row(f, "rm", 5400 + 12 * i, name_of(a, "RMI", i), "RMM", "2000.00");
         row(f, "rm", 5400 + 12 * i + 1.0 / 6, "RMM", name_of(b, "RMO", i), "1980.00");
     }
+    /* the same at one time: RZM passes each of four payments on in the
+     * second it arrives, the row out listed before the row in (money that
+     * arrives at a time may leave at that time, whatever the rows' order) */
+    for (int i = 0; i < 4; i++) {
+        row(f, "rz", 5600 + 12 * i, "RZM", name_of(b, "RZO", i), "1980.00");
+        row(f, "rz", 5600 + 12 * i, name_of(a, "RZI", i), "RZM", "2000.00");
+    }
     /* structuring: three deposits just under 10,000 within three days; SV
      * three over twenty days, SW three of 10,000.00 (no) */
     static const char *under[] = {"9500.00", "9200.00", "9900.00"};
@@ -401,7 +408,7 @@ static const struct want {
     {"structuring", "su", 3, "SUA"},     {"rapid_movement", "rm", 8, "RMM"},
     {"tf_collection", "tf", 16, "TFC"},  {"stack", "ss", 4, "SSA"},
     {"fan_out", "lf", 16, "LFO"},        {"fan_out", "le", 16, "LEO"},
-    {"fan_in", "lg", 12, "LGI"},
+    {"fan_in", "lg", 12, "LGI"},         {"rapid_movement", "rz", 8, "RZM"},
 };
 #define NWANT (sizeof want / sizeof *want)
 
