@@ -341,8 +341,9 @@ static void end_entry(struct reader *R)
         }
         return;
     }
+    uint32_t held = R->n;
     hold(R, R->ndets == 1 ? &R->dets[0] : e, e->amount, e->dir < 0);
-    if (R->ndets == 1) /* the entry's amount on the detail's parties */
+    if (R->ndets == 1 && R->n > held) /* the entry's amount on the detail's parties */
         R->h[R->n - 1].e.line = e->line;
 }
 

@@ -298,8 +298,10 @@ static void details(struct reader *R, const char *v, size_t len)
     struct pending *p = &st->p[st->n - 1];
     /* Line breaks inside the field are not part of the text. */
     char *text = malloc(len + 1);
-    if (!text)
+    if (!text) {
+        R->k->rc = FT_ENOMEM;
         return;
+    }
     size_t n = 0;
     for (size_t i = 0; i < len; i++)
         if (v[i] != '\n' && v[i] != '\r')

@@ -230,9 +230,10 @@ static ft_status bad_file(const char *path, const char *name, ft_error *err)
 }
 
 /* Reads the data block at p (end at `end`) with times of `tsize` bytes;
- * returns the bytes it used, 0 when it does not fit. */
+ * returns the bytes it used, 0 when it does not fit or (*oom) memory ran
+ * out. */
 static size_t read_block(ft_tz *tz, const unsigned char *h, const unsigned char *end, int tsize,
-                         bool keep)
+                         bool keep, bool *oom)
 {
     if (end - h < 44)
         return 0;
@@ -253,8 +254,10 @@ static size_t read_block(ft_tz *tz, const unsigned char *h, const unsigned char 
     tz->type = malloc((size_t)timecnt + 1);
     tz->offs = malloc(typecnt * sizeof *tz->offs);
     tz->isdst = malloc(typecnt);
-    if (!tz->at || !tz->type || !tz->offs || !tz->isdst)
+    if (!tz->at || !tz->type || !tz->offs || !tz->isdst) {
+        *oom = true;
         return 0;
+    }
     for (uint32_t i = 0; i < timecnt; i++)
         tz->at[i] = be(p + (size_t)i * (size_t)tsize, tsize);
     p += (size_t)timecnt * (size_t)tsize;
@@ -313,9 +316,10 @@ ft_status ft_tz_load(ft_tz **out, const char *name, ft_error *err)
         rc = bad_file(path, name, err);
         goto done;
     }
-    size_t v1 = read_block(tz, buf, end, 4, buf[4] == 0);
+    bool oom = false;
+    size_t v1 = read_block(tz, buf, end, 4, buf[4] == 0, &oom);
     if (!v1) {
-        rc = bad_file(path, name, err);
+        rc = oom ? ft_error_oom(err) : bad_file(path, name, err);
         goto done;
     }
     if (buf[4] != 0) {
@@ -324,9 +328,9 @@ ft_status ft_tz_load(ft_tz **out, const char *name, ft_error *err)
             rc = bad_file(path, name, err);
             goto done;
         }
-        size_t v2 = read_block(tz, h2, end, 8, true);
+        size_t v2 = read_block(tz, h2, end, 8, true, &oom);
         if (!v2) {
-            rc = bad_file(path, name, err);
+            rc = oom ? ft_error_oom(err) : bad_file(path, name, err);
             goto done;
         }
         const unsigned char *foot = h2 + v2;

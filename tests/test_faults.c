@@ -38,6 +38,7 @@
 #include "fundtrace/synth.h"
 #include "fundtrace/trace.h"
 #include "fundtrace/trace_read.h"
+#include "fundtrace/tz.h"
 #include "fundtrace/writer.h"
 
 /* What scenarios share, made before any fault is armed. */
@@ -116,6 +117,54 @@ static ft_status sc_ingest(FILE *out, ft_error *err)
     uint32_t t = 0;
     if (rc == FT_OK)
         fprintf(out, "T03 is %d\n", ft_store_find_txid(&s, "T03", 3, &t) ? (int)t : -1);
+    if (rc == FT_OK)
+        ft_write_load_summary(out, &s, NULL, FT_FORMAT_JSON);
+    ft_store_free(&s);
+    return rc;
+}
+
+/* Bank statements: an MT940 and a camt.053 file read together, the two
+ * views of their shared transfers reconciled (dedup.c). */
+static ft_status sc_statements(FILE *out, ft_error *err)
+{
+    const char *paths[] = {FT_TEST_DATA "/../../data/bank_a.sta",
+                           FT_TEST_DATA "/../../data/bank_b.xml"};
+    ft_store s = {0};
+    ft_load_options o = {0};
+    ft_status rc = ft_ingest_files(&s, paths, 2, &o, err);
+    if (rc == FT_OK)
+        ft_write_load_summary(out, &s, NULL, FT_FORMAT_JSON);
+    ft_store_free(&s);
+    return rc;
+}
+
+/* A German bank's export: Windows-1252 through iconv, decimal commas,
+ * day-first dates, local times in a zone (tz.c). */
+static ft_status sc_conventions(FILE *out, ft_error *err)
+{
+    ft_tz *tz = NULL;
+    ft_status rc = ft_tz_load(&tz, "Europe/Berlin", err);
+    ft_store s = {0};
+    ft_load_options o = {.encoding = "cp1252", .tz = tz};
+    if (rc == FT_OK)
+        rc = ft_ingest_file(&s, FT_TEST_DATA "/../../data/bank_de.csv", &o, err);
+    if (rc == FT_OK)
+        rc = ft_store_finish(&s, err);
+    if (rc == FT_OK)
+        ft_write_load_summary(out, &s, NULL, FT_FORMAT_JSON);
+    ft_store_free(&s);
+    ft_tz_free(tz);
+    return rc;
+}
+
+/* The parallel reader: one file in slices of 512 bytes on two threads. */
+static ft_status sc_threaded(FILE *out, ft_error *err)
+{
+    ft_store s = {0};
+    ft_load_options o = {.threads = 2, .slice_bytes = 512};
+    ft_status rc = ft_ingest_file(&s, FT_TEST_DATA "/small.csv", &o, err);
+    if (rc == FT_OK)
+        rc = ft_store_finish(&s, err);
     if (rc == FT_OK)
         ft_write_load_summary(out, &s, NULL, FT_FORMAT_JSON);
     ft_store_free(&s);
@@ -518,6 +567,9 @@ static const struct scenario {
     bool known_bug; /* left out of "all" (see tests/CMakeLists.txt) */
 } scenarios[] = {
     {"ingest", sc_ingest, false},
+    {"statements", sc_statements, false},
+    {"conventions", sc_conventions, false},
+    {"threaded", sc_threaded, false},
     {"snapshot", sc_snapshot, false},
     {"stats", sc_stats, false},
     {"graph", sc_graph, false},
