@@ -47,9 +47,12 @@ static bool link(const scan_worker *w, uint32_t t)
     return (PR->tflag[t] & TF_LINK) && S->t.src[t] != S->t.dst[t];
 }
 
-/* The rotation that runs forward in time with amounts kept, or -1. */
+/* The rotation that runs forward in time with amounts kept (of several,
+ * at one time, the one whose first hop comes first in the tie order), or
+ * -1. */
 static int temporal_rotation(const scan_worker *w, const uint32_t *path, int hops)
 {
+    int best = -1;
     for (int r = 0; r < hops; r++) {
         bool ok = true;
         for (int k = 1; k < hops && ok; k++) {
@@ -57,10 +60,21 @@ static int temporal_rotation(const scan_worker *w, const uint32_t *path, int hop
             ok = TS(t) >= TS(p) && CUR(t) == CUR(p) &&
                  det_ratio_in(AMT(t), AMT(p), P->cycle_keep_low, P->cycle_keep_high);
         }
-        if (ok)
-            return r;
+        if (ok && (best < 0 || ft_store_txn_cmp(S, path[r], path[best]) < 0))
+            best = r;
     }
-    return -1;
+    return best;
+}
+
+/* A structural cycle's start: its first transfer in time and tie order, so
+ * that the rows' order does not show. */
+static int first_transfer(const scan_worker *w, const uint32_t *path, int hops)
+{
+    int best = 0;
+    for (int r = 1; r < hops; r++)
+        if (ft_store_txn_cmp(S, path[r], path[best]) < 0)
+            best = r;
+    return best;
 }
 
 /* log10 of the cycles like this one expected by chance: each of the data's
@@ -113,10 +127,11 @@ static void cycle_emit(cyc *y, int hops)
         }
     }
     /* Around the loop: a temporal cycle from its first hop in time, a
-     * structural one from its lowest-numbered transfer. */
+     * structural one from its first transfer. */
     uint32_t order[16];
+    int from = rot < 0 ? first_transfer(w, y->path, hops) : rot;
     for (int k = 0; k < hops; k++)
-        order[k] = y->path[rot < 0 ? k : (rot + k) % hops];
+        order[k] = y->path[(from + k) % hops];
     char text[900];
     size_t used = 0;
     for (int k = 0; k < hops && used < sizeof text - 120; k++) {

@@ -325,14 +325,17 @@ typedef struct sg_rec {
     uint32_t sink, x, y, mid;
 } sg_rec;
 
+static _Thread_local const ft_store *sg_store; /* for cmp_sg */
+
+/* By sink, then the legs in time and tie order (not the rows' order). */
 static int cmp_sg(const void *p, const void *q)
 {
     const sg_rec *a = p, *b = q;
     if (a->sink != b->sink)
         return a->sink < b->sink ? -1 : 1;
     if (a->x != b->x)
-        return a->x < b->x ? -1 : 1;
-    return (a->y > b->y) - (a->y < b->y);
+        return ft_store_txn_cmp(sg_store, a->x, b->x);
+    return a->y == b->y ? 0 : ft_store_txn_cmp(sg_store, a->y, b->y);
 }
 
 static bool link(const scan_worker *w, uint32_t t)
@@ -372,6 +375,7 @@ void detect_scatter_gather(scan_worker *w, uint32_t a)
     size_t need = (size_t)P->sg_min_width;
     if (nrec < need)
         return;
+    sg_store = S;
     qsort(rec, nrec, sizeof *rec, cmp_sg);
     size_t sinks = 0;
     for (size_t g = 0; g < nrec; g++)

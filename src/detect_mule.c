@@ -466,7 +466,7 @@ static int cmp_amount_desc(const void *x, const void *y)
     uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
     if (AMT(a) != AMT(b))
         return AMT(a) > AMT(b) ? -1 : 1;
-    return (a > b) - (a < b);
+    return ft_store_txn_cmp(S, a, b); /* time, then the tie order */
 }
 
 void detect_tf_collection(scan_worker *w, uint32_t a)
@@ -503,8 +503,8 @@ void detect_tf_collection(scan_worker *w, uint32_t a)
         size_t nb = 0;
         for (uint32_t q = adj->out_off[a]; q < adj->out_off[a + 1]; q++) {
             uint32_t t = adj->out_txn[q];
-            if (t < w->a[bs])
-                continue;
+            if (TS(t) < TS(w->a[bs]))
+                continue; /* money that arrives at a time may leave at it */
             if (TS(t) > TS(w->a[be]) + delay)
                 break;
             if (CUR(t) != cur || AMT(t) <= det_minor(w, cur, P->tf_max_donation))

@@ -361,12 +361,6 @@ bool scan_reserve(scan_worker *w, void *pp, size_t *cap, size_t n, size_t elem)
     return true;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
 void scan_emit(scan_worker *w, int kind, double score, const uint32_t *txns, uint32_t ntxn,
                const uint32_t *accts, uint32_t nacc, const char *params, const char *fmt, ...)
 {
@@ -394,11 +388,15 @@ void scan_emit(scan_worker *w, int kind, double score, const uint32_t *txns, uin
     memset(al, 0, sizeof *al);
     al->kind = (uint16_t)kind;
     al->score = (float)(score < 0 ? 0 : score > 1 ? 1 : score);
-    /* The transactions, sorted, without repeats. */
+    /* The transactions in time and tie order (not the rows' order),
+     * without repeats. */
     uint32_t *t = o->txns + o->ntxns;
     memcpy(t, txns, (size_t)ntxn * sizeof *t);
-    if (ntxn > 1)
-        qsort(t, ntxn, sizeof *t, cmp_u32);
+    if (ntxn > 1 && ft_store_sort_txns(w->c->s, t, ntxn, &w->err) != FT_OK) {
+        o->n--;
+        w->rc = FT_ENOMEM;
+        return;
+    }
     uint32_t n = 0;
     for (uint32_t i = 0; i < ntxn; i++)
         if (n == 0 || t[n - 1] != t[i])

@@ -25,22 +25,29 @@ static void when(int64_t ms, char buf[40])
         strcpy(buf, "?");
 }
 
-/* The alert's amount per currency: the sum of its transfers in each. */
+/* The alert's amount per currency, currencies by code: the sum of its
+ * transfers in each. */
 static void json_amounts(ft_json *j, const ft_store *s, const ft_alerts *a, const ft_alert *al)
 {
     ft_json_object(j, "amount");
-    for (int c = 0; c < s->ncurrencies; c++) {
+    const char *last = "";
+    for (;;) {
+        int c = -1; /* the next currency by code */
+        for (uint32_t k = 0; k < al->ntxn; k++) {
+            int x = s->t.cur[a->txns[al->txn0 + k]];
+            const char *code = s->currencies[x].code;
+            if (strcmp(code, last) > 0 && (c < 0 || strcmp(code, s->currencies[c].code) < 0))
+                c = x;
+        }
+        if (c < 0)
+            break;
+        last = s->currencies[c].code;
         __int128 sum = 0;
-        bool any = false;
         for (uint32_t k = 0; k < al->ntxn; k++) {
             uint32_t t = a->txns[al->txn0 + k];
-            if (s->t.cur[t] == c) {
+            if (s->t.cur[t] == c)
                 sum += s->t.amount[t];
-                any = true;
-            }
         }
-        if (!any)
-            continue;
         char buf[64];
         ft_money_format(sum, s->currencies[c].exponent, buf, sizeof buf);
         ft_json_cstr(j, s->currencies[c].code, buf);

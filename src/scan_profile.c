@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fundtrace/hash.h"
 #include "scan_int.h"
 
 /* 0 .. 6 for the UTC day of the week (0: Thursday, 1970-01-01). */
@@ -283,10 +284,15 @@ static void phase_out(part *w, uint32_t a)
         while (j < m && keys[j] >> 32 == keys[i] >> 32)
             j++;
         uint32_t run = j - i;
-        for (uint32_t k = i; k < j; k++)
-            pr->tflag[x[(uint32_t)keys[k]].t] |=
-                (uint8_t)((run == 1 ? TF_ONCE : 0) | (k == i ? TF_FIRST : 0));
+        /* The pair's first transfer: of those at its earliest time, the
+         * first in the tie order (not the rows' order). */
         const mine *f = &x[(uint32_t)keys[i]];
+        for (uint32_t k = i + 1; k < j && x[(uint32_t)keys[k]].ts == f->ts; k++)
+            if (ft_store_txn_cmp(b->s, x[(uint32_t)keys[k]].t, f->t) < 0)
+                f = &x[(uint32_t)keys[k]];
+        for (uint32_t k = i; k < j; k++)
+            pr->tflag[x[(uint32_t)keys[k]].t] |= (uint8_t)(run == 1 ? TF_ONCE : 0);
+        pr->tflag[f->t] |= TF_FIRST;
         if ((double)run <= p->novel_pair_max && f->peer != a) {
             pr->tflag[f->t] |= TF_NOVEL;
             opened++;
@@ -383,6 +389,14 @@ static void phase_out(part *w, uint32_t a)
         }
         pr->cand_out[a] += off || (large && (pr->tflag[t] & TF_UNUSUAL));
     }
+}
+
+/* Whether transfer t is in a sample of one transfer in `step`, chosen by
+ * a hash of its time and amount (not by its place in the rows). */
+static bool in_sample(const ft_store *s, size_t t, uint64_t step)
+{
+    int64_t key[2] = {s->t.ts_ms[t], s->t.amount[t]};
+    return step <= 1 || ft_xxh64(key, sizeof key, 16) % step == 0;
 }
 
 /* The accounts whose slow fans' possible members, over their whole life,
@@ -620,15 +634,22 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
     /* One-off payments into ordinary accounts: a sorted sample of their
      * amounts (major units), for how large an amount is for the data. */
     if (ok && into) {
-        uint64_t step = into / 65536 + 1, k = 0, seen = 0;
-        pr->amounts = malloc((size_t)(into / step + 2) * sizeof *pr->amounts);
-        ok = pr->amounts != NULL;
-        for (size_t t = 0; ok && t < n; t++) {
-            uint32_t dst = s->t.dst[t];
-            if (hub[dst] || s->t.src[t] == dst || !(pr->tflag[t] & TF_ONCE))
-                continue;
-            if (seen++ % step == 0)
-                pr->amounts[k++] = (double)s->t.amount[t] / (double)unit[s->t.cur[t]];
+        uint64_t step = into / 65536 + 1, k = 0, want = 0;
+        for (int pass = 0; pass < 2 && ok; pass++) {
+            for (size_t t = 0; t < n; t++) {
+                uint32_t dst = s->t.dst[t];
+                if (hub[dst] || s->t.src[t] == dst || !(pr->tflag[t] & TF_ONCE) ||
+                    !in_sample(s, t, step))
+                    continue;
+                if (pass == 0)
+                    want++;
+                else
+                    pr->amounts[k++] = (double)s->t.amount[t] / (double)unit[s->t.cur[t]];
+            }
+            if (pass == 0) {
+                pr->amounts = malloc((size_t)(want + 1) * sizeof *pr->amounts);
+                ok = pr->amounts != NULL;
+            }
         }
         if (ok) {
             sort_double(pr->amounts, k);
@@ -652,12 +673,17 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
                 passed[c] += parts[i].passed[c];
         }
         double nn = (double)n + 1;
-        /* The spread of amounts, from every 16th transfer's major units. */
-        size_t ns = (n + 15) / 16;
+        /* The spread of amounts, from the major units of about one
+         * transfer in 16, chosen by time and amount (so that the rows'
+         * order does not change the choice). */
+        size_t ns = 0;
+        for (size_t t = 0; t < n; t++)
+            ns += in_sample(s, t, 16);
         double *sample = malloc((ns + 1) * sizeof *sample);
         if (sample && ns) {
-            for (size_t i = 0; i < ns; i++)
-                sample[i] = (double)s->t.amount[16 * i] / (double)unit[s->t.cur[16 * i]];
+            for (size_t t = 0, i = 0; t < n; t++)
+                if (in_sample(s, t, 16))
+                    sample[i++] = (double)s->t.amount[t] / (double)unit[s->t.cur[t]];
             select_kth(sample, ns, ns / 10);
             double p10 = sample[ns / 10];
             select_kth(sample, ns, ns - 1 - ns / 10);

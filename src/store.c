@@ -458,6 +458,9 @@ static ft_status build_csr(const uint32_t *end, int64_t n, uint32_t nacc, uint32
     return FT_OK;
 }
 
+static ft_status order_ties(const ft_store *s, const uint32_t *off, uint32_t *txn, uint32_t nacc,
+                            ft_error *err);
+
 ft_status ft_store_adjacency(ft_store *s, ft_error *err)
 {
     ft_adjacency *a = &s->adj;
@@ -467,6 +470,11 @@ ft_status ft_store_adjacency(ft_store *s, ft_error *err)
     ft_status rc = build_csr(s->t.src, s->t.n, nacc, &a->out_off, &a->out_txn, err);
     if (rc == FT_OK)
         rc = build_csr(s->t.dst, s->t.n, nacc, &a->in_off, &a->in_txn, err);
+    /* An account's transfers at one time in the tie order, not the rows'. */
+    if (rc == FT_OK)
+        rc = order_ties(s, a->out_off, a->out_txn, nacc, err);
+    if (rc == FT_OK)
+        rc = order_ties(s, a->in_off, a->in_txn, nacc, err);
     if (rc != FT_OK) {
         free(a->out_off);
         free(a->out_txn);
@@ -787,6 +795,40 @@ static void merge_sort(const sort_by *by, uint32_t *v, uint32_t *tmp, uint32_t n
         v[k++] = compare(by, v[j], tmp[i]) < 0 ? v[j++] : tmp[i++];
     while (i < h)
         v[k++] = tmp[i++];
+}
+
+/* Sorts each run of transfers at one time in each account's list
+ * (txn[off[a] .. off[a + 1]), in time order) by ft_store_txn_cmp. */
+static ft_status order_ties(const ft_store *s, const uint32_t *off, uint32_t *txn, uint32_t nacc,
+                            ft_error *err)
+{
+    const int64_t *ts = s->t.ts_ms;
+    uint32_t longest = 1;
+    for (uint32_t a = 0; a < nacc; a++)
+        for (uint32_t i = off[a]; i < off[a + 1];) {
+            uint32_t j = i + 1;
+            while (j < off[a + 1] && ts[txn[j]] == ts[txn[i]])
+                j++;
+            longest = j - i > longest ? j - i : longest;
+            i = j;
+        }
+    if (longest == 1)
+        return FT_OK;
+    uint32_t *tmp = malloc((size_t)longest * sizeof *tmp);
+    if (!tmp)
+        return ft_error_oom(err);
+    sort_by by = {s, BY_TXN};
+    for (uint32_t a = 0; a < nacc; a++)
+        for (uint32_t i = off[a]; i < off[a + 1];) {
+            uint32_t j = i + 1;
+            while (j < off[a + 1] && ts[txn[j]] == ts[txn[i]])
+                j++;
+            if (j - i > 1)
+                merge_sort(&by, txn + i, tmp, j - i);
+            i = j;
+        }
+    free(tmp);
+    return FT_OK;
 }
 
 static ft_status sort_ids(const sort_by *by, uint32_t *v, uint32_t n, ft_error *err)
