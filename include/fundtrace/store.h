@@ -162,11 +162,12 @@ typedef struct ft_load_report {
     int64_t ndups, dups_cap;
 } ft_load_report;
 
-/* Per account, in and out transfers in time order (CSR). */
+/* Per account, in and out transfers in time order (CSR); transfers at one
+ * time in the tie order (ft_store_txn_cmp), not the rows' order. */
 typedef struct ft_adjacency {
     uint32_t nacc;
     uint32_t *out_off, *in_off; /* [nacc + 1] */
-    uint32_t *out_txn, *in_txn; /* [n] transaction numbers, ascending = time order */
+    uint32_t *out_txn, *in_txn; /* [n] transaction numbers in time, then tie order */
 } ft_adjacency;
 
 /* Transaction numbers by original id, as a hash table laid out in two
