@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fundtrace/csvread.h"
+#include "fundtrace/pseudo.h"
 #include "fundtrace/snapshot.h"
 #include "fundtrace/time.h"
 #include "fundtrace/tz.h"
@@ -700,6 +701,11 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
         ft_cli_error(cmd, "give one snapshot, or CSV files, not both");
         return FT_EUSAGE;
     }
+    ft_pseudo_key key;
+    if (in->pseudonymise && (rc = ft_pseudo_key_read(&key, in->pseudonymise, &err)) != FT_OK) {
+        ft_cli_fail(cmd, &err);
+        return rc;
+    }
     if (snapshots) {
         rc = ft_snapshot_read(s, paths[0], &err);
         if (rc == FT_OK && s->t.n == 0)
@@ -707,6 +713,10 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
                               "%s: holds no transfers: there is nothing to work on", paths[0]);
         if (rc == FT_OK && in->rates_path)
             rc = ft_store_rates_load(s, in->rates_path, &err);
+        if (rc == FT_OK && in->pseudonymise)
+            rc = ft_store_pseudonymise(s, &key, &err);
+        if (in->pseudonymise)
+            memset(&key, 0, sizeof key);
         if (rc != FT_OK)
             ft_cli_fail(cmd, &err);
         return rc;
@@ -739,6 +749,14 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
     if (in->rates_path && (rc = ft_store_rates_load(s, in->rates_path, &err)) != FT_OK) {
         ft_cli_fail(cmd, &err);
         return rc;
+    }
+    if (in->pseudonymise) {
+        rc = ft_store_pseudonymise(s, &key, &err);
+        memset(&key, 0, sizeof key);
+        if (rc != FT_OK) {
+            ft_cli_fail(cmd, &err);
+            return rc;
+        }
     }
     if (!in->quiet && in->shown > FT_SHOW_REJECTS)
         ft_cli_error(cmd, "%" PRId64 " more rejected rows not shown%s", in->shown - FT_SHOW_REJECTS,

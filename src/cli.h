@@ -194,7 +194,16 @@ struct ft_cli_input {
     bool progress; /* --progress */
     ft_cli_progress prog;
     const char *reading; /* the file the progress display names */
+    const char *pseudonymise; /* --pseudonymise KEYFILE */
 };
+
+/* --pseudonymise KEYFILE (export, trace, scan): ft_cli_load then shows
+ * every account as its keyed token (pseudo.h). */
+#define FT_OPT_PSEUDONYMISE(in)                                                                    \
+    FT_OPT_STRING(0, "pseudonymise", &(in)->pseudonymise, "KEYFILE",                               \
+                  "write every account id as a keyed token (HMAC-SHA256\n"                         \
+                  "under the key in KEYFILE), for exchange; see\n"                                 \
+                  "fundtrace-match(1)")
 
 /* The shared input options of struct ft_cli_input `in`, as one group of
  * an option table. */
@@ -302,5 +311,6 @@ int cmd_scan(int argc, char **argv);
 int cmd_clusters(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_match(int argc, char **argv);
 
 #endif

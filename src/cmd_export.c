@@ -180,6 +180,7 @@ int cmd_export(int argc, char **argv)
         FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
         FT_OPT_PROGRESS(&in.progress),
         FT_OPT_CSV_RAW(),
+        FT_OPT_PSEUDONYMISE(&in),
         FT_OPT_HELP(),
         FT_OPT_GROUP("Drawing"),
         FT_OPT_STRING(0, "svg", &x.svg, "FILE", "also draw it as SVG with Graphviz"),

@@ -182,6 +182,7 @@ int cmd_trace(int argc, char **argv)
         FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
         FT_OPT_PROGRESS(&in.progress),
         FT_OPT_CSV_RAW(),
+        FT_OPT_PSEUDONYMISE(&in),
         FT_OPT_HELP(),
         FT_CLI_INPUT_OPTIONS(&in),
         FT_OPT_END(),

@@ -363,7 +363,7 @@ static void edge_fields(const ft_store *s, uint32_t t, edge_text *e)
     e->currency = s->currencies[s->t.cur[t]].code;
     e->memo = e->channel = e->label = NULL;
     e->memo_len = e->channel_len = e->label_len = 0;
-    if (s->t.memo && s->t.memo[t])
+    if (s->t.memo && s->t.memo[t] && !s->pseudo) /* free text may name people */
         e->memo = ft_pool_get(&s->strings, s->t.memo[t], &e->memo_len);
     if (s->t.channel && s->t.channel[t])
         e->channel = ft_intern_str(&s->channels, s->t.channel[t] - 1, &e->channel_len);
@@ -384,8 +384,8 @@ static void xml_edge_open(FILE *f, const ft_store *s, uint32_t t, const edge_tex
                           const char *indent)
 {
     size_t la, lb;
-    const char *a = ft_store_account(s, s->t.src[t], &la);
-    const char *b = ft_store_account(s, s->t.dst[t], &lb);
+    const char *a = ft_store_account_shown(s, s->t.src[t], &la);
+    const char *b = ft_store_account_shown(s, s->t.dst[t], &lb);
     fprintf(f, "%s<edge id=\"", indent);
     xml_cstr(f, x->id);
     fputs("\" source=\"", f);
@@ -469,7 +469,7 @@ static void write_graphml(FILE *f, const ft_store *s, const ft_subgraph *g,
             g->cut_nodes, g->cut_edges);
     for (uint32_t i = 0; i < g->nn; i++) {
         size_t len;
-        const char *k = ft_store_account(s, g->nodes[i], &len);
+        const char *k = ft_store_account_shown(s, g->nodes[i], &len);
         fputs("    <node id=\"", f);
         ft_xml_text(f, k, len);
         fputs("\"><data key=\"label\">", f);
@@ -525,7 +525,7 @@ static void write_gexf(FILE *f, const ft_store *s, const ft_subgraph *g, const i
             g->cut_nodes, g->cut_edges);
     for (uint32_t i = 0; i < g->nn; i++) {
         size_t len;
-        const char *k = ft_store_account(s, g->nodes[i], &len);
+        const char *k = ft_store_account_shown(s, g->nodes[i], &len);
         fputs("      <node id=\"", f);
         ft_xml_text(f, k, len);
         fputs("\" label=\"", f);
@@ -569,7 +569,7 @@ static void write_dot(FILE *f, const ft_store *s, const ft_subgraph *g)
     fputs("\";\n", f);
     for (uint32_t i = 0; i < g->nn; i++) {
         size_t len;
-        const char *k = ft_store_account(s, g->nodes[i], &len);
+        const char *k = ft_store_account_shown(s, g->nodes[i], &len);
         fprintf(f, "  n%" PRIu32 " [label=\"", g->nodes[i]);
         dot_text(f, k, len);
         fprintf(f, "\"%s];\n", g->seed[i] ? ", style=filled, fillcolor=\"#f4c542\", penwidth=2" : "");
@@ -593,7 +593,7 @@ static void write_csv(FILE *f, const ft_store *s, const ft_subgraph *g, bool nod
         fputs("account,seed,first_time\n", f);
         for (uint32_t i = 0; i < g->nn; i++) {
             size_t len;
-            const char *k = ft_store_account(s, g->nodes[i], &len);
+            const char *k = ft_store_account_shown(s, g->nodes[i], &len);
             char t0[40] = "";
             if (first[i] != INT64_MAX && !ft_time_format(first[i], t0, sizeof t0))
                 t0[0] = '\0';
@@ -608,8 +608,8 @@ static void write_csv(FILE *f, const ft_store *s, const ft_subgraph *g, bool nod
         edge_text x;
         edge_fields(s, t, &x);
         size_t la, lb;
-        const char *a = ft_store_account(s, s->t.src[t], &la);
-        const char *b = ft_store_account(s, s->t.dst[t], &lb);
+        const char *a = ft_store_account_shown(s, s->t.src[t], &la);
+        const char *b = ft_store_account_shown(s, s->t.dst[t], &lb);
         ft_csv_write_field(f, x.id, strlen(x.id));
         fputc(',', f);
         ft_csv_write_field(f, a, la);

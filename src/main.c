@@ -25,6 +25,7 @@ static const struct cmd {
     {"synth", cmd_synth, "write labelled synthetic transactions with planted patterns"},
     {"eval", cmd_eval, "precision, recall and F1 of alerts against a ground truth"},
     {"merge", cmd_merge, "join the parts of a run sharded with --shard I/N"},
+    {"match", cmd_match, "the pseudonymised accounts two parties' outputs share"},
     {"help", cmd_help, "show a command's manual page (or its --help)"},
 };
 

@@ -31,6 +31,7 @@
 #include "fundtrace/output.h"
 #include "fundtrace/paths.h"
 #include "fundtrace/paths_report.h"
+#include "fundtrace/pseudo.h"
 #include "fundtrace/rules.h"
 #include "fundtrace/scan.h"
 #include "fundtrace/snapshot.h"
@@ -46,7 +47,7 @@ typedef struct fixture {
     size_t small_len, paths_len;
     ft_store small, paths; /* loaded, sorted, with adjacency */
     char dir[64];          /* a scratch directory */
-    char alerts[128], trace[128], truth[128];
+    char alerts[128], trace[128], truth[128], tokens[128], rawids[128];
 } fixture;
 
 static fixture fx;
@@ -512,6 +513,35 @@ static ft_status sc_rules(FILE *out, ft_error *err)
     return rc;
 }
 
+/* Pseudonymised output: the store's tokens, a scan written through them,
+ * and match over two files of tokens and one of raw ids. */
+static ft_status sc_pseudo(FILE *out, ft_error *err)
+{
+    ft_pseudo_key k;
+    ft_status rc = ft_pseudo_key_set(&k, "0123456789abcdef0123456789abcdef", 32, err);
+    ft_alerts a = {0};
+    ft_scan_params p;
+    ft_scan_defaults(&p);
+    if (rc == FT_OK)
+        rc = ft_store_pseudonymise(&fx.small, &k, err);
+    if (rc == FT_OK)
+        rc = ft_scan_run(&fx.small, &p, 1, &a, err);
+    if (rc == FT_OK)
+        ft_alerts_write(out, &fx.small, &a, NULL, FT_FORMAT_JSONL);
+    ft_alerts_free(&a);
+    free(fx.small.pseudo);
+    fx.small.pseudo = NULL;
+    ft_match m = {0};
+    const char *ab[2] = {fx.tokens, fx.rawids};
+    if (rc == FT_OK)
+        rc = ft_match_files(ab, &k, &m, err);
+    for (size_t i = 0; rc == FT_OK && i < m.n; i++)
+        fprintf(out, "%s %llu %llu\n", m.v[i].token, (unsigned long long)m.v[i].count[0],
+                (unsigned long long)m.v[i].count[1]);
+    ft_match_free(&m);
+    return rc;
+}
+
 static const struct scenario {
     const char *name;
     scenario_fn fn;
@@ -535,6 +565,7 @@ static const struct scenario {
     {"writer", sc_writer, false},
     {"synth", sc_synth, false},
     {"rules", sc_rules, false},
+    {"pseudo", sc_pseudo, false},
 };
 
 #define NSCENARIOS (sizeof scenarios / sizeof scenarios[0])
@@ -646,6 +677,11 @@ static void setup(void)
     snprintf(fx.truth, sizeof fx.truth, "%s/truth.csv", fx.dir);
     spill(fx.truth, "instance_id,pattern,params,txn_ids,accounts\n"
                     "1,cycle,,T02 T03 T04,bob carol dave\n");
+    snprintf(fx.tokens, sizeof fx.tokens, "%s/tokens.csv", fx.dir);
+    spill(fx.tokens, "account\nps-433deb45467e4e53dbaba594c88bc3a2\n"
+                     "ps-00000000000000000000000000000000\n");
+    snprintf(fx.rawids, sizeof fx.rawids, "%s/raw.txt", fx.dir);
+    spill(fx.rawids, "alice\nbob\n");
     ft_graph_setup();
 }
 
