@@ -14,6 +14,7 @@
 #include "fundtrace/money.h"
 #include "fundtrace/output.h"
 #include "fundtrace/progress.h"
+#include "fundtrace/provenance.h"
 #include "fundtrace/schema.h"
 #include "fundtrace/store.h"
 #include "fundtrace/writer.h"
@@ -197,6 +198,32 @@ struct ft_cli_input {
     const char *pseudonymise; /* --pseudonymise KEYFILE */
 };
 
+/* The provenance of this run (provenance.h): ft_cli_run_start (main)
+ * starts it, ft_cli_parse adds the options given and the files they name,
+ * ft_cli_load the inputs. */
+extern ft_provenance ft_cli_prov;
+extern bool ft_cli_prov_off; /* --no-provenance */
+extern bool ft_cli_prov_csv; /* --provenance: CSV comment lines too */
+void ft_cli_run_start(const char *cmd, int argc, char **argv);
+/* Frees what the run recorded; returns code. */
+int ft_cli_run_end(int code);
+/* Before an output's results: the record as `fmt` carries it (nothing
+ * with --no-provenance, CSV only with --provenance); false (reported)
+ * out of memory. After them, ft_cli_prov_end closes the JSON wrapper. */
+bool ft_cli_prov_begin(const char *cmd, FILE *f, ft_format fmt);
+void ft_cli_prov_end(FILE *f, ft_format fmt);
+/* The record as one line of JSON for formats that embed it (GraphML,
+ * GEXF, DOT), or NULL with --no-provenance or out of memory. */
+char *ft_cli_prov_text(void);
+#define FT_OPT_PROVENANCE()                                                                        \
+    FT_OPT_FLAG(0, "no-provenance", &ft_cli_prov_off,                                              \
+                "leave out the provenance record (version, command\n"                              \
+                "line, time, inputs' SHA-256) of JSON, JSON Lines,\n"                              \
+                "GraphML, GEXF and DOT output"),                                                   \
+        FT_OPT_FLAG(0, "provenance", &ft_cli_prov_csv,                                             \
+                    "CSV output too: the record as '#' lines before the\n"                         \
+                    "header")
+
 /* --pseudonymise KEYFILE (export, trace, scan): ft_cli_load then shows
  * every account as its keyed token (pseudo.h). */
 #define FT_OPT_PSEUDONYMISE(in)                                                                    \
@@ -312,5 +339,6 @@ int cmd_clusters(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_match(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

@@ -70,6 +70,7 @@ int cmd_scan(int argc, char **argv)
         FT_OPT_PROGRESS(&in.progress),
         FT_OPT_CSV_RAW(),
         FT_OPT_PSEUDONYMISE(&in),
+        FT_OPT_PROVENANCE(),
         FT_OPT_HELP(),
         FT_CLI_INPUT_OPTIONS(&in),
         FT_OPT_END(),
@@ -161,7 +162,10 @@ int cmd_scan(int argc, char **argv)
         keep[i] = all || !state_path || !ft_scan_state_has(&state, alerts.v[i].id);
         shown += keep[i];
     }
+    if (!ft_cli_prov_begin("scan", stdout, fmt))
+        goto done;
     ft_alerts_write(stdout, &s, &alerts, keep, fmt);
+    ft_cli_prov_end(stdout, fmt);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         ft_cli_error("scan", "cannot write the alerts; the state is left as it was");
         goto done;

@@ -459,9 +459,18 @@ static void write_graphml(FILE *f, const ft_store *s, const ft_subgraph *g,
           "  <key id=\"alerts\" for=\"edge\" attr.name=\"alerts\" attr.type=\"string\"/>\n"
           "  <key id=\"cut_nodes\" for=\"graph\" attr.name=\"cut_nodes\" attr.type=\"long\"/>\n"
           "  <key id=\"cut_edges\" for=\"graph\" attr.name=\"cut_edges\" attr.type=\"long\"/>\n"
-          "  <key id=\"what\" for=\"graph\" attr.name=\"what\" attr.type=\"string\"/>\n"
-          "  <graph id=\"fundtrace\" edgedefault=\"directed\">\n",
+          "  <key id=\"what\" for=\"graph\" attr.name=\"what\" attr.type=\"string\"/>\n",
           f);
+    if (g->provenance)
+        fputs("  <key id=\"provenance\" for=\"graph\" attr.name=\"provenance\" "
+              "attr.type=\"string\"/>\n",
+              f);
+    fputs("  <graph id=\"fundtrace\" edgedefault=\"directed\">\n", f);
+    if (g->provenance) {
+        fputs("    <data key=\"provenance\">", f);
+        xml_cstr(f, g->provenance);
+        fputs("</data>\n", f);
+    }
     fputs("    <data key=\"what\">", f);
     xml_cstr(f, g->what);
     fprintf(f, "</data>\n    <data key=\"cut_nodes\">%" PRIu64 "</data>\n"
@@ -504,25 +513,31 @@ static void write_gexf(FILE *f, const ft_store *s, const ft_subgraph *g, const i
           "  <meta>\n    <creator>fundtrace</creator>\n    <description>",
           f);
     xml_cstr(f, g->what);
-    fprintf(f, " (left out: %" PRIu64 " accounts, %" PRIu64 " transfers)</description>\n"
-               "  </meta>\n"
-               "  <graph mode=\"dynamic\" defaultedgetype=\"directed\" timeformat=\"date\">\n"
-               "    <attributes class=\"node\" mode=\"static\">\n"
-               "      <attribute id=\"seed\" title=\"seed\" type=\"boolean\"/>\n"
-               "    </attributes>\n"
-               "    <attributes class=\"edge\" mode=\"static\">\n"
-               "      <attribute id=\"txn\" title=\"txn\" type=\"string\"/>\n"
-               "      <attribute id=\"amount\" title=\"amount\" type=\"string\"/>\n"
-               "      <attribute id=\"value\" title=\"value\" type=\"double\"/>\n"
-               "      <attribute id=\"currency\" title=\"currency\" type=\"string\"/>\n"
-               "      <attribute id=\"time\" title=\"time\" type=\"string\"/>\n"
-               "      <attribute id=\"channel\" title=\"channel\" type=\"string\"/>\n"
-               "      <attribute id=\"memo\" title=\"memo\" type=\"string\"/>\n"
-               "      <attribute id=\"tag\" title=\"label\" type=\"string\"/>\n"
-               "      <attribute id=\"alerts\" title=\"alerts\" type=\"string\"/>\n"
-               "    </attributes>\n"
-               "    <nodes>\n",
-            g->cut_nodes, g->cut_edges);
+    fprintf(f, " (left out: %" PRIu64 " accounts, %" PRIu64 " transfers)", g->cut_nodes,
+            g->cut_edges);
+    if (g->provenance) {
+        fputs("\nprovenance: ", f);
+        xml_cstr(f, g->provenance);
+    }
+    fputs("</description>\n"
+          "  </meta>\n"
+          "  <graph mode=\"dynamic\" defaultedgetype=\"directed\" timeformat=\"date\">\n"
+          "    <attributes class=\"node\" mode=\"static\">\n"
+          "      <attribute id=\"seed\" title=\"seed\" type=\"boolean\"/>\n"
+          "    </attributes>\n"
+          "    <attributes class=\"edge\" mode=\"static\">\n"
+          "      <attribute id=\"txn\" title=\"txn\" type=\"string\"/>\n"
+          "      <attribute id=\"amount\" title=\"amount\" type=\"string\"/>\n"
+          "      <attribute id=\"value\" title=\"value\" type=\"double\"/>\n"
+          "      <attribute id=\"currency\" title=\"currency\" type=\"string\"/>\n"
+          "      <attribute id=\"time\" title=\"time\" type=\"string\"/>\n"
+          "      <attribute id=\"channel\" title=\"channel\" type=\"string\"/>\n"
+          "      <attribute id=\"memo\" title=\"memo\" type=\"string\"/>\n"
+          "      <attribute id=\"tag\" title=\"label\" type=\"string\"/>\n"
+          "      <attribute id=\"alerts\" title=\"alerts\" type=\"string\"/>\n"
+          "    </attributes>\n"
+          "    <nodes>\n",
+          f);
     for (uint32_t i = 0; i < g->nn; i++) {
         size_t len;
         const char *k = ft_store_account_shown(s, g->nodes[i], &len);
@@ -559,6 +574,8 @@ static void write_gexf(FILE *f, const ft_store *s, const ft_subgraph *g, const i
 
 static void write_dot(FILE *f, const ft_store *s, const ft_subgraph *g)
 {
+    if (g->provenance)
+        fprintf(f, "// %s\n", g->provenance);
     fputs("digraph fundtrace {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n"
           "  edge [fontname=\"Helvetica\", fontsize=10];\n  label=\"",
           f);
@@ -589,6 +606,8 @@ static void write_dot(FILE *f, const ft_store *s, const ft_subgraph *g)
 static void write_csv(FILE *f, const ft_store *s, const ft_subgraph *g, bool nodes,
                       const int64_t *first, const char *const *alerts)
 {
+    if (g->provenance && g->provenance_csv)
+        fprintf(f, "# %s\n", g->provenance);
     if (nodes) {
         fputs("account,seed,first_time\n", f);
         for (uint32_t i = 0; i < g->nn; i++) {

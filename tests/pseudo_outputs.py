@@ -63,11 +63,18 @@ cases.append(["export", "-q", "--trace-from", "alice", "--format", "graphml"])
 cases.append(["export", "-q", "--cluster-of", "bob", "--method", "weak", "--format", "gexf"])
 n = 0
 for args in cases:
-    plain = run(args + ["d.csv"], (0, 1))
-    pseudo = run(args + ["--pseudonymise", "key", "d.csv"], (0, 1))
+    plain = run(args + ["--no-provenance", "d.csv"], (0, 1))
+    pseudo = run(args + ["--no-provenance", "--pseudonymise", "key", "d.csv"], (0, 1))
+    # with its provenance record (which names the seeds by their tokens)
+    whole = run(args + ["--provenance", "--pseudonymise", "key", "d.csv"], (0, 1))
     n += 1
-    if word.search(pseudo):
-        print(f"{args}: a raw id is left: {word.search(pseudo).group(0)}")
+    for text in (pseudo, whole):
+        if word.search(text):
+            print(f"{args}: a raw id is left: {word.search(text).group(0)}")
+            bad += 1
+    if "table" not in args and '"kind":"provenance"' not in whole and \
+            "{&quot;kind&quot;:&quot;provenance&quot;" not in whole:
+        print(f"{args}: no provenance record")
         bad += 1
     if "table" in args:
         continue
@@ -82,6 +89,14 @@ for args in cases:
 run(["export", "-q", "--around", "alice", "--hops", "3", "--format", "csv", "-o", "p", "d.csv"])
 run(["export", "-q", "--around", "alice", "--hops", "3", "--format", "csv", "-o", "q",
      "--pseudonymise", "key", "d.csv"])
+run(["export", "-q", "--around", "alice", "--hops", "3", "--format", "csv", "-o", "r",
+     "--provenance", "--pseudonymise", "key", "d.csv"])
+for part in ["nodes", "edges"]:
+    text = open(f"r-{part}.csv").read()
+    n += 1
+    if word.search(text) or not text.startswith('# {"kind":"provenance"'):
+        print(f"export csv {part} with --provenance: a raw id, or no record")
+        bad += 1
 for part in ["nodes", "edges"]:
     a, b = open(f"p-{part}.csv").read(), open(f"q-{part}.csv").read()
     n += 1

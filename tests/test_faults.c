@@ -31,6 +31,7 @@
 #include "fundtrace/output.h"
 #include "fundtrace/paths.h"
 #include "fundtrace/paths_report.h"
+#include "fundtrace/provenance.h"
 #include "fundtrace/pseudo.h"
 #include "fundtrace/rules.h"
 #include "fundtrace/scan.h"
@@ -48,6 +49,7 @@ typedef struct fixture {
     ft_store small, paths; /* loaded, sorted, with adjacency */
     char dir[64];          /* a scratch directory */
     char alerts[128], trace[128], truth[128], tokens[128], rawids[128];
+    char small_path[512]; /* tests/data/small.csv */
 } fixture;
 
 static fixture fx;
@@ -542,6 +544,49 @@ static ft_status sc_pseudo(FILE *out, ft_error *err)
     return rc;
 }
 
+/* The provenance record: built from a store, written, read back from a
+ * file, and data checked against it. */
+static ft_status sc_provenance(FILE *out, ft_error *err)
+{
+    char *argv[] = {"fundtrace", "scan", "--format", "jsonl", "small.csv"};
+    ft_provenance p = {0}, q = {0};
+    ft_verify v = {0};
+    char path[160];
+    snprintf(path, sizeof path, "%s/prov.jsonl", fx.dir);
+    ft_status rc = ft_prov_init(&p, "scan", 5, argv, err);
+    if (rc == FT_OK)
+        rc = ft_prov_param_add(&p, "format", "jsonl", err);
+    if (rc == FT_OK)
+        rc = ft_prov_add_file(&p, "rules", fx.alerts, err);
+    if (rc == FT_OK)
+        rc = ft_prov_set_inputs(&p, &fx.small, NULL, err);
+    if (rc == FT_OK) {
+        fault_pause(true);
+        FILE *f = fopen(path, "w");
+        fault_pause(false);
+        bool ok = ft_prov_begin(f, &p, FT_FORMAT_JSONL, false);
+        fault_pause(true);
+        fclose(f);
+        fault_pause(false);
+        if (!ok)
+            rc = ft_error_oom(err);
+    }
+    if (rc == FT_OK)
+        rc = ft_prov_read(&q, path, err);
+    const char *data[] = {fx.small_path};
+    if (rc == FT_OK)
+        rc = ft_prov_verify(&q, data, 1, &v, err);
+    if (rc == FT_OK) {
+        fprintf(out, "%s %zu inputs, %zu files\n", q.command, q.ninputs, q.nfiles);
+        for (size_t i = 0; i < v.n; i++)
+            fprintf(out, "%d %s\n", v.v[i].ok, v.v[i].text);
+    }
+    ft_verify_free(&v);
+    ft_prov_free(&q);
+    ft_prov_free(&p);
+    return rc;
+}
+
 static const struct scenario {
     const char *name;
     scenario_fn fn;
@@ -566,6 +611,7 @@ static const struct scenario {
     {"synth", sc_synth, false},
     {"rules", sc_rules, false},
     {"pseudo", sc_pseudo, false},
+    {"provenance", sc_provenance, false},
 };
 
 #define NSCENARIOS (sizeof scenarios / sizeof scenarios[0])
@@ -653,6 +699,7 @@ static void setup(void)
     char path[512];
     snprintf(path, sizeof path, "%s/small.csv", FT_TEST_DATA);
     fx.small_csv = slurp(path, &fx.small_len);
+    snprintf(fx.small_path, sizeof fx.small_path, "%s", path);
     snprintf(path, sizeof path, "%s/paths_hand.csv", FT_TEST_DATA);
     fx.paths_csv = slurp(path, &fx.paths_len);
     load(&fx.small, "small.csv", fx.small_csv, fx.small_len);
