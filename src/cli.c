@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <pwd.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "fundtrace/csvread.h"
@@ -467,12 +469,147 @@ void ft_cli_run_start(const char *cmd, int argc, char **argv)
     free(args);
 }
 
+static const char *audit_path, *audit_case, *audit_purpose;
+static ft_audit_result audit_res;
+static bool audit_oom;
+
+/* Takes `--name VALUE` or `--name=VALUE` out of argv at i; false when
+ * argv[i] is not that option. */
+static bool take_option(const char *cmd, int *argc, char **argv, int i, const char *name,
+                        const char **value, bool *bad)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[i], "--", 2) != 0 || strncmp(argv[i] + 2, name, n) != 0 ||
+        (argv[i][2 + n] != '\0' && argv[i][2 + n] != '='))
+        return false;
+    int drop = 1;
+    if (argv[i][2 + n] == '=') {
+        *value = argv[i] + 3 + n;
+    } else if (i + 1 < *argc) {
+        *value = argv[i + 1];
+        drop = 2;
+    } else {
+        ft_cli_error(cmd, "option '--%s' needs a value", name);
+        *bad = true;
+    }
+    memmove(argv + i, argv + i + drop, (size_t)(*argc - i - drop + 1) * sizeof *argv);
+    *argc -= drop;
+    return true;
+}
+
+int ft_cli_audit_start(const char *cmd, int *argc, char **argv)
+{
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "audit") == 0)
+        return -1;
+    bool bad = false, help = false;
+    const char *path = getenv("FUNDTRACE_AUDIT");
+    if (path && !*path)
+        path = NULL;
+    for (int i = 2; i < *argc;) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        help = help || strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
+        if (!take_option(cmd, argc, argv, i, "audit", &path, &bad) &&
+            !take_option(cmd, argc, argv, i, "case", &audit_case, &bad) &&
+            !take_option(cmd, argc, argv, i, "purpose", &audit_purpose, &bad))
+            i++;
+    }
+    if (bad)
+        return FT_EXIT_ERROR;
+    if (!path || help)
+        return -1;
+    if (!audit_case || !*audit_case || !audit_purpose || !*audit_purpose) {
+        ft_cli_error(cmd,
+                     "the audit log (%s) is on: say for which case and why, with "
+                     "--case ID and --purpose TEXT",
+                     path);
+        return FT_EXIT_ERROR;
+    }
+    ft_error err;
+    if (ft_audit_check(path, &err) != FT_OK) {
+        ft_cli_fail(cmd, &err);
+        return FT_EXIT_ERROR;
+    }
+    audit_path = path;
+    return -1;
+}
+
+void ft_cli_audit_count(const char *name, int64_t v)
+{
+    ft_error err;
+    if (audit_path && ft_audit_count(&audit_res, name, v, &err) != FT_OK)
+        audit_oom = true;
+}
+
+void ft_cli_audit_account(const char *key)
+{
+    ft_error err;
+    if (audit_path && ft_audit_account(&audit_res, key, &err) != FT_OK)
+        audit_oom = true;
+}
+
+void ft_cli_audit_alert(const char *id)
+{
+    ft_error err;
+    if (audit_path && ft_audit_alert(&audit_res, id, &err) != FT_OK)
+        audit_oom = true;
+}
+
+static int audit_end(int code)
+{
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    const char *user = getenv("USER");
+    struct passwd *pw = getpwuid(geteuid());
+    if (pw && pw->pw_name)
+        user = pw->pw_name; /* who the system says, not what the environment claims */
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    ft_audit_entry e = {.user = user ? user : "",
+                        .time_ms = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000,
+                        .host = host,
+                        .case_id = audit_case,
+                        .purpose = audit_purpose,
+                        .prov = prov_started ? &ft_cli_prov : NULL,
+                        .exit_code = code,
+                        .result = &audit_res};
+    ft_error err;
+    const char *cmd = prov_started ? ft_cli_prov.command : "fundtrace";
+    if (audit_oom || !prov_started) {
+        ft_cli_error(cmd, "out of memory: the audit log (%s) has no line for this command",
+                     audit_path);
+        code = FT_EXIT_ERROR;
+    } else if (ft_audit_append(audit_path, &e, &err) != FT_OK) {
+        ft_cli_fail(cmd, &err);
+        ft_cli_error(cmd, "the audit log (%s) has no line for this command", audit_path);
+        code = FT_EXIT_ERROR;
+    }
+    ft_audit_result_free(&audit_res);
+    audit_path = NULL;
+    return code;
+}
+
 int ft_cli_run_end(int code)
 {
+    if (audit_path)
+        code = audit_end(code);
     if (prov_started)
         ft_prov_free(&ft_cli_prov);
     prov_started = false;
     return code;
+}
+
+/* Options whose values are account keys: a pseudonymised output's
+ * record names them by their tokens. */
+static const char *const account_options[] = {"from",       "to",      "around", "trace-from",
+                                              "cluster-of", "account", NULL};
+
+static bool account_option(const char *name)
+{
+    for (int i = 0; account_options[i]; i++)
+        if (strcmp(name, account_options[i]) == 0)
+            return true;
+    return false;
 }
 
 /* Options whose argument is a file that shapes the output. */
@@ -488,22 +625,18 @@ static void prov_note(const ft_option *o, const char *value)
     bool file = false;
     for (int i = 0; value && prov_file_options[i]; i++)
         file = file || strcmp(o->long_name, prov_file_options[i]) == 0;
+    if (value && audit_path && account_option(o->long_name)) /* the accounts searched */
+        for (const char *p = value; *p;) {
+            size_t len = strcspn(p, ",");
+            char key[512];
+            snprintf(key, sizeof key, "%.*s", (int)len, p);
+            if (len)
+                ft_cli_audit_account(key);
+            p += len + (p[len] == ',');
+        }
     if (ft_prov_param_add(&ft_cli_prov, o->long_name, value, &err) != FT_OK ||
         (file && ft_prov_add_file(&ft_cli_prov, o->long_name, value, &err) != FT_OK))
         prov_started = false; /* out of memory: the outputs will say so */
-}
-
-/* Options whose values are account keys: a pseudonymised output's
- * record names them by their tokens. */
-static const char *const account_options[] = {"from",       "to",      "around", "trace-from",
-                                              "cluster-of", "account", NULL};
-
-static bool account_option(const char *name)
-{
-    for (int i = 0; account_options[i]; i++)
-        if (strcmp(name, account_options[i]) == 0)
-            return true;
-    return false;
 }
 
 /* `value` (A,B,...) with each key replaced by its token, malloc'd. */

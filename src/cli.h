@@ -13,6 +13,7 @@
 #include "fundtrace/ingest.h"
 #include "fundtrace/money.h"
 #include "fundtrace/output.h"
+#include "fundtrace/audit.h"
 #include "fundtrace/progress.h"
 #include "fundtrace/provenance.h"
 #include "fundtrace/schema.h"
@@ -205,7 +206,22 @@ extern ft_provenance ft_cli_prov;
 extern bool ft_cli_prov_off; /* --no-provenance */
 extern bool ft_cli_prov_csv; /* --provenance: CSV comment lines too */
 void ft_cli_run_start(const char *cmd, int argc, char **argv);
-/* Frees what the run recorded; returns code. */
+
+/*
+ * The audit log (audit.h): --audit FILE or $FUNDTRACE_AUDIT, with --case
+ * ID and --purpose TEXT, options of every command (taken out of argv here,
+ * before the command parses it). Returns -1 to go on, or the exit code
+ * (a usage error: the log is on without a case or a purpose; the log
+ * cannot take a line). ft_cli_run_end then appends the command's line,
+ * with what the command noted it returned.
+ */
+int ft_cli_audit_start(const char *cmd, int *argc, char **argv);
+void ft_cli_audit_count(const char *name, int64_t v);
+void ft_cli_audit_account(const char *key);
+void ft_cli_audit_alert(const char *id);
+/* Appends the audit line (when the log is on; a failure to is reported
+ * and makes the code FT_EXIT_ERROR) and frees what the run recorded;
+ * returns the code. */
 int ft_cli_run_end(int code);
 /* Before an output's results: the record as `fmt` carries it (nothing
  * with --no-provenance, CSV only with --provenance); false (reported)
@@ -340,5 +356,6 @@ int cmd_export(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 #endif

@@ -96,6 +96,7 @@ int cmd_clusters(int argc, char **argv)
     if (!ft_cli_prov_begin("clusters", stdout, fmt))
         goto done;
     ft_cluster_write(stdout, &s, &o, &c, &rep, alerts_path ? &ca : NULL, fmt);
+    ft_cli_audit_count("clusters", (int64_t)rep.n);
     ft_cli_prov_end(stdout, fmt);
     code = ft_cli_finish("clusters", FT_EXIT_OK);
 done:

@@ -257,6 +257,8 @@ int cmd_export(int argc, char **argv)
     if (rc == FT_OK)
         rc = write_graph(&x, &s, &g, (const char *const *)edge_alerts, &err);
     ft_cli_progress_done(&in.prog);
+    ft_cli_audit_count("accounts", rc == FT_OK ? g.nn : 0);
+    ft_cli_audit_count("transfers", rc == FT_OK ? g.ne : 0);
     if (rc == FT_OK)
         fprintf(stderr, "fundtrace export: %u accounts and %u transfers (%s)%s\n", g.nn, g.ne,
                 g.what, g.cut_nodes || g.cut_edges ? "; the limits left some out" : "");

@@ -117,6 +117,8 @@ int cmd_paths(int argc, char **argv)
         goto done;
     }
     ft_cli_prov_end(stdout, fmt);
+    ft_cli_audit_count("found", ans.found);
+    ft_cli_audit_count("paths", (int64_t)ans.paths);
     if (ans.more && fmt != FT_FORMAT_TABLE)
         ft_cli_error("paths", "stopped at --limit %u; there may be more paths", limit);
     code = ft_cli_finish("paths", ans.found ? FT_EXIT_OK : FT_EXIT_NONE);

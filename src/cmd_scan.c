@@ -161,6 +161,10 @@ int cmd_scan(int argc, char **argv)
     for (uint32_t i = 0; i < alerts.n; i++) {
         keep[i] = all || !state_path || !ft_scan_state_has(&state, alerts.v[i].id);
         shown += keep[i];
+        char id[17];
+        ft_alert_id_text(alerts.v[i].id, id);
+        if (keep[i])
+            ft_cli_audit_alert(id);
     }
     if (!ft_cli_prov_begin("scan", stdout, fmt))
         goto done;
@@ -175,6 +179,7 @@ int cmd_scan(int argc, char **argv)
         ft_cli_fail("scan", &err);
         goto done;
     }
+    ft_cli_audit_count("alerts", shown);
     fprintf(stderr, "fundtrace scan: %u alert%s%s\n", shown, shown == 1 ? "" : "s",
             state_path && !all ? " not reported before" : "");
     if (alerts.regex_limit_hits)

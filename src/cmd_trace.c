@@ -310,6 +310,9 @@ int cmd_trace(int argc, char **argv)
             failed = true;
         }
         found = found || sd->found;
+        ft_cli_audit_account(sd->label);
+        ft_cli_audit_count("seeds_traced", 1);
+        ft_cli_audit_count("seeds_reaching_accounts", sd->found);
     }
     /* As grep: 0 found, 1 nothing found, 2 an error (it wins). */
     int searched = found ? FT_EXIT_OK : FT_EXIT_NONE;

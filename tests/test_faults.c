@@ -23,6 +23,7 @@
 
 #include "fault.h"
 #include "fundtrace/alerts_read.h"
+#include "fundtrace/audit.h"
 #include "fundtrace/cluster.h"
 #include "fundtrace/eval.h"
 #include "fundtrace/export.h"
@@ -587,6 +588,49 @@ static ft_status sc_provenance(FILE *out, ft_error *err)
     return rc;
 }
 
+/* The audit log: a line appended (what the command returned gathered
+ * first), the chain verified, the summary written. */
+static ft_status sc_audit(FILE *out, ft_error *err)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/audit.log", fx.dir);
+    fault_pause(true);
+    unlink(path);
+    fault_pause(false);
+    char *argv[] = {"fundtrace", "trace", "--from", "alice", "small.csv"};
+    ft_provenance p = {0};
+    ft_audit_result r = {0};
+    ft_audit_verdict v;
+    ft_status rc = ft_prov_init(&p, "trace", 5, argv, err);
+    if (rc == FT_OK)
+        rc = ft_prov_set_inputs(&p, &fx.small, NULL, err);
+    if (rc == FT_OK)
+        rc = ft_audit_account(&r, "alice", err);
+    if (rc == FT_OK)
+        rc = ft_audit_count(&r, "seeds_traced", 1, err);
+    if (rc == FT_OK)
+        rc = ft_audit_alert(&r, "00000000000000aa", err);
+    ft_audit_entry e = {.user = "u",
+                        .host = "h",
+                        .case_id = "C",
+                        .purpose = "P",
+                        .prov = &p,
+                        .time_ms = 0,
+                        .result = &r};
+    for (int i = 0; i < 2 && rc == FT_OK; i++)
+        rc = ft_audit_append(path, &e, err);
+    if (rc == FT_OK)
+        rc = ft_audit_verify(path, &v, err);
+    if (rc == FT_OK) {
+        fprintf(out, "%lld lines, bad %lld, head %s\n", (long long)v.lines, (long long)v.bad_line,
+                v.head);
+        rc = ft_audit_summary(path, out, FT_FORMAT_JSONL, err);
+    }
+    ft_audit_result_free(&r);
+    ft_prov_free(&p);
+    return rc;
+}
+
 static const struct scenario {
     const char *name;
     scenario_fn fn;
@@ -612,6 +656,7 @@ static const struct scenario {
     {"rules", sc_rules, false},
     {"pseudo", sc_pseudo, false},
     {"provenance", sc_provenance, false},
+    {"audit", sc_audit, false},
 };
 
 #define NSCENARIOS (sizeof scenarios / sizeof scenarios[0])
