@@ -357,5 +357,6 @@ int cmd_merge(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -25,6 +25,7 @@ static const struct cmd {
     {"synth", cmd_synth, "write labelled synthetic transactions with planted patterns"},
     {"eval", cmd_eval, "precision, recall and F1 of alerts against a ground truth"},
     {"merge", cmd_merge, "join the parts of a run sharded with --shard I/N"},
+    {"report", cmd_report, "a self-contained HTML case file: a trace, alerts or a cluster"},
     {"verify", cmd_verify, "check that data is what an output was made from (SHA-256)"},
     {"audit", cmd_audit, "verify the tamper-evident audit log; searches per case and account"},
     {"match", cmd_match, "the pseudonymised accounts two parties' outputs share"},

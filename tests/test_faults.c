@@ -34,6 +34,7 @@
 #include "fundtrace/paths_report.h"
 #include "fundtrace/provenance.h"
 #include "fundtrace/pseudo.h"
+#include "fundtrace/report.h"
 #include "fundtrace/rules.h"
 #include "fundtrace/scan.h"
 #include "fundtrace/snapshot.h"
@@ -631,6 +632,40 @@ static ft_status sc_audit(FILE *out, ft_error *err)
     return rc;
 }
 
+/* The HTML report of a trace over the small fixture (the picture left
+ * out: Graphviz is another process). */
+static ft_status sc_report(FILE *out, ft_error *err)
+{
+    ft_trace_options o;
+    ft_trace_defaults(&o);
+    ft_trace_index *ix = NULL;
+    ft_tracer *tr = NULL;
+    const ft_trace_result *res = NULL;
+    ft_subgraph g = {0};
+    uint32_t *txns = NULL, seed = account(&fx.small, "alice");
+    ft_export_limits l;
+    ft_export_defaults(&l);
+    ft_status rc = ft_trace_index_new(&ix, &fx.small, false, err);
+    if (rc == FT_OK)
+        rc = ft_tracer_new(&tr, ix, err);
+    if (rc == FT_OK)
+        rc = ft_trace_run(tr, &o, seed, -1, &res, err);
+    if (rc == FT_OK && !(txns = malloc(((size_t)res->nedges + 1) * sizeof *txns)))
+        rc = ft_error_oom(err);
+    for (uint32_t e = 0; rc == FT_OK && e < res->nedges; e++)
+        txns[e] = res->edges[e].txn;
+    if (rc == FT_OK)
+        rc = ft_export_transfers(&fx.small, txns, res->nedges, &seed, 1, &l, &g, err);
+    ft_report r = {.kind = FT_REPORT_TRACE, .g = &g, .subject = "alice", .trace = res, .topt = &o};
+    if (rc == FT_OK)
+        rc = ft_report_html(out, &fx.small, &r, err);
+    ft_subgraph_free(&g);
+    free(txns);
+    ft_tracer_free(tr);
+    ft_trace_index_free(ix);
+    return rc;
+}
+
 static const struct scenario {
     const char *name;
     scenario_fn fn;
@@ -657,6 +692,7 @@ static const struct scenario {
     {"pseudo", sc_pseudo, false},
     {"provenance", sc_provenance, false},
     {"audit", sc_audit, false},
+    {"report", sc_report, false},
 };
 
 #define NSCENARIOS (sizeof scenarios / sizeof scenarios[0])
