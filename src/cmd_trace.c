@@ -310,7 +310,8 @@ int cmd_trace(int argc, char **argv)
             failed = true;
         }
         found = found || sd->found;
-        ft_cli_audit_account(sd->label);
+        if (sd->txn < 0)
+            ft_cli_audit_account(sd->label);
         ft_cli_audit_count("seeds_traced", 1);
         ft_cli_audit_count("seeds_reaching_accounts", sd->found);
     }

@@ -183,7 +183,7 @@ static void shell_word(FILE *f, const char *s)
     fputc('\'', f);
 }
 
-static char *command_line(const ft_provenance *p)
+char *ft_prov_command_line(const ft_provenance *p)
 {
     char *text = NULL;
     size_t len = 0;
@@ -262,14 +262,14 @@ static void write_record(ft_json *j, const char *key, const ft_provenance *p, co
 
 void ft_prov_write_member(ft_json *j, const char *key, const ft_provenance *p)
 {
-    char *cl = command_line(p);
+    char *cl = ft_prov_command_line(p);
     write_record(j, key, p, cl ? cl : "");
     free(cl);
 }
 
 char *ft_prov_json(const ft_provenance *p)
 {
-    char *cl = command_line(p);
+    char *cl = ft_prov_command_line(p);
     if (!cl)
         return NULL;
     char *text = NULL;
@@ -293,7 +293,7 @@ char *ft_prov_json(const ft_provenance *p)
 bool ft_prov_csv_comments(FILE *f, const ft_provenance *p)
 {
     char *json = ft_prov_json(p);
-    char *cl = command_line(p);
+    char *cl = ft_prov_command_line(p);
     if (!json || !cl) {
         free(json);
         free(cl);

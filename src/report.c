@@ -424,28 +424,13 @@ ft_status ft_report_html(FILE *f, const ft_store *s, const ft_report *r, ft_erro
     fputs("<h2>Provenance</h2>\n", f);
     const ft_provenance *p = r->prov;
     if (p) {
-        char *cl = NULL;
-        size_t cl_len = 0;
-        FILE *m = open_memstream(&cl, &cl_len);
-        if (m) {
-            for (int i = 0; i < p->argc; i++) {
-                const char *a = p->argv[i];
-                bool plain = *a != '\0';
-                for (const char *c = a; *c && plain; c++)
-                    plain = strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                   "0123456789_./:=,@%+-",
-                                   *c) != NULL;
-                fputs(i ? " " : "", m);
-                if (plain) {
-                    fputs(a, m);
-                } else {
-                    fputc('\'', m);
-                    for (const char *c = a; *c; c++)
-                        fputs(*c == '\'' ? "'\\''" : (char[]){*c, 0}, m);
-                    fputc('\'', m);
-                }
-            }
-            fclose(m);
+        char *cl = ft_prov_command_line(p);
+        if (!cl) {
+            free(in);
+            free(out);
+            free(total);
+            free(first);
+            return ft_error_oom(err);
         }
         fputs("<table>\n<tr><th>fundtrace</th><td>", f);
         text(f, p->version ? p->version : "");
@@ -481,7 +466,7 @@ ft_status ft_report_html(FILE *f, const ft_store *s, const ft_report *r, ft_erro
         fputs("</table>\n<h2>Reproduce</h2>\n<p>The command that made this report, run on the "
               "same data (check it first with <code>fundtrace verify</code>):</p>\n<pre>",
               f);
-        text(f, cl ? cl : "");
+        text(f, cl);
         fputs("</pre>\n", f);
         free(cl);
     } else {

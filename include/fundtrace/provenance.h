@@ -88,6 +88,10 @@ ft_status ft_prov_set_inputs(ft_provenance *p, const ft_store *s, const char *sn
 ft_status ft_prov_add_file(ft_provenance *p, const char *option, const char *path, ft_error *err);
 void ft_prov_free(ft_provenance *p);
 
+/* The command line as a POSIX shell reads it back (arguments quoted where
+ * needed), malloc'd; NULL out of memory. */
+char *ft_prov_command_line(const ft_provenance *p);
+
 /* The record as one line of compact JSON (no newline), malloc'd; NULL
  * out of memory. */
 char *ft_prov_json(const ft_provenance *p);
