@@ -11,9 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <pwd.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "fundtrace/csvread.h"
+#include "fundtrace/pseudo.h"
 #include "fundtrace/snapshot.h"
 #include "fundtrace/time.h"
 #include "fundtrace/tz.h"
@@ -434,6 +437,304 @@ static int usage_error(const ft_cli_command *c)
     return FT_EXIT_ERROR;
 }
 
+ft_provenance ft_cli_prov;
+bool ft_cli_prov_off, ft_cli_prov_csv;
+static bool prov_started;
+
+/* A part of a sharded run records the whole run's command line, so that
+ * merge joins the parts into one run's output, byte for byte. */
+static bool shard_arg(char **argv, int i)
+{
+    return strcmp(argv[i], "--shard") == 0 || strncmp(argv[i], "--shard=", 8) == 0;
+}
+
+void ft_cli_run_start(const char *cmd, int argc, char **argv)
+{
+    ft_error err;
+    char **args = calloc((size_t)argc + 1, sizeof *args);
+    int n = 0;
+    for (int i = 0; args && i < argc; i++) {
+        if (shard_arg(argv, i)) {
+            i += strchr(argv[i], '=') == NULL; /* and its value */
+            continue;
+        }
+        if (strcmp(argv[i], "--") == 0) { /* operands only from here */
+            for (; i < argc; i++)
+                args[n++] = argv[i];
+            break;
+        }
+        args[n++] = argv[i];
+    }
+    prov_started = args && ft_prov_init(&ft_cli_prov, cmd, n, args, &err) == FT_OK;
+    free(args);
+}
+
+static const char *audit_path, *audit_case, *audit_purpose;
+static ft_audit_result audit_res;
+static bool audit_oom;
+
+/* Takes `--name VALUE` or `--name=VALUE` out of argv at i; false when
+ * argv[i] is not that option. */
+static bool take_option(const char *cmd, int *argc, char **argv, int i, const char *name,
+                        const char **value, bool *bad)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[i], "--", 2) != 0 || strncmp(argv[i] + 2, name, n) != 0 ||
+        (argv[i][2 + n] != '\0' && argv[i][2 + n] != '='))
+        return false;
+    int drop = 1;
+    if (argv[i][2 + n] == '=') {
+        *value = argv[i] + 3 + n;
+    } else if (i + 1 < *argc) {
+        *value = argv[i + 1];
+        drop = 2;
+    } else {
+        ft_cli_error(cmd, "option '--%s' needs a value", name);
+        *bad = true;
+    }
+    memmove(argv + i, argv + i + drop, (size_t)(*argc - i - drop + 1) * sizeof *argv);
+    *argc -= drop;
+    return true;
+}
+
+int ft_cli_audit_start(const char *cmd, int *argc, char **argv)
+{
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "audit") == 0)
+        return -1;
+    bool bad = false, help = false;
+    const char *path = getenv("FUNDTRACE_AUDIT");
+    if (path && !*path)
+        path = NULL;
+    for (int i = 2; i < *argc;) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        help = help || strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
+        if (!take_option(cmd, argc, argv, i, "audit", &path, &bad) &&
+            !take_option(cmd, argc, argv, i, "case", &audit_case, &bad) &&
+            !take_option(cmd, argc, argv, i, "purpose", &audit_purpose, &bad))
+            i++;
+    }
+    if (bad)
+        return FT_EXIT_ERROR;
+    if (!path || help)
+        return -1;
+    if (!audit_case || !*audit_case || !audit_purpose || !*audit_purpose) {
+        ft_cli_error(cmd,
+                     "the audit log (%s) is on: say for which case and why, with "
+                     "--case ID and --purpose TEXT",
+                     path);
+        return FT_EXIT_ERROR;
+    }
+    ft_error err;
+    if (ft_audit_check(path, &err) != FT_OK) {
+        ft_cli_fail(cmd, &err);
+        return FT_EXIT_ERROR;
+    }
+    audit_path = path;
+    return -1;
+}
+
+void ft_cli_audit_count(const char *name, int64_t v)
+{
+    ft_error err;
+    if (audit_path && ft_audit_count(&audit_res, name, v, &err) != FT_OK)
+        audit_oom = true;
+}
+
+void ft_cli_audit_account(const char *key)
+{
+    ft_error err;
+    if (audit_path && ft_audit_account(&audit_res, key, &err) != FT_OK)
+        audit_oom = true;
+}
+
+void ft_cli_audit_alert(const char *id)
+{
+    ft_error err;
+    if (audit_path && ft_audit_alert(&audit_res, id, &err) != FT_OK)
+        audit_oom = true;
+}
+
+static int audit_end(int code)
+{
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    const char *user = getenv("USER");
+    struct passwd *pw = getpwuid(geteuid());
+    if (pw && pw->pw_name)
+        user = pw->pw_name; /* who the system says, not what the environment claims */
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    ft_audit_entry e = {.user = user ? user : "",
+                        .time_ms = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000,
+                        .host = host,
+                        .case_id = audit_case,
+                        .purpose = audit_purpose,
+                        .prov = prov_started ? &ft_cli_prov : NULL,
+                        .exit_code = code,
+                        .result = &audit_res};
+    ft_error err;
+    const char *cmd = prov_started ? ft_cli_prov.command : "fundtrace";
+    if (audit_oom || !prov_started) {
+        ft_cli_error(cmd, "out of memory: the audit log (%s) has no line for this command",
+                     audit_path);
+        code = FT_EXIT_ERROR;
+    } else if (ft_audit_append(audit_path, &e, &err) != FT_OK) {
+        ft_cli_fail(cmd, &err);
+        ft_cli_error(cmd, "the audit log (%s) has no line for this command", audit_path);
+        code = FT_EXIT_ERROR;
+    }
+    ft_audit_result_free(&audit_res);
+    audit_path = NULL;
+    return code;
+}
+
+int ft_cli_run_end(int code)
+{
+    if (audit_path)
+        code = audit_end(code);
+    if (prov_started)
+        ft_prov_free(&ft_cli_prov);
+    prov_started = false;
+    return code;
+}
+
+/* Options whose values are account keys: a pseudonymised output's
+ * record names them by their tokens. */
+static const char *const account_options[] = {"from",       "to",      "around", "trace-from",
+                                              "cluster-of", "account", NULL};
+
+static bool account_option(const char *name)
+{
+    for (int i = 0; account_options[i]; i++)
+        if (strcmp(name, account_options[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Options whose argument is a file that shapes the output. */
+static const char *const prov_file_options[] = {"rules",    "seeds",      "alerts", "truth",
+                                                "trace",    "map-file",   "rates",  "currencies",
+                                                "features", "thresholds", NULL};
+
+static void prov_note(const ft_option *o, const char *value)
+{
+    if (!prov_started || !o->long_name || strcmp(o->long_name, "shard") == 0)
+        return;
+    ft_error err;
+    bool file = false;
+    for (int i = 0; value && prov_file_options[i]; i++)
+        file = file || strcmp(o->long_name, prov_file_options[i]) == 0;
+    if (value && audit_path && account_option(o->long_name)) /* the accounts searched */
+        for (const char *p = value; *p;) {
+            size_t len = strcspn(p, ",");
+            char key[512];
+            snprintf(key, sizeof key, "%.*s", (int)len, p);
+            if (len)
+                ft_cli_audit_account(key);
+            p += len + (p[len] == ',');
+        }
+    if (ft_prov_param_add(&ft_cli_prov, o->long_name, value, &err) != FT_OK ||
+        (file && ft_prov_add_file(&ft_cli_prov, o->long_name, value, &err) != FT_OK))
+        prov_started = false; /* out of memory: the outputs will say so */
+}
+
+/* `value` (A,B,...) with each key replaced by its token, malloc'd. */
+static char *tokens_of(const ft_pseudo_key *k, const char *value)
+{
+    size_t n = 1;
+    for (const char *p = value; *p; p++)
+        n += *p == ',';
+    char *out = malloc(n * (FT_PSEUDO_LEN + 1) + 1), *w = out;
+    if (!out)
+        return NULL;
+    for (const char *p = value;;) {
+        size_t len = strcspn(p, ",");
+        ft_pseudo_token(k, p, len, w);
+        w += FT_PSEUDO_LEN;
+        if (!p[len])
+            break;
+        *w++ = ',';
+        p += len + 1;
+    }
+    *w = '\0';
+    return out;
+}
+
+static bool replace(char **slot, const ft_pseudo_key *k, const char *value)
+{
+    char *t = tokens_of(k, value);
+    if (!t)
+        return false;
+    free(*slot);
+    *slot = t;
+    return true;
+}
+
+/* The record's account keys (options' values, in argv too) as tokens. */
+static bool prov_pseudonymise(const ft_pseudo_key *k)
+{
+    ft_provenance *p = &ft_cli_prov;
+    for (size_t i = 0; i < p->nparams; i++)
+        if (p->params[i].value && account_option(p->params[i].name) &&
+            !replace(&p->params[i].value, k, p->params[i].value))
+            return false;
+    for (int i = 2; i < p->argc; i++) {
+        const char *a = p->argv[i];
+        if (strcmp(a, "--") == 0)
+            break;
+        if (strncmp(a, "--", 2) != 0)
+            continue;
+        const char *eq = strchr(a, '=');
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)(eq ? (size_t)(eq - a - 2) : strlen(a + 2)),
+                 a + 2);
+        if (!account_option(name))
+            continue;
+        if (!eq) {
+            if (i + 1 < p->argc && !replace(&p->argv[i + 1], k, p->argv[i + 1]))
+                return false;
+            i++;
+            continue;
+        }
+        char *t = tokens_of(k, eq + 1), *whole = NULL;
+        size_t n = t ? strlen(name) + strlen(t) + 4 : 0;
+        if (!t || !(whole = malloc(n))) {
+            free(t);
+            return false;
+        }
+        snprintf(whole, n, "--%s=%s", name, t);
+        free(t);
+        free(p->argv[i]);
+        p->argv[i] = whole;
+    }
+    return true;
+}
+
+bool ft_cli_prov_begin(const char *cmd, FILE *f, ft_format fmt)
+{
+    if (ft_cli_prov_off || (fmt == FT_FORMAT_CSV && !ft_cli_prov_csv))
+        return true;
+    if (fmt == FT_FORMAT_TABLE)
+        return true;
+    if (!prov_started || !ft_prov_begin(f, &ft_cli_prov, fmt, true)) {
+        ft_cli_error(cmd, "out of memory");
+        return false;
+    }
+    return true;
+}
+
+void ft_cli_prov_end(FILE *f, ft_format fmt)
+{
+    if (!ft_cli_prov_off)
+        ft_prov_end(f, fmt);
+}
+
+char *ft_cli_prov_text(void)
+{
+    return ft_cli_prov_off || !prov_started ? NULL : ft_prov_json(&ft_cli_prov);
+}
+
 int ft_cli_parse(const ft_cli_command *c, int argc, char **argv, int *noperands)
 {
     const ft_option *opts = c->options;
@@ -503,6 +804,7 @@ int ft_cli_parse(const ft_cli_command *c, int argc, char **argv, int *noperands)
                     code = FT_EXIT_ERROR;
                     break;
                 }
+                prov_note(o, NULL);
             }
             if (code != FT_CLI_CONTINUE)
                 break;
@@ -531,6 +833,8 @@ int ft_cli_parse(const ft_cli_command *c, int argc, char **argv, int *noperands)
         seen[k] = true;
         if (!apply(c->name, o, value))
             code = FT_EXIT_ERROR;
+        else
+            prov_note(o, value);
     }
     free(seen);
     *noperands = nops;
@@ -700,6 +1004,11 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
         ft_cli_error(cmd, "give one snapshot, or CSV files, not both");
         return FT_EUSAGE;
     }
+    ft_pseudo_key key;
+    if (in->pseudonymise && (rc = ft_pseudo_key_read(&key, in->pseudonymise, &err)) != FT_OK) {
+        ft_cli_fail(cmd, &err);
+        return rc;
+    }
     if (snapshots) {
         rc = ft_snapshot_read(s, paths[0], &err);
         if (rc == FT_OK && s->t.n == 0)
@@ -707,6 +1016,17 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
                               "%s: holds no transfers: there is nothing to work on", paths[0]);
         if (rc == FT_OK && in->rates_path)
             rc = ft_store_rates_load(s, in->rates_path, &err);
+        if (rc == FT_OK && in->pseudonymise)
+            rc = ft_store_pseudonymise(s, &key, &err);
+        if (rc == FT_OK && in->pseudonymise && prov_started) {
+            memcpy(ft_cli_prov.key_fingerprint, key.fingerprint, sizeof key.fingerprint);
+            if (!prov_pseudonymise(&key))
+                rc = ft_error_oom(&err);
+        }
+        if (rc == FT_OK && prov_started)
+            rc = ft_prov_set_inputs(&ft_cli_prov, s, paths[0], &err);
+        if (in->pseudonymise)
+            memset(&key, 0, sizeof key);
         if (rc != FT_OK)
             ft_cli_fail(cmd, &err);
         return rc;
@@ -739,6 +1059,23 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
     if (in->rates_path && (rc = ft_store_rates_load(s, in->rates_path, &err)) != FT_OK) {
         ft_cli_fail(cmd, &err);
         return rc;
+    }
+    if (prov_started && (rc = ft_prov_set_inputs(&ft_cli_prov, s, NULL, &err)) != FT_OK) {
+        ft_cli_fail(cmd, &err);
+        return rc;
+    }
+    if (in->pseudonymise) {
+        rc = ft_store_pseudonymise(s, &key, &err);
+        if (rc == FT_OK && prov_started) {
+            memcpy(ft_cli_prov.key_fingerprint, key.fingerprint, sizeof key.fingerprint);
+            if (!prov_pseudonymise(&key))
+                rc = ft_error_oom(&err);
+        }
+        memset(&key, 0, sizeof key);
+        if (rc != FT_OK) {
+            ft_cli_fail(cmd, &err);
+            return rc;
+        }
     }
     if (!in->quiet && in->shown > FT_SHOW_REJECTS)
         ft_cli_error(cmd, "%" PRId64 " more rejected rows not shown%s", in->shown - FT_SHOW_REJECTS,

@@ -13,7 +13,9 @@
 #include "fundtrace/ingest.h"
 #include "fundtrace/money.h"
 #include "fundtrace/output.h"
+#include "fundtrace/audit.h"
 #include "fundtrace/progress.h"
+#include "fundtrace/provenance.h"
 #include "fundtrace/schema.h"
 #include "fundtrace/store.h"
 #include "fundtrace/writer.h"
@@ -194,7 +196,57 @@ struct ft_cli_input {
     bool progress; /* --progress */
     ft_cli_progress prog;
     const char *reading; /* the file the progress display names */
+    const char *pseudonymise; /* --pseudonymise KEYFILE */
 };
+
+/* The provenance of this run (provenance.h): ft_cli_run_start (main)
+ * starts it, ft_cli_parse adds the options given and the files they name,
+ * ft_cli_load the inputs. */
+extern ft_provenance ft_cli_prov;
+extern bool ft_cli_prov_off; /* --no-provenance */
+extern bool ft_cli_prov_csv; /* --provenance: CSV comment lines too */
+void ft_cli_run_start(const char *cmd, int argc, char **argv);
+
+/*
+ * The audit log (audit.h): --audit FILE or $FUNDTRACE_AUDIT, with --case
+ * ID and --purpose TEXT, options of every command (taken out of argv here,
+ * before the command parses it). Returns -1 to go on, or the exit code
+ * (a usage error: the log is on without a case or a purpose; the log
+ * cannot take a line). ft_cli_run_end then appends the command's line,
+ * with what the command noted it returned.
+ */
+int ft_cli_audit_start(const char *cmd, int *argc, char **argv);
+void ft_cli_audit_count(const char *name, int64_t v);
+void ft_cli_audit_account(const char *key);
+void ft_cli_audit_alert(const char *id);
+/* Appends the audit line (when the log is on; a failure to is reported
+ * and makes the code FT_EXIT_ERROR) and frees what the run recorded;
+ * returns the code. */
+int ft_cli_run_end(int code);
+/* Before an output's results: the record as `fmt` carries it (nothing
+ * with --no-provenance, CSV only with --provenance); false (reported)
+ * out of memory. After them, ft_cli_prov_end closes the JSON wrapper. */
+bool ft_cli_prov_begin(const char *cmd, FILE *f, ft_format fmt);
+void ft_cli_prov_end(FILE *f, ft_format fmt);
+/* The record as one line of JSON for formats that embed it (GraphML,
+ * GEXF, DOT), or NULL with --no-provenance or out of memory. */
+char *ft_cli_prov_text(void);
+#define FT_OPT_PROVENANCE()                                                                        \
+    FT_OPT_FLAG(0, "no-provenance", &ft_cli_prov_off,                                              \
+                "leave out the provenance record (version, command\n"                              \
+                "line, time, inputs' SHA-256) of JSON, JSON Lines,\n"                              \
+                "GraphML, GEXF and DOT output"),                                                   \
+        FT_OPT_FLAG(0, "provenance", &ft_cli_prov_csv,                                             \
+                    "CSV output too: the record as '#' lines before the\n"                         \
+                    "header")
+
+/* --pseudonymise KEYFILE (export, trace, scan): ft_cli_load then shows
+ * every account as its keyed token (pseudo.h). */
+#define FT_OPT_PSEUDONYMISE(in)                                                                    \
+    FT_OPT_STRING(0, "pseudonymise", &(in)->pseudonymise, "KEYFILE",                               \
+                  "write every account id as a keyed token (HMAC-SHA256\n"                         \
+                  "under the key in KEYFILE), for exchange; see\n"                                 \
+                  "fundtrace-match(1)")
 
 /* The shared input options of struct ft_cli_input `in`, as one group of
  * an option table. */
@@ -302,5 +354,9 @@ int cmd_scan(int argc, char **argv);
 int cmd_clusters(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_match(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -72,7 +72,7 @@ static void json_cluster(FILE *f, const ft_store *s, const ft_cluster_options *o
     ft_json_int(&j, "size", ci->size);
     ft_json_array(&j, "members");
     for (uint32_t m = 0; m < ci->size; m++) {
-        const char *k = ft_store_account(s, rep->members[ci->member0 + m], &len);
+        const char *k = ft_store_account_shown(s, rep->members[ci->member0 + m], &len);
         ft_json_string(&j, NULL, k, len);
     }
     ft_json_end(&j, ']');
@@ -143,7 +143,7 @@ void ft_cluster_write(FILE *f, const ft_store *s, const ft_cluster_options *o,
             fputc('"', f);
             for (uint32_t m = 0; m < ci->size; m++) {
                 size_t len;
-                const char *k = ft_store_account(s, rep->members[ci->member0 + m], &len);
+                const char *k = ft_store_account_shown(s, rep->members[ci->member0 + m], &len);
                 if (m)
                     fputc(' ', f);
                 else if (ft_csv_needs_guard(k, len))
@@ -180,7 +180,7 @@ void ft_cluster_write(FILE *f, const ft_store *s, const ft_cluster_options *o,
             fputs("    members:", f);
             for (uint32_t m = 0; m < ci->size && m < 10; m++) {
                 size_t len;
-                const char *k = ft_store_account(s, rep->members[ci->member0 + m], &len);
+                const char *k = ft_store_account_shown(s, rep->members[ci->member0 + m], &len);
                 fprintf(f, " %.*s", (int)len, k);
             }
             if (ci->size > 10)

@@ -41,6 +41,7 @@ int cmd_clusters(int argc, char **argv)
         FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
         FT_OPT_PROGRESS(&in.progress),
         FT_OPT_CSV_RAW(),
+        FT_OPT_PROVENANCE(),
         FT_OPT_HELP(),
         FT_CLI_INPUT_OPTIONS(&in),
         FT_OPT_END(),
@@ -92,7 +93,11 @@ int cmd_clusters(int argc, char **argv)
         ft_cli_fail("clusters", &err);
         goto done;
     }
+    if (!ft_cli_prov_begin("clusters", stdout, fmt))
+        goto done;
     ft_cluster_write(stdout, &s, &o, &c, &rep, alerts_path ? &ca : NULL, fmt);
+    ft_cli_audit_count("clusters", (int64_t)rep.n);
+    ft_cli_prov_end(stdout, fmt);
     code = ft_cli_finish("clusters", FT_EXIT_OK);
 done:
     ft_cli_accounts_free(&around);

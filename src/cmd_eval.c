@@ -41,6 +41,7 @@ int cmd_eval(int argc, char **argv)
         FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats, "table (default), json or jsonl"),
         FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
         FT_OPT_PROGRESS(&in.progress),
+        FT_OPT_PROVENANCE(),
         FT_OPT_HELP(),
         FT_CLI_INPUT_OPTIONS(&in),
         FT_OPT_END(),
@@ -91,7 +92,10 @@ int cmd_eval(int argc, char **argv)
     }
     if (ft_eval_alerts(ev, alerts, &err) != FT_OK || ft_eval_score(ev, &eo, &res, &err) != FT_OK)
         goto fail;
+    if (!ft_cli_prov_begin("eval", stdout, fmt))
+        goto done;
     ft_eval_write(stdout, &res, fmt);
+    ft_cli_prov_end(stdout, fmt);
     code = ft_cli_finish("eval", FT_EXIT_OK);
     goto done;
 fail:

@@ -86,9 +86,14 @@ static ft_status write_graph(const export_args *x, const ft_store *s, const ft_s
                            : strcmp(x->format, "gexf") == 0 ? FT_EXPORT_GEXF
                            : strcmp(x->format, "dot") == 0  ? FT_EXPORT_DOT
                                                             : FT_EXPORT_GRAPHML;
-    if (x->out_path)
-        return ft_export_save(s, g, fmt, x->out_path, edge_alerts, err);
-    return ft_export_write(stdout, s, g, fmt, edge_alerts, err);
+    ft_subgraph h = *g; /* with the provenance record (borrowed) */
+    char *prov = ft_cli_prov_text();
+    h.provenance = prov;
+    h.provenance_csv = ft_cli_prov_csv;
+    ft_status rc = x->out_path ? ft_export_save(s, &h, fmt, x->out_path, edge_alerts, err)
+                               : ft_export_write(stdout, s, &h, fmt, edge_alerts, err);
+    free(prov);
+    return rc;
 }
 
 /* Draws g, or the part of it nearest the seeds within the drawing's
@@ -180,6 +185,8 @@ int cmd_export(int argc, char **argv)
         FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
         FT_OPT_PROGRESS(&in.progress),
         FT_OPT_CSV_RAW(),
+        FT_OPT_PSEUDONYMISE(&in),
+        FT_OPT_PROVENANCE(),
         FT_OPT_HELP(),
         FT_OPT_GROUP("Drawing"),
         FT_OPT_STRING(0, "svg", &x.svg, "FILE", "also draw it as SVG with Graphviz"),
@@ -250,6 +257,8 @@ int cmd_export(int argc, char **argv)
     if (rc == FT_OK)
         rc = write_graph(&x, &s, &g, (const char *const *)edge_alerts, &err);
     ft_cli_progress_done(&in.prog);
+    ft_cli_audit_count("accounts", rc == FT_OK ? g.nn : 0);
+    ft_cli_audit_count("transfers", rc == FT_OK ? g.ne : 0);
     if (rc == FT_OK)
         fprintf(stderr, "fundtrace export: %u accounts and %u transfers (%s)%s\n", g.nn, g.ne,
                 g.what, g.cut_nodes || g.cut_edges ? "; the limits left some out" : "");

@@ -55,6 +55,7 @@ int cmd_paths(int argc, char **argv)
         FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
         FT_OPT_PROGRESS(&in.progress),
         FT_OPT_CSV_RAW(),
+        FT_OPT_PROVENANCE(),
         FT_OPT_HELP(),
         FT_CLI_INPUT_OPTIONS(&in),
         FT_OPT_END(),
@@ -109,10 +110,15 @@ int cmd_paths(int argc, char **argv)
     ft_account_set A = {from.ids, from.n}, B = {to.ids, to.n};
     ft_paths_request rq = {all, static_path, maxflow, limit, currency};
     ft_paths_answer ans;
+    if (!ft_cli_prov_begin("paths", stdout, fmt))
+        goto done;
     if (ft_paths_report(&s, &o, A, B, &rq, stdout, fmt, &ans, &err) != FT_OK) {
         ft_cli_fail("paths", &err);
         goto done;
     }
+    ft_cli_prov_end(stdout, fmt);
+    ft_cli_audit_count("found", ans.found);
+    ft_cli_audit_count("paths", (int64_t)ans.paths);
     if (ans.more && fmt != FT_FORMAT_TABLE)
         ft_cli_error("paths", "stopped at --limit %u; there may be more paths", limit);
     code = ft_cli_finish("paths", ans.found ? FT_EXIT_OK : FT_EXIT_NONE);

@@ -69,6 +69,8 @@ int cmd_scan(int argc, char **argv)
         FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
         FT_OPT_PROGRESS(&in.progress),
         FT_OPT_CSV_RAW(),
+        FT_OPT_PSEUDONYMISE(&in),
+        FT_OPT_PROVENANCE(),
         FT_OPT_HELP(),
         FT_CLI_INPUT_OPTIONS(&in),
         FT_OPT_END(),
@@ -159,8 +161,15 @@ int cmd_scan(int argc, char **argv)
     for (uint32_t i = 0; i < alerts.n; i++) {
         keep[i] = all || !state_path || !ft_scan_state_has(&state, alerts.v[i].id);
         shown += keep[i];
+        char id[17];
+        ft_alert_id_text(alerts.v[i].id, id);
+        if (keep[i])
+            ft_cli_audit_alert(id);
     }
+    if (!ft_cli_prov_begin("scan", stdout, fmt))
+        goto done;
     ft_alerts_write(stdout, &s, &alerts, keep, fmt);
+    ft_cli_prov_end(stdout, fmt);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         ft_cli_error("scan", "cannot write the alerts; the state is left as it was");
         goto done;
@@ -170,6 +179,7 @@ int cmd_scan(int argc, char **argv)
         ft_cli_fail("scan", &err);
         goto done;
     }
+    ft_cli_audit_count("alerts", shown);
     fprintf(stderr, "fundtrace scan: %u alert%s%s\n", shown, shown == 1 ? "" : "s",
             state_path && !all ? " not reported before" : "");
     if (alerts.regex_limit_hits)

@@ -182,6 +182,8 @@ int cmd_trace(int argc, char **argv)
         FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
         FT_OPT_PROGRESS(&in.progress),
         FT_OPT_CSV_RAW(),
+        FT_OPT_PSEUDONYMISE(&in),
+        FT_OPT_PROVENANCE(),
         FT_OPT_HELP(),
         FT_CLI_INPUT_OPTIONS(&in),
         FT_OPT_END(),
@@ -308,6 +310,10 @@ int cmd_trace(int argc, char **argv)
             failed = true;
         }
         found = found || sd->found;
+        if (sd->txn < 0)
+            ft_cli_audit_account(sd->label);
+        ft_cli_audit_count("seeds_traced", 1);
+        ft_cli_audit_count("seeds_reaching_accounts", sd->found);
     }
     /* As grep: 0 found, 1 nothing found, 2 an error (it wins). */
     int searched = found ? FT_EXIT_OK : FT_EXIT_NONE;
@@ -316,6 +322,8 @@ int cmd_trace(int argc, char **argv)
         ft_shard_header(stdout, "trace", &shard, ft_shard_run_id(argc, argv), code);
     /* A part prints what one run prints for its seeds: the array's
      * brackets belong to the first and the last part. */
+    if (shard.index == 0 && !ft_cli_prov_begin("trace", stdout, fmt))
+        code = FT_EXIT_ERROR;
     if (fmt == FT_FORMAT_JSON && shard.index == 0)
         fputs("[\n", stdout);
     for (size_t i = lo; i < hi; i++) {
@@ -328,6 +336,8 @@ int cmd_trace(int argc, char **argv)
     }
     if (fmt == FT_FORMAT_JSON && (shard.count == 0 || shard.index + 1 == shard.count))
         fputs("]\n", stdout);
+    if (shard.count == 0 || shard.index + 1 == shard.count)
+        ft_cli_prov_end(stdout, fmt);
     if (shard.count && code != FT_EXIT_ERROR)
         code = FT_EXIT_OK; /* the part's status is in its header, for merge */
     code = ft_cli_finish("trace", code);

@@ -256,6 +256,13 @@ ft_status ft_rules_scan(const ft_rules *r, const ft_store *s, const ft_scan_para
                 if (!example) {
                     example = subj;
                     exlen = len;
+                    if (s->pseudo && re->on_memo) { /* free text may name people */
+                        example = "(withheld: pseudonymised output)";
+                        exlen = strlen(example);
+                    } else if (s->pseudo) {
+                        example = ft_store_account_shown(
+                            s, subj == ft_store_account(s, a, &exlen) ? a : s->t.dst[t], &exlen);
+                    }
                 }
             }
             if (!n)

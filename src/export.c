@@ -363,7 +363,7 @@ static void edge_fields(const ft_store *s, uint32_t t, edge_text *e)
     e->currency = s->currencies[s->t.cur[t]].code;
     e->memo = e->channel = e->label = NULL;
     e->memo_len = e->channel_len = e->label_len = 0;
-    if (s->t.memo && s->t.memo[t])
+    if (s->t.memo && s->t.memo[t] && !s->pseudo) /* free text may name people */
         e->memo = ft_pool_get(&s->strings, s->t.memo[t], &e->memo_len);
     if (s->t.channel && s->t.channel[t])
         e->channel = ft_intern_str(&s->channels, s->t.channel[t] - 1, &e->channel_len);
@@ -384,8 +384,8 @@ static void xml_edge_open(FILE *f, const ft_store *s, uint32_t t, const edge_tex
                           const char *indent)
 {
     size_t la, lb;
-    const char *a = ft_store_account(s, s->t.src[t], &la);
-    const char *b = ft_store_account(s, s->t.dst[t], &lb);
+    const char *a = ft_store_account_shown(s, s->t.src[t], &la);
+    const char *b = ft_store_account_shown(s, s->t.dst[t], &lb);
     fprintf(f, "%s<edge id=\"", indent);
     xml_cstr(f, x->id);
     fputs("\" source=\"", f);
@@ -459,9 +459,18 @@ static void write_graphml(FILE *f, const ft_store *s, const ft_subgraph *g,
           "  <key id=\"alerts\" for=\"edge\" attr.name=\"alerts\" attr.type=\"string\"/>\n"
           "  <key id=\"cut_nodes\" for=\"graph\" attr.name=\"cut_nodes\" attr.type=\"long\"/>\n"
           "  <key id=\"cut_edges\" for=\"graph\" attr.name=\"cut_edges\" attr.type=\"long\"/>\n"
-          "  <key id=\"what\" for=\"graph\" attr.name=\"what\" attr.type=\"string\"/>\n"
-          "  <graph id=\"fundtrace\" edgedefault=\"directed\">\n",
+          "  <key id=\"what\" for=\"graph\" attr.name=\"what\" attr.type=\"string\"/>\n",
           f);
+    if (g->provenance)
+        fputs("  <key id=\"provenance\" for=\"graph\" attr.name=\"provenance\" "
+              "attr.type=\"string\"/>\n",
+              f);
+    fputs("  <graph id=\"fundtrace\" edgedefault=\"directed\">\n", f);
+    if (g->provenance) {
+        fputs("    <data key=\"provenance\">", f);
+        xml_cstr(f, g->provenance);
+        fputs("</data>\n", f);
+    }
     fputs("    <data key=\"what\">", f);
     xml_cstr(f, g->what);
     fprintf(f, "</data>\n    <data key=\"cut_nodes\">%" PRIu64 "</data>\n"
@@ -469,7 +478,7 @@ static void write_graphml(FILE *f, const ft_store *s, const ft_subgraph *g,
             g->cut_nodes, g->cut_edges);
     for (uint32_t i = 0; i < g->nn; i++) {
         size_t len;
-        const char *k = ft_store_account(s, g->nodes[i], &len);
+        const char *k = ft_store_account_shown(s, g->nodes[i], &len);
         fputs("    <node id=\"", f);
         ft_xml_text(f, k, len);
         fputs("\"><data key=\"label\">", f);
@@ -504,28 +513,34 @@ static void write_gexf(FILE *f, const ft_store *s, const ft_subgraph *g, const i
           "  <meta>\n    <creator>fundtrace</creator>\n    <description>",
           f);
     xml_cstr(f, g->what);
-    fprintf(f, " (left out: %" PRIu64 " accounts, %" PRIu64 " transfers)</description>\n"
-               "  </meta>\n"
-               "  <graph mode=\"dynamic\" defaultedgetype=\"directed\" timeformat=\"date\">\n"
-               "    <attributes class=\"node\" mode=\"static\">\n"
-               "      <attribute id=\"seed\" title=\"seed\" type=\"boolean\"/>\n"
-               "    </attributes>\n"
-               "    <attributes class=\"edge\" mode=\"static\">\n"
-               "      <attribute id=\"txn\" title=\"txn\" type=\"string\"/>\n"
-               "      <attribute id=\"amount\" title=\"amount\" type=\"string\"/>\n"
-               "      <attribute id=\"value\" title=\"value\" type=\"double\"/>\n"
-               "      <attribute id=\"currency\" title=\"currency\" type=\"string\"/>\n"
-               "      <attribute id=\"time\" title=\"time\" type=\"string\"/>\n"
-               "      <attribute id=\"channel\" title=\"channel\" type=\"string\"/>\n"
-               "      <attribute id=\"memo\" title=\"memo\" type=\"string\"/>\n"
-               "      <attribute id=\"tag\" title=\"label\" type=\"string\"/>\n"
-               "      <attribute id=\"alerts\" title=\"alerts\" type=\"string\"/>\n"
-               "    </attributes>\n"
-               "    <nodes>\n",
-            g->cut_nodes, g->cut_edges);
+    fprintf(f, " (left out: %" PRIu64 " accounts, %" PRIu64 " transfers)", g->cut_nodes,
+            g->cut_edges);
+    if (g->provenance) {
+        fputs("\nprovenance: ", f);
+        xml_cstr(f, g->provenance);
+    }
+    fputs("</description>\n"
+          "  </meta>\n"
+          "  <graph mode=\"dynamic\" defaultedgetype=\"directed\" timeformat=\"date\">\n"
+          "    <attributes class=\"node\" mode=\"static\">\n"
+          "      <attribute id=\"seed\" title=\"seed\" type=\"boolean\"/>\n"
+          "    </attributes>\n"
+          "    <attributes class=\"edge\" mode=\"static\">\n"
+          "      <attribute id=\"txn\" title=\"txn\" type=\"string\"/>\n"
+          "      <attribute id=\"amount\" title=\"amount\" type=\"string\"/>\n"
+          "      <attribute id=\"value\" title=\"value\" type=\"double\"/>\n"
+          "      <attribute id=\"currency\" title=\"currency\" type=\"string\"/>\n"
+          "      <attribute id=\"time\" title=\"time\" type=\"string\"/>\n"
+          "      <attribute id=\"channel\" title=\"channel\" type=\"string\"/>\n"
+          "      <attribute id=\"memo\" title=\"memo\" type=\"string\"/>\n"
+          "      <attribute id=\"tag\" title=\"label\" type=\"string\"/>\n"
+          "      <attribute id=\"alerts\" title=\"alerts\" type=\"string\"/>\n"
+          "    </attributes>\n"
+          "    <nodes>\n",
+          f);
     for (uint32_t i = 0; i < g->nn; i++) {
         size_t len;
-        const char *k = ft_store_account(s, g->nodes[i], &len);
+        const char *k = ft_store_account_shown(s, g->nodes[i], &len);
         fputs("      <node id=\"", f);
         ft_xml_text(f, k, len);
         fputs("\" label=\"", f);
@@ -559,6 +574,8 @@ static void write_gexf(FILE *f, const ft_store *s, const ft_subgraph *g, const i
 
 static void write_dot(FILE *f, const ft_store *s, const ft_subgraph *g)
 {
+    if (g->provenance)
+        fprintf(f, "// %s\n", g->provenance);
     fputs("digraph fundtrace {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n"
           "  edge [fontname=\"Helvetica\", fontsize=10];\n  label=\"",
           f);
@@ -569,7 +586,7 @@ static void write_dot(FILE *f, const ft_store *s, const ft_subgraph *g)
     fputs("\";\n", f);
     for (uint32_t i = 0; i < g->nn; i++) {
         size_t len;
-        const char *k = ft_store_account(s, g->nodes[i], &len);
+        const char *k = ft_store_account_shown(s, g->nodes[i], &len);
         fprintf(f, "  n%" PRIu32 " [label=\"", g->nodes[i]);
         dot_text(f, k, len);
         fprintf(f, "\"%s];\n", g->seed[i] ? ", style=filled, fillcolor=\"#f4c542\", penwidth=2" : "");
@@ -589,11 +606,13 @@ static void write_dot(FILE *f, const ft_store *s, const ft_subgraph *g)
 static void write_csv(FILE *f, const ft_store *s, const ft_subgraph *g, bool nodes,
                       const int64_t *first, const char *const *alerts)
 {
+    if (g->provenance && g->provenance_csv)
+        fprintf(f, "# %s\n", g->provenance);
     if (nodes) {
         fputs("account,seed,first_time\n", f);
         for (uint32_t i = 0; i < g->nn; i++) {
             size_t len;
-            const char *k = ft_store_account(s, g->nodes[i], &len);
+            const char *k = ft_store_account_shown(s, g->nodes[i], &len);
             char t0[40] = "";
             if (first[i] != INT64_MAX && !ft_time_format(first[i], t0, sizeof t0))
                 t0[0] = '\0';
@@ -608,8 +627,8 @@ static void write_csv(FILE *f, const ft_store *s, const ft_subgraph *g, bool nod
         edge_text x;
         edge_fields(s, t, &x);
         size_t la, lb;
-        const char *a = ft_store_account(s, s->t.src[t], &la);
-        const char *b = ft_store_account(s, s->t.dst[t], &lb);
+        const char *a = ft_store_account_shown(s, s->t.src[t], &la);
+        const char *b = ft_store_account_shown(s, s->t.dst[t], &lb);
         ft_csv_write_field(f, x.id, strlen(x.id));
         fputc(',', f);
         ft_csv_write_field(f, a, la);

@@ -19,6 +19,22 @@
 #include "fundtrace/trace.h"
 #include "fundtrace/trace_read.h"
 
+/* The label of seeds in a pseudonymised output: their tokens, not the
+ * raw keys the command line gave. */
+static const char *shown_label(const ft_store *s, const uint32_t *seeds, uint32_t n,
+                               const char *label, char buf[64])
+{
+    if (!s->pseudo)
+        return label;
+    size_t len;
+    const char *k = n ? ft_store_account_shown(s, seeds[0], &len) : "";
+    if (n != 1)
+        snprintf(buf, 64, "%u seed accounts", n);
+    else
+        snprintf(buf, 64, "%.*s", (int)len, k);
+    return buf;
+}
+
 /* --- the alerts of a file ---------------------------------------------------------------- */
 
 typedef struct export_alert {
@@ -239,9 +255,10 @@ ft_status ft_export_trace_from(const ft_store *s, const uint32_t *seeds, uint32_
     ft_trace_index_free(tix);
     if (rc == FT_OK)
         rc = ft_export_transfers(s, txns, ntxns, seeds, nseeds, l, g, err);
+    char shown[64];
     if (rc == FT_OK)
         snprintf(g->what, sizeof g->what, "the trail of a %d-hop haircut trace from %s",
-                 to.max_hops, label);
+                 to.max_hops, shown_label(s, seeds, nseeds, label, shown));
     free(txns);
     return rc;
 }
@@ -271,9 +288,10 @@ ft_status ft_export_cluster_of(const ft_store *s, const ft_cluster_options *o, u
         if (c.cluster[a] == k)
             members[nm++] = a;
     rc = ft_export_accounts(s, members, nm, &account, 1, l, g, err);
+    char shown[64];
     if (rc == FT_OK)
         snprintf(g->what, sizeof g->what, "the %s cluster of %s (%u accounts)",
-                 ft_cluster_method_name(o->method), label, nm);
+                 ft_cluster_method_name(o->method), shown_label(s, &account, 1, label, shown), nm);
 done:
     free(members);
     ft_clustering_free(&c);

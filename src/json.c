@@ -37,6 +37,9 @@ struct ft_json_reader {
     int mode;
     bool done;
     int64_t records;
+    int64_t elements;     /* of the array being read */
+    bool wrapped;         /* {"provenance": {...}, "results": [...]} */
+    bool keep_provenance; /* hand the provenance record out as a record */
     block *arena;
     ft_jv *stack;
     size_t nstack, cap_stack;
@@ -406,28 +409,33 @@ static ft_status literal(ft_json_reader *r, ft_jv *v, ft_error *err)
 
 static ft_status value(ft_json_reader *r, ft_jv *v, int depth, ft_error *err);
 
-/* An array or an object, its opening bracket next. */
-static ft_status container(ft_json_reader *r, ft_jv *v, int depth, ft_error *err)
+/* An array or an object, its opening bracket next; or, with `key`, an
+ * object whose '{' and first member name were read already. */
+static ft_status container(ft_json_reader *r, ft_jv *v, int depth, ft_error *err, const ft_jv *key)
 {
-    bool object = take(r) == '{';
+    bool object = key ? true : take(r) == '{';
     char close = object ? '}' : ']';
     v->type = object ? FT_JSON_OBJECT : FT_JSON_ARRAY;
     size_t base = r->nstack;
     ft_status rc;
     ws(r);
-    if (peek(r) == close) {
+    if (!key && peek(r) == close) {
         take(r);
     } else {
-        for (;;) {
+        for (bool first = true;; first = false) {
             ft_jv item = {0};
             ws(r);
-            if (object) {
+            if (object && first && key) {
+                item = *key;
+            } else if (object) {
                 item.line = r->line;
                 item.col = r->col;
                 if (peek(r) != '"')
                     return unexpected(r, "a member name", err);
                 if ((rc = string(r, &item, err)) != FT_OK)
                     return rc;
+            }
+            if (object) {
                 if (!push(r, &item))
                     return ft_error_oom(err);
                 ws(r);
@@ -476,7 +484,7 @@ static ft_status value(ft_json_reader *r, ft_jv *v, int depth, ft_error *err)
     if (c == '{' || c == '[') {
         if (depth >= FT_JSON_MAX_DEPTH)
             return fail(r, v->line, v->col, err, "nested deeper than %d", FT_JSON_MAX_DEPTH);
-        return container(r, v, depth, err);
+        return container(r, v, depth, err, NULL);
     }
     if (c == '"')
         return string(r, v, err);
@@ -550,12 +558,20 @@ void ft_json_close(ft_json_reader *r)
     free(r);
 }
 
-/* After the closing ']' only white space may follow. */
+/* After the closing ']' only white space may follow (and, in a wrapper
+ * object, its closing '}'). */
 static ft_status array_end(ft_json_reader *r, ft_error *err)
 {
     ws(r);
+    if (r->wrapped) {
+        if (peek(r) != '}')
+            return unexpected(r, "'}' after the results", err);
+        take(r);
+        ws(r);
+    }
     if (peek(r) >= 0)
-        return unexpected(r, "the end of the text after ']'", err);
+        return unexpected(
+            r, r->wrapped ? "the end of the text after '}'" : "the end of the text after ']'", err);
     r->done = true;
     return FT_OK;
 }
@@ -567,14 +583,113 @@ static ft_status read_error(ft_json_reader *r, ft_error *err)
     return FT_OK;
 }
 
-ft_status ft_json_next(ft_json_reader *r, const ft_jv **out, ft_error *err)
+/* The opening '[' of the records has been read. */
+static ft_status array_start(ft_json_reader *r, ft_error *err, bool *empty)
+{
+    r->mode = MODE_ARRAY;
+    ws(r);
+    *empty = false;
+    if (peek(r) == ']') {
+        take(r);
+        *empty = true;
+        return array_end(r, err);
+    }
+    return FT_OK;
+}
+
+/* After a wrapper's provenance value: ',' "results" ':' '['. */
+static ft_status wrapper_results(ft_json_reader *r, ft_error *err, bool *empty)
+{
+    ws(r);
+    if (peek(r) != ',')
+        return unexpected(r, "',' and the results after the provenance", err);
+    take(r);
+    ws(r);
+    ft_jv k = {0};
+    ft_status rc;
+    if (peek(r) != '"')
+        return unexpected(r, "a member name", err);
+    if ((rc = string(r, &k, err)) != FT_OK)
+        return rc;
+    ws(r);
+    if (peek(r) != ':')
+        return unexpected(r, "':'", err);
+    take(r);
+    ws(r);
+    if (peek(r) != '[')
+        return unexpected(r, "'[' (the results)", err);
+    take(r);
+    return array_start(r, err, empty);
+}
+
+/* The first record of a file that starts with '{': a JSON Lines record,
+ * or a wrapper object whose first member is "provenance" (or whose '{'
+ * ends the first line, as a pretty-printed one does). *prov is set when
+ * *v is the wrapper's provenance value. */
+static ft_status first_object(ft_json_reader *r, ft_jv *v, bool *prov, ft_error *err)
+{
+    int64_t line = r->line, col = r->col;
+    take(r); /* '{' */
+    r->mode = MODE_LINES;
+    ws(r);
+    ft_jv key = {0};
+    ft_status rc;
+    bool wrapper = peek(r) == '\n';
+    if (peek(r) == '}') { /* {} */
+        take(r);
+        memset(v, 0, sizeof *v);
+        v->type = FT_JSON_OBJECT;
+        v->line = line;
+        v->col = col;
+        return FT_OK;
+    }
+    if (!wrapper) {
+        key.line = r->line;
+        key.col = r->col;
+        if (peek(r) != '"')
+            return unexpected(r, "a member name", err);
+        if ((rc = string(r, &key, err)) != FT_OK)
+            return rc;
+        wrapper = strcmp(key.s, "provenance") == 0;
+    }
+    if (!wrapper) { /* the rest of a JSON Lines record */
+        memset(v, 0, sizeof *v);
+        v->line = line;
+        v->col = col;
+        return container(r, v, 0, err, &key);
+    }
+    r->mode = MODE_ARRAY;
+    r->wrapped = true;
+    if (!key.s) {
+        ws(r);
+        if (peek(r) != '"')
+            return unexpected(r, "a member name", err);
+        if ((rc = string(r, &key, err)) != FT_OK)
+            return rc;
+        if (strcmp(key.s, "provenance") != 0)
+            return fail(r, key.line, key.col, err,
+                        "an object of records begins with \"provenance\"");
+    }
+    ws(r);
+    if (peek(r) != ':')
+        return unexpected(r, "':'", err);
+    take(r);
+    *prov = true;
+    return value(r, v, 1, err);
+}
+
+static ft_status next_record(ft_json_reader *r, const ft_jv **out, bool *prov, ft_error *err)
 {
     *out = NULL;
+    *prov = false;
     arena_reset(r);
     r->nstack = 0;
     if (r->done)
         return FT_OK;
     ft_status rc;
+    ft_jv *v = arena_alloc(r, sizeof *v);
+    if (!v)
+        return ft_error_oom(err);
     if (r->mode == MODE_UNKNOWN) {
         /* a UTF-8 byte order mark is white space here */
         if (peek(r) == 0xEF) {
@@ -585,22 +700,27 @@ ft_status ft_json_next(ft_json_reader *r, const ft_jv **out, ft_error *err)
         }
         r->mode = MODE_ARRAY; /* newlines are white space while looking */
         ws(r);
+        bool empty;
         if (peek(r) == '[') {
             take(r);
-            ws(r);
-            if (peek(r) == ']') {
-                take(r);
-                return array_end(r, err);
+            if ((rc = array_start(r, err, &empty)) != FT_OK || empty)
+                return rc;
+        } else if (peek(r) == '{') {
+            if ((rc = first_object(r, v, prov, err)) != FT_OK)
+                return rc;
+            if (*prov) {
+                if ((rc = wrapper_results(r, err, &empty)) != FT_OK)
+                    return rc;
+                *out = v; /* the results' first element comes next */
+                return read_error(r, err);
             }
+            goto line_end;
         } else {
             r->mode = MODE_LINES;
         }
     }
-    ft_jv *v = arena_alloc(r, sizeof *v);
-    if (!v)
-        return ft_error_oom(err);
     if (r->mode == MODE_ARRAY) {
-        if (r->records > 0) {
+        if (r->elements > 0) {
             ws(r);
             int c = peek(r);
             if (c == ']') {
@@ -613,6 +733,7 @@ ft_status ft_json_next(ft_json_reader *r, const ft_jv **out, ft_error *err)
         }
         if ((rc = value(r, v, 1, err)) != FT_OK)
             return rc;
+        r->elements++;
     } else {
         /* blank lines between records */
         for (int c; (c = peek(r)) == ' ' || c == '\t' || c == '\r' || c == '\n';)
@@ -623,6 +744,7 @@ ft_status ft_json_next(ft_json_reader *r, const ft_jv **out, ft_error *err)
         }
         if ((rc = value(r, v, 0, err)) != FT_OK)
             return rc;
+    line_end:
         ws(r);
         int c = peek(r);
         if (c == '\n')
@@ -632,8 +754,28 @@ ft_status ft_json_next(ft_json_reader *r, const ft_jv **out, ft_error *err)
                         "more after the value (a JSON Lines record is one line)");
     }
     r->records++;
+    if (r->records == 1 && r->mode == MODE_LINES && v->type == FT_JSON_OBJECT) {
+        const ft_jv *kind = ft_jv_get(v, "kind");
+        *prov = kind && kind->type == FT_JSON_STRING && strcmp(kind->s, "provenance") == 0;
+        if (*prov)
+            r->records--;
+    }
     *out = v;
     return read_error(r, err);
+}
+
+ft_status ft_json_next(ft_json_reader *r, const ft_jv **out, ft_error *err)
+{
+    bool prov;
+    ft_status rc = next_record(r, out, &prov, err);
+    if (rc == FT_OK && prov && !r->keep_provenance)
+        rc = next_record(r, out, &prov, err);
+    return rc;
+}
+
+void ft_json_keep_provenance(ft_json_reader *r)
+{
+    r->keep_provenance = true;
 }
 
 bool ft_json_is_array(const ft_json_reader *r)

@@ -25,6 +25,10 @@ static const struct cmd {
     {"synth", cmd_synth, "write labelled synthetic transactions with planted patterns"},
     {"eval", cmd_eval, "precision, recall and F1 of alerts against a ground truth"},
     {"merge", cmd_merge, "join the parts of a run sharded with --shard I/N"},
+    {"report", cmd_report, "a self-contained HTML case file: a trace, alerts or a cluster"},
+    {"verify", cmd_verify, "check that data is what an output was made from (SHA-256)"},
+    {"audit", cmd_audit, "verify the tamper-evident audit log; searches per case and account"},
+    {"match", cmd_match, "the pseudonymised accounts two parties' outputs share"},
     {"help", cmd_help, "show a command's manual page (or its --help)"},
 };
 
@@ -133,5 +137,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "fundtrace: '%s' is not a command; see 'fundtrace --help'\n", argv[1]);
         return FT_EXIT_ERROR;
     }
-    return c->fn(argc - 1, argv + 1);
+    int code = ft_cli_audit_start(c->name, &argc, argv);
+    if (code >= 0)
+        return code;
+    ft_cli_run_start(c->name, argc, argv);
+    return ft_cli_run_end(c->fn(argc - 1, argv + 1));
 }

@@ -399,7 +399,7 @@ static void json_top(ft_json *j, const char *k, const ft_store *s, const ft_stat
     ft_json_array(j, k);
     for (int i = 0; i < n; i++) {
         size_t len;
-        const char *acct = ft_store_account(s, top[i].account, &len);
+        const char *acct = ft_store_account_shown(s, top[i].account, &len);
         ft_json_object(j, NULL);
         ft_json_string(j, "account", acct, len);
         ft_json_cstr(j, "currency", s->currencies[st->rank_cur].code);
@@ -500,7 +500,7 @@ static void write_stats_csv(FILE *f, const ft_store *s, const ft_stats *st)
     for (int k = 0; k < 2 && st->rank_cur >= 0; k++) {
         for (int i = 0; i < tops[k].n; i++) {
             size_t len;
-            const char *acct = ft_store_account(s, tops[k].top[i].account, &len);
+            const char *acct = ft_store_account_shown(s, tops[k].top[i].account, &len);
             char metric[32], key[1024];
             snprintf(metric, sizeof metric, "%s_%d", tops[k].name, i + 1);
             snprintf(key, sizeof key, "%.*s", (int)len, acct);
@@ -518,7 +518,7 @@ static void table_top(FILE *f, const char *title, const ft_store *s, const ft_st
     fprintf(f, "  %2s  %-32s %10s %20s\n", "#", "account", "transfers", "amount");
     for (int i = 0; i < n; i++) {
         size_t len;
-        const char *acct = ft_store_account(s, top[i].account, &len);
+        const char *acct = ft_store_account_shown(s, top[i].account, &len);
         amount_str(s, (uint16_t)st->rank_cur, top[i].amount, buf);
         fprintf(f, "  %2d  %-32.*s %10" PRId64 " %20s\n", i + 1, (int)len, acct, top[i].count,
                 buf);

@@ -32,9 +32,9 @@ static void json_txn(ft_json *j, const ft_store *s, uint32_t t, int64_t flow)
     ft_json_object(j, NULL);
     len = ft_store_txid(s, t, buf, sizeof buf);
     ft_json_string(j, "txn", buf, len);
-    const char *k = ft_store_account(s, s->t.src[t], &len);
+    const char *k = ft_store_account_shown(s, s->t.src[t], &len);
     ft_json_string(j, "from", k, len);
-    k = ft_store_account(s, s->t.dst[t], &len);
+    k = ft_store_account_shown(s, s->t.dst[t], &len);
     ft_json_string(j, "to", k, len);
     when(s->t.ts_ms[t], buf);
     ft_json_cstr(j, "time", buf);
@@ -57,10 +57,10 @@ static void csv_txn(FILE *f, const ft_store *s, const char *kind, uint64_t index
     len = ft_store_txid(s, t, buf, sizeof buf);
     ft_csv_write_field(f, buf, len);
     fputc(',', f);
-    const char *k = ft_store_account(s, s->t.src[t], &len);
+    const char *k = ft_store_account_shown(s, s->t.src[t], &len);
     ft_csv_write_field(f, k, len);
     fputc(',', f);
-    k = ft_store_account(s, s->t.dst[t], &len);
+    k = ft_store_account_shown(s, s->t.dst[t], &len);
     ft_csv_write_field(f, k, len);
     when(s->t.ts_ms[t], buf);
     fprintf(f, ",%s,", buf);
@@ -81,8 +81,8 @@ static void table_txn(FILE *f, const ft_store *s, uint32_t t, int64_t flow)
 {
     char tm[40], amt[64], fl[64], id[128];
     size_t la, lb;
-    const char *a = ft_store_account(s, s->t.src[t], &la);
-    const char *b = ft_store_account(s, s->t.dst[t], &lb);
+    const char *a = ft_store_account_shown(s, s->t.src[t], &la);
+    const char *b = ft_store_account_shown(s, s->t.dst[t], &lb);
     when(s->t.ts_ms[t], tm);
     money_text(s, s->t.cur[t], s->t.amount[t], amt);
     ft_store_txid(s, t, id, sizeof id);
@@ -148,9 +148,9 @@ void ft_path_write(FILE *f, const ft_store *s, const char *kind, uint64_t index,
         char buf[64];
         size_t len;
         ft_json_int(&j, "hops", p->n);
-        const char *k = ft_store_account(s, s->t.src[p->txn[0]], &len);
+        const char *k = ft_store_account_shown(s, s->t.src[p->txn[0]], &len);
         ft_json_string(&j, "from", k, len);
-        k = ft_store_account(s, s->t.dst[p->txn[p->n - 1]], &len);
+        k = ft_store_account_shown(s, s->t.dst[p->txn[p->n - 1]], &len);
         ft_json_string(&j, "to", k, len);
         when(s->t.ts_ms[p->txn[0]], buf);
         ft_json_cstr(&j, "first_time", buf);

@@ -21,14 +21,14 @@ static int first_byte(const unsigned char *p, size_t len)
     return -1;
 }
 
-static ft_status slurp_stdin(rf *f, size_t *len, ft_error *err)
+static ft_status slurp_stdin(rf *f, FILE *in, size_t *len, ft_error *err)
 {
     size_t cap = 1 << 16, n = 0;
     f->mem = malloc(cap);
     if (!f->mem)
         return ft_error_oom(err);
     size_t got;
-    while ((got = fread(f->mem + n, 1, cap - n, stdin)) > 0) {
+    while ((got = fread(f->mem + n, 1, cap - n, in)) > 0) {
         n += got;
         if (n == cap) {
             char *m = realloc(f->mem, cap * 2);
@@ -38,8 +38,8 @@ static ft_status slurp_stdin(rf *f, size_t *len, ft_error *err)
             cap *= 2;
         }
     }
-    if (ferror(stdin))
-        return ft_error_errno(err, FT_EIO, "read", "standard input");
+    if (ferror(in))
+        return ft_error_errno(err, FT_EIO, "read", in == stdin ? "standard input" : f->name);
     *len = n;
     return FT_OK;
 }
@@ -53,7 +53,7 @@ ft_status rf_open(rf *f, const char *path, const char *data, size_t len, ft_erro
     ft_status rc;
     int c;
     if (!data && strcmp(path, "-") == 0) {
-        if ((rc = slurp_stdin(f, &len, err)) != FT_OK)
+        if ((rc = slurp_stdin(f, stdin, &len, err)) != FT_OK)
             return rc;
         data = f->mem;
     }
@@ -69,6 +69,29 @@ ft_status rf_open(rf *f, const char *path, const char *data, size_t len, ft_erro
         if (got < 0)
             return ft_error_errno(err, FT_EIO, "read", path);
         c = first_byte(head, (size_t)got);
+    }
+    if (c == '#') {
+        /* CSV with '#' lines before the header (--provenance): read whole,
+         * the comment lines left out */
+        if (!data) {
+            FILE *in = fdopen(f->fd, "rb");
+            if (!in)
+                return ft_error_errno(err, FT_EIO, "read", path);
+            f->fd = -1;
+            rc = slurp_stdin(f, in, &len, err);
+            fclose(in);
+            if (rc != FT_OK)
+                return rc;
+            data = f->mem;
+        }
+        size_t at = 0;
+        while (at < len && data[at] == '#') {
+            const char *nl = memchr(data + at, '\n', len - at);
+            at = nl ? (size_t)(nl - data) + 1 : len;
+        }
+        data += at;
+        len -= at;
+        c = first_byte((const unsigned char *)data, len);
     }
     f->first = c;
     if (c == '[' || c == '{' || c < 0) {

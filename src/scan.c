@@ -425,7 +425,7 @@ void scan_money(const ft_store *s, uint16_t cur, int64_t v, char buf[48])
 void scan_account(const ft_store *s, uint32_t a, char buf[64])
 {
     size_t len;
-    const char *k = ft_store_account(s, a, &len);
+    const char *k = ft_store_account_shown(s, a, &len);
     snprintf(buf, 64, "%.*s", (int)(len > 63 ? 63 : len), k);
 }
 

@@ -69,7 +69,7 @@ static void json_alert(FILE *f, const ft_store *s, const ft_alerts *a, const ft_
     ft_json_raw(&j, "score", buf);
     ft_json_array(&j, "accounts");
     for (uint32_t k = 0; k < al->nacc; k++) {
-        const char *key = ft_store_account(s, a->accts[al->acc0 + k], &len);
+        const char *key = ft_store_account_shown(s, a->accts[al->acc0 + k], &len);
         ft_json_string(&j, NULL, key, len);
     }
     ft_json_end(&j, ']');
@@ -122,7 +122,7 @@ void ft_alerts_write(FILE *f, const ft_store *s, const ft_alerts *a, const bool 
             size_t len;
             fputc('"', f);
             for (uint32_t k = 0; k < al->nacc; k++) {
-                const char *key = ft_store_account(s, a->accts[al->acc0 + k], &len);
+                const char *key = ft_store_account_shown(s, a->accts[al->acc0 + k], &len);
                 if (k == 0 && ft_csv_needs_guard(key, len))
                     fputc('\'', f); /* the cell begins with the first account */
                 for (size_t q = 0; q < len; q++) {

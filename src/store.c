@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 
 #include "fundtrace/hash.h"
+#include "fundtrace/pseudo.h"
 
 static const struct col_desc {
     size_t offset; /* of the pointer inside ft_txns */
@@ -1061,6 +1062,14 @@ const char *ft_store_account(const ft_store *s, uint32_t id, size_t *len)
     return ft_intern_str(&s->accounts, id, len);
 }
 
+const char *ft_store_account_shown(const ft_store *s, uint32_t id, size_t *len)
+{
+    if (!s->pseudo)
+        return ft_intern_str(&s->accounts, id, len);
+    *len = FT_PSEUDO_LEN;
+    return s->pseudo + (size_t)id * (FT_PSEUDO_LEN + 1);
+}
+
 ft_status ft_store_add_source(ft_store *s, const char *path, int *idx, ft_error *err)
 {
     ft_load_report *r = &s->report;
@@ -1108,6 +1117,7 @@ void ft_store_free(ft_store *s)
     free(s->adj.in_txn);
     ft_txid_map_free(&s->txids);
     free(s->rates);
+    free(s->pseudo);
     if (borrowed)
         munmap(s->map, s->map_len);
     memset(s, 0, sizeof *s);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fundtrace/money.h"
+#include "fundtrace/pseudo.h"
 #include "fundtrace/time.h"
 
 static const char *cut_names[FT_CUT_COUNT] = {"hop_limit", "hub", "breadth", "min_amount"};
@@ -64,7 +65,7 @@ static void json_node(ft_json *j, const ft_store *s, const char *seed, const ft_
     const ft_trace_node *n = &r->nodes[i];
     char buf[128];
     size_t len;
-    const char *key = ft_store_account(s, n->account, &len);
+    const char *key = ft_store_account_shown(s, n->account, &len);
     ft_json_object(j, NULL);
     ft_json_cstr(j, "seed", seed);
     ft_json_string(j, "account", key, len);
@@ -114,9 +115,9 @@ static void json_trace(FILE *f, const ft_store *s, const char *seed, const ft_tr
         ft_json_object(&j, NULL);
         len = ft_store_txid(s, t, buf, sizeof buf);
         ft_json_string(&j, "txn", buf, len);
-        const char *k = ft_store_account(s, s->t.src[t], &len);
+        const char *k = ft_store_account_shown(s, s->t.src[t], &len);
         ft_json_string(&j, "from", k, len);
-        k = ft_store_account(s, s->t.dst[t], &len);
+        k = ft_store_account_shown(s, s->t.dst[t], &len);
         ft_json_string(&j, "to", k, len);
         time_text(s->t.ts_ms[t], buf);
         ft_json_cstr(&j, "time", buf);
@@ -175,7 +176,7 @@ static void table_trace(FILE *f, const ft_store *s, const char *seed, const ft_t
     for (uint32_t i = 0; i < r->nnodes; i++) {
         const ft_trace_node *n = &r->nodes[i];
         size_t len;
-        const char *k = ft_store_account(s, n->account, &len);
+        const char *k = ft_store_account_shown(s, n->account, &len);
         time_text(n->first_ms, a);
         amounts_text(s, r, n, 0, i == 0, in, sizeof in);
         amounts_text(s, r, n, 1, i == 0, held, sizeof held);
@@ -199,8 +200,8 @@ static void table_trace(FILE *f, const ft_store *s, const char *seed, const ft_t
             uint32_t t = r->edges[e].txn;
             char id[128], amt[64], tr[64];
             size_t l1, l2;
-            const char *from = ft_store_account(s, s->t.src[t], &l1);
-            const char *to = ft_store_account(s, s->t.dst[t], &l2);
+            const char *from = ft_store_account_shown(s, s->t.src[t], &l1);
+            const char *to = ft_store_account_shown(s, s->t.dst[t], &l2);
             time_text(s->t.ts_ms[t], a);
             ft_store_txid(s, t, id, sizeof id);
             amount_text(s, s->t.cur[t], s->t.amount[t], amt);
@@ -220,7 +221,7 @@ static void csv_trace(FILE *f, const ft_store *s, const char *seed, const ft_tra
     for (uint32_t i = 0; i < r->nnodes; i++) {
         const ft_trace_node *n = &r->nodes[i];
         size_t len;
-        const char *k = ft_store_account(s, n->account, &len);
+        const char *k = ft_store_account_shown(s, n->account, &len);
         time_text(n->first_ms, t);
         for (uint32_t m = 0; m < n->namounts; m++) {
             const ft_trace_amount *a = &r->amounts[n->amount0 + m];
@@ -258,7 +259,7 @@ static void dot_trace(FILE *f, const ft_store *s, const char *seed, const ft_tra
     for (uint32_t i = 0; i < r->nnodes; i++) {
         const ft_trace_node *nd = &r->nodes[i];
         size_t len;
-        const char *k = ft_store_account(s, nd->account, &len);
+        const char *k = ft_store_account_shown(s, nd->account, &len);
         fputs("  ", f);
         dot_id(f, k, len);
         if (i == 0)
@@ -272,8 +273,8 @@ static void dot_trace(FILE *f, const ft_store *s, const char *seed, const ft_tra
     for (uint32_t e = 0; e < r->nedges; e++) {
         uint32_t t = r->edges[e].txn;
         size_t l1, l2;
-        const char *from = ft_store_account(s, s->t.src[t], &l1);
-        const char *to = ft_store_account(s, s->t.dst[t], &l2);
+        const char *from = ft_store_account_shown(s, s->t.src[t], &l1);
+        const char *to = ft_store_account_shown(s, s->t.dst[t], &l2);
         char when[40], amt[64], label[200];
         time_text(s->t.ts_ms[t], when);
         amount_text(s, s->t.cur[t], r->edges[e].traced, amt);
@@ -293,6 +294,16 @@ static void dot_trace(FILE *f, const ft_store *s, const char *seed, const ft_tra
 void ft_trace_write(FILE *f, const ft_store *s, const char *seed, const ft_trace_options *o,
                     const ft_trace_result *r, ft_format fmt, bool first)
 {
+    char shown[FT_PSEUDO_LEN + 1];
+    if (s->pseudo && r->nnodes > 0) { /* a seed account is shown as its token */
+        size_t len;
+        const char *key = ft_store_account(s, r->nodes[0].account, &len);
+        if (strlen(seed) == len && memcmp(seed, key, len) == 0) {
+            memcpy(shown, ft_store_account_shown(s, r->nodes[0].account, &len), FT_PSEUDO_LEN);
+            shown[FT_PSEUDO_LEN] = '\0';
+            seed = shown;
+        }
+    }
     switch (fmt) {
     case FT_FORMAT_JSONL: {
         ft_json j;

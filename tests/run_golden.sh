@@ -13,7 +13,14 @@ WORK=$4
 rm -rf "$WORK"
 mkdir -p "$WORK"
 cd "$WORK" || exit 2
-export FT DATA
+# Outputs carry a provenance record (provenance.h): the time is fixed
+# here, and the data is reached through a relative path, so that the
+# record is the same on every machine and in every checkout.
+rm -f "$WORK.data"
+ln -s "$DATA" "$WORK.data"
+DATA="../$(basename "$WORK").data"
+SOURCE_DATE_EPOCH=1700000000
+export FT DATA SOURCE_DATE_EPOCH
 sh "$CASE/cmd" >stdout 2>stderr
 echo $? >exit
 if [ "${UPDATE_GOLDEN:-0}" = 1 ]; then

@@ -23,6 +23,7 @@
 
 #include "fault.h"
 #include "fundtrace/alerts_read.h"
+#include "fundtrace/audit.h"
 #include "fundtrace/cluster.h"
 #include "fundtrace/eval.h"
 #include "fundtrace/export.h"
@@ -31,6 +32,9 @@
 #include "fundtrace/output.h"
 #include "fundtrace/paths.h"
 #include "fundtrace/paths_report.h"
+#include "fundtrace/provenance.h"
+#include "fundtrace/pseudo.h"
+#include "fundtrace/report.h"
 #include "fundtrace/rules.h"
 #include "fundtrace/scan.h"
 #include "fundtrace/snapshot.h"
@@ -47,7 +51,8 @@ typedef struct fixture {
     size_t small_len, paths_len;
     ft_store small, paths; /* loaded, sorted, with adjacency */
     char dir[64];          /* a scratch directory */
-    char alerts[128], trace[128], truth[128];
+    char alerts[128], trace[128], truth[128], tokens[128], rawids[128];
+    char small_path[512]; /* tests/data/small.csv */
 } fixture;
 
 static fixture fx;
@@ -561,6 +566,155 @@ static ft_status sc_rules(FILE *out, ft_error *err)
     return rc;
 }
 
+/* Pseudonymised output: the store's tokens, a scan written through them,
+ * and match over two files of tokens and one of raw ids. */
+static ft_status sc_pseudo(FILE *out, ft_error *err)
+{
+    ft_pseudo_key k;
+    ft_status rc = ft_pseudo_key_set(&k, "0123456789abcdef0123456789abcdef", 32, err);
+    ft_alerts a = {0};
+    ft_scan_params p;
+    ft_scan_defaults(&p);
+    if (rc == FT_OK)
+        rc = ft_store_pseudonymise(&fx.small, &k, err);
+    if (rc == FT_OK)
+        rc = ft_scan_run(&fx.small, &p, 1, &a, err);
+    if (rc == FT_OK)
+        ft_alerts_write(out, &fx.small, &a, NULL, FT_FORMAT_JSONL);
+    ft_alerts_free(&a);
+    free(fx.small.pseudo);
+    fx.small.pseudo = NULL;
+    ft_match m = {0};
+    const char *ab[2] = {fx.tokens, fx.rawids};
+    if (rc == FT_OK)
+        rc = ft_match_files(ab, &k, &m, err);
+    for (size_t i = 0; rc == FT_OK && i < m.n; i++)
+        fprintf(out, "%s %llu %llu\n", m.v[i].token, (unsigned long long)m.v[i].count[0],
+                (unsigned long long)m.v[i].count[1]);
+    ft_match_free(&m);
+    return rc;
+}
+
+/* The provenance record: built from a store, written, read back from a
+ * file, and data checked against it. */
+static ft_status sc_provenance(FILE *out, ft_error *err)
+{
+    char *argv[] = {"fundtrace", "scan", "--format", "jsonl", "small.csv"};
+    ft_provenance p = {0}, q = {0};
+    ft_verify v = {0};
+    char path[160];
+    snprintf(path, sizeof path, "%s/prov.jsonl", fx.dir);
+    ft_status rc = ft_prov_init(&p, "scan", 5, argv, err);
+    if (rc == FT_OK)
+        rc = ft_prov_param_add(&p, "format", "jsonl", err);
+    if (rc == FT_OK)
+        rc = ft_prov_add_file(&p, "rules", fx.alerts, err);
+    if (rc == FT_OK)
+        rc = ft_prov_set_inputs(&p, &fx.small, NULL, err);
+    if (rc == FT_OK) {
+        fault_pause(true);
+        FILE *f = fopen(path, "w");
+        fault_pause(false);
+        bool ok = ft_prov_begin(f, &p, FT_FORMAT_JSONL, false);
+        fault_pause(true);
+        fclose(f);
+        fault_pause(false);
+        if (!ok)
+            rc = ft_error_oom(err);
+    }
+    if (rc == FT_OK)
+        rc = ft_prov_read(&q, path, err);
+    const char *data[] = {fx.small_path};
+    if (rc == FT_OK)
+        rc = ft_prov_verify(&q, data, 1, &v, err);
+    if (rc == FT_OK) {
+        fprintf(out, "%s %zu inputs, %zu files\n", q.command, q.ninputs, q.nfiles);
+        for (size_t i = 0; i < v.n; i++)
+            fprintf(out, "%d %s\n", v.v[i].ok, v.v[i].text);
+    }
+    ft_verify_free(&v);
+    ft_prov_free(&q);
+    ft_prov_free(&p);
+    return rc;
+}
+
+/* The audit log: a line appended (what the command returned gathered
+ * first), the chain verified, the summary written. */
+static ft_status sc_audit(FILE *out, ft_error *err)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/audit.log", fx.dir);
+    fault_pause(true);
+    unlink(path);
+    fault_pause(false);
+    char *argv[] = {"fundtrace", "trace", "--from", "alice", "small.csv"};
+    ft_provenance p = {0};
+    ft_audit_result r = {0};
+    ft_audit_verdict v;
+    ft_status rc = ft_prov_init(&p, "trace", 5, argv, err);
+    if (rc == FT_OK)
+        rc = ft_prov_set_inputs(&p, &fx.small, NULL, err);
+    if (rc == FT_OK)
+        rc = ft_audit_account(&r, "alice", err);
+    if (rc == FT_OK)
+        rc = ft_audit_count(&r, "seeds_traced", 1, err);
+    if (rc == FT_OK)
+        rc = ft_audit_alert(&r, "00000000000000aa", err);
+    ft_audit_entry e = {.user = "u",
+                        .host = "h",
+                        .case_id = "C",
+                        .purpose = "P",
+                        .prov = &p,
+                        .time_ms = 0,
+                        .result = &r};
+    for (int i = 0; i < 2 && rc == FT_OK; i++)
+        rc = ft_audit_append(path, &e, err);
+    if (rc == FT_OK)
+        rc = ft_audit_verify(path, &v, err);
+    if (rc == FT_OK) {
+        fprintf(out, "%lld lines, bad %lld, head %s\n", (long long)v.lines, (long long)v.bad_line,
+                v.head);
+        rc = ft_audit_summary(path, out, FT_FORMAT_JSONL, err);
+    }
+    ft_audit_result_free(&r);
+    ft_prov_free(&p);
+    return rc;
+}
+
+/* The HTML report of a trace over the small fixture (the picture left
+ * out: Graphviz is another process). */
+static ft_status sc_report(FILE *out, ft_error *err)
+{
+    ft_trace_options o;
+    ft_trace_defaults(&o);
+    ft_trace_index *ix = NULL;
+    ft_tracer *tr = NULL;
+    const ft_trace_result *res = NULL;
+    ft_subgraph g = {0};
+    uint32_t *txns = NULL, seed = account(&fx.small, "alice");
+    ft_export_limits l;
+    ft_export_defaults(&l);
+    ft_status rc = ft_trace_index_new(&ix, &fx.small, false, err);
+    if (rc == FT_OK)
+        rc = ft_tracer_new(&tr, ix, err);
+    if (rc == FT_OK)
+        rc = ft_trace_run(tr, &o, seed, -1, &res, err);
+    if (rc == FT_OK && !(txns = malloc(((size_t)res->nedges + 1) * sizeof *txns)))
+        rc = ft_error_oom(err);
+    for (uint32_t e = 0; rc == FT_OK && e < res->nedges; e++)
+        txns[e] = res->edges[e].txn;
+    if (rc == FT_OK)
+        rc = ft_export_transfers(&fx.small, txns, res->nedges, &seed, 1, &l, &g, err);
+    ft_report r = {.kind = FT_REPORT_TRACE, .g = &g, .subject = "alice", .trace = res, .topt = &o};
+    if (rc == FT_OK)
+        rc = ft_report_html(out, &fx.small, &r, err);
+    ft_subgraph_free(&g);
+    free(txns);
+    ft_tracer_free(tr);
+    ft_trace_index_free(ix);
+    return rc;
+}
+
 static const struct scenario {
     const char *name;
     scenario_fn fn;
@@ -587,6 +741,10 @@ static const struct scenario {
     {"writer", sc_writer, false},
     {"synth", sc_synth, false},
     {"rules", sc_rules, false},
+    {"pseudo", sc_pseudo, false},
+    {"provenance", sc_provenance, false},
+    {"audit", sc_audit, false},
+    {"report", sc_report, false},
 };
 
 #define NSCENARIOS (sizeof scenarios / sizeof scenarios[0])
@@ -674,6 +832,7 @@ static void setup(void)
     char path[512];
     snprintf(path, sizeof path, "%s/small.csv", FT_TEST_DATA);
     fx.small_csv = slurp(path, &fx.small_len);
+    snprintf(fx.small_path, sizeof fx.small_path, "%s", path);
     snprintf(path, sizeof path, "%s/paths_hand.csv", FT_TEST_DATA);
     fx.paths_csv = slurp(path, &fx.paths_len);
     load(&fx.small, "small.csv", fx.small_csv, fx.small_len);
@@ -698,6 +857,11 @@ static void setup(void)
     snprintf(fx.truth, sizeof fx.truth, "%s/truth.csv", fx.dir);
     spill(fx.truth, "instance_id,pattern,params,txn_ids,accounts\n"
                     "1,cycle,,T02 T03 T04,bob carol dave\n");
+    snprintf(fx.tokens, sizeof fx.tokens, "%s/tokens.csv", fx.dir);
+    spill(fx.tokens, "account\nps-433deb45467e4e53dbaba594c88bc3a2\n"
+                     "ps-00000000000000000000000000000000\n");
+    snprintf(fx.rawids, sizeof fx.rawids, "%s/raw.txt", fx.dir);
+    spill(fx.rawids, "alice\nbob\n");
     ft_graph_setup();
 }
 

@@ -2,7 +2,9 @@
  * alerts_read.h - the one reader of alerts files, in every format scan
  * writes them: JSON Lines (--format jsonl), a JSON array (--format json)
  * and CSV (--format csv), told apart by their first byte. eval, clusters
- * --alerts and export --alerts all read alerts through it.
+ * --alerts and export --alerts all read alerts through it. The provenance
+ * record (provenance.h) is skipped: JSON Lines' first line, the JSON
+ * object around the array, CSV's '#' lines before the header.
  *
  * Alerts come one at a time (memory follows the largest alert, except on
  * standard input, which is read whole first). An alert needs an id, a kind

@@ -32,6 +32,8 @@ typedef struct ft_subgraph {
     uint32_t ne, cap_edges;
     uint64_t cut_nodes, cut_edges; /* left out by the bounds */
     char what[256];                /* what was exported, in words */
+    const char *provenance;        /* the provenance record (provenance.h), borrowed; NULL: none */
+    bool provenance_csv;           /* CSV too, as '#' lines (--provenance) */
 } ft_subgraph;
 
 typedef struct ft_export_limits {

@@ -65,6 +65,13 @@ void ft_json_close(ft_json_reader *r);
  * ft_json_close. */
 ft_status ft_json_next(ft_json_reader *r, const ft_jv **v, ft_error *err);
 
+/* Provenance (provenance.h) is not a record: the first line of JSON
+ * Lines when it is an object with "kind":"provenance", and the
+ * "provenance" member of a JSON object that wraps the array of records
+ * ({"provenance": {...}, "results": [...]}), are skipped, unless this is
+ * called before the first ft_json_next: the record then comes first. */
+void ft_json_keep_provenance(ft_json_reader *r);
+
 /* True when the file's records are the elements of a top-level array
  * (known after the first ft_json_next). */
 bool ft_json_is_array(const ft_json_reader *r);

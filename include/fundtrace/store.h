@@ -197,6 +197,7 @@ typedef struct ft_store {
     char rate_base[4];
     void *map;        /* snapshot mapping the arrays are borrowed from */
     size_t map_len;
+    char *pseudo; /* ft_store_pseudonymise's tokens, FT_PSEUDO_LEN + 1 bytes each; NULL: none */
 } ft_store;
 
 /* Element size of column c. */
@@ -301,6 +302,10 @@ ft_status ft_store_flow_order(const ft_store *s, bool backward, uint32_t *order,
 
 /* The account key of id (borrowed). */
 const char *ft_store_account(const ft_store *s, uint32_t id, size_t *len);
+/* What outputs show for account id: its token when the store is
+ * pseudonymised (pseudo.h), else its key. Every writer of results names
+ * accounts through this; detection and lookups use the key. */
+const char *ft_store_account_shown(const ft_store *s, uint32_t id, size_t *len);
 
 /* Adds a source record and returns its index in *idx. */
 ft_status ft_store_add_source(ft_store *s, const char *path, int *idx, ft_error *err);
