@@ -523,7 +523,7 @@ static const struct scenario {
     {"paths_report", sc_paths_report, false},
     {"cluster", sc_cluster, false},
     {"export", sc_export, false},
-    {"export_trace", sc_export_trace, true},
+    {"export_trace", sc_export_trace, false},
     {"readers", sc_readers, false},
     {"scan", sc_scan, false},
     {"scan_state", sc_scan_state, false},
