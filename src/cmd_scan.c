@@ -91,6 +91,7 @@ int cmd_scan(int argc, char **argv)
     ft_scan_state state = {0};
     bool *keep = NULL;
     ft_rules *rules = NULL;
+    char *kinds = NULL;
     int nargs, code = ft_cli_parse(&cmd, argc, argv, &nargs);
     if (code != FT_CLI_CONTINUE)
         goto done;
@@ -102,37 +103,27 @@ int cmd_scan(int argc, char **argv)
         ft_cli_fail("scan", &err);
         goto done;
     }
-    if (only.n) {
-        bool want[FT_PAT_COUNT] = {false};
-        for (size_t i = 0; i < only.n; i++) {
-            for (const char *q = only.v[i]; *q;) {
-                size_t len = strcspn(q, ",");
-                ft_pattern k;
-                if (len && !ft_pattern_parse(q, len, &k)) {
-                    ft_cli_error("scan", "--only: no kind '%.*s'", (int)len, q);
-                    goto done;
-                }
-                if (len)
-                    want[k] = true;
-                q += len + (q[len] == ',');
-            }
-        }
-        for (int k = 0; k < FT_PAT_COUNT; k++)
-            p.enabled[k] = p.enabled[k] && want[k];
-    }
-    for (size_t i = 0; i < sets.n; i++) {
-        const char *eq = strchr(sets.v[i], '=');
-        if (!eq) {
-            ft_cli_error("scan", "--set '%s': NAME=VALUE", sets.v[i]);
+    if (only.n) { /* every --only together: the detectors any of them names */
+        size_t len = 1;
+        for (size_t i = 0; i < only.n; i++)
+            len += strlen(only.v[i]) + 1;
+        kinds = calloc(len, 1);
+        if (!kinds) {
+            ft_cli_error("scan", "out of memory");
             goto done;
         }
-        char name[128];
-        snprintf(name, sizeof name, "%.*s", (int)(eq - sets.v[i]), sets.v[i]);
-        if (ft_scan_param_set(&p, name, eq + 1, &err) != FT_OK) {
+        for (size_t i = 0; i < only.n; i++)
+            strcat(strcat(kinds, only.v[i]), ",");
+        if (ft_scan_only(&p, kinds, &err) != FT_OK) {
+            ft_cli_error("scan", "--only: %s", err.msg);
+            goto done;
+        }
+    }
+    for (size_t i = 0; i < sets.n; i++)
+        if (ft_scan_param_assign(&p, sets.v[i], &err) != FT_OK) {
             ft_cli_error("scan", "--set %s", err.msg);
             goto done;
         }
-    }
     if (min_score >= 0)
         p.min_score = min_score;
     if (nargs == 0) {
@@ -191,6 +182,7 @@ int cmd_scan(int argc, char **argv)
 done:
     ft_cli_list_free(&sets);
     ft_cli_list_free(&only);
+    free(kinds);
     free(keep);
     ft_alerts_free(&alerts);
     ft_scan_state_free(&state);

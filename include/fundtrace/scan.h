@@ -100,6 +100,14 @@ void ft_scan_defaults(ft_scan_params *p);
 ft_status ft_scan_param_set(ft_scan_params *p, const char *name, const char *value,
                             ft_error *err);
 
+/* "NAME=VALUE" as ft_scan_param_set; FT_EUSAGE when there is no '='. */
+ft_status ft_scan_param_assign(ft_scan_params *p, const char *assignment, ft_error *err);
+
+/* Keeps enabled only the detectors named in `kinds`, a comma-separated
+ * list ("fan_out,cycle"; empty items are skipped); FT_EUSAGE naming an
+ * unknown kind, with p unchanged. */
+ft_status ft_scan_only(ft_scan_params *p, const char *kinds, ft_error *err);
+
 /* The value of parameter `name`; false when there is none. */
 bool ft_scan_param_get(const ft_scan_params *p, const char *name, double *v);
 
