@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fundtrace/csvread.h"
+#include "fundtrace/shard.h"
 #include "fundtrace/snapshot.h"
 #include "fundtrace/time.h"
 #include "fundtrace/tz.h"
@@ -753,6 +754,14 @@ void ft_cli_input_free(struct ft_cli_input *in)
     ft_tz_free(in->tz);
     ft_currency_defs_free(&in->defs);
     memset(in, 0, sizeof *in);
+}
+
+bool ft_cli_opt_shard(const char *cmd, const ft_option *opt, const char *arg)
+{
+    if (ft_shard_parse(arg, opt->value))
+        return true;
+    ft_cli_error(cmd, "--shard '%s': give I/N, 1 <= I <= N", arg);
+    return false;
 }
 
 bool ft_cli_opt_accounts(const char *cmd, const ft_option *opt, const char *arg)

@@ -292,6 +292,9 @@ bool ft_cli_opt_accounts(const char *cmd, const ft_option *opt, const char *arg)
 bool ft_cli_accounts_resolve(const char *cmd, const ft_store *s, ft_cli_accounts *l);
 void ft_cli_accounts_free(ft_cli_accounts *l);
 
+/* The callback of --shard I/N; its value is an ft_shard (shard.h). */
+bool ft_cli_opt_shard(const char *cmd, const ft_option *opt, const char *arg);
+
 int cmd_load(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
@@ -302,5 +305,13 @@ int cmd_scan(int argc, char **argv);
 int cmd_clusters(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+
+struct ft_shard_parts;
+struct ft_writer;
+/* merge's end of a sharded scan: the scan's command line from the parts,
+ * its data loaded again, the parts finished into what one scan prints,
+ * written to w (NULL: standard output) and committed before the --state
+ * learns the alerts. Returns the scan's exit status. */
+int cmd_scan_merge(const struct ft_shard_parts *ps, struct ft_writer *w);
 
 #endif

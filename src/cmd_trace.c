@@ -117,14 +117,6 @@ static bool opt_from(const char *cmd, const ft_option *opt, const char *arg)
     return true;
 }
 
-static bool opt_shard(const char *cmd, const ft_option *opt, const char *arg)
-{
-    if (ft_shard_parse(arg, opt->value))
-        return true;
-    ft_cli_error(cmd, "--shard '%s': give I/N, 1 <= I <= N", arg);
-    return false;
-}
-
 static bool opt_seeds(const char *cmd, const ft_option *opt, const char *arg)
 {
     ft_error err;
@@ -173,7 +165,7 @@ int cmd_trace(int argc, char **argv)
                     "only each account's N largest transfers carry traced\n"
                     "money on (default 50; 0: no limit)"),
         FT_OPT_UINT(0, "threads", &threads, "N", 1, 256, "trace seeds on N threads (default 1)"),
-        FT_OPT_CALLBACK(0, "shard", &shard, "I/N", opt_shard,
+        FT_OPT_CALLBACK(0, "shard", &shard, "I/N", ft_cli_opt_shard,
                         "trace the I-th of N blocks of the seeds and print that\n"
                         "part of the output behind a header line, for\n"
                         "'fundtrace merge' (exit 0 unless an error)"),

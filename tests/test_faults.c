@@ -33,6 +33,7 @@
 #include "fundtrace/paths_report.h"
 #include "fundtrace/rules.h"
 #include "fundtrace/scan.h"
+#include "fundtrace/shard.h"
 #include "fundtrace/snapshot.h"
 #include "fundtrace/stats.h"
 #include "fundtrace/synth.h"
@@ -404,6 +405,51 @@ static ft_status sc_scan(FILE *out, ft_error *err)
     return rc;
 }
 
+/* A scan in two shards: each part written as --shard writes it, the
+ * parts opened as merge opens them, read back and finished. */
+static ft_status sc_scan_shard(FILE *out, ft_error *err)
+{
+    ft_scan_params p;
+    ft_scan_defaults(&p);
+    char path[2][160];
+    const char *paths[2] = {path[0], path[1]};
+    char *argv[] = {"scan", "small.csv", NULL};
+    ft_status rc = FT_OK;
+    for (int i = 0; i < 2 && rc == FT_OK; i++) {
+        snprintf(path[i], sizeof path[i], "%s/scan-part.%d", fx.dir, i + 1);
+        ft_shard sh = {(uint32_t)i, 2};
+        ft_scan_part *part = NULL;
+        rc = ft_scan_run_part(&fx.small, &p, 1, &sh, &part, err);
+        FILE *f = rc == FT_OK ? fopen(path[i], "w") : NULL;
+        if (rc == FT_OK && !f)
+            exit(2);
+        if (f) {
+            ft_shard_header_args(f, "scan", &sh, 2, argv, 0);
+            rc = ft_scan_part_write(f, &fx.small, part, err);
+            fclose(f);
+        }
+        ft_scan_part_free(part);
+    }
+    ft_shard_parts ps = {0};
+    ft_scan_part *parts[2] = {NULL, NULL};
+    ft_alerts a = {0};
+    if (rc == FT_OK)
+        rc = ft_shard_parts_open(&ps, paths, 2, err);
+    for (int i = 0; i < 2 && rc == FT_OK; i++)
+        rc = ft_scan_part_read(ps.v[i].f, ps.v[i].path, &ps.v[i].line, &fx.small, &parts[i], err);
+    if (rc == FT_OK)
+        rc = ft_scan_finish_parts(&fx.small, &p, parts, 2, &a, err);
+    if (rc == FT_OK) {
+        fprintf(out, "%s %d\n", ps.v[0].args[0], ps.status);
+        ft_alerts_write(out, &fx.small, &a, NULL, FT_FORMAT_JSONL);
+    }
+    ft_alerts_free(&a);
+    ft_scan_part_free(parts[0]);
+    ft_scan_part_free(parts[1]);
+    ft_shard_parts_close(&ps);
+    return rc;
+}
+
 static ft_status sc_scan_state(FILE *out, ft_error *err)
 {
     char path[160];
@@ -531,6 +577,7 @@ static const struct scenario {
     {"readers", sc_readers, false},
     {"scan", sc_scan, false},
     {"scan_state", sc_scan_state, false},
+    {"scan_shard", sc_scan_shard, false},
     {"eval", sc_eval, false},
     {"writer", sc_writer, false},
     {"synth", sc_synth, false},
