@@ -38,6 +38,7 @@
 #include "fundtrace/stats.h"
 #include "fundtrace/synth.h"
 #include "fundtrace/trace.h"
+#include "fundtrace/trace_batch.h"
 #include "fundtrace/trace_read.h"
 #include "fundtrace/writer.h"
 
@@ -188,6 +189,33 @@ static ft_status sc_trace(FILE *out, ft_error *err)
         tr = NULL;
         ix = NULL;
     }
+    return rc;
+}
+
+/* A batch of three seeds (one thread: the calls come in one order), with
+ * --min-amount: a seed whose trace runs out of memory is left out and the
+ * batch says so. */
+static ft_status sc_trace_batch(FILE *out, ft_error *err)
+{
+    ft_trace_index *ix = NULL;
+    ft_trace_options o;
+    ft_trace_defaults(&o);
+    int64_t *min = NULL;
+    ft_status rc = ft_trace_min_amounts(&fx.small, "0.5", &min, err);
+    o.min_amount = min;
+    if (rc == FT_OK)
+        rc = ft_trace_index_new(&ix, &fx.small, false, err);
+    ft_trace_seed seeds[] = {{"alice", account(&fx.small, "alice"), -1},
+                             {"bob", account(&fx.small, "bob"), -1},
+                             {"dave", account(&fx.small, "dave"), -1}};
+    ft_trace_batch b = {.s = &fx.small, .ix = ix, .o = &o, .fmt = FT_FORMAT_JSON, .threads = 1};
+    ft_trace_batch_report rep;
+    if (rc == FT_OK)
+        rc = ft_trace_batch_run(&b, seeds, 3, out, &rep, err);
+    if (rc == FT_OK)
+        fprintf(out, "\n%zu %zu %d\n", rep.traced, rep.failed, rep.found);
+    ft_trace_index_free(ix);
+    free(min);
     return rc;
 }
 
@@ -568,6 +596,7 @@ static const struct scenario {
     {"stats", sc_stats, false},
     {"graph", sc_graph, false},
     {"trace", sc_trace, false},
+    {"trace_batch", sc_trace_batch, false},
     {"paths", sc_paths, false},
     {"paths_all", sc_paths_all, false},
     {"paths_report", sc_paths_report, false},

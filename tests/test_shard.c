@@ -15,8 +15,6 @@
 
 #include "fundtrace/scan.h"
 #include "fundtrace/shard.h"
-#include "fundtrace/synth.h"
-#include "fundtrace/writer.h"
 #include "testutil.h"
 
 static void test_parse_and_range(void **state)
@@ -63,33 +61,6 @@ static void test_escape(void **state)
     assert_false(ft_shard_unescape(bad2, &l2));
 }
 
-/* A synth data set with planted patterns, loaded. */
-static void synth_store(ft_store *s, int64_t rows, uint64_t seed)
-{
-    char *dir = tu_tmpdir();
-    char data[512], truth[512];
-    snprintf(data, sizeof data, "%s/d.csv", dir);
-    snprintf(truth, sizeof truth, "%s/t.csv", dir);
-    ft_synth_options o;
-    ft_synth_defaults(&o);
-    o.rows = rows;
-    o.seed = seed;
-    ft_writer dw = {.fd = -1}, tw = {.fd = -1};
-    ft_synth_report rep;
-    ft_error err;
-    assert_int_equal(ft_writer_open(&dw, data, false, &err), FT_OK);
-    assert_int_equal(ft_writer_open(&tw, truth, false, &err), FT_OK);
-    assert_int_equal(ft_synth_write(&o, &dw, &tw, &rep, &err), FT_OK);
-    assert_int_equal(ft_writer_close(&dw, &err), FT_OK);
-    assert_int_equal(ft_writer_close(&tw, &err), FT_OK);
-    size_t len;
-    char *csv = tu_read(data, &len);
-    assert_int_equal(tu_load(s, "d.csv", csv, NULL, NULL, &err), FT_OK);
-    assert_int_equal(ft_store_adjacency(s, &err), FT_OK);
-    free(csv);
-    tu_rmdir(dir);
-}
-
 static char *alerts_text(const ft_store *s, const ft_alerts *a, size_t *len)
 {
     char *text = NULL;
@@ -131,7 +102,7 @@ static void test_scan_shards_equal_one_run(void **state)
 {
     (void)state;
     ft_store s = {0};
-    synth_store(&s, 20000, 11);
+    tu_synth_store(&s, 20000, 11);
     ft_scan_params p;
     ft_scan_defaults(&p);
     ft_alerts one = {0};
@@ -199,8 +170,8 @@ static void test_scan_part_refused(void **state)
 {
     (void)state;
     ft_store s = {0}, other = {0};
-    synth_store(&s, 8000, 3);
-    synth_store(&other, 8000, 4);
+    tu_synth_store(&s, 8000, 3);
+    tu_synth_store(&other, 8000, 4);
     size_t len;
     char *text = part_text(&s, &len);
     ft_error err;
