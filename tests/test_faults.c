@@ -31,6 +31,7 @@
 #include "fundtrace/output.h"
 #include "fundtrace/paths.h"
 #include "fundtrace/paths_report.h"
+#include "fundtrace/periods.h"
 #include "fundtrace/rules.h"
 #include "fundtrace/scan.h"
 #include "fundtrace/shard.h"
@@ -216,6 +217,22 @@ static ft_status sc_trace_batch(FILE *out, ft_error *err)
         fprintf(out, "\n%zu %zu %d\n", rep.traced, rep.failed, rep.found);
     ft_trace_index_free(ix);
     free(min);
+    return rc;
+}
+
+/* The small data split into days, and the manifest read back. */
+static ft_status sc_periods(FILE *out, ft_error *err)
+{
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s/periods", fx.dir);
+    ft_manifest m = {0}, r = {0};
+    ft_status rc = ft_periods_split(&fx.small, FT_PERIOD_DAY, dir, &m, err);
+    if (rc == FT_OK)
+        rc = ft_manifest_read(&r, dir, err);
+    for (size_t i = 0; rc == FT_OK && i < r.n; i++)
+        fprintf(out, "%s %s %lld\n", r.v[i].name, r.v[i].file, (long long)r.v[i].rows);
+    ft_manifest_free(&m);
+    ft_manifest_free(&r);
     return rc;
 }
 
@@ -597,6 +614,7 @@ static const struct scenario {
     {"graph", sc_graph, false},
     {"trace", sc_trace, false},
     {"trace_batch", sc_trace_batch, false},
+    {"periods", sc_periods, false},
     {"paths", sc_paths, false},
     {"paths_all", sc_paths_all, false},
     {"paths_report", sc_paths_report, false},
