@@ -253,7 +253,9 @@ bool ft_cli_opt_encoding(const char *cmd, const ft_option *opt, const char *arg)
 extern const char *const ft_cli_formats[];     /* table json jsonl csv */
 extern const char *const ft_cli_formats_dot[]; /* and dot */
 
-/* Loads `paths`: one snapshot, or CSV files ("-" is standard input).
+/* Loads `paths`: one snapshot, a manifest of periods (its file or its
+ * directory: all its periods, as one store), or CSV files ("-" is
+ * standard input).
  * Rejected rows are shown on stderr (the first FT_SHOW_REJECTS) and
  * written to the --rejects file. Prints the error ("fundtrace CMD: ...")
  * and returns non-OK on failure. */

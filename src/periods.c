@@ -427,3 +427,202 @@ void ft_manifest_select(const ft_manifest *m, int64_t since_ms, int64_t until_ms
     *first = a;
     *last = b;
 }
+
+/* --- periods read as one store ----------------------------------------------------------- */
+
+/* Where column c's array is in t. */
+static void *col_ptr(ft_txns *t, ft_col c)
+{
+    switch (c) {
+    case FT_COL_TS:
+        return &t->ts_ms;
+    case FT_COL_AMOUNT:
+        return &t->amount;
+    case FT_COL_SRC:
+        return &t->src;
+    case FT_COL_DST:
+        return &t->dst;
+    case FT_COL_CUR:
+        return &t->cur;
+    case FT_COL_LINE:
+        return &t->line;
+    case FT_COL_FILE:
+        return &t->file;
+    case FT_COL_CHANNEL:
+        return &t->channel;
+    case FT_COL_LABEL:
+        return &t->label;
+    case FT_COL_MEMO:
+        return &t->memo;
+    case FT_COL_TXID:
+        return &t->txid;
+    case FT_COL_AMOUNT_RECV:
+        return &t->amount_recv;
+    case FT_COL_CUR_RECV:
+        return &t->cur_recv;
+    case FT_COL_VALUE_MS:
+        return &t->value_ms;
+    case FT_COL_E2E:
+        return &t->e2e;
+    case FT_COL_CP_NAME:
+        return &t->cp_name;
+    case FT_COL_SIDE:
+        return &t->side;
+    case FT_COL_COUNT:
+        break;
+    }
+    return NULL;
+}
+
+static void *dup_bytes(const void *p, size_t n)
+{
+    void *q = malloc(n ? n : 1);
+    if (q && n)
+        memcpy(q, p, n);
+    return q;
+}
+
+/* A copy of a (mapped) intern table that the store owns. */
+static bool own_intern(ft_intern *dst, const ft_intern *src)
+{
+    *dst = *src;
+    dst->borrowed = false;
+    dst->pool.borrowed = false;
+    dst->pool.data = src->pool.data ? dup_bytes(src->pool.data, src->pool.len) : NULL;
+    dst->pool.cap = src->pool.len;
+    dst->off = dup_bytes(src->off, (size_t)src->n * sizeof *src->off);
+    dst->cap = src->n;
+    dst->slots = dup_bytes(src->slots, (size_t)src->nslots * sizeof *src->slots);
+    bool ok = (dst->pool.data || !src->pool.data) && dst->off && dst->slots;
+    if (!ok) {
+        free(dst->pool.data);
+        free(dst->off);
+        free(dst->slots);
+        memset(dst, 0, sizeof *dst);
+    }
+    return ok;
+}
+
+/* The first period's dictionaries, currencies and sources, owned. */
+static ft_status own_frame(ft_store *s, const ft_store *p, ft_error *err)
+{
+    memset(s, 0, sizeof *s);
+    if (!own_intern(&s->accounts, &p->accounts) || !own_intern(&s->channels, &p->channels) ||
+        !own_intern(&s->labels, &p->labels))
+        return ft_error_oom(err);
+    s->ncurrencies = s->cur_cap = p->ncurrencies;
+    if (!(s->currencies = dup_bytes(p->currencies, (size_t)p->ncurrencies * sizeof *p->currencies)))
+        return ft_error_oom(err);
+    const ft_load_report *r = &p->report;
+    ft_load_report *w = &s->report;
+    w->sources = calloc((size_t)r->nsources + 1, sizeof *w->sources);
+    if (!w->sources)
+        return ft_error_oom(err);
+    for (int i = 0; i < r->nsources; i++) {
+        w->sources[i] = r->sources[i];
+        w->sources[i].path = w->sources[i].layout = NULL;
+        w->nsources = w->cap = i + 1;
+        if (!(w->sources[i].path = strdup(r->sources[i].path ? r->sources[i].path : "")) ||
+            !(w->sources[i].layout = strdup(r->sources[i].layout ? r->sources[i].layout : "")))
+            return ft_error_oom(err);
+    }
+    if (r->options && !(w->options = strdup(r->options)))
+        return ft_error_oom(err);
+    return FT_OK;
+}
+
+ft_status ft_periods_load(ft_store *s, const ft_manifest *m, size_t first, size_t last,
+                          ft_error *err)
+{
+    memset(s, 0, sizeof *s);
+    if (first >= last || last > m->n)
+        return ft_error_set(err, FT_EUSAGE, "no periods to read");
+    size_t np = last - first;
+    ft_store *ps = calloc(np, sizeof *ps);
+    char *path = NULL;
+    ft_status rc = ps ? FT_OK : ft_error_oom(err);
+    int64_t n = 0;
+    uint64_t pool = 1;
+    for (size_t i = 0; i < np && rc == FT_OK; i++) {
+        const ft_period *pd = &m->v[first + i];
+        free(path);
+        if (!(path = malloc(strlen(m->dir) + strlen(pd->file) + 2))) {
+            rc = ft_error_oom(err);
+            break;
+        }
+        sprintf(path, "%s/%s", m->dir, pd->file);
+        if ((rc = ft_snapshot_read(&ps[i], path, err)) != FT_OK)
+            break;
+        if (ps[i].accounts.n != ps[0].accounts.n || ps[i].ncurrencies != ps[0].ncurrencies ||
+            ps[i].t.n != pd->rows)
+            rc = ft_error_set(err, FT_EINPUT,
+                              "%s: is not the period %s of the manifest's data (other accounts, "
+                              "currencies or rows)",
+                              path, pd->name);
+        n += ps[i].t.n;
+        pool += ps[i].strings.len;
+    }
+    if (rc == FT_OK)
+        rc = own_frame(s, &ps[0], err);
+    /* The columns, end to end; the string columns' offsets moved by where
+     * each period's pool lands in the joined one. */
+    for (int c = 0; c < FT_COL_COUNT && rc == FT_OK; c++) {
+        if (!ft_store_col(&ps[0], (ft_col)c))
+            continue;
+        size_t sz = ft_col_size((ft_col)c);
+        char *col = malloc((size_t)n * sz + 1);
+        if (!col) {
+            rc = ft_error_oom(err);
+            break;
+        }
+        memcpy(col_ptr(&s->t, (ft_col)c), &col, sizeof col);
+        size_t at = 0;
+        for (size_t i = 0; i < np; i++) {
+            const char *src = ft_store_col(&ps[i], (ft_col)c);
+            if (src)
+                memcpy(col + at * sz, src, (size_t)ps[i].t.n * sz);
+            at += (size_t)ps[i].t.n;
+        }
+    }
+    if (rc == FT_OK && pool > 1) {
+        s->strings.data = malloc(pool);
+        if (!s->strings.data)
+            rc = ft_error_oom(err);
+        else {
+            s->strings.data[0] = '\0';
+            s->strings.len = 1;
+            s->strings.cap = pool;
+        }
+    }
+    int64_t row = 0;
+    for (size_t i = 0; i < np && rc == FT_OK; i++) {
+        uint64_t base = s->strings.len;
+        if (ps[i].strings.len) {
+            memcpy(s->strings.data + base, ps[i].strings.data, ps[i].strings.len);
+            s->strings.len += ps[i].strings.len;
+        }
+        for (int64_t j = row; j < row + ps[i].t.n; j++) {
+            if (s->t.memo && s->t.memo[j])
+                s->t.memo[j] += base;
+            if (s->t.e2e && s->t.e2e[j])
+                s->t.e2e[j] += base;
+            if (s->t.cp_name && s->t.cp_name[j])
+                s->t.cp_name[j] += base;
+            if (s->t.txid && s->t.txid[j] < 0 && s->t.txid[j] != FT_TXID_DERIVED)
+                s->t.txid[j] -= (int64_t)base;
+        }
+        row += ps[i].t.n;
+    }
+    if (rc == FT_OK) {
+        s->t.n = s->t.cap = n;
+        s->report.rows_read = s->report.rows_loaded = n;
+        s->sorted = true;
+    } else {
+        ft_store_free(s);
+    }
+    for (size_t i = 0; ps && i < np; i++)
+        ft_store_free(&ps[i]);
+    free(ps);
+    free(path);
+    return rc;
+}

@@ -231,6 +231,15 @@ static ft_status sc_periods(FILE *out, ft_error *err)
         rc = ft_manifest_read(&r, dir, err);
     for (size_t i = 0; rc == FT_OK && i < r.n; i++)
         fprintf(out, "%s %s %lld\n", r.v[i].name, r.v[i].file, (long long)r.v[i].rows);
+    ft_store j = {0};
+    if (rc == FT_OK)
+        rc = ft_periods_load(&j, &r, 0, r.n, err);
+    if (rc == FT_OK) {
+        char id[64];
+        ft_store_txid(&j, j.t.n - 1, id, sizeof id);
+        fprintf(out, "%lld %s %u\n", (long long)j.t.n, id, j.accounts.n);
+    }
+    ft_store_free(&j);
     ft_manifest_free(&m);
     ft_manifest_free(&r);
     return rc;

@@ -125,6 +125,44 @@ static void test_split(void **state)
             ft_store_free(&p);
         }
         assert_int_equal(row, s.t.n);
+        /* All periods, and the periods 3 to 5, read as one store: the
+         * whole data's rows from the first to the last. */
+        size_t from[] = {0, 3}, to[] = {r.n, 6};
+        for (int q = 0; q < 2; q++) {
+            ft_store j = {0};
+            assert_int_equal(ft_periods_load(&j, &r, from[q], to[q], &err), FT_OK);
+            int64_t lo = 0, hi = 0;
+            for (size_t i = 0; i < to[q]; i++)
+                *(i < from[q] ? &lo : &hi) += r.v[i].rows;
+            hi += lo;
+            assert_int_equal(j.t.n, hi - lo);
+            assert_int_equal(j.accounts.n, s.accounts.n);
+            for (int64_t x = lo; x < hi; x++) {
+                int64_t y = x - lo;
+                assert_int_equal(j.t.ts_ms[y], s.t.ts_ms[x]);
+                assert_int_equal(j.t.amount[y], s.t.amount[x]);
+                assert_int_equal(j.t.src[y], s.t.src[x]);
+                assert_int_equal(j.t.dst[y], s.t.dst[x]);
+                assert_int_equal(j.t.line[y], s.t.line[x]);
+                char a[128], b[128];
+                ft_store_txid(&j, y, a, sizeof a);
+                ft_store_txid(&s, x, b, sizeof b);
+                assert_string_equal(a, b);
+                size_t la, lb;
+                const char *ma = ft_pool_get(&j.strings, j.t.memo ? j.t.memo[y] : 0, &la);
+                const char *mb = ft_pool_get(&s.strings, s.t.memo ? s.t.memo[x] : 0, &lb);
+                assert_int_equal(la, lb);
+                assert_memory_equal(ma, mb, la);
+            }
+            size_t len;
+            const char *key = ft_store_account(&j, 17, &len);
+            size_t len2;
+            const char *key2 = ft_store_account(&s, 17, &len2);
+            assert_int_equal(len, len2);
+            assert_memory_equal(key, key2, len);
+            assert_int_equal(ft_store_adjacency(&j, &err), FT_OK);
+            ft_store_free(&j);
+        }
         if (units[k] == FT_PERIOD_MONTH) {
             /* The last 35 days of the year need 2 of its 12 months. */
             size_t a, b;

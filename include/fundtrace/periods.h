@@ -71,4 +71,10 @@ void ft_manifest_free(ft_manifest *m);
 void ft_manifest_select(const ft_manifest *m, int64_t since_ms, int64_t until_ms, size_t *first,
                         size_t *last);
 
+/* The periods [first, last) of m read as one store (sorted, as the whole
+ * data's rows from the first of them to the end of the last). One period
+ * alone is better mapped with ft_snapshot_read. */
+ft_status ft_periods_load(ft_store *s, const ft_manifest *m, size_t first, size_t last,
+                          ft_error *err);
+
 #endif
