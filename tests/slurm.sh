@@ -140,4 +140,21 @@ if [ "$one" = 0 ] && [ "$state" != COMPLETED ]; then
 fi
 cmp -s one.jsonl merged.jsonl || fail "the merged output differs from one run's"
 echo "slurm: 4 parts on a job array, merged by a dependent job: one run's $(wc -l <one.jsonl) lines"
+
+# A scan the same way: its parts carry the command line, and the merge job
+# reads the data again (the same absolute path) for the scan's last step.
+"$FT" scan -q --format jsonl data.ftg >scan-one.jsonl 2>/dev/null
+FUNDTRACE=$FT "$top/contrib/slurm/submit.sh" 3 "$WORK/scan-parts" "$WORK/data.ftg" \
+    "$WORK/scan-merged.jsonl" scan -q --format jsonl >job.id || fail "submit (scan) failed"
+job=$(cat job.id)
+for _ in $(seq 240); do
+    state=$(scontrol show job "$job" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
+    case $state in
+    COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY) break ;;
+    esac
+    sleep 0.5
+done
+[ "$state" = COMPLETED ] || fail "the scan's merge job ended $state ($(cat scan-parts/merge.err))"
+cmp -s scan-one.jsonl scan-merged.jsonl || fail "the merged scan differs from one scan's"
+echo "slurm: a scan in 3 parts, merged: one scan's $(wc -l <scan-one.jsonl) alerts"
 exit 0
