@@ -57,41 +57,37 @@ t2_s=$secs t2_kib=$kib t2_cpu=$cpu
 echo "trace batch..." >&2
 awk -F, 'NR > 1 { k = $3 ":" $4; if (!seen[k]++) { print k; if (++n == 1000) exit } }' "$csv" \
     >"$work/seeds.txt"
-t="trace --seeds $work/seeds.txt --hops 4 --format jsonl"
-cat >"$work/trace_one.sh" <<EOS
+# shard_scripts NAME ARGS: NAME_one.sh runs `fundtrace ARGS` once into
+# NAME-one.out, NAME_part.sh I runs part I of 4 into NAME-part.I.
+shard_scripts() {
+    cat >"$work/$1_one.sh" <<EOS
 #!/bin/sh
-"$ft" $t "$snap" >"$work/one.jsonl"; [ \$? -le 1 ]
+"$ft" $2 "$snap" >"$work/$1-one.out"; [ \$? -le 1 ]
 EOS
-cat >"$work/trace_part.sh" <<EOS
+    cat >"$work/$1_part.sh" <<EOS
 #!/bin/sh
-exec "$ft" $t --shard "\$1/4" "$snap" >"$work/part.\$1"
+exec "$ft" $2 --shard "\$1/4" "$snap" >"$work/$1-part.\$1"
 EOS
-chmod +x "$work/trace_one.sh" "$work/trace_part.sh"
+    chmod +x "$work/$1_one.sh" "$work/$1_part.sh"
+}
+shard_scripts trace "trace --seeds $work/seeds.txt --hops 4 --format jsonl"
 run "trace, one run" "$work/trace_one.sh"
-one_s=$secs one_kib=$kib
+one_s=$secs one_kib=$kib one_cpu=$cpu
 run "trace, 4 shards in turn" sh -c "for i in 1 2 3 4; do $work/trace_part.sh \$i || exit 1; done"
-seq_s=$secs
+seq_s=$secs seq_cpu=$cpu
 run "trace, 4 shards 2 at a time" sh -c "printf '%s\\n' 1 2 3 4 | xargs -P 2 -n 1 $work/trace_part.sh"
 par_s=$secs shard_kib=$kib
-"$ft" merge "$work"/part.[1-4] >"$work/merged.jsonl" || [ $? = 1 ]
+"$ft" merge "$work"/trace-part.[1-4] >"$work/trace-merged.out" || [ $? = 1 ]
 same=no
-cmp -s "$work/one.jsonl" "$work/merged.jsonl" && same=yes
+cmp -s "$work/trace-one.out" "$work/trace-merged.out" && same=yes
 
 echo "scan..." >&2
-sc="scan -q --format jsonl"
-cat >"$work/scan_one.sh" <<EOS
-#!/bin/sh
-"$ft" $sc "$snap" >"$work/scan-one.jsonl"; [ \$? -le 1 ]
-EOS
-cat >"$work/scan_part.sh" <<EOS
-#!/bin/sh
-exec "$ft" $sc --shard "\$1/4" "$snap" >"$work/scan-part.\$1"
-EOS
+shard_scripts scan "scan -q --format jsonl"
 cat >"$work/scan_merge.sh" <<EOS
 #!/bin/sh
-"$ft" merge "$work"/scan-part.[1-4] >"$work/scan-merged.jsonl"; [ \$? -le 1 ]
+"$ft" merge "$work"/scan-part.[1-4] >"$work/scan-merged.out"; [ \$? -le 1 ]
 EOS
-chmod +x "$work/scan_one.sh" "$work/scan_part.sh" "$work/scan_merge.sh"
+chmod +x "$work/scan_merge.sh"
 run "scan, one run" "$work/scan_one.sh"
 sone_s=$secs sone_cpu=$cpu sone_kib=$kib
 run "scan, 4 shards in turn" sh -c "for i in 1 2 3 4; do $work/scan_part.sh \$i || exit 1; done"
@@ -101,7 +97,7 @@ spar_s=$secs spar_kib=$kib
 run "scan, merge of 4 parts" "$work/scan_merge.sh"
 smerge_s=$secs smerge_cpu=$cpu
 ssame=no
-cmp -s "$work/scan-one.jsonl" "$work/scan-merged.jsonl" && ssame=yes
+cmp -s "$work/scan-one.out" "$work/scan-merged.out" && ssame=yes
 
 awk -v rows="$rows" -v bytes="$bytes" -v base="$base_s" -v old="$old_s" -v t1="$t1_s" \
     -v t2="$t2_s" -v k1="$t1_kib" -v k2="$t2_kib" -v one="$one_s" -v seq="$seq_s" \
@@ -109,7 +105,7 @@ awk -v rows="$rows" -v bytes="$bytes" -v base="$base_s" -v old="$old_s" -v t1="$
     -v sone="$sone_s" -v sonec="$sone_cpu" -v sonek="$sone_kib" -v sseq="$sseq_s" \
     -v sseqc="$sseq_cpu" -v spar="$spar_s" -v spark="$spar_kib" -v smerge="$smerge_s" \
     -v smergec="$smerge_cpu" -v ssame="$ssame" -v basec="$base_cpu" -v t1c="$t1_cpu" \
-    -v t2c="$t2_cpu" \
+    -v t2c="$t2_cpu" -v onec="$one_cpu" -v seqc="$seq_cpu" \
     -v json="$work/scale.json" 'BEGIN {
     mb = bytes / 1e6
     printf "\nfundtrace scale benchmark: %d rows, %.0f MB synth CSV\n\n", rows, mb
@@ -118,8 +114,8 @@ awk -v rows="$rows" -v bytes="$bytes" -v base="$base_s" -v old="$old_s" -v t1="$
         printf "  %-46s %8.2f s %10.0f rows/s\n", "load, the reader before (BASE_FT)", old, rows / old
     printf "  %-46s %8.2f s %10.0f rows/s  CPU %.2f s  peak %d MB\n", "load --threads 1", t1, rows / t1, t1c, k1 / 1024
     printf "  %-46s %8.2f s %10.0f rows/s  CPU %.2f s  peak %d MB  target < 3 s %s\n", "load --threads 2", t2, rows / t2, t2c, k2 / 1024, (t2 < 3 ? "PASS" : "MISS")
-    printf "  %-46s %8.2f s  peak %d MB\n", "1000 traces, one run", one, ok / 1024
-    printf "  %-46s %8.2f s  (%.2fx the work of one run)\n", "1000 traces, 4 shards in turn", seq, seq / one
+    printf "  %-46s %8.2f s  CPU %.2f s  peak %d MB\n", "1000 traces, one run", one, onec, ok / 1024
+    printf "  %-46s %8.2f s  CPU %.2f s  (%.2fx the CPU of one run)\n", "1000 traces, 4 shards in turn", seq, seqc, seqc / onec
     printf "  %-46s %8.2f s  (%.2fx faster than one run)  peak %d MB per shard\n", "1000 traces, 4 shards 2 at a time", par, one / par, sk / 1024
     printf "  %-46s %8s\n", "merged shards = one run, byte for byte", same
     printf "  %-46s %8.2f s  CPU %.2f s  peak %d MB\n", "scan, one run", sone, sonec, sonek / 1024

@@ -2,6 +2,7 @@
  * cmd_merge.c - `fundtrace merge`: join the parts of a sharded run.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "fundtrace/shard.h"
@@ -47,6 +48,11 @@ int cmd_merge(int argc, char **argv)
     if (rc == FT_OK && output && (rc = ft_writer_open(&w, output, false, &err)) == FT_OK &&
         !(f = ft_writer_stream(&w)))
         rc = ft_error_oom(&err);
+    if (rc == FT_OK && ps.v[0].nargs && strcmp(ps.v[0].command, "scan") != 0)
+        rc = ft_error_set(&err, FT_EINPUT,
+                          "%s: parts of '%s' that carry a command line: this merge can finish "
+                          "only a scan's",
+                          ps.v[0].path, ps.v[0].command);
     if (rc == FT_OK && ps.v[0].nargs) {
         /* A scan's parts: merge runs the scan's last step over them (and
          * commits the output itself, before the scan's --state learns). */

@@ -42,18 +42,22 @@ void ft_shard_range(const ft_shard *sh, uint64_t n, uint64_t *lo, uint64_t *hi)
     *hi = n * (sh->index + 1) / sh->count;
 }
 
+/* Whether argv[*i] is the --shard option; if so *i moves to its last word. */
+static bool shard_option(int argc, char *const *argv, int *i)
+{
+    if (strcmp(argv[*i], "--shard") == 0) {
+        *i += *i + 1 < argc;
+        return true;
+    }
+    return strncmp(argv[*i], "--shard=", 8) == 0;
+}
+
 uint64_t ft_shard_run_id(int argc, char *const *argv)
 {
     uint64_t h = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--shard") == 0) {
-            i++;
-            continue;
-        }
-        if (strncmp(argv[i], "--shard=", 8) == 0)
-            continue;
-        h = ft_xxh64(argv[i], strlen(argv[i]) + 1, h);
-    }
+    for (int i = 1; i < argc; i++)
+        if (!shard_option(argc, argv, &i))
+            h = ft_xxh64(argv[i], strlen(argv[i]) + 1, h);
     return h;
 }
 
@@ -67,21 +71,13 @@ void ft_shard_header_args(FILE *f, const char *command, const ft_shard *sh, int 
                           char *const *argv, int status)
 {
     int k = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--shard") == 0)
-            i++;
-        else if (strncmp(argv[i], "--shard=", 8) != 0)
-            k++;
-    }
+    for (int i = 1; i < argc; i++)
+        k += !shard_option(argc, argv, &i);
     fprintf(f,
             "fundtrace-shard 1 %s %" PRIu32 "/%" PRIu32 " run=%016" PRIx64 " status=%d args=%d\n",
             command, sh->index + 1, sh->count, ft_shard_run_id(argc, argv), status, k);
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--shard") == 0) {
-            i++;
-            continue;
-        }
-        if (strncmp(argv[i], "--shard=", 8) == 0)
+        if (shard_option(argc, argv, &i))
             continue;
         fputs("arg ", f);
         ft_shard_escape(f, argv[i], strlen(argv[i]));
