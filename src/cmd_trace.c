@@ -227,6 +227,8 @@ int cmd_trace(int argc, char **argv)
                         .on_error = seed_failed};
     ft_trace_batch_report rep;
     ft_status rc = ft_trace_batch_run(&b, seeds.v + lo, hi - lo, out, &rep, &err);
+    if (rc != FT_OK && rep.failed == 0) /* the batch's own failure: no seed named it */
+        ft_cli_fail("trace", &err);
     if (fmt == FT_FORMAT_JSON && (shard.count == 0 || shard.index + 1 == shard.count))
         fputs("]\n", out);
     /* As grep: 0 found, 1 nothing found, 2 an error (it wins). */

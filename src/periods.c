@@ -82,7 +82,7 @@ int64_t ft_period_next(ft_period_unit u, int64_t start)
     return ft_days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) * DAY_MS;
 }
 
-void ft_period_name(ft_period_unit u, int64_t start, char buf[16])
+void ft_period_name(ft_period_unit u, int64_t start, char buf[FT_PERIOD_NAME])
 {
     int64_t day = floor_div(start, DAY_MS), y;
     unsigned m, d;
@@ -92,14 +92,14 @@ void ft_period_name(ft_period_unit u, int64_t start, char buf[16])
         int64_t thu = day + 3;
         civil(thu, &y, &m, &d);
         int64_t doy = thu - ft_days_from_civil(y, 1, 1);
-        snprintf(buf, 16, "%04" PRId64 "-W%02d", y, (int)(doy / 7 + 1));
+        snprintf(buf, FT_PERIOD_NAME, "%04" PRId64 "-W%02d", y, (int)(doy / 7 + 1));
         return;
     }
     civil(day, &y, &m, &d);
     if (u == FT_PERIOD_DAY)
-        snprintf(buf, 16, "%04" PRId64 "-%02u-%02u", y, m, d);
+        snprintf(buf, FT_PERIOD_NAME, "%04" PRId64 "-%02u-%02u", y, m, d);
     else
-        snprintf(buf, 16, "%04" PRId64 "-%02u", y, m);
+        snprintf(buf, FT_PERIOD_NAME, "%04" PRId64 "-%02u", y, m);
 }
 
 /* --- the split ---------------------------------------------------------------------------- */
@@ -375,7 +375,7 @@ ft_status ft_manifest_read(ft_manifest *m, const char *path, ft_error *err)
         ft_time_error why;
         char *end;
         errno = 0;
-        if (nf != 5 || strlen(fld[0]) >= 16 || !*fld[3] ||
+        if (nf != 5 || strlen(fld[0]) >= FT_PERIOD_NAME || !*fld[3] ||
             !ft_time_parse(fld[1], strlen(fld[1]), &from, &why) ||
             !ft_time_parse(fld[2], strlen(fld[2]), &until, &why) || until <= from ||
             (rows = strtoll(fld[4], &end, 10), *end || errno || rows < 0 || !*fld[4])) {

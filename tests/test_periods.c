@@ -32,7 +32,7 @@ static void check(ft_period_unit u, const char *when, const char *start, const c
     assert_string_equal(buf, start);
     ft_time_format(ft_period_next(u, s), buf, sizeof buf);
     assert_string_equal(buf, next);
-    char nm[16];
+    char nm[FT_PERIOD_NAME];
     ft_period_name(u, s, nm);
     assert_string_equal(nm, name);
 }

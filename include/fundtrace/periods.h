@@ -28,6 +28,8 @@
 #include "fundtrace/error.h"
 #include "fundtrace/store.h"
 
+#define FT_PERIOD_NAME 48 /* room for a name, any year an int64 of ms can hold */
+
 typedef enum ft_period_unit { FT_PERIOD_DAY, FT_PERIOD_WEEK, FT_PERIOD_MONTH } ft_period_unit;
 
 /* "day", "week", "month"; false for anything else. */
@@ -38,10 +40,10 @@ const char *ft_period_unit_name(ft_period_unit u);
 int64_t ft_period_start(ft_period_unit u, int64_t ms);
 int64_t ft_period_next(ft_period_unit u, int64_t start);
 /* Its name: "2024-03-05", "2024-W09" (ISO week), "2024-03". */
-void ft_period_name(ft_period_unit u, int64_t start, char buf[16]);
+void ft_period_name(ft_period_unit u, int64_t start, char buf[FT_PERIOD_NAME]);
 
 typedef struct ft_period {
-    char name[16];
+    char name[FT_PERIOD_NAME];
     int64_t from_ms, until_ms; /* [from, until) */
     char *file;                /* relative to the manifest's directory */
     int64_t rows;
