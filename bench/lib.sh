@@ -2,7 +2,7 @@
 #
 # bench_setup WORKDIR: checks for GNU time, builds fundtrace if needed, and
 #   sets `top`, `work` and `ft`.
-# run LABEL CMD...: runs CMD three times with its output discarded; sets
+# run LABEL CMD...: runs CMD three times (BENCH_REPS) with its output discarded; sets
 #   `secs` to the best wall time (from $EPOCHREALTIME), `cpu` to the least
 #   CPU time (user + system, from GNU time: steadier than wall time on a
 #   shared machine) and `kib` to the largest peak RSS in KiB, and reports
@@ -28,7 +28,7 @@ run() {
     local label=$1
     shift
     secs= cpu= kib=0
-    for _ in 1 2 3; do
+    for _ in $(seq "${BENCH_REPS:-3}"); do
         local t0=$EPOCHREALTIME
         /usr/bin/time -f '%M %U %S' -o "$work/time.out" "$@" >/dev/null 2>"$work/err.out" || {
             echo "bench: $label failed:" >&2

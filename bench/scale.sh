@@ -15,6 +15,11 @@
 #     reads the snapshot and builds its trace index) and 4 shards two at a
 #     time (the speed-up on 2 cores), the merged output compared with the
 #     one run's
+#   - the scan (default detectors, jsonl) the same way: one run, 4 shards
+#     in turn (each builds the whole data's profile: the work sharding
+#     adds), 4 shards two at a time, and the merge (it reads the data again
+#     and runs the scan's last step), the merged alerts compared with the
+#     one run's
 # Times are the best of three (bench/lib.sh); machines are shared, so the
 # ratios, measured side by side, say more than the absolute times.
 set -euo pipefail
@@ -37,55 +42,87 @@ cat "$csv" >/dev/null # warm the page cache
 
 echo "load (best of 3)..." >&2
 run "libcsv parse" "$work/csvcount" "$csv"
-base_s=$secs
+base_s=$secs base_cpu=$cpu
 old_s=0
 if [ -n "${BASE_FT:-}" ]; then
     run "load, the reader before (BASE_FT)" "$BASE_FT" load -q "$csv"
     old_s=$secs
 fi
 run "load --threads 1" "$ft" load -q --threads 1 "$csv"
-t1_s=$secs t1_kib=$kib
+t1_s=$secs t1_kib=$kib t1_cpu=$cpu
 run "load --threads 2" "$ft" load -q --threads 2 "$csv"
-t2_s=$secs t2_kib=$kib
+t2_s=$secs t2_kib=$kib t2_cpu=$cpu
 [ -s "$snap" ] || "$ft" load -q "$csv" -o "$snap" >/dev/null
 
 echo "trace batch..." >&2
 awk -F, 'NR > 1 { k = $3 ":" $4; if (!seen[k]++) { print k; if (++n == 1000) exit } }' "$csv" \
     >"$work/seeds.txt"
-t="trace --seeds $work/seeds.txt --hops 4 --format jsonl"
-cat >"$work/trace_one.sh" <<EOS
+# shard_scripts NAME ARGS: NAME_one.sh runs `fundtrace ARGS` once into
+# NAME-one.out, NAME_part.sh I runs part I of 4 into NAME-part.I.
+shard_scripts() {
+    cat >"$work/$1_one.sh" <<EOS
 #!/bin/sh
-"$ft" $t "$snap" >"$work/one.jsonl"; [ \$? -le 1 ]
+"$ft" $2 "$snap" >"$work/$1-one.out"; [ \$? -le 1 ]
 EOS
-cat >"$work/trace_part.sh" <<EOS
+    cat >"$work/$1_part.sh" <<EOS
 #!/bin/sh
-exec "$ft" $t --shard "\$1/4" "$snap" >"$work/part.\$1"
+exec "$ft" $2 --shard "\$1/4" "$snap" >"$work/$1-part.\$1"
 EOS
-chmod +x "$work/trace_one.sh" "$work/trace_part.sh"
+    chmod +x "$work/$1_one.sh" "$work/$1_part.sh"
+}
+shard_scripts trace "trace --seeds $work/seeds.txt --hops 4 --format jsonl"
 run "trace, one run" "$work/trace_one.sh"
-one_s=$secs one_kib=$kib
+one_s=$secs one_kib=$kib one_cpu=$cpu
 run "trace, 4 shards in turn" sh -c "for i in 1 2 3 4; do $work/trace_part.sh \$i || exit 1; done"
-seq_s=$secs
+seq_s=$secs seq_cpu=$cpu
 run "trace, 4 shards 2 at a time" sh -c "printf '%s\\n' 1 2 3 4 | xargs -P 2 -n 1 $work/trace_part.sh"
 par_s=$secs shard_kib=$kib
-"$ft" merge "$work"/part.[1-4] >"$work/merged.jsonl" || [ $? = 1 ]
+"$ft" merge "$work"/trace-part.[1-4] >"$work/trace-merged.out" || [ $? = 1 ]
 same=no
-cmp -s "$work/one.jsonl" "$work/merged.jsonl" && same=yes
+cmp -s "$work/trace-one.out" "$work/trace-merged.out" && same=yes
+
+echo "scan..." >&2
+shard_scripts scan "scan -q --format jsonl"
+cat >"$work/scan_merge.sh" <<EOS
+#!/bin/sh
+"$ft" merge "$work"/scan-part.[1-4] >"$work/scan-merged.out"; [ \$? -le 1 ]
+EOS
+chmod +x "$work/scan_merge.sh"
+run "scan, one run" "$work/scan_one.sh"
+sone_s=$secs sone_cpu=$cpu sone_kib=$kib
+run "scan, 4 shards in turn" sh -c "for i in 1 2 3 4; do $work/scan_part.sh \$i || exit 1; done"
+sseq_s=$secs sseq_cpu=$cpu
+run "scan, 4 shards 2 at a time" sh -c "printf '%s\\n' 1 2 3 4 | xargs -P 2 -n 1 $work/scan_part.sh"
+spar_s=$secs spar_kib=$kib
+run "scan, merge of 4 parts" "$work/scan_merge.sh"
+smerge_s=$secs smerge_cpu=$cpu
+ssame=no
+cmp -s "$work/scan-one.out" "$work/scan-merged.out" && ssame=yes
 
 awk -v rows="$rows" -v bytes="$bytes" -v base="$base_s" -v old="$old_s" -v t1="$t1_s" \
     -v t2="$t2_s" -v k1="$t1_kib" -v k2="$t2_kib" -v one="$one_s" -v seq="$seq_s" \
     -v par="$par_s" -v ok="$one_kib" -v sk="$shard_kib" -v same="$same" \
+    -v sone="$sone_s" -v sonec="$sone_cpu" -v sonek="$sone_kib" -v sseq="$sseq_s" \
+    -v sseqc="$sseq_cpu" -v spar="$spar_s" -v spark="$spar_kib" -v smerge="$smerge_s" \
+    -v smergec="$smerge_cpu" -v ssame="$ssame" -v basec="$base_cpu" -v t1c="$t1_cpu" \
+    -v t2c="$t2_cpu" -v onec="$one_cpu" -v seqc="$seq_cpu" \
     -v json="$work/scale.json" 'BEGIN {
     mb = bytes / 1e6
     printf "\nfundtrace scale benchmark: %d rows, %.0f MB synth CSV\n\n", rows, mb
-    printf "  %-46s %8.2f s %10.0f rows/s\n", "bare libcsv parse, one thread", base, rows / base
+    printf "  %-46s %8.2f s %10.0f rows/s  CPU %.2f s\n", "bare libcsv parse, one thread", base, rows / base, basec
     if (old > 0)
         printf "  %-46s %8.2f s %10.0f rows/s\n", "load, the reader before (BASE_FT)", old, rows / old
-    printf "  %-46s %8.2f s %10.0f rows/s  peak %d MB\n", "load --threads 1", t1, rows / t1, k1 / 1024
-    printf "  %-46s %8.2f s %10.0f rows/s  peak %d MB  target < 3 s %s\n", "load --threads 2", t2, rows / t2, k2 / 1024, (t2 < 3 ? "PASS" : "MISS")
-    printf "  %-46s %8.2f s  peak %d MB\n", "1000 traces, one run", one, ok / 1024
-    printf "  %-46s %8.2f s  (%.2fx the work of one run)\n", "1000 traces, 4 shards in turn", seq, seq / one
+    printf "  %-46s %8.2f s %10.0f rows/s  CPU %.2f s  peak %d MB\n", "load --threads 1", t1, rows / t1, t1c, k1 / 1024
+    printf "  %-46s %8.2f s %10.0f rows/s  CPU %.2f s  peak %d MB  target < 3 s %s\n", "load --threads 2", t2, rows / t2, t2c, k2 / 1024, (t2 < 3 ? "PASS" : "MISS")
+    printf "  %-46s %8.2f s  CPU %.2f s  peak %d MB\n", "1000 traces, one run", one, onec, ok / 1024
+    printf "  %-46s %8.2f s  CPU %.2f s  (%.2fx the CPU of one run)\n", "1000 traces, 4 shards in turn", seq, seqc, seqc / onec
     printf "  %-46s %8.2f s  (%.2fx faster than one run)  peak %d MB per shard\n", "1000 traces, 4 shards 2 at a time", par, one / par, sk / 1024
     printf "  %-46s %8s\n", "merged shards = one run, byte for byte", same
-    printf "{\"rows\":%d,\"csv_bytes\":%d,\"libcsv_s\":%s,\"base_load_s\":%s,\"load_t1_s\":%s,\"load_t2_s\":%s,\"load_t1_kib\":%d,\"load_t2_kib\":%d,\"trace_one_s\":%s,\"trace_4_in_turn_s\":%s,\"trace_4_two_at_a_time_s\":%s,\"merged_same\":\"%s\"}\n", rows, bytes, base, old, t1, t2, k1, k2, one, seq, par, same > json
+    printf "  %-46s %8.2f s  CPU %.2f s  peak %d MB\n", "scan, one run", sone, sonec, sonek / 1024
+    printf "  %-46s %8.2f s  CPU %.2f s  (%.2fx the CPU of one run)\n", "scan, 4 shards in turn", sseq, sseqc, sseqc / sonec
+    printf "  %-46s %8.2f s  (%.2fx faster than one run)  peak %d MB per shard\n", "scan, 4 shards 2 at a time", spar, sone / spar, spark / 1024
+    printf "  %-46s %8.2f s  CPU %.2f s\n", "scan, merge of the 4 parts", smerge, smergec
+    printf "  %-46s %8.2f s  (%.2fx faster than one run)\n", "scan, 4 shards 2 at a time + merge", spar + smerge, sone / (spar + smerge)
+    printf "  %-46s %8s\n", "merged scan = one scan, byte for byte", ssame
+    printf "{\"rows\":%d,\"csv_bytes\":%d,\"libcsv_s\":%s,\"base_load_s\":%s,\"load_t1_s\":%s,\"load_t2_s\":%s,\"load_t1_kib\":%d,\"load_t2_kib\":%d,\"trace_one_s\":%s,\"trace_4_in_turn_s\":%s,\"trace_4_two_at_a_time_s\":%s,\"merged_same\":\"%s\",\"scan_one_s\":%s,\"scan_one_cpu_s\":%s,\"scan_4_in_turn_s\":%s,\"scan_4_in_turn_cpu_s\":%s,\"scan_4_two_at_a_time_s\":%s,\"scan_merge_s\":%s,\"scan_merged_same\":\"%s\"}\n", rows, bytes, base, old, t1, t2, k1, k2, one, seq, par, same, sone, sonec, sseq, sseqc, spar, smerge, ssame > json
 }'

@@ -206,6 +206,9 @@ extern ft_provenance ft_cli_prov;
 extern bool ft_cli_prov_off; /* --no-provenance */
 extern bool ft_cli_prov_csv; /* --provenance: CSV comment lines too */
 void ft_cli_run_start(const char *cmd, int argc, char **argv);
+/* Starts the record again, as if the command line had been argv: merge
+ * runs a scan's last step with the scan's command line, and records that. */
+void ft_cli_run_restart(const char *cmd, int argc, char **argv);
 
 /*
  * The audit log (audit.h): --audit FILE or $FUNDTRACE_AUDIT, with --case
@@ -305,7 +308,9 @@ bool ft_cli_opt_encoding(const char *cmd, const ft_option *opt, const char *arg)
 extern const char *const ft_cli_formats[];     /* table json jsonl csv */
 extern const char *const ft_cli_formats_dot[]; /* and dot */
 
-/* Loads `paths`: one snapshot, or CSV files ("-" is standard input).
+/* Loads `paths`: one snapshot, a manifest of periods (its file or its
+ * directory: all its periods, as one store), or CSV files ("-" is
+ * standard input).
  * Rejected rows are shown on stderr (the first FT_SHOW_REJECTS) and
  * written to the --rejects file. Prints the error ("fundtrace CMD: ...")
  * and returns non-OK on failure. */
@@ -344,6 +349,9 @@ bool ft_cli_opt_accounts(const char *cmd, const ft_option *opt, const char *arg)
 bool ft_cli_accounts_resolve(const char *cmd, const ft_store *s, ft_cli_accounts *l);
 void ft_cli_accounts_free(ft_cli_accounts *l);
 
+/* The callback of --shard I/N; its value is an ft_shard (shard.h). */
+bool ft_cli_opt_shard(const char *cmd, const ft_option *opt, const char *arg);
+
 int cmd_load(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
@@ -358,5 +366,13 @@ int cmd_match(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+
+struct ft_shard_parts;
+struct ft_writer;
+/* merge's end of a sharded scan: the scan's command line from the parts,
+ * its data loaded again, the parts finished into what one scan prints,
+ * written to w (NULL: standard output) and committed before the --state
+ * learns the alerts. Returns the scan's exit status. */
+int cmd_scan_merge(const struct ft_shard_parts *ps, struct ft_writer *w);
 
 #endif

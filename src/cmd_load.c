@@ -5,14 +5,19 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "fundtrace/periods.h"
 #include "fundtrace/snapshot.h"
 
 int cmd_load(int argc, char **argv)
 {
     struct ft_cli_input in = {0};
-    const char *output = NULL, *format = "table";
+    const char *output = NULL, *format = "table", *split_by = NULL;
+    static const char *const units[] = {"day", "week", "month", NULL};
     const ft_option options[] = {
         FT_OPT_STRING('o', "output", &output, "FILE", "write a snapshot to FILE (atomically)"),
+        FT_OPT_ENUM(0, "split-by", &split_by, "UNIT", units,
+                    "with -o DIR: one snapshot per day, week or month\n"
+                    "(UTC) in DIR, and DIR/manifest.tsv naming them"),
         FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats,
                     "table (default), json, jsonl or csv"),
         FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
@@ -46,9 +51,29 @@ int cmd_load(int argc, char **argv)
         ft_cli_error("load", "no input files (give CSV files, or '-' for standard input)");
         goto done;
     }
+    if (split_by && !output) {
+        ft_cli_error("load", "--split-by needs -o DIR (where the periods go)");
+        goto done;
+    }
     if (ft_cli_load("load", &in, argv + 1, nargs, &s) != FT_OK)
         goto done;
-    if (output) {
+    if (split_by) {
+        ft_error err;
+        ft_period_unit u;
+        ft_manifest m;
+        ft_period_unit_parse(split_by, &u);
+        ft_cli_progress_step(&in.prog, "writing the periods into %s", output);
+        ft_status rc = ft_periods_split(&s, u, output, &m, &err);
+        ft_cli_progress_done(&in.prog);
+        if (rc != FT_OK) {
+            ft_cli_fail("load", &err);
+            goto done;
+        }
+        if (!in.quiet)
+            fprintf(stderr, "fundtrace load: %zu %s%s in %s/manifest.tsv\n", m.n, split_by,
+                    m.n == 1 ? "" : "s", output);
+        ft_manifest_free(&m);
+    } else if (output) {
         ft_error err;
         ft_cli_progress_step(&in.prog, "writing %s", output);
         ft_status rc =
@@ -59,7 +84,7 @@ int cmd_load(int argc, char **argv)
             goto done;
         }
     }
-    ft_write_load_summary(stdout, &s, output, fmt);
+    ft_write_load_summary(stdout, &s, split_by ? NULL : output, fmt);
     code = ft_cli_finish("load", FT_EXIT_OK);
 done:
     ft_store_free(&s);

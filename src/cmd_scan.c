@@ -9,6 +9,8 @@
 #include "cli.h"
 #include "fundtrace/rules.h"
 #include "fundtrace/scan.h"
+#include "fundtrace/shard.h"
+#include "fundtrace/writer.h"
 
 static void help_tail(FILE *f)
 {
@@ -30,7 +32,25 @@ static void help_tail(FILE *f)
                "--state), 2 usage or input error.\n");
 }
 
-int cmd_scan(int argc, char **argv)
+/* Finishes the parts ps of a sharded scan over s. */
+static ft_status finish_parts(const ft_shard_parts *ps, const ft_store *s, const ft_scan_params *p,
+                              ft_alerts *alerts, ft_error *err)
+{
+    ft_scan_part **parts = calloc((size_t)ps->n + 1, sizeof *parts);
+    ft_status rc = parts ? FT_OK : ft_error_oom(err);
+    for (int i = 0; i < ps->n && rc == FT_OK; i++)
+        rc = ft_scan_part_read(ps->v[i].f, ps->v[i].path, &ps->v[i].line, s, &parts[i], err);
+    if (rc == FT_OK)
+        rc = ft_scan_finish_parts(s, p, parts, ps->n, alerts, err);
+    for (int i = 0; parts && i < ps->n; i++)
+        ft_scan_part_free(parts[i]);
+    free(parts);
+    return rc;
+}
+
+/* The scan: one run (ps NULL), a shard's part (--shard) or, in merge, the
+ * end of a sharded run over its parts ps, written to w (NULL: stdout). */
+static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer *w)
 {
     struct ft_cli_input in = {0};
     ft_scan_params p;
@@ -40,6 +60,7 @@ int cmd_scan(int argc, char **argv)
     uint32_t threads = 1;
     double min_score = -1;
     ft_cli_list sets = {0}, only = {0};
+    ft_shard shard = {0};
     const ft_option options[] = {
         {FT_OPT_(FT_OPT_KIND_STRING, 0, "rules", &rules_path, "FILE",
                  "a rules file: parameters, watchlists, text patterns,\n"
@@ -64,6 +85,11 @@ int cmd_scan(int argc, char **argv)
         FT_OPT_FLAG(0, "all", &all, "with --state, print every alert (and still update it)"),
         FT_OPT_UINT(0, "threads", &threads, "N", 1, 64,
                     "run on N threads (default 1); the same alerts for any N"),
+        FT_OPT_CALLBACK(0, "shard", &shard, "I/N", ft_cli_opt_shard,
+                        "scan the I-th of N blocks of the accounts and print\n"
+                        "what they found behind a header line; 'fundtrace\n"
+                        "merge' of all N parts then prints what one scan\n"
+                        "prints (and updates --state); exit 0 unless an error"),
         FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats,
                     "table (default), jsonl, json or csv"),
         FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
@@ -93,7 +119,17 @@ int cmd_scan(int argc, char **argv)
     ft_scan_state state = {0};
     bool *keep = NULL;
     ft_rules *rules = NULL;
+    ft_scan_part *part = NULL;
     char *kinds = NULL;
+    /* The command line as given, for a part's header (the parser reorders
+     * argv). */
+    char **given = calloc((size_t)argc + 1, sizeof *given);
+    if (!given) {
+        ft_cli_error("scan", "out of memory");
+        return FT_EXIT_ERROR;
+    }
+    memcpy(given, argv, (size_t)argc * sizeof *argv);
+    FILE *out = w ? ft_writer_stream(w) : stdout;
     int nargs, code = ft_cli_parse(&cmd, argc, argv, &nargs);
     if (code != FT_CLI_CONTINUE)
         goto done;
@@ -143,13 +179,28 @@ int cmd_scan(int argc, char **argv)
         p.progress = ft_cli_progress_advance;
         p.progress_ctx = &in.prog;
     }
-    ft_cli_progress_step(&in.prog, "scanning the accounts");
+    ft_cli_progress_step(&in.prog, ps ? "joining the parts" : "scanning the accounts");
     ft_status rc = ft_store_adjacency(&s, &err);
-    if (rc == FT_OK)
+    if (rc == FT_OK && shard.count)
+        rc = ft_scan_run_part(&s, &p, (int)threads, &shard, &part, &err);
+    else if (rc == FT_OK && ps)
+        rc = finish_parts(ps, &s, &p, &alerts, &err);
+    else if (rc == FT_OK)
         rc = ft_scan_run(&s, &p, (int)threads, &alerts, &err);
     ft_cli_progress_done(&in.prog);
     if (rc != FT_OK) {
         ft_cli_fail("scan", &err);
+        goto done;
+    }
+    if (shard.count) {
+        /* A part: what its accounts gave; the rest (and --state) is
+         * merge's. */
+        ft_shard_header_args(stdout, "scan", &shard, argc, given, FT_EXIT_OK);
+        if (ft_scan_part_write(stdout, &s, part, &err) != FT_OK) {
+            ft_cli_fail("scan", &err);
+            goto done;
+        }
+        code = ft_cli_finish("scan", FT_EXIT_OK);
         goto done;
     }
     keep = calloc((size_t)alerts.n + 1, sizeof *keep);
@@ -166,12 +217,16 @@ int cmd_scan(int argc, char **argv)
         if (keep[i])
             ft_cli_audit_alert(id);
     }
-    if (!ft_cli_prov_begin("scan", stdout, fmt))
+    if (!ft_cli_prov_begin("scan", out, fmt))
         goto done;
-    ft_alerts_write(stdout, &s, &alerts, keep, fmt);
-    ft_cli_prov_end(stdout, fmt);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
+    ft_alerts_write(out, &s, &alerts, keep, fmt);
+    ft_cli_prov_end(out, fmt);
+    if (fflush(out) != 0 || ferror(out)) {
         ft_cli_error("scan", "cannot write the alerts; the state is left as it was");
+        goto done;
+    }
+    if (w && ft_writer_close(w, &err) != FT_OK) {
+        ft_cli_fail("scan", &err);
         goto done;
     }
     /* Only now, with the alerts out, does the state learn them. */
@@ -192,6 +247,8 @@ int cmd_scan(int argc, char **argv)
 done:
     ft_cli_list_free(&sets);
     ft_cli_list_free(&only);
+    ft_scan_part_free(part);
+    free(given);
     free(kinds);
     free(keep);
     ft_alerts_free(&alerts);
@@ -199,5 +256,38 @@ done:
     ft_rules_free(rules);
     ft_store_free(&s);
     ft_cli_input_free(&in);
+    return code;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+    return scan_main(argc, argv, NULL, NULL);
+}
+
+int cmd_scan_merge(const ft_shard_parts *ps, ft_writer *w)
+{
+    /* The parts' command line: "scan" and its arguments without --shard. */
+    int argc = ps->v[0].nargs + 1;
+    char **argv = calloc((size_t)argc + 1, sizeof *argv);
+    if (!argv) {
+        ft_cli_error("merge", "out of memory");
+        return FT_EXIT_ERROR;
+    }
+    argv[0] = "scan";
+    for (int i = 1; i < argc; i++)
+        argv[i] = ps->v[0].args[i - 1];
+    /* The record of the run is the one run's: "fundtrace scan ..." */
+    char **whole = calloc((size_t)argc + 2, sizeof *whole);
+    if (!whole) {
+        free(argv);
+        ft_cli_error("merge", "out of memory");
+        return FT_EXIT_ERROR;
+    }
+    whole[0] = "fundtrace";
+    memcpy(whole + 1, argv, (size_t)argc * sizeof *argv);
+    ft_cli_run_restart("scan", argc + 1, whole);
+    int code = scan_main(argc, argv, ps, w);
+    free(whole);
+    free(argv);
     return code;
 }

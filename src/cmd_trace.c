@@ -1,12 +1,8 @@
 /*
- * cmd_trace.c - `fundtrace trace`: follow money from seed accounts.
- *
- * Seeds are traced by --threads workers, each with its own tracer over
- * the shared, read-only store; their output is kept in seed order.
+ * cmd_trace.c - `fundtrace trace`: follow money from seed accounts (a
+ * batch of them on --threads workers: ft_trace_batch_run).
  */
 #include <inttypes.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,73 +12,19 @@
 #include "fundtrace/shard.h"
 #include "fundtrace/time.h"
 #include "fundtrace/trace.h"
+#include "fundtrace/trace_batch.h"
 
-typedef struct seed {
-    char *label;
-    uint32_t account;
-    int64_t txn; /* -1: trace the account */
-    char *out;   /* the formatted trace */
-    size_t outlen;
-    bool found; /* the money reached an account */
-    ft_status rc;
-    ft_error err;
-} seed;
-
-typedef struct job {
-    const ft_store *s;
-    const ft_trace_index *ix;
-    const ft_trace_options *o;
-    ft_format fmt;
-    seed *seeds;
-    size_t n;
-    size_t base; /* the first seed's place in the whole list (--shard) */
-    atomic_size_t next;
-} job;
-
-static void *worker(void *arg)
-{
-    job *J = arg;
-    ft_tracer *tr = NULL;
-    ft_error err;
-    ft_status rc = ft_tracer_new(&tr, J->ix, &err);
-    for (;;) {
-        size_t i = atomic_fetch_add(&J->next, 1);
-        if (i >= J->n)
-            break;
-        seed *sd = &J->seeds[i];
-        if (rc != FT_OK) {
-            sd->rc = rc;
-            sd->err = err;
-            continue;
-        }
-        const ft_trace_result *r;
-        sd->rc = ft_trace_run(tr, J->o, sd->account, sd->txn, &r, &sd->err);
-        if (sd->rc != FT_OK)
-            continue;
-        sd->found = r->nnodes > 1;
-        FILE *f = open_memstream(&sd->out, &sd->outlen);
-        if (!f) {
-            sd->rc = ft_error_oom(&sd->err);
-            continue;
-        }
-        ft_trace_write(f, J->s, sd->label, J->o, r, J->fmt, J->base + i == 0);
-        fclose(f);
-    }
-    ft_tracer_free(tr);
-    return NULL;
-}
-
-static bool add_seed(seed **seeds, size_t *n, size_t *cap, const char *label, size_t len)
+static bool add_seed(ft_trace_seed **seeds, size_t *n, size_t *cap, const char *label, size_t len)
 {
     if (*n == *cap) {
         size_t c = *cap ? *cap * 2 : 16;
-        seed *p = realloc(*seeds, c * sizeof *p);
+        ft_trace_seed *p = realloc(*seeds, c * sizeof *p);
         if (!p)
             return false;
         *seeds = p;
         *cap = c;
     }
-    seed *sd = &(*seeds)[*n];
+    ft_trace_seed *sd = &(*seeds)[*n];
     memset(sd, 0, sizeof *sd);
     sd->txn = -1;
     sd->label = strndup(label, len);
@@ -93,7 +35,7 @@ static bool add_seed(seed **seeds, size_t *n, size_t *cap, const char *label, si
 }
 
 typedef struct seed_list {
-    seed *v;
+    ft_trace_seed *v;
     size_t n, cap;
 } seed_list;
 
@@ -117,12 +59,11 @@ static bool opt_from(const char *cmd, const ft_option *opt, const char *arg)
     return true;
 }
 
-static bool opt_shard(const char *cmd, const ft_option *opt, const char *arg)
+static void seed_failed(void *ctx, const ft_trace_seed *seed, const ft_error *err)
 {
-    if (ft_shard_parse(arg, opt->value))
-        return true;
-    ft_cli_error(cmd, "--shard '%s': give I/N, 1 <= I <= N", arg);
-    return false;
+    (void)ctx;
+    (void)seed; /* the message names it */
+    ft_cli_error("trace", "%s", err->msg);
 }
 
 static bool opt_seeds(const char *cmd, const ft_option *opt, const char *arg)
@@ -173,7 +114,7 @@ int cmd_trace(int argc, char **argv)
                     "only each account's N largest transfers carry traced\n"
                     "money on (default 50; 0: no limit)"),
         FT_OPT_UINT(0, "threads", &threads, "N", 1, 256, "trace seeds on N threads (default 1)"),
-        FT_OPT_CALLBACK(0, "shard", &shard, "I/N", opt_shard,
+        FT_OPT_CALLBACK(0, "shard", &shard, "I/N", ft_cli_opt_shard,
                         "trace the I-th of N blocks of the seeds and print that\n"
                         "part of the output behind a header line, for\n"
                         "'fundtrace merge' (exit 0 unless an error)"),
@@ -229,31 +170,10 @@ int cmd_trace(int argc, char **argv)
         ft_cli_fail("trace", &err);
         goto done;
     }
-    if (min_amount) {
-        /* The same amount in every currency, in each one's minor units,
-         * rounded up: X = digits / 10^scale. */
-        const char *dot = strchr(min_amount, '.');
-        int scale = dot ? (int)strlen(dot + 1) : 0;
-        int64_t digits;
-        ft_money_error why = FT_MONEY_SYNTAX;
-        if (scale > FT_MONEY_MAX_EXPONENT ||
-            !ft_money_parse(min_amount, strlen(min_amount), scale, &digits, &why)) {
-            ft_cli_error("trace", "--min-amount '%s' %s", min_amount, ft_money_strerror(why));
+    if (min_amount) { /* the same amount in every currency */
+        if (ft_trace_min_amounts(&s, min_amount, &min_by_cur, &err) != FT_OK) {
+            ft_cli_fail("trace", &err);
             goto done;
-        }
-        min_by_cur = calloc((size_t)s.ncurrencies + 1, sizeof *min_by_cur);
-        if (!min_by_cur)
-            goto oom;
-        for (int c = 0; c < s.ncurrencies; c++) {
-            __int128 v = digits;
-            int e = s.currencies[c].exponent - scale;
-            for (; e > 0; e--)
-                v *= 10;
-            __int128 div = 1;
-            for (; e < 0; e++)
-                div *= 10;
-            v = (v + div - 1) / div;
-            min_by_cur[c] = v > INT64_MAX ? INT64_MAX : (int64_t)v;
         }
         o.min_amount = min_by_cur;
     }
@@ -275,11 +195,11 @@ int cmd_trace(int argc, char **argv)
         /* Unknown seeds are reported and skipped; the exit status says so. */
         size_t w = 0;
         for (size_t i = 0; i < seeds.n; i++) {
-            seed *sd = &seeds.v[i];
+            ft_trace_seed *sd = &seeds.v[i];
             if (!ft_intern_find(&s.accounts, sd->label, strlen(sd->label), &sd->account)) {
                 if (shard.index == 0) /* one part reports them */
                     ft_cli_error("trace", "no account '%s' in the data", sd->label);
-                free(sd->label);
+                free((char *)sd->label);
                 unknown = true;
                 continue;
             }
@@ -289,66 +209,59 @@ int cmd_trace(int argc, char **argv)
     }
     uint64_t lo, hi;
     ft_shard_range(&shard, seeds.n, &lo, &hi);
-    job J = {
-        .s = &s, .ix = ix, .o = &o, .fmt = fmt, .seeds = seeds.v + lo, .n = hi - lo, .base = lo};
-    atomic_init(&J.next, 0);
-    if (threads > J.n)
-        threads = J.n ? (uint32_t)J.n : 1;
-    pthread_t tids[256];
-    uint32_t started = 0;
-    for (; started + 1 < threads; started++)
-        if (pthread_create(&tids[started], NULL, worker, &J) != 0)
-            break;
-    worker(&J);
-    for (uint32_t i = 0; i < started; i++)
-        pthread_join(tids[i], NULL);
-    bool failed = false, found = false;
-    for (size_t i = lo; i < hi; i++) {
-        seed *sd = &seeds.v[i];
-        if (sd->rc != FT_OK) {
-            ft_cli_error("trace", "%s: %s", sd->label, sd->err.msg);
-            failed = true;
-        }
-        found = found || sd->found;
-        if (sd->txn < 0)
-            ft_cli_audit_account(sd->label);
-        ft_cli_audit_count("seeds_traced", 1);
-        ft_cli_audit_count("seeds_reaching_accounts", sd->found);
-    }
-    /* As grep: 0 found, 1 nothing found, 2 an error (it wins). */
-    int searched = found ? FT_EXIT_OK : FT_EXIT_NONE;
-    code = unknown || failed ? FT_EXIT_ERROR : searched;
-    if (shard.count)
-        ft_shard_header(stdout, "trace", &shard, ft_shard_run_id(argc, argv), code);
-    /* A part prints what one run prints for its seeds: the array's
-     * brackets belong to the first and the last part. */
-    if (shard.index == 0 && !ft_cli_prov_begin("trace", stdout, fmt))
-        code = FT_EXIT_ERROR;
+    /* A part prints what one run prints for its seeds, behind its header
+     * (written first, so its status is known only from its own traces:
+     * the batch goes to a buffer). The array's brackets belong to the
+     * first and the last part. */
+    char *buf = NULL;
+    size_t buflen = 0;
+    FILE *out = shard.count ? open_memstream(&buf, &buflen) : stdout;
+    if (!out)
+        goto oom;
+    bool no_prov = shard.index == 0 && !ft_cli_prov_begin("trace", out, fmt);
     if (fmt == FT_FORMAT_JSON && shard.index == 0)
-        fputs("[\n", stdout);
-    for (size_t i = lo; i < hi; i++) {
-        seed *sd = &seeds.v[i];
-        if (sd->rc != FT_OK)
-            continue;
-        if (fmt == FT_FORMAT_JSON && i > 0)
-            fputs(",", stdout);
-        fwrite(sd->out, 1, sd->outlen, stdout);
-    }
+        fputs("[\n", out);
+    ft_trace_batch b = {.s = &s,
+                        .ix = ix,
+                        .o = &o,
+                        .fmt = fmt,
+                        .threads = (int)threads,
+                        .base = lo,
+                        .on_error = seed_failed};
+    ft_trace_batch_report rep;
+    ft_status rc = ft_trace_batch_run(&b, seeds.v + lo, hi - lo, out, &rep, &err);
+    if (rc != FT_OK && rep.failed == 0) /* the batch's own failure: no seed named it */
+        ft_cli_fail("trace", &err);
     if (fmt == FT_FORMAT_JSON && (shard.count == 0 || shard.index + 1 == shard.count))
-        fputs("]\n", stdout);
+        fputs("]\n", out);
     if (shard.count == 0 || shard.index + 1 == shard.count)
-        ft_cli_prov_end(stdout, fmt);
-    if (shard.count && code != FT_EXIT_ERROR)
-        code = FT_EXIT_OK; /* the part's status is in its header, for merge */
+        ft_cli_prov_end(out, fmt);
+    for (size_t i = lo; i < hi; i++)
+        if (seeds.v[i].txn < 0)
+            ft_cli_audit_account(seeds.v[i].label);
+    ft_cli_audit_count("seeds_traced", rep.traced);
+    ft_cli_audit_count("seeds_failed", rep.failed);
+    /* As grep: 0 found, 1 nothing found, 2 an error (it wins). */
+    int searched = rep.found ? FT_EXIT_OK : FT_EXIT_NONE;
+    code = no_prov || unknown || rc != FT_OK ? FT_EXIT_ERROR : searched;
+    if (shard.count) {
+        bool ok = fclose(out) == 0;
+        ft_shard_header(stdout, "trace", &shard, ft_shard_run_id(argc, argv), code);
+        if (ok)
+            fwrite(buf, 1, buflen, stdout);
+        free(buf);
+        if (!ok)
+            goto oom;
+        if (code != FT_EXIT_ERROR)
+            code = FT_EXIT_OK; /* the part's status is in its header, for merge */
+    }
     code = ft_cli_finish("trace", code);
     goto done;
 oom:
     ft_cli_error("trace", "out of memory");
 done:
-    for (size_t i = 0; i < seeds.n; i++) {
-        free(seeds.v[i].label);
-        free(seeds.v[i].out);
-    }
+    for (size_t i = 0; i < seeds.n; i++)
+        free((char *)seeds.v[i].label);
     free(seeds.v);
     free(min_by_cur);
     ft_trace_index_free(ix);

@@ -19,6 +19,7 @@
 #include "fundtrace/hash.h"
 #include "fundtrace/money.h"
 #include "fundtrace/rules.h"
+#include "fundtrace/shard.h"
 
 /* --- parameters ---------------------------------------------------------------------- */
 
@@ -449,8 +450,9 @@ void scan_country(const ft_store *s, uint32_t a, char out[3])
 /* --- the run --------------------------------------------------------------------------- */
 
 typedef struct scan_job {
-    atomic_uint next; /* the next block of accounts */
-    uint32_t naccounts;
+    atomic_uint next;   /* the next block of accounts */
+    uint32_t naccounts; /* the end of the accounts this run does */
+    uint32_t base;      /* their start (a shard's; 0: all) */
 } scan_job;
 
 #define BLOCK 256
@@ -490,14 +492,15 @@ static void *work(void *arg)
     scan_worker *w = arg;
     for (;;) {
         uint32_t b = atomic_fetch_add(&w->job->next, 1);
-        uint64_t lo = (uint64_t)b * BLOCK;
+        uint64_t lo = w->job->base + (uint64_t)b * BLOCK;
         if (lo >= w->job->naccounts || w->rc != FT_OK)
             break;
         uint64_t hi = lo + BLOCK < w->job->naccounts ? lo + BLOCK : w->job->naccounts;
         for (uint64_t a = lo; a < hi; a++)
             scan_account_all(w, (uint32_t)a);
         if (w->reports && w->c->p->progress)
-            w->c->p->progress(w->c->p->progress_ctx, hi, w->job->naccounts);
+            w->c->p->progress(w->c->p->progress_ctx, hi - w->job->base,
+                              w->job->naccounts - w->job->base);
     }
     return NULL;
 }
@@ -761,10 +764,10 @@ done:
     return rc;
 }
 
-ft_status ft_scan_run(const ft_store *s, const ft_scan_params *p, int threads, ft_alerts *out,
-                      ft_error *err)
+ft_status ft_scan_run_part(const ft_store *s, const ft_scan_params *p, int threads,
+                           const ft_shard *sh, ft_scan_part **out, ft_error *err)
 {
-    memset(out, 0, sizeof *out);
+    *out = NULL;
     if (!s->adj.out_off)
         return ft_error_set(err, FT_EUSAGE, "scan: build the store's adjacency first");
     if (threads < 1)
@@ -775,10 +778,10 @@ ft_status ft_scan_run(const ft_store *s, const ft_scan_params *p, int threads, f
     uint8_t *hub = calloc((size_t)na + 1, 1);
     int64_t *unit = calloc((size_t)s->ncurrencies + 1, sizeof *unit);
     scan_worker *workers = calloc((size_t)threads, sizeof *workers);
-    ft_alerts all = {0};
+    ft_scan_part *part = calloc(1, sizeof *part);
     scan_profile prof = {0};
     ft_status rc = FT_OK;
-    if (!hub || !unit || !workers) {
+    if (!hub || !unit || !workers || !part) {
         rc = ft_error_oom(err);
         goto done;
     }
@@ -811,7 +814,11 @@ ft_status ft_scan_run(const ft_store *s, const ft_scan_params *p, int threads, f
         rc = ft_error_oom(err);
         goto done;
     }
-    scan_job job = {.naccounts = na};
+    /* A shard does a block of the accounts; the profile above is the whole
+     * data's, as in one run. */
+    uint64_t lo, hi;
+    ft_shard_range(sh, na, &lo, &hi);
+    scan_job job = {.naccounts = (uint32_t)hi, .base = (uint32_t)lo};
     atomic_init(&job.next, 0);
     pthread_t tids[64];
     int started = 0;
@@ -832,22 +839,27 @@ ft_status ft_scan_run(const ft_store *s, const ft_scan_params *p, int threads, f
             rc = workers[i].rc;
         }
     }
-    if (rc == FT_OK && p->enabled[FT_PAT_BIPARTITE]) {
-        detect_bipartite_groups(&workers[0], workers, threads);
-        if (workers[0].rc != FT_OK) {
-            *err = workers[0].err;
-            rc = workers[0].rc;
-        }
-    }
-    for (int i = 0; i < threads && rc == FT_OK; i++)
-        if (!append(&all, &workers[i].out))
+    /* The workers' alerts, and their bipartite candidates for the step
+     * that groups them across all accounts. */
+    for (int i = 0; i < threads && rc == FT_OK; i++) {
+        scan_worker *w = &workers[i];
+        if (!append(&part->found, &w->out) ||
+            !FT_ARRAY_GROW(part->bip, &part->cap_bip, (uint64_t)part->nbip + w->nbip) ||
+            !FT_ARRAY_GROW(part->bip_txns, &part->cap_bip_txns,
+                           (uint64_t)part->nbip_txns + w->nbip_txns)) {
             rc = ft_error_oom(err);
-    uint64_t hits = 0;
-    if (rc == FT_OK && p->rules)
-        rc = ft_rules_scan(p->rules, s, p, &all, &hits, err);
-    if (rc == FT_OK)
-        rc = finish(s, p, &all, out, err);
-    out->regex_limit_hits = hits;
+            break;
+        }
+        for (size_t k = 0; k < w->nbip; k++) {
+            bip_rec r = w->bip[k];
+            r.txn0 += (uint32_t)part->nbip_txns;
+            part->bip[part->nbip++] = r;
+        }
+        if (w->nbip_txns)
+            memcpy(part->bip_txns + part->nbip_txns, w->bip_txns,
+                   w->nbip_txns * sizeof *w->bip_txns);
+        part->nbip_txns += w->nbip_txns;
+    }
 done:
     scan_profile_free(&prof);
     free(hub);
@@ -862,6 +874,85 @@ done:
         free(workers[i].bip_txns);
     }
     free(workers);
+    if (rc == FT_OK)
+        *out = part;
+    else
+        ft_scan_part_free(part);
+    return rc;
+}
+
+void ft_scan_part_free(ft_scan_part *part)
+{
+    if (!part)
+        return;
+    ft_alerts_free(&part->found);
+    free(part->bip);
+    free(part->bip_txns);
+    free(part);
+}
+
+ft_status ft_scan_finish_parts(const ft_store *s, const ft_scan_params *p,
+                               ft_scan_part *const *parts, int nparts, ft_alerts *out,
+                               ft_error *err)
+{
+    memset(out, 0, sizeof *out);
+    scan_ctx ctx = {s, p, NULL, NULL, NULL}; /* the grouping uses the store and parameters */
+    scan_worker w = {.c = &ctx};
+    scan_worker *from = calloc((size_t)(nparts > 0 ? nparts : 1), sizeof *from);
+    ft_alerts all = {0};
+    ft_status rc = FT_OK;
+    if (!from) {
+        rc = ft_error_oom(err);
+        goto done;
+    }
+    /* The parts' alerts in shard order (the first part's are taken, not
+     * copied), then the bipartite blocks over all their candidates, then
+     * the rules' alerts: as one run on one thread has them. */
+    for (int i = 0; i < nparts && rc == FT_OK; i++) {
+        if (i == 0) {
+            all = parts[0]->found;
+            memset(&parts[0]->found, 0, sizeof parts[0]->found);
+        } else if (!append(&all, &parts[i]->found)) {
+            rc = ft_error_oom(err);
+        }
+        from[i].bip = parts[i]->bip;
+        from[i].nbip = parts[i]->nbip;
+        from[i].bip_txns = parts[i]->bip_txns;
+    }
+    if (rc == FT_OK && p->enabled[FT_PAT_BIPARTITE]) {
+        detect_bipartite_groups(&w, from, nparts);
+        if (w.rc != FT_OK) {
+            *err = w.err;
+            rc = w.rc;
+        } else if (!append(&all, &w.out)) {
+            rc = ft_error_oom(err);
+        }
+    }
+    uint64_t hits = 0;
+    if (rc == FT_OK && p->rules)
+        rc = ft_rules_scan(p->rules, s, p, &all, &hits, err);
+    if (rc == FT_OK)
+        rc = finish(s, p, &all, out, err);
+    out->regex_limit_hits = hits;
+done:
+    free(from); /* the candidates are the parts' */
+    ft_alerts_free(&w.out);
+    free(w.a);
+    free(w.b);
+    free(w.x);
+    free(w.y);
     ft_alerts_free(&all);
+    return rc;
+}
+
+ft_status ft_scan_run(const ft_store *s, const ft_scan_params *p, int threads, ft_alerts *out,
+                      ft_error *err)
+{
+    memset(out, 0, sizeof *out);
+    ft_scan_part *part = NULL;
+    ft_status rc = ft_scan_run_part(s, p, threads, NULL, &part, err);
+    if (rc == FT_OK)
+        rc = ft_scan_finish_parts(s, p, &part, 1, out, err);
+    ft_scan_part_free(part);
     return rc;
 }

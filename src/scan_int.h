@@ -128,6 +128,18 @@ typedef struct bip_rec {
     uint32_t txn0, ntxn; /* into the worker's bip_txns */
 } bip_rec;
 
+/* One shard's share of a scan (scan.h): its accounts' alerts, in account
+ * order with one thread, and their senders' bipartite candidates. */
+struct ft_scan_part {
+    ft_alerts found;
+    bip_rec *bip; /* txn0 into bip_txns */
+    size_t nbip;
+    uint32_t cap_bip;
+    uint32_t *bip_txns;
+    size_t nbip_txns;
+    uint32_t cap_bip_txns;
+};
+
 /* One thread's output and scratch space. */
 typedef struct scan_worker {
     const scan_ctx *c;

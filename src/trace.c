@@ -691,8 +691,10 @@ static void heap_push(ft_tracer *tr, event e)
     tr->nheap++;
 }
 
-/* Takes the smallest event; the heap must not be empty. */
-static event heap_pop(ft_tracer *tr)
+/* Takes the smallest event into *e; the heap must not be empty. False
+ * (tr->rc set) out of memory: the events of the bucket that is emptied go
+ * to lower ones, whose room is made first, so that none is lost. */
+static bool heap_pop(ft_tracer *tr, event *e)
 {
     if (tr->bucket_n[0] == 0) {
         int i = 1;
@@ -704,14 +706,26 @@ static event heap_pop(ft_tracer *tr)
         for (uint32_t k = 1; k < n; k++)
             if (v[k].key < min)
                 min = v[k].key;
+        uint32_t need[65] = {0};
+        for (uint32_t k = 0; k < n; k++)
+            need[bucket_of(v[k].key, min)]++;
+        for (int b = 0; b < i; b++) {
+            if (need[b] &&
+                !FT_ARRAY_GROW(tr->bucket[b], &tr->bucket_cap[b], tr->bucket_n[b] + need[b])) {
+                oom(tr);
+                return false;
+            }
+        }
         tr->last = min;
         tr->bucket_n[i] = 0;
-        tr->nheap -= n;
-        for (uint32_t k = 0; k < n; k++) /* into lower buckets: i is empty now */
-            heap_push(tr, v[k]);
+        for (uint32_t k = 0; k < n; k++) { /* into lower buckets: i is empty now */
+            int b = bucket_of(v[k].key, min);
+            tr->bucket[b][tr->bucket_n[b]++] = v[k];
+        }
     }
     tr->nheap--;
-    return tr->bucket[0][--tr->bucket_n[0]];
+    *e = tr->bucket[0][--tr->bucket_n[0]];
+    return true;
 }
 
 /* The node's next payment within the trace onto the heap; or, when it
@@ -1337,8 +1351,8 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
             allow_largest(tr, seed, n->out_pos, n->out_end);
         schedule(tr, seed);
     }
-    while (tr->rc == FT_OK && tr->nheap) {
-        event e = heap_pop(tr);
+    event e;
+    while (tr->rc == FT_OK && tr->nheap && heap_pop(tr, &e)) {
         tr->now = (uint32_t)e.key;
         if (o->policy == FT_POLICY_POISON)
             poison_pay(tr, e.node);

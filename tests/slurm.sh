@@ -112,6 +112,18 @@ for _ in $(seq 120); do
 done
 [ -n "$up" ] || fail "the node did not come up ($(sinfo -h -o '%t %E' 2>&1))"
 
+# Waits (up to 2 minutes) for job $job to end; its end in $state.
+wait_job() {
+    state=
+    for _ in $(seq 240); do
+        state=$(scontrol show job "$job" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
+        case $state in
+        COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY) break ;;
+        esac
+        sleep 0.5
+    done
+}
+
 # The data on "shared storage" (the work directory), one run to compare with.
 cd "$WORK"
 "$FT" synth --rows 20000 --seed 5 -o data.csv >/dev/null 2>&1 || fail "synth failed"
@@ -125,14 +137,7 @@ FUNDTRACE=$FT "$top/contrib/slurm/submit.sh" 4 "$WORK/parts" "$WORK/data.ftg" \
     "$WORK/merged.jsonl" trace --seeds "$WORK/seeds.txt" --no-provenance --format jsonl >job.id ||
     fail "submit failed"
 job=$(cat job.id)
-state=
-for _ in $(seq 240); do
-    state=$(scontrol show job "$job" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
-    case $state in
-    COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY) break ;;
-    esac
-    sleep 0.5
-done
+wait_job
 ls parts >/dev/null 2>&1 || fail "no parts were written"
 [ "$(ls parts/part.* | wc -l)" = 4 ] || fail "not 4 parts: $(ls parts)"
 # merge exits 1 when nothing was found: Slurm calls that FAILED.
@@ -141,4 +146,15 @@ if [ "$one" = 0 ] && [ "$state" != COMPLETED ]; then
 fi
 cmp -s one.jsonl merged.jsonl || fail "the merged output differs from one run's"
 echo "slurm: 4 parts on a job array, merged by a dependent job: one run's $(wc -l <one.jsonl) lines"
+
+# A scan the same way: its parts carry the command line, and the merge job
+# reads the data again (the same absolute path) for the scan's last step.
+"$FT" scan -q --no-provenance --format jsonl data.ftg >scan-one.jsonl 2>/dev/null
+FUNDTRACE=$FT "$top/contrib/slurm/submit.sh" 3 "$WORK/scan-parts" "$WORK/data.ftg" \
+    "$WORK/scan-merged.jsonl" scan -q --no-provenance --format jsonl >job.id || fail "submit (scan) failed"
+job=$(cat job.id)
+wait_job
+[ "$state" = COMPLETED ] || fail "the scan's merge job ended $state ($(cat scan-parts/merge.err))"
+cmp -s scan-one.jsonl scan-merged.jsonl || fail "the merged scan differs from one scan's"
+echo "slurm: a scan in 3 parts, merged: one scan's $(wc -l <scan-one.jsonl) alerts"
 exit 0

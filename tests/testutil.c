@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "fundtrace/money.h"
+#include "fundtrace/synth.h"
+#include "fundtrace/writer.h"
 
 void tu_collect(void *ctx, const ft_reject_info *info)
 {
@@ -87,4 +89,30 @@ const char *tu_amount(const ft_store *s, int64_t i, char buf[80])
     size_t n = ft_money_format(s->t.amount[i], c->exponent, buf, 64);
     snprintf(buf + n, 80 - n, " %s", c->code);
     return buf;
+}
+
+void tu_synth_store(ft_store *s, int64_t rows, uint64_t seed)
+{
+    char *dir = tu_tmpdir();
+    char data[512], truth[512];
+    snprintf(data, sizeof data, "%s/d.csv", dir);
+    snprintf(truth, sizeof truth, "%s/t.csv", dir);
+    ft_synth_options o;
+    ft_synth_defaults(&o);
+    o.rows = rows;
+    o.seed = seed;
+    ft_writer dw = {.fd = -1}, tw = {.fd = -1};
+    ft_synth_report rep;
+    ft_error err;
+    assert_int_equal(ft_writer_open(&dw, data, false, &err), FT_OK);
+    assert_int_equal(ft_writer_open(&tw, truth, false, &err), FT_OK);
+    assert_int_equal(ft_synth_write(&o, &dw, &tw, &rep, &err), FT_OK);
+    assert_int_equal(ft_writer_close(&dw, &err), FT_OK);
+    assert_int_equal(ft_writer_close(&tw, &err), FT_OK);
+    size_t len;
+    char *csv = tu_read(data, &len);
+    assert_int_equal(tu_load(s, "d.csv", csv, NULL, NULL, &err), FT_OK);
+    assert_int_equal(ft_store_adjacency(s, &err), FT_OK);
+    free(csv);
+    tu_rmdir(dir);
 }

@@ -50,4 +50,8 @@ void tu_write(const char *path, const void *data, size_t len);
 /* The amount of transaction i as decimal text, e.g. "12.30 EUR". */
 const char *tu_amount(const ft_store *s, int64_t i, char buf[80]);
 
+/* `rows` rows of `fundtrace synth --seed seed` (365 days, planted
+ * patterns), loaded, with the adjacency built. */
+void tu_synth_store(ft_store *s, int64_t rows, uint64_t seed);
+
 #endif

@@ -144,6 +144,37 @@ void ft_alerts_free(ft_alerts *a);
 ft_status ft_scan_run(const ft_store *s, const ft_scan_params *p, int threads, ft_alerts *out,
                       ft_error *err);
 
+/* A scan cut into shards (shard.h). Each shard runs the detectors on its
+ * block of the accounts (the data's profile, hubs and rates are the whole
+ * data's, as in one run); the steps that look across all accounts (the
+ * bipartite blocks from all senders' candidates, the rules' alerts, the
+ * score cut, one alert per finding, the precedence of specific patterns
+ * over general ones, the order) run once over all parts. Finishing the N
+ * parts of shards 1/N .. N/N gives exactly ft_scan_run's alerts. */
+typedef struct ft_scan_part ft_scan_part;
+struct ft_shard;
+
+/* Shard sh's share (NULL: all accounts) on `threads` threads. */
+ft_status ft_scan_run_part(const ft_store *s, const ft_scan_params *p, int threads,
+                           const struct ft_shard *sh, ft_scan_part **out, ft_error *err);
+/* The alerts of all parts, in shard order. It takes the parts' alerts
+ * (the parts can only be freed afterwards). */
+ft_status ft_scan_finish_parts(const ft_store *s, const ft_scan_params *p,
+                               ft_scan_part *const *parts, int nparts, ft_alerts *out,
+                               ft_error *err);
+void ft_scan_part_free(ft_scan_part *part);
+
+/* A part as text lines, for `fundtrace merge` (after the part's header,
+ * shard.h): the data's id (ft_shard_data_id), its alerts and candidates
+ * by the store's transaction and account numbers, then "end". FT_EIO when
+ * f fails. */
+ft_status ft_scan_part_write(FILE *f, const ft_store *s, const ft_scan_part *part, ft_error *err);
+/* Reads what ft_scan_part_write wrote, checking every number against s
+ * (a part of other data is refused); FT_EINPUT naming path and line
+ * (*line: lines read before, updated). */
+ft_status ft_scan_part_read(FILE *f, const char *path, int64_t *line, const ft_store *s,
+                            ft_scan_part **out, ft_error *err);
+
 /* The id of an alert as 16 hex digits. */
 void ft_alert_id_text(uint64_t id, char buf[17]);
 

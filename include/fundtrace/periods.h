@@ -1,0 +1,82 @@
+/*
+ * periods.h - data cut into periods of time (issue 17, periods larger
+ * than memory): `load --split-by month|week|day -o DIR` writes one
+ * snapshot per period that has transfers and a manifest naming them, so
+ * that a command needs only the periods its time window touches.
+ *
+ * Every period's snapshot has all the data's accounts, currencies and
+ * sources, in the same numbering, and the transfers of its period (UTC:
+ * a day from midnight, an ISO week from Monday, a month from the 1st), so
+ * that state kept by account number (balances, traced holdings) carries
+ * from one period to the next unchanged.
+ *
+ * The manifest, DIR/manifest.tsv, is text:
+ *
+ *   fundtrace-periods 1 UNIT
+ *   PERIOD <tab> FROM <tab> UNTIL <tab> FILE <tab> ROWS
+ *
+ * one line per period in time order; FROM and UNTIL (exclusive) as ISO
+ * 8601 UTC, FILE relative to the manifest's directory.
+ */
+#ifndef FUNDTRACE_PERIODS_H
+#define FUNDTRACE_PERIODS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fundtrace/error.h"
+#include "fundtrace/store.h"
+
+#define FT_PERIOD_NAME 48 /* room for a name, any year an int64 of ms can hold */
+
+typedef enum ft_period_unit { FT_PERIOD_DAY, FT_PERIOD_WEEK, FT_PERIOD_MONTH } ft_period_unit;
+
+/* "day", "week", "month"; false for anything else. */
+bool ft_period_unit_parse(const char *name, ft_period_unit *u);
+const char *ft_period_unit_name(ft_period_unit u);
+
+/* The start of the period holding ms, and of the one after it. */
+int64_t ft_period_start(ft_period_unit u, int64_t ms);
+int64_t ft_period_next(ft_period_unit u, int64_t start);
+/* Its name: "2024-03-05", "2024-W09" (ISO week), "2024-03". */
+void ft_period_name(ft_period_unit u, int64_t start, char buf[FT_PERIOD_NAME]);
+
+typedef struct ft_period {
+    char name[FT_PERIOD_NAME];
+    int64_t from_ms, until_ms; /* [from, until) */
+    char *file;                /* relative to the manifest's directory */
+    int64_t rows;
+} ft_period;
+
+typedef struct ft_manifest {
+    ft_period_unit unit;
+    ft_period *v; /* in time order */
+    size_t n;
+    char *dir; /* the manifest's directory */
+} ft_manifest;
+
+/* Writes one snapshot per period of s (sorted) into dir (made if
+ * missing), and the manifest last (atomically): a reader sees the old
+ * manifest or the new, complete one. m (may be NULL) gets the periods. */
+ft_status ft_periods_split(const ft_store *s, ft_period_unit u, const char *dir, ft_manifest *m,
+                           ft_error *err);
+
+/* Reads DIR/manifest.tsv or a manifest's path; errors name file and line. */
+ft_status ft_manifest_read(ft_manifest *m, const char *path, ft_error *err);
+/* Whether path is a manifest (its first line). */
+bool ft_manifest_is(const char *path);
+void ft_manifest_free(ft_manifest *m);
+
+/* The periods [*first, *last) that transfers from since_ms to until_ms
+ * (inclusive; INT64_MIN / INT64_MAX: open) may fall in. */
+void ft_manifest_select(const ft_manifest *m, int64_t since_ms, int64_t until_ms, size_t *first,
+                        size_t *last);
+
+/* The periods [first, last) of m read as one store (sorted, as the whole
+ * data's rows from the first of them to the end of the last). One period
+ * alone is better mapped with ft_snapshot_read. */
+ft_status ft_periods_load(ft_store *s, const ft_manifest *m, size_t first, size_t last,
+                          ft_error *err);
+
+#endif
