@@ -550,14 +550,15 @@ static uint64_t alert_id(const ft_store *s, const ft_alert *al, const uint32_t *
  * whose transactions a higher-scored one already covers is dropped (a
  * fast and a slow fan of the same burst, overlapping windows, a
  * gather-scatter found from two windows). */
-static void overlaps(const ft_store *s, ft_alerts *all, uint8_t *drop)
+/* False when out of memory. */
+static bool overlaps(const ft_store *s, ft_alerts *all, uint8_t *drop)
 {
     keyed *order = malloc(((size_t)all->n + 1) * sizeof *order);
     uint8_t *mark = calloc((size_t)s->t.n / 8 + 1, 1);
     if (!order || !mark) {
         free(order);
         free(mark);
-        return; /* keep everything rather than fail */
+        return false; /* not another set of alerts: an error */
     }
     uint32_t n = 0;
     for (uint32_t i = 0; i < all->n; i++) {
@@ -589,6 +590,7 @@ static void overlaps(const ft_store *s, ft_alerts *all, uint8_t *drop)
     }
     free(order);
     free(mark);
+    return true;
 }
 
 /* Specific patterns contain general ones: a scatter-gather's source is
@@ -599,7 +601,8 @@ static void overlaps(const ft_store *s, ft_alerts *all, uint8_t *drop)
  * general alert half of whose transactions a specific one covers is
  * dropped. A mule's rounds and a gather-scatter can each look like the
  * other: both are kept. */
-static void precedence(const ft_store *s, ft_alerts *all, uint8_t *drop)
+/* False when out of memory. */
+static bool precedence(const ft_store *s, ft_alerts *all, uint8_t *drop)
 {
     static const struct {
         ft_pattern specific, general;
@@ -632,7 +635,7 @@ static void precedence(const ft_store *s, ft_alerts *all, uint8_t *drop)
     };
     uint8_t *mark = calloc((size_t)s->t.n / 8 + 1, 1);
     if (!mark)
-        return; /* keep everything rather than fail */
+        return false; /* not another set of alerts: an error */
     for (size_t r = 0; r < sizeof rules / sizeof *rules; r++) {
         for (uint32_t i = 0; i < all->n; i++) {
             const ft_alert *al = &all->v[i];
@@ -658,6 +661,7 @@ static void precedence(const ft_store *s, ft_alerts *all, uint8_t *drop)
         memset(mark, 0, (size_t)s->t.n / 8 + 1);
     }
     free(mark);
+    return true;
 }
 
 /* Appends worker output `w` to `all`. */
@@ -713,8 +717,10 @@ static ft_status finish(const ft_store *s, const ft_scan_params *p, ft_alerts *a
     /* ids first: overlaps() breaks ties by id */
     for (uint32_t i = 0; i < all->n; i++)
         all->v[i].id = alert_id(s, &all->v[i], all->txns, ids, buf);
-    overlaps(s, all, drop);
-    precedence(s, all, drop);
+    if (!overlaps(s, all, drop) || !precedence(s, all, drop)) {
+        rc = ft_error_oom(err);
+        goto done;
+    }
     uint32_t n = 0;
     for (uint32_t i = 0; i < all->n; i++) {
         ft_alert *al = &all->v[i];

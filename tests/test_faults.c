@@ -505,6 +505,7 @@ static ft_status sc_scan(FILE *out, ft_error *err)
 {
     ft_scan_params p;
     ft_scan_defaults(&p);
+    p.min_score = 0; /* every candidate: a lost one shows */
     ft_alerts a = {0};
     ft_status rc = ft_scan_run(&fx.small, &p, 1, &a, err);
     if (rc == FT_OK)
