@@ -471,9 +471,10 @@ ft_status ft_ingest_reconcile(ft_store *s, const ft_load_options *o, ft_error *e
             char msg[768];
             if (kind == FT_DUP_COPY)
                 snprintf(msg, sizeof msg,
-                         "%" PRId64 " row%s copies of rows loaded before, kept once (the "
+                         "%" PRId64 " %s loaded before, kept once (the "
                          "first: line %" PRIu32 " copies %s:%" PRIu32 ")",
-                         count, count == 1 ? " is a" : "s are", d ? d->other_line : 0,
+                         count, count == 1 ? "row is a copy of a row" : "rows are copies of rows",
+                         d ? d->other_line : 0,
                          d ? r->sources[d->kept_file].path : "?", d ? d->kept_line : 0);
             else
                 snprintf(msg, sizeof msg,
