@@ -246,8 +246,8 @@ bool ft_scan_param_get(const ft_scan_params *p, const char *name, double *v)
 
 const char *ft_alert_kind_name(int kind)
 {
-    static const char *const extra[] = {"watchlist", "text_match", "high_risk_jurisdiction",
-                                        "risk"};
+    static const char *const extra[] = {"watchlist", "text_match", "high_risk_jurisdiction", "risk",
+                                        "learned"};
     if (kind >= 0 && kind < FT_PAT_COUNT)
         return ft_pattern_name((ft_pattern)kind);
     if (kind >= FT_PAT_COUNT && kind < FT_KIND_COUNT)
@@ -620,8 +620,10 @@ static ft_status finish(const ft_store *s, const ft_scan_params *p, ft_alerts *a
     /* ids first: overlaps() breaks ties by id */
     for (uint32_t i = 0; i < all->n; i++)
         all->v[i].id = alert_id(s, &all->v[i], all->txns, ids, buf);
-    overlaps(s, all, drop);
-    precedence(s, all, drop);
+    if (!p->candidates) {
+        overlaps(s, all, drop);
+        precedence(s, all, drop);
+    }
     uint32_t n = 0;
     for (uint32_t i = 0; i < all->n; i++) {
         ft_alert *al = &all->v[i];
@@ -671,6 +673,12 @@ done:
     return rc;
 }
 
+ft_status scan_finish(const ft_store *s, ft_alerts *all, ft_alerts *out, ft_error *err)
+{
+    ft_scan_params p = {.candidates = true};
+    return finish(s, &p, all, out, err);
+}
+
 ft_status ft_scan_run(const ft_store *s, const ft_scan_params *p, int threads, ft_alerts *out,
                       ft_error *err)
 {
@@ -718,6 +726,8 @@ ft_status ft_scan_run(const ft_store *s, const ft_scan_params *p, int threads, f
     }
     scan_ctx ctx = {s, p, hub, unit, &prof};
     scan_profile_rounds(&prof, &ctx, threads);
+    if (p->profile_hook)
+        p->profile_hook(p->profile_hook_ctx, &ctx);
     scan_job job = {.naccounts = na};
     atomic_init(&job.next, 0);
     pthread_t tids[64];
