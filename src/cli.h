@@ -253,6 +253,20 @@ bool ft_cli_opt_accounts(const char *cmd, const ft_option *opt, const char *arg)
 bool ft_cli_accounts_resolve(const char *cmd, const ft_store *s, ft_cli_accounts *l);
 void ft_cli_accounts_free(ft_cli_accounts *l);
 
+struct ft_features_opts;
+
+/* The feature options of features, learn and scan --model: --windows,
+ * --rules (its [params]) and --set, into *o; 0, or -1 after printing the
+ * error. */
+int ft_cli_features_opts(const char *cmd, const char *windows, const char *rules_path,
+                         const ft_cli_list *sets, struct ft_features_opts *o);
+
+/* One 0/1 label per row of s into a malloc'd *label: from a truth file
+ * eval reads (`data`: the IBM data file, or NULL), else from the data's
+ * label column. 0, or -1 after printing the error. */
+int ft_cli_labels(const char *cmd, const ft_store *s, const char *truth, const char *data,
+                  uint8_t **label);
+
 int cmd_load(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
@@ -262,5 +276,6 @@ int cmd_paths(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_clusters(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_features(int argc, char **argv);
 
 #endif

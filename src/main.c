@@ -22,6 +22,7 @@ static const struct cmd {
     {"export", cmd_export, "a neighbourhood, trace, alert or cluster as GraphML, GEXF, DOT, CSV"},
     {"synth", cmd_synth, "write labelled synthetic transactions with planted patterns"},
     {"eval", cmd_eval, "precision, recall and F1 of alerts against a ground truth"},
+    {"features", cmd_features, "per-transaction graph features, as CSV or a matrix"},
     {"help", cmd_help, "show the help of a command"},
 };
 
