@@ -267,6 +267,14 @@ int ft_cli_features_opts(const char *cmd, const char *windows, const char *rules
 int ft_cli_labels(const char *cmd, const ft_store *s, const char *truth, const char *data,
                   uint8_t **label);
 
+struct ft_model;
+
+/* Reads a model for scan --model: refused when `other_options` (--only,
+ * --min-score) were given, or when --rules' [params] or --set change its
+ * feature settings. 0, or -1 after printing the error. */
+int ft_cli_model_open(const char *cmd, const char *path, const char *rules_path,
+                      const ft_cli_list *sets, bool other_options, struct ft_model *m);
+
 int cmd_load(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
@@ -277,5 +285,6 @@ int cmd_scan(int argc, char **argv);
 int cmd_clusters(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_features(int argc, char **argv);
+int cmd_learn(int argc, char **argv);
 
 #endif

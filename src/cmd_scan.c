@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fundtrace/learn.h"
 #include "fundtrace/rules.h"
 #include "fundtrace/scan.h"
 
@@ -54,7 +55,7 @@ int cmd_scan(int argc, char **argv)
     struct ft_cli_input in = {0};
     ft_scan_params p;
     ft_scan_defaults(&p);
-    const char *state_path = NULL, *rules_path = NULL, *format = "table";
+    const char *state_path = NULL, *rules_path = NULL, *format = "table", *model_path = NULL;
     bool all = false;
     uint32_t threads = 1;
     double min_score = -1;
@@ -75,6 +76,10 @@ int cmd_scan(int argc, char **argv)
                       "one such finding expected by chance in data this\n"
                       "size; 0.91 is one in a hundred); the same as\n"
                       "--set scan.min_score=S"),
+        FT_OPT_STRING(0, "model", &model_path, "MODEL",
+                      "flag what a model from fundtrace learn scores at or\n"
+                      "above its threshold, instead of the detectors (see\n"
+                      "fundtrace-learn(1))"),
         FT_OPT_STRING(0, "state", &state_path, "FILE",
                       "print only alerts no earlier run with this state file\n"
                       "reported, then add them to it (atomically, after the\n"
@@ -107,6 +112,7 @@ int cmd_scan(int argc, char **argv)
     ft_scan_state state = {0};
     bool *keep = NULL;
     ft_rules *rules = NULL;
+    ft_model model = {0};
     int nargs, code = ft_cli_parse(&cmd, argc, argv, &nargs);
     if (code != FT_CLI_CONTINUE)
         goto done;
@@ -155,6 +161,9 @@ int cmd_scan(int argc, char **argv)
         ft_cli_error("scan", "no input (give CSV files or a snapshot)");
         goto done;
     }
+    if (model_path && ft_cli_model_open("scan", model_path, rules_path, &sets,
+                                        only.n > 0 || min_score >= 0, &model) != 0)
+        goto done;
     /* The state is read before the long work, so a bad one fails fast. */
     if (state_path && ft_scan_state_load(&state, state_path, &err) != FT_OK) {
         ft_cli_fail("scan", &err);
@@ -168,7 +177,8 @@ int cmd_scan(int argc, char **argv)
         p.progress_ctx = &last_report;
     }
     if (ft_store_adjacency(&s, &err) != FT_OK ||
-        ft_scan_run(&s, &p, (int)threads, &alerts, &err) != FT_OK) {
+        (model_path ? ft_model_scan(&s, &model, rules, (int)threads, &alerts, &err)
+                    : ft_scan_run(&s, &p, (int)threads, &alerts, &err)) != FT_OK) {
         ft_cli_fail("scan", &err);
         goto done;
     }
@@ -209,6 +219,7 @@ done:
     ft_alerts_free(&alerts);
     ft_scan_state_free(&state);
     ft_rules_free(rules);
+    ft_model_free(&model);
     ft_store_free(&s);
     ft_cli_input_free(&in);
     return code;

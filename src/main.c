@@ -23,6 +23,7 @@ static const struct cmd {
     {"synth", cmd_synth, "write labelled synthetic transactions with planted patterns"},
     {"eval", cmd_eval, "precision, recall and F1 of alerts against a ground truth"},
     {"features", cmd_features, "per-transaction graph features, as CSV or a matrix"},
+    {"learn", cmd_learn, "train a gradient-boosted model on labelled transfers"},
     {"help", cmd_help, "show the help of a command"},
 };
 
