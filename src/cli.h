@@ -284,6 +284,7 @@ int cmd_paths(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_clusters(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 int cmd_features(int argc, char **argv);
 int cmd_learn(int argc, char **argv);
 

@@ -100,13 +100,15 @@ static burst best_burst(const scan_worker *w, const uint32_t *q, size_t lo, size
                 rate = own > PR->q_unusual ? own : PR->q_unusual;
             }
             double expect = (double)nw * rate;
-            if (steady && active > 0) {
-                /* members the account would have had in a span this long
-                 * had it spread all of them over its life */
-                double even = (double)m * (double)(TS(q[j]) - TS(q[i]) + 1) / active;
-                expect = even > expect ? even : expect;
-            }
             double lp = det_poisson_tail_log10(expect, (double)k);
+            if (steady && active > 0) {
+                /* k or more of the account's m members in a span this
+                 * long, had it spread them over its life at random */
+                double f = (double)(TS(q[j]) - TS(q[i]) + 1) / active;
+                double even = det_binomial_tail_log10((double)m, f, (double)k);
+                expect = (double)m * f > expect ? (double)m * f : expect;
+                lp = even > lp ? even : lp;
+            }
             if (one && amin > 0 && !slow)
                 lp += similar_log10(w, (double)amax / (double)amin, k);
             /* the most members among the windows rare enough to report (an

@@ -155,7 +155,7 @@ void ft_scan_defaults(ft_scan_params *p)
     p->cycle_keep_low = 0.8;
     p->cycle_keep_high = 1.0;
     p->stack_min_length = 3;
-    p->stack_gap_hours = 96;
+    p->stack_gap_hours = 168;
     p->stack_keep_low = 0.7;
     p->stack_min_amount = 0;
     p->bip_min_senders = 3;
@@ -517,7 +517,9 @@ static void overlaps(const ft_store *s, ft_alerts *all, uint8_t *drop)
 
 /* Specific patterns contain general ones: a scatter-gather's source is
  * a fan-out, a gather-scatter's hub a fan-in, a cycle's hops a stack, a
- * collection's donors, a mule's rounds and a bipartite block fans. A
+ * collection's donors, a mule's rounds and a bipartite block fans, the
+ * accounts along a cycle, a stack or a scatter-gather single rounds of
+ * pass-through. A
  * general alert half of whose transactions a specific one covers is
  * dropped. A mule's rounds and a gather-scatter can each look like the
  * other: both are kept. */
@@ -535,6 +537,9 @@ static void precedence(const ft_store *s, ft_alerts *all, uint8_t *drop)
         {FT_PAT_BIPARTITE, FT_PAT_FAN_OUT}, {FT_PAT_PASS_THROUGH, FT_PAT_FAN_IN},
         {FT_PAT_PASS_THROUGH, FT_PAT_FAN_OUT}, {FT_PAT_RAPID, FT_PAT_FAN_IN},
         {FT_PAT_RAPID, FT_PAT_FAN_OUT}, {FT_PAT_STACK, FT_PAT_FAN_OUT},
+        {FT_PAT_CYCLE, FT_PAT_PASS_THROUGH}, {FT_PAT_CYCLE, FT_PAT_RAPID},
+        {FT_PAT_STACK, FT_PAT_PASS_THROUGH}, {FT_PAT_STACK, FT_PAT_RAPID},
+        {FT_PAT_SCATTER_GATHER, FT_PAT_RAPID},
         {FT_PAT_PASS_THROUGH, FT_PAT_STRUCTURING}, {FT_PAT_RAPID, FT_PAT_STRUCTURING},
     };
     uint8_t *mark = calloc((size_t)s->t.n / 8 + 1, 1);

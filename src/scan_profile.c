@@ -159,22 +159,6 @@ static double median(double *v, size_t n)
     return (lo + hi) / 2;
 }
 
-/* The largest and second largest of v[0 .. n). */
-static void top_two(const double *v, size_t n, double *first, double *second)
-{
-    double a = 0, b = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (v[i] > a) {
-            b = a;
-            a = v[i];
-        } else if (v[i] > b) {
-            b = v[i];
-        }
-    }
-    *first = a;
-    *second = b;
-}
-
 void scan_profile_free(scan_profile *pr)
 {
     free(pr->tflag);
@@ -182,14 +166,13 @@ void scan_profile_free(scan_profile *pr)
     free(pr->nov_in);
     free(pr->med_out);
     free(pr->med_in);
-    free(pr->max_in);
-    free(pr->max2_in);
     free(pr->unu_out);
     free(pr->unu_in);
     free(pr->rhythmic);
     free(pr->opener);
     free(pr->link_out);
     free(pr->link_in);
+    free(pr->amounts);
     memset(pr, 0, sizeof *pr);
 }
 
@@ -397,8 +380,7 @@ static void phase_out(part *w, uint32_t a)
 }
 
 /* Phase 3, per account, its payments in: the everyday amount received
- * (what established relations and hubs pay it: a salary, refunds), and
- * the largest two of those. */
+ * (what established relations and hubs pay it: a salary, refunds). */
 static void phase_in(part *w, uint32_t a)
 {
     scan_profile *pr = w->b->pr;
@@ -412,14 +394,24 @@ static void phase_in(part *w, uint32_t a)
     if (k < 5)
         for (uint32_t i = k = 0; i < m; i++)
             w->amts[k++] = w->m[i].v;
-    top_two(w->amts, k, &pr->max_in[a], &pr->max2_in[a]);
     pr->med_in[a] = median(w->amts, k);
+}
+
+/* The delays a pass is measured at: 1, 6, 24 and 72 hours, and
+ * stack.gap_hours (none above it). */
+static void pass_scales(const ft_scan_params *p, int64_t scale[PASS_SCALES])
+{
+    const int64_t hours[PASS_SCALES - 1] = {1, 6, 24, 72};
+    int64_t gap = (int64_t)(p->stack_gap_hours * 3600000.0);
+    for (int c = 0; c < PASS_SCALES - 1; c++)
+        scale[c] = hours[c] * 3600000LL < gap ? hours[c] * 3600000LL : gap;
+    scale[PASS_SCALES - 1] = gap;
 }
 
 /* Phase 4, per account, the links it received: does it pass the money on
  * in links, keeping stack.keep_low of it (to anyone but the payer), within
- * 1, 6 and 24 hours and within stack.gap_hours? A stack whose hops all
- * took an hour is measured against passes that quick. */
+ * each of pass_scales()? A stack whose hops all took an hour is measured
+ * against passes that quick. */
 static void phase_pass(part *w, uint32_t v)
 {
     build *b = w->b;
@@ -428,8 +420,9 @@ static void phase_pass(part *w, uint32_t v)
     const ft_adjacency *adj = &s->adj;
     if (b->hub[v] || adj->out_off[v + 1] == adj->out_off[v])
         return;
-    int64_t gap = (int64_t)(b->p->stack_gap_hours * 3600000.0);
-    const int64_t scale[PASS_SCALES] = {3600000LL, 6 * 3600000LL, 24 * 3600000LL, gap};
+    int64_t scale[PASS_SCALES];
+    pass_scales(b->p, scale);
+    int64_t gap = scale[PASS_SCALES - 1];
     uint32_t olo = adj->out_off[v], ohi = adj->out_off[v + 1], k0 = olo;
     for (uint32_t i = adj->in_off[v]; i < adj->in_off[v + 1]; i++) {
         uint32_t t = adj->in_txn[i];
@@ -557,8 +550,6 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
     pr->nov_in = calloc((size_t)na + 1, sizeof *pr->nov_in);
     pr->med_out = calloc((size_t)na + 1, sizeof *pr->med_out);
     pr->med_in = calloc((size_t)na + 1, sizeof *pr->med_in);
-    pr->max_in = calloc((size_t)na + 1, sizeof *pr->max_in);
-    pr->max2_in = calloc((size_t)na + 1, sizeof *pr->max2_in);
     pr->unu_out = calloc((size_t)na + 1, sizeof *pr->unu_out);
     pr->unu_in = calloc((size_t)na + 1, sizeof *pr->unu_in);
     pr->rhythmic = calloc((size_t)na + 1, 1);
@@ -566,7 +557,7 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
     pr->link_out = calloc((size_t)na + 1, sizeof *pr->link_out);
     pr->link_in = calloc((size_t)na + 1, sizeof *pr->link_in);
     bool ok = parts && pr->tflag && pr->nov_out && pr->nov_in && pr->med_out && pr->med_in &&
-              pr->max_in && pr->max2_in && pr->unu_out && pr->unu_in && pr->rhythmic &&
+              pr->unu_out && pr->unu_in && pr->rhythmic &&
               pr->opener && pr->link_out && pr->link_in;
     build b = {.pr = pr, .s = s, .p = p, .unit = unit, .hub = hub};
     for (int i = 0; ok && i < threads; i++)
@@ -594,6 +585,24 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
         if (!hub[dst] && src != dst) {
             into++;
             small += (f & TF_ONCE) && v <= p->tf_max_donation;
+        }
+    }
+    /* One-off payments into ordinary accounts: a sorted sample of their
+     * amounts (major units), for how large an amount is for the data. */
+    if (ok && into) {
+        uint64_t step = into / 65536 + 1, k = 0, seen = 0;
+        pr->amounts = malloc((size_t)(into / step + 2) * sizeof *pr->amounts);
+        ok = pr->amounts != NULL;
+        for (size_t t = 0; ok && t < n; t++) {
+            uint32_t dst = s->t.dst[t];
+            if (hub[dst] || s->t.src[t] == dst || !(pr->tflag[t] & TF_ONCE))
+                continue;
+            if (seen++ % step == 0)
+                pr->amounts[k++] = (double)s->t.amount[t] / (double)unit[s->t.cur[t]];
+        }
+        if (ok) {
+            sort_double(pr->amounts, k);
+            pr->namounts = k;
         }
     }
     for (uint32_t a = 0; ok && a < na; a++)
@@ -640,8 +649,8 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
         double days = n ? (double)(s->t.ts_ms[n - 1] - s->t.ts_ms[0]) / 86400000.0 : 0;
         pr->small_per_day =
             ((double)small + 1) / ((pr->active ? pr->active : 1) * (days > 1 ? days : 1));
-        int64_t gap = (int64_t)(p->stack_gap_hours * 3600000.0);
-        const int64_t scale[PASS_SCALES] = {3600000LL, 6 * 3600000LL, 24 * 3600000LL, gap};
+        int64_t scale[PASS_SCALES];
+        pass_scales(p, scale);
         for (int c = 0; c < PASS_SCALES; c++) {
             pr->pass_ms[c] = scale[c];
             pr->q_pass[c] = ((double)passed[c] + 1) / ((double)links + 1);
@@ -658,4 +667,17 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
     if (!ok)
         scan_profile_free(pr);
     return ok;
+}
+
+double scan_amount_tail(const scan_profile *pr, double v)
+{
+    size_t lo = 0, hi = pr->namounts;
+    while (lo < hi) { /* the first at v or more */
+        size_t mid = lo + (hi - lo) / 2;
+        if (pr->amounts[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return ((double)(pr->namounts - lo) + 1) / ((double)pr->namounts + 1);
 }

@@ -32,20 +32,30 @@
  *   st   STA -> ... -> STE, four hops a day apart, 95 % each: stack.
  *   ls   LSA pays two, each pays both of the next two, who pay LSZ: stack
  *        (three layers two wide).
- *   sn   the same chain with a ten-day pause: no.
+ *   ss   SSA -> ... -> SSE, four hops 100 hours apart, 95 % each: stack.
+ *   sn   the same chain with a ten-day pause: no stack; but SNB and SND,
+ *        new accounts, each pass a large sum on within a day: two
+ *        pass_through alerts of one round each.
+ *   lf   LFO, with a weekly rhythm, pays 16 new accounts 3000-3150 on its
+ *        own weekday in 16 of 22 weeks: fan_out (slow: a burst in its
+ *        year). le: LEO pays 16 the same way, one every three weeks all
+ *        year: no (its pace all year).
  *   sg   SGS pays SGM0..3 5000, each pays SGT 4800 three days later:
  *        scatter_gather. sh: the intermediaries pass on 40 %: no scatter-
  *        gather, but SHS paid four new accounts 5000 each within four hours
  *        (fan_out) and SHT was paid by four (fan_in).
  *   gs   GSI0..4 pay GSH 2000 within two days, then GSH pays GSO0..4 1900:
- *        gather_scatter. gt: passes on 30 %: no gather-scatter, but a
- *        fan_in and a fan_out at GTH.
+ *        gather_scatter; two of its payments in were each passed on whole
+ *        within three days, rounds of pass_through too (both are kept).
+ *        gt: passes on 30 %: no gather-scatter, but a fan_in and a fan_out
+ *        at GTH.
  *   bp   BPS0..2 each pay BPR0..2 within a day: bipartite. bq: the third
  *        sender pays two of the three: no block, but BQS0 and BQS1 each
  *        paid three new accounts within four hours (fan_out) and BQR0 and
  *        BQR1 were each paid by three (fan_in).
  *   pt   PTM receives and passes on 98-99 % three times, two days apart:
- *        pass_through. pu: twice, not large for the account: no.
+ *        pass_through. pu: twice, but sums this large are rare in the
+ *        data and PUM is new: pass_through too.
  *   rm   RMM passes on 99 % ten minutes later, four times: rapid_movement.
  *   su   three deposits of 9200-9900 within three days: structuring. sv:
  *        three over twenty days, sw: three of 10000.00: no.
@@ -218,6 +228,22 @@ static void cases(fixture *f)
     row(f, "sn", 4424, "SNB", "SNC", "19000.00");
     row(f, "sn", 4424 + 10 * DAY, "SNC", "SND", "18050.00");
     row(f, "sn", 4448 + 10 * DAY, "SND", "SNE", "17147.50");
+    /* a slow stack: four hops 100 hours apart, 95 % each */
+    row(f, "ss", 4500, "SSA", "SSB", "20000.00");
+    row(f, "ss", 4600, "SSB", "SSC", "19000.00");
+    row(f, "ss", 4700, "SSC", "SSD", "18050.00");
+    row(f, "ss", 4800, "SSD", "SSE", "17147.50");
+    /* a long fan-out: LFO pays 16 new accounts 3000-3150 on its own
+     * weekday, in 16 of 22 weeks; LEO pays 16 the same way spread over
+     * the whole year (no) */
+    life(f, "LFO", 24, 2);
+    life(f, "LEO", 26, 2);
+    for (int i = 0; i < 16; i++) {
+        rowf(f, "lf", (7 * (10 + i + i / 3) + 2) * DAY + 15, "LFO", name_of(b, "LF", i),
+             3000 + 10 * i);
+        rowf(f, "le", (7 * (3 * i + 1) + 2) * DAY + 15, "LEO", name_of(b, "LE", i),
+             3000 + 10 * i);
+    }
     /* scatter-gather: SGS pays four intermediaries 5000, each pays SGT
      * 4800 three days later; SH's intermediaries pass on 40 % (no) */
     for (int i = 0; i < 4; i++) {
@@ -350,8 +376,11 @@ static const struct want {
     {"cycle", "cs", 4, "CS2"},       {"cycle", "rt", 2, "RTA"},
     {"stack", "st", 4, "STA"},       {"stack", "ls", 8, "LSA"},
     {"bipartite", "bp", 9, "BPS0"},  {"pass_through", "pt", 6, "PTM"},
+    {"pass_through", "pu", 4, "PUM"}, {"pass_through", "sn", 2, "SNB"},
+    {"pass_through", "sn", 2, "SND"}, {"pass_through", "gs", 4, "GSH"},
     {"structuring", "su", 3, "SUA"}, {"rapid_movement", "rm", 8, "RMM"},
-    {"tf_collection", "tf", 16, "TFC"},
+    {"tf_collection", "tf", 16, "TFC"}, {"stack", "ss", 4, "SSA"},
+    {"fan_out", "lf", 16, "LFO"},
 };
 #define NWANT (sizeof want / sizeof *want)
 
