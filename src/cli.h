@@ -287,5 +287,6 @@ int cmd_export(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_features(int argc, char **argv);
 int cmd_learn(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 #endif

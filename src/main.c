@@ -25,6 +25,7 @@ static const struct cmd {
     {"merge", cmd_merge, "join the parts of a run sharded with --shard I/N"},
     {"features", cmd_features, "per-transaction graph features, as CSV or a matrix"},
     {"learn", cmd_learn, "train a gradient-boosted model on labelled transfers"},
+    {"tune", cmd_tune, "search the detectors' parameters on labelled data"},
     {"help", cmd_help, "show the help of a command"},
 };
 
