@@ -13,6 +13,17 @@
 #include "fundtrace/rules.h"
 #include "fundtrace/tune.h"
 
+static void help_tail(FILE *f)
+{
+    fprintf(f, "\nThe ranges searched, in this order (fundtrace-tune(1)):\n");
+    for (const ft_tune_range *r = ft_tune_ranges; r->name; r++) {
+        fprintf(f, "  %-28s", r->name);
+        for (int v = 0; v < r->nvalues; v++)
+            fprintf(f, " %g", r->values[v]);
+        fputc('\n', f);
+    }
+}
+
 /* Progress on a terminal: scans done, five times a second at most. */
 static void progress(void *ctx, int done, int most)
 {
@@ -71,6 +82,7 @@ int cmd_tune(int argc, char **argv)
             "figures reached as comments (fundtrace scan --rules reads it).\n",
         .options = options,
         .epilog = "Exit status: 0 written, 2 usage or input error.\n",
+        .epilog_fn = help_tail,
     };
     ft_store s = {0};
     ft_scan_params p;
