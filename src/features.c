@@ -301,7 +301,7 @@ struct ft_features {
     uint8_t *tflag;           /* per row: the profile's TF_* */
     double *med_out, *med_in; /* per account: everyday amounts, major units */
     uint8_t *hub;             /* per account */
-    uint32_t *win;            /* [window * NPERWIN + k][row] */
+    uint32_t *win;            /* [row][window * NPERWIN + k]: a row's counts together */
     uint32_t *pair_count, *pair_reverse;
     float *gap_src, *gap_dst; /* hours; NAN: none */
     det_entry *det;           /* sorted by row */
@@ -399,98 +399,145 @@ static ft_status take_candidates(ft_features *f, const ft_alerts *al, ft_error *
     return FT_OK;
 }
 
-/* The per-account pass. */
+/* The per-account pass. Each thread gathers an account's transfers out
+ * and in from the columns once (they are scattered over the store), and
+ * every count is then taken from its own small arrays. */
+typedef struct mine {
+    int64_t ts;
+    uint32_t peer, txn;
+} mine;
+
+/* A transfer of the account, out and in merged in time (store) order; a
+ * transfer to itself is there twice. */
+typedef struct query {
+    int64_t ts;
+    uint32_t txn;
+    uint8_t out; /* the account pays it */
+} query;
+
+typedef struct pass_scratch {
+    uint32_t *count; /* a count per account, all zero between accounts */
+    mine *o, *i;
+    query *q;
+    size_t cap;
+    bool oom;
+} pass_scratch;
+
 typedef struct pass_ctx {
     ft_features *f;
-    uint32_t **count; /* per thread: a count per account, all zero between accounts */
+    pass_scratch *t; /* per thread */
 } pass_ctx;
 
-/* Slides a window [t - w, t + w] over `list` (one account's out or in
- * transfers, ascending) for every transfer of the account (out and in,
- * merged), counting transfers and distinct counterparties. */
-static void slide(ft_features *f, uint32_t *cnt, uint32_t a, int wi, bool over_out)
+/* Slides a window [t - w, t + w] over `list` (the account's transfers out
+ * or in, in time order) for every transfer of the account (q), counting
+ * transfers and distinct counterparties; writes the four columns of this
+ * list for each query. */
+static void slide(ft_features *f, uint32_t *cnt, const mine *list, uint32_t nl, const query *q,
+                  uint32_t nq, int wi, bool over_out)
 {
-    const ft_store *s = f->s;
-    const ft_adjacency *adj = &s->adj;
-    const uint32_t *out = adj->out_txn + adj->out_off[a], *in = adj->in_txn + adj->in_off[a];
-    uint32_t no = adj->out_off[a + 1] - adj->out_off[a], ni = adj->in_off[a + 1] - adj->in_off[a];
-    const uint32_t *list = over_out ? out : in;
-    uint32_t nl = over_out ? no : ni;
-    const uint32_t *peer = over_out ? s->t.dst : s->t.src;
     int64_t w = f->o.window_ms[wi];
-    uint32_t *col = f->win + (size_t)wi * NPERWIN * f->n;
-    /* the columns this pass fills, for a query out of a (a the payer) and into a */
-    size_t c_as_src = (size_t)(over_out ? W_SRC_OUT : W_SRC_IN) * f->n;
-    size_t f_as_src = (size_t)(over_out ? W_SRC_FOUT : W_SRC_FIN) * f->n;
-    size_t c_as_dst = (size_t)(over_out ? W_DST_OUT : W_DST_IN) * f->n;
-    size_t f_as_dst = (size_t)(over_out ? W_DST_FOUT : W_DST_FIN) * f->n;
-    uint32_t lo = 0, hi = 0, distinct = 0, io = 0, ii = 0;
-    while (io < no || ii < ni) {
-        /* the next query in time (store) order; a self-transfer is both */
-        bool q_out = ii >= ni || (io < no && out[io] <= in[ii]);
-        uint32_t q = q_out ? out[io++] : in[ii++];
-        int64_t t = s->t.ts_ms[q];
-        while (hi < nl && s->t.ts_ms[list[hi]] - t <= w)
-            distinct += cnt[peer[list[hi++]]]++ == 0;
-        while (lo < hi && t - s->t.ts_ms[list[lo]] > w)
-            distinct -= --cnt[peer[list[lo++]]] == 0;
-        if (q_out) {
-            col[c_as_src + q] = hi - lo;
-            col[f_as_src + q] = distinct;
-        } else {
-            col[c_as_dst + q] = hi - lo;
-            col[f_as_dst + q] = distinct;
-        }
+    size_t stride = (size_t)NPERWIN * (size_t)f->o.nwindows;
+    uint32_t *col = f->win + (size_t)wi * NPERWIN;
+    /* the columns this pass fills, for a query out of the account (it is
+     * the payer) and into it */
+    int c_src = over_out ? W_SRC_OUT : W_SRC_IN, f_src = over_out ? W_SRC_FOUT : W_SRC_FIN;
+    int c_dst = over_out ? W_DST_OUT : W_DST_IN, f_dst = over_out ? W_DST_FOUT : W_DST_FIN;
+    uint32_t lo = 0, hi = 0, distinct = 0;
+    for (uint32_t k = 0; k < nq; k++) {
+        int64_t t = q[k].ts;
+        while (hi < nl && list[hi].ts - t <= w)
+            distinct += cnt[list[hi++].peer]++ == 0;
+        while (lo < hi && t - list[lo].ts > w)
+            distinct -= --cnt[list[lo++].peer] == 0;
+        uint32_t *row = col + (size_t)q[k].txn * stride;
+        row[q[k].out ? c_src : c_dst] = hi - lo;
+        row[q[k].out ? f_src : f_dst] = distinct;
     }
     while (lo < hi)
-        --cnt[peer[list[lo++]]];
+        --cnt[list[lo++].peer];
+}
+
+static bool scratch_reserve(pass_scratch *x, size_t n)
+{
+    if (n <= x->cap)
+        return true;
+    size_t cap = x->cap ? x->cap : 256;
+    while (cap < n)
+        cap *= 2;
+    mine *o = realloc(x->o, cap * sizeof *o);
+    if (o)
+        x->o = o;
+    mine *i = realloc(x->i, cap * sizeof *i);
+    if (i)
+        x->i = i;
+    query *q = realloc(x->q, 2 * cap * sizeof *q);
+    if (q)
+        x->q = q;
+    if (!o || !i || !q) {
+        x->oom = true;
+        return false;
+    }
+    x->cap = cap;
+    return true;
 }
 
 static void account_pass(void *ctx, int tid, uint32_t lo, uint32_t hi)
 {
     pass_ctx *pc = ctx;
     ft_features *f = pc->f;
+    pass_scratch *x = &pc->t[tid];
     const ft_store *s = f->s;
     const ft_adjacency *adj = &s->adj;
-    uint32_t *cnt = pc->count[tid];
-    for (uint32_t a = lo; a < hi; a++) {
-        for (int wi = 0; wi < f->o.nwindows; wi++) {
-            slide(f, cnt, a, wi, true);
-            slide(f, cnt, a, wi, false);
-        }
+    uint32_t *cnt = x->count;
+    for (uint32_t a = lo; a < hi && !x->oom; a++) {
         const uint32_t *out = adj->out_txn + adj->out_off[a], *in = adj->in_txn + adj->in_off[a];
         uint32_t no = adj->out_off[a + 1] - adj->out_off[a],
                  ni = adj->in_off[a + 1] - adj->in_off[a];
+        if (!scratch_reserve(x, no > ni ? no : ni))
+            return;
+        mine *o = x->o, *i = x->i;
+        query *q = x->q;
+        for (uint32_t k = 0; k < no; k++)
+            o[k] = (mine){s->t.ts_ms[out[k]], s->t.dst[out[k]], out[k]};
+        for (uint32_t k = 0; k < ni; k++)
+            i[k] = (mine){s->t.ts_ms[in[k]], s->t.src[in[k]], in[k]};
+        /* the queries in store order; a transfer to itself out first */
+        uint32_t nq = 0, io = 0, ii = 0;
+        while (io < no || ii < ni) {
+            bool take_out = ii >= ni || (io < no && o[io].txn <= i[ii].txn);
+            const mine *m = take_out ? &o[io++] : &i[ii++];
+            q[nq++] = (query){m->ts, m->txn, take_out};
+        }
+        for (int wi = 0; wi < f->o.nwindows; wi++) {
+            slide(f, cnt, o, no, q, nq, wi, true);
+            slide(f, cnt, i, ni, q, nq, wi, false);
+        }
         /* pairs: a's transfers to each payee, and that payee's to a */
         for (uint32_t k = 0; k < no; k++)
-            cnt[s->t.dst[out[k]]]++;
+            cnt[o[k].peer]++;
         for (uint32_t k = 0; k < no; k++)
-            f->pair_count[out[k]] = cnt[s->t.dst[out[k]]];
+            f->pair_count[o[k].txn] = cnt[o[k].peer];
         for (uint32_t k = 0; k < no; k++)
-            cnt[s->t.dst[out[k]]] = 0;
+            cnt[o[k].peer] = 0;
         for (uint32_t k = 0; k < ni; k++)
-            cnt[s->t.src[in[k]]]++;
+            cnt[i[k].peer]++;
         for (uint32_t k = 0; k < no; k++)
-            f->pair_reverse[out[k]] = cnt[s->t.dst[out[k]]];
+            f->pair_reverse[o[k].txn] = cnt[o[k].peer];
         for (uint32_t k = 0; k < ni; k++)
-            cnt[s->t.src[in[k]]] = 0;
+            cnt[i[k].peer] = 0;
         /* gaps: from the account's latest transfer at an earlier time */
         int64_t prev = INT64_MIN, cur = INT64_MIN;
         float gap = NAN;
-        uint32_t io = 0, ii = 0;
-        while (io < no || ii < ni) {
-            bool q_out = ii >= ni || (io < no && out[io] <= in[ii]);
-            uint32_t q = q_out ? out[io++] : in[ii++];
-            int64_t t = s->t.ts_ms[q];
-            if (t != cur) {
+        for (uint32_t k = 0; k < nq; k++) {
+            if (q[k].ts != cur) {
                 prev = cur;
-                cur = t;
-                gap = prev == INT64_MIN ? NAN : (float)((double)(t - prev) / 3600000.0);
+                cur = q[k].ts;
+                gap = prev == INT64_MIN ? NAN : (float)((double)(cur - prev) / 3600000.0);
             }
-            if (q_out)
-                f->gap_src[q] = gap;
+            if (q[k].out)
+                f->gap_src[q[k].txn] = gap;
             else
-                f->gap_dst[q] = gap;
+                f->gap_dst[q[k].txn] = gap;
         }
     }
 }
@@ -524,9 +571,9 @@ ft_status ft_features_compute(const ft_store *s, const ft_features_opts *o, int 
     f->pair_reverse = calloc((size_t)f->n + 1, sizeof *f->pair_reverse);
     f->gap_src = malloc(((size_t)f->n + 1) * sizeof *f->gap_src);
     f->gap_dst = malloc(((size_t)f->n + 1) * sizeof *f->gap_dst);
-    pc.count = calloc((size_t)threads, sizeof *pc.count);
+    pc.t = calloc((size_t)threads, sizeof *pc.t);
     if (!f->unit || !f->win || !f->pair_count || !f->pair_reverse || !f->gap_src || !f->gap_dst ||
-        !pc.count) {
+        !pc.t) {
         rc = ft_error_oom(err);
         goto done;
     }
@@ -551,17 +598,24 @@ ft_status ft_features_compute(const ft_store *s, const ft_features_opts *o, int 
         goto done;
     ft_alerts_free(&cand);
     for (int i = 0; i < threads; i++) {
-        if (!(pc.count[i] = calloc((size_t)na + 1, sizeof **pc.count))) {
+        if (!(pc.t[i].count = calloc((size_t)na + 1, sizeof *pc.t[i].count))) {
             rc = ft_error_oom(err);
             goto done;
         }
     }
     scan_parallel(threads, na, account_pass, &pc);
+    for (int i = 0; i < threads; i++)
+        if (pc.t[i].oom)
+            rc = ft_error_oom(err);
 done:
     ft_alerts_free(&cand);
-    for (int i = 0; pc.count && i < threads; i++)
-        free(pc.count[i]);
-    free(pc.count);
+    for (int i = 0; pc.t && i < threads; i++) {
+        free(pc.t[i].count);
+        free(pc.t[i].o);
+        free(pc.t[i].i);
+        free(pc.t[i].q);
+    }
+    free(pc.t);
     if (rc != FT_OK) {
         ft_features_free(f);
         return rc;
@@ -661,8 +715,9 @@ void ft_features_rows(const ft_features *f, uint32_t lo, uint32_t hi, float *out
         *x++ = (fl & TF_UNUSUAL) ? 1.0f : 0.0f;
         *x++ = (fl & TF_LINK) ? 1.0f : 0.0f;
         *x++ = (fl & TF_LARGE) ? 1.0f : 0.0f;
+        const uint32_t *w = f->win + (size_t)i * NPERWIN * nw;
         for (uint32_t k = 0; k < NPERWIN * nw; k++)
-            *x++ = (float)f->win[(size_t)k * f->n + i];
+            *x++ = (float)w[k];
         float *cyc = x, *det = x + 2 * NCYC + 2;
         memset(x, 0, (2 * NCYC + 2 + FT_PAT_COUNT) * sizeof *x);
         for (; d < f->ndet && f->det[d].row == i; d++) {

@@ -341,6 +341,10 @@ ft_status ft_learn(const ft_store *s, const uint8_t *label, const ft_learn_opts 
         goto done;
     }
     ft_features_rows(f, ntrain, n, xv);
+    /* XGBoost holds its own binned copy of the training rows now */
+    ft_features_free(f);
+    f = NULL;
+    tb.f = NULL;
     if (XGBoosterCreate(&dtrain, 1, &b) != 0) {
         rc = ft_model_xgb_error(err, "learn");
         goto done;
