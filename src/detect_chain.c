@@ -154,8 +154,8 @@ static void cycle_dfs(cyc *y, int depth)
     scan_worker *w = y->w;
     const ft_adjacency *adj = &S->adj;
     uint32_t v = S->t.dst[y->path[depth - 1]];
-    uint32_t lo = det_from_time(w, adj->out_txn, adj->out_off[v], adj->out_off[v + 1],
-                                y->tmax - y->span);
+    uint32_t lo =
+        det_from_time(w, adj->out_txn, adj->out_off[v], adj->out_off[v + 1], y->tmax - y->span);
     int64_t until = y->tmin + y->span;
     for (uint32_t k = lo; k < adj->out_off[v + 1] && y->found < 64; k++) {
         uint32_t t = adj->out_txn[k];
@@ -255,8 +255,8 @@ void detect_stacks(scan_worker *w, uint32_t a)
         uint16_t cur = CUR(e0);
         /* A head only: a did not receive a link it passes on with e0. */
         bool head = true;
-        uint32_t k0 = det_from_time(w, adj->in_txn, adj->in_off[a], adj->in_off[a + 1],
-                                    TS(e0) - gap);
+        uint32_t k0 =
+            det_from_time(w, adj->in_txn, adj->in_off[a], adj->in_off[a + 1], TS(e0) - gap);
         for (uint32_t k = k0; k < adj->in_off[a + 1] && head; k++) {
             uint32_t p = adj->in_txn[k];
             if (TS(p) > TS(e0))
@@ -381,8 +381,7 @@ void detect_stacks(scan_worker *w, uint32_t a)
         det_when(TS(e0), t0);
         char params[200];
         snprintf(params, sizeof params, "min_length=%g;gap_hours=%g;keep_low=%g;min_amount=%g",
-                 P->stack_min_length, P->stack_gap_hours, P->stack_keep_low,
-                 P->stack_min_amount);
+                 P->stack_min_length, P->stack_gap_hours, P->stack_keep_low, P->stack_min_amount);
         scan_emit(w, FT_PAT_STACK, score, edges, (uint32_t)nedges, accts, nacc, params,
                   "%s sent %s at %s; it was passed on through %zu layers (%zu accounts, %zu "
                   "transfers, each a new relation or off its payer's rhythm) within %.1f days, "
@@ -390,7 +389,7 @@ void detect_stacks(scan_worker *w, uint32_t a)
                   "got on within %g hours; about %.2g such stacks are expected by chance in data "
                   "this size",
                   from_s, first_s, t0, hops, nseen - 1, nedges,
-                  (double)(tmax - TS(e0)) / (24.0 * (double)HOUR_MS), last_s,
-                  P->stack_keep_low, P->stack_gap_hours, pow(10, e));
+                  (double)(tmax - TS(e0)) / (24.0 * (double)HOUR_MS), last_s, P->stack_keep_low,
+                  P->stack_gap_hours, pow(10, e));
     }
 }

@@ -58,7 +58,7 @@ double det_score(const scan_worker *w, double log10p, double tries);
 double det_log10p_for_score(const scan_worker *w, double score, double tries);
 /* log10 of E, for explanations. */
 double det_expected_log10(const scan_worker *w, double log10p, double tries);
-#define PR (w->c->pr)
+#define PR        (w->c->pr)
 #define NOVEL(t_) ((PR->tflag[t_] & TF_NOVEL) != 0)
 
 /* The total of the transfers in currency cur (saturating). */

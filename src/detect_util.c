@@ -62,7 +62,8 @@ size_t det_one_off(scan_worker *w, uint32_t a, bool out, double lo, double hi)
     size_t m = 0;
     for (uint32_t i = from; i < to; i++) {
         uint32_t t = list[i], peer = out ? S->t.dst[t] : S->t.src[t];
-        if (!(PR->tflag[t] & TF_ONCE) || peer == a || w->c->hub[peer] || AMT(t) < det_minor(w, CUR(t), lo) ||
+        if (!(PR->tflag[t] & TF_ONCE) || peer == a || w->c->hub[peer] ||
+            AMT(t) < det_minor(w, CUR(t), lo) ||
             (hi < INFINITY && AMT(t) > det_minor(w, CUR(t), hi)))
             continue;
         if (!det_push(w, &w->a, &w->cap_a, &m, t))

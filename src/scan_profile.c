@@ -168,6 +168,8 @@ void scan_profile_free(scan_profile *pr)
     free(pr->med_in);
     free(pr->unu_out);
     free(pr->unu_in);
+    free(pr->cand_out);
+    free(pr->cand_in);
     free(pr->rhythmic);
     free(pr->opener);
     free(pr->link_out);
@@ -376,6 +378,7 @@ static void phase_out(part *w, uint32_t a)
             pr->unu_out[a]++;
             w->unusual++;
         }
+        pr->cand_out[a] += off || (large && (pr->tflag[t] & TF_UNUSUAL));
     }
 }
 
@@ -477,8 +480,8 @@ static void *pfor_worker(void *arg)
     return NULL;
 }
 
-void scan_parallel(int threads, uint32_t n, void (*fn)(void *ctx, int tid, uint32_t lo, uint32_t hi),
-                   void *ctx)
+void scan_parallel(int threads, uint32_t n,
+                   void (*fn)(void *ctx, int tid, uint32_t lo, uint32_t hi), void *ctx)
 {
     if (threads < 1)
         threads = 1;
@@ -552,12 +555,14 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
     pr->med_in = calloc((size_t)na + 1, sizeof *pr->med_in);
     pr->unu_out = calloc((size_t)na + 1, sizeof *pr->unu_out);
     pr->unu_in = calloc((size_t)na + 1, sizeof *pr->unu_in);
+    pr->cand_out = calloc((size_t)na + 1, sizeof *pr->cand_out);
+    pr->cand_in = calloc((size_t)na + 1, sizeof *pr->cand_in);
     pr->rhythmic = calloc((size_t)na + 1, 1);
     pr->opener = calloc((size_t)na + 1, 1);
     pr->link_out = calloc((size_t)na + 1, sizeof *pr->link_out);
     pr->link_in = calloc((size_t)na + 1, sizeof *pr->link_in);
     bool ok = parts && pr->tflag && pr->nov_out && pr->nov_in && pr->med_out && pr->med_in &&
-              pr->unu_out && pr->unu_in && pr->rhythmic &&
+              pr->unu_out && pr->unu_in && pr->cand_out && pr->cand_in && pr->rhythmic &&
               pr->opener && pr->link_out && pr->link_in;
     build b = {.pr = pr, .s = s, .p = p, .unit = unit, .hub = hub};
     for (int i = 0; ok && i < threads; i++)
@@ -572,6 +577,7 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
         uint32_t src = s->t.src[t], dst = s->t.dst[t];
         pr->nov_in[dst] += (f & TF_NOVEL) != 0;
         pr->unu_in[dst] += (f & TF_UNUSUAL) != 0;
+        pr->cand_in[dst] += (f & (TF_OFFBEAT | TF_NOVEL)) || ((f & TF_LARGE) && (f & TF_UNUSUAL));
         pr->link_in[dst] += (f & TF_LINK) != 0;
         uint16_t c = s->t.cur[t];
         double v = (double)s->t.amount[t] / (double)unit[c];
@@ -606,10 +612,9 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
         }
     }
     for (uint32_t a = 0; ok && a < na; a++)
-        pr->active += s->adj.out_off[a + 1] > s->adj.out_off[a] ||
-                      s->adj.in_off[a + 1] > s->adj.in_off[a];
-    ok = ok && run_phase(&b, parts, threads, phase_in) &&
-         run_phase(&b, parts, threads, phase_pass);
+        pr->active +=
+            s->adj.out_off[a + 1] > s->adj.out_off[a] || s->adj.in_off[a + 1] > s->adj.in_off[a];
+    ok = ok && run_phase(&b, parts, threads, phase_in) && run_phase(&b, parts, threads, phase_pass);
     if (ok) {
         uint64_t unusual = 0, links = 0, strong = 0, slow_out = 0, slow_in = 0;
         uint64_t passed[PASS_SCALES] = {0};

@@ -78,8 +78,8 @@ typedef struct fixture {
     int n;
 } fixture;
 
-#define T0 1709251200LL /* 2024-03-01T00:00:00Z, a Friday */
-#define DAY 24.0
+#define T0    1709251200LL /* 2024-03-01T00:00:00Z, a Friday */
+#define DAY   24.0
 #define WEEKS 52
 
 static void row(fixture *f, const char *tag, double hours, const char *src, const char *dst,
@@ -241,8 +241,7 @@ static void cases(fixture *f)
     for (int i = 0; i < 16; i++) {
         rowf(f, "lf", (7 * (10 + i + i / 3) + 2) * DAY + 15, "LFO", name_of(b, "LF", i),
              3000 + 10 * i);
-        rowf(f, "le", (7 * (3 * i + 1) + 2) * DAY + 15, "LEO", name_of(b, "LE", i),
-             3000 + 10 * i);
+        rowf(f, "le", (7 * (3 * i + 1) + 2) * DAY + 15, "LEO", name_of(b, "LE", i), 3000 + 10 * i);
     }
     /* scatter-gather: SGS pays four intermediaries 5000, each pays SGT
      * 4800 three days later; SH's intermediaries pass on 40 % (no) */
@@ -267,7 +266,8 @@ static void cases(fixture *f)
             double h = 5000 + 2 * (3 * s + r);
             rowf(f, "bp", h, name_of(a, "BPS", s), name_of(b, "BPR", r), 1000 + 20 * (3 * s + r));
             if (s < 2 || r < 2)
-                rowf(f, "bq", h, name_of(a, "BQS", s), name_of(b, "BQR", r), 1000 + 20 * (3 * s + r));
+                rowf(f, "bq", h, name_of(a, "BQS", s), name_of(b, "BQR", r),
+                     1000 + 20 * (3 * s + r));
         }
     /* pass-through: three rounds in and 98-99 % out; PU two (no) */
     row(f, "pt", 5200, "PTI1", "PTM", "3000.00");
@@ -365,21 +365,21 @@ static const struct want {
     uint32_t ntxn;
     const char *main;
 } want[] = {
-    {"fan_out", "fo", 8, "FOA"},     {"fan_out", "sfo", 6, "SFO"},
-    {"fan_out", "sh", 4, "SHS"},     {"fan_out", "gt", 5, "GTH"},
-    {"fan_out", "bq", 3, "BQS0"},    {"fan_out", "bq", 3, "BQS1"},
-    {"fan_in", "fi", 8, "FIA"},      {"fan_in", "sfi", 6, "SFC"},
-    {"fan_in", "sh", 4, "SHT"},      {"fan_in", "gt", 5, "GTH"},
-    {"fan_in", "bq", 3, "BQR0"},     {"fan_in", "bq", 3, "BQR1"},
-    {"fan_in", "tg", 15, "TGC"},     {"scatter_gather", "sg", 8, "SGS"},
+    {"fan_out", "fo", 8, "FOA"},         {"fan_out", "sfo", 6, "SFO"},
+    {"fan_out", "sh", 4, "SHS"},         {"fan_out", "gt", 5, "GTH"},
+    {"fan_out", "bq", 3, "BQS0"},        {"fan_out", "bq", 3, "BQS1"},
+    {"fan_in", "fi", 8, "FIA"},          {"fan_in", "sfi", 6, "SFC"},
+    {"fan_in", "sh", 4, "SHT"},          {"fan_in", "gt", 5, "GTH"},
+    {"fan_in", "bq", 3, "BQR0"},         {"fan_in", "bq", 3, "BQR1"},
+    {"fan_in", "tg", 15, "TGC"},         {"scatter_gather", "sg", 8, "SGS"},
     {"gather_scatter", "gs", 10, "GSH"}, {"cycle", "cy", 3, "CYA"},
-    {"cycle", "cs", 4, "CS2"},       {"cycle", "rt", 2, "RTA"},
-    {"stack", "st", 4, "STA"},       {"stack", "ls", 8, "LSA"},
-    {"bipartite", "bp", 9, "BPS0"},  {"pass_through", "pt", 6, "PTM"},
-    {"pass_through", "pu", 4, "PUM"}, {"pass_through", "sn", 2, "SNB"},
-    {"pass_through", "sn", 2, "SND"}, {"pass_through", "gs", 4, "GSH"},
-    {"structuring", "su", 3, "SUA"}, {"rapid_movement", "rm", 8, "RMM"},
-    {"tf_collection", "tf", 16, "TFC"}, {"stack", "ss", 4, "SSA"},
+    {"cycle", "cs", 4, "CS2"},           {"cycle", "rt", 2, "RTA"},
+    {"stack", "st", 4, "STA"},           {"stack", "ls", 8, "LSA"},
+    {"bipartite", "bp", 9, "BPS0"},      {"pass_through", "pt", 6, "PTM"},
+    {"pass_through", "pu", 4, "PUM"},    {"pass_through", "sn", 2, "SNB"},
+    {"pass_through", "sn", 2, "SND"},    {"pass_through", "gs", 4, "GSH"},
+    {"structuring", "su", 3, "SUA"},     {"rapid_movement", "rm", 8, "RMM"},
+    {"tf_collection", "tf", 16, "TFC"},  {"stack", "ss", 4, "SSA"},
     {"fan_out", "lf", 16, "LFO"},
 };
 #define NWANT (sizeof want / sizeof *want)
@@ -550,6 +550,20 @@ static void test_parameters(void **state)
     /* Every documented name is one ft_scan_param_get knows. */
     for (int i = 0; ft_scan_param_names[i]; i++)
         assert_true(ft_scan_param_get(&p, ft_scan_param_names[i], &v));
+    /* NAME=VALUE, as --set gives it */
+    assert_int_equal(ft_scan_param_assign(&p, "stack.gap_hours=12.5", &err), FT_OK);
+    assert_true(p.stack_gap_hours == 12.5);
+    assert_int_equal(ft_scan_param_assign(&p, "stack.gap_hours", &err), FT_EUSAGE);
+    assert_int_equal(ft_scan_param_assign(&p, "stack.gap_hours=", &err), FT_EUSAGE);
+    assert_true(p.stack_gap_hours == 12.5);
+    /* --only: the kinds named stay on (cycle was switched off above) */
+    assert_int_equal(ft_scan_only(&p, "fan_out,,cycle,stack", &err), FT_OK);
+    for (int k = 0; k < FT_PAT_COUNT; k++)
+        assert_int_equal(p.enabled[k], k == FT_PAT_FAN_OUT || k == FT_PAT_STACK);
+    ft_scan_params q = p;
+    assert_int_equal(ft_scan_only(&q, "stack,fan_outs", &err), FT_EUSAGE);
+    assert_non_null(strstr(err.msg, "'fan_outs'"));
+    assert_memory_equal(q.enabled, p.enabled, sizeof p.enabled);
 }
 
 /* Ids and output do not depend on row order or threads. */

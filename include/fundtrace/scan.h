@@ -90,11 +90,9 @@ typedef struct ft_scan_params {
      * fan_in.min_sources). */
     double fan_min_degree[2], fan_window_hours[2], fan_slow_days[2], fan_min_amount[2],
         fan_slow_max_payers;
-    double sg_min_width, sg_delay_hours, sg_keep_low, sg_keep_high, sg_window_hours,
-        sg_min_amount;
+    double sg_min_width, sg_delay_hours, sg_keep_low, sg_keep_high, sg_window_hours, sg_min_amount;
     double gs_min_in, gs_min_out, gs_window_hours, gs_keep_low, gs_keep_high, gs_min_amount;
-    double cycle_max_hops, cycle_window_hours, cycle_keep_low, cycle_keep_high,
-        cycle_return_ratio;
+    double cycle_max_hops, cycle_window_hours, cycle_keep_low, cycle_keep_high, cycle_return_ratio;
     double stack_min_length, stack_gap_hours, stack_keep_low, stack_min_amount;
     double bip_min_senders, bip_min_receivers, bip_window_hours, bip_min_amount;
     double pt_min_rounds, pt_delay_hours, pt_keep_low, pt_window_days, pt_min_amount;
@@ -111,6 +109,14 @@ void ft_scan_defaults(ft_scan_params *p);
  * FT_EUSAGE with a message naming the problem. */
 ft_status ft_scan_param_set(ft_scan_params *p, const char *name, const char *value,
                             ft_error *err);
+
+/* "NAME=VALUE" as ft_scan_param_set; FT_EUSAGE when there is no '='. */
+ft_status ft_scan_param_assign(ft_scan_params *p, const char *assignment, ft_error *err);
+
+/* Keeps enabled only the detectors named in `kinds`, a comma-separated
+ * list ("fan_out,cycle"; empty items are skipped); FT_EUSAGE naming an
+ * unknown kind, with p unchanged. */
+ft_status ft_scan_only(ft_scan_params *p, const char *kinds, ft_error *err);
 
 /* The value of parameter `name`; false when there is none. */
 bool ft_scan_param_get(const ft_scan_params *p, const char *name, double *v);
@@ -166,9 +172,10 @@ typedef struct ft_scan_state {
 
 ft_status ft_scan_state_load(ft_scan_state *st, const char *path, ft_error *err);
 bool ft_scan_state_has(const ft_scan_state *st, uint64_t id);
-/* Writes the old ids and those of `a` to path, atomically (a temporary
- * file, flushed, renamed into place): a run that fails before this leaves
- * the previous state as it was. */
+/* Adds the ids of `a` (and st's) to the state at path: under an exclusive
+ * lock on the file, it reads what is there now, so that runs at once keep
+ * each other's ids, merges, and writes the whole atomically (writer.h). A
+ * run that fails before this leaves the previous state as it was. */
 ft_status ft_scan_state_save(const ft_scan_state *st, const ft_alerts *a, const char *path,
                              ft_error *err);
 void ft_scan_state_free(ft_scan_state *st);
