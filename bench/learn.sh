@@ -5,6 +5,8 @@
 #   amlsim-10K, earlier half -> its later half (bench/split_time.py)
 #   synth --profile wide -> amlsim-10K (across generators)
 #   synth, seed 1        -> synth, seed 2
+#   amlsim-10K           -> amlsim-typologies (another parameter set, with
+#                           scatter-gather and gather-scatter: types 10K lacks)
 # three ways of flagging the test data: `scan --model` with a model from
 # `learn` on the training data, `scan --rules` with parameters from `tune`
 # on it, and the default scan (nothing learnt: the reference). One table of
@@ -16,7 +18,9 @@
 #
 #   bench/learn.sh [SYNTH_ROWS] [WORKDIR] [BIG_ROWS]     (300000, bench/out, 10000000)
 #
-# BIG_ROWS 0 skips the scale part. AMLSIM=DIR points at the AMLSim sets
+# BIG_ROWS 0 skips the scale part; PAIRS=0 skips the pairs. FT=PROGRAM runs
+# another build of fundtrace (a copy, so that rebuilding does not change the
+# program under a long run). AMLSIM=DIR points at the AMLSim sets
 # (../shared/data/amlsim by default); TUNE_PASSES (2) bounds tune.
 set -euo pipefail
 
@@ -26,16 +30,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 bench_setup "${2:-$here/out}"
+ft=${FT:-$ft}
 command -v python3 >/dev/null || { echo "learn.sh: needs python3" >&2; exit 2; }
 amlsim=${AMLSIM:-$top/../shared/data/amlsim}
 passes=${TUNE_PASSES:-2}
-for d in 1K 10K; do
+for d in 1K 10K typologies; do
     [ -s "$amlsim/$d/transactions.csv.gz" ] || { echo "learn.sh: no AMLSim $d in $amlsim" >&2; exit 2; }
 done
 
 # --- the data sets: NAME|SNAPSHOT|TRUTH ------------------------------------------------
 declare -A snap truth
-for d in 1K 10K; do
+for d in 1K 10K typologies; do
     snap[amlsim-$d]=$work/amlsim-$d.ftg
     truth[amlsim-$d]=$amlsim/$d/alert_transactions.csv
     [ -s "${snap[amlsim-$d]}" ] || "$ft" load -q "$amlsim/$d/transactions.csv.gz" -o "${snap[amlsim-$d]}" >/dev/null
@@ -67,9 +72,10 @@ done
 
 # --- train, flag, score -------------------------------------------------------------------
 pairs=("amlsim-1K amlsim-10K" "amlsim-10K-early amlsim-10K-late" "synth-wide-3 amlsim-10K"
-       "synth-default-1 synth-default-2")
+       "synth-default-1 synth-default-2" "amlsim-10K amlsim-typologies")
+[ "${PAIRS:-1}" = 0 ] && pairs=()
 : >"$work/learn.rows"
-for p in "${pairs[@]}"; do
+for p in ${pairs[@]+"${pairs[@]}"}; do
     set -- $p
     train=$1 test=$2
     model=$work/$train.ftm rules=$work/$train.tuned.ini
@@ -99,7 +105,7 @@ for p in "${pairs[@]}"; do
         'BEGIN { printf "  %s: learn %.1f s, tune %.1f s\n", n, b - a, c - b }' >&2
 done
 
-python3 - "$work/learn.rows" <<'PY'
+[ -s "$work/learn.rows" ] && python3 - "$work/learn.rows" <<'PY'
 import json, sys
 print("%-17s %-17s %-8s %-15s %9s %6s %7s %6s %9s %7s %6s" % ("trained on", "tested on", "flagged",
       "pattern", "instances", "found", "alerts", "good", "precision", "recall", "f1"))
