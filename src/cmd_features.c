@@ -35,19 +35,11 @@ int ft_cli_features_opts(const char *cmd, const char *windows, const char *rules
         /* a rules file's reporting score is the scan's, not the features' */
         o->scan.min_score = min_score;
     }
-    for (size_t i = 0; sets && i < sets->n; i++) {
-        const char *eq = strchr(sets->v[i], '=');
-        if (!eq) {
-            ft_cli_error(cmd, "--set '%s': NAME=VALUE", sets->v[i]);
-            return -1;
-        }
-        char name[128];
-        snprintf(name, sizeof name, "%.*s", (int)(eq - sets->v[i]), sets->v[i]);
-        if (ft_scan_param_set(&o->scan, name, eq + 1, &err) != FT_OK) {
+    for (size_t i = 0; sets && i < sets->n; i++)
+        if (ft_scan_param_assign(&o->scan, sets->v[i], &err) != FT_OK) {
             ft_cli_error(cmd, "--set %s", err.msg);
             return -1;
         }
-    }
     return 0;
 }
 
@@ -115,7 +107,9 @@ int cmd_features(int argc, char **argv)
         FT_OPT_STRING(0, "data", &data, "FILE", "the IBM data file of a patterns truth file"),
         FT_OPT_UINT(0, "threads", &threads, "N", 1, 64,
                     "run on N threads (default 1); the same bytes for any N"),
-        FT_OPT_FLAG('q', "quiet", &in.quiet, "do not show rejected rows on stderr"),
+        FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
+        FT_OPT_PROGRESS(&in.progress),
+        FT_OPT_CSV_RAW(),
         FT_OPT_HELP(),
         FT_CLI_INPUT_OPTIONS(&in),
         FT_OPT_END(),
@@ -152,11 +146,17 @@ int cmd_features(int argc, char **argv)
         goto done;
     if ((truth || s.t.label) && ft_cli_labels("features", &s, truth, data, &label) != 0)
         goto done;
-    if (ft_store_adjacency(&s, &err) != FT_OK ||
-        ft_features_compute(&s, &fo, (int)threads, &f, &err) != FT_OK ||
-        (strcmp(format, "csv") == 0
-             ? ft_features_write_csv(f, label, out, (int)threads, &err)
-             : ft_features_write_matrix(f, label, out, (int)threads, &err)) != FT_OK) {
+    ft_cli_progress_step(&in.prog, "computing the features");
+    ft_status rc = ft_store_adjacency(&s, &err);
+    if (rc == FT_OK)
+        rc = ft_features_compute(&s, &fo, (int)threads, &f, &err);
+    if (rc == FT_OK) {
+        ft_cli_progress_step(&in.prog, "writing %lld rows", (long long)s.t.n);
+        rc = strcmp(format, "csv") == 0 ? ft_features_write_csv(f, label, out, (int)threads, &err)
+                                        : ft_features_write_matrix(f, label, out, (int)threads, &err);
+    }
+    ft_cli_progress_done(&in.prog);
+    if (rc != FT_OK) {
         ft_cli_fail("features", &err);
         goto done;
     }

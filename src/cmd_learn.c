@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "fundtrace/learn.h"
@@ -42,32 +40,14 @@ int ft_cli_model_open(const char *cmd, const char *path, const char *rules_path,
             return -1;
         }
     }
-    for (size_t i = 0; i < sets->n; i++) {
-        const char *eq = strchr(sets->v[i], '=');
-        char name[128];
-        snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - sets->v[i]) : 0, sets->v[i]);
-        if (!eq || ft_scan_param_set(&o.scan, name, eq + 1, &err) != FT_OK)
-            continue; /* the scan's own parsing reports it */
-    }
+    for (size_t i = 0; i < sets->n; i++)
+        (void)ft_scan_param_assign(&o.scan, sets->v[i], &err); /* scan reported a bad one */
     if (ft_model_check(m, &o, path, &err) != FT_OK) {
         ft_cli_fail(cmd, &err);
         ft_model_free(m);
         return -1;
     }
     return 0;
-}
-
-/* Progress on a terminal: rounds done, five times a second at most. */
-static void progress(void *ctx, int round, int best)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, *last = ctx;
-    if (ms - *last < 200)
-        return;
-    *last = ms;
-    fprintf(stderr, "\rfundtrace learn: round %d (best so far %d)\033[K", round, best);
-    fflush(stderr);
 }
 
 int cmd_learn(int argc, char **argv)
@@ -122,6 +102,7 @@ int cmd_learn(int argc, char **argv)
         FT_OPT_UINT(0, "threads", &threads, "N", 1, 64,
                     "run on N threads (default 1); the same model for any N"),
         FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress or rejected rows on stderr"),
+        FT_OPT_PROGRESS(&in.progress),
         FT_OPT_HELP(),
         FT_CLI_INPUT_OPTIONS(&in),
         FT_OPT_END(),
@@ -176,16 +157,15 @@ int cmd_learn(int argc, char **argv)
     }
     if (ft_cli_labels("learn", &s, truth, data, &label) != 0)
         goto done;
-    int64_t last = 0;
-    if (!in.quiet && isatty(STDERR_FILENO)) {
-        lo.progress = progress;
-        lo.progress_ctx = &last;
+    if (in.prog.on) {
+        lo.progress = ft_cli_progress_advance;
+        lo.progress_ctx = &in.prog;
     }
+    ft_cli_progress_step(&in.prog, "computing the features, then boosting rounds");
     ft_status rc = ft_store_adjacency(&s, &err);
     if (rc == FT_OK)
         rc = ft_learn(&s, label, &lo, &m, &rep, &err);
-    if (lo.progress)
-        fputs("\r\033[K", stderr);
+    ft_cli_progress_done(&in.prog);
     if (rc != FT_OK || ft_model_write(&m, out, &err) != FT_OK) {
         ft_cli_fail("learn", &err);
         goto done;

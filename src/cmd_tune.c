@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "fundtrace/eval.h"
@@ -22,19 +20,6 @@ static void help_tail(FILE *f)
             fprintf(f, " %g", r->values[v]);
         fputc('\n', f);
     }
-}
-
-/* Progress on a terminal: scans done, five times a second at most. */
-static void progress(void *ctx, int done, int most)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, *last = ctx;
-    if (ms - *last < 200)
-        return;
-    *last = ms;
-    fprintf(stderr, "\rfundtrace tune: %d scans (at most %d)\033[K", done, most);
-    fflush(stderr);
 }
 
 int cmd_tune(int argc, char **argv)
@@ -67,6 +52,7 @@ int cmd_tune(int argc, char **argv)
         FT_OPT_UINT(0, "threads", &threads, "N", 1, 64,
                     "scan on N threads (default 1); the same result for any N"),
         FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress or rejected rows on stderr"),
+        FT_OPT_PROGRESS(&in.progress),
         FT_OPT_HELP(),
         FT_CLI_INPUT_OPTIONS(&in),
         FT_OPT_END(),
@@ -107,32 +93,27 @@ int cmd_tune(int argc, char **argv)
         ft_cli_fail("tune", &err);
         goto done;
     }
-    for (size_t i = 0; i < sets.n; i++) {
-        const char *eq = strchr(sets.v[i], '=');
-        char name[128];
-        snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - sets.v[i]) : 0, sets.v[i]);
-        if (!eq || ft_scan_param_set(&p, name, eq + 1, &err) != FT_OK) {
-            ft_cli_error("tune", "--set %s", eq ? err.msg : "needs NAME=VALUE");
+    for (size_t i = 0; i < sets.n; i++)
+        if (ft_scan_param_assign(&p, sets.v[i], &err) != FT_OK) {
+            ft_cli_error("tune", "--set %s", err.msg);
             goto done;
         }
-    }
     if (only.n) {
-        bool want[FT_PAT_COUNT] = {false};
-        for (size_t i = 0; i < only.n; i++) {
-            for (const char *q = only.v[i]; *q;) {
-                size_t len = strcspn(q, ",");
-                ft_pattern k;
-                if (len && !ft_pattern_parse(q, len, &k)) {
-                    ft_cli_error("tune", "--only: no kind '%.*s'", (int)len, q);
-                    goto done;
-                }
-                if (len)
-                    want[k] = true;
-                q += len + (q[len] == ',');
-            }
-        }
+        /* the kinds any --only names, read as scan reads them */
         for (int k = 0; k < FT_PAT_COUNT; k++)
-            to.kinds[k] = want[k];
+            to.kinds[k] = false;
+        for (size_t i = 0; i < only.n; i++) {
+            ft_scan_params one;
+            ft_scan_defaults(&one);
+            for (int k = 0; k < FT_PAT_COUNT; k++)
+                one.enabled[k] = true;
+            if (ft_scan_only(&one, only.v[i], &err) != FT_OK) {
+                ft_cli_error("tune", "--only: %s", err.msg);
+                goto done;
+            }
+            for (int k = 0; k < FT_PAT_COUNT; k++)
+                to.kinds[k] = to.kinds[k] || one.enabled[k];
+        }
     }
     to.min_score = !keep_min_score;
     to.passes = (int)passes;
@@ -146,14 +127,13 @@ int cmd_tune(int argc, char **argv)
         ft_cli_fail("tune", &err);
         goto done;
     }
-    int64_t last = 0;
-    if (!in.quiet && isatty(STDERR_FILENO)) {
-        to.progress = progress;
-        to.progress_ctx = &last;
+    if (in.prog.on) {
+        to.progress = ft_cli_progress_advance;
+        to.progress_ctx = &in.prog;
     }
+    ft_cli_progress_step(&in.prog, "scans with other parameters");
     ft_status rc = ft_tune_run(&s, ev, &p, &to, &res, &err);
-    if (to.progress)
-        fputs("\r\033[K", stderr);
+    ft_cli_progress_done(&in.prog);
     char what[512];
     snprintf(what, sizeof what, "%s", argv[1]);
     for (int i = 2; i <= nargs && strlen(what) < 400; i++)

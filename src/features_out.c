@@ -12,10 +12,12 @@
 #include <string.h>
 
 #include "fundtrace/features.h"
+#include "fundtrace/output.h"
 #include "fundtrace/writer.h"
 #include "scan_int.h"
 
 #define BLOCK_ROWS 8192
+#define FT_FEATURES_ID_MAX 4096 /* a longer id is cut (ft_store_txid) */
 
 /* A value as CSV text: integers exactly, others with 7 significant
  * digits, nothing for a missing one. Returns the length. */
@@ -55,6 +57,26 @@ typedef struct job {
     bool oom;
 } job;
 
+/* The most bytes a CSV row takes: its id (each quote doubled, in quotes,
+ * with a guard), a label, and per column a value (at most 14 bytes:
+ * "-1.234567e+38") and its comma; and the newline. */
+static size_t csv_row_max(size_t idlen, uint32_t ncols)
+{
+    return 2 * idlen + 3 + 2 + 16 * (size_t)ncols + 1;
+}
+
+static bool grow(job *j, uint32_t b, size_t cap)
+{
+    char *q = realloc(j->text[b], cap);
+    if (!q) {
+        j->oom = true;
+        return false;
+    }
+    j->text[b] = q;
+    j->cap[b] = cap;
+    return true;
+}
+
 static void format_block(void *ctx, int tid, uint32_t lo, uint32_t hi)
 {
     (void)tid;
@@ -70,17 +92,12 @@ static void format_block(void *ctx, int tid, uint32_t lo, uint32_t hi)
             continue;
         float *rows = j->rows[b];
         ft_features_rows(f, r0, r1, rows);
-        size_t need = j->csv ? (size_t)(r1 - r0) * (160 + 18 * (size_t)j->ncols)
+        /* CSV: room for ids of 32 bytes to start with (each row below
+         * makes sure of its own) */
+        size_t need = j->csv ? (size_t)(r1 - r0) * csv_row_max(32, j->ncols)
                              : (size_t)(r1 - r0) * (j->ncols + 1) * 4;
-        if (need > j->cap[b]) {
-            char *q = realloc(j->text[b], need);
-            if (!q) {
-                j->oom = true;
-                return;
-            }
-            j->text[b] = q;
-            j->cap[b] = need;
-        }
+        if (need > j->cap[b] && !grow(j, b, need))
+            return;
         char *p = j->text[b];
         for (uint32_t r = r0; r < r1; r++) {
             const float *x = rows + (size_t)(r - r0) * j->ncols;
@@ -100,10 +117,19 @@ static void format_block(void *ctx, int tid, uint32_t lo, uint32_t hi)
                 p += (size_t)j->ncols * 4;
                 continue;
             }
-            char id[128];
+            char id[FT_FEATURES_ID_MAX];
             size_t idlen = ft_store_txid(s, r, id, sizeof id);
+            size_t used = (size_t)(p - j->text[b]), row = csv_row_max(idlen, j->ncols);
+            if (used + row > j->cap[b]) {
+                if (!grow(j, b, 2 * j->cap[b] > used + row ? 2 * j->cap[b] : used + row))
+                    return;
+                p = j->text[b] + used;
+            }
+            bool guard = ft_csv_needs_guard(id, idlen); /* a quote keeps a formula text */
             if (strcspn(id, ",\"\r\n") < idlen) {
                 *p++ = '"';
+                if (guard)
+                    *p++ = '\'';
                 for (size_t k = 0; k < idlen; k++) {
                     if (id[k] == '"')
                         *p++ = '"';
@@ -111,6 +137,8 @@ static void format_block(void *ctx, int tid, uint32_t lo, uint32_t hi)
                 }
                 *p++ = '"';
             } else {
+                if (guard)
+                    *p++ = '\'';
                 memcpy(p, id, idlen);
                 p += idlen;
             }

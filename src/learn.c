@@ -388,7 +388,7 @@ ft_status ft_learn(const ft_store *s, const uint8_t *label, const ft_learn_opts 
             best = it;
         }
         if (o->progress)
-            o->progress(o->progress_ctx, it + 1, best + 1);
+            o->progress(o->progress_ctx, (uint64_t)it + 1, (uint64_t)o->max_rounds);
     }
     /* keep the rounds up to the best */
     BoosterHandle kept = NULL;

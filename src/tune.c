@@ -165,7 +165,7 @@ static ft_status score(search *x, const ft_scan_params *p, ft_eval_result *res, 
     *per_100k = x->s->t.n ? 1e5 * (double)nalerts / (double)x->s->t.n : 0;
     x->scans++;
     if (x->o->progress)
-        x->o->progress(x->o->progress_ctx, x->scans, x->most);
+        x->o->progress(x->o->progress_ctx, (uint64_t)x->scans, (uint64_t)x->most);
     return rc;
 }
 

@@ -28,6 +28,7 @@
 #include "fundtrace/error.h"
 #include "fundtrace/features.h"
 #include "fundtrace/model.h"
+#include "fundtrace/progress.h"
 #include "fundtrace/scan.h"
 #include "fundtrace/store.h"
 
@@ -42,8 +43,9 @@ typedef struct ft_learn_opts {
     double negatives;        /* the share of unlabelled training transfers kept (1: all) */
     int64_t group_window_ms; /* flagged transfers this close are one alert (30 days) */
     int threads;
-    /* Called now and then with the rounds done and the best so far; NULL: none. */
-    void (*progress)(void *ctx, int round, int best);
+    /* Called after each boosting round with the rounds done and the most
+     * there can be (max_rounds; early stopping ends sooner); NULL: none. */
+    ft_advance_fn progress;
     void *progress_ctx;
 } ft_learn_opts;
 

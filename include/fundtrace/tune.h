@@ -29,6 +29,7 @@
 
 #include "fundtrace/error.h"
 #include "fundtrace/eval.h"
+#include "fundtrace/progress.h"
 #include "fundtrace/scan.h"
 #include "fundtrace/store.h"
 
@@ -53,7 +54,7 @@ typedef struct ft_tune_opts {
     bool min_score;           /* search scan.min_score too */
     /* Called after each scan with those done and the most there can be;
      * NULL: none. */
-    void (*progress)(void *ctx, int done, int most);
+    ft_advance_fn progress;
     void *progress_ctx;
 } ft_tune_opts;
 
