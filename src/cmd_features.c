@@ -152,8 +152,9 @@ int cmd_features(int argc, char **argv)
         rc = ft_features_compute(&s, &fo, (int)threads, &f, &err);
     if (rc == FT_OK) {
         ft_cli_progress_step(&in.prog, "writing %lld rows", (long long)s.t.n);
-        rc = strcmp(format, "csv") == 0 ? ft_features_write_csv(f, label, out, (int)threads, &err)
-                                        : ft_features_write_matrix(f, label, out, (int)threads, &err);
+        rc = strcmp(format, "csv") == 0
+                 ? ft_features_write_csv(f, label, out, (int)threads, &err)
+                 : ft_features_write_matrix(f, label, out, (int)threads, &err);
     }
     ft_cli_progress_done(&in.prog);
     if (rc != FT_OK) {

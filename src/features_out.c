@@ -16,7 +16,7 @@
 #include "fundtrace/writer.h"
 #include "scan_int.h"
 
-#define BLOCK_ROWS 8192
+#define BLOCK_ROWS         8192
 #define FT_FEATURES_ID_MAX 4096 /* a longer id is cut (ft_store_txid) */
 
 /* A value as CSV text: integers exactly, others with 7 significant
