@@ -262,8 +262,11 @@ ft_status ft_features_settings_parse(ft_features_opts *o, const char *txt, ft_er
         } else {
             rc = ft_scan_param_set(&o->scan, name, value, err);
         }
-        if (rc != FT_OK)
-            return ft_error_set(err, FT_EINPUT, "feature settings line %d: %s", line, err->msg);
+        if (rc != FT_OK) {
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg); /* not err->msg into itself */
+            return ft_error_set(err, FT_EINPUT, "feature settings line %d: %s", line, why);
+        }
     }
     /* Complete and canonical: what it says is what these settings write. */
     char *again = ft_features_settings(o);

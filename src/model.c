@@ -372,8 +372,12 @@ ft_status ft_model_read(ft_model *m, const char *path, ft_error *err)
     m->settings = st.p;
     if ((rc = ft_features_settings_parse(&m->opts, m->settings, err)) != FT_OK) {
         free(names);
-        rc = ft_error_set(err, FT_EINPUT, "%s: the model's features cannot be computed here: %s",
-                          path, err->msg);
+        if (rc != FT_ENOMEM) { /* out of memory stays what it is */
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg); /* not err->msg into itself */
+            rc = ft_error_set(err, FT_EINPUT,
+                              "%s: the model's features cannot be computed here: %s", path, why);
+        }
         goto done;
     }
     m->ncols = ft_features_ncols(&m->opts);

@@ -597,8 +597,8 @@ static void overlaps(const ft_store *s, ft_alerts *all, uint8_t *drop)
  * pass-through. A
  * general alert half of whose transactions a specific one covers is
  * dropped. A mule's rounds and a gather-scatter can each look like the
- * other: both are kept. */
-static void precedence(const ft_store *s, ft_alerts *all, uint8_t *drop)
+ * other: both are kept. False when out of memory. */
+static bool precedence(const ft_store *s, ft_alerts *all, uint8_t *drop)
 {
     static const struct {
         ft_pattern specific, general;
@@ -631,7 +631,7 @@ static void precedence(const ft_store *s, ft_alerts *all, uint8_t *drop)
     };
     uint8_t *mark = calloc((size_t)s->t.n / 8 + 1, 1);
     if (!mark)
-        return; /* keep everything rather than fail */
+        return false; /* out of memory: an error, not alerts kept that should go */
     for (size_t r = 0; r < sizeof rules / sizeof *rules; r++) {
         for (uint32_t i = 0; i < all->n; i++) {
             const ft_alert *al = &all->v[i];
@@ -657,6 +657,7 @@ static void precedence(const ft_store *s, ft_alerts *all, uint8_t *drop)
         memset(mark, 0, (size_t)s->t.n / 8 + 1);
     }
     free(mark);
+    return true;
 }
 
 /* Appends worker output `w` to `all`. */
@@ -690,6 +691,7 @@ static bool append(ft_alerts *all, const ft_alerts *w)
 static ft_status finish(const ft_store *s, const ft_scan_params *p, ft_alerts *all, ft_alerts *out,
                         ft_error *err)
 {
+    memset(out, 0, sizeof *out);
     uint8_t *drop = calloc((size_t)all->n + 1, 1);
     keyed *order = malloc(((size_t)all->n + 1) * sizeof *order);
     uint32_t longest = 1;
@@ -714,7 +716,10 @@ static ft_status finish(const ft_store *s, const ft_scan_params *p, ft_alerts *a
         all->v[i].id = alert_id(s, &all->v[i], all->txns, ids, buf);
     if (!p->candidates) {
         overlaps(s, all, drop);
-        precedence(s, all, drop);
+        if (!precedence(s, all, drop)) {
+            rc = ft_error_oom(err);
+            goto done;
+        }
     }
     uint32_t n = 0;
     for (uint32_t i = 0; i < all->n; i++) {
@@ -729,7 +734,6 @@ static ft_status finish(const ft_store *s, const ft_scan_params *p, ft_alerts *a
         qsort(order, n, sizeof *order, cmp_keyed);
     /* Copy in order, dropping repeats of the same id (one pattern found
      * from two centres). */
-    memset(out, 0, sizeof *out);
     for (uint32_t k = 0; k < n; k++) {
         const ft_alert *al = &all->v[order[k].i];
         if (out->n && out->v[out->n - 1].id == al->id && out->v[out->n - 1].kind == al->kind)
@@ -758,6 +762,8 @@ static ft_status finish(const ft_store *s, const ft_scan_params *p, ft_alerts *a
         out->v[out->n++] = c;
     }
 done:
+    if (rc != FT_OK)
+        ft_alerts_free(out); /* nothing half made */
     free(drop);
     free(order);
     free(ids);

@@ -631,6 +631,7 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
         /* The spread of amounts, from every 16th transfer's major units. */
         size_t ns = (n + 15) / 16;
         double *sample = malloc((ns + 1) * sizeof *sample);
+        ok = sample != NULL; /* out of memory is an error, not another spread */
         if (sample && ns) {
             for (size_t i = 0; i < ns; i++)
                 sample[i] = (double)s->t.amount[16 * i] / (double)unit[s->t.cur[16 * i]];
