@@ -352,7 +352,12 @@ ft_status ft_model_read(ft_model *m, const char *path, ft_error *err)
             }
             names = q;
         }
-        snprintf(names[ncols++], 48, "%s", val);
+        size_t len = strlen(val);
+        if (len >= sizeof *names) { /* longer than any column's name */
+            free(names);
+            goto bad;
+        }
+        memcpy(names[ncols++], val, len + 1);
     }
     buf st = {0};
     while (field(&p, end, "setting", val, sizeof val)) {
