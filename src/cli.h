@@ -351,6 +351,27 @@ void ft_cli_accounts_free(ft_cli_accounts *l);
 
 /* The callback of --shard I/N; its value is an ft_shard (shard.h). */
 bool ft_cli_opt_shard(const char *cmd, const ft_option *opt, const char *arg);
+struct ft_features_opts;
+
+/* The feature options of features, learn and scan --model: --windows,
+ * --rules (its [params]) and --set, into *o; 0, or -1 after printing the
+ * error. */
+int ft_cli_features_opts(const char *cmd, const char *windows, const char *rules_path,
+                         const ft_cli_list *sets, struct ft_features_opts *o);
+
+/* One 0/1 label per row of s into a malloc'd *label: from a truth file
+ * eval reads (`data`: the IBM data file, or NULL), else from the data's
+ * label column. 0, or -1 after printing the error. */
+int ft_cli_labels(const char *cmd, const ft_store *s, const char *truth, const char *data,
+                  uint8_t **label);
+
+struct ft_model;
+
+/* Reads a model for scan --model: refused when `other_options` (--only,
+ * --min-score) were given, or when --rules' [params] or --set change its
+ * feature settings. 0, or -1 after printing the error. */
+int ft_cli_model_open(const char *cmd, const char *path, const char *rules_path,
+                      const ft_cli_list *sets, bool other_options, struct ft_model *m);
 
 int cmd_load(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
@@ -366,6 +387,9 @@ int cmd_match(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_features(int argc, char **argv);
+int cmd_learn(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 struct ft_shard_parts;
 struct ft_writer;

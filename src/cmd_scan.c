@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fundtrace/learn.h"
 #include "fundtrace/rules.h"
 #include "fundtrace/scan.h"
 #include "fundtrace/shard.h"
@@ -55,7 +56,7 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
     struct ft_cli_input in = {0};
     ft_scan_params p;
     ft_scan_defaults(&p);
-    const char *state_path = NULL, *rules_path = NULL, *format = "table";
+    const char *state_path = NULL, *rules_path = NULL, *format = "table", *model_path = NULL;
     bool all = false;
     uint32_t threads = 1;
     double min_score = -1;
@@ -77,6 +78,10 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
                       "one such finding expected by chance in data this\n"
                       "size; 0.91 is one in a hundred); the same as\n"
                       "--set scan.min_score=S"),
+        FT_OPT_STRING(0, "model", &model_path, "MODEL",
+                      "flag what a model from fundtrace learn scores at or\n"
+                      "above its threshold, instead of the detectors (see\n"
+                      "fundtrace-learn(1))"),
         FT_OPT_STRING(0, "state", &state_path, "FILE",
                       "print only alerts no earlier run with this state file\n"
                       "reported, then add them to it (after the scan\n"
@@ -120,6 +125,7 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
     bool *keep = NULL;
     ft_rules *rules = NULL;
     ft_scan_part *part = NULL;
+    ft_model model = {0};
     char *kinds = NULL;
     /* The command line as given, for a part's header (the parser reorders
      * argv). */
@@ -168,6 +174,9 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
         ft_cli_error("scan", "no input (give CSV files or a snapshot)");
         goto done;
     }
+    if (model_path && ft_cli_model_open("scan", model_path, rules_path, &sets,
+                                        only.n > 0 || min_score >= 0, &model) != 0)
+        goto done;
     /* The state is read before the long work, so a bad one fails fast. */
     if (state_path && ft_scan_state_load(&state, state_path, &err) != FT_OK) {
         ft_cli_fail("scan", &err);
@@ -181,7 +190,9 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
     }
     ft_cli_progress_step(&in.prog, ps ? "joining the parts" : "scanning the accounts");
     ft_status rc = ft_store_adjacency(&s, &err);
-    if (rc == FT_OK && shard.count)
+    if (rc == FT_OK && model_path)
+        rc = ft_model_scan(&s, &model, rules, (int)threads, &alerts, &err);
+    else if (rc == FT_OK && shard.count)
         rc = ft_scan_run_part(&s, &p, (int)threads, &shard, &part, &err);
     else if (rc == FT_OK && ps)
         rc = finish_parts(ps, &s, &p, &alerts, &err);
@@ -254,6 +265,7 @@ done:
     ft_alerts_free(&alerts);
     ft_scan_state_free(&state);
     ft_rules_free(rules);
+    ft_model_free(&model);
     ft_store_free(&s);
     ft_cli_input_free(&in);
     return code;

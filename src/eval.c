@@ -569,6 +569,47 @@ static ft_status add_alert(ft_eval *ev, const char *name, const ft_alert_in *a, 
     return FT_OK;
 }
 
+ft_status ft_eval_add_alert(ft_eval *ev, const char *name, const ft_alert_in *a, ft_error *err)
+{
+    return add_alert(ev, name, a, err);
+}
+
+void ft_eval_clear_alerts(ft_eval *ev)
+{
+    for (size_t i = 0; i < ev->nalert_id; i++)
+        free(ev->alert_id[i]);
+    ev->nalert_id = 0;
+    ev->alert_kind.n = 0;
+    ev->alert_txn.n = 0;
+    ev->alert_off.n = 1; /* the leading 0 */
+}
+
+ft_status ft_eval_truth_mark(const ft_eval *ev, const ft_store *s, uint8_t *mark, uint64_t *matched,
+                             ft_error *err)
+{
+    /* which interned ids an instance holds */
+    uint8_t *held = calloc((size_t)ev->txns.n + 1, 1);
+    if (!held)
+        return ft_error_oom(err);
+    for (size_t k = 0; k < ev->inst_txn.n; k++)
+        held[ev->inst_txn.v[k]] = 1;
+    uint64_t found = 0;
+    char id[128];
+    for (int64_t i = 0; i < s->t.n; i++) {
+        size_t n = ft_store_txid(s, i, id, sizeof id);
+        uint32_t t;
+        mark[i] = ft_intern_find(&ev->txns, id, n, &t) && held[t];
+        if (mark[i] && held[t] == 1) {
+            held[t] = 2; /* counted once, however many rows share the id */
+            found++;
+        }
+    }
+    free(held);
+    if (matched)
+        *matched = found;
+    return FT_OK;
+}
+
 static ft_status read_alerts(ft_eval *ev, const char *name, ft_alerts_reader *r, ft_error *err)
 {
     const ft_alert_in *a;

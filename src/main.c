@@ -29,6 +29,9 @@ static const struct cmd {
     {"verify", cmd_verify, "check that data is what an output was made from (SHA-256)"},
     {"audit", cmd_audit, "verify the tamper-evident audit log; searches per case and account"},
     {"match", cmd_match, "the pseudonymised accounts two parties' outputs share"},
+    {"features", cmd_features, "per-transaction graph features, as CSV or a matrix"},
+    {"learn", cmd_learn, "train a gradient-boosted model on labelled transfers"},
+    {"tune", cmd_tune, "search the detectors' parameters on labelled data"},
     {"help", cmd_help, "show a command's manual page (or its --help)"},
 };
 

@@ -322,8 +322,8 @@ bool ft_scan_param_get(const ft_scan_params *p, const char *name, double *v)
 
 const char *ft_alert_kind_name(int kind)
 {
-    static const char *const extra[] = {"watchlist", "text_match", "high_risk_jurisdiction",
-                                        "risk"};
+    static const char *const extra[] = {"watchlist", "text_match", "high_risk_jurisdiction", "risk",
+                                        "learned"};
     if (kind >= 0 && kind < FT_PAT_COUNT)
         return ft_pattern_name((ft_pattern)kind);
     if (kind >= FT_PAT_COUNT && kind < FT_KIND_COUNT)
@@ -600,8 +600,7 @@ static bool overlaps(const ft_store *s, ft_alerts *all, uint8_t *drop)
  * pass-through. A
  * general alert half of whose transactions a specific one covers is
  * dropped. A mule's rounds and a gather-scatter can each look like the
- * other: both are kept. */
-/* False when out of memory. */
+ * other: both are kept. False when out of memory. */
 static bool precedence(const ft_store *s, ft_alerts *all, uint8_t *drop)
 {
     static const struct {
@@ -695,6 +694,7 @@ static bool append(ft_alerts *all, const ft_alerts *w)
 static ft_status finish(const ft_store *s, const ft_scan_params *p, ft_alerts *all, ft_alerts *out,
                         ft_error *err)
 {
+    memset(out, 0, sizeof *out);
     uint8_t *drop = calloc((size_t)all->n + 1, 1);
     keyed *order = malloc(((size_t)all->n + 1) * sizeof *order);
     uint32_t longest = 1;
@@ -717,7 +717,7 @@ static ft_status finish(const ft_store *s, const ft_scan_params *p, ft_alerts *a
     /* ids first: overlaps() breaks ties by id */
     for (uint32_t i = 0; i < all->n; i++)
         all->v[i].id = alert_id(s, &all->v[i], all->txns, ids, buf);
-    if (!overlaps(s, all, drop) || !precedence(s, all, drop)) {
+    if (!p->candidates && (!overlaps(s, all, drop) || !precedence(s, all, drop))) {
         rc = ft_error_oom(err);
         goto done;
     }
@@ -734,7 +734,6 @@ static ft_status finish(const ft_store *s, const ft_scan_params *p, ft_alerts *a
         qsort(order, n, sizeof *order, cmp_keyed);
     /* Copy in order, dropping repeats of the same id (one pattern found
      * from two centres). */
-    memset(out, 0, sizeof *out);
     for (uint32_t k = 0; k < n; k++) {
         const ft_alert *al = &all->v[order[k].i];
         if (out->n && out->v[out->n - 1].id == al->id && out->v[out->n - 1].kind == al->kind)
@@ -763,11 +762,19 @@ static ft_status finish(const ft_store *s, const ft_scan_params *p, ft_alerts *a
         out->v[out->n++] = c;
     }
 done:
+    if (rc != FT_OK)
+        ft_alerts_free(out); /* nothing half made */
     free(drop);
     free(order);
     free(ids);
     free(buf);
     return rc;
+}
+
+ft_status scan_finish(const ft_store *s, ft_alerts *all, ft_alerts *out, ft_error *err)
+{
+    ft_scan_params p = {.candidates = true};
+    return finish(s, &p, all, out, err);
 }
 
 ft_status ft_scan_run_part(const ft_store *s, const ft_scan_params *p, int threads,
@@ -825,6 +832,8 @@ ft_status ft_scan_run_part(const ft_store *s, const ft_scan_params *p, int threa
     uint64_t lo, hi;
     ft_shard_range(sh, na, &lo, &hi);
     scan_job job = {.naccounts = (uint32_t)hi, .base = (uint32_t)lo};
+    if (p->profile_hook)
+        p->profile_hook(p->profile_hook_ctx, &ctx);
     atomic_init(&job.next, 0);
     pthread_t tids[64];
     int started = 0;

@@ -191,6 +191,11 @@ void detect_pass_through(scan_worker *w, uint32_t a);
 void detect_structuring(scan_worker *w, uint32_t a);
 void detect_tf_collection(scan_worker *w, uint32_t a);
 
+/* Gives alerts made outside the detectors (scan_emit on a worker of
+ * one's own, as a model's) their ids, drops repeats, and sorts them as
+ * ft_scan_run does, into *out; `all` is left to the caller to free. */
+ft_status scan_finish(const ft_store *s, ft_alerts *all, ft_alerts *out, ft_error *err);
+
 /* After all workers: the bipartite blocks from the senders' clusters. */
 void detect_bipartite_groups(scan_worker *w, scan_worker *all, int nworkers);
 

@@ -680,6 +680,7 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
         for (size_t t = 0; t < n; t++)
             ns += in_sample(s, t, 16);
         double *sample = malloc((ns + 1) * sizeof *sample);
+        ok = sample != NULL; /* out of memory is an error, not another spread */
         if (sample && ns) {
             for (size_t t = 0, i = 0; t < n; t++)
                 if (in_sample(s, t, 16))

@@ -38,8 +38,18 @@ ft_status ft_writer_open_flags(ft_writer *w, const char *path, unsigned flags, f
         ft_writer_abort(w);
         return ft_error_oom(err);
     }
+    struct stat st;
     if (strcmp(path, "-") == 0) {
         w->fd = STDOUT_FILENO;
+    } else if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* A device or a pipe (/dev/null, a FIFO) is written in place: a
+         * temporary file renamed over it would replace the device itself. */
+        w->fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (w->fd < 0) {
+            ft_status rc = ft_error_errno(err, FT_EIO, "open", path);
+            ft_writer_abort(w);
+            return rc;
+        }
     } else {
         size_t len = strlen(path) + 16;
         w->tmp = malloc(len);
@@ -216,7 +226,7 @@ ft_status ft_writer_close(ft_writer *w, ft_error *err)
     }
     if (w->tmp && !w->errnum && fsync(w->fd) != 0)
         w->errnum = errno;
-    if (w->tmp) {
+    if (w->tmp || w->fd > STDERR_FILENO) {
         if (close(w->fd) != 0 && !w->errnum)
             w->errnum = errno;
         w->fd = -1;
@@ -264,6 +274,8 @@ void ft_writer_abort(ft_writer *w)
             close(w->fd);
         unlink(w->tmp);
         free(w->tmp);
+    } else if (w->fd > STDERR_FILENO) {
+        close(w->fd); /* a device or pipe opened in place */
     }
     free(w->buf);
     free(w->path);

@@ -44,6 +44,7 @@ def outputs(raw):
     out["paths"] = run(["paths", "--from", '=HYPERLINK("http://x")', "--to", "@dave", "--all",
                         "--maxflow", "--format", "csv"] + extra + [src])
     out["scan"] = run(["scan", "--format", "csv"] + extra + [src])
+    out["features"] = run(["features"] + extra + [src])
     run(["scan", "--format", "jsonl"] + [src], ok=(0, 1))
     out["clusters"] = run(["clusters", "--method", "weak", "--format", "csv", "--min-size", "1"]
                           + extra + [src])

@@ -27,7 +27,9 @@
 #include "fundtrace/cluster.h"
 #include "fundtrace/eval.h"
 #include "fundtrace/export.h"
+#include "fundtrace/features.h"
 #include "fundtrace/graph.h"
+#include "fundtrace/learn.h"
 #include "fundtrace/ingest.h"
 #include "fundtrace/output.h"
 #include "fundtrace/paths.h"
@@ -45,6 +47,7 @@
 #include "fundtrace/trace.h"
 #include "fundtrace/trace_batch.h"
 #include "fundtrace/trace_read.h"
+#include "fundtrace/tune.h"
 #include "fundtrace/tz.h"
 #include "fundtrace/writer.h"
 
@@ -53,6 +56,9 @@ typedef struct fixture {
     char *small_csv, *paths_csv;
     size_t small_len, paths_len;
     ft_store small, paths; /* loaded, sorted, with adjacency */
+    ft_store bank;         /* synth's, with adjacency: features, learn, tune */
+    uint8_t *bank_label;   /* its planted rows */
+    char bank_truth[128];
     char dir[64];          /* a scratch directory */
     char alerts[128], trace[128], truth[128], tokens[128], rawids[128];
     char small_path[512]; /* tests/data/small.csv */
@@ -816,6 +822,95 @@ static ft_status sc_report(FILE *out, ft_error *err)
     return rc;
 }
 
+/* Reads a file the scenario wrote into out (the test's own work). */
+static void copy_out(FILE *out, const char *path)
+{
+    fault_pause(true);
+    size_t len;
+    char *text = slurp(path, &len);
+    fwrite(text, 1, len, out);
+    free(text);
+    fault_pause(false);
+}
+
+static ft_status sc_features(FILE *out, ft_error *err)
+{
+    char csv[160], mat[160];
+    snprintf(csv, sizeof csv, "%s/f.csv", fx.dir);
+    snprintf(mat, sizeof mat, "%s/f.mat", fx.dir);
+    ft_features_opts o;
+    ft_features_defaults(&o);
+    ft_features *f = NULL;
+    ft_status rc = ft_features_compute(&fx.bank, &o, 2, &f, err);
+    if (rc == FT_OK)
+        rc = ft_features_write_csv(f, fx.bank_label, csv, 2, err);
+    if (rc == FT_OK)
+        rc = ft_features_write_matrix(f, NULL, mat, 1, err);
+    ft_features_free(f);
+    if (rc == FT_OK) {
+        copy_out(out, csv);
+        copy_out(out, mat);
+    }
+    return rc;
+}
+
+/* learn, the model file written and read back, and scan --model */
+static ft_status sc_learn(FILE *out, ft_error *err)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/m.ftm", fx.dir);
+    ft_learn_opts lo;
+    ft_learn_defaults(&lo);
+    lo.max_rounds = 5;
+    ft_model m = {0}, back = {0};
+    ft_learn_report rep;
+    ft_alerts a = {0};
+    ft_status rc = ft_learn(&fx.bank, fx.bank_label, &lo, &m, &rep, err);
+    if (rc == FT_OK)
+        rc = ft_model_write(&m, path, err);
+    if (rc == FT_OK)
+        rc = ft_model_read(&back, path, err);
+    if (rc == FT_OK)
+        rc = ft_model_check(&back, &lo.features, path, err);
+    if (rc == FT_OK)
+        rc = ft_model_scan(&fx.bank, &back, NULL, 2, &a, err);
+    if (rc == FT_OK) {
+        copy_out(out, path);
+        ft_alerts_write(out, &fx.bank, &a, NULL, FT_FORMAT_JSONL);
+    }
+    ft_alerts_free(&a);
+    ft_model_free(&m);
+    ft_model_free(&back);
+    return rc;
+}
+
+static ft_status sc_tune(FILE *out, ft_error *err)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/tuned.ini", fx.dir);
+    ft_eval *ev = NULL;
+    ft_scan_params p;
+    ft_scan_defaults(&p);
+    ft_tune_opts o;
+    ft_tune_defaults(&o);
+    o.passes = 1; /* the cycle's parameters and scan.min_score, on the small bank */
+    for (int k = 0; k < FT_PAT_COUNT; k++)
+        o.kinds[k] = k == FT_PAT_CYCLE;
+    ft_tune_result res = {0};
+    ft_status rc = ft_eval_new(&ev, err);
+    if (rc == FT_OK)
+        rc = ft_eval_truth_file(ev, fx.truth, NULL, err);
+    if (rc == FT_OK)
+        rc = ft_tune_run(&fx.small, ev, &p, &o, &res, err);
+    if (rc == FT_OK)
+        rc = ft_tune_write(&res, &o, "bank.csv", "truth.csv", path, err);
+    if (rc == FT_OK)
+        copy_out(out, path);
+    ft_tune_result_free(&res);
+    ft_eval_free(ev);
+    return rc;
+}
+
 static const struct scenario {
     const char *name;
     scenario_fn fn;
@@ -849,6 +944,9 @@ static const struct scenario {
     {"provenance", sc_provenance, false},
     {"audit", sc_audit, false},
     {"report", sc_report, false},
+    {"features", sc_features, false},
+    {"learn", sc_learn, false},
+    {"tune", sc_tune, false},
 };
 
 #define NSCENARIOS (sizeof scenarios / sizeof scenarios[0])
@@ -931,6 +1029,40 @@ static int check(const struct scenario *sc, uint64_t stride)
     return bad ? 1 : 0;
 }
 
+/* A small synthetic bank with planted patterns in both halves of its time. */
+static void make_bank(void)
+{
+    char data[160];
+    snprintf(data, sizeof data, "%s/bank.csv", fx.dir);
+    snprintf(fx.bank_truth, sizeof fx.bank_truth, "%s/bank_truth.csv", fx.dir);
+    ft_synth_options o;
+    ft_synth_defaults(&o);
+    o.seed = 3;
+    o.rows = 1200;
+    o.days = 30;
+    o.accounts = 250;
+    o.planted = 0.1;
+    ft_writer dw = {.fd = -1}, tw = {.fd = -1};
+    ft_synth_report rep;
+    ft_error err;
+    const char *paths[] = {data};
+    uint64_t matched = 0;
+    ft_eval *ev = NULL;
+    if (ft_writer_open(&dw, data, false, &err) != FT_OK ||
+        ft_writer_open(&tw, fx.bank_truth, false, &err) != FT_OK ||
+        ft_synth_write(&o, &dw, &tw, &rep, &err) != FT_OK || ft_writer_close(&dw, &err) != FT_OK ||
+        ft_writer_close(&tw, &err) != FT_OK ||
+        ft_ingest_files(&fx.bank, paths, 1, NULL, &err) != FT_OK ||
+        ft_store_adjacency(&fx.bank, &err) != FT_OK || ft_eval_new(&ev, &err) != FT_OK ||
+        ft_eval_truth_file(ev, fx.bank_truth, NULL, &err) != FT_OK ||
+        !(fx.bank_label = calloc((size_t)fx.bank.t.n, 1)) ||
+        ft_eval_truth_mark(ev, &fx.bank, fx.bank_label, &matched, &err) != FT_OK) {
+        fprintf(stderr, "fixture bank: %s\n", err.msg);
+        exit(2);
+    }
+    ft_eval_free(ev);
+}
+
 static void setup(void)
 {
     char path[512];
@@ -966,6 +1098,7 @@ static void setup(void)
                      "ps-00000000000000000000000000000000\n");
     snprintf(fx.rawids, sizeof fx.rawids, "%s/raw.txt", fx.dir);
     spill(fx.rawids, "alice\nbob\n");
+    make_bank();
     ft_graph_setup();
 }
 
@@ -993,6 +1126,8 @@ int main(int argc, char **argv)
         bad++;
     ft_store_free(&fx.small);
     ft_store_free(&fx.paths);
+    ft_store_free(&fx.bank);
+    free(fx.bank_label);
     free(fx.small_csv);
     free(fx.paths_csv);
     if (!ran) {

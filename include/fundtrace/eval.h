@@ -78,6 +78,23 @@ ft_status ft_eval_alerts(ft_eval *ev, const char *path, ft_error *err);
 ft_status ft_eval_alerts_buffer(ft_eval *ev, const char *name, const char *data, size_t len,
                                 ft_error *err);
 
+struct ft_alert_in;
+
+/* Adds one alert held in memory (as ft_alerts_next gives them: id, kind,
+ * score text or NULL, transaction ids); `name` names it in errors. */
+ft_status ft_eval_add_alert(ft_eval *ev, const char *name, const struct ft_alert_in *a,
+                            ft_error *err);
+
+/* Forgets the alerts read so far, keeping the truth: a search scoring one
+ * set of alerts after another against the same truth (tune). */
+void ft_eval_clear_alerts(ft_eval *ev);
+
+/* Marks the transactions of s that a truth instance holds: mark[i] = 1
+ * for store row i (0 for the others). *matched counts the truth's
+ * transaction ids found in s (NULL: not wanted). */
+ft_status ft_eval_truth_mark(const ft_eval *ev, const ft_store *s, uint8_t *mark, uint64_t *matched,
+                             ft_error *err);
+
 typedef struct ft_eval_options {
     double share;   /* of an instance an alert must cover to match it */
     double purity;  /* of an alert the matched instance must make up */

@@ -47,12 +47,14 @@ enum {
     FT_KIND_TEXT,                     /* "text_match" */
     FT_KIND_JURISDICTION,             /* "high_risk_jurisdiction" */
     FT_KIND_RISK,                     /* "risk" */
+    FT_KIND_LEARNED,                  /* "learned": a model's finding no detector covers */
     FT_KIND_COUNT
 };
 
 const char *ft_alert_kind_name(int kind);
 
 struct ft_rules;
+struct scan_ctx;
 
 /* Detector parameters. Amounts are in major units of the transfer's own
  * currency (10000 means 10,000.00 EUR or 10,000 JPY); times in hours or
@@ -74,6 +76,14 @@ typedef struct ft_scan_params {
     double opener_min;      /* payments before an account can be such a routine */
     double large_ratio;     /* a payment this many times its payer's median is large */
     double min_score;       /* alerts scoring less are not reported */
+    /* Every candidate each detector found, as it found it: no overlap or
+     * precedence between alerts (what features.c counts); false: one alert
+     * per finding. */
+    bool candidates;
+    /* Called on the calling thread once the data's profile is built, before
+     * the detectors run (features.c keeps what it needs); NULL: none. */
+    void (*profile_hook)(void *ctx, const struct scan_ctx *c);
+    void *profile_hook_ctx;
 
     /* [0] fan-out, [1] fan-in; "fan.X" sets both, "fan_out.X" and
      * "fan_in.X" one (min_degree is also fan_out.min_receivers and

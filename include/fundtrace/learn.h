@@ -1,0 +1,78 @@
+/*
+ * learn.h - a gradient-boosted tree model trained on labelled transfers
+ * (XGBoost over the features of features.h), and alerts from it.
+ *
+ * Training splits by time: the transfers before `validate_from` (the time
+ * at the start of the last `validate` share of the rows) train, the later
+ * ones validate. Labelled transfers are rare, so each counts
+ * negatives / positives times more in training (XGBoost's
+ * scale_pos_weight), and the threshold is the score with the best F1 on
+ * the validation part, per transfer. Boosting stops once `patience` rounds
+ * in a row did not improve the validation part's area under the
+ * precision-recall curve, and keeps the rounds up to the best.
+ *
+ * Alerts (ft_model_scan): every transfer the model scores at or above its
+ * threshold is flagged; two flagged transfers are connected when they
+ * share an account that is not a hub, at most the model's group window
+ * apart; each connected group is an alert. Its kind is that of the
+ * detector whose candidates (as features.h finds them) cover most of its
+ * transfers, when one covers at least half of them, else "learned"; its
+ * score the highest of its transfers; its explanation the features that
+ * contributed most to their scores (XGBoost's SHAP values, summed).
+ */
+#ifndef FUNDTRACE_LEARN_H
+#define FUNDTRACE_LEARN_H
+
+#include <stdint.h>
+
+#include "fundtrace/error.h"
+#include "fundtrace/features.h"
+#include "fundtrace/model.h"
+#include "fundtrace/progress.h"
+#include "fundtrace/scan.h"
+#include "fundtrace/store.h"
+
+typedef struct ft_learn_opts {
+    ft_features_opts features;
+    double validate;         /* the later share of the rows that validates (0.3) */
+    int max_rounds;          /* at most this many boosting rounds (300) */
+    int patience;            /* stop after this many without improvement (30) */
+    int max_depth;           /* of a tree (6) */
+    double eta;              /* the learning rate (0.3) */
+    uint64_t seed;           /* XGBoost's seed, and the negatives' sample (1) */
+    double negatives;        /* the share of unlabelled training transfers kept (1: all) */
+    int64_t group_window_ms; /* flagged transfers this close are one alert (30 days) */
+    int threads;
+    /* Called after each boosting round with the rounds done and the most
+     * there can be (max_rounds; early stopping ends sooner); NULL: none. */
+    ft_advance_fn progress;
+    void *progress_ctx;
+} ft_learn_opts;
+
+void ft_learn_defaults(ft_learn_opts *o);
+
+#define FT_LEARN_TOP 10
+
+typedef struct ft_learn_report {
+    /* the features that gained the model most, best first */
+    char top_name[FT_LEARN_TOP][48];
+    double top_gain[FT_LEARN_TOP]; /* share of the total gain */
+    int ntop;
+    int64_t validate_flagged; /* validation transfers at or above the threshold */
+} ft_learn_report;
+
+/* Trains on s (adjacency built) with label[i] 0 or 1 per row; fills *m
+ * (ft_model_free releases it) with the booster, threshold, figures and
+ * the sources of s. FT_EINPUT when a part has no labelled transfer. */
+ft_status ft_learn(const ft_store *s, const uint8_t *label, const ft_learn_opts *o, ft_model *m,
+                   ft_learn_report *rep, ft_error *err);
+
+struct ft_rules;
+
+/* Scores every transfer of s (adjacency built) with the model and makes
+ * the alerts (see above) into *out, with those of `rules` (NULL: none;
+ * see rules.h), sorted as ft_scan_run sorts them. */
+ft_status ft_model_scan(const ft_store *s, const ft_model *m, const struct ft_rules *rules,
+                        int threads, ft_alerts *out, ft_error *err);
+
+#endif

@@ -1,0 +1,366 @@
+/*
+ * test_learn.c - learn and scan with a model on a small synthetic bank
+ * (synth, 15,000 rows over 60 days, 4 % planted): the same seed gives the
+ * same model bytes and the same alerts, for any number of threads; the
+ * model file is refused when a bit of it flips, when its features are not
+ * what this fundtrace computes for its settings, and when it is used with
+ * other feature settings; tune finds the structuring threshold planted
+ * in a bank where it is 5,000 rather than 10,000.
+ */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fundtrace/alerts_read.h"
+#include "fundtrace/eval.h"
+#include "fundtrace/hash.h"
+#include "fundtrace/learn.h"
+#include "fundtrace/rules.h"
+#include "fundtrace/synth.h"
+#include "fundtrace/tune.h"
+#include "fundtrace/writer.h"
+
+typedef struct bank {
+    char *dir;
+    char data[512], truth[512];
+    ft_store s;
+    ft_eval *ev;
+    uint8_t *label;
+} bank;
+
+/* Writes synth's data and truth into a fresh directory and loads them. */
+static void make_bank(bank *b, const ft_synth_options *o)
+{
+    memset(b, 0, sizeof *b);
+    b->dir = tu_tmpdir();
+    snprintf(b->data, sizeof b->data, "%s/bank.csv", b->dir);
+    snprintf(b->truth, sizeof b->truth, "%s/truth.csv", b->dir);
+    ft_writer d, t;
+    ft_synth_report rep;
+    ft_error err;
+    assert_int_equal(ft_writer_open(&d, b->data, false, &err), FT_OK);
+    assert_int_equal(ft_writer_open(&t, b->truth, false, &err), FT_OK);
+    if (ft_synth_write(o, &d, &t, &rep, &err) != FT_OK)
+        fail_msg("synth: %s", err.msg);
+    assert_int_equal(ft_writer_close(&d, &err), FT_OK);
+    assert_int_equal(ft_writer_close(&t, &err), FT_OK);
+    const char *paths[] = {b->data};
+    assert_int_equal(ft_ingest_files(&b->s, paths, 1, NULL, &err), FT_OK);
+    assert_int_equal(ft_store_adjacency(&b->s, &err), FT_OK);
+    assert_int_equal(ft_eval_new(&b->ev, &err), FT_OK);
+    assert_int_equal(ft_eval_truth_file(b->ev, b->truth, NULL, &err), FT_OK);
+    b->label = calloc((size_t)b->s.t.n, 1);
+    uint64_t matched = 0;
+    assert_int_equal(ft_eval_truth_mark(b->ev, &b->s, b->label, &matched, &err), FT_OK);
+    assert_true(matched > 100);
+}
+
+static void free_bank(bank *b)
+{
+    free(b->label);
+    ft_eval_free(b->ev);
+    ft_store_free(&b->s);
+    tu_rmdir(b->dir);
+}
+
+static void small_bank(bank *b)
+{
+    ft_synth_options o;
+    ft_synth_defaults(&o);
+    o.seed = 11;
+    o.rows = 15000;
+    o.days = 60;
+    o.planted = 0.04;
+    make_bank(b, &o);
+}
+
+static void quick(ft_learn_opts *lo, int threads)
+{
+    ft_learn_defaults(lo);
+    lo->max_rounds = 25;
+    lo->threads = threads;
+}
+
+/* Trains and writes the model to dir/name; returns the file's bytes. */
+static char *train(bank *b, const ft_learn_opts *lo, const char *name, size_t *len)
+{
+    ft_model m;
+    ft_learn_report rep;
+    ft_error err;
+    if (ft_learn(&b->s, b->label, lo, &m, &rep, &err) != FT_OK)
+        fail_msg("learn: %s", err.msg);
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", b->dir, name);
+    assert_int_equal(ft_model_write(&m, path, &err), FT_OK);
+    assert_true(m.threshold > 0 && m.threshold <= 1);
+    assert_true(m.f1 > 0.5 && m.f1 <= 1);
+    assert_true(m.train_rows + m.validate_rows == b->s.t.n);
+    assert_true(m.rounds >= 1 && m.rounds <= 25);
+    assert_true(rep.ntop > 0);
+    ft_model_free(&m);
+    return tu_read(path, len);
+}
+
+static void test_same_seed_same_bytes(void **state)
+{
+    (void)state;
+    bank b;
+    small_bank(&b);
+    ft_learn_opts lo;
+    quick(&lo, 1);
+    size_t n1, n2, n3;
+    char *a = train(&b, &lo, "a.ftm", &n1);
+    char *c = train(&b, &lo, "c.ftm", &n3);
+    quick(&lo, 2);
+    char *d = train(&b, &lo, "d.ftm", &n2);
+    assert_int_equal(n1, n3);
+    assert_memory_equal(a, c, n1);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(a, d, n1);
+    /* another seed, another model */
+    quick(&lo, 1);
+    lo.seed = 2;
+    size_t n4;
+    char *e = train(&b, &lo, "e.ftm", &n4);
+    assert_false(n4 == n1 && memcmp(a, e, n1) == 0);
+    free(a);
+    free(c);
+    free(d);
+    free(e);
+    free_bank(&b);
+}
+
+static void test_scan_is_deterministic(void **state)
+{
+    (void)state;
+    bank b;
+    small_bank(&b);
+    ft_learn_opts lo;
+    quick(&lo, 1);
+    size_t n;
+    free(train(&b, &lo, "m.ftm", &n));
+    char path[600];
+    snprintf(path, sizeof path, "%s/m.ftm", b.dir);
+    ft_model m;
+    ft_error err;
+    assert_int_equal(ft_model_read(&m, path, &err), FT_OK);
+    ft_alerts one, two;
+    assert_int_equal(ft_model_scan(&b.s, &m, NULL, 1, &one, &err), FT_OK);
+    assert_int_equal(ft_model_scan(&b.s, &m, NULL, 3, &two, &err), FT_OK);
+    assert_true(one.n > 10);
+    assert_int_equal(one.n, two.n);
+    for (uint32_t i = 0; i < one.n; i++) {
+        assert_true(one.v[i].id == two.v[i].id);
+        assert_int_equal(one.v[i].kind, two.v[i].kind);
+        assert_true(one.v[i].score == two.v[i].score);
+        assert_string_equal(one.text + one.v[i].text, two.text + two.v[i].text);
+    }
+    /* every alert holds two transfers or more, each scoring at or above the
+     * threshold, and says which features raised their scores */
+    for (uint32_t i = 0; i < one.n; i++) {
+        assert_true(one.v[i].ntxn >= 2);
+        assert_true(one.v[i].score >= (float)m.threshold);
+        assert_non_null(strstr(one.text + one.v[i].text, "what raised the scores most: "));
+        const char *params = one.text + one.v[i].text;
+        params += strlen(params) + 1;
+        assert_true(strncmp(params, "model=", 6) == 0);
+        assert_true(strncmp(params + 6, m.checksum, 16) == 0);
+    }
+    /* and they find most of what was planted */
+    ft_eval_clear_alerts(b.ev);
+    for (uint32_t i = 0; i < one.n; i++) {
+        const ft_alert *a = &one.v[i];
+        char ids[64][32];
+        const char *txns[64];
+        uint32_t k = 0;
+        for (; k < a->ntxn && k < 64; k++) {
+            ft_store_txid(&b.s, one.txns[a->txn0 + k], ids[k], sizeof ids[k]);
+            txns[k] = ids[k];
+        }
+        char id[17];
+        ft_alert_id_text(a->id, id);
+        ft_alert_in in = {.id = id, .kind = ft_alert_kind_name(a->kind), .txns = txns, .ntxns = k};
+        assert_int_equal(ft_eval_add_alert(b.ev, "test", &in, &err), FT_OK);
+    }
+    ft_eval_options eo;
+    ft_eval_defaults(&eo);
+    ft_eval_result res;
+    assert_int_equal(ft_eval_score(b.ev, &eo, &res, &err), FT_OK);
+    assert_true(res.rows[res.nrows - 1].f1 > 0.7);
+    ft_eval_result_free(&res);
+    ft_alerts_free(&one);
+    ft_alerts_free(&two);
+    ft_model_free(&m);
+    free_bank(&b);
+}
+
+static void rewrite(const char *path, const char *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+/* A model file with its SHA-256 line made right for new contents. */
+static void rewrite_signed(const char *path, char *data, size_t len)
+{
+    size_t body = len - 72;
+    ft_sha256 h;
+    char hex[65];
+    ft_error err;
+    assert_int_equal(ft_sha256_init(&h, &err), FT_OK);
+    ft_sha256_update(&h, data, body);
+    ft_sha256_final(&h, hex);
+    memcpy(data + body + 7, hex, 64);
+    rewrite(path, data, len);
+}
+
+static void test_refused(void **state)
+{
+    (void)state;
+    bank b;
+    small_bank(&b);
+    ft_learn_opts lo;
+    quick(&lo, 1);
+    size_t len;
+    char *good = train(&b, &lo, "m.ftm", &len);
+    char path[600];
+    snprintf(path, sizeof path, "%s/m.ftm", b.dir);
+    ft_model m;
+    ft_error err;
+    /* a bit flipped in the booster, in the header, in the checksum */
+    size_t where[] = {len - 200, 40, len - 10};
+    for (size_t i = 0; i < sizeof where / sizeof *where; i++) {
+        char *bad = malloc(len);
+        memcpy(bad, good, len);
+        bad[where[i]] ^= 0x10;
+        rewrite(path, bad, len);
+        assert_int_equal(ft_model_read(&m, path, &err), FT_ECORRUPT);
+        assert_non_null(strstr(err.msg, "damaged"));
+        free(bad);
+    }
+    /* cut short */
+    rewrite(path, good, len / 2);
+    assert_int_equal(ft_model_read(&m, path, &err), FT_ECORRUPT);
+    /* columns other than this fundtrace computes for its settings (as a
+     * model from another version would have), checksum made right */
+    char *other = malloc(len);
+    memcpy(other, good, len);
+    char *col = strstr(other, "\ncolumn pair_count\n");
+    assert_non_null(col);
+    memcpy(col + 8, "pair_coun2", 10);
+    rewrite_signed(path, other, len);
+    assert_int_equal(ft_model_read(&m, path, &err), FT_EINPUT);
+    assert_non_null(strstr(err.msg, "trained on other features"));
+    assert_non_null(strstr(err.msg, "'pair_coun2' in the model, 'pair_count' here"));
+    free(other);
+    /* used with other settings */
+    rewrite(path, good, len);
+    assert_int_equal(ft_model_read(&m, path, &err), FT_OK);
+    ft_features_opts o = m.opts;
+    assert_int_equal(ft_model_check(&m, &o, path, &err), FT_OK);
+    assert_int_equal(ft_features_set_windows(&o, "1d,7d", &err), FT_OK);
+    assert_int_equal(ft_model_check(&m, &o, path, &err), FT_EUSAGE);
+    assert_non_null(strstr(err.msg, "(windows: 1d,7d,30d against 1d,7d)"));
+    o = m.opts;
+    assert_int_equal(ft_scan_param_set(&o.scan, "cycle.max_hops", "6", &err), FT_OK);
+    assert_int_equal(ft_model_check(&m, &o, path, &err), FT_EUSAGE);
+    assert_non_null(strstr(err.msg, "(cycle.max_hops: 10 against 6)"));
+    ft_model_free(&m);
+    free(good);
+    free_bank(&b);
+}
+
+/* A part without labelled transfers is an error that says which. */
+static void test_nothing_to_learn(void **state)
+{
+    (void)state;
+    bank b;
+    small_bank(&b);
+    ft_learn_opts lo;
+    quick(&lo, 1);
+    memset(b.label, 0, (size_t)b.s.t.n);
+    b.label[10] = 1;
+    ft_model m;
+    ft_learn_report rep;
+    ft_error err;
+    assert_int_equal(ft_learn(&b.s, b.label, &lo, &m, &rep, &err), FT_EINPUT);
+    assert_non_null(strstr(err.msg, "the validation part"));
+    free_bank(&b);
+}
+
+/* Deposits planted just under 5,000: tune moves structuring.threshold
+ * from the default 10,000 to 5,000, and finds every instance then. */
+static void test_tune_recovers_threshold(void **state)
+{
+    (void)state;
+    ft_synth_options o;
+    ft_synth_defaults(&o);
+    o.seed = 5;
+    o.rows = 12000;
+    o.days = 90;
+    o.patterns = 1u << FT_PAT_STRUCTURING;
+    ft_error err;
+    assert_int_equal(ft_synth_set(&o, "structuring.threshold=5000", &err), FT_OK);
+    bank b;
+    make_bank(&b, &o);
+    ft_scan_params p;
+    ft_scan_defaults(&p);
+    for (int k = 0; k < FT_PAT_COUNT; k++)
+        p.enabled[k] = k == FT_PAT_STRUCTURING; /* the other detectors only cost time */
+    ft_tune_opts to;
+    ft_tune_defaults(&to);
+    memset(to.kinds, 0, sizeof to.kinds);
+    to.kinds[FT_PAT_STRUCTURING] = true;
+    to.min_score = false;
+    ft_tune_result res;
+    assert_int_equal(ft_tune_run(&b.s, b.ev, &p, &to, &res, &err), FT_OK);
+    double v = 0;
+    assert_true(ft_scan_param_get(&res.params, "structuring.threshold", &v));
+    assert_true(v == 5000);
+    const ft_eval_row *start = &res.start.rows[res.start.nrows - 1];
+    const ft_eval_row *end = &res.end.rows[res.end.nrows - 1];
+    assert_true(start->recall < 0.1);
+    assert_true(end->recall == 1.0);
+    assert_true(res.nchanges >= 1);
+    assert_string_equal(res.changes[0].name, "structuring.threshold");
+    /* bounded: one scan at the start twice, then each other value of the
+     * four ranges, in at most two passes */
+    int values = 0;
+    for (const ft_tune_range *r = ft_tune_ranges; r->name; r++)
+        if (r->kind == FT_PAT_STRUCTURING)
+            values += r->nvalues - 1;
+    assert_true(res.scans <= 2 + 2 * values);
+    /* written as a rules file that scan reads back */
+    char path[600];
+    snprintf(path, sizeof path, "%s/tuned.ini", b.dir);
+    assert_int_equal(ft_tune_write(&res, &to, "bank.csv", "truth.csv", path, &err), FT_OK);
+    char *text = tu_read(path, NULL);
+    assert_non_null(strstr(text, "\n[params]\nstructuring.threshold = 5000 ; was 10000\n"));
+    assert_non_null(strstr(text, ";   structuring "));
+    free(text);
+    ft_scan_params back;
+    ft_scan_defaults(&back);
+    ft_rules *r = NULL;
+    assert_int_equal(ft_rules_load(&r, path, &back, &err), FT_OK);
+    assert_true(ft_scan_param_get(&back, "structuring.threshold", &v) && v == 5000);
+    ft_rules_free(r);
+    ft_tune_result_free(&res);
+    free_bank(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_same_seed_same_bytes),
+        cmocka_unit_test(test_scan_is_deterministic),
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_nothing_to_learn),
+        cmocka_unit_test(test_tune_recovers_threshold),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
