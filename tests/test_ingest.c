@@ -205,6 +205,46 @@ static void test_rejects_name_line_and_column(void **state)
     ft_store_free(&s);
 }
 
+/* A bad field that spans lines is reported at the line where it starts,
+ * also when a field before it spans lines too. */
+static void test_bad_field_on_several_lines_names_its_first(void **state)
+{
+    (void)state;
+    const char *csv = "txn_id,memo,timestamp,src_account,dst_account,amount,currency\n" /* 1 */
+                      "1,x,2024-03-01T10:00:00Z,A,B,\"12\n"                             /* 2 */
+                      ".5\",EUR\n"                                                      /* 3 */
+                      "2,\"two\n"                                                       /* 4 */
+                      "lines\",2024-03-01T10:00:00Z,A,B,\"1\n"                          /* 5 */
+                      "\n"                                                              /* 6 */
+                      "2\",EUR\n"                                                       /* 7 */
+                      "3,\"a\n"                                                         /* 8 */
+                      "b\",then,A,B,1.00,EUR\n"                                         /* 9 */
+                      "4,y,2024-03-01T11:00:00Z,A,B,4.00,EUR\n";                        /* 10 */
+    ft_store s = {0};
+    ft_error err;
+    tu_rejects rej;
+    assert_int_equal(tu_load(&s, "lines.csv", csv, NULL, &rej, &err), FT_OK);
+    assert_int_equal(rej.n, 3);
+    assert_int_equal(rej.r[0].line, 2);
+    assert_int_equal(rej.r[0].column, 6);
+    assert_string_equal(rej.r[0].message, "amount '12?.5' is not a decimal number");
+    assert_int_equal(rej.r[1].line, 5); /* after the memo's two lines, over three */
+    assert_int_equal(rej.r[1].column, 6);
+    assert_int_equal(rej.r[1].reason, FT_REJ_AMOUNT);
+    assert_int_equal(rej.r[2].line, 9); /* a one-line field after a two-line one */
+    assert_int_equal(rej.r[2].column, 3);
+    assert_int_equal(rej.r[2].reason, FT_REJ_TIMESTAMP);
+    assert_counts(&s, 4, 1, 3);
+    assert_int_equal(s.t.line[0], 10);
+    ft_store_free(&s);
+
+    /* --strict says the same place. */
+    ft_load_options o = {.strict = true};
+    assert_int_equal(tu_load(&s, "lines.csv", csv, &o, NULL, &err), FT_EINPUT);
+    assert_string_equal(err.msg, "lines.csv:2:6: amount '12?.5' is not a decimal number");
+    ft_store_free(&s);
+}
+
 static void test_stray_quote_loses_only_its_line(void **state)
 {
     (void)state;
@@ -597,6 +637,7 @@ int main(void)
         cmocka_unit_test(test_generic_values_and_time_order),
         cmocka_unit_test(test_bom_crlf_and_delimiters),
         cmocka_unit_test(test_rejects_name_line_and_column),
+        cmocka_unit_test(test_bad_field_on_several_lines_names_its_first),
         cmocka_unit_test(test_stray_quote_loses_only_its_line),
         cmocka_unit_test(test_nul_byte_and_last_row_without_newline),
         cmocka_unit_test(test_strict_stops_at_first_bad_row),
