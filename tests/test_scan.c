@@ -626,6 +626,148 @@ static void test_state_across_runs(void **state)
     free(f.csv);
 }
 
+/* The alert of `kind` whose main account is `main`, or NULL. */
+static const ft_alert *alert_at(const ft_store *s, const ft_alerts *a, const char *kind,
+                                const char *main)
+{
+    for (uint32_t i = 0; i < a->n; i++) {
+        size_t len;
+        const char *m = ft_store_account(s, a->accts[a->v[i].acc0], &len);
+        if (strcmp(ft_alert_kind_name(a->v[i].kind), kind) == 0 && strlen(main) == len &&
+            memcmp(m, main, len) == 0)
+            return &a->v[i];
+    }
+    return NULL;
+}
+
+/* A scatter-gather leg exactly at scatter_gather.delay_hours counts; a
+ * leg 0.36 seconds over does not. SGS's intermediaries pass the money on
+ * exactly 72 hours after receiving it. */
+static void test_scatter_gather_delay_limit(void **state)
+{
+    (void)state;
+    fixture f = {0};
+    build(&f);
+    ft_store s = {0};
+    load(&s, f.csv);
+    ft_scan_params p;
+    ft_scan_defaults(&p);
+    ft_error err;
+    static const char *delay[] = {"72", "71.9999"};
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(ft_scan_param_set(&p, "scatter_gather.delay_hours", delay[k], &err),
+                         FT_OK);
+        ft_alerts a;
+        run(&s, &p, 1, &a);
+        const ft_alert *sg = alert_at(&s, &a, "scatter_gather", "SGS");
+        if (k == 0) {
+            assert_non_null(sg);
+            assert_int_equal(sg->ntxn, 8);
+            assert_string_equal(want[which(&s, &a, sg)].tag, "sg");
+        } else {
+            assert_null(sg);
+            /* without it, SGS's payments are a plain fan-out again */
+            assert_non_null(alert_at(&s, &a, "fan_out", "SGS"));
+        }
+        ft_alerts_free(&a);
+    }
+    ft_store_free(&s);
+    free(f.csv);
+}
+
+/* A general alert exactly half of whose transfers a specific one covers
+ * gives way to it; with one transfer more, less than half, it stays.
+ * SGS pays `width` new accounts within a few hours; four of them pass 96 %
+ * on to SGT three days later: a scatter-gather of 8 transfers, 4 of them
+ * in SGS's fan-out. */
+static void test_precedence_at_exactly_half(void **state)
+{
+    (void)state;
+    for (int width = 8; width <= 9; width++) {
+        fixture f = {0};
+        char a[16], b[16];
+        background(&f);
+        for (int i = 0; i < width; i++) {
+            row(&f, "sg", 4600 + 0.5 * i, "SGS", name_of(b, "SGM", i), "5000.00");
+            if (i < 4)
+                row(&f, "sg", 4672 + i, name_of(a, "SGM", i), "SGT", "4800.00");
+        }
+        ft_store s = {0};
+        load(&s, f.csv);
+        ft_scan_params p;
+        ft_scan_defaults(&p);
+        ft_alerts al;
+        /* Alone, the fan-out is reported, with every payment. */
+        p.enabled[FT_PAT_SCATTER_GATHER] = false;
+        run(&s, &p, 1, &al);
+        const ft_alert *fan = alert_at(&s, &al, "fan_out", "SGS");
+        assert_non_null(fan);
+        assert_int_equal(fan->ntxn, width);
+        ft_alerts_free(&al);
+        p.enabled[FT_PAT_SCATTER_GATHER] = true;
+        run(&s, &p, 1, &al);
+        const ft_alert *sg = alert_at(&s, &al, "scatter_gather", "SGS");
+        assert_non_null(sg);
+        assert_int_equal(sg->ntxn, 8);
+        fan = alert_at(&s, &al, "fan_out", "SGS");
+        if (width == 8) {
+            assert_null(fan);
+        } else {
+            assert_non_null(fan);
+            assert_int_equal(fan->ntxn, 9);
+        }
+        ft_alerts_free(&al);
+        ft_store_free(&s);
+        free(f.csv);
+    }
+}
+
+/* Alert ids hash the sorted original ids: they do not depend on whether
+ * the ids run with time or against it. FOA pays eight new accounts; the
+ * payments are named X1 .. X8 in time order, then X8 .. X1. */
+static void test_ids_against_time(void **state)
+{
+    (void)state;
+    uint64_t alert[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        fixture f = {0};
+        char b[16], id[8];
+        background(&f);
+        life(&f, "FOA", 10, 2);
+        for (int i = 0; i < 8; i++) {
+            snprintf(id, sizeof id, "X%d", k == 0 ? i + 1 : 8 - i);
+            row(&f, "x", 1000 + i, "FOA", name_of(b, "FO", i), "2000.00");
+            /* the row's id is X<n> alone: "x.123,..." -> "X1,..." */
+            char *line = f.csv + f.len - 1;
+            while (line[-1] != '\n')
+                line--;
+            char *rest = strchr(line, ',');
+            size_t idlen = strlen(id);
+            memmove(line + idlen, rest, strlen(rest) + 1);
+            memcpy(line, id, idlen);
+            f.len = strlen(f.csv);
+        }
+        ft_store s = {0};
+        load(&s, f.csv);
+        ft_scan_params p;
+        ft_scan_defaults(&p);
+        ft_alerts a;
+        run(&s, &p, 1, &a);
+        const ft_alert *fan = alert_at(&s, &a, "fan_out", "FOA");
+        assert_non_null(fan);
+        assert_int_equal(fan->ntxn, 8);
+        alert[k] = fan->id;
+        /* the transfers in time order: X1 first, or X8 first */
+        char first[16];
+        ft_store_txid(&s, a.txns[fan->txn0], first, sizeof first);
+        assert_string_equal(first, k == 0 ? "X1" : "X8");
+        ft_alerts_free(&a);
+        ft_store_free(&s);
+        free(f.csv);
+    }
+    assert_true(alert[0] == alert[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -635,6 +777,9 @@ int main(void)
         cmocka_unit_test(test_parameters),
         cmocka_unit_test(test_ids_are_stable),
         cmocka_unit_test(test_state_across_runs),
+        cmocka_unit_test(test_scatter_gather_delay_limit),
+        cmocka_unit_test(test_precedence_at_exactly_half),
+        cmocka_unit_test(test_ids_against_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
