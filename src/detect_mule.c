@@ -21,10 +21,13 @@
  * payments it received then, where this data's share of one-off payments
  * that are passed on like that (scan_profile.q_round, q_rapid) predicts
  * nw times it (the share of rounds as quick as the window's slowest: within
- * 1, 6 or 24 hours, or the delay). A window of fewer than
- * pass_through.min_rounds counts when
- * every round in it is large for the account: then the chance is also
- * that of so many large payments in (q_large_in each).
+ * 1, 6 or 24 hours, or the delay), times, for each round whose payment in
+ * was large for the account, the data's share of one-off payments in at
+ * least that many times their payee's everyday amount (in steps of two),
+ * and for an account too new to have an everyday amount, the data's share
+ * of one-off payments in as large as each. A window of fewer than
+ * pass_through.min_rounds counts when some of its rounds are large or the
+ * account is that new.
  */
 
 typedef struct pair {
@@ -92,6 +95,21 @@ static bool large_in_at(const scan_ctx *c, uint32_t a, uint32_t x)
     return n >= c->p->opener_min && v >= c->p->large_ratio * c->pr->med_in[a];
 }
 
+/* How many times payment x exceeds its payee's everyday amount received,
+ * as a step of the ratio table (step k: scan.large_ratio times 2^k); -1
+ * when it is not large. */
+static int large_step(const scan_ctx *c, uint32_t a, uint32_t x)
+{
+    if (!large_in_at(c, a, x))
+        return -1;
+    double v = (double)c->s->t.amount[x] / (double)c->unit[c->s->t.cur[x]];
+    double r = v / (c->p->large_ratio * (c->pr->med_in[a] > 0 ? c->pr->med_in[a] : 1e-9));
+    int k = 0;
+    while (k + 1 < LARGE_STEPS && r >= 2)
+        r /= 2, k++;
+    return k;
+}
+
 /* The delay scales of scan_profile.q_round. */
 static int64_t round_scale(const scan_ctx *c, int k)
 {
@@ -101,7 +119,7 @@ static int64_t round_scale(const scan_ctx *c, int k)
 
 typedef struct tally {
     const scan_ctx *c;
-    uint64_t rounds[4], rapid, eligible, large;
+    uint64_t rounds[4], rapid, eligible, large[LARGE_STEPS];
 } tally;
 
 static void count_round(void *ctx, const pair *p)
@@ -125,7 +143,9 @@ static void tally_block(void *ctx, int tid, uint32_t lo, uint32_t hi)
         t->eligible += find_rounds(t->c, a, count_round, t);
         for (uint32_t i = s->adj.in_off[a]; i < s->adj.in_off[a + 1]; i++) {
             uint32_t x = s->adj.in_txn[i];
-            t->large += round_in(t->c, a, x) && large_in_at(t->c, a, x);
+            int k = round_in(t->c, a, x) ? large_step(t->c, a, x) : -1;
+            for (int j = 0; j <= k; j++)
+                t->large[j]++; /* counted at every step it reaches */
         }
     }
 }
@@ -138,19 +158,21 @@ void scan_profile_rounds(scan_profile *pr, const scan_ctx *c, int threads)
     if (threads > 64)
         threads = 64;
     for (int i = 0; i < threads; i++)
-        t[i] = (tally){c, {0, 0, 0, 0}, 0, 0, 0};
+        t[i] = (tally){c, {0, 0, 0, 0}, 0, 0, {0}};
     scan_parallel(threads, c->s->accounts.n, tally_block, t);
     for (int i = 1; i < threads; i++) {
         for (int k = 0; k < 4; k++)
             t[0].rounds[k] += t[i].rounds[k];
         t[0].rapid += t[i].rapid;
         t[0].eligible += t[i].eligible;
-        t[0].large += t[i].large;
+        for (int k = 0; k < LARGE_STEPS; k++)
+            t[0].large[k] += t[i].large[k];
     }
     for (int k = 0; k < 4; k++)
         pr->q_round[k] = ((double)t[0].rounds[k] + 1) / ((double)t[0].eligible + 1);
     pr->q_rapid = ((double)t[0].rapid + 1) / ((double)t[0].eligible + 1);
-    pr->q_large_in = ((double)t[0].large + 1) / ((double)t[0].eligible + 1);
+    for (int k = 0; k < LARGE_STEPS; k++)
+        pr->q_large_in[k] = ((double)t[0].large[k] + 1) / ((double)t[0].eligible + 1);
 }
 
 typedef struct collect {
@@ -192,14 +214,13 @@ static void rounds(scan_worker *w, uint32_t a, const pair *pr, size_t n, uint32_
             continue;
         }
         double q = rapid ? PR->q_rapid : PR->q_round[sc];
-        bool large = true;
-        for (size_t r = i; r <= j && large; r++)
-            large = large_in_at(w->c, a, pr[r].x);
+        /* fewer rounds than pass_through.min_rounds count when some are
+         * large for the account: the score weighs how large */
+        size_t nlarge = 0;
+        for (size_t r = i; r <= j; r++)
+            nlarge += large_in_at(w->c, a, pr[r].x);
+        bool large = nlarge == j - i + 1;
         size_t k = j - i + 1;
-        if (k < need && !large) {
-            i++;
-            continue;
-        }
         /* the one-off payments in during the window, each a chance */
         uint32_t lo = det_from_time(w, adj->in_txn, adj->in_off[a], adj->in_off[a + 1], TS(pr[i].x));
         uint32_t hi = det_from_time(w, adj->in_txn, lo, adj->in_off[a + 1], TS(pr[j].x) + 1);
@@ -207,8 +228,21 @@ static void rounds(scan_worker *w, uint32_t a, const pair *pr, size_t n, uint32_
         for (uint32_t q2 = lo; q2 < hi; q2++)
             nw += round_in(w->c, a, adj->in_txn[q2]);
         double lp = det_poisson_tail_log10((double)nw * q, (double)k);
-        if (large)
-            lp += (double)k * log10(PR->q_large_in);
+        for (size_t r = i; r <= j && nlarge; r++) {
+            int step = large_step(w->c, a, pr[r].x);
+            if (step >= 0)
+                lp += log10(PR->q_large_in[step]);
+        }
+        /* An account too new to know its everyday amount: how large each
+         * payment in is for the data (its share of one-off payments that
+         * large). */
+        bool young = (double)(adj->in_off[a + 1] - adj->in_off[a]) < P->opener_min;
+        for (size_t r = i; r <= j && young; r++)
+            lp += log10(scan_amount_tail(PR, (double)AMT(pr[r].x) / (double)w->c->unit[CUR(pr[r].x)]));
+        if (k < need && !nlarge && !young) {
+            i++;
+            continue;
+        }
         double score = det_score(w, lp, (double)eligible);
         if (score < P->min_score) {
             i = j + 1;
@@ -245,7 +279,10 @@ static void rounds(scan_worker *w, uint32_t a, const pair *pr, size_t n, uint32_
                   "of such rounds, about %.2g such accounts are expected by chance",
                   name, k, k == 1 ? "" : "s", t0, 100 * P->pt_keep_low, (double)dmin / 60000.0,
                   (double)dmax / 60000.0, si, so,
-                  large ? "; each payment in was large for the account" : "", nw,
+                  large    ? "; each payment in was large for the account"
+                  : nlarge ? "; some payments in were large for the account"
+                           : "",
+                  nw,
                   pow(10, det_expected_log10(w, lp, (double)eligible)));
         i = j + 1;
     }

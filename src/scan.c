@@ -517,7 +517,9 @@ static void overlaps(const ft_store *s, ft_alerts *all, uint8_t *drop)
 
 /* Specific patterns contain general ones: a scatter-gather's source is
  * a fan-out, a gather-scatter's hub a fan-in, a cycle's hops a stack, a
- * collection's donors, a mule's rounds and a bipartite block fans. A
+ * collection's donors, a mule's rounds and a bipartite block fans, the
+ * accounts along a cycle, a stack or a scatter-gather single rounds of
+ * pass-through. A
  * general alert half of whose transactions a specific one covers is
  * dropped. A mule's rounds and a gather-scatter can each look like the
  * other: both are kept. */
@@ -535,6 +537,9 @@ static void precedence(const ft_store *s, ft_alerts *all, uint8_t *drop)
         {FT_PAT_BIPARTITE, FT_PAT_FAN_OUT}, {FT_PAT_PASS_THROUGH, FT_PAT_FAN_IN},
         {FT_PAT_PASS_THROUGH, FT_PAT_FAN_OUT}, {FT_PAT_RAPID, FT_PAT_FAN_IN},
         {FT_PAT_RAPID, FT_PAT_FAN_OUT}, {FT_PAT_STACK, FT_PAT_FAN_OUT},
+        {FT_PAT_CYCLE, FT_PAT_PASS_THROUGH}, {FT_PAT_CYCLE, FT_PAT_RAPID},
+        {FT_PAT_STACK, FT_PAT_PASS_THROUGH}, {FT_PAT_STACK, FT_PAT_RAPID},
+        {FT_PAT_SCATTER_GATHER, FT_PAT_RAPID},
         {FT_PAT_PASS_THROUGH, FT_PAT_STRUCTURING}, {FT_PAT_RAPID, FT_PAT_STRUCTURING},
     };
     uint8_t *mark = calloc((size_t)s->t.n / 8 + 1, 1);

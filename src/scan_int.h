@@ -10,6 +10,7 @@
 #define HOUR_MS 3600000LL
 
 #define PASS_SCALES 4
+#define LARGE_STEPS 10
 
 /* Per-transaction facts about its pair (payer, payee), in scan_profile.tflag. */
 enum {
@@ -37,6 +38,9 @@ typedef struct scan_profile {
                                   relations and hubs when it has 5 such, major units */
     double *max_in, *max2_in;  /* per account: the two largest of those payments in */
     double amount_spread;      /* the amounts' 90th percentile over their 10th */
+    double *amounts;           /* a sorted sample of one-off payments' amounts into
+                                  ordinary accounts, major units */
+    size_t namounts;
     double q_unusual;          /* unusual transfers / transfers, over the data set */
     double q_strong;           /* strongly unusual ones (see scan_strong) / transfers */
     double q_slow[2];          /* members of slow fans out [0] and in [1] / transfers */
@@ -44,7 +48,8 @@ typedef struct scan_profile {
     uint64_t nlinks;           /* transfers that are links */
     double q_round[4], q_rapid; /* one-off payments in that a round passes on within 1, 6,
                                    24 hours and pass_through.delay_hours (detect_mule) */
-    double q_large_in;         /* one-off payments in that are large for their payee */
+    double q_large_in[LARGE_STEPS]; /* one-off payments in at least scan.large_ratio x 2^k
+                                       times their payee's everyday amount */
     double q_sub;              /* payments in just under the reporting threshold */
     double q_small;            /* one-off payments of tf_collection.max_donation or less */
     double small_per_day;      /* such payments a typical account receives in a day */
@@ -66,6 +71,10 @@ static inline bool scan_strong(const scan_profile *pr, const ft_store *s, const 
     return (f & TF_OFFBEAT) || ((f & TF_NOVEL) && !hub[s->t.dst[t]] &&
                                 (double)(s->adj.out_off[a + 1] - s->adj.out_off[a]) < thin);
 }
+
+/* The share of one-off payments into ordinary accounts of at least v
+ * major units (smoothed: never 0). */
+double scan_amount_tail(const scan_profile *pr, double v);
 
 /* Builds the profile on `threads` threads; false when out of memory. */
 bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_params *p,

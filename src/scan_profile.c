@@ -190,6 +190,7 @@ void scan_profile_free(scan_profile *pr)
     free(pr->opener);
     free(pr->link_out);
     free(pr->link_in);
+    free(pr->amounts);
     memset(pr, 0, sizeof *pr);
 }
 
@@ -596,6 +597,24 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
             small += (f & TF_ONCE) && v <= p->tf_max_donation;
         }
     }
+    /* One-off payments into ordinary accounts: a sorted sample of their
+     * amounts (major units), for how large an amount is for the data. */
+    if (ok && into) {
+        uint64_t step = into / 65536 + 1, k = 0, seen = 0;
+        pr->amounts = malloc((size_t)(into / step + 2) * sizeof *pr->amounts);
+        ok = pr->amounts != NULL;
+        for (size_t t = 0; ok && t < n; t++) {
+            uint32_t dst = s->t.dst[t];
+            if (hub[dst] || s->t.src[t] == dst || !(pr->tflag[t] & TF_ONCE))
+                continue;
+            if (seen++ % step == 0)
+                pr->amounts[k++] = (double)s->t.amount[t] / (double)unit[s->t.cur[t]];
+        }
+        if (ok) {
+            sort_double(pr->amounts, k);
+            pr->namounts = k;
+        }
+    }
     for (uint32_t a = 0; ok && a < na; a++)
         pr->active += s->adj.out_off[a + 1] > s->adj.out_off[a] ||
                       s->adj.in_off[a + 1] > s->adj.in_off[a];
@@ -658,4 +677,17 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
     if (!ok)
         scan_profile_free(pr);
     return ok;
+}
+
+double scan_amount_tail(const scan_profile *pr, double v)
+{
+    size_t lo = 0, hi = pr->namounts;
+    while (lo < hi) { /* the first at v or more */
+        size_t mid = lo + (hi - lo) / 2;
+        if (pr->amounts[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return ((double)(pr->namounts - lo) + 1) / ((double)pr->namounts + 1);
 }

@@ -32,20 +32,25 @@
  *   st   STA -> ... -> STE, four hops a day apart, 95 % each: stack.
  *   ls   LSA pays two, each pays both of the next two, who pay LSZ: stack
  *        (three layers two wide).
- *   sn   the same chain with a ten-day pause: no.
+ *   sn   the same chain with a ten-day pause: no stack; but SNB and SND,
+ *        new accounts, each pass a large sum on within a day: two
+ *        pass_through alerts of one round each.
  *   sg   SGS pays SGM0..3 5000, each pays SGT 4800 three days later:
  *        scatter_gather. sh: the intermediaries pass on 40 %: no scatter-
  *        gather, but SHS paid four new accounts 5000 each within four hours
  *        (fan_out) and SHT was paid by four (fan_in).
  *   gs   GSI0..4 pay GSH 2000 within two days, then GSH pays GSO0..4 1900:
- *        gather_scatter. gt: passes on 30 %: no gather-scatter, but a
- *        fan_in and a fan_out at GTH.
+ *        gather_scatter; two of its payments in were each passed on whole
+ *        within three days, rounds of pass_through too (both are kept).
+ *        gt: passes on 30 %: no gather-scatter, but a fan_in and a fan_out
+ *        at GTH.
  *   bp   BPS0..2 each pay BPR0..2 within a day: bipartite. bq: the third
  *        sender pays two of the three: no block, but BQS0 and BQS1 each
  *        paid three new accounts within four hours (fan_out) and BQR0 and
  *        BQR1 were each paid by three (fan_in).
  *   pt   PTM receives and passes on 98-99 % three times, two days apart:
- *        pass_through. pu: twice, not large for the account: no.
+ *        pass_through. pu: twice, but sums this large are rare in the
+ *        data and PUM is new: pass_through too.
  *   rm   RMM passes on 99 % ten minutes later, four times: rapid_movement.
  *   su   three deposits of 9200-9900 within three days: structuring. sv:
  *        three over twenty days, sw: three of 10000.00: no.
@@ -350,6 +355,8 @@ static const struct want {
     {"cycle", "cs", 4, "CS2"},       {"cycle", "rt", 2, "RTA"},
     {"stack", "st", 4, "STA"},       {"stack", "ls", 8, "LSA"},
     {"bipartite", "bp", 9, "BPS0"},  {"pass_through", "pt", 6, "PTM"},
+    {"pass_through", "pu", 4, "PUM"}, {"pass_through", "sn", 2, "SNB"},
+    {"pass_through", "sn", 2, "SND"}, {"pass_through", "gs", 4, "GSH"},
     {"structuring", "su", 3, "SUA"}, {"rapid_movement", "rm", 8, "RMM"},
     {"tf_collection", "tf", 16, "TFC"},
 };
