@@ -181,6 +181,47 @@ def statement_end(toks, i):
     return len(toks) - 1
 
 
+DECL_START = {"static", "const", "struct", "enum", "union", "unsigned", "signed", "extern",
+              "volatile", "register", "_Thread_local"}
+
+
+def declares(toks, i, types):
+    """True when the '[' at toks[i] sizes an array in a declaration (char
+    a[8], b[16];), not an index (x = a[1];, uint32_t v = a[1];)."""
+    depth = 0
+    comma = False
+    j = i - 1
+    while j >= 0:
+        x = toks[j].text
+        if toks[j].kind == "pp":
+            break  # a #define's number ends what comes before
+        if x == "}" and depth == 0 and toks[j + 1].text != ",":
+            break  # the end of a block (not of an initializer): a statement starts after it
+        if x in ")]}":
+            depth += 1
+        elif x in "([{":
+            if depth == 0:
+                break
+            depth -= 1
+        elif depth == 0 and x == ";":
+            break
+        elif depth == 0 and x == ",":
+            comma = True  # another declarator: its initializer is not ours
+        elif depth == 0 and x == "=" and not comma:
+            return False  # in an initializer
+        j -= 1
+    first = toks[j + 1] if j + 1 < i else None
+    if first is None:
+        return False
+    second = toks[j + 2] if j + 2 < i else None
+    if first.kind == "id" and first.text not in KEYWORDS and second is not None and \
+            second.kind == "id":
+        return True  # a type we do not know, then the name: PCRE2_UCHAR msg[256]
+    if j >= 0 and toks[j].text == "(" and not (first.text in DECL_START or is_type(first, types)):
+        return False
+    return first.text in DECL_START or is_type(first, types)
+
+
 def typedef_names(paths):
     """Type names declared with typedef in `paths` (for telling a pointer
     declaration from a product)."""
@@ -191,13 +232,19 @@ def typedef_names(paths):
                 text = f.read()
         except OSError:
             continue
-        for m in re.finditer(r"\btypedef\b[^;]*?(\w+)\s*(?:\[[^\]]*\])?\s*;", text, re.S):
+        for m in re.finditer(r"\btypedef\b[^;{}]*?(\w+)\s*(?:\[[^\]]*\])?\s*;", text, re.S):
             names.add(m.group(1))
         for m in re.finditer(r"\btypedef\b[^;{]*\(\s*\*\s*(\w+)\s*\)", text):
             names.add(m.group(1))
         # typedef struct x { ... } x;
-        for m in re.finditer(r"^}\s*(\w+)\s*;", text, re.M):
-            names.add(m.group(1))
+        for m in re.finditer(r"\btypedef\s+(?:struct|union|enum)\b[^;{]*\{", text):
+            depth, k = 1, m.end()
+            while depth and k < len(text):
+                depth += {"{": 1, "}": -1}.get(text[k], 0)
+                k += 1
+            name = re.match(r"\s*(\w+)", text[k:])
+            if name:
+                names.add(name.group(1))
     return names
 
 
@@ -270,18 +317,16 @@ def enumerate_mutants(rel, src, types):
     order."""
     toks = tokenize(src)
     skip = [False] * len(toks)
+    sizes = set()  # array sizes in declarations: not mutated, but no reason to skip an if
     # assert()s, array sizes in declarations, out-of-memory handling
     for i, t in enumerate(toks):
         if t.kind == "id" and t.text in NOT_MUTATED_CALLS and \
                 i + 1 < len(toks) and toks[i + 1].text == "(":
             for k in range(i, match_close(toks, i + 1) + 1):
                 skip[k] = True
-        if t.text == "[" and i >= 2 and toks[i - 1].kind == "id" and \
-                (toks[i - 2].kind == "id" or toks[i - 2].text == "*"):
-            j = match_close(toks, i)
-            if toks[i - 2].text not in ("return", "case", "else", "sizeof", "do", "goto"):
-                for k in range(i, j + 1):
-                    skip[k] = True
+        if t.text == "[" and i >= 1 and (toks[i - 1].kind == "id" or toks[i - 1].text == "]") \
+                and declares(toks, i, types):
+            sizes.update(range(i, match_close(toks, i) + 1))
         if t.text == "{" and i >= 2 and toks[i - 1].text == "=" and toks[i - 2].text == "]":
             for k in range(i, match_close(toks, i) + 1):
                 skip[k] = True
@@ -336,7 +381,7 @@ def enumerate_mutants(rel, src, types):
         out.append(m)
 
     for i, t in enumerate(toks):
-        if skip[i]:
+        if skip[i] or i in sizes:
             continue
         prev = toks[i - 1] if i else None
         nxt = toks[i + 1] if i + 1 < len(toks) else None
@@ -815,8 +860,8 @@ def main():
     headers = []
     for d in ("include", "src"):
         for dirpath, _, names in os.walk(os.path.join(args.root, d)):
-            headers += [os.path.join(dirpath, n) for n in names if n.endswith((".h", ".c"))]
-    types = typedef_names(headers)
+            headers += [os.path.join(dirpath, n) for n in names if n.endswith(".h")]
+    types = typedef_names(headers)  # and each file's own, below
 
     sources, mutants = {}, {}
     for rel in files:
@@ -825,7 +870,8 @@ def main():
             ap.error("no such file: %s" % rel)
         with open(path) as f:
             sources[rel] = f.read()
-        mutants[rel] = [m for m in enumerate_mutants(rel, sources[rel], types) if m.kind in kinds]
+        own = types | typedef_names([path])
+        mutants[rel] = [m for m in enumerate_mutants(rel, sources[rel], own) if m.kind in kinds]
     by_id = {m.id: m for ms in mutants.values() for m in ms}
 
     if args.list_all:
