@@ -9,6 +9,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "fundtrace/csvread.h"
 #include "fundtrace/ingest.h"
 #include "fundtrace/time.h"
 
@@ -243,6 +244,94 @@ static void test_bad_field_on_several_lines_names_its_first(void **state)
     assert_int_equal(tu_load(&s, "lines.csv", csv, &o, NULL, &err), FT_EINPUT);
     assert_string_equal(err.msg, "lines.csv:2:6: amount '12?.5' is not a decimal number");
     ft_store_free(&s);
+}
+
+/* ft_utf8_valid at the edges of every row of Unicode's table of
+ * well-formed byte sequences (Table 3-7) and one byte past each edge;
+ * bytes that never start a sequence; alone, amid ASCII (read eight bytes
+ * at a time), and cut between two calls at every byte. */
+static void test_utf8_edges(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        bool ok;
+    } cases[] = {
+        {"\x7f", true},
+        {"\x80", false},
+        {"\xc0\x80", false},
+        {"\xc1\xbf", false},
+        {"\xc2\x80", true},
+        {"\xdf\xbf", true},
+        {"\xc2\x7f", false},
+        {"\xdf\xc0", false},
+        {"\xe0\xa0\x80", true},
+        {"\xe0\xbf\xbf", true},
+        {"\xe0\x9f\xbf", false},
+        {"\xe0\xc0\x80", false},
+        {"\xe0\xa0\x7f", false},
+        {"\xe0\xa0\xc0", false},
+        {"\xe1\x80\x80", true},
+        {"\xec\xbf\xbf", true},
+        {"\xe1\x7f\x80", false},
+        {"\xec\xc0\x80", false},
+        {"\xed\x80\x80", true},
+        {"\xed\x9f\xbf", true},
+        {"\xed\x7f\x80", false},
+        {"\xed\xa0\x80", false},
+        {"\xee\x80\x80", true},
+        {"\xef\xbf\xbf", true},
+        {"\xee\x7f\x80", false},
+        {"\xef\xc0\x80", false},
+        {"\xf0\x90\x80\x80", true},
+        {"\xf0\xbf\xbf\xbf", true},
+        {"\xf0\x8f\xbf\xbf", false},
+        {"\xf0\xc0\x80\x80", false},
+        {"\xf0\x90\x80\x7f", false},
+        {"\xf0\x90\x7f\x80", false},
+        {"\xf1\x80\x80\x80", true},
+        {"\xf3\xbf\xbf\xbf", true},
+        {"\xf1\x7f\x80\x80", false},
+        {"\xf3\xc0\x80\x80", false},
+        {"\xf3\xbf\xbf\xc0", false},
+        {"\xf4\x80\x80\x80", true},
+        {"\xf4\x8f\xbf\xbf", true},
+        {"\xf4\x7f\x80\x80", false},
+        {"\xf4\x90\x80\x80", false},
+        {"\xf5\x80\x80\x80", false},
+        {"\xf8\x88\x80\x80\x80", false},
+        {"\xfe", false},
+        {"\xff", false},
+        {"\xc2\x41", false}, /* the A after a lead byte is not swallowed */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const unsigned char *c = (const unsigned char *)cases[k].s;
+        size_t n = strlen(cases[k].s);
+        uint32_t st = 0;
+        if (ft_utf8_valid(c, n, &st) != cases[k].ok || (cases[k].ok && st != 0))
+            fail_msg("case %zu alone", k);
+        unsigned char buf[64];
+        memcpy(buf, "0123456789", 10);
+        memcpy(buf + 10, c, n);
+        memcpy(buf + 10 + n, "abcdefghijklmnopq", 17);
+        st = 0;
+        if (ft_utf8_valid(buf, n + 27, &st) != cases[k].ok || st != 0)
+            fail_msg("case %zu amid ASCII", k);
+        /* cut after every byte: the state carries the sequence over */
+        for (size_t cut = 1; cut < n; cut++) {
+            st = 0;
+            bool a = ft_utf8_valid(c, cut, &st);
+            bool b = ft_utf8_valid(c + cut, n - cut, &st);
+            if ((a && b) != cases[k].ok || (cases[k].ok && st != 0))
+                fail_msg("case %zu cut after %zu", k, cut);
+        }
+    }
+    /* A sequence the input ends in is not wrong yet: the state says so. */
+    uint32_t st = 0;
+    assert_true(ft_utf8_valid((const unsigned char *)"ab\xf0\x90", 4, &st));
+    assert_int_not_equal(st, 0);
+    assert_false(ft_utf8_valid((const unsigned char *)"c", 1, &st));
+    assert_int_equal(st, 0);
 }
 
 static void test_stray_quote_loses_only_its_line(void **state)
@@ -638,6 +727,7 @@ int main(void)
         cmocka_unit_test(test_bom_crlf_and_delimiters),
         cmocka_unit_test(test_rejects_name_line_and_column),
         cmocka_unit_test(test_bad_field_on_several_lines_names_its_first),
+        cmocka_unit_test(test_utf8_edges),
         cmocka_unit_test(test_stray_quote_loses_only_its_line),
         cmocka_unit_test(test_nul_byte_and_last_row_without_newline),
         cmocka_unit_test(test_strict_stops_at_first_bad_row),

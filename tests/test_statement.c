@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fundtrace/csvread.h"
 #include "fundtrace/ingest.h"
 #include "fundtrace/snapshot.h"
 #include "fundtrace/time.h"
@@ -298,6 +299,86 @@ static void test_encodings(void **state)
     assert_string_equal(s.report.sources[0].encoding, "utf-16le");
     ft_store_free(&s);
     free(u16);
+}
+
+/* Every name --encoding documents, on text without a byte-order mark:
+ * "Jörg" and a euro sign in the account names, in UTF-16 (little-endian
+ * unless named big), Latin-1 and Windows-1252 (ö is 0xF6 in both; the
+ * euro sign only in Windows-1252, at 0x80), Latin-9 (the euro at 0xA4),
+ * UTF-8. A name iconv does not know is refused. */
+static void test_encoding_names(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int form; /* 0 UTF-16LE, 1 UTF-16BE, 2 Windows-1252, 3 Latin-1, 4 UTF-8, 5 Latin-9 */
+    } names[] = {
+        {"utf-16", 0}, {"utf16", 0},        {"utf-16le", 0}, {"UTF-16LE", 0}, {"utf-16be", 1},
+        {"cp1252", 2}, {"windows-1252", 2}, {"latin1", 3},   {"latin-1", 3},  {"iso-8859-1", 3},
+        {"latin9", 5}, {"iso-8859-15", 5},  {"utf-8", 4},    {"utf8", 4},
+    };
+    const char *head = "timestamp,src_account,dst_account,amount,currency\n";
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        int form = names[k].form;
+        bool latin1 = form == 3;
+        /* the row: 2024-03-01,Jörg,<euro>,1,EUR (no euro in Latin-1: X) */
+        unsigned char text[256];
+        size_t n = 0;
+        memcpy(text, head, strlen(head));
+        n += strlen(head);
+        const char *a = "2024-03-01,J";
+        memcpy(text + n, a, strlen(a));
+        n += strlen(a);
+        if (form == 4) {
+            memcpy(text + n, "\xc3\xb6rg,\xe2\x82\xac", 8);
+            n += 8;
+        } else {
+            text[n++] = 0xf6;
+            memcpy(text + n, "rg,", 3);
+            n += 3;
+            text[n++] = form == 2 ? 0x80 : latin1 ? 'X' : 0xa4;
+        }
+        memcpy(text + n, ",1,EUR\n", 7);
+        n += 7;
+        char data[512];
+        size_t len = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (form == 0 || form == 1) {
+                /* the code points below 0x100 of this text are its bytes */
+                data[len++] = form == 0 ? (char)text[i] : 0;
+                data[len++] = form == 0 ? 0 : (char)text[i];
+                if (text[i] == 0xa4) { /* the euro: U+20AC */
+                    data[len - 2] = form == 0 ? (char)0xac : 0x20;
+                    data[len - 1] = form == 0 ? 0x20 : (char)0xac;
+                }
+            } else {
+                data[len++] = (char)text[i];
+            }
+        }
+        char *dir = tu_tmpdir();
+        char path[512];
+        snprintf(path, sizeof path, "%s/e.csv", dir);
+        tu_write(path, data, len);
+        const char *paths[] = {path};
+        ft_load_options o = {.encoding = names[k].name};
+        ft_store s = {0};
+        ft_error err;
+        if (load(&s, paths, 1, &o, NULL, NULL, &err) != FT_OK)
+            fail_msg("%s: %s", names[k].name, err.msg);
+        uint32_t id;
+        assert_int_equal(s.t.n, 1);
+        if (!ft_intern_find(&s.accounts, "J\xc3\xb6rg", 5, &id) ||
+            !ft_intern_find(&s.accounts, latin1 ? "X" : "\xe2\x82\xac", latin1 ? 1 : 3, &id))
+            fail_msg("%s: read as %s, %s", names[k].name, ft_store_account(&s, 0, NULL),
+                     ft_store_account(&s, 1, NULL));
+        ft_store_free(&s);
+        tu_rmdir(dir);
+    }
+    ft_error err;
+    assert_int_equal(ft_csv_encoding_check("utf-16", &err), FT_OK);
+    assert_int_equal(ft_csv_encoding_check("klingon", &err), FT_EUSAGE);
+    assert_string_equal(err.msg, "--encoding 'klingon' is not an encoding iconv knows (cp1252, "
+                                 "latin1, latin9, utf-16, utf-16le, utf-16be, utf-8, ...)");
 }
 
 static void test_empty_load_is_an_error(void **state)
@@ -715,6 +796,7 @@ int main(void)
         cmocka_unit_test(test_every_bad_field_reported),
         cmocka_unit_test(test_date_format_and_timezone),
         cmocka_unit_test(test_encodings),
+        cmocka_unit_test(test_encoding_names),
         cmocka_unit_test(test_empty_load_is_an_error),
         cmocka_unit_test(test_german_export_cp1252),
         cmocka_unit_test(test_french_export_needs_its_account),
