@@ -592,6 +592,74 @@ static void test_camt_entries_and_batches(void **state)
     ft_store_free(&s);
 }
 
+/* A camt statement of three entries of 10.00, 20.00 and 30.00 EUR
+ * credited; `dates` gives each entry's date elements. */
+static char *camt_text(const char *const dates[3])
+{
+    static const char *const entry =
+        "<Ntry><Amt Ccy=\"EUR\">%d.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>%s"
+        "<AcctSvcrRef>R%d</AcctSvcrRef><NtryDtls><TxDtls><RltdPties><Dbtr><Nm>Payer</Nm></Dbtr>"
+        "</RltdPties></TxDtls></NtryDtls></Ntry>\n";
+    size_t cap = 8192, n = 0;
+    char *x = malloc(cap);
+    n += (size_t)snprintf(
+        x + n, cap - n,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt>\n"
+        "<Stmt><Id>S1</Id><Acct><Id><IBAN>DE02120300000000202051</IBAN></Id><Ccy>EUR</Ccy></Acct>\n"
+        "<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">0.00</Amt>"
+        "<CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2024-03-01</Dt></Dt></Bal>\n"
+        "<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">60.00</Amt>"
+        "<CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2024-03-08</Dt></Dt></Bal>\n");
+    for (int i = 0; i < 3; i++)
+        n += (size_t)snprintf(x + n, cap - n, entry, 10 * (i + 1), dates[i], i + 1);
+    snprintf(x + n, cap - n, "</Stmt></BkToCstmrStmt></Document>\n");
+    return x;
+}
+
+/* A camt entry's time: its booking date, else its value date (a date or a
+ * date and time); an entry with neither is refused. */
+static void test_camt_booking_or_value_date(void **state)
+{
+    (void)state;
+    static const char *const dated[3] = {
+        "<BookgDt><Dt>2024-03-02</Dt></BookgDt>",
+        "<ValDt><Dt>2024-03-03</Dt></ValDt>",
+        "<ValDt><DtTm>2024-03-04T10:30:00+01:00</DtTm></ValDt>",
+    };
+    char *x = camt_text(dated);
+    ft_store s = {0};
+    ft_error err;
+    tu_rejects rej;
+    if (load_text(&s, "c.xml", x, NULL, &rej, NULL, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    free(x);
+    assert_int_equal(rej.n, 0);
+    assert_int_equal(s.t.n, 3);
+    assert_int_equal(s.t.ts_ms[find(&s, "R1")], 1709337600000LL); /* 2024-03-02 */
+    assert_int_equal(s.t.ts_ms[find(&s, "R2")], 1709424000000LL); /* 2024-03-03 */
+    assert_int_equal(s.t.ts_ms[find(&s, "R3")], 1709544600000LL); /* 2024-03-04T09:30Z */
+    ft_store_free(&s);
+    static const char *const undated[3] = {
+        "<BookgDt><Dt>2024-03-02</Dt></BookgDt>",
+        "",
+        "<ValDt><Dt>2024-03-04</Dt></ValDt>",
+    };
+    x = camt_text(undated);
+    /* the statement's other entries go with it: its balances cannot be
+     * checked */
+    assert_int_equal(load_text(&s, "c.xml", x, NULL, &rej, NULL, &err), FT_EINPUT);
+    free(x);
+    assert_int_equal(rej.n, 3);
+    assert_int_equal(rej.r[0].reason, FT_REJ_RECORD);
+    assert_int_equal(rej.r[0].line, 7);
+    assert_string_equal(rej.r[0].message,
+                        "entry (Ntry) at line 7 has no booking or value date (BookgDt, ValDt)");
+    assert_string_equal(rej.r[1].message, "statement 'S1' (line 3): entry at line 7 could not "
+                                          "be read, so the balances cannot be checked");
+    ft_store_free(&s);
+}
+
 static void test_camt_broken(void **state)
 {
     (void)state;
@@ -680,6 +748,74 @@ static void test_two_banks_merged_once(void **state)
     assert_int_equal(load(&s, paths, 2, &w, NULL, NULL, &err), FT_OK);
     assert_int_equal(s.report.merges, 1); /* only the one with the same end-to-end id */
     ft_store_free(&s);
+}
+
+/* Each credit in the payee's statement takes the nearest free debit of
+ * the payer's with the same accounts, currency and amount, booked within
+ * the merge window (3 days, inclusive), before or after it:
+ *   100.00  credit 03-04, debit 03-05: one (the credit comes first)
+ *   250.00  debits 03-01 and 03-05, credit 03-04: the 03-05 one
+ *   300.00  debit 03-10, credit 03-13, three days on: one
+ *   400.00  debit 03-10, credit 03-14, four days on: two
+ *   500.00  debits 03-03 and 03-05, credit 03-04: the earlier of the two
+ *           as near */
+static void test_merge_takes_the_nearest_debit(void **state)
+{
+    (void)state;
+    const char *head = "account,booking_date,amount,counterparty_iban,counterparty,currency\n";
+    const char *a = "DE89370400440532013000", *b = "FR7630006000011234567890189";
+    char payer[1024], payee[1024];
+    int n = snprintf(payer, sizeof payer, "%s", head);
+    static const char *debits[][2] = {{"2024-03-05", "100.00"}, {"2024-03-01", "250.00"},
+                                      {"2024-03-05", "250.00"}, {"2024-03-10", "300.00"},
+                                      {"2024-03-10", "400.00"}, {"2024-03-03", "500.00"},
+                                      {"2024-03-05", "500.00"}};
+    for (int i = 0; i < 7; i++)
+        n += snprintf(payer + n, sizeof payer - (size_t)n, "%s,%s,-%s,%s,B,EUR\n", a, debits[i][0],
+                      debits[i][1], b);
+    n = snprintf(payee, sizeof payee, "%s", head);
+    static const char *credits[][2] = {{"2024-03-04", "100.00"},
+                                       {"2024-03-04", "250.00"},
+                                       {"2024-03-13", "300.00"},
+                                       {"2024-03-14", "400.00"},
+                                       {"2024-03-04", "500.00"}};
+    for (int i = 0; i < 5; i++)
+        n += snprintf(payee + n, sizeof payee - (size_t)n, "%s,%s,%s,%s,A,EUR\n", b, credits[i][0],
+                      credits[i][1], a);
+    char *dir = tu_tmpdir();
+    char p1[512], p2[512];
+    snprintf(p1, sizeof p1, "%s/payer.csv", dir);
+    snprintf(p2, sizeof p2, "%s/payee.csv", dir);
+    tu_write(p1, payer, strlen(payer));
+    tu_write(p2, payee, strlen(payee));
+    const char *paths[] = {p1, p2};
+    ft_store s = {0};
+    ft_error err;
+    if (load(&s, paths, 2, NULL, NULL, NULL, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(s.report.rows_loaded, 12);
+    assert_int_equal(s.report.merges, 4);
+    assert_int_equal(s.t.n, 8);
+    /* by time: 250 (03-01), 500 (03-03), 100, 250 and 500 (03-05), 300 and
+     * 400 (03-10), the 400 credit (03-14); the merged ones keep the
+     * payer's date */
+    static const struct {
+        int64_t amount;
+        int side;
+    } want[] = {{25000, FT_SIDE_DEBIT}, {50000, FT_SIDE_BOTH},  {10000, FT_SIDE_BOTH},
+                {25000, FT_SIDE_BOTH},  {50000, FT_SIDE_DEBIT}, {30000, FT_SIDE_BOTH},
+                {40000, FT_SIDE_DEBIT}, {40000, FT_SIDE_CREDIT}};
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(s.t.amount[i], want[i].amount);
+        assert_int_equal(s.t.side[i], want[i].side);
+    }
+    /* the merged 250.00 is the payer's line 4 (03-05) and the payee's line 3 */
+    int found = 0;
+    for (int64_t k = 0; k < s.report.ndups; k++)
+        found += s.report.dups[k].kept_line == 4 && s.report.dups[k].other_line == 3;
+    assert_int_equal(found, 1);
+    ft_store_free(&s);
+    tu_rmdir(dir);
 }
 
 static void test_sample_twice_is_one_copy(void **state)
@@ -804,8 +940,10 @@ int main(void)
         cmocka_unit_test(test_mt940_two_statements),
         cmocka_unit_test(test_mt940_broken),
         cmocka_unit_test(test_camt_entries_and_batches),
+        cmocka_unit_test(test_camt_booking_or_value_date),
         cmocka_unit_test(test_camt_broken),
         cmocka_unit_test(test_two_banks_merged_once),
+        cmocka_unit_test(test_merge_takes_the_nearest_debit),
         cmocka_unit_test(test_sample_twice_is_one_copy),
         cmocka_unit_test(test_conflicting_ids_and_rows_without_ids),
         cmocka_unit_test(test_snapshot_keeps_statements_and_copies),
