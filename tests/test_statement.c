@@ -86,10 +86,13 @@ static int64_t find(const ft_store *s, const char *txid)
     return -1;
 }
 
+/* The account's key; a key holds no NUL byte (it is as long as its text). */
 static const char *acct(const ft_store *s, uint32_t id)
 {
     size_t len;
-    return ft_store_account(s, id, &len);
+    const char *k = ft_store_account(s, id, &len);
+    assert_int_equal(len, strlen(k));
+    return k;
 }
 
 static const char *str(const ft_store *s, uint64_t off)
@@ -660,6 +663,41 @@ static void test_camt_booking_or_value_date(void **state)
     ft_store_free(&s);
 }
 
+/* Statement amounts follow the store's exponent of their currency: after
+ * an IBM file that counts yen in hundredths, a statement's 1500 JPY (and
+ * the next row, whose currency the file already knows) are scaled. */
+static void test_statement_amounts_follow_the_store(void **state)
+{
+    (void)state;
+    const char *ibm =
+        "Timestamp,From Bank,Account,To Bank,Account,Amount Received,Receiving Currency,"
+        "Amount Paid,Payment Currency,Payment Format,Is Laundering\n"
+        "2022/09/01 00:06,1,X,2,Y,5.50,Yen,5.50,Yen,Wire,0\n";
+    const char *stmt = "account,booking_date,amount,counterparty,currency\n"
+                       "JP1,2022-09-02,1500,Shop,JPY\n"
+                       "JP1,2022-09-03,-7,Shop,JPY\n";
+    char *dir = tu_tmpdir();
+    char p1[512], p2[512];
+    snprintf(p1, sizeof p1, "%s/ibm.csv", dir);
+    snprintf(p2, sizeof p2, "%s/jp.csv", dir);
+    tu_write(p1, ibm, strlen(ibm));
+    tu_write(p2, stmt, strlen(stmt));
+    const char *paths[] = {p1, p2};
+    ft_store s = {0};
+    ft_error err;
+    if (load(&s, paths, 2, NULL, NULL, NULL, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(s.t.n, 3);
+    char buf[80];
+    assert_string_equal(tu_amount(&s, 0, buf), "5.50 JPY");
+    assert_string_equal(tu_amount(&s, 1, buf), "1500.00 JPY");
+    assert_string_equal(tu_amount(&s, 2, buf), "7.00 JPY");
+    assert_string_equal(acct(&s, s.t.dst[1]), "JP1");
+    assert_string_equal(acct(&s, s.t.src[1]), "SHOP");
+    ft_store_free(&s);
+    tu_rmdir(dir);
+}
+
 static void test_camt_broken(void **state)
 {
     (void)state;
@@ -941,6 +979,7 @@ int main(void)
         cmocka_unit_test(test_mt940_broken),
         cmocka_unit_test(test_camt_entries_and_batches),
         cmocka_unit_test(test_camt_booking_or_value_date),
+        cmocka_unit_test(test_statement_amounts_follow_the_store),
         cmocka_unit_test(test_camt_broken),
         cmocka_unit_test(test_two_banks_merged_once),
         cmocka_unit_test(test_merge_takes_the_nearest_debit),
