@@ -527,6 +527,50 @@ static void test_mt940_two_statements(void **state)
     ft_store_free(&s);
 }
 
+/* MT940's :25: account: an IBAN with its currency appended (the IBAN
+ * ending in 0, the currency a code, up to Z) is the IBAN; with letters
+ * that are no currency after it, or no digit before them, it is kept
+ * whole, and so are texts of 18 characters or fewer, or over 37 (the
+ * longest IBAN, 34, and three). A file may start with a UTF-8 byte-order
+ * mark. */
+static void test_mt940_accounts_and_bom(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *field, *own;
+    } accts[] = {
+        {"DE89370400440532013000EUR", "DE89370400440532013000"},
+        {"DE89370400440532013009USD", "DE89370400440532013009"},
+        {"DE89370400440532013000XYZ", "DE89370400440532013000XYZ"},
+        {"DE8937040044053201300XEUR", "DE8937040044053201300XEUR"},
+        {"ZA1234567890123456ZAR", "ZA1234567890123456"},
+        {"RU02044525600407028104123456789012EUR", "RU02044525600407028104123456789012"},
+        {"RU020445256004070281041234567890123EUR", "RU020445256004070281041234567890123EUR"},
+        {"1234567890123456ZAR", "1234567890123456"},
+        {"123456789012345ZAR", "123456789012345ZAR"},
+    };
+    for (int bom = 0; bom < 2; bom++)
+        for (size_t k = 0; k < sizeof accts / sizeof accts[0]; k++) {
+            char sta[1024];
+            snprintf(sta, sizeof sta,
+                     "%s:20:STARTUMSE\n:25:%s\n:28C:00001/001\n:60F:C240301EUR100,00\n"
+                     ":61:2403010301D10,00NTRFNONREF//R1\n:86:166?00SEPA?32Shop\n"
+                     ":62F:C240301EUR90,00\n-\n",
+                     bom ? "\xef\xbb\xbf" : "", accts[k].field);
+            ft_store s = {0};
+            ft_error err;
+            tu_rejects rej;
+            if (load_text(&s, "a.sta", sta, NULL, &rej, NULL, &err) != FT_OK)
+                fail_msg("%s: %s", accts[k].field, err.msg);
+            assert_string_equal(s.report.sources[0].layout, "mt940");
+            assert_int_equal(rej.n, 0);
+            assert_int_equal(s.t.n, 1);
+            assert_string_equal(acct(&s, s.t.src[0]), accts[k].own);
+            assert_int_equal(s.t.amount[0], 1000);
+            ft_store_free(&s);
+        }
+}
+
 static void test_mt940_broken(void **state)
 {
     (void)state;
@@ -976,6 +1020,7 @@ int main(void)
         cmocka_unit_test(test_french_export_needs_its_account),
         cmocka_unit_test(test_debit_credit_columns_and_marks),
         cmocka_unit_test(test_mt940_two_statements),
+        cmocka_unit_test(test_mt940_accounts_and_bom),
         cmocka_unit_test(test_mt940_broken),
         cmocka_unit_test(test_camt_entries_and_batches),
         cmocka_unit_test(test_camt_booking_or_value_date),
