@@ -548,6 +548,9 @@ static void test_mt940_accounts_and_bom(void **state)
         {"RU020445256004070281041234567890123EUR", "RU020445256004070281041234567890123EUR"},
         {"1234567890123456ZAR", "1234567890123456"},
         {"123456789012345ZAR", "123456789012345ZAR"},
+        /* 71 characters: the first 63 */
+        {"ACCOUNT-0123456789-0123456789-0123456789-0123456789-0123456789-01234567",
+         "ACCOUNT-0123456789-0123456789-0123456789-0123456789-0123456789-"},
     };
     for (int bom = 0; bom < 2; bom++)
         for (size_t k = 0; k < sizeof accts / sizeof accts[0]; k++) {
@@ -569,6 +572,36 @@ static void test_mt940_accounts_and_bom(void **state)
             assert_int_equal(s.t.amount[0], 1000);
             ft_store_free(&s);
         }
+}
+
+/* An MT940 entry's booking date (MMDD after the value date) may fall in
+ * the year before or after it: value 31 December, booked 1 January, and
+ * the other way round; otherwise the value date's year. */
+static void test_mt940_booking_across_new_year(void **state)
+{
+    (void)state;
+    const char *sta = ":20:STARTUMSE\n:25:DE89370400440532013000\n:28C:00001/001\n"
+                      ":60F:C231231EUR100,00\n"
+                      ":61:2312310101D10,00NTRFNONREF//R1\n"
+                      ":61:2401011231D10,00NTRFNONREF//R2\n"
+                      ":61:2406150614D10,00NTRFNONREF//R3\n"
+                      ":62F:C240615EUR70,00\n-\n";
+    ft_store s = {0};
+    ft_error err;
+    tu_rejects rej;
+    if (load_text(&s, "y.sta", sta, NULL, &rej, NULL, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(rej.n, 0);
+    assert_int_equal(s.t.n, 3);
+    char when[40];
+    static const char *const want[][2] = {{"R1", "2024-01-01T00:00:00Z"},
+                                          {"R2", "2023-12-31T00:00:00Z"},
+                                          {"R3", "2024-06-14T00:00:00Z"}};
+    for (int k = 0; k < 3; k++) {
+        assert_true(ft_time_format(s.t.ts_ms[find(&s, want[k][0])], when, sizeof when));
+        assert_string_equal(when, want[k][1]);
+    }
+    ft_store_free(&s);
 }
 
 static void test_mt940_broken(void **state)
@@ -1021,6 +1054,7 @@ int main(void)
         cmocka_unit_test(test_debit_credit_columns_and_marks),
         cmocka_unit_test(test_mt940_two_statements),
         cmocka_unit_test(test_mt940_accounts_and_bom),
+        cmocka_unit_test(test_mt940_booking_across_new_year),
         cmocka_unit_test(test_mt940_broken),
         cmocka_unit_test(test_camt_entries_and_batches),
         cmocka_unit_test(test_camt_booking_or_value_date),
