@@ -680,6 +680,79 @@ static void test_scatter_gather_delay_limit(void **state)
     free(f.csv);
 }
 
+/* Windows include their ends, to the millisecond: the temporal cycle CY
+ * takes exactly 4 hours (10000, 9500 and 9025 EUR two hours apart), the
+ * deposits SU exactly 2 days; with windows of exactly that they are
+ * found, with windows 0.36 seconds shorter not. */
+static void test_window_limits(void **state)
+{
+    (void)state;
+    fixture f = {0};
+    build(&f);
+    ft_store s = {0};
+    load(&s, f.csv);
+    static const struct {
+        const char *param, *in, *out, *kind, *main;
+        uint32_t ntxn;
+    } cases[] = {
+        {"cycle.window_hours", "4", "3.9999", "cycle", "CYA", 3},
+        {"structuring.window_days", "2", "1.999995833", "structuring", "SUA", 3},
+    };
+    ft_error err;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (int k = 0; k < 2; k++) {
+            ft_scan_params p;
+            ft_scan_defaults(&p);
+            assert_int_equal(
+                ft_scan_param_set(&p, cases[c].param, k ? cases[c].out : cases[c].in, &err), FT_OK);
+            ft_alerts a;
+            run(&s, &p, 1, &a);
+            const ft_alert *al = alert_at(&s, &a, cases[c].kind, cases[c].main);
+            if (k == 0 && (!al || al->ntxn != cases[c].ntxn))
+                fail_msg("%s %s: no %s at %s", cases[c].param, cases[c].in, cases[c].kind,
+                         cases[c].main);
+            if (k == 1 && al)
+                fail_msg("%s %s: a %s at %s", cases[c].param, cases[c].out, cases[c].kind,
+                         cases[c].main);
+            ft_alerts_free(&a);
+        }
+    }
+    ft_store_free(&s);
+    free(f.csv);
+}
+
+/* A two-hop return is a cycle only forward in time with most of the money
+ * coming back: RTA and RTB (5000 there, 4800 back) are one; RVA and RVB,
+ * strangers with lives of their own too, are not (5000 there, 1500 back). */
+static void test_two_hop_returns(void **state)
+{
+    (void)state;
+    fixture f = {0};
+    background(&f);
+    life(&f, "RTA", 22, 1);
+    life(&f, "RTB", 23, 2);
+    row(&f, "rt", 3600, "RTA", "RTB", "5000.00");
+    row(&f, "rt", 3620, "RTB", "RTA", "4800.00");
+    life(&f, "RVA", 24, 1);
+    life(&f, "RVB", 25, 2);
+    row(&f, "rv", 3600, "RVA", "RVB", "5000.00");
+    row(&f, "rv", 3620, "RVB", "RVA", "1500.00");
+    ft_store s = {0};
+    load(&s, f.csv);
+    ft_scan_params p;
+    ft_scan_defaults(&p);
+    ft_alerts a;
+    run(&s, &p, 1, &a);
+    const ft_alert *c = alert_at(&s, &a, "cycle", "RTA");
+    assert_non_null(c);
+    assert_int_equal(c->ntxn, 2);
+    assert_null(alert_at(&s, &a, "cycle", "RVA"));
+    assert_null(alert_at(&s, &a, "cycle", "RVB"));
+    ft_alerts_free(&a);
+    ft_store_free(&s);
+    free(f.csv);
+}
+
 /* A general alert exactly half of whose transfers a specific one covers
  * gives way to it; with one transfer more, less than half, it stays.
  * SGS pays `width` new accounts within a few hours; four of them pass 96 %
@@ -783,6 +856,8 @@ int main(void)
         cmocka_unit_test(test_ids_are_stable),
         cmocka_unit_test(test_state_across_runs),
         cmocka_unit_test(test_scatter_gather_delay_limit),
+        cmocka_unit_test(test_window_limits),
+        cmocka_unit_test(test_two_hop_returns),
         cmocka_unit_test(test_precedence_at_exactly_half),
         cmocka_unit_test(test_ids_against_time),
     };
