@@ -375,6 +375,10 @@ static void test_bad_alerts_and_traces(void **state)
         {"name,kind\nx,y\n", "a:1: not an alerts file (JSON Lines, a JSON array, or CSV with the "
                              "columns id, kind and txns, as scan writes them)"},
         {"id,kind,txns\nx,cycle\n", "a:2: 2 fields, fewer than the header's 3"},
+        /* JSON after a byte-order mark; only a whole mark is one: "[¿" is JSON */
+        {"\xef\xbb\xbf{\"id\":1,\"kind\":\"cycle\",\"txns\":[]}\n",
+         "a:1:7: an alert's \"id\" and \"kind\" are strings"},
+        {"[\xc2\xbf]", "a:1:2: byte 0xc2 where a value should be"},
     };
     for (size_t i = 0; i < sizeof alerts / sizeof *alerts; i++) {
         ft_alerts_reader *r;
