@@ -15,7 +15,8 @@
  *   7  05:00  SY00X      -> DE00D       900.00
  *   8  06:00  DE00SHADY1 -> DE00E       100.00   watchlisted by pattern
  * Risk (decay 0.5, threshold 0.05): MULE1 0.5 x 5000/5000 = 0.5; MULE2
- * 0.25 x 2000/5000 = 0.1; END 0.125 x 1500/5000 = 0.0375 (under); E 0.5.
+ * 0.25 x 2000/5000 = 0.1; END 0.125 x 1500/5000 = 0.0375 (under); E 0.5;
+ * C 0.5 (B is on the watchlist too, after an account not in the data).
  */
 #include "testutil.h"
 
@@ -43,6 +44,8 @@ static const char *RULES = "# rules for the test\n"
                            "[watchlist]\n"
                            "account = DE00WATCH | sanctions list\n"
                            "pattern = ^DE00SHADY | shadow accounts\n"
+                           "account = DE00NOBODY | not in the data\n"
+                           "account = DE00B | second list\n"
                            "[text]\n"
                            "memo = (?i)\\brifles?\\b | weapons vocabulary\n"
                            "memo = ^(a+)+$ | a pattern that backtracks without end\n"
@@ -95,12 +98,18 @@ static void test_good_rules(void **state)
     assert_true(p.fan_min_degree[0] == 10 && p.fan_min_degree[1] == 10);
     ft_alerts a;
     assert_int_equal(ft_scan_run(&s, &p, 2, &a, &err), FT_OK);
-    assert_int_equal(a.n, 8);
+    assert_int_equal(a.n, 10);
     const ft_alert *al = find(&s, &a, FT_KIND_WATCHLIST, "DE00WATCH");
     assert_non_null(al);
     assert_int_equal(al->ntxn, 1);
     assert_non_null(strstr(a.text + al->text, "sanctions list"));
     assert_non_null(find(&s, &a, FT_KIND_WATCHLIST, "DE00SHADY1"));
+    al = find(&s, &a, FT_KIND_WATCHLIST, "DE00B");
+    assert_non_null(al);
+    assert_non_null(strstr(a.text + al->text, "second list"));
+    al = find(&s, &a, FT_KIND_RISK, "DE00C");
+    assert_non_null(al);
+    assert_float_equal(al->score, 0.5, 1e-6);
     al = find(&s, &a, FT_KIND_TEXT, "DE00A");
     assert_non_null(al);
     assert_non_null(strstr(a.text + al->text, "for the rifles"));
