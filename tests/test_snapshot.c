@@ -149,6 +149,42 @@ static void test_round_trip(void **state)
     tu_rmdir(dir);
 }
 
+/* A store read from a snapshot is the file's, mapped read-only: it
+ * takes no new column, row, currency, and loses no row; it still finds
+ * what it has. */
+static void test_mapped_store_does_not_change(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/case.ftg", dir);
+    ft_store s = {0}, r = {0};
+    ft_error err;
+    assert_int_equal(tu_load(&s, "g.csv", GENERIC, NULL, NULL, &err), FT_OK);
+    assert_int_equal(ft_snapshot_write(&s, path, &err), FT_OK);
+    assert_int_equal(ft_snapshot_read(&r, path, &err), FT_OK);
+    assert_null(r.t.value_ms);
+    assert_int_equal(ft_store_enable(&r, FT_COL_VALUE_MS, &err), FT_EUSAGE);
+    assert_string_equal(err.msg, "a store read from a snapshot cannot change");
+    assert_int_equal(ft_store_enable(&r, FT_COL_MEMO, &err), FT_OK); /* it has it */
+    ft_currency usd = {"USD", 2}, eur = {"EUR", 2};
+    uint16_t id;
+    assert_int_equal(ft_store_currency(&r, &usd, &id, &err), FT_EUSAGE);
+    assert_string_equal(err.msg, "a store read from a snapshot cannot change");
+    assert_int_equal(r.ncurrencies, 2);
+    assert_int_equal(ft_store_currency(&r, &eur, &id, &err), FT_OK);
+    assert_string_equal(r.currencies[id].code, "EUR");
+    ft_row row = {.ts_ms = r.t.ts_ms[r.t.n - 1]};
+    assert_int_equal(ft_store_append(&r, &row, &err), FT_EUSAGE);
+    assert_string_equal(err.msg, "a store read from a snapshot cannot grow");
+    uint8_t drop[8] = {1, 0, 0, 0, 0, 0, 0, 0};
+    assert_int_equal(ft_store_remove(&r, drop, &err), FT_EUSAGE);
+    assert_int_equal(r.t.n, s.t.n);
+    ft_store_free(&r);
+    ft_store_free(&s);
+    tu_rmdir(dir);
+}
+
 static void test_empty_store_round_trip(void **state)
 {
     (void)state;
@@ -647,9 +683,45 @@ static void test_crafted_header_and_table(void **state)
     snap_copy(&p, &orig);
     resize(&p, SEC_COL + FT_COL_LINE, sec(&p, SEC_COL + FT_COL_LINE)->count + 1);
     REFUSED(&p, "a section has the wrong size");
-    snap_copy(&p, &orig);
-    sec(&p, SEC_COL + FT_COL_TS)->id = 99;
-    REFUSED(&p, "a section is missing");
+    /* Every section a store needs, missing; those older files lack, or a
+     * store may lack, missing: it still reads. */
+    static const uint32_t needed[] = {SEC_META,
+                                      SEC_CURRENCIES,
+                                      SEC_SOURCES,
+                                      SEC_SOURCE_STRINGS,
+                                      SEC_OPTIONS,
+                                      SEC_ACC_POOL,
+                                      SEC_ACC_OFF,
+                                      SEC_ACC_SLOTS,
+                                      SEC_CHAN_POOL,
+                                      SEC_CHAN_OFF,
+                                      SEC_CHAN_SLOTS,
+                                      SEC_LAB_POOL,
+                                      SEC_LAB_OFF,
+                                      SEC_LAB_SLOTS,
+                                      SEC_STRINGS,
+                                      SEC_COL + FT_COL_TS,
+                                      SEC_COL + FT_COL_AMOUNT,
+                                      SEC_COL + FT_COL_SRC,
+                                      SEC_COL + FT_COL_DST,
+                                      SEC_COL + FT_COL_CUR,
+                                      SEC_COL + FT_COL_LINE};
+    for (size_t k = 0; k < sizeof needed / sizeof needed[0]; k++) {
+        snap_copy(&p, &orig);
+        sec(&p, needed[k])->id = 99;
+        REFUSED(&p, "a section is missing");
+    }
+    static const uint32_t optional[] = {SEC_SOURCE_NOTES,      SEC_DUPS,
+                                        SEC_TXID_OFF,          SEC_COL + FT_COL_FILE,
+                                        SEC_COL + FT_COL_MEMO, SEC_COL + FT_COL_TXID,
+                                        SEC_COL + FT_COL_SIDE};
+    for (size_t k = 0; k < sizeof optional / sizeof optional[0]; k++) {
+        snap_copy(&p, &orig);
+        sec(&p, optional[k])->id = 99;
+        if (optional[k] == SEC_TXID_OFF)
+            sec(&p, SEC_TXID_TXN)->id = 98;
+        ACCEPTED(&p);
+    }
     crafted_done(&orig);
 }
 
@@ -1078,6 +1150,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_mapped_store_does_not_change),
         cmocka_unit_test(test_empty_store_round_trip),
         cmocka_unit_test(test_every_flipped_byte_is_refused),
         cmocka_unit_test(test_other_version_and_not_a_snapshot),
