@@ -193,6 +193,12 @@ static void test_date_format(void **state)
                      1709298309000LL);
     assert_int_equal(fmt_ok("2024-03-01 12:34:56.5+0100", "%Y-%m-%d %H:%M:%S.%f%z", true),
                      1709292896500LL);
+    /* fields the format lacks are 1970-01-01 00:00:00 */
+    assert_int_equal(fmt_ok("12:34", "%H:%M", false), 45240000LL);
+    assert_int_equal(fmt_ok("15", "%d", false), 14 * 86400000LL);
+    assert_int_equal(fmt_ok("03", "%m", false), 59 * 86400000LL);
+    assert_int_equal(fmt_ok("2024", "%Y", false), 1704067200000LL);
+    assert_int_equal(fmt_ok("07 2024", "%m %Y", false), 1719792000000LL);
     int64_t v;
     bool z;
     ft_time_error why;
