@@ -53,11 +53,11 @@ for entry in "${sets[@]}"; do
     # scan exits 1 when it flags nothing (as grep): no failure here
     run "fundtrace scan $name" bash -c '"$0" scan "$@" || [ $? -eq 1 ]' "$ft" -q --threads 2 \
         --format jsonl "$snap"
-    scan_s=$secs scan_kib=$kib
+    scan_s=$secs scan_cpu=$cpu scan_kib=$kib
     "$ft" scan -q --threads 2 --format jsonl "$snap" >"$work/$name.jsonl" || [ $? -eq 1 ]
     "$ft" eval --alerts "$work/$name.jsonl" --truth "$truth" --format json >"$work/$name.eval.json"
     n=$("$ft" stats --format json "$snap" | python3 -c 'import json,sys; print(json.load(sys.stdin)["transactions"])')
-    echo "$name $work/$name.eval.json $n $scan_s $base_s $scan_kib" >>"$work/detect.rows"
+    echo "$name $work/$name.eval.json $n $scan_s $base_s $scan_kib $scan_cpu" >>"$work/detect.rows"
 done
 
 python3 - "$work/detect.rows" <<'PY'
@@ -68,7 +68,7 @@ def num(v):
     return "%.3f" % v if v is not None else "-"
 summary = []
 for line in open(sys.argv[1]):
-    name, path, n, scan_s, base_s, kib = line.split()
+    name, path, n, scan_s, base_s, kib, cpu = line.split()
     e = json.load(open(path))
     for r in e["patterns"] + [dict(e["overall"], pattern="overall")]:
         if not r["instances"] and not r["alerts"]:
@@ -78,12 +78,12 @@ for line in open(sys.argv[1]):
               num(r["f1"])))
     o = e["overall"]
     false = o["alerts"] - o["true_alerts"]
-    summary.append((name, int(n), false, 1e5 * false / int(n), float(scan_s), float(base_s),
-                    int(kib) / 1024))
+    summary.append((name, int(n), false, 1e5 * false / int(n), float(scan_s), float(cpu),
+                    float(base_s), int(kib) / 1024))
     print()
-print("%-18s %12s %8s %14s %9s %9s %7s %8s" % ("data", "transfers", "false", "false/100k",
-      "scan s", "stats s", "ratio", "peak MB"))
-for name, n, false, per, s, b, mb in summary:
-    print("%-18s %12d %8d %14.2f %9.2f %9.2f %7.1f %8.0f" % (name, n, false, per, s, b,
+print("%-18s %12s %8s %14s %9s %9s %9s %7s %8s" % ("data", "transfers", "false", "false/100k",
+      "scan s", "scan CPU", "stats s", "ratio", "peak MB"))
+for name, n, false, per, s, c, b, mb in summary:
+    print("%-18s %12d %8d %14.2f %9.2f %9.2f %9.2f %7.1f %8.0f" % (name, n, false, per, s, c, b,
           s / b if b > 0 else 0, mb))
 PY

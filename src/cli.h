@@ -262,5 +262,6 @@ int cmd_paths(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_clusters(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 #endif

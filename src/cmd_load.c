@@ -16,6 +16,9 @@ int cmd_load(int argc, char **argv)
         FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats,
                     "table (default), json, jsonl or csv"),
         FT_OPT_FLAG('q', "quiet", &in.quiet, "do not show rejected rows on stderr"),
+        FT_OPT_INT(0, "threads", &in.opts.threads, "N", 1, 256,
+                   "tokenise a large file on N threads (default: one per\n"
+                   "core); the result is the same for any N"),
         FT_OPT_HELP(),
         FT_CLI_INPUT_OPTIONS(&in),
         FT_OPT_END(),

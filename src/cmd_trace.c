@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "fundtrace/money.h"
+#include "fundtrace/shard.h"
 #include "fundtrace/time.h"
 #include "fundtrace/trace.h"
 
@@ -34,6 +35,7 @@ typedef struct job {
     ft_format fmt;
     seed *seeds;
     size_t n;
+    size_t base; /* the first seed's place in the whole list (--shard) */
     atomic_size_t next;
 } job;
 
@@ -63,7 +65,7 @@ static void *worker(void *arg)
             sd->rc = ft_error_oom(&sd->err);
             continue;
         }
-        ft_trace_write(f, J->s, sd->label, J->o, r, J->fmt, i == 0);
+        ft_trace_write(f, J->s, sd->label, J->o, r, J->fmt, J->base + i == 0);
         fclose(f);
     }
     ft_tracer_free(tr);
@@ -115,6 +117,14 @@ static bool opt_from(const char *cmd, const ft_option *opt, const char *arg)
     return true;
 }
 
+static bool opt_shard(const char *cmd, const ft_option *opt, const char *arg)
+{
+    if (ft_shard_parse(arg, opt->value))
+        return true;
+    ft_cli_error(cmd, "--shard '%s': give I/N, 1 <= I <= N", arg);
+    return false;
+}
+
 static bool opt_seeds(const char *cmd, const ft_option *opt, const char *arg)
 {
     ft_error err;
@@ -135,6 +145,7 @@ int cmd_trace(int argc, char **argv)
     const char *txn = NULL, *min_amount = NULL, *format = "table", *direction = "out";
     const char *policy = ft_policy_name(o.policy);
     uint32_t threads = 1;
+    ft_shard shard = {0};
     const ft_option options[] = {
         FT_OPT_CALLBACK(0, "from", &seeds, "A,B", opt_from,
                         "seed accounts (keys as the data names them); repeatable"),
@@ -162,6 +173,10 @@ int cmd_trace(int argc, char **argv)
                     "only each account's N largest transfers carry traced\n"
                     "money on (default 50; 0: no limit)"),
         FT_OPT_UINT(0, "threads", &threads, "N", 1, 256, "trace seeds on N threads (default 1)"),
+        FT_OPT_CALLBACK(0, "shard", &shard, "I/N", opt_shard,
+                        "trace the I-th of N blocks of the seeds and print that\n"
+                        "part of the output behind a header line, for\n"
+                        "'fundtrace merge' (exit 0 unless an error)"),
         FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats_dot,
                     "table (default), jsonl, csv, json or dot"),
         FT_OPT_FLAG('q', "quiet", &in.quiet, "do not show rejected rows on stderr"),
@@ -258,7 +273,8 @@ int cmd_trace(int argc, char **argv)
         for (size_t i = 0; i < seeds.n; i++) {
             seed *sd = &seeds.v[i];
             if (!ft_intern_find(&s.accounts, sd->label, strlen(sd->label), &sd->account)) {
-                ft_cli_error("trace", "no account '%s' in the data", sd->label);
+                if (shard.index == 0) /* one part reports them */
+                    ft_cli_error("trace", "no account '%s' in the data", sd->label);
                 free(sd->label);
                 unknown = true;
                 continue;
@@ -267,10 +283,13 @@ int cmd_trace(int argc, char **argv)
         }
         seeds.n = w;
     }
-    job J = {.s = &s, .ix = ix, .o = &o, .fmt = fmt, .seeds = seeds.v, .n = seeds.n};
+    uint64_t lo, hi;
+    ft_shard_range(&shard, seeds.n, &lo, &hi);
+    job J = {
+        .s = &s, .ix = ix, .o = &o, .fmt = fmt, .seeds = seeds.v + lo, .n = hi - lo, .base = lo};
     atomic_init(&J.next, 0);
-    if (threads > seeds.n)
-        threads = seeds.n ? (uint32_t)seeds.n : 1;
+    if (threads > J.n)
+        threads = J.n ? (uint32_t)J.n : 1;
     pthread_t tids[256];
     uint32_t started = 0;
     for (; started + 1 < threads; started++)
@@ -279,26 +298,37 @@ int cmd_trace(int argc, char **argv)
     worker(&J);
     for (uint32_t i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
-    if (fmt == FT_FORMAT_JSON)
-        fputs("[\n", stdout);
     bool failed = false, found = false;
-    for (size_t i = 0; i < seeds.n; i++) {
+    for (size_t i = lo; i < hi; i++) {
         seed *sd = &seeds.v[i];
         if (sd->rc != FT_OK) {
             ft_cli_error("trace", "%s: %s", sd->label, sd->err.msg);
             failed = true;
-            continue;
         }
         found = found || sd->found;
+    }
+    /* As grep: 0 found, 1 nothing found, 2 an error (it wins). */
+    int searched = found ? FT_EXIT_OK : FT_EXIT_NONE;
+    code = unknown || failed ? FT_EXIT_ERROR : searched;
+    if (shard.count)
+        ft_shard_header(stdout, "trace", &shard, ft_shard_run_id(argc, argv), code);
+    /* A part prints what one run prints for its seeds: the array's
+     * brackets belong to the first and the last part. */
+    if (fmt == FT_FORMAT_JSON && shard.index == 0)
+        fputs("[\n", stdout);
+    for (size_t i = lo; i < hi; i++) {
+        seed *sd = &seeds.v[i];
+        if (sd->rc != FT_OK)
+            continue;
         if (fmt == FT_FORMAT_JSON && i > 0)
             fputs(",", stdout);
         fwrite(sd->out, 1, sd->outlen, stdout);
     }
-    if (fmt == FT_FORMAT_JSON)
+    if (fmt == FT_FORMAT_JSON && (shard.count == 0 || shard.index + 1 == shard.count))
         fputs("]\n", stdout);
-    /* As grep: 0 found, 1 nothing found, 2 an error (it wins). */
-    int searched = found ? FT_EXIT_OK : FT_EXIT_NONE;
-    code = ft_cli_finish("trace", unknown || failed ? FT_EXIT_ERROR : searched);
+    if (shard.count && code != FT_EXIT_ERROR)
+        code = FT_EXIT_OK; /* the part's status is in its header, for merge */
+    code = ft_cli_finish("trace", code);
     goto done;
 oom:
     ft_cli_error("trace", "out of memory");

@@ -154,8 +154,8 @@ static void cycle_dfs(cyc *y, int depth)
     scan_worker *w = y->w;
     const ft_adjacency *adj = &S->adj;
     uint32_t v = S->t.dst[y->path[depth - 1]];
-    uint32_t lo = det_from_time(w, adj->out_txn, adj->out_off[v], adj->out_off[v + 1],
-                                y->tmax - y->span);
+    uint32_t lo =
+        det_from_time(w, adj->out_txn, adj->out_off[v], adj->out_off[v + 1], y->tmax - y->span);
     int64_t until = y->tmin + y->span;
     for (uint32_t k = lo; k < adj->out_off[v + 1] && y->found < 64; k++) {
         uint32_t t = adj->out_txn[k];
@@ -215,10 +215,12 @@ void detect_cycles(scan_worker *w, uint32_t a)
  * A chain is a stack one account wide.
  *
  * The score's chance: of this data's links, the share whose payee passes
- * the money on like that, as quickly as the stack's slowest pass
- * (scan_profile.q_pass at 1, 6, 24 hours or the gap), is the chance of each
- * pass; a stack whose accounts passed money on p times is expected about
- * links * q_pass^p times by chance.
+ * the money on like that, as quickly as this pass (scan_profile.q_pass at
+ * 1, 6, 24, 72 hours or the gap), is the chance of each pass; a stack
+ * whose accounts passed money on after delays d1..dp, from a head payment
+ * of amount x, is expected about links * tail(x) * q_pass(d1) * ... *
+ * q_pass(dp) times by chance, tail(x) being the data's share of one-off
+ * payments of x or more (scan_amount_tail).
  */
 
 #define STACK_MAX 256
@@ -253,8 +255,8 @@ void detect_stacks(scan_worker *w, uint32_t a)
         uint16_t cur = CUR(e0);
         /* A head only: a did not receive a link it passes on with e0. */
         bool head = true;
-        uint32_t k0 = det_from_time(w, adj->in_txn, adj->in_off[a], adj->in_off[a + 1],
-                                    TS(e0) - gap);
+        uint32_t k0 =
+            det_from_time(w, adj->in_txn, adj->in_off[a], adj->in_off[a + 1], TS(e0) - gap);
         for (uint32_t k = k0; k < adj->in_off[a + 1] && head; k++) {
             uint32_t p = adj->in_txn[k];
             if (TS(p) > TS(e0))
@@ -286,6 +288,8 @@ void detect_stacks(scan_worker *w, uint32_t a)
             }
         }
         i = last; /* the head's other layer-1 payments start no stack of their own */
+        for (size_t c = 0; c < ncur; c++)
+            seen[1 + c] = cur_l[c]; /* with the last arrival, as the later layers */
         size_t hops = 1, passes = 0;
         while (ncur && hops < 24) {
             size_t nnext = 0;
@@ -332,21 +336,28 @@ void detect_stacks(scan_worker *w, uint32_t a)
         }
         if (hops < need)
             continue;
-        /* the rate of passes as quick as this stack's slowest */
-        int64_t slowest = 0;
+        /* each pass at the rate of passes as quick as it */
+        int64_t delay[STACK_MAX];
+        for (size_t q = 0; q < nseen; q++)
+            delay[q] = -1;
         for (size_t q = 0; q < nedges; q++) {
             uint32_t t = edges[q];
-            if (S->t.src[t] == a)
-                continue;
-            int f = snode_find(seen, nseen, S->t.src[t]);
-            int64_t delay = f >= 0 ? TS(t) - seen[f].t : gap;
-            slowest = delay > slowest ? delay : slowest;
+            int f = S->t.src[t] == a ? -1 : snode_find(seen, nseen, S->t.src[t]);
+            if (f >= 0 && TS(t) - seen[f].t > delay[f])
+                delay[f] = TS(t) - seen[f].t;
         }
-        int c = 0;
-        while (c + 1 < PASS_SCALES && PR->pass_ms[c] < slowest)
-            c++;
-        double lp = (double)passes * log10(PR->q_pass[c] > 1e-300 ? PR->q_pass[c] : 1e-300);
+        double lp = 0;
+        for (size_t q = 0; q < nseen; q++) {
+            if (delay[q] < 0)
+                continue;
+            int c = 0;
+            while (c + 1 < PASS_SCALES && PR->pass_ms[c] < delay[q])
+                c++;
+            lp += log10(PR->q_pass[c] > 1e-300 ? PR->q_pass[c] : 1e-300);
+        }
         double e = lp + log10(PR->nlinks > 0 ? (double)PR->nlinks : 1);
+        /* and the head's payment as large as this, for the data */
+        e += log10(scan_amount_tail(PR, (double)AMT(e0) / (double)w->c->unit[cur]));
         double score = 1 / (1 + pow(10, e / 2));
         if (score < P->min_score)
             continue;
@@ -370,8 +381,7 @@ void detect_stacks(scan_worker *w, uint32_t a)
         det_when(TS(e0), t0);
         char params[200];
         snprintf(params, sizeof params, "min_length=%g;gap_hours=%g;keep_low=%g;min_amount=%g",
-                 P->stack_min_length, P->stack_gap_hours, P->stack_keep_low,
-                 P->stack_min_amount);
+                 P->stack_min_length, P->stack_gap_hours, P->stack_keep_low, P->stack_min_amount);
         scan_emit(w, FT_PAT_STACK, score, edges, (uint32_t)nedges, accts, nacc, params,
                   "%s sent %s at %s; it was passed on through %zu layers (%zu accounts, %zu "
                   "transfers, each a new relation or off its payer's rhythm) within %.1f days, "
@@ -379,7 +389,7 @@ void detect_stacks(scan_worker *w, uint32_t a)
                   "got on within %g hours; about %.2g such stacks are expected by chance in data "
                   "this size",
                   from_s, first_s, t0, hops, nseen - 1, nedges,
-                  (double)(tmax - TS(e0)) / (24.0 * (double)HOUR_MS), last_s,
-                  P->stack_keep_low, P->stack_gap_hours, pow(10, e));
+                  (double)(tmax - TS(e0)) / (24.0 * (double)HOUR_MS), last_s, P->stack_keep_low,
+                  P->stack_gap_hours, pow(10, e));
     }
 }

@@ -28,8 +28,8 @@ static int cmp_u32(const void *a, const void *b);
  *   - slow: within fan_*.slow_window_days (months: AMLSim's fans take 4 to 9
  *     counterparties over a year); the members are the payments that break
  *     the payer's rhythm, come new from a payer with hardly a life of its
- *     own (into an account only), or are new and large for the payer; against the data's rate of the first two kinds, and when
- *     the fan has large ones, against the account's own pace too (see
+ *     own (into an account only), or are new and large for the payer; against the data's rate of
+ * the first two kinds, and when the fan has large ones, against the account's own pace too (see
  *     `steady` in fan_variant).
  * The Poisson chance of k or more where nw times the rate were expected is
  * the score's chance, found among the account's m members (the tries).
@@ -64,8 +64,8 @@ static double similar_log10(const scan_worker *w, double s, size_t k)
  * (log10p 0 when there is none); list[from .. to) is all of the account's
  * transfers that direction, q holds its m members. */
 static burst best_burst(const scan_worker *w, const uint32_t *q, size_t lo, size_t hi, size_t m,
-                        const uint32_t *list, uint32_t from, uint32_t to, bool slow,
-                        bool steady, int out_dir, size_t need, int64_t span)
+                        const uint32_t *list, uint32_t from, uint32_t to, bool slow, bool steady,
+                        int out_dir, size_t need, int64_t span)
 {
     /* the account's active span, for members spread over it evenly */
     double active = (double)(TS(list[to - 1]) - TS(list[from]));
@@ -100,13 +100,15 @@ static burst best_burst(const scan_worker *w, const uint32_t *q, size_t lo, size
                 rate = own > PR->q_unusual ? own : PR->q_unusual;
             }
             double expect = (double)nw * rate;
-            if (steady && active > 0) {
-                /* members the account would have had in a span this long
-                 * had it spread all of them over its life */
-                double even = (double)m * (double)(TS(q[j]) - TS(q[i]) + 1) / active;
-                expect = even > expect ? even : expect;
-            }
             double lp = det_poisson_tail_log10(expect, (double)k);
+            if (steady && active > 0) {
+                /* k or more of the account's m members in a span this
+                 * long, had it spread them over its life at random */
+                double f = (double)(TS(q[j]) - TS(q[i]) + 1) / active;
+                double even = det_binomial_tail_log10((double)m, f, (double)k);
+                expect = (double)m * f > expect ? (double)m * f : expect;
+                lp = even > lp ? even : lp;
+            }
             if (one && amin > 0 && !slow)
                 lp += similar_log10(w, (double)amax / (double)amin, k);
             /* the most members among the windows rare enough to report (an
@@ -213,6 +215,8 @@ static void fan_variant(scan_worker *w, uint32_t a, bool out, bool slow)
      * fan_in.slow_max_payers different accounts is a business (a shop, a
      * landlord, a club), and its stream of new customers its trade; a burst
      * of them is the fast variant's. */
+    if (slow && (out ? PR->cand_out[a] : PR->cand_in[a]) < need)
+        return; /* too few that could be members */
     if (slow && !out && distinct_payers(w, a, P->fan_slow_max_payers) > P->fan_slow_max_payers)
         return;
     size_t m = 0, beats = 0;
@@ -509,8 +513,8 @@ void detect_gather_scatter(scan_worker *w, uint32_t a)
                  * the window (smoothed toward the data's), or the data's */
                 double nwi = iend - istart, nwo = oend - ostart, k = (double)(j - i + 1);
                 double ri = own_rate(w, (double)PR->link_in[a] - k, (double)(ihi - ilo) - nwi);
-                double ro = own_rate(w, (double)PR->link_out[a] - (double)nb,
-                                     (double)(ohi - olo) - nwo);
+                double ro =
+                    own_rate(w, (double)PR->link_out[a] - (double)nb, (double)(ohi - olo) - nwo);
                 double lp = det_poisson_tail_log10(nwi * ri, k) +
                             det_poisson_tail_log10(nwo * ro, (double)nb);
                 if (lp < best) {
@@ -534,8 +538,7 @@ void detect_gather_scatter(scan_worker *w, uint32_t a)
             if (!SCAN_RESERVE(w, w->b, &w->cap_b, nin + bnb + 1))
                 return;
             size_t nt = 0;
-            uint32_t ostart =
-                det_from_time(w, adj->out_txn, olo, ohi, TS(w->a[bi + need_in - 1]));
+            uint32_t ostart = det_from_time(w, adj->out_txn, olo, ohi, TS(w->a[bi + need_in - 1]));
             uint32_t oend = det_from_time(w, adj->out_txn, ostart, ohi, TS(w->a[bj]) + span + 1);
             for (uint32_t k = ostart; k < oend; k++) {
                 uint32_t t = adj->out_txn[k], peer = S->t.dst[t];
@@ -556,15 +559,13 @@ void detect_gather_scatter(scan_worker *w, uint32_t a)
                      "min_amount=%g",
                      P->gs_min_in, P->gs_min_out, P->gs_window_hours, P->gs_keep_low,
                      P->gs_keep_high, P->gs_min_amount);
-            scan_emit(w, FT_PAT_GATHER_SCATTER, score, w->b, (uint32_t)(nt + nin), accts, 1,
-                      params,
+            scan_emit(w, FT_PAT_GATHER_SCATTER, score, w->b, (uint32_t)(nt + nin), accts, 1, params,
                       "%s received %s in %zu payments from new relations or off their payers' "
                       "rhythm from %s (among %zu it received then) and paid %s (%.0f%%) on in "
                       "%zu such payments (among %zu it made) within %.1f days of the last; about "
                       "%.2g such accounts are expected by chance in data this size",
                       name, in, nin, t0, bnwi, o, 100.0 * (double)bout / (double)bin, bnb, bnwo,
-                      P->gs_window_hours / 24.0,
-                      pow(10, det_expected_log10(w, best, (double)m)));
+                      P->gs_window_hours / 24.0, pow(10, det_expected_log10(w, best, (double)m)));
         }
         i0 = bj + 1;
     }

@@ -18,6 +18,9 @@
 
 /* Major units of currency cur in its minor units, rounded up. */
 int64_t det_minor(const scan_worker *w, uint16_t cur, double major);
+/* The currency most of q[0 .. n) are in (the lowest such on a tie), and
+ * how many are. */
+uint16_t det_main_currency(const scan_worker *w, const uint32_t *q, size_t n, size_t *count);
 /* a + b, saturating: sums of amounts at the edge of int64 stay defined. */
 int64_t det_sadd(int64_t a, int64_t b);
 int64_t det_hours(double h);
@@ -42,6 +45,8 @@ uint32_t det_from_time(const scan_worker *w, const uint32_t *list, uint32_t lo, 
                        int64_t ms);
 /* log10 P(X >= k) for X ~ Poisson(lambda); 0 for k <= 0. */
 double det_poisson_tail_log10(double lambda, double k);
+/* log10 P(X >= k) for X ~ Binomial(n, p); 0 for k <= n p. */
+double det_binomial_tail_log10(double n, double p, double k);
 /* The score of a candidate whose chance under the data's own rates is
  * 10^log10p, found among `tries` candidates of its account: with E, the
  * number of such candidates expected by chance in the whole data set
@@ -53,7 +58,7 @@ double det_score(const scan_worker *w, double log10p, double tries);
 double det_log10p_for_score(const scan_worker *w, double score, double tries);
 /* log10 of E, for explanations. */
 double det_expected_log10(const scan_worker *w, double log10p, double tries);
-#define PR (w->c->pr)
+#define PR        (w->c->pr)
 #define NOVEL(t_) ((PR->tflag[t_] & TF_NOVEL) != 0)
 
 /* The total of the transfers in currency cur (saturating). */

@@ -35,38 +35,57 @@ typedef struct pair {
     int64_t delay;
 } pair;
 
-/* Is one-off payment x eligible to start a round at account a? */
-static bool round_in(const scan_ctx *c, uint32_t a, uint32_t x)
+/* Is one-off payment x eligible to start a round (at its payee)? */
+static bool round_in(const scan_ctx *c, uint32_t x)
 {
+    return c->pr->tflag[x] & TF_ROUND;
+}
+
+typedef struct flagging {
+    const scan_ctx *c;
+    uint8_t *tflag;
+} flagging;
+
+/* TF_ROUND on transactions lo .. hi, in store order (the flag of each
+ * is its own byte: no other thread writes it). */
+static void flag_rounds(void *ctx, int tid, uint32_t lo, uint32_t hi)
+{
+    (void)tid;
+    const flagging *f = ctx;
+    const scan_ctx *c = f->c;
     const ft_store *s = c->s;
-    if (!(c->pr->tflag[x] & TF_ONCE))
-        return false;
-    uint32_t from = s->t.src[x];
-    return from != a && !c->hub[from] &&
-           (c->p->pt_min_amount <= 0 ||
-            s->t.amount[x] >=
-                (int64_t)ceil(c->p->pt_min_amount * (double)c->unit[s->t.cur[x]] - 1e-9));
+    for (uint32_t x = lo; x < hi; x++) {
+        uint32_t from = s->t.src[x];
+        if ((f->tflag[x] & TF_ONCE) && from != s->t.dst[x] && !c->hub[from] &&
+            (c->p->pt_min_amount <= 0 ||
+             s->t.amount[x] >=
+                 (int64_t)ceil(c->p->pt_min_amount * (double)c->unit[s->t.cur[x]] - 1e-9)))
+            f->tflag[x] |= TF_ROUND;
+    }
 }
 
 /* The rounds of account a: calls fn(ctx, pair) for each, in time order of
- * the payments in; returns the one-off payments in that could start one. */
+ * the payments in, and in_fn(ctx, x) (when given) for each one-off payment
+ * in x that could start one; returns how many those are. */
 static uint32_t find_rounds(const scan_ctx *c, uint32_t a, void (*fn)(void *, const pair *),
-                            void *ctx)
+                            void (*in_fn)(void *, uint32_t), void *ctx)
 {
     const ft_store *s = c->s;
     const ft_adjacency *adj = &s->adj;
     uint32_t olo = adj->out_off[a], ohi = adj->out_off[a + 1], eligible = 0;
     int64_t delay = (int64_t)(c->p->pt_delay_hours * (double)HOUR_MS);
     uint32_t used_until = olo; /* payments out before this are taken */
+    uint32_t after = olo;      /* the first payment out after the payment in */
     for (uint32_t i = adj->in_off[a]; i < adj->in_off[a + 1]; i++) {
         uint32_t x = adj->in_txn[i], from = s->t.src[x];
-        if (!round_in(c, a, x))
+        while (after < ohi && adj->out_txn[after] <= x)
+            after++; /* the payments in come in order too: this only moves on */
+        if (!round_in(c, x))
             continue;
         eligible++;
-        uint32_t k = used_until;
-        while (k < ohi && adj->out_txn[k] <= x)
-            k++;
-        for (; k < ohi; k++) {
+        if (in_fn)
+            in_fn(ctx, x);
+        for (uint32_t k = after > used_until ? after : used_until; k < ohi; k++) {
             uint32_t y = adj->out_txn[k], to = s->t.dst[y];
             int64_t d = s->t.ts_ms[y] - s->t.ts_ms[x];
             if (d > delay)
@@ -120,6 +139,7 @@ static int64_t round_scale(const scan_ctx *c, int k)
 typedef struct tally {
     const scan_ctx *c;
     uint64_t rounds[4], rapid, eligible, large[LARGE_STEPS];
+    uint32_t a; /* the account being counted */
 } tally;
 
 static void count_round(void *ctx, const pair *p)
@@ -133,6 +153,14 @@ static void count_round(void *ctx, const pair *p)
         t->rounds[k] += p->delay <= round_scale(t->c, k);
 }
 
+static void count_large(void *ctx, uint32_t x)
+{
+    tally *t = ctx;
+    int k = large_step(t->c, t->a, x);
+    for (int j = 0; j <= k; j++)
+        t->large[j]++; /* counted at every step it reaches */
+}
+
 static void tally_block(void *ctx, int tid, uint32_t lo, uint32_t hi)
 {
     tally *t = (tally *)ctx + tid;
@@ -140,13 +168,8 @@ static void tally_block(void *ctx, int tid, uint32_t lo, uint32_t hi)
     for (uint32_t a = lo; a < hi; a++) {
         if (s->adj.out_off[a + 1] == s->adj.out_off[a])
             continue; /* pays nothing: no rounds, and no chances of one counted */
-        t->eligible += find_rounds(t->c, a, count_round, t);
-        for (uint32_t i = s->adj.in_off[a]; i < s->adj.in_off[a + 1]; i++) {
-            uint32_t x = s->adj.in_txn[i];
-            int k = round_in(t->c, a, x) ? large_step(t->c, a, x) : -1;
-            for (int j = 0; j <= k; j++)
-                t->large[j]++; /* counted at every step it reaches */
-        }
+        t->a = a;
+        t->eligible += find_rounds(t->c, a, count_round, count_large, t);
     }
 }
 
@@ -158,7 +181,9 @@ void scan_profile_rounds(scan_profile *pr, const scan_ctx *c, int threads)
     if (threads > 64)
         threads = 64;
     for (int i = 0; i < threads; i++)
-        t[i] = (tally){c, {0, 0, 0, 0}, 0, 0, {0}};
+        t[i] = (tally){c, {0, 0, 0, 0}, 0, 0, {0}, 0};
+    flagging f = {c, pr->tflag};
+    scan_parallel(threads, (uint32_t)c->s->t.n, flag_rounds, &f);
     scan_parallel(threads, c->s->accounts.n, tally_block, t);
     for (int i = 1; i < threads; i++) {
         for (int k = 0; k < 4; k++)
@@ -222,11 +247,12 @@ static void rounds(scan_worker *w, uint32_t a, const pair *pr, size_t n, uint32_
         bool large = nlarge == j - i + 1;
         size_t k = j - i + 1;
         /* the one-off payments in during the window, each a chance */
-        uint32_t lo = det_from_time(w, adj->in_txn, adj->in_off[a], adj->in_off[a + 1], TS(pr[i].x));
+        uint32_t lo =
+            det_from_time(w, adj->in_txn, adj->in_off[a], adj->in_off[a + 1], TS(pr[i].x));
         uint32_t hi = det_from_time(w, adj->in_txn, lo, adj->in_off[a + 1], TS(pr[j].x) + 1);
         uint32_t nw = 0;
         for (uint32_t q2 = lo; q2 < hi; q2++)
-            nw += round_in(w->c, a, adj->in_txn[q2]);
+            nw += round_in(w->c, adj->in_txn[q2]);
         double lp = det_poisson_tail_log10((double)nw * q, (double)k);
         for (size_t r = i; r <= j && nlarge; r++) {
             int step = large_step(w->c, a, pr[r].x);
@@ -238,7 +264,8 @@ static void rounds(scan_worker *w, uint32_t a, const pair *pr, size_t n, uint32_
          * large). */
         bool young = (double)(adj->in_off[a + 1] - adj->in_off[a]) < P->opener_min;
         for (size_t r = i; r <= j && young; r++)
-            lp += log10(scan_amount_tail(PR, (double)AMT(pr[r].x) / (double)w->c->unit[CUR(pr[r].x)]));
+            lp += log10(
+                scan_amount_tail(PR, (double)AMT(pr[r].x) / (double)w->c->unit[CUR(pr[r].x)]));
         if (k < need && !nlarge && !young) {
             i++;
             continue;
@@ -282,8 +309,7 @@ static void rounds(scan_worker *w, uint32_t a, const pair *pr, size_t n, uint32_
                   large    ? "; each payment in was large for the account"
                   : nlarge ? "; some payments in were large for the account"
                            : "",
-                  nw,
-                  pow(10, det_expected_log10(w, lp, (double)eligible)));
+                  nw, pow(10, det_expected_log10(w, lp, (double)eligible)));
         i = j + 1;
     }
 }
@@ -294,7 +320,7 @@ void detect_pass_through(scan_worker *w, uint32_t a)
     if (adj->out_off[a + 1] == adj->out_off[a])
         return;
     collect k = {w, 0};
-    uint32_t eligible = find_rounds(w->c, a, keep_round, &k);
+    uint32_t eligible = find_rounds(w->c, a, keep_round, NULL, &k);
     rounds(w, a, w->x, k.n, eligible);
 }
 
@@ -326,8 +352,8 @@ void detect_structuring(scan_worker *w, uint32_t a)
         }
         /* all the payments in during the window, each with this data's
          * chance of falling just under the threshold */
-        uint32_t lo = det_from_time(w, adj->in_txn, adj->in_off[a], adj->in_off[a + 1],
-                                    TS(w->a[bs]));
+        uint32_t lo =
+            det_from_time(w, adj->in_txn, adj->in_off[a], adj->in_off[a + 1], TS(w->a[bs]));
         uint32_t hi = det_from_time(w, adj->in_txn, lo, adj->in_off[a + 1], TS(w->a[be]) + 1);
         double lp = det_poisson_tail_log10((double)(hi - lo) * PR->q_sub, (double)k);
         double score = det_score(w, lp, (double)m);
@@ -381,7 +407,9 @@ void detect_tf_collection(scan_worker *w, uint32_t a)
     size_t outs_max = (size_t)P->tf_max_outflows;
     for (size_t i = 0; i + need <= m;) {
         size_t bs, be = det_best_window(w, w->a, m, i, span, &bs);
-        size_t k = be - bs + 1;
+        /* the window's payments in its main currency */
+        size_t k;
+        uint16_t cur = det_main_currency(w, w->a + bs, be - bs + 1, &k);
         if (k < need) {
             i++;
             continue;
@@ -396,8 +424,7 @@ void detect_tf_collection(scan_worker *w, uint32_t a)
             i = be + 1;
             continue;
         }
-        uint16_t cur = CUR(w->a[bs]);
-        int64_t collected = det_total(w, w->a + bs, k, cur);
+        int64_t collected = det_total(w, w->a + bs, be - bs + 1, cur);
         /* The larger payments out after the collection began. */
         size_t nb = 0;
         for (uint32_t q = adj->out_off[a]; q < adj->out_off[a + 1]; q++) {
@@ -415,8 +442,15 @@ void detect_tf_collection(scan_worker *w, uint32_t a)
         amt_w = w;
         if (nb > 1)
             qsort(w->b, nb, sizeof *w->b, cmp_amount_desc);
-        size_t take = nb < outs_max ? nb : outs_max;
-        int64_t sent = det_total(w, w->b, take, cur);
+        /* the largest that together stay within 1.2 times the collection
+         * (the account's own large bills, a rent, are not the donations) */
+        size_t take = 0;
+        int64_t sent = 0;
+        for (size_t q = 0; q < nb && take < outs_max; q++)
+            if ((double)det_sadd(sent, AMT(w->b[q])) <= 1.2 * (double)collected) {
+                sent = det_sadd(sent, AMT(w->b[q]));
+                w->b[take++] = w->b[q];
+            }
         /* Abroad: a payee in another jurisdiction than the collector. */
         char home[3], there[3];
         scan_country(S, a, home);
@@ -431,8 +465,8 @@ void detect_tf_collection(scan_worker *w, uint32_t a)
          * long, where the account's own pace outside it, or a typical
          * account's, predicts `usual` (a club collecting fees is no news),
          * halved when the money went abroad. */
-        uint32_t ilo = det_from_time(w, adj->in_txn, adj->in_off[a], adj->in_off[a + 1],
-                                     TS(w->a[bs]));
+        uint32_t ilo =
+            det_from_time(w, adj->in_txn, adj->in_off[a], adj->in_off[a + 1], TS(w->a[bs]));
         uint32_t ihi = det_from_time(w, adj->in_txn, ilo, adj->in_off[a + 1], TS(w->a[be]) + 1);
         double nw = ihi - ilo;
         double typical = PR->small_per_day * P->tf_window_days;
@@ -446,7 +480,9 @@ void detect_tf_collection(scan_worker *w, uint32_t a)
             uint32_t nacc = 1;
             for (size_t q = 0; q < take && nacc < 4; q++)
                 accts[nacc++] = S->t.dst[w->b[q]];
-            memcpy(w->b + take, w->a + bs, k * sizeof *w->b);
+            for (size_t q = bs, n = take; q <= be; q++)
+                if (CUR(w->a[q]) == cur)
+                    w->b[n++] = w->a[q];
             char name[64], col[48], snt[48], t0[40], to[64];
             scan_account(S, a, name);
             scan_money(S, cur, collected, col);
@@ -466,8 +502,8 @@ void detect_tf_collection(scan_worker *w, uint32_t a)
                       "(among %.0f it received then), then moved %s (%.0f%%) on in %zu larger "
                       "payment%s (first to %s%s); about %.2g such collections are expected by "
                       "chance in data this size",
-                      name, col, k, k, t0, nw, snt, 100.0 * (double)sent / (double)collected,
-                      take, take == 1 ? "" : "s", to, abroad ? ", abroad" : "",
+                      name, col, k, k, t0, nw, snt, 100.0 * (double)sent / (double)collected, take,
+                      take == 1 ? "" : "s", to, abroad ? ", abroad" : "",
                       pow(10, det_expected_log10(w, lp, (double)m)));
         }
         i = be + 1;

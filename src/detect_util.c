@@ -62,7 +62,8 @@ size_t det_one_off(scan_worker *w, uint32_t a, bool out, double lo, double hi)
     size_t m = 0;
     for (uint32_t i = from; i < to; i++) {
         uint32_t t = list[i], peer = out ? S->t.dst[t] : S->t.src[t];
-        if (!(PR->tflag[t] & TF_ONCE) || peer == a || w->c->hub[peer] || AMT(t) < det_minor(w, CUR(t), lo) ||
+        if (!(PR->tflag[t] & TF_ONCE) || peer == a || w->c->hub[peer] ||
+            AMT(t) < det_minor(w, CUR(t), lo) ||
             (hi < INFINITY && AMT(t) > det_minor(w, CUR(t), hi)))
             continue;
         if (!det_push(w, &w->a, &w->cap_a, &m, t))
@@ -101,6 +102,25 @@ int64_t det_total(const scan_worker *w, const uint32_t *q, size_t n, uint16_t cu
         if (CUR(q[i]) == cur)
             sum = det_sadd(sum, AMT(q[i]));
     return sum;
+}
+
+uint16_t det_main_currency(const scan_worker *w, const uint32_t *q, size_t n, size_t *count)
+{
+    uint16_t best = n ? CUR(q[0]) : 0;
+    size_t most = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t c = 0;
+        for (size_t j = 0; j < n; j++)
+            c += CUR(q[j]) == CUR(q[i]);
+        if (c > most || (c == most && CUR(q[i]) < best)) {
+            most = c;
+            best = CUR(q[i]);
+        }
+        if (most * 2 > n)
+            break; /* a majority: no other can beat it */
+    }
+    *count = most;
+    return best;
 }
 
 uint32_t det_after(const uint32_t *list, uint32_t lo, uint32_t hi, uint32_t t)
@@ -176,6 +196,28 @@ double det_poisson_tail_log10(double lambda, double k)
             break;
     }
     return (lt + log(sum)) / log(10);
+}
+
+double det_binomial_tail_log10(double n, double p, double k)
+{
+    if (k <= 0 || p >= 1 || k <= n * p)
+        return 0;
+    if (k > n)
+        return -300;
+    if (p < 1e-300)
+        p = 1e-300;
+    double kk = ceil(k);
+    double lt = log_factorial(n) - log_factorial(kk) - log_factorial(n - kk) + kk * log(p) +
+                (n - kk) * log1p(-p);
+    double sum = 1, term = 1, odds = p / (1 - p);
+    for (double i = kk; i < n && i < kk + 200; i++) {
+        term *= (n - i) / (i + 1) * odds;
+        sum += term;
+        if (term < 1e-9 * sum)
+            break;
+    }
+    double l = (lt + log(sum)) / log(10);
+    return l < 0 ? l : 0;
 }
 
 double det_expected_log10(const scan_worker *w, double log10p, double tries)

@@ -823,8 +823,7 @@ ft_status ft_eval_score(ft_eval *ev, const ft_eval_options *o, ft_eval_result *r
         row->recall = ratio(row->found, row->instances);
         row->f1 = f1(row->precision, row->recall);
         txn_counts(ev, inst_on, alert_on, mark, row);
-        ranking(order, nalert, alert_on, inst_mine, good, fo, finds.v, seen, x + 1, o->top_k,
-                row);
+        ranking(order, nalert, alert_on, inst_mine, good, fo, finds.v, seen, x + 1, o->top_k, row);
     }
 done:
     free(off);
@@ -934,14 +933,14 @@ void ft_eval_write(FILE *f, const ft_eval_result *res, ft_format fmt)
     char pk[16];
     snprintf(pk, sizeof pk, "p@%" PRId64, res->opt.top_k);
     fprintf(f, "%-16s %9s %6s %7s %6s %9s %7s %6s %6s %6s %9s %7s %6s\n", "pattern", "instances",
-            "found", "alerts", "good", "precision", "recall", "f1", "ap", pk, "txn_prec",
-            "txn_rec", "txn_f1");
+            "found", "alerts", "good", "precision", "recall", "f1", "ap", pk, "txn_prec", "txn_rec",
+            "txn_f1");
     for (int i = 0; i < res->nrows; i++) {
         const ft_eval_row *r = &res->rows[i];
         if (i == res->nrows - 1)
             fputc('\n', f);
-        fprintf(f, "%-16s %9" PRId64 " %6" PRId64 " %7" PRId64 " %6" PRId64, r->name,
-                r->instances, r->found, r->alerts, r->true_alerts);
+        fprintf(f, "%-16s %9" PRId64 " %6" PRId64 " %7" PRId64 " %6" PRId64, r->name, r->instances,
+                r->found, r->alerts, r->true_alerts);
         num(f, r->precision, 9);
         num(f, r->recall, 7);
         num(f, r->f1, 6);

@@ -637,6 +637,30 @@ static void check_batch(void *ctx, ft_csv_batch *b)
     }
 }
 
+/* A checker for another slice of the file, once this one has settled
+ * the header and the decimal mark: from then on a checker's state is
+ * only its currency cache, which changes no verdict. */
+static void *checker_fork(void *ctx, bool force)
+{
+    const struct checker *C = ctx;
+    if (!C->header_seen && !force)
+        return NULL;
+    struct checker *F = malloc(sizeof *F);
+    if (F) {
+        *F = *C;
+        F->key = NULL;
+        F->keycap = 0;
+    }
+    return F;
+}
+
+static void checker_drop(void *ctx)
+{
+    struct checker *C = ctx;
+    free(C->key);
+    free(C);
+}
+
 /* --- the loader, on the caller's thread ------------------------------------------- */
 
 static void fail(struct loader *L, ft_status rc)
@@ -1400,8 +1424,20 @@ static ft_status ingest_csv(ft_store *s, const char *path, int fd, const void *m
     struct loader L = {.s = s, .o = o, .C = &C, .err = err, .path = path, .src_idx = idx};
     L.k = (ft_stmt_sink){.s = s, .o = o, .path = path, .src_idx = idx, .err = err};
     ft_csv_reader *reader = NULL;
-    rc = ft_csv_open_encoded(&reader, path, fd, mem, mem_len, o->delimiter, o->encoding,
-                             check_batch, &C, err);
+    if (fd >= 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        ft_csv_parallel par = {.threads = o->threads > 0 ? o->threads
+                                          : cores > 0    ? (int)cores
+                                                         : 1,
+                               .slice_bytes = o->slice_bytes,
+                               .fork = checker_fork,
+                               .drop = checker_drop};
+        rc = ft_csv_open_file(&reader, path, fd, o->delimiter, o->encoding, check_batch, &C, &par,
+                              err);
+    } else {
+        rc = ft_csv_open_encoded(&reader, path, fd, mem, mem_len, o->delimiter, o->encoding,
+                                 check_batch, &C, err);
+    }
     const ft_csv_batch *b;
     while (rc == FT_OK && (b = ft_csv_next(reader)) != NULL) {
         const struct checked *k = b->user;

@@ -22,6 +22,7 @@ static const struct cmd {
     {"export", cmd_export, "a neighbourhood, trace, alert or cluster as GraphML, GEXF, DOT, CSV"},
     {"synth", cmd_synth, "write labelled synthetic transactions with planted patterns"},
     {"eval", cmd_eval, "precision, recall and F1 of alerts against a ground truth"},
+    {"merge", cmd_merge, "join the parts of a run sharded with --shard I/N"},
     {"help", cmd_help, "show the help of a command"},
 };
 

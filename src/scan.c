@@ -96,23 +96,69 @@ static const struct param {
 #define NPARAMS (sizeof params / sizeof params[0])
 
 const char *const ft_scan_param_names[] = {
-    "scan.hub_degree", "scan.hub_mean_ratio", "scan.novel_pair_max", "scan.prior_transfers", "scan.rhythm_min",
-    "scan.rhythm_share", "scan.opener_share", "scan.opener_min", "scan.large_ratio", "scan.min_score",
-    "fan_out.min_receivers", "fan_out.window_hours", "fan_out.slow_window_days", "fan_out.min_amount",
-    "fan_in.min_sources", "fan_in.window_hours", "fan_in.slow_window_days", "fan_in.slow_max_payers", "fan_in.min_amount",
-    "scatter_gather.min_width", "scatter_gather.delay_hours", "scatter_gather.keep_low",
-    "scatter_gather.keep_high", "scatter_gather.window_hours", "scatter_gather.min_amount", "gather_scatter.min_in",
-    "gather_scatter.min_out", "gather_scatter.window_hours", "gather_scatter.keep_low",
-    "gather_scatter.keep_high", "gather_scatter.min_amount", "cycle.max_hops",
-    "cycle.window_hours", "cycle.keep_low", "cycle.keep_high", "cycle.return_ratio", "stack.min_length",
-    "stack.gap_hours", "stack.keep_low", "stack.min_amount", "bipartite.min_senders",
-    "bipartite.min_receivers", "bipartite.window_hours", "bipartite.min_amount",
-    "pass_through.min_rounds", "pass_through.delay_hours", "pass_through.keep_low",
-    "pass_through.window_days", "pass_through.min_amount", "rapid_movement.max_minutes",
-    "structuring.threshold", "structuring.low", "structuring.min_count",
-    "structuring.window_days", "tf_collection.min_sources", "tf_collection.window_days",
-    "tf_collection.max_donation", "tf_collection.max_outflows", "tf_collection.delay_days",
-    "tf_collection.min_share", "tf_collection.abroad", "tf_collection.min_burst", NULL,
+    "scan.hub_degree",
+    "scan.hub_mean_ratio",
+    "scan.novel_pair_max",
+    "scan.prior_transfers",
+    "scan.rhythm_min",
+    "scan.rhythm_share",
+    "scan.opener_share",
+    "scan.opener_min",
+    "scan.large_ratio",
+    "scan.min_score",
+    "fan_out.min_receivers",
+    "fan_out.window_hours",
+    "fan_out.slow_window_days",
+    "fan_out.min_amount",
+    "fan_in.min_sources",
+    "fan_in.window_hours",
+    "fan_in.slow_window_days",
+    "fan_in.slow_max_payers",
+    "fan_in.min_amount",
+    "scatter_gather.min_width",
+    "scatter_gather.delay_hours",
+    "scatter_gather.keep_low",
+    "scatter_gather.keep_high",
+    "scatter_gather.window_hours",
+    "scatter_gather.min_amount",
+    "gather_scatter.min_in",
+    "gather_scatter.min_out",
+    "gather_scatter.window_hours",
+    "gather_scatter.keep_low",
+    "gather_scatter.keep_high",
+    "gather_scatter.min_amount",
+    "cycle.max_hops",
+    "cycle.window_hours",
+    "cycle.keep_low",
+    "cycle.keep_high",
+    "cycle.return_ratio",
+    "stack.min_length",
+    "stack.gap_hours",
+    "stack.keep_low",
+    "stack.min_amount",
+    "bipartite.min_senders",
+    "bipartite.min_receivers",
+    "bipartite.window_hours",
+    "bipartite.min_amount",
+    "pass_through.min_rounds",
+    "pass_through.delay_hours",
+    "pass_through.keep_low",
+    "pass_through.window_days",
+    "pass_through.min_amount",
+    "rapid_movement.max_minutes",
+    "structuring.threshold",
+    "structuring.low",
+    "structuring.min_count",
+    "structuring.window_days",
+    "tf_collection.min_sources",
+    "tf_collection.window_days",
+    "tf_collection.max_donation",
+    "tf_collection.max_outflows",
+    "tf_collection.delay_days",
+    "tf_collection.min_share",
+    "tf_collection.abroad",
+    "tf_collection.min_burst",
+    NULL,
 };
 
 void ft_scan_defaults(ft_scan_params *p)
@@ -155,7 +201,7 @@ void ft_scan_defaults(ft_scan_params *p)
     p->cycle_keep_low = 0.8;
     p->cycle_keep_high = 1.0;
     p->stack_min_length = 3;
-    p->stack_gap_hours = 96;
+    p->stack_gap_hours = 168;
     p->stack_keep_low = 0.7;
     p->stack_min_amount = 0;
     p->bip_min_senders = 3;
@@ -528,19 +574,31 @@ static void precedence(const ft_store *s, ft_alerts *all, uint8_t *drop)
     static const struct {
         ft_pattern specific, general;
     } rules[] = {
-        {FT_PAT_SCATTER_GATHER, FT_PAT_FAN_OUT}, {FT_PAT_SCATTER_GATHER, FT_PAT_FAN_IN},
-        {FT_PAT_GATHER_SCATTER, FT_PAT_FAN_OUT}, {FT_PAT_GATHER_SCATTER, FT_PAT_FAN_IN},
-        {FT_PAT_CYCLE, FT_PAT_STACK}, {FT_PAT_SCATTER_GATHER, FT_PAT_PASS_THROUGH},
-        {FT_PAT_SCATTER_GATHER, FT_PAT_STRUCTURING}, {FT_PAT_GATHER_SCATTER, FT_PAT_STRUCTURING},
-        {FT_PAT_FAN_IN, FT_PAT_STRUCTURING}, {FT_PAT_BIPARTITE, FT_PAT_STRUCTURING},
-        {FT_PAT_TF_COLLECTION, FT_PAT_FAN_IN}, {FT_PAT_BIPARTITE, FT_PAT_FAN_IN},
-        {FT_PAT_BIPARTITE, FT_PAT_FAN_OUT}, {FT_PAT_PASS_THROUGH, FT_PAT_FAN_IN},
-        {FT_PAT_PASS_THROUGH, FT_PAT_FAN_OUT}, {FT_PAT_RAPID, FT_PAT_FAN_IN},
-        {FT_PAT_RAPID, FT_PAT_FAN_OUT}, {FT_PAT_STACK, FT_PAT_FAN_OUT},
-        {FT_PAT_CYCLE, FT_PAT_PASS_THROUGH}, {FT_PAT_CYCLE, FT_PAT_RAPID},
-        {FT_PAT_STACK, FT_PAT_PASS_THROUGH}, {FT_PAT_STACK, FT_PAT_RAPID},
+        {FT_PAT_SCATTER_GATHER, FT_PAT_FAN_OUT},
+        {FT_PAT_SCATTER_GATHER, FT_PAT_FAN_IN},
+        {FT_PAT_GATHER_SCATTER, FT_PAT_FAN_OUT},
+        {FT_PAT_GATHER_SCATTER, FT_PAT_FAN_IN},
+        {FT_PAT_CYCLE, FT_PAT_STACK},
+        {FT_PAT_SCATTER_GATHER, FT_PAT_PASS_THROUGH},
+        {FT_PAT_SCATTER_GATHER, FT_PAT_STRUCTURING},
+        {FT_PAT_GATHER_SCATTER, FT_PAT_STRUCTURING},
+        {FT_PAT_FAN_IN, FT_PAT_STRUCTURING},
+        {FT_PAT_BIPARTITE, FT_PAT_STRUCTURING},
+        {FT_PAT_TF_COLLECTION, FT_PAT_FAN_IN},
+        {FT_PAT_BIPARTITE, FT_PAT_FAN_IN},
+        {FT_PAT_BIPARTITE, FT_PAT_FAN_OUT},
+        {FT_PAT_PASS_THROUGH, FT_PAT_FAN_IN},
+        {FT_PAT_PASS_THROUGH, FT_PAT_FAN_OUT},
+        {FT_PAT_RAPID, FT_PAT_FAN_IN},
+        {FT_PAT_RAPID, FT_PAT_FAN_OUT},
+        {FT_PAT_STACK, FT_PAT_FAN_OUT},
+        {FT_PAT_CYCLE, FT_PAT_PASS_THROUGH},
+        {FT_PAT_CYCLE, FT_PAT_RAPID},
+        {FT_PAT_STACK, FT_PAT_PASS_THROUGH},
+        {FT_PAT_STACK, FT_PAT_RAPID},
         {FT_PAT_SCATTER_GATHER, FT_PAT_RAPID},
-        {FT_PAT_PASS_THROUGH, FT_PAT_STRUCTURING}, {FT_PAT_RAPID, FT_PAT_STRUCTURING},
+        {FT_PAT_PASS_THROUGH, FT_PAT_STRUCTURING},
+        {FT_PAT_RAPID, FT_PAT_STRUCTURING},
     };
     uint8_t *mark = calloc((size_t)s->t.n / 8 + 1, 1);
     if (!mark)
@@ -600,8 +658,8 @@ static bool append(ft_alerts *all, const ft_alerts *w)
 }
 
 /* The final set: ids, precedence, sorted by kind, first time, id. */
-static ft_status finish(const ft_store *s, const ft_scan_params *p, ft_alerts *all,
-                        ft_alerts *out, ft_error *err)
+static ft_status finish(const ft_store *s, const ft_scan_params *p, ft_alerts *all, ft_alerts *out,
+                        ft_error *err)
 {
     uint8_t *drop = calloc((size_t)all->n + 1, 1);
     keyed *order = malloc(((size_t)all->n + 1) * sizeof *order);

@@ -9,54 +9,57 @@
 
 #define HOUR_MS 3600000LL
 
-#define PASS_SCALES 4
+#define PASS_SCALES 5
 #define LARGE_STEPS 10
 
 /* Per-transaction facts about its pair (payer, payee), in scan_profile.tflag. */
 enum {
-    TF_ONCE = 1,   /* the only transfer from its payer to its payee */
-    TF_FIRST = 2,  /* the first transfer from its payer to its payee */
-    TF_NOVEL = 4,  /* first, and the pair has at most scan.novel_pair_max transfers */
-    TF_OFFBEAT = 8, /* the payer keeps a weekly rhythm and this payment breaks it */
+    TF_ONCE = 1,     /* the only transfer from its payer to its payee */
+    TF_FIRST = 2,    /* the first transfer from its payer to its payee */
+    TF_NOVEL = 4,    /* first, and the pair has at most scan.novel_pair_max transfers */
+    TF_OFFBEAT = 8,  /* the payer keeps a weekly rhythm and this payment breaks it */
     TF_UNUSUAL = 16, /* breaks its payer's rhythm, or novel and large for the payer, or
                         novel from a payer that keeps no rhythm and does not open new
                         relations as a routine */
     TF_LINK = 32,    /* unusual, or novel from a payer that does not open new relations
                         as a routine: what chains and cycles are made of */
-    TF_LARGE = 64,  /* scan.large_ratio times its payer's median payment or more */
+    TF_LARGE = 64,   /* scan.large_ratio times its payer's median payment or more */
+    TF_ROUND = 128,  /* one-off, from no hub, at least pass_through.min_amount: could
+                        start a pass-through round (set by scan_profile_rounds) */
 };
 
 /* What the detectors know about the data set as a whole (scan_profile.c). */
 typedef struct scan_profile {
-    uint8_t *tflag;            /* per transaction: TF_* */
-    uint32_t *nov_out, *nov_in; /* per account: novel transfers out and in */
-    uint32_t *unu_out, *unu_in; /* per account: unusual transfers out and in */
+    uint8_t *tflag;               /* per transaction: TF_* */
+    uint32_t *nov_out, *nov_in;   /* per account: novel transfers out and in */
+    uint32_t *unu_out, *unu_in;   /* per account: unusual transfers out and in */
+    uint32_t *cand_out, *cand_in; /* per account: transfers out and in that could be slow
+                                     fans' members (out: exactly; in: at most) */
     uint32_t *link_out, *link_in; /* per account: links out and in */
-    uint8_t *rhythmic;          /* per account: pays on a weekly rhythm */
-    uint8_t *opener;            /* per account: opens new relations as a routine */
-    double *med_out, *med_in;  /* per account: median amount out and in, with established
-                                  relations and hubs when it has 5 such, major units */
-    double *max_in, *max2_in;  /* per account: the two largest of those payments in */
-    double amount_spread;      /* the amounts' 90th percentile over their 10th */
-    double *amounts;           /* a sorted sample of one-off payments' amounts into
-                                  ordinary accounts, major units */
+    uint8_t *rhythmic;            /* per account: pays on a weekly rhythm */
+    uint8_t *opener;              /* per account: opens new relations as a routine */
+    double *med_out, *med_in;     /* per account: median amount out and in, with established
+                                     relations and hubs when it has 5 such, major units */
+    double amount_spread;         /* the amounts' 90th percentile over their 10th */
+    double *amounts;              /* a sorted sample of one-off payments' amounts into
+                                     ordinary accounts, major units */
     size_t namounts;
-    double q_unusual;          /* unusual transfers / transfers, over the data set */
-    double q_strong;           /* strongly unusual ones (see scan_strong) / transfers */
-    double q_slow[2];          /* members of slow fans out [0] and in [1] / transfers */
-    double q_link;             /* links / transfers, over the data set */
-    uint64_t nlinks;           /* transfers that are links */
-    double q_round[4], q_rapid; /* one-off payments in that a round passes on within 1, 6,
-                                   24 hours and pass_through.delay_hours (detect_mule) */
+    double q_unusual;               /* unusual transfers / transfers, over the data set */
+    double q_strong;                /* strongly unusual ones (see scan_strong) / transfers */
+    double q_slow[2];               /* members of slow fans out [0] and in [1] / transfers */
+    double q_link;                  /* links / transfers, over the data set */
+    uint64_t nlinks;                /* transfers that are links */
+    double q_round[4], q_rapid;     /* one-off payments in that a round passes on within 1, 6,
+                                       24 hours and pass_through.delay_hours (detect_mule) */
     double q_large_in[LARGE_STEPS]; /* one-off payments in at least scan.large_ratio x 2^k
                                        times their payee's everyday amount */
-    double q_sub;              /* payments in just under the reporting threshold */
-    double q_small;            /* one-off payments of tf_collection.max_donation or less */
-    double small_per_day;      /* such payments a typical account receives in a day */
-    double q_pass[4];          /* links whose payee passes the money on within pass_ms */
-    int64_t pass_ms[4];        /* 1, 6, 24 hours and stack.gap_hours (detect_stacks) */
-    int64_t span_ms;           /* the data's time span */
-    uint32_t active;           /* accounts with any transfer: the candidates tested */
+    double q_sub;                   /* payments in just under the reporting threshold */
+    double q_small;                 /* one-off payments of tf_collection.max_donation or less */
+    double small_per_day;           /* such payments a typical account receives in a day */
+    double q_pass[PASS_SCALES];     /* links whose payee passes the money on within pass_ms */
+    int64_t pass_ms[PASS_SCALES];   /* 1, 6, 24, 72 hours and stack.gap_hours */
+    int64_t span_ms;                /* the data's time span */
+    uint32_t active;                /* accounts with any transfer: the candidates tested */
 } scan_profile;
 
 /* Strongly unusual: breaks its payer's rhythm, or is a new relation with
@@ -88,8 +91,8 @@ void scan_profile_rounds(scan_profile *pr, const struct scan_ctx *c, int threads
 
 /* Calls fn(ctx, thread, lo, hi) for blocks of [0, n) on `threads` threads
  * (thread 0 is the caller); returns when all are done. */
-void scan_parallel(int threads, uint32_t n, void (*fn)(void *ctx, int tid, uint32_t lo, uint32_t hi),
-                   void *ctx);
+void scan_parallel(int threads, uint32_t n,
+                   void (*fn)(void *ctx, int tid, uint32_t lo, uint32_t hi), void *ctx);
 
 /* Read-only facts every detector uses, computed once per scan. */
 typedef struct scan_ctx {

@@ -159,22 +159,6 @@ static double median(double *v, size_t n)
     return (lo + hi) / 2;
 }
 
-/* The largest and second largest of v[0 .. n). */
-static void top_two(const double *v, size_t n, double *first, double *second)
-{
-    double a = 0, b = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (v[i] > a) {
-            b = a;
-            a = v[i];
-        } else if (v[i] > b) {
-            b = v[i];
-        }
-    }
-    *first = a;
-    *second = b;
-}
-
 void scan_profile_free(scan_profile *pr)
 {
     free(pr->tflag);
@@ -182,10 +166,10 @@ void scan_profile_free(scan_profile *pr)
     free(pr->nov_in);
     free(pr->med_out);
     free(pr->med_in);
-    free(pr->max_in);
-    free(pr->max2_in);
     free(pr->unu_out);
     free(pr->unu_in);
+    free(pr->cand_out);
+    free(pr->cand_in);
     free(pr->rhythmic);
     free(pr->opener);
     free(pr->link_out);
@@ -394,12 +378,12 @@ static void phase_out(part *w, uint32_t a)
             pr->unu_out[a]++;
             w->unusual++;
         }
+        pr->cand_out[a] += off || (large && (pr->tflag[t] & TF_UNUSUAL));
     }
 }
 
 /* Phase 3, per account, its payments in: the everyday amount received
- * (what established relations and hubs pay it: a salary, refunds), and
- * the largest two of those. */
+ * (what established relations and hubs pay it: a salary, refunds). */
 static void phase_in(part *w, uint32_t a)
 {
     scan_profile *pr = w->b->pr;
@@ -413,14 +397,24 @@ static void phase_in(part *w, uint32_t a)
     if (k < 5)
         for (uint32_t i = k = 0; i < m; i++)
             w->amts[k++] = w->m[i].v;
-    top_two(w->amts, k, &pr->max_in[a], &pr->max2_in[a]);
     pr->med_in[a] = median(w->amts, k);
+}
+
+/* The delays a pass is measured at: 1, 6, 24 and 72 hours, and
+ * stack.gap_hours (none above it). */
+static void pass_scales(const ft_scan_params *p, int64_t scale[PASS_SCALES])
+{
+    const int64_t hours[PASS_SCALES - 1] = {1, 6, 24, 72};
+    int64_t gap = (int64_t)(p->stack_gap_hours * 3600000.0);
+    for (int c = 0; c < PASS_SCALES - 1; c++)
+        scale[c] = hours[c] * 3600000LL < gap ? hours[c] * 3600000LL : gap;
+    scale[PASS_SCALES - 1] = gap;
 }
 
 /* Phase 4, per account, the links it received: does it pass the money on
  * in links, keeping stack.keep_low of it (to anyone but the payer), within
- * 1, 6 and 24 hours and within stack.gap_hours? A stack whose hops all
- * took an hour is measured against passes that quick. */
+ * each of pass_scales()? A stack whose hops all took an hour is measured
+ * against passes that quick. */
 static void phase_pass(part *w, uint32_t v)
 {
     build *b = w->b;
@@ -429,8 +423,9 @@ static void phase_pass(part *w, uint32_t v)
     const ft_adjacency *adj = &s->adj;
     if (b->hub[v] || adj->out_off[v + 1] == adj->out_off[v])
         return;
-    int64_t gap = (int64_t)(b->p->stack_gap_hours * 3600000.0);
-    const int64_t scale[PASS_SCALES] = {3600000LL, 6 * 3600000LL, 24 * 3600000LL, gap};
+    int64_t scale[PASS_SCALES];
+    pass_scales(b->p, scale);
+    int64_t gap = scale[PASS_SCALES - 1];
     uint32_t olo = adj->out_off[v], ohi = adj->out_off[v + 1], k0 = olo;
     for (uint32_t i = adj->in_off[v]; i < adj->in_off[v + 1]; i++) {
         uint32_t t = adj->in_txn[i];
@@ -485,8 +480,8 @@ static void *pfor_worker(void *arg)
     return NULL;
 }
 
-void scan_parallel(int threads, uint32_t n, void (*fn)(void *ctx, int tid, uint32_t lo, uint32_t hi),
-                   void *ctx)
+void scan_parallel(int threads, uint32_t n,
+                   void (*fn)(void *ctx, int tid, uint32_t lo, uint32_t hi), void *ctx)
 {
     if (threads < 1)
         threads = 1;
@@ -558,16 +553,16 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
     pr->nov_in = calloc((size_t)na + 1, sizeof *pr->nov_in);
     pr->med_out = calloc((size_t)na + 1, sizeof *pr->med_out);
     pr->med_in = calloc((size_t)na + 1, sizeof *pr->med_in);
-    pr->max_in = calloc((size_t)na + 1, sizeof *pr->max_in);
-    pr->max2_in = calloc((size_t)na + 1, sizeof *pr->max2_in);
     pr->unu_out = calloc((size_t)na + 1, sizeof *pr->unu_out);
     pr->unu_in = calloc((size_t)na + 1, sizeof *pr->unu_in);
+    pr->cand_out = calloc((size_t)na + 1, sizeof *pr->cand_out);
+    pr->cand_in = calloc((size_t)na + 1, sizeof *pr->cand_in);
     pr->rhythmic = calloc((size_t)na + 1, 1);
     pr->opener = calloc((size_t)na + 1, 1);
     pr->link_out = calloc((size_t)na + 1, sizeof *pr->link_out);
     pr->link_in = calloc((size_t)na + 1, sizeof *pr->link_in);
     bool ok = parts && pr->tflag && pr->nov_out && pr->nov_in && pr->med_out && pr->med_in &&
-              pr->max_in && pr->max2_in && pr->unu_out && pr->unu_in && pr->rhythmic &&
+              pr->unu_out && pr->unu_in && pr->cand_out && pr->cand_in && pr->rhythmic &&
               pr->opener && pr->link_out && pr->link_in;
     build b = {.pr = pr, .s = s, .p = p, .unit = unit, .hub = hub};
     for (int i = 0; ok && i < threads; i++)
@@ -582,6 +577,7 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
         uint32_t src = s->t.src[t], dst = s->t.dst[t];
         pr->nov_in[dst] += (f & TF_NOVEL) != 0;
         pr->unu_in[dst] += (f & TF_UNUSUAL) != 0;
+        pr->cand_in[dst] += (f & (TF_OFFBEAT | TF_NOVEL)) || ((f & TF_LARGE) && (f & TF_UNUSUAL));
         pr->link_in[dst] += (f & TF_LINK) != 0;
         uint16_t c = s->t.cur[t];
         double v = (double)s->t.amount[t] / (double)unit[c];
@@ -616,10 +612,9 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
         }
     }
     for (uint32_t a = 0; ok && a < na; a++)
-        pr->active += s->adj.out_off[a + 1] > s->adj.out_off[a] ||
-                      s->adj.in_off[a + 1] > s->adj.in_off[a];
-    ok = ok && run_phase(&b, parts, threads, phase_in) &&
-         run_phase(&b, parts, threads, phase_pass);
+        pr->active +=
+            s->adj.out_off[a + 1] > s->adj.out_off[a] || s->adj.in_off[a + 1] > s->adj.in_off[a];
+    ok = ok && run_phase(&b, parts, threads, phase_in) && run_phase(&b, parts, threads, phase_pass);
     if (ok) {
         uint64_t unusual = 0, links = 0, strong = 0, slow_out = 0, slow_in = 0;
         uint64_t passed[PASS_SCALES] = {0};
@@ -659,8 +654,8 @@ bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_param
         double days = n ? (double)(s->t.ts_ms[n - 1] - s->t.ts_ms[0]) / 86400000.0 : 0;
         pr->small_per_day =
             ((double)small + 1) / ((pr->active ? pr->active : 1) * (days > 1 ? days : 1));
-        int64_t gap = (int64_t)(p->stack_gap_hours * 3600000.0);
-        const int64_t scale[PASS_SCALES] = {3600000LL, 6 * 3600000LL, 24 * 3600000LL, gap};
+        int64_t scale[PASS_SCALES];
+        pass_scales(p, scale);
         for (int c = 0; c < PASS_SCALES; c++) {
             pr->pass_ms[c] = scale[c];
             pr->q_pass[c] = ((double)passed[c] + 1) / ((double)links + 1);

@@ -305,7 +305,7 @@ static void test_amlsim_and_labels(void **state)
     assert_int_equal(ft_eval_score(ev, &opt, &r, &err), FT_OK);
     assert_int_equal(row(&r, "fan_in")->found, 1);
     assert_int_equal(row(&r, "fan_in")->true_alerts, 2); /* y matches the cycle: good */
-    assert_int_equal(row(&r, "cycle")->found, 0);       /* but of the wrong kind */
+    assert_int_equal(row(&r, "cycle")->found, 0);        /* but of the wrong kind */
     ft_eval_result_free(&r);
     ft_eval_free(ev);
 
@@ -378,7 +378,8 @@ static void test_json_output(void **state)
                                 "\"alerts\":1,\"true_alerts\":0,\"precision\":0.000000,"
                                 "\"recall\":null,\"f1\":null,\"average_precision\":null"));
     assert_non_null(strstr(buf, "\"overall\":{\"instances\":4,\"found\":3,\"alerts\":9,"));
-    assert_non_null(strstr(buf, "\"unmatched_alerts\":[{\"id\":\"a7\",\"kind\":\"tf_collection\"},"));
+    assert_non_null(
+        strstr(buf, "\"unmatched_alerts\":[{\"id\":\"a7\",\"kind\":\"tf_collection\"},"));
     free(buf);
     ft_eval_result_free(&r);
     ft_eval_free(ev);

@@ -720,10 +720,118 @@ static void test_long_field_and_many_columns(void **state)
     free(csv);
 }
 
+/* Everything a load made, as text: the rows, their places and bytes'
+ * verdicts, the rejects, the notes and the provenance. */
+struct dump_ctx {
+    FILE *f;
+};
+
+static void dump_reject(void *ctx, const ft_reject_info *r)
+{
+    struct dump_ctx *d = ctx;
+    fprintf(d->f, "reject %s:%lld:%lld %s [%.*s]", r->path, (long long)r->line,
+            (long long)r->column, r->message, (int)r->raw_len, r->raw);
+    for (int i = 1; i < r->nfaults; i++)
+        fprintf(d->f, " +%lld:%lld %s", (long long)r->faults[i].line,
+                (long long)r->faults[i].column, r->faults[i].message);
+    fputc('\n', d->f);
+}
+
+static void dump_note(void *ctx, const char *path, const char *message)
+{
+    struct dump_ctx *d = ctx;
+    fprintf(d->f, "note %s: %s\n", path, message);
+}
+
+static char *load_dump(const char *path, int threads, size_t slice)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    struct dump_ctx d = {open_memstream(&buf, &len)};
+    assert_non_null(d.f);
+    ft_load_options o = {.threads = threads,
+                         .slice_bytes = slice,
+                         .on_reject = dump_reject,
+                         .reject_ctx = &d,
+                         .on_note = dump_note,
+                         .note_ctx = &d};
+    ft_store s = {0};
+    ft_error err;
+    const char *paths[] = {path};
+    ft_status rc = ft_ingest_files(&s, paths, 1, &o, &err);
+    fprintf(d.f, "status %d\n", (int)rc);
+    assert_int_equal(rc, FT_OK);
+    const ft_load_report *r = &s.report;
+    fprintf(d.f, "read %lld loaded %lld rejected %lld bytes %llu sha %s text %s %lld %lld\n",
+            (long long)r->rows_read, (long long)r->rows_loaded, (long long)r->rows_rejected,
+            (unsigned long long)r->sources[0].bytes, r->sources[0].sha256, r->sources[0].encoding,
+            (long long)r->sources[0].bad_text_lines, (long long)r->sources[0].first_bad_text_line);
+    for (int64_t i = 0; i < s.t.n; i++) {
+        char amt[80];
+        fprintf(d.f, "%lld %s %s>%s %s line %u memo [%s]\n", (long long)s.t.ts_ms[i],
+                tu_amount(&s, i, amt), key_of(&s, s.t.src[i]), key_of(&s, s.t.dst[i]), txid(&s, i),
+                s.t.line[i], s.t.memo ? memo(&s, i) : "");
+    }
+    for (uint32_t a = 0; a < s.accounts.n; a++)
+        fprintf(d.f, "account %u %s\n", a, key_of(&s, a));
+    fclose(d.f);
+    ft_store_free(&s);
+    return buf;
+}
+
+static void test_threads_read_what_one_reads(void **state)
+{
+    (void)state;
+    /* Quoted line breaks, rows swallowed by a stray quote, blank lines,
+     * CRLF, spaces around fields, a bare CR, bytes that are not UTF-8,
+     * and a last row without a line end, repeated so that slices of
+     * every size below cut the file inside each of them. */
+    const char *parts[] = {
+        "%d,2024-01-%02dT10:00:00Z,A%d,B%d,1.%02d,EUR,plain\n",
+        "%d,2024-01-%02dT10:00:01Z,A%d,C%d,2.%02d,EUR,\"two\nlines, and a \"\"quote\"\"\"\n",
+        "%d,2024-01-%02dT10:00:02Z,A%d,D%d,3.%02d,EUR,\"three\n\nlines\"\n",
+        "\n   \n",
+        "%d,2024-01-%02dT10:00:03Z, A%d , E%d ,4.%02d,EUR,  spaced  \r\n",
+        "%d,2024-01-%02dT10:00:04Z,A%d,F%d,5.%02d,EUR,\"opens and never closes\n",
+        "%d,2024-01-%02dT10:00:05Z,A%d,G%d,6.%02d,EUR,stray\"quote\n",
+        "%d,2024-01-%02dT10:00:06Z,A%d,H%d,7.%02d,EUR,caf\xe9\n",
+        "%d,2024-01-%02dT10:00:07Z,A%d,I%d,8.%02d,EUR,bare\rcr\n",
+        "%d,2024-01-%02dT10:00:08Z,A%d,J%d,bad,EUR,x\n",
+    };
+    char *dir = tu_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/mix.csv", dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("\xEF\xBB\xBFtxn_id,timestamp,src_account,dst_account,amount,currency,memo\n", f);
+    int id = 1;
+    for (int rep = 0; rep < 40; rep++)
+        for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++, id++)
+            fprintf(f, parts[k], id, 1 + id % 28, id % 7, id % 5, id % 100);
+    fputs("999999,2024-02-01T00:00:00Z,Z,Y,1.00,EUR,last", f);
+    fclose(f);
+    char *one = load_dump(path, 1, 0);
+    static const size_t slices[] = {61, 97, 256, 1000, 4096};
+    for (int t = 2; t <= 4; t++) {
+        for (size_t k = 0; k < sizeof slices / sizeof slices[0]; k++) {
+            char *many = load_dump(path, t, slices[k]);
+            if (strcmp(one, many) != 0)
+                fail_msg("threads %d, slices of %zu bytes: the load differs", t, slices[k]);
+            free(many);
+        }
+    }
+    /* The stray quote's swallowed rows, the bad bytes: the file was hard. */
+    assert_non_null(strstr(one, "opens a quote that does not close properly"));
+    assert_non_null(strstr(one, "not valid UTF-8"));
+    free(one);
+    tu_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generic_values_and_time_order),
+        cmocka_unit_test(test_threads_read_what_one_reads),
         cmocka_unit_test(test_bom_crlf_and_delimiters),
         cmocka_unit_test(test_rejects_name_line_and_column),
         cmocka_unit_test(test_bad_field_on_several_lines_names_its_first),

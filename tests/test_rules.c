@@ -98,7 +98,12 @@ static void test_good_rules(void **state)
     assert_true(p.fan_min_degree[0] == 10 && p.fan_min_degree[1] == 10);
     ft_alerts a;
     assert_int_equal(ft_scan_run(&s, &p, 2, &a, &err), FT_OK);
-    assert_int_equal(a.n, 10);
+    assert_int_equal(a.n, 11);
+    /* the detectors' one: WATCH -> MULE1 -> MULE2 -> END, 3 hops in two
+     * hours keeping 80 % and 75 %, a stack (the rules' alerts are the 10) */
+    const ft_alert *st = find(&s, &a, FT_PAT_STACK, "DE00WATCH");
+    assert_non_null(st);
+    assert_int_equal(st->ntxn, 3);
     const ft_alert *al = find(&s, &a, FT_KIND_WATCHLIST, "DE00WATCH");
     assert_non_null(al);
     assert_int_equal(al->ntxn, 1);

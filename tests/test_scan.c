@@ -32,9 +32,14 @@
  *   st   STA -> ... -> STE, four hops a day apart, 95 % each: stack.
  *   ls   LSA pays two, each pays both of the next two, who pay LSZ: stack
  *        (three layers two wide).
+ *   ss   SSA -> ... -> SSE, four hops 100 hours apart, 95 % each: stack.
  *   sn   the same chain with a ten-day pause: no stack; but SNB and SND,
  *        new accounts, each pass a large sum on within a day: two
  *        pass_through alerts of one round each.
+ *   lf   LFO, with a weekly rhythm, pays 16 new accounts 3000-3150 on its
+ *        own weekday in 16 of 22 weeks: fan_out (slow: a burst in its
+ *        year). le: LEO pays 16 the same way, one every three weeks all
+ *        year: no (its pace all year).
  *   sg   SGS pays SGM0..3 5000, each pays SGT 4800 three days later:
  *        scatter_gather. sh: the intermediaries pass on 40 %: no scatter-
  *        gather, but SHS paid four new accounts 5000 each within four hours
@@ -76,8 +81,8 @@ typedef struct fixture {
     int n;
 } fixture;
 
-#define T0 1709251200LL /* 2024-03-01T00:00:00Z, a Friday */
-#define DAY 24.0
+#define T0    1709251200LL /* 2024-03-01T00:00:00Z, a Friday */
+#define DAY   24.0
 #define WEEKS 52
 
 static void row(fixture *f, const char *tag, double hours, const char *src, const char *dst,
@@ -226,6 +231,21 @@ static void cases(fixture *f)
     row(f, "sn", 4424, "SNB", "SNC", "19000.00");
     row(f, "sn", 4424 + 10 * DAY, "SNC", "SND", "18050.00");
     row(f, "sn", 4448 + 10 * DAY, "SND", "SNE", "17147.50");
+    /* a slow stack: four hops 100 hours apart, 95 % each */
+    row(f, "ss", 4500, "SSA", "SSB", "20000.00");
+    row(f, "ss", 4600, "SSB", "SSC", "19000.00");
+    row(f, "ss", 4700, "SSC", "SSD", "18050.00");
+    row(f, "ss", 4800, "SSD", "SSE", "17147.50");
+    /* a long fan-out: LFO pays 16 new accounts 3000-3150 on its own
+     * weekday, in 16 of 22 weeks; LEO pays 16 the same way spread over
+     * the whole year (no) */
+    life(f, "LFO", 24, 2);
+    life(f, "LEO", 26, 2);
+    for (int i = 0; i < 16; i++) {
+        rowf(f, "lf", (7 * (10 + i + i / 3) + 2) * DAY + 15, "LFO", name_of(b, "LF", i),
+             3000 + 10 * i);
+        rowf(f, "le", (7 * (3 * i + 1) + 2) * DAY + 15, "LEO", name_of(b, "LE", i), 3000 + 10 * i);
+    }
     /* scatter-gather: SGS pays four intermediaries 5000, each pays SGT
      * 4800 three days later; SH's intermediaries pass on 40 % (no) */
     for (int i = 0; i < 4; i++) {
@@ -249,7 +269,8 @@ static void cases(fixture *f)
             double h = 5000 + 2 * (3 * s + r);
             rowf(f, "bp", h, name_of(a, "BPS", s), name_of(b, "BPR", r), 1000 + 20 * (3 * s + r));
             if (s < 2 || r < 2)
-                rowf(f, "bq", h, name_of(a, "BQS", s), name_of(b, "BQR", r), 1000 + 20 * (3 * s + r));
+                rowf(f, "bq", h, name_of(a, "BQS", s), name_of(b, "BQR", r),
+                     1000 + 20 * (3 * s + r));
         }
     /* pass-through: three rounds in and 98-99 % out; PU two (no) */
     row(f, "pt", 5200, "PTI1", "PTM", "3000.00");
@@ -347,21 +368,22 @@ static const struct want {
     uint32_t ntxn;
     const char *main;
 } want[] = {
-    {"fan_out", "fo", 8, "FOA"},     {"fan_out", "sfo", 6, "SFO"},
-    {"fan_out", "sh", 4, "SHS"},     {"fan_out", "gt", 5, "GTH"},
-    {"fan_out", "bq", 3, "BQS0"},    {"fan_out", "bq", 3, "BQS1"},
-    {"fan_in", "fi", 8, "FIA"},      {"fan_in", "sfi", 6, "SFC"},
-    {"fan_in", "sh", 4, "SHT"},      {"fan_in", "gt", 5, "GTH"},
-    {"fan_in", "bq", 3, "BQR0"},     {"fan_in", "bq", 3, "BQR1"},
-    {"fan_in", "tg", 15, "TGC"},     {"scatter_gather", "sg", 8, "SGS"},
+    {"fan_out", "fo", 8, "FOA"},         {"fan_out", "sfo", 6, "SFO"},
+    {"fan_out", "sh", 4, "SHS"},         {"fan_out", "gt", 5, "GTH"},
+    {"fan_out", "bq", 3, "BQS0"},        {"fan_out", "bq", 3, "BQS1"},
+    {"fan_in", "fi", 8, "FIA"},          {"fan_in", "sfi", 6, "SFC"},
+    {"fan_in", "sh", 4, "SHT"},          {"fan_in", "gt", 5, "GTH"},
+    {"fan_in", "bq", 3, "BQR0"},         {"fan_in", "bq", 3, "BQR1"},
+    {"fan_in", "tg", 15, "TGC"},         {"scatter_gather", "sg", 8, "SGS"},
     {"gather_scatter", "gs", 10, "GSH"}, {"cycle", "cy", 3, "CYA"},
-    {"cycle", "cs", 4, "CS2"},       {"cycle", "rt", 2, "RTA"},
-    {"stack", "st", 4, "STA"},       {"stack", "ls", 8, "LSA"},
-    {"bipartite", "bp", 9, "BPS0"},  {"pass_through", "pt", 6, "PTM"},
-    {"pass_through", "pu", 4, "PUM"}, {"pass_through", "sn", 2, "SNB"},
-    {"pass_through", "sn", 2, "SND"}, {"pass_through", "gs", 4, "GSH"},
-    {"structuring", "su", 3, "SUA"}, {"rapid_movement", "rm", 8, "RMM"},
-    {"tf_collection", "tf", 16, "TFC"},
+    {"cycle", "cs", 4, "CS2"},           {"cycle", "rt", 2, "RTA"},
+    {"stack", "st", 4, "STA"},           {"stack", "ls", 8, "LSA"},
+    {"bipartite", "bp", 9, "BPS0"},      {"pass_through", "pt", 6, "PTM"},
+    {"pass_through", "pu", 4, "PUM"},    {"pass_through", "sn", 2, "SNB"},
+    {"pass_through", "sn", 2, "SND"},    {"pass_through", "gs", 4, "GSH"},
+    {"structuring", "su", 3, "SUA"},     {"rapid_movement", "rm", 8, "RMM"},
+    {"tf_collection", "tf", 16, "TFC"},  {"stack", "ss", 4, "SSA"},
+    {"fan_out", "lf", 16, "LFO"},
 };
 #define NWANT (sizeof want / sizeof *want)
 

@@ -95,6 +95,34 @@ ft_status ft_csv_open_encoded(ft_csv_reader **r, const char *path, int fd, const
                               size_t len, char delimiter, const char *encoding,
                               ft_csv_prepare_fn prepare, void *prepare_ctx, ft_error *err);
 
+/* Reading a file on several threads. The file is mapped and cut into
+ * slices of 8 MiB that end at line ends; each is tokenised and prepared
+ * on a thread of its own while the caller consumes the slices in order.
+ * A slice starts reading as if a row began there; when the slice before
+ * it ends inside a row (a quoted field holding line breaks), that guess
+ * was wrong, and the slice is read again from that row's first byte. So
+ * the rows, their lines and their bytes are exactly those of one reader,
+ * whatever the number of threads.
+ *
+ * The prepare hook runs on every slice's thread, each with a context of
+ * its own: `fork` makes one from the first slice's once that one has
+ * prepared its first batch (it may answer NULL while not ready, unless
+ * `force`); `drop` frees a fork. */
+typedef struct ft_csv_parallel {
+    int threads;        /* tokenising threads; 1: as ft_csv_open_encoded */
+    size_t slice_bytes; /* 0: 8 MiB (smaller in tests, to cut files anywhere) */
+    void *(*fork)(void *ctx, bool force);
+    void (*drop)(void *ctx);
+} ft_csv_parallel;
+
+/* As ft_csv_open_encoded on file descriptor fd, on par->threads threads
+ * when the file is regular, at least two slices long, neither gzip nor UTF-16
+ * and read as UTF-8 (else on one). The caller closes fd after
+ * ft_csv_close. */
+ft_status ft_csv_open_file(ft_csv_reader **r, const char *path, int fd, char delimiter,
+                           const char *encoding, ft_csv_prepare_fn prepare, void *prepare_ctx,
+                           const ft_csv_parallel *par, ft_error *err);
+
 /* What the reader learnt about the text, valid once ft_csv_next has
  * returned NULL. */
 typedef struct ft_csv_text {

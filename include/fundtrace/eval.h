@@ -91,9 +91,9 @@ void ft_eval_defaults(ft_eval_options *o);
 typedef struct ft_eval_row {
     char name[48];            /* the pattern, or "overall" */
     int64_t instances, found; /* truth instances, and those found */
-    int64_t alerts, true_alerts; /* alerts, and the good ones */
+    int64_t alerts, true_alerts;              /* alerts, and the good ones */
     double precision, recall, f1;             /* negative when undefined */
-    double ap, p_at_k; /* negative when undefined (no scores, no alerts) */
+    double ap, p_at_k;                        /* negative when undefined (no scores, no alerts) */
     double txn_precision, txn_recall, txn_f1; /* negative when undefined */
     int64_t txn_truth, txn_alerted, txn_both;
 } ft_eval_row;
@@ -108,8 +108,7 @@ typedef struct ft_eval_result {
 } ft_eval_result;
 
 /* Scores the alerts read so far against the truth read so far. */
-ft_status ft_eval_score(ft_eval *ev, const ft_eval_options *o, ft_eval_result *res,
-                        ft_error *err);
+ft_status ft_eval_score(ft_eval *ev, const ft_eval_options *o, ft_eval_result *res, ft_error *err);
 void ft_eval_result_free(ft_eval_result *res);
 
 /* The result as a table or JSON. */

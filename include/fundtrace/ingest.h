@@ -94,6 +94,10 @@ typedef struct ft_load_options {
     bool no_dedup;            /* keep copies and both views of a transfer */
     int64_t merge_window_ms;  /* statement views of one transfer are at most this
                                  far apart; 0: 3 days */
+    int threads;              /* threads tokenising a large file; 0: one per core.
+                                 The store and every message are the same for
+                                 any number. */
+    size_t slice_bytes;       /* the parallel reader's slices; 0: 8 MiB (tests) */
 } ft_load_options;
 
 /* Reads one file ("-" for standard input) into s, adding its source record.

@@ -80,11 +80,9 @@ typedef struct ft_scan_params {
      * fan_in.min_sources). */
     double fan_min_degree[2], fan_window_hours[2], fan_slow_days[2], fan_min_amount[2],
         fan_slow_max_payers;
-    double sg_min_width, sg_delay_hours, sg_keep_low, sg_keep_high, sg_window_hours,
-        sg_min_amount;
+    double sg_min_width, sg_delay_hours, sg_keep_low, sg_keep_high, sg_window_hours, sg_min_amount;
     double gs_min_in, gs_min_out, gs_window_hours, gs_keep_low, gs_keep_high, gs_min_amount;
-    double cycle_max_hops, cycle_window_hours, cycle_keep_low, cycle_keep_high,
-        cycle_return_ratio;
+    double cycle_max_hops, cycle_window_hours, cycle_keep_low, cycle_keep_high, cycle_return_ratio;
     double stack_min_length, stack_gap_hours, stack_keep_low, stack_min_amount;
     double bip_min_senders, bip_min_receivers, bip_window_hours, bip_min_amount;
     double pt_min_rounds, pt_delay_hours, pt_keep_low, pt_window_days, pt_min_amount;

@@ -1,0 +1,63 @@
+/*
+ * cmd_merge.c - `fundtrace merge`: join the parts of a sharded run.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "fundtrace/shard.h"
+#include "fundtrace/writer.h"
+
+int cmd_merge(int argc, char **argv)
+{
+    const char *output = NULL;
+    const ft_option options[] = {
+        FT_OPT_STRING('o', "output", &output, "FILE",
+                      "write the joined output to FILE (atomically) instead of\n"
+                      "standard output"),
+        FT_OPT_HELP(),
+        FT_OPT_END(),
+    };
+    const ft_cli_command cmd = {
+        .name = "merge",
+        .usage = "fundtrace merge [-o FILE] PART...",
+        .description =
+            "Join the parts that a command run with --shard I/N printed (trace) into what\n"
+            "one run of it prints, byte for byte. The parts may be given in any order;\n"
+            "they must be all N parts of one run, each once.\n",
+        .options = options,
+        .epilog = "Exit status: as the joined command's: 0 something found, 1 nothing found,\n"
+                  "2 a part failed, or a usage or input error.\n",
+    };
+    int nargs, code = ft_cli_parse(&cmd, argc, argv, &nargs);
+    if (code != FT_CLI_CONTINUE)
+        return code;
+    if (nargs == 0) {
+        ft_cli_error("merge", "no parts (give the files that the --shard runs printed)");
+        return FT_EXIT_ERROR;
+    }
+    ft_error err;
+    int status = FT_EXIT_ERROR;
+    FILE *f = stdout;
+    char *buf = NULL;
+    size_t len = 0;
+    if (output && !(f = open_memstream(&buf, &len))) {
+        ft_cli_error("merge", "out of memory");
+        return FT_EXIT_ERROR;
+    }
+    ft_status rc = ft_shard_merge(f, (const char *const *)argv + 1, nargs, &status, &err);
+    if (output) {
+        fclose(f);
+        ft_writer w = {0};
+        if (rc == FT_OK && (rc = ft_writer_open(&w, output, false, &err)) == FT_OK) {
+            ft_writer_put(&w, buf, len);
+            rc = ft_writer_close(&w, &err);
+        }
+        free(buf);
+    }
+    if (rc != FT_OK) {
+        ft_cli_fail("merge", &err);
+        return FT_EXIT_ERROR;
+    }
+    return ft_cli_finish("merge", status);
+}
