@@ -15,10 +15,13 @@ Mutants, by kind:
   constant   an integer n -> n+1 and n-1 (0 -> 1, 1 -> 0 and 2), a real
              x -> 2x (0 -> 1), true <-> false
 
-Not mutated: comments, strings, #include and #if lines, assert()s, array
-sizes in declarations, and the statements that only handle running out of
-memory (an if whose body reports ENOMEM or whose condition checks an
-allocation): the suite does not fail allocations.
+Not mutated: comments, strings, #include and #if lines; the arguments of
+assert(), __attribute__ and the allocation calls (how much to allocate is
+the sanitizer suite's business); array sizes in declarations and the
+initializers of array tables (data, not logic: currency exponents, names);
+and the statements that only handle running out of memory (an if whose
+body reports ENOMEM or whose condition checks an allocation): the suite
+does not fail allocations.
 
 The sample: for a seed, the mutants of each file are shuffled and the files
 get shares of --count proportional to how many mutants they have (at
@@ -35,8 +38,13 @@ stopped; --rerun-survivors runs the survivors again after tests were
 added. Timed-out mutants (an endless loop) count as killed, mutants that
 do not compile are not counted at all.
 
-Cost: each mutant recompiles one file, relinks the test programs and runs
-the suite (stopping at the first failure); see --help for the options.
+The scratch copy is built without -Werror (a mutant may warn), with the
+library shared and the programs not relinked when it changes
+(CMAKE_LINK_DEPENDS_NO_SHARED), with Ninja when there is one. Each mutant
+then costs one compile, one library link and the suite, stopped at the
+first failure: first the tests that killed this file's mutants before and
+the file's unit test, then the rest. Tests that fail without a mutant are
+left out, with a warning.
 """
 
 import argparse
@@ -803,9 +811,7 @@ def default_files(root):
 def main():
     ap = argparse.ArgumentParser(
         prog="tests/mutate.py",
-        description="Mutation testing of the library code: one mutant at a time on a scratch "
-                    "copy of the tree, rebuilt incrementally and tested with the fast suite; "
-                    "reports killed, survived, timed out and the score per module.",
+        description=__doc__.split("\n", 1)[1].strip(),
         epilog="Example: nice -n 19 tests/mutate.py --seed 1 --count 200  "
                "(about 50 min per 100 mutants on two cores). Per file: tests/mutate.py "
                "--count 20 src/money.c. A mutant by hand: --show ID, then --only ID.",
