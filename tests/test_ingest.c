@@ -827,11 +827,56 @@ static void test_threads_read_what_one_reads(void **state)
     tu_rmdir(dir);
 }
 
+/* Every slice reads with the delimiter of the file's first line: here
+ * ';', though the memos hold more commas than any row holds semicolons,
+ * so a slice guessing from its own first row would take ','. And a file
+ * of one line, the header without its line end, reads with threads as
+ * with one. */
+static void test_threads_keep_the_first_lines_delimiter(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/semi.csv", dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("txn_id;timestamp;src_account;dst_account;amount;currency;memo\n", f);
+    for (int id = 1; id <= 200; id++)
+        fprintf(f, "%d;2024-01-%02dT10:00:00Z;A%d;B%d;1.%02d;EUR;a,b,c,d,e,f,g,h,%d\n", id,
+                1 + id % 28, id % 7, id % 5, id % 100, id);
+    fclose(f);
+    char *one = load_dump(path, 1, 0);
+    assert_non_null(strstr(one, "read 200 loaded 200 rejected 0"));
+    static const size_t slices[] = {97, 1000};
+    for (int t = 2; t <= 3; t++)
+        for (size_t k = 0; k < sizeof slices / sizeof slices[0]; k++) {
+            char *many = load_dump(path, t, slices[k]);
+            if (strcmp(one, many) != 0)
+                fail_msg("threads %d, slices of %zu bytes: the load differs", t, slices[k]);
+            free(many);
+        }
+    free(one);
+    snprintf(path, sizeof path, "%s/header.csv", dir);
+    const char *header = "timestamp,src_account,dst_account,amount,currency";
+    tu_write(path, header, strlen(header));
+    const char *paths[] = {path};
+    for (int t = 1; t <= 2; t++) {
+        ft_load_options o = {.threads = t, .slice_bytes = 16};
+        ft_store s = {0};
+        ft_error err;
+        assert_int_equal(ft_ingest_files(&s, paths, 1, &o, &err), FT_EINPUT);
+        assert_string_equal(err.msg, "no row was loaded (0 read, 0 rejected)");
+        ft_store_free(&s);
+    }
+    tu_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generic_values_and_time_order),
         cmocka_unit_test(test_threads_read_what_one_reads),
+        cmocka_unit_test(test_threads_keep_the_first_lines_delimiter),
         cmocka_unit_test(test_bom_crlf_and_delimiters),
         cmocka_unit_test(test_rejects_name_line_and_column),
         cmocka_unit_test(test_bad_field_on_several_lines_names_its_first),
