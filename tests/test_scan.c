@@ -707,7 +707,8 @@ static void test_scatter_gather_delay_limit(void **state)
 
 /* Windows include their ends, to the millisecond: the temporal cycle CY
  * takes exactly 4 hours (10000, 9500 and 9025 EUR two hours apart), the
- * deposits SU exactly 2 days; with windows of exactly that they are
+ * deposits SU exactly 2 days, each of BP's senders pays its three
+ * receivers in exactly 4 hours; with windows of exactly that they are
  * found, with windows 0.36 seconds shorter not. */
 static void test_window_limits(void **state)
 {
@@ -722,6 +723,7 @@ static void test_window_limits(void **state)
     } cases[] = {
         {"cycle.window_hours", "4", "3.9999", "cycle", "CYA", 3},
         {"structuring.window_days", "2", "1.999995833", "structuring", "SUA", 3},
+        {"bipartite.window_hours", "16", "15.9999", "bipartite", "BPS0", 9},
     };
     ft_error err;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
@@ -744,6 +746,36 @@ static void test_window_limits(void **state)
     }
     ft_store_free(&s);
     free(f.csv);
+    /* BZ: three senders each pay the same three receivers, 2 hours wide:
+     * first each sender's payments (1, 2 and 3 hours after 5000, alike
+     * for all), then the senders' starts (each pays all three at once,
+     * one hour after the other). */
+    for (int layout = 0; layout < 2; layout++) {
+        fixture g = {0};
+        char x[16], y[16];
+        background(&g);
+        for (int snd = 0; snd < 3; snd++)
+            for (int r = 0; r < 3; r++)
+                rowf(&g, "bz", 5001 + (layout ? snd : r), name_of(x, "BZS", snd),
+                     name_of(y, "BZR", r), 1000 + 20 * (3 * snd + r));
+        load(&s, g.csv);
+        for (int k = 0; k < 2; k++) {
+            ft_scan_params p;
+            ft_scan_defaults(&p);
+            assert_int_equal(
+                ft_scan_param_set(&p, "bipartite.window_hours", k ? "1.9999" : "2", &err), FT_OK);
+            ft_alerts a;
+            run(&s, &p, 1, &a);
+            const ft_alert *al = alert_at(&s, &a, "bipartite", "BZS0");
+            if (k == 0 && (!al || al->ntxn != 9))
+                fail_msg("layout %d, bipartite.window_hours 2: no bipartite at BZS0", layout);
+            if (k == 1 && al)
+                fail_msg("layout %d, bipartite.window_hours 1.9999: a bipartite at BZS0", layout);
+            ft_alerts_free(&a);
+        }
+        ft_store_free(&s);
+        free(g.csv);
+    }
 }
 
 /* A two-hop return is a cycle only forward in time with most of the money
