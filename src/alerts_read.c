@@ -93,21 +93,24 @@ static const char *str_member(const ft_jv *o, const char *key)
 }
 
 /* An array of strings (numbers too, as their text). */
-static bool list_member(const ft_jv *o, const char *key, rf_strs *l, bool *present)
+typedef enum list_status { LIST_OK, LIST_NOT_STRINGS, LIST_OOM } list_status;
+
+static list_status list_member(const ft_jv *o, const char *key, rf_strs *l)
 {
     const ft_jv *v = ft_jv_get(o, key);
     l->n = 0;
-    *present = v != NULL;
     if (!v)
-        return true;
+        return LIST_OK;
     if (v->type != FT_JSON_ARRAY)
-        return false;
+        return LIST_NOT_STRINGS;
     for (uint32_t i = 0; i < v->n; i++) {
         const ft_jv *e = &v->items[i];
-        if ((e->type != FT_JSON_STRING && e->type != FT_JSON_NUMBER) || !rf_strs_add(l, e->s))
-            return false;
+        if (e->type != FT_JSON_STRING && e->type != FT_JSON_NUMBER)
+            return LIST_NOT_STRINGS;
+        if (!rf_strs_add(l, e->s))
+            return LIST_OOM;
     }
-    return true;
+    return LIST_OK;
 }
 
 static ft_status json_alert(ft_alerts_reader *r, const ft_jv *o, ft_error *err)
@@ -120,7 +123,6 @@ static ft_status json_alert(ft_alerts_reader *r, const ft_jv *o, ft_error *err)
         return ft_json_error_at(j, o, err,
                                 "not an alert (an object with \"id\", \"kind\" and "
                                 "\"txns\")");
-    bool has_txns, has_accounts;
     const ft_jv *score = ft_jv_get(o, "score"), *id = ft_jv_get(o, "id"),
                 *kind = ft_jv_get(o, "kind");
     if (!id || !kind || !ft_jv_get(o, "txns"))
@@ -135,10 +137,14 @@ static ft_status json_alert(ft_alerts_reader *r, const ft_jv *o, ft_error *err)
     a->explanation = str_member(o, "explanation");
     a->params = str_member(o, "params");
     a->score = score && score->type == FT_JSON_NUMBER ? score->s : NULL;
-    if (!list_member(o, "txns", &r->txns, &has_txns))
+    list_status ls = list_member(o, "txns", &r->txns);
+    if (ls == LIST_NOT_STRINGS)
         return ft_json_error_at(j, ft_jv_get(o, "txns"), err,
                                 "an alert's \"txns\" is an array of strings");
-    if (!list_member(o, "accounts", &r->accounts, &has_accounts))
+    /* Accounts of another shape are left out, as other fields are. */
+    if (ls == LIST_OOM || (ls = list_member(o, "accounts", &r->accounts)) == LIST_OOM)
+        return ft_error_oom(err);
+    if (ls == LIST_NOT_STRINGS)
         r->accounts.n = 0;
     const ft_jv *amount = ft_jv_get(o, "amount");
     r->cur.n = r->amount.n = 0;
@@ -186,6 +192,10 @@ static ft_status csv_alert(ft_alerts_reader *r, const ft_csv_batch *b, const ft_
             return ft_error_at(err, FT_EINPUT, r->f.name, row->line, 0,
                                "%u fields, fewer than the header's %d", row->nf, r->f.ncols);
         const char *s = ft_csv_field(b, row, r->col[i], &len);
+        if (len && s[0] == '\'') { /* the guard against formulas (output.h) */
+            s++;
+            len--;
+        }
         memcpy(r->csvbuf + at, s, len + 1);
         field[i] = r->csvbuf + at;
         at += len + 1;

@@ -18,9 +18,86 @@
 #include "fundtrace/time.h"
 #include "fundtrace/tz.h"
 
+/* The progress display on stderr now, cleared before any message. */
+static ft_cli_progress *showing;
+
+static void clear_progress(void)
+{
+    if (showing && showing->shown && showing->tty)
+        fputs("\r\033[K", stderr);
+    if (showing)
+        showing->shown = false;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+void ft_cli_progress_init(ft_cli_progress *p, const char *cmd, bool force, bool quiet)
+{
+    memset(p, 0, sizeof *p);
+    p->cmd = cmd;
+    p->tty = isatty(STDERR_FILENO);
+    p->on = force || (!quiet && p->tty && !getenv("CI"));
+}
+
+void ft_cli_progress_step(ft_cli_progress *p, const char *fmt, ...)
+{
+    if (!p->on)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->what, sizeof p->what, fmt, ap);
+    va_end(ap);
+    p->start_ms = now_ms();
+    p->last_ms = 0;
+    ft_cli_progress_advance(p, 0, 0);
+}
+
+void ft_cli_progress_advance(void *ctx, uint64_t done, uint64_t total)
+{
+    ft_cli_progress *p = ctx;
+    if (!p->on)
+        return;
+    int64_t ms = now_ms();
+    bool last = total && done >= total;
+    /* A terminal is redrawn five times a second; a log gets a line every
+     * five seconds (and the first and the last). */
+    int64_t every = p->tty ? 200 : 5000;
+    if (p->last_ms && ms - p->last_ms < every && !(last && !p->tty))
+        return;
+    p->last_ms = ms;
+    if (showing != p)
+        clear_progress();
+    showing = p;
+    char amount[64];
+    if (total)
+        snprintf(amount, sizeof amount, "%3.0f %%", 100.0 * (double)done / (double)total);
+    else if (done)
+        snprintf(amount, sizeof amount, "%llu", (unsigned long long)done);
+    else
+        snprintf(amount, sizeof amount, "...");
+    fprintf(stderr, "%sfundtrace %s: %s: %s (%.0f s)%s", p->tty ? "\r" : "", p->cmd, p->what,
+            amount, (double)(ms - p->start_ms) / 1000, p->tty ? "\033[K" : "\n");
+    fflush(stderr);
+    p->shown = true;
+}
+
+void ft_cli_progress_done(ft_cli_progress *p)
+{
+    if (showing == p) {
+        clear_progress();
+        showing = NULL;
+    }
+}
+
 void ft_cli_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
+    clear_progress();
     fprintf(stderr, "fundtrace %s: ", cmd);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -96,6 +173,15 @@ bool ft_cli_opt_currencies(const char *cmd, const ft_option *opt, const char *ar
         return false;
     }
     in->opts.currencies = &in->defs;
+    return true;
+}
+
+bool ft_cli_opt_csv_raw(const char *cmd, const ft_option *opt, const char *arg)
+{
+    (void)cmd;
+    (void)opt;
+    (void)arg;
+    ft_csv_set_raw(true);
     return true;
 }
 
@@ -515,8 +601,7 @@ static void on_reject(void *ctx, const ft_reject_info *r)
     const ft_fault *f = r->nfaults ? r->faults : &one;
     /* In strict mode the load stops here and the error says it once. */
     for (int i = 0; i < n && !in->quiet && !in->opts.strict && in->shown < FT_SHOW_REJECTS; i++) {
-        if (in->progress_shown)
-            fputs("\r\033[K", stderr);
+        clear_progress();
         if (f[i].column > 0)
             fprintf(stderr, "%s:%" PRId64 ":%" PRId64 ": %s\n", r->path, f[i].line, f[i].column,
                     f[i].message);
@@ -548,6 +633,8 @@ static void on_reject(void *ctx, const ft_reject_info *r)
         /* The row exactly as read; its own line end stays inside the
          * quotes and a line end is added after. */
         fputc('"', fp);
+        if (ft_csv_needs_guard(r->raw, r->raw_len))
+            fputc('\'', fp);
         for (size_t i = 0; i < r->raw_len; i++) {
             if (r->raw[i] == '"')
                 fputc('"', fp);
@@ -563,39 +650,30 @@ static void on_reject(void *ctx, const ft_reject_info *r)
 static void on_note(void *ctx, const char *path, const char *message)
 {
     struct ft_cli_input *in = ctx;
-    if (in->progress_shown)
-        fputs("\r\033[K", stderr);
     ft_cli_error(in->cmd, "%s: %s", path, message);
 }
 
-/* Progress on a terminal only, at most a few times a second. */
+/* Rows read so far, for the progress display. */
 static void on_progress(void *ctx, const char *path, int64_t rows)
 {
     struct ft_cli_input *in = ctx;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-    if (ms - in->progress_ms < 250)
-        return;
-    in->progress_ms = ms;
-    in->progress_shown = true;
-    fprintf(stderr, "\rreading %s: %" PRId64 " rows\033[K", path, rows);
+    if (in->reading != path) {
+        in->reading = path;
+        ft_cli_progress_step(&in->prog, "reading %s", path);
+    }
+    ft_cli_progress_advance(&in->prog, (uint64_t)rows, 0);
 }
 
+/* The rejects file, through the one atomic writer: a run that fails
+ * leaves the previous file (or none). */
 static ft_status open_rejects(struct ft_cli_input *in, ft_error *err)
 {
-    size_t len = strlen(in->rejects_path) + 16;
-    in->rejects_tmp = malloc(len);
-    if (!in->rejects_tmp)
+    ft_status rc = ft_writer_open(&in->rejects_w, in->rejects_path, false, err);
+    if (rc != FT_OK)
+        return rc;
+    if (!(in->rejects = ft_writer_stream(&in->rejects_w))) {
+        ft_writer_abort(&in->rejects_w);
         return ft_error_oom(err);
-    snprintf(in->rejects_tmp, len, "%s.tmp.XXXXXX", in->rejects_path);
-    int fd = mkstemp(in->rejects_tmp);
-    if (fd < 0 || !(in->rejects = fdopen(fd, "w"))) {
-        if (fd >= 0)
-            close(fd);
-        free(in->rejects_tmp);
-        in->rejects_tmp = NULL;
-        return ft_error_errno(err, FT_EIO, "create", in->rejects_path);
     }
     fputs("file,line,column,reason,message,row\n", in->rejects);
     return FT_OK;
@@ -605,18 +683,8 @@ static ft_status close_rejects(struct ft_cli_input *in, ft_error *err)
 {
     if (!in->rejects)
         return FT_OK;
-    bool bad = fflush(in->rejects) != 0 || ferror(in->rejects) || fsync(fileno(in->rejects)) != 0;
-    if (fclose(in->rejects) != 0)
-        bad = true;
     in->rejects = NULL;
-    if (bad || rename(in->rejects_tmp, in->rejects_path) != 0) {
-        ft_status rc = ft_error_errno(err, FT_EIO, "write", in->rejects_path);
-        unlink(in->rejects_tmp);
-        return rc;
-    }
-    free(in->rejects_tmp);
-    in->rejects_tmp = NULL;
-    return FT_OK;
+    return ft_writer_close(&in->rejects_w, err);
 }
 
 ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *paths, int npaths,
@@ -625,6 +693,7 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
     ft_error err;
     ft_status rc = FT_OK;
     int snapshots = 0;
+    ft_cli_progress_init(&in->prog, cmd, in->progress, in->quiet);
     for (int i = 0; i < npaths; i++)
         snapshots += strcmp(paths[i], "-") != 0 && ft_snapshot_is(paths[i]);
     if (snapshots && npaths > 1) {
@@ -651,16 +720,12 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
     in->opts.on_note = on_note;
     in->opts.note_ctx = in;
     in->cmd = cmd;
-    if (!in->quiet && isatty(STDERR_FILENO) && !getenv("CI")) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        in->progress_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    if (in->prog.on) {
         in->opts.on_progress = on_progress;
         in->opts.progress_ctx = in;
     }
     rc = ft_ingest_files(s, (const char *const *)paths, npaths, &in->opts, &err);
-    if (in->progress_shown)
-        fputs("\r\033[K", stderr);
+    ft_cli_progress_done(&in->prog);
     ft_error cerr;
     ft_status crc = close_rejects(in, &cerr);
     if (rc != FT_OK) {
@@ -683,11 +748,7 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
 
 void ft_cli_input_free(struct ft_cli_input *in)
 {
-    if (in->rejects) {
-        fclose(in->rejects);
-        unlink(in->rejects_tmp);
-    }
-    free(in->rejects_tmp);
+    ft_writer_abort(&in->rejects_w);
     ft_map_free(&in->map);
     ft_tz_free(in->tz);
     ft_currency_defs_free(&in->defs);

@@ -13,8 +13,10 @@
 #include "fundtrace/ingest.h"
 #include "fundtrace/money.h"
 #include "fundtrace/output.h"
+#include "fundtrace/progress.h"
 #include "fundtrace/schema.h"
 #include "fundtrace/store.h"
+#include "fundtrace/writer.h"
 
 /* Exit codes (DESIGN.md, as grep): a search exits FT_EXIT_OK when it found
  * something and FT_EXIT_NONE when it found nothing; a check exits
@@ -141,6 +143,42 @@ int ft_cli_parse(const ft_cli_command *c, int argc, char **argv, int *noperands)
 /* Writes c's help: usage, description, the options by group, the epilog. */
 void ft_cli_help(FILE *f, const ft_cli_command *c);
 
+/*
+ * Progress of the steps that can take seconds, on stderr. Shown on a
+ * terminal (redrawn in place, five times a second at most) unless -q or
+ * $CI; --progress forces it anywhere, and where stderr is not a terminal
+ * (nohup, a log file) it writes a line every few seconds instead. With a
+ * total the display is a percentage, without one a count. -q never hides
+ * a command's final summary line: only progress and per-row messages.
+ */
+typedef struct ft_cli_progress {
+    const char *cmd;
+    char what[160];
+    bool on, tty, shown;
+    int64_t start_ms, last_ms;
+} ft_cli_progress;
+
+/* --csv-raw: CSV cells as they are, without the quote that keeps a
+ * spreadsheet from running a cell as a formula (output.h). */
+bool ft_cli_opt_csv_raw(const char *cmd, const ft_option *opt, const char *arg);
+#define FT_OPT_CSV_RAW()                                                                           \
+    FT_OPT_CALLBACK(0, "csv-raw", NULL, NULL, ft_cli_opt_csv_raw,                                  \
+                    "CSV cells as they are: no quote before a cell that\n"                         \
+                    "begins with = + - @ (for programs, not spreadsheets)")
+
+/* The --progress option, into a bool. */
+#define FT_OPT_PROGRESS(v)                                                                         \
+    FT_OPT_FLAG(0, "progress", (v), "show progress even when standard error is not a\nterminal")
+
+void ft_cli_progress_init(ft_cli_progress *p, const char *cmd, bool force, bool quiet);
+/* Names the step now running ("scanning the accounts") and shows it. */
+void ft_cli_progress_step(ft_cli_progress *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* An ft_advance_fn (progress.h) whose ctx is an ft_cli_progress. */
+void ft_cli_progress_advance(void *ctx, uint64_t done, uint64_t total);
+/* Clears the display (the step is over). */
+void ft_cli_progress_done(ft_cli_progress *p);
+
 struct ft_cli_input {
     ft_map map;
     struct ft_tz *tz; /* --timezone */
@@ -149,12 +187,13 @@ struct ft_cli_input {
     ft_load_options opts;
     const char *rejects_path;
     const char *rates_path;
-    char *rejects_tmp;
-    FILE *rejects;
+    ft_writer rejects_w;
+    FILE *rejects; /* rejects_w's stream while loading */
     int64_t shown;
     bool quiet;
-    int64_t progress_ms;
-    bool progress_shown;
+    bool progress; /* --progress */
+    ft_cli_progress prog;
+    const char *reading; /* the file the progress display names */
 };
 
 /* The shared input options of struct ft_cli_input `in`, as one group of

@@ -168,16 +168,13 @@ static ft_status simple_graph(const ft_store *s, bool directed, igraph_t *g, igr
         else
             e[m++] = e[i];
     }
-    igraph_vector_int_t ev;
+    igraph_vector_int_t ev = IGRAPH_VECTOR_NULL;
+    ft_status rc = FT_OK;
     ft_graph_setup();
-    if (igraph_vector_int_init(&ev, (igraph_integer_t)(2 * m)) != IGRAPH_SUCCESS) {
-        free(e);
-        return ft_error_from_igraph(err);
-    }
-    if (w && igraph_vector_init(w, (igraph_integer_t)m) != IGRAPH_SUCCESS) {
-        igraph_vector_int_destroy(&ev);
-        free(e);
-        return ft_error_from_igraph(err);
+    if (igraph_vector_int_init(&ev, (igraph_integer_t)(2 * m)) != IGRAPH_SUCCESS ||
+        (w && igraph_vector_init(w, (igraph_integer_t)m) != IGRAPH_SUCCESS)) {
+        rc = ft_error_from_igraph(err);
+        goto done;
     }
     for (size_t i = 0; i < m; i++) {
         VECTOR(ev)[2 * i] = (igraph_integer_t)(e[i].key >> 32);
@@ -185,16 +182,15 @@ static ft_status simple_graph(const ft_store *s, bool directed, igraph_t *g, igr
         if (w)
             VECTOR(*w)[i] = e[i].w;
     }
+    if (igraph_create(g, &ev, (igraph_integer_t)s->accounts.n,
+                      directed ? IGRAPH_DIRECTED : IGRAPH_UNDIRECTED) != IGRAPH_SUCCESS)
+        rc = ft_error_from_igraph(err);
+done:
     free(e);
-    igraph_error_t ie = igraph_create(g, &ev, (igraph_integer_t)s->accounts.n,
-                                      directed ? IGRAPH_DIRECTED : IGRAPH_UNDIRECTED);
     igraph_vector_int_destroy(&ev);
-    if (ie != IGRAPH_SUCCESS) {
-        if (w)
-            igraph_vector_destroy(w);
-        return ft_error_from_igraph(err);
-    }
-    return FT_OK;
+    if (rc != FT_OK && w)
+        igraph_vector_destroy(w);
+    return rc;
 }
 
 /* --- union-find, for the pieces of a k-core ---------------------------------------------- */
@@ -241,109 +237,113 @@ ft_status ft_cluster_run(const ft_store *s, const ft_cluster_options *o, ft_clus
     }
     bool directed = o->method == FT_CLUSTER_STRONG;
     bool weighted = o->method == FT_CLUSTER_LEIDEN || o->method == FT_CLUSTER_LOUVAIN;
+    /* igraph objects start NULL, so that the one cleanup below is right
+     * on every path (STYLE.md). */
     igraph_t g;
-    igraph_vector_t w;
-    ft_status rc = simple_graph(s, directed || o->method == FT_CLUSTER_WEAK, &g,
-                                weighted ? &w : NULL, err);
-    if (rc != FT_OK) {
-        ft_clustering_free(out);
-        return rc;
-    }
-    igraph_vector_int_t mem;
+    bool have_g = false;
+    igraph_vector_t w = IGRAPH_VECTOR_NULL, strength = IGRAPH_VECTOR_NULL;
+    igraph_vector_int_t mem = IGRAPH_VECTOR_NULL, cores = IGRAPH_VECTOR_NULL;
     igraph_integer_t nclusters = 0;
-    igraph_error_t ie = igraph_vector_int_init(&mem, 0);
+    uint32_t *renum = NULL;
+    igraph_error_t ie = IGRAPH_SUCCESS;
+    ft_status rc = simple_graph(s, directed, &g, weighted ? &w : NULL, err);
+    if (rc != FT_OK)
+        goto done;
+    have_g = true;
+    if (o->progress)
+        o->progress(o->progress_ctx, 1, 3);
+    if (igraph_vector_int_init(&mem, 0) != IGRAPH_SUCCESS) {
+        rc = ft_error_from_igraph(err);
+        goto done;
+    }
     igraph_rng_seed(igraph_rng_default(), (igraph_uint_t)o->seed);
     switch (o->method) {
     case FT_CLUSTER_WEAK:
     case FT_CLUSTER_STRONG:
-        if (ie == IGRAPH_SUCCESS)
-            ie = igraph_connected_components(&g, &mem, NULL, &nclusters,
-                                             directed ? IGRAPH_STRONG : IGRAPH_WEAK);
+        ie = igraph_connected_components(&g, &mem, NULL, &nclusters,
+                                         directed ? IGRAPH_STRONG : IGRAPH_WEAK);
         break;
     case FT_CLUSTER_LOUVAIN:
-        if (ie == IGRAPH_SUCCESS)
-            ie = igraph_community_multilevel(&g, &w, o->resolution, &mem, NULL, NULL);
+        ie = igraph_community_multilevel(&g, &w, o->resolution, &mem, NULL, NULL);
         break;
     case FT_CLUSTER_LEIDEN: {
         /* Modularity: node weights are strengths, resolution / (2m). */
-        igraph_vector_t strength;
         double total = 0;
         for (igraph_integer_t i = 0; i < igraph_vector_size(&w); i++)
             total += VECTOR(w)[i];
+        ie = igraph_vector_init(&strength, 0);
         if (ie == IGRAPH_SUCCESS)
-            ie = igraph_vector_init(&strength, 0);
-        if (ie == IGRAPH_SUCCESS) {
             ie = igraph_strength(&g, &strength, igraph_vss_all(), IGRAPH_ALL, IGRAPH_LOOPS, &w);
-            if (ie == IGRAPH_SUCCESS)
-                ie = igraph_community_leiden(&g, &w, &strength,
-                                             o->resolution / (total > 0 ? 2 * total : 1), 0.01,
-                                             false, -1, &mem, &nclusters, NULL);
-            igraph_vector_destroy(&strength);
-        }
+        if (ie == IGRAPH_SUCCESS)
+            ie = igraph_community_leiden(&g, &w, &strength,
+                                         o->resolution / (total > 0 ? 2 * total : 1), 0.01, false,
+                                         -1, &mem, &nclusters, NULL);
         break;
     }
     case FT_CLUSTER_KCORE: {
-        igraph_vector_int_t cores;
+        ie = igraph_vector_int_init(&cores, 0);
         if (ie == IGRAPH_SUCCESS)
-            ie = igraph_vector_int_init(&cores, 0);
-        if (ie == IGRAPH_SUCCESS) {
             ie = igraph_coreness(&g, &cores, IGRAPH_ALL);
-            if (ie == IGRAPH_SUCCESS) {
-                int k = o->k;
-                if (k <= 0)
-                    for (uint32_t a = 0; a < na; a++)
-                        if (VECTOR(cores)[a] > k)
-                            k = (int)VECTOR(cores)[a];
-                out->k = k;
-                /* The core's pieces: union-find over edges inside it. */
-                uint32_t *p = out->cluster;
-                for (uint32_t a = 0; a < na; a++)
-                    p[a] = a;
-                igraph_integer_t ne = igraph_ecount(&g);
-                for (igraph_integer_t e = 0; e < ne; e++) {
-                    uint32_t a = (uint32_t)IGRAPH_FROM(&g, e), b = (uint32_t)IGRAPH_TO(&g, e);
-                    if (VECTOR(cores)[a] >= k && VECTOR(cores)[b] >= k)
-                        p[find(p, a)] = find(p, b);
-                }
-                if (igraph_vector_int_resize(&mem, na) == IGRAPH_SUCCESS) {
-                    for (uint32_t a = 0; a < na; a++)
-                        VECTOR(mem)[a] = VECTOR(cores)[a] >= k && k > 0 ? (igraph_integer_t)find(p, a)
-                                                                         : -1;
-                }
-            }
-            igraph_vector_int_destroy(&cores);
+        if (ie == IGRAPH_SUCCESS)
+            ie = igraph_vector_int_resize(&mem, na);
+        if (ie != IGRAPH_SUCCESS)
+            break;
+        int k = o->k;
+        if (k <= 0)
+            for (uint32_t a = 0; a < na; a++)
+                if (VECTOR(cores)[a] > k)
+                    k = (int)VECTOR(cores)[a];
+        out->k = k;
+        /* The core's pieces: union-find over edges inside it. */
+        uint32_t *p = out->cluster;
+        for (uint32_t a = 0; a < na; a++)
+            p[a] = a;
+        igraph_integer_t ne = igraph_ecount(&g);
+        for (igraph_integer_t e = 0; e < ne; e++) {
+            uint32_t a = (uint32_t)IGRAPH_FROM(&g, e), b = (uint32_t)IGRAPH_TO(&g, e);
+            if (VECTOR(cores)[a] >= k && VECTOR(cores)[b] >= k)
+                p[find(p, a)] = find(p, b);
         }
+        for (uint32_t a = 0; a < na; a++)
+            VECTOR(mem)[a] = VECTOR(cores)[a] >= k && k > 0 ? (igraph_integer_t)find(p, a) : -1;
         break;
     }
     }
     if (ie != IGRAPH_SUCCESS) {
         rc = ft_error_from_igraph(err);
-    } else {
-        /* Number the clusters 0, 1, ... by their first account. */
-        uint32_t *renum = malloc(((size_t)na + 1) * sizeof *renum);
-        if (!renum) {
-            rc = ft_error_oom(err);
-        } else {
-            memset(renum, 0xff, ((size_t)na + 1) * sizeof *renum);
-            uint32_t next = 0;
-            for (uint32_t a = 0; a < na; a++) {
-                igraph_integer_t m = VECTOR(mem)[a];
-                if (m < 0) {
-                    out->cluster[a] = UINT32_MAX;
-                    continue;
-                }
-                if (renum[m] == UINT32_MAX)
-                    renum[m] = next++;
-                out->cluster[a] = renum[m];
-            }
-            out->n = next;
-            free(renum);
-        }
+        goto done;
     }
+    if (o->progress)
+        o->progress(o->progress_ctx, 2, 3);
+    /* Number the clusters 0, 1, ... by their first account. */
+    renum = malloc(((size_t)na + 1) * sizeof *renum);
+    if (!renum) {
+        rc = ft_error_oom(err);
+        goto done;
+    }
+    memset(renum, 0xff, ((size_t)na + 1) * sizeof *renum);
+    uint32_t next = 0;
+    for (uint32_t a = 0; a < na; a++) {
+        igraph_integer_t m = VECTOR(mem)[a];
+        if (m < 0) {
+            out->cluster[a] = UINT32_MAX;
+            continue;
+        }
+        if (renum[m] == UINT32_MAX)
+            renum[m] = next++;
+        out->cluster[a] = renum[m];
+    }
+    out->n = next;
+    if (o->progress)
+        o->progress(o->progress_ctx, 3, 3);
+done:
+    free(renum);
     igraph_vector_int_destroy(&mem);
-    if (weighted)
-        igraph_vector_destroy(&w);
-    igraph_destroy(&g);
+    igraph_vector_int_destroy(&cores);
+    igraph_vector_destroy(&strength);
+    igraph_vector_destroy(&w);
+    if (have_g)
+        igraph_destroy(&g);
     if (rc != FT_OK)
         ft_clustering_free(out);
     return rc;

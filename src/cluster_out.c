@@ -131,18 +131,23 @@ void ft_cluster_write(FILE *f, const ft_store *s, const ft_cluster_options *o,
             break;
         case FT_FORMAT_CSV: {
             fprintf(f, "%" PRIu32 ",%" PRIu32 ",%" PRIu32 ",%.4f,%" PRIu32 ",%s,%s,", i + 1, ci->id,
-                    ci->size, ci->inside_share, ci->ninternal, t0, t1);
-            ft_csv_write_field(f, inside, strlen(inside));
-            fputc(',', f);
-            ft_csv_write_field(f, in, strlen(in));
-            fputc(',', f);
-            ft_csv_write_field(f, out, strlen(out));
-            fputs(",\"", f);
+                    ci->size, ci->inside_share, ci->ninternal, strcmp(t0, "-") ? t0 : "",
+                    strcmp(t1, "-") ? t1 : "");
+            /* none is an empty cell here, not the table's "-" */
+            const char *v[3] = {inside, in, out};
+            for (int k = 0; k < 3; k++) {
+                if (strcmp(v[k], "-") != 0)
+                    ft_csv_write_field(f, v[k], strlen(v[k]));
+                fputc(',', f);
+            }
+            fputc('"', f);
             for (uint32_t m = 0; m < ci->size; m++) {
                 size_t len;
                 const char *k = ft_store_account(s, rep->members[ci->member0 + m], &len);
                 if (m)
                     fputc(' ', f);
+                else if (ft_csv_needs_guard(k, len))
+                    fputc('\'', f); /* the cell begins with the first member */
                 for (size_t q = 0; q < len; q++) {
                     if (k[q] == '"')
                         fputc('"', f);
@@ -150,9 +155,19 @@ void ft_cluster_write(FILE *f, const ft_store *s, const ft_cluster_options *o,
                 }
             }
             fputs("\",\"", f);
-            if (ca && ca->off)
-                for (uint32_t k = ca->off[i]; k < ca->off[i + 1]; k++)
-                    fprintf(f, "%s%s", k > ca->off[i] ? " " : "", ca->ids[ca->hit[k]]);
+            for (uint32_t k = ca && ca->off ? ca->off[i] : 0; ca && ca->off && k < ca->off[i + 1];
+                 k++) {
+                const char *id = ca->ids[ca->hit[k]];
+                if (k > ca->off[i])
+                    fputc(' ', f);
+                else if (ft_csv_needs_guard(id, strlen(id)))
+                    fputc('\'', f);
+                for (; *id; id++) {
+                    if (*id == '"')
+                        fputc('"', f);
+                    fputc(*id, f);
+                }
+            }
             fputs("\"\n", f);
             break;
         }

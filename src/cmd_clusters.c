@@ -38,7 +38,9 @@ int cmd_clusters(int argc, char **argv)
                       "list the alerts (scan --format jsonl, json or csv)\ntouching each"),
         FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats,
                     "table (default), jsonl, json or csv"),
-        FT_OPT_FLAG('q', "quiet", &in.quiet, "do not show rejected rows on stderr"),
+        FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
+        FT_OPT_PROGRESS(&in.progress),
+        FT_OPT_CSV_RAW(),
         FT_OPT_HELP(),
         FT_CLI_INPUT_OPTIONS(&in),
         FT_OPT_END(),
@@ -74,9 +76,19 @@ int cmd_clusters(int argc, char **argv)
         goto done;
     if (!ft_cli_accounts_resolve("clusters", &s, &around))
         goto done;
-    if (ft_store_adjacency(&s, &err) != FT_OK || ft_cluster_run(&s, &o, &c, &err) != FT_OK ||
-        ft_cluster_report_build(&s, &c, min_size, around.ids, around.n, top, &rep, &err) != FT_OK ||
-        (alerts_path && ft_cluster_alerts_read(&s, &rep, &c, alerts_path, &ca, &err) != FT_OK)) {
+    o.progress = ft_cli_progress_advance;
+    o.progress_ctx = &in.prog;
+    ft_cli_progress_step(&in.prog, "%s clusters", method);
+    ft_status rc = ft_store_adjacency(&s, &err);
+    if (rc == FT_OK)
+        rc = ft_cluster_run(&s, &o, &c, &err);
+    ft_cli_progress_step(&in.prog, "ranking the clusters");
+    if (rc == FT_OK)
+        rc = ft_cluster_report_build(&s, &c, min_size, around.ids, around.n, top, &rep, &err);
+    if (rc == FT_OK && alerts_path)
+        rc = ft_cluster_alerts_read(&s, &rep, &c, alerts_path, &ca, &err);
+    ft_cli_progress_done(&in.prog);
+    if (rc != FT_OK) {
         ft_cli_fail("clusters", &err);
         goto done;
     }

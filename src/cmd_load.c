@@ -15,7 +15,9 @@ int cmd_load(int argc, char **argv)
         FT_OPT_STRING('o', "output", &output, "FILE", "write a snapshot to FILE (atomically)"),
         FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats,
                     "table (default), json, jsonl or csv"),
-        FT_OPT_FLAG('q', "quiet", &in.quiet, "do not show rejected rows on stderr"),
+        FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
+        FT_OPT_PROGRESS(&in.progress),
+        FT_OPT_CSV_RAW(),
         FT_OPT_INT(0, "threads", &in.opts.threads, "N", 1, 256,
                    "tokenise a large file on N threads (default: one per\n"
                    "core); the result is the same for any N"),
@@ -48,7 +50,11 @@ int cmd_load(int argc, char **argv)
         goto done;
     if (output) {
         ft_error err;
-        if (ft_snapshot_write(&s, output, &err) != FT_OK) {
+        ft_cli_progress_step(&in.prog, "writing %s", output);
+        ft_status rc =
+            ft_snapshot_write_progress(&s, output, ft_cli_progress_advance, &in.prog, &err);
+        ft_cli_progress_done(&in.prog);
+        if (rc != FT_OK) {
             ft_cli_fail("load", &err);
             goto done;
         }

@@ -2,7 +2,6 @@
  * cmd_merge.c - `fundtrace merge`: join the parts of a sharded run.
  */
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "cli.h"
 #include "fundtrace/shard.h"
@@ -39,22 +38,16 @@ int cmd_merge(int argc, char **argv)
     ft_error err;
     int status = FT_EXIT_ERROR;
     FILE *f = stdout;
-    char *buf = NULL;
-    size_t len = 0;
-    if (output && !(f = open_memstream(&buf, &len))) {
-        ft_cli_error("merge", "out of memory");
-        return FT_EXIT_ERROR;
-    }
-    ft_status rc = ft_shard_merge(f, (const char *const *)argv + 1, nargs, &status, &err);
-    if (output) {
-        fclose(f);
-        ft_writer w = {0};
-        if (rc == FT_OK && (rc = ft_writer_open(&w, output, false, &err)) == FT_OK) {
-            ft_writer_put(&w, buf, len);
-            rc = ft_writer_close(&w, &err);
-        }
-        free(buf);
-    }
+    ft_writer w = {.fd = -1};
+    ft_status rc = FT_OK;
+    if (output && (rc = ft_writer_open(&w, output, false, &err)) == FT_OK &&
+        !(f = ft_writer_stream(&w)))
+        rc = ft_error_oom(&err);
+    if (rc == FT_OK)
+        rc = ft_shard_merge(f, (const char *const *)argv + 1, nargs, &status, &err);
+    if (rc == FT_OK && output)
+        rc = ft_writer_close(&w, &err);
+    ft_writer_abort(&w);
     if (rc != FT_OK) {
         ft_cli_fail("merge", &err);
         return FT_EXIT_ERROR;

@@ -9,47 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "fundtrace/paths.h"
-
-typedef struct out_ctx {
-    const ft_store *s;
-    ft_format fmt;
-    uint64_t written;
-} out_ctx;
-
-/* Before each object of a JSON array, a comma after the first. */
-static void separate(out_ctx *c)
-{
-    if (c->fmt == FT_FORMAT_JSON && c->written)
-        fputc(',', stdout);
-    else if (c->fmt == FT_FORMAT_TABLE && c->written)
-        fputc('\n', stdout);
-    c->written++;
-}
-
-static bool emit(void *ctx, const uint32_t *txn, uint32_t n)
-{
-    out_ctx *c = ctx;
-    separate(c);
-    ft_path p = {(uint32_t *)txn, n, n};
-    ft_path_write(stdout, c->s, "all", c->written, &p, c->fmt);
-    return !ferror(stdout);
-}
-
-static uint16_t most_used_currency(const ft_store *s)
-{
-    int64_t *count = calloc((size_t)s->ncurrencies + 1, sizeof *count);
-    uint16_t best = 0;
-    if (!count)
-        return 0;
-    for (int64_t i = 0; i < s->t.n; i++)
-        count[s->t.cur[i]]++;
-    for (int c = 1; c < s->ncurrencies; c++)
-        if (count[c] > count[best])
-            best = (uint16_t)c;
-    free(count);
-    return best;
-}
+#include "fundtrace/paths_report.h"
 
 int cmd_paths(int argc, char **argv)
 {
@@ -92,7 +52,9 @@ int cmd_paths(int argc, char **argv)
                     "(default 2000; 0: no limit)"),
         FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats,
                     "table (default), jsonl, json or csv"),
-        FT_OPT_FLAG('q', "quiet", &in.quiet, "do not show rejected rows on stderr"),
+        FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
+        FT_OPT_PROGRESS(&in.progress),
+        FT_OPT_CSV_RAW(),
         FT_OPT_HELP(),
         FT_CLI_INPUT_OPTIONS(&in),
         FT_OPT_END(),
@@ -113,7 +75,6 @@ int cmd_paths(int argc, char **argv)
     ft_store s = {0};
     ft_format fmt;
     ft_error err;
-    ft_path path = {0};
     int nargs, code = ft_cli_parse(&cmd, argc, argv, &nargs);
     if (code != FT_CLI_CONTINUE)
         goto done;
@@ -146,79 +107,18 @@ int cmd_paths(int argc, char **argv)
     if (!known)
         goto done;
     ft_account_set A = {from.ids, from.n}, B = {to.ids, to.n};
-    uint16_t cur = 0;
-    if (maxflow) {
-        if (!currency) {
-            cur = most_used_currency(&s);
-        } else {
-            int c = 0;
-            while (c < s.ncurrencies && strcmp(s.currencies[c].code, currency) != 0)
-                c++;
-            if (c == s.ncurrencies) {
-                ft_cli_error("paths", "--flow-currency '%s': no transfer in the data uses it",
-                             currency);
-                goto done;
-            }
-            cur = (uint16_t)c;
-        }
+    ft_paths_request rq = {all, static_path, maxflow, limit, currency};
+    ft_paths_answer ans;
+    if (ft_paths_report(&s, &o, A, B, &rq, stdout, fmt, &ans, &err) != FT_OK) {
+        ft_cli_fail("paths", &err);
+        goto done;
     }
-
-    out_ctx c = {.s = &s, .fmt = fmt};
-    bool any = false;
-    if (fmt == FT_FORMAT_JSON)
-        fputs("[\n", stdout);
-    else if (fmt == FT_FORMAT_CSV)
-        ft_paths_csv_header(stdout);
-    if (all) {
-        uint64_t found;
-        bool more;
-        if (ft_paths_all(&s, &o, A, B, limit, emit, &c, &found, &more, &err) != FT_OK) {
-            ft_cli_fail("paths", &err);
-            goto done;
-        }
-        any = found > 0;
-        if (fmt == FT_FORMAT_TABLE)
-            printf("%s%llu path%s%s\n", found ? "\n" : "", (unsigned long long)found,
-                   found == 1 ? "" : "s",
-                   more ? " (the --limit stopped the search; there may be more)" : "");
-        else if (more)
-            fprintf(stderr, "fundtrace paths: stopped at --limit %u; there may be more paths\n",
-                    limit);
-    }
-    static const char *kinds[] = {"earliest", "fewest", "static"};
-    for (int k = all ? 2 : 0; k < (static_path ? 3 : 2); k++) {
-        ft_status rc = k == 0   ? ft_path_earliest(&s, &o, A, B, &path, &err)
-                       : k == 1 ? ft_path_fewest(&s, &o, A, B, &path, &err)
-                                : ft_path_static(&s, &o, A, B, &path, &err);
-        if (rc != FT_OK) {
-            ft_cli_fail("paths", &err);
-            goto done;
-        }
-        any = any || path.n > 0;
-        separate(&c);
-        ft_path_write(stdout, &s, kinds[k], 0, &path, fmt);
-    }
-    if (maxflow) {
-        for (int temporal = 0; temporal < 2; temporal++) {
-            ft_flow fl;
-            if (ft_maxflow(&s, &o, A, B, cur, temporal, &fl, &err) != FT_OK) {
-                ft_cli_fail("paths", &err);
-                goto done;
-            }
-            any = any || fl.value > 0;
-            separate(&c);
-            ft_flow_write(stdout, &s, temporal ? "maxflow_temporal" : "maxflow_static", cur, &fl,
-                          fmt);
-            ft_flow_free(&fl);
-        }
-    }
-    if (fmt == FT_FORMAT_JSON)
-        fputs("]\n", stdout);
-    code = ft_cli_finish("paths", any ? FT_EXIT_OK : FT_EXIT_NONE);
+    if (ans.more && fmt != FT_FORMAT_TABLE)
+        ft_cli_error("paths", "stopped at --limit %u; there may be more paths", limit);
+    code = ft_cli_finish("paths", ans.found ? FT_EXIT_OK : FT_EXIT_NONE);
 done:
     ft_cli_accounts_free(&from);
     ft_cli_accounts_free(&to);
-    ft_path_free(&path);
     ft_store_free(&s);
     ft_cli_input_free(&in);
     return code;

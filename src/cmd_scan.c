@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "fundtrace/rules.h"
@@ -30,23 +28,6 @@ static void help_tail(FILE *f)
                "bipartite, pass_through, structuring, rapid_movement, tf_collection.\n"
                "\nExit status (as grep): 0 alerts printed, 1 nothing flagged (nothing new, with\n"
                "--state), 2 usage or input error.\n");
-}
-
-/* Progress on a terminal: the share of accounts scanned, five times a
- * second at most. */
-static void progress(void *ctx, uint64_t done, uint64_t total)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, *last = ctx;
-    if (done < total && ms - *last < 200)
-        return;
-    *last = ms;
-    fprintf(stderr, "\rfundtrace scan: %3.0f %% of the accounts", 100.0 * (double)done /
-                                                                     (double)(total ? total : 1));
-    if (done >= total)
-        fputs("\r\033[K", stderr);
-    fflush(stderr);
 }
 
 int cmd_scan(int argc, char **argv)
@@ -77,14 +58,17 @@ int cmd_scan(int argc, char **argv)
                       "--set scan.min_score=S"),
         FT_OPT_STRING(0, "state", &state_path, "FILE",
                       "print only alerts no earlier run with this state file\n"
-                      "reported, then add them to it (atomically, after the\n"
-                      "scan succeeded)"),
+                      "reported, then add them to it (after the scan\n"
+                      "succeeded; under a lock, merged with what runs at\n"
+                      "once added)"),
         FT_OPT_FLAG(0, "all", &all, "with --state, print every alert (and still update it)"),
         FT_OPT_UINT(0, "threads", &threads, "N", 1, 64,
                     "run on N threads (default 1); the same alerts for any N"),
         FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats,
                     "table (default), jsonl, json or csv"),
-        FT_OPT_FLAG('q', "quiet", &in.quiet, "do not show rejected rows on stderr"),
+        FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
+        FT_OPT_PROGRESS(&in.progress),
+        FT_OPT_CSV_RAW(),
         FT_OPT_HELP(),
         FT_CLI_INPUT_OPTIONS(&in),
         FT_OPT_END(),
@@ -107,6 +91,7 @@ int cmd_scan(int argc, char **argv)
     ft_scan_state state = {0};
     bool *keep = NULL;
     ft_rules *rules = NULL;
+    char *kinds = NULL;
     int nargs, code = ft_cli_parse(&cmd, argc, argv, &nargs);
     if (code != FT_CLI_CONTINUE)
         goto done;
@@ -118,37 +103,27 @@ int cmd_scan(int argc, char **argv)
         ft_cli_fail("scan", &err);
         goto done;
     }
-    if (only.n) {
-        bool want[FT_PAT_COUNT] = {false};
-        for (size_t i = 0; i < only.n; i++) {
-            for (const char *q = only.v[i]; *q;) {
-                size_t len = strcspn(q, ",");
-                ft_pattern k;
-                if (len && !ft_pattern_parse(q, len, &k)) {
-                    ft_cli_error("scan", "--only: no kind '%.*s'", (int)len, q);
-                    goto done;
-                }
-                if (len)
-                    want[k] = true;
-                q += len + (q[len] == ',');
-            }
-        }
-        for (int k = 0; k < FT_PAT_COUNT; k++)
-            p.enabled[k] = p.enabled[k] && want[k];
-    }
-    for (size_t i = 0; i < sets.n; i++) {
-        const char *eq = strchr(sets.v[i], '=');
-        if (!eq) {
-            ft_cli_error("scan", "--set '%s': NAME=VALUE", sets.v[i]);
+    if (only.n) { /* every --only together: the detectors any of them names */
+        size_t len = 1;
+        for (size_t i = 0; i < only.n; i++)
+            len += strlen(only.v[i]) + 1;
+        kinds = calloc(len, 1);
+        if (!kinds) {
+            ft_cli_error("scan", "out of memory");
             goto done;
         }
-        char name[128];
-        snprintf(name, sizeof name, "%.*s", (int)(eq - sets.v[i]), sets.v[i]);
-        if (ft_scan_param_set(&p, name, eq + 1, &err) != FT_OK) {
+        for (size_t i = 0; i < only.n; i++)
+            strcat(strcat(kinds, only.v[i]), ",");
+        if (ft_scan_only(&p, kinds, &err) != FT_OK) {
+            ft_cli_error("scan", "--only: %s", err.msg);
+            goto done;
+        }
+    }
+    for (size_t i = 0; i < sets.n; i++)
+        if (ft_scan_param_assign(&p, sets.v[i], &err) != FT_OK) {
             ft_cli_error("scan", "--set %s", err.msg);
             goto done;
         }
-    }
     if (min_score >= 0)
         p.min_score = min_score;
     if (nargs == 0) {
@@ -162,13 +137,16 @@ int cmd_scan(int argc, char **argv)
     }
     if (ft_cli_load("scan", &in, argv + 1, nargs, &s) != FT_OK)
         goto done;
-    int64_t last_report = 0;
-    if (!in.quiet && isatty(STDERR_FILENO)) {
-        p.progress = progress;
-        p.progress_ctx = &last_report;
+    if (in.prog.on) {
+        p.progress = ft_cli_progress_advance;
+        p.progress_ctx = &in.prog;
     }
-    if (ft_store_adjacency(&s, &err) != FT_OK ||
-        ft_scan_run(&s, &p, (int)threads, &alerts, &err) != FT_OK) {
+    ft_cli_progress_step(&in.prog, "scanning the accounts");
+    ft_status rc = ft_store_adjacency(&s, &err);
+    if (rc == FT_OK)
+        rc = ft_scan_run(&s, &p, (int)threads, &alerts, &err);
+    ft_cli_progress_done(&in.prog);
+    if (rc != FT_OK) {
         ft_cli_fail("scan", &err);
         goto done;
     }
@@ -192,9 +170,8 @@ int cmd_scan(int argc, char **argv)
         ft_cli_fail("scan", &err);
         goto done;
     }
-    if (!in.quiet)
-        fprintf(stderr, "fundtrace scan: %u alert%s%s\n", shown, shown == 1 ? "" : "s",
-                state_path && !all ? " not reported before" : "");
+    fprintf(stderr, "fundtrace scan: %u alert%s%s\n", shown, shown == 1 ? "" : "s",
+            state_path && !all ? " not reported before" : "");
     if (alerts.regex_limit_hits)
         fprintf(stderr,
                 "fundtrace scan: %llu text%s hit the pattern match limit and counted as no "
@@ -205,6 +182,7 @@ int cmd_scan(int argc, char **argv)
 done:
     ft_cli_list_free(&sets);
     ft_cli_list_free(&only);
+    free(kinds);
     free(keep);
     ft_alerts_free(&alerts);
     ft_scan_state_free(&state);

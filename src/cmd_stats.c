@@ -5,33 +5,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
-#include "fundtrace/graph.h"
 #include "fundtrace/stats.h"
-
-static int check_with_igraph(const ft_store *s, const ft_stats *st)
-{
-    ft_error err;
-    igraph_t g;
-    int64_t count = 0, largest = 0;
-    if (ft_graph_build(&g, s, &err) != FT_OK) {
-        ft_cli_fail("stats", &err);
-        return -1;
-    }
-    ft_status rc = ft_graph_weak_components(&g, &count, &largest, &err);
-    igraph_destroy(&g);
-    if (rc != FT_OK) {
-        ft_cli_fail("stats", &err);
-        return -1;
-    }
-    if (count != st->components || largest != st->largest_component) {
-        ft_cli_error("stats", "igraph counts %lld components (largest %lld), we count %lld "
-                     "(largest %lld)",
-                     (long long)count, (long long)largest, (long long)st->components,
-                     (long long)st->largest_component);
-        return -1;
-    }
-    return 0;
-}
 
 int cmd_stats(int argc, char **argv)
 {
@@ -44,7 +18,9 @@ int cmd_stats(int argc, char **argv)
         FT_OPT_FLAG(0, "igraph", &use_igraph,
                     "count components with igraph too, and fail if the\n"
                     "two counts differ (builds the igraph graph)"),
-        FT_OPT_FLAG('q', "quiet", &in.quiet, "do not show rejected rows on stderr"),
+        FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
+        FT_OPT_PROGRESS(&in.progress),
+        FT_OPT_CSV_RAW(),
         FT_OPT_HELP(),
         FT_CLI_INPUT_OPTIONS(&in),
         FT_OPT_END(),
@@ -73,12 +49,11 @@ int cmd_stats(int argc, char **argv)
     }
     if (ft_cli_load("stats", &in, argv + 1, nargs, &s) != FT_OK)
         goto done;
-    if (ft_stats_compute(&s, &st, &err) != FT_OK) {
+    if (ft_stats_compute(&s, &st, &err) != FT_OK ||
+        (use_igraph && ft_stats_check_igraph(&s, &st, &err) != FT_OK)) {
         ft_cli_fail("stats", &err);
         goto done;
     }
-    if (use_igraph && check_with_igraph(&s, &st) != 0)
-        goto done;
     ft_write_stats(stdout, &s, &st, fmt);
     code = ft_cli_finish("stats", FT_EXIT_OK);
 done:

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "fundtrace/synth.h"
+#include "fundtrace/synth_out.h"
 #include "fundtrace/time.h"
 
 /* "8-20", or "0.85" for one value. */
@@ -112,27 +112,18 @@ static bool opt_config(const char *cmd, const ft_option *opt, const char *arg)
     return false;
 }
 
-/* The truth file's default name: X_Patterns.txt beside X_Trans.csv for
- * the IBM layout, FILE_truth.csv beside FILE.csv otherwise. */
-static char *truth_name(const char *data, bool ibm)
+/* Rows written so far: the lines leaving the data writer. */
+typedef struct rows_seen {
+    ft_cli_progress *prog;
+    uint64_t rows, total;
+} rows_seen;
+
+static void count_rows(void *ctx, const char *data, size_t len)
 {
-    size_t len = strlen(data);
-    char *out = malloc(len + 32);
-    if (!out)
-        return NULL;
-    memcpy(out, data, len + 1);
-    for (const char *ext = ".gz"; len > 3 && strcmp(out + len - 3, ext) == 0;)
-        out[len -= 3] = '\0';
-    if (len > 4 && strcmp(out + len - 4, ".csv") == 0)
-        out[len -= 4] = '\0';
-    if (ibm) {
-        if (len > 6 && strcmp(out + len - 6, "_Trans") == 0)
-            out[len -= 6] = '\0';
-        strcpy(out + len, "_Patterns.txt");
-    } else {
-        strcpy(out + len, "_truth.csv");
-    }
-    return out;
+    rows_seen *r = ctx;
+    for (const char *p = data, *end = data + len; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+        r->rows++;
+    ft_cli_progress_advance(r->prog, r->rows, r->total);
 }
 
 int cmd_synth(int argc, char **argv)
@@ -142,7 +133,7 @@ int cmd_synth(int argc, char **argv)
     ranges rg = {&o, false};
     const char *output = "-", *truth = NULL, *layout = "generic";
     int64_t start_ms = INT64_MIN;
-    bool gzip = false, quiet = false;
+    bool gzip = false, quiet = false, progress = false;
     static const char *const layouts[] = {"generic", "ibm", NULL};
     const ft_option options[] = {
         FT_OPT_INT64(0, "rows", &o.rows, "N", 1, 100000000000LL,
@@ -170,7 +161,8 @@ int cmd_synth(int argc, char **argv)
                       "FILE_truth.csv, or for the ibm layout X_Patterns.txt\n"
                       "for X_Trans.csv)"),
         FT_OPT_FLAG(0, "gzip", &gzip, "compress the data with gzip"),
-        FT_OPT_FLAG('q', "quiet", &quiet, "no summary on standard error"),
+        FT_OPT_FLAG('q', "quiet", &quiet, "no progress; only the summary line on standard error"),
+        FT_OPT_PROGRESS(&progress),
         FT_OPT_HELP(),
         FT_OPT_END(),
     };
@@ -204,40 +196,38 @@ int cmd_synth(int argc, char **argv)
                                   "with --truth FILE");
             goto done;
         }
-        truth = truth_default = truth_name(output, o.layout == FT_SYNTH_IBM);
-        if (!truth)
+        truth = truth_default = ft_synth_truth_name(output, o.layout);
+        if (!truth) {
+            ft_cli_error("synth", "out of memory");
             goto done;
+        }
     }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     ft_synth_report rep;
-    if (ft_writer_open(&data, output, gzip, &err) != FT_OK ||
-        ft_writer_open(&tw, truth, false, &err) != FT_OK ||
-        ft_synth_write(&o, &data, &tw, &rep, &err) != FT_OK ||
-        ft_writer_close(&data, &err) != FT_OK || ft_writer_close(&tw, &err) != FT_OK) {
+    ft_cli_progress prog;
+    ft_cli_progress_init(&prog, "synth", progress, quiet);
+    rows_seen seen = {&prog, 0, (uint64_t)o.rows + 1}; /* and the header */
+    ft_status rc = ft_writer_open(&data, output, gzip, &err);
+    if (rc == FT_OK && prog.on)
+        ft_writer_on_seen(&data, count_rows, &seen);
+    ft_cli_progress_step(&prog, "writing %lld rows", (long long)o.rows);
+    if (rc == FT_OK)
+        rc = ft_writer_open(&tw, truth, false, &err);
+    if (rc == FT_OK)
+        rc = ft_synth_write(&o, &data, &tw, &rep, &err);
+    if (rc == FT_OK)
+        rc = ft_writer_close(&data, &err);
+    if (rc == FT_OK)
+        rc = ft_writer_close(&tw, &err);
+    ft_cli_progress_done(&prog);
+    if (rc != FT_OK) {
         ft_cli_fail("synth", &err);
         goto done;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    if (!quiet) {
-        int64_t n = 0;
-        for (int k = 0; k < FT_PAT_COUNT; k++)
-            n += rep.instances[k];
-        fprintf(stderr,
-                "wrote %" PRId64 " rows (%" PRId64 " background, %" PRId64
-                " planted in %" PRId64 " instances) in %.2f s (%.0f rows/s); the bank has %" PRId64
-                " accounts\n",
-                rep.rows, rep.background_rows, rep.planted_rows, n, secs,
-                secs > 0 ? (double)rep.rows / secs : 0.0, rep.accounts);
-        for (int k = 0; k < FT_PAT_COUNT; k++)
-            if (rep.instances[k])
-                fprintf(stderr, "  %-16s %" PRId64 " instance%s\n",
-                        ft_pattern_name((ft_pattern)k), rep.instances[k],
-                        rep.instances[k] == 1 ? "" : "s");
-        if (strcmp(output, "-") != 0)
-            fprintf(stderr, "data in %s, ground truth in %s\n", output, truth);
-    }
+    ft_synth_summary(stderr, &rep, output, truth, secs, quiet);
     code = strcmp(output, "-") == 0 ? ft_cli_finish("synth", FT_EXIT_OK) : FT_EXIT_OK;
 done:
     ft_writer_abort(&data);

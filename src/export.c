@@ -3,6 +3,7 @@
  */
 #include "fundtrace/export.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "fundtrace/output.h"
 #include "fundtrace/pool.h"
 #include "fundtrace/time.h"
+#include "fundtrace/writer.h"
 
 void ft_export_defaults(ft_export_limits *l)
 {
@@ -35,6 +37,12 @@ void ft_subgraph_free(ft_subgraph *g)
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return (x > y) - (x < y);
 }
 
@@ -77,29 +85,21 @@ static bool add_edge(ft_subgraph *g, uint32_t t)
 }
 
 /* Sorts nodes by account id (keeping their seed flags) and edges by
- * transaction, dropping repeated edges. */
-static void finish(ft_subgraph *g)
+ * transaction, dropping repeated edges; false out of memory. */
+static bool finish(ft_subgraph *g)
 {
     if (g->nn > 1) {
         uint64_t *v = malloc((size_t)g->nn * sizeof *v);
-        if (v) {
-            for (uint32_t i = 0; i < g->nn; i++)
-                v[i] = (uint64_t)g->nodes[i] << 1 | g->seed[i];
-            for (uint32_t i = 1; i < g->nn; i++) { /* insertion: usually small */
-                uint64_t x = v[i];
-                uint32_t j = i;
-                while (j > 0 && v[j - 1] > x) {
-                    v[j] = v[j - 1];
-                    j--;
-                }
-                v[j] = x;
-            }
-            for (uint32_t i = 0; i < g->nn; i++) {
-                g->nodes[i] = (uint32_t)(v[i] >> 1);
-                g->seed[i] = v[i] & 1;
-            }
-            free(v);
+        if (!v)
+            return false;
+        for (uint32_t i = 0; i < g->nn; i++)
+            v[i] = (uint64_t)g->nodes[i] << 1 | g->seed[i];
+        qsort(v, g->nn, sizeof *v, cmp_u64);
+        for (uint32_t i = 0; i < g->nn; i++) {
+            g->nodes[i] = (uint32_t)(v[i] >> 1);
+            g->seed[i] = v[i] & 1;
         }
+        free(v);
     }
     if (g->ne > 1)
         qsort(g->edges, g->ne, sizeof *g->edges, cmp_u32);
@@ -108,6 +108,7 @@ static void finish(ft_subgraph *g)
         if (n == 0 || g->edges[n - 1] != g->edges[i])
             g->edges[n++] = g->edges[i];
     g->ne = n;
+    return true;
 }
 
 /* Every transfer in the span between two nodes of g, at most max_edges
@@ -158,12 +159,12 @@ static ft_status start(builder *b, const ft_store *s, ft_subgraph *g, const uint
     return FT_OK;
 }
 
-static ft_status done(builder *b, ft_status rc)
+static ft_status done(builder *b, ft_status rc, ft_error *err)
 {
     free(b->mark);
-    if (rc == FT_OK)
-        finish(b->g);
-    else
+    if (rc == FT_OK && !finish(b->g))
+        rc = ft_error_oom(err);
+    if (rc != FT_OK)
         ft_subgraph_free(b->g);
     return rc;
 }
@@ -200,7 +201,7 @@ ft_status ft_export_neighbourhood(const ft_store *s, const uint32_t *seeds, uint
                         continue;
                     }
                     if (!add_node(&b, peer, false))
-                        return done(&b, ft_error_oom(err));
+                        return done(&b, ft_error_oom(err), err);
                 }
             }
         }
@@ -211,10 +212,10 @@ ft_status ft_export_neighbourhood(const ft_store *s, const uint32_t *seeds, uint
         if (b.mark[a] == UINT32_MAX)
             b.mark[a] = 0;
     if (!edges_among(&b, l))
-        return done(&b, ft_error_oom(err));
+        return done(&b, ft_error_oom(err), err);
     snprintf(g->what, sizeof g->what, "the accounts within %d hop%s of %u seed%s", hops,
              hops == 1 ? "" : "s", nseeds, nseeds == 1 ? "" : "s");
-    return done(&b, FT_OK);
+    return done(&b, FT_OK, err);
 }
 
 ft_status ft_export_transfers(const ft_store *s, const uint32_t *txns, uint32_t ntxns,
@@ -240,10 +241,10 @@ ft_status ft_export_transfers(const ft_store *s, const uint32_t *txns, uint32_t 
         }
         if (!add_node(&b, s->t.src[t], false) || !add_node(&b, s->t.dst[t], false) ||
             !add_edge(g, t))
-            return done(&b, ft_error_oom(err));
+            return done(&b, ft_error_oom(err), err);
     }
     snprintf(g->what, sizeof g->what, "%u transfers", ntxns);
-    return done(&b, FT_OK);
+    return done(&b, FT_OK, err);
 }
 
 ft_status ft_export_accounts(const ft_store *s, const uint32_t *accts, uint32_t naccts,
@@ -262,60 +263,12 @@ ft_status ft_export_accounts(const ft_store *s, const uint32_t *accts, uint32_t 
             continue;
         }
         if (!add_node(&b, accts[i], false))
-            return done(&b, ft_error_oom(err));
+            return done(&b, ft_error_oom(err), err);
     }
     if (!edges_among(&b, l))
-        return done(&b, ft_error_oom(err));
+        return done(&b, ft_error_oom(err), err);
     snprintf(g->what, sizeof g->what, "%u accounts", naccts);
-    return done(&b, FT_OK);
-}
-
-/* --- transaction ids ---------------------------------------------------------------------- */
-
-struct ft_txid_index {
-    ft_intern ids; /* id -> its transaction, as interned order */
-    uint32_t *txn; /* by interned id */
-};
-
-ft_status ft_txid_index_new(ft_txid_index **out, const ft_store *s, ft_error *err)
-{
-    ft_txid_index *ix = calloc(1, sizeof *ix);
-    if (!ix || !(ix->txn = malloc(((size_t)s->t.n + 1) * sizeof *ix->txn))) {
-        free(ix);
-        return ft_error_oom(err);
-    }
-    char buf[256];
-    for (int64_t i = 0; i < s->t.n; i++) {
-        size_t len = ft_store_txid(s, i, buf, sizeof buf);
-        uint32_t id;
-        bool added;
-        if (ft_intern_put(&ix->ids, buf, len, &id, &added, err) != FT_OK) {
-            ft_txid_index_free(ix);
-            return FT_ENOMEM;
-        }
-        if (added)
-            ix->txn[id] = (uint32_t)i;
-    }
-    *out = ix;
-    return FT_OK;
-}
-
-bool ft_txid_index_find(const ft_txid_index *ix, const char *id, size_t len, uint32_t *txn)
-{
-    uint32_t k;
-    if (!ft_intern_find(&ix->ids, id, len, &k))
-        return false;
-    *txn = ix->txn[k];
-    return true;
-}
-
-void ft_txid_index_free(ft_txid_index *ix)
-{
-    if (!ix)
-        return;
-    ft_intern_free(&ix->ids);
-    free(ix->txn);
-    free(ix);
+    return done(&b, FT_OK, err);
 }
 
 /* --- writing -------------------------------------------------------------------------------- */
@@ -543,10 +496,9 @@ static void write_graphml(FILE *f, const ft_store *s, const ft_subgraph *g,
 /* GEXF 1.3, dynamic. Times are ISO 8601 strings under timeformat "date",
  * the form networkx reads and writes (it does not know "dateTime");
  * Gephi reads the full timestamps. */
-static void write_gexf(FILE *f, const ft_store *s, const ft_subgraph *g,
+static void write_gexf(FILE *f, const ft_store *s, const ft_subgraph *g, const int64_t *first,
                        const char *const *alerts)
 {
-    int64_t *first = first_seen(s, g);
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
           "<gexf xmlns=\"http://gexf.net/1.3\" version=\"1.3\">\n"
           "  <meta>\n    <creator>fundtrace</creator>\n    <description>",
@@ -580,7 +532,7 @@ static void write_gexf(FILE *f, const ft_store *s, const ft_subgraph *g,
         ft_xml_text(f, k, len);
         fputc('"', f);
         char t0[40];
-        if (first && first[i] != INT64_MAX && ft_time_format(first[i], t0, sizeof t0))
+        if (first[i] != INT64_MAX && ft_time_format(first[i], t0, sizeof t0))
             fprintf(f, " start=\"%s\"", t0);
         fprintf(f, "><attvalues><attvalue for=\"seed\" value=\"%s\"/></attvalues></node>\n",
                 g->seed[i] ? "true" : "false");
@@ -603,7 +555,6 @@ static void write_gexf(FILE *f, const ft_store *s, const ft_subgraph *g,
         fputs("</attvalues></edge>\n", f);
     }
     fputs("    </edges>\n  </graph>\n</gexf>\n", f);
-    free(first);
 }
 
 static void write_dot(FILE *f, const ft_store *s, const ft_subgraph *g)
@@ -636,21 +587,19 @@ static void write_dot(FILE *f, const ft_store *s, const ft_subgraph *g)
 }
 
 static void write_csv(FILE *f, const ft_store *s, const ft_subgraph *g, bool nodes,
-                      const char *const *alerts)
+                      const int64_t *first, const char *const *alerts)
 {
     if (nodes) {
-        int64_t *first = first_seen(s, g);
         fputs("account,seed,first_time\n", f);
         for (uint32_t i = 0; i < g->nn; i++) {
             size_t len;
             const char *k = ft_store_account(s, g->nodes[i], &len);
             char t0[40] = "";
-            if (first && first[i] != INT64_MAX && !ft_time_format(first[i], t0, sizeof t0))
+            if (first[i] != INT64_MAX && !ft_time_format(first[i], t0, sizeof t0))
                 t0[0] = '\0';
             ft_csv_write_field(f, k, len);
             fprintf(f, ",%s,%s\n", g->seed[i] ? "true" : "false", t0);
         }
-        free(first);
         return;
     }
     fputs("txn,from,to,time,amount,currency,channel,memo,label,alerts\n", f);
@@ -666,7 +615,9 @@ static void write_csv(FILE *f, const ft_store *s, const ft_subgraph *g, bool nod
         ft_csv_write_field(f, a, la);
         fputc(',', f);
         ft_csv_write_field(f, b, lb);
-        fprintf(f, ",%s,%s,%s,", x.time, x.amount, x.currency);
+        fprintf(f, ",%s,%s,", x.time, x.amount);
+        ft_csv_write_field(f, x.currency, strlen(x.currency));
+        fputc(',', f);
         ft_csv_write_field(f, x.channel ? x.channel : "", x.channel_len);
         fputc(',', f);
         ft_csv_write_field(f, x.memo ? x.memo : "", x.memo_len);
@@ -679,22 +630,63 @@ static void write_csv(FILE *f, const ft_store *s, const ft_subgraph *g, bool nod
     }
 }
 
-void ft_export_write(FILE *f, const ft_store *s, const ft_subgraph *g, ft_export_format fmt,
-                     const char *const *alerts)
+ft_status ft_export_write(FILE *f, const ft_store *s, const ft_subgraph *g, ft_export_format fmt,
+                          const char *const *alerts, ft_error *err)
 {
+    int64_t *first = NULL;
+    if (fmt == FT_EXPORT_GEXF || fmt == FT_EXPORT_CSV_NODES) {
+        if (!(first = first_seen(s, g)))
+            return ft_error_oom(err);
+    }
     switch (fmt) {
     case FT_EXPORT_GRAPHML:
         write_graphml(f, s, g, alerts);
         break;
     case FT_EXPORT_GEXF:
-        write_gexf(f, s, g, alerts);
+        write_gexf(f, s, g, first, alerts);
         break;
     case FT_EXPORT_DOT:
         write_dot(f, s, g);
         break;
     case FT_EXPORT_CSV_NODES:
     case FT_EXPORT_CSV_EDGES:
-        write_csv(f, s, g, fmt == FT_EXPORT_CSV_NODES, alerts);
+        write_csv(f, s, g, fmt == FT_EXPORT_CSV_NODES, first, alerts);
         break;
     }
+    free(first);
+    if (fflush(f) != 0 || ferror(f))
+        return ft_error_set(err, FT_EIO, "cannot write the export: %s", strerror(errno));
+    return FT_OK;
+}
+
+ft_status ft_export_save(const ft_store *s, const ft_subgraph *g, ft_export_format fmt,
+                         const char *path, const char *const *alerts, ft_error *err)
+{
+    bool csv = fmt == FT_EXPORT_CSV_NODES || fmt == FT_EXPORT_CSV_EDGES;
+    ft_writer w[2] = {{.fd = -1}, {.fd = -1}};
+    ft_status rc = FT_OK;
+    for (int part = 0; part < (csv ? 2 : 1) && rc == FT_OK; part++) {
+        size_t len = strlen(path) + 16;
+        char *name = malloc(len);
+        if (!name) {
+            rc = ft_error_oom(err);
+            break;
+        }
+        snprintf(name, len, csv ? "%s-%s.csv" : "%s", path, part ? "edges" : "nodes");
+        rc = ft_writer_open(&w[part], name, false, err);
+        free(name);
+        FILE *f = rc == FT_OK ? ft_writer_stream(&w[part]) : NULL;
+        if (rc == FT_OK && !f)
+            rc = ft_error_oom(err);
+        if (rc == FT_OK)
+            rc = ft_export_write(f, s, g,
+                                 csv ? (part ? FT_EXPORT_CSV_EDGES : FT_EXPORT_CSV_NODES) : fmt,
+                                 alerts, err);
+    }
+    for (int part = 0; part < 2; part++) {
+        if (rc == FT_OK && w[part].path)
+            rc = ft_writer_close(&w[part], err);
+        ft_writer_abort(&w[part]);
+    }
+    return rc;
 }

@@ -1,8 +1,10 @@
 /*
  * main.c - the fundtrace program: one command table, git-style.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -23,7 +25,7 @@ static const struct cmd {
     {"synth", cmd_synth, "write labelled synthetic transactions with planted patterns"},
     {"eval", cmd_eval, "precision, recall and F1 of alerts against a ground truth"},
     {"merge", cmd_merge, "join the parts of a run sharded with --shard I/N"},
-    {"help", cmd_help, "show the help of a command"},
+    {"help", cmd_help, "show a command's manual page (or its --help)"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -35,8 +37,9 @@ static void usage(FILE *f)
                "Commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\nRun 'fundtrace COMMAND --help' for a command's options; 'man fundtrace' for "
-               "more.\n");
+    fprintf(f,
+            "\nRun 'fundtrace COMMAND --help' for a command's options, 'fundtrace help COMMAND'\n"
+            "for its manual page (man fundtrace-COMMAND once installed).\n");
 }
 
 static const struct cmd *find(const char *name)
@@ -47,6 +50,43 @@ static const struct cmd *find(const char *name)
     return NULL;
 }
 
+/* Whether path is a file we can read. */
+static bool readable(const char *path)
+{
+    return access(path, R_OK) == 0;
+}
+
+/* The man page of `page` (fundtrace or fundtrace-CMD): beside the program
+ * in an install tree (bin/../share/man), where this build installs it,
+ * or in the source tree this program was built from; the source first
+ * for a program still in its build tree. */
+static bool find_page(const char *page, char *out, size_t cap)
+{
+    char exe[4096], dir[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    snprintf(dir, sizeof dir, "%s", exe);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    bool in_build = strcmp(exe, FT_BUILD_DIR "/fundtrace") == 0;
+    const char *source = FT_SOURCE_DIR "/man/%s.1", *installed = FT_MANDIR "/man1/%s.1";
+    const char *order[] = {in_build ? source : "%s/../share/man/man1/%s.1",
+                           in_build ? "%s/../share/man/man1/%s.1" : installed,
+                           in_build ? installed : source};
+    for (int i = 0; i < 3; i++) {
+        if (strncmp(order[i], "%s/", 3) == 0)
+            snprintf(out, cap, order[i], dir, page);
+        else
+            snprintf(out, cap, order[i], page);
+        if (readable(out))
+            return true;
+    }
+    return false;
+}
+
+/* `fundtrace help CMD`: on a terminal, the command's man page (man -l);
+ * otherwise, or without man or the page, its --help. */
 static int cmd_help(int argc, char **argv)
 {
     if (argc < 2) {
@@ -54,9 +94,21 @@ static int cmd_help(int argc, char **argv)
         return ft_cli_finish("help", FT_EXIT_OK);
     }
     const struct cmd *c = find(argv[1]);
-    if (!c || c->fn == cmd_help) {
+    bool self = strcmp(argv[1], "fundtrace") == 0;
+    if ((!c || c->fn == cmd_help) && !self) {
         ft_cli_error("help", "no command '%s'", argv[1]);
         return FT_EXIT_ERROR;
+    }
+    char page[64], path[4096];
+    snprintf(page, sizeof page, self ? "fundtrace" : "fundtrace-%s", argv[1]);
+    if (isatty(STDOUT_FILENO) && find_page(page, path, sizeof path)) {
+        fflush(stdout);
+        execlp("man", "man", "-l", path, (char *)NULL);
+        /* no man: the --help below */
+    }
+    if (self) {
+        usage(stdout);
+        return ft_cli_finish("help", FT_EXIT_OK);
     }
     char *args[] = {(char *)c->name, "--help", NULL};
     return c->fn(2, args);

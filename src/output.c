@@ -189,14 +189,46 @@ void ft_json_finish(ft_json *j)
 
 /* --- CSV ------------------------------------------------------------------- */
 
+/* Set once, by the program, before anything is written (--csv-raw). */
+static bool csv_raw;
+
+void ft_csv_set_raw(bool raw)
+{
+    csv_raw = raw;
+}
+
+/* A plain decimal number: an optional sign, digits, an optional fraction. */
+static bool is_number(const char *s, size_t len)
+{
+    size_t i = s[0] == '-' || s[0] == '+', digits = 0;
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+        digits++;
+    if (i < len && s[i] == '.')
+        for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+            digits++;
+    return digits && i == len;
+}
+
+bool ft_csv_needs_guard(const char *s, size_t len)
+{
+    /* A leading quote is doubled too, so that every reader that drops
+     * one (a spreadsheet, alerts_read.c) gets the text back as it was. */
+    return !csv_raw && len && memchr("=+-@\t\r'", s[0], 7) && !is_number(s, len);
+}
+
 void ft_csv_write_field(FILE *f, const char *s, size_t len)
 {
+    bool guard = ft_csv_needs_guard(s, len);
     if (!memchr(s, ',', len) && !memchr(s, '"', len) && !memchr(s, '\n', len) &&
         !memchr(s, '\r', len)) {
+        if (guard)
+            fputc('\'', f);
         fwrite(s, 1, len, f);
         return;
     }
     fputc('"', f);
+    if (guard)
+        fputc('\'', f);
     for (size_t i = 0; i < len; i++) {
         if (s[i] == '"')
             fputc('"', f);

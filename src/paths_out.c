@@ -63,7 +63,10 @@ static void csv_txn(FILE *f, const ft_store *s, const char *kind, uint64_t index
     k = ft_store_account(s, s->t.dst[t], &len);
     ft_csv_write_field(f, k, len);
     when(s->t.ts_ms[t], buf);
-    fprintf(f, ",%s,%s,", buf, s->currencies[s->t.cur[t]].code);
+    fprintf(f, ",%s,", buf);
+    const char *code = s->currencies[s->t.cur[t]].code;
+    ft_csv_write_field(f, code, strlen(code));
+    fputc(',', f);
     money_text(s, s->t.cur[t], s->t.amount[t], buf);
     fputs(buf, f);
     fputc(',', f);

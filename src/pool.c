@@ -34,6 +34,13 @@ ft_status ft_config_lines(const char *path, ft_line_fn fn, void *ctx, ft_error *
     FILE *f = fopen(path, "r");
     if (!f)
         return ft_error_errno(err, FT_EUSAGE, "open", path);
+    ft_status rc = ft_config_lines_stream(f, path, fn, ctx, err);
+    fclose(f);
+    return rc;
+}
+
+ft_status ft_config_lines_stream(FILE *f, const char *path, ft_line_fn fn, void *ctx, ft_error *err)
+{
     char line[1024];
     long lineno = 0;
     ft_status rc = FT_OK;
@@ -57,7 +64,6 @@ ft_status ft_config_lines(const char *path, ft_line_fn fn, void *ctx, ft_error *
     }
     if (rc == FT_OK && ferror(f))
         rc = ft_error_errno(err, FT_EIO, "read", path);
-    fclose(f);
     return rc;
 }
 

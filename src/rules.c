@@ -56,6 +56,7 @@ typedef struct reader {
     int line;     /* lines handed to libinih so far: the one it is on */
     int why_line; /* the line of the first refused name = value */
     char why[512];
+    bool oom; /* an allocation failed: that, not the file, is the error */
 } reader;
 
 /* libinih's line reader: fgets, counting lines for the handler. */
@@ -116,6 +117,12 @@ static int fail(reader *rd, const char *fmt, ...)
     return 0;
 }
 
+static int out_of_memory(reader *rd)
+{
+    rd->oom = true;
+    return 0;
+}
+
 static int add_regex(reader *rd, rules_regex **list, size_t *n, const char *value, bool on_memo)
 {
     char *text, *reason;
@@ -123,7 +130,7 @@ static int add_regex(reader *rd, rules_regex **list, size_t *n, const char *valu
     if (!text || !reason) {
         free(text);
         free(reason);
-        return fail(rd, "out of memory");
+        return out_of_memory(rd);
     }
     int code;
     PCRE2_SIZE off;
@@ -141,7 +148,7 @@ static int add_regex(reader *rd, rules_regex **list, size_t *n, const char *valu
         pcre2_code_free(re);
         free(text);
         free(reason);
-        return fail(rd, "out of memory");
+        return out_of_memory(rd);
     }
     (*list)[(*n)++] = (rules_regex){re, text, reason, 0, on_memo};
     return 1;
@@ -184,13 +191,14 @@ static int handler(void *user, const char *section, const char *name, const char
                             "reason', not '%s'",
                         name);
         if (!GROW(r->accounts, r->naccounts))
-            return fail(rd, "out of memory");
+            return out_of_memory(rd);
         rules_listed *l = &r->accounts[r->naccounts];
         split_reason(value, &l->key, &l->reason);
         if (!l->key || !l->reason || !l->key[0]) {
+            bool oom = !l->key || !l->reason;
             free(l->key);
             free(l->reason);
-            return fail(rd, "a watchlist account needs a key");
+            return oom ? out_of_memory(rd) : fail(rd, "a watchlist account needs a key");
         }
         r->naccounts++;
         return 1;
@@ -206,7 +214,7 @@ static int handler(void *user, const char *section, const char *name, const char
         if (strcmp(name, "high_risk") == 0) {
             char *copy = strdup(value), *save = NULL;
             if (!copy)
-                return fail(rd, "out of memory");
+                return out_of_memory(rd);
             for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
                 char cc[3];
                 if (!country(tok, cc)) {
@@ -216,7 +224,7 @@ static int handler(void *user, const char *section, const char *name, const char
                 }
                 if (!GROW(r->high_risk, r->nhigh_risk)) {
                     free(copy);
-                    return fail(rd, "out of memory");
+                    return out_of_memory(rd);
                 }
                 memcpy(r->high_risk[r->nhigh_risk++], cc, 3);
             }
@@ -227,8 +235,9 @@ static int handler(void *user, const char *section, const char *name, const char
             char *bank, *cc;
             split_reason(value, &bank, &cc);
             char c[3];
-            bool ok = bank && cc && bank[0] && country(cc, c);
-            if (ok && GROW(r->banks, r->nbanks)) {
+            bool oom = !bank || !cc;
+            bool ok = !oom && bank[0] && country(cc, c);
+            if (ok && !(oom = !GROW(r->banks, r->nbanks))) {
                 r->banks[r->nbanks].bank = bank;
                 memcpy(r->banks[r->nbanks++].cc, c, 3);
                 free(cc);
@@ -236,7 +245,7 @@ static int handler(void *user, const char *section, const char *name, const char
             }
             free(bank);
             free(cc);
-            return fail(rd, "bank = CODE | COUNTRY (two capital letters)");
+            return oom ? out_of_memory(rd) : fail(rd, "bank = CODE | COUNTRY (two capital letters)");
         }
         return fail(rd, "[jurisdictions] takes high_risk and bank, not '%s'", name);
     }
@@ -297,9 +306,13 @@ ft_status ft_rules_load(ft_rules **out, const char *path, ft_scan_params *p, ft_
     r->max_hops = 4;
     r->window_days = 30;
     r->match_limit = 100000;
-    reader rd = {r, p, f, 0, 0, ""};
+    reader rd = {r, p, f, 0, 0, "", false};
     int bad = ini_parse_stream(read_line, &rd, handler, &rd);
     fclose(f);
+    if (rd.oom) {
+        ft_rules_free(r);
+        return ft_error_oom(err);
+    }
     if (bad != 0) {
         ft_rules_free(r);
         if (bad < 0)

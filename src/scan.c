@@ -228,6 +228,35 @@ void ft_scan_defaults(ft_scan_params *p)
     p->tf_min_burst = 3;
 }
 
+ft_status ft_scan_param_assign(ft_scan_params *p, const char *assignment, ft_error *err)
+{
+    const char *eq = strchr(assignment, '=');
+    if (!eq)
+        return ft_error_set(err, FT_EUSAGE, "'%s': NAME=VALUE", assignment);
+    char name[128];
+    if ((size_t)(eq - assignment) >= sizeof name)
+        return ft_error_set(err, FT_EUSAGE, "'%.40s...': no such parameter", assignment);
+    snprintf(name, sizeof name, "%.*s", (int)(eq - assignment), assignment);
+    return ft_scan_param_set(p, name, eq + 1, err);
+}
+
+ft_status ft_scan_only(ft_scan_params *p, const char *kinds, ft_error *err)
+{
+    bool want[FT_PAT_COUNT] = {false};
+    for (const char *q = kinds; *q;) {
+        size_t len = strcspn(q, ",");
+        ft_pattern k;
+        if (len && !ft_pattern_parse(q, len, &k))
+            return ft_error_set(err, FT_EUSAGE, "no kind '%.*s'", (int)len, q);
+        if (len)
+            want[k] = true;
+        q += len + (q[len] == ',');
+    }
+    for (int k = 0; k < FT_PAT_COUNT; k++)
+        p->enabled[k] = p->enabled[k] && want[k];
+    return FT_OK;
+}
+
 ft_status ft_scan_param_set(ft_scan_params *p, const char *name, const char *value,
                             ft_error *err)
 {

@@ -116,6 +116,8 @@ void ft_alerts_write(FILE *f, const ft_store *s, const ft_alerts *a, const bool 
             fputc('"', f);
             for (uint32_t k = 0; k < al->nacc; k++) {
                 const char *key = ft_store_account(s, a->accts[al->acc0 + k], &len);
+                if (k == 0 && ft_csv_needs_guard(key, len))
+                    fputc('\'', f); /* the cell begins with the first account */
                 for (size_t q = 0; q < len; q++) {
                     if (key[q] == '"')
                         fputc('"', f);
@@ -127,6 +129,8 @@ void ft_alerts_write(FILE *f, const ft_store *s, const ft_alerts *a, const bool 
             fputs("\",\"", f);
             for (uint32_t k = 0; k < al->ntxn; k++) {
                 len = ft_store_txid(s, a->txns[al->txn0 + k], buf, sizeof buf);
+                if (k == 0 && ft_csv_needs_guard(buf, len))
+                    fputc('\'', f);
                 for (size_t q = 0; q < len; q++) {
                     if (buf[q] == '"')
                         fputc('"', f);
@@ -225,36 +229,44 @@ bool ft_scan_state_has(const ft_scan_state *st, uint64_t id)
     return lo < st->n && st->ids[lo] == id;
 }
 
+typedef struct state_merge {
+    const ft_scan_state *st;
+    const ft_alerts *a;
+    const char *path;
+} state_merge;
+
+/* Under the state's lock: what is on disk now (another run may have
+ * added to it since we read it), ours, and the new alerts. */
+static ft_status state_merge_write(void *ctx, FILE *cur, ft_writer *w, ft_error *err)
+{
+    const state_merge *m = ctx;
+    ft_scan_state all = {0};
+    ft_status rc = ft_config_lines_stream(cur, m->path, state_line, &all, err);
+    for (size_t i = 0; rc == FT_OK && i < m->st->n; i++)
+        if (!state_add(&all, m->st->ids[i]))
+            rc = ft_error_oom(err);
+    for (uint32_t i = 0; rc == FT_OK && i < m->a->n; i++)
+        if (!state_add(&all, m->a->v[i].id))
+            rc = ft_error_oom(err);
+    if (rc == FT_OK) {
+        state_sort(&all);
+        ft_writer_puts(w, "# fundtrace scan state: the ids of alerts already reported\n");
+        for (size_t i = 0; i < all.n; i++) {
+            char buf[18];
+            ft_alert_id_text(all.ids[i], buf);
+            buf[16] = '\n';
+            ft_writer_put(w, buf, 17);
+        }
+    }
+    ft_scan_state_free(&all);
+    return rc;
+}
+
 ft_status ft_scan_state_save(const ft_scan_state *st, const ft_alerts *a, const char *path,
                              ft_error *err)
 {
-    ft_scan_state all = {0};
-    for (size_t i = 0; i < st->n; i++)
-        if (!state_add(&all, st->ids[i]))
-            goto oom;
-    for (uint32_t i = 0; i < a->n; i++)
-        if (!state_add(&all, a->v[i].id))
-            goto oom;
-    state_sort(&all);
-    ft_writer w;
-    ft_status rc = ft_writer_open(&w, path, false, err);
-    if (rc != FT_OK) {
-        ft_scan_state_free(&all);
-        return rc;
-    }
-    ft_writer_puts(&w, "# fundtrace scan state: the ids of alerts already reported\n");
-    for (size_t i = 0; i < all.n; i++) {
-        char buf[18];
-        ft_alert_id_text(all.ids[i], buf);
-        buf[16] = '\n';
-        ft_writer_put(&w, buf, 17);
-    }
-    rc = ft_writer_close(&w, err);
-    ft_scan_state_free(&all);
-    return rc;
-oom:
-    ft_scan_state_free(&all);
-    return ft_error_oom(err);
+    state_merge m = {st, a, path};
+    return ft_file_update(path, 0, state_merge_write, &m, err);
 }
 
 void ft_scan_state_free(ft_scan_state *st)

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include <unistd.h>
 
 #include "fundtrace/hash.h"
+#include "fundtrace/writer.h"
 
 static const unsigned char MAGIC[8] = {0x89, 'F', 'T', 'G', '\r', '\n', 0x1a, '\n'};
 #define BOM        0x01020304u
@@ -112,34 +112,30 @@ struct section {
     const void *data;
 };
 
-struct writer {
-    int fd;
-    const char *path;
-    uint64_t pos;
-    ft_error *err;
-};
-
-static ft_status write_all(struct writer *w, const void *p, size_t len)
-{
-    const char *c = p;
-    while (len) {
-        ssize_t n = write(w->fd, c, len > ((size_t)1 << 30) ? (size_t)1 << 30 : len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return ft_error_errno(w->err, FT_EIO, "write snapshot", w->path);
-        c += n;
-        len -= (size_t)n;
-        w->pos += (uint64_t)n;
-    }
-    return FT_OK;
-}
-
-static ft_status pad_to(struct writer *w, uint64_t align)
+/* Appends zeros up to the next multiple of ALIGN. */
+static void pad_to(ft_writer *w, uint64_t *pos)
 {
     static const char zeros[ALIGN];
-    uint64_t rem = w->pos % align;
-    return rem ? write_all(w, zeros, (size_t)(align - rem)) : FT_OK;
+    uint64_t rem = *pos % ALIGN;
+    if (rem) {
+        ft_writer_put(w, zeros, (size_t)(ALIGN - rem));
+        *pos += ALIGN - rem;
+    }
+}
+
+/* Progress of a snapshot write: bytes out of the file's size. */
+typedef struct write_progress {
+    ft_advance_fn fn;
+    void *ctx;
+    uint64_t done, total;
+} write_progress;
+
+static void seen(void *ctx, const char *data, size_t len)
+{
+    (void)data;
+    write_progress *p = ctx;
+    p->done += len;
+    p->fn(p->ctx, p->done, p->total);
 }
 
 static void add(struct section *secs, int *n, uint32_t id, uint32_t elem, uint64_t count,
@@ -179,6 +175,12 @@ static uint64_t blob_add(char **blob, size_t *len, size_t *cap, const char *s, b
 
 ft_status ft_snapshot_write(const ft_store *s, const char *path, ft_error *err)
 {
+    return ft_snapshot_write_progress(s, path, NULL, NULL, err);
+}
+
+ft_status ft_snapshot_write_progress(const ft_store *s, const char *path, ft_advance_fn progress,
+                                     void *progress_ctx, ft_error *err)
+{
     ft_status rc = FT_OK;
     const ft_load_report *r = &s->report;
     int64_t meta[META_LEN] = {0};
@@ -207,10 +209,10 @@ ft_status ft_snapshot_write(const ft_store *s, const char *path, ft_error *err)
     struct disk_currency *curs = calloc((size_t)s->ncurrencies + 1, sizeof *curs);
     struct disk_source *srcs = calloc((size_t)r->nsources + 1, sizeof *srcs);
     struct disk_source_notes *notes = calloc((size_t)r->nsources + 1, sizeof *notes);
-    char *blob = NULL, *tmp = NULL, *dirbuf = NULL;
+    char *blob = NULL;
     size_t blen = 0, bcap = 0;
     bool oom = !curs || !srcs || !notes;
-    int fd = -1;
+    ft_writer w = {.fd = -1};
     for (int i = 0; !oom && i < s->ncurrencies; i++) {
         memcpy(curs[i].code, s->currencies[i].code, sizeof curs[i].code);
         curs[i].exponent = s->currencies[i].exponent;
@@ -262,83 +264,46 @@ ft_status ft_snapshot_write(const ft_store *s, const char *path, ft_error *err)
                 (uint64_t)s->t.n, col);
     }
 
-    /* A temporary file beside the target, renamed over it when complete. */
-    dirbuf = strdup(path);
-    size_t tlen = strlen(path) + 32;
-    tmp = malloc(tlen);
-    if (!dirbuf || !tmp) {
-        rc = ft_error_oom(err);
-        goto done;
-    }
-    snprintf(tmp, tlen, "%s.tmp.XXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc = ft_error_errno(err, FT_EIO, "create a temporary file for", path);
-        goto done;
-    }
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-
-    struct writer w = {fd, path, 0, err};
+    /* The layout first (every offset and checksum), so that the file is
+     * written front to back through the one atomic writer. */
     struct entry table[MAX_SECTIONS];
     struct header h = {0};
-    if ((rc = write_all(&w, &h, sizeof h)) != FT_OK)
-        goto done;
+    uint64_t pos = HEADER_LEN;
     for (int i = 0; i < n; i++) {
-        if ((rc = pad_to(&w, ALIGN)) != FT_OK)
-            goto done;
+        pos += (ALIGN - pos % ALIGN) % ALIGN;
         uint64_t size = secs[i].count * secs[i].elem_size;
-        table[i] = (struct entry){secs[i].id, secs[i].elem_size, w.pos, size, secs[i].count,
-                                  ft_xxh64(secs[i].data, size, 0), 0};
-        if (size && (rc = write_all(&w, secs[i].data, size)) != FT_OK)
-            goto done;
+        table[i] = (struct entry){secs[i].id, secs[i].elem_size, pos,
+                                  size,       secs[i].count,     ft_xxh64(secs[i].data, size, 0),
+                                  0};
+        pos += size;
     }
-    if ((rc = pad_to(&w, ALIGN)) != FT_OK)
-        goto done;
+    pos += (ALIGN - pos % ALIGN) % ALIGN;
     memcpy(h.magic, MAGIC, sizeof MAGIC);
     h.version = FT_SNAPSHOT_VERSION;
     h.bom = BOM;
     h.nsections = (uint32_t)n;
-    h.table_off = w.pos;
+    h.table_off = pos;
     h.table_xxh = ft_xxh64(table, (size_t)n * sizeof table[0], 0);
-    if ((rc = write_all(&w, table, (size_t)n * sizeof table[0])) != FT_OK)
-        goto done;
-    h.file_size = w.pos;
+    h.file_size = pos + (uint64_t)n * sizeof table[0];
     h.header_xxh = ft_xxh64(&h, offsetof(struct header, header_xxh), 0);
-    if (pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h) {
-        rc = ft_error_errno(err, FT_EIO, "write snapshot", path);
+
+    write_progress prog = {progress, progress_ctx, 0, h.file_size};
+    if ((rc = ft_writer_open(&w, path, false, err)) != FT_OK)
         goto done;
+    if (progress)
+        ft_writer_on_seen(&w, seen, &prog);
+    ft_writer_put(&w, &h, sizeof h);
+    pos = sizeof h;
+    for (int i = 0; i < n; i++) {
+        pad_to(&w, &pos);
+        ft_writer_put(&w, secs[i].data, table[i].size);
+        pos += table[i].size;
     }
-    if (fsync(fd) != 0) {
-        rc = ft_error_errno(err, FT_EIO, "flush snapshot", path);
-        goto done;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        rc = ft_error_errno(err, FT_EIO, "close snapshot", path);
-        goto done;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0) {
-        rc = ft_error_errno(err, FT_EIO, "rename the snapshot into", path);
-        goto done;
-    }
-    /* Make the rename itself durable. */
-    int dfd = open(dirname(dirbuf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    free(tmp);
-    tmp = NULL;
+    pad_to(&w, &pos);
+    ft_writer_put(&w, table, (size_t)n * sizeof table[0]);
+    rc = ft_writer_close(&w, err);
 done:
-    if (fd >= 0)
-        close(fd);
-    if (tmp)
-        unlink(tmp);
-    free(tmp);
-    free(dirbuf);
+    ft_writer_abort(&w);
     free(curs);
     free(srcs);
     free(notes);

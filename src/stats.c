@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fundtrace/graph.h"
+
 #define DEG_BINS 65536
 
 static int cmp_u32(const void *a, const void *b)
@@ -280,4 +282,22 @@ void ft_stats_free(ft_stats *st)
 {
     free(st->totals);
     memset(st, 0, sizeof *st);
+}
+
+ft_status ft_stats_check_igraph(const ft_store *s, const ft_stats *st, ft_error *err)
+{
+    igraph_t g;
+    int64_t count = 0, largest = 0;
+    ft_status rc = ft_graph_build(&g, s, err);
+    if (rc != FT_OK)
+        return rc;
+    rc = ft_graph_weak_components(&g, &count, &largest, err);
+    igraph_destroy(&g);
+    if (rc == FT_OK && (count != st->components || largest != st->largest_component))
+        rc = ft_error_set(err, FT_EUSAGE,
+                          "igraph counts %lld components (largest %lld), we count %lld "
+                          "(largest %lld)",
+                          (long long)count, (long long)largest, (long long)st->components,
+                          (long long)st->largest_component);
+    return rc;
 }

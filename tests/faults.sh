@@ -102,7 +102,28 @@ cp night.state night.keep
 (trap '' XFSZ; ulimit -f 1; "$ft" scan -q --all --state night.state --format jsonl scan.ftg >/dev/null 2>err.txt); rc=$?
 [ $rc -eq 2 ] || fail "full disk: scan exit $rc ($(cat err.txt))"
 cmp -s night.state night.keep || fail "full disk: the state changed"
+"$ft" export -q --around "$(sed -n 2p small.csv | cut -d, -f3,4 | tr , :)" -o ex.graphml small.csv || fail "export"
+cp ex.graphml ex.keep
+(trap '' XFSZ; ulimit -f 1; "$ft" export -q --around "$(sed -n 2p big.csv | cut -d, -f5,6 | tr , :)" --hops 3 \
+    -o ex.graphml big.csv 2>err.txt); rc=$?
+[ $rc -eq 2 ] || fail "full disk: export exit $rc ($(cat err.txt))"
+cmp -s ex.graphml ex.keep || fail "full disk: export -o changed the previous file"
+ls ex.graphml.tmp.* >/dev/null 2>&1 && fail "full disk: export left a temporary file"
+(trap '' XFSZ; ulimit -f 1; "$ft" load -q --rejects rej.csv big.csv >/dev/null 2>err.txt)
 echo "full disk: clear errors, previous files intact"
+
+# One writer, one mode: every file we write is 0644 under umask 022.
+(umask 022
+ "$ft" load -q --rejects modes-rej.csv small.csv -o modes.ftg >/dev/null &&
+     "$ft" synth -q --rows 1000 -o modes-syn.csv &&
+     "$ft" scan -q --state modes.state modes.ftg >/dev/null;
+ "$ft" export -q --around "$(sed -n 2p small.csv | cut -d, -f3,4 | tr , :)" --format csv -o modes-ex small.csv) ||
+    fail "writing the files of every kind"
+for f in modes-rej.csv modes.ftg modes-syn.csv modes-syn_truth.csv modes.state modes-ex-nodes.csv \
+    modes-ex-edges.csv; do
+    [ "$(stat -c %a "$f")" = 644 ] || fail "$f has mode $(stat -c %a "$f"), not 644"
+done
+echo "modes: rejects, snapshot, synth output, state and export -o all 0644"
 
 # A thousand random bit flips in a snapshot: every damaged file refused.
 "$ft" load -q small.csv -o flip.ftg >/dev/null || fail "flip snapshot"

@@ -287,6 +287,45 @@ static void test_help(void **state)
     free(buf);
 }
 
+/* Runs the progress calls of `forced`/`quiet` with stderr in a file (not
+ * a terminal) and returns what they wrote. */
+static void progress_run(bool forced, bool quiet, char *out, size_t cap)
+{
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    FILE *tmp = tmpfile();
+    assert_non_null(tmp);
+    dup2(fileno(tmp), STDERR_FILENO);
+    ft_cli_progress p;
+    ft_cli_progress_init(&p, "t", forced, quiet);
+    ft_cli_progress_step(&p, "counting %d things", 3);
+    ft_cli_progress_advance(&p, 1, 4); /* too soon after the first line */
+    ft_cli_progress_advance(&p, 4, 4); /* the last: always written */
+    ft_cli_progress_done(&p);
+    ft_cli_error("t", "an error");
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    rewind(tmp);
+    size_t n = fread(out, 1, cap - 1, tmp);
+    out[n] = '\0';
+    fclose(tmp);
+}
+
+static void test_progress(void **state)
+{
+    (void)state;
+    char out[1024];
+    /* Not a terminal: nothing unless forced (-q or not). */
+    progress_run(false, false, out, sizeof out);
+    assert_string_equal(out, "fundtrace t: an error\n");
+    /* Forced (--progress under nohup): whole lines, the first and the last. */
+    progress_run(true, true, out, sizeof out);
+    assert_string_equal(out, "fundtrace t: counting 3 things: ... (0 s)\n"
+                             "fundtrace t: counting 3 things: 100 % (0 s)\n"
+                             "fundtrace t: an error\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -297,6 +336,7 @@ int main(void)
         cmocka_unit_test_setup(test_missing_and_unknown, reset),
         cmocka_unit_test_setup(test_double_dash, reset),
         cmocka_unit_test_setup(test_help, reset),
+        cmocka_unit_test(test_progress),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     reset(NULL);

@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "fundtrace/export.h"
 
@@ -31,7 +34,7 @@ static char *fixture(void)
     return csv;
 }
 
-static uint32_t acct(const ft_store *s, const char *key)
+static uint32_t account_of(const ft_store *s, const char *key)
 {
     uint32_t id;
     if (!ft_intern_find(&s->accounts, key, strlen(key), &id))
@@ -41,7 +44,7 @@ static uint32_t acct(const ft_store *s, const char *key)
 
 static bool has_node(const ft_store *s, const ft_subgraph *g, const char *key)
 {
-    uint32_t a = acct(s, key);
+    uint32_t a = account_of(s, key);
     for (uint32_t i = 0; i < g->nn; i++)
         if (g->nodes[i] == a)
             return true;
@@ -60,7 +63,7 @@ static void test_builders(void **state)
     ft_export_limits l;
     ft_export_defaults(&l);
     ft_subgraph g;
-    uint32_t c = acct(&s, "C");
+    uint32_t c = account_of(&s, "C");
 
     /* One hop around C: B, D and the hub H; the transfers among them. */
     assert_int_equal(ft_export_neighbourhood(&s, &c, 1, 1, &l, &g, &err), FT_OK);
@@ -97,24 +100,21 @@ static void test_builders(void **state)
 
     /* Transfers by their ids; accounts and the transfers among them. */
     ft_export_defaults(&l);
-    ft_txid_index *ix;
-    assert_int_equal(ft_txid_index_new(&ix, &s, &err), FT_OK);
+    assert_int_equal(ft_store_txid_index(&s, &err), FT_OK);
     uint32_t t[2];
-    assert_true(ft_txid_index_find(ix, "c2", 2, &t[0]));
-    assert_true(ft_txid_index_find(ix, "h5", 2, &t[1]));
-    assert_false(ft_txid_index_find(ix, "nope", 4, &t[1]) && false);
+    assert_true(ft_store_find_txid(&s, "c2", 2, &t[0]));
+    assert_true(ft_store_find_txid(&s, "h5", 2, &t[1]));
     uint32_t dummy;
-    assert_false(ft_txid_index_find(ix, "nope", 4, &dummy));
+    assert_false(ft_store_find_txid(&s, "nope", 4, &dummy));
     assert_int_equal(ft_export_transfers(&s, t, 2, NULL, 0, &l, &g, &err), FT_OK);
     assert_int_equal(g.ne, 2);
     assert_int_equal(g.nn, 4); /* B, C, H, X4 */
     ft_subgraph_free(&g);
-    uint32_t accts[3] = {acct(&s, "A"), acct(&s, "B"), acct(&s, "C")};
+    uint32_t accts[3] = {account_of(&s, "A"), account_of(&s, "B"), account_of(&s, "C")};
     assert_int_equal(ft_export_accounts(&s, accts, 3, accts, 1, &l, &g, &err), FT_OK);
     assert_int_equal(g.nn, 3);
     assert_int_equal(g.ne, 2);
     ft_subgraph_free(&g);
-    ft_txid_index_free(ix);
     ft_store_free(&s);
     free(csv);
 }
@@ -148,12 +148,12 @@ static void test_dot_escaping(void **state)
     ft_export_limits l;
     ft_export_defaults(&l);
     ft_subgraph g;
-    uint32_t a = acct(&s, "A\\B");
+    uint32_t a = account_of(&s, "A\\B");
     assert_int_equal(ft_export_neighbourhood(&s, &a, 1, 1, &l, &g, &err), FT_OK);
     char *out = NULL;
     size_t len;
     FILE *f = open_memstream(&out, &len);
-    ft_export_write(f, &s, &g, FT_EXPORT_DOT, NULL);
+    assert_int_equal(ft_export_write(f, &s, &g, FT_EXPORT_DOT, NULL, &err), FT_OK);
     fclose(f);
     assert_string_equal(out,
                         "digraph fundtrace {\n"
@@ -171,12 +171,231 @@ static void test_dot_escaping(void **state)
     ft_store_free(&s);
 }
 
+static void load_fixture(ft_store *s)
+{
+    char *csv = fixture();
+    ft_error err;
+    if (tu_load(s, "e.csv", csv, NULL, NULL, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(ft_store_adjacency(s, &err), FT_OK);
+    free(csv);
+}
+
+static char *in_dir(const char *dir, const char *name)
+{
+    char *p = malloc(strlen(dir) + strlen(name) + 2);
+    assert_non_null(p);
+    sprintf(p, "%s/%s", dir, name);
+    return p;
+}
+
+/* An alerts file and a trace file name transfers by their ids; ids not in
+ * the data are skipped; each transfer gets the alerts covering it. */
+static void test_from_files(void **state)
+{
+    (void)state;
+    ft_store s = {0};
+    load_fixture(&s);
+    ft_error err;
+    ft_export_limits l;
+    ft_export_defaults(&l);
+    char *dir = tu_tmpdir(), *alerts = in_dir(dir, "a.jsonl"), *trace = in_dir(dir, "t.jsonl");
+    const char a[] = "{\"id\":\"aaaa\",\"kind\":\"stack\",\"accounts\":[\"B\",\"C\"],"
+                     "\"txns\":[\"c2\",\"c3\",\"gone\"]}\n"
+                     "{\"id\":\"bbbb\",\"kind\":\"fan_out\",\"accounts\":[\"H\"],"
+                     "\"txns\":[\"h1\",\"c3\"]}\n";
+    tu_write(alerts, a, sizeof a - 1);
+    ft_export_alerts *ea;
+    ft_subgraph g;
+    assert_int_equal(ft_store_txid_index(&s, &err), FT_OK);
+    assert_int_equal(ft_export_alerts_read(&ea, &s, alerts, &err), FT_OK);
+    assert_int_equal(ft_export_alert(&s, ea, "aaaa", &l, &g, &err), FT_OK);
+    assert_int_equal(g.ne, 2);
+    assert_int_equal(g.nn, 3); /* B C D */
+    assert_string_equal(g.what, "alert aaaa");
+    for (uint32_t i = 0; i < g.nn; i++)
+        assert_int_equal(g.seed[i], g.nodes[i] == account_of(&s, "B"));
+    char **cover;
+    assert_int_equal(ft_export_edge_alerts(&g, ea, &cover, &err), FT_OK);
+    assert_string_equal(cover[0], "aaaa");      /* c2 */
+    assert_string_equal(cover[1], "aaaa bbbb"); /* c3 */
+    ft_export_edge_alerts_free(cover, g.ne);
+    ft_subgraph_free(&g);
+    assert_int_equal(ft_export_alert(&s, ea, "cccc", &l, &g, &err), FT_EUSAGE);
+    assert_non_null(strstr(err.msg, "no alert 'cccc' in"));
+    ft_export_alerts_free(ea);
+
+    /* A trace of A, two hops: the seed and the transfers that carried it. */
+    const char t[] =
+        "{\"seed\":\"A\",\"account\":\"A\",\"hops\":0,\"amounts\":{},\"txns\":[]}\n"
+        "{\"seed\":\"A\",\"account\":\"B\",\"hops\":1,\"amounts\":{},\"txns\":[\"c1\"]}\n"
+        "{\"seed\":\"A\",\"account\":\"C\",\"hops\":2,\"amounts\":{},\"txns\":[\"c2\"]}\n";
+    tu_write(trace, t, sizeof t - 1);
+    ft_status rc = ft_export_trace_file(&s, trace, &l, &g, &err);
+    if (rc != FT_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(g.ne, 2);
+    assert_int_equal(g.nn, 3);
+    ft_subgraph_free(&g);
+    free(alerts);
+    free(trace);
+    tu_rmdir(dir);
+    ft_store_free(&s);
+}
+
+/* A trace run here, and the cluster of an account. */
+static void test_from_runs(void **state)
+{
+    (void)state;
+    ft_store s = {0};
+    load_fixture(&s);
+    ft_error err;
+    ft_export_limits l;
+    ft_export_defaults(&l);
+    ft_subgraph g;
+    uint32_t a = account_of(&s, "A");
+    assert_int_equal(ft_export_trace_from(&s, &a, 1, 2, "A", &l, &g, &err), FT_OK);
+    assert_int_equal(g.ne, 2); /* c1, c2 */
+    assert_true(has_node(&s, &g, "C") && !has_node(&s, &g, "D"));
+    assert_string_equal(g.what, "the trail of a 2-hop haircut trace from A");
+    ft_subgraph_free(&g);
+
+    ft_cluster_options co;
+    ft_cluster_defaults(&co);
+    co.method = FT_CLUSTER_WEAK;
+    assert_int_equal(ft_export_cluster_of(&s, &co, a, "A", &l, &g, &err), FT_OK);
+    assert_int_equal(g.nn, 18); /* everyone is connected */
+    assert_int_equal(g.ne, 17);
+    assert_string_equal(g.what, "the weak cluster of A (18 accounts)");
+    ft_subgraph_free(&g);
+    ft_store_free(&s);
+}
+
+/* A drawing keeps the accounts nearest the seeds and counts the rest. */
+static void test_shrink(void **state)
+{
+    (void)state;
+    ft_store s = {0};
+    load_fixture(&s);
+    ft_error err;
+    ft_export_limits l;
+    ft_export_defaults(&l);
+    l.max_degree = 0;
+    ft_subgraph g, d;
+    uint32_t a = account_of(&s, "A");
+    assert_int_equal(ft_export_neighbourhood(&s, &a, 1, 10, &l, &g, &err), FT_OK);
+    assert_int_equal(g.nn, 18);
+    assert_int_equal(ft_export_shrink(&s, &g, 4, 0, &d, &err), FT_OK);
+    assert_int_equal(d.nn, 4); /* A, then B, C, D along the chain */
+    assert_true(has_node(&s, &d, "A") && has_node(&s, &d, "B") && has_node(&s, &d, "C") &&
+                has_node(&s, &d, "D"));
+    assert_int_equal(d.ne, 3);
+    assert_int_equal(d.cut_nodes, 14);
+    assert_int_equal(d.cut_edges, 14);
+    ft_subgraph_free(&d);
+    assert_int_equal(ft_export_shrink(&s, &g, 100, 2, &d, &err), FT_OK);
+    assert_int_equal(d.nn, 18);
+    assert_int_equal(d.ne, 2);
+    assert_int_equal(d.edges[0], g.edges[0]); /* the earliest */
+    ft_subgraph_free(&d);
+    ft_subgraph_free(&g);
+    ft_store_free(&s);
+}
+
+/* -o: one file, or the CSV pair, through the atomic writer. */
+static void test_save(void **state)
+{
+    (void)state;
+    ft_store s = {0};
+    load_fixture(&s);
+    ft_error err;
+    ft_export_limits l;
+    ft_export_defaults(&l);
+    ft_subgraph g;
+    uint32_t a = account_of(&s, "A");
+    assert_int_equal(ft_export_neighbourhood(&s, &a, 1, 1, &l, &g, &err), FT_OK);
+    char *dir = tu_tmpdir(), *gml = in_dir(dir, "x.graphml"), *pre = in_dir(dir, "p");
+    assert_int_equal(ft_export_save(&s, &g, FT_EXPORT_GRAPHML, gml, NULL, &err), FT_OK);
+    char *text = tu_read(gml, NULL);
+    assert_non_null(strstr(text, "<graphml"));
+    free(text);
+    assert_int_equal(ft_export_save(&s, &g, FT_EXPORT_CSV_EDGES, pre, NULL, &err), FT_OK);
+    char *nodes = in_dir(dir, "p-nodes.csv"), *edges = in_dir(dir, "p-edges.csv");
+    text = tu_read(nodes, NULL);
+    assert_string_equal(text, "account,seed,first_time\nA,true,2024-06-01T00:00:00Z\n"
+                              "B,false,2024-06-01T00:00:00Z\n");
+    free(text);
+    text = tu_read(edges, NULL);
+    assert_non_null(strstr(text, "\nc1,A,B,"));
+    free(text);
+    /* A directory that is not there: an error naming it, no file. */
+    char *bad = in_dir(dir, "no/such/x.gexf");
+    assert_int_equal(ft_export_save(&s, &g, FT_EXPORT_GEXF, bad, NULL, &err), FT_EIO);
+    assert_non_null(strstr(err.msg, "no/such/x.gexf"));
+    free(bad);
+    free(nodes);
+    free(edges);
+    free(gml);
+    free(pre);
+    tu_rmdir(dir);
+    ft_subgraph_free(&g);
+    ft_store_free(&s);
+}
+
+static double seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A layout program that does not finish is stopped at the time limit,
+ * and leaves no file; one that cannot run says so. */
+static void test_draw_time_limit(void **state)
+{
+    (void)state;
+    ft_store s = {0};
+    load_fixture(&s);
+    ft_error err;
+    ft_export_limits l;
+    ft_export_defaults(&l);
+    ft_subgraph g;
+    uint32_t a = account_of(&s, "A");
+    assert_int_equal(ft_export_neighbourhood(&s, &a, 1, 2, &l, &g, &err), FT_OK);
+    char *dir = tu_tmpdir(), *slow = in_dir(dir, "slowdot"), *svg = in_dir(dir, "x.svg");
+    const char script[] = "#!/bin/sh\ncat >/dev/null\nexec sleep 30\n";
+    tu_write(slow, script, sizeof script - 1);
+    chmod(slow, 0755);
+    double t0 = seconds();
+    assert_int_equal(ft_export_draw(&s, &g, slow, 1, svg, NULL, NULL, &err), FT_ELIMIT);
+    assert_true(seconds() - t0 < 5);
+    assert_non_null(strstr(err.msg, "did not finish the drawing within 1 s"));
+    assert_int_equal(access(svg, F_OK), -1);
+    char *missing = in_dir(dir, "no-such-program");
+    assert_int_equal(ft_export_draw(&s, &g, missing, 5, svg, NULL, NULL, &err), FT_EUSAGE);
+    assert_non_null(strstr(err.msg, "cannot run"));
+    assert_int_equal(access(svg, F_OK), -1);
+    if (system("command -v dot >/dev/null 2>&1") == 0) {
+        assert_int_equal(ft_export_draw(&s, &g, "dot", 60, svg, NULL, NULL, &err), FT_OK);
+        char *out = tu_read(svg, NULL);
+        assert_non_null(strstr(out, "<svg"));
+        free(out);
+    }
+    free(missing);
+    free(slow);
+    free(svg);
+    tu_rmdir(dir);
+    ft_subgraph_free(&g);
+    ft_store_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_builders),
-        cmocka_unit_test(test_xml_escaping),
-        cmocka_unit_test(test_dot_escaping),
+        cmocka_unit_test(test_builders),        cmocka_unit_test(test_xml_escaping),
+        cmocka_unit_test(test_from_files),      cmocka_unit_test(test_from_runs),
+        cmocka_unit_test(test_shrink),          cmocka_unit_test(test_save),
+        cmocka_unit_test(test_draw_time_limit), cmocka_unit_test(test_dot_escaping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

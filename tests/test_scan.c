@@ -553,6 +553,20 @@ static void test_parameters(void **state)
     /* Every documented name is one ft_scan_param_get knows. */
     for (int i = 0; ft_scan_param_names[i]; i++)
         assert_true(ft_scan_param_get(&p, ft_scan_param_names[i], &v));
+    /* NAME=VALUE, as --set gives it */
+    assert_int_equal(ft_scan_param_assign(&p, "stack.gap_hours=12.5", &err), FT_OK);
+    assert_true(p.stack_gap_hours == 12.5);
+    assert_int_equal(ft_scan_param_assign(&p, "stack.gap_hours", &err), FT_EUSAGE);
+    assert_int_equal(ft_scan_param_assign(&p, "stack.gap_hours=", &err), FT_EUSAGE);
+    assert_true(p.stack_gap_hours == 12.5);
+    /* --only: the kinds named stay on (cycle was switched off above) */
+    assert_int_equal(ft_scan_only(&p, "fan_out,,cycle,stack", &err), FT_OK);
+    for (int k = 0; k < FT_PAT_COUNT; k++)
+        assert_int_equal(p.enabled[k], k == FT_PAT_FAN_OUT || k == FT_PAT_STACK);
+    ft_scan_params q = p;
+    assert_int_equal(ft_scan_only(&q, "stack,fan_outs", &err), FT_EUSAGE);
+    assert_non_null(strstr(err.msg, "'fan_outs'"));
+    assert_memory_equal(q.enabled, p.enabled, sizeof p.enabled);
 }
 
 /* Ids and output do not depend on row order or threads. */

@@ -100,6 +100,10 @@ static void test_hand_computed(void **state)
     assert_int_equal(count, st.components);
     assert_int_equal(largest, st.largest_component);
     assert_int_equal(IGRAPH_FINALLY_STACK_SIZE(), 0);
+    assert_int_equal(ft_stats_check_igraph(&s, &st, &err), FT_OK);
+    st.components++; /* a count igraph does not share is refused, with both */
+    assert_int_equal(ft_stats_check_igraph(&s, &st, &err), FT_EUSAGE);
+    assert_non_null(strstr(err.msg, "igraph counts"));
     ft_stats_free(&st);
     ft_store_free(&s);
 }

@@ -28,6 +28,7 @@
 
 #include "fundtrace/error.h"
 #include "fundtrace/output.h"
+#include "fundtrace/progress.h"
 #include "fundtrace/store.h"
 
 typedef enum ft_cluster_method {
@@ -46,6 +47,10 @@ typedef struct ft_cluster_options {
     double resolution; /* leiden, louvain: 1 is plain modularity */
     uint64_t seed;     /* leiden, louvain: igraph's random generator */
     int k;             /* kcore: 0 means the largest k with a core */
+    /* Called as each of the run's steps ends (NULL: not): the edges, the
+     * graph, the clusters, their numbers. */
+    ft_advance_fn progress;
+    void *progress_ctx;
 } ft_cluster_options;
 
 void ft_cluster_defaults(ft_cluster_options *o);

@@ -51,8 +51,25 @@ void ft_json_raw(ft_json *j, const char *key, const char *value);
 /* Ends the document with a newline. */
 void ft_json_finish(ft_json *j);
 
-/* Writes s as one CSV field (quoted when needed). */
+/* Writes s as one CSV field (quoted when needed).
+ *
+ * Formula injection: spreadsheets run a cell that begins with '=', '+',
+ * '-' or '@' (or a tab or carriage return before one) as a formula, and
+ * memos, ids and account names come from untrusted data. So a text cell
+ * that begins with one of those characters is written with a single quote
+ * in front ('=HYPERLINK(...)), as OWASP advises, and shows as text; a
+ * plain decimal number (-12.50) is a number, not a formula, and is left
+ * as it is. A cell that begins with a quote gets one more, so that a
+ * reader that drops the first quote (a spreadsheet does, and so does
+ * the alerts reader) always gets the text back as it was. Every CSV fundtrace writes goes through
+ * here (or checks ft_csv_needs_guard when it writes a field piece by piece). */
 void ft_csv_write_field(FILE *f, const char *s, size_t len);
+/* Whether a cell beginning as s does needs the quote (false after
+ * ft_csv_set_raw(true)). */
+bool ft_csv_needs_guard(const char *s, size_t len);
+/* --csv-raw: cells as they are, for programs that read the CSV. The
+ * program calls it once, before writing; the library's only switch. */
+void ft_csv_set_raw(bool raw);
 
 /* Load summary and statistics, in `fmt`. The load summary goes wherever
  * the caller points it (stderr for a human, stdout for a script). */

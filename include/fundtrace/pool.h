@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "fundtrace/error.h"
 
@@ -58,6 +59,9 @@ static inline void ft_span_trim(const char **s, size_t *len)
  * refused. */
 typedef ft_status (*ft_line_fn)(void *ctx, const char *line, ft_error *err);
 ft_status ft_config_lines(const char *path, ft_line_fn fn, void *ctx, ft_error *err);
+/* The same on an open stream, named `path` in errors (not closed). */
+ft_status ft_config_lines_stream(FILE *f, const char *path, ft_line_fn fn, void *ctx,
+                                 ft_error *err);
 
 typedef struct ft_pool {
     char *data;

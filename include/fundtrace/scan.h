@@ -100,6 +100,14 @@ void ft_scan_defaults(ft_scan_params *p);
 ft_status ft_scan_param_set(ft_scan_params *p, const char *name, const char *value,
                             ft_error *err);
 
+/* "NAME=VALUE" as ft_scan_param_set; FT_EUSAGE when there is no '='. */
+ft_status ft_scan_param_assign(ft_scan_params *p, const char *assignment, ft_error *err);
+
+/* Keeps enabled only the detectors named in `kinds`, a comma-separated
+ * list ("fan_out,cycle"; empty items are skipped); FT_EUSAGE naming an
+ * unknown kind, with p unchanged. */
+ft_status ft_scan_only(ft_scan_params *p, const char *kinds, ft_error *err);
+
 /* The value of parameter `name`; false when there is none. */
 bool ft_scan_param_get(const ft_scan_params *p, const char *name, double *v);
 
@@ -154,9 +162,10 @@ typedef struct ft_scan_state {
 
 ft_status ft_scan_state_load(ft_scan_state *st, const char *path, ft_error *err);
 bool ft_scan_state_has(const ft_scan_state *st, uint64_t id);
-/* Writes the old ids and those of `a` to path, atomically (a temporary
- * file, flushed, renamed into place): a run that fails before this leaves
- * the previous state as it was. */
+/* Adds the ids of `a` (and st's) to the state at path: under an exclusive
+ * lock on the file, it reads what is there now, so that runs at once keep
+ * each other's ids, merges, and writes the whole atomically (writer.h). A
+ * run that fails before this leaves the previous state as it was. */
 ft_status ft_scan_state_save(const ft_scan_state *st, const ft_alerts *a, const char *path,
                              ft_error *err);
 void ft_scan_state_free(ft_scan_state *st);

@@ -15,7 +15,8 @@
  *
  * Writing goes to a temporary file in the target's directory which is
  * flushed (fsync) and then renamed over the target, so a reader sees the
- * old file or the new one, never half of one. Reading maps the file and
+ * old file or the new one, never half of one; a temporary file left by a
+ * kill is refused, as its header names a size it does not have. Reading maps the file and
  * points the store's arrays into the mapping: nothing is parsed or copied.
  * Every checksum is verified first, so a truncated, bit-flipped or
  * other-version file is refused with FT_ECORRUPT.
@@ -26,13 +27,18 @@
 #include <stdbool.h>
 
 #include "fundtrace/error.h"
+#include "fundtrace/progress.h"
 #include "fundtrace/store.h"
 
 #define FT_SNAPSHOT_VERSION                                                                        \
     2 /* 2 adds file notes, duplicates and statement columns; 1 still reads */
 
-/* Writes the (finished) store to `path` atomically. */
+/* Writes the (finished) store to `path` atomically, through the one
+ * atomic writer (writer.h): "-" is standard output. */
 ft_status ft_snapshot_write(const ft_store *s, const char *path, ft_error *err);
+/* The same, reporting the bytes written out of the file's size. */
+ft_status ft_snapshot_write_progress(const ft_store *s, const char *path, ft_advance_fn progress,
+                                     void *progress_ctx, ft_error *err);
 
 /* Reads a snapshot into an empty store. */
 ft_status ft_snapshot_read(ft_store *s, const char *path, ft_error *err);

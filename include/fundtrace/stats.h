@@ -56,4 +56,9 @@ typedef struct ft_stats {
 ft_status ft_stats_compute(const ft_store *s, ft_stats *st, ft_error *err);
 void ft_stats_free(ft_stats *st);
 
+/* Counts the weakly connected components again with igraph (building its
+ * graph) and fails with FT_EUSAGE, saying both counts, when they differ
+ * from st's: a cross-check of our union-find. */
+ft_status ft_stats_check_igraph(const ft_store *s, const ft_stats *st, ft_error *err);
+
 #endif
