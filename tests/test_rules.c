@@ -142,6 +142,46 @@ static void test_good_rules(void **state)
     ft_store_free(&s);
 }
 
+/* Risk through several currencies: WATCH pays X 1000 and Y 3000, in EUR
+ * and in USD; each currency's share is of what WATCH paid in it, and the
+ * shares add up: X 0.5 x (1000/4000 + 1000/4000) = 0.25, Y 0.5 x 1.5,
+ * at most 0.5. */
+static void test_risk_in_two_currencies(void **state)
+{
+    (void)state;
+    static const char *data = "txn_id,timestamp,src_account,dst_account,amount,currency\n"
+                              "1,2024-05-01T00:00:00Z,DE00WATCH,DE00X,1000.00,EUR\n"
+                              "2,2024-05-01T01:00:00Z,DE00WATCH,DE00Y,3000.00,EUR\n"
+                              "3,2024-05-01T02:00:00Z,DE00WATCH,DE00X,1000.00,USD\n"
+                              "4,2024-05-01T03:00:00Z,DE00WATCH,DE00Y,3000.00,USD\n";
+    ft_store s = {0};
+    ft_error err;
+    if (tu_load(&s, "r.csv", data, NULL, NULL, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(ft_store_adjacency(&s, &err), FT_OK);
+    char *path = write_temp("[watchlist]\naccount = DE00WATCH | listed\n"
+                            "[risk]\ndecay = 0.5\nthreshold = 0.05\nmax_hops = 3\n"
+                            "window_days = 30\n");
+    ft_scan_params p;
+    ft_scan_defaults(&p);
+    ft_rules *r;
+    if (ft_rules_load(&r, path, &p, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    ft_alerts a;
+    assert_int_equal(ft_scan_run(&s, &p, 1, &a, &err), FT_OK);
+    const ft_alert *al = find(&s, &a, FT_KIND_RISK, "DE00X");
+    assert_non_null(al);
+    assert_float_equal(al->score, 0.25, 1e-6);
+    al = find(&s, &a, FT_KIND_RISK, "DE00Y");
+    assert_non_null(al);
+    assert_float_equal(al->score, 0.5, 1e-6);
+    ft_alerts_free(&a);
+    ft_rules_free(r);
+    unlink(path);
+    free(path);
+    ft_store_free(&s);
+}
+
 static void refused(const char *text, const char *want)
 {
     char *path = write_temp(text);
@@ -194,6 +234,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_rules),
         cmocka_unit_test(test_bad_rules),
+        cmocka_unit_test(test_risk_in_two_currencies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
