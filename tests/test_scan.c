@@ -1003,6 +1003,43 @@ static void test_ids_against_time(void **state)
     assert_true(alert[0] == alert[1]);
 }
 
+/* How large a payment in is counts to the top of the ratio table: PLA and
+ * PMA each received 10.00 from twelve people, then one payment of 30000
+ * (3000 times that, step 9, the table's last) or 15000 (step 8), which
+ * they pass on whole the next day. The larger is rarer in the data (only
+ * PLA's reaches step 9), so PLA's round scores higher. */
+static void test_large_steps(void **state)
+{
+    (void)state;
+    fixture f = {0};
+    char a[16];
+    background(&f);
+    for (int i = 0; i < 12; i++) {
+        rowf(&f, "pl", 200 + 168 * i, name_of(a, "B", i), "PLA", 10);
+        rowf(&f, "pm", 200 + 168 * i, name_of(a, "B", 20 + i), "PMA", 10);
+    }
+    rowf(&f, "pl", 3000, "PLX", "PLA", 30000);
+    rowf(&f, "pl", 3012, "PLA", "PLY", 30000);
+    rowf(&f, "pm", 3000, "PMX", "PMA", 15000);
+    rowf(&f, "pm", 3012, "PMA", "PMY", 15000);
+    ft_store s = {0};
+    load(&s, f.csv);
+    ft_scan_params p;
+    ft_scan_defaults(&p);
+    p.min_score = 0;
+    ft_alerts al;
+    run(&s, &p, 1, &al);
+    const ft_alert *l = alert_at(&s, &al, "pass_through", "PLA");
+    const ft_alert *m = alert_at(&s, &al, "pass_through", "PMA");
+    assert_non_null(l);
+    assert_non_null(m);
+    if (!(l->score > m->score + 1e-9))
+        fail_msg("step 9 scores %.6f, step 8 %.6f", l->score, m->score);
+    ft_alerts_free(&al);
+    ft_store_free(&s);
+    free(f.csv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1018,6 +1055,7 @@ int main(void)
         cmocka_unit_test(test_two_hop_returns),
         cmocka_unit_test(test_precedence_at_exactly_half),
         cmocka_unit_test(test_ids_against_time),
+        cmocka_unit_test(test_large_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
