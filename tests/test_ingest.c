@@ -868,6 +868,26 @@ static void test_threads_keep_the_first_lines_delimiter(void **state)
         assert_string_equal(err.msg, "no row was loaded (0 read, 0 rejected)");
         ft_store_free(&s);
     }
+    /* A first line longer than the first read (1 MiB): the delimiter is
+     * guessed from what that read holds of it, with threads as with one
+     * (';' six times; the ten commas past the first MiB are not seen). */
+    snprintf(path, sizeof path, "%s/long.csv", dir);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("timestamp;src_account;dst_account;amount;currency;memo", f);
+    for (int i = 0; i < (1 << 20); i++)
+        fputc('x', f);
+    fputs(",,,,,,,,,,\n", f);
+    for (int id = 1; id <= 50; id++)
+        fprintf(f, "2024-01-%02dT10:00:00Z;A%d;B%d;1.%02d;EUR;m\n", 1 + id % 28, id % 7, id % 5,
+                id % 100);
+    fclose(f);
+    one = load_dump(path, 1, 0);
+    assert_non_null(strstr(one, "read 50 loaded 50 rejected 0"));
+    char *many = load_dump(path, 2, 300);
+    assert_string_equal(one, many);
+    free(many);
+    free(one);
     tu_rmdir(dir);
 }
 
