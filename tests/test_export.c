@@ -171,6 +171,31 @@ static void test_dot_escaping(void **state)
     ft_store_free(&s);
 }
 
+/* Every builder needs the store's adjacency, and says so when it was not
+ * built: the neighbourhood, the transfers and the accounts. */
+static void test_needs_adjacency(void **state)
+{
+    (void)state;
+    char *csv = fixture();
+    ft_store s = {0};
+    ft_error err;
+    if (tu_load(&s, "e.csv", csv, NULL, NULL, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    free(csv);
+    ft_export_limits l;
+    ft_export_defaults(&l);
+    ft_subgraph g;
+    uint32_t a = 0, t = 0;
+    for (int k = 0; k < 3; k++) {
+        ft_status rc = k == 0   ? ft_export_neighbourhood(&s, &a, 1, 1, &l, &g, &err)
+                       : k == 1 ? ft_export_transfers(&s, &t, 1, &a, 1, &l, &g, &err)
+                                : ft_export_accounts(&s, &a, 1, &a, 1, &l, &g, &err);
+        assert_int_equal(rc, FT_EUSAGE);
+        assert_string_equal(err.msg, "export: build the store's adjacency first");
+    }
+    ft_store_free(&s);
+}
+
 static void load_fixture(ft_store *s)
 {
     char *csv = fixture();
@@ -395,7 +420,7 @@ int main(void)
         cmocka_unit_test(test_builders),        cmocka_unit_test(test_xml_escaping),
         cmocka_unit_test(test_from_files),      cmocka_unit_test(test_from_runs),
         cmocka_unit_test(test_shrink),          cmocka_unit_test(test_save),
-        cmocka_unit_test(test_draw_time_limit), cmocka_unit_test(test_dot_escaping),
+        cmocka_unit_test(test_draw_time_limit), cmocka_unit_test(test_dot_escaping), cmocka_unit_test(test_needs_adjacency),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
