@@ -420,7 +420,8 @@ int main(void)
         cmocka_unit_test(test_builders),        cmocka_unit_test(test_xml_escaping),
         cmocka_unit_test(test_from_files),      cmocka_unit_test(test_from_runs),
         cmocka_unit_test(test_shrink),          cmocka_unit_test(test_save),
-        cmocka_unit_test(test_draw_time_limit), cmocka_unit_test(test_dot_escaping), cmocka_unit_test(test_needs_adjacency),
+        cmocka_unit_test(test_draw_time_limit), cmocka_unit_test(test_dot_escaping),
+        cmocka_unit_test(test_needs_adjacency),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
