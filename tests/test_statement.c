@@ -643,6 +643,25 @@ static void test_mt940_broken(void **state)
     }
 }
 
+/* A file is MT940 when its first bytes past white space are ":20:" or
+ * "{1:", also when nothing follows them: such a file is an MT940
+ * statement cut short (refused as one), not CSV. */
+static void test_mt940_sniffed_from_four_bytes(void **state)
+{
+    (void)state;
+    static const char *texts[] = {":20:", "\n:20:", "{1:x"};
+    for (size_t c = 0; c < sizeof texts / sizeof texts[0]; c++) {
+        ft_store s = {0};
+        ft_error err;
+        assert_int_equal(load_text(&s, "short.sta", texts[c], NULL, NULL, NULL, &err), FT_EINPUT);
+        if (c < 2)
+            assert_string_equal(err.msg, "no row was loaded (1 read, 1 rejected)");
+        else
+            assert_non_null(strstr(err.msg, "short.sta: holds no MT940 statement (no :20: field)"));
+        ft_store_free(&s);
+    }
+}
+
 /* --- camt.053 ----------------------------------------------------------- */
 
 static void test_camt_entries_and_batches(void **state)
@@ -1059,6 +1078,7 @@ int main(void)
         cmocka_unit_test(test_mt940_accounts_and_bom),
         cmocka_unit_test(test_mt940_booking_across_new_year),
         cmocka_unit_test(test_mt940_broken),
+        cmocka_unit_test(test_mt940_sniffed_from_four_bytes),
         cmocka_unit_test(test_camt_entries_and_batches),
         cmocka_unit_test(test_camt_booking_or_value_date),
         cmocka_unit_test(test_statement_amounts_follow_the_store),
