@@ -35,7 +35,7 @@ be killed because they change nothing observable, with the reason.
 The state file (one JSON object a line) records every result; an
 interrupted run started again with the same arguments resumes where it
 stopped; --rerun-survivors runs the survivors again after tests were
-added. Timed-out mutants (an endless loop) count as killed, mutants that
+added, --rerun ID just the one named. Timed-out mutants (an endless loop) count as killed, mutants that
 do not compile are not counted at all.
 
 The scratch copy is built without -Werror (a mutant may warn), with the
@@ -844,6 +844,9 @@ def main():
     ap.add_argument("--show", metavar="ID", action="append", help="print mutant ID as a diff")
     ap.add_argument("--only", metavar="ID", action="append",
                     help="run just mutant ID (repeatable; outside the sample and its state)")
+    ap.add_argument("--rerun", action="append", metavar="ID",
+                    help="run mutant ID of the sample again, in its place (after a test was added "
+                    "for it; repeatable)")
     ap.add_argument("--rerun-survivors", action="store_true",
                     help="run the sample's survivors again (after adding tests)")
     ap.add_argument("--report", action="store_true", help="print the report from the state file")
@@ -956,6 +959,10 @@ def main():
     if not old_header:
         with open(state_path, "w") as f:
             f.write(json.dumps(header) + "\n")
+    for i in args.rerun or []:
+        if i not in by_id:
+            sys.exit("mutate: no mutant %s in %s" % (i, " ".join(files)))
+        results.pop(i, None)
     if args.rerun_survivors:
         for m in sample_so_far():
             if results[m.id]["outcome"] == "survived":
