@@ -362,6 +362,7 @@ static void test_table_lists(void **state)
     for (int k = 1; k < 36; k++)
         len += (size_t)snprintf(csv + len, cap - len, "m%d,%d,C0,C1,1.00,%s\n", k,
                                 1717300000 + 60 * k, cur[k]);
+    len += (size_t)snprintf(csv + len, cap - len, "d1,1717400000,D0,D1,1.00,EUR\n");
     ft_store s = {0};
     load(&s, csv);
     ft_clustering c;
@@ -369,7 +370,7 @@ static void test_table_lists(void **state)
     ft_cluster_report rep;
     ft_error err;
     assert_int_equal(ft_cluster_report_build(&s, &c, 2, NULL, 0, 0, &rep, &err), FT_OK);
-    assert_int_equal(rep.n, 1);
+    assert_int_equal(rep.n, 2); /* C, then D */
     char path[] = "/tmp/ft_alerts_XXXXXX";
     int fd = mkstemp(path);
     for (int i = 1; i <= 12; i++)
@@ -395,6 +396,21 @@ static void test_table_lists(void **state)
         fail_msg("no '%s' in:\n%s", want, out);
     assert_non_null(strstr(out, "\n    members: C0 C1 C2 C3 C4 C5 C6 C7 C8 C9 ... and 2 more\n"));
     assert_non_null(strstr(out, "\n    alerts: a1 a2 a3 a4 a5 a6 a7 a8 a9 a10 ... and 2 more\n"));
+    free(out);
+    ft_cluster_alerts_free(&ca);
+    /* Fewer than ten: each cluster its own, all of them. */
+    fd = open(path, O_WRONLY | O_TRUNC);
+    for (int i = 1; i <= 3; i++)
+        dprintf(fd, "{\"id\":\"a%d\",\"kind\":\"cycle\",\"accounts\":[\"C%d\"],\"txns\":[]}\n", i,
+                i - 1);
+    dprintf(fd, "{\"id\":\"d1\",\"kind\":\"cycle\",\"accounts\":[\"D0\"],\"txns\":[]}\n");
+    close(fd);
+    assert_int_equal(ft_cluster_alerts_read(&s, &rep, &c, path, &ca, &err), FT_OK);
+    f = open_memstream(&out, &n);
+    ft_cluster_write(f, &s, &o, &c, &rep, &ca, FT_FORMAT_TABLE);
+    fclose(f);
+    assert_non_null(strstr(out, "\n    alerts: a1 a2 a3\n"));
+    assert_non_null(strstr(out, "\n    alerts: d1\n"));
     free(out);
     unlink(path);
     ft_cluster_alerts_free(&ca);
