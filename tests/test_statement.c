@@ -760,6 +760,26 @@ static void test_camt_booking_or_value_date(void **state)
     assert_string_equal(rej.r[1].message, "statement 'S1' (line 3): entry at line 7 could not "
                                           "be read, so the balances cannot be checked");
     ft_store_free(&s);
+    /* A local booking time that the --timezone skips is refused, named to
+     * the minute. */
+    static const char *const gap[3] = {
+        "<BookgDt><Dt>2024-03-02</Dt></BookgDt>",
+        "<BookgDt><DtTm>2024-03-31T02:30:00</DtTm></BookgDt>",
+        "<BookgDt><Dt>2024-03-04</Dt></BookgDt>",
+    };
+    ft_tz *tz;
+    assert_int_equal(ft_tz_load(&tz, "Europe/Berlin", &err), FT_OK);
+    ft_load_options o = {.tz = tz};
+    x = camt_text(gap);
+    assert_int_equal(load_text(&s, "c.xml", x, &o, &rej, NULL, &err), FT_OK);
+    free(x);
+    assert_int_equal(rej.n, 1);
+    assert_int_equal(rej.r[0].reason, FT_REJ_DATE);
+    assert_int_equal(rej.r[0].line, 7);
+    assert_string_equal(rej.r[0].message,
+                        "booking date '2024-03-31T02:30' does not exist in Europe/Berlin");
+    ft_store_free(&s);
+    ft_tz_free(tz);
 }
 
 /* Statement amounts follow the store's exponent of their currency: after
