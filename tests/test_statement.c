@@ -384,6 +384,27 @@ static void test_encoding_names(void **state)
                                  "latin1, latin9, utf-16, utf-16le, utf-16be, utf-8, ...)");
 }
 
+/* Text that is not in the encoding asked for: with --encoding given, the
+ * note names it, counts the lines and the first, and says the bytes are
+ * kept as U+FFFD (lines 3 and 4 hold a byte 0xFF, not UTF-8). */
+static void test_bad_text_in_the_encoding_given(void **state)
+{
+    (void)state;
+    const char *csv = "timestamp,src_account,dst_account,amount,currency,memo\n"
+                      "2024-03-01,A,B,1,EUR,ok\n"
+                      "2024-03-02,A,B,2,EUR,\xff\n"
+                      "2024-03-03,A,B,3,EUR,x\xff\n";
+    ft_load_options o = {.encoding = "utf-8"};
+    ft_store s = {0};
+    ft_error err;
+    notes nt;
+    assert_int_equal(load_text(&s, "bad.csv", csv, &o, NULL, &nt, &err), FT_OK);
+    assert_int_equal(s.t.n, 3);
+    assert_true(noted(&nt, "2 lines have bytes that are not utf-8 (the first is line 3); they are "
+                           "kept as U+FFFD"));
+    ft_store_free(&s);
+}
+
 static void test_empty_load_is_an_error(void **state)
 {
     (void)state;
@@ -1090,6 +1111,7 @@ int main(void)
         cmocka_unit_test(test_date_format_and_timezone),
         cmocka_unit_test(test_encodings),
         cmocka_unit_test(test_encoding_names),
+        cmocka_unit_test(test_bad_text_in_the_encoding_given),
         cmocka_unit_test(test_empty_load_is_an_error),
         cmocka_unit_test(test_german_export_cp1252),
         cmocka_unit_test(test_french_export_needs_its_account),
