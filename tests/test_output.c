@@ -71,7 +71,7 @@ static char *json_string(const char *s, size_t len)
 
 /* Each edge of Unicode's table of well-formed UTF-8: the first and last
  * sequence a lead byte allows pass through, one step past either is
- * replaced byte by byte. */
+ * replaced byte by byte; so are bytes that lead no sequence (F5 .. FF). */
 static void test_json_utf8(void **state)
 {
     (void)state;
@@ -90,6 +90,8 @@ static void test_json_utf8(void **state)
         {"\xF4\x8F\xBF\xBF", "\"\xF4\x8F\xBF\xBF\""},
         {"\xF4\x90\x80\x80", "\"" R R R R "\""},
         {"\xE2\x82", "\"" R R "\""},
+        {"\xF5\x80\x80\x80", "\"" R R R R "\""},
+        {"\xFF\x80\x80", "\"" R R R "\""},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char *got = json_string(cases[c].in, strlen(cases[c].in));
