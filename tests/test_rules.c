@@ -182,6 +182,46 @@ static void test_risk_in_two_currencies(void **state)
     ft_store_free(&s);
 }
 
+/* [jurisdictions] bank = CODE | COUNTRY: an account at a listed bank is
+ * in that bank's country, whatever its key says; at a bank not listed,
+ * or with no bank, its key's country ("OTHER:Y": OT; "IR00X": IR). */
+static void test_bank_countries(void **state)
+{
+    (void)state;
+    static const char *data =
+        "txn_id,timestamp,src_bank,src_account,dst_bank,dst_account,amount,currency\n"
+        "1,2024-05-01T00:00:00Z,,IR00X,OTHER,Y,100.00,EUR\n"
+        "2,2024-05-01T01:00:00Z,BNK3,IR00Z,OTHER,Y,100.00,EUR\n";
+    ft_store s = {0};
+    ft_error err;
+    if (tu_load(&s, "b.csv", data, NULL, NULL, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(ft_store_adjacency(&s, &err), FT_OK);
+    char *path = write_temp("[jurisdictions]\nhigh_risk = IR\nbank = BNK3 | DE\n");
+    ft_scan_params p;
+    ft_scan_defaults(&p);
+    ft_rules *r;
+    if (ft_rules_load(&r, path, &p, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    ft_alerts a;
+    assert_int_equal(ft_scan_run(&s, &p, 1, &a, &err), FT_OK);
+    /* Y was paid from Iran once (IR00X, with no bank); IR00Z's bank is
+     * German. */
+    const ft_alert *al = find(&s, &a, FT_KIND_JURISDICTION, "OTHER:Y");
+    assert_non_null(al);
+    assert_non_null(strstr(a.text + al->text, "paid 0 and received 1 transfers with accounts in "
+                                              "high-risk jurisdictions (IR)"));
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < a.n; i++)
+        n += a.v[i].kind == FT_KIND_JURISDICTION;
+    assert_int_equal(n, 1);
+    ft_alerts_free(&a);
+    ft_rules_free(r);
+    unlink(path);
+    free(path);
+    ft_store_free(&s);
+}
+
 static void refused(const char *text, const char *want)
 {
     char *path = write_temp(text);
@@ -235,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_good_rules),
         cmocka_unit_test(test_bad_rules),
         cmocka_unit_test(test_risk_in_two_currencies),
+        cmocka_unit_test(test_bank_countries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
