@@ -84,7 +84,10 @@ static void write_escaped(FILE *f, const char *s, size_t len)
         }
         /* A well-formed UTF-8 sequence passes through; anything else is
          * replaced byte by byte with U+FFFD. */
-        int n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+        int n = c >= 0xF0 && c <= 0xF4   ? 4
+                : c >= 0xE0 && c <= 0xEF ? 3
+                : c >= 0xC2 && c <= 0xDF ? 2
+                                         : 0;
         bool ok = n > 0 && (size_t)(end - p) >= (size_t)n;
         for (int k = 1; ok && k < n; k++)
             ok = (p[k] & 0xC0) == 0x80;

@@ -341,12 +341,92 @@ static void test_matches_independent(void **state)
     }
 }
 
+/* The table: a cluster of twelve (a chain C0 -> .. -> C11, 1000.00 EUR a
+ * link) lists its first ten members and the ten first alerts of the twelve
+ * touching it, and counts the rest; C0 also paid C1 1.00 in 35 other
+ * currencies: the volume inside shows the currencies that fit in its
+ * 400 bytes with room for one more (EUR and 34 others, 352 bytes). */
+static void test_table_lists(void **state)
+{
+    (void)state;
+    static const char *cur[36] = {"EUR", "USD", "GBP", "CHF", "CAD", "AUD", "NZD", "SEK", "NOK",
+                                  "DKK", "PLN", "CZK", "HUF", "RON", "BGN", "TRY", "ZAR", "MXN",
+                                  "BRL", "ARS", "INR", "CNY", "HKD", "SGD", "THB", "MYR", "PHP",
+                                  "ILS", "EGP", "MAD", "NGN", "KES", "RUB", "UAH", "SAR", "AED"};
+    size_t cap = 1 << 14, len = 0;
+    char *csv = malloc(cap);
+    len += (size_t)snprintf(csv, cap, "txn_id,timestamp,src_account,dst_account,amount,currency\n");
+    for (int i = 0; i < 11; i++)
+        len += (size_t)snprintf(csv + len, cap - len, "c%d,%d,C%d,C%d,1000.00,EUR\n", i,
+                                1717200000 + 60 * i, i, i + 1);
+    for (int k = 1; k < 36; k++)
+        len += (size_t)snprintf(csv + len, cap - len, "m%d,%d,C0,C1,1.00,%s\n", k,
+                                1717300000 + 60 * k, cur[k]);
+    len += (size_t)snprintf(csv + len, cap - len, "d1,1717400000,D0,D1,1.00,EUR\n");
+    ft_store s = {0};
+    load(&s, csv);
+    ft_clustering c;
+    run(&s, FT_CLUSTER_WEAK, 0, &c);
+    ft_cluster_report rep;
+    ft_error err;
+    assert_int_equal(ft_cluster_report_build(&s, &c, 2, NULL, 0, 0, &rep, &err), FT_OK);
+    assert_int_equal(rep.n, 2); /* C, then D */
+    char path[] = "/tmp/ft_alerts_XXXXXX";
+    int fd = mkstemp(path);
+    for (int i = 1; i <= 12; i++)
+        dprintf(fd, "{\"id\":\"a%d\",\"kind\":\"cycle\",\"accounts\":[\"C%d\"],\"txns\":[]}\n", i,
+                i - 1);
+    close(fd);
+    ft_cluster_alerts ca;
+    assert_int_equal(ft_cluster_alerts_read(&s, &rep, &c, path, &ca, &err), FT_OK);
+    ft_cluster_options o;
+    ft_cluster_defaults(&o);
+    o.method = FT_CLUSTER_WEAK;
+    char *out = NULL;
+    size_t n;
+    FILE *f = open_memstream(&out, &n);
+    ft_cluster_write(f, &s, &o, &c, &rep, &ca, FT_FORMAT_TABLE);
+    fclose(f);
+    char want[1024];
+    size_t w = (size_t)snprintf(want, sizeof want, "    inside: 11000.00 EUR");
+    for (int k = 1; k < 35; k++)
+        w += (size_t)snprintf(want + w, sizeof want - w, ", 1.00 %s", cur[k]);
+    snprintf(want + w, sizeof want - w, "\n");
+    if (!strstr(out, want))
+        fail_msg("no '%s' in:\n%s", want, out);
+    assert_non_null(strstr(out, "\n    members: C0 C1 C2 C3 C4 C5 C6 C7 C8 C9 ... and 2 more\n"));
+    assert_non_null(strstr(out, "\n    alerts: a1 a2 a3 a4 a5 a6 a7 a8 a9 a10 ... and 2 more\n"));
+    free(out);
+    ft_cluster_alerts_free(&ca);
+    /* Fewer than ten: each cluster its own, all of them. */
+    fd = open(path, O_WRONLY | O_TRUNC);
+    for (int i = 1; i <= 3; i++)
+        dprintf(fd, "{\"id\":\"a%d\",\"kind\":\"cycle\",\"accounts\":[\"C%d\"],\"txns\":[]}\n", i,
+                i - 1);
+    dprintf(fd, "{\"id\":\"d1\",\"kind\":\"cycle\",\"accounts\":[\"D0\"],\"txns\":[]}\n");
+    close(fd);
+    assert_int_equal(ft_cluster_alerts_read(&s, &rep, &c, path, &ca, &err), FT_OK);
+    f = open_memstream(&out, &n);
+    ft_cluster_write(f, &s, &o, &c, &rep, &ca, FT_FORMAT_TABLE);
+    fclose(f);
+    assert_non_null(strstr(out, "\n    alerts: a1 a2 a3\n"));
+    assert_non_null(strstr(out, "\n    alerts: d1\n"));
+    free(out);
+    unlink(path);
+    ft_cluster_alerts_free(&ca);
+    ft_cluster_report_free(&rep);
+    ft_clustering_free(&c);
+    ft_store_free(&s);
+    free(csv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixture_memberships),
         cmocka_unit_test(test_report_and_alerts),
         cmocka_unit_test(test_matches_independent),
+        cmocka_unit_test(test_table_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

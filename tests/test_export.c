@@ -133,6 +133,69 @@ static void test_xml_escaping(void **state)
     free(out);
 }
 
+/* DOT labels escape backslashes and quotes in account names and ids, so
+ * that Graphviz shows the name as it is: A\B is written "A\\B". */
+static void test_dot_escaping(void **state)
+{
+    (void)state;
+    const char *csv = "txn_id,timestamp,src_account,dst_account,amount,currency\n"
+                      "t\\1,1717200000,A\\B,\"say \"\"hi\"\"\",2.50,EUR\n";
+    ft_store s = {0};
+    ft_error err;
+    if (tu_load(&s, "d.csv", csv, NULL, NULL, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(ft_store_adjacency(&s, &err), FT_OK);
+    ft_export_limits l;
+    ft_export_defaults(&l);
+    ft_subgraph g;
+    uint32_t a = account_of(&s, "A\\B");
+    assert_int_equal(ft_export_neighbourhood(&s, &a, 1, 1, &l, &g, &err), FT_OK);
+    char *out = NULL;
+    size_t len;
+    FILE *f = open_memstream(&out, &len);
+    assert_int_equal(ft_export_write(f, &s, &g, FT_EXPORT_DOT, NULL, &err), FT_OK);
+    fclose(f);
+    assert_string_equal(out,
+                        "digraph fundtrace {\n"
+                        "  rankdir=LR;\n"
+                        "  node [shape=box, fontname=\"Helvetica\"];\n"
+                        "  edge [fontname=\"Helvetica\", fontsize=10];\n"
+                        "  label=\"the accounts within 1 hop of 1 seed\";\n"
+                        "  n0 [label=\"A\\\\B\", style=filled, fillcolor=\"#f4c542\", "
+                        "penwidth=2];\n"
+                        "  n1 [label=\"say \\\"hi\\\"\"];\n"
+                        "  n0 -> n1 [label=\"2.50 EUR\\n2024-06-01\", tooltip=\"txn t\\\\1\"];\n"
+                        "}\n");
+    free(out);
+    ft_subgraph_free(&g);
+    ft_store_free(&s);
+}
+
+/* Every builder needs the store's adjacency, and says so when it was not
+ * built: the neighbourhood, the transfers and the accounts. */
+static void test_needs_adjacency(void **state)
+{
+    (void)state;
+    char *csv = fixture();
+    ft_store s = {0};
+    ft_error err;
+    if (tu_load(&s, "e.csv", csv, NULL, NULL, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    free(csv);
+    ft_export_limits l;
+    ft_export_defaults(&l);
+    ft_subgraph g;
+    uint32_t a = 0, t = 0;
+    for (int k = 0; k < 3; k++) {
+        ft_status rc = k == 0   ? ft_export_neighbourhood(&s, &a, 1, 1, &l, &g, &err)
+                       : k == 1 ? ft_export_transfers(&s, &t, 1, &a, 1, &l, &g, &err)
+                                : ft_export_accounts(&s, &a, 1, &a, 1, &l, &g, &err);
+        assert_int_equal(rc, FT_EUSAGE);
+        assert_string_equal(err.msg, "export: build the store's adjacency first");
+    }
+    ft_store_free(&s);
+}
+
 static void load_fixture(ft_store *s)
 {
     char *csv = fixture();
@@ -357,7 +420,8 @@ int main(void)
         cmocka_unit_test(test_builders),        cmocka_unit_test(test_xml_escaping),
         cmocka_unit_test(test_from_files),      cmocka_unit_test(test_from_runs),
         cmocka_unit_test(test_shrink),          cmocka_unit_test(test_save),
-        cmocka_unit_test(test_draw_time_limit),
+        cmocka_unit_test(test_draw_time_limit), cmocka_unit_test(test_dot_escaping),
+        cmocka_unit_test(test_needs_adjacency),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

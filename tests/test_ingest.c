@@ -9,6 +9,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "fundtrace/csvread.h"
 #include "fundtrace/ingest.h"
 #include "fundtrace/time.h"
 
@@ -203,6 +204,134 @@ static void test_rejects_name_line_and_column(void **state)
     assert_int_equal(s.accounts.n, 2);
     assert_int_equal(s.ncurrencies, 1);
     ft_store_free(&s);
+}
+
+/* A bad field that spans lines is reported at the line where it starts,
+ * also when a field before it spans lines too. */
+static void test_bad_field_on_several_lines_names_its_first(void **state)
+{
+    (void)state;
+    const char *csv = "txn_id,memo,timestamp,src_account,dst_account,amount,currency\n" /* 1 */
+                      "1,x,2024-03-01T10:00:00Z,A,B,\"12\n"                             /* 2 */
+                      ".5\",EUR\n"                                                      /* 3 */
+                      "2,\"two\n"                                                       /* 4 */
+                      "lines\",2024-03-01T10:00:00Z,A,B,\"1\n"                          /* 5 */
+                      "\n"                                                              /* 6 */
+                      "2\",EUR\n"                                                       /* 7 */
+                      "3,\"a\n"                                                         /* 8 */
+                      "b\",then,A,B,1.00,EUR\n"                                         /* 9 */
+                      "4,y,2024-03-01T11:00:00Z,A,B,4.00,EUR\n";                        /* 10 */
+    ft_store s = {0};
+    ft_error err;
+    tu_rejects rej;
+    assert_int_equal(tu_load(&s, "lines.csv", csv, NULL, &rej, &err), FT_OK);
+    assert_int_equal(rej.n, 3);
+    assert_int_equal(rej.r[0].line, 2);
+    assert_int_equal(rej.r[0].column, 6);
+    assert_string_equal(rej.r[0].message, "amount '12?.5' is not a decimal number");
+    assert_int_equal(rej.r[1].line, 5); /* after the memo's two lines, over three */
+    assert_int_equal(rej.r[1].column, 6);
+    assert_int_equal(rej.r[1].reason, FT_REJ_AMOUNT);
+    assert_int_equal(rej.r[2].line, 9); /* a one-line field after a two-line one */
+    assert_int_equal(rej.r[2].column, 3);
+    assert_int_equal(rej.r[2].reason, FT_REJ_TIMESTAMP);
+    assert_counts(&s, 4, 1, 3);
+    assert_int_equal(s.t.line[0], 10);
+    ft_store_free(&s);
+
+    /* --strict says the same place. */
+    ft_load_options o = {.strict = true};
+    assert_int_equal(tu_load(&s, "lines.csv", csv, &o, NULL, &err), FT_EINPUT);
+    assert_string_equal(err.msg, "lines.csv:2:6: amount '12?.5' is not a decimal number");
+    ft_store_free(&s);
+}
+
+/* ft_utf8_valid at the edges of every row of Unicode's table of
+ * well-formed byte sequences (Table 3-7) and one byte past each edge;
+ * bytes that never start a sequence; alone, amid ASCII (read eight bytes
+ * at a time), and cut between two calls at every byte. */
+static void test_utf8_edges(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        bool ok;
+    } cases[] = {
+        {"\x7f", true},
+        {"\x80", false},
+        {"\xc0\x80", false},
+        {"\xc1\xbf", false},
+        {"\xc2\x80", true},
+        {"\xdf\xbf", true},
+        {"\xc2\x7f", false},
+        {"\xdf\xc0", false},
+        {"\xe0\xa0\x80", true},
+        {"\xe0\xbf\xbf", true},
+        {"\xe0\x9f\xbf", false},
+        {"\xe0\xc0\x80", false},
+        {"\xe0\xa0\x7f", false},
+        {"\xe0\xa0\xc0", false},
+        {"\xe1\x80\x80", true},
+        {"\xec\xbf\xbf", true},
+        {"\xe1\x7f\x80", false},
+        {"\xec\xc0\x80", false},
+        {"\xed\x80\x80", true},
+        {"\xed\x9f\xbf", true},
+        {"\xed\x7f\x80", false},
+        {"\xed\xa0\x80", false},
+        {"\xee\x80\x80", true},
+        {"\xef\xbf\xbf", true},
+        {"\xee\x7f\x80", false},
+        {"\xef\xc0\x80", false},
+        {"\xf0\x90\x80\x80", true},
+        {"\xf0\xbf\xbf\xbf", true},
+        {"\xf0\x8f\xbf\xbf", false},
+        {"\xf0\xc0\x80\x80", false},
+        {"\xf0\x90\x80\x7f", false},
+        {"\xf0\x90\x7f\x80", false},
+        {"\xf1\x80\x80\x80", true},
+        {"\xf3\xbf\xbf\xbf", true},
+        {"\xf1\x7f\x80\x80", false},
+        {"\xf3\xc0\x80\x80", false},
+        {"\xf3\xbf\xbf\xc0", false},
+        {"\xf4\x80\x80\x80", true},
+        {"\xf4\x8f\xbf\xbf", true},
+        {"\xf4\x7f\x80\x80", false},
+        {"\xf4\x90\x80\x80", false},
+        {"\xf5\x80\x80\x80", false},
+        {"\xf8\x88\x80\x80\x80", false},
+        {"\xfe", false},
+        {"\xff", false},
+        {"\xc2\x41", false}, /* the A after a lead byte is not swallowed */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const unsigned char *c = (const unsigned char *)cases[k].s;
+        size_t n = strlen(cases[k].s);
+        uint32_t st = 0;
+        if (ft_utf8_valid(c, n, &st) != cases[k].ok || (cases[k].ok && st != 0))
+            fail_msg("case %zu alone", k);
+        unsigned char buf[64];
+        memcpy(buf, "0123456789", 10);
+        memcpy(buf + 10, c, n);
+        memcpy(buf + 10 + n, "abcdefghijklmnopq", 17);
+        st = 0;
+        if (ft_utf8_valid(buf, n + 27, &st) != cases[k].ok || st != 0)
+            fail_msg("case %zu amid ASCII", k);
+        /* cut after every byte: the state carries the sequence over */
+        for (size_t cut = 1; cut < n; cut++) {
+            st = 0;
+            bool a = ft_utf8_valid(c, cut, &st);
+            bool b = ft_utf8_valid(c + cut, n - cut, &st);
+            if ((a && b) != cases[k].ok || (cases[k].ok && st != 0))
+                fail_msg("case %zu cut after %zu", k, cut);
+        }
+    }
+    /* A sequence the input ends in is not wrong yet: the state says so. */
+    uint32_t st = 0;
+    assert_true(ft_utf8_valid((const unsigned char *)"ab\xf0\x90", 4, &st));
+    assert_int_not_equal(st, 0);
+    assert_false(ft_utf8_valid((const unsigned char *)"c", 1, &st));
+    assert_int_equal(st, 0);
 }
 
 static void test_stray_quote_loses_only_its_line(void **state)
@@ -698,13 +827,80 @@ static void test_threads_read_what_one_reads(void **state)
     tu_rmdir(dir);
 }
 
+/* Every slice reads with the delimiter of the file's first line: here
+ * ';', though the memos hold more commas than any row holds semicolons,
+ * so a slice guessing from its own first row would take ','. And a file
+ * of one line, the header without its line end, reads with threads as
+ * with one. */
+static void test_threads_keep_the_first_lines_delimiter(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/semi.csv", dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("txn_id;timestamp;src_account;dst_account;amount;currency;memo\n", f);
+    for (int id = 1; id <= 200; id++)
+        fprintf(f, "%d;2024-01-%02dT10:00:00Z;A%d;B%d;1.%02d;EUR;a,b,c,d,e,f,g,h,%d\n", id,
+                1 + id % 28, id % 7, id % 5, id % 100, id);
+    fclose(f);
+    char *one = load_dump(path, 1, 0);
+    assert_non_null(strstr(one, "read 200 loaded 200 rejected 0"));
+    static const size_t slices[] = {97, 1000};
+    for (int t = 2; t <= 3; t++)
+        for (size_t k = 0; k < sizeof slices / sizeof slices[0]; k++) {
+            char *many = load_dump(path, t, slices[k]);
+            if (strcmp(one, many) != 0)
+                fail_msg("threads %d, slices of %zu bytes: the load differs", t, slices[k]);
+            free(many);
+        }
+    free(one);
+    snprintf(path, sizeof path, "%s/header.csv", dir);
+    const char *header = "timestamp,src_account,dst_account,amount,currency";
+    tu_write(path, header, strlen(header));
+    const char *paths[] = {path};
+    for (int t = 1; t <= 2; t++) {
+        ft_load_options o = {.threads = t, .slice_bytes = 16};
+        ft_store s = {0};
+        ft_error err;
+        assert_int_equal(ft_ingest_files(&s, paths, 1, &o, &err), FT_EINPUT);
+        assert_string_equal(err.msg, "no row was loaded (0 read, 0 rejected)");
+        ft_store_free(&s);
+    }
+    /* A first line longer than the first read (1 MiB): the delimiter is
+     * guessed from what that read holds of it, with threads as with one
+     * (';' six times; the ten commas past the first MiB are not seen). */
+    snprintf(path, sizeof path, "%s/long.csv", dir);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("timestamp;src_account;dst_account;amount;currency;memo", f);
+    for (int i = 0; i < (1 << 20); i++)
+        fputc('x', f);
+    fputs(",,,,,,,,,,\n", f);
+    for (int id = 1; id <= 50; id++)
+        fprintf(f, "2024-01-%02dT10:00:00Z;A%d;B%d;1.%02d;EUR;m\n", 1 + id % 28, id % 7, id % 5,
+                id % 100);
+    fclose(f);
+    one = load_dump(path, 1, 0);
+    assert_non_null(strstr(one, "read 50 loaded 50 rejected 0"));
+    char *many = load_dump(path, 2, 300);
+    assert_string_equal(one, many);
+    free(many);
+    free(one);
+    tu_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generic_values_and_time_order),
         cmocka_unit_test(test_threads_read_what_one_reads),
+        cmocka_unit_test(test_threads_keep_the_first_lines_delimiter),
         cmocka_unit_test(test_bom_crlf_and_delimiters),
         cmocka_unit_test(test_rejects_name_line_and_column),
+        cmocka_unit_test(test_bad_field_on_several_lines_names_its_first),
+        cmocka_unit_test(test_utf8_edges),
         cmocka_unit_test(test_stray_quote_loses_only_its_line),
         cmocka_unit_test(test_nul_byte_and_last_row_without_newline),
         cmocka_unit_test(test_strict_stops_at_first_bad_row),

@@ -230,6 +230,57 @@ static void test_iso_and_names(void **state)
     assert_false(ft_currency_resolve(NULL, "Dollar", 6, &c));
     assert_int_equal(ft_currency_iso_exponent("KWD"), 3);
     assert_int_equal(ft_currency_iso_exponent("ZZZ"), -1);
+    /* the table's ends; codes of another length, even with a code inside */
+    assert_int_equal(ft_currency_iso_exponent("AED"), 2);
+    assert_int_equal(ft_currency_iso_exponent("ZWL"), 2);
+    assert_int_equal(ft_currency_iso_exponent("EURO"), -1);
+    assert_int_equal(ft_currency_iso_exponent("EU"), -1);
+    assert_int_equal(ft_currency_iso_exponent(""), -1);
+}
+
+/* Reading an amount looks at s[0 .. len) only: cut inside a multi-byte
+ * space, minus sign or apostrophe, the bytes after the cut change
+ * nothing (the same text followed by other bytes reads the same). */
+static void test_reads_nothing_past_len(void **state)
+{
+    (void)state;
+    /* a thin space, a narrow and a plain no-break space after the number
+     * and before it, a minus sign, an apostrophe and a thin space between
+     * groups, also after a currency (then no other is looked for after
+     * the number) */
+    static const char *const texts[] = {
+        "5\u2009",
+        "5\u202f",
+        "5\u00a0",
+        "\u2009\x35",
+        "\u00a0\x35",
+        "\u2212\x35",
+        "1\u2019\x30\x30\x30",
+        "1\u2009\x30\x30\x30",
+        "5 \u202f",
+        "$1\u2019\x30\x30\x30",
+        "$1\u2009\x30\x30\x30",
+        "$1\u00a0\x30\x30\x30",
+    };
+    for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++) {
+        size_t n = strlen(texts[k]);
+        for (size_t cut = 1; cut < n; cut++) {
+            char other[32];
+            memcpy(other, texts[k], cut);
+            memset(other + cut, 'x', sizeof other - cut);
+            for (int m = 0; m < 2; m++) {
+                char mark = m ? ',' : '.';
+                ft_amount_text a, b;
+                ft_money_error ea = ft_amount_read(texts[k], cut, mark, &a);
+                ft_money_error eb = ft_amount_read(other, cut, mark, &b);
+                if (ea != eb || a.neg != b.neg || a.nint != b.nint || a.nfrac != b.nfrac ||
+                    a.cur_len != b.cur_len || memcmp(a.ints, b.ints, (size_t)a.nint) != 0)
+                    fail_msg("text %zu cut at %zu: %d and %d", k, cut, ea, eb);
+                if (ft_amount_guess_mark(texts[k], cut) != ft_amount_guess_mark(other, cut))
+                    fail_msg("text %zu cut at %zu: the marks differ", k, cut);
+            }
+        }
+    }
 }
 
 static void test_user_currencies(void **state)
@@ -392,6 +443,7 @@ int main(void)
         cmocka_unit_test(test_user_currencies),
         cmocka_unit_test(test_bank_amounts),
         cmocka_unit_test(test_guess_mark),
+        cmocka_unit_test(test_reads_nothing_past_len),
         cmocka_unit_test(test_currency_symbols),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /*
  * test_output.c - CSV fields: quoting (RFC 4180) and the quote that keeps
- * a spreadsheet from running a cell as a formula.
+ * a spreadsheet from running a cell as a formula; JSON strings: escapes,
+ * and well-formed UTF-8 kept while anything else becomes U+FFFD.
  */
 #include "testutil.h"
 
@@ -54,10 +55,57 @@ static void test_fields(void **state)
     ft_csv_set_raw(false);
 }
 
+static char *json_string(const char *s, size_t len)
+{
+    char *out = NULL;
+    size_t n;
+    FILE *f = open_memstream(&out, &n);
+    ft_json j;
+    ft_json_init(&j, f, false);
+    ft_json_string(&j, NULL, s, len);
+    fclose(f);
+    return out;
+}
+
+#define R "\xEF\xBF\xBD" /* U+FFFD */
+
+/* Each edge of Unicode's table of well-formed UTF-8: the first and last
+ * sequence a lead byte allows pass through, one step past either is
+ * replaced byte by byte; so are bytes that lead no sequence (F5 .. FF). */
+static void test_json_utf8(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"a\"\\\n\x01", "\"a\\\"\\\\\\n\\u0001\""},
+        {"\xC2\x80", "\"\xC2\x80\""},
+        {"\xC1\xBF", "\"" R R "\""},
+        {"\xE0\xA0\x80", "\"\xE0\xA0\x80\""},
+        {"\xE0\x9F\xBF", "\"" R R R "\""},
+        {"\xED\x9F\xBF", "\"\xED\x9F\xBF\""},
+        {"\xED\xA0\x80", "\"" R R R "\""},
+        {"\xF0\x90\x80\x80", "\"\xF0\x90\x80\x80\""},
+        {"\xF0\x8F\xBF\xBF", "\"" R R R R "\""},
+        {"\xF4\x8F\xBF\xBF", "\"\xF4\x8F\xBF\xBF\""},
+        {"\xF4\x90\x80\x80", "\"" R R R R "\""},
+        {"\xE2\x82", "\"" R R "\""},
+        {"\xF5\x80\x80\x80", "\"" R R R R "\""},
+        {"\xFF\x80\x80", "\"" R R R "\""},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char *got = json_string(cases[c].in, strlen(cases[c].in));
+        if (strcmp(got, cases[c].want) != 0)
+            fail_msg("case %zu: got %s, want %s", c, got, cases[c].want);
+        free(got);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fields),
+        cmocka_unit_test(test_json_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,7 +15,8 @@
  *   7  05:00  SY00X      -> DE00D       900.00
  *   8  06:00  DE00SHADY1 -> DE00E       100.00   watchlisted by pattern
  * Risk (decay 0.5, threshold 0.05): MULE1 0.5 x 5000/5000 = 0.5; MULE2
- * 0.25 x 2000/5000 = 0.1; END 0.125 x 1500/5000 = 0.0375 (under); E 0.5.
+ * 0.25 x 2000/5000 = 0.1; END 0.125 x 1500/5000 = 0.0375 (under); E 0.5;
+ * C 0.5 (B is on the watchlist too, after an account not in the data).
  */
 #include "testutil.h"
 
@@ -43,6 +44,8 @@ static const char *RULES = "# rules for the test\n"
                            "[watchlist]\n"
                            "account = DE00WATCH | sanctions list\n"
                            "pattern = ^DE00SHADY | shadow accounts\n"
+                           "account = DE00NOBODY | not in the data\n"
+                           "account = DE00B | second list\n"
                            "[text]\n"
                            "memo = (?i)\\brifles?\\b | weapons vocabulary\n"
                            "memo = ^(a+)+$ | a pattern that backtracks without end\n"
@@ -95,9 +98,9 @@ static void test_good_rules(void **state)
     assert_true(p.fan_min_degree[0] == 10 && p.fan_min_degree[1] == 10);
     ft_alerts a;
     assert_int_equal(ft_scan_run(&s, &p, 2, &a, &err), FT_OK);
-    assert_int_equal(a.n, 9);
+    assert_int_equal(a.n, 11);
     /* the detectors' one: WATCH -> MULE1 -> MULE2 -> END, 3 hops in two
-     * hours keeping 80 % and 75 %, a stack (the rules' alerts are the 8) */
+     * hours keeping 80 % and 75 %, a stack (the rules' alerts are the 10) */
     const ft_alert *st = find(&s, &a, FT_PAT_STACK, "DE00WATCH");
     assert_non_null(st);
     assert_int_equal(st->ntxn, 3);
@@ -106,6 +109,12 @@ static void test_good_rules(void **state)
     assert_int_equal(al->ntxn, 1);
     assert_non_null(strstr(a.text + al->text, "sanctions list"));
     assert_non_null(find(&s, &a, FT_KIND_WATCHLIST, "DE00SHADY1"));
+    al = find(&s, &a, FT_KIND_WATCHLIST, "DE00B");
+    assert_non_null(al);
+    assert_non_null(strstr(a.text + al->text, "second list"));
+    al = find(&s, &a, FT_KIND_RISK, "DE00C");
+    assert_non_null(al);
+    assert_float_equal(al->score, 0.5, 1e-6);
     al = find(&s, &a, FT_KIND_TEXT, "DE00A");
     assert_non_null(al);
     assert_non_null(strstr(a.text + al->text, "for the rifles"));
@@ -126,6 +135,86 @@ static void test_good_rules(void **state)
     al = find(&s, &a, FT_KIND_RISK, "DE00E");
     assert_non_null(al);
     assert_float_equal(al->score, 0.5, 1e-6);
+    ft_alerts_free(&a);
+    ft_rules_free(r);
+    unlink(path);
+    free(path);
+    ft_store_free(&s);
+}
+
+/* Risk through several currencies: WATCH pays X 1000 and Y 3000, in EUR
+ * and in USD; each currency's share is of what WATCH paid in it, and the
+ * shares add up: X 0.5 x (1000/4000 + 1000/4000) = 0.25, Y 0.5 x 1.5,
+ * at most 0.5. */
+static void test_risk_in_two_currencies(void **state)
+{
+    (void)state;
+    static const char *data = "txn_id,timestamp,src_account,dst_account,amount,currency\n"
+                              "1,2024-05-01T00:00:00Z,DE00WATCH,DE00X,1000.00,EUR\n"
+                              "2,2024-05-01T01:00:00Z,DE00WATCH,DE00Y,3000.00,EUR\n"
+                              "3,2024-05-01T02:00:00Z,DE00WATCH,DE00X,1000.00,USD\n"
+                              "4,2024-05-01T03:00:00Z,DE00WATCH,DE00Y,3000.00,USD\n";
+    ft_store s = {0};
+    ft_error err;
+    if (tu_load(&s, "r.csv", data, NULL, NULL, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(ft_store_adjacency(&s, &err), FT_OK);
+    char *path = write_temp("[watchlist]\naccount = DE00WATCH | listed\n"
+                            "[risk]\ndecay = 0.5\nthreshold = 0.05\nmax_hops = 3\n"
+                            "window_days = 30\n");
+    ft_scan_params p;
+    ft_scan_defaults(&p);
+    ft_rules *r;
+    if (ft_rules_load(&r, path, &p, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    ft_alerts a;
+    assert_int_equal(ft_scan_run(&s, &p, 1, &a, &err), FT_OK);
+    const ft_alert *al = find(&s, &a, FT_KIND_RISK, "DE00X");
+    assert_non_null(al);
+    assert_float_equal(al->score, 0.25, 1e-6);
+    al = find(&s, &a, FT_KIND_RISK, "DE00Y");
+    assert_non_null(al);
+    assert_float_equal(al->score, 0.5, 1e-6);
+    ft_alerts_free(&a);
+    ft_rules_free(r);
+    unlink(path);
+    free(path);
+    ft_store_free(&s);
+}
+
+/* [jurisdictions] bank = CODE | COUNTRY: an account at a listed bank is
+ * in that bank's country, whatever its key says; at a bank not listed,
+ * or with no bank, its key's country ("OTHER:Y": OT; "IR00X": IR). */
+static void test_bank_countries(void **state)
+{
+    (void)state;
+    static const char *data =
+        "txn_id,timestamp,src_bank,src_account,dst_bank,dst_account,amount,currency\n"
+        "1,2024-05-01T00:00:00Z,,IR00X,OTHER,Y,100.00,EUR\n"
+        "2,2024-05-01T01:00:00Z,BNK3,IR00Z,OTHER,Y,100.00,EUR\n";
+    ft_store s = {0};
+    ft_error err;
+    if (tu_load(&s, "b.csv", data, NULL, NULL, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(ft_store_adjacency(&s, &err), FT_OK);
+    char *path = write_temp("[jurisdictions]\nhigh_risk = IR\nbank = BNK3 | DE\n");
+    ft_scan_params p;
+    ft_scan_defaults(&p);
+    ft_rules *r;
+    if (ft_rules_load(&r, path, &p, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    ft_alerts a;
+    assert_int_equal(ft_scan_run(&s, &p, 1, &a, &err), FT_OK);
+    /* Y was paid from Iran once (IR00X, with no bank); IR00Z's bank is
+     * German. */
+    const ft_alert *al = find(&s, &a, FT_KIND_JURISDICTION, "OTHER:Y");
+    assert_non_null(al);
+    assert_non_null(strstr(a.text + al->text, "paid 0 and received 1 transfers with accounts in "
+                                              "high-risk jurisdictions (IR)"));
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < a.n; i++)
+        n += a.v[i].kind == FT_KIND_JURISDICTION;
+    assert_int_equal(n, 1);
     ft_alerts_free(&a);
     ft_rules_free(r);
     unlink(path);
@@ -185,6 +274,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_rules),
         cmocka_unit_test(test_bad_rules),
+        cmocka_unit_test(test_risk_in_two_currencies),
+        cmocka_unit_test(test_bank_countries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

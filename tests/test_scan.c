@@ -70,7 +70,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fundtrace/ingest.h"
 #include "fundtrace/scan.h"
+#include "fundtrace/synth.h"
+#include "fundtrace/writer.h"
 
 typedef struct fixture {
     char *csv;
@@ -748,6 +751,374 @@ static void test_state_across_runs(void **state)
     free(f.csv);
 }
 
+/* The alert of `kind` whose main account is `main`, or NULL. */
+static const ft_alert *alert_at(const ft_store *s, const ft_alerts *a, const char *kind,
+                                const char *main)
+{
+    for (uint32_t i = 0; i < a->n; i++) {
+        size_t len;
+        const char *m = ft_store_account(s, a->accts[a->v[i].acc0], &len);
+        if (strcmp(ft_alert_kind_name(a->v[i].kind), kind) == 0 && strlen(main) == len &&
+            memcmp(m, main, len) == 0)
+            return &a->v[i];
+    }
+    return NULL;
+}
+
+/* A scatter-gather leg exactly at scatter_gather.delay_hours counts; a
+ * leg 0.36 seconds over does not. SGS's intermediaries pass the money on
+ * exactly 72 hours after receiving it. */
+static void test_scatter_gather_delay_limit(void **state)
+{
+    (void)state;
+    fixture f = {0};
+    build(&f);
+    ft_store s = {0};
+    load(&s, f.csv);
+    ft_scan_params p;
+    ft_scan_defaults(&p);
+    ft_error err;
+    static const char *delay[] = {"72", "71.9999"};
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(ft_scan_param_set(&p, "scatter_gather.delay_hours", delay[k], &err),
+                         FT_OK);
+        ft_alerts a;
+        run(&s, &p, 1, &a);
+        const ft_alert *sg = alert_at(&s, &a, "scatter_gather", "SGS");
+        if (k == 0) {
+            assert_non_null(sg);
+            assert_int_equal(sg->ntxn, 8);
+            assert_string_equal(want[which(&s, &a, sg)].tag, "sg");
+        } else {
+            assert_null(sg);
+        }
+        ft_alerts_free(&a);
+    }
+    ft_store_free(&s);
+    free(f.csv);
+}
+
+/* Windows include their ends, to the millisecond: the temporal cycle CY
+ * takes exactly 4 hours (10000, 9500 and 9025 EUR two hours apart), the
+ * deposits SU exactly 2 days, each of BP's senders pays its three
+ * receivers in exactly 4 hours; with windows of exactly that they are
+ * found, with windows 0.36 seconds shorter not. */
+static void test_window_limits(void **state)
+{
+    (void)state;
+    fixture f = {0};
+    build(&f);
+    ft_store s = {0};
+    load(&s, f.csv);
+    static const struct {
+        const char *param, *in, *out, *kind, *main;
+        uint32_t ntxn;
+    } cases[] = {
+        {"cycle.window_hours", "4", "3.9999", "cycle", "CYA", 3},
+        {"structuring.window_days", "2", "1.999995833", "structuring", "SUA", 3},
+        {"bipartite.window_hours", "16", "15.9999", "bipartite", "BPS0", 9},
+    };
+    ft_error err;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (int k = 0; k < 2; k++) {
+            ft_scan_params p;
+            ft_scan_defaults(&p);
+            assert_int_equal(
+                ft_scan_param_set(&p, cases[c].param, k ? cases[c].out : cases[c].in, &err), FT_OK);
+            ft_alerts a;
+            run(&s, &p, 1, &a);
+            const ft_alert *al = alert_at(&s, &a, cases[c].kind, cases[c].main);
+            if (k == 0 && (!al || al->ntxn != cases[c].ntxn))
+                fail_msg("%s %s: no %s at %s", cases[c].param, cases[c].in, cases[c].kind,
+                         cases[c].main);
+            if (k == 1 && al)
+                fail_msg("%s %s: a %s at %s", cases[c].param, cases[c].out, cases[c].kind,
+                         cases[c].main);
+            ft_alerts_free(&a);
+        }
+    }
+    ft_store_free(&s);
+    free(f.csv);
+    /* BZ: three senders each pay the same three receivers, 2 hours wide:
+     * first each sender's payments (1, 2 and 3 hours after 5000, alike
+     * for all), then the senders' starts (each pays all three at once,
+     * one hour after the other). */
+    for (int layout = 0; layout < 2; layout++) {
+        fixture g = {0};
+        char x[16], y[16];
+        background(&g);
+        for (int snd = 0; snd < 3; snd++)
+            for (int r = 0; r < 3; r++)
+                rowf(&g, "bz", 5001 + (layout ? snd : r), name_of(x, "BZS", snd),
+                     name_of(y, "BZR", r), 1000 + 20 * (3 * snd + r));
+        load(&s, g.csv);
+        for (int k = 0; k < 2; k++) {
+            ft_scan_params p;
+            ft_scan_defaults(&p);
+            assert_int_equal(
+                ft_scan_param_set(&p, "bipartite.window_hours", k ? "1.9999" : "2", &err), FT_OK);
+            ft_alerts a;
+            run(&s, &p, 1, &a);
+            const ft_alert *al = alert_at(&s, &a, "bipartite", "BZS0");
+            if (k == 0 && (!al || al->ntxn != 9))
+                fail_msg("layout %d, bipartite.window_hours 2: no bipartite at BZS0", layout);
+            if (k == 1 && al)
+                fail_msg("layout %d, bipartite.window_hours 1.9999: a bipartite at BZS0", layout);
+            ft_alerts_free(&a);
+        }
+        ft_store_free(&s);
+        free(g.csv);
+    }
+}
+
+/* A two-hop return is a cycle only forward in time with most of the money
+ * coming back: RTA and RTB (5000 there, 4800 back) are one; RVA and RVB,
+ * strangers with lives of their own too, are not (5000 there, 1500 back). */
+static void test_two_hop_returns(void **state)
+{
+    (void)state;
+    fixture f = {0};
+    background(&f);
+    life(&f, "RTA", 22, 1);
+    life(&f, "RTB", 23, 2);
+    row(&f, "rt", 3600, "RTA", "RTB", "5000.00");
+    row(&f, "rt", 3620, "RTB", "RTA", "4800.00");
+    life(&f, "RVA", 24, 1);
+    life(&f, "RVB", 25, 2);
+    row(&f, "rv", 3600, "RVA", "RVB", "5000.00");
+    row(&f, "rv", 3620, "RVB", "RVA", "1500.00");
+    ft_store s = {0};
+    load(&s, f.csv);
+    ft_scan_params p;
+    ft_scan_defaults(&p);
+    ft_alerts a;
+    run(&s, &p, 1, &a);
+    const ft_alert *c = alert_at(&s, &a, "cycle", "RTA");
+    assert_non_null(c);
+    assert_int_equal(c->ntxn, 2);
+    assert_null(alert_at(&s, &a, "cycle", "RVA"));
+    assert_null(alert_at(&s, &a, "cycle", "RVB"));
+    ft_alerts_free(&a);
+    ft_store_free(&s);
+    free(f.csv);
+}
+
+static const ft_alerts *sorting; /* the alerts by_kind_score_id compares */
+
+static int by_kind_score_id(const void *x, const void *y)
+{
+    const ft_alerts *a = sorting;
+    const ft_alert *p = &a->v[*(const uint32_t *)x], *q = &a->v[*(const uint32_t *)y];
+    uint64_t sp = (uint64_t)((1.0 - (double)p->score) * 1e9);
+    uint64_t sq = (uint64_t)((1.0 - (double)q->score) * 1e9);
+    if (p->kind != q->kind)
+        return p->kind < q->kind ? -1 : 1;
+    if (sp != sq)
+        return sp < sq ? -1 : 1;
+    return (p->id > q->id) - (p->id < q->id);
+}
+
+/* One finding, one alert: taking the alerts of each kind from the highest
+ * score down (then by id), none has half or more of its transfers among
+ * those of the ones before it. On synthetic data (20,000 rows, seed 5,
+ * hundreds of candidates of every kind at --min-score 0, fans of both
+ * variants and overlapping windows among them), and by default. */
+static void test_one_finding_one_alert(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    char path[512], truth[512];
+    snprintf(path, sizeof path, "%s/s.csv", dir);
+    snprintf(truth, sizeof truth, "%s/s_truth.csv", dir);
+    ft_synth_options o;
+    ft_synth_defaults(&o);
+    o.seed = 5;
+    o.rows = 20000;
+    ft_writer dw, tw;
+    ft_synth_report rep;
+    ft_error err;
+    assert_int_equal(ft_writer_open(&dw, path, false, &err), FT_OK);
+    assert_int_equal(ft_writer_open(&tw, truth, false, &err), FT_OK);
+    assert_int_equal(ft_synth_write(&o, &dw, &tw, &rep, &err), FT_OK);
+    assert_int_equal(ft_writer_close(&dw, &err), FT_OK);
+    assert_int_equal(ft_writer_close(&tw, &err), FT_OK);
+    ft_store s = {0};
+    const char *paths[] = {path};
+    if (ft_ingest_files(&s, paths, 1, NULL, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(ft_store_adjacency(&s, &err), FT_OK);
+    tu_rmdir(dir);
+    uint8_t *mark = calloc((size_t)s.t.n, 1);
+    for (int pass = 0; pass < 2; pass++) {
+        ft_scan_params p;
+        ft_scan_defaults(&p);
+        if (pass == 0)
+            p.min_score = 0;
+        ft_alerts a;
+        run(&s, &p, 2, &a);
+        uint32_t *order = malloc((size_t)a.n * sizeof *order);
+        for (uint32_t i = 0; i < a.n; i++)
+            order[i] = i;
+        sorting = &a;
+        qsort(order, a.n, sizeof *order, by_kind_score_id);
+        int kinds = 0;
+        for (uint32_t x = 0; x < a.n; x++) {
+            const ft_alert *al = &a.v[order[x]];
+            if (al->kind >= FT_PAT_COUNT)
+                continue;
+            if (x == 0 || al->kind != a.v[order[x - 1]].kind) {
+                memset(mark, 0, (size_t)s.t.n);
+                kinds++;
+            }
+            uint32_t covered = 0;
+            for (uint32_t k = 0; k < al->ntxn; k++)
+                covered += mark[a.txns[al->txn0 + k]];
+            if (2 * covered >= al->ntxn)
+                fail_msg("pass %d: a %s alert of %u transfers, %u of them in better ones", pass,
+                         ft_alert_kind_name(al->kind), al->ntxn, covered);
+            for (uint32_t k = 0; k < al->ntxn; k++)
+                mark[a.txns[al->txn0 + k]] = 1;
+        }
+        assert_true(kinds >= 10);
+        if (pass == 0)
+            assert_true(a.n > 500);
+        free(order);
+        ft_alerts_free(&a);
+    }
+    free(mark);
+    ft_store_free(&s);
+}
+
+/* A general alert exactly half of whose transfers a specific one covers
+ * gives way to it; with one transfer more, less than half, it stays.
+ * SGS pays `width` new accounts within a few hours; four of them pass 96 %
+ * on to SGT three days later: a scatter-gather of 8 transfers, 4 of them
+ * in SGS's fan-out. */
+static void test_precedence_at_exactly_half(void **state)
+{
+    (void)state;
+    for (int width = 8; width <= 9; width++) {
+        fixture f = {0};
+        char a[16], b[16];
+        background(&f);
+        for (int i = 0; i < width; i++) {
+            row(&f, "sg", 4600 + 0.5 * i, "SGS", name_of(b, "SGM", i), "5000.00");
+            if (i < 4)
+                row(&f, "sg", 4672 + i, name_of(a, "SGM", i), "SGT", "4800.00");
+        }
+        ft_store s = {0};
+        load(&s, f.csv);
+        ft_scan_params p;
+        ft_scan_defaults(&p);
+        ft_alerts al;
+        /* Alone, the fan-out is reported, with every payment. */
+        p.enabled[FT_PAT_SCATTER_GATHER] = false;
+        run(&s, &p, 1, &al);
+        const ft_alert *fan = alert_at(&s, &al, "fan_out", "SGS");
+        assert_non_null(fan);
+        assert_int_equal(fan->ntxn, width);
+        ft_alerts_free(&al);
+        p.enabled[FT_PAT_SCATTER_GATHER] = true;
+        run(&s, &p, 1, &al);
+        const ft_alert *sg = alert_at(&s, &al, "scatter_gather", "SGS");
+        assert_non_null(sg);
+        assert_int_equal(sg->ntxn, 8);
+        fan = alert_at(&s, &al, "fan_out", "SGS");
+        if (width == 8) {
+            assert_null(fan);
+        } else {
+            assert_non_null(fan);
+            assert_int_equal(fan->ntxn, 9);
+        }
+        ft_alerts_free(&al);
+        ft_store_free(&s);
+        free(f.csv);
+    }
+}
+
+/* Alert ids hash the sorted original ids: they do not depend on whether
+ * the ids run with time or against it. FOA pays eight new accounts; the
+ * payments are named X1 .. X8 in time order, then X8 .. X1. */
+static void test_ids_against_time(void **state)
+{
+    (void)state;
+    uint64_t alert[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        fixture f = {0};
+        char b[16], id[8];
+        background(&f);
+        life(&f, "FOA", 10, 2);
+        for (int i = 0; i < 8; i++) {
+            snprintf(id, sizeof id, "X%d", k == 0 ? i + 1 : 8 - i);
+            row(&f, "x", 1000 + i, "FOA", name_of(b, "FO", i), "2000.00");
+            /* the row's id is X<n> alone: "x.123,..." -> "X1,..." */
+            char *line = f.csv + f.len - 1;
+            while (line[-1] != '\n')
+                line--;
+            char *rest = strchr(line, ',');
+            size_t idlen = strlen(id);
+            memmove(line + idlen, rest, strlen(rest) + 1);
+            memcpy(line, id, idlen);
+            f.len = strlen(f.csv);
+        }
+        ft_store s = {0};
+        load(&s, f.csv);
+        ft_scan_params p;
+        ft_scan_defaults(&p);
+        ft_alerts a;
+        run(&s, &p, 1, &a);
+        const ft_alert *fan = alert_at(&s, &a, "fan_out", "FOA");
+        assert_non_null(fan);
+        assert_int_equal(fan->ntxn, 8);
+        alert[k] = fan->id;
+        /* the transfers in time order: X1 first, or X8 first */
+        char first[16];
+        ft_store_txid(&s, a.txns[fan->txn0], first, sizeof first);
+        assert_string_equal(first, k == 0 ? "X1" : "X8");
+        ft_alerts_free(&a);
+        ft_store_free(&s);
+        free(f.csv);
+    }
+    assert_true(alert[0] == alert[1]);
+}
+
+/* How large a payment in is counts to the top of the ratio table: PLA and
+ * PMA each received 10.00 from twelve people, then one payment of 30000
+ * (3000 times that, step 9, the table's last) or 15000 (step 8), which
+ * they pass on whole the next day. The larger is rarer in the data (only
+ * PLA's reaches step 9), so PLA's round scores higher. */
+static void test_large_steps(void **state)
+{
+    (void)state;
+    fixture f = {0};
+    char a[16];
+    background(&f);
+    for (int i = 0; i < 12; i++) {
+        rowf(&f, "pl", 200 + 168 * i, name_of(a, "B", i), "PLA", 10);
+        rowf(&f, "pm", 200 + 168 * i, name_of(a, "B", 20 + i), "PMA", 10);
+    }
+    rowf(&f, "pl", 3000, "PLX", "PLA", 30000);
+    rowf(&f, "pl", 3012, "PLA", "PLY", 30000);
+    rowf(&f, "pm", 3000, "PMX", "PMA", 15000);
+    rowf(&f, "pm", 3012, "PMA", "PMY", 15000);
+    ft_store s = {0};
+    load(&s, f.csv);
+    ft_scan_params p;
+    ft_scan_defaults(&p);
+    p.min_score = 0;
+    ft_alerts al;
+    run(&s, &p, 1, &al);
+    const ft_alert *l = alert_at(&s, &al, "pass_through", "PLA");
+    const ft_alert *m = alert_at(&s, &al, "pass_through", "PMA");
+    assert_non_null(l);
+    assert_non_null(m);
+    if (!(l->score > m->score + 1e-9))
+        fail_msg("step 9 scores %.6f, step 8 %.6f", l->score, m->score);
+    ft_alerts_free(&al);
+    ft_store_free(&s);
+    free(f.csv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -758,6 +1129,13 @@ int main(void)
         cmocka_unit_test(test_ids_are_stable),
         cmocka_unit_test(test_same_day_rows_in_any_order),
         cmocka_unit_test(test_state_across_runs),
+        cmocka_unit_test(test_scatter_gather_delay_limit),
+        cmocka_unit_test(test_window_limits),
+        cmocka_unit_test(test_one_finding_one_alert),
+        cmocka_unit_test(test_two_hop_returns),
+        cmocka_unit_test(test_precedence_at_exactly_half),
+        cmocka_unit_test(test_ids_against_time),
+        cmocka_unit_test(test_large_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -121,6 +121,14 @@ static void test_unknown_header_names_what_is_needed(void **state)
                             &err),
                      FT_EUSAGE);
     assert_non_null(strstr(err.msg, "column 4 'src_account' appears twice"));
+    /* the same with --map: the second column of the name is named */
+    ft_map m = {0};
+    assert_int_equal(ft_map_add(&m, "timestamp=Datum", &err), FT_OK);
+    assert_int_equal(
+        detect("Datum,src_account,dst_account,amount,src_account,currency", &m, &sc, &err),
+        FT_EUSAGE);
+    assert_string_equal(err.msg, "in.csv: column 5 'src_account' appears twice in the header");
+    ft_map_free(&m);
 }
 
 static void test_map_by_name_and_number(void **state)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fundtrace/csvread.h"
 #include "fundtrace/ingest.h"
 #include "fundtrace/snapshot.h"
 #include "fundtrace/time.h"
@@ -85,10 +86,13 @@ static int64_t find(const ft_store *s, const char *txid)
     return -1;
 }
 
+/* The account's key; a key holds no NUL byte (it is as long as its text). */
 static const char *acct(const ft_store *s, uint32_t id)
 {
     size_t len;
-    return ft_store_account(s, id, &len);
+    const char *k = ft_store_account(s, id, &len);
+    assert_int_equal(len, strlen(k));
+    return k;
 }
 
 static const char *str(const ft_store *s, uint64_t off)
@@ -300,6 +304,107 @@ static void test_encodings(void **state)
     free(u16);
 }
 
+/* Every name --encoding documents, on text without a byte-order mark:
+ * "Jörg" and a euro sign in the account names, in UTF-16 (little-endian
+ * unless named big), Latin-1 and Windows-1252 (ö is 0xF6 in both; the
+ * euro sign only in Windows-1252, at 0x80), Latin-9 (the euro at 0xA4),
+ * UTF-8. A name iconv does not know is refused. */
+static void test_encoding_names(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int form; /* 0 UTF-16LE, 1 UTF-16BE, 2 Windows-1252, 3 Latin-1, 4 UTF-8, 5 Latin-9 */
+    } names[] = {
+        {"utf-16", 0}, {"utf16", 0},        {"utf-16le", 0}, {"UTF-16LE", 0}, {"utf-16be", 1},
+        {"cp1252", 2}, {"windows-1252", 2}, {"latin1", 3},   {"latin-1", 3},  {"iso-8859-1", 3},
+        {"latin9", 5}, {"iso-8859-15", 5},  {"utf-8", 4},    {"utf8", 4},
+    };
+    const char *head = "timestamp,src_account,dst_account,amount,currency\n";
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        int form = names[k].form;
+        bool latin1 = form == 3;
+        /* the row: 2024-03-01,Jörg,<euro>,1,EUR (no euro in Latin-1: X) */
+        unsigned char text[256];
+        size_t n = 0;
+        memcpy(text, head, strlen(head));
+        n += strlen(head);
+        const char *a = "2024-03-01,J";
+        memcpy(text + n, a, strlen(a));
+        n += strlen(a);
+        if (form == 4) {
+            memcpy(text + n, "\xc3\xb6rg,\xe2\x82\xac", 8);
+            n += 8;
+        } else {
+            text[n++] = 0xf6;
+            memcpy(text + n, "rg,", 3);
+            n += 3;
+            text[n++] = form == 2 ? 0x80 : latin1 ? 'X' : 0xa4;
+        }
+        memcpy(text + n, ",1,EUR\n", 7);
+        n += 7;
+        char data[512];
+        size_t len = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (form == 0 || form == 1) {
+                /* the code points below 0x100 of this text are its bytes */
+                data[len++] = form == 0 ? (char)text[i] : 0;
+                data[len++] = form == 0 ? 0 : (char)text[i];
+                if (text[i] == 0xa4) { /* the euro: U+20AC */
+                    data[len - 2] = form == 0 ? (char)0xac : 0x20;
+                    data[len - 1] = form == 0 ? 0x20 : (char)0xac;
+                }
+            } else {
+                data[len++] = (char)text[i];
+            }
+        }
+        char *dir = tu_tmpdir();
+        char path[512];
+        snprintf(path, sizeof path, "%s/e.csv", dir);
+        tu_write(path, data, len);
+        const char *paths[] = {path};
+        ft_load_options o = {.encoding = names[k].name};
+        ft_store s = {0};
+        ft_error err;
+        if (load(&s, paths, 1, &o, NULL, NULL, &err) != FT_OK)
+            fail_msg("%s: %s", names[k].name, err.msg);
+        uint32_t id;
+        assert_int_equal(s.t.n, 1);
+        if (!ft_intern_find(&s.accounts, "J\xc3\xb6rg", 5, &id) ||
+            !ft_intern_find(&s.accounts, latin1 ? "X" : "\xe2\x82\xac", latin1 ? 1 : 3, &id))
+            fail_msg("%s: read as %s, %s", names[k].name, ft_store_account(&s, 0, NULL),
+                     ft_store_account(&s, 1, NULL));
+        ft_store_free(&s);
+        tu_rmdir(dir);
+    }
+    ft_error err;
+    assert_int_equal(ft_csv_encoding_check("utf-16", &err), FT_OK);
+    assert_int_equal(ft_csv_encoding_check("klingon", &err), FT_EUSAGE);
+    assert_string_equal(err.msg, "--encoding 'klingon' is not an encoding iconv knows (cp1252, "
+                                 "latin1, latin9, utf-16, utf-16le, utf-16be, utf-8, ...)");
+}
+
+/* Text that is not in the encoding asked for: with --encoding given, the
+ * note names it, counts the lines and the first, and says the bytes are
+ * kept as U+FFFD (lines 3 and 4 hold a byte 0xFF, not UTF-8). */
+static void test_bad_text_in_the_encoding_given(void **state)
+{
+    (void)state;
+    const char *csv = "timestamp,src_account,dst_account,amount,currency,memo\n"
+                      "2024-03-01,A,B,1,EUR,ok\n"
+                      "2024-03-02,A,B,2,EUR,\xff\n"
+                      "2024-03-03,A,B,3,EUR,x\xff\n";
+    ft_load_options o = {.encoding = "utf-8"};
+    ft_store s = {0};
+    ft_error err;
+    notes nt;
+    assert_int_equal(load_text(&s, "bad.csv", csv, &o, NULL, &nt, &err), FT_OK);
+    assert_int_equal(s.t.n, 3);
+    assert_true(noted(&nt, "2 lines have bytes that are not utf-8 (the first is line 3); they are "
+                           "kept as U+FFFD"));
+    ft_store_free(&s);
+}
+
 static void test_empty_load_is_an_error(void **state)
 {
     (void)state;
@@ -443,6 +548,86 @@ static void test_mt940_two_statements(void **state)
     ft_store_free(&s);
 }
 
+/* MT940's :25: account: an IBAN with its currency appended (the IBAN
+ * ending in 0, the currency a code, up to Z) is the IBAN; with letters
+ * that are no currency after it, or no digit before them, it is kept
+ * whole, and so are texts of 18 characters or fewer, or over 37 (the
+ * longest IBAN, 34, and three). A file may start with a UTF-8 byte-order
+ * mark. */
+static void test_mt940_accounts_and_bom(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *field, *own;
+    } accts[] = {
+        {"DE89370400440532013000EUR", "DE89370400440532013000"},
+        {"DE89370400440532013009USD", "DE89370400440532013009"},
+        {"DE89370400440532013000XYZ", "DE89370400440532013000XYZ"},
+        {"DE8937040044053201300XEUR", "DE8937040044053201300XEUR"},
+        {"ZA1234567890123456ZAR", "ZA1234567890123456"},
+        {"RU02044525600407028104123456789012EUR", "RU02044525600407028104123456789012"},
+        {"RU020445256004070281041234567890123EUR", "RU020445256004070281041234567890123EUR"},
+        {"1234567890123456ZAR", "1234567890123456"},
+        {"123456789012345ZAR", "123456789012345ZAR"},
+        /* 62 characters: all of them */
+        {"ACCOUNT-0123456789-0123456789-0123456789-0123456789-0123456789",
+         "ACCOUNT-0123456789-0123456789-0123456789-0123456789-0123456789"},
+        /* 71 characters: the first 63 */
+        {"ACCOUNT-0123456789-0123456789-0123456789-0123456789-0123456789-01234567",
+         "ACCOUNT-0123456789-0123456789-0123456789-0123456789-0123456789-"},
+    };
+    for (int bom = 0; bom < 2; bom++)
+        for (size_t k = 0; k < sizeof accts / sizeof accts[0]; k++) {
+            char sta[1024];
+            snprintf(sta, sizeof sta,
+                     "%s:20:STARTUMSE\n:25:%s\n:28C:00001/001\n:60F:C240301EUR100,00\n"
+                     ":61:2403010301D10,00NTRFNONREF//R1\n:86:166?00SEPA?32Shop\n"
+                     ":62F:C240301EUR90,00\n-\n",
+                     bom ? "\xef\xbb\xbf" : "", accts[k].field);
+            ft_store s = {0};
+            ft_error err;
+            tu_rejects rej;
+            if (load_text(&s, "a.sta", sta, NULL, &rej, NULL, &err) != FT_OK)
+                fail_msg("%s: %s", accts[k].field, err.msg);
+            assert_string_equal(s.report.sources[0].layout, "mt940");
+            assert_int_equal(rej.n, 0);
+            assert_int_equal(s.t.n, 1);
+            assert_string_equal(acct(&s, s.t.src[0]), accts[k].own);
+            assert_int_equal(s.t.amount[0], 1000);
+            ft_store_free(&s);
+        }
+}
+
+/* An MT940 entry's booking date (MMDD after the value date) may fall in
+ * the year before or after it: value 31 December, booked 1 January, and
+ * the other way round; otherwise the value date's year. */
+static void test_mt940_booking_across_new_year(void **state)
+{
+    (void)state;
+    const char *sta = ":20:STARTUMSE\n:25:DE89370400440532013000\n:28C:00001/001\n"
+                      ":60F:C231231EUR100,00\n"
+                      ":61:2312310101D10,00NTRFNONREF//R1\n"
+                      ":61:2401011231D10,00NTRFNONREF//R2\n"
+                      ":61:2406150614D10,00NTRFNONREF//R3\n"
+                      ":62F:C240615EUR70,00\n-\n";
+    ft_store s = {0};
+    ft_error err;
+    tu_rejects rej;
+    if (load_text(&s, "y.sta", sta, NULL, &rej, NULL, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(rej.n, 0);
+    assert_int_equal(s.t.n, 3);
+    char when[40];
+    static const char *const want[][2] = {{"R1", "2024-01-01T00:00:00Z"},
+                                          {"R2", "2023-12-31T00:00:00Z"},
+                                          {"R3", "2024-06-14T00:00:00Z"}};
+    for (int k = 0; k < 3; k++) {
+        assert_true(ft_time_format(s.t.ts_ms[find(&s, want[k][0])], when, sizeof when));
+        assert_string_equal(when, want[k][1]);
+    }
+    ft_store_free(&s);
+}
+
 static void test_mt940_broken(void **state)
 {
     (void)state;
@@ -479,6 +664,25 @@ static void test_mt940_broken(void **state)
     }
 }
 
+/* A file is MT940 when its first bytes past white space are ":20:" or
+ * "{1:", also when nothing follows them: such a file is an MT940
+ * statement cut short (refused as one), not CSV. */
+static void test_mt940_sniffed_from_four_bytes(void **state)
+{
+    (void)state;
+    static const char *texts[] = {":20:", "\n:20:", "{1:x"};
+    for (size_t c = 0; c < sizeof texts / sizeof texts[0]; c++) {
+        ft_store s = {0};
+        ft_error err;
+        assert_int_equal(load_text(&s, "short.sta", texts[c], NULL, NULL, NULL, &err), FT_EINPUT);
+        if (c < 2)
+            assert_string_equal(err.msg, "no row was loaded (1 read, 1 rejected)");
+        else
+            assert_non_null(strstr(err.msg, "short.sta: holds no MT940 statement (no :20: field)"));
+        ft_store_free(&s);
+    }
+}
+
 /* --- camt.053 ----------------------------------------------------------- */
 
 static void test_camt_entries_and_batches(void **state)
@@ -509,6 +713,129 @@ static void test_camt_entries_and_batches(void **state)
     assert_string_equal(acct(&s, s.t.src[i]), own);
     assert_int_equal(s.t.line[i], 90); /* its TxDtls */
     ft_store_free(&s);
+}
+
+/* A camt statement of three entries of 10.00, 20.00 and 30.00 EUR
+ * credited; `dates` gives each entry's date elements. */
+static char *camt_text(const char *const dates[3])
+{
+    static const char *const entry =
+        "<Ntry><Amt Ccy=\"EUR\">%d.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>%s"
+        "<AcctSvcrRef>R%d</AcctSvcrRef><NtryDtls><TxDtls><RltdPties><Dbtr><Nm>Payer</Nm></Dbtr>"
+        "</RltdPties></TxDtls></NtryDtls></Ntry>\n";
+    size_t cap = 8192, n = 0;
+    char *x = malloc(cap);
+    n += (size_t)snprintf(
+        x + n, cap - n,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt>\n"
+        "<Stmt><Id>S1</Id><Acct><Id><IBAN>DE02120300000000202051</IBAN></Id><Ccy>EUR</Ccy></Acct>\n"
+        "<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">0.00</Amt>"
+        "<CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2024-03-01</Dt></Dt></Bal>\n"
+        "<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">60.00</Amt>"
+        "<CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2024-03-08</Dt></Dt></Bal>\n");
+    for (int i = 0; i < 3; i++)
+        n += (size_t)snprintf(x + n, cap - n, entry, 10 * (i + 1), dates[i], i + 1);
+    snprintf(x + n, cap - n, "</Stmt></BkToCstmrStmt></Document>\n");
+    return x;
+}
+
+/* A camt entry's time: its booking date, else its value date (a date or a
+ * date and time); an entry with neither is refused. */
+static void test_camt_booking_or_value_date(void **state)
+{
+    (void)state;
+    static const char *const dated[3] = {
+        "<BookgDt><Dt>2024-03-02</Dt></BookgDt>",
+        "<ValDt><Dt>2024-03-03</Dt></ValDt>",
+        "<ValDt><DtTm>2024-03-04T10:30:00+01:00</DtTm></ValDt>",
+    };
+    char *x = camt_text(dated);
+    ft_store s = {0};
+    ft_error err;
+    tu_rejects rej;
+    if (load_text(&s, "c.xml", x, NULL, &rej, NULL, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    free(x);
+    assert_int_equal(rej.n, 0);
+    assert_int_equal(s.t.n, 3);
+    assert_int_equal(s.t.ts_ms[find(&s, "R1")], 1709337600000LL); /* 2024-03-02 */
+    assert_int_equal(s.t.ts_ms[find(&s, "R2")], 1709424000000LL); /* 2024-03-03 */
+    assert_int_equal(s.t.ts_ms[find(&s, "R3")], 1709544600000LL); /* 2024-03-04T09:30Z */
+    ft_store_free(&s);
+    static const char *const undated[3] = {
+        "<BookgDt><Dt>2024-03-02</Dt></BookgDt>",
+        "",
+        "<ValDt><Dt>2024-03-04</Dt></ValDt>",
+    };
+    x = camt_text(undated);
+    /* the statement's other entries go with it: its balances cannot be
+     * checked */
+    assert_int_equal(load_text(&s, "c.xml", x, NULL, &rej, NULL, &err), FT_EINPUT);
+    free(x);
+    assert_int_equal(rej.n, 3);
+    assert_int_equal(rej.r[0].reason, FT_REJ_RECORD);
+    assert_int_equal(rej.r[0].line, 7);
+    assert_string_equal(rej.r[0].message,
+                        "entry (Ntry) at line 7 has no booking or value date (BookgDt, ValDt)");
+    assert_string_equal(rej.r[1].message, "statement 'S1' (line 3): entry at line 7 could not "
+                                          "be read, so the balances cannot be checked");
+    ft_store_free(&s);
+    /* A local booking time that the --timezone skips is refused, named to
+     * the minute. */
+    static const char *const gap[3] = {
+        "<BookgDt><Dt>2024-03-02</Dt></BookgDt>",
+        "<BookgDt><DtTm>2024-03-31T02:30:00</DtTm></BookgDt>",
+        "<BookgDt><Dt>2024-03-04</Dt></BookgDt>",
+    };
+    ft_tz *tz;
+    assert_int_equal(ft_tz_load(&tz, "Europe/Berlin", &err), FT_OK);
+    ft_load_options o = {.tz = tz};
+    x = camt_text(gap);
+    assert_int_equal(load_text(&s, "c.xml", x, &o, &rej, NULL, &err), FT_OK);
+    free(x);
+    assert_int_equal(rej.n, 1);
+    assert_int_equal(rej.r[0].reason, FT_REJ_DATE);
+    assert_int_equal(rej.r[0].line, 7);
+    assert_string_equal(rej.r[0].message,
+                        "booking date '2024-03-31T02:30' does not exist in Europe/Berlin");
+    ft_store_free(&s);
+    ft_tz_free(tz);
+}
+
+/* Statement amounts follow the store's exponent of their currency: after
+ * an IBM file that counts yen in hundredths, a statement's 1500 JPY (and
+ * the next row, whose currency the file already knows) are scaled. */
+static void test_statement_amounts_follow_the_store(void **state)
+{
+    (void)state;
+    const char *ibm =
+        "Timestamp,From Bank,Account,To Bank,Account,Amount Received,Receiving Currency,"
+        "Amount Paid,Payment Currency,Payment Format,Is Laundering\n"
+        "2022/09/01 00:06,1,X,2,Y,5.50,Yen,5.50,Yen,Wire,0\n";
+    const char *stmt = "account,booking_date,amount,counterparty,currency\n"
+                       "JP1,2022-09-02,1500,Shop,JPY\n"
+                       "JP1,2022-09-03,-7,Shop,JPY\n";
+    char *dir = tu_tmpdir();
+    char p1[512], p2[512];
+    snprintf(p1, sizeof p1, "%s/ibm.csv", dir);
+    snprintf(p2, sizeof p2, "%s/jp.csv", dir);
+    tu_write(p1, ibm, strlen(ibm));
+    tu_write(p2, stmt, strlen(stmt));
+    const char *paths[] = {p1, p2};
+    ft_store s = {0};
+    ft_error err;
+    if (load(&s, paths, 2, NULL, NULL, NULL, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(s.t.n, 3);
+    char buf[80];
+    assert_string_equal(tu_amount(&s, 0, buf), "5.50 JPY");
+    assert_string_equal(tu_amount(&s, 1, buf), "1500.00 JPY");
+    assert_string_equal(tu_amount(&s, 2, buf), "7.00 JPY");
+    assert_string_equal(acct(&s, s.t.dst[1]), "JP1");
+    assert_string_equal(acct(&s, s.t.src[1]), "SHOP");
+    ft_store_free(&s);
+    tu_rmdir(dir);
 }
 
 static void test_camt_broken(void **state)
@@ -599,6 +926,74 @@ static void test_two_banks_merged_once(void **state)
     assert_int_equal(load(&s, paths, 2, &w, NULL, NULL, &err), FT_OK);
     assert_int_equal(s.report.merges, 1); /* only the one with the same end-to-end id */
     ft_store_free(&s);
+}
+
+/* Each credit in the payee's statement takes the nearest free debit of
+ * the payer's with the same accounts, currency and amount, booked within
+ * the merge window (3 days, inclusive), before or after it:
+ *   100.00  credit 03-04, debit 03-05: one (the credit comes first)
+ *   250.00  debits 03-01 and 03-05, credit 03-04: the 03-05 one
+ *   300.00  debit 03-10, credit 03-13, three days on: one
+ *   400.00  debit 03-10, credit 03-14, four days on: two
+ *   500.00  debits 03-03 and 03-05, credit 03-04: the earlier of the two
+ *           as near */
+static void test_merge_takes_the_nearest_debit(void **state)
+{
+    (void)state;
+    const char *head = "account,booking_date,amount,counterparty_iban,counterparty,currency\n";
+    const char *a = "DE89370400440532013000", *b = "FR7630006000011234567890189";
+    char payer[1024], payee[1024];
+    int n = snprintf(payer, sizeof payer, "%s", head);
+    static const char *debits[][2] = {{"2024-03-05", "100.00"}, {"2024-03-01", "250.00"},
+                                      {"2024-03-05", "250.00"}, {"2024-03-10", "300.00"},
+                                      {"2024-03-10", "400.00"}, {"2024-03-03", "500.00"},
+                                      {"2024-03-05", "500.00"}};
+    for (int i = 0; i < 7; i++)
+        n += snprintf(payer + n, sizeof payer - (size_t)n, "%s,%s,-%s,%s,B,EUR\n", a, debits[i][0],
+                      debits[i][1], b);
+    n = snprintf(payee, sizeof payee, "%s", head);
+    static const char *credits[][2] = {{"2024-03-04", "100.00"},
+                                       {"2024-03-04", "250.00"},
+                                       {"2024-03-13", "300.00"},
+                                       {"2024-03-14", "400.00"},
+                                       {"2024-03-04", "500.00"}};
+    for (int i = 0; i < 5; i++)
+        n += snprintf(payee + n, sizeof payee - (size_t)n, "%s,%s,%s,%s,A,EUR\n", b, credits[i][0],
+                      credits[i][1], a);
+    char *dir = tu_tmpdir();
+    char p1[512], p2[512];
+    snprintf(p1, sizeof p1, "%s/payer.csv", dir);
+    snprintf(p2, sizeof p2, "%s/payee.csv", dir);
+    tu_write(p1, payer, strlen(payer));
+    tu_write(p2, payee, strlen(payee));
+    const char *paths[] = {p1, p2};
+    ft_store s = {0};
+    ft_error err;
+    if (load(&s, paths, 2, NULL, NULL, NULL, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(s.report.rows_loaded, 12);
+    assert_int_equal(s.report.merges, 4);
+    assert_int_equal(s.t.n, 8);
+    /* by time: 250 (03-01), 500 (03-03), 100, 250 and 500 (03-05), 300 and
+     * 400 (03-10), the 400 credit (03-14); the merged ones keep the
+     * payer's date */
+    static const struct {
+        int64_t amount;
+        int side;
+    } want[] = {{25000, FT_SIDE_DEBIT}, {50000, FT_SIDE_BOTH},  {10000, FT_SIDE_BOTH},
+                {25000, FT_SIDE_BOTH},  {50000, FT_SIDE_DEBIT}, {30000, FT_SIDE_BOTH},
+                {40000, FT_SIDE_DEBIT}, {40000, FT_SIDE_CREDIT}};
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(s.t.amount[i], want[i].amount);
+        assert_int_equal(s.t.side[i], want[i].side);
+    }
+    /* the merged 250.00 is the payer's line 4 (03-05) and the payee's line 3 */
+    int found = 0;
+    for (int64_t k = 0; k < s.report.ndups; k++)
+        found += s.report.dups[k].kept_line == 4 && s.report.dups[k].other_line == 3;
+    assert_int_equal(found, 1);
+    ft_store_free(&s);
+    tu_rmdir(dir);
 }
 
 static void test_sample_twice_is_one_copy(void **state)
@@ -715,15 +1110,23 @@ int main(void)
         cmocka_unit_test(test_every_bad_field_reported),
         cmocka_unit_test(test_date_format_and_timezone),
         cmocka_unit_test(test_encodings),
+        cmocka_unit_test(test_encoding_names),
+        cmocka_unit_test(test_bad_text_in_the_encoding_given),
         cmocka_unit_test(test_empty_load_is_an_error),
         cmocka_unit_test(test_german_export_cp1252),
         cmocka_unit_test(test_french_export_needs_its_account),
         cmocka_unit_test(test_debit_credit_columns_and_marks),
         cmocka_unit_test(test_mt940_two_statements),
+        cmocka_unit_test(test_mt940_accounts_and_bom),
+        cmocka_unit_test(test_mt940_booking_across_new_year),
         cmocka_unit_test(test_mt940_broken),
+        cmocka_unit_test(test_mt940_sniffed_from_four_bytes),
         cmocka_unit_test(test_camt_entries_and_batches),
+        cmocka_unit_test(test_camt_booking_or_value_date),
+        cmocka_unit_test(test_statement_amounts_follow_the_store),
         cmocka_unit_test(test_camt_broken),
         cmocka_unit_test(test_two_banks_merged_once),
+        cmocka_unit_test(test_merge_takes_the_nearest_debit),
         cmocka_unit_test(test_sample_twice_is_one_copy),
         cmocka_unit_test(test_conflicting_ids_and_rows_without_ids),
         cmocka_unit_test(test_snapshot_keeps_statements_and_copies),

@@ -205,6 +205,26 @@ static void test_rates(void **state)
     fclose(f);
     assert_int_equal(ft_store_rates_load(&s, path, &err), FT_EINPUT);
     assert_non_null(strstr(err.msg, ":2: rate '-1' for USD"));
+    /* codes of four letters, as a rate or as the base; lines without '=';
+     * no base */
+    static const struct {
+        const char *text, *msg;
+    } bad[] = {
+        {"base = EUR\nEURO = 1.2\n", ":2: 'EURO' is not a three-letter currency code"},
+        {"base = EUR\nbasis = 1\n", ":2: 'basis' is not a three-letter currency code"},
+        {"base = EURO\n", ":1: the base is a three-letter currency code"},
+        {"base EUR\n", ":1: not 'CODE = RATE' or 'base = CODE'"},
+        {"USD = 0.9\nJPY = 0.006\nEUR = 1\n", ": no 'base = CODE' line"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        f = fopen(path, "w");
+        fputs(bad[k].text, f);
+        fclose(f);
+        assert_int_equal(ft_store_rates_load(&s, path, &err), FT_EINPUT);
+        if (strncmp(err.msg, path, strlen(path)) != 0 ||
+            strcmp(err.msg + strlen(path), bad[k].msg) != 0)
+            fail_msg("rates %zu: %s", k, err.msg);
+    }
     unlink(path);
     ft_store_free(&s);
 }

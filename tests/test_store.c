@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fundtrace/graph.h"
+#include "fundtrace/snapshot.h"
 #include "fundtrace/store.h"
 
 static void append(ft_store *s, int64_t ts, uint32_t src, uint32_t dst, int64_t amount)
@@ -74,6 +75,49 @@ static void test_sort_large_random(void **state)
             assert_true(s.t.amount[i - 1] < s.t.amount[i]);
     }
     ft_store_free(&s);
+}
+
+/* Every order of three times comes out sorted, whichever row is the
+ * earliest (1, 3, 2 as well as 3, 1, 2), with times close together,
+ * spanning one bit more than whole radix digits, before 1970; and a snapshot of each reads back
+ * (the reader refuses rows out of time order). */
+static void test_every_order_of_three(void **state)
+{
+    (void)state;
+    static const int perm[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
+                                   {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+    static const int64_t base[] = {1, 1709251200000, -7000};
+    /* spans of 2, 3000 and 2^22 ms: keys of 2, 12 and 23 bits, the last
+     * two one bit more than one and two radix digits hold */
+    static const int64_t step[] = {1, 1500, 1 << 21};
+    char *dir = tu_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/three.ftg", dir);
+    ft_error err;
+    for (int b = 0; b < 3; b++)
+        for (int p = 0; p < 6; p++) {
+            ft_store s = {0}, r = {0};
+            add_accounts(&s, 3);
+            ft_currency eur = {"EUR", 2};
+            uint16_t cur;
+            assert_int_equal(ft_store_currency(&s, &eur, &cur, NULL), FT_OK);
+            /* the amount is the rank in time */
+            for (int k = 0; k < 3; k++)
+                append(&s, base[b] + perm[p][k] * step[b], (uint32_t)k, (uint32_t)(k + 1) % 3,
+                       perm[p][k]);
+            assert_int_equal(ft_store_finish(&s, NULL), FT_OK);
+            for (int i = 0; i < 3; i++) {
+                assert_int_equal(s.t.amount[i], i);
+                assert_int_equal(s.t.ts_ms[i], base[b] + i * step[b]);
+            }
+            if (ft_snapshot_write(&s, path, &err) != FT_OK || ft_snapshot_read(&r, path, &err))
+                fail_msg("order %d%d%d: %s", perm[p][0], perm[p][1], perm[p][2], err.msg);
+            assert_int_equal(r.t.n, 3);
+            assert_memory_equal(r.t.ts_ms, s.t.ts_ms, 3 * sizeof *s.t.ts_ms);
+            ft_store_free(&r);
+            ft_store_free(&s);
+        }
+    tu_rmdir(dir);
 }
 
 static void test_adjacency_in_time_order(void **state)
@@ -328,6 +372,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sort_is_stable),
         cmocka_unit_test(test_sort_large_random),
+        cmocka_unit_test(test_every_order_of_three),
         cmocka_unit_test(test_adjacency_in_time_order),
         cmocka_unit_test(test_graph_edge_ids_are_rows),
         cmocka_unit_test(test_igraph_errors_return),

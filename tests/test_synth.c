@@ -1253,6 +1253,20 @@ static void test_options_are_checked(void **state)
     o.days = 30;
     assert_int_equal(ft_synth_write(&o, &d, &t, &rep, &err), FT_EUSAGE);
     assert_non_null(strstr(err.msg, "are too few"));
+    /* rows, days and the planted share at the edges of what is allowed */
+    static const struct {
+        int64_t rows, days;
+        double planted;
+    } edges[] = {{0, 30, 0.01}, {1000, 0, 0.01}, {1000, 30, -0.01}, {1000, 30, 0.51}};
+    for (size_t k = 0; k < sizeof edges / sizeof edges[0]; k++) {
+        ft_synth_defaults(&o);
+        o.rows = edges[k].rows;
+        o.days = edges[k].days;
+        o.planted = edges[k].planted;
+        assert_int_equal(ft_synth_write(&o, &d, &t, &rep, &err), FT_EUSAGE);
+        assert_string_equal(err.msg,
+                            "need --rows at least 1, --days at least 1, --planted from 0 to 0.5");
+    }
 }
 
 /* Every instance ends inside the span it was planned into: a scatter-gather's

@@ -24,6 +24,11 @@ static void test_truth_names(void **state)
     check_name("plain", FT_SYNTH_GENERIC, "plain_truth.csv");
     check_name("HI-Synth_Trans.csv", FT_SYNTH_IBM, "HI-Synth_Patterns.txt");
     check_name("other.csv", FT_SYNTH_IBM, "other_Patterns.txt");
+    /* the shortest names each ending is taken from */
+    check_name("b.gz", FT_SYNTH_GENERIC, "b_truth.csv");
+    check_name("c.csv", FT_SYNTH_GENERIC, "c_truth.csv");
+    check_name(".csv", FT_SYNTH_GENERIC, ".csv_truth.csv");
+    check_name("d_Trans", FT_SYNTH_IBM, "d_Patterns.txt");
 }
 
 static void test_summary(void **state)

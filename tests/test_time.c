@@ -4,6 +4,7 @@
  */
 #include "testutil.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "fundtrace/time.h"
@@ -193,6 +194,12 @@ static void test_date_format(void **state)
                      1709298309000LL);
     assert_int_equal(fmt_ok("2024-03-01 12:34:56.5+0100", "%Y-%m-%d %H:%M:%S.%f%z", true),
                      1709292896500LL);
+    /* fields the format lacks are 1970-01-01 00:00:00 */
+    assert_int_equal(fmt_ok("12:34", "%H:%M", false), 45240000LL);
+    assert_int_equal(fmt_ok("15", "%d", false), 14 * 86400000LL);
+    assert_int_equal(fmt_ok("03", "%m", false), 59 * 86400000LL);
+    assert_int_equal(fmt_ok("2024", "%Y", false), 1704067200000LL);
+    assert_int_equal(fmt_ok("07 2024", "%m %Y", false), 1719792000000LL);
     int64_t v;
     bool z;
     ft_time_error why;
@@ -247,10 +254,78 @@ static void test_zones(void **state)
     assert_int_equal(ft_tz_load(&tz, "../etc/passwd", &err), FT_EUSAGE);
 }
 
+/* A TZif (version 2) file of no transitions, one type of offset `utoff`,
+ * and the POSIX rule `footer` after them, as DIR/NAME. */
+static void write_zone(const char *dir, const char *name, int32_t utoff, const char *footer)
+{
+    unsigned char f[512];
+    size_t n = 0;
+    for (int block = 0; block < 2; block++) {
+        memcpy(f + n, "TZif2", 5);
+        memset(f + n + 5, 0, 15);
+        n += 20;
+        const uint32_t counts[6] = {0, 0, 0, 0, 1, 4}; /* isut isstd leap time type char */
+        for (int k = 0; k < 6; k++, n += 4)
+            for (int b = 0; b < 4; b++)
+                f[n + (size_t)b] = (unsigned char)(counts[k] >> (24 - 8 * b));
+        for (int b = 0; b < 4; b++)
+            f[n++] = (unsigned char)((uint32_t)utoff >> (24 - 8 * b));
+        f[n++] = 0; /* not summer time */
+        f[n++] = 0; /* its name at 0 */
+        memcpy(f + n, "ZZZ", 4);
+        n += 4;
+    }
+    n += (size_t)snprintf((char *)f + n, sizeof f - n, "\n%s\n", footer);
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    tu_write(path, f, n);
+}
+
+/* The POSIX rule of a zone's footer, on zones with no transitions of
+ * their own (from $TZDIR): an offset with minutes; a name in angle
+ * brackets; summer time by the rule, north and south; a rule without a
+ * name, or empty, is not one (the zone's one offset holds). */
+static void test_zone_rules(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    write_zone(dir, "India", 0, "IST-5:30");
+    write_zone(dir, "Nepal", 0, "<+0545>-5:45");
+    write_zone(dir, "Central", 0, "CET-1CEST,M3.5.0,M10.5.0/3");
+    write_zone(dir, "South", 0, "ACST-9:30ACDT,M10.1.0,M4.1.0/3");
+    write_zone(dir, "Nameless", 1800, "-1");
+    write_zone(dir, "Empty", 1800, "");
+    setenv("TZDIR", dir, 1);
+    static const struct {
+        const char *zone;
+        int64_t utc_s;
+        int32_t want;
+    } cases[] = {
+        {"India", 1719835200, 19800},   {"India", 1705320000, 19800},
+        {"Nepal", 1719835200, 20700},   {"Central", 1705320000, 3600},
+        {"Central", 1719835200, 7200},  {"Central", 2540282400, 7200},
+        {"South", 1705320000, 37800},   {"South", 1719835200, 34200},
+        {"Nameless", 1719835200, 1800}, {"Empty", 1719835200, 1800},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        ft_tz *tz;
+        ft_error err;
+        if (ft_tz_load(&tz, cases[k].zone, &err) != FT_OK)
+            fail_msg("%s: %s", cases[k].zone, err.msg);
+        if (ft_tz_offset(tz, cases[k].utc_s) != cases[k].want)
+            fail_msg("%s at %lld: %d, want %d", cases[k].zone, (long long)cases[k].utc_s,
+                     ft_tz_offset(tz, cases[k].utc_s), cases[k].want);
+        ft_tz_free(tz);
+    }
+    unsetenv("TZDIR");
+    tu_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_iso_forms),
+        cmocka_unit_test(test_zone_rules),
         cmocka_unit_test(test_offsets_convert_to_utc),
         cmocka_unit_test(test_ibm_form),
         cmocka_unit_test(test_epoch_seconds),

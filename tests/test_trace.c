@@ -1172,10 +1172,42 @@ static void test_backward_is_reversed_forward(void **state)
 #undef RND
 }
 
+/* DOT escapes backslashes and quotes in account names (and in the seed
+ * named in the title): S\1 is written "S\\1". */
+static void test_dot_escaping(void **state)
+{
+    (void)state;
+    const char *csv = "txn_id,timestamp,src_account,dst_account,amount,currency\n"
+                      "1,2024-01-01T01:00:00Z,S\\1,\"a \"\"b\"\"\",5.00,EUR\n";
+    ft_store s = {0};
+    load(&s, csv);
+    ft_tracer *tr = tracer_open(&s, false);
+    ft_trace_options o;
+    ft_trace_defaults(&o);
+    const ft_trace_result *r = run(tr, &s, FT_POLICY_HAIRCUT, "S\\1");
+    char *out = NULL;
+    size_t len;
+    FILE *f = open_memstream(&out, &len);
+    ft_trace_write(f, &s, "S\\1", &o, r, FT_FORMAT_DOT, true);
+    fclose(f);
+    assert_string_equal(out, "digraph trace {\n"
+                             "  label=\"trace from S\\\\1\";\n"
+                             "  rankdir=LR;\n"
+                             "  node [shape=box, fontname=\"Helvetica\"];\n"
+                             "  \"S\\\\1\" [style=filled, fillcolor=\"#f4a582\"];\n"
+                             "  \"a \\\"b\\\"\" [style=filled, fillcolor=\"#92c5de\"];\n"
+                             "  \"S\\\\1\" -> \"a \\\"b\\\"\" [label=\"5.00 EUR\\n2024-01-01\"];\n"
+                             "}\n");
+    free(out);
+    tracer_close(tr);
+    ft_store_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hand_case_per_policy),
+        cmocka_unit_test(test_dot_escaping),
         cmocka_unit_test(test_ties_currencies_self_transfers),
         cmocka_unit_test(test_limits_and_seed_transaction),
         cmocka_unit_test(test_hops_by_the_shortest_route),
