@@ -70,6 +70,7 @@ summary = []
 for line in open(sys.argv[1]):
     name, path, n, scan_s, base_s, kib, cpu = line.split()
     e = json.load(open(path))
+    e = e.get("results", e)  # the record of the run wraps the results
     for r in e["patterns"] + [dict(e["overall"], pattern="overall")]:
         if not r["instances"] and not r["alerts"]:
             continue

@@ -118,6 +118,7 @@ for line in open(sys.argv[1]):
         print()
     last = (train, test)
     e = json.load(open(path))
+    e = e.get("results", e)  # the record of the run wraps the results
     for r in e["patterns"] + [dict(e["overall"], pattern="overall")]:
         if not r["instances"] and not r["alerts"]:
             continue

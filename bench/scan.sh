@@ -49,6 +49,7 @@ python3 - "$work/eval.json" "$rows" "$truth_rows" "$scan_s" "$scan_kib" "$base_s
     "$work/scan.json" "$scan_cpu" "$old_s" "$old_cpu" <<'PY'
 import json, sys
 ev = json.load(open(sys.argv[1]))
+ev = ev.get("results", ev)  # the record of the run wraps the results
 rows, truth_rows = int(sys.argv[2]), int(sys.argv[3])
 scan_s, kib, base_s, out = float(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]), sys.argv[7]
 scan_cpu, old_s, old_cpu = float(sys.argv[8]), float(sys.argv[9]), float(sys.argv[10])
