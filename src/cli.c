@@ -444,10 +444,13 @@ bool ft_cli_prov_off, ft_cli_prov_csv;
 static bool prov_started;
 
 /* A part of a sharded run records the whole run's command line, so that
- * merge joins the parts into one run's output, byte for byte. */
+ * merge joins the parts into one run's output, byte for byte; and a scan
+ * given the data's profile made beforehand (--profile, checked to be this
+ * data's under these parameters) records the run that made it. */
 static bool shard_arg(char **argv, int i)
 {
-    return strcmp(argv[i], "--shard") == 0 || strncmp(argv[i], "--shard=", 8) == 0;
+    return strcmp(argv[i], "--shard") == 0 || strncmp(argv[i], "--shard=", 8) == 0 ||
+           strcmp(argv[i], "--profile") == 0 || strncmp(argv[i], "--profile=", 10) == 0;
 }
 
 void ft_cli_run_start(const char *cmd, int argc, char **argv)
@@ -629,7 +632,8 @@ static const char *const prov_file_options[] = {"rules",    "seeds",      "alert
 
 static void prov_note(const ft_option *o, const char *value)
 {
-    if (!prov_started || !o->long_name || strcmp(o->long_name, "shard") == 0)
+    if (!prov_started || !o->long_name || strcmp(o->long_name, "shard") == 0 ||
+        strcmp(o->long_name, "profile") == 0)
         return;
     ft_error err;
     bool file = false;

@@ -57,6 +57,7 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
     ft_scan_params p;
     ft_scan_defaults(&p);
     const char *state_path = NULL, *rules_path = NULL, *format = "table", *model_path = NULL;
+    const char *profile_path = NULL, *profile_out = NULL;
     bool all = false;
     uint32_t threads = 1;
     double min_score = -1;
@@ -95,6 +96,15 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
                         "what they found behind a header line; 'fundtrace\n"
                         "merge' of all N parts then prints what one scan\n"
                         "prints (and updates --state); exit 0 unless an error"),
+        FT_OPT_STRING(0, "profile-out", &profile_out, "FILE",
+                      "make the data's profile (what the detectors know about\n"
+                      "the whole data), write it to FILE and stop: the shards\n"
+                      "of a scan then share it (--profile) instead of each\n"
+                      "making it again"),
+        FT_OPT_STRING(0, "profile", &profile_path, "FILE",
+                      "use the profile --profile-out wrote (refused if made\n"
+                      "from other data or with other parameters); the same\n"
+                      "alerts as without it"),
         FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats,
                     "table (default), jsonl, json or csv"),
         FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
@@ -126,6 +136,7 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
     ft_rules *rules = NULL;
     ft_scan_part *part = NULL;
     ft_model model = {0};
+    ft_scan_profile *profile = NULL;
     char *kinds = NULL;
     /* The command line as given, for a part's header (the parser reorders
      * argv). */
@@ -174,6 +185,24 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
         ft_cli_error("scan", "no input (give CSV files or a snapshot)");
         goto done;
     }
+    if (profile_out && (profile_path || shard.count || model_path || state_path || ps)) {
+        ft_cli_error("scan", "--profile-out makes the profile and stops: give it without "
+                             "--profile, --shard, --model and --state");
+        goto done;
+    }
+    if (model_path && profile_path) {
+        ft_cli_error("scan", "--model scans without the detectors' profile: drop --profile");
+        goto done;
+    }
+    /* The profile is read before the data, so a bad file fails fast; the
+     * last step of a sharded scan (merge) needs none. */
+    if (profile_path && !ps) {
+        if (ft_scan_profile_read(profile_path, &profile, &err) != FT_OK) {
+            ft_cli_fail("scan", &err);
+            goto done;
+        }
+        p.profile = profile;
+    }
     if (model_path && ft_cli_model_open("scan", model_path, rules_path, &sets,
                                         only.n > 0 || min_score >= 0, &model) != 0)
         goto done;
@@ -188,8 +217,26 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
         p.progress = ft_cli_progress_advance;
         p.progress_ctx = &in.prog;
     }
-    ft_cli_progress_step(&in.prog, ps ? "joining the parts" : "scanning the accounts");
+    ft_cli_progress_step(&in.prog, ps            ? "joining the parts"
+                                   : profile_out ? "making the data's profile"
+                                                 : "scanning the accounts");
     ft_status rc = ft_store_adjacency(&s, &err);
+    if (rc == FT_OK && profile_out) {
+        ft_scan_profile *made = NULL;
+        rc = ft_scan_profile_build(&s, &p, (int)threads, &made, &err);
+        if (rc == FT_OK)
+            rc = ft_scan_profile_write(made, profile_out, &err);
+        ft_scan_profile_free(made);
+        ft_cli_progress_done(&in.prog);
+        if (rc != FT_OK) {
+            ft_cli_fail("scan", &err);
+            goto done;
+        }
+        if (!in.quiet)
+            fprintf(stderr, "fundtrace scan: the data's profile written to %s\n", profile_out);
+        code = ft_cli_finish("scan", FT_EXIT_OK);
+        goto done;
+    }
     if (rc == FT_OK && model_path)
         rc = ft_model_scan(&s, &model, rules, (int)threads, &alerts, &err);
     else if (rc == FT_OK && shard.count)
@@ -266,6 +313,7 @@ done:
     ft_scan_state_free(&state);
     ft_rules_free(rules);
     ft_model_free(&model);
+    ft_scan_profile_free(profile);
     ft_store_free(&s);
     ft_cli_input_free(&in);
     return code;

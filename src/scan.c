@@ -788,45 +788,26 @@ ft_status ft_scan_run_part(const ft_store *s, const ft_scan_params *p, int threa
     if (threads > 64)
         threads = 64;
     uint32_t na = s->accounts.n;
-    uint8_t *hub = calloc((size_t)na + 1, 1);
     int64_t *unit = calloc((size_t)s->ncurrencies + 1, sizeof *unit);
     scan_worker *workers = calloc((size_t)threads, sizeof *workers);
     ft_scan_part *part = calloc(1, sizeof *part);
-    scan_profile prof = {0};
+    ft_scan_profile *own = NULL;
     ft_status rc = FT_OK;
-    if (!hub || !unit || !workers || !part) {
+    if (!unit || !workers || !part) {
         rc = ft_error_oom(err);
         goto done;
     }
-    const ft_adjacency *adj = &s->adj;
-    /* A hub has more transfers than scan.hub_degree and than
-     * scan.hub_mean_ratio times an active account's mean: busy data sets
-     * (every account with hundreds of transfers) have no more hubs than
-     * sparse ones. */
-    uint64_t active = 0;
-    for (uint32_t a = 0; a < na; a++)
-        active += adj->out_off[a + 1] > adj->out_off[a] || adj->in_off[a + 1] > adj->in_off[a];
-    double mean = active ? 2.0 * (double)s->t.n / (double)active : 0;
-    double hub_at = fmax(p->hub_degree, p->hub_mean_ratio * mean);
-    for (uint32_t a = 0; a < na; a++) {
-        uint64_t deg = (uint64_t)adj->out_off[a + 1] - adj->out_off[a] + adj->in_off[a + 1] -
-                       adj->in_off[a];
-        hub[a] = (double)deg > hub_at;
-    }
-    for (int c = 0; c < s->ncurrencies; c++) {
-        unit[c] = 1;
-        for (int e = 0; e < s->currencies[c].exponent; e++)
-            unit[c] *= 10;
-    }
-    if (!scan_profile_build(&prof, s, p, unit, hub, threads)) {
-        rc = ft_error_oom(err);
+    scan_units(s, unit);
+    /* The data's profile, hubs and rates: the one given, made beforehand
+     * from this data with these parameters, or made now. */
+    const ft_scan_profile *sp = p->profile;
+    if (sp)
+        rc = scan_profile_check(sp, s, p, err);
+    else if ((rc = ft_scan_profile_build(s, p, threads, &own, err)) == FT_OK)
+        sp = own;
+    if (rc != FT_OK)
         goto done;
-    }
-    scan_ctx ctx = {s, p, hub, unit, &prof};
-    if (!scan_profile_rounds(&prof, &ctx, threads)) {
-        rc = ft_error_oom(err);
-        goto done;
-    }
+    scan_ctx ctx = {s, p, sp->hub, unit, &sp->pr};
     /* A shard does a block of the accounts; the profile above is the whole
      * data's, as in one run. */
     uint64_t lo, hi;
@@ -876,8 +857,7 @@ ft_status ft_scan_run_part(const ft_store *s, const ft_scan_params *p, int threa
         part->nbip_txns += w->nbip_txns;
     }
 done:
-    scan_profile_free(&prof);
-    free(hub);
+    ft_scan_profile_free(own);
     free(unit);
     for (int i = 0; i < threads && workers; i++) {
         ft_alerts_free(&workers[i].out);

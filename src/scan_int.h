@@ -94,6 +94,28 @@ double det_poisson_tail_log10(double lambda, double k);
  * major units (smoothed: never 0). */
 double scan_amount_tail(const scan_profile *pr, double v);
 
+/* The profile with what it was made from (scan.h): the data's id, the
+ * parameters it read, the hubs. */
+struct ft_scan_profile {
+    uint64_t data_id;   /* ft_shard_data_id of the data */
+    uint64_t params_id; /* scan_profile_params_id of the parameters */
+    int64_t ntxn;
+    uint32_t naccounts;
+    ft_scan_params params; /* the profile's parameters (the others: defaults) */
+    uint8_t *hub;          /* per account */
+    scan_profile pr;
+    char *path; /* the file it was read from, or NULL */
+};
+
+/* A hash of the values of the parameters a profile reads. */
+uint64_t scan_profile_params_id(const ft_scan_params *p);
+/* FT_EUSAGE, naming what differs, when sp is not the profile of s under
+ * parameters p. */
+ft_status scan_profile_check(const struct ft_scan_profile *sp, const ft_store *s,
+                             const ft_scan_params *p, ft_error *err);
+/* Minor units in one major unit, per currency of s. */
+void scan_units(const ft_store *s, int64_t *unit);
+
 /* Builds the profile on `threads` threads; false when out of memory. */
 bool scan_profile_build(scan_profile *pr, const ft_store *s, const ft_scan_params *p,
                         const int64_t *unit, const uint8_t *hub, int threads);

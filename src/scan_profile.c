@@ -28,6 +28,8 @@
 #include <string.h>
 
 #include "fundtrace/hash.h"
+#include "fundtrace/shard.h"
+#include "fundtrace/writer.h"
 #include "scan_int.h"
 
 /* 0 .. 6 for the UTC day of the week (0: Thursday, 1970-01-01). */
@@ -737,4 +739,366 @@ double scan_amount_tail(const scan_profile *pr, double v)
             hi = mid;
     }
     return ((double)(pr->namounts - lo) + 1) / ((double)pr->namounts + 1);
+}
+
+/* --- the profile kept: computed once, read by each shard -------------------------------- */
+
+/* The parameters the profile (and the hubs, and the rounds of
+ * scan_profile_rounds) reads: a profile made with other values of these
+ * is another profile. */
+static const char *const profile_params[] = {
+    "scan.hub_degree",
+    "scan.hub_mean_ratio",
+    "scan.novel_pair_max",
+    "scan.rhythm_min",
+    "scan.rhythm_share",
+    "scan.opener_share",
+    "scan.opener_min",
+    "scan.large_ratio",
+    "scan.min_score",
+    "fan_out.min_receivers",
+    "fan_in.min_sources",
+    "stack.gap_hours",
+    "stack.keep_low",
+    "structuring.threshold",
+    "structuring.low",
+    "tf_collection.max_donation",
+    "pass_through.min_amount",
+    "pass_through.delay_hours",
+    "pass_through.keep_low",
+    "rapid_movement.max_minutes",
+    NULL,
+};
+
+uint64_t scan_profile_params_id(const ft_scan_params *p)
+{
+    uint64_t h = 0x9f0f11e;
+    for (int i = 0; profile_params[i]; i++) {
+        double v = 0;
+        ft_scan_param_get(p, profile_params[i], &v);
+        h = ft_xxh64(&v, sizeof v, h);
+    }
+    return h;
+}
+
+/* The first profile parameter whose value differs between a and b; NULL
+ * when none. */
+static const char *param_differs(const ft_scan_params *a, const ft_scan_params *b)
+{
+    for (int i = 0; profile_params[i]; i++) {
+        double x = 0, y = 0;
+        ft_scan_param_get(a, profile_params[i], &x);
+        ft_scan_param_get(b, profile_params[i], &y);
+        if (memcmp(&x, &y, sizeof x) != 0)
+            return profile_params[i];
+    }
+    return NULL;
+}
+
+void ft_scan_profile_free(ft_scan_profile *sp)
+{
+    if (!sp)
+        return;
+    scan_profile_free(&sp->pr);
+    free(sp->hub);
+    free(sp->path);
+    free(sp);
+}
+
+/* Hubs: more transfers than scan.hub_degree and than scan.hub_mean_ratio
+ * times an active account's mean, so that busy data sets (every account
+ * with hundreds of transfers) have no more hubs than sparse ones. */
+static void find_hubs(const ft_store *s, const ft_scan_params *p, uint8_t *hub)
+{
+    const ft_adjacency *adj = &s->adj;
+    uint32_t na = s->accounts.n;
+    uint64_t active = 0;
+    for (uint32_t a = 0; a < na; a++)
+        active += adj->out_off[a + 1] > adj->out_off[a] || adj->in_off[a + 1] > adj->in_off[a];
+    double mean = active ? 2.0 * (double)s->t.n / (double)active : 0;
+    double hub_at = fmax(p->hub_degree, p->hub_mean_ratio * mean);
+    for (uint32_t a = 0; a < na; a++) {
+        uint64_t deg =
+            (uint64_t)adj->out_off[a + 1] - adj->out_off[a] + adj->in_off[a + 1] - adj->in_off[a];
+        hub[a] = (double)deg > hub_at;
+    }
+}
+
+void scan_units(const ft_store *s, int64_t *unit)
+{
+    for (int c = 0; c < s->ncurrencies; c++) {
+        unit[c] = 1;
+        for (int e = 0; e < s->currencies[c].exponent; e++)
+            unit[c] *= 10;
+    }
+}
+
+ft_status ft_scan_profile_build(const ft_store *s, const ft_scan_params *p, int threads,
+                                ft_scan_profile **out, ft_error *err)
+{
+    *out = NULL;
+    if (!s->adj.out_off)
+        return ft_error_set(err, FT_EUSAGE, "scan: build the store's adjacency first");
+    ft_scan_profile *sp = calloc(1, sizeof *sp);
+    int64_t *unit = calloc((size_t)s->ncurrencies + 1, sizeof *unit);
+    if (sp)
+        sp->hub = calloc((size_t)s->accounts.n + 1, 1);
+    if (!sp || !unit || !sp->hub) {
+        free(unit);
+        ft_scan_profile_free(sp);
+        return ft_error_oom(err);
+    }
+    sp->data_id = ft_shard_data_id(s);
+    sp->params = *p;
+    sp->params_id = scan_profile_params_id(p);
+    sp->ntxn = s->t.n;
+    sp->naccounts = s->accounts.n;
+    find_hubs(s, p, sp->hub);
+    scan_units(s, unit);
+    bool ok = scan_profile_build(&sp->pr, s, p, unit, sp->hub, threads);
+    if (ok) {
+        scan_ctx ctx = {s, p, sp->hub, unit, &sp->pr};
+        ok = scan_profile_rounds(&sp->pr, &ctx, threads);
+    }
+    free(unit);
+    if (!ok) {
+        ft_scan_profile_free(sp);
+        return ft_error_oom(err);
+    }
+    *out = sp;
+    return FT_OK;
+}
+
+ft_status scan_profile_check(const ft_scan_profile *sp, const ft_store *s, const ft_scan_params *p,
+                             ft_error *err)
+{
+    const char *what = sp->path ? sp->path : "the data's profile";
+    if (sp->ntxn != s->t.n || sp->naccounts != s->accounts.n || sp->data_id != ft_shard_data_id(s))
+        return ft_error_set(err, FT_EUSAGE,
+                            "%s: was made from other data (%lld transfers, %u accounts; this "
+                            "data has %lld and %u, or other transfers): make it again from "
+                            "this data",
+                            what, (long long)sp->ntxn, sp->naccounts, (long long)s->t.n,
+                            s->accounts.n);
+    if (sp->params_id != scan_profile_params_id(p)) {
+        const char *name = param_differs(&sp->params, p);
+        double was = 0, now = 0;
+        if (name) {
+            ft_scan_param_get(&sp->params, name, &was);
+            ft_scan_param_get(p, name, &now);
+        }
+        return ft_error_set(err, FT_EUSAGE,
+                            "%s: was made with other parameters (%s=%g there, %g here): make "
+                            "it again with the same --rules and --set",
+                            what, name ? name : "?", was, now);
+    }
+    return FT_OK;
+}
+
+/* The file: a magic, the sizes and ids, the rates, then the arrays, and a
+ * checksum of all of it (xxh64 chained over the pieces, in order). */
+static const char profile_magic[8] = {'F', 'T', 'S', 'C', 'P', 'R', 'F', '\0'};
+#define PROFILE_VERSION 1u
+
+typedef struct pio {
+    ft_writer *w;           /* writing, or */
+    const unsigned char *p; /* reading p[0 .. n) */
+    size_t n, at;
+    uint64_t sum;
+    bool oom, shortfile;
+} pio;
+
+static void pio_bytes(pio *io, void *v, size_t len)
+{
+    if (io->w) {
+        ft_writer_put(io->w, v, len);
+    } else {
+        if (io->shortfile || len > io->n - io->at) {
+            io->shortfile = true;
+            memset(v, 0, len);
+            return;
+        }
+        memcpy(v, io->p + io->at, len);
+        io->at += len;
+    }
+    io->sum = ft_xxh64(v, len, io->sum);
+}
+
+/* An array of count elements of elem bytes (read: allocated with room
+ * for one more, zeroed). */
+static void pio_array(pio *io, void *pp, size_t elem, size_t count)
+{
+    void **arr = pp;
+    if (!io->w) {
+        if (io->shortfile || count > (io->n - io->at) / (elem ? elem : 1)) {
+            io->shortfile = true;
+            return;
+        }
+        if (!(*arr = calloc(count + 1, elem))) {
+            io->oom = true;
+            return;
+        }
+    }
+    if (count)
+        pio_bytes(io, *arr, elem * count);
+}
+
+/* What the file holds, in its order, for writing and reading alike. */
+static void pio_profile(pio *io, ft_scan_profile *sp)
+{
+    scan_profile *pr = &sp->pr;
+    size_t na = sp->naccounts, n = (size_t)sp->ntxn;
+    uint64_t nrounds = pr->round_off ? pr->round_off[na] : 0, namounts = pr->namounts;
+    pio_bytes(io, &nrounds, sizeof nrounds);
+    pio_bytes(io, &namounts, sizeof namounts);
+    pr->namounts = (size_t)namounts;
+    pio_bytes(io, &pr->amount_spread, sizeof pr->amount_spread);
+    pio_bytes(io, &pr->q_unusual, sizeof pr->q_unusual);
+    pio_bytes(io, &pr->q_strong, sizeof pr->q_strong);
+    pio_bytes(io, pr->q_slow, sizeof pr->q_slow);
+    pio_bytes(io, &pr->q_link, sizeof pr->q_link);
+    pio_bytes(io, &pr->nlinks, sizeof pr->nlinks);
+    pio_bytes(io, pr->q_round, sizeof pr->q_round);
+    pio_bytes(io, &pr->q_rapid, sizeof pr->q_rapid);
+    pio_bytes(io, pr->q_large_in, sizeof pr->q_large_in);
+    pio_bytes(io, &pr->q_sub, sizeof pr->q_sub);
+    pio_bytes(io, &pr->q_small, sizeof pr->q_small);
+    pio_bytes(io, &pr->small_per_day, sizeof pr->small_per_day);
+    pio_bytes(io, pr->q_pass, sizeof pr->q_pass);
+    pio_bytes(io, pr->pass_ms, sizeof pr->pass_ms);
+    pio_bytes(io, &pr->span_ms, sizeof pr->span_ms);
+    pio_bytes(io, &pr->active, sizeof pr->active);
+    pio_bytes(io, pr->fanners, sizeof pr->fanners);
+    pio_array(io, &pr->tflag, 1, n);
+    pio_array(io, &sp->hub, 1, na);
+    pio_array(io, &pr->nov_out, sizeof *pr->nov_out, na);
+    pio_array(io, &pr->nov_in, sizeof *pr->nov_in, na);
+    pio_array(io, &pr->unu_out, sizeof *pr->unu_out, na);
+    pio_array(io, &pr->unu_in, sizeof *pr->unu_in, na);
+    pio_array(io, &pr->cand_out, sizeof *pr->cand_out, na);
+    pio_array(io, &pr->cand_in, sizeof *pr->cand_in, na);
+    pio_array(io, &pr->link_out, sizeof *pr->link_out, na);
+    pio_array(io, &pr->link_in, sizeof *pr->link_in, na);
+    pio_array(io, &pr->rhythmic, 1, na);
+    pio_array(io, &pr->opener, 1, na);
+    pio_array(io, &pr->med_out, sizeof *pr->med_out, na);
+    pio_array(io, &pr->med_in, sizeof *pr->med_in, na);
+    pio_array(io, &pr->round_off, sizeof *pr->round_off, na + 1);
+    pio_array(io, &pr->round_chances, sizeof *pr->round_chances, na);
+    pio_array(io, &pr->rounds, sizeof *pr->rounds, (size_t)nrounds);
+    pio_array(io, &pr->amounts, sizeof *pr->amounts, (size_t)namounts);
+}
+
+/* The header: magic, version, sizes, ids and the parameters' values. */
+static void pio_header(pio *io, ft_scan_profile *sp, char magic[8], uint32_t *version)
+{
+    pio_bytes(io, magic, 8);
+    pio_bytes(io, version, sizeof *version);
+    pio_bytes(io, &sp->naccounts, sizeof sp->naccounts);
+    pio_bytes(io, &sp->ntxn, sizeof sp->ntxn);
+    pio_bytes(io, &sp->data_id, sizeof sp->data_id);
+    pio_bytes(io, &sp->params_id, sizeof sp->params_id);
+    for (int i = 0; profile_params[i]; i++) {
+        double v = 0;
+        if (io->w)
+            ft_scan_param_get(&sp->params, profile_params[i], &v);
+        pio_bytes(io, &v, sizeof v);
+        if (!io->w && !io->shortfile) {
+            char num[64];
+            snprintf(num, sizeof num, "%.17g", v);
+            ft_error ignored;
+            (void)ft_scan_param_set(&sp->params, profile_params[i], num, &ignored);
+        }
+    }
+}
+
+ft_status ft_scan_profile_write(const ft_scan_profile *sp, const char *path, ft_error *err)
+{
+    ft_writer w = {.fd = -1};
+    ft_status rc = ft_writer_open(&w, path, false, err);
+    if (rc != FT_OK)
+        return rc;
+    pio io = {.w = &w};
+    char magic[8];
+    memcpy(magic, profile_magic, 8);
+    uint32_t version = PROFILE_VERSION;
+    ft_scan_profile *m = (ft_scan_profile *)sp; /* pio reads it only, when writing */
+    pio_header(&io, m, magic, &version);
+    pio_profile(&io, m);
+    uint64_t sum = io.sum;
+    ft_writer_put(&w, &sum, sizeof sum);
+    rc = ft_writer_close(&w, err);
+    ft_writer_abort(&w);
+    return rc;
+}
+
+ft_status ft_scan_profile_read(const char *path, ft_scan_profile **out, ft_error *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ft_error_errno(err, FT_EIO, "open", path);
+    unsigned char *buf = NULL;
+    size_t len = 0, cap = 0;
+    ft_status rc = FT_OK;
+    for (;;) {
+        if (len == cap) {
+            size_t c = cap ? cap * 2 : 1 << 16;
+            unsigned char *b = realloc(buf, c);
+            if (!b) {
+                rc = ft_error_oom(err);
+                break;
+            }
+            buf = b;
+            cap = c;
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    if (rc == FT_OK && ferror(f))
+        rc = ft_error_errno(err, FT_EIO, "read", path);
+    fclose(f);
+    ft_scan_profile *sp = rc == FT_OK ? calloc(1, sizeof *sp) : NULL;
+    if (rc == FT_OK && !sp)
+        rc = ft_error_oom(err);
+    if (rc == FT_OK && (len < 8 || memcmp(buf, profile_magic, 8) != 0))
+        rc = ft_error_set(err, FT_EINPUT,
+                          "%s: is not a scan profile (make one with fundtrace scan "
+                          "--profile-out)",
+                          path);
+    if (rc == FT_OK) {
+        pio io = {.p = buf, .n = len >= 8 ? len - 8 : 0};
+        char magic[8];
+        uint32_t version = 0;
+        ft_scan_defaults(&sp->params);
+        pio_header(&io, sp, magic, &version);
+        if (!io.shortfile && version != PROFILE_VERSION)
+            rc = ft_error_set(err, FT_ECORRUPT,
+                              "%s: is a scan profile of format version %u; this fundtrace "
+                              "reads version %u: make it again",
+                              path, version, PROFILE_VERSION);
+        else if (!io.shortfile)
+            pio_profile(&io, sp);
+        uint64_t sum = 0;
+        if (rc == FT_OK && !io.shortfile && len - io.at >= 8)
+            memcpy(&sum, buf + io.at, 8);
+        if (rc == FT_OK && io.oom)
+            rc = ft_error_oom(err);
+        else if (rc == FT_OK && (io.shortfile || io.at + 8 != len || sum != io.sum))
+            rc = ft_error_set(err, FT_ECORRUPT,
+                              "%s: the scan profile is damaged or cut off (its checksum or "
+                              "length is wrong): make it again",
+                              path);
+    }
+    free(buf);
+    if (rc == FT_OK && !(sp->path = strdup(path)))
+        rc = ft_error_oom(err);
+    if (rc != FT_OK) {
+        ft_scan_profile_free(sp);
+        return rc;
+    }
+    *out = sp;
+    return FT_OK;
 }

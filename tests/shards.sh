@@ -121,6 +121,49 @@ check_scan_state() {
     set -e
 }
 check_scan_state
+# A shared profile: made once (scan --profile-out), given to every part
+# (--profile): merged, exactly one run's output without it, the record of
+# the run included (it names the one run). A profile of other data or
+# other parameters is refused.
+check_scan_profile() { # NAME ARGS...
+    name=$1
+    shift
+    set +e
+    "$FT" scan -q "$@" data.ftg >one.out 2>one.err
+    one=$?
+    "$FT" scan -q "$@" --profile-out data.profile data.ftg >/dev/null 2>&1 || {
+        echo "shards: scan --profile-out $name failed"
+        fail=1
+    }
+    for n in 1 3 4; do
+        i=1
+        parts=
+        while [ "$i" -le "$n" ]; do
+            "$FT" scan -q "$@" --profile data.profile --shard "$i/$n" data.ftg >"part.$i" 2>>parts.err
+            parts="part.$i $parts"
+            i=$((i + 1))
+        done
+        "$FT" merge -o merged.out $parts 2>merged.err
+        got=$?
+        if ! cmp -s one.out merged.out || [ "$got" != "$one" ]; then
+            echo "shards: scan --profile $name, $n parts: merged output or status ($got, one run $one) differs"
+            diff one.out merged.out | head -5
+            cat merged.err
+            fail=1
+        fi
+    done
+    set -e
+}
+check_scan_profile "jsonl" --format jsonl
+check_scan_profile "rules, --only, --set, 2 threads" --rules rules.ini --only fan_in,fan_out,bipartite,pass_through \
+    --set fan.min_degree=4 --set scan.novel_pair_max=2 --threads 2 --format csv
+"$FT" scan -q --profile-out data.profile data.ftg
+if "$FT" scan -q --set scan.opener_min=3 --profile data.profile --shard 1/2 data.ftg >/dev/null 2>err; then
+    echo "shards: a profile of other parameters was not refused"
+    fail=1
+fi
+grep -q 'data.profile: was made with other parameters (scan.opener_min=10 there, 3 here)' err ||
+    { echo "shards: no reason given for a profile of other parameters"; cat err; fail=1; }
 # A scan part of other data, and a part cut off, are refused.
 "$FT" scan -q --shard 1/2 data.ftg >s.1
 "$FT" scan -q --shard 2/2 data.ftg >s.2
@@ -134,6 +177,11 @@ mkdir -p other
 "$FT" synth --rows 3000 --seed 12 -o other/data.csv >/dev/null 2>&1
 "$FT" load -q other/data.csv -o other/data.ftg >/dev/null
 (cd other && "$FT" scan -q --shard 2/2 data.ftg >../s.2other)
+if (cd other && "$FT" scan -q --profile ../data.profile --shard 1/2 data.ftg >/dev/null 2>../err); then
+    echo "shards: a profile of other data was not refused"
+    fail=1
+fi
+grep -q 'data.profile: was made from other data' err || { echo "shards: no reason given for a profile of other data"; cat err; fail=1; }
 if "$FT" merge s.1 s.2other >/dev/null 2>err; then
     echo "shards: a scan part of other data was not refused"
     fail=1

@@ -911,6 +911,31 @@ static ft_status sc_tune(FILE *out, ft_error *err)
     return rc;
 }
 
+/* The data's profile made, written, read back and given to a scan. */
+static ft_status sc_scan_profile(FILE *out, ft_error *err)
+{
+    ft_scan_params p;
+    ft_scan_defaults(&p);
+    char path[160];
+    snprintf(path, sizeof path, "%s/scan.profile", fx.dir);
+    ft_scan_profile *made = NULL, *read = NULL;
+    ft_alerts a = {0};
+    ft_status rc = ft_scan_profile_build(&fx.small, &p, 2, &made, err);
+    if (rc == FT_OK)
+        rc = ft_scan_profile_write(made, path, err);
+    if (rc == FT_OK)
+        rc = ft_scan_profile_read(path, &read, err);
+    p.profile = read;
+    if (rc == FT_OK)
+        rc = ft_scan_run(&fx.small, &p, 1, &a, err);
+    if (rc == FT_OK)
+        ft_alerts_write(out, &fx.small, &a, NULL, FT_FORMAT_JSONL);
+    ft_alerts_free(&a);
+    ft_scan_profile_free(made);
+    ft_scan_profile_free(read);
+    return rc;
+}
+
 static const struct scenario {
     const char *name;
     scenario_fn fn;
@@ -936,6 +961,7 @@ static const struct scenario {
     {"scan", sc_scan, false},
     {"scan_state", sc_scan_state, false},
     {"scan_shard", sc_scan_shard, false},
+    {"scan_profile", sc_scan_profile, false},
     {"eval", sc_eval, false},
     {"writer", sc_writer, false},
     {"synth", sc_synth, false},

@@ -137,6 +137,79 @@ static void test_scan_shards_equal_one_run(void **state)
     ft_store_free(&s);
 }
 
+/* The data's profile made once, written, read back and given to every
+ * shard: the same alerts as one run; a profile of other data, of other
+ * parameters, or damaged is refused. */
+static void test_scan_shared_profile(void **state)
+{
+    (void)state;
+    ft_store s = {0}, other = {0};
+    tu_synth_store(&s, 20000, 11);
+    tu_synth_store(&other, 3000, 12);
+    ft_scan_params p;
+    ft_scan_defaults(&p);
+    ft_alerts one = {0};
+    ft_error err;
+    assert_int_equal(ft_scan_run(&s, &p, 1, &one, &err), FT_OK);
+    size_t onelen;
+    char *onetext = alerts_text(&s, &one, &onelen);
+    assert_true(one.n >= 20);
+    char *dir = tu_tmpdir(), path[512], bad[512];
+    snprintf(path, sizeof path, "%s/profile", dir);
+    snprintf(bad, sizeof bad, "%s/damaged", dir);
+    ft_scan_profile *made = NULL, *read = NULL;
+    assert_int_equal(ft_scan_profile_build(&s, &p, 2, &made, &err), FT_OK);
+    assert_int_equal(ft_scan_profile_write(made, path, &err), FT_OK);
+    ft_scan_profile_free(made);
+    assert_int_equal(ft_scan_profile_read(path, &read, &err), FT_OK);
+    ft_scan_params q = p;
+    q.profile = read;
+    for (uint32_t n = 1; n <= 4; n++) {
+        ft_alerts got = {0};
+        scan_in_shards(&s, &q, n, n % 2 ? 1 : 2, &got);
+        size_t len;
+        char *text = alerts_text(&s, &got, &len);
+        assert_int_equal(got.n, one.n);
+        assert_int_equal(len, onelen);
+        assert_memory_equal(text, onetext, len);
+        free(text);
+        ft_alerts_free(&got);
+    }
+    /* Other data; another value of a parameter the profile reads (one it
+     * does not read is fine). */
+    ft_scan_part *part = NULL;
+    assert_int_equal(ft_store_adjacency(&other, &err), FT_OK);
+    assert_int_equal(ft_scan_run_part(&other, &q, 1, NULL, &part, &err), FT_EUSAGE);
+    assert_non_null(strstr(err.msg, "other data"));
+    q.novel_pair_max = 2;
+    assert_int_equal(ft_scan_run_part(&s, &q, 1, NULL, &part, &err), FT_EUSAGE);
+    assert_non_null(strstr(err.msg, "scan.novel_pair_max=1 there, 2 here"));
+    q.novel_pair_max = p.novel_pair_max;
+    q.cycle_max_hops = 4;
+    assert_int_equal(ft_scan_run_part(&s, &q, 1, NULL, &part, &err), FT_OK);
+    ft_scan_part_free(part);
+    ft_scan_profile_free(read);
+    /* One byte changed, the file cut short, another file. */
+    size_t len;
+    char *bytes = tu_read(path, &len);
+    bytes[len / 2] ^= 1;
+    tu_write(bad, bytes, len);
+    assert_int_equal(ft_scan_profile_read(bad, &read, &err), FT_ECORRUPT);
+    assert_null(read);
+    bytes[len / 2] ^= 1;
+    tu_write(bad, bytes, len - 9);
+    assert_int_equal(ft_scan_profile_read(bad, &read, &err), FT_ECORRUPT);
+    tu_write(bad, "hello", 5);
+    assert_int_equal(ft_scan_profile_read(bad, &read, &err), FT_EINPUT);
+    assert_non_null(strstr(err.msg, "not a scan profile"));
+    free(bytes);
+    tu_rmdir(dir);
+    free(onetext);
+    ft_alerts_free(&one);
+    ft_store_free(&s);
+    ft_store_free(&other);
+}
+
 /* The text of shard 1 of 2 of s. (Not inlined: GCC then takes the
  * buffer open_memstream returns for the local pointer it was given.) */
 __attribute__((noinline)) static char *part_text(const ft_store *s, size_t *len)
@@ -301,11 +374,9 @@ static void test_parts_open(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_and_range),
-        cmocka_unit_test(test_escape),
-        cmocka_unit_test(test_scan_shards_equal_one_run),
-        cmocka_unit_test(test_scan_part_refused),
-        cmocka_unit_test(test_parts_open),
+        cmocka_unit_test(test_parse_and_range),           cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_scan_shards_equal_one_run), cmocka_unit_test(test_scan_part_refused),
+        cmocka_unit_test(test_scan_shared_profile),       cmocka_unit_test(test_parts_open),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -55,6 +55,7 @@ const char *ft_alert_kind_name(int kind);
 
 struct ft_rules;
 struct scan_ctx;
+struct ft_scan_profile;
 
 /* Detector parameters. Amounts are in major units of the transfer's own
  * currency (10000 means 10,000.00 EUR or 10,000 JPY); times in hours or
@@ -62,6 +63,10 @@ struct scan_ctx;
 typedef struct ft_scan_params {
     bool enabled[FT_PAT_COUNT];
     const struct ft_rules *rules; /* NULL: none (see rules.h) */
+    /* The data's profile made beforehand (ft_scan_profile_build or _read;
+     * it must be this data's, under these parameters); NULL: the scan
+     * makes it. */
+    const struct ft_scan_profile *profile;
     /* Called now and then from the calling thread with the accounts done
      * so far and in all; NULL: none. */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
@@ -184,6 +189,33 @@ ft_status ft_scan_part_write(FILE *f, const ft_store *s, const ft_scan_part *par
  * (*line: lines read before, updated). */
 ft_status ft_scan_part_read(FILE *f, const char *path, int64_t *line, const ft_store *s,
                             ft_scan_part **out, ft_error *err);
+
+/* The data's profile: what the detectors know about the data as a whole
+ * (which transfers open a new relation, break a payer's rhythm or are
+ * large for it, every account's everyday amounts and mule rounds, the
+ * hubs, and the data's rates of all of these). Every scan, and every
+ * shard of one, makes it over the whole data unless given one: made once
+ * and written to a file, it lets each shard skip that work. A profile
+ * names the data it was made from (ft_shard_data_id) and the values of
+ * the parameters it reads; a scan given a profile of other data or made
+ * with other such values refuses it (FT_EUSAGE, naming what differs).
+ *
+ * The file: "FTSCPRF" and a format version, the sizes and ids, the
+ * parameters' values, the rates, the arrays (one byte per transfer, some
+ * 60 per account, 16 per mule round), and a checksum of all of it; a
+ * damaged, cut-off or other-version file is refused (FT_ECORRUPT). */
+typedef struct ft_scan_profile ft_scan_profile;
+
+/* Makes the profile of s (its adjacency built) under p on `threads`
+ * threads; the same for any number of threads. */
+ft_status ft_scan_profile_build(const ft_store *s, const ft_scan_params *p, int threads,
+                                ft_scan_profile **out, ft_error *err);
+/* Writes it to path atomically (writer.h). */
+ft_status ft_scan_profile_write(const ft_scan_profile *pr, const char *path, ft_error *err);
+/* Reads a profile that ft_scan_profile_write wrote; the scan checks it
+ * against its data and parameters. */
+ft_status ft_scan_profile_read(const char *path, ft_scan_profile **out, ft_error *err);
+void ft_scan_profile_free(ft_scan_profile *pr);
 
 /* The id of an alert as 16 hex digits. */
 void ft_alert_id_text(uint64_t id, char buf[17]);
