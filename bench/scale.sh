@@ -19,7 +19,8 @@
 #     in turn (each builds the whole data's profile: the work sharding
 #     adds), 4 shards two at a time, and the merge (it reads the data again
 #     and runs the scan's last step), the merged alerts compared with the
-#     one run's
+#     one run's; then the data's profile made once (scan --profile-out) and
+#     the 4 shards reading it (--profile), in turn and two at a time
 # Times are the best of three (bench/lib.sh); machines are shared, so the
 # ratios, measured side by side, say more than the absolute times.
 set -euo pipefail
@@ -99,6 +100,29 @@ smerge_s=$secs smerge_cpu=$cpu
 ssame=no
 cmp -s "$work/scan-one.out" "$work/scan-merged.out" && ssame=yes
 
+# The scan's shards with the data's profile made once and shared
+# (scan --profile-out, then --profile in each part): the profile's CPU
+# counted with the shards'.
+echo "scan with a shared profile..." >&2
+cat >"$work/scan_profile.sh" <<EOS
+#!/bin/sh
+exec "$ft" scan -q --format jsonl --profile-out "$work/scan.profile" "$snap"
+EOS
+cat >"$work/scan_ppart.sh" <<EOS
+#!/bin/sh
+exec "$ft" scan -q --format jsonl --profile "$work/scan.profile" --shard "\$1/4" "$snap" >"$work/scan-ppart.\$1"
+EOS
+chmod +x "$work/scan_profile.sh" "$work/scan_ppart.sh"
+run "scan, the profile made once" "$work/scan_profile.sh"
+sprof_s=$secs sprof_cpu=$cpu
+run "scan, 4 shards in turn, shared profile" sh -c "for i in 1 2 3 4; do $work/scan_ppart.sh \$i || exit 1; done"
+spseq_s=$secs spseq_cpu=$cpu
+run "scan, 4 shards 2 at a time, shared profile" sh -c "printf '%s\\n' 1 2 3 4 | xargs -P 2 -n 1 $work/scan_ppart.sh"
+sppar_s=$secs
+"$ft" merge "$work"/scan-ppart.[1-4] >"$work/scan-pmerged.out" || [ $? = 1 ]
+spsame=no
+cmp -s "$work/scan-one.out" "$work/scan-pmerged.out" && spsame=yes
+
 awk -v rows="$rows" -v bytes="$bytes" -v base="$base_s" -v old="$old_s" -v t1="$t1_s" \
     -v t2="$t2_s" -v k1="$t1_kib" -v k2="$t2_kib" -v one="$one_s" -v seq="$seq_s" \
     -v par="$par_s" -v ok="$one_kib" -v sk="$shard_kib" -v same="$same" \
@@ -106,6 +130,8 @@ awk -v rows="$rows" -v bytes="$bytes" -v base="$base_s" -v old="$old_s" -v t1="$
     -v sseqc="$sseq_cpu" -v spar="$spar_s" -v spark="$spar_kib" -v smerge="$smerge_s" \
     -v smergec="$smerge_cpu" -v ssame="$ssame" -v basec="$base_cpu" -v t1c="$t1_cpu" \
     -v t2c="$t2_cpu" -v onec="$one_cpu" -v seqc="$seq_cpu" \
+    -v sprof="$sprof_s" -v sprofc="$sprof_cpu" -v spseq="$spseq_s" -v spseqc="$spseq_cpu" \
+    -v sppar="$sppar_s" -v spsame="$spsame" \
     -v json="$work/scale.json" 'BEGIN {
     mb = bytes / 1e6
     printf "\nfundtrace scale benchmark: %d rows, %.0f MB synth CSV\n\n", rows, mb
@@ -124,5 +150,10 @@ awk -v rows="$rows" -v bytes="$bytes" -v base="$base_s" -v old="$old_s" -v t1="$
     printf "  %-46s %8.2f s  CPU %.2f s\n", "scan, merge of the 4 parts", smerge, smergec
     printf "  %-46s %8.2f s  (%.2fx faster than one run)\n", "scan, 4 shards 2 at a time + merge", spar + smerge, sone / (spar + smerge)
     printf "  %-46s %8s\n", "merged scan = one scan, byte for byte", ssame
-    printf "{\"rows\":%d,\"csv_bytes\":%d,\"libcsv_s\":%s,\"base_load_s\":%s,\"load_t1_s\":%s,\"load_t2_s\":%s,\"load_t1_kib\":%d,\"load_t2_kib\":%d,\"trace_one_s\":%s,\"trace_4_in_turn_s\":%s,\"trace_4_two_at_a_time_s\":%s,\"merged_same\":\"%s\",\"scan_one_s\":%s,\"scan_one_cpu_s\":%s,\"scan_4_in_turn_s\":%s,\"scan_4_in_turn_cpu_s\":%s,\"scan_4_two_at_a_time_s\":%s,\"scan_merge_s\":%s,\"scan_merged_same\":\"%s\"}\n", rows, bytes, base, old, t1, t2, k1, k2, one, seq, par, same, sone, sonec, sseq, sseqc, spar, smerge, ssame > json
+    printf "  %-46s %8.2f s  CPU %.2f s\n", "scan, the profile made once (--profile-out)", sprof, sprofc
+    printf "  %-46s %8.2f s  CPU %.2f s\n", "scan, 4 shards in turn, shared profile", spseq, spseqc
+    printf "  %-46s %8.2f s  CPU %.2f s  (%.2fx the CPU of one run; %.2fx without the profile)\n", "  profile + 4 shards in turn", sprof + spseq, sprofc + spseqc, (sprofc + spseqc) / sonec, sseqc / sonec
+    printf "  %-46s %8.2f s  (%.2fx faster than one run)\n", "profile + 4 shards 2 at a time", sprof + sppar, sone / (sprof + sppar)
+    printf "  %-46s %8s\n", "merged (shared profile) = one scan", spsame
+    printf "{\"rows\":%d,\"csv_bytes\":%d,\"libcsv_s\":%s,\"base_load_s\":%s,\"load_t1_s\":%s,\"load_t2_s\":%s,\"load_t1_kib\":%d,\"load_t2_kib\":%d,\"trace_one_s\":%s,\"trace_4_in_turn_s\":%s,\"trace_4_two_at_a_time_s\":%s,\"merged_same\":\"%s\",\"scan_one_s\":%s,\"scan_one_cpu_s\":%s,\"scan_4_in_turn_s\":%s,\"scan_4_in_turn_cpu_s\":%s,\"scan_4_two_at_a_time_s\":%s,\"scan_merge_s\":%s,\"scan_merged_same\":\"%s\",\"scan_profile_s\":%s,\"scan_profile_cpu_s\":%s,\"scan_4_in_turn_shared_s\":%s,\"scan_4_in_turn_shared_cpu_s\":%s,\"scan_4_two_at_a_time_shared_s\":%s,\"scan_shared_merged_same\":\"%s\"}\n", rows, bytes, base, old, t1, t2, k1, k2, one, seq, par, same, sone, sonec, sseq, sseqc, spar, smerge, ssame, sprof, sprofc, spseq, spseqc, sppar, spsame > json
 }'

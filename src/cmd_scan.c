@@ -185,9 +185,9 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
         ft_cli_error("scan", "no input (give CSV files or a snapshot)");
         goto done;
     }
-    if (profile_out && (profile_path || shard.count || model_path || state_path || ps)) {
+    if (profile_out && (profile_path || shard.count || model_path || ps)) {
         ft_cli_error("scan", "--profile-out makes the profile and stops: give it without "
-                             "--profile, --shard, --model and --state");
+                             "--profile, --shard and --model");
         goto done;
     }
     if (model_path && profile_path) {
@@ -206,8 +206,9 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
     if (model_path && ft_cli_model_open("scan", model_path, rules_path, &sets,
                                         only.n > 0 || min_score >= 0, &model) != 0)
         goto done;
-    /* The state is read before the long work, so a bad one fails fast. */
-    if (state_path && ft_scan_state_load(&state, state_path, &err) != FT_OK) {
+    /* The state is read before the long work, so a bad one fails fast
+     * (--profile-out leaves it alone). */
+    if (state_path && !profile_out && ft_scan_state_load(&state, state_path, &err) != FT_OK) {
         ft_cli_fail("scan", &err);
         goto done;
     }

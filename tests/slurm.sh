@@ -156,5 +156,7 @@ job=$(cat job.id)
 wait_job
 [ "$state" = COMPLETED ] || fail "the scan's merge job ended $state ($(cat scan-parts/merge.err))"
 cmp -s scan-one.jsonl scan-merged.jsonl || fail "the merged scan differs from one scan's"
+# The array read the data's profile that one job made first.
+[ -s scan-parts/profile ] || fail "no shared profile made for the scan's parts ($(cat scan-parts/profile.err 2>/dev/null))"
 echo "slurm: a scan in 3 parts, merged: one scan's $(wc -l <scan-one.jsonl) alerts"
 exit 0
