@@ -61,6 +61,7 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
     bool all = false;
     uint32_t threads = 1;
     double min_score = -1;
+    int64_t since_ms = INT64_MIN, until_ms = INT64_MAX, last_ms = 0;
     ft_cli_list sets = {0}, only = {0};
     ft_shard shard = {0};
     const ft_option options[] = {
@@ -83,6 +84,14 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
                       "flag what a model from fundtrace learn scores at or\n"
                       "above its threshold, instead of the detectors (see\n"
                       "fundtrace-learn(1))"),
+        FT_OPT_TIME(0, "since", &since_ms, "T",
+                    "print only alerts with a transfer at T or later (the\n"
+                    "scan still weighs each account's whole history)"),
+        FT_OPT_TIME(0, "until", &until_ms, "T", "print only alerts with a transfer at T or earlier"),
+        FT_OPT_DURATION(0, "last", &last_ms, "D",
+                        "print only alerts with a transfer in the last D of the\n"
+                        "data (35d, 12h, 90m): from its last transfer's time\n"
+                        "less D on; nightly runs, with --state"),
         FT_OPT_STRING(0, "state", &state_path, "FILE",
                       "print only alerts no earlier run with this state file\n"
                       "reported, then add them to it (after the scan\n"
@@ -185,6 +194,14 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
         ft_cli_error("scan", "no input (give CSV files or a snapshot)");
         goto done;
     }
+    if (last_ms && since_ms != INT64_MIN) {
+        ft_cli_error("scan", "give --last or --since, not both");
+        goto done;
+    }
+    if (since_ms > until_ms) {
+        ft_cli_error("scan", "--since is after --until: the window is empty");
+        goto done;
+    }
     if (profile_out && (profile_path || shard.count || model_path || ps)) {
         ft_cli_error("scan", "--profile-out makes the profile and stops: give it without "
                              "--profile, --shard and --model");
@@ -262,6 +279,11 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
         code = ft_cli_finish("scan", FT_EXIT_OK);
         goto done;
     }
+    /* The window: the alerts of the whole scan that touch it. */
+    if (last_ms && s.t.n)
+        since_ms = s.t.ts_ms[s.t.n - 1] - last_ms;
+    if (since_ms != INT64_MIN || until_ms != INT64_MAX)
+        ft_alerts_window(&alerts, &s, since_ms, until_ms);
     keep = calloc((size_t)alerts.n + 1, sizeof *keep);
     if (!keep) {
         ft_cli_error("scan", "out of memory");

@@ -940,6 +940,22 @@ done:
     return rc;
 }
 
+void ft_alerts_window(ft_alerts *a, const ft_store *s, int64_t since_ms, int64_t until_ms)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < a->n; i++) {
+        const ft_alert *al = &a->v[i];
+        bool in = false;
+        for (uint32_t k = 0; k < al->ntxn && !in; k++) {
+            int64_t ts = s->t.ts_ms[a->txns[al->txn0 + k]];
+            in = ts >= since_ms && ts <= until_ms;
+        }
+        if (in)
+            a->v[n++] = *al;
+    }
+    a->n = n;
+}
+
 ft_status ft_scan_run(const ft_store *s, const ft_scan_params *p, int threads, ft_alerts *out,
                       ft_error *err)
 {

@@ -50,6 +50,11 @@ for input in months weeks/manifest.tsv; do
     check "$input" clusters --top 5
 done
 grep -q 'reading 53 periods (2024-W01 to 2025-W01)' per.err || { echo "periods: no note of the periods read"; cat per.err; fail=1; }
+# A scan's time window over the periods: the alerts of the whole data's
+# scan with a transfer in it (every period read: see fundtrace-scan(1)).
+check months scan --last 35d --format jsonl
+check months scan --since 2024-06-01 --until 2024-06-30T23:59:59Z --format csv
+[ "$(grep -c . per.out)" = 3 ] || { echo "periods: not 2 alerts in June"; cat per.out; fail=1; }
 # A scan sharded over the periods, merged.
 for i in 1 2 3; do "$FT" scan -q --no-provenance --format jsonl --shard "$i/3" months >"part.$i"; done
 "$FT" scan -q --no-provenance --format jsonl data.ftg >one.out 2>/dev/null

@@ -72,6 +72,7 @@
 
 #include "fundtrace/ingest.h"
 #include "fundtrace/scan.h"
+#include "fundtrace/time.h"
 #include "fundtrace/synth.h"
 #include "fundtrace/writer.h"
 
@@ -1119,6 +1120,54 @@ static void test_large_steps(void **state)
     free(f.csv);
 }
 
+/* A time window keeps the whole scan's alerts with a transfer in it, whole
+ * and in order: exactly those. */
+static void test_alerts_window(void **state)
+{
+    (void)state;
+    ft_store s = {0};
+    tu_synth_store(&s, 20000, 11);
+    ft_scan_params p;
+    ft_scan_defaults(&p);
+    ft_alerts all = {0}, win = {0};
+    ft_error err;
+    assert_int_equal(ft_scan_run(&s, &p, 1, &all, &err), FT_OK);
+    assert_int_equal(all.n, 29);
+    int64_t since, until;
+    ft_time_error why;
+    assert_true(ft_time_parse("2024-06-01", 10, &since, &why));
+    assert_true(ft_time_parse("2024-06-30T23:59:59Z", 20, &until, &why));
+    const int64_t windows[][2] = {{since, until},
+                                  {s.t.ts_ms[s.t.n - 1] - 35 * 86400000LL, INT64_MAX},
+                                  {INT64_MIN, INT64_MAX},
+                                  {INT64_MIN, s.t.ts_ms[0] - 1}};
+    const uint32_t want[] = {2, 3, 29, 0};
+    for (int w = 0; w < 4; w++) {
+        assert_int_equal(ft_scan_run(&s, &p, 1, &win, &err), FT_OK);
+        ft_alerts_window(&win, &s, windows[w][0], windows[w][1]);
+        assert_int_equal(win.n, want[w]);
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < all.n; i++) {
+            const ft_alert *a = &all.v[i];
+            bool in = false;
+            for (uint32_t j = 0; j < a->ntxn; j++) {
+                int64_t ts = s.t.ts_ms[all.txns[a->txn0 + j]];
+                in = in || (ts >= windows[w][0] && ts <= windows[w][1]);
+            }
+            if (!in)
+                continue;
+            assert_true(k < win.n);
+            assert_int_equal(win.v[k].id, a->id);
+            assert_int_equal(win.v[k].ntxn, a->ntxn);
+            k++;
+        }
+        assert_int_equal(k, win.n);
+        ft_alerts_free(&win);
+    }
+    ft_alerts_free(&all);
+    ft_store_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1136,6 +1185,7 @@ int main(void)
         cmocka_unit_test(test_precedence_at_exactly_half),
         cmocka_unit_test(test_ids_against_time),
         cmocka_unit_test(test_large_steps),
+        cmocka_unit_test(test_alerts_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -217,6 +217,13 @@ ft_status ft_scan_profile_write(const ft_scan_profile *pr, const char *path, ft_
 ft_status ft_scan_profile_read(const char *path, ft_scan_profile **out, ft_error *err);
 void ft_scan_profile_free(ft_scan_profile *pr);
 
+/* Keeps, in order, the alerts with at least one transfer from since_ms to
+ * until_ms (both inclusive; INT64_MIN, INT64_MAX: open): a scan's time
+ * window (scan --since, --until, --last). The alerts are those the scan
+ * of all the data finds, so an alert that also has transfers outside the
+ * window is kept whole, with the same id and score. */
+void ft_alerts_window(ft_alerts *a, const ft_store *s, int64_t since_ms, int64_t until_ms);
+
 /* The id of an alert as 16 hex digits. */
 void ft_alert_id_text(uint64_t id, char buf[17]);
 
