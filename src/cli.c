@@ -1005,10 +1005,11 @@ static ft_status close_rejects(struct ft_cli_input *in, ft_error *err)
     return ft_writer_close(&in->rejects_w, err);
 }
 
-/* The periods of a manifest, as one store. All of them: what trace and
- * paths take for a hub counts the transfers of the whole data, so a
- * window's periods alone would not give the same results (a next step:
- * the whole data's degrees beside the manifest). */
+/* The periods of a manifest, as one store: all of them, or with a window
+ * (in->window) those it needs, and the whole data's figures beside them
+ * (in->whole), which the command uses where it would count over all the
+ * data (hubs, the most used currency). Without those figures (a split by
+ * an older fundtrace) every period is read. */
 static ft_status load_periods(const char *cmd, struct ft_cli_input *in, const char *path,
                               ft_store *s)
 {
@@ -1018,7 +1019,34 @@ static ft_status load_periods(const char *cmd, struct ft_cli_input *in, const ch
     size_t first = 0, last = rc == FT_OK ? m.n : 0;
     if (rc == FT_OK && first == last)
         rc = ft_error_set(&err, FT_EINPUT, "%s: names no periods", path);
-    if (rc == FT_OK && !in->quiet)
+    if (rc == FT_OK && in->window) {
+        char *whole = malloc(strlen(m.dir) + 16);
+        if (!whole) {
+            rc = ft_error_oom(&err);
+        } else {
+            sprintf(whole, "%s/whole.bin", m.dir);
+            if (access(whole, F_OK) == 0) {
+                ft_manifest_select(&m, in->since_ms, in->until_ms, &first, &last);
+                if (first == last) { /* no period in the window: one, none of its rows in it */
+                    first = first < m.n ? first : m.n - 1;
+                    last = first + 1;
+                }
+            } else if (!in->quiet) {
+                fprintf(stderr,
+                        "fundtrace %s: %s has no whole.bin (split by an older fundtrace): "
+                        "reading every period\n",
+                        cmd, m.dir);
+            }
+            free(whole);
+        }
+    }
+    if (rc == FT_OK && !in->quiet && last - first < m.n)
+        fprintf(stderr,
+                "fundtrace %s: reading %zu period%s (%s to %s) of %zu, those the time window "
+                "needs\n",
+                cmd, last - first, last - first == 1 ? "" : "s", m.v[first].name,
+                m.v[last - 1].name, m.n);
+    else if (rc == FT_OK && !in->quiet)
         fprintf(stderr, "fundtrace %s: reading %zu period%s (%s to %s)\n", cmd, last - first,
                 last - first == 1 ? "" : "s", m.v[first].name, m.v[last - 1].name);
     if (rc == FT_OK && last - first == 1) { /* mapped, as a snapshot */
@@ -1032,6 +1060,11 @@ static ft_status load_periods(const char *cmd, struct ft_cli_input *in, const ch
         }
     } else if (rc == FT_OK) {
         rc = ft_periods_load(s, &m, first, last, &err);
+    }
+    if (rc == FT_OK && last - first < m.n) {
+        rc = ft_period_whole_read(&in->whole, &m, s, &err);
+        if (rc == FT_OK && !in->whole.present)
+            rc = ft_error_set(&err, FT_EINPUT, "%s/whole.bin: went away while reading", m.dir);
     }
     if (rc == FT_OK && in->rates_path)
         rc = ft_store_rates_load(s, in->rates_path, &err);
@@ -1137,6 +1170,7 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
 
 void ft_cli_input_free(struct ft_cli_input *in)
 {
+    ft_period_whole_free(&in->whole);
     ft_writer_abort(&in->rejects_w);
     ft_map_free(&in->map);
     ft_tz_free(in->tz);

@@ -13,6 +13,7 @@
 #include "fundtrace/ingest.h"
 #include "fundtrace/money.h"
 #include "fundtrace/output.h"
+#include "fundtrace/periods.h"
 #include "fundtrace/audit.h"
 #include "fundtrace/progress.h"
 #include "fundtrace/provenance.h"
@@ -197,6 +198,15 @@ struct ft_cli_input {
     ft_cli_progress prog;
     const char *reading; /* the file the progress display names */
     const char *pseudonymise; /* --pseudonymise KEYFILE */
+    /* The command's time window, set before ft_cli_load (window true):
+     * given a periods' directory, it reads only the periods from since_ms
+     * to until_ms (inclusive) and fills `whole` with the whole data's
+     * figures (periods.h), which the command then uses where it would
+     * count over all the data. `whole.present` is false when every period
+     * was read. */
+    bool window;
+    int64_t since_ms, until_ms;
+    ft_period_whole whole;
 };
 
 /* The provenance of this run (provenance.h): ft_cli_run_start (main)

@@ -74,6 +74,7 @@ int cmd_paths(int argc, char **argv)
                   "input error.\n",
     };
     ft_store s = {0};
+    uint32_t *degree = NULL;
     ft_format fmt;
     ft_error err;
     int nargs, code = ft_cli_parse(&cmd, argc, argv, &nargs);
@@ -97,8 +98,33 @@ int cmd_paths(int argc, char **argv)
         ft_cli_error("paths", "no input (give CSV files or a snapshot)");
         goto done;
     }
+    /* Given periods, only those the window needs are read; hubs and the
+     * most used currency are then the whole data's. */
+    in.window = true;
+    in.since_ms = o.since_ms;
+    in.until_ms = o.until_ms;
+    if (o.window_ms > 0 && o.since_ms <= INT64_MAX - o.window_ms &&
+        o.since_ms + o.window_ms < in.until_ms)
+        in.until_ms = o.since_ms + o.window_ms;
     if (ft_cli_load("paths", &in, argv + 1, nargs, &s) != FT_OK)
         goto done;
+    if (in.whole.present) {
+        uint32_t *deg = calloc((size_t)s.accounts.n + 1, sizeof *deg);
+        if (!deg) {
+            ft_cli_error("paths", "out of memory");
+            goto done;
+        }
+        for (uint32_t a = 0; a < s.accounts.n; a++)
+            deg[a] = in.whole.deg_out[a] + in.whole.deg_in[a];
+        o.degree = degree = deg;
+        if (!currency && maxflow) {
+            uint16_t best = 0;
+            for (uint16_t c = 1; c < in.whole.ncurrencies; c++)
+                if (in.whole.per_currency[c] > in.whole.per_currency[best])
+                    best = c;
+            currency = s.currencies[best].code;
+        }
+    }
     if (ft_store_adjacency(&s, &err) != FT_OK) {
         ft_cli_fail("paths", &err);
         goto done;
@@ -123,6 +149,7 @@ int cmd_paths(int argc, char **argv)
         ft_cli_error("paths", "stopped at --limit %u; there may be more paths", limit);
     code = ft_cli_finish("paths", ans.found ? FT_EXIT_OK : FT_EXIT_NONE);
 done:
+    free(degree);
     ft_cli_accounts_free(&from);
     ft_cli_accounts_free(&to);
     ft_store_free(&s);

@@ -87,7 +87,8 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
         FT_OPT_TIME(0, "since", &since_ms, "T",
                     "print only alerts with a transfer at T or later (the\n"
                     "scan still weighs each account's whole history)"),
-        FT_OPT_TIME(0, "until", &until_ms, "T", "print only alerts with a transfer at T or earlier"),
+        FT_OPT_TIME(0, "until", &until_ms, "T",
+                    "print only alerts with a transfer at T or earlier"),
         FT_OPT_DURATION(0, "last", &last_ms, "D",
                         "print only alerts with a transfer in the last D of the\n"
                         "data (35d, 12h, 90m): from its last transfer's time\n"

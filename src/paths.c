@@ -102,7 +102,9 @@ static void search_free(search *q)
 static bool passable(const search *q, uint32_t a)
 {
     const ft_adjacency *adj = &q->s->adj;
-    uint32_t deg = adj->out_off[a + 1] - adj->out_off[a] + adj->in_off[a + 1] - adj->in_off[a];
+    uint32_t deg =
+        q->o->degree ? q->o->degree[a]
+                     : adj->out_off[a + 1] - adj->out_off[a] + adj->in_off[a + 1] - adj->in_off[a];
     return !q->o->max_degree || deg <= q->o->max_degree || (q->role[a] & SOURCE);
 }
 

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fundtrace/hash.h"
 #include "fundtrace/snapshot.h"
 #include "fundtrace/time.h"
 #include "fundtrace/writer.h"
@@ -260,7 +261,10 @@ ft_status ft_periods_split(const ft_store *s, ft_period_unit u, const char *dir,
         ft_pool_free(&pool);
         lo = hi;
     }
-    /* The manifest last: until it is replaced, readers see the old one. */
+    /* The whole data's figures, then the manifest last: until it is
+     * replaced, readers see the old one. */
+    if (rc == FT_OK)
+        rc = ft_period_whole_write(&m, s, err);
     ft_writer w = {.fd = -1};
     if (rc == FT_OK) {
         sprintf(path, "%s/manifest.tsv", dir);
@@ -426,6 +430,193 @@ void ft_manifest_select(const ft_manifest *m, int64_t since_ms, int64_t until_ms
         b++;
     *first = a;
     *last = b;
+}
+
+/* --- the whole data's figures ---------------------------------------------------------- */
+
+static const char whole_magic[8] = {'F', 'T', 'W', 'H', 'O', 'L', 'E', '\0'};
+#define WHOLE_VERSION 1u
+
+/* The inputs' SHA-256, as one hash (the same in every period's snapshot). */
+static uint64_t sources_id(const ft_store *s)
+{
+    uint64_t h = ft_xxh64(&s->report.nsources, sizeof s->report.nsources, 0x9e1);
+    for (int i = 0; i < s->report.nsources; i++)
+        h = ft_xxh64(s->report.sources[i].sha256, 64, h);
+    return h;
+}
+
+static char *whole_path(const ft_manifest *m)
+{
+    char *p = malloc(strlen(m->dir) + 16);
+    if (p)
+        sprintf(p, "%s/whole.bin", m->dir);
+    return p;
+}
+
+typedef struct wio {
+    ft_writer *w;
+    const unsigned char *p;
+    size_t n, at;
+    uint64_t sum;
+    bool shortfile;
+} wio;
+
+static void wio_bytes(wio *io, void *v, size_t len)
+{
+    if (io->w) {
+        ft_writer_put(io->w, v, len);
+    } else if (io->shortfile || len > io->n - io->at) {
+        io->shortfile = true;
+        memset(v, 0, len);
+        return;
+    } else {
+        memcpy(v, io->p + io->at, len);
+        io->at += len;
+    }
+    io->sum = ft_xxh64(v, len, io->sum);
+}
+
+ft_status ft_period_whole_write(const ft_manifest *m, const ft_store *s, ft_error *err)
+{
+    ft_period_whole w = {.present = true,
+                         .ntxn = s->t.n,
+                         .naccounts = s->accounts.n,
+                         .ncurrencies = (uint16_t)s->ncurrencies};
+    w.deg_out = calloc((size_t)w.naccounts + 1, sizeof *w.deg_out);
+    w.deg_in = calloc((size_t)w.naccounts + 1, sizeof *w.deg_in);
+    w.per_currency = calloc((size_t)w.ncurrencies + 1, sizeof *w.per_currency);
+    char *path = whole_path(m);
+    ft_status rc = w.deg_out && w.deg_in && w.per_currency && path ? FT_OK : ft_error_oom(err);
+    for (int64_t t = 0; rc == FT_OK && t < s->t.n; t++) {
+        w.deg_out[s->t.src[t]]++;
+        w.deg_in[s->t.dst[t]]++;
+        w.per_currency[s->t.cur[t]]++;
+    }
+    ft_writer wr = {.fd = -1};
+    if (rc == FT_OK)
+        rc = ft_writer_open(&wr, path, false, err);
+    if (rc == FT_OK) {
+        wio io = {.w = &wr};
+        char magic[8];
+        memcpy(magic, whole_magic, 8);
+        uint32_t version = WHOLE_VERSION;
+        uint64_t id = sources_id(s);
+        wio_bytes(&io, magic, 8);
+        wio_bytes(&io, &version, sizeof version);
+        wio_bytes(&io, &w.naccounts, sizeof w.naccounts);
+        wio_bytes(&io, &w.ntxn, sizeof w.ntxn);
+        wio_bytes(&io, &w.ncurrencies, sizeof w.ncurrencies);
+        wio_bytes(&io, &id, sizeof id);
+        if (w.naccounts) {
+            wio_bytes(&io, w.deg_out, (size_t)w.naccounts * sizeof *w.deg_out);
+            wio_bytes(&io, w.deg_in, (size_t)w.naccounts * sizeof *w.deg_in);
+        }
+        if (w.ncurrencies)
+            wio_bytes(&io, w.per_currency, (size_t)w.ncurrencies * sizeof *w.per_currency);
+        uint64_t sum = io.sum;
+        ft_writer_put(&wr, &sum, sizeof sum);
+        rc = ft_writer_close(&wr, err);
+    }
+    ft_writer_abort(&wr);
+    free(path);
+    ft_period_whole_free(&w);
+    return rc;
+}
+
+void ft_period_whole_free(ft_period_whole *w)
+{
+    free(w->deg_out);
+    free(w->deg_in);
+    free(w->per_currency);
+    memset(w, 0, sizeof *w);
+}
+
+ft_status ft_period_whole_read(ft_period_whole *w, const ft_manifest *m, const ft_store *s,
+                               ft_error *err)
+{
+    memset(w, 0, sizeof *w);
+    char *path = whole_path(m);
+    if (!path)
+        return ft_error_oom(err);
+    FILE *f = fopen(path, "rb");
+    if (!f && errno == ENOENT) {
+        free(path);
+        return FT_OK; /* none: not present */
+    }
+    ft_status rc = f ? FT_OK : ft_error_errno(err, FT_EIO, "open", path);
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    if (rc == FT_OK) {
+        struct stat st;
+        if (fstat(fileno(f), &st) != 0 || st.st_size < 8)
+            rc = ft_error_set(err, FT_ECORRUPT, "%s: is cut off: split the data again", path);
+        else if (!(buf = malloc((size_t)st.st_size)))
+            rc = ft_error_oom(err);
+        else if (fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size)
+            rc = ft_error_errno(err, FT_EIO, "read", path);
+        else
+            len = (size_t)st.st_size;
+    }
+    if (f)
+        fclose(f);
+    wio io = {.p = buf, .n = len >= 8 ? len - 8 : 0};
+    char magic[8];
+    uint32_t version = 0;
+    uint64_t id = 0, sum = 0;
+    if (rc == FT_OK) {
+        wio_bytes(&io, magic, 8);
+        wio_bytes(&io, &version, sizeof version);
+        wio_bytes(&io, &w->naccounts, sizeof w->naccounts);
+        wio_bytes(&io, &w->ntxn, sizeof w->ntxn);
+        wio_bytes(&io, &w->ncurrencies, sizeof w->ncurrencies);
+        wio_bytes(&io, &id, sizeof id);
+        if (io.shortfile || memcmp(magic, whole_magic, 8) != 0 || version != WHOLE_VERSION)
+            rc = ft_error_set(err, FT_ECORRUPT,
+                              "%s: is not the whole data's figures of this fundtrace's "
+                              "format: split the data again",
+                              path);
+    }
+    if (rc == FT_OK && ((size_t)w->naccounts * 8 + (size_t)w->ncurrencies * 8 > io.n - io.at))
+        io.shortfile = true;
+    if (rc == FT_OK && !io.shortfile) {
+        w->deg_out = calloc((size_t)w->naccounts + 1, sizeof *w->deg_out);
+        w->deg_in = calloc((size_t)w->naccounts + 1, sizeof *w->deg_in);
+        w->per_currency = calloc((size_t)w->ncurrencies + 1, sizeof *w->per_currency);
+        if (!w->deg_out || !w->deg_in || !w->per_currency)
+            rc = ft_error_oom(err);
+    }
+    if (rc == FT_OK && !io.shortfile) {
+        if (w->naccounts) {
+            wio_bytes(&io, w->deg_out, (size_t)w->naccounts * sizeof *w->deg_out);
+            wio_bytes(&io, w->deg_in, (size_t)w->naccounts * sizeof *w->deg_in);
+        }
+        if (w->ncurrencies)
+            wio_bytes(&io, w->per_currency, (size_t)w->ncurrencies * sizeof *w->per_currency);
+        if (len >= 8)
+            memcpy(&sum, buf + len - 8, 8);
+    }
+    if (rc == FT_OK && (io.shortfile || io.at != io.n || sum != io.sum))
+        rc = ft_error_set(err, FT_ECORRUPT,
+                          "%s: the whole data's figures are damaged or cut off: split the "
+                          "data again",
+                          path);
+    int64_t rows = 0;
+    for (size_t i = 0; i < m->n; i++)
+        rows += m->v[i].rows;
+    if (rc == FT_OK && (id != sources_id(s) || w->naccounts != s->accounts.n ||
+                        w->ncurrencies != s->ncurrencies || w->ntxn != rows))
+        rc = ft_error_set(err, FT_EINPUT,
+                          "%s: is of other data than the periods (other inputs, accounts, "
+                          "currencies or transfers): split the data again",
+                          path);
+    free(buf);
+    free(path);
+    if (rc == FT_OK)
+        w->present = true;
+    else
+        ft_period_whole_free(w);
+    return rc;
 }
 
 /* --- periods read as one store ----------------------------------------------------------- */

@@ -55,6 +55,57 @@ grep -q 'reading 53 periods (2024-W01 to 2025-W01)' per.err || { echo "periods: 
 check months scan --last 35d --format jsonl
 check months scan --since 2024-06-01 --until 2024-06-30T23:59:59Z --format csv
 [ "$(grep -c . per.out)" = 3 ] || { echo "periods: not 2 alerts in June"; cat per.out; fail=1; }
+# Two years in 24 months: paths with a time window reads only the months
+# it needs, and still takes hubs by the whole data's transfers (whole.bin):
+# FR002:A000000005 has 875 transfers in all, 62 in the last two months, so
+# with --max-degree 100 the path through it is not taken (the two months
+# alone, without the whole data's figures, would take it).
+"$FT" synth --rows 40000 --days 730 --seed 5 -o y2.csv >/dev/null 2>&1
+"$FT" load -q y2.csv -o y2.ftg >/dev/null
+"$FT" load -q --split-by month -o y2m y2.csv >/dev/null
+[ "$(grep -c . y2m/manifest.tsv)" = 25 ] || { echo "periods: not 24 months"; fail=1; }
+window() { # WANT ARGS... : as check, over y2.ftg and y2m; WANT the note of the periods read
+    want=$1
+    shift
+    set +e
+    "$FT" "$@" --no-provenance y2.ftg >one.out 2>/dev/null
+    one=$?
+    "$FT" "$@" --no-provenance y2m >per.out 2>per.err
+    got=$?
+    set -e
+    if ! cmp -s one.out per.out || [ "$got" != "$one" ]; then
+        echo "periods: y2m: $*: output or status ($got, one snapshot $one) differs"
+        diff one.out per.out | head -5
+        fail=1
+    fi
+    grep -q "reading $want" per.err || { echo "periods: $*: not 'reading $want'"; cat per.err; fail=1; }
+}
+from=DE003:A000000342 to=CH001:A000001540
+window "1 period (2025-12 to 2025-12) of 24, those the time window needs" \
+    paths --from $from --to $to --since 2025-12-01 --max-degree 100
+grep -q 'no path' per.out || { echo "periods: a path through a hub of the whole data"; fail=1; }
+window "1 period (2025-12 to 2025-12) of 24" paths --from $from --to $to --since 2025-12-01 --maxflow
+grep -q 'FR002:A000000005' per.out || { echo "periods: no path through FR002:A000000005"; fail=1; }
+window "3 periods (2024-03 to 2024-05) of 24" paths --from DE001:A000001370 --to FR002:A000000005 \
+    --since 2024-03-01 --until 2024-05-15 --maxflow --format jsonl
+window "2 periods (2024-03 to 2024-04) of 24" paths --from DE001:A000001370 --to FR002:A000000005 \
+    --since 2024-03-10 --window 35d --all --hops 3 --format csv
+# A scan's window reads every period: its detectors weigh each candidate
+# against its account's whole history (fundtrace-scan(1)).
+window "24 periods (2024-01 to 2025-12)" scan --last 35d --format jsonl
+[ "$(grep -c . per.out)" = 2 ] || { echo "periods: not 2 alerts in the last 35 days"; fail=1; }
+# The whole data's figures of other data, or none: refused, or every period read.
+cp y2m/whole.bin y2m.whole
+cp months/whole.bin y2m/whole.bin
+if "$FT" paths --from $from --to $to --since 2025-12-01 y2m >/dev/null 2>err; then
+    echo "periods: the whole data's figures of other data were not refused"
+    fail=1
+fi
+grep -q 'y2m/whole.bin: is of other data' err || { echo "periods: no reason given"; cat err; fail=1; }
+rm y2m/whole.bin
+window "24 periods (2024-01 to 2025-12)" paths --from $from --to $to --since 2025-12-01 --max-degree 100
+grep -q 'no whole.bin' per.err || { echo "periods: no note of the missing whole.bin"; fail=1; }
+cp y2m.whole y2m/whole.bin
 # A scan sharded over the periods, merged.
 for i in 1 2 3; do "$FT" scan -q --no-provenance --format jsonl --shard "$i/3" months >"part.$i"; done
 "$FT" scan -q --no-provenance --format jsonl data.ftg >one.out 2>/dev/null

@@ -305,6 +305,32 @@ static ft_status sc_periods(FILE *out, ft_error *err)
     return rc;
 }
 
+/* The whole data's figures, written by the split, read with two periods. */
+static ft_status sc_periods_whole(FILE *out, ft_error *err)
+{
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s/periods-whole", fx.dir);
+    ft_manifest m = {0};
+    ft_store two = {0};
+    ft_period_whole w = {0};
+    ft_status rc = ft_periods_split(&fx.small, FT_PERIOD_DAY, dir, &m, err);
+    if (rc == FT_OK && m.n < 2)
+        exit(2);
+    if (rc == FT_OK)
+        rc = ft_periods_load(&two, &m, m.n - 2, m.n, err);
+    if (rc == FT_OK)
+        rc = ft_period_whole_read(&w, &m, &two, err);
+    if (rc == FT_OK) {
+        fprintf(out, "%d %lld %u %u\n", w.present, (long long)w.ntxn, w.naccounts, w.ncurrencies);
+        for (uint32_t a = 0; a < w.naccounts; a++)
+            fprintf(out, "%u %u\n", w.deg_out[a], w.deg_in[a]);
+    }
+    ft_period_whole_free(&w);
+    ft_store_free(&two);
+    ft_manifest_free(&m);
+    return rc;
+}
+
 static ft_status sc_paths(FILE *out, ft_error *err)
 {
     const ft_store *s = &fx.paths;
@@ -951,6 +977,7 @@ static const struct scenario {
     {"trace", sc_trace, false},
     {"trace_batch", sc_trace_batch, false},
     {"periods", sc_periods, false},
+    {"periods_whole", sc_periods_whole, false},
     {"paths", sc_paths, false},
     {"paths_all", sc_paths_all, false},
     {"paths_report", sc_paths_report, false},

@@ -194,6 +194,92 @@ static ft_status read_text(const char *dir, const char *text, ft_error *err)
     return rc;
 }
 
+/* The whole data's figures beside the manifest: every account's transfers
+ * out and in and the transfers per currency of all the periods, read with
+ * a store of only the last two; refused when of other data or damaged;
+ * absent after a split that wrote none. */
+static void test_whole_figures(void **state)
+{
+    (void)state;
+    ft_store s = {0}, other = {0};
+    tu_synth_store(&s, 20000, 11);
+    tu_synth_store(&other, 3000, 12);
+    ft_error err;
+    char *dir = tu_tmpdir(), path[600], odir[600], file[700];
+    snprintf(path, sizeof path, "%s/months", dir);
+    snprintf(odir, sizeof odir, "%s/other", dir);
+    ft_manifest m, om;
+    assert_int_equal(ft_periods_split(&s, FT_PERIOD_MONTH, path, &m, &err), FT_OK);
+    assert_int_equal(ft_periods_split(&other, FT_PERIOD_MONTH, odir, &om, &err), FT_OK);
+    assert_int_equal(m.n, 12);
+    ft_store last2 = {0};
+    assert_int_equal(ft_periods_load(&last2, &m, 10, 12, &err), FT_OK);
+    assert_int_equal(last2.t.n, m.v[10].rows + m.v[11].rows);
+    ft_period_whole w;
+    assert_int_equal(ft_period_whole_read(&w, &m, &last2, &err), FT_OK);
+    assert_true(w.present);
+    assert_int_equal(w.ntxn, 20000);
+    assert_int_equal(w.naccounts, s.accounts.n);
+    assert_int_equal(w.ncurrencies, s.ncurrencies);
+    /* The whole data's counts, not the two periods'. */
+    uint32_t *out = calloc(s.accounts.n, sizeof *out), *in = calloc(s.accounts.n, sizeof *in);
+    int64_t *cur = calloc((size_t)s.ncurrencies, sizeof *cur), total = 0;
+    for (int64_t t = 0; t < s.t.n; t++) {
+        out[s.t.src[t]]++;
+        in[s.t.dst[t]]++;
+        cur[s.t.cur[t]]++;
+    }
+    uint32_t busiest = 0;
+    for (uint32_t a = 0; a < s.accounts.n; a++) {
+        assert_int_equal(w.deg_out[a], out[a]);
+        assert_int_equal(w.deg_in[a], in[a]);
+        total += w.deg_out[a];
+        if (out[a] + in[a] > out[busiest] + in[busiest])
+            busiest = a;
+    }
+    assert_int_equal(total, 20000);
+    for (int c = 0; c < s.ncurrencies; c++)
+        assert_int_equal(w.per_currency[c], cur[c]);
+    /* ... which differ from what the two periods alone count. */
+    assert_int_equal(ft_store_adjacency(&last2, &err), FT_OK);
+    uint32_t near = last2.adj.out_off[busiest + 1] - last2.adj.out_off[busiest] +
+                    last2.adj.in_off[busiest + 1] - last2.adj.in_off[busiest];
+    assert_true(near * 4 < w.deg_out[busiest] + w.deg_in[busiest]);
+    ft_period_whole_free(&w);
+    /* Another data's figures in their place: refused. */
+    char ofile[700];
+    snprintf(file, sizeof file, "%s/whole.bin", path);
+    snprintf(ofile, sizeof ofile, "%s/whole.bin", odir);
+    size_t len, olen;
+    char *mine = tu_read(file, &len), *theirs = tu_read(ofile, &olen);
+    tu_write(file, theirs, olen);
+    assert_int_equal(ft_period_whole_read(&w, &m, &last2, &err), FT_EINPUT);
+    assert_non_null(strstr(err.msg, "other data"));
+    assert_false(w.present);
+    /* Damaged, cut off: refused. */
+    mine[len / 2] ^= 4;
+    tu_write(file, mine, len);
+    assert_int_equal(ft_period_whole_read(&w, &m, &last2, &err), FT_ECORRUPT);
+    mine[len / 2] ^= 4;
+    tu_write(file, mine, len - 3);
+    assert_int_equal(ft_period_whole_read(&w, &m, &last2, &err), FT_ECORRUPT);
+    /* None: not present, no error. */
+    assert_int_equal(remove(file), 0);
+    assert_int_equal(ft_period_whole_read(&w, &m, &last2, &err), FT_OK);
+    assert_false(w.present);
+    free(mine);
+    free(theirs);
+    free(out);
+    free(in);
+    free(cur);
+    ft_store_free(&last2);
+    ft_manifest_free(&m);
+    ft_manifest_free(&om);
+    ft_store_free(&s);
+    ft_store_free(&other);
+    tu_rmdir(dir);
+}
+
 static void test_manifest_refused(void **state)
 {
     (void)state;
@@ -227,6 +313,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_units),
         cmocka_unit_test(test_split),
+        cmocka_unit_test(test_whole_figures),
         cmocka_unit_test(test_manifest_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

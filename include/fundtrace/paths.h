@@ -39,6 +39,10 @@ typedef struct ft_paths_options {
     int64_t until_ms;    /* INT64_MAX: to its end */
     int64_t window_ms;   /* 0: none; else until = since + window */
     uint32_t max_degree; /* default 2000, as trace's; 0: no limit */
+    /* Per account: its transfers (out and in) over the whole data, where
+     * the store holds only some of it (periods read for a window); NULL:
+     * the store's own. */
+    const uint32_t *degree;
 } ft_paths_options;
 
 void ft_paths_defaults(ft_paths_options *o);

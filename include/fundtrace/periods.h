@@ -73,6 +73,38 @@ void ft_manifest_free(ft_manifest *m);
 void ft_manifest_select(const ft_manifest *m, int64_t since_ms, int64_t until_ms, size_t *first,
                         size_t *last);
 
+/* The whole data's figures a command needs when it maps only some of the
+ * periods, to give what it gives over all of them: every account's
+ * transfers out and in (trace and paths take accounts with many for hubs
+ * and do not pass through them) and the transfers per currency (paths
+ * --maxflow's default currency, the most used). ft_periods_split writes
+ * them beside the manifest, DIR/whole.bin, before it; the file names the
+ * data by its inputs' SHA-256 (which every period's snapshot also
+ * carries), its transfers, accounts and currencies, and has a checksum.
+ * (Scan's profile cannot be kept so: its detectors weigh each candidate
+ * against its account's whole history, so a scan reads every period; see
+ * fundtrace-scan(1).) */
+typedef struct ft_period_whole {
+    bool present; /* false: the split wrote none (an older fundtrace) */
+    int64_t ntxn; /* transfers in all periods */
+    uint32_t naccounts;
+    uint16_t ncurrencies;
+    uint32_t *deg_out, *deg_in; /* per account */
+    int64_t *per_currency;      /* transfers per currency */
+} ft_period_whole;
+
+/* The figures of the store s of all of m's periods (sorted), written
+ * atomically to m->dir/whole.bin. */
+ft_status ft_period_whole_write(const ft_manifest *m, const ft_store *s, ft_error *err);
+/* Reads m's figures and checks them against s, a store of some of m's
+ * periods: FT_EINPUT naming the file when they are of other data (other
+ * inputs, accounts or currencies, or not the manifest's transfers),
+ * FT_ECORRUPT when damaged; w->present false (FT_OK) when there are
+ * none. */
+ft_status ft_period_whole_read(ft_period_whole *w, const ft_manifest *m, const ft_store *s,
+                               ft_error *err);
+void ft_period_whole_free(ft_period_whole *w);
+
 /* The periods [first, last) of m read as one store (sorted, as the whole
  * data's rows from the first of them to the end of the last). One period
  * alone is better mapped with ft_snapshot_read. */
