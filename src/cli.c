@@ -1011,7 +1011,7 @@ static ft_status close_rejects(struct ft_cli_input *in, ft_error *err)
  * data (hubs, the most used currency). Without those figures (a split by
  * an older fundtrace) every period is read. */
 static ft_status load_periods(const char *cmd, struct ft_cli_input *in, const char *path,
-                              ft_store *s)
+                              ft_store *s, ft_error *errp)
 {
     ft_error err;
     ft_manifest m;
@@ -1066,11 +1066,9 @@ static ft_status load_periods(const char *cmd, struct ft_cli_input *in, const ch
         if (rc == FT_OK && !in->whole.present)
             rc = ft_error_set(&err, FT_EINPUT, "%s/whole.bin: went away while reading", m.dir);
     }
-    if (rc == FT_OK && in->rates_path)
-        rc = ft_store_rates_load(s, in->rates_path, &err);
     ft_manifest_free(&m);
     if (rc != FT_OK)
-        ft_cli_fail(cmd, &err);
+        *errp = err;
     return rc;
 }
 
@@ -1081,9 +1079,10 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
     ft_status rc = FT_OK;
     int snapshots = 0;
     ft_cli_progress_init(&in->prog, cmd, in->progress, in->quiet);
-    if (npaths == 1 && strcmp(paths[0], "-") != 0 && ft_manifest_is(paths[0]))
-        return load_periods(cmd, in, paths[0], s);
-    for (int i = 0; i < npaths; i++)
+    /* The periods of `load --split-by` read as one snapshot, and then
+     * treated as one: rates, pseudonyms, the record of the run. */
+    bool periods = npaths == 1 && strcmp(paths[0], "-") != 0 && ft_manifest_is(paths[0]);
+    for (int i = 0; i < npaths && !periods; i++)
         snapshots += strcmp(paths[i], "-") != 0 && ft_snapshot_is(paths[i]);
     if (snapshots && npaths > 1) {
         ft_cli_error(cmd, "give one snapshot, or CSV files, not both");
@@ -1094,8 +1093,9 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
         ft_cli_fail(cmd, &err);
         return rc;
     }
-    if (snapshots) {
-        rc = ft_snapshot_read(s, paths[0], &err);
+    if (snapshots || periods) {
+        rc = periods ? load_periods(cmd, in, paths[0], s, &err)
+                     : ft_snapshot_read(s, paths[0], &err);
         if (rc == FT_OK && s->t.n == 0)
             rc = ft_error_set(&err, FT_EINPUT,
                               "%s: holds no transfers: there is nothing to work on", paths[0]);

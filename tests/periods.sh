@@ -90,6 +90,12 @@ window "3 periods (2024-03 to 2024-05) of 24" paths --from DE001:A000001370 --to
     --since 2024-03-01 --until 2024-05-15 --maxflow --format jsonl
 window "2 periods (2024-03 to 2024-04) of 24" paths --from DE001:A000001370 --to FR002:A000000005 \
     --since 2024-03-10 --window 35d --all --hops 3 --format csv
+# Pseudonymised over the periods as over one snapshot (no raw account id).
+head -c 32 /dev/urandom >k.key
+window "24 periods (2024-01 to 2025-12)" scan --only fan_in --pseudonymise k.key --format csv
+grep -q 'ps-' per.out && ! grep -q 'A0000' per.out || { echo "periods: raw account ids with --pseudonymise"; fail=1; }
+window "24 periods (2024-01 to 2025-12)" trace --from DE001:A000001370 --hops 2 --pseudonymise k.key \
+    --format jsonl
 # A scan's window reads every period: its detectors weigh each candidate
 # against its account's whole history (fundtrace-scan(1)).
 window "24 periods (2024-01 to 2025-12)" scan --last 35d --format jsonl
