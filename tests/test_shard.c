@@ -98,6 +98,24 @@ static void scan_in_shards(const ft_store *s, const ft_scan_params *p, uint32_t 
     free(parts);
 }
 
+/* Shards 1/n .. n/n for n = 1 .. maxn (on 1 or 2 threads), finished:
+ * exactly one run's alerts (their text). */
+static void shards_equal(const ft_store *s, const ft_scan_params *p, uint32_t maxn,
+                         const ft_alerts *one, const char *onetext, size_t onelen)
+{
+    for (uint32_t n = 1; n <= maxn; n++) {
+        ft_alerts got = {0};
+        scan_in_shards(s, p, n, n % 2 ? 1 : 2, &got);
+        size_t len;
+        char *text = alerts_text(s, &got, &len);
+        assert_int_equal(got.n, one->n);
+        assert_int_equal(len, onelen);
+        assert_memory_equal(text, onetext, len);
+        free(text);
+        ft_alerts_free(&got);
+    }
+}
+
 static void test_scan_shards_equal_one_run(void **state)
 {
     (void)state;
@@ -121,17 +139,7 @@ static void test_scan_shards_equal_one_run(void **state)
     assert_true(one.n >= 20);
     assert_true(nkinds >= 6);
     assert_true(kinds[FT_PAT_BIPARTITE]);
-    for (uint32_t n = 1; n <= 6; n++) {
-        ft_alerts got = {0};
-        scan_in_shards(&s, &p, n, n % 2 ? 1 : 2, &got);
-        size_t len;
-        char *text = alerts_text(&s, &got, &len);
-        assert_int_equal(got.n, one.n);
-        assert_int_equal(len, onelen);
-        assert_memory_equal(text, onetext, len);
-        free(text);
-        ft_alerts_free(&got);
-    }
+    shards_equal(&s, &p, 6, &one, onetext, onelen);
     free(onetext);
     ft_alerts_free(&one);
     ft_store_free(&s);
@@ -164,17 +172,7 @@ static void test_scan_shared_profile(void **state)
     assert_int_equal(ft_scan_profile_read(path, &read, &err), FT_OK);
     ft_scan_params q = p;
     q.profile = read;
-    for (uint32_t n = 1; n <= 4; n++) {
-        ft_alerts got = {0};
-        scan_in_shards(&s, &q, n, n % 2 ? 1 : 2, &got);
-        size_t len;
-        char *text = alerts_text(&s, &got, &len);
-        assert_int_equal(got.n, one.n);
-        assert_int_equal(len, onelen);
-        assert_memory_equal(text, onetext, len);
-        free(text);
-        ft_alerts_free(&got);
-    }
+    shards_equal(&s, &q, 4, &one, onetext, onelen);
     /* Other data; another value of a parameter the profile reads (one it
      * does not read is fine). */
     ft_scan_part *part = NULL;
