@@ -7,6 +7,8 @@
 #   synth, seed 1        -> synth, seed 2
 #   amlsim-10K           -> amlsim-typologies (another parameter set, with
 #                           scatter-gather and gather-scatter: types 10K lacks)
+#   amlsim-10K           -> synth --profile wide (across generators, the other
+#                           way)
 # three ways of flagging the test data: `scan --model` with a model from
 # `learn` on the training data, `scan --rules` with parameters from `tune`
 # on it, and the default scan (nothing learnt: the reference). One table of
@@ -21,7 +23,9 @@
 # BIG_ROWS 0 skips the scale part; PAIRS=0 skips the pairs. FT=PROGRAM runs
 # another build of fundtrace (a copy, so that rebuilding does not change the
 # program under a long run). AMLSIM=DIR points at the AMLSim sets
-# (../shared/data/amlsim by default); TUNE_PASSES (2) bounds tune.
+# (../shared/data/amlsim by default); TUNE_PASSES (2) bounds tune;
+# LEARN_OPTS adds options to learn (LEARN_OPTS="--variants 0": without
+# the labelled cases' variants).
 set -euo pipefail
 
 rows=${1:-300000}
@@ -72,7 +76,8 @@ done
 
 # --- train, flag, score -------------------------------------------------------------------
 pairs=("amlsim-1K amlsim-10K" "amlsim-10K-early amlsim-10K-late" "synth-wide-3 amlsim-10K"
-       "synth-default-1 synth-default-2" "amlsim-10K amlsim-typologies")
+       "synth-default-1 synth-default-2" "amlsim-10K amlsim-typologies"
+       "amlsim-10K synth-wide-3")
 [ "${PAIRS:-1}" = 0 ] && pairs=()
 : >"$work/learn.rows"
 for p in ${pairs[@]+"${pairs[@]}"}; do
@@ -81,8 +86,9 @@ for p in ${pairs[@]+"${pairs[@]}"}; do
     model=$work/$train.ftm rules=$work/$train.tuned.ini
     echo "learning on $train..." >&2
     t0=$EPOCHREALTIME
-    "$ft" learn -q --threads 2 --truth "${truth[$train]}" -o "$model" "${snap[$train]}" \
-        >"$work/$train.learn.out"
+    # shellcheck disable=SC2086 # LEARN_OPTS is a list of options
+    "$ft" learn -q --threads 2 ${LEARN_OPTS:-} --truth "${truth[$train]}" -o "$model" \
+        "${snap[$train]}" >"$work/$train.learn.out"
     t1=$EPOCHREALTIME
     echo "tuning on $train..." >&2
     "$ft" tune -q --threads 2 --passes "$passes" --truth "${truth[$train]}" -o "$rules" \

@@ -79,6 +79,12 @@ int cmd_learn(int argc, char **argv)
                       "train on this share of the unlabelled earlier\n"
                       "transfers (default 1: all; 0.1 trains about ten times\n"
                       "faster on data with few labelled ones)"),
+        FT_OPT_DOUBLE(0, "variants", &lo.variants, "W", 0, 100, 0,
+                      "each labelled training transfer also trains as six\n"
+                      "variants, each with one group of its features (amount,\n"
+                      "timing, relation, activity, cycles, patterns) taken\n"
+                      "from an ordinary transfer; together they weigh W times\n"
+                      "the transfer (default 1; 0: none)"),
         FT_OPT_UINT(0, "rounds", &max_rounds, "N", 1, 100000,
                     "at most N boosting rounds (default 300)"),
         FT_OPT_UINT(0, "patience", &patience, "N", 1, 100000,

@@ -208,6 +208,10 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
                              "--profile, --shard and --model");
         goto done;
     }
+    if (model_path && shard.count) {
+        ft_cli_error("scan", "--model scores every transfer in one run: drop --shard");
+        goto done;
+    }
     if (model_path && profile_path) {
         ft_cli_error("scan", "--model scans without the detectors' profile: drop --profile");
         goto done;
@@ -319,6 +323,9 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
     ft_cli_audit_count("alerts", shown);
     fprintf(stderr, "fundtrace scan: %u alert%s%s\n", shown, shown == 1 ? "" : "s",
             state_path && !all ? " not reported before" : "");
+    char why[400];
+    if (model_path && !ft_model_fits(&model, alerts.model_flagged, s.t.n, why, sizeof why))
+        fprintf(stderr, "fundtrace scan: warning: %s\n", why);
     if (alerts.regex_limit_hits)
         fprintf(stderr,
                 "fundtrace scan: %llu text%s hit the pattern match limit and counted as no "

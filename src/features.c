@@ -123,6 +123,29 @@ uint32_t ft_features_det_col(const ft_features_opts *o, ft_pattern k)
     return ft_features_ncols(o) - FT_PAT_COUNT + (uint32_t)k;
 }
 
+ft_feature_group ft_features_group(const ft_features_opts *o, uint32_t c)
+{
+    static const uint8_t base_group[NBASE] = {
+        FT_FG_AMOUNT,   FT_FG_AMOUNT,   FT_FG_AMOUNT,   FT_FG_TIMING,   FT_FG_TIMING,
+        FT_FG_ACTIVITY, FT_FG_ACTIVITY, FT_FG_RELATION, FT_FG_RELATION, FT_FG_RELATION,
+        FT_FG_TIMING,   FT_FG_RELATION, FT_FG_RELATION, FT_FG_AMOUNT,
+    };
+    if (c < NBASE)
+        return (ft_feature_group)base_group[c];
+    c -= NBASE;
+    if (c < NPERWIN * (uint32_t)o->nwindows)
+        return FT_FG_ACTIVITY;
+    c -= NPERWIN * (uint32_t)o->nwindows;
+    return c < 2 * NCYC ? FT_FG_CYCLES : FT_FG_PATTERNS;
+}
+
+const char *ft_feature_group_name(ft_feature_group g)
+{
+    static const char *const names[FT_FG_COUNT] = {"amount", "timing",  "relation",
+                                                   "activity", "cycles", "patterns"};
+    return (unsigned)g < FT_FG_COUNT ? names[g] : "?";
+}
+
 void ft_features_name(const ft_features_opts *o, uint32_t c, char buf[48])
 {
     if (c < NBASE) {

@@ -35,6 +35,7 @@ void ft_learn_defaults(ft_learn_opts *o)
     o->eta = 0.3;
     o->seed = 1;
     o->negatives = 1;
+    o->variants = 1;
     o->group_window_ms = 30 * 86400000LL;
     o->threads = 1;
 }
@@ -46,7 +47,15 @@ typedef struct batches {
     const uint8_t *label;
     const uint8_t *keep; /* NULL: every row */
     uint32_t lo, hi, at, ncols;
-    float *x, *y;
+    float *x, *y, *w; /* w: NULL without variants */
+    /* The variants, after rows lo .. hi: for each labelled row pos[i] and
+     * each group g, that row with g's columns from row donor[i * FT_FG_COUNT
+     * + g], weighing `weight`. */
+    const uint32_t *pos, *donor;
+    const uint8_t *group; /* per column */
+    uint32_t npos, vat;
+    float weight;
+    float *tmp; /* one donor row */
     DMatrixHandle proxy;
     bool failed;
 } batches;
@@ -55,6 +64,18 @@ static void batches_reset(DataIterHandle h)
 {
     batches *b = h;
     b->at = b->lo;
+    b->vat = 0;
+}
+
+/* Variant v (of npos * FT_FG_COUNT) into row. */
+static void variant_row(const batches *b, uint32_t v, float *row)
+{
+    uint32_t i = v / FT_FG_COUNT, g = v % FT_FG_COUNT;
+    ft_features_rows(b->f, b->pos[i], b->pos[i] + 1, row);
+    ft_features_rows(b->f, b->donor[v], b->donor[v] + 1, b->tmp);
+    for (uint32_t c = 0; c < b->ncols; c++)
+        if (b->group[c] == g)
+            row[c] = b->tmp[c];
 }
 
 static int batches_next(DataIterHandle h)
@@ -70,12 +91,21 @@ static int batches_next(DataIterHandle h)
             e++;
         if (e > r) {
             ft_features_rows(b->f, r, e, b->x + (size_t)k * b->ncols);
-            for (uint32_t q = r; q < e; q++)
+            for (uint32_t q = r; q < e; q++) {
+                if (b->w)
+                    b->w[k] = 1;
                 b->y[k++] = (float)b->label[q];
+            }
         } else {
             e = r + 1; /* a row left out */
         }
         b->at = e;
+    }
+    for (uint32_t nv = b->npos * FT_FG_COUNT; b->at == b->hi && b->vat < nv && k < BATCH_ROWS;
+         b->vat++) {
+        variant_row(b, b->vat, b->x + (size_t)k * b->ncols);
+        b->w[k] = b->weight;
+        b->y[k++] = 1;
     }
     if (k == 0)
         return 0;
@@ -85,7 +115,8 @@ static int batches_next(DataIterHandle h)
              "\"version\": 3}",
              (uintptr_t)b->x, k, b->ncols);
     if (XGProxyDMatrixSetDataDense(b->proxy, iface) != 0 ||
-        XGDMatrixSetFloatInfo(b->proxy, "label", b->y, k) != 0) {
+        XGDMatrixSetFloatInfo(b->proxy, "label", b->y, k) != 0 ||
+        (b->w && XGDMatrixSetFloatInfo(b->proxy, "weight", b->w, k) != 0)) {
         b->failed = true;
         return 0;
     }
@@ -241,6 +272,45 @@ static void top_features(BoosterHandle b, const ft_features_opts *fo, ft_learn_r
     }
 }
 
+/* The variants' rows (batches): every labelled training row, and for
+ * each group a donor, an unlabelled training row it keeps, the first at
+ * or after a place chosen by a hash of the seed, the labelled transfer's
+ * id and the group. */
+static ft_status plan_variants(const ft_store *s, const uint8_t *label, const uint8_t *keep,
+                               uint32_t ntrain, int64_t pos_train, const ft_learn_opts *o,
+                               const ft_features *f, batches *b, ft_error *err)
+{
+    uint32_t *pos = malloc((size_t)pos_train * sizeof *pos);
+    uint32_t *donor = malloc((size_t)pos_train * FT_FG_COUNT * sizeof *donor);
+    uint8_t *group = malloc(b->ncols);
+    b->w = malloc((size_t)BATCH_ROWS * sizeof *b->w);
+    b->tmp = malloc((size_t)b->ncols * sizeof *b->tmp);
+    b->pos = pos;
+    b->donor = donor;
+    b->group = group;
+    if (!pos || !donor || !group || !b->w || !b->tmp)
+        return ft_error_oom(err);
+    for (uint32_t c = 0; c < b->ncols; c++)
+        group[c] = (uint8_t)ft_features_group(ft_features_options(f), c);
+    uint32_t np = 0;
+    char id[128];
+    for (uint32_t r = 0; r < ntrain; r++) {
+        if (!label[r])
+            continue;
+        size_t len = ft_store_txid(s, r, id, sizeof id);
+        for (uint32_t g = 0; g < FT_FG_COUNT; g++) {
+            uint32_t d = (uint32_t)(ft_xxh64(id, len, o->seed * FT_FG_COUNT + g) % ntrain);
+            while (label[d] || (keep && !keep[d]))
+                d = d + 1 == ntrain ? 0 : d + 1; /* there is one: neg_kept > 0 */
+            donor[(size_t)np * FT_FG_COUNT + g] = d;
+        }
+        pos[np++] = r;
+    }
+    b->npos = np;
+    b->weight = (float)(o->variants / FT_FG_COUNT); /* together: `variants` times the case */
+    return FT_OK;
+}
+
 static const char *base_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -332,6 +402,9 @@ ft_status ft_learn(const ft_store *s, const uint8_t *label, const ft_learn_opts 
                           "(--negatives)");
         goto done;
     }
+    if (o->variants > 0 &&
+        (rc = plan_variants(s, label, keep, ntrain, pos_train, o, f, &tb, err)) != FT_OK)
+        goto done;
     if ((rc = quantile_matrix(&tb, NULL, threads, &dtrain, err)) != FT_OK)
         goto done;
     /* the validation rows, for one tree's predictions a round */
@@ -432,8 +505,10 @@ ft_status ft_learn(const ft_store *s, const uint8_t *label, const ft_learn_opts 
     m->train_positives = pos_train;
     m->train_kept = pos_train + neg_kept;
     m->negatives = o->negatives;
+    m->variants = o->variants;
     m->validate_rows = n - ntrain;
     m->validate_positives = pos_val;
+    m->validate_flagged = rep->validate_flagged;
     m->validate_from_ms = from;
     for (int i = 0; i < s->report.nsources && m->nsources < FT_MODEL_MAX_SOURCES; i++) {
         const ft_source *src = &s->report.sources[i];
@@ -454,6 +529,11 @@ done:
         XGDMatrixFree(dtrain);
     free(tb.x);
     free(tb.y);
+    free(tb.w);
+    free(tb.tmp);
+    free((void *)tb.pos);
+    free((void *)tb.donor);
+    free((void *)tb.group);
     free(val);
     free(p);
     free(margin);

@@ -460,6 +460,7 @@ finish:;
     if (rc == FT_OK)
         rc = scan_finish(s, &w.out, out, err);
     out->regex_limit_hits = hits;
+    out->model_flagged = nf;
 done:
     ft_alerts_free(&w.out);
     ft_features_free(f);

@@ -25,7 +25,8 @@
 #include "fundtrace/time.h"
 #include "fundtrace/writer.h"
 
-#define MAGIC     "fundtrace-model 1\n"
+#define MAGIC     "fundtrace-model 2\n"
+#define MAGIC_V1  "fundtrace-model 1\n"
 #define MAX_BYTES ((size_t)1 << 30)
 
 ft_status ft_model_xgb_error(ft_error *err, const char *what)
@@ -36,6 +37,24 @@ ft_status ft_model_xgb_error(ft_error *err, const char *what)
     size_t len = why ? strcspn(why, "\n") : 0;
     return ft_error_set(err, FT_EIO, "%s: XGBoost: %.*s", what, (int)(len > 400 ? 400 : len),
                         why ? why : "");
+}
+
+bool ft_model_fits(const ft_model *m, uint64_t flagged, uint64_t rows, char *why, size_t cap)
+{
+    if (m->validate_rows <= 0 || rows == 0)
+        return true;
+    double own = (double)m->validate_flagged / (double)m->validate_rows;
+    double here = (double)flagged / (double)rows;
+    bool over = here > 10 * own, under = here * 10 < own && own * (double)rows >= 10;
+    if (!over && !under)
+        return true;
+    snprintf(why, cap,
+             "the model flags %.3g %% of these transfers (%" PRIu64 " of %" PRIu64
+             "), against %.3g %% of its own validation part: it probably does not fit "
+             "this data (another generator, bank or period); check its alerts against known "
+             "cases before relying on them",
+             100 * here, flagged, rows, 100 * own);
+    return false;
 }
 
 void ft_model_free(ft_model *m)
@@ -106,10 +125,12 @@ ft_status ft_model_write(ft_model *m, const char *path, ft_error *err)
          m->max_depth, m->eta);
     addf(&b,
          "train_rows %" PRId64 "\ntrain_positives %" PRId64 "\nnegatives %.9g\ntrain_kept %" PRId64
-         "\n",
-         m->train_rows, m->train_positives, m->negatives, m->train_kept);
-    addf(&b, "validate_rows %" PRId64 "\nvalidate_positives %" PRId64 "\nvalidate_from %s\n",
-         m->validate_rows, m->validate_positives, when);
+         "\nvariants %.9g\n",
+         m->train_rows, m->train_positives, m->negatives, m->train_kept, m->variants);
+    addf(&b,
+         "validate_rows %" PRId64 "\nvalidate_positives %" PRId64 "\nvalidate_flagged %" PRId64
+         "\nvalidate_from %s\n",
+         m->validate_rows, m->validate_positives, m->validate_flagged, when);
     addf(&b, "validate_precision %.6f\nvalidate_recall %.6f\nvalidate_f1 %.6f\n", m->precision,
          m->recall, m->f1);
     for (int i = 0; i < m->nsources; i++)
@@ -233,6 +254,13 @@ ft_status ft_model_read(ft_model *m, const char *path, ft_error *err)
     char val[512];
     /* the checksum: the last line, of everything before it */
     const size_t tail = 7 + 64 + 1; /* "sha256 " HEX "\n" */
+    if (len >= strlen(MAGIC_V1) && memcmp(data, MAGIC_V1, strlen(MAGIC_V1)) == 0) {
+        rc = ft_error_set(err, FT_EINPUT,
+                          "%s: a model of an older format (1), without the variants of "
+                          "labelled cases; train it again with fundtrace learn",
+                          path);
+        goto done;
+    }
     if (len < strlen(MAGIC) + tail || memcmp(data, MAGIC, strlen(MAGIC)) != 0) {
         rc = ft_error_set(err, FT_ECORRUPT, "%s: not a fundtrace model", path);
         goto done;
@@ -303,11 +331,17 @@ ft_status ft_model_read(ft_model *m, const char *path, ft_error *err)
     NEED("train_kept");
     if (!whole(val, &m->train_kept))
         goto bad;
+    NEED("variants");
+    if (!num(val, &m->variants))
+        goto bad;
     NEED("validate_rows");
     if (!whole(val, &m->validate_rows))
         goto bad;
     NEED("validate_positives");
     if (!whole(val, &m->validate_positives))
+        goto bad;
+    NEED("validate_flagged");
+    if (!whole(val, &m->validate_flagged))
         goto bad;
     NEED("validate_from");
     {

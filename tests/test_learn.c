@@ -353,6 +353,122 @@ static void test_tune_recovers_threshold(void **state)
     free_bank(&b);
 }
 
+/* The feature groups the variants swap, by column name. */
+static void test_feature_groups(void **state)
+{
+    (void)state;
+    ft_features_opts o;
+    ft_features_defaults(&o);
+    uint32_t count[FT_FG_COUNT] = {0};
+    for (uint32_t c = 0; c < ft_features_ncols(&o); c++) {
+        char name[48];
+        ft_features_name(&o, c, name);
+        ft_feature_group g = ft_features_group(&o, c);
+        count[g]++;
+        if (!strncmp(name, "amount", 6) || !strcmp(name, "flag_large"))
+            assert_int_equal(g, FT_FG_AMOUNT);
+        else if (strstr(name, "_gap_hours") || !strcmp(name, "flag_offbeat"))
+            assert_int_equal(g, FT_FG_TIMING);
+        else if (!strncmp(name, "pair_", 5) || !strcmp(name, "flag_unusual") ||
+                 !strcmp(name, "flag_link"))
+            assert_int_equal(g, FT_FG_RELATION);
+        else if (!strncmp(name, "cycle_", 6) || !strncmp(name, "tcycle_", 7))
+            assert_int_equal(g, FT_FG_CYCLES);
+        else if (!strncmp(name, "det_", 4) || !strcmp(name, "sg_count") ||
+                 !strcmp(name, "gs_count"))
+            assert_int_equal(g, FT_FG_PATTERNS);
+        else
+            assert_int_equal(g, FT_FG_ACTIVITY);
+    }
+    /* 4 amount, 3 timing, 5 relation, 2 + 8 per window, 18 cycles, 2 + 11 */
+    uint32_t want[FT_FG_COUNT] = {4, 3, 5, 2 + 8 * 3, 18, 2 + FT_PAT_COUNT};
+    for (int g = 0; g < FT_FG_COUNT; g++)
+        assert_int_equal(count[g], want[g]);
+    assert_string_equal(ft_feature_group_name(FT_FG_RELATION), "relation");
+}
+
+/* Cases whose amounts look ordinary: each validation case with its amount
+ * columns taken from an ordinary transfer. A model trained with variants
+ * still flags most of them; one trained without flags far fewer, as the
+ * amounts are what synth's cases stand out by most. */
+static uint32_t flagged_plain_amounts(bank *b, double variants, uint32_t *cases)
+{
+    ft_learn_opts lo;
+    quick(&lo, 2);
+    lo.variants = variants;
+    ft_model m;
+    ft_learn_report rep;
+    ft_error err;
+    if (ft_learn(&b->s, b->label, &lo, &m, &rep, &err) != FT_OK)
+        fail_msg("learn: %s", err.msg);
+    assert_true(m.variants == variants);
+    ft_features *f = NULL;
+    assert_int_equal(ft_features_compute(&b->s, &m.opts, 2, &f, &err), FT_OK);
+    uint32_t nc = m.ncols, n = (uint32_t)b->s.t.n, from = (uint32_t)m.train_rows;
+    float *row = malloc(nc * sizeof *row), *plain = malloc(nc * sizeof *plain), p = 0;
+    uint32_t hits = 0, other = from;
+    *cases = 0;
+    for (uint32_t r = from; r < n; r++) {
+        if (!b->label[r])
+            continue;
+        do /* the next ordinary transfer, in turn */
+            other = other + 1 < n ? other + 1 : from;
+        while (b->label[other]);
+        ft_features_rows(f, r, r + 1, row);
+        ft_features_rows(f, other, other + 1, plain);
+        for (uint32_t c = 0; c < nc; c++)
+            if (ft_features_group(&m.opts, c) == FT_FG_AMOUNT)
+                row[c] = plain[c];
+        assert_int_equal(ft_model_predict(&m, row, 1, &p, &err), FT_OK);
+        hits += p >= (float)m.threshold;
+        ++*cases;
+    }
+    free(row);
+    free(plain);
+    ft_features_free(f);
+    ft_model_free(&m);
+    return hits;
+}
+
+static void test_variants(void **state)
+{
+    (void)state;
+    bank b;
+    small_bank(&b);
+    uint32_t cases0, cases1;
+    uint32_t without = flagged_plain_amounts(&b, 0, &cases0);
+    uint32_t with = flagged_plain_amounts(&b, 1, &cases1);
+    assert_int_equal(cases0, cases1);
+    assert_true(cases0 > 100);
+    print_message("cases with ordinary amounts flagged: %u of %u without variants, %u with\n",
+                  without, cases0, with);
+    /* (159 and 79 of 175 with XGBoost 1.7) */
+    assert_true(with * 4 > cases1 * 3);
+    assert_true(without * 2 < cases0);
+    assert_true(with > without + cases0 / 3);
+    free_bank(&b);
+}
+
+/* A model flags about the share of a data set it flagged of its own
+ * validation part; ten times more or less is called a misfit. */
+static void test_model_fits(void **state)
+{
+    (void)state;
+    ft_model m = {.validate_rows = 10000, .validate_flagged = 100}; /* 1 % */
+    char why[400] = "";
+    assert_true(ft_model_fits(&m, 1000, 100000, why, sizeof why));
+    assert_true(ft_model_fits(&m, 10000, 100000, why, sizeof why));
+    assert_false(ft_model_fits(&m, 10001, 100000, why, sizeof why));
+    assert_non_null(strstr(why, "flags 10 % of these transfers (10001 of 100000), against 1 %"));
+    assert_true(ft_model_fits(&m, 100, 100000, why, sizeof why));
+    assert_false(ft_model_fits(&m, 99, 100000, why, sizeof why));
+    /* too few rows to tell: a 1 % share would flag fewer than ten */
+    assert_true(ft_model_fits(&m, 0, 999, why, sizeof why));
+    assert_false(ft_model_fits(&m, 0, 1000, why, sizeof why));
+    m.validate_rows = 0;
+    assert_true(ft_model_fits(&m, 5, 10, why, sizeof why));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -361,6 +477,9 @@ int main(void)
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_nothing_to_learn),
         cmocka_unit_test(test_tune_recovers_threshold),
+        cmocka_unit_test(test_feature_groups),
+        cmocka_unit_test(test_variants),
+        cmocka_unit_test(test_model_fits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,6 +80,27 @@ bool ft_features_settings_diff(const char *a, const char *b, char *buf, size_t c
 uint32_t ft_features_ncols(const ft_features_opts *o);
 void ft_features_name(const ft_features_opts *o, uint32_t c, char buf[48]);
 
+/* What a column tells of a transfer, for learning that does not lean on
+ * one aspect alone (learn.h's variants):
+ *   amount    amount, amount_src_median, amount_dst_median, flag_large
+ *   timing    src_gap_hours, dst_gap_hours, flag_offbeat
+ *   relation  pair_count, pair_reverse, pair_novel, flag_unusual, flag_link
+ *   activity  src_transfers, dst_transfers and every window column
+ *   cycles    cycle_*, tcycle_*
+ *   patterns  sg_count, gs_count, det_* */
+typedef enum ft_feature_group {
+    FT_FG_AMOUNT,
+    FT_FG_TIMING,
+    FT_FG_RELATION,
+    FT_FG_ACTIVITY,
+    FT_FG_CYCLES,
+    FT_FG_PATTERNS,
+    FT_FG_COUNT
+} ft_feature_group;
+
+ft_feature_group ft_features_group(const ft_features_opts *o, uint32_t c);
+const char *ft_feature_group_name(ft_feature_group g);
+
 /* The column of detector k's score (det_<kind>). */
 uint32_t ft_features_det_col(const ft_features_opts *o, ft_pattern k);
 

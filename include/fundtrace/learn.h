@@ -41,6 +41,14 @@ typedef struct ft_learn_opts {
     double eta;              /* the learning rate (0.3) */
     uint64_t seed;           /* XGBoost's seed, and the negatives' sample (1) */
     double negatives;        /* the share of unlabelled training transfers kept (1: all) */
+    /* The weight of each labelled training transfer's variants, all
+     * together, against the transfer's own (1; 0: none): one variant per
+     * feature group (features.h), the transfer with that group's columns
+     * taken from an ordinary (unlabelled) training transfer, so that the
+     * model does not call a case ordinary because one aspect of it is;
+     * launderers vary any one aspect, and another data set's cases may
+     * lack the one its training data stressed. */
+    double variants;
     int64_t group_window_ms; /* flagged transfers this close are one alert (30 days) */
     int threads;
     /* Called after each boosting round with the rounds done and the most

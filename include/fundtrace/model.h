@@ -5,12 +5,13 @@
  * The file is text lines, then the booster as XGBoost saves it (UBJSON),
  * then a last line with the SHA-256 of every byte before it:
  *
- *   fundtrace-model 1
+ *   fundtrace-model 2                  (1: before variants; refused)
  *   fundtrace 0.1.0                    the version that wrote it
  *   threshold 0.61                     flag a transfer scoring this or more
  *   group_window 30d                   flagged transfers this close are one alert
  *   seed 1 / rounds 143 / ...          how it was trained
- *   train_rows N, train_positives P, validate_rows N, validate_positives P,
+ *   train_rows N, train_positives P, negatives S, train_kept N, variants W,
+ *   validate_rows N, validate_positives P, validate_flagged N,
  *   validate_from TIME, validate_precision, validate_recall, validate_f1
  *   source SHA256 ROWS NAME            per input file of the training data
  *   column NAME                        per feature, in order
@@ -52,7 +53,9 @@ typedef struct ft_model {
     int rounds, max_depth;
     double eta;
     int64_t train_rows, train_positives, validate_rows, validate_positives;
+    int64_t validate_flagged; /* validation transfers at or above the threshold */
     double negatives;   /* the share of unlabelled training transfers it was trained on */
+    double variants;    /* the weight of the labelled transfers' variants (learn.h) */
     int64_t train_kept; /* the training transfers it was trained on */
     int64_t validate_from_ms;
     double precision, recall, f1; /* on the validation part, per transaction */
@@ -84,6 +87,15 @@ ft_status ft_model_predict(const ft_model *m, const float *rows, uint32_t n, flo
  * the bias. */
 ft_status ft_model_contribs(const ft_model *m, const float *rows, uint32_t n, float *c,
                             ft_error *err);
+
+/* Whether the model flags a share of a data set's `rows` transfers
+ * (`flagged` of them) like the share of its validation part: false, with
+ * a sentence into why, when the share is more than ten times that, or
+ * less than a tenth of it where that share would have flagged at least
+ * ten. A model that flags far more or far less than it did on its own
+ * data probably does not fit this data (another generator, bank, or
+ * period). */
+bool ft_model_fits(const ft_model *m, uint64_t flagged, uint64_t rows, char *why, size_t cap);
 
 void ft_model_free(ft_model *m);
 

@@ -149,6 +149,7 @@ typedef struct ft_alerts {
     char *text;
     uint32_t ntext, cap_text;
     uint64_t regex_limit_hits; /* subjects that hit the PCRE2 match limit */
+    uint64_t model_flagged;    /* transfers a model flagged (ft_model_scan) */
 } ft_alerts;
 
 void ft_alerts_free(ft_alerts *a);
