@@ -141,7 +141,7 @@ ft_feature_group ft_features_group(const ft_features_opts *o, uint32_t c)
 
 const char *ft_feature_group_name(ft_feature_group g)
 {
-    static const char *const names[FT_FG_COUNT] = {"amount", "timing",  "relation",
+    static const char *const names[FT_FG_COUNT] = {"amount",   "timing", "relation",
                                                    "activity", "cycles", "patterns"};
     return (unsigned)g < FT_FG_COUNT ? names[g] : "?";
 }
