@@ -93,6 +93,24 @@ static int cmp_member(const void *x, const void *y)
     return (a->idx > b->idx) - (a->idx < b->idx);
 }
 
+typedef struct extra {
+    uint32_t grp, row;
+} extra;
+
+static int cmp_extra(const void *x, const void *y)
+{
+    const extra *a = x, *b = y;
+    if (a->grp != b->grp)
+        return a->grp < b->grp ? -1 : 1;
+    return (a->row > b->row) - (a->row < b->row);
+}
+
+static int cmp_u32(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return (a > b) - (a < b);
+}
+
 typedef struct acc_count {
     uint32_t acc, n;
     const ft_store *s;
@@ -208,6 +226,8 @@ ft_status ft_model_scan(const ft_store *s, const ft_model *m, const struct ft_ru
     uint16_t *cover = NULL;
     touch *tv = NULL;
     member *mv = NULL;
+    extra *xv = NULL;
+    size_t nx = 0, capx = 0;
     double *sums = NULL;
     acc_count *ac = NULL;
     scan_worker w = {0};
@@ -324,6 +344,50 @@ ft_status ft_model_scan(const ft_store *s, const ft_model *m, const struct ft_ru
             ngroups++;
         grp_of[mv[k].idx] = ngroups - 1;
     }
+    /* Each group also takes the rest of the candidates its flagged
+     * transfers belong to: a model that flags a few transfers of a fan
+     * the detector found whole alerts on the fan, not on those few. Only
+     * candidates a default scan would report (its scan.min_score) count:
+     * a weak one is no finding to extend an alert with. The (group, row)
+     * pairs, sorted and without repeats. */
+    {
+        ft_scan_params dflt;
+        ft_scan_defaults(&dflt);
+        uint32_t *cand_grp = malloc(((size_t)ncand + 1) * sizeof *cand_grp);
+        if (!cand_grp) {
+            rc = ft_error_oom(err);
+            goto done;
+        }
+        for (uint32_t c = 0; c < ncand; c++)
+            cand_grp[c] = first_of[c] == UINT32_MAX ? UINT32_MAX : grp_of[first_of[c]];
+        for (uint32_t r = 0; r < n; r++) {
+            uint32_t ncov = ft_features_covering(f, r, cands, 64);
+            for (uint32_t q = 0; q < ncov && q < 64; q++) {
+                uint32_t g = cand_grp[cands[q].id];
+                if (g == UINT32_MAX || cands[q].score < (float)dflt.min_score)
+                    continue;
+                if (nx == capx) {
+                    capx = capx ? capx * 2 : 1024;
+                    extra *e = realloc(xv, capx * sizeof *e);
+                    if (!e) {
+                        free(cand_grp);
+                        rc = ft_error_oom(err);
+                        goto done;
+                    }
+                    xv = e;
+                }
+                xv[nx++] = (extra){g, r};
+            }
+        }
+        free(cand_grp);
+        if (nx)
+            qsort(xv, nx, sizeof *xv, cmp_extra);
+        size_t kept = 0;
+        for (size_t i = 0; i < nx; i++)
+            if (!kept || xv[kept - 1].grp != xv[i].grp || xv[kept - 1].row != xv[i].row)
+                xv[kept++] = xv[i];
+        nx = kept;
+    }
     /* Each group's summed contributions, from every flagged row's. */
     sums = calloc((size_t)ngroups * (nc + 1), sizeof *sums);
     if (!sums) {
@@ -345,11 +409,12 @@ ft_status ft_model_scan(const ft_store *s, const ft_model *m, const struct ft_ru
         k += got;
     }
     /* One alert per group. */
-    ac = malloc(((size_t)nf * 2 + 1) * sizeof *ac);
-    uint32_t *txns = malloc(((size_t)nf + 1) * sizeof *txns);
+    size_t most_rows = (size_t)nf + nx; /* a bound on an alert's transfers */
+    ac = malloc((most_rows * 2 + 1) * sizeof *ac);
+    uint32_t *txns = malloc((most_rows + 1) * sizeof *txns);
     uint32_t *accts = malloc(((size_t)MAX_ACCOUNTS + 1) * sizeof *accts);
     contrib *top = malloc(((size_t)nc + 1) * sizeof *top);
-    side *sides = malloc(((size_t)nf * 2 + 1) * sizeof *sides);
+    side *sides = malloc((most_rows * 2 + 1) * sizeof *sides);
     if (!ac || !txns || !accts || !top || !sides) {
         free(sides);
         free(txns);
@@ -364,24 +429,40 @@ ft_status ft_model_scan(const ft_store *s, const ft_model *m, const struct ft_ru
              m->checksum, m->threshold, (double)m->group_window_ms / 3600000.0);
     scan_ctx emit_ctx = {.s = s}; /* scan_emit orders an alert's transfers by the store */
     w.c = &emit_ctx;
+    size_t xat = 0;
     for (uint32_t k = 0, g = 0; k < nf; g++) {
         uint32_t e = k;
         while (e < nf && mv[e].root == mv[k].root)
             e++;
         uint32_t cnt = e - k, covered[FT_PAT_COUNT] = {0};
-        if (cnt < 2) {
+        float best = 0;
+        for (uint32_t q = k; q < e; q++) {
+            uint32_t idx = mv[q].idx;
+            txns[q - k] = flagged[idx];
+            best = score[idx] > best ? score[idx] : best;
+            for (int kind = 0; kind < FT_PAT_COUNT; kind++)
+                covered[kind] += cover[idx] >> kind & 1;
+        }
+        /* and the rest of their candidates, in store order with them */
+        while (xat < nx && xv[xat].grp < g)
+            xat++;
+        uint32_t all = cnt;
+        for (; xat < nx && xv[xat].grp == g; xat++)
+            txns[all++] = xv[xat].row;
+        qsort(txns, all, sizeof *txns, cmp_u32);
+        uint32_t kept = 0;
+        for (uint32_t q = 0; q < all; q++)
+            if (!kept || txns[kept - 1] != txns[q])
+                txns[kept++] = txns[q];
+        all = kept;
+        if (all < 2) {
             /* one transfer is no pattern: a finding needs two or more */
             k = e;
             continue;
         }
-        float best = 0;
         size_t na = 0;
-        for (uint32_t q = k; q < e; q++) {
-            uint32_t idx = mv[q].idx, t = flagged[idx];
-            txns[q - k] = t;
-            best = score[idx] > best ? score[idx] : best;
-            for (int kind = 0; kind < FT_PAT_COUNT; kind++)
-                covered[kind] += cover[idx] >> kind & 1;
+        for (uint32_t q = 0; q < all; q++) {
+            uint32_t t = txns[q];
             ac[na++] = (acc_count){s->t.src[t], 1, s};
             if (s->t.dst[t] != s->t.src[t])
                 ac[na++] = (acc_count){s->t.dst[t], 1, s};
@@ -409,7 +490,7 @@ ft_status ft_model_scan(const ft_store *s, const ft_model *m, const struct ft_ru
             }
         }
         if (2 * most < cnt)
-            kind = shape(s, txns, cnt, sides);
+            kind = shape(s, txns, all, sides);
         /* the features that raised the score most */
         const double *gs = sums + (size_t)g * (nc + 1);
         for (uint32_t col = 0; col < nc; col++)
@@ -423,10 +504,15 @@ ft_status ft_model_scan(const ft_store *s, const ft_model *m, const struct ft_ru
             used += (size_t)snprintf(why + used, sizeof why - used, "%s%s (+%.2f)", q ? ", " : "",
                                      name, top[q].v);
         }
-        char main_acc[64], t0[40], t1[40], cov[120] = "";
+        char main_acc[64], t0[40], t1[40], cov[200] = "", rest[120] = "";
         scan_account(s, accts[0], main_acc);
         when(s->t.ts_ms[txns[0]], t0);
-        when(s->t.ts_ms[txns[cnt - 1]], t1);
+        when(s->t.ts_ms[txns[all - 1]], t1);
+        if (all > cnt)
+            snprintf(rest, sizeof rest,
+                     "; with the rest of the detector candidates they belong to, %u transfers "
+                     "in all",
+                     all);
         if (kind < FT_PAT_COUNT && 2 * most >= cnt)
             snprintf(cov, sizeof cov, "; %s candidates of the scan cover %u of them",
                      ft_pattern_name((ft_pattern)kind), most);
@@ -435,11 +521,11 @@ ft_status ft_model_scan(const ft_store *s, const ft_model *m, const struct ft_ru
                      "; shaped as a %s, which no detector's candidates cover by "
                      "half",
                      ft_pattern_name((ft_pattern)kind));
-        scan_emit(&w, kind, best, txns, cnt, accts, nacc, params,
+        scan_emit(&w, kind, best, txns, all, accts, nacc, params,
                   "the model scored %u transfer%s around %s at or above its threshold %.3g "
-                  "(highest %.3f), from %s to %s, joined through %zu account%s within %s of "
+                  "(highest %.3f)%s, from %s to %s, joined through %zu account%s within %s of "
                   "each other%s; what raised the scores most: %s",
-                  cnt, cnt == 1 ? "" : "s", main_acc, m->threshold, (double)best, t0, t1, nd,
+                  cnt, cnt == 1 ? "" : "s", main_acc, m->threshold, (double)best, rest, t0, t1, nd,
                   nd == 1 ? "" : "s", gw, cov, used ? why : "nothing in particular");
         if (w.rc != FT_OK) {
             *err = w.err;
@@ -464,6 +550,7 @@ finish:;
 done:
     ft_alerts_free(&w.out);
     ft_features_free(f);
+    free(xv);
     free(rows);
     free(p);
     free(score);

@@ -189,7 +189,12 @@ static void test_scan_is_deterministic(void **state)
     ft_eval_defaults(&eo);
     ft_eval_result res;
     assert_int_equal(ft_eval_score(b.ev, &eo, &res, &err), FT_OK);
-    assert_true(res.rows[res.nrows - 1].f1 > 0.7);
+    /* F1 0.839 (P 0.947, R 0.754); 0.776 if alerts did not take the rest
+     * of their candidates */
+    const ft_eval_row *all = &res.rows[res.nrows - 1];
+    print_message("overall: precision %.3f recall %.3f f1 %.3f\n", all->precision, all->recall,
+                  all->f1);
+    assert_true(all->f1 > 0.8);
     ft_eval_result_free(&res);
     ft_alerts_free(&one);
     ft_alerts_free(&two);

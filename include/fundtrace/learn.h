@@ -14,8 +14,10 @@
  * Alerts (ft_model_scan): every transfer the model scores at or above its
  * threshold is flagged; two flagged transfers are connected when they
  * share an account that is not a hub, at most the model's group window
- * apart; each connected group is an alert. Its kind is that of the
- * detector whose candidates (as features.h finds them) cover most of its
+ * apart; each connected group, with the rest of the transfers of the
+ * candidates its flagged ones belong to (those a default scan would
+ * report), is an alert. Its kind is that of the detector whose
+ * candidates (as features.h finds them) cover most of its flagged
  * transfers, when one covers at least half of them, else "learned"; its
  * score the highest of its transfers; its explanation the features that
  * contributed most to their scores (XGBoost's SHAP values, summed).
