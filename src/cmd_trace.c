@@ -9,10 +9,14 @@
 
 #include "cli.h"
 #include "fundtrace/money.h"
+#include "fundtrace/periods.h"
+#include "fundtrace/pseudo.h"
+#include "fundtrace/snapshot.h"
 #include "fundtrace/shard.h"
 #include "fundtrace/time.h"
 #include "fundtrace/trace.h"
 #include "fundtrace/trace_batch.h"
+#include "fundtrace/trace_periods.h"
 
 static bool add_seed(ft_trace_seed **seeds, size_t *n, size_t *cap, const char *label, size_t len)
 {
@@ -75,6 +79,133 @@ static bool opt_seeds(const char *cmd, const ft_option *opt, const char *arg)
     return false;
 }
 
+/* The trace over a directory of periods (or its manifest): streamed
+ * through them, one period mapped at a time (trace_periods.h), with what
+ * one snapshot of the whole data prints. Returns the exit status. */
+static int trace_periods(const char *path, struct ft_cli_input *in, seed_list *seeds,
+                         const char *txn, const char *min_amount, ft_trace_options *o,
+                         bool backward, ft_format fmt, const ft_shard *shard, int argc, char **argv)
+{
+    ft_error err;
+    ft_manifest m = {0};
+    ft_store first = {0};
+    ft_trace_periods_out po = {0};
+    int64_t *min_by_cur = NULL;
+    char *file = NULL;
+    bool unknown = false;
+    int code = FT_EXIT_ERROR;
+    ft_status rc = ft_manifest_read(&m, path, &err);
+    if (rc == FT_OK && m.n == 0)
+        rc = ft_error_set(&err, FT_EINPUT, "%s: names no periods", path);
+    if (rc == FT_OK && !(file = malloc(strlen(m.dir) + strlen(m.v[0].file) + 2)))
+        rc = ft_error_oom(&err);
+    if (rc == FT_OK) { /* the accounts and currencies: every period has them all */
+        sprintf(file, "%s/%s", m.dir, m.v[0].file);
+        rc = ft_snapshot_read(&first, file, &err);
+    }
+    if (rc == FT_OK && !in->quiet)
+        fprintf(stderr, "fundtrace trace: streaming through %zu period%s (%s to %s)\n", m.n,
+                m.n == 1 ? "" : "s", m.v[0].name, m.v[m.n - 1].name);
+    if (rc == FT_OK && min_amount &&
+        (rc = ft_trace_min_amounts(&first, min_amount, &min_by_cur, &err)) == FT_OK)
+        o->min_amount = min_by_cur;
+    if (rc == FT_OK && txn) {
+        bool found;
+        int64_t row;
+        if (!add_seed(&seeds->v, &seeds->n, &seeds->cap, txn, strlen(txn)))
+            rc = ft_error_oom(&err);
+        else if ((rc = ft_trace_periods_find_txn(&m, txn, &row, &found, &err)) == FT_OK) {
+            if (!found) {
+                ft_cli_error("trace", "no transaction has the id '%s'", txn);
+                goto done;
+            }
+            seeds->v[0].txn = row;
+        }
+    } else if (rc == FT_OK) {
+        size_t w = 0;
+        for (size_t i = 0; i < seeds->n; i++) {
+            ft_trace_seed *sd = &seeds->v[i];
+            if (!ft_intern_find(&first.accounts, sd->label, strlen(sd->label), &sd->account)) {
+                if (shard->index == 0)
+                    ft_cli_error("trace", "no account '%s' in the data", sd->label);
+                free((char *)sd->label);
+                unknown = true;
+                continue;
+            }
+            seeds->v[w++] = *sd;
+        }
+        seeds->n = w;
+    }
+    ft_store_free(&first);
+    if (rc != FT_OK) {
+        ft_cli_fail("trace", &err);
+        goto done;
+    }
+    uint64_t lo, hi;
+    ft_shard_range(shard, seeds->n, &lo, &hi);
+    if ((rc = ft_trace_periods_run(&m, o, backward, seeds->v + lo, hi - lo, &po, &err)) != FT_OK) {
+        ft_cli_fail("trace", &err);
+        goto done;
+    }
+    if (in->pseudonymise) {
+        ft_pseudo_key key;
+        if ((rc = ft_pseudo_key_read(&key, in->pseudonymise, &err)) != FT_OK ||
+            (rc = ft_store_pseudonymise(&po.s, &key, &err)) != FT_OK) {
+            ft_cli_fail("trace", &err);
+            goto done;
+        }
+    }
+    char *buf = NULL;
+    size_t buflen = 0;
+    FILE *out = shard->count ? open_memstream(&buf, &buflen) : stdout;
+    if (!out) {
+        ft_cli_error("trace", "out of memory");
+        goto done;
+    }
+    bool no_prov = shard->index == 0 && !ft_cli_prov_begin("trace", out, fmt);
+    if (fmt == FT_FORMAT_JSON && shard->index == 0)
+        fputs("[\n", out);
+    bool found = false;
+    for (size_t i = 0; i < po.n; i++) {
+        const ft_trace_seed *sd = &seeds->v[lo + i];
+        found |= po.res[i]->nnodes > 1;
+        if (fmt == FT_FORMAT_JSON && lo + i > 0)
+            fputc(',', out);
+        ft_trace_write(out, &po.s, sd->label, o, po.res[i], fmt, lo + i == 0);
+    }
+    if (fmt == FT_FORMAT_JSON && (shard->count == 0 || shard->index + 1 == shard->count))
+        fputs("]\n", out);
+    if (shard->count == 0 || shard->index + 1 == shard->count)
+        ft_cli_prov_end(out, fmt);
+    for (size_t i = lo; i < hi; i++)
+        if (seeds->v[i].txn < 0)
+            ft_cli_audit_account(seeds->v[i].label);
+    ft_cli_audit_count("seeds_traced", (int64_t)po.n);
+    ft_cli_audit_count("seeds_failed", 0);
+    code = no_prov || unknown ? FT_EXIT_ERROR : found ? FT_EXIT_OK : FT_EXIT_NONE;
+    if (shard->count) {
+        bool ok = fclose(out) == 0;
+        ft_shard_header(stdout, "trace", shard, ft_shard_run_id(argc, argv), code);
+        if (ok)
+            fwrite(buf, 1, buflen, stdout);
+        free(buf);
+        if (!ok) {
+            ft_cli_error("trace", "out of memory");
+            code = FT_EXIT_ERROR;
+            goto done;
+        }
+        if (code != FT_EXIT_ERROR)
+            code = FT_EXIT_OK;
+    }
+    code = ft_cli_finish("trace", code);
+done:
+    ft_trace_periods_free(&po);
+    free(min_by_cur);
+    free(file);
+    ft_manifest_free(&m);
+    return code;
+}
+
 int cmd_trace(int argc, char **argv)
 {
     static const char *const directions[] = {"out", "in", NULL};
@@ -132,12 +263,14 @@ int cmd_trace(int argc, char **argv)
     const ft_cli_command cmd = {
         .name = "trace",
         .usage = "fundtrace trace (--from ACCOUNT[,...] | --seeds FILE | --txn ID) [OPTIONS]\n"
-                 "                FILE...|SNAPSHOT",
+                 "                FILE...|SNAPSHOT|DIR",
         .description =
             "Follow money from seed accounts (or one payment), in time order, forward\n"
             "(where it went) or backward (where it came from): the accounts reached, when,\n"
             "how much of the money each holds (backward: was the source of), and the\n"
-            "trail of transfers that carried it.\n",
+            "trail of transfers that carried it. Given the directory of periods that\n"
+            "'load --split-by' wrote, it streams through them one at a time, with the\n"
+            "result of one snapshot of the whole data.\n",
         .options = options,
         .epilog = "Exit status: 0 the money reached an account, 1 no seed's money reached any,\n"
                   "2 usage or input error (an unknown seed included).\n",
@@ -161,6 +294,11 @@ int cmd_trace(int argc, char **argv)
     }
     if (nargs == 0) {
         ft_cli_error("trace", "no input (give CSV files or a snapshot)");
+        goto done;
+    }
+    if (nargs == 1 && strcmp(argv[1], "-") != 0 && ft_manifest_is(argv[1])) {
+        code = trace_periods(argv[1], &in, &seeds, txn, min_amount, &o, backward, fmt, &shard, argc,
+                             argv);
         goto done;
     }
     if (ft_cli_load("trace", &in, argv + 1, nargs, &s) != FT_OK)

@@ -47,6 +47,7 @@
 #include <string.h>
 
 #include "fundtrace/pool.h"
+#include "fundtrace/trace_periods.h"
 
 const char *ft_policy_name(ft_policy p)
 {
@@ -218,6 +219,8 @@ struct ft_trace_index {
     const uint32_t *out_off, *in_off; /* the store's (swapped backward) */
     entry *out, *in;
     uint32_t *payee; /* by position in out: the account paid */
+    uint32_t pos_base; /* streaming through periods: the global position of position 0 */
+    uint32_t txn_base; /* and the whole data's row of the store's row 0 */
 };
 
 /* Poison's corrections within a timestamp: node's payments out[from, to)
@@ -261,6 +264,15 @@ struct ft_tracer {
     uint32_t cap_scratch;
     ft_error *err;
     ft_status rc;
+    /* Streaming through periods (trace_periods.h): the whole data's
+     * figures, the global positions the breadth limit allows, and where
+     * this period's trail and arrivals start. */
+    const ft_trace_stream *st;
+    map allowed_g;
+    bool stream_started;
+    int64_t stream_seed_row; /* the seed transaction's whole-data row, -1 none */
+    uint32_t pairs0, carried0;
+    ft_trace_options stream_o;
 };
 
 static void oom(ft_tracer *tr)
@@ -269,20 +281,56 @@ static void oom(ft_tracer *tr)
         tr->rc = ft_error_oom(tr->err);
 }
 
+/* An account's balance in one currency. */
+typedef struct held {
+    uint16_t cur;
+    int64_t bal;
+} held;
+
+/* Writes back account a's balances h[0 .. nh) into the carry: updated
+ * where the currency has an entry, appended where new. */
+static bool carry_keep(ft_trace_carry *c, uint32_t a, const held *h, uint32_t nh)
+{
+    for (uint32_t k = 0; k < nh; k++) {
+        uint32_t e = c->head[a], last = UINT32_MAX;
+        while (e != UINT32_MAX && c->v[e].cur != h[k].cur) {
+            last = e;
+            e = c->v[e].next;
+        }
+        if (e == UINT32_MAX) {
+            if (!FT_ARRAY_GROW(c->v, &c->cap, c->n + 1))
+                return false;
+            e = c->n++;
+            c->v[e] = (ft_trace_carry_entry){0, UINT32_MAX, h[k].cur};
+            if (last == UINT32_MAX)
+                c->head[a] = e;
+            else
+                c->v[last].next = e;
+        }
+        c->v[e].bal = h[k].bal;
+    }
+    return true;
+}
+
 /* Every account's balance in each currency just before each of its
  * transfers: everything it received less everything it paid, from its
  * first transfer (in trace order); a payment beyond the balance empties
  * it (the rest is of unknown origin). One sweep per account, its two
  * lists merged; most accounts use one currency. */
-static bool balances(ft_trace_index *ix)
+static bool balances(ft_trace_index *ix, ft_trace_carry *carry)
 {
-    struct held {
-        uint16_t cur;
-        int64_t bal;
-    } *h = NULL;
+    held *h = NULL;
     uint32_t cap = 0;
     for (uint32_t a = 0; a < ix->s->accounts.n; a++) {
         uint32_t i = ix->in_off[a], o = ix->out_off[a], nh = 0;
+        for (uint32_t c = carry ? carry->head[a] : UINT32_MAX; c != UINT32_MAX;
+             c = carry->v[c].next) {
+            if (!FT_ARRAY_GROW(h, &cap, nh + 1)) {
+                free(h);
+                return false;
+            }
+            h[nh++] = (held){carry->v[c].cur, carry->v[c].bal};
+        }
         while (i < ix->in_off[a + 1] || o < ix->out_off[a + 1]) {
             uint32_t pi = i < ix->in_off[a + 1] ? ix->in[i].pos : UINT32_MAX;
             uint32_t po = o < ix->out_off[a + 1] ? ix->out[o].pos : UINT32_MAX;
@@ -296,7 +344,7 @@ static bool balances(ft_trace_index *ix)
                     free(h);
                     return false;
                 }
-                h[nh++] = (struct held){e->cur, 0};
+                h[nh++] = (held){e->cur, 0};
             }
             int64_t *bal = &h[k].bal;
             e->before = *bal;
@@ -307,6 +355,10 @@ static bool balances(ft_trace_index *ix)
             else if (__builtin_add_overflow(*bal, e->amount, bal))
                 *bal = UNCOUNTABLE;
         }
+        if (carry && !carry_keep(carry, a, h, nh)) {
+            free(h);
+            return false;
+        }
     }
     free(h);
     return true;
@@ -314,6 +366,13 @@ static bool balances(ft_trace_index *ix)
 
 ft_status ft_trace_index_new(ft_trace_index **ixp, const ft_store *s, bool backward,
                              ft_error *err)
+{
+    return ft_trace_index_new_carry(ixp, s, backward, NULL, 0, 0, err);
+}
+
+ft_status ft_trace_index_new_carry(ft_trace_index **ixp, const ft_store *s, bool backward,
+                                   ft_trace_carry *carry, uint32_t pos_base, uint32_t txn_base,
+                                   ft_error *err)
 {
     const ft_adjacency *adj = &s->adj;
     if (!adj->out_off)
@@ -334,6 +393,8 @@ ft_status ft_trace_index_new(ft_trace_index **ixp, const ft_store *s, bool backw
     ix->s = s;
     ix->backward = backward;
     ix->n = (uint32_t)n;
+    ix->pos_base = pos_base;
+    ix->txn_base = txn_base;
     if (ft_store_flow_order(s, backward, ix->order, err) != FT_OK) {
         free(at_out);
         free(at_in);
@@ -358,7 +419,7 @@ ft_status ft_trace_index_new(ft_trace_index **ixp, const ft_store *s, bool backw
     }
     free(at_out);
     free(at_in);
-    if (!balances(ix)) {
+    if (!balances(ix, carry)) {
         ft_trace_index_free(ix);
         return ft_error_oom(err);
     }
@@ -429,6 +490,7 @@ void ft_tracer_free(ft_tracer *tr)
     free(tr->res.amounts);
     free(tr->res.in_txn);
     free(tr->res.edges);
+    free(tr->allowed_g.s);
     free(tr);
 }
 
@@ -767,8 +829,11 @@ static uint32_t same_time_from(const ft_trace_index *ix, const entry *list, uint
     return i;
 }
 
-static uint32_t degree(const ft_trace_index *ix, uint32_t a)
+static uint32_t degree(const ft_tracer *tr, uint32_t a)
 {
+    const ft_trace_index *ix = tr->ix;
+    if (tr->st)
+        return tr->st->degree[a];
     return (ix->out_off[a + 1] - ix->out_off[a]) + (ix->in_off[a + 1] - ix->in_off[a]);
 }
 
@@ -806,6 +871,51 @@ static void allow_largest(ft_tracer *tr, uint32_t idx, uint32_t pos, uint32_t en
         tr->allow_bits[p >> 6] |= 1ULL << (p & 63);
         tr->allow_set[tr->nallow_set++] = p;
     }
+    tr->res.cut_count[FT_CUT_BREADTH] += n - m;
+}
+
+/* allow_largest when streaming: the account's payments from global
+ * position gfrom on, within the trace's time bounds, come from the first
+ * pass (later periods included); the allowed ones are kept by global
+ * position. */
+static void stream_allow(ft_tracer *tr, uint32_t idx, uint32_t gfrom)
+{
+    const ft_trace_stream *st = tr->st;
+    uint32_t a = tr->nodes[idx].account, k = tr->o->breadth;
+    int64_t lo_ms = tr->res.start_ms, hi_ms = tr->res.end_ms;
+    const ft_trace_heavy *v = st->heavy;
+    uint32_t lo = st->heavy_off[a], hi = st->heavy_off[a + 1], n = 0;
+    while (lo < hi && v[lo].gpos < gfrom)
+        lo++;
+    for (uint32_t i = lo; i < hi; i++)
+        n += v[i].ms >= lo_ms && v[i].ms <= hi_ms;
+    if (n <= k) {
+        tr->nodes[idx].all_allowed = true;
+        return;
+    }
+    if (!FT_ARRAY_GROW(tr->scratch, &tr->cap_scratch, k + 1)) {
+        oom(tr);
+        return;
+    }
+    uint32_t m = 0;
+    for (uint32_t i = lo; i < hi; i++) {
+        if (v[i].ms < lo_ms || v[i].ms > hi_ms)
+            continue;
+        int64_t amt = v[i].amount;
+        if (m == k && amt <= v[tr->scratch[k - 1]].amount)
+            continue;
+        uint32_t j = m < k ? m++ : k - 1;
+        while (j > 0 && v[tr->scratch[j - 1]].amount < amt) {
+            tr->scratch[j] = tr->scratch[j - 1];
+            j--;
+        }
+        tr->scratch[j] = i;
+    }
+    for (uint32_t i = 0; i < m; i++)
+        if (!map_put(&tr->allowed_g, v[tr->scratch[i]].gpos, 1)) {
+            oom(tr);
+            return;
+        }
     tr->res.cut_count[FT_CUT_BREADTH] += n - m;
 }
 
@@ -855,7 +965,7 @@ static uint32_t new_node(ft_tracer *tr, uint32_t a, int hops, uint32_t p, bool s
         oom(tr);
         return UINT32_MAX;
     }
-    n->hub = tr->o->max_degree && degree(tr->ix, a) > tr->o->max_degree;
+    n->hub = tr->o->max_degree && degree(tr, a) > tr->o->max_degree;
     if (n->hub)
         tr->res.hubs++;
     return idx;
@@ -877,7 +987,10 @@ static void follow(ft_tracer *tr, uint32_t idx, uint32_t p)
     n->out_end = lower_bound(ix->out, n->out_pos, ix->out_off[a + 1], tr->end_idx);
     uint32_t from = lower_bound(ix->out, n->out_pos, n->out_end, p);
     from = same_time_from(ix, ix->out, n->out_pos, from, p);
-    if (tr->o->breadth)
+    if (tr->o->breadth && tr->st)
+        stream_allow(tr, idx,
+                     ix->pos_base + (from < ix->out_off[a + 1] ? ix->out[from].pos : ix->n));
+    else if (tr->o->breadth)
         allow_largest(tr, idx, from, n->out_end);
     if (tr->o->policy == FT_POLICY_POISON) {
         tr->nodes[idx].out_pos = from;
@@ -913,7 +1026,8 @@ static bool may_carry(ft_tracer *tr, uint32_t x, uint32_t i, int64_t traced)
 {
     const entry *e = &tr->ix->out[i];
     bool allowed = !tr->o->breadth || tr->nodes[x].all_allowed ||
-                   (tr->allow_bits[i >> 6] >> (i & 63) & 1) ||
+                   (tr->st ? map_find(&tr->allowed_g, tr->ix->pos_base + e->pos) != NULL
+                           : (tr->allow_bits[i >> 6] >> (i & 63) & 1)) ||
                    (tr->seed_pos >= 0 && (int64_t)e->pos == tr->seed_pos);
     bool small = tr->o->min_amount && e->amount < tr->o->min_amount[e->cur];
     if (allowed && !small)
@@ -1173,7 +1287,7 @@ static void assemble(ft_tracer *tr)
     r->nnodes = tr->nnodes;
     r->namounts = 0;
     r->nin_txn = 0;
-    for (uint32_t i = 0; i < tr->npairs; i++) /* to the store's numbers */
+    for (uint32_t i = 0; i < tr->npairs && !tr->st; i++) /* to the store's numbers */
         tr->pairs[i] = (tr->pairs[i] >> 32) << 32 | real_txn(tr->ix, (uint32_t)tr->pairs[i]);
     if (tr->npairs > 1)
         qsort(tr->pairs, tr->npairs, sizeof *tr->pairs, cmp_u64);
@@ -1218,7 +1332,7 @@ static void assemble(ft_tracer *tr)
     }
     /* The trail: every transfer that carried traced money (each once), in
      * time order, ties in the tie order. */
-    for (uint32_t i = 0; i < tr->ncarried; i++)
+    for (uint32_t i = 0; i < tr->ncarried && !tr->st; i++)
         tr->carried[i].txn = real_txn(tr->ix, tr->carried[i].txn);
     if (tr->ncarried > 1)
         qsort(tr->carried, tr->ncarried, sizeof *tr->carried, cmp_edge);
@@ -1365,5 +1479,215 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
     if (tr->rc == FT_OK)
         assemble(tr);
     *res = r;
+    return tr->rc;
+}
+
+/* --- streaming through periods (trace_periods.h) ---------------------------------------- */
+
+ft_status ft_tracer_stream_new(ft_tracer **tr, ft_error *err)
+{
+    *tr = calloc(1, sizeof **tr);
+    if (!*tr)
+        return ft_error_oom(err);
+    return FT_OK;
+}
+
+ft_status ft_tracer_stream_begin(ft_tracer *tr, const ft_trace_options *o,
+                                 const ft_trace_stream *st, bool back, uint32_t account,
+                                 int64_t seed_row, int64_t seed_ms, ft_error *err)
+{
+    tr->stream_o = *o;
+    o = &tr->stream_o;
+    tr->o = o;
+    tr->st = st;
+    tr->err = err;
+    tr->rc = FT_OK;
+    tr->ix = NULL;
+    tr->nnodes = tr->nledgers = tr->nheap = tr->npairs = tr->ncarried = tr->nredo = 0;
+    tr->pairs0 = tr->carried0 = 0;
+    memset(tr->bucket_n, 0, sizeof tr->bucket_n);
+    tr->last = 0;
+    map_reset(&tr->by_account);
+    map_reset(&tr->allowed_g);
+    ft_trace_result *r = &tr->res;
+    memset(r->cut_count, 0, sizeof r->cut_count);
+    r->hubs = 0;
+    r->backward = back;
+    tr->stream_started = false;
+    tr->stream_seed_row = seed_row;
+    if (o->max_hops < 1)
+        return ft_error_set(err, FT_EUSAGE, "trace: at least one hop");
+    if (account >= st->nacc)
+        return ft_error_set(err, FT_EUSAGE, "trace: no account number %u", account);
+    /* The trace's span, as ft_trace_run sets it (times negated backward). */
+    int64_t start = back ? (o->until_ms == INT64_MAX ? INT64_MIN : -o->until_ms) : o->since_ms;
+    int64_t end = back ? (o->since_ms == INT64_MIN ? INT64_MAX : -o->since_ms) : o->until_ms;
+    if (seed_row >= 0) {
+        int64_t at = back ? -seed_ms : seed_ms;
+        if (start < at)
+            start = at;
+    }
+    if (start == INT64_MIN) {
+        int64_t ms = back ? st->last_ms[account] : st->first_ms[account];
+        bool none = back ? ms == INT64_MIN : ms == INT64_MAX;
+        start = none ? 0 : back ? -ms : ms;
+    }
+    if (o->window_ms > 0 && start <= INT64_MAX - o->window_ms && start + o->window_ms < end)
+        end = start + o->window_ms;
+    tr->seed_ms = back ? -start : start;
+    r->start_ms = back ? (end == INT64_MAX ? INT64_MIN : -end) : start;
+    r->end_ms = back ? -start : end;
+    tr->seed_pos = seed_row >= 0 ? INT64_MAX : -1;
+    uint32_t seed = new_node(tr, account, 0, 0, true);
+    if (seed == UINT32_MAX)
+        return tr->rc;
+    tr->nodes[seed].followed = true;
+    if (o->breadth) {
+        if (seed_row >= 0)
+            tr->nodes[seed].all_allowed = true; /* the seed transaction alone */
+        else
+            stream_allow(tr, seed, 0);
+    }
+    return tr->rc;
+}
+
+/* The cursors of a node that passes traced money on, at the start of a
+ * period: all of its transfers in it, up to the end of the trace. */
+static void stream_rebase(ft_tracer *tr, uint32_t idx, int64_t seed_local)
+{
+    const ft_trace_index *ix = tr->ix;
+    node *n = &tr->nodes[idx];
+    uint32_t a = n->account;
+    n->in_pos = ix->in_off[a];
+    n->in_end = lower_bound(ix->in, n->in_pos, ix->in_off[a + 1], tr->end_idx);
+    n->out_pos = ix->out_off[a];
+    if (n->seed)
+        n->out_pos = lower_bound(ix->out, n->out_pos, ix->out_off[a + 1], tr->start_idx);
+    n->out_end = lower_bound(ix->out, n->out_pos, ix->out_off[a + 1], tr->end_idx);
+    if (n->seed && tr->stream_seed_row >= 0) /* the seed transaction alone */
+        n->out_end = seed_local >= 0 && n->out_pos < n->out_end ? n->out_pos + 1 : n->out_pos;
+}
+
+ft_status ft_tracer_stream_period(ft_tracer *tr, const ft_trace_index *ix, int64_t seed_local,
+                                  ft_error *err)
+{
+    const ft_store *s = ix->s;
+    const ft_trace_options *o = tr->o;
+    bool back = ix->backward;
+    tr->err = err;
+    tr->ix = ix;
+    tr->s = s;
+    if (tr->rc != FT_OK)
+        return tr->rc;
+    uint64_t *bits = realloc(tr->carried_bits, ((size_t)ix->n / 64 + 1) * sizeof *bits);
+    if (!bits)
+        return ft_error_oom(err);
+    tr->carried_bits = bits;
+    memset(bits, 0, ((size_t)ix->n / 64 + 1) * sizeof *bits);
+    /* This period's positions in the trace: [start_idx, end_idx). */
+    int64_t start = back ? -tr->res.end_ms : tr->res.start_ms;
+    int64_t end =
+        back ? (tr->res.start_ms == INT64_MIN ? INT64_MAX : -tr->res.start_ms) : tr->res.end_ms;
+    if (tr->stream_seed_row >= 0) {
+        if (seed_local >= 0) {
+            tr->seed_pos = position_of(ix, (uint32_t)seed_local);
+            tr->start_idx = (uint32_t)tr->seed_pos;
+            tr->stream_started = true;
+        } else {
+            tr->seed_pos = INT64_MAX;
+            tr->start_idx = tr->stream_started ? 0 : ix->n;
+        }
+    } else {
+        tr->start_idx =
+            back ? ix->n - ft_store_first_at(s, -start, true) : ft_store_first_at(s, start, false);
+    }
+    if (end == INT64_MAX)
+        tr->end_idx = ix->n;
+    else
+        tr->end_idx =
+            back ? ix->n - ft_store_first_at(s, -end, false) : ft_store_first_at(s, end, true);
+    tr->pairs0 = tr->npairs;
+    tr->carried0 = tr->ncarried;
+    tr->last = 0; /* the heap is empty: its keys start again with the period's positions */
+    for (uint32_t i = 0; i < tr->nnodes; i++) {
+        node *n = &tr->nodes[i];
+        if (!n->followed || n->hub)
+            continue;
+        stream_rebase(tr, i, seed_local);
+        schedule(tr, i);
+    }
+    event e;
+    while (tr->rc == FT_OK && tr->nheap && heap_pop(tr, &e)) {
+        tr->now = (uint32_t)e.key;
+        if (o->policy == FT_POLICY_POISON)
+            poison_pay(tr, e.node);
+        else
+            pay(tr, e.node, (uint32_t)e.key);
+        schedule(tr, e.node);
+    }
+    /* fifo, lifo: the untraced money that arrived after a node's last
+     * payment in this period joins its lots before the next period's. */
+    if (o->policy == FT_POLICY_FIFO || o->policy == FT_POLICY_LIFO)
+        for (uint32_t i = 0; i < tr->nnodes && tr->rc == FT_OK; i++)
+            if (tr->nodes[i].followed && !tr->nodes[i].seed && !tr->nodes[i].hub)
+                catch_up(tr, i, ix->n);
+    /* The trail and arrivals of this period, to the whole data's rows. */
+    for (uint32_t i = tr->carried0; i < tr->ncarried; i++) {
+        uint32_t p = tr->carried[i].txn;
+        tr->carried_bits[p >> 6] = 0;
+        tr->carried[i].txn = ix->txn_base + real_txn(ix, p);
+    }
+    for (uint32_t i = tr->pairs0; i < tr->npairs; i++)
+        tr->pairs[i] =
+            (tr->pairs[i] >> 32) << 32 | (ix->txn_base + real_txn(ix, (uint32_t)tr->pairs[i]));
+    tr->pairs0 = tr->npairs;
+    tr->carried0 = tr->ncarried;
+    tr->ix = NULL;
+    return tr->rc;
+}
+
+ft_status ft_tracer_stream_rows(const ft_tracer *tr, uint32_t **rows, size_t *n, size_t *cap,
+                                ft_error *err)
+{
+    for (uint32_t i = 0; i < tr->npairs + tr->ncarried; i++) {
+        if (*n == *cap) {
+            size_t c = *cap ? *cap * 2 : 1024;
+            uint32_t *p = realloc(*rows, c * sizeof *p);
+            if (!p)
+                return ft_error_oom(err);
+            *rows = p;
+            *cap = c;
+        }
+        (*rows)[(*n)++] = i < tr->npairs ? (uint32_t)tr->pairs[i] : tr->carried[i - tr->npairs].txn;
+    }
+    return FT_OK;
+}
+
+static uint32_t row_in(const uint32_t *rows, size_t n, uint32_t row)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rows[mid] < row)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (uint32_t)lo;
+}
+
+ft_status ft_tracer_stream_end(ft_tracer *tr, const ft_store *rs, const uint32_t *rows,
+                               size_t nrows, const ft_trace_result **res, ft_error *err)
+{
+    tr->err = err;
+    tr->s = rs;
+    if (tr->rc != FT_OK)
+        return tr->rc;
+    for (uint32_t i = 0; i < tr->npairs; i++)
+        tr->pairs[i] = (tr->pairs[i] >> 32) << 32 | row_in(rows, nrows, (uint32_t)tr->pairs[i]);
+    for (uint32_t i = 0; i < tr->ncarried; i++)
+        tr->carried[i].txn = row_in(rows, nrows, tr->carried[i].txn);
+    assemble(tr);
+    *res = &tr->res;
     return tr->rc;
 }

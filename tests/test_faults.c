@@ -35,6 +35,7 @@
 #include "fundtrace/paths.h"
 #include "fundtrace/paths_report.h"
 #include "fundtrace/periods.h"
+#include "fundtrace/trace_periods.h"
 #include "fundtrace/provenance.h"
 #include "fundtrace/pseudo.h"
 #include "fundtrace/report.h"
@@ -302,6 +303,32 @@ static ft_status sc_periods(FILE *out, ft_error *err)
     ft_store_free(&j);
     ft_manifest_free(&m);
     ft_manifest_free(&r);
+    return rc;
+}
+
+/* Traces streamed through the small data's days (trace_periods.h), both
+ * ways, the breadth limit choosing across days. */
+static ft_status sc_trace_periods(FILE *out, ft_error *err)
+{
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s/tperiods", fx.dir);
+    ft_manifest m = {0};
+    ft_status rc = ft_periods_split(&fx.small, FT_PERIOD_DAY, dir, &m, err);
+    ft_trace_options o;
+    ft_trace_defaults(&o);
+    o.breadth = 1;
+    ft_trace_seed seeds[] = {{"alice", account(&fx.small, "alice"), -1},
+                             {"bob", account(&fx.small, "bob"), -1},
+                             {"t", 0, 2}};
+    for (int backward = 0; backward < 2 && rc == FT_OK; backward++) {
+        ft_trace_periods_out po;
+        rc = ft_trace_periods_run(&m, &o, backward, seeds, 3, &po, err);
+        for (size_t i = 0; rc == FT_OK && i < po.n; i++)
+            ft_trace_write(out, &po.s, seeds[i].label, &o, po.res[i], FT_FORMAT_JSONL, i == 0);
+        if (rc == FT_OK)
+            ft_trace_periods_free(&po);
+    }
+    ft_manifest_free(&m);
     return rc;
 }
 
@@ -926,6 +953,7 @@ static const struct scenario {
     {"trace", sc_trace, false},
     {"trace_batch", sc_trace_batch, false},
     {"periods", sc_periods, false},
+    {"trace_periods", sc_trace_periods, false},
     {"paths", sc_paths, false},
     {"paths_all", sc_paths_all, false},
     {"paths_report", sc_paths_report, false},
