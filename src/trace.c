@@ -1611,7 +1611,7 @@ ft_status ft_tracer_stream_period(ft_tracer *tr, const ft_trace_index *ix, int64
     tr->last = 0; /* the heap is empty: its keys start again with the period's positions */
     for (uint32_t i = 0; i < tr->nnodes; i++) {
         node *n = &tr->nodes[i];
-        if (!n->followed || n->hub)
+        if (!n->followed || (n->hub && !n->seed)) /* a hub seed still pays out */
             continue;
         stream_rebase(tr, i, seed_local);
         schedule(tr, i);

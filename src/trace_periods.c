@@ -48,7 +48,8 @@ static size_t nth(const ft_manifest *m, bool backward, size_t k)
 }
 
 ft_status ft_trace_stream_build(ft_trace_stream *st, const ft_manifest *m,
-                                const ft_trace_options *o, bool backward, ft_error *err)
+                                const ft_trace_options *o, bool backward, const ft_trace_seed *seeds,
+                                size_t nseeds, ft_error *err)
 {
     memset(st, 0, sizeof *st);
     if (m->n == 0)
@@ -94,13 +95,19 @@ ft_status ft_trace_stream_build(ft_trace_stream *st, const ft_manifest *m,
         ft_store_free(&s);
     }
     /* The accounts the breadth limit has to choose for: more payments
-     * than `breadth` within the bounds, and not hubs. */
+     * than `breadth` within the bounds, and not hubs (which pass nothing
+     * on) unless they are seeds. */
     size_t total = 0;
+    uint8_t *seed = NULL;
     if (rc == FT_OK && o->breadth) {
-        if (!(st->heavy_off = calloc((size_t)st->nacc + 2, sizeof *st->heavy_off)))
+        if (!(st->heavy_off = calloc((size_t)st->nacc + 2, sizeof *st->heavy_off)) ||
+            !(seed = calloc((size_t)st->nacc + 1, 1)))
             rc = ft_error_oom(err);
+        for (size_t k = 0; k < nseeds && rc == FT_OK; k++)
+            if (seeds[k].txn < 0 && seeds[k].account < st->nacc)
+                seed[seeds[k].account] = 1;
         for (uint32_t a = 0; a < st->nacc && rc == FT_OK; a++) {
-            bool hub = o->max_degree && st->degree[a] > o->max_degree;
+            bool hub = o->max_degree && st->degree[a] > o->max_degree && !seed[a];
             uint32_t c = payments[a] > o->breadth && !hub ? payments[a] : 0;
             st->heavy_off[a + 1] = st->heavy_off[a] + c;
             heavy |= c > 0;
@@ -137,6 +144,7 @@ ft_status ft_trace_stream_build(ft_trace_stream *st, const ft_manifest *m,
         ft_store_free(&s);
     }
     free(payments);
+    free(seed);
     if (rc != FT_OK)
         ft_trace_stream_free(st);
     return rc;
@@ -187,7 +195,7 @@ ft_status ft_trace_periods_run(const ft_manifest *m, const ft_trace_options *o, 
 {
     memset(out, 0, sizeof *out);
     ft_trace_stream st;
-    ft_status rc = ft_trace_stream_build(&st, m, o, backward, err);
+    ft_status rc = ft_trace_stream_build(&st, m, o, backward, seeds, n, err);
     if (rc != FT_OK)
         return rc;
     ft_trace_carry carry = {0};

@@ -45,6 +45,8 @@ for seed in 11 12 13; do
     b=$(sed -n 300p data.csv | cut -d, -f5,6 | tr , :)
     c=$(sed -n 3000p data.csv | cut -d, -f3,4 | tr , :)
     t=$(sed -n 2500p data.csv | cut -d, -f1)
+    # The account with the most transfers: a hub, also as a seed.
+    hub=$(awk -F, 'NR > 1 { n[$3 ":" $4]++; n[$5 ":" $6]++ } END { for (k in n) if (n[k] > m) { m = n[k]; h = k } print h }' data.csv)
     for policy in poison haircut fifo lifo; do
         for d in out in; do
             for unit in day week month; do
@@ -58,6 +60,8 @@ for seed in 11 12 13; do
                 --since 2024-02-15T12:00:00Z --min-amount 50
             check month --txn "$t" --policy $policy --direction $d --breadth 1 --format jsonl
             check week --from "$c" --policy $policy --direction $d --hops 3 --format dot
+            check month --from "$hub,$a" --policy $policy --direction $d --max-degree 100 \
+                --breadth 4 --format jsonl
         done
     done
     cd ..
@@ -98,6 +102,7 @@ for policy in poison haircut fifo lifo; do
                 --format json
             check $unit --txn 7 --policy $policy --direction $d --format jsonl
             check $unit --from C:C --policy $policy --direction $d --breadth 1 --format jsonl
+            check $unit --from A:A,D:D --policy $policy --direction $d --max-degree 3
         done
     done
 done

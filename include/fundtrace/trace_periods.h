@@ -20,8 +20,8 @@
  *     largest payments from the time traced money first reaches it,
  *     later periods included: the payments (position, time, amount)
  *     within the trace's bounds of the accounts that make more than
- *     `breadth` of them and are not hubs. Every other account's payments
- *     are all allowed. This list is the one part of the state that grows
+ *     `breadth` of them and are not hubs (or are seeds). Every other
+ *     account's payments are all allowed. This list is the one part of the state that grows
  *     with the data rather than with the accounts: 20 bytes per payment
  *     of such an account.
  *
@@ -99,10 +99,13 @@ ft_status ft_tracer_stream_rows(const ft_tracer *tr, uint32_t **rows, size_t *n,
 ft_status ft_tracer_stream_end(ft_tracer *tr, const ft_store *rows_store, const uint32_t *rows,
                                size_t nrows, const ft_trace_result **res, ft_error *err);
 
-/* The first pass (above) over the periods of m, for traces with options o
- * in the given direction. */
+/* The first pass (above) over the periods of m, for traces from
+ * seeds[0 .. nseeds) with options o in the given direction (a seed
+ * account that is a hub still pays out, so the breadth limit chooses for
+ * it too). */
 ft_status ft_trace_stream_build(ft_trace_stream *st, const ft_manifest *m,
-                                const ft_trace_options *o, bool backward, ft_error *err);
+                                const ft_trace_options *o, bool backward, const ft_trace_seed *seeds,
+                                size_t nseeds, ft_error *err);
 void ft_trace_stream_free(ft_trace_stream *st);
 
 /* The whole data's row of the transaction with the given id (the first in
