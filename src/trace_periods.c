@@ -48,8 +48,8 @@ static size_t nth(const ft_manifest *m, bool backward, size_t k)
 }
 
 ft_status ft_trace_stream_build(ft_trace_stream *st, const ft_manifest *m,
-                                const ft_trace_options *o, bool backward, const ft_trace_seed *seeds,
-                                size_t nseeds, ft_error *err)
+                                const ft_trace_options *o, bool backward,
+                                const ft_trace_seed *seeds, size_t nseeds, ft_error *err)
 {
     memset(st, 0, sizeof *st);
     if (m->n == 0)

@@ -104,8 +104,8 @@ ft_status ft_tracer_stream_end(ft_tracer *tr, const ft_store *rows_store, const 
  * account that is a hub still pays out, so the breadth limit chooses for
  * it too). */
 ft_status ft_trace_stream_build(ft_trace_stream *st, const ft_manifest *m,
-                                const ft_trace_options *o, bool backward, const ft_trace_seed *seeds,
-                                size_t nseeds, ft_error *err);
+                                const ft_trace_options *o, bool backward,
+                                const ft_trace_seed *seeds, size_t nseeds, ft_error *err);
 void ft_trace_stream_free(ft_trace_stream *st);
 
 /* The whole data's row of the transaction with the given id (the first in
