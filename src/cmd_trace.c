@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fundtrace/handoff.h"
 #include "fundtrace/money.h"
 #include "fundtrace/periods.h"
 #include "fundtrace/pseudo.h"
@@ -206,6 +207,117 @@ done:
     return code;
 }
 
+typedef struct path_list {
+    const char **v;
+    size_t n, cap;
+} path_list;
+
+static bool opt_path(const char *cmd, const ft_option *opt, const char *arg)
+{
+    path_list *l = opt->value;
+    if (l->n == l->cap) {
+        size_t c = l->cap ? l->cap * 2 : 8;
+        const char **p = realloc(l->v, c * sizeof *p);
+        if (!p) {
+            ft_cli_error(cmd, "out of memory");
+            return false;
+        }
+        l->v = p;
+        l->cap = c;
+    }
+    l->v[l->n++] = arg;
+    return true;
+}
+
+/* A party's traces (handoff.h): its seeds (--from, held here) and the
+ * seeds of the traced money other parties handed to it, each traced in
+ * its data with the money handed in; prints the accounts it holds and
+ * writes the money that leaves for other parties. Returns the exit
+ * status. */
+static int trace_party(const ft_store *s, const ft_trace_index *ix, const ft_trace_options *o,
+                       bool backward, seed_list *seeds, const char *banks, const path_list *in,
+                       const char *out_path)
+{
+    ft_error err;
+    uint8_t *local = NULL;
+    ft_handoff_set hs = {0};
+    ft_tracer *tr = NULL;
+    ft_writer w = {.fd = -1};
+    FILE *hf = NULL;
+    char **labels = NULL;
+    bool found = false, failed = true;
+    ft_status rc = ft_local_accounts(s, banks, &local, &err);
+    for (size_t i = 0; i < in->n && rc == FT_OK; i++)
+        rc = ft_handoff_read(&hs, s, local, o, backward, in->v[i], &err);
+    if (rc == FT_OK)
+        rc = ft_tracer_new(&tr, ix, &err);
+    if (rc == FT_OK && out_path && (rc = ft_writer_open(&w, out_path, false, &err)) == FT_OK &&
+        !(hf = ft_writer_stream(&w)))
+        rc = ft_error_oom(&err);
+    /* The seeds held here, as the output names them (a token when
+     * pseudonymised), then those only handed in. */
+    size_t n = seeds->n + hs.n;
+    if (rc == FT_OK && !(labels = calloc(n + 1, sizeof *labels)))
+        rc = ft_error_oom(&err);
+    for (size_t i = 0; i < seeds->n && rc == FT_OK; i++) {
+        size_t len;
+        if (!local[seeds->v[i].account]) {
+            ft_cli_error("trace", "the seed '%s' is not held here (--local-banks %s)",
+                         seeds->v[i].label, banks);
+            goto done;
+        }
+        const char *shown = ft_store_account_shown(s, seeds->v[i].account, &len);
+        if (!(labels[i] = strndup(shown, len)))
+            rc = ft_error_oom(&err);
+    }
+    if (rc == FT_OK && !ft_cli_prov_begin("trace", stdout, FT_FORMAT_JSONL))
+        goto done;
+    for (size_t i = 0; i < n && rc == FT_OK; i++) {
+        bool here = i < seeds->n;
+        const char *label = here ? labels[i] : hs.v[i - seeds->n].label;
+        if (!here) {
+            bool dup = false;
+            for (size_t k = 0; k < seeds->n; k++)
+                dup |= strcmp(labels[k], label) == 0;
+            if (dup)
+                continue; /* money back at a seed of this party's */
+        }
+        ft_handoff_seed *hsd = ft_handoff_find(&hs, label);
+        ft_trace_options so = *o;
+        if (!here) { /* the span as the seed's party traced it */
+            so.since_ms = hsd->start_ms;
+            so.until_ms = hsd->end_ms;
+            so.window_ms = 0;
+        }
+        ft_tracer_set_border(tr, local, hsd ? hsd->in : NULL, hsd ? hsd->nin : 0);
+        const ft_trace_result *r;
+        rc = ft_trace_run(tr, &so, here ? seeds->v[i].account : UINT32_MAX, -1, &r, &err);
+        if (rc != FT_OK)
+            break;
+        found |= ft_trace_write_held(stdout, s, label, r, local, here);
+        size_t nc;
+        const ft_trace_crossing *c = ft_tracer_crossings(tr, &nc);
+        if (hf)
+            ft_handoff_write(hf, s, label, &so, r, c, nc);
+    }
+    ft_cli_prov_end(stdout, FT_FORMAT_JSONL);
+    if (rc == FT_OK && out_path)
+        rc = ft_writer_close(&w, &err);
+    if (rc == FT_OK)
+        failed = false;
+    else
+        ft_cli_fail("trace", &err);
+done:
+    ft_writer_abort(&w);
+    for (size_t i = 0; labels && i < seeds->n; i++)
+        free(labels[i]);
+    free(labels);
+    ft_tracer_free(tr);
+    ft_handoff_set_free(&hs);
+    free(local);
+    return failed ? FT_EXIT_ERROR : found ? FT_EXIT_OK : FT_EXIT_NONE;
+}
+
 int cmd_trace(int argc, char **argv)
 {
     static const char *const directions[] = {"out", "in", NULL};
@@ -218,6 +330,8 @@ int cmd_trace(int argc, char **argv)
     const char *policy = ft_policy_name(o.policy);
     uint32_t threads = 1;
     ft_shard shard = {0};
+    const char *local_banks = NULL, *handoff_out = NULL;
+    path_list handoff_in = {0};
     const ft_option options[] = {
         FT_OPT_CALLBACK(0, "from", &seeds, "A,B", opt_from,
                         "seed accounts (keys as the data names them); repeatable"),
@@ -249,6 +363,16 @@ int cmd_trace(int argc, char **argv)
                         "trace the I-th of N blocks of the seeds and print that\n"
                         "part of the output behind a header line, for\n"
                         "'fundtrace merge' (exit 0 unless an error)"),
+        FT_OPT_STRING(0, "local-banks", &local_banks, "LIST",
+                      "trace as one of several parties that cannot pool their\n"
+                      "data: it holds the accounts of these banks (ids, 'DE*'\n"
+                      "for every id starting DE) and prints those (jsonl)"),
+        FT_OPT_STRING(0, "handoff-out", &handoff_out, "FILE",
+                      "write the traced money that leaves for other parties'\n"
+                      "accounts (JSON Lines) for them"),
+        FT_OPT_CALLBACK(0, "handoff-in", &handoff_in, "FILE", opt_path,
+                        "continue the traces other parties handed over in\n"
+                        "FILE; repeatable"),
         FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats_dot,
                     "table (default), jsonl, csv, json or dot"),
         FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
@@ -288,7 +412,19 @@ int cmd_trace(int argc, char **argv)
     ft_format_parse(format, &fmt);
     ft_policy_parse(policy, &o.policy);
     backward = strcmp(direction, "in") == 0;
-    if ((seeds.n == 0) == (txn == NULL)) {
+    if ((handoff_in.n || handoff_out) && !local_banks) {
+        ft_cli_error("trace", "--handoff-in and --handoff-out need --local-banks");
+        goto done;
+    }
+    if (local_banks && (txn || fmt != FT_FORMAT_JSONL || shard.count)) {
+        ft_cli_error("trace", "--local-banks traces seed accounts and prints JSON Lines: give "
+                              "--from or --seeds (or only --handoff-in) and --format jsonl, "
+                              "without --txn or --shard");
+        goto done;
+    }
+    if (local_banks && seeds.n == 0 && handoff_in.n > 0 && !txn) {
+        /* only continuing other parties' traces */
+    } else if ((seeds.n == 0) == (txn == NULL)) {
         ft_cli_error("trace", "give seed accounts (--from or --seeds) or one --txn, not both");
         goto done;
     }
@@ -297,6 +433,10 @@ int cmd_trace(int argc, char **argv)
         goto done;
     }
     if (nargs == 1 && strcmp(argv[1], "-") != 0 && ft_manifest_is(argv[1])) {
+        if (local_banks) {
+            ft_cli_error("trace", "--local-banks reads a snapshot or CSV files, not periods");
+            goto done;
+        }
         code = trace_periods(argv[1], &in, &seeds, txn, min_amount, &o, backward, fmt, &shard, argc,
                              argv);
         goto done;
@@ -316,6 +456,25 @@ int cmd_trace(int argc, char **argv)
         o.min_amount = min_by_cur;
     }
     bool unknown = false;
+    if (local_banks) {
+        size_t w = 0;
+        for (size_t i = 0; i < seeds.n; i++) {
+            ft_trace_seed *sd = &seeds.v[i];
+            if (!ft_intern_find(&s.accounts, sd->label, strlen(sd->label), &sd->account)) {
+                ft_cli_error("trace", "no account '%s' in the data", sd->label);
+                free((char *)sd->label);
+                unknown = true;
+                continue;
+            }
+            seeds.v[w++] = *sd;
+        }
+        seeds.n = w;
+        code = trace_party(&s, ix, &o, backward, &seeds, local_banks, &handoff_in, handoff_out);
+        if (unknown)
+            code = FT_EXIT_ERROR;
+        code = ft_cli_finish("trace", code);
+        goto done;
+    }
     if (txn) {
         if (!add_seed(&seeds.v, &seeds.n, &seeds.cap, txn, strlen(txn)))
             goto oom;
@@ -401,6 +560,7 @@ done:
     for (size_t i = 0; i < seeds.n; i++)
         free((char *)seeds.v[i].label);
     free(seeds.v);
+    free(handoff_in.v);
     free(min_by_cur);
     ft_trace_index_free(ix);
     ft_store_free(&s);

@@ -230,6 +230,12 @@ typedef struct redo {
     bool fresh;
 } redo;
 
+/* Traced money from another party: the transfer at a position, its parts
+ * (by hops) in inj_parts[part0 .. part0 + nparts). */
+typedef struct injection {
+    uint32_t pos, part0, nparts;
+} injection;
+
 struct ft_tracer {
     const ft_store *s;
     const ft_trace_index *ix;
@@ -273,7 +279,23 @@ struct ft_tracer {
     int64_t stream_seed_row; /* the seed transaction's whole-data row, -1 none */
     uint32_t pairs0, carried0;
     ft_trace_options stream_o;
+    /* A party's border (ft_tracer_set_border): the accounts it holds,
+     * the traced money that arrives from other parties (grouped by
+     * transfer: inj, its parts in inj_parts) and what leaves for them. */
+    const uint8_t *local;
+    const ft_trace_crossing *in;
+    size_t nin;
+    injection *inj;
+    uint32_t ninj, cap_inj;
+    lot *inj_parts;
+    uint32_t ninj_parts, cap_inj_parts;
+    ft_trace_crossing *cross;
+    uint32_t ncross, cap_cross;
+    map cross_at; /* poison: the crossing of a position */
 };
+
+/* An event's node with this bit: traced money from another party. */
+#define INJECTION 0x80000000u
 
 static void oom(ft_tracer *tr)
 {
@@ -491,6 +513,10 @@ void ft_tracer_free(ft_tracer *tr)
     free(tr->res.in_txn);
     free(tr->res.edges);
     free(tr->allowed_g.s);
+    free(tr->inj);
+    free(tr->inj_parts);
+    free(tr->cross);
+    free(tr->cross_at.s);
     free(tr);
 }
 
@@ -1010,6 +1036,21 @@ static void add_pair(ft_tracer *tr, uint32_t d, uint32_t p)
     tr->pairs[tr->npairs++] = (uint64_t)d << 32 | p;
 }
 
+/* Traced money of `hops` hops leaves for another party in the transfer
+ * at position p (a crossing; positions become transactions at the end). */
+static bool cross_out(ft_tracer *tr, uint32_t p, int64_t amount, int hops)
+{
+    if (!FT_ARRAY_GROW(tr->cross, &tr->cap_cross, tr->ncross + 1)) {
+        oom(tr);
+        return false;
+    }
+    tr->cross[tr->ncross++] = (ft_trace_crossing){p, amount, hops};
+    return true;
+}
+
+static void poison_arrive(ft_tracer *tr, uint32_t d, uint32_t p, uint16_t cur, int64_t amount,
+                          int hops, bool fresh);
+
 static bool add_carried(ft_tracer *tr, uint32_t p, int64_t traced)
 {
     if (!FT_ARRAY_GROW(tr->carried, &tr->cap_carried, tr->ncarried + 1)) {
@@ -1149,6 +1190,13 @@ static void pay(ft_tracer *tr, uint32_t x, uint32_t p)
     }
     for (uint32_t k = 0; k < np; k++)
         v[k] = (lot){tr->take[k].amount, tr->take[k].hops + 1};
+    if (tr->local && !tr->local[tr->ix->payee[i]]) { /* it leaves for another party */
+        for (uint32_t k = 0; k < np; k++)
+            cross_out(tr, p, v[k].amount, v[k].hops);
+        if (v != parts)
+            free(v);
+        return;
+    }
     uint32_t d = payee_node(tr, i, p, v[0].hops);
     if (d != UINT32_MAX)
         arrive(tr, d, p, e->cur, v, np);
@@ -1192,18 +1240,36 @@ static void poison_carry(ft_tracer *tr, uint32_t x, uint32_t i, bool fresh)
     } else if (!carried_at(tr, p)) {
         return;
     }
+    if (tr->local && !tr->local[tr->ix->payee[i]]) { /* it leaves for another party */
+        int64_t *c = map_find(&tr->cross_at, p);
+        if (!c) {
+            if (cross_out(tr, p, e->amount, hops) && !map_put(&tr->cross_at, p, tr->ncross - 1))
+                oom(tr);
+        } else if (hops < tr->cross[*c].hops) {
+            tr->cross[*c].hops = hops;
+        }
+        return;
+    }
     uint32_t d = payee_node(tr, i, p, hops);
     if (d == UINT32_MAX)
         return;
+    poison_arrive(tr, d, p, e->cur, e->amount, hops, fresh);
+}
+
+/* Poison reaches node d in the transfer at position p with `hops` (fresh:
+ * the first time this transfer brings it). */
+static void poison_arrive(ft_tracer *tr, uint32_t d, uint32_t p, uint16_t cur, int64_t amount,
+                          int hops, bool fresh)
+{
     node *n = &tr->nodes[d];
     if (fresh) {
-        ledger *l = ledger_get(tr, d, e->cur);
-        if (!l || !add_to(tr, &l->a.received, e->amount))
+        ledger *l = ledger_get(tr, d, cur);
+        if (!l || !add_to(tr, &l->a.received, amount))
             return;
         add_pair(tr, d, p);
         n = &tr->nodes[d];
         if (n->seed || n->hub)
-            add_to(tr, &l->a.held, e->amount);
+            add_to(tr, &l->a.held, amount);
         if (!n->seed && (n->hub || hops >= tr->o->max_hops))
             tr->res.cut_count[n->hub ? FT_CUT_HUB : FT_CUT_HOPS]++;
     }
@@ -1240,6 +1306,107 @@ static void poison_pay(ft_tracer *tr, uint32_t x)
         for (uint32_t k = r.from; k < r.to && tr->rc == FT_OK; k++)
             poison_carry(tr, r.node, k, r.fresh);
     }
+}
+
+/* --- parties (ft_tracer_set_border) ---------------------------------------------------- */
+
+/* Traced money from another party arrives: the injection j, in the
+ * transfer at its position, to an account held here. */
+static void inject(ft_tracer *tr, uint32_t j)
+{
+    const ft_trace_index *ix = tr->ix;
+    uint32_t p = tr->inj[j].pos, np = tr->inj[j].nparts;
+    const lot *parts = tr->inj_parts + tr->inj[j].part0;
+    uint32_t t = ix->order[p];
+    uint32_t acc = ix->backward ? tr->s->t.src[t] : tr->s->t.dst[t];
+    uint16_t cur = tr->s->t.cur[t];
+    int64_t *known = map_find(&tr->by_account, acc);
+    uint32_t d = known ? (uint32_t)*known : new_node(tr, acc, parts[0].hops, p, false);
+    if (d == UINT32_MAX)
+        return;
+    if (tr->o->policy != FT_POLICY_POISON) {
+        arrive(tr, d, p, cur, parts, np);
+        return;
+    }
+    int64_t amount = 0;
+    for (uint32_t k = 0; k < np; k++)
+        if (!add_to(tr, &amount, parts[k].amount))
+            return;
+    poison_arrive(tr, d, p, cur, amount, parts[0].hops, true);
+    while (tr->nredo && tr->rc == FT_OK) {
+        redo r = tr->redo[--tr->nredo];
+        for (uint32_t k = r.from; k < r.to && tr->rc == FT_OK; k++)
+            poison_carry(tr, r.node, k, r.fresh);
+    }
+}
+
+static int cmp_crossing(const void *a, const void *b)
+{
+    const ft_trace_crossing *x = a, *y = b;
+    if (x->txn != y->txn)
+        return x->txn < y->txn ? -1 : 1;
+    return (x->hops > y->hops) - (x->hops < y->hops);
+}
+
+void ft_tracer_set_border(ft_tracer *tr, const uint8_t *local, const ft_trace_crossing *in,
+                          size_t nin)
+{
+    tr->local = local;
+    tr->in = in;
+    tr->nin = nin;
+}
+
+const ft_trace_crossing *ft_tracer_crossings(const ft_tracer *tr, size_t *n)
+{
+    *n = tr->ncross;
+    return tr->cross;
+}
+
+static uint32_t position_of(const ft_trace_index *ix, uint32_t t);
+
+/* The traced money from other parties within the trace, as events: one
+ * per transfer, its parts by hops (equal hops merged). */
+static void injections(ft_tracer *tr)
+{
+    tr->ninj = tr->ninj_parts = 0;
+    if (!tr->nin)
+        return;
+    ft_trace_crossing *v = malloc(tr->nin * sizeof *v);
+    if (!v) {
+        oom(tr);
+        return;
+    }
+    size_t n = 0;
+    for (size_t k = 0; k < tr->nin; k++) {
+        if (tr->in[k].txn >= tr->ix->n || tr->in[k].amount <= 0)
+            continue;
+        uint32_t p = position_of(tr->ix, tr->in[k].txn);
+        if (p < tr->start_idx || p >= tr->end_idx)
+            continue;
+        v[n++] = (ft_trace_crossing){p, tr->in[k].amount, tr->in[k].hops};
+    }
+    qsort(v, n, sizeof *v, cmp_crossing);
+    for (size_t k = 0; k < n && tr->rc == FT_OK; k++) {
+        if (k == 0 || v[k].txn != v[k - 1].txn) {
+            if (!FT_ARRAY_GROW(tr->inj, &tr->cap_inj, tr->ninj + 1)) {
+                oom(tr);
+                break;
+            }
+            tr->inj[tr->ninj++] = (injection){v[k].txn, tr->ninj_parts, 0};
+        } else if (v[k].hops == v[k - 1].hops) {
+            add_to(tr, &tr->inj_parts[tr->ninj_parts - 1].amount, v[k].amount);
+            continue;
+        }
+        if (!FT_ARRAY_GROW(tr->inj_parts, &tr->cap_inj_parts, tr->ninj_parts + 1)) {
+            oom(tr);
+            break;
+        }
+        tr->inj_parts[tr->ninj_parts++] = (lot){v[k].amount, v[k].hops};
+        tr->inj[tr->ninj - 1].nparts++;
+    }
+    free(v);
+    for (uint32_t j = 0; j < tr->ninj && tr->rc == FT_OK; j++)
+        heap_push(tr, (event){tr->inj[j].pos, INJECTION | j});
 }
 
 /* --- the result ------------------------------------------------------------------------ */
@@ -1405,7 +1572,7 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
                                 (long long)txn);
         account = back ? s->t.dst[txn] : s->t.src[txn];
         tr->seed_pos = position_of(ix, (uint32_t)txn);
-    } else if (account >= s->accounts.n) {
+    } else if (account >= s->accounts.n && !(account == UINT32_MAX && tr->local)) {
         return ft_error_set(err, FT_EUSAGE, "trace: no account number %u", account);
     } else {
         tr->seed_pos = -1;
@@ -1421,7 +1588,9 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
         if (start < at)
             start = at;
     }
-    if (start == INT64_MIN) {
+    if (start == INT64_MIN && account == UINT32_MAX) {
+        start = 0; /* no seed here: the trace's span comes with the options */
+    } else if (start == INT64_MIN) {
         uint32_t first = UINT32_MAX; /* in trace order */
         if (ix->out_off[account] < ix->out_off[account + 1])
             first = ix->out[ix->out_off[account]].pos;
@@ -1452,7 +1621,10 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
     else
         tr->end_idx =
             back ? ix->n - ft_store_first_at(s, -end, false) : ft_store_first_at(s, end, true);
-    uint32_t seed = new_node(tr, account, 0, tr->start_idx, true);
+    tr->ncross = 0;
+    map_reset(&tr->cross_at);
+    uint32_t seed =
+        account == UINT32_MAX ? UINT32_MAX : new_node(tr, account, 0, tr->start_idx, true);
     if (seed != UINT32_MAX) {
         node *n = &tr->nodes[seed];
         n->followed = true;
@@ -1465,9 +1637,15 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
             allow_largest(tr, seed, n->out_pos, n->out_end);
         schedule(tr, seed);
     }
+    if (tr->local)
+        injections(tr);
     event e;
     while (tr->rc == FT_OK && tr->nheap && heap_pop(tr, &e)) {
         tr->now = (uint32_t)e.key;
+        if (e.node & INJECTION) {
+            inject(tr, e.node & ~INJECTION);
+            continue;
+        }
         if (o->policy == FT_POLICY_POISON)
             poison_pay(tr, e.node);
         else
@@ -1476,6 +1654,8 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
     }
     for (uint32_t i = 0; i < tr->ncarried; i++) /* clear poison's marks */
         tr->carried_bits[tr->carried[i].txn >> 6] = 0;
+    for (uint32_t i = 0; i < tr->ncross; i++) /* crossings: to the store's numbers */
+        tr->cross[i].txn = real_txn(ix, tr->cross[i].txn);
     if (tr->rc == FT_OK)
         assemble(tr);
     *res = r;
