@@ -33,6 +33,10 @@
  * not hold are skipped), traces again with all of them, and writes its
  * own; when no party's file changes, the union of the parties' outputs
  * (each listing the accounts it holds) is the trace over the pooled data.
+ * The rounds end because a handoff depends only on earlier ones (money
+ * moves forward in time): poison's within hops + 2 rounds; haircut's,
+ * fifo's and lifo's can take more, as money of more hops can change how a
+ * later payment splits.
  */
 #ifndef FUNDTRACE_HANDOFF_H
 #define FUNDTRACE_HANDOFF_H
