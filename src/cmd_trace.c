@@ -50,6 +50,27 @@ static ft_status seed_line(void *ctx, const char *line, ft_error *err)
     return add_seed(&l->v, &l->n, &l->cap, line, strlen(line)) ? FT_OK : ft_error_oom(err);
 }
 
+/* Keeps the seeds that name accounts (their ids set); the others are
+ * reported (when `report`) and dropped. Whether some were unknown. */
+static bool resolve_seeds(const ft_intern *accounts, seed_list *l, bool report)
+{
+    size_t w = 0;
+    bool unknown = false;
+    for (size_t i = 0; i < l->n; i++) {
+        ft_trace_seed *sd = &l->v[i];
+        if (!ft_intern_find(accounts, sd->label, strlen(sd->label), &sd->account)) {
+            if (report)
+                ft_cli_error("trace", "no account '%s' in the data", sd->label);
+            free((char *)sd->label);
+            unknown = true;
+            continue;
+        }
+        l->v[w++] = *sd;
+    }
+    l->n = w;
+    return unknown;
+}
+
 static bool opt_from(const char *cmd, const ft_option *opt, const char *arg)
 {
     seed_list *l = opt->value;
@@ -123,19 +144,7 @@ static int trace_periods(const char *path, struct ft_cli_input *in, seed_list *s
             seeds->v[0].txn = row;
         }
     } else if (rc == FT_OK) {
-        size_t w = 0;
-        for (size_t i = 0; i < seeds->n; i++) {
-            ft_trace_seed *sd = &seeds->v[i];
-            if (!ft_intern_find(&first.accounts, sd->label, strlen(sd->label), &sd->account)) {
-                if (shard->index == 0)
-                    ft_cli_error("trace", "no account '%s' in the data", sd->label);
-                free((char *)sd->label);
-                unknown = true;
-                continue;
-            }
-            seeds->v[w++] = *sd;
-        }
-        seeds->n = w;
+        unknown = resolve_seeds(&first.accounts, seeds, shard->index == 0);
     }
     ft_store_free(&first);
     if (rc != FT_OK) {
@@ -457,18 +466,7 @@ int cmd_trace(int argc, char **argv)
     }
     bool unknown = false;
     if (local_banks) {
-        size_t w = 0;
-        for (size_t i = 0; i < seeds.n; i++) {
-            ft_trace_seed *sd = &seeds.v[i];
-            if (!ft_intern_find(&s.accounts, sd->label, strlen(sd->label), &sd->account)) {
-                ft_cli_error("trace", "no account '%s' in the data", sd->label);
-                free((char *)sd->label);
-                unknown = true;
-                continue;
-            }
-            seeds.v[w++] = *sd;
-        }
-        seeds.n = w;
+        unknown = resolve_seeds(&s.accounts, &seeds, true);
         code = trace_party(&s, ix, &o, backward, &seeds, local_banks, &handoff_in, handoff_out);
         if (unknown)
             code = FT_EXIT_ERROR;
@@ -489,20 +487,9 @@ int cmd_trace(int argc, char **argv)
         }
         seeds.v[0].txn = t;
     } else {
-        /* Unknown seeds are reported and skipped; the exit status says so. */
-        size_t w = 0;
-        for (size_t i = 0; i < seeds.n; i++) {
-            ft_trace_seed *sd = &seeds.v[i];
-            if (!ft_intern_find(&s.accounts, sd->label, strlen(sd->label), &sd->account)) {
-                if (shard.index == 0) /* one part reports them */
-                    ft_cli_error("trace", "no account '%s' in the data", sd->label);
-                free((char *)sd->label);
-                unknown = true;
-                continue;
-            }
-            seeds.v[w++] = *sd;
-        }
-        seeds.n = w;
+        /* Unknown seeds are reported (by one part) and skipped; the exit
+         * status says so. */
+        unknown = resolve_seeds(&s.accounts, &seeds, shard.index == 0);
     }
     uint64_t lo, hi;
     ft_shard_range(&shard, seeds.n, &lo, &hi);

@@ -266,8 +266,9 @@ struct ft_tracer {
     int64_t seed_pos;            /* the seed transaction's position, -1 none */
     int64_t seed_ms;             /* when the seed starts paying out (backward: receiving) */
     ft_trace_result res;
-    uint32_t *scratch; /* breadth selection */
-    uint32_t cap_scratch;
+    uint32_t *scratch; /* breadth selection: candidates, and their amounts */
+    int64_t *scratch_amt;
+    uint32_t cap_scratch, cap_scratch_amt;
     ft_error *err;
     ft_status rc;
     /* Streaming through periods (trace_periods.h): the whole data's
@@ -508,6 +509,7 @@ void ft_tracer_free(ft_tracer *tr)
     free(tr->take);
     free(tr->redo);
     free(tr->scratch);
+    free(tr->scratch_amt);
     free(tr->res.nodes);
     free(tr->res.amounts);
     free(tr->res.in_txn);
@@ -863,6 +865,37 @@ static uint32_t degree(const ft_tracer *tr, uint32_t a)
     return (ix->out_off[a + 1] - ix->out_off[a]) + (ix->in_off[a + 1] - ix->in_off[a]);
 }
 
+/* Room for a top k in tr->scratch and tr->scratch_amt. */
+static bool top_room(ft_tracer *tr, uint32_t k)
+{
+    if (!FT_ARRAY_GROW(tr->scratch, &tr->cap_scratch, k + 1) ||
+        !FT_ARRAY_GROW(tr->scratch_amt, &tr->cap_scratch_amt, k + 1)) {
+        oom(tr);
+        return false;
+    }
+    return true;
+}
+
+/* Candidate i of amount amt into the top k kept in tr->scratch[0 .. *m)
+ * (their amounts beside them), largest first, of equal amounts the
+ * earlier: an insertion sort, as k is small and the candidates may be
+ * many. */
+static void top_add(ft_tracer *tr, uint32_t *m, uint32_t k, uint32_t i, int64_t amt)
+{
+    uint32_t *idx = tr->scratch;
+    int64_t *by = tr->scratch_amt;
+    if (*m == k && amt <= by[k - 1])
+        return;
+    uint32_t j = *m < k ? (*m)++ : k - 1;
+    while (j > 0 && by[j - 1] < amt) {
+        idx[j] = idx[j - 1];
+        by[j] = by[j - 1];
+        j--;
+    }
+    idx[j] = i;
+    by[j] = amt;
+}
+
 /* Marks the `breadth` largest outgoing transfers of node idx among its
  * out[pos, end) (by amount, then earlier first) as allowed to carry traced
  * money: all of them, or a bit per position. */
@@ -874,24 +907,13 @@ static void allow_largest(ft_tracer *tr, uint32_t idx, uint32_t pos, uint32_t en
         tr->nodes[idx].all_allowed = true;
         return;
     }
-    if (!FT_ARRAY_GROW(tr->scratch, &tr->cap_scratch, k + 1) ||
-        !FT_ARRAY_GROW(tr->allow_set, &tr->cap_allow_set, tr->nallow_set + k)) {
+    if (!top_room(tr, k) || !FT_ARRAY_GROW(tr->allow_set, &tr->cap_allow_set, tr->nallow_set + k)) {
         oom(tr);
         return;
     }
-    /* An insertion-sorted top k of positions: k is small, n may be large. */
     uint32_t m = 0;
-    for (uint32_t i = pos; i < end; i++) {
-        int64_t amt = out[i].amount;
-        if (m == k && amt <= out[tr->scratch[k - 1]].amount)
-            continue;
-        uint32_t j = m < k ? m++ : k - 1;
-        while (j > 0 && out[tr->scratch[j - 1]].amount < amt) {
-            tr->scratch[j] = tr->scratch[j - 1];
-            j--;
-        }
-        tr->scratch[j] = i;
-    }
+    for (uint32_t i = pos; i < end; i++)
+        top_add(tr, &m, k, i, out[i].amount);
     for (uint32_t i = 0; i < m; i++) {
         uint32_t p = tr->scratch[i];
         tr->allow_bits[p >> 6] |= 1ULL << (p & 63);
@@ -919,24 +941,12 @@ static void stream_allow(ft_tracer *tr, uint32_t idx, uint32_t gfrom)
         tr->nodes[idx].all_allowed = true;
         return;
     }
-    if (!FT_ARRAY_GROW(tr->scratch, &tr->cap_scratch, k + 1)) {
-        oom(tr);
+    if (!top_room(tr, k))
         return;
-    }
     uint32_t m = 0;
-    for (uint32_t i = lo; i < hi; i++) {
-        if (v[i].ms < lo_ms || v[i].ms > hi_ms)
-            continue;
-        int64_t amt = v[i].amount;
-        if (m == k && amt <= v[tr->scratch[k - 1]].amount)
-            continue;
-        uint32_t j = m < k ? m++ : k - 1;
-        while (j > 0 && v[tr->scratch[j - 1]].amount < amt) {
-            tr->scratch[j] = tr->scratch[j - 1];
-            j--;
-        }
-        tr->scratch[j] = i;
-    }
+    for (uint32_t i = lo; i < hi; i++)
+        if (v[i].ms >= lo_ms && v[i].ms <= hi_ms)
+            top_add(tr, &m, k, i, v[i].amount);
     for (uint32_t i = 0; i < m; i++)
         if (!map_put(&tr->allowed_g, v[tr->scratch[i]].gpos, 1)) {
             oom(tr);
