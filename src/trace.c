@@ -1554,6 +1554,42 @@ static uint32_t position_of(const ft_trace_index *ix, uint32_t t)
     return lo;
 }
 
+/* The positions of the tracer's index from the trace's start (times
+ * negated backward: see ft_trace_run) and up to its end. */
+static uint32_t idx_from(const ft_tracer *tr, int64_t start)
+{
+    const ft_trace_index *ix = tr->ix;
+    return ix->backward ? ix->n - ft_store_first_at(ix->s, -start, true)
+                        : ft_store_first_at(ix->s, start, false);
+}
+
+static uint32_t idx_until(const ft_tracer *tr, int64_t end)
+{
+    const ft_trace_index *ix = tr->ix;
+    if (end == INT64_MAX)
+        return ix->n;
+    return ix->backward ? ix->n - ft_store_first_at(ix->s, -end, false)
+                        : ft_store_first_at(ix->s, end, true);
+}
+
+/* The events, in trace order, until none is left. */
+static void run_events(ft_tracer *tr)
+{
+    event e;
+    while (tr->rc == FT_OK && tr->nheap && heap_pop(tr, &e)) {
+        tr->now = (uint32_t)e.key;
+        if (e.node & INJECTION) {
+            inject(tr, e.node & ~INJECTION);
+            continue;
+        }
+        if (tr->o->policy == FT_POLICY_POISON)
+            poison_pay(tr, e.node);
+        else
+            pay(tr, e.node, (uint32_t)e.key);
+        schedule(tr, e.node);
+    }
+}
+
 ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t account, int64_t txn,
                        const ft_trace_result **res, ft_error *err)
 {
@@ -1621,16 +1657,8 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
 
     /* Positions [start_idx, end_idx) in trace order are in the trace; the
      * balances before start_idx count too. */
-    if (txn >= 0)
-        tr->start_idx = (uint32_t)tr->seed_pos;
-    else
-        tr->start_idx =
-            back ? ix->n - ft_store_first_at(s, -start, true) : ft_store_first_at(s, start, false);
-    if (end == INT64_MAX)
-        tr->end_idx = ix->n;
-    else
-        tr->end_idx =
-            back ? ix->n - ft_store_first_at(s, -end, false) : ft_store_first_at(s, end, true);
+    tr->start_idx = txn >= 0 ? (uint32_t)tr->seed_pos : idx_from(tr, start);
+    tr->end_idx = idx_until(tr, end);
     tr->ncross = 0;
     map_reset(&tr->cross_at);
     uint32_t seed =
@@ -1649,19 +1677,7 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
     }
     if (tr->local)
         injections(tr);
-    event e;
-    while (tr->rc == FT_OK && tr->nheap && heap_pop(tr, &e)) {
-        tr->now = (uint32_t)e.key;
-        if (e.node & INJECTION) {
-            inject(tr, e.node & ~INJECTION);
-            continue;
-        }
-        if (o->policy == FT_POLICY_POISON)
-            poison_pay(tr, e.node);
-        else
-            pay(tr, e.node, (uint32_t)e.key);
-        schedule(tr, e.node);
-    }
+    run_events(tr);
     for (uint32_t i = 0; i < tr->ncarried; i++) /* clear poison's marks */
         tr->carried_bits[tr->carried[i].txn >> 6] = 0;
     for (uint32_t i = 0; i < tr->ncross; i++) /* crossings: to the store's numbers */
@@ -1788,14 +1804,9 @@ ft_status ft_tracer_stream_period(ft_tracer *tr, const ft_trace_index *ix, int64
             tr->start_idx = tr->stream_started ? 0 : ix->n;
         }
     } else {
-        tr->start_idx =
-            back ? ix->n - ft_store_first_at(s, -start, true) : ft_store_first_at(s, start, false);
+        tr->start_idx = idx_from(tr, start);
     }
-    if (end == INT64_MAX)
-        tr->end_idx = ix->n;
-    else
-        tr->end_idx =
-            back ? ix->n - ft_store_first_at(s, -end, false) : ft_store_first_at(s, end, true);
+    tr->end_idx = idx_until(tr, end);
     tr->pairs0 = tr->npairs;
     tr->carried0 = tr->ncarried;
     tr->last = 0; /* the heap is empty: its keys start again with the period's positions */
@@ -1806,15 +1817,7 @@ ft_status ft_tracer_stream_period(ft_tracer *tr, const ft_trace_index *ix, int64
         stream_rebase(tr, i, seed_local);
         schedule(tr, i);
     }
-    event e;
-    while (tr->rc == FT_OK && tr->nheap && heap_pop(tr, &e)) {
-        tr->now = (uint32_t)e.key;
-        if (o->policy == FT_POLICY_POISON)
-            poison_pay(tr, e.node);
-        else
-            pay(tr, e.node, (uint32_t)e.key);
-        schedule(tr, e.node);
-    }
+    run_events(tr);
     /* fifo, lifo: the untraced money that arrived after a node's last
      * payment in this period joins its lots before the next period's. */
     if (o->policy == FT_POLICY_FIFO || o->policy == FT_POLICY_LIFO)
