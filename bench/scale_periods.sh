@@ -68,22 +68,26 @@ cat >"$work/federate.sh" <<EOS
 #!/bin/sh
 # All rounds of the 3 parties, until no party's handoffs change.
 cd "$work"
-rm -f party*.ho party*.new
+rm -rf party*.ho party*.new
 rounds=0
 while :; do
     rounds=\$((rounds + 1))
     for p in 1 2 3; do
         ins=""
-        for q in 1 2 3; do [ \$q != \$p ] && [ -f party\$q.ho ] && ins="\$ins --handoff-in party\$q.ho"; done
+        for q in 1 2 3; do [ \$q != \$p ] && [ -d party\$q.ho ] && ins="\$ins --handoff-in party\$q.ho"; done
         seeds=""
         [ -s party\$p.seeds ] && seeds="--seeds party\$p.seeds"
-        if [ -z "\$seeds" ] && [ -z "\$ins" ]; then : >party\$p.new; : >party\$p.out; continue; fi
+        if [ -z "\$seeds" ] && [ -z "\$ins" ]; then mkdir party\$p.new; : >party\$p.out; continue; fi
         "$ft" trace -q --no-provenance --local-banks "\$(paste -sd, party\$p.banks)" \$seeds \$ins \
             --handoff-out party\$p.new --format jsonl party\$p-$rows.ftg >party\$p.out
         [ \$? -le 1 ] || exit 2
     done
     same=1
-    for p in 1 2 3; do cmp -s party\$p.new party\$p.ho || same=0; mv party\$p.new party\$p.ho; done
+    for p in 1 2 3; do
+        [ "\$(cat party\$p.new/*.jsonl 2>/dev/null)" = "\$(cat party\$p.ho/*.jsonl 2>/dev/null)" ] || same=0
+        rm -rf party\$p.ho
+        mv party\$p.new party\$p.ho
+    done
     [ \$same = 1 ] && break
 done
 echo \$rounds >rounds
@@ -95,7 +99,7 @@ P[fed_pooled_s]=$secs P[fed_pooled_cpu]=$cpu
 run "20 traces, 3 parties, all rounds" "$work/federate.sh"
 P[fed_s]=$secs P[fed_cpu]=$cpu
 P[fed_rounds]=$(cat "$work/rounds")
-P[fed_handoffs]=$(cat "$work"/party*.ho | wc -l)
+P[fed_handoffs]=$(cat "$work"/party*.ho/*.jsonl | wc -l)
 "$ft" "${pooled[@]}" | sort >"$work/f-pooled.out" || true
 sort "$work"/party[123].out >"$work/f-union.out"
 P[fed_same]=no

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "fundtrace/handoff.h"
@@ -238,6 +239,11 @@ static bool opt_path(const char *cmd, const ft_option *opt, const char *arg)
     return true;
 }
 
+static int cmp_handoff_seed(const void *a, const void *b)
+{
+    return strcmp(((const ft_handoff_seed *)a)->label, ((const ft_handoff_seed *)b)->label);
+}
+
 /* A party's traces (handoff.h): its seeds (--from, held here) and the
  * seeds of the traced money other parties handed to it, each traced in
  * its data with the money handed in; prints the accounts it holds and
@@ -251,18 +257,25 @@ static int trace_party(const ft_store *s, const ft_trace_index *ix, const ft_tra
     uint8_t *local = NULL;
     ft_handoff_set hs = {0};
     ft_tracer *tr = NULL;
-    ft_writer w = {.fd = -1};
-    FILE *hf = NULL;
+    ft_handoff_out *ho = NULL;
     char **labels = NULL;
     bool found = false, failed = true;
     ft_status rc = ft_local_accounts(s, banks, &local, &err);
-    for (size_t i = 0; i < in->n && rc == FT_OK; i++)
-        rc = ft_handoff_read(&hs, s, local, o, backward, in->v[i], &err);
+    for (size_t i = 0; i < in->n && rc == FT_OK; i++) {
+        struct stat st;
+        if (stat(in->v[i], &st) == 0 && S_ISDIR(st.st_mode))
+            rc = ft_handoff_read_dir(&hs, s, local, o, backward, in->v[i], &err);
+        else
+            rc = ft_handoff_read(&hs, s, local, o, backward, in->v[i], &err);
+    }
+    /* The seeds handed in by label, whatever order the files had: the
+     * same handoffs give the same output and handoffs. */
+    if (hs.n > 1)
+        qsort(hs.v, hs.n, sizeof *hs.v, cmp_handoff_seed);
     if (rc == FT_OK)
         rc = ft_tracer_new(&tr, ix, &err);
-    if (rc == FT_OK && out_path && (rc = ft_writer_open(&w, out_path, false, &err)) == FT_OK &&
-        !(hf = ft_writer_stream(&w)))
-        rc = ft_error_oom(&err);
+    if (rc == FT_OK && out_path)
+        rc = ft_handoff_out_new(&ho, s, local, &err);
     /* The seeds held here, as the output names them (a token when
      * pseudonymised), then those only handed in. */
     size_t n = seeds->n + hs.n;
@@ -306,18 +319,18 @@ static int trace_party(const ft_store *s, const ft_trace_index *ix, const ft_tra
         found |= ft_trace_write_held(stdout, s, label, r, local, here);
         size_t nc;
         const ft_trace_crossing *c = ft_tracer_crossings(tr, &nc);
-        if (hf)
-            ft_handoff_write(hf, s, label, &so, r, c, nc);
+        if (ho)
+            rc = ft_handoff_out_add(ho, s, label, &so, r, c, nc, &err);
     }
     ft_cli_prov_end(stdout, FT_FORMAT_JSONL);
-    if (rc == FT_OK && out_path)
-        rc = ft_writer_close(&w, &err);
+    if (rc == FT_OK && ho)
+        rc = ft_handoff_out_write(ho, out_path, &err);
     if (rc == FT_OK)
         failed = false;
     else
         ft_cli_fail("trace", &err);
 done:
-    ft_writer_abort(&w);
+    ft_handoff_out_free(ho);
     for (size_t i = 0; labels && i < seeds->n; i++)
         free(labels[i]);
     free(labels);
@@ -376,12 +389,14 @@ int cmd_trace(int argc, char **argv)
                       "trace as one of several parties that cannot pool their\n"
                       "data: it holds the accounts of these banks (ids, 'DE*'\n"
                       "for every id starting DE) and prints those (jsonl)"),
-        FT_OPT_STRING(0, "handoff-out", &handoff_out, "FILE",
+        FT_OPT_STRING(0, "handoff-out", &handoff_out, "DIR",
                       "write the traced money that leaves for other parties'\n"
-                      "accounts (JSON Lines) for them"),
-        FT_OPT_CALLBACK(0, "handoff-in", &handoff_in, "FILE", opt_path,
-                        "continue the traces other parties handed over in\n"
-                        "FILE; repeatable"),
+                      "accounts, one JSON Lines file per receiving bank,\n"
+                      "DIR/BANK.jsonl"),
+        FT_OPT_CALLBACK(0, "handoff-in", &handoff_in, "DIR|FILE", opt_path,
+                        "continue the traces another party handed over (its\n"
+                        "--handoff-out DIR: the files of this party's banks);\n"
+                        "repeatable"),
         FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats_dot,
                     "table (default), jsonl, csv, json or dot"),
         FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),

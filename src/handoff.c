@@ -4,13 +4,18 @@
  */
 #include "fundtrace/handoff.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "fundtrace/json.h"
 #include "fundtrace/money.h"
 #include "fundtrace/output.h"
+#include "fundtrace/pool.h"
 #include "fundtrace/time.h"
+#include "fundtrace/writer.h"
 
 /* Whether the bank part of key[0 .. len) is named by the list. */
 static bool held(const char *banks, const char *key, size_t len)
@@ -245,4 +250,173 @@ void ft_handoff_write(FILE *f, const ft_store *s, const char *seed, const ft_tra
         ft_json_end(&j, '}');
         ft_json_finish(&j);
     }
+}
+
+void ft_handoff_route(const ft_store *s, uint32_t account, char *buf, size_t cap)
+{
+    size_t len;
+    const char *key = ft_store_account(s, account, &len);
+    const char *colon = memchr(key, ':', len);
+    size_t n = colon ? (size_t)(colon - key) : len < 2 ? len : 2;
+    if (n + 1 > cap)
+        n = cap - 1;
+    for (size_t i = 0; i < n; i++) {
+        char c = key[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || (c == '.' && i > 0);
+        buf[i] = ok ? c : '_';
+    }
+    if (n == 0 && cap > 1)
+        buf[n++] = '_';
+    buf[n] = '\0';
+}
+
+/* The routes of the accounts for which `which` holds (local or not), as
+ * interned ids; *route_of[a] the route of account a (UINT32_MAX: not
+ * one of them). */
+static ft_status routes(const ft_store *s, const uint8_t *local, bool held_here, ft_intern *t,
+                        uint32_t **route_of, ft_error *err)
+{
+    memset(t, 0, sizeof *t);
+    uint32_t *v = malloc(((size_t)s->accounts.n + 1) * sizeof *v);
+    if (!v)
+        return ft_error_oom(err);
+    ft_status rc = FT_OK;
+    for (uint32_t a = 0; a < s->accounts.n && rc == FT_OK; a++) {
+        v[a] = UINT32_MAX;
+        if ((local[a] != 0) != held_here)
+            continue;
+        char id[128];
+        ft_handoff_route(s, a, id, sizeof id);
+        rc = ft_intern_put(t, id, strlen(id), &v[a], NULL, err);
+    }
+    if (rc != FT_OK) {
+        free(v);
+        ft_intern_free(t);
+        return rc;
+    }
+    *route_of = v;
+    return FT_OK;
+}
+
+ft_status ft_handoff_read_dir(ft_handoff_set *hs, const ft_store *s, const uint8_t *local,
+                              const ft_trace_options *o, bool backward, const char *dir,
+                              ft_error *err)
+{
+    ft_intern t;
+    uint32_t *route_of;
+    ft_status rc = routes(s, local, true, &t, &route_of, err);
+    if (rc != FT_OK)
+        return rc;
+    free(route_of);
+    char *path = malloc(strlen(dir) + 140);
+    if (!path)
+        rc = ft_error_oom(err);
+    for (uint32_t i = 0; i < t.n && rc == FT_OK; i++) {
+        size_t len;
+        const char *id = ft_intern_str(&t, i, &len);
+        sprintf(path, "%s/%.*s.jsonl", dir, (int)len, id);
+        if (access(path, F_OK) == 0)
+            rc = ft_handoff_read(hs, s, local, o, backward, path, err);
+    }
+    free(path);
+    ft_intern_free(&t);
+    return rc;
+}
+
+struct ft_handoff_out {
+    ft_intern routes;
+    uint32_t *route_of; /* by account */
+    char **buf;         /* by route: its records */
+    size_t *len;
+    FILE **f;
+};
+
+void ft_handoff_out_free(ft_handoff_out *h)
+{
+    if (!h)
+        return;
+    for (uint32_t i = 0; h->f && i < h->routes.n; i++) {
+        if (h->f[i])
+            fclose(h->f[i]);
+        free(h->buf[i]);
+    }
+    free(h->f);
+    free(h->buf);
+    free(h->len);
+    free(h->route_of);
+    ft_intern_free(&h->routes);
+    free(h);
+}
+
+ft_status ft_handoff_out_new(ft_handoff_out **hp, const ft_store *s, const uint8_t *local,
+                             ft_error *err)
+{
+    ft_handoff_out *h = calloc(1, sizeof *h);
+    *hp = NULL;
+    if (!h)
+        return ft_error_oom(err);
+    ft_status rc = routes(s, local, false, &h->routes, &h->route_of, err);
+    uint32_t n = rc == FT_OK ? h->routes.n : 0;
+    if (rc == FT_OK &&
+        (!(h->buf = calloc(n + 1, sizeof *h->buf)) || !(h->len = calloc(n + 1, sizeof *h->len)) ||
+         !(h->f = calloc(n + 1, sizeof *h->f))))
+        rc = ft_error_oom(err);
+    for (uint32_t i = 0; i < n && rc == FT_OK; i++)
+        if (!(h->f[i] = open_memstream(&h->buf[i], &h->len[i])))
+            rc = ft_error_oom(err);
+    if (rc != FT_OK) {
+        ft_handoff_out_free(h);
+        return rc;
+    }
+    *hp = h;
+    return FT_OK;
+}
+
+ft_status ft_handoff_out_add(ft_handoff_out *h, const ft_store *s, const char *seed,
+                             const ft_trace_options *o, const ft_trace_result *r,
+                             const ft_trace_crossing *c, size_t n, ft_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t t = c[i].txn;
+        uint32_t payee = r->backward ? s->t.src[t] : s->t.dst[t];
+        uint32_t route = h->route_of[payee];
+        if (route == UINT32_MAX)
+            return ft_error_set(err, FT_EUSAGE, "a handoff to an account held here");
+        ft_handoff_write(h->f[route], s, seed, o, r, c + i, 1);
+    }
+    return FT_OK;
+}
+
+ft_status ft_handoff_out_write(ft_handoff_out *h, const char *dir, ft_error *err)
+{
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return ft_error_errno(err, FT_EIO, "make the directory", dir);
+    char *path = malloc(strlen(dir) + 140);
+    if (!path)
+        return ft_error_oom(err);
+    ft_status rc = FT_OK;
+    for (uint32_t i = 0; i < h->routes.n && rc == FT_OK; i++) {
+        if (fclose(h->f[i]) != 0) {
+            h->f[i] = NULL;
+            rc = ft_error_oom(err);
+            break;
+        }
+        h->f[i] = NULL;
+        size_t len;
+        const char *id = ft_intern_str(&h->routes, i, &len);
+        sprintf(path, "%s/%.*s.jsonl", dir, (int)len, id);
+        ft_writer w = {.fd = -1};
+        rc = ft_writer_open(&w, path, false, err);
+        FILE *f = rc == FT_OK ? ft_writer_stream(&w) : NULL;
+        if (rc == FT_OK && !f)
+            rc = ft_error_oom(err);
+        if (rc == FT_OK && h->len[i])
+            fwrite(h->buf[i], 1, h->len[i], f);
+        if (rc == FT_OK)
+            rc = ft_writer_close(&w, err);
+        ft_writer_abort(&w);
+    }
+    free(path);
+    return rc;
 }

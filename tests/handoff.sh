@@ -6,7 +6,8 @@
 # that leaves to the others (--handoff-out) and continues theirs
 # (--handoff-in), round after round until no party's handoffs change. The
 # union of the parties' outputs must equal the trace over the pooled data
-# line for line, for every policy, both directions and options, also
+# line for line (a party's handoffs are one file per receiving bank, and a
+# party reads the files of its own banks), for every policy, both directions and options, also
 # pseudonymised; poison's rounds stay within --hops + 2; money leaves a party
 # and comes back; the handoff files hold no raw account when
 # pseudonymised; bad handoffs are refused with file, line and column.
@@ -18,11 +19,17 @@ mkdir -p "$WORK"
 cd "$WORK"
 fail=0
 cases=0
+# handoffs DIR: the records of a party's files (an empty file is no record).
+handoffs() {
+    for f in "$1"/*.jsonl; do
+        [ -s "$f" ] && { echo "$f"; cat "$f"; }
+    done 2>/dev/null | sed "s|^$1/||"
+}
 # federate POLICY DIRECTION HOPS SEEDS [OPTIONS...]: the rounds, then the comparison
 federate() {
     pol=$1 dir=$2 hops=$3 seeds=$4
     shift 4
-    rm -f ./*.ho ./*.new
+    rm -rf ./*.ho ./*.new
     r=0
     while :; do
         r=$((r + 1))
@@ -35,11 +42,11 @@ federate() {
             set -- "$@" # the options stay in $@
             ins=""
             for q in A B C; do
-                [ $q != $p ] && [ -f $q.ho ] && ins="$ins --handoff-in $q.ho"
+                [ $q != $p ] && [ -d $q.ho ] && ins="$ins --handoff-in $q.ho"
             done
             if [ -z "$mine" ] && [ -z "$ins" ]; then
                 : >$p.out
-                : >$p.new
+                mkdir $p.new
                 continue
             fi
             from=""
@@ -60,7 +67,8 @@ federate() {
         done
         same=1
         for p in A B C; do
-            cmp -s $p.new $p.ho 2>/dev/null || same=0
+            [ "$(handoffs $p.new)" = "$(handoffs $p.ho)" ] || same=0
+            rm -rf $p.ho
             mv $p.new $p.ho
         done
         [ $same = 1 ] && break
@@ -122,20 +130,30 @@ for seed in 5 9; do
             grep -qx "${s%%:*}" $p.banks || continue
             for q in A B C; do
                 [ $q = $p ] && continue
-                grep -F "\"seed\":\"$s\"" $q.ho | grep -o '"to":"[^:]*' | cut -d'"' -f4 |
-                    grep -qxF -f $p.banks && back=1
+                cat $q.ho/*.jsonl | grep -F "\"seed\":\"$s\"" | grep -o '"to":"[^:]*' |
+                    cut -d'"' -f4 | grep -qxF -f $p.banks && back=1
             done
         done
     done
     [ $back = 1 ] || { echo "handoff: seed $seed: no money came back to its party"; fail=1; }
+    # A party's handoffs go one file per receiving bank: each holds only
+    # the records of transfers into that bank.
+    for f in A.ho/*.jsonl B.ho/*.jsonl C.ho/*.jsonl; do
+        bank=$(basename "$f" .jsonl)
+        if grep -v "\"to\":\"$bank:" "$f" | grep -q .; then
+            echo "handoff: $f holds records for other banks"
+            fail=1
+        fi
+    done
     # Pseudonymised: the same union, and no raw account in the handoffs.
     head -c 32 /dev/zero | tr '\0' k >key
     federate fifo out 6 "$a,$b" --pseudonymise key
-    if grep -q '"to":"[A-Z][A-Z][0-9]' A.ho B.ho C.ho; then
+    if cat A.ho/*.jsonl B.ho/*.jsonl C.ho/*.jsonl | grep -q '"to":"[A-Z][A-Z][0-9]'; then
         echo "handoff: a raw account in pseudonymised handoffs"
         fail=1
     fi
-    grep -q '"to":"ps-' A.ho B.ho C.ho || { echo "handoff: no tokens in the handoffs"; fail=1; }
+    cat A.ho/*.jsonl B.ho/*.jsonl C.ho/*.jsonl | grep -q '"to":"ps-' ||
+        { echo "handoff: no tokens in the handoffs"; fail=1; }
     cd ..
 done
 # Refused: a handoff of other options (with its place), handoffs without
@@ -143,12 +161,15 @@ done
 cd s5
 a=$(sed -n 2p data.csv | cut -d, -f3,4 | tr , :)
 federate haircut out 6 "$a"
+f=$(for x in A.ho/*.jsonl; do [ -s "$x" ] && echo "$x"; done | head -1)
+bank=$(basename "$f" .jsonl)
+p=$(grep -lx "$bank" ./?.banks | head -1 | cut -c3)
 set +e
-"$FT" trace -q --local-banks "$(paste -sd, B.banks)" --handoff-in A.ho --policy fifo \
-    --format jsonl B.ftg >/dev/null 2>err
+"$FT" trace -q --local-banks "$bank" --handoff-in "$f" --policy fifo --format jsonl $p.ftg \
+    >/dev/null 2>err
 rc=$?
 set -e
-[ $rc = 2 ] && grep -q 'A.ho:1:1: a handoff of a trace with --policy haircut' err ||
+[ $rc = 2 ] && grep -q "$f:1:1: a handoff of a trace with --policy haircut" err ||
     { echo "handoff: a handoff of another policy was not refused ($rc)"; cat err; fail=1; }
 if "$FT" trace -q --handoff-in A.ho --from "$a" --format jsonl B.ftg >/dev/null 2>err; then
     echo "handoff: --handoff-in without --local-banks was not refused"

@@ -5,9 +5,10 @@
 # of the whole data prints, with the same exit status: synthetic data of
 # three seeds cut by day, week and month; every policy, both directions;
 # --hops, --breadth, --max-degree, --min-amount, --since, --until,
-# --window, --txn, a batch of seeds, every output format; and a hand-made
-# file whose equal timestamps (a chain and a circle within one second) sit
-# on period boundaries, with balances from earlier periods before --since.
+# --window, --txn, a batch of seeds, every output format, shards merged;
+# and a hand-made file whose equal timestamps (a chain and a circle within
+# one second) sit on period boundaries, with balances from earlier periods
+# before --since.
 set -eu
 FT=$1
 WORK=$2
@@ -64,6 +65,14 @@ for seed in 11 12 13; do
                 --breadth 4 --format jsonl
         done
     done
+    # Shards of the batch, each streamed through the weeks, merged: what
+    # one run over the snapshot prints.
+    for i in 1 2 3; do
+        "$FT" trace -q --no-provenance --from "$a,$b,$c" --format json --shard $i/3 week >part.$i
+    done
+    "$FT" merge part.1 part.2 part.3 >merged.out
+    "$FT" trace -q --no-provenance --from "$a,$b,$c" --format json data.ftg >one.out
+    cmp -s merged.out one.out || { echo "trace_periods: merged shards over weeks differ"; fail=1; }
     cd ..
 done
 # Equal timestamps on the boundaries: A gets money in January (before

@@ -13,7 +13,8 @@
  * Keys without a bank part (data without a bank column, such as IBANs
  * alone) are matched as a whole: "DE*" then holds every IBAN of Germany.
  *
- * A handoff file is JSON Lines, one record per traced part that crosses:
+ * Handoffs are JSON Lines files, one per receiving bank (ft_handoff_route),
+ * one record per traced part that crosses:
  *
  *   {"kind":"handoff","seed":S,"direction":"out","policy":"haircut",
  *    "hops_limit":6,"start":T,"end":T,"txn":ID,"time":T,"from":ACCOUNT,
@@ -77,6 +78,11 @@ typedef struct ft_handoff_set {
 ft_status ft_handoff_read(ft_handoff_set *hs, const ft_store *s, const uint8_t *local,
                           const ft_trace_options *o, bool backward, const char *path,
                           ft_error *err);
+/* ft_handoff_read of DIR/ID.jsonl for each bank ID held here (those that
+ * exist): what another party's --handoff-out DIR wrote for this one. */
+ft_status ft_handoff_read_dir(ft_handoff_set *hs, const ft_store *s, const uint8_t *local,
+                              const ft_trace_options *o, bool backward, const char *dir,
+                              ft_error *err);
 void ft_handoff_set_free(ft_handoff_set *hs);
 /* The seed named `label`, or NULL. */
 ft_handoff_seed *ft_handoff_find(ft_handoff_set *hs, const char *label);
@@ -85,6 +91,29 @@ ft_handoff_seed *ft_handoff_find(ft_handoff_set *hs, const char *label);
  * it) as records; accounts as s shows them (tokens when pseudonymised). */
 void ft_handoff_write(FILE *f, const ft_store *s, const char *seed, const ft_trace_options *o,
                       const ft_trace_result *r, const ft_trace_crossing *c, size_t n);
+
+/* Where records for an account go: its bank id (the key's part before the
+ * first ':'), or for a key without one its first two characters (an
+ * IBAN's country); characters other than letters, digits, '-', '_' and
+ * '.' as '_'. `fundtrace trace --handoff-out DIR` writes DIR/ID.jsonl for
+ * every bank of another party's in its data (empty when nothing goes
+ * there), so that each party receives only the records of transfers into
+ * its own banks. */
+void ft_handoff_route(const ft_store *s, uint32_t account, char *buf, size_t cap);
+
+/* A party's handoffs, one file per receiving bank: routes for every bank
+ * of another party's in s (local says which accounts are held here);
+ * records added trace by trace; written to DIR/ID.jsonl (DIR made if
+ * missing), each file atomically, the empty ones too (nothing goes there
+ * any more). */
+typedef struct ft_handoff_out ft_handoff_out;
+ft_status ft_handoff_out_new(ft_handoff_out **h, const ft_store *s, const uint8_t *local,
+                             ft_error *err);
+ft_status ft_handoff_out_add(ft_handoff_out *h, const ft_store *s, const char *seed,
+                             const ft_trace_options *o, const ft_trace_result *r,
+                             const ft_trace_crossing *c, size_t n, ft_error *err);
+ft_status ft_handoff_out_write(ft_handoff_out *h, const char *dir, ft_error *err);
+void ft_handoff_out_free(ft_handoff_out *h);
 
 /* A party's share of one trace, as --format jsonl writes it: one line per
  * account reached that it holds (local), the seed's when seed_here.
