@@ -8,7 +8,7 @@
 # union of the parties' outputs must equal the trace over the pooled data
 # line for line (a party's handoffs are one file per receiving bank, and a
 # party reads the files of its own banks), for every policy, both directions and options, also
-# pseudonymised; poison's rounds stay within --hops + 2; money leaves a party
+# pseudonymised; the rounds end; money leaves a party
 # and comes back; the handoff files hold no raw account when
 # pseudonymised; bad handoffs are refused with file, line and column.
 set -eu
@@ -72,11 +72,11 @@ federate() {
             mv $p.new $p.ho
         done
         [ $same = 1 ] && break
-        # Poison: a crossing is a hop, so at most --hops + 2 rounds (the
-        # last confirms). Other policies can need a few more (fundtrace-
-        # trace(1), PARTIES): a generous bound.
-        limit=$((hops + 2))
-        [ "$pol" = poison ] || limit=$((4 * hops + 4))
+        # About --hops + 2 rounds (the last confirms); money by another
+        # route can make a chain of crossings longer (fundtrace-trace(1),
+        # PARTIES): a generous bound; rounds that flip between two states
+        # never settle and fail it.
+        limit=$((4 * hops + 4))
         if [ $r -gt $limit ]; then
             echo "handoff: $pol $dir --hops $hops $*: still new handoffs after $r rounds"
             fail=1

@@ -35,9 +35,9 @@
  * own; when no party's file changes, the union of the parties' outputs
  * (each listing the accounts it holds) is the trace over the pooled data.
  * The rounds end because a handoff depends only on earlier ones (money
- * moves forward in time): poison's within hops + 2 rounds; haircut's,
- * fifo's and lifo's can take more, as money of more hops can change how a
- * later payment splits.
+ * moves forward in time): about hops + 2 of them, more where money by
+ * another route changes what a later payment passes on (the breadth
+ * limit's choice, haircut's rounding, the order of lots).
  */
 #ifndef FUNDTRACE_HANDOFF_H
 #define FUNDTRACE_HANDOFF_H
