@@ -239,6 +239,19 @@ static bool opt_path(const char *cmd, const ft_option *opt, const char *arg)
     return true;
 }
 
+/* --local-banks @FILE: one bank id (or ID*) per line, joined by commas. */
+static ft_status bank_line(void *ctx, const char *line, ft_error *err)
+{
+    char **list = ctx;
+    size_t n = *list ? strlen(*list) : 0;
+    char *p = realloc(*list, n + strlen(line) + 2);
+    if (!p)
+        return ft_error_oom(err);
+    sprintf(p + n, "%s%s", n ? "," : "", line);
+    *list = p;
+    return FT_OK;
+}
+
 static int cmp_handoff_seed(const void *a, const void *b)
 {
     return strcmp(((const ft_handoff_seed *)a)->label, ((const ft_handoff_seed *)b)->label);
@@ -255,12 +268,17 @@ static int trace_party(const ft_store *s, const ft_trace_index *ix, const ft_tra
 {
     ft_error err;
     uint8_t *local = NULL;
+    char *from_file = NULL;
     ft_handoff_set hs = {0};
     ft_tracer *tr = NULL;
     ft_handoff_out *ho = NULL;
     char **labels = NULL;
     bool found = false, failed = true;
-    ft_status rc = ft_local_accounts(s, banks, &local, &err);
+    ft_status rc = FT_OK;
+    if (banks[0] == '@' && (rc = ft_config_lines(banks + 1, bank_line, &from_file, &err)) == FT_OK)
+        banks = from_file ? from_file : "";
+    if (rc == FT_OK)
+        rc = ft_local_accounts(s, banks, &local, &err);
     for (size_t i = 0; i < in->n && rc == FT_OK; i++) {
         struct stat st;
         if (stat(in->v[i], &st) == 0 && S_ISDIR(st.st_mode))
@@ -331,6 +349,7 @@ static int trace_party(const ft_store *s, const ft_trace_index *ix, const ft_tra
         ft_cli_fail("trace", &err);
 done:
     ft_handoff_out_free(ho);
+    free(from_file);
     for (size_t i = 0; labels && i < seeds->n; i++)
         free(labels[i]);
     free(labels);
@@ -388,7 +407,8 @@ int cmd_trace(int argc, char **argv)
         FT_OPT_STRING(0, "local-banks", &local_banks, "LIST",
                       "trace as one of several parties that cannot pool their\n"
                       "data: it holds the accounts of these banks (ids, 'DE*'\n"
-                      "for every id starting DE) and prints those (jsonl)"),
+                      "for every id starting DE; @FILE: one a line) and\n"
+                      "prints those (jsonl)"),
         FT_OPT_STRING(0, "handoff-out", &handoff_out, "DIR",
                       "write the traced money that leaves for other parties'\n"
                       "accounts, one JSON Lines file per receiving bank,\n"

@@ -53,7 +53,9 @@ federate() {
             [ -n "$mine" ] && from="--from $mine"
             set +e
             # shellcheck disable=SC2086
-            "$FT" trace -q --no-provenance --local-banks "$(paste -sd, $p.banks)" $from $ins \
+            banks=$(paste -sd, $p.banks)
+            [ $p = B ] && banks=@B.banks # the list from a file, one id a line
+            "$FT" trace -q --no-provenance --local-banks "$banks" $from $ins \
                 --handoff-out $p.new --policy "$pol" --direction "$dir" --hops "$hops" \
                 --format jsonl "$@" $p.ftg >$p.out 2>$p.err
             rc=$?
