@@ -160,3 +160,7 @@ awk -v rows="$rows" -v bytes="$bytes" -v base="$base_s" -v old="$old_s" -v t1="$
     printf "  %-46s %8s\n", "merged (shared profile) = one scan", spsame
     printf "{\"rows\":%d,\"csv_bytes\":%d,\"libcsv_s\":%s,\"base_load_s\":%s,\"load_t1_s\":%s,\"load_t2_s\":%s,\"load_t1_kib\":%d,\"load_t2_kib\":%d,\"trace_one_s\":%s,\"trace_4_in_turn_s\":%s,\"trace_4_two_at_a_time_s\":%s,\"merged_same\":\"%s\",\"scan_one_s\":%s,\"scan_one_cpu_s\":%s,\"scan_4_in_turn_s\":%s,\"scan_4_in_turn_cpu_s\":%s,\"scan_4_two_at_a_time_s\":%s,\"scan_merge_s\":%s,\"scan_merged_same\":\"%s\",\"scan_profile_s\":%s,\"scan_profile_cpu_s\":%s,\"scan_4_in_turn_shared_s\":%s,\"scan_4_in_turn_shared_cpu_s\":%s,\"scan_4_two_at_a_time_shared_s\":%s,\"scan_shared_merged_same\":\"%s\"}\n", rows, bytes, base, old, t1, t2, k1, k2, one, seq, par, same, sone, sonec, sseq, sseqc, spar, smerge, ssame, sprof, sprofc, spseq, spseqc, sppar, spsame > json
 }'
+
+# Periods and parties (issue 17, sections 4 and 5): their own script, on
+# the same data.
+"$here/scale_periods.sh" "$rows" "$work"

@@ -817,3 +817,80 @@ ft_status ft_periods_load(ft_store *s, const ft_manifest *m, size_t first, size_
     free(path);
     return rc;
 }
+
+/* --- chosen rows of the periods (issue 17: a streamed trace's trail) --------------------- */
+
+ft_status ft_periods_rows(ft_store *s, const ft_manifest *m, const uint32_t *rows, size_t n,
+                          ft_error *err)
+{
+    memset(s, 0, sizeof *s);
+    if (m->n == 0)
+        return ft_error_set(err, FT_EUSAGE, "no periods to read");
+    ft_store p = {0};
+    char *path = NULL;
+    ft_status rc = FT_OK;
+    size_t k = 0; /* rows[k] is the next to copy */
+    int64_t base = 0;
+    for (size_t i = 0; i < m->n && rc == FT_OK; base += m->v[i].rows, i++) {
+        if (i > 0 && (k == n || rows[k] >= base + m->v[i].rows))
+            continue; /* the first period gives the frame, the others only rows */
+        free(path);
+        if (!(path = malloc(strlen(m->dir) + strlen(m->v[i].file) + 2))) {
+            rc = ft_error_oom(err);
+            break;
+        }
+        sprintf(path, "%s/%s", m->dir, m->v[i].file);
+        if ((rc = ft_snapshot_read(&p, path, err)) != FT_OK)
+            break;
+        if (p.t.n != m->v[i].rows)
+            rc = ft_error_set(err, FT_EINPUT, "%s: is not the period %s of the manifest's data",
+                              path, m->v[i].name);
+        if (rc == FT_OK && i == 0 && (rc = own_frame(s, &p, err)) == FT_OK) {
+            for (int c = 0; c < FT_COL_COUNT && rc == FT_OK; c++) {
+                if (!ft_store_col(&p, (ft_col)c))
+                    continue;
+                void *col = calloc(n + 1, ft_col_size((ft_col)c));
+                if (!col)
+                    rc = ft_error_oom(err);
+                memcpy(col_ptr(&s->t, (ft_col)c), &col, sizeof col);
+            }
+        }
+        for (; rc == FT_OK && k < n && rows[k] < base + p.t.n; k++) {
+            size_t j = rows[k] - (size_t)base, at = k;
+            for (int c = 0; c < FT_COL_COUNT; c++) {
+                const char *src = ft_store_col(&p, (ft_col)c);
+                char *dst = ft_store_col(s, (ft_col)c);
+                size_t sz = ft_col_size((ft_col)c);
+                if (src && dst)
+                    memcpy(dst + at * sz, src + j * sz, sz);
+            }
+            uint64_t *str[3] = {s->t.memo, s->t.e2e, s->t.cp_name};
+            for (int c = 0; c < 3 && rc == FT_OK; c++)
+                if (str[c] && str[c][at]) {
+                    size_t len;
+                    const char *t = ft_pool_get(&p.strings, str[c][at], &len);
+                    rc = ft_pool_add(&s->strings, t, len, &str[c][at], err);
+                }
+            if (rc == FT_OK && s->t.txid && s->t.txid[at] < 0 && s->t.txid[at] != FT_TXID_DERIVED) {
+                size_t len;
+                const char *t = ft_pool_get(&p.strings, (uint64_t)-s->t.txid[at], &len);
+                uint64_t off;
+                rc = ft_pool_add(&s->strings, t, len, &off, err);
+                s->t.txid[at] = -(int64_t)off;
+            }
+        }
+        ft_store_free(&p);
+        memset(&p, 0, sizeof p);
+    }
+    if (rc == FT_OK && k < n)
+        rc = ft_error_set(err, FT_EUSAGE, "a row past the periods' end");
+    free(path);
+    if (rc == FT_OK) {
+        s->t.n = s->t.cap = (int64_t)n;
+        s->report.rows_read = s->report.rows_loaded = (int64_t)n;
+        s->sorted = true;
+    } else {
+        ft_store_free(s);
+    }
+    return rc;
+}

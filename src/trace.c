@@ -47,6 +47,7 @@
 #include <string.h>
 
 #include "fundtrace/pool.h"
+#include "fundtrace/trace_periods.h"
 
 const char *ft_policy_name(ft_policy p)
 {
@@ -218,6 +219,8 @@ struct ft_trace_index {
     const uint32_t *out_off, *in_off; /* the store's (swapped backward) */
     entry *out, *in;
     uint32_t *payee; /* by position in out: the account paid */
+    uint32_t pos_base; /* streaming through periods: the global position of position 0 */
+    uint32_t txn_base; /* and the whole data's row of the store's row 0 */
 };
 
 /* Poison's corrections within a timestamp: node's payments out[from, to)
@@ -226,6 +229,12 @@ typedef struct redo {
     uint32_t node, from, to;
     bool fresh;
 } redo;
+
+/* Traced money from another party: the transfer at a position, its parts
+ * (by hops) in inj_parts[part0 .. part0 + nparts). */
+typedef struct injection {
+    uint32_t pos, part0, nparts;
+} injection;
 
 struct ft_tracer {
     const ft_store *s;
@@ -257,11 +266,37 @@ struct ft_tracer {
     int64_t seed_pos;            /* the seed transaction's position, -1 none */
     int64_t seed_ms;             /* when the seed starts paying out (backward: receiving) */
     ft_trace_result res;
-    uint32_t *scratch; /* breadth selection */
-    uint32_t cap_scratch;
+    uint32_t *scratch; /* breadth selection: candidates, and their amounts */
+    int64_t *scratch_amt;
+    uint32_t cap_scratch, cap_scratch_amt;
     ft_error *err;
     ft_status rc;
+    /* Streaming through periods (trace_periods.h): the whole data's
+     * figures, the global positions the breadth limit allows, and where
+     * this period's trail and arrivals start. */
+    const ft_trace_stream *st;
+    map allowed_g;
+    bool stream_started;
+    int64_t stream_seed_row; /* the seed transaction's whole-data row, -1 none */
+    uint32_t pairs0, carried0;
+    ft_trace_options stream_o;
+    /* A party's border (ft_tracer_set_border): the accounts it holds,
+     * the traced money that arrives from other parties (grouped by
+     * transfer: inj, its parts in inj_parts) and what leaves for them. */
+    const uint8_t *local;
+    const ft_trace_crossing *in;
+    size_t nin;
+    injection *inj;
+    uint32_t ninj, cap_inj;
+    lot *inj_parts;
+    uint32_t ninj_parts, cap_inj_parts;
+    ft_trace_crossing *cross;
+    uint32_t ncross, cap_cross;
+    map cross_at; /* poison: the crossing of a position */
 };
+
+/* An event's node with this bit: traced money from another party. */
+#define INJECTION 0x80000000u
 
 static void oom(ft_tracer *tr)
 {
@@ -269,20 +304,56 @@ static void oom(ft_tracer *tr)
         tr->rc = ft_error_oom(tr->err);
 }
 
+/* An account's balance in one currency. */
+typedef struct held {
+    uint16_t cur;
+    int64_t bal;
+} held;
+
+/* Writes back account a's balances h[0 .. nh) into the carry: updated
+ * where the currency has an entry, appended where new. */
+static bool carry_keep(ft_trace_carry *c, uint32_t a, const held *h, uint32_t nh)
+{
+    for (uint32_t k = 0; k < nh; k++) {
+        uint32_t e = c->head[a], last = UINT32_MAX;
+        while (e != UINT32_MAX && c->v[e].cur != h[k].cur) {
+            last = e;
+            e = c->v[e].next;
+        }
+        if (e == UINT32_MAX) {
+            if (!FT_ARRAY_GROW(c->v, &c->cap, c->n + 1))
+                return false;
+            e = c->n++;
+            c->v[e] = (ft_trace_carry_entry){0, UINT32_MAX, h[k].cur};
+            if (last == UINT32_MAX)
+                c->head[a] = e;
+            else
+                c->v[last].next = e;
+        }
+        c->v[e].bal = h[k].bal;
+    }
+    return true;
+}
+
 /* Every account's balance in each currency just before each of its
  * transfers: everything it received less everything it paid, from its
  * first transfer (in trace order); a payment beyond the balance empties
  * it (the rest is of unknown origin). One sweep per account, its two
  * lists merged; most accounts use one currency. */
-static bool balances(ft_trace_index *ix)
+static bool balances(ft_trace_index *ix, ft_trace_carry *carry)
 {
-    struct held {
-        uint16_t cur;
-        int64_t bal;
-    } *h = NULL;
+    held *h = NULL;
     uint32_t cap = 0;
     for (uint32_t a = 0; a < ix->s->accounts.n; a++) {
         uint32_t i = ix->in_off[a], o = ix->out_off[a], nh = 0;
+        for (uint32_t c = carry ? carry->head[a] : UINT32_MAX; c != UINT32_MAX;
+             c = carry->v[c].next) {
+            if (!FT_ARRAY_GROW(h, &cap, nh + 1)) {
+                free(h);
+                return false;
+            }
+            h[nh++] = (held){carry->v[c].cur, carry->v[c].bal};
+        }
         while (i < ix->in_off[a + 1] || o < ix->out_off[a + 1]) {
             uint32_t pi = i < ix->in_off[a + 1] ? ix->in[i].pos : UINT32_MAX;
             uint32_t po = o < ix->out_off[a + 1] ? ix->out[o].pos : UINT32_MAX;
@@ -296,7 +367,7 @@ static bool balances(ft_trace_index *ix)
                     free(h);
                     return false;
                 }
-                h[nh++] = (struct held){e->cur, 0};
+                h[nh++] = (held){e->cur, 0};
             }
             int64_t *bal = &h[k].bal;
             e->before = *bal;
@@ -307,6 +378,10 @@ static bool balances(ft_trace_index *ix)
             else if (__builtin_add_overflow(*bal, e->amount, bal))
                 *bal = UNCOUNTABLE;
         }
+        if (carry && !carry_keep(carry, a, h, nh)) {
+            free(h);
+            return false;
+        }
     }
     free(h);
     return true;
@@ -314,6 +389,13 @@ static bool balances(ft_trace_index *ix)
 
 ft_status ft_trace_index_new(ft_trace_index **ixp, const ft_store *s, bool backward,
                              ft_error *err)
+{
+    return ft_trace_index_new_carry(ixp, s, backward, NULL, 0, 0, err);
+}
+
+ft_status ft_trace_index_new_carry(ft_trace_index **ixp, const ft_store *s, bool backward,
+                                   ft_trace_carry *carry, uint32_t pos_base, uint32_t txn_base,
+                                   ft_error *err)
 {
     const ft_adjacency *adj = &s->adj;
     if (!adj->out_off)
@@ -334,6 +416,8 @@ ft_status ft_trace_index_new(ft_trace_index **ixp, const ft_store *s, bool backw
     ix->s = s;
     ix->backward = backward;
     ix->n = (uint32_t)n;
+    ix->pos_base = pos_base;
+    ix->txn_base = txn_base;
     if (ft_store_flow_order(s, backward, ix->order, err) != FT_OK) {
         free(at_out);
         free(at_in);
@@ -358,7 +442,7 @@ ft_status ft_trace_index_new(ft_trace_index **ixp, const ft_store *s, bool backw
     }
     free(at_out);
     free(at_in);
-    if (!balances(ix)) {
+    if (!balances(ix, carry)) {
         ft_trace_index_free(ix);
         return ft_error_oom(err);
     }
@@ -425,10 +509,16 @@ void ft_tracer_free(ft_tracer *tr)
     free(tr->take);
     free(tr->redo);
     free(tr->scratch);
+    free(tr->scratch_amt);
     free(tr->res.nodes);
     free(tr->res.amounts);
     free(tr->res.in_txn);
     free(tr->res.edges);
+    free(tr->allowed_g.s);
+    free(tr->inj);
+    free(tr->inj_parts);
+    free(tr->cross);
+    free(tr->cross_at.s);
     free(tr);
 }
 
@@ -767,9 +857,43 @@ static uint32_t same_time_from(const ft_trace_index *ix, const entry *list, uint
     return i;
 }
 
-static uint32_t degree(const ft_trace_index *ix, uint32_t a)
+static uint32_t degree(const ft_tracer *tr, uint32_t a)
 {
+    const ft_trace_index *ix = tr->ix;
+    if (tr->st)
+        return tr->st->degree[a];
     return (ix->out_off[a + 1] - ix->out_off[a]) + (ix->in_off[a + 1] - ix->in_off[a]);
+}
+
+/* Room for a top k in tr->scratch and tr->scratch_amt. */
+static bool top_room(ft_tracer *tr, uint32_t k)
+{
+    if (!FT_ARRAY_GROW(tr->scratch, &tr->cap_scratch, k + 1) ||
+        !FT_ARRAY_GROW(tr->scratch_amt, &tr->cap_scratch_amt, k + 1)) {
+        oom(tr);
+        return false;
+    }
+    return true;
+}
+
+/* Candidate i of amount amt into the top k kept in tr->scratch[0 .. *m)
+ * (their amounts beside them), largest first, of equal amounts the
+ * earlier: an insertion sort, as k is small and the candidates may be
+ * many. */
+static void top_add(ft_tracer *tr, uint32_t *m, uint32_t k, uint32_t i, int64_t amt)
+{
+    uint32_t *idx = tr->scratch;
+    int64_t *by = tr->scratch_amt;
+    if (*m == k && amt <= by[k - 1])
+        return;
+    uint32_t j = *m < k ? (*m)++ : k - 1;
+    while (j > 0 && by[j - 1] < amt) {
+        idx[j] = idx[j - 1];
+        by[j] = by[j - 1];
+        j--;
+    }
+    idx[j] = i;
+    by[j] = amt;
 }
 
 /* Marks the `breadth` largest outgoing transfers of node idx among its
@@ -783,29 +907,51 @@ static void allow_largest(ft_tracer *tr, uint32_t idx, uint32_t pos, uint32_t en
         tr->nodes[idx].all_allowed = true;
         return;
     }
-    if (!FT_ARRAY_GROW(tr->scratch, &tr->cap_scratch, k + 1) ||
-        !FT_ARRAY_GROW(tr->allow_set, &tr->cap_allow_set, tr->nallow_set + k)) {
+    if (!top_room(tr, k) || !FT_ARRAY_GROW(tr->allow_set, &tr->cap_allow_set, tr->nallow_set + k)) {
         oom(tr);
         return;
     }
-    /* An insertion-sorted top k of positions: k is small, n may be large. */
     uint32_t m = 0;
-    for (uint32_t i = pos; i < end; i++) {
-        int64_t amt = out[i].amount;
-        if (m == k && amt <= out[tr->scratch[k - 1]].amount)
-            continue;
-        uint32_t j = m < k ? m++ : k - 1;
-        while (j > 0 && out[tr->scratch[j - 1]].amount < amt) {
-            tr->scratch[j] = tr->scratch[j - 1];
-            j--;
-        }
-        tr->scratch[j] = i;
-    }
+    for (uint32_t i = pos; i < end; i++)
+        top_add(tr, &m, k, i, out[i].amount);
     for (uint32_t i = 0; i < m; i++) {
         uint32_t p = tr->scratch[i];
         tr->allow_bits[p >> 6] |= 1ULL << (p & 63);
         tr->allow_set[tr->nallow_set++] = p;
     }
+    tr->res.cut_count[FT_CUT_BREADTH] += n - m;
+}
+
+/* allow_largest when streaming: the account's payments from global
+ * position gfrom on, within the trace's time bounds, come from the first
+ * pass (later periods included); the allowed ones are kept by global
+ * position. */
+static void stream_allow(ft_tracer *tr, uint32_t idx, uint32_t gfrom)
+{
+    const ft_trace_stream *st = tr->st;
+    uint32_t a = tr->nodes[idx].account, k = tr->o->breadth;
+    int64_t lo_ms = tr->res.start_ms, hi_ms = tr->res.end_ms;
+    const ft_trace_heavy *v = st->heavy;
+    uint32_t lo = st->heavy_off[a], hi = st->heavy_off[a + 1], n = 0;
+    while (lo < hi && v[lo].gpos < gfrom)
+        lo++;
+    for (uint32_t i = lo; i < hi; i++)
+        n += v[i].ms >= lo_ms && v[i].ms <= hi_ms;
+    if (n <= k) {
+        tr->nodes[idx].all_allowed = true;
+        return;
+    }
+    if (!top_room(tr, k))
+        return;
+    uint32_t m = 0;
+    for (uint32_t i = lo; i < hi; i++)
+        if (v[i].ms >= lo_ms && v[i].ms <= hi_ms)
+            top_add(tr, &m, k, i, v[i].amount);
+    for (uint32_t i = 0; i < m; i++)
+        if (!map_put(&tr->allowed_g, v[tr->scratch[i]].gpos, 1)) {
+            oom(tr);
+            return;
+        }
     tr->res.cut_count[FT_CUT_BREADTH] += n - m;
 }
 
@@ -855,7 +1001,7 @@ static uint32_t new_node(ft_tracer *tr, uint32_t a, int hops, uint32_t p, bool s
         oom(tr);
         return UINT32_MAX;
     }
-    n->hub = tr->o->max_degree && degree(tr->ix, a) > tr->o->max_degree;
+    n->hub = tr->o->max_degree && degree(tr, a) > tr->o->max_degree;
     if (n->hub)
         tr->res.hubs++;
     return idx;
@@ -877,7 +1023,10 @@ static void follow(ft_tracer *tr, uint32_t idx, uint32_t p)
     n->out_end = lower_bound(ix->out, n->out_pos, ix->out_off[a + 1], tr->end_idx);
     uint32_t from = lower_bound(ix->out, n->out_pos, n->out_end, p);
     from = same_time_from(ix, ix->out, n->out_pos, from, p);
-    if (tr->o->breadth)
+    if (tr->o->breadth && tr->st)
+        stream_allow(tr, idx,
+                     ix->pos_base + (from < ix->out_off[a + 1] ? ix->out[from].pos : ix->n));
+    else if (tr->o->breadth)
         allow_largest(tr, idx, from, n->out_end);
     if (tr->o->policy == FT_POLICY_POISON) {
         tr->nodes[idx].out_pos = from;
@@ -897,6 +1046,21 @@ static void add_pair(ft_tracer *tr, uint32_t d, uint32_t p)
     tr->pairs[tr->npairs++] = (uint64_t)d << 32 | p;
 }
 
+/* Traced money of `hops` hops leaves for another party in the transfer
+ * at position p (a crossing; positions become transactions at the end). */
+static bool cross_out(ft_tracer *tr, uint32_t p, int64_t amount, int hops)
+{
+    if (!FT_ARRAY_GROW(tr->cross, &tr->cap_cross, tr->ncross + 1)) {
+        oom(tr);
+        return false;
+    }
+    tr->cross[tr->ncross++] = (ft_trace_crossing){p, amount, hops};
+    return true;
+}
+
+static void poison_arrive(ft_tracer *tr, uint32_t d, uint32_t p, uint16_t cur, int64_t amount,
+                          int hops, bool fresh);
+
 static bool add_carried(ft_tracer *tr, uint32_t p, int64_t traced)
 {
     if (!FT_ARRAY_GROW(tr->carried, &tr->cap_carried, tr->ncarried + 1)) {
@@ -913,7 +1077,8 @@ static bool may_carry(ft_tracer *tr, uint32_t x, uint32_t i, int64_t traced)
 {
     const entry *e = &tr->ix->out[i];
     bool allowed = !tr->o->breadth || tr->nodes[x].all_allowed ||
-                   (tr->allow_bits[i >> 6] >> (i & 63) & 1) ||
+                   (tr->st ? map_find(&tr->allowed_g, tr->ix->pos_base + e->pos) != NULL
+                           : (tr->allow_bits[i >> 6] >> (i & 63) & 1)) ||
                    (tr->seed_pos >= 0 && (int64_t)e->pos == tr->seed_pos);
     bool small = tr->o->min_amount && e->amount < tr->o->min_amount[e->cur];
     if (allowed && !small)
@@ -1035,6 +1200,13 @@ static void pay(ft_tracer *tr, uint32_t x, uint32_t p)
     }
     for (uint32_t k = 0; k < np; k++)
         v[k] = (lot){tr->take[k].amount, tr->take[k].hops + 1};
+    if (tr->local && !tr->local[tr->ix->payee[i]]) { /* it leaves for another party */
+        for (uint32_t k = 0; k < np; k++)
+            cross_out(tr, p, v[k].amount, v[k].hops);
+        if (v != parts)
+            free(v);
+        return;
+    }
     uint32_t d = payee_node(tr, i, p, v[0].hops);
     if (d != UINT32_MAX)
         arrive(tr, d, p, e->cur, v, np);
@@ -1078,18 +1250,36 @@ static void poison_carry(ft_tracer *tr, uint32_t x, uint32_t i, bool fresh)
     } else if (!carried_at(tr, p)) {
         return;
     }
+    if (tr->local && !tr->local[tr->ix->payee[i]]) { /* it leaves for another party */
+        int64_t *c = map_find(&tr->cross_at, p);
+        if (!c) {
+            if (cross_out(tr, p, e->amount, hops) && !map_put(&tr->cross_at, p, tr->ncross - 1))
+                oom(tr);
+        } else if (hops < tr->cross[*c].hops) {
+            tr->cross[*c].hops = hops;
+        }
+        return;
+    }
     uint32_t d = payee_node(tr, i, p, hops);
     if (d == UINT32_MAX)
         return;
+    poison_arrive(tr, d, p, e->cur, e->amount, hops, fresh);
+}
+
+/* Poison reaches node d in the transfer at position p with `hops` (fresh:
+ * the first time this transfer brings it). */
+static void poison_arrive(ft_tracer *tr, uint32_t d, uint32_t p, uint16_t cur, int64_t amount,
+                          int hops, bool fresh)
+{
     node *n = &tr->nodes[d];
     if (fresh) {
-        ledger *l = ledger_get(tr, d, e->cur);
-        if (!l || !add_to(tr, &l->a.received, e->amount))
+        ledger *l = ledger_get(tr, d, cur);
+        if (!l || !add_to(tr, &l->a.received, amount))
             return;
         add_pair(tr, d, p);
         n = &tr->nodes[d];
         if (n->seed || n->hub)
-            add_to(tr, &l->a.held, e->amount);
+            add_to(tr, &l->a.held, amount);
         if (!n->seed && (n->hub || hops >= tr->o->max_hops))
             tr->res.cut_count[n->hub ? FT_CUT_HUB : FT_CUT_HOPS]++;
     }
@@ -1126,6 +1316,107 @@ static void poison_pay(ft_tracer *tr, uint32_t x)
         for (uint32_t k = r.from; k < r.to && tr->rc == FT_OK; k++)
             poison_carry(tr, r.node, k, r.fresh);
     }
+}
+
+/* --- parties (ft_tracer_set_border) ---------------------------------------------------- */
+
+/* Traced money from another party arrives: the injection j, in the
+ * transfer at its position, to an account held here. */
+static void inject(ft_tracer *tr, uint32_t j)
+{
+    const ft_trace_index *ix = tr->ix;
+    uint32_t p = tr->inj[j].pos, np = tr->inj[j].nparts;
+    const lot *parts = tr->inj_parts + tr->inj[j].part0;
+    uint32_t t = ix->order[p];
+    uint32_t acc = ix->backward ? tr->s->t.src[t] : tr->s->t.dst[t];
+    uint16_t cur = tr->s->t.cur[t];
+    int64_t *known = map_find(&tr->by_account, acc);
+    uint32_t d = known ? (uint32_t)*known : new_node(tr, acc, parts[0].hops, p, false);
+    if (d == UINT32_MAX)
+        return;
+    if (tr->o->policy != FT_POLICY_POISON) {
+        arrive(tr, d, p, cur, parts, np);
+        return;
+    }
+    int64_t amount = 0;
+    for (uint32_t k = 0; k < np; k++)
+        if (!add_to(tr, &amount, parts[k].amount))
+            return;
+    poison_arrive(tr, d, p, cur, amount, parts[0].hops, true);
+    while (tr->nredo && tr->rc == FT_OK) {
+        redo r = tr->redo[--tr->nredo];
+        for (uint32_t k = r.from; k < r.to && tr->rc == FT_OK; k++)
+            poison_carry(tr, r.node, k, r.fresh);
+    }
+}
+
+static int cmp_crossing(const void *a, const void *b)
+{
+    const ft_trace_crossing *x = a, *y = b;
+    if (x->txn != y->txn)
+        return x->txn < y->txn ? -1 : 1;
+    return (x->hops > y->hops) - (x->hops < y->hops);
+}
+
+void ft_tracer_set_border(ft_tracer *tr, const uint8_t *local, const ft_trace_crossing *in,
+                          size_t nin)
+{
+    tr->local = local;
+    tr->in = in;
+    tr->nin = nin;
+}
+
+const ft_trace_crossing *ft_tracer_crossings(const ft_tracer *tr, size_t *n)
+{
+    *n = tr->ncross;
+    return tr->cross;
+}
+
+static uint32_t position_of(const ft_trace_index *ix, uint32_t t);
+
+/* The traced money from other parties within the trace, as events: one
+ * per transfer, its parts by hops (equal hops merged). */
+static void injections(ft_tracer *tr)
+{
+    tr->ninj = tr->ninj_parts = 0;
+    if (!tr->nin)
+        return;
+    ft_trace_crossing *v = malloc(tr->nin * sizeof *v);
+    if (!v) {
+        oom(tr);
+        return;
+    }
+    size_t n = 0;
+    for (size_t k = 0; k < tr->nin; k++) {
+        if (tr->in[k].txn >= tr->ix->n || tr->in[k].amount <= 0)
+            continue;
+        uint32_t p = position_of(tr->ix, tr->in[k].txn);
+        if (p < tr->start_idx || p >= tr->end_idx)
+            continue;
+        v[n++] = (ft_trace_crossing){p, tr->in[k].amount, tr->in[k].hops};
+    }
+    qsort(v, n, sizeof *v, cmp_crossing);
+    for (size_t k = 0; k < n && tr->rc == FT_OK; k++) {
+        if (k == 0 || v[k].txn != v[k - 1].txn) {
+            if (!FT_ARRAY_GROW(tr->inj, &tr->cap_inj, tr->ninj + 1)) {
+                oom(tr);
+                break;
+            }
+            tr->inj[tr->ninj++] = (injection){v[k].txn, tr->ninj_parts, 0};
+        } else if (v[k].hops == v[k - 1].hops) {
+            add_to(tr, &tr->inj_parts[tr->ninj_parts - 1].amount, v[k].amount);
+            continue;
+        }
+        if (!FT_ARRAY_GROW(tr->inj_parts, &tr->cap_inj_parts, tr->ninj_parts + 1)) {
+            oom(tr);
+            break;
+        }
+        tr->inj_parts[tr->ninj_parts++] = (lot){v[k].amount, v[k].hops};
+        tr->inj[tr->ninj - 1].nparts++;
+    }
+    free(v);
+    for (uint32_t j = 0; j < tr->ninj && tr->rc == FT_OK; j++)
+        heap_push(tr, (event){tr->inj[j].pos, INJECTION | j});
 }
 
 /* --- the result ------------------------------------------------------------------------ */
@@ -1173,7 +1464,7 @@ static void assemble(ft_tracer *tr)
     r->nnodes = tr->nnodes;
     r->namounts = 0;
     r->nin_txn = 0;
-    for (uint32_t i = 0; i < tr->npairs; i++) /* to the store's numbers */
+    for (uint32_t i = 0; i < tr->npairs && !tr->st; i++) /* to the store's numbers */
         tr->pairs[i] = (tr->pairs[i] >> 32) << 32 | real_txn(tr->ix, (uint32_t)tr->pairs[i]);
     if (tr->npairs > 1)
         qsort(tr->pairs, tr->npairs, sizeof *tr->pairs, cmp_u64);
@@ -1218,7 +1509,7 @@ static void assemble(ft_tracer *tr)
     }
     /* The trail: every transfer that carried traced money (each once), in
      * time order, ties in the tie order. */
-    for (uint32_t i = 0; i < tr->ncarried; i++)
+    for (uint32_t i = 0; i < tr->ncarried && !tr->st; i++)
         tr->carried[i].txn = real_txn(tr->ix, tr->carried[i].txn);
     if (tr->ncarried > 1)
         qsort(tr->carried, tr->ncarried, sizeof *tr->carried, cmp_edge);
@@ -1263,6 +1554,42 @@ static uint32_t position_of(const ft_trace_index *ix, uint32_t t)
     return lo;
 }
 
+/* The positions of the tracer's index from the trace's start (times
+ * negated backward: see ft_trace_run) and up to its end. */
+static uint32_t idx_from(const ft_tracer *tr, int64_t start)
+{
+    const ft_trace_index *ix = tr->ix;
+    return ix->backward ? ix->n - ft_store_first_at(ix->s, -start, true)
+                        : ft_store_first_at(ix->s, start, false);
+}
+
+static uint32_t idx_until(const ft_tracer *tr, int64_t end)
+{
+    const ft_trace_index *ix = tr->ix;
+    if (end == INT64_MAX)
+        return ix->n;
+    return ix->backward ? ix->n - ft_store_first_at(ix->s, -end, false)
+                        : ft_store_first_at(ix->s, end, true);
+}
+
+/* The events, in trace order, until none is left. */
+static void run_events(ft_tracer *tr)
+{
+    event e;
+    while (tr->rc == FT_OK && tr->nheap && heap_pop(tr, &e)) {
+        tr->now = (uint32_t)e.key;
+        if (e.node & INJECTION) {
+            inject(tr, e.node & ~INJECTION);
+            continue;
+        }
+        if (tr->o->policy == FT_POLICY_POISON)
+            poison_pay(tr, e.node);
+        else
+            pay(tr, e.node, (uint32_t)e.key);
+        schedule(tr, e.node);
+    }
+}
+
 ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t account, int64_t txn,
                        const ft_trace_result **res, ft_error *err)
 {
@@ -1291,7 +1618,7 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
                                 (long long)txn);
         account = back ? s->t.dst[txn] : s->t.src[txn];
         tr->seed_pos = position_of(ix, (uint32_t)txn);
-    } else if (account >= s->accounts.n) {
+    } else if (account >= s->accounts.n && !(account == UINT32_MAX && tr->local)) {
         return ft_error_set(err, FT_EUSAGE, "trace: no account number %u", account);
     } else {
         tr->seed_pos = -1;
@@ -1307,7 +1634,9 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
         if (start < at)
             start = at;
     }
-    if (start == INT64_MIN) {
+    if (start == INT64_MIN && account == UINT32_MAX) {
+        start = 0; /* no seed here: the trace's span comes with the options */
+    } else if (start == INT64_MIN) {
         uint32_t first = UINT32_MAX; /* in trace order */
         if (ix->out_off[account] < ix->out_off[account + 1])
             first = ix->out[ix->out_off[account]].pos;
@@ -1328,17 +1657,12 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
 
     /* Positions [start_idx, end_idx) in trace order are in the trace; the
      * balances before start_idx count too. */
-    if (txn >= 0)
-        tr->start_idx = (uint32_t)tr->seed_pos;
-    else
-        tr->start_idx =
-            back ? ix->n - ft_store_first_at(s, -start, true) : ft_store_first_at(s, start, false);
-    if (end == INT64_MAX)
-        tr->end_idx = ix->n;
-    else
-        tr->end_idx =
-            back ? ix->n - ft_store_first_at(s, -end, false) : ft_store_first_at(s, end, true);
-    uint32_t seed = new_node(tr, account, 0, tr->start_idx, true);
+    tr->start_idx = txn >= 0 ? (uint32_t)tr->seed_pos : idx_from(tr, start);
+    tr->end_idx = idx_until(tr, end);
+    tr->ncross = 0;
+    map_reset(&tr->cross_at);
+    uint32_t seed =
+        account == UINT32_MAX ? UINT32_MAX : new_node(tr, account, 0, tr->start_idx, true);
     if (seed != UINT32_MAX) {
         node *n = &tr->nodes[seed];
         n->followed = true;
@@ -1351,19 +1675,212 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
             allow_largest(tr, seed, n->out_pos, n->out_end);
         schedule(tr, seed);
     }
-    event e;
-    while (tr->rc == FT_OK && tr->nheap && heap_pop(tr, &e)) {
-        tr->now = (uint32_t)e.key;
-        if (o->policy == FT_POLICY_POISON)
-            poison_pay(tr, e.node);
-        else
-            pay(tr, e.node, (uint32_t)e.key);
-        schedule(tr, e.node);
-    }
+    if (tr->local)
+        injections(tr);
+    run_events(tr);
     for (uint32_t i = 0; i < tr->ncarried; i++) /* clear poison's marks */
         tr->carried_bits[tr->carried[i].txn >> 6] = 0;
+    for (uint32_t i = 0; i < tr->ncross; i++) /* crossings: to the store's numbers */
+        tr->cross[i].txn = real_txn(ix, tr->cross[i].txn);
     if (tr->rc == FT_OK)
         assemble(tr);
     *res = r;
+    return tr->rc;
+}
+
+/* --- streaming through periods (trace_periods.h) ---------------------------------------- */
+
+ft_status ft_tracer_stream_new(ft_tracer **tr, ft_error *err)
+{
+    *tr = calloc(1, sizeof **tr);
+    if (!*tr)
+        return ft_error_oom(err);
+    return FT_OK;
+}
+
+ft_status ft_tracer_stream_begin(ft_tracer *tr, const ft_trace_options *o,
+                                 const ft_trace_stream *st, bool back, uint32_t account,
+                                 int64_t seed_row, int64_t seed_ms, ft_error *err)
+{
+    tr->stream_o = *o;
+    o = &tr->stream_o;
+    tr->o = o;
+    tr->st = st;
+    tr->err = err;
+    tr->rc = FT_OK;
+    tr->ix = NULL;
+    tr->nnodes = tr->nledgers = tr->nheap = tr->npairs = tr->ncarried = tr->nredo = 0;
+    tr->pairs0 = tr->carried0 = 0;
+    memset(tr->bucket_n, 0, sizeof tr->bucket_n);
+    tr->last = 0;
+    map_reset(&tr->by_account);
+    map_reset(&tr->allowed_g);
+    ft_trace_result *r = &tr->res;
+    memset(r->cut_count, 0, sizeof r->cut_count);
+    r->hubs = 0;
+    r->backward = back;
+    tr->stream_started = false;
+    tr->stream_seed_row = seed_row;
+    if (o->max_hops < 1)
+        return ft_error_set(err, FT_EUSAGE, "trace: at least one hop");
+    if (account >= st->nacc)
+        return ft_error_set(err, FT_EUSAGE, "trace: no account number %u", account);
+    /* The trace's span, as ft_trace_run sets it (times negated backward). */
+    int64_t start = back ? (o->until_ms == INT64_MAX ? INT64_MIN : -o->until_ms) : o->since_ms;
+    int64_t end = back ? (o->since_ms == INT64_MIN ? INT64_MAX : -o->since_ms) : o->until_ms;
+    if (seed_row >= 0) {
+        int64_t at = back ? -seed_ms : seed_ms;
+        if (start < at)
+            start = at;
+    }
+    if (start == INT64_MIN) {
+        int64_t ms = back ? st->last_ms[account] : st->first_ms[account];
+        bool none = back ? ms == INT64_MIN : ms == INT64_MAX;
+        start = none ? 0 : back ? -ms : ms;
+    }
+    if (o->window_ms > 0 && start <= INT64_MAX - o->window_ms && start + o->window_ms < end)
+        end = start + o->window_ms;
+    tr->seed_ms = back ? -start : start;
+    r->start_ms = back ? (end == INT64_MAX ? INT64_MIN : -end) : start;
+    r->end_ms = back ? -start : end;
+    tr->seed_pos = seed_row >= 0 ? INT64_MAX : -1;
+    uint32_t seed = new_node(tr, account, 0, 0, true);
+    if (seed == UINT32_MAX)
+        return tr->rc;
+    tr->nodes[seed].followed = true;
+    if (o->breadth) {
+        if (seed_row >= 0)
+            tr->nodes[seed].all_allowed = true; /* the seed transaction alone */
+        else
+            stream_allow(tr, seed, 0);
+    }
+    return tr->rc;
+}
+
+/* The cursors of a node that passes traced money on, at the start of a
+ * period: all of its transfers in it, up to the end of the trace. */
+static void stream_rebase(ft_tracer *tr, uint32_t idx, int64_t seed_local)
+{
+    const ft_trace_index *ix = tr->ix;
+    node *n = &tr->nodes[idx];
+    uint32_t a = n->account;
+    n->in_pos = ix->in_off[a];
+    n->in_end = lower_bound(ix->in, n->in_pos, ix->in_off[a + 1], tr->end_idx);
+    n->out_pos = ix->out_off[a];
+    if (n->seed)
+        n->out_pos = lower_bound(ix->out, n->out_pos, ix->out_off[a + 1], tr->start_idx);
+    n->out_end = lower_bound(ix->out, n->out_pos, ix->out_off[a + 1], tr->end_idx);
+    if (n->seed && tr->stream_seed_row >= 0) /* the seed transaction alone */
+        n->out_end = seed_local >= 0 && n->out_pos < n->out_end ? n->out_pos + 1 : n->out_pos;
+}
+
+ft_status ft_tracer_stream_period(ft_tracer *tr, const ft_trace_index *ix, int64_t seed_local,
+                                  ft_error *err)
+{
+    const ft_store *s = ix->s;
+    const ft_trace_options *o = tr->o;
+    bool back = ix->backward;
+    tr->err = err;
+    tr->ix = ix;
+    tr->s = s;
+    if (tr->rc != FT_OK)
+        return tr->rc;
+    uint64_t *bits = realloc(tr->carried_bits, ((size_t)ix->n / 64 + 1) * sizeof *bits);
+    if (!bits)
+        return ft_error_oom(err);
+    tr->carried_bits = bits;
+    memset(bits, 0, ((size_t)ix->n / 64 + 1) * sizeof *bits);
+    /* This period's positions in the trace: [start_idx, end_idx). */
+    int64_t start = back ? -tr->res.end_ms : tr->res.start_ms;
+    int64_t end =
+        back ? (tr->res.start_ms == INT64_MIN ? INT64_MAX : -tr->res.start_ms) : tr->res.end_ms;
+    if (tr->stream_seed_row >= 0) {
+        if (seed_local >= 0) {
+            tr->seed_pos = position_of(ix, (uint32_t)seed_local);
+            tr->start_idx = (uint32_t)tr->seed_pos;
+            tr->stream_started = true;
+        } else {
+            tr->seed_pos = INT64_MAX;
+            tr->start_idx = tr->stream_started ? 0 : ix->n;
+        }
+    } else {
+        tr->start_idx = idx_from(tr, start);
+    }
+    tr->end_idx = idx_until(tr, end);
+    tr->pairs0 = tr->npairs;
+    tr->carried0 = tr->ncarried;
+    tr->last = 0; /* the heap is empty: its keys start again with the period's positions */
+    for (uint32_t i = 0; i < tr->nnodes; i++) {
+        node *n = &tr->nodes[i];
+        if (!n->followed || (n->hub && !n->seed)) /* a hub seed still pays out */
+            continue;
+        stream_rebase(tr, i, seed_local);
+        schedule(tr, i);
+    }
+    run_events(tr);
+    /* fifo, lifo: the untraced money that arrived after a node's last
+     * payment in this period joins its lots before the next period's. */
+    if (o->policy == FT_POLICY_FIFO || o->policy == FT_POLICY_LIFO)
+        for (uint32_t i = 0; i < tr->nnodes && tr->rc == FT_OK; i++)
+            if (tr->nodes[i].followed && !tr->nodes[i].seed && !tr->nodes[i].hub)
+                catch_up(tr, i, ix->n);
+    /* The trail and arrivals of this period, to the whole data's rows. */
+    for (uint32_t i = tr->carried0; i < tr->ncarried; i++) {
+        uint32_t p = tr->carried[i].txn;
+        tr->carried_bits[p >> 6] = 0;
+        tr->carried[i].txn = ix->txn_base + real_txn(ix, p);
+    }
+    for (uint32_t i = tr->pairs0; i < tr->npairs; i++)
+        tr->pairs[i] =
+            (tr->pairs[i] >> 32) << 32 | (ix->txn_base + real_txn(ix, (uint32_t)tr->pairs[i]));
+    tr->pairs0 = tr->npairs;
+    tr->carried0 = tr->ncarried;
+    tr->ix = NULL;
+    return tr->rc;
+}
+
+ft_status ft_tracer_stream_rows(const ft_tracer *tr, uint32_t **rows, size_t *n, size_t *cap,
+                                ft_error *err)
+{
+    for (uint32_t i = 0; i < tr->npairs + tr->ncarried; i++) {
+        if (*n == *cap) {
+            size_t c = *cap ? *cap * 2 : 1024;
+            uint32_t *p = realloc(*rows, c * sizeof *p);
+            if (!p)
+                return ft_error_oom(err);
+            *rows = p;
+            *cap = c;
+        }
+        (*rows)[(*n)++] = i < tr->npairs ? (uint32_t)tr->pairs[i] : tr->carried[i - tr->npairs].txn;
+    }
+    return FT_OK;
+}
+
+static uint32_t row_in(const uint32_t *rows, size_t n, uint32_t row)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rows[mid] < row)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (uint32_t)lo;
+}
+
+ft_status ft_tracer_stream_end(ft_tracer *tr, const ft_store *rs, const uint32_t *rows,
+                               size_t nrows, const ft_trace_result **res, ft_error *err)
+{
+    tr->err = err;
+    tr->s = rs;
+    if (tr->rc != FT_OK)
+        return tr->rc;
+    for (uint32_t i = 0; i < tr->npairs; i++)
+        tr->pairs[i] = (tr->pairs[i] >> 32) << 32 | row_in(rows, nrows, (uint32_t)tr->pairs[i]);
+    for (uint32_t i = 0; i < tr->ncarried; i++)
+        tr->carried[i].txn = row_in(rows, nrows, tr->carried[i].txn);
+    assemble(tr);
+    *res = &tr->res;
     return tr->rc;
 }

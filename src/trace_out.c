@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "fundtrace/handoff.h"
 #include "fundtrace/money.h"
 #include "fundtrace/pseudo.h"
 #include "fundtrace/time.h"
@@ -59,8 +60,18 @@ static void json_amounts(ft_json *j, const char *key, const ft_store *s, const f
     ft_json_end(j, '}');
 }
 
+static void json_node_as(ft_json *j, const ft_store *s, const char *seed, const ft_trace_result *r,
+                         uint32_t i, bool is_seed);
+
 static void json_node(ft_json *j, const ft_store *s, const char *seed, const ft_trace_result *r,
                       uint32_t i)
+{
+    json_node_as(j, s, seed, r, i, i == 0);
+}
+
+/* Node i; is_seed: it is the seed (the first node, where a trace has one). */
+static void json_node_as(ft_json *j, const ft_store *s, const char *seed, const ft_trace_result *r,
+                         uint32_t i, bool is_seed)
 {
     const ft_trace_node *n = &r->nodes[i];
     char buf[128];
@@ -72,10 +83,10 @@ static void json_node(ft_json *j, const ft_store *s, const char *seed, const ft_
     ft_json_int(j, "hops", n->hops);
     time_text(n->first_ms, buf);
     ft_json_cstr(j, "first_time", buf);
-    json_amounts(j, "amounts", s, r, n, 0, i == 0);
-    json_amounts(j, "held", s, r, n, 1, i == 0);
-    json_amounts(j, "sent", s, r, n, 2, i == 0);
-    json_amounts(j, "cut", s, r, n, 3, i == 0);
+    json_amounts(j, "amounts", s, r, n, 0, is_seed);
+    json_amounts(j, "held", s, r, n, 1, is_seed);
+    json_amounts(j, "sent", s, r, n, 2, is_seed);
+    json_amounts(j, "cut", s, r, n, 3, is_seed);
     ft_json_bool(j, "terminal", n->terminal);
     ft_json_bool(j, "hub", n->hub);
     ft_json_array(j, "txns");
@@ -329,4 +340,21 @@ void ft_trace_write(FILE *f, const ft_store *s, const char *seed, const ft_trace
         table_trace(f, s, seed, o, r);
         break;
     }
+}
+
+bool ft_trace_write_held(FILE *f, const ft_store *s, const char *seed, const ft_trace_result *r,
+                         const uint8_t *local, bool seed_here)
+{
+    bool found = false;
+    for (uint32_t i = 0; i < r->nnodes; i++) {
+        if (!local[r->nodes[i].account])
+            continue;
+        bool is_seed = seed_here && i == 0;
+        found |= !is_seed;
+        ft_json j;
+        ft_json_init(&j, f, false);
+        json_node_as(&j, s, seed, r, i, is_seed);
+        ft_json_finish(&j);
+    }
+    return found;
 }

@@ -78,27 +78,27 @@ window() { # WANT ARGS... : as check, over y2.ftg and y2m; WANT the note of the 
         diff one.out per.out | head -5
         fail=1
     fi
-    grep -q "reading $want" per.err || { echo "periods: $*: not 'reading $want'"; cat per.err; fail=1; }
+    grep -q -- "$want" per.err || { echo "periods: $*: not '$want'"; cat per.err; fail=1; }
 }
 from=DE003:A000000342 to=CH001:A000001540
-window "1 period (2025-12 to 2025-12) of 24, those the time window needs" \
+window "reading 1 period (2025-12 to 2025-12) of 24, those the time window needs" \
     paths --from $from --to $to --since 2025-12-01 --max-degree 100
 grep -q 'no path' per.out || { echo "periods: a path through a hub of the whole data"; fail=1; }
-window "1 period (2025-12 to 2025-12) of 24" paths --from $from --to $to --since 2025-12-01 --maxflow
+window "reading 1 period (2025-12 to 2025-12) of 24" paths --from $from --to $to --since 2025-12-01 --maxflow
 grep -q 'FR002:A000000005' per.out || { echo "periods: no path through FR002:A000000005"; fail=1; }
-window "3 periods (2024-03 to 2024-05) of 24" paths --from DE001:A000001370 --to FR002:A000000005 \
+window "reading 3 periods (2024-03 to 2024-05) of 24" paths --from DE001:A000001370 --to FR002:A000000005 \
     --since 2024-03-01 --until 2024-05-15 --maxflow --format jsonl
-window "2 periods (2024-03 to 2024-04) of 24" paths --from DE001:A000001370 --to FR002:A000000005 \
+window "reading 2 periods (2024-03 to 2024-04) of 24" paths --from DE001:A000001370 --to FR002:A000000005 \
     --since 2024-03-10 --window 35d --all --hops 3 --format csv
 # Pseudonymised over the periods as over one snapshot (no raw account id).
 head -c 32 /dev/urandom >k.key
-window "24 periods (2024-01 to 2025-12)" scan --only fan_in --pseudonymise k.key --format csv
+window "reading 24 periods (2024-01 to 2025-12)" scan --only fan_in --pseudonymise k.key --format csv
 grep -q 'ps-' per.out && ! grep -q 'A0000' per.out || { echo "periods: raw account ids with --pseudonymise"; fail=1; }
-window "24 periods (2024-01 to 2025-12)" trace --from DE001:A000001370 --hops 2 --pseudonymise k.key \
+window "streaming through 24 periods (2024-01 to 2025-12)" trace --from DE001:A000001370 --hops 2 --pseudonymise k.key \
     --format jsonl
 # A scan's window reads every period: its detectors weigh each candidate
 # against its account's whole history (fundtrace-scan(1)).
-window "24 periods (2024-01 to 2025-12)" scan --last 35d --format jsonl
+window "reading 24 periods (2024-01 to 2025-12)" scan --last 35d --format jsonl
 [ "$(grep -c . per.out)" = 2 ] || { echo "periods: not 2 alerts in the last 35 days"; fail=1; }
 # The whole data's figures of other data, or none: refused, or every period read.
 cp y2m/whole.bin y2m.whole
@@ -109,7 +109,7 @@ if "$FT" paths --from $from --to $to --since 2025-12-01 y2m >/dev/null 2>err; th
 fi
 grep -q 'y2m/whole.bin: is of other data' err || { echo "periods: no reason given"; cat err; fail=1; }
 rm y2m/whole.bin
-window "24 periods (2024-01 to 2025-12)" paths --from $from --to $to --since 2025-12-01 --max-degree 100
+window "reading 24 periods (2024-01 to 2025-12)" paths --from $from --to $to --since 2025-12-01 --max-degree 100
 grep -q 'no whole.bin' per.err || { echo "periods: no note of the missing whole.bin"; fail=1; }
 cp y2m.whole y2m/whole.bin
 # A scan sharded over the periods, merged.

@@ -34,7 +34,9 @@
 #include "fundtrace/output.h"
 #include "fundtrace/paths.h"
 #include "fundtrace/paths_report.h"
+#include "fundtrace/handoff.h"
 #include "fundtrace/periods.h"
+#include "fundtrace/trace_periods.h"
 #include "fundtrace/provenance.h"
 #include "fundtrace/pseudo.h"
 #include "fundtrace/report.h"
@@ -328,6 +330,85 @@ static ft_status sc_periods_whole(FILE *out, ft_error *err)
     ft_period_whole_free(&w);
     ft_store_free(&two);
     ft_manifest_free(&m);
+    return rc;
+}
+
+/* Traces streamed through the small data's days (trace_periods.h), both
+ * ways, the breadth limit choosing across days. */
+static ft_status sc_trace_periods(FILE *out, ft_error *err)
+{
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s/tperiods", fx.dir);
+    ft_manifest m = {0};
+    ft_status rc = ft_periods_split(&fx.small, FT_PERIOD_DAY, dir, &m, err);
+    ft_trace_options o;
+    ft_trace_defaults(&o);
+    o.breadth = 1;
+    ft_trace_seed seeds[] = {{"alice", account(&fx.small, "alice"), -1},
+                             {"bob", account(&fx.small, "bob"), -1},
+                             {"t", 0, 2}};
+    for (int backward = 0; backward < 2 && rc == FT_OK; backward++) {
+        ft_trace_periods_out po;
+        rc = ft_trace_periods_run(&m, &o, backward, seeds, 3, &po, err);
+        for (size_t i = 0; rc == FT_OK && i < po.n; i++)
+            ft_trace_write(out, &po.s, seeds[i].label, &o, po.res[i], FT_FORMAT_JSONL, i == 0);
+        if (rc == FT_OK)
+            ft_trace_periods_free(&po);
+    }
+    ft_manifest_free(&m);
+    return rc;
+}
+
+/* Two parties in the small data: those of the accounts a* and b* trace
+ * from alice and hand the money that leaves to the others, who continue
+ * it (handoff.h). */
+static ft_status sc_handoff(FILE *out, ft_error *err)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/party.ho", fx.dir);
+    uint8_t *mine = NULL, *theirs = NULL;
+    ft_trace_index *ix = NULL;
+    ft_tracer *tr = NULL;
+    ft_handoff_set hs = {0};
+    ft_trace_options o;
+    ft_trace_defaults(&o);
+    const ft_trace_result *r;
+    size_t nc;
+    ft_status rc = ft_local_accounts(&fx.small, "a*,b*", &mine, err);
+    if (rc == FT_OK && !(theirs = malloc(fx.small.accounts.n + 1)))
+        rc = ft_error_oom(err);
+    for (uint32_t a = 0; rc == FT_OK && a < fx.small.accounts.n; a++)
+        theirs[a] = !mine[a];
+    if (rc == FT_OK)
+        rc = ft_trace_index_new(&ix, &fx.small, false, err);
+    if (rc == FT_OK)
+        rc = ft_tracer_new(&tr, ix, err);
+    if (rc == FT_OK) {
+        ft_tracer_set_border(tr, mine, NULL, 0);
+        rc = ft_trace_run(tr, &o, account(&fx.small, "alice"), -1, &r, err);
+    }
+    FILE *f = rc == FT_OK ? fopen(path, "w") : NULL;
+    if (f) {
+        const ft_trace_crossing *c = ft_tracer_crossings(tr, &nc);
+        ft_handoff_write(f, &fx.small, "alice", &o, r, c, nc);
+        fclose(f);
+        ft_trace_write_held(out, &fx.small, "alice", r, mine, true);
+    }
+    if (rc == FT_OK)
+        rc = ft_handoff_read(&hs, &fx.small, theirs, &o, false, path, err);
+    if (rc == FT_OK && hs.n == 1) {
+        o.since_ms = hs.v[0].start_ms;
+        o.until_ms = hs.v[0].end_ms;
+        ft_tracer_set_border(tr, theirs, hs.v[0].in, hs.v[0].nin);
+        rc = ft_trace_run(tr, &o, UINT32_MAX, -1, &r, err);
+        if (rc == FT_OK)
+            ft_trace_write_held(out, &fx.small, "alice", r, theirs, false);
+    }
+    ft_handoff_set_free(&hs);
+    ft_tracer_free(tr);
+    ft_trace_index_free(ix);
+    free(mine);
+    free(theirs);
     return rc;
 }
 
@@ -978,6 +1059,8 @@ static const struct scenario {
     {"trace_batch", sc_trace_batch, false},
     {"periods", sc_periods, false},
     {"periods_whole", sc_periods_whole, false},
+    {"trace_periods", sc_trace_periods, false},
+    {"handoff", sc_handoff, false},
     {"paths", sc_paths, false},
     {"paths_all", sc_paths_all, false},
     {"paths_report", sc_paths_report, false},

@@ -111,4 +111,11 @@ void ft_period_whole_free(ft_period_whole *w);
 ft_status ft_periods_load(ft_store *s, const ft_manifest *m, size_t first, size_t last,
                           ft_error *err);
 
+/* The whole data's rows rows[0 .. n) (ascending; row numbers count from
+ * the first period's first row) as a store of their own, with the data's
+ * accounts, currencies and sources: what a streamed trace names its trail
+ * by. Maps one period at a time. */
+ft_status ft_periods_rows(ft_store *s, const ft_manifest *m, const uint32_t *rows, size_t n,
+                          ft_error *err);
+
 #endif

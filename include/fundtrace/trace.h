@@ -186,6 +186,30 @@ void ft_tracer_free(ft_tracer *tr);
 ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t account, int64_t txn,
                        const ft_trace_result **res, ft_error *err);
 
+/* Parties that cannot pool their data (handoff.h). A crossing is traced
+ * money in one transfer between an account a party holds and one it does
+ * not: `amount` minor units that have travelled `hops` hops when they
+ * arrive (one crossing per hop count). */
+typedef struct ft_trace_crossing {
+    uint32_t txn; /* the store's transaction */
+    int64_t amount;
+    int32_t hops;
+} ft_trace_crossing;
+
+/* Makes the tracer's next traces a party's: local[a] says whether account
+ * a is held here (NULL: all are, as without this call). Traced money paid
+ * to an account not held here goes no further: it is a crossing
+ * (ft_tracer_crossings), for the party that holds the account. The
+ * crossings in[0 .. nin) (transfers into accounts held here, from other
+ * parties' traces) bring traced money in, as if paid by their payers
+ * (backward: their payees). With these, ft_trace_run takes the account
+ * UINT32_MAX for a trace with no seed here, whose span then comes from
+ * the options' since and until. local and in must outlive the traces. */
+void ft_tracer_set_border(ft_tracer *tr, const uint8_t *local, const ft_trace_crossing *in,
+                          size_t nin);
+/* The crossings out of the last trace, valid until the next. */
+const ft_trace_crossing *ft_tracer_crossings(const ft_tracer *tr, size_t *n);
+
 /* Writes one trace in `fmt`. `seed` names the seed as the user gave it.
  * table: a summary, the accounts reached and the trail; jsonl: one object
  * per account reached (seed, account, hops, first_time, amounts, held,
