@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fundtrace/hash.h"
+#include "slurp.h"
 
 static const char hexdig[] = "0123456789abcdef";
 
@@ -240,47 +241,6 @@ static ft_status tokset_add(tokset *t, const char *tok, int side, ft_error *err)
     return FT_OK;
 }
 
-static ft_status slurp(const char *path, char **out, size_t *len, ft_error *err)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f)
-        return ft_error_errno(err, FT_EUSAGE, "open", path);
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    ft_status rc = FT_OK;
-    for (;;) {
-        if (cap - n < 65536) {
-            size_t c = cap ? cap * 2 : 65536 * 2;
-            char *b = realloc(buf, c + 1);
-            if (!b) {
-                rc = ft_error_oom(err);
-                break;
-            }
-            buf = b;
-            cap = c;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f))
-                rc = ft_error_errno(err, FT_EIO, "read", path);
-            break;
-        }
-    }
-    if (f != stdin)
-        fclose(f);
-    if (rc != FT_OK) {
-        free(buf);
-        return rc;
-    }
-    if (!buf && !(buf = malloc(1)))
-        return ft_error_oom(err);
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return FT_OK;
-}
-
 static int cmp_entry(const void *a, const void *b)
 {
     return memcmp(((const ft_match_entry *)a)->token, ((const ft_match_entry *)b)->token,
@@ -338,7 +298,7 @@ ft_status ft_match_files(const char *const paths[2], const ft_pseudo_key *key, f
         char *buf = NULL;
         size_t len = 0;
         uint64_t found = 0;
-        if ((rc = slurp(paths[side], &buf, &len, err)) != FT_OK)
+        if ((rc = ft_slurp_path(paths[side], FT_EUSAGE, &buf, &len, err)) != FT_OK)
             break;
         rc = scan_tokens(&t, buf, len, side, &found, err);
         if (rc == FT_OK && found == 0) {

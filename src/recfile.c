@@ -4,6 +4,8 @@
  */
 #include "recfile.h"
 
+#include "slurp.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,29 +23,6 @@ static int first_byte(const unsigned char *p, size_t len)
     return -1;
 }
 
-static ft_status slurp_stdin(rf *f, FILE *in, size_t *len, ft_error *err)
-{
-    size_t cap = 1 << 16, n = 0;
-    f->mem = malloc(cap);
-    if (!f->mem)
-        return ft_error_oom(err);
-    size_t got;
-    while ((got = fread(f->mem + n, 1, cap - n, in)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *m = realloc(f->mem, cap * 2);
-            if (!m)
-                return ft_error_oom(err);
-            f->mem = m;
-            cap *= 2;
-        }
-    }
-    if (ferror(in))
-        return ft_error_errno(err, FT_EIO, "read", in == stdin ? "standard input" : f->name);
-    *len = n;
-    return FT_OK;
-}
-
 ft_status rf_open(rf *f, const char *path, const char *data, size_t len, ft_error *err)
 {
     memset(f, 0, sizeof *f);
@@ -53,7 +32,7 @@ ft_status rf_open(rf *f, const char *path, const char *data, size_t len, ft_erro
     ft_status rc;
     int c;
     if (!data && strcmp(path, "-") == 0) {
-        if ((rc = slurp_stdin(f, stdin, &len, err)) != FT_OK)
+        if ((rc = ft_slurp(stdin, "standard input", &f->mem, &len, err)) != FT_OK)
             return rc;
         data = f->mem;
     }
@@ -78,7 +57,7 @@ ft_status rf_open(rf *f, const char *path, const char *data, size_t len, ft_erro
             if (!in)
                 return ft_error_errno(err, FT_EIO, "read", path);
             f->fd = -1;
-            rc = slurp_stdin(f, in, &len, err);
+            rc = ft_slurp(in, path, &f->mem, &len, err);
             fclose(in);
             if (rc != FT_OK)
                 return rc;

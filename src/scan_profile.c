@@ -31,6 +31,7 @@
 #include "fundtrace/shard.h"
 #include "fundtrace/writer.h"
 #include "scan_int.h"
+#include "slurp.h"
 
 /* 0 .. 6 for the UTC day of the week (0: Thursday, 1970-01-01). */
 static int weekday(int64_t ms)
@@ -1035,31 +1036,12 @@ ft_status ft_scan_profile_write(const ft_scan_profile *sp, const char *path, ft_
 ft_status ft_scan_profile_read(const char *path, ft_scan_profile **out, ft_error *err)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ft_error_errno(err, FT_EIO, "open", path);
-    unsigned char *buf = NULL;
-    size_t len = 0, cap = 0;
-    ft_status rc = FT_OK;
-    for (;;) {
-        if (len == cap) {
-            size_t c = cap ? cap * 2 : 1 << 16;
-            unsigned char *b = realloc(buf, c);
-            if (!b) {
-                rc = ft_error_oom(err);
-                break;
-            }
-            buf = b;
-            cap = c;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (rc == FT_OK && ferror(f))
-        rc = ft_error_errno(err, FT_EIO, "read", path);
-    fclose(f);
+    char *text = NULL;
+    size_t len = 0;
+    ft_status rc = ft_slurp_path(path, FT_EIO, &text, &len, err);
+    if (rc != FT_OK)
+        return rc;
+    unsigned char *buf = (unsigned char *)text;
     ft_scan_profile *sp = rc == FT_OK ? calloc(1, sizeof *sp) : NULL;
     if (rc == FT_OK && !sp)
         rc = ft_error_oom(err);
