@@ -252,11 +252,6 @@ static ft_status bank_line(void *ctx, const char *line, ft_error *err)
     return FT_OK;
 }
 
-static int cmp_handoff_seed(const void *a, const void *b)
-{
-    return strcmp(((const ft_handoff_seed *)a)->label, ((const ft_handoff_seed *)b)->label);
-}
-
 /* A party's traces (handoff.h): its seeds (--from, held here) and the
  * seeds of the traced money other parties handed to it, each traced in
  * its data with the money handed in; prints the accounts it holds and
@@ -270,9 +265,7 @@ static int trace_party(const ft_store *s, const ft_trace_index *ix, const ft_tra
     uint8_t *local = NULL;
     char *from_file = NULL;
     ft_handoff_set hs = {0};
-    ft_tracer *tr = NULL;
     ft_handoff_out *ho = NULL;
-    char **labels = NULL;
     bool found = false, failed = true;
     ft_status rc = FT_OK;
     if (banks[0] == '@' && (rc = ft_config_lines(banks + 1, bank_line, &from_file, &err)) == FT_OK)
@@ -286,61 +279,22 @@ static int trace_party(const ft_store *s, const ft_trace_index *ix, const ft_tra
         else
             rc = ft_handoff_read(&hs, s, local, o, backward, in->v[i], &err);
     }
-    /* The seeds handed in by label, whatever order the files had: the
-     * same handoffs give the same output and handoffs. */
-    if (hs.n > 1)
-        qsort(hs.v, hs.n, sizeof *hs.v, cmp_handoff_seed);
-    if (rc == FT_OK)
-        rc = ft_tracer_new(&tr, ix, &err);
-    if (rc == FT_OK && out_path)
-        rc = ft_handoff_out_new(&ho, s, local, &err);
-    /* The seeds held here, as the output names them (a token when
-     * pseudonymised), then those only handed in. */
-    size_t n = seeds->n + hs.n;
-    if (rc == FT_OK && !(labels = calloc(n + 1, sizeof *labels)))
-        rc = ft_error_oom(&err);
     for (size_t i = 0; i < seeds->n && rc == FT_OK; i++) {
-        size_t len;
         if (!local[seeds->v[i].account]) {
             ft_cli_error("trace", "the seed '%s' is not held here (--local-banks %s)",
                          seeds->v[i].label, banks);
             goto done;
         }
-        const char *shown = ft_store_account_shown(s, seeds->v[i].account, &len);
-        if (!(labels[i] = strndup(shown, len)))
-            rc = ft_error_oom(&err);
     }
+    if (rc == FT_OK && out_path)
+        rc = ft_handoff_out_new(&ho, s, local, &err);
     if (rc == FT_OK && !ft_cli_prov_begin("trace", stdout, FT_FORMAT_JSONL))
         goto done;
-    for (size_t i = 0; i < n && rc == FT_OK; i++) {
-        bool here = i < seeds->n;
-        const char *label = here ? labels[i] : hs.v[i - seeds->n].label;
-        if (!here) {
-            bool dup = false;
-            for (size_t k = 0; k < seeds->n; k++)
-                dup |= strcmp(labels[k], label) == 0;
-            if (dup)
-                continue; /* money back at a seed of this party's */
-        }
-        ft_handoff_seed *hsd = ft_handoff_find(&hs, label);
-        ft_trace_options so = *o;
-        if (!here) { /* the span as the seed's party traced it */
-            so.since_ms = hsd->start_ms;
-            so.until_ms = hsd->end_ms;
-            so.window_ms = 0;
-        }
-        ft_tracer_set_border(tr, local, hsd ? hsd->in : NULL, hsd ? hsd->nin : 0);
-        const ft_trace_result *r;
-        rc = ft_trace_run(tr, &so, here ? seeds->v[i].account : UINT32_MAX, -1, &r, &err);
-        if (rc != FT_OK)
-            break;
-        found |= ft_trace_write_held(stdout, s, label, r, local, here);
-        size_t nc;
-        const ft_trace_crossing *c = ft_tracer_crossings(tr, &nc);
-        if (ho)
-            rc = ft_handoff_out_add(ho, s, label, &so, r, c, nc, &err);
+    if (rc == FT_OK) {
+        rc = ft_handoff_party_run(s, ix, o, seeds->v, seeds->n, local, &hs, stdout, ho, &found,
+                                  &err);
+        ft_cli_prov_end(stdout, FT_FORMAT_JSONL);
     }
-    ft_cli_prov_end(stdout, FT_FORMAT_JSONL);
     if (rc == FT_OK && ho)
         rc = ft_handoff_out_write(ho, out_path, &err);
     if (rc == FT_OK)
@@ -350,10 +304,6 @@ static int trace_party(const ft_store *s, const ft_trace_index *ix, const ft_tra
 done:
     ft_handoff_out_free(ho);
     free(from_file);
-    for (size_t i = 0; labels && i < seeds->n; i++)
-        free(labels[i]);
-    free(labels);
-    ft_tracer_free(tr);
     ft_handoff_set_free(&hs);
     free(local);
     return failed ? FT_EXIT_ERROR : found ? FT_EXIT_OK : FT_EXIT_NONE;

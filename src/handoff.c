@@ -420,3 +420,70 @@ ft_status ft_handoff_out_write(ft_handoff_out *h, const char *dir, ft_error *err
     free(path);
     return rc;
 }
+
+/* --- a party's run ----------------------------------------------------------------------- */
+
+static int cmp_handoff_seed(const void *a, const void *b)
+{
+    return strcmp(((const ft_handoff_seed *)a)->label, ((const ft_handoff_seed *)b)->label);
+}
+
+ft_status ft_handoff_party_run(const ft_store *s, const ft_trace_index *ix,
+                               const ft_trace_options *o, const ft_trace_seed *seeds, size_t nseeds,
+                               const uint8_t *local, ft_handoff_set *hs, FILE *out,
+                               ft_handoff_out *ho, bool *found, ft_error *err)
+{
+    *found = false;
+    for (size_t i = 0; i < nseeds; i++)
+        if (!local[seeds[i].account])
+            return ft_error_set(err, FT_EUSAGE, "the seed '%s' is not held here", seeds[i].label);
+    if (hs->n > 1)
+        qsort(hs->v, hs->n, sizeof *hs->v, cmp_handoff_seed);
+    ft_tracer *tr = NULL;
+    ft_status rc = ft_tracer_new(&tr, ix, err);
+    /* The seeds held here, as the output names them (a token when
+     * pseudonymised), then those only handed in. */
+    char **labels = rc == FT_OK ? calloc(nseeds + 1, sizeof *labels) : NULL;
+    if (rc == FT_OK && !labels)
+        rc = ft_error_oom(err);
+    for (size_t i = 0; i < nseeds && rc == FT_OK; i++) {
+        size_t len;
+        const char *shown = ft_store_account_shown(s, seeds[i].account, &len);
+        if (!(labels[i] = strndup(shown, len)))
+            rc = ft_error_oom(err);
+    }
+    size_t n = nseeds + hs->n;
+    for (size_t i = 0; i < n && rc == FT_OK; i++) {
+        bool here = i < nseeds;
+        const char *label = here ? labels[i] : hs->v[i - nseeds].label;
+        if (!here) {
+            bool dup = false;
+            for (size_t k = 0; k < nseeds; k++)
+                dup |= strcmp(labels[k], label) == 0;
+            if (dup)
+                continue; /* money back at a seed of this party's */
+        }
+        ft_handoff_seed *hsd = ft_handoff_find(hs, label);
+        ft_trace_options so = *o;
+        if (!here) { /* the span as the seed's party traced it */
+            so.since_ms = hsd->start_ms;
+            so.until_ms = hsd->end_ms;
+            so.window_ms = 0;
+        }
+        ft_tracer_set_border(tr, local, hsd ? hsd->in : NULL, hsd ? hsd->nin : 0);
+        const ft_trace_result *r;
+        rc = ft_trace_run(tr, &so, here ? seeds[i].account : UINT32_MAX, -1, &r, err);
+        if (rc != FT_OK)
+            break;
+        *found |= ft_trace_write_held(out, s, label, r, local, here);
+        size_t nc;
+        const ft_trace_crossing *c = ft_tracer_crossings(tr, &nc);
+        if (ho)
+            rc = ft_handoff_out_add(ho, s, label, &so, r, c, nc, err);
+    }
+    for (size_t i = 0; labels && i < nseeds; i++)
+        free(labels[i]);
+    free(labels);
+    ft_tracer_free(tr);
+    return rc;
+}

@@ -7,6 +7,7 @@
  */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,57 +70,57 @@ typedef struct party {
     char out[600], ho[600]; /* its handoff file */
 } party;
 
-/* One party's trace with the other's handoffs (if any): its lines
- * appended to *text, its handoffs written; whether they changed. */
+/* The handoff files of a directory, in name order, as one text. */
+static char *dir_text(const char *dir)
+{
+    struct dirent **names;
+    int n = scandir(dir, &names, NULL, alphasort);
+    char *all = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&all, &len);
+    for (int i = 0; i < n; i++) {
+        if (names[i]->d_name[0] != '.') {
+            char path[900];
+            size_t got;
+            snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
+            char *text = tu_read(path, &got);
+            fprintf(f, "%s:\n", names[i]->d_name);
+            fwrite(text, 1, got, f);
+            free(text);
+        }
+        free(names[i]);
+    }
+    if (n > 0)
+        free(names);
+    fclose(f);
+    return all;
+}
+
+/* One party's traces (ft_handoff_party_run) with the other's handoffs (if
+ * any): its lines appended to *text, its handoffs written to its
+ * directory; whether they changed. */
 static bool party_run(party *p, const party *other, const ft_trace_options *o, bool back,
                       bool seed_here, FILE *text)
 {
     ft_error err;
     ft_handoff_set hs = {0};
-    FILE *f = fopen(other->ho, "r");
-    if (f) {
-        fclose(f);
-        assert_int_equal(ft_handoff_read(&hs, &p->s, p->local, o, back, other->ho, &err), FT_OK);
-    }
-    ft_handoff_seed *sd = ft_handoff_find(&hs, "P1:A");
-    ft_trace_options so = *o;
-    uint32_t a = UINT32_MAX;
+    assert_int_equal(ft_handoff_read_dir(&hs, &p->s, p->local, o, back, other->ho, &err), FT_OK);
+    ft_trace_seed seed = {"P1:A", 0, -1};
     if (seed_here)
-        assert_true(ft_intern_find(&p->s.accounts, "P1:A", 4, &a));
-    else if (sd) {
-        so.since_ms = sd->start_ms;
-        so.until_ms = sd->end_ms;
-    }
-    ft_tracer_set_border(p->tr, p->local, sd ? sd->in : NULL, sd ? sd->nin : 0);
-    const ft_trace_result *r;
-    char *old = NULL, *now = NULL;
-    size_t oldn = 0, nown = 0;
-    if (!seed_here && !sd) { /* nothing to trace yet */
-        FILE *e = fopen(p->ho, "r");
-        if (e) {
-            fclose(e);
-            old = tu_read(p->ho, &oldn);
-        }
-        FILE *w = fopen(p->ho, "w");
-        fclose(w);
-    } else {
-        assert_int_equal(ft_trace_run(p->tr, &so, a, -1, &r, &err), FT_OK);
-        ft_trace_write_held(text, &p->s, "P1:A", r, p->local, seed_here);
-        size_t nc;
-        const ft_trace_crossing *c = ft_tracer_crossings(p->tr, &nc);
-        FILE *e = fopen(p->ho, "r");
-        if (e) {
-            fclose(e);
-            old = tu_read(p->ho, &oldn);
-        }
-        FILE *w = fopen(p->ho, "w");
-        ft_handoff_write(w, &p->s, "P1:A", &so, r, c, nc);
-        fclose(w);
-    }
-    now = tu_read(p->ho, &nown);
-    bool changed = !old || oldn != nown || memcmp(old, now, nown) != 0;
+        assert_true(ft_intern_find(&p->s.accounts, "P1:A", 4, &seed.account));
+    ft_handoff_out *ho;
+    assert_int_equal(ft_handoff_out_new(&ho, &p->s, p->local, &err), FT_OK);
+    bool found;
+    assert_int_equal(ft_handoff_party_run(&p->s, p->ix, o, &seed, seed_here, p->local, &hs, text,
+                                          ho, &found, &err),
+                     FT_OK);
+    char *old = dir_text(p->ho);
+    assert_int_equal(ft_handoff_out_write(ho, p->ho, &err), FT_OK);
+    char *now = dir_text(p->ho);
+    bool changed = strcmp(old, now) != 0;
     free(old);
     free(now);
+    ft_handoff_out_free(ho);
     ft_handoff_set_free(&hs);
     return changed;
 }
@@ -156,6 +157,22 @@ static void test_two_parties(void **state)
     assert_null(none);
     snprintf(P.ho, sizeof P.ho, "%s/P.ho", dir);
     snprintf(Q.ho, sizeof Q.ho, "%s/Q.ho", dir);
+    /* A seed not held here is refused. */
+    {
+        ft_trace_options o;
+        ft_trace_defaults(&o);
+        ft_trace_index *qix;
+        assert_int_equal(ft_trace_index_new(&qix, &Q.s, false, &err), FT_OK);
+        ft_trace_seed sd = {"P1:A", 0, -1};
+        assert_true(ft_intern_find(&Q.s.accounts, "P1:A", 4, &sd.account));
+        ft_handoff_set hs = {0};
+        bool found;
+        assert_int_equal(
+            ft_handoff_party_run(&Q.s, qix, &o, &sd, 1, Q.local, &hs, stdout, NULL, &found, &err),
+            FT_EUSAGE);
+        assert_string_equal(err.msg, "the seed 'P1:A' is not held here");
+        ft_trace_index_free(qix);
+    }
     uint32_t seed;
     assert_true(ft_intern_find(&pooled.accounts, "P1:A", 4, &seed));
     for (int back = 0; back < 2; back++) {
@@ -171,8 +188,8 @@ static void test_two_parties(void **state)
             ft_trace_options o;
             ft_trace_defaults(&o);
             o.policy = (ft_policy)pol;
-            remove(P.ho);
-            remove(Q.ho);
+            tu_rmdir(strdup(P.ho));
+            tu_rmdir(strdup(Q.ho));
             char *text = NULL;
             size_t len = 0;
             int rounds = 0;
@@ -219,11 +236,14 @@ static void test_two_parties(void **state)
         o.policy = FT_POLICY_FIFO;
         ft_handoff_set hs = {0};
         if (!back) {
-            assert_int_equal(ft_handoff_read(&hs, &Q.s, Q.local, &o, back, P.ho, &err), FT_EINPUT);
-            assert_non_null(strstr(err.msg, "P.ho:1:1: a handoff of a trace with --policy lifo"));
+            char to_q[700];
+            snprintf(to_q, sizeof to_q, "%s/Q.jsonl", P.ho);
+            assert_int_equal(ft_handoff_read(&hs, &Q.s, Q.local, &o, back, to_q, &err), FT_EINPUT);
+            assert_non_null(
+                strstr(err.msg, "Q.jsonl:1:1: a handoff of a trace with --policy lifo"));
             /* Records for the other party are skipped: P's own file read by P. */
             o.policy = FT_POLICY_LIFO;
-            assert_int_equal(ft_handoff_read(&hs, &P.s, P.local, &o, back, P.ho, &err), FT_OK);
+            assert_int_equal(ft_handoff_read(&hs, &P.s, P.local, &o, back, to_q, &err), FT_OK);
             assert_int_equal(hs.records, 0);
             assert_true(hs.skipped > 0);
             ft_handoff_set_free(&hs);

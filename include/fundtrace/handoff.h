@@ -50,6 +50,7 @@
 #include "fundtrace/error.h"
 #include "fundtrace/store.h"
 #include "fundtrace/trace.h"
+#include "fundtrace/trace_batch.h"
 
 /* local[a] = 1 when account a's bank is in `banks` (above); *local is
  * malloc'd, s->accounts.n entries. FT_EUSAGE when the list is empty. */
@@ -114,6 +115,19 @@ ft_status ft_handoff_out_add(ft_handoff_out *h, const ft_store *s, const char *s
                              const ft_trace_crossing *c, size_t n, ft_error *err);
 ft_status ft_handoff_out_write(ft_handoff_out *h, const char *dir, ft_error *err);
 void ft_handoff_out_free(ft_handoff_out *h);
+
+/* A party's traces: its own seeds (each held here: FT_EUSAGE naming the
+ * first that is not), then the seeds of money other parties handed in
+ * (hs, put in order of label, so that the same handoffs give the same
+ * output whatever order their files had; a label among its own seeds is
+ * money back at a seed and traced with it), each traced in s with the
+ * money handed in for it and the border `local`. Writes each trace's held
+ * part to out (ft_trace_write_held) and adds its crossings to ho (NULL:
+ * none). *found: some trace reached an account other than its seed. */
+ft_status ft_handoff_party_run(const ft_store *s, const ft_trace_index *ix,
+                               const ft_trace_options *o, const ft_trace_seed *seeds, size_t nseeds,
+                               const uint8_t *local, ft_handoff_set *hs, FILE *out,
+                               ft_handoff_out *ho, bool *found, ft_error *err);
 
 /* A party's share of one trace, as --format jsonl writes it: one line per
  * account reached that it holds (local), the seed's when seed_here.
