@@ -55,7 +55,13 @@ ft_status ft_pseudo_key_read(ft_pseudo_key *k, const char *path, ft_error *err)
     if (n == sizeof buf)
         return ft_error_set(err, FT_EUSAGE, "key file '%s': longer than %d bytes", path,
                             FT_PSEUDO_MAX_KEY);
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+    /* A key of text (openssl rand -hex 32, a passphrase in an editor)
+     * loses its line end; any other key is its bytes, all of them: a
+     * random key ends in a newline byte one time in 256. */
+    bool text = true;
+    for (size_t i = 0; i < n && text; i++)
+        text = (buf[i] >= 0x20 && buf[i] < 0x7f) || buf[i] == '\n' || buf[i] == '\r';
+    while (text && n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
         n--;
     ft_status rc = ft_pseudo_key_set(k, buf, n, err);
     memset(buf, 0, sizeof buf);

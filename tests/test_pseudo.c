@@ -91,6 +91,17 @@ static void test_key_file(void **state)
     ft_pseudo_token(&k, "alice", 5, t);
     assert_string_equal(t, "ps-433deb45467e4e53dbaba594c88bc3a2");
 
+    /* A random key is its bytes, a newline at its end too: not text. */
+    unsigned char bin[32];
+    for (int i = 0; i < 32; i++)
+        bin[i] = (unsigned char)(i * 37 + 1);
+    bin[31] = '\n';
+    snprintf(path, sizeof path, "%s/binary", dir);
+    tu_write(path, (const char *)bin, 32);
+    assert_int_equal(ft_pseudo_key_read(&k, path, &err), FT_OK);
+    assert_int_equal(k.len, 32);
+    assert_memory_equal(k.bytes, bin, 32);
+
     /* A directory reads as an error, as an unreadable file does. */
     assert_int_equal(ft_pseudo_key_read(&k, dir, &err), FT_EUSAGE);
     assert_non_null(strstr(err.msg, "cannot read the key file"));
