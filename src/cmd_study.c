@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "fundtrace/study.h"
@@ -17,6 +18,12 @@ int cmd_study(int argc, char **argv)
     ft_scan_defaults(&o.scan);
     ft_eval_defaults(&o.eval);
     uint32_t threads = 1;
+    ft_cli_accounts from = {0};
+    const char *direction = "out", *policy = "haircut";
+    static const char *const directions[] = {"out", "in", NULL};
+    static const char *const policies[] = {"poison", "haircut", "fifo", "lifo", NULL};
+    ft_trace_options to;
+    ft_trace_defaults(&to);
     const ft_option options[] = {
         FT_OPT_STRING(0, "truth", &truth, "FILE",
                       "score against this truth, as eval reads it: synth's\n"
@@ -30,6 +37,16 @@ int cmd_study(int argc, char **argv)
         FT_OPT_LIST(0, "set", &sets, "NAME=VALUE", "a detector parameter, as scan's --set"),
         FT_OPT_UINT(0, "threads", &threads, "N", 1, 64,
                     "run each scan on N threads (default 1); the same figures"),
+        FT_OPT_GROUP("Traces"),
+        FT_OPT_CALLBACK(0, "from", &from, "A,B", ft_cli_opt_accounts,
+                        "trace from these accounts, pooled and federated;\n"
+                        "repeatable"),
+        FT_OPT_ENUM(0, "direction", &direction, "D", directions,
+                    "out (default: where the money went) or in"),
+        FT_OPT_ENUM(0, "policy", &policy, "P", policies, "poison, haircut (default), fifo or lifo"),
+        FT_OPT_INT(0, "hops", &to.max_hops, "K", 1, 1000,
+                   "follow money at most K hops (default 6)"),
+        FT_OPT_GROUP("Output"),
         FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats, "table (default), json or jsonl"),
         FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
         FT_OPT_PROGRESS(&in.progress),
@@ -78,9 +95,22 @@ int cmd_study(int argc, char **argv)
     if (ft_jurisdictions_make(&s, map, &j, &err) != FT_OK ||
         ft_store_adjacency(&s, &err) != FT_OK || ft_study_run(&s, &j, ev, &o, &res, &err) != FT_OK)
         goto fail;
+    if (from.nkeys) {
+        if (!ft_cli_accounts_resolve("study", &s, &from))
+            goto done;
+        ft_policy_parse(policy, &to.policy);
+        if (!(res.traces = calloc((size_t)from.n + 1, sizeof *res.traces))) {
+            ft_error_oom(&err);
+            goto fail;
+        }
+        res.ntraces = from.n;
+        if (ft_study_trace(&s, &j, &to, strcmp(direction, "in") == 0, from.ids, from.n, res.traces,
+                           &err) != FT_OK)
+            goto fail;
+    }
     if (!ft_cli_prov_begin("study", stdout, fmt))
         goto done;
-    ft_study_write(stdout, &res, fmt);
+    ft_study_write(stdout, &s, &res, fmt);
     ft_cli_prov_end(stdout, fmt);
     code = ft_cli_finish("study", FT_EXIT_OK);
     goto done;
@@ -92,6 +122,7 @@ done:
     ft_eval_free(ev);
     ft_store_free(&s);
     ft_cli_list_free(&sets);
+    ft_cli_accounts_free(&from);
     ft_cli_input_free(&in);
     return code;
 }

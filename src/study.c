@@ -416,6 +416,7 @@ void ft_study_result_free(ft_study_result *r)
 {
     free(r->parties);
     free(r->rows);
+    free(r->traces);
     ft_alerts_free(&r->pooled);
     memset(r, 0, sizeof *r);
 }
@@ -424,7 +425,7 @@ void ft_study_result_free(ft_study_result *r)
 
 static const char *const arr_name[FT_STUDY_NARR] = {"pooled", "siloed"};
 
-void ft_study_write(FILE *f, const ft_study_result *r, ft_format fmt)
+void ft_study_write(FILE *f, const ft_store *s, const ft_study_result *r, ft_format fmt)
 {
     if (fmt == FT_FORMAT_JSON || fmt == FT_FORMAT_JSONL) {
         ft_json j;
@@ -482,6 +483,28 @@ void ft_study_write(FILE *f, const ft_study_result *r, ft_format fmt)
                 ft_json_end(&j, '}');
             }
         }
+        if (r->ntraces) {
+            ft_json_array(&j, "traces");
+            for (size_t i = 0; i < r->ntraces; i++) {
+                const ft_study_trace_row *w = &r->traces[i];
+                size_t len;
+                const char *k = ft_store_account_shown(s, w->seed, &len);
+                ft_json_object(&j, NULL);
+                ft_json_string(&j, "seed", k, len);
+                ft_json_bool(&j, "federated_traced", w->traced);
+                for (int a = 0; a < FT_STUDY_NARR; a++) {
+                    ft_json_object(&j, a ? "federated" : "pooled");
+                    ft_json_int(&j, "reached", w->reached[a]);
+                    ft_json_int(&j, "held_minor", w->held[a]);
+                    ft_json_end(&j, '}');
+                }
+                ft_json_int(&j, "rounds", w->rounds);
+                ft_json_int(&j, "handoffs", w->handoffs);
+                ft_json_int(&j, "handoff_accounts", w->handoff_accounts);
+                ft_json_end(&j, '}');
+            }
+            ft_json_end(&j, ']');
+        }
         ft_json_end(&j, '}');
         ft_json_finish(&j);
         return;
@@ -500,6 +523,24 @@ void ft_study_write(FILE *f, const ft_study_result *r, ft_format fmt)
         fprintf(f, "%-12s %7u %17" PRId64 " %18" PRId64 " %18.6f\n", arr_name[k], r->cost[k].alerts,
                 r->cost[k].records_crossing, r->cost[k].accounts_crossing,
                 r->cost[k].share_seen_abroad);
+    if (r->ntraces) {
+        fprintf(f, "\n%-24s %14s %17s %11s %14s %6s %8s %16s\n", "seed", "reached_pooled",
+                "reached_federated", "held_pooled", "held_federated", "rounds", "handoffs",
+                "handoff_accounts");
+        for (size_t i = 0; i < r->ntraces; i++) {
+            const ft_study_trace_row *w = &r->traces[i];
+            size_t len;
+            const char *k = ft_store_account_shown(s, w->seed, &len);
+            fprintf(f, "%-24.*s %14u", (int)len, k, w->reached[0]);
+            if (w->traced)
+                fprintf(f, " %17u %11" PRId64 " %14" PRId64 " %6u %8" PRId64 " %16" PRId64 "\n",
+                        w->reached[1], w->held[0], w->held[1], w->rounds, w->handoffs,
+                        w->handoff_accounts);
+            else
+                fprintf(f, " %17s %11" PRId64 " %14s %6s %8s %16s\n", "-", w->held[0], "-", "-",
+                        "-", "-");
+        }
+    }
     if (!r->labelled)
         return;
     fprintf(f, "\n%-16s %9s %12s %12s %13s %13s %12s %12s %11s %11s\n", "pattern", "instances",
@@ -515,4 +556,163 @@ void ft_study_write(FILE *f, const ft_study_result *r, ft_format fmt)
                 w->name, w->instances, w->found[0], w->found[1], w->alerts[0], w->alerts[1],
                 w->false_alerts[0], w->false_alerts[1], w->only_pooled, w->only_siloed);
     }
+}
+
+/* --- traces: pooled and federated ----------------------------------------------------- */
+
+static int cmp_crossing(const void *a, const void *b)
+{
+    const ft_trace_crossing *x = a, *y = b;
+    if (x->txn != y->txn)
+        return x->txn < y->txn ? -1 : 1;
+    if (x->hops != y->hops)
+        return x->hops < y->hops ? -1 : 1;
+    return (x->amount > y->amount) - (x->amount < y->amount);
+}
+
+typedef struct xlist {
+    ft_trace_crossing *v;
+    size_t n, cap;
+} xlist;
+
+static bool xpush(xlist *l, const ft_trace_crossing *c)
+{
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? 2 * l->cap : 16;
+        ft_trace_crossing *v = realloc(l->v, nc * sizeof *v);
+        if (!v)
+            return false;
+        l->v = v;
+        l->cap = nc;
+    }
+    l->v[l->n++] = *c;
+    return true;
+}
+
+/* Accounts reached besides the seed, and what they hold, of the nodes of
+ * r that `local` holds (NULL: all). */
+static void tally(const ft_trace_result *r, uint32_t seed, const uint8_t *local, uint32_t *reached,
+                  int64_t *held)
+{
+    for (uint32_t i = 0; i < r->nnodes; i++) {
+        const ft_trace_node *nd = &r->nodes[i];
+        if (nd->account == seed || (local && !local[nd->account]))
+            continue;
+        (*reached)++;
+        for (uint32_t k = 0; k < nd->namounts; k++)
+            *held += r->amounts[nd->amount0 + k].held;
+    }
+}
+
+ft_status ft_study_trace(const ft_store *s, const ft_jurisdictions *j, const ft_trace_options *o,
+                         bool backward, const uint32_t *seeds, size_t n, ft_study_trace_row *rows,
+                         ft_error *err)
+{
+    uint16_t np = j->n;
+    uint32_t na = s->accounts.n;
+    ft_trace_index *ix = NULL;
+    ft_tracer *tr = NULL;
+    uint8_t *local = calloc(((size_t)np + 1) * ((size_t)na + 1), 1);
+    uint8_t *named = calloc((size_t)na + 1, 1);
+    xlist *in = calloc((size_t)np + 1, sizeof *in), *next = calloc((size_t)np + 1, sizeof *next);
+    ft_status rc = local && named && in && next ? FT_OK : ft_error_oom(err);
+    if (rc == FT_OK)
+        rc = ft_trace_index_new(&ix, s, backward, err);
+    if (rc == FT_OK)
+        rc = ft_tracer_new(&tr, ix, err);
+    for (uint32_t a = 0; a < na && rc == FT_OK; a++)
+        if (j->of[a] != FT_JUR_NONE)
+            local[(size_t)j->of[a] * na + a] = 1;
+    for (size_t i = 0; i < n && rc == FT_OK; i++) {
+        ft_study_trace_row *w = &rows[i];
+        memset(w, 0, sizeof *w);
+        uint32_t seed = w->seed = seeds[i];
+        const ft_trace_result *r;
+        ft_tracer_set_border(tr, NULL, NULL, 0);
+        if ((rc = ft_trace_run(tr, o, seed, -1, &r, err)) != FT_OK)
+            break;
+        tally(r, seed, NULL, &w->reached[0], &w->held[0]);
+        uint16_t home = j->of[seed];
+        w->traced = home != FT_JUR_NONE;
+        if (!w->traced)
+            continue;
+        for (uint16_t p = 0; p < np; p++)
+            in[p].n = 0;
+        int64_t start = INT64_MIN, end = INT64_MAX;
+        bool changed = true;
+        while (changed && rc == FT_OK) {
+            if (++w->rounds > 10000) {
+                rc = ft_error_set(err, FT_EUSAGE, "the federated trace did not settle");
+                break;
+            }
+            w->reached[1] = 0;
+            w->held[1] = 0;
+            for (uint16_t p = 0; p < np; p++)
+                next[p].n = 0;
+            for (uint16_t p = 0; p < np && rc == FT_OK; p++) {
+                if (p != home && in[p].n == 0)
+                    continue;
+                const uint8_t *mine = local + (size_t)p * na;
+                ft_trace_options so = *o;
+                if (p != home) { /* the span as the seed's party traced it */
+                    so.since_ms = start;
+                    so.until_ms = end;
+                    so.window_ms = 0;
+                }
+                ft_tracer_set_border(tr, mine, in[p].v, in[p].n);
+                rc = ft_trace_run(tr, &so, p == home ? seed : UINT32_MAX, -1, &r, err);
+                if (rc != FT_OK)
+                    break;
+                if (p == home) {
+                    start = r->start_ms;
+                    end = r->end_ms;
+                }
+                tally(r, seed, mine, &w->reached[1], &w->held[1]);
+                size_t nc;
+                const ft_trace_crossing *c = ft_tracer_crossings(tr, &nc);
+                for (size_t k = 0; k < nc && rc == FT_OK; k++) {
+                    uint32_t far = backward ? s->t.src[c[k].txn] : s->t.dst[c[k].txn];
+                    uint16_t q = j->of[far];
+                    if (q != FT_JUR_NONE && q != p && !xpush(&next[q], &c[k]))
+                        rc = ft_error_oom(err);
+                }
+            }
+            /* the handoffs of this round against those the round used */
+            changed = false;
+            w->handoffs = 0;
+            for (uint16_t p = 0; p < np && rc == FT_OK; p++) {
+                if (next[p].n > 1)
+                    qsort(next[p].v, next[p].n, sizeof *next[p].v, cmp_crossing);
+                /* field by field: the struct has padding */
+                changed |= next[p].n != in[p].n;
+                for (size_t k = 0; k < next[p].n && !changed; k++)
+                    changed = cmp_crossing(&next[p].v[k], &in[p].v[k]) != 0;
+                w->handoffs += (int64_t)next[p].n;
+                xlist t = in[p];
+                in[p] = next[p];
+                next[p] = t;
+            }
+        }
+        /* the accounts the last round's handoffs name */
+        memset(named, 0, na);
+        for (uint16_t p = 0; p < np; p++)
+            for (size_t k = 0; k < in[p].n; k++) {
+                uint32_t t = in[p].v[k].txn;
+                w->handoff_accounts += !named[s->t.src[t]];
+                named[s->t.src[t]] = 1;
+                w->handoff_accounts += !named[s->t.dst[t]];
+                named[s->t.dst[t]] = 1;
+            }
+    }
+    for (uint16_t p = 0; in && next && p < np; p++) {
+        free(in[p].v);
+        free(next[p].v);
+    }
+    free(in);
+    free(next);
+    free(named);
+    free(local);
+    ft_tracer_free(tr);
+    ft_trace_index_free(ix);
+    return rc;
 }

@@ -4,7 +4,9 @@
 # tests/test_study.c): every figure of its JSON exactly; the pooled
 # arrangement's alerts are the plain scan's; the cross-border and
 # exchanged-record counts match a count of the CSV made here with awk;
-# bad input is refused with file, line and column.
+# the pooled trace is fundtrace trace's, and the federated one equals it
+# when every account is in a jurisdiction; bad input is refused with file,
+# line and column.
 set -eu
 FT=$1
 WORK=$2
@@ -138,6 +140,40 @@ check "table: siloed" "siloed 3 1 1 0.003311" "$(grep '^siloed' got.table | tr -
 "$FT" study -q --format json "$D/study.csv" >prov.json
 check "provenance" "study" \
     "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["provenance"]["command"])' prov.json)"
+
+# Traces: the pooled trace is fundtrace trace's (accounts besides the
+# seed, money they hold); federated, with every account in a jurisdiction,
+# it is the same; with the collector outside, a donor's money stops there.
+"$FT" trace -q --no-provenance --from DE01:D0 --format jsonl "$D/study.csv" >trace.jsonl
+python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+held = sum(round(float(v) * 100) for r in rows if r["account"] != "DE01:D0" for v in r["held"].values())
+print(len(rows) - 1, held)' trace.jsonl >trace.want
+"$FT" study -q --no-provenance --format json --from DE01:D0,FR01:D1,DE01:CA,OUT1:TFC \
+    "$D/study.csv" >traces.json
+python3 -c '
+import json, sys
+for t in json.load(open(sys.argv[1]))["traces"]:  # in the order of the account ids
+    p, f = t["pooled"], t["federated"]
+    print(t["seed"], p["reached"], p["held_minor"], f["reached"], f["held_minor"], t["rounds"], t["handoffs"])' \
+    traces.json >traces.txt
+check "pooled trace = trace's" "$(cat trace.want)" \
+    "$(grep '^DE01:D0 ' traces.txt | cut -d' ' -f2,3)"
+cat >traces.want <<'WANT'
+DE01:CA 2 97500 2 97500 1 0
+DE01:D0 2 6000 2 6000 3 2
+OUT1:TFC 1 71700 1 71700 2 1
+FR01:D1 2 6500 2 6500 3 2
+WANT
+if ! diff traces.want traces.txt; then
+    echo "FAIL: the traces, every account in a jurisdiction"
+    fail=1
+fi
+"$FT" study -q --no-provenance --format json --jurisdiction-map "$D/study_jur.csv" \
+    --from DE01:D0 "$D/study.csv" >out.json
+check "donor's money stops at the outside collector" "2 0" \
+    "$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["traces"][0]; print(t["pooled"]["reached"], t["federated"]["reached"])' out.json)"
 
 # Bad input: exit 2, file, line and column.
 printf 'DE01,DE\nFR01\n' >bad.csv

@@ -1020,7 +1020,7 @@ static ft_status sc_tune(FILE *out, ft_error *err)
 }
 
 /* A study of the small bank: jurisdictions from its keys, pooled and
- * siloed scans scored against its truth. */
+ * siloed scans scored against its truth, pooled and federated traces. */
 static ft_status sc_study(FILE *out, ft_error *err)
 {
     ft_eval *ev = NULL;
@@ -1037,8 +1037,18 @@ static ft_status sc_study(FILE *out, ft_error *err)
         rc = ft_jurisdictions_make(&fx.small, NULL, &j, err);
     if (rc == FT_OK)
         rc = ft_study_run(&fx.small, &j, ev, &o, &res, err);
+    /* and three traces, pooled and federated */
+    ft_trace_options to;
+    ft_trace_defaults(&to);
+    uint32_t seeds[3] = {0, 1, 2};
+    if (rc == FT_OK && !(res.traces = calloc(3, sizeof *res.traces)))
+        rc = ft_error_oom(err);
+    if (rc == FT_OK) {
+        res.ntraces = 3;
+        rc = ft_study_trace(&fx.small, &j, &to, false, seeds, 3, res.traces, err);
+    }
     if (rc == FT_OK)
-        ft_study_write(out, &res, FT_FORMAT_JSON);
+        ft_study_write(out, &fx.small, &res, FT_FORMAT_JSON);
     ft_study_result_free(&res);
     ft_jurisdictions_free(&j);
     ft_eval_free(ev);

@@ -14,6 +14,11 @@
  * holds the collector, so Germany sees five donations and France five,
  * each too few; only the pooled data has all ten. study_truth.csv: the
  * cycle and the collection.
+ *
+ * Traces: from two donors, the cycle's first account and the collector,
+ * pooled and federated (each party traces its own accounts and hands
+ * money on): the same while every account is in a jurisdiction; with the
+ * collector outside, the donors' money stops there.
  */
 #include "testutil.h"
 
@@ -24,9 +29,9 @@
 #include "fundtrace/periods.h"
 #include "fundtrace/study.h"
 
-#define DATA FT_TEST_DATA "/study.csv"
+#define DATA  FT_TEST_DATA "/study.csv"
 #define TRUTH FT_TEST_DATA "/study_truth.csv"
-#define MAP FT_TEST_DATA "/study_jur.csv"
+#define MAP   FT_TEST_DATA "/study_jur.csv"
 
 static void load(ft_store *s)
 {
@@ -95,9 +100,9 @@ static void row(const ft_study_result *r, int i, const char *name, const int64_t
 {
     const ft_study_row *w = &r->rows[i];
     assert_string_equal(w->name, name);
-    int64_t got[9] = {w->instances,       w->found[0],        w->found[1],
-                      w->alerts[0],       w->alerts[1],       w->false_alerts[0],
-                      w->false_alerts[1], w->only_pooled,     w->only_siloed};
+    int64_t got[9] = {w->instances,       w->found[0],    w->found[1],
+                      w->alerts[0],       w->alerts[1],   w->false_alerts[0],
+                      w->false_alerts[1], w->only_pooled, w->only_siloed};
     for (int k = 0; k < 9; k++)
         if (got[k] != v[k])
             fail_msg("%s: figure %d is %lld, want %lld", name, k, (long long)got[k],
@@ -255,13 +260,74 @@ static void test_study_without_map(void **state)
     ft_store_free(&s);
 }
 
+static uint32_t account(const ft_store *s, const char *key)
+{
+    for (uint32_t a = 0; a < s->accounts.n; a++) {
+        size_t len;
+        const char *k = ft_store_account(s, a, &len);
+        if (len == strlen(key) && memcmp(k, key, len) == 0)
+            return a;
+    }
+    fail_msg("no account %s", key);
+    return 0;
+}
+
+/* seed, traced, reached pooled/federated, held pooled/federated, rounds,
+ * handoffs, accounts they name */
+static void trace_row(const ft_study_trace_row *w, const int64_t v[8])
+{
+    int64_t got[8] = {w->traced,  w->reached[0], w->reached[1], w->held[0],
+                      w->held[1], w->rounds,     w->handoffs,   w->handoff_accounts};
+    for (int k = 0; k < 8; k++)
+        if (got[k] != v[k])
+            fail_msg("trace figure %d is %lld, want %lld", k, (long long)got[k], (long long)v[k]);
+}
+
+static void test_traces(void **state)
+{
+    (void)state;
+    ft_store s = {0};
+    load(&s);
+    ft_error err;
+    ft_trace_options o;
+    ft_trace_defaults(&o);
+    const char *keys[] = {"DE01:D0", "FR01:D1", "DE01:CA", "OUT1:TFC"};
+    uint32_t seeds[4];
+    for (int i = 0; i < 4; i++)
+        seeds[i] = account(&s, keys[i]);
+    ft_study_trace_row w[4];
+    ft_jurisdictions j;
+    /* Every account of a jurisdiction: the federated traces are the
+     * pooled ones. A donor's money goes DE -> OU -> NL in three rounds
+     * (the third changes nothing); the cycle stays in DE. */
+    assert_int_equal(ft_jurisdictions_make(&s, NULL, &j, &err), FT_OK);
+    assert_int_equal(ft_study_trace(&s, &j, &o, false, seeds, 4, w, &err), FT_OK);
+    trace_row(&w[0], (const int64_t[8]){1, 2, 2, 6000, 6000, 3, 2, 3});
+    trace_row(&w[1], (const int64_t[8]){1, 2, 2, 6500, 6500, 3, 2, 3});
+    trace_row(&w[2], (const int64_t[8]){1, 2, 2, 97500, 97500, 1, 0, 0});
+    trace_row(&w[3], (const int64_t[8]){1, 1, 1, 71700, 71700, 2, 1, 2});
+    /* backward: the collector's money came from the ten donors in DE and FR */
+    assert_int_equal(ft_study_trace(&s, &j, &o, true, seeds, 4, w, &err), FT_OK);
+    trace_row(&w[3], (const int64_t[8]){1, 10, 10, 82500, 82500, 2, 10, 11});
+    ft_jurisdictions_free(&j);
+    /* The collector outside: money paid to it is not followed federated,
+     * and a trace from it cannot be made */
+    assert_int_equal(ft_jurisdictions_make(&s, MAP, &j, &err), FT_OK);
+    assert_int_equal(ft_study_trace(&s, &j, &o, false, seeds, 4, w, &err), FT_OK);
+    trace_row(&w[0], (const int64_t[8]){1, 2, 0, 6000, 0, 1, 0, 0});
+    trace_row(&w[1], (const int64_t[8]){1, 2, 0, 6500, 0, 1, 0, 0});
+    trace_row(&w[2], (const int64_t[8]){1, 2, 2, 97500, 97500, 1, 0, 0});
+    trace_row(&w[3], (const int64_t[8]){0, 1, 0, 71700, 0, 0, 0, 0});
+    ft_jurisdictions_free(&j);
+    ft_store_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_jurisdictions),
-        cmocka_unit_test(test_store_rows),
-        cmocka_unit_test(test_study_with_map),
-        cmocka_unit_test(test_study_without_map),
+        cmocka_unit_test(test_jurisdictions),  cmocka_unit_test(test_store_rows),
+        cmocka_unit_test(test_study_with_map), cmocka_unit_test(test_study_without_map),
+        cmocka_unit_test(test_traces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,6 +46,7 @@
 #include "fundtrace/output.h"
 #include "fundtrace/scan.h"
 #include "fundtrace/store.h"
+#include "fundtrace/trace.h"
 
 #define FT_JUR_LEN  16         /* a jurisdiction's name and its NUL */
 #define FT_JUR_NONE UINT16_MAX /* outside: no party */
@@ -93,6 +94,25 @@ typedef struct ft_study_row {
     int64_t only_pooled, only_siloed; /* instances found under one and not the other */
 } ft_study_row;
 
+/* Traces per arrangement: a seed's trace over the pooled data, and the
+ * same trace federated: each party (one per jurisdiction) traces in the
+ * accounts it holds and hands the traced money that leaves for another
+ * party's account to that party (handoff.h, in memory), round after round
+ * until no party's handoffs change. Money paid to an account outside
+ * every jurisdiction is not followed federated. */
+typedef struct ft_study_trace_row {
+    uint32_t seed;
+    bool traced;                     /* federated too: the seed is of a jurisdiction */
+    uint32_t reached[FT_STUDY_NARR]; /* accounts reached besides the seed */
+    /* traced money the accounts reached besides the seed hold at the end,
+     * in minor units, every currency's added up (exact for data in one
+     * currency) */
+    int64_t held[FT_STUDY_NARR];
+    uint32_t rounds;          /* federated rounds, the last changing nothing */
+    int64_t handoffs;         /* handoff records of the last round */
+    int64_t handoff_accounts; /* distinct accounts they name (from and to) */
+} ft_study_trace_row;
+
 typedef struct ft_study_result {
     int64_t transfers, accounts, outside_accounts, cross_border;
     ft_study_party *parties; /* one per jurisdiction, by name */
@@ -101,7 +121,9 @@ typedef struct ft_study_result {
     bool labelled; /* rows below: scored against a truth */
     ft_study_row *rows;
     int nrows;
-    ft_alerts pooled; /* the pooled scan's alerts (the plain scan's) */
+    ft_alerts pooled;           /* the pooled scan's alerts (the plain scan's) */
+    ft_study_trace_row *traces; /* ft_study_trace's, when the caller adds them (malloc'd) */
+    size_t ntraces;
 } ft_study_result;
 
 /* The study of s (its adjacency built) under jurisdictions j; with a
@@ -111,7 +133,17 @@ ft_status ft_study_run(const ft_store *s, const ft_jurisdictions *j, ft_eval *ev
                        const ft_study_options *o, ft_study_result *r, ft_error *err);
 void ft_study_result_free(ft_study_result *r);
 
-/* The figures as JSON (the results object) or a table. */
-void ft_study_write(FILE *f, const ft_study_result *r, ft_format fmt);
+/* [pooled, federated] in ft_study_trace_row arrays are indexed by these. */
+enum { FT_STUDY_TRACE_POOLED = 0, FT_STUDY_TRACE_FEDERATED = 1 };
+
+/* The traces from seeds[0 .. n) under options o (s's adjacency built),
+ * into rows[0 .. n). */
+ft_status ft_study_trace(const ft_store *s, const ft_jurisdictions *j, const ft_trace_options *o,
+                         bool backward, const uint32_t *seeds, size_t n, ft_study_trace_row *rows,
+                         ft_error *err);
+
+/* The figures as JSON (the results object) or a table; s names the
+ * traces' seeds. */
+void ft_study_write(FILE *f, const ft_store *s, const ft_study_result *r, ft_format fmt);
 
 #endif
