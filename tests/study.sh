@@ -136,10 +136,10 @@ check "table: tf_collection" "tf_collection 1 1 0 1 0 0 0 1 0" \
     "$(grep '^tf_collection' got.table | tr -s ' ')"
 check "table: siloed" "siloed 3 1 1 0.003311" "$(grep '^siloed' got.table | tr -s ' ')"
 
-# JSON carries the provenance record.
-"$FT" study -q --format json "$D/study.csv" >prov.json
-check "provenance" "study" \
-    "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["provenance"]["command"])' prov.json)"
+# JSON carries the provenance record, with the map's SHA-256.
+"$FT" study -q --format json --jurisdiction-map "$D/study_jur.csv" "$D/study.csv" >prov.json
+check "provenance" "study jurisdiction-map $(sha256sum <"$D/study_jur.csv" | cut -d' ' -f1)" \
+    "$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["provenance"]; print(p["command"], p["files"][0]["option"], p["files"][0]["sha256"])' prov.json)"
 
 # Traces: the pooled trace is fundtrace trace's (accounts besides the
 # seed, money they hold); federated, with every account in a jurisdiction,
