@@ -636,7 +636,7 @@ static void prov_note(const ft_option *o, const char *value)
         strcmp(o->long_name, "profile") == 0)
         return;
     ft_error err;
-    bool file = false;
+    bool file = value && strcmp(o->long_name, "jurisdiction-map") == 0; /* study's */
     for (int i = 0; value && prov_file_options[i]; i++)
         file = file || strcmp(o->long_name, prov_file_options[i]) == 0;
     if (value && audit_path && account_option(o->long_name)) /* the accounts searched */

@@ -400,6 +400,7 @@ int cmd_report(int argc, char **argv);
 int cmd_features(int argc, char **argv);
 int cmd_learn(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_study(int argc, char **argv);
 
 struct ft_shard_parts;
 struct ft_writer;

@@ -22,6 +22,7 @@
 
 #include "fundtrace/alerts_read.h"
 #include "fundtrace/csvread.h"
+#include "fundtrace/scan.h"
 
 #define NO_PATTERN UINT32_MAX
 
@@ -574,6 +575,55 @@ ft_status ft_eval_add_alert(ft_eval *ev, const char *name, const ft_alert_in *a,
     return add_alert(ev, name, a, err);
 }
 
+ft_status ft_eval_add_scan(ft_eval *ev, const ft_store *s, const ft_alerts *al, const uint8_t *keep,
+                           ft_error *err)
+{
+    ft_status rc = FT_OK;
+    char *ids = NULL; /* the alert's transaction ids, one after the other */
+    const char **txns = NULL;
+    size_t cap_ids = 0, cap_txns = 0;
+    for (uint32_t i = 0; i < al->n && rc == FT_OK; i++) {
+        const ft_alert *a = &al->v[i];
+        if (keep && !keep[i])
+            continue;
+        if (a->ntxn > cap_txns) {
+            const char **q = realloc(txns, (size_t)a->ntxn * 2 * sizeof *q);
+            if (!q) {
+                rc = ft_error_oom(err);
+                break;
+            }
+            txns = q;
+            cap_txns = (size_t)a->ntxn * 2;
+        }
+        if ((size_t)a->ntxn * 128 > cap_ids) {
+            char *q = realloc(ids, (size_t)a->ntxn * 256);
+            if (!q) {
+                rc = ft_error_oom(err);
+                break;
+            }
+            ids = q;
+            cap_ids = (size_t)a->ntxn * 256;
+        }
+        char *w = ids;
+        for (uint32_t k = 0; k < a->ntxn; k++) {
+            txns[k] = w;
+            w += ft_store_txid(s, al->txns[a->txn0 + k], w, 128) + 1;
+        }
+        char id[17], sc[32];
+        ft_alert_id_text(a->id, id);
+        snprintf(sc, sizeof sc, "%.6f", a->score);
+        ft_alert_in in = {.id = id,
+                          .kind = ft_alert_kind_name(a->kind),
+                          .score = sc,
+                          .txns = txns,
+                          .ntxns = a->ntxn};
+        rc = ft_eval_add_alert(ev, "scan", &in, err);
+    }
+    free(ids);
+    free(txns);
+    return rc;
+}
+
 void ft_eval_clear_alerts(ft_eval *ev)
 {
     for (size_t i = 0; i < ev->nalert_id; i++)
@@ -760,9 +810,11 @@ ft_status ft_eval_score(ft_eval *ev, const ft_eval_options *o, ft_eval_result *r
     res->rows = calloc((size_t)nkind + 2, sizeof *res->rows);
     res->unmatched = calloc(nalert + 1, sizeof *res->unmatched);
     res->unmatched_kind = calloc(nalert + 1, sizeof *res->unmatched_kind);
-    if (!off || !holders || !count || !touched || !found || !good || !inst_on || !inst_mine ||
-        !alert_on || !mark || !fo || !seen || !order || !names || !res->rows || !res->unmatched ||
-        !res->unmatched_kind) {
+    res->ninstances = (int64_t)ninst;
+    res->inst_row = calloc(ninst + 1, sizeof *res->inst_row);
+    if (!res->inst_row || !off || !holders || !count || !touched || !found || !good || !inst_on ||
+        !inst_mine || !alert_on || !mark || !fo || !seen || !order || !names || !res->rows ||
+        !res->unmatched || !res->unmatched_kind) {
         rc = ft_error_oom(err);
         goto done;
     }
@@ -851,6 +903,8 @@ ft_status ft_eval_score(ft_eval *ev, const ft_eval_options *o, ft_eval_result *r
             if (inst_mine[i]) {
                 row->instances++;
                 row->found += found[i];
+                if (!overall)
+                    res->inst_row[i] = res->nrows - 1;
             }
         }
         for (size_t a = 0; a < nalert; a++) {
@@ -871,7 +925,10 @@ done:
     free(holders);
     free(count);
     free(touched);
-    free(found);
+    if (rc == FT_OK)
+        res->found = found;
+    else
+        free(found);
     free(good);
     free(inst_on);
     free(inst_mine);
@@ -892,6 +949,8 @@ void ft_eval_result_free(ft_eval_result *res)
     free(res->rows);
     free(res->unmatched);
     free(res->unmatched_kind);
+    free(res->found);
+    free(res->inst_row);
     memset(res, 0, sizeof *res);
 }
 

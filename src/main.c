@@ -32,6 +32,7 @@ static const struct cmd {
     {"features", cmd_features, "per-transaction graph features, as CSV or a matrix"},
     {"learn", cmd_learn, "train a gradient-boosted model on labelled transfers"},
     {"tune", cmd_tune, "search the detectors' parameters on labelled data"},
+    {"study", cmd_study, "pooled against siloed scans: what each finds, what each exposes"},
     {"help", cmd_help, "show a command's manual page (or its --help)"},
 };
 

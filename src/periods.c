@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "fundtrace/hash.h"
+#include "fundtrace/pseudo.h"
 #include "fundtrace/snapshot.h"
 #include "fundtrace/time.h"
 #include "fundtrace/writer.h"
@@ -820,6 +821,76 @@ ft_status ft_periods_load(ft_store *s, const ft_manifest *m, size_t first, size_
 
 /* --- chosen rows of the periods (issue 17: a streamed trace's trail) --------------------- */
 
+/* Columns for n rows in s, one for each that p has. */
+static ft_status alloc_cols(ft_store *s, const ft_store *p, size_t n, ft_error *err)
+{
+    for (int c = 0; c < FT_COL_COUNT; c++) {
+        if (!ft_store_col(p, (ft_col)c))
+            continue;
+        void *col = calloc(n + 1, ft_col_size((ft_col)c));
+        if (!col)
+            return ft_error_oom(err);
+        memcpy(col_ptr(&s->t, (ft_col)c), &col, sizeof col);
+    }
+    return FT_OK;
+}
+
+/* Row j of p as row `at` of s (its columns made by alloc_cols), the
+ * strings it names copied into s's pool. */
+static ft_status copy_row(ft_store *s, size_t at, const ft_store *p, size_t j, ft_error *err)
+{
+    ft_status rc = FT_OK;
+    for (int c = 0; c < FT_COL_COUNT; c++) {
+        const char *src = ft_store_col(p, (ft_col)c);
+        char *dst = ft_store_col(s, (ft_col)c);
+        size_t sz = ft_col_size((ft_col)c);
+        if (src && dst)
+            memcpy(dst + at * sz, src + j * sz, sz);
+    }
+    uint64_t *str[3] = {s->t.memo, s->t.e2e, s->t.cp_name};
+    for (int c = 0; c < 3 && rc == FT_OK; c++)
+        if (str[c] && str[c][at]) {
+            size_t len;
+            const char *t = ft_pool_get(&p->strings, str[c][at], &len);
+            rc = ft_pool_add(&s->strings, t, len, &str[c][at], err);
+        }
+    if (rc == FT_OK && s->t.txid && s->t.txid[at] < 0 && s->t.txid[at] != FT_TXID_DERIVED) {
+        size_t len;
+        const char *t = ft_pool_get(&p->strings, (uint64_t)-s->t.txid[at], &len);
+        uint64_t off;
+        rc = ft_pool_add(&s->strings, t, len, &off, err);
+        s->t.txid[at] = -(int64_t)off;
+    }
+    return rc;
+}
+
+ft_status ft_store_rows(ft_store *s, const ft_store *p, const uint32_t *rows, size_t n,
+                        ft_error *err)
+{
+    ft_status rc = own_frame(s, p, err);
+    if (rc == FT_OK)
+        rc = alloc_cols(s, p, n, err);
+    for (size_t k = 0; k < n && rc == FT_OK; k++)
+        rc = rows[k] < (uint64_t)p->t.n ? copy_row(s, k, p, rows[k], err)
+                                        : ft_error_set(err, FT_EUSAGE, "a row past the data's end");
+    if (rc == FT_OK && p->rates) {
+        if (!(s->rates = dup_bytes(p->rates, (size_t)p->ncurrencies * sizeof *p->rates)))
+            rc = ft_error_oom(err);
+        memcpy(s->rate_base, p->rate_base, sizeof s->rate_base);
+    }
+    if (rc == FT_OK && p->pseudo &&
+        !(s->pseudo = dup_bytes(p->pseudo, (size_t)p->accounts.n * (FT_PSEUDO_LEN + 1))))
+        rc = ft_error_oom(err);
+    if (rc == FT_OK) {
+        s->t.n = s->t.cap = (int64_t)n;
+        s->report.rows_read = s->report.rows_loaded = (int64_t)n;
+        s->sorted = p->sorted;
+    } else {
+        ft_store_free(s);
+    }
+    return rc;
+}
+
 ft_status ft_periods_rows(ft_store *s, const ft_manifest *m, const uint32_t *rows, size_t n,
                           ft_error *err)
 {
@@ -845,40 +916,10 @@ ft_status ft_periods_rows(ft_store *s, const ft_manifest *m, const uint32_t *row
         if (p.t.n != m->v[i].rows)
             rc = ft_error_set(err, FT_EINPUT, "%s: is not the period %s of the manifest's data",
                               path, m->v[i].name);
-        if (rc == FT_OK && i == 0 && (rc = own_frame(s, &p, err)) == FT_OK) {
-            for (int c = 0; c < FT_COL_COUNT && rc == FT_OK; c++) {
-                if (!ft_store_col(&p, (ft_col)c))
-                    continue;
-                void *col = calloc(n + 1, ft_col_size((ft_col)c));
-                if (!col)
-                    rc = ft_error_oom(err);
-                memcpy(col_ptr(&s->t, (ft_col)c), &col, sizeof col);
-            }
-        }
-        for (; rc == FT_OK && k < n && rows[k] < base + p.t.n; k++) {
-            size_t j = rows[k] - (size_t)base, at = k;
-            for (int c = 0; c < FT_COL_COUNT; c++) {
-                const char *src = ft_store_col(&p, (ft_col)c);
-                char *dst = ft_store_col(s, (ft_col)c);
-                size_t sz = ft_col_size((ft_col)c);
-                if (src && dst)
-                    memcpy(dst + at * sz, src + j * sz, sz);
-            }
-            uint64_t *str[3] = {s->t.memo, s->t.e2e, s->t.cp_name};
-            for (int c = 0; c < 3 && rc == FT_OK; c++)
-                if (str[c] && str[c][at]) {
-                    size_t len;
-                    const char *t = ft_pool_get(&p.strings, str[c][at], &len);
-                    rc = ft_pool_add(&s->strings, t, len, &str[c][at], err);
-                }
-            if (rc == FT_OK && s->t.txid && s->t.txid[at] < 0 && s->t.txid[at] != FT_TXID_DERIVED) {
-                size_t len;
-                const char *t = ft_pool_get(&p.strings, (uint64_t)-s->t.txid[at], &len);
-                uint64_t off;
-                rc = ft_pool_add(&s->strings, t, len, &off, err);
-                s->t.txid[at] = -(int64_t)off;
-            }
-        }
+        if (rc == FT_OK && i == 0 && (rc = own_frame(s, &p, err)) == FT_OK)
+            rc = alloc_cols(s, &p, n, err);
+        for (; rc == FT_OK && k < n && rows[k] < base + p.t.n; k++)
+            rc = copy_row(s, k, &p, rows[k] - (size_t)base, err);
         ft_store_free(&p);
         memset(&p, 0, sizeof p);
     }

@@ -107,10 +107,6 @@ typedef struct search {
     ft_eval *ev;
     const ft_tune_opts *o;
     ft_eval_options eo;
-    char *ids; /* the alert's transaction ids, one after the other */
-    size_t cap_ids;
-    const char **txns;
-    size_t cap_txns;
     int scans, most;
 } search;
 
@@ -123,41 +119,7 @@ static ft_status score(search *x, const ft_scan_params *p, ft_eval_result *res, 
     if (rc != FT_OK)
         return rc;
     ft_eval_clear_alerts(x->ev);
-    for (uint32_t i = 0; i < al.n && rc == FT_OK; i++) {
-        const ft_alert *a = &al.v[i];
-        if (a->ntxn > x->cap_txns) {
-            const char **q = realloc(x->txns, (size_t)a->ntxn * 2 * sizeof *q);
-            if (!q) {
-                rc = ft_error_oom(err);
-                break;
-            }
-            x->txns = q;
-            x->cap_txns = (size_t)a->ntxn * 2;
-        }
-        if ((size_t)a->ntxn * 128 > x->cap_ids) {
-            char *q = realloc(x->ids, (size_t)a->ntxn * 256);
-            if (!q) {
-                rc = ft_error_oom(err);
-                break;
-            }
-            x->ids = q;
-            x->cap_ids = (size_t)a->ntxn * 256;
-        }
-        char *w = x->ids;
-        for (uint32_t k = 0; k < a->ntxn; k++) {
-            x->txns[k] = w;
-            w += ft_store_txid(x->s, al.txns[a->txn0 + k], w, 128) + 1;
-        }
-        char id[17], sc[32];
-        ft_alert_id_text(a->id, id);
-        snprintf(sc, sizeof sc, "%.6f", a->score);
-        ft_alert_in in = {.id = id,
-                          .kind = ft_alert_kind_name(a->kind),
-                          .score = sc,
-                          .txns = x->txns,
-                          .ntxns = a->ntxn};
-        rc = ft_eval_add_alert(x->ev, "tune", &in, err);
-    }
+    rc = ft_eval_add_scan(x->ev, x->s, &al, NULL, err);
     uint32_t nalerts = al.n;
     ft_alerts_free(&al);
     if (rc == FT_OK)
@@ -280,8 +242,6 @@ ft_status ft_tune_run(const ft_store *s, ft_eval *truth, const ft_scan_params *s
         memset(&now, 0, sizeof now);
     }
     ft_eval_result_free(&now);
-    free(x.ids);
-    free(x.txns);
     if (rc != FT_OK)
         ft_tune_result_free(res);
     return rc;

@@ -49,6 +49,7 @@
 #include "fundtrace/trace.h"
 #include "fundtrace/trace_batch.h"
 #include "fundtrace/trace_read.h"
+#include "fundtrace/study.h"
 #include "fundtrace/tune.h"
 #include "fundtrace/tz.h"
 #include "fundtrace/writer.h"
@@ -1018,6 +1019,42 @@ static ft_status sc_tune(FILE *out, ft_error *err)
     return rc;
 }
 
+/* A study of the small bank: jurisdictions from its keys, pooled and
+ * siloed scans scored against its truth, pooled and federated traces. */
+static ft_status sc_study(FILE *out, ft_error *err)
+{
+    ft_eval *ev = NULL;
+    ft_jurisdictions j = {0};
+    ft_study_options o;
+    ft_scan_defaults(&o.scan);
+    ft_eval_defaults(&o.eval);
+    o.threads = 2;
+    ft_study_result res = {0};
+    ft_status rc = ft_eval_new(&ev, err);
+    if (rc == FT_OK)
+        rc = ft_eval_truth_file(ev, fx.truth, NULL, err);
+    if (rc == FT_OK)
+        rc = ft_jurisdictions_make(&fx.small, NULL, &j, err);
+    if (rc == FT_OK)
+        rc = ft_study_run(&fx.small, &j, ev, &o, &res, err);
+    /* and three traces, pooled and federated */
+    ft_trace_options to;
+    ft_trace_defaults(&to);
+    uint32_t seeds[3] = {0, 1, 2};
+    if (rc == FT_OK && !(res.traces = calloc(3, sizeof *res.traces)))
+        rc = ft_error_oom(err);
+    if (rc == FT_OK) {
+        res.ntraces = 3;
+        rc = ft_study_trace(&fx.small, &j, &to, false, seeds, 3, res.traces, err);
+    }
+    if (rc == FT_OK)
+        ft_study_write(out, &fx.small, &res, FT_FORMAT_JSON);
+    ft_study_result_free(&res);
+    ft_jurisdictions_free(&j);
+    ft_eval_free(ev);
+    return rc;
+}
+
 /* The data's profile made, written, read back and given to a scan. */
 static ft_status sc_scan_profile(FILE *out, ft_error *err)
 {
@@ -1083,6 +1120,7 @@ static const struct scenario {
     {"features", sc_features, false},
     {"learn", sc_learn, false},
     {"tune", sc_tune, false},
+    {"study", sc_study, false},
 };
 
 #define NSCENARIOS (sizeof scenarios / sizeof scenarios[0])

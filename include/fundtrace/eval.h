@@ -85,6 +85,14 @@ struct ft_alert_in;
 ft_status ft_eval_add_alert(ft_eval *ev, const char *name, const struct ft_alert_in *a,
                             ft_error *err);
 
+struct ft_alerts;
+
+/* Adds the alerts of a scan of s (scan.h) whose keep[i] is set (keep
+ * NULL: all), each named by its id, kind, score and its transfers'
+ * original ids, as if read from scan's output. */
+ft_status ft_eval_add_scan(ft_eval *ev, const ft_store *s, const struct ft_alerts *al,
+                           const uint8_t *keep, ft_error *err);
+
 /* Forgets the alerts read so far, keeping the truth: a search scoring one
  * set of alerts after another against the same truth (tune). */
 void ft_eval_clear_alerts(ft_eval *ev);
@@ -122,6 +130,12 @@ typedef struct ft_eval_result {
     char **unmatched; /* ids of the alerts that are not good, in input order */
     char **unmatched_kind;
     int64_t nunmatched;
+    /* Per truth instance, in the order read: found (0/1), and the row of
+     * its pattern (or "labelled"): what study compares instance by
+     * instance. */
+    int64_t ninstances;
+    uint8_t *found;
+    int *inst_row;
 } ft_eval_result;
 
 /* Scores the alerts read so far against the truth read so far. */

@@ -118,4 +118,11 @@ ft_status ft_periods_load(ft_store *s, const ft_manifest *m, size_t first, size_
 ft_status ft_periods_rows(ft_store *s, const ft_manifest *m, const uint32_t *rows, size_t n,
                           ft_error *err);
 
+/* The rows rows[0 .. n) of p (ascending, so p's order is kept) as a store
+ * of their own, with all of p's accounts (in the same numbering),
+ * currencies, sources, rates and tokens: a party's share of the data
+ * (study.h). */
+ft_status ft_store_rows(ft_store *s, const ft_store *p, const uint32_t *rows, size_t n,
+                        ft_error *err);
+
 #endif

@@ -1,0 +1,194 @@
+#!/bin/sh
+# study.sh FUNDTRACE WORKDIR DATADIR
+# fundtrace study on the three-country fixture (tests/data/study.csv, see
+# tests/test_study.c): every figure of its JSON exactly; the pooled
+# arrangement's alerts are the plain scan's; the cross-border and
+# exchanged-record counts match a count of the CSV made here with awk;
+# the pooled trace is fundtrace trace's, and the federated one equals it
+# when every account is in a jurisdiction; bad input is refused with file,
+# line and column.
+set -eu
+FT=$1
+WORK=$2
+D=$3
+rm -rf "$WORK"
+mkdir -p "$WORK"
+cd "$WORK"
+fail=0
+check() { # NAME WANT GOT
+    if [ "$2" != "$3" ]; then
+        echo "FAIL $1: want '$2', got '$3'"
+        fail=1
+    fi
+}
+
+"$FT" study -q --no-provenance --format json --truth "$D/study_truth.csv" \
+    --jurisdiction-map "$D/study_jur.csv" "$D/study.csv" >got.json
+# one line per figure, as path=value
+flat() {
+    python3 -c '
+import json, sys
+def walk(p, v):
+    if isinstance(v, dict):
+        for k, x in v.items(): walk(p + "." + k if p else k, x)
+    elif isinstance(v, list):
+        for i, x in enumerate(v): walk("%s[%d]" % (p, i), x)
+    else: print("%s=%s" % (p, json.dumps(v)))
+walk("", json.load(open(sys.argv[1])))' "$1"
+}
+flat got.json >got.txt
+cat >want.txt <<'WANT'
+transfers=302
+accounts=54
+outside_accounts=1
+cross_border=11
+jurisdictions[0].name="DE"
+jurisdictions[0].accounts=21
+jurisdictions[0].transfers=104
+jurisdictions[0].alerts=2
+jurisdictions[1].name="FR"
+jurisdictions[1].accounts=18
+jurisdictions[1].transfers=101
+jurisdictions[1].alerts=1
+jurisdictions[2].name="NL"
+jurisdictions[2].accounts=14
+jurisdictions[2].transfers=97
+jurisdictions[2].alerts=0
+arrangements.pooled.alerts=2
+arrangements.pooled.records_crossing=302
+arrangements.pooled.accounts_crossing=54
+arrangements.pooled.share_seen_abroad=1.0
+arrangements.siloed.alerts=3
+arrangements.siloed.records_crossing=1
+arrangements.siloed.accounts_crossing=1
+arrangements.siloed.share_seen_abroad=0.003311
+patterns[0].pattern="cycle"
+patterns[0].instances=1
+patterns[0].pooled.found=1
+patterns[0].pooled.alerts=1
+patterns[0].pooled.false_alerts=0
+patterns[0].siloed.found=1
+patterns[0].siloed.alerts=1
+patterns[0].siloed.false_alerts=0
+patterns[0].only_pooled=0
+patterns[0].only_siloed=0
+patterns[1].pattern="fan_in"
+patterns[1].instances=0
+patterns[1].pooled.found=0
+patterns[1].pooled.alerts=0
+patterns[1].pooled.false_alerts=0
+patterns[1].siloed.found=0
+patterns[1].siloed.alerts=2
+patterns[1].siloed.false_alerts=0
+patterns[1].only_pooled=0
+patterns[1].only_siloed=0
+patterns[2].pattern="tf_collection"
+patterns[2].instances=1
+patterns[2].pooled.found=1
+patterns[2].pooled.alerts=1
+patterns[2].pooled.false_alerts=0
+patterns[2].siloed.found=0
+patterns[2].siloed.alerts=0
+patterns[2].siloed.false_alerts=0
+patterns[2].only_pooled=1
+patterns[2].only_siloed=0
+overall.instances=2
+overall.pooled.found=2
+overall.pooled.alerts=2
+overall.pooled.false_alerts=0
+overall.siloed.found=1
+overall.siloed.alerts=3
+overall.siloed.false_alerts=0
+overall.only_pooled=1
+overall.only_siloed=0
+WANT
+if ! diff want.txt got.txt; then
+    echo "FAIL: the study's figures"
+    fail=1
+fi
+
+# The pooled arrangement is the plain scan: as many alerts, and the scan
+# scored by eval finds what the pooled column says.
+"$FT" scan -q --no-provenance --format jsonl "$D/study.csv" >scan.jsonl
+check "pooled alerts = scan's" "$(wc -l <scan.jsonl | tr -d ' ')" \
+    "$(grep '^arrangements.pooled.alerts=' got.txt | cut -d= -f2)"
+"$FT" eval -q --no-provenance --format json --alerts scan.jsonl --truth "$D/study_truth.csv" \
+    >eval.json
+check "pooled found = eval's" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["overall"]["found"])' eval.json)" \
+    "$(grep '^overall.pooled.found=' got.txt | cut -d= -f2)"
+
+# An independent count from the CSV: a bank's jurisdiction is its first two
+# letters, OUT1 is outside ("-"); cross-border when payer and payee differ;
+# siloed, a record crosses when its payee's jurisdiction is another party's.
+# columns: txn_id,timestamp,src_bank,src_account,dst_bank,dst_account,...
+awk -F, 'NR > 1 {
+    a = $3 == "OUT1" ? "-" : substr($3, 1, 2)
+    b = $5 == "OUT1" ? "-" : substr($5, 1, 2)
+    if (a != b) { cross++; if (b != "-") { rec++; acc[$3 ":" $4] = 1 } if (a != "-") acc[$5 ":" $6] = 1 }
+} END { n = 0; for (k in acc) n++; printf "%d %d %d\n", cross, rec, n }' "$D/study.csv" >count.txt
+check "independent count" "$(cat count.txt)" \
+    "$(grep -E '^(cross_border|arrangements.siloed.records_crossing|arrangements.siloed.accounts_crossing)=' got.txt | cut -d= -f2 | paste -sd' ')"
+
+# The table says the same.
+"$FT" study -q --truth "$D/study_truth.csv" --jurisdiction-map "$D/study_jur.csv" \
+    "$D/study.csv" >got.table
+check "table: tf_collection" "tf_collection 1 1 0 1 0 0 0 1 0" \
+    "$(grep '^tf_collection' got.table | tr -s ' ')"
+check "table: siloed" "siloed 3 1 1 0.003311" "$(grep '^siloed' got.table | tr -s ' ')"
+
+# JSON carries the provenance record, with the map's SHA-256.
+"$FT" study -q --format json --jurisdiction-map "$D/study_jur.csv" "$D/study.csv" >prov.json
+check "provenance" "study jurisdiction-map $(sha256sum <"$D/study_jur.csv" | cut -d' ' -f1)" \
+    "$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["provenance"]; print(p["command"], p["files"][0]["option"], p["files"][0]["sha256"])' prov.json)"
+
+# Traces: the pooled trace is fundtrace trace's (accounts besides the
+# seed, money they hold); federated, with every account in a jurisdiction,
+# it is the same; with the collector outside, a donor's money stops there.
+"$FT" trace -q --no-provenance --from DE01:D0 --format jsonl "$D/study.csv" >trace.jsonl
+python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+held = sum(round(float(v) * 100) for r in rows if r["account"] != "DE01:D0" for v in r["held"].values())
+print(len(rows) - 1, held)' trace.jsonl >trace.want
+"$FT" study -q --no-provenance --format json --from DE01:D0,FR01:D1,DE01:CA,OUT1:TFC \
+    "$D/study.csv" >traces.json
+python3 -c '
+import json, sys
+for t in json.load(open(sys.argv[1]))["traces"]:  # in the order of the account ids
+    p, f = t["pooled"], t["federated"]
+    print(t["seed"], p["reached"], p["held_minor"], f["reached"], f["held_minor"], t["rounds"], t["handoffs"])' \
+    traces.json >traces.txt
+check "pooled trace = trace's" "$(cat trace.want)" \
+    "$(grep '^DE01:D0 ' traces.txt | cut -d' ' -f2,3)"
+cat >traces.want <<'WANT'
+DE01:CA 2 97500 2 97500 1 0
+DE01:D0 2 6000 2 6000 3 2
+OUT1:TFC 1 71700 1 71700 2 1
+FR01:D1 2 6500 2 6500 3 2
+WANT
+if ! diff traces.want traces.txt; then
+    echo "FAIL: the traces, every account in a jurisdiction"
+    fail=1
+fi
+"$FT" study -q --no-provenance --format json --jurisdiction-map "$D/study_jur.csv" \
+    --from DE01:D0 "$D/study.csv" >out.json
+check "donor's money stops at the outside collector" "2 0" \
+    "$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["traces"][0]; print(t["pooled"]["reached"], t["federated"]["reached"])' out.json)"
+
+# Bad input: exit 2, file, line and column.
+printf 'DE01,DE\nFR01\n' >bad.csv
+set +e
+"$FT" study -q --jurisdiction-map bad.csv "$D/study.csv" >/dev/null 2>err.txt
+rc=$?
+set -e
+check "bad map: exit" 2 "$rc"
+check "bad map: message" "fundtrace study: bad.csv:2:5: want bank_or_prefix,jurisdiction" \
+    "$(cat err.txt)"
+set +e
+"$FT" study -q >/dev/null 2>err.txt
+rc=$?
+set -e
+check "no data: exit" 2 "$rc"
+
+[ $fail -eq 0 ] && echo "study: all checks passed"
+exit $fail
