@@ -214,7 +214,10 @@ ft_status ft_snapshot_write_progress(const ft_store *s, const char *path, ft_adv
     bool oom = !curs || !srcs || !notes;
     ft_writer w = {.fd = -1};
     for (int i = 0; !oom && i < s->ncurrencies; i++) {
-        memcpy(curs[i].code, s->currencies[i].code, sizeof curs[i].code);
+        /* the code and zeros: not the bytes after its end in memory, so
+         * that the same data gives the same file */
+        memcpy(curs[i].code, s->currencies[i].code,
+               strnlen(s->currencies[i].code, sizeof curs[i].code));
         curs[i].exponent = s->currencies[i].exponent;
     }
     for (int i = 0; !oom && i < r->nsources; i++) {
