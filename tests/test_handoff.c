@@ -263,10 +263,32 @@ static void test_two_parties(void **state)
     tu_rmdir(dir);
 }
 
+/* Where an account's records go: its bank id, or an IBAN's country; a
+ * name safe as a file name (no leading '.', no '/'), cut to the buffer. */
+static void test_route(void **state)
+{
+    (void)state;
+    ft_store s = {0};
+    load_rows(&s, "txn_id,timestamp,src_bank,src_account,dst_bank,dst_account,amount,currency\n"
+                  "1,2024-01-01T08:00:00Z,.hid,A,x/y.z,B,1.00,EUR\n"
+                  "2,2024-01-01T09:00:00Z,LONGBANKNAME,C,DE,D,1.00,EUR\n");
+    const char *keys[] = {".hid:A", "x/y.z:B", "LONGBANKNAME:C"};
+    const char *want[] = {"_hid", "x_y.z", "LONGBAN"};
+    for (int i = 0; i < 3; i++) {
+        uint32_t a;
+        assert_true(ft_intern_find(&s.accounts, keys[i], strlen(keys[i]), &a));
+        char buf[8];
+        ft_handoff_route(&s, a, buf, sizeof buf);
+        assert_string_equal(buf, want[i]);
+    }
+    ft_store_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_parties),
+        cmocka_unit_test(test_route),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
