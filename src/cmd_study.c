@@ -105,7 +105,7 @@ int cmd_study(int argc, char **argv)
         }
         res.ntraces = from.n;
         if (ft_study_trace(&s, &j, &to, strcmp(direction, "in") == 0, from.ids, from.n, res.traces,
-                           &err) != FT_OK)
+                           res.trace_cpu_seconds, &err) != FT_OK)
             goto fail;
     }
     if (!ft_cli_prov_begin("study", stdout, fmt))
