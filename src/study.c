@@ -1029,8 +1029,7 @@ ft_status ft_study_trace(const ft_store *s, const ft_jurisdictions *j, const ft_
                     start = r->start_ms;
                     end = r->end_ms;
                 }
-                tally(r, seed, mine, &w->reached[FT_STUDY_FEDERATED],
-                      &w->held[FT_STUDY_FEDERATED]);
+                tally(r, seed, mine, &w->reached[FT_STUDY_FEDERATED], &w->held[FT_STUDY_FEDERATED]);
                 if (p == home && w->rounds == 1) { /* nothing handed in yet: the siloed trace */
                     t_home += cpu_now() - t1;
                     tally(r, seed, mine, &w->reached[FT_STUDY_SILOED], &w->held[FT_STUDY_SILOED]);

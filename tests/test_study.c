@@ -111,9 +111,9 @@ static void row(const ft_study_result *r, int i, const char *name, const int64_t
 {
     const ft_study_row *w = &r->rows[i];
     assert_string_equal(w->name, name);
-    int64_t got[13] = {w->instances,       w->found[0],       w->found[1],       w->found[2],
-                       w->alerts[0],       w->alerts[1],      w->alerts[2],      w->false_alerts[0],
-                       w->false_alerts[1], w->false_alerts[2], w->only_pooled,   w->only_siloed,
+    int64_t got[13] = {w->instances,       w->found[0],        w->found[1],    w->found[2],
+                       w->alerts[0],       w->alerts[1],       w->alerts[2],   w->false_alerts[0],
+                       w->false_alerts[1], w->false_alerts[2], w->only_pooled, w->only_siloed,
                        w->only_federated};
     for (int k = 0; k < 13; k++)
         if (got[k] != v[k])
@@ -308,9 +308,9 @@ static uint32_t account(const ft_store *s, const char *key)
  * bytes */
 static void trace_row(const ft_study_trace_row *w, const int64_t v[11])
 {
-    int64_t got[11] = {w->traced,    w->reached[0], w->reached[1], w->reached[2],
-                       w->held[0],   w->held[1],    w->held[2],    w->rounds,
-                       w->handoffs,  w->handoff_accounts, w->handoff_bytes};
+    int64_t got[11] = {w->traced,   w->reached[0],       w->reached[1],   w->reached[2],
+                       w->held[0],  w->held[1],          w->held[2],      w->rounds,
+                       w->handoffs, w->handoff_accounts, w->handoff_bytes};
     for (int k = 0; k < 11; k++)
         if (got[k] != v[k])
             fail_msg("trace figure %d is %lld, want %lld", k, (long long)got[k], (long long)v[k]);

@@ -36,9 +36,9 @@
  * with accounts as tokens (pseudo.h): a match query
  * {"kind":"match","account":TOKEN}, a record {"kind":"record","txn":ID,
  * "time":"2024-03-01T00:00:00Z","from":TOKEN,"to":TOKEN,"amount":"60.00",
- * "currency":"EUR"}, a handoff as trace --handoff-out writes it. Pooled: every transfer as a record with
- * the accounts' own ids, sent once to the centre. Siloed: nothing (a
- * cross-border payment reaches the payee's bank by itself).
+ * "currency":"EUR"}, a handoff as trace --handoff-out writes it. Pooled: every transfer as a record
+ * with the accounts' own ids, sent once to the centre. Siloed: nothing (a cross-border payment
+ * reaches the payee's bank by itself).
  *
  * Cost, per arrangement. A transfer's home is its payer's jurisdiction.
  *   - records crossing: transfers some party other than their home's
@@ -106,7 +106,7 @@ typedef struct ft_study_cost {
     uint32_t alerts; /* distinct alert ids */
     int64_t records_crossing, accounts_crossing;
     double share_seen_abroad; /* records_crossing / transfers; 0 without transfers */
-    int64_t match_queries;     /* tokens sent (one per asked party) */
+    int64_t match_queries;    /* tokens sent (one per asked party) */
     int64_t records_exchanged; /* records sent (one per answering party) */
     int64_t bytes_exchanged;   /* queries and records (above); traces' handoffs apart */
     uint32_t rounds;           /* scan rounds (federated: the last asks nothing new) */
