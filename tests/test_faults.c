@@ -1029,6 +1029,7 @@ static ft_status sc_study(FILE *out, ft_error *err)
     ft_scan_defaults(&o.scan);
     ft_eval_defaults(&o.eval);
     o.threads = 2;
+    o.match_rounds = 0;
     ft_study_result res = {0};
     ft_status rc = ft_eval_new(&ev, err);
     if (rc == FT_OK)
