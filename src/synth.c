@@ -596,14 +596,17 @@ static void build_countries(model *m, int n, double cross)
         }
         m->period += m->cweight[c];
     }
-    int64_t cur[FT_SYNTH_COUNTRIES] = {0};
-    for (uint32_t pos = 0; pos < m->period; pos++) {
+    /* Each country once, then the rest of their weights spread out. */
+    int64_t cur[FT_SYNTH_COUNTRIES] = {0}, rest = (int64_t)m->period - n;
+    for (int c = 0; c < n; c++)
+        m->pattern[c] = (uint8_t)c;
+    for (uint32_t pos = (uint32_t)n; pos < m->period; pos++) {
         int best = 0;
         for (int c = 0; c < n; c++) {
-            cur[c] += m->cweight[c];
+            cur[c] += m->cweight[c] - 1;
             best = cur[c] > cur[best] ? c : best;
         }
-        cur[best] -= m->period;
+        cur[best] -= rest;
         m->pattern[pos] = (uint8_t)best;
     }
     for (int c = 0; c < n; c++)
@@ -2682,6 +2685,10 @@ static ft_status build_model(synth *S)
     m->n_employer = m->n / 500 > 5 ? m->n / 500 : 5;
     m->n_business = m->n / 20 > 20 ? m->n / 20 : 20;
     m->n_foreign = m->n / 200 > 100 ? m->n / 200 : 100;
+    if (o->countries > 0) { /* every kind has an account in every country */
+        m->n_merchant = m->n_merchant > o->countries ? m->n_merchant : o->countries;
+        m->n_employer = m->n_employer > o->countries ? m->n_employer : o->countries;
+    }
     uint32_t sum = 0;
     for (int b = 0; b < NDOMESTIC; b++) {
         sum += banks[b].weight;
