@@ -2254,9 +2254,9 @@ static char *put_amount(char *w, int64_t minor, int exponent)
 }
 
 /* "DE001" and "A000001234" (a regular account), "F..." abroad, "CASH". */
-static char *put_account(char *w, const model *m, int64_t a, bool ibm)
+/* Account a of bank b (bank_of). */
+static char *put_account_at(char *w, const model *m, int64_t a, int b, bool ibm)
 {
-    int b = bank_of(m, a);
     if (ibm) {
         w = put_u64(w, (uint64_t)(b + 1) * 7, 3);
         *w++ = ',';
@@ -2284,6 +2284,11 @@ static char *put_account(char *w, const model *m, int64_t a, bool ibm)
     }
     *w++ = kind == K_FOREIGN ? 'F' : 'A';
     return put_u64(w, (uint64_t)a, 9);
+}
+
+static char *put_account(char *w, const model *m, int64_t a, bool ibm)
+{
+    return put_account_at(w, m, a, bank_of(m, a), ibm);
 }
 
 static void write_header(synth *S)
@@ -2377,6 +2382,7 @@ static void write_row(synth *S, const row *r)
     const model *m = &S->m;
     uint64_t id = ++S->next_id;
     int64_t sec = (r->ts % DAY_MS) / 1000;
+    int bsrc = bank_of(m, r->src), bdst = bank_of(m, r->dst);
     if (S->o->layout == FT_SYNTH_IBM) {
         /* 2024/01/31 14:05 */
         memcpy(w, S->daytext, 4);
@@ -2389,9 +2395,9 @@ static void write_row(synth *S, const row *r)
         *w++ = ':';
         w = put_u64(w, (uint64_t)(sec / 60 % 60), 2);
         *w++ = ',';
-        w = put_account(w, m, r->src, true);
+        w = put_account_at(w, m, r->src, bsrc, true);
         *w++ = ',';
-        w = put_account(w, m, r->dst, true);
+        w = put_account_at(w, m, r->dst, bdst, true);
         for (int leg = 0; leg < 2; leg++) {
             *w++ = ',';
             /* IBM writes every fiat amount with two decimals, the Yen too. */
@@ -2418,9 +2424,9 @@ static void write_row(synth *S, const row *r)
         w = put_u64(w, (uint64_t)(sec % 60), 2);
         *w++ = 'Z';
         *w++ = ',';
-        w = put_account(w, m, r->src, false);
+        w = put_account_at(w, m, r->src, bsrc, false);
         *w++ = ',';
-        w = put_account(w, m, r->dst, false);
+        w = put_account_at(w, m, r->dst, bdst, false);
         *w++ = ',';
         w = put_amount(w, r->amount, curs[r->cur].exponent);
         *w++ = ',';
@@ -2450,7 +2456,7 @@ static void write_row(synth *S, const row *r)
     *w++ = '\n';
     ft_writer_commit(S->data, (size_t)(w - w0));
     S->rep->rows++;
-    if (m->countries && memcmp(banks[bank_of(m, r->src)].code, banks[bank_of(m, r->dst)].code, 2))
+    if (m->countries && memcmp(banks[bsrc].code, banks[bdst].code, 2) != 0)
         S->rep->cross_border_rows++;
     if (r->inst < 0)
         return;
