@@ -483,9 +483,9 @@ typedef struct model {
     actors flatmates, family, savers, owners, shops, payers;
     /* Countries (--countries; see "countries" below); 0: none, banks as ever. */
     int countries;
-    double cross;                        /* --cross-border */
-    uint32_t period;                     /* the pattern's length: the countries' weights */
-    uint8_t pattern[MAX_PERIOD];         /* the country of each position of a kind's range */
+    double cross;                /* --cross-border */
+    uint32_t period;             /* the pattern's length: the countries' weights */
+    uint8_t pattern[MAX_PERIOD]; /* the country of each position of a kind's range */
     uint8_t next_off[FT_SYNTH_COUNTRIES][MAX_PERIOD]; /* to the next position of a country */
     uint32_t cweight[FT_SYNTH_COUNTRIES];             /* each country's bank weights */
     uint8_t cbank[FT_SYNTH_COUNTRIES][4], ncbank[FT_SYNTH_COUNTRIES];
@@ -1843,8 +1843,8 @@ static void flat_traits(const synth *S, int64_t f, flat *out)
             half = m->n_business / 2 > 0 ? m->n_business / 2 : 1;
     out->landlord = rng_unit(&r) < 0.5 ? actor(&m->flatmates, (uint64_t)(5 * m->n_flats + f))
                                        : b0 + (int64_t)rng_below(&r, (uint64_t)half);
-    out->landlord = counterpart_h(m, 2, (uint64_t)f,
-                                  actor(&m->flatmates, (uint64_t)(5 * f)), out->landlord);
+    out->landlord =
+        counterpart_h(m, 2, (uint64_t)f, actor(&m->flatmates, (uint64_t)(5 * f)), out->landlord);
     out->rent = lognormal(&r, 1500, 0.35);
 }
 
@@ -2003,8 +2003,7 @@ static void family_support(synth *S, int64_t day)
             continue;
         }
         int64_t relative =
-            counterpart_h(m, 4, (uint64_t)k, from,
-                          actor(&m->family, (uint64_t)(m->n_family + k)));
+            counterpart_h(m, 4, (uint64_t)k, from, actor(&m->family, (uint64_t)(m->n_family + k)));
         int64_t fwd = (int64_t)((double)amount * (0.95 + 0.05 * rng_unit(&r)));
         int64_t later = ts + HOUR_MS + (int64_t)rng_below(&r, 71 * HOUR_MS) / 1000 * 1000;
         emit(S, ts, from, relative, amount, cur, CH_SEPA, M_FAMILY, B_FAMILY, (uint32_t)k);
@@ -2764,7 +2763,8 @@ ft_status ft_synth_write(const ft_synth_options *o, ft_writer *data, ft_writer *
                             "need --rows at least 1, --days at least 1, --planted from 0 to 0.5");
     if (o->countries < 0 || o->countries > FT_SYNTH_COUNTRIES || !(o->cross_border >= 0) ||
         o->cross_border > 1)
-        return ft_error_set(err, FT_EUSAGE, "need --countries from 1 to %d, --cross-border from 0 to 1",
+        return ft_error_set(err, FT_EUSAGE,
+                            "need --countries from 1 to %d, --cross-border from 0 to 1",
                             FT_SYNTH_COUNTRIES);
     ft_status rc = check_params(&o->p, err);
     if (rc == FT_OK)

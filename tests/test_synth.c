@@ -1307,8 +1307,8 @@ static void test_instances_end_inside_the_span(void **state)
 /* What crosses a border in a generic file, counted from its text alone: a
  * row's countries are the first two letters of its banks. */
 typedef struct borders {
-    int64_t rows, cross;  /* all rows, and those between two countries */
-    int64_t inter;        /* between two different countries of the N (no bank abroad) */
+    int64_t rows, cross; /* all rows, and those between two countries */
+    int64_t inter;       /* between two different countries of the N (no bank abroad) */
     int64_t ordinary, ordinary_cross; /* unlabelled, no bank abroad, no cash or savings */
     int64_t planted_inter;            /* labelled rows between two of the N */
     int64_t abroad;                   /* rows with a bank abroad */
@@ -1476,7 +1476,7 @@ static void test_countries(void **state)
     assert_int_equal(b.planted_inter, 631);
     assert_int_equal(single, 0);
     static const int64_t all15[FT_SYNTH_COUNTRIES] = {727, 390, 256, 256, 171, 104, 71, 54,
-                                                        54,  37,  36,  103, 53,  69,  19};
+                                                      54,  37,  36,  103, 53,  69,  19};
     for (int c = 0; c < FT_SYNTH_COUNTRIES; c++)
         assert_int_equal(rep.country_accounts[c], all15[c]);
     /* No border at all but abroad: collections too stay at home. */
