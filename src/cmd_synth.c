@@ -26,6 +26,11 @@ static void help_tail(FILE *f)
     fprintf(f,
             "\nPatterns: fan_out fan_in scatter_gather gather_scatter cycle stack bipartite\n"
             "pass_through structuring rapid_movement tf_collection\n\n"
+            "Countries (--countries N --cross-border SHARE): a counterparty is in the\n"
+            "payer's country but with probability SHARE; planted chains cross a border\n"
+            "per hop and fans, hubs and mules per account with that probability,\n"
+            "collections draw donors from two countries at least (tf.donors_abroad)\n"
+            "and send abroad, structuring stays at home (fundtrace-synth(1), COUNTRIES).\n\n"
             "Benign look-alikes in the background, unlabelled (benign.NAME: share of rows):\n"
             "payback rent_split salary_bills family_abroad merchant supplier savings\n\n"
             "Parameters (--set; hours, days and euros as the names say; see\n"
