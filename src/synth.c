@@ -541,8 +541,10 @@ static int64_t saver_of(const model *m, int64_t a)
  * country it should be in: the payer's own, or with probability
  * --cross-border another of the N, by weight. A table of the offset to the
  * next place of each country makes that one step, and nothing per account
- * is kept. When a kind has no account of that country (a small range and
- * a small country) the counterparty stays where it was drawn. */
+ * is kept. Every kind has an account in every country (the pattern starts
+ * with each once, and each kind has at least N accounts), but when a small
+ * country has too few (a business paying another, a run of 20 suppliers)
+ * the counterparty stays where it was drawn. */
 
 static int64_t kind_lo(const model *m, int64_t a, int64_t *hi)
 {
@@ -2252,8 +2254,8 @@ static char *put_amount(char *w, int64_t minor, int exponent)
     return w + n;
 }
 
-/* "DE001" and "A000001234" (a regular account), "F..." abroad, "CASH". */
-/* Account a of bank b (bank_of). */
+/* "DE001" and "A000001234" (a regular account), "F..." abroad, "CASH";
+ * b is bank_of(m, a). */
 static char *put_account_at(char *w, const model *m, int64_t a, int b, bool ibm)
 {
     if (ibm) {
