@@ -734,7 +734,7 @@ static ft_status sc_writer(FILE *out, ft_error *err)
     return rc;
 }
 
-static ft_status sc_synth(FILE *out, ft_error *err)
+static ft_status synth_run(FILE *out, int countries, ft_error *err)
 {
     char data[160], truth[160];
     snprintf(data, sizeof data, "%s/syn.csv", fx.dir);
@@ -745,6 +745,8 @@ static ft_status sc_synth(FILE *out, ft_error *err)
     o.days = 30;
     o.accounts = 1000;
     o.planted = 0.1;
+    o.countries = countries;
+    o.cross_border = 0.3;
     ft_writer dw = {.fd = -1}, tw = {.fd = -1};
     ft_synth_report rep;
     ft_status rc = ft_writer_open(&dw, data, false, err);
@@ -761,6 +763,17 @@ static ft_status sc_synth(FILE *out, ft_error *err)
     if (rc == FT_OK)
         fprintf(out, "%lld %lld\n", (long long)rep.rows, (long long)rep.planted_rows);
     return rc;
+}
+
+static ft_status sc_synth(FILE *out, ft_error *err)
+{
+    return synth_run(out, 0, err);
+}
+
+/* With countries: the same allocations, other paths to them. */
+static ft_status sc_synth_countries(FILE *out, ft_error *err)
+{
+    return synth_run(out, 5, err);
 }
 
 static ft_status sc_rules(FILE *out, ft_error *err)
@@ -1114,6 +1127,7 @@ static const struct scenario {
     {"eval", sc_eval, false},
     {"writer", sc_writer, false},
     {"synth", sc_synth, false},
+    {"synth_countries", sc_synth_countries, false},
     {"rules", sc_rules, false},
     {"pseudo", sc_pseudo, false},
     {"provenance", sc_provenance, false},
