@@ -14,6 +14,7 @@
 #include "fundtrace/json.h"
 #include "fundtrace/money.h"
 #include "fundtrace/periods.h"
+#include "fundtrace/pool.h"
 #include "fundtrace/pseudo.h"
 #include "fundtrace/time.h"
 #include "fundtrace/writer.h"
@@ -483,19 +484,13 @@ static ft_status union_alerts(const ft_store *s, const ft_alerts *al, uint16_t n
 
 typedef struct rowlist {
     uint32_t *v;
-    size_t n, cap;
+    uint32_t n, cap;
 } rowlist;
 
 static bool rpush(rowlist *l, uint32_t x)
 {
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? 2 * l->cap : 64;
-        uint32_t *v = realloc(l->v, nc * sizeof *v);
-        if (!v)
-            return false;
-        l->v = v;
-        l->cap = nc;
-    }
+    if (!FT_ARRAY_GROW(l->v, &l->cap, (uint64_t)l->n + 1))
+        return false;
     l->v[l->n++] = x;
     return true;
 }
@@ -985,19 +980,13 @@ static int cmp_crossing(const void *a, const void *b)
 
 typedef struct xlist {
     ft_trace_crossing *v;
-    size_t n, cap;
+    uint32_t n, cap;
 } xlist;
 
 static bool xpush(xlist *l, const ft_trace_crossing *c)
 {
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? 2 * l->cap : 16;
-        ft_trace_crossing *v = realloc(l->v, nc * sizeof *v);
-        if (!v)
-            return false;
-        l->v = v;
-        l->cap = nc;
-    }
+    if (!FT_ARRAY_GROW(l->v, &l->cap, (uint64_t)l->n + 1))
+        return false;
     l->v[l->n++] = *c;
     return true;
 }
