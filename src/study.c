@@ -440,11 +440,24 @@ static ft_status party_scan(const ft_store *s, const uint32_t *rows, size_t n,
     return rc;
 }
 
-/* The parties' alerts al[0 .. np) as one arrangement's: an alert an
- * earlier party reported already is the same alert. Added to ev when
- * given; *distinct: the distinct ids. */
-static ft_status union_alerts(const ft_store *s, const ft_alerts *al, uint16_t np, ft_eval *ev,
-                              uint32_t *distinct, ft_error *err)
+/* Whether party p reports alert v: one of its transfers is paid by or to
+ * an account of p's (a party's alerts name transfers by s's numbering). */
+static bool reports(const ft_store *s, const uint16_t *of, uint16_t p, const ft_alerts *al,
+                    const ft_alert *v)
+{
+    for (uint32_t k = 0; k < v->ntxn; k++) {
+        uint32_t t = al->txns[v->txn0 + k];
+        if (of[s->t.src[t]] == p || of[s->t.dst[t]] == p)
+            return true;
+    }
+    return false;
+}
+
+/* The parties' alerts al[0 .. np) as one arrangement's: what each party
+ * reports (above), an alert an earlier party reported already being the
+ * same alert. Added to ev when given; *distinct: the distinct ids. */
+static ft_status union_alerts(const ft_store *s, const uint16_t *of, const ft_alerts *al,
+                              uint16_t np, ft_eval *ev, uint32_t *distinct, ft_error *err)
 {
     size_t total = 0, nids = 0;
     for (uint16_t p = 0; p < np; p++)
@@ -459,6 +472,8 @@ static ft_status union_alerts(const ft_store *s, const ft_alerts *al, uint16_t n
         }
         size_t before = nids;
         for (uint32_t i = 0; i < al[p].n; i++) {
+            if (!reports(s, of, p, &al[p], &al[p].v[i]))
+                continue;
             if (before && bsearch(&al[p].v[i].id, ids, before, sizeof *ids, cmp_u64))
                 continue;
             keep[i] = 1;
@@ -755,7 +770,7 @@ ft_status ft_study_run(const ft_store *s, const ft_jurisdictions *j, ft_eval *ev
             r->cost[k].cpu_seconds = r->cost[FT_STUDY_SILOED].cpu_seconds + cpu_now() - t0;
         }
         if (rc == FT_OK)
-            rc = union_alerts(s, al, np, ev, &r->cost[k].alerts, err);
+            rc = union_alerts(s, j->of, al, np, ev, &r->cost[k].alerts, err);
         if (rc == FT_OK && ev)
             rc = ft_eval_score(ev, &o->eval, &e[k], err);
         if (ev)

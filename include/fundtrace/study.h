@@ -19,8 +19,10 @@
  *   - pooled: one central party, of no jurisdiction, holds every
  *     transfer; its scan is the plain scan of all the data;
  *   - siloed: one party per jurisdiction, holding every transfer whose
- *     payer or payee is of it; each scans its share alone, and the
- *     arrangement's alerts are all parties' alerts, one per alert id;
+ *     payer or payee is of it; each scans its share alone and reports the
+ *     alerts with a transfer paid by or to one of its own accounts (not
+ *     those about other parties' accounts alone); the arrangement's alerts
+ *     are all parties' reports, one per alert id;
  *   - federated: the siloed parties, which also exchange pseudonymised
  *     matches. Round after round, each party asks the others about the
  *     accounts of other jurisdictions (or outside every one) that its
