@@ -200,6 +200,12 @@ check "table: siloed" "siloed 3 1 1 0.003311 0 0 0 1" \
 check "table: federated" "federated 2 11 12 0.036424 4 12 2484 2" \
     "$(grep '^federated' got.table | tr -s ' ' | cut -d' ' -f1-9)"
 
+# JSON Lines: the provenance record, then the figures on one line.
+"$FT" study -q --format jsonl --jurisdiction-map "$D/study_jur.csv" "$D/study.csv" >got.jsonl
+check "jsonl: two lines" 2 "$(wc -l <got.jsonl | tr -d ' ')"
+check "jsonl: the figures" 302 \
+    "$(tail -n 1 got.jsonl | python3 -c 'import json,sys; print(json.load(sys.stdin)["transfers"])')"
+
 # JSON carries the provenance record, with the map's SHA-256.
 "$FT" study -q --format json --jurisdiction-map "$D/study_jur.csv" "$D/study.csv" >prov.json
 check "provenance" "study jurisdiction-map $(sha256sum <"$D/study_jur.csv" | cut -d' ' -f1)" \

@@ -156,6 +156,13 @@ static void test_jurisdictions(void **state)
     assert_string_equal(j.names[jur_of(&s, &j, "DE02:CB")], "XC");
     assert_int_equal(jur_of(&s, &j, "FR01:D1"), FT_JUR_NONE);
     ft_jurisdictions_free(&j);
+    /* a name of every kind of character allowed, the ends of each range */
+    f = fopen(path, "w");
+    fputs("NL01,Aa0Zz9-_.\n", f);
+    fclose(f);
+    assert_int_equal(ft_jurisdictions_make(&s, path, &j, &err), FT_OK);
+    assert_string_equal(j.names[jur_of(&s, &j, "NL01:TFX")], "Aa0Zz9-_.");
+    ft_jurisdictions_free(&j);
     /* bad lines: file, line and column */
     static const struct {
         const char *text, *msg;
