@@ -10,7 +10,8 @@
 # - synth --countries COUNTRIES --cross-border SHARE, loaded as a snapshot;
 # - the baseline: `scan` of the snapshot, and `trace --seeds` of SEEDS
 #   accounts (haircut, 6 hops);
-# - `study --truth --from` the same seeds (pooled, siloed and federated
+# - `study --truth --from` the same seeds, the N countries as the
+#   jurisdictions and the banks abroad outside every one (pooled, siloed and federated
 #   scans and traces; with --html when the build has it, the report's size);
 # - the ratio of the study's time to the baseline's (target: at most 5x),
 #   wall and CPU, and the study's figures: found per arrangement, false
@@ -36,6 +37,11 @@ if [ ! -s "$csv" ]; then
         -o "$csv" >/dev/null
 fi
 [ -s "$snap" ] || "$ft" load -q "$csv" -o "$snap" >/dev/null
+# the N countries (synth's order, fundtrace-synth(1)) are the jurisdictions;
+# the banks abroad are outside all
+for c in DE FR NL IT ES BE AT IE PT FI LU GB CH US JP; do echo "$c*,$c"; done | head -n "$countries" \
+    >"$work/study-jur.csv"
+echo '*,-' >>"$work/study-jur.csv"
 awk -F, -v n="$nseeds" 'NR > 1 && NR % 997 == 0 { k = $3 ":" $4; if (!seen[k]++) { print k; if (++m == n) exit } }' \
     "$csv" >"$work/study-seeds.txt"
 from=$(paste -sd, "$work/study-seeds.txt")
@@ -45,7 +51,8 @@ scan_s=$secs scan_cpu=$cpu scan_kib=$kib
 run "batch trace ($nseeds seeds)" "$ft" trace -q --no-provenance --seeds "$work/study-seeds.txt" \
     --format jsonl "$snap"
 trace_s=$secs trace_cpu=$cpu
-study=(study -q --no-provenance --truth "${csv%.csv}_truth.csv" --from "$from" --format json)
+study=(study -q --no-provenance --truth "${csv%.csv}_truth.csv" --jurisdiction-map "$work/study-jur.csv"
+    --from "$from" --format json)
 html=
 if "$ft" study --help 2>&1 | grep -q -- '--html'; then
     html=$work/study.html
