@@ -184,7 +184,7 @@ void ft_chart_bars_axis(const ft_chart_bars *c, ft_chart_axis *a)
     for (int i = 0; i < c->ngroups * c->nseries; i++)
         if (clean(c->values[i]) > top)
             top = clean(c->values[i]);
-    ft_chart_axis_make(top, false, a);
+    ft_chart_axis_make(top, c->integer, a);
 }
 
 /* Where the bars go: the axis, the plot's left edge, a group's width,

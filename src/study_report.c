@@ -15,7 +15,8 @@
 
 const char *ft_study_colour(int k)
 {
-    static const char *const c[FT_STUDY_NARR] = {"#1f77b4", "#ff7f0e", "#2ca02c"};
+    static const char *const c[] = {"#1f77b4", "#ff7f0e", "#2ca02c"};
+    _Static_assert(sizeof c / sizeof *c == FT_STUDY_NARR, "a colour per arrangement");
     return k >= 0 && k < FT_STUDY_NARR ? c[k] : "#444444";
 }
 
@@ -306,6 +307,7 @@ static ft_status found_chart(FILE *f, const ft_study_result *r, ft_error *err)
     }
     ft_chart_bars c = {.title = "Instances found per pattern and arrangement",
                        .y_label = "instances",
+                       .integer = true,
                        .ngroups = ng,
                        .nseries = NS,
                        .groups = groups,
@@ -351,6 +353,7 @@ static void exchanged_chart(FILE *f, const ft_study_result *r)
     const char *colours[2] = {FT_STUDY_COLOUR_CROSSING, FT_STUDY_COLOUR_EXCHANGED};
     ft_chart_bars c = {.title = "Records per arrangement that cross a border, and exchanged",
                        .y_label = "records",
+                       .integer = true,
                        .ngroups = FT_STUDY_NARR,
                        .nseries = 2,
                        .groups = groups,

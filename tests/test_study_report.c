@@ -150,6 +150,15 @@ static void test_bars(void **state)
     has(out, "<title>b, s&lt;1&gt;: -5, drawn as 0</title>");
     free(out);
 
+    /* counts: whole-number ticks (0 .. 1), not 0.2 apart */
+    const double small[] = {0, 1, 1, 0};
+    c.values = small;
+    c.integer = true;
+    CAPTURE(out, ft_chart_bars_svg(f, &c));
+    assert_int_equal(count(out, "text-anchor=\"end\">"), 2);
+    has(out, "height=\"240.00\" fill=\"#222222\"><title>a, s2: 1</title>");
+    free(out);
+
     /* nothing to draw */
     c.ngroups = 0;
     CAPTURE(out, ft_chart_bars_svg(f, &c));

@@ -63,6 +63,7 @@ double ft_chart_y(const ft_chart_axis *a, double v);
 typedef struct ft_chart_bars {
     const char *title;   /* the chart's accessible name */
     const char *y_label; /* the value axis's title */
+    bool integer;        /* counts: ticks at whole numbers */
     int ngroups, nseries;
     const char *const *groups;  /* [ngroups] */
     const char *const *series;  /* [nseries]: the legend */
