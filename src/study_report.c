@@ -260,11 +260,12 @@ static void trace_table(FILE *f, const ft_store *s, const ft_study_result *r, bo
 }
 
 /* Chart 1: per pattern, the truth's instances and what each arrangement
- * found. */
+ * found. The overall row is left out: it would dwarf the patterns (the
+ * exposure chart has it). */
 static ft_status found_chart(FILE *f, const ft_study_result *r, ft_error *err)
 {
     enum { NS = FT_STUDY_NARR + 1 };
-    int ng = r->nrows;
+    int ng = r->nrows > 0 ? r->nrows - 1 : 0;
     size_t nv = (size_t)ng * NS + 1;
     const char **groups = calloc((size_t)ng + 1, sizeof *groups);
     double *values = calloc(nv, sizeof *values);
@@ -286,7 +287,7 @@ static ft_status found_chart(FILE *f, const ft_study_result *r, ft_error *err)
     }
     for (int g = 0; g < ng; g++) {
         const ft_study_row *w = &r->rows[g];
-        groups[g] = g == ng - 1 ? "overall" : w->name;
+        groups[g] = w->name;
         for (int k = 0; k < NS; k++) {
             size_t i = (size_t)g * NS + (size_t)k;
             char *t = tipbuf + i * TIP_LEN;
@@ -318,7 +319,8 @@ static ft_status found_chart(FILE *f, const ft_study_result *r, ft_error *err)
     fputs("<figure id=\"chart-found\">\n", f);
     ft_chart_bars_svg(f, &c);
     fputs("<figcaption>Instances of each pattern in the truth (grey) and how many each "
-          "arrangement found. Hover a bar for its numbers.</figcaption>\n</figure>\n",
+          "arrangement found (overall: in the table, and in the last chart). Hover a bar for "
+          "its numbers.</figcaption>\n</figure>\n",
           f);
     free(groups);
     free(values);
@@ -508,13 +510,6 @@ ft_status ft_study_html(FILE *f, const ft_store *s, const ft_study_result *r,
           f);
     data_tables(f, r);
 
-    fputs("<h2>Arrangements</h2>\n", f);
-    cost_table(f, r, cpu);
-    fputs("<h3>Exchanged records</h3>\n", f);
-    exchanged_chart(f, r);
-    fputs("<h3>Detection against exposure</h3>\n", f);
-    exposure_chart(f, r);
-
     fputs("<h2>Found per pattern</h2>\n", f);
     if (r->labelled) {
         ft_status rc = found_chart(f, r, err);
@@ -524,6 +519,13 @@ ft_status ft_study_html(FILE *f, const ft_store *s, const ft_study_result *r,
     } else {
         fputs("<p class=\"note\">Not scored: no truth was given (--truth FILE).</p>\n", f);
     }
+
+    fputs("<h2>Cost: what crosses a border</h2>\n", f);
+    cost_table(f, r, cpu);
+    exchanged_chart(f, r);
+
+    fputs("<h2>Detection against exposure</h2>\n", f);
+    exposure_chart(f, r);
 
     if (r->ntraces) {
         fputs("<h2>Traces</h2>\n", f);

@@ -111,9 +111,8 @@ sys.exit(0 if ok else 1)
 PY
 "$FT" verify -q report.html study.csv >/dev/null || bad "verify cannot read the report's record"
 
-# the tf_collection bars: found pooled only (1 of 1; the axis 0 .. 2, the
-# overall row's 2 instances)
-grep -q 'height="120.00" fill="#1f77b4"><title>tf_collection, pooled: 1 of 1 found' report.html ||
+# the tf_collection bars: found pooled only (1 of 1; the axis 0 .. 1)
+grep -q 'height="240.00" fill="#1f77b4"><title>tf_collection, pooled: 1 of 1 found' report.html ||
     bad "tf_collection's pooled bar"
 grep -q 'height="0.00" fill="#ff7f0e"><title>tf_collection, siloed: 0 of 1 found' report.html ||
     bad "tf_collection's siloed bar"

@@ -330,13 +330,15 @@ static void test_page(void **state)
     /* no CPU seconds unless asked */
     assert_null(strstr(out, "cpu_seconds"));
     assert_null(strstr(out, "CPU"));
-    /* chart 1: 2 groups of 4 bars (instances, then pooled, siloed,
-     * federated), the axis 0 .. 4: a found instance is 60 px */
+    /* chart 1: a group of 4 bars (instances, then pooled, siloed,
+     * federated) per pattern, not overall; the axis 0 .. 4: a found
+     * instance is 60 px */
     has(out, "fill=\"#9e9e9e\"><title>tf_&lt;&amp;&quot;&gt;: 4 instances in the truth</title>");
     has(out, "height=\"60.00\" fill=\"#ff7f0e\"><title>tf_&lt;&amp;&quot;&gt;, siloed: 1 of 4 "
              "found, 1 alert, 0 false</title>");
-    has(out, "height=\"180.00\" fill=\"#2ca02c\"><title>overall, federated: 3 of 4 found, 4 "
-             "alerts, 1 false</title>");
+    has(out, "height=\"180.00\" fill=\"#2ca02c\"><title>tf_&lt;&amp;&quot;&gt;, federated: 3 of 4 "
+             "found, 3 alerts, 1 false</title>");
+    assert_null(strstr(out, "<title>overall, "));
     /* chart 2: the axis 0 .. 400 (step 100): 400 records are 240 px, 20 are 12 */
     has(out, "height=\"240.00\" fill=\"#6a3d9a\"><title>pooled: 400 records crossing a border "
              "(of 400 transfers), 50 accounts</title>");
@@ -383,7 +385,14 @@ static void test_empty(void **state)
     r.nrows = 1;
     out = page(&s, &r, NULL);
     has(out, "<td class=\"n\" data-k=\"overall.instances\">0</td>");
-    has(out, "height=\"0.00\" fill=\"#9e9e9e\">");
+    has(out, "Nothing to draw."); /* overall alone: no pattern to draw */
+    free(out);
+    /* a pattern with no instance and nothing found: bars of 0 */
+    ft_study_row rows[2] = {{.name = "p"}, {.name = "overall"}};
+    r.rows = rows;
+    r.nrows = 2;
+    out = page(&s, &r, NULL);
+    assert_int_equal(count(out, "height=\"0.00\""), 1 + FT_STUDY_NARR + 2 * FT_STUDY_NARR);
     free(out);
 }
 
