@@ -125,7 +125,9 @@ static void cost_table(FILE *f, const ft_study_result *r, bool cpu)
           "<th>records exchanged</th><th>bytes exchanged</th><th>scan rounds</th>",
           f);
     if (cpu)
-        fputs("<th>CPU seconds</th>", f);
+        fputs(r->ntraces ? "<th>CPU seconds, scans</th><th>CPU seconds, traces</th>"
+                         : "<th>CPU seconds</th>",
+              f);
     fputs("</tr>\n", f);
     char path[96];
     for (int k = 0; k < FT_STUDY_NARR; k++) {
@@ -149,6 +151,10 @@ static void cost_table(FILE *f, const ft_study_result *r, bool cpu)
             char buf[32];
             snprintf(buf, sizeof buf, "%.3f", c->cpu_seconds);
             COST("cpu_seconds", cell, buf);
+            if (r->ntraces) {
+                snprintf(buf, sizeof buf, "%.3f", r->trace_cpu_seconds[k]);
+                COST("trace_cpu_seconds", cell, buf);
+            }
         }
 #undef COST
         fputs("</tr>\n", f);
@@ -206,7 +212,7 @@ static void pattern_table(FILE *f, const ft_study_result *r)
     fputs("</table>\n", f);
 }
 
-static void trace_table(FILE *f, const ft_store *s, const ft_study_result *r, bool cpu)
+static void trace_table(FILE *f, const ft_store *s, const ft_study_result *r)
 {
     fputs("<table>\n<tr><th rowspan=\"2\">seed</th><th rowspan=\"2\">traced siloed and "
           "federated</th>",
@@ -230,7 +236,7 @@ static void trace_table(FILE *f, const ft_store *s, const ft_study_result *r, bo
         fputs("<tr>", f);
         snprintf(path, sizeof path, "traces[%zu].seed", i);
         cell_str(f, path, key, len);
-        snprintf(path, sizeof path, "traces[%zu].traced", i);
+        snprintf(path, sizeof path, "traces[%zu].federated_traced", i);
         cell_str(f, path, w->traced ? "true" : "false", w->traced ? 4 : 5);
         for (int k = 0; k < FT_STUDY_NARR; k++) {
             const char *name = ft_study_arrangement_name(k);
@@ -250,13 +256,6 @@ static void trace_table(FILE *f, const ft_store *s, const ft_study_result *r, bo
         fputs("</tr>\n", f);
     }
     fputs("</table>\n", f);
-    if (cpu) {
-        fputs("<p class=\"note\">CPU seconds of the traces:", f);
-        for (int k = 0; k < FT_STUDY_NARR; k++)
-            fprintf(f, "%s %s %.3f", k ? "," : "", ft_study_arrangement_name(k),
-                    r->trace_cpu_seconds[k]);
-        fputs(".</p>\n", f);
-    }
 }
 
 /* Chart 1: per pattern, the truth's instances and what each arrangement
@@ -529,7 +528,7 @@ ft_status ft_study_html(FILE *f, const ft_store *s, const ft_study_result *r,
 
     if (r->ntraces) {
         fputs("<h2>Traces</h2>\n", f);
-        trace_table(f, s, r, cpu);
+        trace_table(f, s, r);
     }
 
     ft_status rc = provenance(f, o ? o->prov : NULL, err);

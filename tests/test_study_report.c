@@ -284,6 +284,7 @@ static void build(fixture *x)
                                         .handoff_bytes = 77};
     r->traces = x->traces;
     r->ntraces = 1;
+    r->trace_cpu_seconds[FT_STUDY_FEDERATED] = 1.5;
 }
 
 static char *page(const ft_store *s, const ft_study_result *r, const ft_study_html_options *o)
@@ -357,6 +358,7 @@ static void test_page(void **state)
     o.cpu = true;
     out = page(&x.s, &x.r, &o);
     has(out, "<td class=\"n\" data-k=\"arrangements.pooled.cpu_seconds\">0.250</td>");
+    has(out, "<td class=\"n\" data-k=\"arrangements.federated.trace_cpu_seconds\">1.500</td>");
     free(out);
     ft_store_free(&x.s);
 }
