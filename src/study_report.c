@@ -9,7 +9,7 @@
 
 #include "fundtrace/chart.h"
 #include "fundtrace/export.h"
-#include "fundtrace/time.h"
+#include "fundtrace/report.h"
 
 #define TIP_LEN 160 /* a bar's tooltip */
 
@@ -444,41 +444,8 @@ static ft_status provenance(FILE *f, const ft_provenance *p, ft_error *err)
         free(cl);
         return ft_error_oom(err);
     }
-    char when[40];
-    ft_time_format(p->time_ms, when, sizeof when);
-    fputs("<table>\n<tr><th>fundtrace</th><td>", f);
-    text(f, p->version ? p->version : "");
-    fprintf(f, "</td></tr>\n<tr><th>run at</th><td>%s%s</td></tr>\n", when,
-            p->time_fixed ? " (SOURCE_DATE_EPOCH)" : "");
-    if (p->snapshot) {
-        fputs("<tr><th>snapshot</th><td>", f);
-        text(f, p->snapshot);
-        fputs("</td></tr>\n", f);
-    }
-    for (size_t i = 0; i < p->ninputs; i++) {
-        const ft_prov_input *x = &p->inputs[i];
-        fputs("<tr><th>input</th><td>", f);
-        text(f, x->path);
-        fprintf(f,
-                "<br/>SHA-256 %s<br/>%" PRIu64 " bytes, %" PRId64 " rows read, %" PRId64
-                " loaded, %" PRId64 " rejected</td></tr>\n",
-                x->sha256, x->bytes, x->rows_read, x->rows_loaded, x->rows_rejected);
-    }
-    for (size_t i = 0; i < p->nfiles; i++) {
-        fputs("<tr><th>--", f);
-        text(f, p->files[i].option);
-        fputs("</th><td>", f);
-        text(f, p->files[i].path);
-        fputs("<br/>SHA-256 ", f);
-        text(f, p->files[i].sha256);
-        fputs("</td></tr>\n", f);
-    }
-    if (p->key_fingerprint[0]) {
-        fputs("<tr><th>pseudonymised</th><td>key fingerprint ", f);
-        text(f, p->key_fingerprint);
-        fputs("</td></tr>\n", f);
-    }
-    fputs("</table>\n<p>The command that made this report, run on the same data (check it "
+    ft_report_prov_table(f, p);
+    fputs("<p>The command that made this report, run on the same data (check it "
           "first with <code>fundtrace verify REPORT DATA</code>):</p>\n<pre>",
           f);
     text(f, cl);
