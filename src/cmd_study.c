@@ -168,7 +168,7 @@ int cmd_study(int argc, char **argv)
         }
         res.ntraces = from.n;
         if (ft_study_trace(&s, &j, &to, strcmp(direction, "in") == 0, from.ids, from.n, res.traces,
-                           &err) != FT_OK)
+                           res.trace_cpu_seconds, &err) != FT_OK)
             goto fail;
     }
     if (json_out && !write_json(json_out, &s, &res))

@@ -8,8 +8,15 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "fundtrace/handoff.h"
+#include "fundtrace/json.h"
+#include "fundtrace/money.h"
 #include "fundtrace/periods.h"
+#include "fundtrace/pseudo.h"
+#include "fundtrace/time.h"
+#include "fundtrace/writer.h"
 #include "scan_int.h"
 
 /* --- jurisdictions --------------------------------------------------------------------- */
@@ -219,41 +226,344 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The costs, which need no scan. */
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static double cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Siloed, the payee's party holds a transfer its payer's does not. */
+static bool siloed_crossing(const uint16_t *of, uint32_t a, uint32_t b)
+{
+    return of[a] != of[b] && of[b] != FT_JUR_NONE;
+}
+
+/* The costs that need no scan. crossed[a]: bit 0 has a transfer, bit 1
+ * crosses when siloed. */
 static void costs(const ft_store *s, const ft_jurisdictions *j, uint8_t *crossed,
                   ft_study_result *r)
 {
     const uint16_t *of = j->of;
     uint32_t na = s->accounts.n;
     memset(crossed, 0, (size_t)na + 1);
-    uint8_t *active = crossed; /* bit 0: has a transfer; bit 1: crosses when siloed */
     ft_study_cost *pc = &r->cost[FT_STUDY_POOLED], *sc = &r->cost[FT_STUDY_SILOED];
     for (int64_t i = 0; i < s->t.n; i++) {
         uint32_t a = s->t.src[i], b = s->t.dst[i];
         uint16_t ja = of[a], jb = of[b];
-        active[a] |= 1;
-        active[b] |= 1;
+        crossed[a] |= 1;
+        crossed[b] |= 1;
         if (ja == jb)
             continue;
         r->cross_border++;
-        if (jb != FT_JUR_NONE) {
+        if (siloed_crossing(of, a, b)) {
             sc->records_crossing++; /* the payee's party holds it */
-            active[a] |= 2;
+            crossed[a] |= 2;
         }
         if (ja != FT_JUR_NONE)
-            active[b] |= 2; /* the payer's party holds it */
+            crossed[b] |= 2; /* the payer's party holds it */
     }
     r->transfers = s->t.n;
     for (uint32_t a = 0; a < na; a++) {
-        r->accounts += active[a] & 1;
-        sc->accounts_crossing += (active[a] >> 1) & 1;
+        r->accounts += crossed[a] & 1;
+        sc->accounts_crossing += (crossed[a] >> 1) & 1;
         r->outside_accounts += of[a] == FT_JUR_NONE;
     }
     pc->records_crossing = s->t.n;
     pc->accounts_crossing = r->accounts;
-    for (int k = 0; k < FT_STUDY_NARR; k++)
-        r->cost[k].share_seen_abroad =
-            s->t.n ? (double)r->cost[k].records_crossing / (double)s->t.n : 0;
+    pc->records_exchanged = s->t.n;
+    pc->rounds = sc->rounds = 1;
+}
+
+/* s with every account shown as a token of the right length (what a
+ * pseudonymised exchange writes; the bytes do not depend on the key).
+ * *buf: the tokens, for the caller to free. */
+static ft_status token_view(const ft_store *s, ft_store *tv, char **buf, ft_error *err)
+{
+    size_t na = s->accounts.n, w = FT_PSEUDO_LEN + 1;
+    *tv = *s;
+    if (!(*buf = malloc(na * w + 1)))
+        return ft_error_oom(err);
+    for (size_t a = 0; a < na; a++) {
+        memcpy(*buf + a * w, "ps-", 3);
+        memset(*buf + a * w + 3, '0', FT_PSEUDO_LEN - 3);
+        (*buf)[a * w + FT_PSEUDO_LEN] = '\0';
+    }
+    tv->pseudo = *buf;
+    return FT_OK;
+}
+
+/* A match query for account a, as study.h says it is sent. */
+static void write_query(FILE *f, const ft_store *s, uint32_t a)
+{
+    size_t len;
+    const char *k = ft_store_account_shown(s, a, &len);
+    ft_json j;
+    ft_json_init(&j, f, false);
+    ft_json_object(&j, NULL);
+    ft_json_cstr(&j, "kind", "match");
+    ft_json_string(&j, "account", k, len);
+    ft_json_end(&j, '}');
+    ft_json_finish(&j);
+}
+
+/* Transfer t as a record (study.h). */
+static void write_record(FILE *f, const ft_store *s, uint32_t t)
+{
+    char buf[128];
+    size_t len = ft_store_txid(s, t, buf, sizeof buf);
+    ft_json j;
+    ft_json_init(&j, f, false);
+    ft_json_object(&j, NULL);
+    ft_json_cstr(&j, "kind", "record");
+    ft_json_string(&j, "txn", buf, len);
+    ft_time_format(s->t.ts_ms[t], buf, sizeof buf);
+    ft_json_cstr(&j, "time", buf);
+    const char *k = ft_store_account_shown(s, s->t.src[t], &len);
+    ft_json_string(&j, "from", k, len);
+    k = ft_store_account_shown(s, s->t.dst[t], &len);
+    ft_json_string(&j, "to", k, len);
+    const ft_currency *cu = &s->currencies[s->t.cur[t]];
+    ft_money_format(s->t.amount[t], cu->exponent, buf, sizeof buf);
+    ft_json_cstr(&j, "amount", buf);
+    ft_json_cstr(&j, "currency", cu->code);
+    ft_json_end(&j, '}');
+    ft_json_finish(&j);
+}
+
+/* Party p's share (the transfers whose payer or payee is of p) and the
+ * rows extra[0 .. nextra) (ascending, none of them in the share) into
+ * rows, ascending; their number. */
+static size_t party_rows(const ft_store *s, const ft_jurisdictions *j, uint16_t p,
+                         const uint32_t *extra, size_t nextra, uint32_t *rows)
+{
+    size_t n = 0, e = 0;
+    for (int64_t i = 0; i < s->t.n; i++) {
+        bool got = e < nextra && extra[e] == (uint32_t)i;
+        e += got;
+        if (got || j->of[s->t.src[i]] == p || j->of[s->t.dst[i]] == p)
+            rows[n++] = (uint32_t)i;
+    }
+    return n;
+}
+
+/* A party's scan of the rows rows[0 .. n) of s: its alerts, their
+ * transfers numbered as s's (the accounts are numbered alike). */
+static ft_status party_scan(const ft_store *s, const uint32_t *rows, size_t n,
+                            const ft_study_options *o, ft_alerts *al, ft_error *err)
+{
+    ft_store sub = {0};
+    ft_status rc = ft_store_rows(&sub, s, rows, n, err);
+    if (rc == FT_OK)
+        rc = ft_store_adjacency(&sub, err);
+    if (rc == FT_OK)
+        rc = ft_scan_run(&sub, &o->scan, o->threads, al, err);
+    if (rc == FT_OK)
+        for (uint32_t k = 0; k < al->ntxns; k++)
+            al->txns[k] = rows[al->txns[k]];
+    ft_store_free(&sub);
+    return rc;
+}
+
+/* The parties' alerts al[0 .. np) as one arrangement's: an alert an
+ * earlier party reported already is the same alert. Added to ev when
+ * given; *distinct: the distinct ids. */
+static ft_status union_alerts(const ft_store *s, const ft_alerts *al, uint16_t np, ft_eval *ev,
+                              uint32_t *distinct, ft_error *err)
+{
+    size_t total = 0, nids = 0;
+    for (uint16_t p = 0; p < np; p++)
+        total += al[p].n;
+    uint64_t *ids = malloc((total + 1) * sizeof *ids);
+    ft_status rc = ids ? FT_OK : ft_error_oom(err);
+    for (uint16_t p = 0; p < np && rc == FT_OK; p++) {
+        uint8_t *keep = calloc((size_t)al[p].n + 1, 1);
+        if (!keep) {
+            rc = ft_error_oom(err);
+            break;
+        }
+        size_t before = nids;
+        for (uint32_t i = 0; i < al[p].n; i++) {
+            if (before && bsearch(&al[p].v[i].id, ids, before, sizeof *ids, cmp_u64))
+                continue;
+            keep[i] = 1;
+            ids[nids++] = al[p].v[i].id;
+        }
+        if (nids > 1)
+            qsort(ids, nids, sizeof *ids, cmp_u64);
+        if (ev)
+            rc = ft_eval_add_scan(ev, s, &al[p], keep, err);
+        free(keep);
+    }
+    if (rc == FT_OK) {
+        /* one party's alerts may repeat an id within it: count ids */
+        size_t w = 0;
+        for (size_t i = 0; i < nids; i++)
+            if (w == 0 || ids[i] != ids[w - 1])
+                ids[w++] = ids[i];
+        *distinct = (uint32_t)w;
+    }
+    free(ids);
+    return rc;
+}
+
+typedef struct rowlist {
+    uint32_t *v;
+    size_t n, cap;
+} rowlist;
+
+static bool rpush(rowlist *l, uint32_t x)
+{
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? 2 * l->cap : 64;
+        uint32_t *v = realloc(l->v, nc * sizeof *v);
+        if (!v)
+            return false;
+        l->v = v;
+        l->cap = nc;
+    }
+    l->v[l->n++] = x;
+    return true;
+}
+
+/* State of the federated rounds. */
+typedef struct fed {
+    const ft_store *s, *tv; /* tv: s with accounts as tokens */
+    const ft_jurisdictions *j;
+    uint8_t *asked;  /* [np * na]: party p asked about account a */
+    uint8_t *got;    /* [np * (nt / 8 + 1)] bits: party p received row t */
+    uint8_t *marked; /* [nt]: counted among the records crossing */
+    uint8_t *crossed;
+    rowlist *extra; /* [np]: rows received */
+    uint8_t *dirty; /* [np]: received rows since its last scan */
+    FILE *count;    /* counts the bytes exchanged */
+    ft_study_cost *c;
+} fed;
+
+/* Party p receives row t from its holders (none: nobody holds it). */
+static ft_status receive(fed *f, uint16_t p, uint32_t t, ft_error *err)
+{
+    const ft_store *s = f->s;
+    const uint16_t *of = f->j->of;
+    uint32_t a = s->t.src[t], b = s->t.dst[t];
+    size_t row_bytes = (size_t)s->t.n / 8 + 1;
+    uint8_t *got = f->got + (size_t)p * row_bytes;
+    if (of[a] == p || of[b] == p || (got[t >> 3] >> (t & 7)) & 1)
+        return FT_OK; /* held or received already */
+    int senders = (of[a] != FT_JUR_NONE) + (of[b] != FT_JUR_NONE && of[b] != of[a]);
+    if (!senders)
+        return FT_OK;
+    for (int k = 0; k < senders; k++)
+        write_record(f->count, f->tv, t);
+    f->c->records_exchanged += senders;
+    got[t >> 3] |= (uint8_t)(1u << (t & 7));
+    if (!rpush(&f->extra[p], t))
+        return ft_error_oom(err);
+    f->dirty[p] = 1;
+    /* p holds neither end, so it is neither's home party */
+    if (!siloed_crossing(of, a, b) && !f->marked[t]) {
+        f->marked[t] = 1;
+        f->c->records_crossing++;
+    }
+    f->crossed[a] |= 4;
+    f->crossed[b] |= 4;
+    return FT_OK;
+}
+
+/* Party p's questions about the accounts of other jurisdictions its
+ * alerts name, and the answers. */
+static ft_status ask(fed *f, uint16_t p, const ft_alerts *al, ft_error *err)
+{
+    const ft_store *s = f->s;
+    uint32_t na = s->accounts.n;
+    uint16_t np = f->j->n;
+    ft_status rc = FT_OK;
+    for (uint32_t i = 0; i < al->n && rc == FT_OK; i++)
+        for (uint32_t k = 0; k < al->v[i].nacc && rc == FT_OK; k++) {
+            uint32_t a = al->accts[al->v[i].acc0 + k];
+            uint8_t *asked = &f->asked[(size_t)p * na + a];
+            if (f->j->of[a] == p || *asked)
+                continue;
+            *asked = 1;
+            for (uint16_t q = 0; q + 1 < np; q++)
+                write_query(f->count, f->tv, a);
+            f->c->match_queries += np - 1;
+            const ft_adjacency *ad = &s->adj;
+            for (uint32_t x = ad->out_off[a]; x < ad->out_off[a + 1] && rc == FT_OK; x++)
+                rc = receive(f, p, ad->out_txn[x], err);
+            for (uint32_t x = ad->in_off[a]; x < ad->in_off[a + 1] && rc == FT_OK; x++)
+                rc = receive(f, p, ad->in_txn[x], err);
+        }
+    return rc;
+}
+
+/* The federated rounds from the siloed parties' alerts al[0 .. np),
+ * which end as the federated ones. */
+static ft_status federate(const ft_store *s, const ft_jurisdictions *j, const ft_study_options *o,
+                          ft_alerts *al, uint8_t *crossed, uint32_t *rows, ft_study_cost *c,
+                          ft_error *err)
+{
+    uint16_t np = j->n;
+    uint32_t na = s->accounts.n;
+    size_t row_bytes = (size_t)s->t.n / 8 + 1;
+    ft_store tv;
+    char *tokens = NULL;
+    fed f = {.s = s, .tv = &tv, .j = j, .crossed = crossed, .c = c};
+    ft_status rc = token_view(s, &tv, &tokens, err);
+    if (rc == FT_OK) {
+        f.asked = calloc((size_t)np * na + 1, 1);
+        f.got = calloc((size_t)np * row_bytes + 1, 1);
+        f.marked = calloc((size_t)s->t.n + 1, 1);
+        f.extra = calloc((size_t)np + 1, sizeof *f.extra);
+        f.dirty = calloc((size_t)np + 1, 1);
+        f.count = ft_count_stream(&c->bytes_exchanged);
+        if (!f.asked || !f.got || !f.marked || !f.extra || !f.dirty || !f.count)
+            rc = ft_error_oom(err);
+    }
+    c->records_crossing = 0;
+    for (int64_t i = 0; i < s->t.n; i++)
+        c->records_crossing += siloed_crossing(j->of, s->t.src[i], s->t.dst[i]);
+    c->rounds = 1; /* the siloed scans */
+    while (rc == FT_OK) {
+        for (uint16_t p = 0; p < np && rc == FT_OK; p++)
+            rc = ask(&f, p, &al[p], err);
+        bool any = false;
+        for (uint16_t p = 0; p < np; p++)
+            any |= f.dirty[p];
+        if (rc != FT_OK || !any)
+            break;
+        c->rounds++;
+        for (uint16_t p = 0; p < np && rc == FT_OK; p++) {
+            if (!f.dirty[p])
+                continue;
+            f.dirty[p] = 0;
+            rowlist *x = &f.extra[p];
+            qsort(x->v, x->n, sizeof *x->v, cmp_u32);
+            size_t n = party_rows(s, j, p, x->v, x->n, rows);
+            ft_alerts_free(&al[p]);
+            rc = party_scan(s, rows, n, o, &al[p], err);
+        }
+    }
+    if (f.count)
+        fclose(f.count); /* flushes the count */
+    c->accounts_crossing = 0;
+    for (uint32_t a = 0; a < na; a++)
+        c->accounts_crossing += (crossed[a] & 6) != 0;
+    for (uint16_t p = 0; f.extra && p < np; p++)
+        free(f.extra[p].v);
+    free(f.extra);
+    free(f.dirty);
+    free(f.marked);
+    free(f.got);
+    free(f.asked);
+    free(tokens);
+    return rc;
 }
 
 /* Adds row `name` to r unless there; its index. */
@@ -277,35 +587,51 @@ static int cmp_row(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-/* The two scorings side by side, per pattern and instance. */
-static ft_status compare(ft_study_result *r, const ft_eval_result *ep, const ft_eval_result *es,
-                         ft_error *err)
+/* The arrangements' scorings side by side, per pattern and instance. */
+static ft_status compare(ft_study_result *r, const ft_eval_result *e, ft_error *err)
 {
-    const ft_eval_result *e[FT_STUDY_NARR] = {ep, es};
-    r->rows = calloc((size_t)ep->nrows + (size_t)es->nrows + 1, sizeof *r->rows);
+    size_t cap = 1;
+    for (int k = 0; k < FT_STUDY_NARR; k++)
+        cap += (size_t)e[k].nrows;
+    r->rows = calloc(cap, sizeof *r->rows);
     if (!r->rows)
         return ft_error_oom(err);
     for (int k = 0; k < FT_STUDY_NARR; k++)
-        for (int i = 0; i < e[k]->nrows; i++) {
-            const ft_eval_row *er = &e[k]->rows[i];
+        for (int i = 0; i < e[k].nrows; i++) {
+            const ft_eval_row *er = &e[k].rows[i];
             ft_study_row *w = &r->rows[row_of(r, er->name)];
             w->instances = er->instances;
             w->found[k] = er->found;
             w->alerts[k] = er->alerts;
             w->false_alerts[k] = er->alerts - er->true_alerts;
         }
+    const ft_eval_result *ep = &e[FT_STUDY_POOLED], *es = &e[FT_STUDY_SILOED],
+                         *ef = &e[FT_STUDY_FEDERATED];
     for (int64_t i = 0; i < ep->ninstances; i++) {
-        bool p = ep->found[i], q = es->found[i];
-        if (p == q)
+        bool p = ep->found[i], q = es->found[i], f = ef->found[i];
+        if (p == q && f <= q)
             continue;
         int rows[2] = {row_of(r, ep->rows[ep->inst_row[i]].name), row_of(r, "overall")};
         for (int x = 0; x < 2; x++) {
-            r->rows[rows[x]].only_pooled += p;
-            r->rows[rows[x]].only_siloed += q;
+            r->rows[rows[x]].only_pooled += p && !q;
+            r->rows[rows[x]].only_siloed += q && !p;
+            r->rows[rows[x]].only_federated += f && !q;
         }
     }
     qsort(r->rows, (size_t)r->nrows, sizeof *r->rows, cmp_row);
     r->labelled = true;
+    return FT_OK;
+}
+
+/* Bytes of every transfer as a record with the accounts' own ids. */
+static ft_status pooled_bytes(const ft_store *s, int64_t *bytes, ft_error *err)
+{
+    FILE *f = ft_count_stream(bytes);
+    if (!f)
+        return ft_error_oom(err);
+    for (int64_t i = 0; i < s->t.n; i++)
+        write_record(f, s, (uint32_t)i);
+    fclose(f);
     return FT_OK;
 }
 
@@ -314,99 +640,73 @@ ft_status ft_study_run(const ft_store *s, const ft_jurisdictions *j, ft_eval *ev
 {
     memset(r, 0, sizeof *r);
     uint32_t na = s->accounts.n;
+    uint16_t np = j->n;
     uint8_t *crossed = malloc((size_t)na + 1);
     uint32_t *rows = malloc(((size_t)s->t.n + 1) * sizeof *rows);
-    uint64_t *ids = NULL;
-    size_t nids = 0, cap_ids = 0;
-    ft_eval_result ep = {0}, es = {0};
-    r->parties = calloc((size_t)j->n + 1, sizeof *r->parties);
-    ft_status rc = crossed && rows && r->parties ? FT_OK : ft_error_oom(err);
+    ft_alerts *al = calloc((size_t)np + 1, sizeof *al);
+    ft_eval_result e[FT_STUDY_NARR];
+    memset(e, 0, sizeof e);
+    r->parties = calloc((size_t)np + 1, sizeof *r->parties);
+    ft_status rc = crossed && rows && al && r->parties ? FT_OK : ft_error_oom(err);
     if (rc == FT_OK) {
         costs(s, j, crossed, r);
-        r->nparties = j->n;
+        r->nparties = np;
         for (uint32_t a = 0; a < na; a++)
             if (j->of[a] != FT_JUR_NONE)
                 r->parties[j->of[a]].accounts++;
+        rc = pooled_bytes(s, &r->cost[FT_STUDY_POOLED].bytes_exchanged, err);
     }
     /* pooled: the plain scan */
+    double t0 = cpu_now();
     if (rc == FT_OK)
         rc = ft_scan_run(s, &o->scan, o->threads, &r->pooled, err);
+    r->cost[FT_STUDY_POOLED].cpu_seconds = cpu_now() - t0;
     if (rc == FT_OK) {
         r->cost[FT_STUDY_POOLED].alerts = r->pooled.n;
         if (ev) {
             ft_eval_clear_alerts(ev);
             rc = ft_eval_add_scan(ev, s, &r->pooled, NULL, err);
             if (rc == FT_OK)
-                rc = ft_eval_score(ev, &o->eval, &ep, err);
+                rc = ft_eval_score(ev, &o->eval, &e[FT_STUDY_POOLED], err);
             ft_eval_clear_alerts(ev);
         }
     }
-    /* siloed: each party's share alone, the alerts once per id */
-    for (uint16_t p = 0; p < j->n && rc == FT_OK; p++) {
+    /* siloed: each party's share alone */
+    t0 = cpu_now();
+    for (uint16_t p = 0; p < np && rc == FT_OK; p++) {
         ft_study_party *pt = &r->parties[p];
         snprintf(pt->name, sizeof pt->name, "%s", j->names[p]);
-        size_t n = 0;
-        for (int64_t i = 0; i < s->t.n; i++)
-            if (j->of[s->t.src[i]] == p || j->of[s->t.dst[i]] == p)
-                rows[n++] = (uint32_t)i;
+        size_t n = party_rows(s, j, p, NULL, 0, rows);
         pt->transfers = (int64_t)n;
-        ft_store sub = {0};
-        ft_alerts al = {0};
-        uint8_t *keep = NULL;
-        rc = ft_store_rows(&sub, s, rows, n, err);
-        if (rc == FT_OK)
-            rc = ft_store_adjacency(&sub, err);
-        if (rc == FT_OK)
-            rc = ft_scan_run(&sub, &o->scan, o->threads, &al, err);
-        if (rc == FT_OK && !(keep = calloc((size_t)al.n + 1, 1)))
-            rc = ft_error_oom(err);
-        if (rc == FT_OK && nids + al.n > cap_ids) {
-            size_t nc = (nids + al.n) * 2;
-            uint64_t *v = realloc(ids, nc * sizeof *v);
-            if (!v)
-                rc = ft_error_oom(err);
-            else {
-                ids = v;
-                cap_ids = nc;
-            }
+        rc = party_scan(s, rows, n, o, &al[p], err);
+        pt->alerts = al[p].n;
+    }
+    r->cost[FT_STUDY_SILOED].cpu_seconds = cpu_now() - t0;
+    for (int k = FT_STUDY_SILOED; k <= FT_STUDY_FEDERATED && rc == FT_OK; k++) {
+        if (k == FT_STUDY_FEDERATED) {
+            t0 = cpu_now();
+            rc = federate(s, j, o, al, crossed, rows, &r->cost[k], err);
+            r->cost[k].cpu_seconds = r->cost[FT_STUDY_SILOED].cpu_seconds + cpu_now() - t0;
         }
-        if (rc == FT_OK) {
-            pt->alerts = al.n;
-            /* an alert another party reported already is the same alert */
-            size_t before = nids;
-            for (uint32_t i = 0; i < al.n; i++) {
-                if (before && bsearch(&al.v[i].id, ids, before, sizeof *ids, cmp_u64))
-                    continue;
-                keep[i] = 1;
-                ids[nids++] = al.v[i].id;
-            }
-            if (nids > 1)
-                qsort(ids, nids, sizeof *ids, cmp_u64);
-            if (ev)
-                rc = ft_eval_add_scan(ev, &sub, &al, keep, err);
-        }
-        free(keep);
-        ft_alerts_free(&al);
-        ft_store_free(&sub);
-    }
-    if (rc == FT_OK) {
-        /* one party's alerts may repeat an id within it: count ids */
-        size_t w = 0;
-        for (size_t i = 0; i < nids; i++)
-            if (w == 0 || ids[i] != ids[w - 1])
-                ids[w++] = ids[i];
-        r->cost[FT_STUDY_SILOED].alerts = (uint32_t)w;
-    }
-    if (rc == FT_OK && ev) {
-        rc = ft_eval_score(ev, &o->eval, &es, err);
         if (rc == FT_OK)
-            rc = compare(r, &ep, &es, err);
+            rc = union_alerts(s, al, np, ev, &r->cost[k].alerts, err);
+        if (rc == FT_OK && ev)
+            rc = ft_eval_score(ev, &o->eval, &e[k], err);
+        if (ev)
+            ft_eval_clear_alerts(ev);
     }
-    ft_eval_result_free(&ep);
-    ft_eval_result_free(&es);
+    if (rc == FT_OK && ev)
+        rc = compare(r, e, err);
+    for (int k = 0; k < FT_STUDY_NARR; k++) {
+        ft_study_cost *c = &r->cost[k];
+        c->share_seen_abroad = s->t.n ? (double)c->records_crossing / (double)s->t.n : 0;
+        ft_eval_result_free(&e[k]);
+    }
+    for (uint16_t p = 0; al && p < np; p++)
+        ft_alerts_free(&al[p]);
+    free(al);
     free(crossed);
     free(rows);
-    free(ids);
     if (rc != FT_OK)
         ft_study_result_free(r);
     return rc;
@@ -423,7 +723,19 @@ void ft_study_result_free(ft_study_result *r)
 
 /* --- output --------------------------------------------------------------------------- */
 
-static const char *const arr_name[FT_STUDY_NARR] = {"pooled", "siloed"};
+static const char *const arr_name[FT_STUDY_NARR] = {"pooled", "siloed", "federated"};
+
+const char *ft_study_arrangement_name(int k)
+{
+    return k >= 0 && k < FT_STUDY_NARR ? arr_name[k] : "?";
+}
+
+static void json_seconds(ft_json *j, const char *key, double v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.3f", v);
+    ft_json_raw(j, key, buf);
+}
 
 void ft_study_write(FILE *f, const ft_store *s, const ft_study_result *r, ft_format fmt)
 {
@@ -456,6 +768,13 @@ void ft_study_write(FILE *f, const ft_store *s, const ft_study_result *r, ft_for
             ft_json_int(&j, "records_crossing", c->records_crossing);
             ft_json_int(&j, "accounts_crossing", c->accounts_crossing);
             ft_json_raw(&j, "share_seen_abroad", share);
+            ft_json_int(&j, "match_queries", c->match_queries);
+            ft_json_int(&j, "records_exchanged", c->records_exchanged);
+            ft_json_int(&j, "bytes_exchanged", c->bytes_exchanged);
+            ft_json_int(&j, "rounds", c->rounds);
+            json_seconds(&j, "cpu_seconds", c->cpu_seconds);
+            if (r->ntraces)
+                json_seconds(&j, "trace_cpu_seconds", r->trace_cpu_seconds[k]);
             ft_json_end(&j, '}');
         }
         ft_json_end(&j, '}');
@@ -480,6 +799,7 @@ void ft_study_write(FILE *f, const ft_store *s, const ft_study_result *r, ft_for
                 }
                 ft_json_int(&j, "only_pooled", w->only_pooled);
                 ft_json_int(&j, "only_siloed", w->only_siloed);
+                ft_json_int(&j, "only_federated", w->only_federated);
                 ft_json_end(&j, '}');
             }
         }
@@ -493,7 +813,7 @@ void ft_study_write(FILE *f, const ft_store *s, const ft_study_result *r, ft_for
                 ft_json_string(&j, "seed", k, len);
                 ft_json_bool(&j, "federated_traced", w->traced);
                 for (int a = 0; a < FT_STUDY_NARR; a++) {
-                    ft_json_object(&j, a ? "federated" : "pooled");
+                    ft_json_object(&j, arr_name[a]);
                     ft_json_int(&j, "reached", w->reached[a]);
                     ft_json_int(&j, "held_minor", w->held[a]);
                     ft_json_end(&j, '}');
@@ -501,6 +821,7 @@ void ft_study_write(FILE *f, const ft_store *s, const ft_study_result *r, ft_for
                 ft_json_int(&j, "rounds", w->rounds);
                 ft_json_int(&j, "handoffs", w->handoffs);
                 ft_json_int(&j, "handoff_accounts", w->handoff_accounts);
+                ft_json_int(&j, "handoff_bytes", w->handoff_bytes);
                 ft_json_end(&j, '}');
             }
             ft_json_end(&j, ']');
@@ -517,44 +838,65 @@ void ft_study_write(FILE *f, const ft_store *s, const ft_study_result *r, ft_for
     for (uint16_t p = 0; p < r->nparties; p++)
         fprintf(f, "%-16s %9" PRId64 " %10" PRId64 " %7u\n", r->parties[p].name,
                 r->parties[p].accounts, r->parties[p].transfers, r->parties[p].alerts);
-    fprintf(f, "\n%-12s %7s %17s %18s %18s\n", "arrangement", "alerts", "records_crossing",
-            "accounts_crossing", "share_seen_abroad");
-    for (int k = 0; k < FT_STUDY_NARR; k++)
-        fprintf(f, "%-12s %7u %17" PRId64 " %18" PRId64 " %18.6f\n", arr_name[k], r->cost[k].alerts,
-                r->cost[k].records_crossing, r->cost[k].accounts_crossing,
-                r->cost[k].share_seen_abroad);
+    fprintf(f, "\n%-12s %7s %17s %18s %18s %13s %17s %15s %6s %11s\n", "arrangement", "alerts",
+            "records_crossing", "accounts_crossing", "share_seen_abroad", "match_queries",
+            "records_exchanged", "bytes_exchanged", "rounds", "cpu_seconds");
+    for (int k = 0; k < FT_STUDY_NARR; k++) {
+        const ft_study_cost *c = &r->cost[k];
+        fprintf(f,
+                "%-12s %7u %17" PRId64 " %18" PRId64 " %18.6f %13" PRId64 " %17" PRId64
+                " %15" PRId64 " %6u %11.3f\n",
+                arr_name[k], c->alerts, c->records_crossing, c->accounts_crossing,
+                c->share_seen_abroad, c->match_queries, c->records_exchanged, c->bytes_exchanged,
+                c->rounds, c->cpu_seconds);
+    }
     if (r->ntraces) {
-        fprintf(f, "\n%-24s %14s %17s %11s %14s %6s %8s %16s\n", "seed", "reached_pooled",
-                "reached_federated", "held_pooled", "held_federated", "rounds", "handoffs",
-                "handoff_accounts");
+        fprintf(f, "\n%-24s %14s %14s %17s %11s %11s %14s %6s %8s %16s %13s\n", "seed",
+                "reached_pooled", "reached_siloed", "reached_federated", "held_pooled",
+                "held_siloed", "held_federated", "rounds", "handoffs", "handoff_accounts",
+                "handoff_bytes");
         for (size_t i = 0; i < r->ntraces; i++) {
             const ft_study_trace_row *w = &r->traces[i];
             size_t len;
             const char *k = ft_store_account_shown(s, w->seed, &len);
-            fprintf(f, "%-24.*s %14u", (int)len, k, w->reached[0]);
+            fprintf(f, "%-24.*s %14u", (int)len, k, w->reached[FT_STUDY_POOLED]);
             if (w->traced)
-                fprintf(f, " %17u %11" PRId64 " %14" PRId64 " %6u %8" PRId64 " %16" PRId64 "\n",
-                        w->reached[1], w->held[0], w->held[1], w->rounds, w->handoffs,
-                        w->handoff_accounts);
+                fprintf(f,
+                        " %14u %17u %11" PRId64 " %11" PRId64 " %14" PRId64 " %6u %8" PRId64
+                        " %16" PRId64 " %13" PRId64 "\n",
+                        w->reached[FT_STUDY_SILOED], w->reached[FT_STUDY_FEDERATED],
+                        w->held[FT_STUDY_POOLED], w->held[FT_STUDY_SILOED],
+                        w->held[FT_STUDY_FEDERATED], w->rounds, w->handoffs, w->handoff_accounts,
+                        w->handoff_bytes);
             else
-                fprintf(f, " %17s %11" PRId64 " %14s %6s %8s %16s\n", "-", w->held[0], "-", "-",
-                        "-", "-");
+                fprintf(f, " %14s %17s %11" PRId64 " %11s %14s %6s %8s %16s %13s\n", "-", "-",
+                        w->held[FT_STUDY_POOLED], "-", "-", "-", "-", "-", "-");
         }
     }
     if (!r->labelled)
         return;
-    fprintf(f, "\n%-16s %9s %12s %12s %13s %13s %12s %12s %11s %11s\n", "pattern", "instances",
-            "found_pooled", "found_siloed", "alerts_pooled", "alerts_siloed", "false_pooled",
-            "false_siloed", "only_pooled", "only_siloed");
+    fprintf(f, "\n%-16s %9s", "pattern", "instances");
+    static const char *const what[] = {"found", "alerts", "false"};
+    for (int x = 0; x < 3; x++)
+        for (int k = 0; k < FT_STUDY_NARR; k++) {
+            char h[32];
+            snprintf(h, sizeof h, "%s_%s", what[x], arr_name[k]);
+            fprintf(f, " %*s", (int)strlen(h) > 9 ? (int)strlen(h) : 9, h);
+        }
+    fprintf(f, " %11s %11s %14s\n", "only_pooled", "only_siloed", "only_federated");
     for (int i = 0; i < r->nrows; i++) {
         const ft_study_row *w = &r->rows[i];
         if (i == r->nrows - 1)
             fputc('\n', f);
-        fprintf(f,
-                "%-16s %9" PRId64 " %12" PRId64 " %12" PRId64 " %13" PRId64 " %13" PRId64
-                " %12" PRId64 " %12" PRId64 " %11" PRId64 " %11" PRId64 "\n",
-                w->name, w->instances, w->found[0], w->found[1], w->alerts[0], w->alerts[1],
-                w->false_alerts[0], w->false_alerts[1], w->only_pooled, w->only_siloed);
+        fprintf(f, "%-16s %9" PRId64, w->name, w->instances);
+        for (int x = 0; x < 3; x++)
+            for (int k = 0; k < FT_STUDY_NARR; k++) {
+                const int64_t *v = x == 0 ? w->found : x == 1 ? w->alerts : w->false_alerts;
+                int width = (int)(strlen(what[x]) + 1 + strlen(arr_name[k]));
+                fprintf(f, " %*" PRId64, width > 9 ? width : 9, v[k]);
+            }
+        fprintf(f, " %11" PRId64 " %11" PRId64 " %14" PRId64 "\n", w->only_pooled, w->only_siloed,
+                w->only_federated);
     }
 }
 
@@ -606,9 +948,14 @@ static void tally(const ft_trace_result *r, uint32_t seed, const uint8_t *local,
 
 ft_status ft_study_trace(const ft_store *s, const ft_jurisdictions *j, const ft_trace_options *o,
                          bool backward, const uint32_t *seeds, size_t n, ft_study_trace_row *rows,
-                         ft_error *err)
+                         double cpu[FT_STUDY_NARR], ft_error *err)
 {
     uint16_t np = j->n;
+    ft_store tv;
+    char *tokens = NULL;
+    int64_t bytes = 0;
+    FILE *count = NULL;
+    double t0, t_home = 0, t_pooled = 0, t_fed = 0;
     uint32_t na = s->accounts.n;
     ft_trace_index *ix = NULL;
     ft_tracer *tr = NULL;
@@ -616,6 +963,10 @@ ft_status ft_study_trace(const ft_store *s, const ft_jurisdictions *j, const ft_
     uint8_t *named = calloc((size_t)na + 1, 1);
     xlist *in = calloc((size_t)np + 1, sizeof *in), *next = calloc((size_t)np + 1, sizeof *next);
     ft_status rc = local && named && in && next ? FT_OK : ft_error_oom(err);
+    if (rc == FT_OK)
+        rc = token_view(s, &tv, &tokens, err);
+    if (rc == FT_OK && !(count = ft_count_stream(&bytes)))
+        rc = ft_error_oom(err);
     if (rc == FT_OK)
         rc = ft_trace_index_new(&ix, s, backward, err);
     if (rc == FT_OK)
@@ -629,9 +980,12 @@ ft_status ft_study_trace(const ft_store *s, const ft_jurisdictions *j, const ft_
         uint32_t seed = w->seed = seeds[i];
         const ft_trace_result *r;
         ft_tracer_set_border(tr, NULL, NULL, 0);
-        if ((rc = ft_trace_run(tr, o, seed, -1, &r, err)) != FT_OK)
+        t0 = cpu_now();
+        rc = ft_trace_run(tr, o, seed, -1, &r, err);
+        t_pooled += cpu_now() - t0;
+        if (rc != FT_OK)
             break;
-        tally(r, seed, NULL, &w->reached[0], &w->held[0]);
+        tally(r, seed, NULL, &w->reached[FT_STUDY_POOLED], &w->held[FT_STUDY_POOLED]);
         uint16_t home = j->of[seed];
         w->traced = home != FT_JUR_NONE;
         if (!w->traced)
@@ -640,13 +994,20 @@ ft_status ft_study_trace(const ft_store *s, const ft_jurisdictions *j, const ft_
             in[p].n = 0;
         int64_t start = INT64_MIN, end = INT64_MAX;
         bool changed = true;
+        size_t lsize;
+        const char *label = ft_store_account_shown(&tv, seed, &lsize);
+        char lab[FT_PSEUDO_LEN + 1];
+        snprintf(lab, sizeof lab, "%.*s", (int)lsize, label);
+        t0 = cpu_now();
         while (changed && rc == FT_OK) {
             if (++w->rounds > 10000) {
                 rc = ft_error_set(err, FT_EUSAGE, "the federated trace did not settle");
                 break;
             }
-            w->reached[1] = 0;
-            w->held[1] = 0;
+            w->reached[FT_STUDY_FEDERATED] = 0;
+            w->held[FT_STUDY_FEDERATED] = 0;
+            fflush(count);
+            bytes = 0;
             for (uint16_t p = 0; p < np; p++)
                 next[p].n = 0;
             for (uint16_t p = 0; p < np && rc == FT_OK; p++) {
@@ -660,6 +1021,7 @@ ft_status ft_study_trace(const ft_store *s, const ft_jurisdictions *j, const ft_
                     so.window_ms = 0;
                 }
                 ft_tracer_set_border(tr, mine, in[p].v, in[p].n);
+                double t1 = cpu_now();
                 rc = ft_trace_run(tr, &so, p == home ? seed : UINT32_MAX, -1, &r, err);
                 if (rc != FT_OK)
                     break;
@@ -667,14 +1029,23 @@ ft_status ft_study_trace(const ft_store *s, const ft_jurisdictions *j, const ft_
                     start = r->start_ms;
                     end = r->end_ms;
                 }
-                tally(r, seed, mine, &w->reached[1], &w->held[1]);
+                tally(r, seed, mine, &w->reached[FT_STUDY_FEDERATED], &w->held[FT_STUDY_FEDERATED]);
+                if (p == home && w->rounds == 1) { /* nothing handed in yet: the siloed trace */
+                    t_home += cpu_now() - t1;
+                    tally(r, seed, mine, &w->reached[FT_STUDY_SILOED], &w->held[FT_STUDY_SILOED]);
+                }
                 size_t nc;
                 const ft_trace_crossing *c = ft_tracer_crossings(tr, &nc);
+
                 for (size_t k = 0; k < nc && rc == FT_OK; k++) {
                     uint32_t far = backward ? s->t.src[c[k].txn] : s->t.dst[c[k].txn];
                     uint16_t q = j->of[far];
-                    if (q != FT_JUR_NONE && q != p && !xpush(&next[q], &c[k]))
+                    if (q == FT_JUR_NONE || q == p)
+                        continue;
+                    if (!xpush(&next[q], &c[k]))
                         rc = ft_error_oom(err);
+                    /* as --handoff-out writes it */
+                    ft_handoff_write(count, &tv, lab, &so, r, &c[k], 1);
                 }
             }
             /* the handoffs of this round against those the round used */
@@ -693,6 +1064,9 @@ ft_status ft_study_trace(const ft_store *s, const ft_jurisdictions *j, const ft_
                 next[p] = t;
             }
         }
+        t_fed += cpu_now() - t0;
+        fflush(count);
+        w->handoff_bytes = bytes;
         /* the accounts the last round's handoffs name */
         memset(named, 0, na);
         for (uint16_t p = 0; p < np; p++)
@@ -712,6 +1086,14 @@ ft_status ft_study_trace(const ft_store *s, const ft_jurisdictions *j, const ft_
     free(next);
     free(named);
     free(local);
+    if (count)
+        fclose(count);
+    free(tokens);
+    if (cpu) {
+        cpu[FT_STUDY_POOLED] += t_pooled;
+        cpu[FT_STUDY_SILOED] += t_home;
+        cpu[FT_STUDY_FEDERATED] += t_fed;
+    }
     ft_tracer_free(tr);
     ft_trace_index_free(ix);
     return rc;

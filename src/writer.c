@@ -204,6 +204,19 @@ FILE *ft_writer_stream(ft_writer *w)
     return w->stream;
 }
 
+static ssize_t count_write(void *cookie, const char *p, size_t n)
+{
+    (void)p;
+    *(int64_t *)cookie += (int64_t)n;
+    return (ssize_t)n;
+}
+
+FILE *ft_count_stream(int64_t *count)
+{
+    cookie_io_functions_t io = {.write = count_write};
+    return fopencookie(count, "w", io);
+}
+
 /* Closes the stream, keeping its first error. */
 static void close_stream(ft_writer *w)
 {

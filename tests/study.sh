@@ -36,7 +36,8 @@ def walk(p, v):
     else: print("%s=%s" % (p, json.dumps(v)))
 walk("", json.load(open(sys.argv[1])))' "$1"
 }
-flat got.json >got.txt
+# CPU seconds are the one figure that differs between runs
+flat got.json | grep -v 'cpu_seconds=' >got.txt
 cat >want.txt <<'WANT'
 transfers=302
 accounts=54
@@ -58,10 +59,26 @@ arrangements.pooled.alerts=2
 arrangements.pooled.records_crossing=302
 arrangements.pooled.accounts_crossing=54
 arrangements.pooled.share_seen_abroad=1.0
+arrangements.pooled.match_queries=0
+arrangements.pooled.records_exchanged=302
+arrangements.pooled.bytes_exchanged=39448
+arrangements.pooled.rounds=1
 arrangements.siloed.alerts=3
 arrangements.siloed.records_crossing=1
 arrangements.siloed.accounts_crossing=1
 arrangements.siloed.share_seen_abroad=0.003311
+arrangements.siloed.match_queries=0
+arrangements.siloed.records_exchanged=0
+arrangements.siloed.bytes_exchanged=0
+arrangements.siloed.rounds=1
+arrangements.federated.alerts=2
+arrangements.federated.records_crossing=11
+arrangements.federated.accounts_crossing=12
+arrangements.federated.share_seen_abroad=0.036424
+arrangements.federated.match_queries=8
+arrangements.federated.records_exchanged=12
+arrangements.federated.bytes_exchanged=2744
+arrangements.federated.rounds=2
 patterns[0].pattern="cycle"
 patterns[0].instances=1
 patterns[0].pooled.found=1
@@ -70,8 +87,12 @@ patterns[0].pooled.false_alerts=0
 patterns[0].siloed.found=1
 patterns[0].siloed.alerts=1
 patterns[0].siloed.false_alerts=0
+patterns[0].federated.found=1
+patterns[0].federated.alerts=1
+patterns[0].federated.false_alerts=0
 patterns[0].only_pooled=0
 patterns[0].only_siloed=0
+patterns[0].only_federated=0
 patterns[1].pattern="fan_in"
 patterns[1].instances=0
 patterns[1].pooled.found=0
@@ -80,8 +101,12 @@ patterns[1].pooled.false_alerts=0
 patterns[1].siloed.found=0
 patterns[1].siloed.alerts=2
 patterns[1].siloed.false_alerts=0
+patterns[1].federated.found=0
+patterns[1].federated.alerts=0
+patterns[1].federated.false_alerts=0
 patterns[1].only_pooled=0
 patterns[1].only_siloed=0
+patterns[1].only_federated=0
 patterns[2].pattern="tf_collection"
 patterns[2].instances=1
 patterns[2].pooled.found=1
@@ -90,8 +115,12 @@ patterns[2].pooled.false_alerts=0
 patterns[2].siloed.found=0
 patterns[2].siloed.alerts=0
 patterns[2].siloed.false_alerts=0
+patterns[2].federated.found=1
+patterns[2].federated.alerts=1
+patterns[2].federated.false_alerts=0
 patterns[2].only_pooled=1
 patterns[2].only_siloed=0
+patterns[2].only_federated=1
 overall.instances=2
 overall.pooled.found=2
 overall.pooled.alerts=2
@@ -99,8 +128,12 @@ overall.pooled.false_alerts=0
 overall.siloed.found=1
 overall.siloed.alerts=3
 overall.siloed.false_alerts=0
+overall.federated.found=2
+overall.federated.alerts=2
+overall.federated.false_alerts=0
 overall.only_pooled=1
 overall.only_siloed=0
+overall.only_federated=1
 WANT
 if ! diff want.txt got.txt; then
     echo "FAIL: the study's figures"
@@ -129,12 +162,43 @@ awk -F, 'NR > 1 {
 check "independent count" "$(cat count.txt)" \
     "$(grep -E '^(cross_border|arrangements.siloed.records_crossing|arrangements.siloed.accounts_crossing)=' got.txt | cut -d= -f2 | paste -sd' ')"
 
+# The bytes exchanged, counted here from the CSV: pooled, every transfer
+# as a record with its accounts' ids; federated, Germany and France each
+# ask the two other parties about the collector and then about its payee
+# (8 queries) and each get the other's five donations and the collector's
+# payment (12 records), accounts as tokens (ps- and 32 hex digits).
+python3 - "$D/study.csv" >bytes.txt <<'PY'
+import csv, datetime, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+tok = "ps-" + "0" * 32
+def record(r, token):
+    t = datetime.datetime.fromtimestamp(int(r["timestamp"]), datetime.timezone.utc)
+    acc = lambda b, a: token or b + ":" + a
+    return len(json.dumps({"kind": "record", "txn": r["txn_id"],
+                           "time": t.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                           "from": acc(r["src_bank"], r["src_account"]),
+                           "to": acc(r["dst_bank"], r["dst_account"]),
+                           "amount": r["amount"], "currency": r["currency"]},
+                          separators=(",", ":"))) + 1
+pooled = sum(record(r, None) for r in rows)
+query = len(json.dumps({"kind": "match", "account": tok}, separators=(",", ":"))) + 1
+collector = [r for r in rows if "TFC" in (r["src_account"], r["dst_account"])]
+de = [r for r in collector if r["src_bank"] != "DE01"]  # what Germany gets
+fr = [r for r in collector if r["src_bank"] != "FR01"]
+print(pooled, len(de) + len(fr), 8 * query + sum(record(r, tok) for r in de + fr))
+PY
+check "bytes exchanged: independent count" "$(cat bytes.txt)" \
+    "$(grep -E '^arrangements.(pooled.bytes_exchanged|federated.bytes_exchanged|federated.records_exchanged)=' got.txt | cut -d= -f2 | paste -sd' ')"
+
 # The table says the same.
 "$FT" study -q --truth "$D/study_truth.csv" --jurisdiction-map "$D/study_jur.csv" \
     "$D/study.csv" >got.table
-check "table: tf_collection" "tf_collection 1 1 0 1 0 0 0 1 0" \
+check "table: tf_collection" "tf_collection 1 1 0 1 1 0 1 0 0 0 1 0 1" \
     "$(grep '^tf_collection' got.table | tr -s ' ')"
-check "table: siloed" "siloed 3 1 1 0.003311" "$(grep '^siloed' got.table | tr -s ' ')"
+check "table: siloed" "siloed 3 1 1 0.003311 0 0 0 1" \
+    "$(grep '^siloed' got.table | tr -s ' ' | cut -d' ' -f1-9)"
+check "table: federated" "federated 2 11 12 0.036424 8 12 2744 2" \
+    "$(grep '^federated' got.table | tr -s ' ' | cut -d' ' -f1-9)"
 
 # JSON carries the provenance record, with the map's SHA-256.
 "$FT" study -q --format json --jurisdiction-map "$D/study_jur.csv" "$D/study.csv" >prov.json
@@ -155,21 +219,32 @@ print(len(rows) - 1, held)' trace.jsonl >trace.want
 python3 -c '
 import json, sys
 for t in json.load(open(sys.argv[1]))["traces"]:  # in the order of the account ids
-    p, f = t["pooled"], t["federated"]
-    print(t["seed"], p["reached"], p["held_minor"], f["reached"], f["held_minor"], t["rounds"], t["handoffs"])' \
+    p, s, f = t["pooled"], t["siloed"], t["federated"]
+    print(t["seed"], p["reached"], p["held_minor"], s["reached"], s["held_minor"],
+          f["reached"], f["held_minor"], t["rounds"], t["handoffs"], t["handoff_bytes"])' \
     traces.json >traces.txt
 check "pooled trace = trace's" "$(cat trace.want)" \
     "$(grep '^DE01:D0 ' traces.txt | cut -d' ' -f2,3)"
 cat >traces.want <<'WANT'
-DE01:CA 2 97500 2 97500 1 0
-DE01:D0 2 6000 2 6000 3 2
-OUT1:TFC 1 71700 1 71700 2 1
-FR01:D1 2 6500 2 6500 3 2
+DE01:CA 2 97500 2 97500 2 97500 1 0 0
+DE01:D0 2 6000 0 0 2 6000 3 2 701
+OUT1:TFC 1 71700 0 0 1 71700 2 1 352
+FR01:D1 2 6500 0 0 2 6500 3 2 701
 WANT
 if ! diff traces.want traces.txt; then
     echo "FAIL: the traces, every account in a jurisdiction"
     fail=1
 fi
+# The handoff bytes are the files the parties write: Germany traces the
+# donor and hands the donation on to OUT1's party (the last round's first
+# handoff), which hands the collector's payment on to NL01's.
+head -c 32 /dev/urandom >key
+"$FT" trace -q --format jsonl --from DE01:D0 --local-banks DE01,DE02 --handoff-out de \
+    --pseudonymise key "$D/study.csv" >/dev/null || [ $? -eq 1 ] # nothing held besides the seed
+"$FT" trace -q --format jsonl --local-banks OUT1 --handoff-in de --handoff-out ou \
+    --pseudonymise key "$D/study.csv" >/dev/null
+check "handoff bytes = the handoff files'" "$(cat de/*.jsonl ou/*.jsonl | wc -c | tr -d ' ')" \
+    "$(grep '^DE01:D0 ' traces.txt | cut -d' ' -f10)"
 "$FT" study -q --no-provenance --format json --jurisdiction-map "$D/study_jur.csv" \
     --from DE01:D0 "$D/study.csv" >out.json
 check "donor's money stops at the outside collector" "2 0" \

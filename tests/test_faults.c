@@ -1082,7 +1082,8 @@ static ft_status sc_study(FILE *out, ft_error *err)
         rc = ft_error_oom(err);
     if (rc == FT_OK) {
         res.ntraces = 3;
-        rc = ft_study_trace(&fx.small, &j, &to, false, seeds, 3, res.traces, err);
+        rc = ft_study_trace(&fx.small, &j, &to, false, seeds, 3, res.traces, res.trace_cpu_seconds,
+                            err);
     }
     if (rc == FT_OK)
         ft_study_write(out, &fx.small, &res, FT_FORMAT_JSON);

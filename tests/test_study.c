@@ -94,16 +94,28 @@ static void cost(const ft_study_result *r, int k, uint32_t alerts, int64_t recor
     assert_true(r->cost[k].share_seen_abroad == (double)records / 302.0);
 }
 
-/* name, instances, found pooled/siloed, alerts pooled/siloed, false
- * alerts pooled/siloed, only pooled, only siloed */
-static void row(const ft_study_result *r, int i, const char *name, const int64_t v[9])
+/* What an arrangement sends: match queries, records, bytes, rounds. */
+static void exchange(const ft_study_result *r, int k, int64_t queries, int64_t records,
+                     int64_t bytes, uint32_t rounds)
+{
+    assert_int_equal(r->cost[k].match_queries, queries);
+    assert_int_equal(r->cost[k].records_exchanged, records);
+    assert_int_equal(r->cost[k].bytes_exchanged, bytes);
+    assert_int_equal(r->cost[k].rounds, rounds);
+}
+
+/* name, instances, found pooled/siloed/federated, alerts
+ * pooled/siloed/federated, false alerts pooled/siloed/federated, only
+ * pooled, only siloed, only federated */
+static void row(const ft_study_result *r, int i, const char *name, const int64_t v[13])
 {
     const ft_study_row *w = &r->rows[i];
     assert_string_equal(w->name, name);
-    int64_t got[9] = {w->instances,       w->found[0],    w->found[1],
-                      w->alerts[0],       w->alerts[1],   w->false_alerts[0],
-                      w->false_alerts[1], w->only_pooled, w->only_siloed};
-    for (int k = 0; k < 9; k++)
+    int64_t got[13] = {w->instances,       w->found[0],        w->found[1],    w->found[2],
+                       w->alerts[0],       w->alerts[1],       w->alerts[2],   w->false_alerts[0],
+                       w->false_alerts[1], w->false_alerts[2], w->only_pooled, w->only_siloed,
+                       w->only_federated};
+    for (int k = 0; k < 13; k++)
         if (got[k] != v[k])
             fail_msg("%s: figure %d is %lld, want %lld", name, k, (long long)got[k],
                      (long long)v[k]);
@@ -211,12 +223,23 @@ static void test_study_with_map(void **state)
     /* only the collector's payment to NL is held by a party other than
      * its payer's (no party's): one record, one account (the collector) */
     cost(&r, FT_STUDY_SILOED, 3, 1, 1);
+    /* Federated: Germany's and France's fan_in alerts name the collector,
+     * outside; each asks the two other parties about it (4 queries) and
+     * gets the other's five donations and, from the Netherlands, the
+     * collector's payment (12 records), then each finds the collection
+     * (one alert id) and asks about its payee in NL (4 queries, nothing
+     * new). Crossing: the 10 donations now held abroad as well; the ten
+     * donors and the payee in NL besides the collector. */
+    cost(&r, FT_STUDY_FEDERATED, 2, 11, 12);
+    exchange(&r, FT_STUDY_POOLED, 0, 302, 39448, 1);
+    exchange(&r, FT_STUDY_SILOED, 0, 0, 0, 1);
+    exchange(&r, FT_STUDY_FEDERATED, 8, 12, 2744, 2);
     assert_true(r.labelled);
     assert_int_equal(r.nrows, 4);
-    row(&r, 0, "cycle", (const int64_t[9]){1, 1, 1, 1, 1, 0, 0, 0, 0});
-    row(&r, 1, "fan_in", (const int64_t[9]){0, 0, 0, 0, 2, 0, 0, 0, 0});
-    row(&r, 2, "tf_collection", (const int64_t[9]){1, 1, 0, 1, 0, 0, 0, 1, 0});
-    row(&r, 3, "overall", (const int64_t[9]){2, 2, 1, 2, 3, 0, 0, 1, 0});
+    row(&r, 0, "cycle", (const int64_t[13]){1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0});
+    row(&r, 1, "fan_in", (const int64_t[13]){0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0});
+    row(&r, 2, "tf_collection", (const int64_t[13]){1, 1, 0, 1, 1, 0, 1, 0, 0, 0, 1, 0, 1});
+    row(&r, 3, "overall", (const int64_t[13]){2, 2, 1, 2, 2, 3, 2, 0, 0, 0, 1, 0, 1});
     /* the pooled arrangement is the plain scan */
     ft_scan_params p;
     ft_scan_defaults(&p);
@@ -256,6 +279,14 @@ static void test_study_without_map(void **state)
     /* every cross-border transfer is held by its payee's party: the ten
      * donors, the collector and its payee cross */
     cost(&r, FT_STUDY_SILOED, 3, 11, 12);
+    /* Germany and France ask the three others about the collector (OU)
+     * and get the other's five donations and the collector's payment to
+     * NL, each record from both parties that hold it (12 records each);
+     * both then find the collection (one alert id; the fan_ins give way
+     * to it) and ask about its payee in NL, which brings nothing new.
+     * Every record they get was held abroad already. */
+    cost(&r, FT_STUDY_FEDERATED, 2, 11, 12);
+    exchange(&r, FT_STUDY_FEDERATED, 12, 24, 5228, 2);
     ft_study_result_free(&r);
     ft_store_free(&s);
 }
@@ -272,13 +303,15 @@ static uint32_t account(const ft_store *s, const char *key)
     return 0;
 }
 
-/* seed, traced, reached pooled/federated, held pooled/federated, rounds,
- * handoffs, accounts they name */
-static void trace_row(const ft_study_trace_row *w, const int64_t v[8])
+/* seed, traced, reached pooled/siloed/federated, held
+ * pooled/siloed/federated, rounds, handoffs, accounts they name, their
+ * bytes */
+static void trace_row(const ft_study_trace_row *w, const int64_t v[11])
 {
-    int64_t got[8] = {w->traced,  w->reached[0], w->reached[1], w->held[0],
-                      w->held[1], w->rounds,     w->handoffs,   w->handoff_accounts};
-    for (int k = 0; k < 8; k++)
+    int64_t got[11] = {w->traced,   w->reached[0],       w->reached[1],   w->reached[2],
+                       w->held[0],  w->held[1],          w->held[2],      w->rounds,
+                       w->handoffs, w->handoff_accounts, w->handoff_bytes};
+    for (int k = 0; k < 11; k++)
         if (got[k] != v[k])
             fail_msg("trace figure %d is %lld, want %lld", k, (long long)got[k], (long long)v[k]);
 }
@@ -301,23 +334,27 @@ static void test_traces(void **state)
      * pooled ones. A donor's money goes DE -> OU -> NL in three rounds
      * (the third changes nothing); the cycle stays in DE. */
     assert_int_equal(ft_jurisdictions_make(&s, NULL, &j, &err), FT_OK);
-    assert_int_equal(ft_study_trace(&s, &j, &o, false, seeds, 4, w, &err), FT_OK);
-    trace_row(&w[0], (const int64_t[8]){1, 2, 2, 6000, 6000, 3, 2, 3});
-    trace_row(&w[1], (const int64_t[8]){1, 2, 2, 6500, 6500, 3, 2, 3});
-    trace_row(&w[2], (const int64_t[8]){1, 2, 2, 97500, 97500, 1, 0, 0});
-    trace_row(&w[3], (const int64_t[8]){1, 1, 1, 71700, 71700, 2, 1, 2});
+    assert_int_equal(ft_study_trace(&s, &j, &o, false, seeds, 4, w, NULL, &err), FT_OK);
+    /* siloed, a donor's party loses the money at the collector abroad */
+    trace_row(&w[0], (const int64_t[11]){1, 2, 0, 2, 6000, 0, 6000, 3, 2, 3, 701});
+    trace_row(&w[1], (const int64_t[11]){1, 2, 0, 2, 6500, 0, 6500, 3, 2, 3, 701});
+    trace_row(&w[2], (const int64_t[11]){1, 2, 2, 2, 97500, 97500, 97500, 1, 0, 0, 0});
+    trace_row(&w[3], (const int64_t[11]){1, 1, 0, 1, 71700, 0, 71700, 2, 1, 2, 352});
     /* backward: the collector's money came from the ten donors in DE and FR */
-    assert_int_equal(ft_study_trace(&s, &j, &o, true, seeds, 4, w, &err), FT_OK);
-    trace_row(&w[3], (const int64_t[8]){1, 10, 10, 82500, 82500, 2, 10, 11});
+    assert_int_equal(ft_study_trace(&s, &j, &o, true, seeds, 4, w, NULL, &err), FT_OK);
+    trace_row(&w[3], (const int64_t[11]){1, 10, 0, 10, 82500, 0, 82500, 2, 10, 11, 3494});
     ft_jurisdictions_free(&j);
     /* The collector outside: money paid to it is not followed federated,
      * and a trace from it cannot be made */
     assert_int_equal(ft_jurisdictions_make(&s, MAP, &j, &err), FT_OK);
-    assert_int_equal(ft_study_trace(&s, &j, &o, false, seeds, 4, w, &err), FT_OK);
-    trace_row(&w[0], (const int64_t[8]){1, 2, 0, 6000, 0, 1, 0, 0});
-    trace_row(&w[1], (const int64_t[8]){1, 2, 0, 6500, 0, 1, 0, 0});
-    trace_row(&w[2], (const int64_t[8]){1, 2, 2, 97500, 97500, 1, 0, 0});
-    trace_row(&w[3], (const int64_t[8]){0, 1, 0, 71700, 0, 0, 0, 0});
+    double cpu[FT_STUDY_NARR] = {0, 0, 0};
+    assert_int_equal(ft_study_trace(&s, &j, &o, false, seeds, 4, w, cpu, &err), FT_OK);
+    trace_row(&w[0], (const int64_t[11]){1, 2, 0, 0, 6000, 0, 0, 1, 0, 0, 0});
+    trace_row(&w[1], (const int64_t[11]){1, 2, 0, 0, 6500, 0, 0, 1, 0, 0, 0});
+    trace_row(&w[2], (const int64_t[11]){1, 2, 2, 2, 97500, 97500, 97500, 1, 0, 0, 0});
+    trace_row(&w[3], (const int64_t[11]){0, 1, 0, 0, 71700, 0, 0, 0, 0, 0, 0});
+    for (int k = 0; k < FT_STUDY_NARR; k++)
+        assert_true(cpu[k] >= 0);
     ft_jurisdictions_free(&j);
     ft_store_free(&s);
 }

@@ -20,16 +20,36 @@
  *     transfer; its scan is the plain scan of all the data;
  *   - siloed: one party per jurisdiction, holding every transfer whose
  *     payer or payee is of it; each scans its share alone, and the
- *     arrangement's alerts are all parties' alerts, one per alert id.
+ *     arrangement's alerts are all parties' alerts, one per alert id;
+ *   - federated: the siloed parties, which also exchange pseudonymised
+ *     matches. Round after round, each party asks the others about the
+ *     accounts of other jurisdictions (or outside every one) that its
+ *     alerts name: a match query, the account's token, sent to every
+ *     other party. Each party holding transfers of that account which the
+ *     asking party does not hold answers with them (records, accounts as
+ *     tokens), and the asking party scans its share with what it received
+ *     again. Rounds end when no party has a new question; the
+ *     arrangement's alerts are the parties' last scans', one per id.
+ *     Traces are federated by handoffs (handoff.h).
+ *
+ * Bytes exchanged count what the arrangement itself sends, as JSON lines
+ * with accounts as tokens (pseudo.h): a match query
+ * {"kind":"match","account":TOKEN}, a record {"kind":"record","txn":ID,
+ * "time":"2024-03-01T00:00:00Z","from":TOKEN,"to":TOKEN,"amount":"60.00",
+ * "currency":"EUR"}, a handoff as trace --handoff-out writes it. Pooled: every transfer as a record
+ * with the accounts' own ids, sent once to the centre. Siloed: nothing (a cross-border payment
+ * reaches the payee's bank by itself).
  *
  * Cost, per arrangement. A transfer's home is its payer's jurisdiction.
  *   - records crossing: transfers some party other than their home's
  *     holds (pooled: all; siloed: those whose payee is of another
- *     jurisdiction than the payer, and not outside);
+ *     jurisdiction than the payer, and not outside; federated: those and
+ *     the records received in answer to a match query);
  *   - accounts crossing: accounts with at least one transfer that a party
  *     other than their own jurisdiction's holds (pooled: every account
  *     with a transfer; siloed: every account with a counterparty of
- *     another jurisdiction that is not outside);
+ *     another jurisdiction that is not outside; federated: those and
+ *     both ends of every record received);
  *   - share seen abroad: records crossing / all transfers.
  * Cross-border transfers: payer and payee of different jurisdictions
  * (outside counts as one).
@@ -64,7 +84,10 @@ ft_status ft_jurisdictions_make(const ft_store *s, const char *map_path, ft_juri
                                 ft_error *err);
 void ft_jurisdictions_free(ft_jurisdictions *j);
 
-enum { FT_STUDY_POOLED, FT_STUDY_SILOED, FT_STUDY_NARR };
+enum { FT_STUDY_POOLED, FT_STUDY_SILOED, FT_STUDY_FEDERATED, FT_STUDY_NARR };
+
+/* "pooled", "siloed", "federated". */
+const char *ft_study_arrangement_name(int k);
 
 typedef struct ft_study_options {
     ft_scan_params scan; /* every party's */
@@ -83,6 +106,11 @@ typedef struct ft_study_cost {
     uint32_t alerts; /* distinct alert ids */
     int64_t records_crossing, accounts_crossing;
     double share_seen_abroad; /* records_crossing / transfers; 0 without transfers */
+    int64_t match_queries;    /* tokens sent (one per asked party) */
+    int64_t records_exchanged; /* records sent (one per answering party) */
+    int64_t bytes_exchanged;   /* queries and records (above); traces' handoffs apart */
+    uint32_t rounds;           /* scan rounds (federated: the last asks nothing new) */
+    double cpu_seconds;        /* the process's CPU time for the arrangement's scans */
 } ft_study_cost;
 
 /* Per pattern (the truth's and the alerts' kinds, by name), then
@@ -92,18 +120,20 @@ typedef struct ft_study_row {
     int64_t instances;
     int64_t found[FT_STUDY_NARR], alerts[FT_STUDY_NARR], false_alerts[FT_STUDY_NARR];
     int64_t only_pooled, only_siloed; /* instances found under one and not the other */
+    int64_t only_federated;           /* found federated and not siloed */
 } ft_study_row;
 
-/* Traces per arrangement: a seed's trace over the pooled data, and the
- * same trace federated: each party (one per jurisdiction) traces in the
- * accounts it holds and hands the traced money that leaves for another
- * party's account to that party (handoff.h, in memory), round after round
- * until no party's handoffs change. Money paid to an account outside
- * every jurisdiction is not followed federated. */
+/* Traces per arrangement: a seed's trace over the pooled data; siloed,
+ * the same trace by the seed's party alone, in the accounts it holds; and
+ * federated: each party (one per jurisdiction) traces in the accounts it
+ * holds and hands the traced money that leaves for another party's
+ * account to that party (handoff.h, in memory), round after round until
+ * no party's handoffs change. Money paid to an account outside every
+ * jurisdiction is not followed siloed or federated. */
 typedef struct ft_study_trace_row {
     uint32_t seed;
-    bool traced;                     /* federated too: the seed is of a jurisdiction */
-    uint32_t reached[FT_STUDY_NARR]; /* accounts reached besides the seed */
+    bool traced;                     /* siloed and federated too: the seed is of a jurisdiction */
+    uint32_t reached[FT_STUDY_NARR]; /* accounts reached besides the seed (parties': held ones) */
     /* traced money the accounts reached besides the seed hold at the end,
      * in minor units, every currency's added up (exact for data in one
      * currency) */
@@ -111,6 +141,7 @@ typedef struct ft_study_trace_row {
     uint32_t rounds;          /* federated rounds, the last changing nothing */
     int64_t handoffs;         /* handoff records of the last round */
     int64_t handoff_accounts; /* distinct accounts they name (from and to) */
+    int64_t handoff_bytes;    /* the last round's handoffs as trace --handoff-out writes them */
 } ft_study_trace_row;
 
 typedef struct ft_study_result {
@@ -124,6 +155,7 @@ typedef struct ft_study_result {
     ft_alerts pooled;           /* the pooled scan's alerts (the plain scan's) */
     ft_study_trace_row *traces; /* ft_study_trace's, when the caller adds them (malloc'd) */
     size_t ntraces;
+    double trace_cpu_seconds[FT_STUDY_NARR]; /* ft_study_trace's CPU time per arrangement */
 } ft_study_result;
 
 /* The study of s (its adjacency built) under jurisdictions j; with a
@@ -133,14 +165,12 @@ ft_status ft_study_run(const ft_store *s, const ft_jurisdictions *j, ft_eval *ev
                        const ft_study_options *o, ft_study_result *r, ft_error *err);
 void ft_study_result_free(ft_study_result *r);
 
-/* [pooled, federated] in ft_study_trace_row arrays are indexed by these. */
-enum { FT_STUDY_TRACE_POOLED = 0, FT_STUDY_TRACE_FEDERATED = 1 };
-
 /* The traces from seeds[0 .. n) under options o (s's adjacency built),
- * into rows[0 .. n). */
+ * into rows[0 .. n); CPU time per arrangement added to cpu[] (NULL: not
+ * measured). */
 ft_status ft_study_trace(const ft_store *s, const ft_jurisdictions *j, const ft_trace_options *o,
                          bool backward, const uint32_t *seeds, size_t n, ft_study_trace_row *rows,
-                         ft_error *err);
+                         double cpu[FT_STUDY_NARR], ft_error *err);
 
 /* The figures as JSON (the results object) or a table; s names the
  * traces' seeds. */

@@ -69,6 +69,10 @@ void ft_writer_puts(ft_writer *w, const char *s);
  * ft_writer_put on one writer. NULL out of memory. */
 FILE *ft_writer_stream(ft_writer *w);
 
+/* A stdio stream that only counts: every byte written to it adds one to
+ * *count (after fflush or fclose). NULL out of memory. */
+FILE *ft_count_stream(int64_t *count);
+
 /* Calls fn with every byte as it leaves the buffer. */
 void ft_writer_on_seen(ft_writer *w, ft_writer_seen_fn fn, void *ctx);
 
