@@ -375,7 +375,7 @@ static void exchanged_chart(FILE *f, const ft_study_result *r)
 static void exposure_chart(FILE *f, const ft_study_result *r)
 {
     ft_chart_point p[FT_STUDY_NARR];
-    char tip[FT_STUDY_NARR][TIP_LEN];
+    char tip[FT_STUDY_NARR][TIP_LEN], label[FT_STUDY_NARR][48];
     bool scored = r->labelled && r->nrows > 0;
     const ft_study_row *all = scored ? &r->rows[r->nrows - 1] : NULL;
     for (int k = 0; k < FT_STUDY_NARR; k++) {
@@ -393,7 +393,9 @@ static void exposure_chart(FILE *f, const ft_study_result *r)
                      "%s: %.6f of all transfers seen abroad (%" PRId64 " of %" PRId64 "); %" PRId64
                      " alerts",
                      name, c->share_seen_abroad, c->records_crossing, r->transfers, y);
-        p[k] = (ft_chart_point){.label = name,
+        /* the share in the label too: the small ones sit close to 0 */
+        snprintf(label[k], sizeof label[k], "%s, %.3g%%", name, c->share_seen_abroad * 100);
+        p[k] = (ft_chart_point){.label = label[k],
                                 .x = c->share_seen_abroad,
                                 .y = (double)y,
                                 .colour = ft_study_colour(k),

@@ -350,6 +350,8 @@ static void test_page(void **state)
     has(out, "<title>federated: 0.075000 of all transfers seen abroad (30 of 400); 3 of 4 "
              "instances found</title>");
     has(out, ">instances found</text>");
+    has(out, ">siloed, 2.5%</text>");
+    has(out, ">pooled, 100%</text>");
     assert_int_equal(count(out, "<svg "), 3);
     has(out, "<p class=\"note\">Not recorded.</p>");
     free(out);
