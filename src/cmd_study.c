@@ -69,6 +69,7 @@ int cmd_study(int argc, char **argv)
     ft_study_options o;
     ft_scan_defaults(&o.scan);
     ft_eval_defaults(&o.eval);
+    o.match_rounds = 1;
     uint32_t threads = 1;
     ft_cli_accounts from = {0};
     const char *direction = "out", *policy = "haircut";
@@ -87,6 +88,10 @@ int cmd_study(int argc, char **argv)
                       "start, ending in '*') and its jurisdiction; '-' is\n"
                       "outside every jurisdiction (default: the key's country)"),
         FT_OPT_LIST(0, "set", &sets, "NAME=VALUE", "a detector parameter, as scan's --set"),
+        FT_OPT_INT(0, "match-rounds", &o.match_rounds, "N", 0, 1000,
+                   "federated: N rounds of match queries and answers, each\n"
+                   "followed by the asking parties' scans (default 1; 0: until\n"
+                   "no party has a new question)"),
         FT_OPT_UINT(0, "threads", &threads, "N", 1, 64,
                     "run each scan on N threads (default 1); the same figures"),
         FT_OPT_GROUP("Traces"),

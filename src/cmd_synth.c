@@ -26,6 +26,11 @@ static void help_tail(FILE *f)
     fprintf(f,
             "\nPatterns: fan_out fan_in scatter_gather gather_scatter cycle stack bipartite\n"
             "pass_through structuring rapid_movement tf_collection\n\n"
+            "Countries (--countries N --cross-border SHARE): a counterparty is in the\n"
+            "payer's country but with probability SHARE; planted chains cross a border\n"
+            "per hop and fans, hubs and mules per account with that probability,\n"
+            "collections draw donors from two countries at least (tf.donors_abroad)\n"
+            "and send abroad, structuring stays at home (fundtrace-synth(1), COUNTRIES).\n\n"
             "Benign look-alikes in the background, unlabelled (benign.NAME: share of rows):\n"
             "payback rent_split salary_bills family_abroad merchant supplier savings\n\n"
             "Parameters (--set; hours, days and euros as the names say; see\n"
@@ -134,6 +139,7 @@ int cmd_synth(int argc, char **argv)
     const char *output = "-", *truth = NULL, *layout = "generic";
     int64_t start_ms = INT64_MIN;
     bool gzip = false, quiet = false, progress = false;
+    double cross = -1;
     static const char *const layouts[] = {"generic", "ibm", NULL};
     const ft_option options[] = {
         FT_OPT_INT64(0, "rows", &o.rows, "N", 1, 100000000000LL,
@@ -145,6 +151,14 @@ int cmd_synth(int argc, char **argv)
                      "regular accounts (default rows / 25, at least 1000)"),
         FT_OPT_DOUBLE(0, "planted", &o.planted, "SHARE", 0, 0.5, 0,
                       "share of rows in planted instances (default 0.01)"),
+        FT_OPT_INT(0, "countries", &o.countries, "N", 1, FT_SYNTH_COUNTRIES,
+                   "regular accounts in the first N countries of DE FR NL\n"
+                   "IT ES BE AT IE PT FI LU GB CH US JP (default: banks of\n"
+                   "them all, without regard to country)"),
+        FT_OPT_DOUBLE(0, "cross-border", &cross, "SHARE", 0, 1, 0,
+                      "with --countries: the chance that a counterparty is\n"
+                      "in another country (default 0.1; alone it implies\n"
+                      "--countries 15)"),
         FT_OPT_CALLBACK(0, "patterns", &o, "LIST", opt_patterns,
                         "comma-separated patterns to plant (default all)"),
         FT_OPT_ENUM(0, "layout", &layout, "L", layouts, "generic (default) or ibm"),
@@ -188,6 +202,10 @@ int cmd_synth(int argc, char **argv)
         goto done;
     }
     o.layout = strcmp(layout, "ibm") == 0 ? FT_SYNTH_IBM : FT_SYNTH_GENERIC;
+    if (cross >= 0) {
+        o.cross_border = cross;
+        o.countries = o.countries ? o.countries : FT_SYNTH_COUNTRIES;
+    }
     if (start_ms != INT64_MIN)
         o.start_ms = start_ms - ((start_ms % 86400000 + 86400000) % 86400000);
     if (!truth) {

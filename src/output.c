@@ -56,6 +56,15 @@ static void write_escaped(FILE *f, const char *s, size_t len)
     fputc('"', f);
     while (p < end) {
         unsigned char c = *p;
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+            /* a run of characters that stand for themselves, in one write */
+            const unsigned char *q = p + 1;
+            while (q < end && *q >= 0x20 && *q < 0x7f && *q != '"' && *q != '\\')
+                q++;
+            fwrite(p, 1, (size_t)(q - p), f);
+            p = q;
+            continue;
+        }
         if (c < 0x80) {
             switch (c) {
             case '"':

@@ -14,6 +14,7 @@
 #include "fundtrace/json.h"
 #include "fundtrace/money.h"
 #include "fundtrace/periods.h"
+#include "fundtrace/pool.h"
 #include "fundtrace/pseudo.h"
 #include "fundtrace/time.h"
 #include "fundtrace/writer.h"
@@ -299,42 +300,110 @@ static ft_status token_view(const ft_store *s, ft_store *tv, char **buf, ft_erro
     return FT_OK;
 }
 
-/* A match query for account a, as study.h says it is sent. */
-static void write_query(FILE *f, const ft_store *s, uint32_t a)
-{
-    size_t len;
-    const char *k = ft_store_account_shown(s, a, &len);
-    ft_json j;
-    ft_json_init(&j, f, false);
-    ft_json_object(&j, NULL);
-    ft_json_cstr(&j, "kind", "match");
-    ft_json_string(&j, "account", k, len);
-    ft_json_end(&j, '}');
-    ft_json_finish(&j);
-}
+/* The sizes of the JSON lines study.h counts, without writing them all.
+ * A record's is an empty record's plus its strings' lengths without
+ * quotes; a string of characters that stand for themselves in JSON is as
+ * long as it is, any other is measured by writing it. */
+typedef struct sizer {
+    FILE *f;
+    int64_t n;       /* bytes written to f */
+    int64_t string0; /* {"s":""} */
+    int64_t record0; /* a record of empty strings */
+    int64_t query;   /* a match query: a token */
+} sizer;
 
-/* Transfer t as a record (study.h). */
-static void write_record(FILE *f, const ft_store *s, uint32_t t)
+static void put_record(FILE *f, const char *txn, size_t ntxn, const char *time, const char *from,
+                       size_t nfrom, const char *to, size_t nto, const char *amount,
+                       const char *currency)
 {
-    char buf[128];
-    size_t len = ft_store_txid(s, t, buf, sizeof buf);
     ft_json j;
     ft_json_init(&j, f, false);
     ft_json_object(&j, NULL);
     ft_json_cstr(&j, "kind", "record");
-    ft_json_string(&j, "txn", buf, len);
-    ft_time_format(s->t.ts_ms[t], buf, sizeof buf);
-    ft_json_cstr(&j, "time", buf);
-    const char *k = ft_store_account_shown(s, s->t.src[t], &len);
-    ft_json_string(&j, "from", k, len);
-    k = ft_store_account_shown(s, s->t.dst[t], &len);
-    ft_json_string(&j, "to", k, len);
-    const ft_currency *cu = &s->currencies[s->t.cur[t]];
-    ft_money_format(s->t.amount[t], cu->exponent, buf, sizeof buf);
-    ft_json_cstr(&j, "amount", buf);
-    ft_json_cstr(&j, "currency", cu->code);
+    ft_json_string(&j, "txn", txn, ntxn);
+    ft_json_cstr(&j, "time", time);
+    ft_json_string(&j, "from", from, nfrom);
+    ft_json_string(&j, "to", to, nto);
+    ft_json_cstr(&j, "amount", amount);
+    ft_json_cstr(&j, "currency", currency);
     ft_json_end(&j, '}');
     ft_json_finish(&j);
+}
+
+/* Bytes written by the calls since the last measure. */
+static int64_t measured(sizer *z)
+{
+    int64_t before = z->n;
+    fflush(z->f);
+    return z->n - before;
+}
+
+static void put_string(FILE *f, const char *p, size_t len)
+{
+    ft_json j;
+    ft_json_init(&j, f, false);
+    ft_json_object(&j, NULL);
+    ft_json_string(&j, "s", p, len);
+    ft_json_end(&j, '}');
+    ft_json_finish(&j);
+}
+
+static bool sizer_open(sizer *z)
+{
+    memset(z, 0, sizeof *z);
+    if (!(z->f = ft_count_stream(&z->n)))
+        return false;
+    put_string(z->f, "", 0);
+    z->string0 = measured(z);
+    put_record(z->f, "", 0, "", "", 0, "", 0, "", "");
+    z->record0 = measured(z);
+    char token[FT_PSEUDO_LEN + 1];
+    memset(token, '0', FT_PSEUDO_LEN);
+    token[FT_PSEUDO_LEN] = '\0';
+    ft_json j;
+    ft_json_init(&j, z->f, false);
+    ft_json_object(&j, NULL);
+    ft_json_cstr(&j, "kind", "match");
+    ft_json_cstr(&j, "account", token);
+    ft_json_end(&j, '}');
+    ft_json_finish(&j);
+    z->query = measured(z);
+    return true;
+}
+
+static void sizer_close(sizer *z)
+{
+    if (z->f)
+        fclose(z->f);
+    z->f = NULL;
+}
+
+/* The length of p[0 .. len) as a JSON string, less its quotes. */
+static int64_t string_bytes(sizer *z, const char *p, size_t len)
+{
+    bool plain = true;
+    for (size_t i = 0; i < len && plain; i++) {
+        unsigned char c = (unsigned char)p[i];
+        plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+    }
+    if (plain)
+        return (int64_t)len;
+    put_string(z->f, p, len);
+    return measured(z) - z->string0;
+}
+
+/* Transfer t as a record (study.h), its accounts' strings from_bytes and
+ * to_bytes long. */
+static int64_t record_bytes(sizer *z, const ft_store *s, uint32_t t, int64_t from_bytes,
+                            int64_t to_bytes)
+{
+    char buf[128];
+    size_t len = ft_store_txid(s, t, buf, sizeof buf);
+    int64_t n = z->record0 + string_bytes(z, buf, len) + from_bytes + to_bytes;
+    n += (int64_t)ft_time_format(s->t.ts_ms[t], buf, sizeof buf);
+    const ft_currency *cu = &s->currencies[s->t.cur[t]];
+    n += (int64_t)ft_money_format(s->t.amount[t], cu->exponent, buf, sizeof buf);
+    return n + (int64_t)strlen(cu->code);
 }
 
 /* Party p's share (the transfers whose payer or payee is of p) and the
@@ -415,26 +484,20 @@ static ft_status union_alerts(const ft_store *s, const ft_alerts *al, uint16_t n
 
 typedef struct rowlist {
     uint32_t *v;
-    size_t n, cap;
+    uint32_t n, cap;
 } rowlist;
 
 static bool rpush(rowlist *l, uint32_t x)
 {
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? 2 * l->cap : 64;
-        uint32_t *v = realloc(l->v, nc * sizeof *v);
-        if (!v)
-            return false;
-        l->v = v;
-        l->cap = nc;
-    }
+    if (!FT_ARRAY_GROW(l->v, &l->cap, (uint64_t)l->n + 1))
+        return false;
     l->v[l->n++] = x;
     return true;
 }
 
 /* State of the federated rounds. */
 typedef struct fed {
-    const ft_store *s, *tv; /* tv: s with accounts as tokens */
+    const ft_store *s;
     const ft_jurisdictions *j;
     uint8_t *asked;  /* [np * na]: party p asked about account a */
     uint8_t *got;    /* [np * (nt / 8 + 1)] bits: party p received row t */
@@ -442,7 +505,7 @@ typedef struct fed {
     uint8_t *crossed;
     rowlist *extra; /* [np]: rows received */
     uint8_t *dirty; /* [np]: received rows since its last scan */
-    FILE *count;    /* counts the bytes exchanged */
+    sizer z;
     ft_study_cost *c;
 } fed;
 
@@ -459,8 +522,7 @@ static ft_status receive(fed *f, uint16_t p, uint32_t t, ft_error *err)
     int senders = (of[a] != FT_JUR_NONE) + (of[b] != FT_JUR_NONE && of[b] != of[a]);
     if (!senders)
         return FT_OK;
-    for (int k = 0; k < senders; k++)
-        write_record(f->count, f->tv, t);
+    f->c->bytes_exchanged += senders * record_bytes(&f->z, s, t, FT_PSEUDO_LEN, FT_PSEUDO_LEN);
     f->c->records_exchanged += senders;
     got[t >> 3] |= (uint8_t)(1u << (t & 7));
     if (!rpush(&f->extra[p], t))
@@ -491,8 +553,7 @@ static ft_status ask(fed *f, uint16_t p, const ft_alerts *al, ft_error *err)
             if (f->j->of[a] == p || *asked)
                 continue;
             *asked = 1;
-            for (uint16_t q = 0; q + 1 < np; q++)
-                write_query(f->count, f->tv, a);
+            f->c->bytes_exchanged += (np - 1) * f->z.query;
             f->c->match_queries += np - 1;
             const ft_adjacency *ad = &s->adj;
             for (uint32_t x = ad->out_off[a]; x < ad->out_off[a + 1] && rc == FT_OK; x++)
@@ -512,25 +573,23 @@ static ft_status federate(const ft_store *s, const ft_jurisdictions *j, const ft
     uint16_t np = j->n;
     uint32_t na = s->accounts.n;
     size_t row_bytes = (size_t)s->t.n / 8 + 1;
-    ft_store tv;
-    char *tokens = NULL;
-    fed f = {.s = s, .tv = &tv, .j = j, .crossed = crossed, .c = c};
-    ft_status rc = token_view(s, &tv, &tokens, err);
-    if (rc == FT_OK) {
+    fed f = {.s = s, .j = j, .crossed = crossed, .c = c};
+    ft_status rc = FT_OK;
+    {
         f.asked = calloc((size_t)np * na + 1, 1);
         f.got = calloc((size_t)np * row_bytes + 1, 1);
         f.marked = calloc((size_t)s->t.n + 1, 1);
         f.extra = calloc((size_t)np + 1, sizeof *f.extra);
         f.dirty = calloc((size_t)np + 1, 1);
-        f.count = ft_count_stream(&c->bytes_exchanged);
-        if (!f.asked || !f.got || !f.marked || !f.extra || !f.dirty || !f.count)
+        if (!f.asked || !f.got || !f.marked || !f.extra || !f.dirty || !sizer_open(&f.z))
             rc = ft_error_oom(err);
     }
     c->records_crossing = 0;
     for (int64_t i = 0; i < s->t.n; i++)
         c->records_crossing += siloed_crossing(j->of, s->t.src[i], s->t.dst[i]);
     c->rounds = 1; /* the siloed scans */
-    while (rc == FT_OK) {
+    for (int round = 0; rc == FT_OK && (o->match_rounds == 0 || round < o->match_rounds);
+         round++) {
         for (uint16_t p = 0; p < np && rc == FT_OK; p++)
             rc = ask(&f, p, &al[p], err);
         bool any = false;
@@ -550,8 +609,7 @@ static ft_status federate(const ft_store *s, const ft_jurisdictions *j, const ft
             rc = party_scan(s, rows, n, o, &al[p], err);
         }
     }
-    if (f.count)
-        fclose(f.count); /* flushes the count */
+    sizer_close(&f.z);
     c->accounts_crossing = 0;
     for (uint32_t a = 0; a < na; a++)
         c->accounts_crossing += (crossed[a] & 6) != 0;
@@ -562,7 +620,6 @@ static ft_status federate(const ft_store *s, const ft_jurisdictions *j, const ft
     free(f.marked);
     free(f.got);
     free(f.asked);
-    free(tokens);
     return rc;
 }
 
@@ -626,12 +683,21 @@ static ft_status compare(ft_study_result *r, const ft_eval_result *e, ft_error *
 /* Bytes of every transfer as a record with the accounts' own ids. */
 static ft_status pooled_bytes(const ft_store *s, int64_t *bytes, ft_error *err)
 {
-    FILE *f = ft_count_stream(bytes);
-    if (!f)
+    sizer z;
+    int64_t *acc = malloc(((size_t)s->accounts.n + 1) * sizeof *acc);
+    if (!acc || !sizer_open(&z)) {
+        free(acc);
         return ft_error_oom(err);
+    }
+    for (uint32_t a = 0; a < s->accounts.n; a++) {
+        size_t len;
+        const char *k = ft_store_account_shown(s, a, &len);
+        acc[a] = string_bytes(&z, k, len);
+    }
     for (int64_t i = 0; i < s->t.n; i++)
-        write_record(f, s, (uint32_t)i);
-    fclose(f);
+        *bytes += record_bytes(&z, s, (uint32_t)i, acc[s->t.src[i]], acc[s->t.dst[i]]);
+    sizer_close(&z);
+    free(acc);
     return FT_OK;
 }
 
@@ -914,19 +980,13 @@ static int cmp_crossing(const void *a, const void *b)
 
 typedef struct xlist {
     ft_trace_crossing *v;
-    size_t n, cap;
+    uint32_t n, cap;
 } xlist;
 
 static bool xpush(xlist *l, const ft_trace_crossing *c)
 {
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? 2 * l->cap : 16;
-        ft_trace_crossing *v = realloc(l->v, nc * sizeof *v);
-        if (!v)
-            return false;
-        l->v = v;
-        l->cap = nc;
-    }
+    if (!FT_ARRAY_GROW(l->v, &l->cap, (uint64_t)l->n + 1))
+        return false;
     l->v[l->n++] = *c;
     return true;
 }

@@ -221,6 +221,7 @@ enum pkind {
     X("tf.outflows", tf_outflows, PK_COUNT, 1, 3, 1, 5)                                            \
     X("tf.delay_days", tf_delay_days, PK_POSITIVE, 0.2, 3, 0.2, 14)                                \
     X("tf.share", tf_share, PK_SHARE, 0.8, 0.95, 0.6, 1)                                           \
+    X("tf.donors_abroad", tf_donors_abroad, PK_FRACTION, 0.3, 0.3, -1, -1)                         \
     X("benign.payback", bg_payback, PK_FRACTION, 0.04, 0.04, -1, -1)                               \
     X("benign.rent_split", bg_rent_split, PK_FRACTION, 0.015, 0.015, -1, -1)                       \
     X("benign.salary_bills", bg_salary_bills, PK_FRACTION, 0.03, 0.03, -1, -1)                     \
@@ -295,6 +296,7 @@ void ft_synth_defaults(ft_synth_options *o)
     o->planted = 0.01;
     o->patterns = (1u << FT_PAT_COUNT) - 1;
     o->layout = FT_SYNTH_GENERIC;
+    o->cross_border = 0.1;
     for (size_t i = 0; i < NPARAMS; i++)
         put_param(&o->p, &params[i], params[i].dflt);
 }
@@ -420,6 +422,15 @@ static const struct bank {
 
 enum { K_MERCHANT, K_EMPLOYER, K_BUSINESS, K_PERSON, K_FOREIGN, K_CASH, K_SAVINGS };
 
+/* The countries --countries takes, in order: the euro area by size, then
+ * the rest. Each has the banks of its code in banks[] and their weights. */
+const char *const ft_synth_country_codes[FT_SYNTH_COUNTRIES + 1] = {
+    "DE", "FR", "NL", "IT", "ES", "BE", "AT", "IE", "PT", "FI", "LU", "GB", "CH", "US", "JP", NULL,
+};
+
+#define MAX_PERIOD 256 /* above the sum of the domestic banks' weights */
+#define NO_COUNTRY 255
+
 /* The actors of a look-alike model: k -> base + (a k + b) mod n, a
  * bijection of [0, n) because a and n are coprime. Actors are spread over
  * their range, distinct for distinct k, and no list of them is kept. */
@@ -470,6 +481,17 @@ typedef struct model {
     int64_t n_flats, n_family, n_savers, n_shops, n_payers;
     uint64_t bills_below; /* an employed person pays bills when its hash is below */
     actors flatmates, family, savers, owners, shops, payers;
+    /* Countries (--countries; see "countries" below); 0: none, banks as ever. */
+    int countries;
+    double cross;                /* --cross-border */
+    uint32_t period;             /* the pattern's length: the countries' weights */
+    uint8_t pattern[MAX_PERIOD]; /* the country of each position of a kind's range */
+    uint8_t next_off[FT_SYNTH_COUNTRIES][MAX_PERIOD]; /* to the next position of a country */
+    uint32_t cweight[FT_SYNTH_COUNTRIES];             /* each country's bank weights */
+    uint8_t cbank[FT_SYNTH_COUNTRIES][4], ncbank[FT_SYNTH_COUNTRIES];
+    uint32_t cbank_cum[FT_SYNTH_COUNTRIES][4];
+    uint8_t bank_country[NDOMESTIC]; /* a domestic bank's country, or NO_COUNTRY */
+    bool ceuro[FT_SYNTH_COUNTRIES];  /* the country pays in euros */
 } model;
 
 /* Savings accounts follow the cash desks: [savings_base, + n_savers). */
@@ -501,6 +523,165 @@ static int64_t saver_of(const model *m, int64_t a)
     return actor(&m->savers, (uint64_t)(a - savings_base(m)));
 }
 
+/* --- countries ----------------------------------------------------------------------- *
+ *
+ * With --countries N the regular accounts live in the first N countries of
+ * ft_synth_country_codes, and the country of an account is a function of
+ * its index: each kind's range (merchants, employers, businesses, people)
+ * runs through a fixed pattern of the N countries whose length is the sum
+ * of their banks' weights and in which each country takes as many places as
+ * its weight, spread out (smooth weighted round robin), so every stretch of
+ * a range holds the countries in about their shares. The bank within the
+ * country is drawn by a hash with the banks' relative weights. Cash desks
+ * are their bank's, savings their owner's; accounts abroad are in none.
+ *
+ * A counterparty is first drawn as ever, without regard to country (a
+ * popular merchant, a friend from the circle, a big company), then moved
+ * to the nearest account at or after it, within its kind's range, of the
+ * country it should be in: the payer's own, or with probability
+ * --cross-border another of the N, by weight. A table of the offset to the
+ * next place of each country makes that one step, and nothing per account
+ * is kept. Every kind has an account in every country (the pattern starts
+ * with each once, and each kind has at least N accounts), but when a small
+ * country has too few (a business paying another, a run of 20 suppliers)
+ * the counterparty stays where it was drawn. */
+
+static int64_t kind_lo(const model *m, int64_t a, int64_t *hi)
+{
+    int64_t e = m->n_merchant, b = e + m->n_employer, p = b + m->n_business;
+    if (a < e) {
+        *hi = e;
+        return 0;
+    }
+    if (a < b) {
+        *hi = b;
+        return e;
+    }
+    if (a < p) {
+        *hi = p;
+        return b;
+    }
+    *hi = m->n;
+    return p;
+}
+
+/* The country of account a (an index into ft_synth_country_codes), or -1
+ * abroad. Only with --countries. */
+static int country_of(const model *m, int64_t a)
+{
+    if (a >= savings_base(m))
+        a = saver_of(m, a);
+    if (a >= m->n + m->n_foreign) {
+        uint8_t c = m->bank_country[a - m->n - m->n_foreign];
+        return c == NO_COUNTRY ? -1 : c;
+    }
+    if (a >= m->n)
+        return -1;
+    int64_t hi, lo = kind_lo(m, a, &hi);
+    return m->pattern[(uint64_t)(a - lo) % m->period];
+}
+
+static void build_countries(model *m, int n, double cross)
+{
+    m->countries = n;
+    m->cross = cross;
+    memset(m->bank_country, NO_COUNTRY, sizeof m->bank_country);
+    for (int c = 0; c < n; c++) {
+        for (int b = 0; b < NDOMESTIC; b++) {
+            if (memcmp(banks[b].code, ft_synth_country_codes[c], 2) != 0)
+                continue;
+            m->cweight[c] += banks[b].weight;
+            m->cbank[c][m->ncbank[c]] = (uint8_t)b;
+            m->cbank_cum[c][m->ncbank[c]++] = m->cweight[c];
+            m->bank_country[b] = (uint8_t)c;
+            m->ceuro[c] = banks[b].cur == EUR;
+        }
+        m->period += m->cweight[c];
+    }
+    /* Each country once, then the rest of their weights spread out. */
+    int64_t cur[FT_SYNTH_COUNTRIES] = {0}, rest = (int64_t)m->period - n;
+    for (int c = 0; c < n; c++)
+        m->pattern[c] = (uint8_t)c;
+    for (uint32_t pos = (uint32_t)n; pos < m->period; pos++) {
+        int best = 0;
+        for (int c = 0; c < n; c++) {
+            cur[c] += m->cweight[c] - 1;
+            best = cur[c] > cur[best] ? c : best;
+        }
+        cur[best] -= rest;
+        m->pattern[pos] = (uint8_t)best;
+    }
+    for (int c = 0; c < n; c++)
+        for (uint32_t r = 0; r < m->period; r++) {
+            uint32_t d = 0;
+            while (m->pattern[(r + d) % m->period] != c)
+                d++;
+            m->next_off[c][r] = (uint8_t)d;
+        }
+}
+
+/* The country of a counterparty of an account of country c: c, or with
+ * probability `cross` another of the countries (euro ones only when
+ * `euro`), by weight; h is a random 64-bit value. */
+static int pick_country(const model *m, int c, uint64_t h, double cross, bool euro)
+{
+    if (c < 0 || (double)(h >> 11) * 0x1.0p-53 >= cross)
+        return c;
+    uint32_t total = 0;
+    for (int k = 0; k < m->countries; k++)
+        if (k != c && (!euro || m->ceuro[k]))
+            total += m->cweight[k];
+    if (total == 0)
+        return c;
+    uint32_t x = (uint32_t)(mix64(h) % total);
+    for (int k = 0;; k++) {
+        if (k == c || (euro && !m->ceuro[k]))
+            continue;
+        if (x < m->cweight[k])
+            return k;
+        x -= m->cweight[k];
+    }
+}
+
+/* The nearest account at or after regular account a (round the end of its
+ * kind's range) in country c, not `avoid`; a itself when there is none. */
+static int64_t in_country(const model *m, int64_t a, int c, int64_t avoid)
+{
+    if (c < 0 || a >= m->n)
+        return a;
+    int64_t hi, lo = kind_lo(m, a, &hi), first = lo + m->next_off[c][0];
+    if (first >= hi)
+        return a;
+    int64_t x = a + m->next_off[c][(uint64_t)(a - lo) % m->period];
+    x = x < hi ? x : first;
+    if (x == avoid) {
+        int64_t y = x + 1 < hi ? x + 1 + m->next_off[c][(uint64_t)(x + 1 - lo) % m->period] : hi;
+        x = y < hi ? y : first;
+    }
+    return x == avoid ? a : x;
+}
+
+/* Counterparty a of account `from`, drawn without regard to country, moved
+ * to the country it is in (see above); draws once from r, and only with
+ * --countries. */
+static int64_t counterpart(const model *m, rng *r, int64_t from, int64_t a)
+{
+    if (!m->countries)
+        return a;
+    int c = pick_country(m, country_of(m, from), rng_u64(r), m->cross, false);
+    return in_country(m, a, c, from);
+}
+
+/* The same for a fixed relation (an employer, a flatmate, a relative, an
+ * owner): the choice is a hash of `key`, so it holds every month. */
+static int64_t counterpart_h(const model *m, uint64_t salt, uint64_t key, int64_t from, int64_t a)
+{
+    if (!m->countries)
+        return a;
+    uint64_t h = mix64(key ^ m->seed ^ (salt * 0xD6E8FEB86659FD93ULL));
+    return in_country(m, a, pick_country(m, country_of(m, from), h, m->cross, false), from);
+}
+
 static int bank_of(const model *m, int64_t a)
 {
     if (a >= savings_base(m))
@@ -510,6 +691,13 @@ static int bank_of(const model *m, int64_t a)
     uint64_t h = mix64((uint64_t)a ^ m->seed ^ 0xB4B4B4B4ULL);
     if (a >= m->n)
         return NDOMESTIC + (int)(h % (uint64_t)(NBANKS - NDOMESTIC));
+    if (m->countries) {
+        int c = country_of(m, a), k = 0;
+        uint32_t x = (uint32_t)(h % m->cweight[c]);
+        while (m->cbank_cum[c][k] <= x)
+            k++;
+        return m->cbank[c][k];
+    }
     uint32_t x = (uint32_t)(h % m->bank_total);
     int b = 0;
     while (m->bank_cum[b] <= x)
@@ -533,7 +721,13 @@ static int64_t employer_of(const model *m, int64_t person)
     if (m->employ_mod == 0 || h % (uint64_t)m->employ_mod != 0)
         return -1;
     double u = (double)(mix64(h) >> 11) * 0x1.0p-53;
-    return m->n_merchant + (int64_t)(u * u * (double)m->n_employer);
+    return counterpart_h(m, 1, h, person, m->n_merchant + (int64_t)(u * u * (double)m->n_employer));
+}
+
+static int64_t any_person(const model *m, rng *r)
+{
+    int64_t p0 = first_person(m);
+    return p0 + (int64_t)rng_below(r, (uint64_t)(m->n - p0));
 }
 
 /* A random person with a euro account. */
@@ -957,6 +1151,42 @@ static void distinct_people(gen *g, int64_t *out, int k)
     }
 }
 
+/* With --countries: out[i], a euro person distinct from out[0..i-1], in
+ * the country of `from` or, with probability `cross`, in another euro
+ * country of the data (any country when from < 0). */
+static void person_near(gen *g, int64_t *out, int i, int64_t from, double cross)
+{
+    const model *m = &g->S->m;
+    int c = from < 0 ? -1 : pick_country(m, country_of(m, from), rng_u64(g->r), cross, true);
+    for (int tries = 0;; tries++) {
+        /* A country too small for the instance: any country. */
+        int64_t a = c >= 0 && tries < 64 ? in_country(m, any_person(m, g->r), c, from)
+                                         : euro_person(m, g->r);
+        bool ok = banks[bank_of(m, a)].cur == EUR;
+        for (int j = 0; j < i && ok; j++)
+            ok = out[j] != a;
+        if (ok) {
+            out[i] = a;
+            return;
+        }
+    }
+}
+
+/* `k` distinct euro persons for an instance's roles: without --countries
+ * as distinct_people; with it, out[0] anywhere and each other one near the
+ * one before it (a chain: each hop crosses a border with probability
+ * --cross-border) or near out[0] (a star: each account but the first is
+ * abroad from it with that probability). */
+static void people_near(gen *g, int64_t *out, int k, bool chain)
+{
+    if (!g->S->m.countries) {
+        distinct_people(g, out, k);
+        return;
+    }
+    for (int i = 0; i < k; i++)
+        person_near(g, out, i, i == 0 ? -1 : out[chain ? i - 1 : 0], g->S->m.cross);
+}
+
 /* Cycles whose ratios pass 1 grow hop by hop: they stop at 100 billion
  * euros, far inside int64 and any currency's amounts. */
 #define MAX_CENTS 10000000000000LL
@@ -993,7 +1223,7 @@ static void unordered_cycle(gen *g, const ft_synth_params *p, const shape *sh, i
     rng *r = g->r;
     int n = sh->a;
     double base = rng_in(r, p->cycle_amount);
-    distinct_people(g, acc, n);
+    people_near(g, acc, n, true);
     int64_t amount = cents(base), minutes_in = (int64_t)(sh->w * DAY_MS) / MIN_MS;
     for (int i = 0; i < n; i++) {
         if (i > 0) {
@@ -1038,7 +1268,15 @@ static void layered_stack(gen *g, const ft_synth_params *p, const shape *sh, int
         fail(g->S, ft_error_oom(g->S->err));
         goto done;
     }
-    distinct_people(g, people, total);
+    if (g->S->m.countries) {
+        /* Each account near one of the layer before that pays it. */
+        people_near(g, people, 1, true);
+        for (int i = 1, at = 1, prev = 0; i <= L; prev += width[i - 1], at += width[i], i++)
+            for (int k = 0; k < width[i]; k++)
+                person_near(g, people, at + k, people[prev + k % width[i - 1]], g->S->m.cross);
+    } else {
+        distinct_people(g, people, total);
+    }
     double base = rng_in(r, p->stack_amount);
     held[0] = cents(base);
     ready[0] = t;
@@ -1081,6 +1319,30 @@ done:
     free(wt);
 }
 
+/* A collection's collector acc[0] and its k donors: with two or more euro
+ * countries, each donor is abroad from the collector with probability
+ * tf.donors_abroad or --cross-border, the larger, and when that is above 0
+ * the donors come from two countries at least. */
+static void tf_donors(gen *g, int64_t *acc, int k)
+{
+    const model *m = &g->S->m;
+    const ft_synth_params *p = &g->S->o->p;
+    if (!m->countries) {
+        distinct_people(g, acc, k + 1);
+        return;
+    }
+    double cross = p->tf_donors_abroad > m->cross ? p->tf_donors_abroad : m->cross;
+    person_near(g, acc, 0, -1, cross);
+    bool several = false;
+    for (int i = 1; i <= k; i++) {
+        person_near(g, acc, i, acc[0], cross);
+        several |= country_of(m, acc[i]) != country_of(m, acc[1]);
+    }
+    /* All in one country: the last one in another, if there is one. */
+    if (!several && cross > 0 && k > 1)
+        person_near(g, acc, k, acc[0], country_of(m, acc[1]) == country_of(m, acc[0]) ? 1 : 0);
+}
+
 static void gen_instance(synth *S, const plan *pl)
 {
     const ft_synth_params *p = &S->o->p;
@@ -1116,7 +1378,7 @@ static void gen_instance(synth *S, const plan *pl)
     case FT_PAT_FAN_OUT:
     case FT_PAT_FAN_IN: {
         double base = rng_in(&r, p->fan_amount), low = rng_in(&r, p->fan_leg_low);
-        distinct_people(&g, acc, sh.a + 1);
+        people_near(&g, acc, sh.a + 1, false);
         spread(&r, t, (int64_t)(sh.w * HOUR_MS), sh.a, times);
         for (int i = 0; i < sh.a; i++) {
             int64_t c = cents(base * (low + (1 - low) * rng_unit(&r)));
@@ -1131,7 +1393,7 @@ static void gen_instance(synth *S, const plan *pl)
     }
     case FT_PAT_SCATTER_GATHER: {
         double base = rng_in(&r, p->sg_amount);
-        distinct_people(&g, acc, sh.a + 2); /* acc[0] source, acc[1] sink, then the middle */
+        people_near(&g, acc, sh.a + 2, false); /* acc[0] source, acc[1] sink, then the middle */
         spread(&r, t, (int64_t)(sh.w * HOUR_MS), sh.a, times);
         for (int i = 0; i < sh.a; i++) {
             int64_t out = cents(base * (0.85 + 0.15 * rng_unit(&r)));
@@ -1146,7 +1408,7 @@ static void gen_instance(synth *S, const plan *pl)
     }
     case FT_PAT_GATHER_SCATTER: {
         double base = rng_in(&r, p->gs_amount);
-        distinct_people(&g, acc, sh.a + sh.b + 1); /* acc[0] the hub */
+        people_near(&g, acc, sh.a + sh.b + 1, false); /* acc[0] the hub */
         spread(&r, t, (int64_t)(sh.w * HOUR_MS), sh.a, times);
         int64_t total = 0;
         for (int i = 0; i < sh.a; i++) {
@@ -1179,7 +1441,7 @@ static void gen_instance(synth *S, const plan *pl)
         ft_range keep = cycle ? p->cycle_keep : p->stack_keep;
         double base = rng_in(&r, cycle ? p->cycle_amount : p->stack_amount);
         int n = cycle ? sh.a : sh.a + 1;
-        distinct_people(&g, acc, n);
+        people_near(&g, acc, n, true);
         int64_t amount = cents(base), when = t;
         for (int i = 0; i < sh.a; i++) {
             if (i > 0) {
@@ -1203,7 +1465,7 @@ static void gen_instance(synth *S, const plan *pl)
     }
     case FT_PAT_BIPARTITE: {
         double base = rng_in(&r, p->bip_amount);
-        distinct_people(&g, acc, sh.a + sh.b);
+        people_near(&g, acc, sh.a + sh.b, false);
         int n = sh.a * sh.b;
         spread(&r, t, (int64_t)(sh.w * HOUR_MS), n, times);
         for (int i = 0; i < n; i++)
@@ -1216,7 +1478,7 @@ static void gen_instance(synth *S, const plan *pl)
     case FT_PAT_PASS_THROUGH:
     case FT_PAT_RAPID: {
         bool rapid = I->pattern == FT_PAT_RAPID;
-        distinct_people(&g, acc, 1 + 2 * sh.a); /* acc[0] the mule */
+        people_near(&g, acc, 1 + 2 * sh.a, false); /* acc[0] the mule */
         int64_t when = t;
         for (int i = 0; i < sh.a; i++) {
             double eur = rng_in(&r, rapid ? p->rapid_amount : p->pt_amount);
@@ -1249,7 +1511,7 @@ static void gen_instance(synth *S, const plan *pl)
         break;
     }
     case FT_PAT_TF_COLLECTION: {
-        distinct_people(&g, acc, sh.a + 1); /* acc[0] the collector */
+        tf_donors(&g, acc, sh.a);
         spread(&r, t, (int64_t)(sh.w * DAY_MS), sh.a, times);
         int64_t total = 0;
         for (int i = 0; i < sh.a; i++) {
@@ -1399,12 +1661,6 @@ static int64_t pick_time(const model *m, rng *r, int64_t day_start)
     return day_start + h * HOUR_MS + (int64_t)rng_below(r, (uint64_t)HOUR_MS) / 1000 * 1000;
 }
 
-static int64_t any_person(const model *m, rng *r)
-{
-    int64_t p0 = first_person(m);
-    return p0 + (int64_t)rng_below(r, (uint64_t)(m->n - p0));
-}
-
 /* A friend of person p: one of the six people next to it in the circle
  * of people, three each side, so that friends pay each other both ways
  * and a pair of friends has a history. */
@@ -1438,32 +1694,34 @@ static void background_row(synth *S, rng *r, int64_t day_start)
     double eur;
     if (k < 520) { /* a card payment at a merchant: the merchants are hubs */
         src = any_person(m, r);
-        dst = (int64_t)(u * u * u * (double)m->n_merchant);
+        dst = counterpart(m, r, src, (int64_t)(u * u * u * (double)m->n_merchant));
         eur = lognormal(r, 35, 0.9);
         chan = CH_CARD;
         kind = B_CARD;
     } else if (k < 700) { /* person to person, mostly within a circle of friends */
         src = any_person(m, r);
         dst = u < 0.8 ? friend_of(m, r, src) : any_person(m, r);
+        dst = counterpart(m, r, src, dst);
         eur = lognormal(r, 60, 1.0);
         memo = u < 0.1 ? M_THANKS : u < 0.15 ? M_DINNER : u < 0.25 ? M_RENT : M_NONE;
         kind = B_P2P;
     } else if (k < 800) { /* bills */
         src = any_person(m, r);
-        dst = m->n_merchant + m->n_employer + (int64_t)(u * u * (double)m->n_business);
+        dst = counterpart(m, r, src,
+                          m->n_merchant + m->n_employer + (int64_t)(u * u * (double)m->n_business));
         eur = lognormal(r, 120, 0.7);
         memo = M_INVOICE;
         kind = B_BILL;
     } else if (k < 880) { /* business to business */
         int64_t b0 = m->n_merchant + m->n_employer;
         src = b0 + (int64_t)rng_below(r, (uint64_t)m->n_business);
-        dst = b0 + (int64_t)(u * u * (double)m->n_business);
+        dst = counterpart(m, r, src, b0 + (int64_t)(u * u * (double)m->n_business));
         eur = lognormal(r, 2500, 1.1);
         memo = M_INVOICE;
         kind = B_B2B;
     } else if (k < 910) { /* refunds: the paybacks that make a merchant's flows two-way */
         src = (int64_t)(u * u * u * (double)m->n_merchant);
-        dst = any_person(m, r);
+        dst = counterpart(m, r, src, any_person(m, r));
         eur = lognormal(r, 25, 0.8);
         chan = CH_CARD;
         memo = M_REFUND;
@@ -1543,6 +1801,7 @@ static void paybacks(synth *S, int64_t day, int64_t episodes)
         int64_t b = rng_unit(&r) < 0.75 ? friend_of(m, &r, a) : any_person(m, &r);
         if (b == a)
             b = friend_of(m, &r, a);
+        b = counterpart(m, &r, a, b);
         int cur = cur_of(m, a);
         double eur = rng_unit(&r) < 0.15 ? lognormal(&r, 600, 0.8) : lognormal(&r, 60, 1.0);
         int64_t x = minor_of(eur, cur), y = x;
@@ -1586,6 +1845,8 @@ static void flat_traits(const synth *S, int64_t f, flat *out)
             half = m->n_business / 2 > 0 ? m->n_business / 2 : 1;
     out->landlord = rng_unit(&r) < 0.5 ? actor(&m->flatmates, (uint64_t)(5 * m->n_flats + f))
                                        : b0 + (int64_t)rng_below(&r, (uint64_t)half);
+    out->landlord =
+        counterpart_h(m, 2, (uint64_t)f, actor(&m->flatmates, (uint64_t)(5 * f)), out->landlord);
     out->rent = lognormal(&r, 1500, 0.35);
 }
 
@@ -1612,7 +1873,8 @@ static void rent_splits(synth *S, int64_t day)
         int64_t share = minor_of(fl.rent, cur) / (fl.payers + 1);
         share = share < 1 ? 1 : share;
         for (int j = 1; j <= fl.payers; j++) {
-            int64_t mate = actor(&m->flatmates, (uint64_t)(5 * f + j));
+            int64_t mate = counterpart_h(m, 3, (uint64_t)(5 * f + j), collector,
+                                         actor(&m->flatmates, (uint64_t)(5 * f + j)));
             int64_t lead = 1 + (int64_t)rng_below(&r, 5);
             emit(S, pick_time(m, &r, (due - lead) * DAY_MS), mate, collector, share, cur, CH_SEPA,
                  M_RENT, B_RENT_SPLIT, (uint32_t)f);
@@ -1656,18 +1918,19 @@ static void household_bills(synth *S, rng *pr, rng *r, int64_t p, double salary,
     /* The person's traits, from its own stream: the same every month. */
     double rent = salary * (0.25 + 0.15 * rng_unit(pr));
     int64_t landlord = rng_unit(pr) < 0.5 ? any_person(m, pr) : b0 + (int64_t)rng_below(pr, half);
+    landlord = counterpart(m, pr, p, landlord);
     landlord = landlord == p ? b0 : landlord;
     uint32_t ep = (uint32_t)p;
     emit(S, paid + HOUR_MS + (int64_t)rng_below(r, 3 * DAY_MS) / 1000 * 1000, p, landlord,
          minor_of(rent, cur), cur, CH_SEPA, M_RENT, B_SALARY_BILLS, ep);
     for (int i = 0; i < nutil; i++) {
-        int64_t company = b0 + (int64_t)rng_below(pr, utilities);
+        int64_t company = counterpart(m, pr, p, b0 + (int64_t)rng_below(pr, utilities));
         double eur = lognormal(pr, 90, 0.4) * (0.75 + 0.5 * rng_unit(r));
         emit(S, paid + DAY_MS + (int64_t)rng_below(r, 4 * DAY_MS) / 1000 * 1000, p, company,
              minor_of(eur, cur), cur, CH_SEPA, M_INVOICE, B_SALARY_BILLS, ep);
     }
     for (int i = 0; i < nsub; i++) {
-        int64_t service = (int64_t)rng_below(pr, services);
+        int64_t service = counterpart(m, pr, p, (int64_t)rng_below(pr, services));
         double eur = prices[rng_below(pr, 5)];
         emit(S, paid + HOUR_MS + (int64_t)rng_below(r, 5 * DAY_MS - HOUR_MS) / 1000 * 1000, p,
              service, minor_of(eur, cur), cur, CH_CARD, M_NONE, B_SALARY_BILLS, ep);
@@ -1741,7 +2004,8 @@ static void family_support(synth *S, int64_t day)
             emit(S, ts, from, sd.abroad, amount, cur, CH_WIRE, M_FAMILY, B_FAMILY, (uint32_t)k);
             continue;
         }
-        int64_t relative = actor(&m->family, (uint64_t)(m->n_family + k));
+        int64_t relative =
+            counterpart_h(m, 4, (uint64_t)k, from, actor(&m->family, (uint64_t)(m->n_family + k)));
         int64_t fwd = (int64_t)((double)amount * (0.95 + 0.05 * rng_unit(&r)));
         int64_t later = ts + HOUR_MS + (int64_t)rng_below(&r, 71 * HOUR_MS) / 1000 * 1000;
         emit(S, ts, from, relative, amount, cur, CH_SEPA, M_FAMILY, B_FAMILY, (uint32_t)k);
@@ -1786,10 +2050,14 @@ static void payer_traits(const synth *S, int64_t k, bool all, payer *out)
     for (int j = 0; j < out->nsup; j++) {
         int64_t s;
         bool dup;
+        int tries = 0;
         do {
             double u = rng_unit(&r);
             s = rng_unit(&r) < 0.8 ? b0 + (int64_t)(u * u * (double)m->n_business)
                                    : any_person(m, &r);
+            /* A country with too few accounts of a kind: drawn as ever. */
+            if (tries++ < 64)
+                s = counterpart(m, &r, self, s);
             dup = s == self;
             for (int i = 0; i < j; i++)
                 dup |= out->sup[i] == s;
@@ -1902,7 +2170,8 @@ static void shop_payouts(synth *S, int64_t day)
     for (int64_t k = wd - 1; k < m->n_shops; k += 5) {
         rng r;
         period_stream(&r, S, ST_SHOP_PAYOUT, k, day);
-        int64_t shop = actor(&m->shops, (uint64_t)k), owner = actor(&m->owners, (uint64_t)k);
+        int64_t shop = actor(&m->shops, (uint64_t)k);
+        int64_t owner = counterpart_h(m, 5, (uint64_t)k, shop, actor(&m->owners, (uint64_t)k));
         int cur = cur_of(m, shop);
         /* In a week with (almost) no takings the owner still draws a little. */
         double eur = S->takings[k] * (0.6 + 0.3 * rng_unit(&r)), least = 20 + 80 * rng_unit(&r);
@@ -1929,6 +2198,7 @@ static void shop_sales(synth *S, int64_t day, int64_t rows)
             customer = p0 + (shop_anchor(m, k) - p0 + (int64_t)rng_below(&r, 200)) % np;
         else
             customer = any_person(m, &r);
+        customer = counterpart(m, &r, shop, customer);
         int cur = cur_of(m, customer);
         double eur = lognormal(&r, 25, 0.8);
         int64_t amount = minor_of(eur, cur), ts = pick_time(m, &r, day * DAY_MS);
@@ -1984,10 +2254,10 @@ static char *put_amount(char *w, int64_t minor, int exponent)
     return w + n;
 }
 
-/* "DE001" and "A000001234" (a regular account), "F..." abroad, "CASH". */
-static char *put_account(char *w, const model *m, int64_t a, bool ibm)
+/* "DE001" and "A000001234" (a regular account), "F..." abroad, "CASH";
+ * b is bank_of(m, a). */
+static char *put_account_at(char *w, const model *m, int64_t a, int b, bool ibm)
 {
-    int b = bank_of(m, a);
     if (ibm) {
         w = put_u64(w, (uint64_t)(b + 1) * 7, 3);
         *w++ = ',';
@@ -2015,6 +2285,11 @@ static char *put_account(char *w, const model *m, int64_t a, bool ibm)
     }
     *w++ = kind == K_FOREIGN ? 'F' : 'A';
     return put_u64(w, (uint64_t)a, 9);
+}
+
+static char *put_account(char *w, const model *m, int64_t a, bool ibm)
+{
+    return put_account_at(w, m, a, bank_of(m, a), ibm);
 }
 
 static void write_header(synth *S)
@@ -2108,6 +2383,7 @@ static void write_row(synth *S, const row *r)
     const model *m = &S->m;
     uint64_t id = ++S->next_id;
     int64_t sec = (r->ts % DAY_MS) / 1000;
+    int bsrc = bank_of(m, r->src), bdst = bank_of(m, r->dst);
     if (S->o->layout == FT_SYNTH_IBM) {
         /* 2024/01/31 14:05 */
         memcpy(w, S->daytext, 4);
@@ -2120,9 +2396,9 @@ static void write_row(synth *S, const row *r)
         *w++ = ':';
         w = put_u64(w, (uint64_t)(sec / 60 % 60), 2);
         *w++ = ',';
-        w = put_account(w, m, r->src, true);
+        w = put_account_at(w, m, r->src, bsrc, true);
         *w++ = ',';
-        w = put_account(w, m, r->dst, true);
+        w = put_account_at(w, m, r->dst, bdst, true);
         for (int leg = 0; leg < 2; leg++) {
             *w++ = ',';
             /* IBM writes every fiat amount with two decimals, the Yen too. */
@@ -2149,9 +2425,9 @@ static void write_row(synth *S, const row *r)
         w = put_u64(w, (uint64_t)(sec % 60), 2);
         *w++ = 'Z';
         *w++ = ',';
-        w = put_account(w, m, r->src, false);
+        w = put_account_at(w, m, r->src, bsrc, false);
         *w++ = ',';
-        w = put_account(w, m, r->dst, false);
+        w = put_account_at(w, m, r->dst, bdst, false);
         *w++ = ',';
         w = put_amount(w, r->amount, curs[r->cur].exponent);
         *w++ = ',';
@@ -2181,6 +2457,8 @@ static void write_row(synth *S, const row *r)
     *w++ = '\n';
     ft_writer_commit(S->data, (size_t)(w - w0));
     S->rep->rows++;
+    if (m->countries && memcmp(banks[bsrc].code, banks[bdst].code, 2) != 0)
+        S->rep->cross_border_rows++;
     if (r->inst < 0)
         return;
     instance *I = S->live[r->inst];
@@ -2414,12 +2692,30 @@ static ft_status build_model(synth *S)
     m->n_employer = m->n / 500 > 5 ? m->n / 500 : 5;
     m->n_business = m->n / 20 > 20 ? m->n / 20 : 20;
     m->n_foreign = m->n / 200 > 100 ? m->n / 200 : 100;
+    if (o->countries > 0) { /* every kind has an account in every country */
+        m->n_merchant = m->n_merchant > o->countries ? m->n_merchant : o->countries;
+        m->n_employer = m->n_employer > o->countries ? m->n_employer : o->countries;
+    }
     uint32_t sum = 0;
     for (int b = 0; b < NDOMESTIC; b++) {
         sum += banks[b].weight;
         m->bank_cum[b] = sum;
     }
     m->bank_total = sum;
+    if (o->countries > 0) {
+        build_countries(m, o->countries, o->cross_border);
+        /* The accounts of each country: whole periods of each kind's range,
+         * then the places of the last, partial one. */
+        S->rep->countries = o->countries;
+        int64_t e = m->n_merchant, b = e + m->n_employer, p0 = b + m->n_business;
+        int64_t bounds[5] = {0, e, b, p0, m->n};
+        for (int k = 0; k < 4; k++) {
+            int64_t len = bounds[k + 1] - bounds[k];
+            for (uint32_t pos = 0; pos < m->period; pos++)
+                S->rep->country_accounts[m->pattern[pos]] +=
+                    len / m->period + ((int64_t)pos < len % m->period);
+        }
+    }
     for (int h = 0; h < 24; h++)
         m->hour_total += hour_weight[h];
     S->rep->accounts = m->n + m->n_foreign + NDOMESTIC;
@@ -2467,6 +2763,11 @@ ft_status ft_synth_write(const ft_synth_options *o, ft_writer *data, ft_writer *
     if (o->rows < 1 || o->days < 1 || o->planted < 0 || o->planted > 0.5)
         return ft_error_set(err, FT_EUSAGE,
                             "need --rows at least 1, --days at least 1, --planted from 0 to 0.5");
+    if (o->countries < 0 || o->countries > FT_SYNTH_COUNTRIES || !(o->cross_border >= 0) ||
+        o->cross_border > 1)
+        return ft_error_set(err, FT_EUSAGE,
+                            "need --countries from 1 to %d, --cross-border from 0 to 1",
+                            FT_SYNTH_COUNTRIES);
     ft_status rc = check_params(&o->p, err);
     if (rc == FT_OK)
         rc = build_model(&S);

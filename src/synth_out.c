@@ -41,11 +41,20 @@ void ft_synth_summary(FILE *f, const ft_synth_report *rep, const char *data, con
             strcmp(data, "-") == 0 ? "standard output" : data, truth);
     if (brief) {
         fputc('\n', f);
-        return;
+    } else {
+        fprintf(f, ", in %.2f s (%.0f rows/s)\n", secs, secs > 0 ? (double)rep->rows / secs : 0.0);
+        for (int k = 0; k < FT_PAT_COUNT; k++)
+            if (rep->instances[k])
+                fprintf(f, "  %-16s %" PRId64 " instance%s\n", ft_pattern_name((ft_pattern)k),
+                        rep->instances[k], rep->instances[k] == 1 ? "" : "s");
     }
-    fprintf(f, ", in %.2f s (%.0f rows/s)\n", secs, secs > 0 ? (double)rep->rows / secs : 0.0);
-    for (int k = 0; k < FT_PAT_COUNT; k++)
-        if (rep->instances[k])
-            fprintf(f, "  %-16s %" PRId64 " instance%s\n", ft_pattern_name((ft_pattern)k),
-                    rep->instances[k], rep->instances[k] == 1 ? "" : "s");
+    if (rep->countries == 0)
+        return;
+    /* --countries: the regular accounts of each, and the rows across a border. */
+    fprintf(f, "  countries       ");
+    for (int c = 0; c < rep->countries; c++)
+        fprintf(f, " %s %" PRId64 "%s", ft_synth_country_codes[c], rep->country_accounts[c],
+                c + 1 < rep->countries ? "," : " accounts;");
+    fprintf(f, " %" PRId64 " rows (%.2f %%) cross a border\n", rep->cross_border_rows,
+            rep->rows > 0 ? 100.0 * (double)rep->cross_border_rows / (double)rep->rows : 0.0);
 }

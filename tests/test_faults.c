@@ -735,7 +735,7 @@ static ft_status sc_writer(FILE *out, ft_error *err)
     return rc;
 }
 
-static ft_status sc_synth(FILE *out, ft_error *err)
+static ft_status synth_run(FILE *out, int countries, ft_error *err)
 {
     char data[160], truth[160];
     snprintf(data, sizeof data, "%s/syn.csv", fx.dir);
@@ -746,6 +746,8 @@ static ft_status sc_synth(FILE *out, ft_error *err)
     o.days = 30;
     o.accounts = 1000;
     o.planted = 0.1;
+    o.countries = countries;
+    o.cross_border = 0.3;
     ft_writer dw = {.fd = -1}, tw = {.fd = -1};
     ft_synth_report rep;
     ft_status rc = ft_writer_open(&dw, data, false, err);
@@ -762,6 +764,17 @@ static ft_status sc_synth(FILE *out, ft_error *err)
     if (rc == FT_OK)
         fprintf(out, "%lld %lld\n", (long long)rep.rows, (long long)rep.planted_rows);
     return rc;
+}
+
+static ft_status sc_synth(FILE *out, ft_error *err)
+{
+    return synth_run(out, 0, err);
+}
+
+/* With countries: the same allocations, other paths to them. */
+static ft_status sc_synth_countries(FILE *out, ft_error *err)
+{
+    return synth_run(out, 5, err);
 }
 
 static ft_status sc_rules(FILE *out, ft_error *err)
@@ -1066,6 +1079,7 @@ static ft_status sc_study(FILE *out, ft_error *err)
     ft_scan_defaults(&o.scan);
     ft_eval_defaults(&o.eval);
     o.threads = 2;
+    o.match_rounds = 0;
     ft_study_result res = {0};
     ft_status rc = ft_eval_new(&ev, err);
     if (rc == FT_OK)
@@ -1150,6 +1164,7 @@ static const struct scenario {
     {"eval", sc_eval, false},
     {"writer", sc_writer, false},
     {"synth", sc_synth, false},
+    {"synth_countries", sc_synth_countries, false},
     {"rules", sc_rules, false},
     {"pseudo", sc_pseudo, false},
     {"provenance", sc_provenance, false},

@@ -643,6 +643,11 @@ static void test_truth_matches_rows_and_shapes(void **state)
     check_truth(&o, &default_bounds, &sn);
     assert_int_equal(sn.unordered_cycles, 0);
     assert_int_equal(sn.wide_layers, 0);
+    /* Across borders the instances keep their shapes. */
+    small_options(&o, 11);
+    o.countries = 5;
+    o.cross_border = 0.5;
+    check_truth(&o, &default_bounds, &sn);
 }
 
 /* The wide profile: every instance within the wider ranges of the man
@@ -661,6 +666,14 @@ static void test_wide_profile_shapes(void **state)
     assert_true(sn.unordered_cycles > 0 && sn.ordered_cycles > 0);
     assert_true(sn.wide_layers > 0);
     assert_true(sn.unlike_fans > 0);
+    /* Layered stacks and unordered cycles across eleven countries. */
+    small_options(&o, 13);
+    o.days = 365;
+    o.countries = 11;
+    o.cross_border = 0.3;
+    assert_int_equal(ft_synth_profile(&o, "wide", &err), FT_OK);
+    check_truth(&o, &wide_bounds, &sn);
+    assert_true(sn.wide_layers > 0 && sn.unordered_cycles > 0);
 }
 
 /* --- benign look-alikes ------------------------------------------------------------- */
@@ -1289,6 +1302,220 @@ static void test_instances_end_inside_the_span(void **state)
     tu_rmdir(dir);
 }
 
+/* --- countries ------------------------------------------------------------------------ */
+
+/* What crosses a border in a generic file, counted from its text alone: a
+ * row's countries are the first two letters of its banks. */
+typedef struct borders {
+    int64_t rows, cross; /* all rows, and those between two countries */
+    int64_t inter;       /* between two different countries of the N (no bank abroad) */
+    int64_t ordinary, ordinary_cross; /* unlabelled, no bank abroad, no cash or savings */
+    int64_t planted_inter;            /* labelled rows between two of the N */
+    int64_t abroad;                   /* rows with a bank abroad */
+    int64_t accounts_outside;         /* regular accounts (A...) at a bank outside the N */
+} borders;
+
+static int country_index(const char *bank)
+{
+    for (int c = 0; ft_synth_country_codes[c]; c++)
+        if (memcmp(bank, ft_synth_country_codes[c], 2) == 0)
+            return c;
+    return -1;
+}
+
+/* The fields of one CSV line (quotes as synth writes them), in place. */
+static int split_csv(char *line, char **f, int max)
+{
+    int n = 0;
+    char *p = line;
+    while (n < max) {
+        f[n++] = p;
+        bool quoted = *p == '"';
+        for (p += quoted; *p && (quoted || *p != ','); p++)
+            if (quoted && *p == '"')
+                quoted = false;
+        if (!*p)
+            break;
+        *p++ = '\0';
+    }
+    return n;
+}
+
+static void count_borders(const char *path, int countries, borders *b)
+{
+    char *text = tu_read(path, NULL);
+    memset(b, 0, sizeof *b);
+    char *save = NULL, *line = strtok_r(text, "\n", &save); /* the header */
+    while ((line = strtok_r(NULL, "\n", &save))) {
+        char *f[12];
+        assert_int_equal(split_csv(line, f, 12), 11);
+        int cs = country_index(f[2]), cd = country_index(f[4]);
+        bool cross = memcmp(f[2], f[4], 2) != 0, domestic = cs >= 0 && cd >= 0;
+        b->rows++;
+        b->cross += cross;
+        b->inter += domestic && cross;
+        b->abroad += !domestic;
+        b->planted_inter += domestic && cross && f[10][0];
+        /* Cash and savings stay in the account's own bank. */
+        bool own = strcmp(f[8], "cash") == 0 || f[3][0] == 'S' || f[5][0] == 'S';
+        if (domestic && !f[10][0] && !own) {
+            b->ordinary++;
+            b->ordinary_cross += cross;
+        }
+        b->accounts_outside += f[3][0] == 'A' && (cs < 0 || cs >= countries);
+        b->accounts_outside += f[5][0] == 'A' && (cd < 0 || cd >= countries);
+    }
+    free(text);
+}
+
+/* The collections of a run whose donors are in fewer than two countries,
+ * and the collections, from the data: a collection's donations are its
+ * rows with the memo "donation". */
+static void tf_donor_countries(const char *path, int *collections, int *single)
+{
+    char *text = tu_read(path, NULL);
+    enum { MAXI = 4096 };
+    static uint32_t mask[MAXI];
+    memset(mask, 0, sizeof mask);
+    char *save = NULL, *line = strtok_r(text, "\n", &save);
+    while ((line = strtok_r(NULL, "\n", &save))) {
+        char *f[12];
+        split_csv(line, f, 12);
+        if (strcmp(f[9], "donation") != 0 || f[10][0] != 'I')
+            continue;
+        int inst = atoi(f[10] + 1), c = country_index(f[2]);
+        assert_true(inst >= 0 && inst < MAXI && c >= 0);
+        mask[inst] |= 1u << c;
+    }
+    *collections = *single = 0;
+    for (int i = 0; i < MAXI; i++) {
+        *collections += mask[i] != 0;
+        *single += mask[i] != 0 && (mask[i] & (mask[i] - 1)) == 0;
+    }
+    free(text);
+}
+
+static void countries_run(ft_synth_options *o, int countries, double cross, ft_synth_report *rep,
+                          borders *b, int *collections, int *single)
+{
+    char *dir = tu_tmpdir(), path[512];
+    o->countries = countries;
+    o->cross_border = cross;
+    run_synth(o, dir, "c.csv", rep);
+    snprintf(path, sizeof path, "%s/c.csv", dir);
+    count_borders(path, countries, b);
+    tf_donor_countries(path, collections, single);
+    tu_rmdir(dir);
+    assert_int_equal(b->rows, o->rows);
+    assert_int_equal(b->cross, rep->cross_border_rows); /* the summary's figure */
+    assert_int_equal(b->accounts_outside, 0);
+    assert_int_equal(rep->countries, countries);
+    int64_t sum = 0;
+    for (int c = 0; c < FT_SYNTH_COUNTRIES; c++) {
+        sum += rep->country_accounts[c];
+        if (c >= countries)
+            assert_int_equal(rep->country_accounts[c], 0);
+    }
+    assert_int_equal(sum, o->rows / 25); /* the regular accounts */
+}
+
+/* --countries and --cross-border, counted from the data: accounts in the
+ * first N countries only, in their shares; ordinary transfers across a
+ * border in the share asked for (and none at 0 or with one country);
+ * collections whose donors are in two countries at least; the same bytes
+ * for a seed. Ordinary: unlabelled, not cash, savings or a bank abroad. */
+static void test_countries(void **state)
+{
+    (void)state;
+    ft_synth_options o;
+    ft_synth_report rep;
+    borders b;
+    int col, single;
+    static const struct {
+        double share;
+        int64_t cross, inter, ordinary_cross, planted_inter;
+    } want[] = {
+        {0, 1495, 77, 0, 77},
+        {0.05, 4160, 2742, 2546, 196},
+        {0.2, 12296, 10878, 10254, 624},
+        {0.5, 28917, 27499, 26016, 1483},
+        {1, 55790, 54372, 51690, 2682},
+    };
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+        small_options(&o, 5);
+        countries_run(&o, 5, want[k].share, &rep, &b, &col, &single);
+        assert_int_equal(b.cross, want[k].cross);
+        assert_int_equal(b.inter, want[k].inter);
+        assert_int_equal(b.ordinary, 51690);
+        assert_int_equal(b.ordinary_cross, want[k].ordinary_cross);
+        assert_int_equal(b.planted_inter, want[k].planted_inter);
+        assert_int_equal(b.abroad, 1418); /* wires and collections abroad, as ever */
+        /* The share measured is the one asked for, within 0.01. */
+        double share = (double)b.ordinary_cross / (double)b.ordinary;
+        assert_true(share >= want[k].share - 0.01 && share <= want[k].share + 0.01);
+        /* 9 collections, each with donors in two countries at least */
+        assert_int_equal(col, 9);
+        assert_int_equal(single, 0);
+        /* DE FR NL IT ES by weight: 43 23 15 15 10 of 106 */
+        static const int64_t accounts[5] = {970, 520, 341, 340, 229};
+        for (int c = 0; c < 5; c++)
+            assert_int_equal(rep.country_accounts[c], accounts[c]);
+    }
+    /* One country: nothing between countries but the banks abroad. */
+    small_options(&o, 5);
+    countries_run(&o, 1, 0.3, &rep, &b, &col, &single);
+    assert_int_equal(b.inter, 0);
+    assert_int_equal(b.cross, 1418);
+    assert_int_equal(rep.country_accounts[0], 2400);
+    assert_int_equal(single, 9);
+    /* All fifteen: GB, CH, US and JP pay in their own currencies. */
+    small_options(&o, 5);
+    countries_run(&o, 15, 0.2, &rep, &b, &col, &single);
+    assert_int_equal(b.cross, 12348);
+    assert_int_equal(b.ordinary_cross, 10299);
+    assert_int_equal(b.planted_inter, 631);
+    assert_int_equal(single, 0);
+    static const int64_t all15[FT_SYNTH_COUNTRIES] = {727, 390, 256, 256, 171, 104, 71, 54,
+                                                      54,  37,  36,  103, 53,  69,  19};
+    for (int c = 0; c < FT_SYNTH_COUNTRIES; c++)
+        assert_int_equal(rep.country_accounts[c], all15[c]);
+    /* No border at all but abroad: collections too stay at home. */
+    small_options(&o, 5);
+    o.p.tf_donors_abroad = 0;
+    countries_run(&o, 5, 0, &rep, &b, &col, &single);
+    assert_int_equal(b.cross, 1418);
+    assert_int_equal(b.inter, 0);
+    assert_int_equal(single, 9);
+    /* The same bytes for a seed. */
+    small_options(&o, 5);
+    o.countries = 5;
+    o.cross_border = 0.2;
+    check_same_bytes(&o);
+}
+
+static void test_countries_checked(void **state)
+{
+    (void)state;
+    ft_synth_options o;
+    ft_synth_report rep;
+    ft_error err;
+    ft_writer d = {.fd = -1}, t = {.fd = -1};
+    static const struct {
+        int countries;
+        double cross;
+    } bad[] = {{-1, 0.1}, {16, 0.1}, {5, -0.1}, {5, 1.5}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        ft_synth_defaults(&o);
+        o.countries = bad[k].countries;
+        o.cross_border = bad[k].cross;
+        assert_int_equal(ft_synth_write(&o, &d, &t, &rep, &err), FT_EUSAGE);
+        assert_string_equal(err.msg, "need --countries from 1 to 15, --cross-border from 0 to 1");
+    }
+    assert_string_equal(ft_synth_country_codes[0], "DE");
+    assert_string_equal(ft_synth_country_codes[14], "JP");
+    assert_null(ft_synth_country_codes[15]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1301,6 +1528,8 @@ int main(void)
         cmocka_unit_test(test_ibm_layout_and_patterns_file),
         cmocka_unit_test(test_options_are_checked),
         cmocka_unit_test(test_instances_end_inside_the_span),
+        cmocka_unit_test(test_countries),
+        cmocka_unit_test(test_countries_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

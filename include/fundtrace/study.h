@@ -28,8 +28,9 @@
  *     other party. Each party holding transfers of that account which the
  *     asking party does not hold answers with them (records, accounts as
  *     tokens), and the asking party scans its share with what it received
- *     again. Rounds end when no party has a new question; the
- *     arrangement's alerts are the parties' last scans', one per id.
+ *     again. Rounds end when no party has a new question, or after
+ *     match_rounds rounds of questions; the arrangement's alerts are the
+ *     parties' last scans', one per id.
  *     Traces are federated by handoffs (handoff.h).
  *
  * Bytes exchanged count what the arrangement itself sends, as JSON lines
@@ -92,6 +93,7 @@ const char *ft_study_arrangement_name(int k);
 typedef struct ft_study_options {
     ft_scan_params scan; /* every party's */
     int threads;
+    int match_rounds; /* federated: rounds of questions and answers; 0: until nothing new */
     ft_eval_options eval;
 } ft_study_options;
 

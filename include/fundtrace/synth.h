@@ -56,6 +56,8 @@ typedef struct ft_synth_params {
     double st_threshold;
     ft_range rapid_moves, rapid_delay_min, rapid_gap, rapid_keep, rapid_amount;
     ft_range tf_sources, tf_window_days, tf_donation, tf_outflows, tf_delay_days, tf_share;
+    double tf_donors_abroad; /* with --countries 2 or more: the share of a collection's donors
+                              * in another country than its collector (at least --cross-border) */
     /* Benign look-alikes: the share of all rows that each model writes
      * (about; 0 turns it off). Profiles leave them alone. */
     double bg_payback, bg_rent_split, bg_salary_bills, bg_family_abroad, bg_merchant, bg_supplier,
@@ -72,13 +74,32 @@ typedef struct ft_synth_options {
     unsigned patterns; /* bit p plants pattern p */
     ft_synth_layout layout;
     bool model_column; /* generic layout: a last column `model` names what wrote each row */
+    /* Countries: 0 (the default) assigns banks as ever, without regard to
+     * country; 1 to FT_SYNTH_COUNTRIES puts the regular accounts in the
+     * first `countries` of ft_synth_country_codes, and a counterparty is
+     * in the payer's country but with probability `cross_border` (default
+     * 0.1), in another of them. */
+    int countries;
+    double cross_border;
     ft_synth_params p;
 } ft_synth_options;
+
+/* The countries of the regular accounts, in the order --countries takes
+ * them (the euro area first, by size, then GB CH US JP), NULL-terminated.
+ * Banks abroad (SA RU IN CN MX BR) are never among them. */
+#define FT_SYNTH_COUNTRIES 15
+extern const char *const ft_synth_country_codes[FT_SYNTH_COUNTRIES + 1];
 
 typedef struct ft_synth_report {
     int64_t rows, background_rows, planted_rows, accounts;
     int64_t lookalike_rows; /* of the background rows, those of the benign look-alikes */
     int64_t instances[FT_PAT_COUNT];
+    /* With --countries: the regular accounts of each country (in the order
+     * of ft_synth_country_codes), and the rows whose payer and payee are in
+     * different countries (a bank abroad is a country of its own). */
+    int countries;
+    int64_t country_accounts[FT_SYNTH_COUNTRIES];
+    int64_t cross_border_rows;
 } ft_synth_report;
 
 /* Fills `o` with the defaults: seed 1, 1,000,000 rows over 365 days from
