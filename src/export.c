@@ -25,6 +25,19 @@ void ft_export_defaults(ft_export_limits *l)
     l->until_ms = INT64_MAX;
 }
 
+uint32_t ft_subgraph_node(const ft_subgraph *g, uint32_t a)
+{
+    uint32_t lo = 0, hi = g->nn;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (g->nodes[mid] < a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < g->nn && g->nodes[lo] == a ? lo : UINT32_MAX;
+}
+
 void ft_subgraph_free(ft_subgraph *g)
 {
     free(g->nodes);
@@ -407,20 +420,6 @@ static void xml_optional(FILE *f, bool graphml, const edge_text *x, const char *
         xml_attr(f, graphml, "alerts", alerts, strlen(alerts));
 }
 
-/* The node index of account a in g (nodes are sorted). */
-static uint32_t node_of(const ft_subgraph *g, uint32_t a)
-{
-    uint32_t lo = 0, hi = g->nn;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (g->nodes[mid] < a)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 /* Each node's first transfer in g (its appearance on a timeline). */
 static int64_t *first_seen(const ft_store *s, const ft_subgraph *g)
 {
@@ -431,7 +430,7 @@ static int64_t *first_seen(const ft_store *s, const ft_subgraph *g)
         first[i] = INT64_MAX;
     for (uint32_t e = 0; e < g->ne; e++) {
         uint32_t t = g->edges[e];
-        uint32_t a = node_of(g, s->t.src[t]), b = node_of(g, s->t.dst[t]);
+        uint32_t a = ft_subgraph_node(g, s->t.src[t]), b = ft_subgraph_node(g, s->t.dst[t]);
         if (s->t.ts_ms[t] < first[a])
             first[a] = s->t.ts_ms[t];
         if (s->t.ts_ms[t] < first[b])

@@ -24,20 +24,6 @@
 
 #include "fundtrace/writer.h"
 
-/* The node index of account a in g (nodes ascending). */
-static uint32_t node_index(const ft_subgraph *g, uint32_t a)
-{
-    uint32_t lo = 0, hi = g->nn;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (g->nodes[mid] < a)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 ft_status ft_export_shrink(const ft_store *s, const ft_subgraph *g, uint32_t max_nodes,
                            uint32_t max_edges, ft_subgraph *d, ft_error *err)
 {
@@ -55,15 +41,15 @@ ft_status ft_export_shrink(const ft_store *s, const ft_subgraph *g, uint32_t max
     }
     for (uint32_t e = 0; e < ne; e++) {
         uint32_t t = g->edges[e];
-        off[node_index(g, s->t.src[t]) + 2]++;
-        off[node_index(g, s->t.dst[t]) + 2]++;
+        off[ft_subgraph_node(g, s->t.src[t]) + 2]++;
+        off[ft_subgraph_node(g, s->t.dst[t]) + 2]++;
     }
     for (uint32_t i = 0; i < nn; i++)
         off[i + 2] += off[i + 1];
     for (uint32_t e = 0; e < ne; e++) {
         uint32_t t = g->edges[e];
-        adj[off[node_index(g, s->t.src[t]) + 1]++] = e;
-        adj[off[node_index(g, s->t.dst[t]) + 1]++] = e;
+        adj[off[ft_subgraph_node(g, s->t.src[t]) + 1]++] = e;
+        adj[off[ft_subgraph_node(g, s->t.dst[t]) + 1]++] = e;
     }
     /* Breadth first from the seeds (from each unreached node in turn
      * when there are none, or they do not reach everything): the nodes
@@ -86,7 +72,7 @@ ft_status ft_export_shrink(const ft_store *s, const ft_subgraph *g, uint32_t max
         uint32_t v = order[head++];
         for (uint32_t k = off[v]; k < off[v + 1] && n < limit; k++) {
             uint32_t t = g->edges[adj[k]];
-            uint32_t a = node_index(g, s->t.src[t]), b = node_index(g, s->t.dst[t]);
+            uint32_t a = ft_subgraph_node(g, s->t.src[t]), b = ft_subgraph_node(g, s->t.dst[t]);
             uint32_t w = a == v ? b : a;
             if (!in[w]) {
                 in[w] = 1;
@@ -111,7 +97,7 @@ ft_status ft_export_shrink(const ft_store *s, const ft_subgraph *g, uint32_t max
     d->nn = n;
     for (uint32_t e = 0; e < ne; e++) { /* in time order: the earliest are kept */
         uint32_t t = g->edges[e];
-        if (!in[node_index(g, s->t.src[t])] || !in[node_index(g, s->t.dst[t])])
+        if (!in[ft_subgraph_node(g, s->t.src[t])] || !in[ft_subgraph_node(g, s->t.dst[t])])
             continue;
         if (max_edges && d->ne >= max_edges)
             d->cut_edges++;

@@ -41,19 +41,6 @@ static void money(FILE *f, const ft_store *s, uint16_t cur, __int128 v)
     fprintf(f, "%s %.3s", buf, s->currencies[cur].code);
 }
 
-static uint32_t node_of(const ft_subgraph *g, uint32_t a)
-{
-    uint32_t lo = 0, hi = g->nn;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (g->nodes[mid] < a)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < g->nn && g->nodes[lo] == a ? lo : UINT32_MAX;
-}
-
 /* Amounts per currency, written "1.00 EUR, 2.00 USD" ("-": none). */
 static void amounts(FILE *f, const ft_store *s, const __int128 *v)
 {
@@ -211,7 +198,7 @@ static void timeline(FILE *f, const ft_store *s, const ft_subgraph *g)
     uint32_t drawn = 0, skipped = 0;
     for (uint32_t e = 0; e < g->ne; e++) {
         uint32_t t = g->edges[e];
-        uint32_t a = node_of(g, s->t.src[t]), b = node_of(g, s->t.dst[t]);
+        uint32_t a = ft_subgraph_node(g, s->t.src[t]), b = ft_subgraph_node(g, s->t.dst[t]);
         if (a >= lanes || b >= lanes || drawn >= TIMELINE_MAX) {
             skipped++;
             continue;
@@ -300,7 +287,7 @@ ft_status ft_report_html(FILE *f, const ft_store *s, const ft_report *r, ft_erro
         first[i] = INT64_MAX;
     for (uint32_t e = 0; e < g->ne; e++) {
         uint32_t t = g->edges[e];
-        uint32_t a = node_of(g, s->t.src[t]), b = node_of(g, s->t.dst[t]);
+        uint32_t a = ft_subgraph_node(g, s->t.src[t]), b = ft_subgraph_node(g, s->t.dst[t]);
         uint16_t c = s->t.cur[t];
         total[c] += s->t.amount[t];
         if (a != UINT32_MAX) {

@@ -44,6 +44,8 @@ typedef struct ft_export_limits {
 
 void ft_export_defaults(ft_export_limits *l);
 void ft_subgraph_free(ft_subgraph *g);
+/* The node index of account a in g, or UINT32_MAX when it is not one. */
+uint32_t ft_subgraph_node(const ft_subgraph *g, uint32_t a);
 
 /* The accounts within `hops` transfers (either direction, within the time
  * span) of the seeds, and every transfer among them in the span. */
