@@ -8,11 +8,63 @@
 
 #include "cli.h"
 #include "fundtrace/study.h"
+#include "fundtrace/study_report.h"
+#include "fundtrace/writer.h"
+
+/* --json-out FILE: the document --format json prints, to a file; false
+ * (reported) on failure. */
+static bool write_json(const char *path, const ft_store *s, const ft_study_result *r)
+{
+    ft_error err;
+    ft_writer w = {0};
+    ft_status rc = ft_writer_open(&w, path, false, &err);
+    FILE *f = rc == FT_OK ? ft_writer_stream(&w) : NULL;
+    if (rc == FT_OK && !f)
+        rc = ft_error_oom(&err);
+    if (rc == FT_OK && !ft_cli_prov_begin("study", f, FT_FORMAT_JSON)) {
+        ft_writer_abort(&w);
+        return false;
+    }
+    if (rc == FT_OK) {
+        ft_study_write(f, s, r, FT_FORMAT_JSON);
+        ft_cli_prov_end(f, FT_FORMAT_JSON);
+        rc = ft_writer_close(&w, &err);
+    }
+    if (rc != FT_OK) {
+        ft_writer_abort(&w);
+        ft_cli_fail("study", &err);
+    }
+    return rc == FT_OK;
+}
+
+/* --html FILE: the report (study_report.h); CPU seconds only when the
+ * run's time is not fixed by SOURCE_DATE_EPOCH, so that a reproducible
+ * run makes the same bytes. */
+static ft_status write_html(const char *path, const ft_store *s, const ft_study_result *r,
+                            ft_error *err)
+{
+    bool fixed;
+    ft_prov_now_ms(&fixed);
+    ft_study_html_options o = {.prov = ft_cli_prov_off ? NULL : &ft_cli_prov, .cpu = !fixed};
+    ft_writer w = {0};
+    ft_status rc = ft_writer_open(&w, path, false, err);
+    FILE *f = rc == FT_OK ? ft_writer_stream(&w) : NULL;
+    if (rc == FT_OK && !f)
+        rc = ft_error_oom(err);
+    if (rc == FT_OK)
+        rc = ft_study_html(f, s, r, &o, err);
+    if (rc != FT_OK) {
+        ft_writer_abort(&w);
+        return rc;
+    }
+    return ft_writer_close(&w, err);
+}
 
 int cmd_study(int argc, char **argv)
 {
     struct ft_cli_input in = {0};
     const char *truth = NULL, *data = NULL, *map = NULL, *format = "table";
+    const char *html = NULL, *json_out = NULL;
     ft_cli_list sets = {0};
     ft_study_options o;
     ft_scan_defaults(&o.scan);
@@ -53,6 +105,12 @@ int cmd_study(int argc, char **argv)
                    "follow money at most K hops (default 6)"),
         FT_OPT_GROUP("Output"),
         FT_OPT_ENUM(0, "format", &format, "FMT", ft_cli_formats, "table (default), json or jsonl"),
+        FT_OPT_STRING(0, "html", &html, "FILE",
+                      "also write the study as one self-contained HTML page:\n"
+                      "every figure in tables, charts, the provenance"),
+        FT_OPT_STRING(0, "json-out", &json_out, "FILE",
+                      "also write the JSON document that --format json\n"
+                      "prints (provenance and every figure) to FILE"),
         FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
         FT_OPT_PROGRESS(&in.progress),
         FT_OPT_PROVENANCE(),
@@ -87,6 +145,11 @@ int cmd_study(int argc, char **argv)
         ft_cli_error("study", "give the data: CSV files or a snapshot");
         goto done;
     }
+    if ((html && strcmp(html, "-") == 0) || (json_out && strcmp(json_out, "-") == 0)) {
+        ft_cli_error("study", "--%s: give a file (the standard output carries --format's)",
+                     html && strcmp(html, "-") == 0 ? "html" : "json-out");
+        goto done;
+    }
     for (size_t i = 0; i < sets.n; i++)
         if (ft_scan_param_assign(&o.scan, sets.v[i], &err) != FT_OK) {
             ft_cli_error("study", "--set: %s", err.msg);
@@ -113,6 +176,10 @@ int cmd_study(int argc, char **argv)
                            res.trace_cpu_seconds, &err) != FT_OK)
             goto fail;
     }
+    if (json_out && !write_json(json_out, &s, &res))
+        goto done;
+    if (html && write_html(html, &s, &res, &err) != FT_OK)
+        goto fail;
     if (!ft_cli_prov_begin("study", stdout, fmt))
         goto done;
     ft_study_write(stdout, &s, &res, fmt);

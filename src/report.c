@@ -231,6 +231,42 @@ static void timeline(FILE *f, const ft_store *s, const ft_subgraph *g)
     fputs("</p>\n", f);
 }
 
+void ft_report_prov_table(FILE *f, const ft_provenance *p)
+{
+    fputs("<table>\n<tr><th>fundtrace</th><td>", f);
+    text(f, p->version ? p->version : "");
+    fputs("</td></tr>\n<tr><th>run at</th><td>", f);
+    when(f, p->time_ms);
+    if (p->time_fixed)
+        fputs(" (SOURCE_DATE_EPOCH)", f);
+    fputs("</td></tr>\n", f);
+    if (p->snapshot) {
+        fputs("<tr><th>snapshot</th><td>", f);
+        text(f, p->snapshot);
+        fputs("</td></tr>\n", f);
+    }
+    for (size_t i = 0; i < p->ninputs; i++) {
+        const ft_prov_input *x = &p->inputs[i];
+        fputs("<tr><th>input</th><td>", f);
+        text(f, x->path);
+        fprintf(f,
+                "<br/>SHA-256 %s<br/>%" PRIu64 " bytes, %" PRId64 " rows read, %" PRId64
+                " loaded, %" PRId64 " rejected</td></tr>\n",
+                x->sha256, x->bytes, x->rows_read, x->rows_loaded, x->rows_rejected);
+    }
+    for (size_t i = 0; i < p->nfiles; i++) {
+        fputs("<tr><th>--", f);
+        text(f, p->files[i].option);
+        fputs("</th><td>", f);
+        text(f, p->files[i].path);
+        fprintf(f, "<br/>SHA-256 %s</td></tr>\n", p->files[i].sha256);
+    }
+    if (p->key_fingerprint[0])
+        fprintf(f, "<tr><th>pseudonymised</th><td>key fingerprint %s</td></tr>\n",
+                p->key_fingerprint);
+    fputs("</table>\n", f);
+}
+
 ft_status ft_report_html(FILE *f, const ft_store *s, const ft_report *r, ft_error *err)
 {
     const ft_subgraph *g = r->g;
@@ -419,38 +455,8 @@ ft_status ft_report_html(FILE *f, const ft_store *s, const ft_report *r, ft_erro
             free(first);
             return ft_error_oom(err);
         }
-        fputs("<table>\n<tr><th>fundtrace</th><td>", f);
-        text(f, p->version ? p->version : "");
-        fputs("</td></tr>\n<tr><th>run at</th><td>", f);
-        when(f, p->time_ms);
-        if (p->time_fixed)
-            fputs(" (SOURCE_DATE_EPOCH)", f);
-        fputs("</td></tr>\n", f);
-        if (p->snapshot) {
-            fputs("<tr><th>snapshot</th><td>", f);
-            text(f, p->snapshot);
-            fputs("</td></tr>\n", f);
-        }
-        for (size_t i = 0; i < p->ninputs; i++) {
-            const ft_prov_input *x = &p->inputs[i];
-            fputs("<tr><th>input</th><td>", f);
-            text(f, x->path);
-            fprintf(f,
-                    "<br/>SHA-256 %s<br/>%" PRIu64 " bytes, %" PRId64 " rows read, %" PRId64
-                    " loaded, %" PRId64 " rejected</td></tr>\n",
-                    x->sha256, x->bytes, x->rows_read, x->rows_loaded, x->rows_rejected);
-        }
-        for (size_t i = 0; i < p->nfiles; i++) {
-            fputs("<tr><th>--", f);
-            text(f, p->files[i].option);
-            fputs("</th><td>", f);
-            text(f, p->files[i].path);
-            fprintf(f, "<br/>SHA-256 %s</td></tr>\n", p->files[i].sha256);
-        }
-        if (p->key_fingerprint[0])
-            fprintf(f, "<tr><th>pseudonymised</th><td>key fingerprint %s</td></tr>\n",
-                    p->key_fingerprint);
-        fputs("</table>\n<h2>Reproduce</h2>\n<p>The command that made this report, run on the "
+        ft_report_prov_table(f, p);
+        fputs("<h2>Reproduce</h2>\n<p>The command that made this report, run on the "
               "same data (check it first with <code>fundtrace verify</code>):</p>\n<pre>",
               f);
         text(f, cl);

@@ -50,6 +50,7 @@
 #include "fundtrace/trace_batch.h"
 #include "fundtrace/trace_read.h"
 #include "fundtrace/study.h"
+#include "fundtrace/study_report.h"
 #include "fundtrace/tune.h"
 #include "fundtrace/tz.h"
 #include "fundtrace/writer.h"
@@ -943,6 +944,42 @@ static ft_status sc_report(FILE *out, ft_error *err)
     return rc;
 }
 
+/* The study's HTML page (study_report.h) of a hand-built result over the
+ * small fixture, labelled, with a trace and a provenance record. */
+static ft_status sc_study_report(FILE *out, ft_error *err)
+{
+    char *argv[] = {"fundtrace", "study", "--html", "r.html", "small.csv"};
+    ft_provenance p = {0};
+    ft_study_party parties[2] = {{.name = "DE", .accounts = 2, .transfers = 3, .alerts = 1},
+                                 {.name = "FR", .accounts = 1, .transfers = 2}};
+    ft_study_row rows[2] = {
+        {.name = "cycle", .instances = 2, .found = {2, 1, 2}, .alerts = {2, 1, 2}},
+        {.name = "overall", .instances = 2, .found = {2, 1, 2}, .alerts = {3, 1, 2}}};
+    ft_study_trace_row trace = {.seed = account(&fx.small, "alice"),
+                                .traced = true,
+                                .reached = {3, 1, 3},
+                                .held = {100, 5, 100}};
+    ft_study_result r = {.transfers = 5,
+                         .accounts = 3,
+                         .parties = parties,
+                         .nparties = 2,
+                         .labelled = true,
+                         .rows = rows,
+                         .nrows = 2,
+                         .traces = &trace,
+                         .ntraces = 1};
+    r.cost[FT_STUDY_POOLED] = (ft_study_cost){.records_crossing = 5, .share_seen_abroad = 1};
+    ft_status rc = ft_prov_init(&p, "study", 5, argv, err);
+    if (rc == FT_OK)
+        rc = ft_prov_set_inputs(&p, &fx.small, NULL, err);
+    p.time_ms = 0; /* the same output every run */
+    ft_study_html_options o = {.prov = &p};
+    if (rc == FT_OK)
+        rc = ft_study_html(out, &fx.small, &r, &o, err);
+    ft_prov_free(&p);
+    return rc;
+}
+
 /* Reads a file the scenario wrote into out (the test's own work). */
 static void copy_out(FILE *out, const char *path)
 {
@@ -1133,6 +1170,7 @@ static const struct scenario {
     {"provenance", sc_provenance, false},
     {"audit", sc_audit, false},
     {"report", sc_report, false},
+    {"study_report", sc_study_report, false},
     {"features", sc_features, false},
     {"learn", sc_learn, false},
     {"tune", sc_tune, false},

@@ -43,6 +43,11 @@ typedef struct ft_report {
 /* Writes the page. */
 ft_status ft_report_html(FILE *f, const ft_store *s, const ft_report *r, ft_error *err);
 
+/* The provenance record p as an HTML table (version, time, snapshot,
+ * inputs and files with their SHA-256, key fingerprint): the case file's
+ * and the study report's. */
+void ft_report_prov_table(FILE *f, const ft_provenance *p);
+
 /* The graph of g as an <svg> element (Graphviz's dot, through
  * ft_export_draw, its XML prolog removed), bounded to max_nodes accounts
  * and max_edges transfers nearest the seeds, within timeout_s seconds.
