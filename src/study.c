@@ -589,22 +589,19 @@ static ft_status federate(const ft_store *s, const ft_jurisdictions *j, const ft
     uint32_t na = s->accounts.n;
     size_t row_bytes = (size_t)s->t.n / 8 + 1;
     fed f = {.s = s, .j = j, .crossed = crossed, .c = c};
+    f.asked = calloc((size_t)np * na + 1, 1);
+    f.got = calloc((size_t)np * row_bytes + 1, 1);
+    f.marked = calloc((size_t)s->t.n + 1, 1);
+    f.extra = calloc((size_t)np + 1, sizeof *f.extra);
+    f.dirty = calloc((size_t)np + 1, 1);
     ft_status rc = FT_OK;
-    {
-        f.asked = calloc((size_t)np * na + 1, 1);
-        f.got = calloc((size_t)np * row_bytes + 1, 1);
-        f.marked = calloc((size_t)s->t.n + 1, 1);
-        f.extra = calloc((size_t)np + 1, sizeof *f.extra);
-        f.dirty = calloc((size_t)np + 1, 1);
-        if (!f.asked || !f.got || !f.marked || !f.extra || !f.dirty || !sizer_open(&f.z))
-            rc = ft_error_oom(err);
-    }
+    if (!f.asked || !f.got || !f.marked || !f.extra || !f.dirty || !sizer_open(&f.z))
+        rc = ft_error_oom(err);
     c->records_crossing = 0;
     for (int64_t i = 0; i < s->t.n; i++)
         c->records_crossing += siloed_crossing(j->of, s->t.src[i], s->t.dst[i]);
     c->rounds = 1; /* the siloed scans */
-    for (int round = 0; rc == FT_OK && (o->match_rounds == 0 || round < o->match_rounds);
-         round++) {
+    for (int round = 0; rc == FT_OK && (o->match_rounds == 0 || round < o->match_rounds); round++) {
         for (uint16_t p = 0; p < np && rc == FT_OK; p++)
             rc = ask(&f, p, &al[p], err);
         bool any = false;
