@@ -627,14 +627,14 @@ static size_t scan_line(const unsigned char *s, size_t left, unsigned char d, ui
     uint32_t n = 0;
     size_t i = 0;
 #ifdef __SSE2__
-    const __m128i vd = _mm_set1_epi8((char)d), vn = _mm_set1_epi8('\n'),
-                  vq = _mm_set1_epi8('"'), vr = _mm_set1_epi8('\r');
+    const __m128i vd = _mm_set1_epi8((char)d), vn = _mm_set1_epi8('\n'), vq = _mm_set1_epi8('"'),
+                  vr = _mm_set1_epi8('\r');
     for (; i + 16 <= left; i += 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
         uint32_t mn = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vn));
         uint32_t md = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vd));
-        uint32_t mq = (uint32_t)_mm_movemask_epi8(
-            _mm_or_si128(_mm_cmpeq_epi8(v, vq), _mm_cmpeq_epi8(v, vr)));
+        uint32_t mq =
+            (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, vq), _mm_cmpeq_epi8(v, vr)));
         uint32_t before = mn ? (mn & (0u - mn)) - 1 : 0xFFFFu;
         md &= before;
         mq &= before;
@@ -724,7 +724,7 @@ static size_t fast_lines(struct slice *r, const unsigned char *p, size_t pos, si
         for (uint32_t k = 0; k <= nd; k++) {
             size_t fe = dp[k], a = fs, e = fe;
             if (__builtin_expect(a < e && (trimmed((unsigned char)f[a], r->delim) ||
-                                            trimmed((unsigned char)f[e - 1], r->delim)),
+                                           trimmed((unsigned char)f[e - 1], r->delim)),
                                  0)) {
                 while (a < e && trimmed((unsigned char)f[a], r->delim))
                     a++;
