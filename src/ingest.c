@@ -70,8 +70,8 @@ struct checked {
     uint32_t choff, chlen;     /* the channel there too (chlen 0: none) */
     uint32_t memooff, memolen; /* and the memo (memolen 0: none) */
     int64_t txid;              /* the id, when `numeric` */
-    uint8_t numeric; /* the txid column holds a canonical number, or nothing (DERIVED) */
-    uint8_t label;   /* the label may name one (else none) */
+    uint8_t numeric;           /* the txid column holds a canonical number, or nothing (DERIVED) */
+    uint8_t label;             /* the label may name one (else none) */
 };
 
 #define NO_KEY UINT32_MAX
@@ -1468,8 +1468,7 @@ static void commit_row(struct loader *L)
                                             &row.memo, L->err)) != FT_OK)
             FAIL(L, rc);
         if (L->row->line > UINT32_MAX)
-            FAIL(L,
-                 ft_error_set(L->err, FT_ELIMIT, "%s: more than %u lines", L->path, UINT32_MAX));
+            FAIL(L, ft_error_set(L->err, FT_ELIMIT, "%s: more than %u lines", L->path, UINT32_MAX));
         row.line = (uint32_t)L->row->line;
         row.file = (uint16_t)L->src_idx;
         if ((rc = ft_store_append(s, &row, L->err)) != FT_OK)
