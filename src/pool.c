@@ -141,11 +141,32 @@ uint64_t ft_intern_hash(const char *s, size_t len)
     return ft_xxh64(s, len, HASH_SEED);
 }
 
-static bool key_equals(const ft_intern *t, uint32_t id, const char *s, size_t len)
+/* Inline: it runs on every lookup. A key shorter than 128 bytes has a
+ * one-byte length; one of 8 bytes or more is compared a word at a time,
+ * its last word overlapping the one before. */
+static inline bool key_equals(const ft_intern *t, uint32_t id, const char *s, size_t len)
 {
-    size_t klen;
-    const char *k = ft_pool_get(&t->pool, t->off[id], &klen);
-    return klen == len && memcmp(k, s, len) == 0;
+    const unsigned char *k = (const unsigned char *)t->pool.data + t->off[id];
+    if (len >= 128 || (k[0] & 0x80)) {
+        size_t klen;
+        const char *kk = ft_pool_get(&t->pool, t->off[id], &klen);
+        return klen == len && memcmp(kk, s, len) == 0;
+    }
+    if (k[0] != len)
+        return false;
+    k++;
+    if (len < 8)
+        return memcmp(k, s, len) == 0;
+    uint64_t a, b;
+    for (size_t i = 0; i + 8 < len; i += 8) {
+        memcpy(&a, k + i, 8);
+        memcpy(&b, s + i, 8);
+        if (a != b)
+            return false;
+    }
+    memcpy(&a, k + len - 8, 8);
+    memcpy(&b, s + len - 8, 8);
+    return a == b;
 }
 
 static ft_status rehash(ft_intern *t, uint64_t nslots, ft_error *err)
