@@ -47,7 +47,7 @@
 #include "ingest_int.h"
 
 #define CUR_CACHE 32
-#define PF_DIST   24 /* rows ahead that account lookups are prefetched */
+#define PF_DIST   16 /* rows ahead that account lookups are prefetched */
 
 enum { CHK_SKIP, CHK_HEADER, CHK_GOOD, CHK_BAD };
 
@@ -125,7 +125,8 @@ struct loader {
     bool header_done;
     char *key;
     size_t keycap;
-    const char *keys; /* the batch's key bytes */
+    const char *keys;         /* the batch's key bytes */
+    ft_intern_cache accounts; /* in front of the store's accounts */
     struct chan_entry {
         char text[16];
         uint32_t len;
@@ -137,8 +138,8 @@ struct loader {
 
 /* Field f of `row` under schema sc, trimmed; NULL/0 when the layout lacks
  * it. */
-static const char *get_in(const ft_schema *sc, const ft_csv_batch *b, const ft_csv_row *row,
-                          ft_field f, size_t *len)
+static inline __attribute__((always_inline)) const char *
+get_in(const ft_schema *sc, const ft_csv_batch *b, const ft_csv_row *row, ft_field f, size_t *len)
 {
     int c = sc->col[f];
     if (c < 0) {
@@ -1161,8 +1162,8 @@ static ft_status account_id(struct loader *L, int side, uint32_t *id)
 {
     const struct checked *k = L->chk;
     if (k->klen[side] != NO_KEY)
-        return ft_intern_put_hashed(&L->s->accounts, L->keys + k->koff[side], k->klen[side],
-                                    k->hash[side], id, NULL, L->err);
+        return ft_intern_cache_put(&L->accounts, &L->s->accounts, L->keys + k->koff[side],
+                                   k->klen[side], k->hash[side], id, L->err);
     const char *key;
     size_t len;
     ft_status rc =
@@ -1550,8 +1551,15 @@ static void prefetch(const struct loader *L, const struct checked *k, uint32_t i
         __builtin_prefetch(L->keys + k[near].koff[0]);
         __builtin_prefetch(L->keys + k[near].koff[1] + k[near].klen[1]);
     }
+    uint32_t j = i + PF_DIST;
+    if (j < n && k[j].klen[0] != NO_KEY) {
+        /* Through the cache: one line a key. */
+        ft_intern_cache_prefetch(&L->accounts, k[j].hash[0]);
+        ft_intern_cache_prefetch(&L->accounts, k[j].hash[1]);
+        return;
+    }
     for (int stage = 0; stage < 3; stage++) {
-        uint32_t j = i + ahead[stage];
+        j = i + ahead[stage];
         if (j < n && k[j].kind == CHK_GOOD) {
             ft_intern_prefetch(&L->s->accounts, k[j].hash[0], stage);
             ft_intern_prefetch(&L->s->accounts, k[j].hash[1], stage);
@@ -1646,6 +1654,7 @@ static ft_status ingest_csv(ft_store *s, const char *path, int fd, const void *m
                  ? ft_error_set(err, FT_EINPUT, "%s: is empty: a header line is needed", path)
                  : ft_error_set(err, FT_EINPUT, "%s: has no header line", path);
     free(L.key);
+    ft_intern_cache_free(&L.accounts);
     free(C.key);
     for (int i = 0; i < 2; i++)
         free(L.k.key[i]);
