@@ -193,7 +193,7 @@ static void batch_free(ft_csv_batch *b)
 
 int64_t ft_csv_field_line(const ft_csv_batch *b, const ft_csv_row *r, int col)
 {
-    if (col < 0 || (uint32_t)col >= r->nf)
+    if (col < 0 || (uint32_t)col >= r->nf || r->end_line == r->line)
         return r->end_line;
     size_t len;
     const char *f = ft_csv_field(b, r, col, &len), *end = f + len;
@@ -425,8 +425,15 @@ static void cb_row(int c, void *ctx)
     ft_csv_row *row = new_row(r);
     if (!row)
         return;
-    *row = (ft_csv_row){FT_CSV_ROW, r->row_line, r->line, 0, r->row_field,
-                        b->nfields - r->row_field, r->row_raw, b->rawused - r->row_raw};
+    *row = (ft_csv_row){FT_CSV_ROW,
+                        r->row_line,
+                        r->line,
+                        0,
+                        r->row_field,
+                        b->nfields - r->row_field,
+                        r->row_raw,
+                        b->rawused - r->row_raw,
+                        memchr(b->raw + r->row_raw, '\0', b->rawused - r->row_raw) != NULL};
     /* Another row could start in the same piece (a bare CR line end). */
     r->row_field = b->nfields;
     r->row_fused = b->fused;
@@ -437,7 +444,7 @@ static void bad_row(struct slice *r, ft_csv_kind kind, int64_t line, int64_t col
 {
     ft_csv_row *row = new_row(r);
     if (row)
-        *row = (ft_csv_row){kind, line, r->line, col, r->b->nfields, 0, r->row_raw, raw_len};
+        *row = (ft_csv_row){kind, line, r->line, col, r->b->nfields, 0, r->row_raw, raw_len, false};
 }
 
 static ft_status parser_start(struct slice *r)
@@ -622,13 +629,14 @@ static void feed_piece(struct slice *r, const unsigned char *s, size_t n, bool e
 #define FAST_FIELDS 256
 
 static size_t scan_line(const unsigned char *s, size_t left, unsigned char d, uint32_t *dp,
-                        uint32_t *nd, bool *special)
+                        uint32_t *nd, bool *special, bool *nul)
 {
     uint32_t n = 0;
     size_t i = 0;
 #ifdef __SSE2__
     const __m128i vd = _mm_set1_epi8((char)d), vn = _mm_set1_epi8('\n'), vq = _mm_set1_epi8('"'),
-                  vr = _mm_set1_epi8('\r');
+                  vr = _mm_set1_epi8('\r'), vz = _mm_setzero_si128();
+    uint32_t mz = 0;
     for (; i + 16 <= left; i += 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
         uint32_t mn = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vn));
@@ -638,6 +646,7 @@ static size_t scan_line(const unsigned char *s, size_t left, unsigned char d, ui
         uint32_t before = mn ? (mn & (0u - mn)) - 1 : 0xFFFFu;
         md &= before;
         mq &= before;
+        mz |= (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vz)) & before;
         if (__builtin_expect(mq != 0, 0)) {
             /* A CR is allowed right before the line's LF only. */
             for (uint32_t m = mq; m; m &= m - 1) {
@@ -656,9 +665,11 @@ static size_t scan_line(const unsigned char *s, size_t left, unsigned char d, ui
             dp[n++] = (uint32_t)(i + (size_t)__builtin_ctz(md));
         if (mn) {
             *nd = n;
+            *nul = mz != 0;
             return i + (size_t)__builtin_ctz(mn) + 1;
         }
     }
+    *nul = mz != 0;
 #endif
     for (; i < left; i++) {
         unsigned char c = s[i];
@@ -666,6 +677,7 @@ static size_t scan_line(const unsigned char *s, size_t left, unsigned char d, ui
             *nd = n;
             return i + 1;
         }
+        *nul |= c == '\0';
         if (c == d) {
             if (n == FAST_FIELDS - 1) {
                 *special = true;
@@ -687,8 +699,8 @@ static size_t fast_lines(struct slice *r, const unsigned char *p, size_t pos, si
     while (pos < len) {
         const unsigned char *s = p + pos;
         uint32_t nd = 0;
-        bool special = false;
-        size_t n = scan_line(s, len - pos, d, dp, &nd, &special);
+        bool special = false, nul = false;
+        size_t n = scan_line(s, len - pos, d, dp, &nd, &special, &nul);
         if (n < 2 || special || (size_t)(uint32_t)n != n)
             return pos;
         size_t end = n - 1 - (s[n - 2] == '\r');
@@ -733,15 +745,18 @@ static size_t fast_lines(struct slice *r, const unsigned char *p, size_t pos, si
             }
             f[e] = '\0';
             b->foff[nf + k] = b->fused + a;
-            b->flen[nf + k] = e - a;
-            b->fline[nf + k] = r->line;
+            b->flen[nf + k] = e - a; /* no fline: the row is on one line */
             fs = fe + 1;
         }
         b->nfields = nf + nd + 1;
         b->fused += end + 1;
-        cb_row('\n', r);
-        if (r->rc != FT_OK)
+        ft_csv_row *row = new_row(r);
+        if (!row)
             return len;
+        *row = (ft_csv_row){FT_CSV_ROW, r->line, r->line, 0, nf, nd + 1, r->row_raw, n, nul};
+        r->row_field = b->nfields;
+        r->row_fused = b->fused;
+        r->row_raw = b->rawused;
         r->line++;
         pos += n;
         if (b->nrows >= BATCH_ROWS || b->rawused >= BATCH_BYTES) {

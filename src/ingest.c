@@ -632,7 +632,7 @@ static void check_row(struct checker *C, const ft_csv_batch *b, const ft_csv_row
     size_t len;
     /* One scan of the row's bytes; only a row holding a NUL has its used
      * fields looked at one by one. */
-    if (memchr(b->raw + row->raw_off, '\0', (size_t)row->raw_len)) {
+    if (row->nul) {
         for (int f = 0; f < FT_F_COUNT; f++) {
             int c = sc->col[f];
             if (c < 0)
