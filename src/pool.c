@@ -13,8 +13,6 @@
 
 #include "fundtrace/hash.h"
 
-#define HASH_SEED 0x66756e6474726163ULL /* "fundtrac" */
-
 #define HUGE_PAGE ((uintptr_t)2 << 20)
 
 void ft_mem_hint_huge(void *p, size_t len)
@@ -153,11 +151,6 @@ void ft_pool_free(ft_pool *p)
     if (!p->borrowed)
         free(p->data);
     memset(p, 0, sizeof *p);
-}
-
-uint64_t ft_intern_hash(const char *s, size_t len)
-{
-    return ft_xxh64(s, len, HASH_SEED);
 }
 
 /* Inline: it runs on every lookup. A key shorter than 128 bytes has a

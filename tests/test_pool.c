@@ -18,6 +18,10 @@ static void test_xxh64_reference_values(void **state)
     assert_true(ft_xxh64("abc", 3, 0) == 0x44BC2CF5AD770999ULL);
     const char *fox = "The quick brown fox jumps over the lazy dog";
     assert_true(ft_xxh64(fox, strlen(fox), 0) == 0x0B242D361FDA71BCULL);
+    /* The inline short form is the same function below 32 bytes. */
+    for (size_t len = 0; len < 32; len++)
+        assert_true(ft_xxh64_short(fox + 3, len, 77) == ft_xxh64(fox + 3, len, 77));
+    assert_true(ft_intern_hash(fox, 31) == ft_xxh64(fox, 31, FT_INTERN_SEED));
 }
 
 static void test_sha256(void **state)

@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "fundtrace/error.h"
+#include "fundtrace/hash.h"
 
 /* Asks the kernel for huge pages for the 2 MiB-aligned part of
  * p[0..len) when it is large (a hint: large tables read at random then
@@ -140,7 +141,12 @@ static inline void ft_intern_cache_prefetch(const ft_intern_cache *c, uint64_t h
 
 void ft_intern_cache_free(ft_intern_cache *c);
 
-/* Hash used for keys: XXH64 with a fixed seed. Part of the snapshot format. */
-uint64_t ft_intern_hash(const char *s, size_t len);
+/* Hash used for keys: XXH64 with a fixed seed. Part of the snapshot format.
+ * Inline for short keys, which most are. */
+#define FT_INTERN_SEED 0x66756e6474726163ULL /* "fundtrac" */
+static inline uint64_t ft_intern_hash(const char *s, size_t len)
+{
+    return len < 32 ? ft_xxh64_short(s, len, FT_INTERN_SEED) : ft_xxh64(s, len, FT_INTERN_SEED);
+}
 
 #endif
