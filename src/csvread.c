@@ -823,7 +823,14 @@ bool ft_utf8_valid(const unsigned char *s, size_t len, uint32_t *state)
     size_t i = 0;
     while (i < len) {
         if (st == 0) {
-            /* ASCII eight bytes at a time: most text is. */
+            /* ASCII 32, then eight bytes at a time: most text is. */
+            while (i + 32 <= len) {
+                uint64_t w[4];
+                memcpy(w, s + i, 32);
+                if ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL)
+                    break;
+                i += 32;
+            }
             while (i + 8 <= len) {
                 uint64_t w;
                 memcpy(&w, s + i, 8);
