@@ -1485,51 +1485,33 @@ static void commit_row(struct loader *L)
     r->amounts_rounded += k->rounded;
     ft_row row = {.ts_ms = k->ts_ms, .amount = k->amount, .amount_recv = k->amount_recv};
     size_t len;
-    if (k->klen[0] != NO_KEY) {
-        /* The checker's record: no field is read but a memo, a label or a
-         * text id. */
-        const char *id = NULL;
+    /* With the checker's record (`fast`) no field is read but a label or
+     * a text id; the keys, channel and memo are in the batch's key bytes. */
+    bool fast = k->klen[0] != NO_KEY;
+    const char *id = fast && k->numeric ? NULL : get(L, FT_F_TXID, &len);
+    if (fast)
         row.txid = k->txid;
-        if (!k->numeric)
-            id = get(L, FT_F_TXID, &len);
-        if ((rc = commit_amount(&L->k, L->row->line, &k->cur, &row.amount, &row.cur)) != FT_OK ||
-            (L->C->sc.col[FT_F_AMOUNT_RECV] >= 0 &&
-             (rc = commit_amount(&L->k, L->row->line, &k->cur_recv, &row.amount_recv,
-                                 &row.cur_recv)) != FT_OK) ||
-            (rc = account_id(L, 0, &row.src)) != FT_OK ||
-            (rc = account_id(L, 1, &row.dst)) != FT_OK ||
-            (k->label && (rc = intern_label(L, &row.label)) != FT_OK) ||
-            (id && (rc = txid_of(&L->k, id, len, &row.txid)) != FT_OK) ||
-            (rc = cached_channel(L, L->keys + k->choff, k->chlen, &row.channel)) != FT_OK)
-            FAIL(L, rc);
-        if (k->memolen && (rc = ft_pool_add(&s->strings, L->keys + k->memooff, k->memolen,
-                                            &row.memo, L->err)) != FT_OK)
-            FAIL(L, rc);
-        if (L->row->line > UINT32_MAX)
-            FAIL(L, ft_error_set(L->err, FT_ELIMIT, "%s: more than %u lines", L->path, UINT32_MAX));
-        row.line = (uint32_t)L->row->line;
-        row.file = (uint16_t)L->src_idx;
-        if ((rc = ft_store_append(s, &row, L->err)) != FT_OK)
-            FAIL(L, rc);
-        r->rows_loaded++;
-        r->sources[L->src_idx].rows_loaded++;
-        return;
-    }
-    const char *id = get(L, FT_F_TXID, &len);
     if ((rc = commit_amount(&L->k, L->row->line, &k->cur, &row.amount, &row.cur)) != FT_OK ||
         (L->C->sc.col[FT_F_AMOUNT_RECV] >= 0 &&
          (rc = commit_amount(&L->k, L->row->line, &k->cur_recv, &row.amount_recv, &row.cur_recv)) !=
              FT_OK) ||
         (rc = account_id(L, 0, &row.src)) != FT_OK || (rc = account_id(L, 1, &row.dst)) != FT_OK ||
-        (rc = intern_label(L, &row.label)) != FT_OK ||
-        (rc = txid_of(&L->k, id, id ? len : 0, &row.txid)) != FT_OK)
+        ((!fast || k->label) && (rc = intern_label(L, &row.label)) != FT_OK) ||
+        ((!fast || !k->numeric) && (rc = txid_of(&L->k, id, id ? len : 0, &row.txid)) != FT_OK))
         FAIL(L, rc);
-    const char *ch = get(L, FT_F_CHANNEL, &len);
-    if ((rc = intern_channel(&L->k, L->row->line, ch, len, &row.channel)) != FT_OK)
-        FAIL(L, rc);
-    const char *memo = get(L, FT_F_MEMO, &len);
-    if (memo && len && (rc = ft_pool_add(&s->strings, memo, len, &row.memo, L->err)) != FT_OK)
-        FAIL(L, rc);
+    if (fast) {
+        if ((rc = cached_channel(L, L->keys + k->choff, k->chlen, &row.channel)) != FT_OK ||
+            (k->memolen && (rc = ft_pool_add(&s->strings, L->keys + k->memooff, k->memolen,
+                                             &row.memo, L->err)) != FT_OK))
+            FAIL(L, rc);
+    } else {
+        const char *ch = get(L, FT_F_CHANNEL, &len);
+        if ((rc = intern_channel(&L->k, L->row->line, ch, len, &row.channel)) != FT_OK)
+            FAIL(L, rc);
+        const char *memo = get(L, FT_F_MEMO, &len);
+        if (memo && len && (rc = ft_pool_add(&s->strings, memo, len, &row.memo, L->err)) != FT_OK)
+            FAIL(L, rc);
+    }
     if (L->row->line > UINT32_MAX)
         FAIL(L, ft_error_set(L->err, FT_ELIMIT, "%s: more than %u lines", L->path, UINT32_MAX));
     row.line = (uint32_t)L->row->line;

@@ -153,9 +153,30 @@ void ft_pool_free(ft_pool *p)
     memset(p, 0, sizeof *p);
 }
 
+/* a[0..len) == b[0..len), inline: a word at a time from 8 bytes, the last
+ * word overlapping the one before. */
+static inline bool bytes_equal(const char *a, const char *b, size_t len)
+{
+    uint64_t x, y;
+    if (len < 8) {
+        for (size_t i = 0; i < len; i++)
+            if (a[i] != b[i])
+                return false;
+        return true;
+    }
+    for (size_t i = 0; i + 8 < len; i += 8) {
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y)
+            return false;
+    }
+    memcpy(&x, a + len - 8, 8);
+    memcpy(&y, b + len - 8, 8);
+    return x == y;
+}
+
 /* Inline: it runs on every lookup. A key shorter than 128 bytes has a
- * one-byte length; one of 8 bytes or more is compared a word at a time,
- * its last word overlapping the one before. */
+ * one-byte length and is compared by bytes_equal. */
 static inline bool key_equals(const ft_intern *t, uint32_t id, const char *s, size_t len)
 {
     const unsigned char *k = (const unsigned char *)t->pool.data + t->off[id];
@@ -166,19 +187,7 @@ static inline bool key_equals(const ft_intern *t, uint32_t id, const char *s, si
     }
     if (k[0] != len)
         return false;
-    k++;
-    if (len < 8)
-        return memcmp(k, s, len) == 0;
-    uint64_t a, b;
-    for (size_t i = 0; i + 8 < len; i += 8) {
-        memcpy(&a, k + i, 8);
-        memcpy(&b, s + i, 8);
-        if (a != b)
-            return false;
-    }
-    memcpy(&a, k + len - 8, 8);
-    memcpy(&b, s + len - 8, 8);
-    return a == b;
+    return bytes_equal((const char *)k + 1, s, len);
 }
 
 static ft_status rehash(ft_intern *t, uint64_t nslots, ft_error *err)
@@ -347,27 +356,6 @@ struct ft_intern_cache_slot {
 
 _Static_assert(sizeof(struct ft_intern_cache_slot) == 32, "two cache slots a line");
 
-/* a[0..len) == b[0..len) for len <= 23, a word at a time. */
-static inline bool short_equals(const char *a, const char *b, size_t len)
-{
-    uint64_t x, y;
-    if (len < 8) {
-        for (size_t i = 0; i < len; i++)
-            if (a[i] != b[i])
-                return false;
-        return true;
-    }
-    for (size_t i = 0; i + 8 < len; i += 8) {
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        if (x != y)
-            return false;
-    }
-    memcpy(&x, a + len - 8, 8);
-    memcpy(&y, b + len - 8, 8);
-    return x == y;
-}
-
 static void cache_place(ft_intern_cache *c, const struct ft_intern_cache_slot *e)
 {
     uint64_t mask = c->nslots - 1, j = e->h & mask;
@@ -405,7 +393,7 @@ ft_status ft_intern_cache_put(ft_intern_cache *c, ft_intern *t, const char *s, s
                 break;
             if (e->h != h)
                 continue;
-            if (len <= CACHE_KEY ? e->len == len && short_equals(e->key, s, len)
+            if (len <= CACHE_KEY ? e->len == len && bytes_equal(e->key, s, len)
                                  : e->len == CACHE_KEY + 1 && key_equals(t, e->id1 - 1, s, len)) {
                 *id = e->id1 - 1;
                 return FT_OK;
