@@ -9,7 +9,8 @@
 #   - load of a synth CSV (`fundtrace synth --seed 7`, about 830 MB at 10 M
 #     rows): a bare single-threaded libcsv parse (bench/csvcount.c), the
 #     load with --threads 1 and --threads 2 (and BASE_FT's load, the reader
-#     before this issue); target: under 3 s on 2 cores
+#     before this issue); target: under 3 s on 2 cores (the load figures
+#     alone, with CPU times and ratios: bench/load_scale.sh)
 #   - a batch of 1000 seeds traced (4 hops, haircut, jsonl) in one run,
 #     in 4 shards one after another (the work sharding adds: each shard
 #     reads the snapshot and builds its trace index) and 4 shards two at a

@@ -21,6 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "fundtrace/hash.h"
 #include "fundtrace/pool.h"
@@ -190,7 +193,7 @@ static void batch_free(ft_csv_batch *b)
 
 int64_t ft_csv_field_line(const ft_csv_batch *b, const ft_csv_row *r, int col)
 {
-    if (col < 0 || (uint32_t)col >= r->nf)
+    if (col < 0 || (uint32_t)col >= r->nf || r->end_line == r->line)
         return r->end_line;
     size_t len;
     const char *f = ft_csv_field(b, r, col, &len), *end = f + len;
@@ -359,13 +362,15 @@ static ft_csv_row *new_row(struct slice *r)
     return &b->rows[b->nrows++];
 }
 
-/* Makes room for one more field of `len` bytes; false after recording the
- * failure. */
-static bool grow_fields(struct slice *r, size_t len)
+/* Makes room for `more` fields of `len` bytes in all; false after
+ * recording the failure. */
+static bool grow_fields(struct slice *r, uint32_t more, size_t len)
 {
     ft_csv_batch *b = r->b;
-    if (b->nfields == b->fields_cap) {
+    if (b->nfields + more > b->fields_cap) {
         uint32_t cap = b->fields_cap ? b->fields_cap * 2 : 16384;
+        while (cap < b->nfields + more)
+            cap *= 2;
         size_t *o = realloc(b->foff, cap * sizeof *o);
         if (o)
             b->foff = o;
@@ -396,7 +401,7 @@ static void cb_field(void *data, size_t len, void *ctx)
     struct slice *r = ctx;
     ft_csv_batch *b = r->b;
     if (__builtin_expect(b->nfields == b->fields_cap || b->fused + len + 1 > b->fcap, 0) &&
-        !grow_fields(r, len))
+        !grow_fields(r, 1, len))
         return;
     if (r->rc != FT_OK)
         return;
@@ -420,8 +425,15 @@ static void cb_row(int c, void *ctx)
     ft_csv_row *row = new_row(r);
     if (!row)
         return;
-    *row = (ft_csv_row){FT_CSV_ROW, r->row_line, r->line, 0, r->row_field,
-                        b->nfields - r->row_field, r->row_raw, b->rawused - r->row_raw};
+    *row = (ft_csv_row){FT_CSV_ROW,
+                        r->row_line,
+                        r->line,
+                        0,
+                        r->row_field,
+                        b->nfields - r->row_field,
+                        r->row_raw,
+                        b->rawused - r->row_raw,
+                        memchr(b->raw + r->row_raw, '\0', b->rawused - r->row_raw) != NULL};
     /* Another row could start in the same piece (a bare CR line end). */
     r->row_field = b->nfields;
     r->row_fused = b->fused;
@@ -432,7 +444,7 @@ static void bad_row(struct slice *r, ft_csv_kind kind, int64_t line, int64_t col
 {
     ft_csv_row *row = new_row(r);
     if (row)
-        *row = (ft_csv_row){kind, line, r->line, col, r->b->nfields, 0, r->row_raw, raw_len};
+        *row = (ft_csv_row){kind, line, r->line, col, r->b->nfields, 0, r->row_raw, raw_len, false};
 }
 
 static ft_status parser_start(struct slice *r)
@@ -608,6 +620,154 @@ static void feed_piece(struct slice *r, const unsigned char *s, size_t n, bool e
         push(r);
 }
 
+/* The fast path: whole plain lines (as plain_line and split_plain
+ * read them) straight from the input, with one scan of each line that
+ * finds its end, its delimiters, and any quote or stray CR (which send
+ * the line to feed_piece). The line is copied once into the raw bytes
+ * and once into the field bytes, whose delimiters become the fields'
+ * NULs. Returns the offset of the first byte it did not take. */
+#define FAST_FIELDS 256
+
+static size_t scan_line(const unsigned char *s, size_t left, unsigned char d, uint32_t *dp,
+                        uint32_t *nd, bool *special, bool *nul)
+{
+    uint32_t n = 0;
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i vd = _mm_set1_epi8((char)d), vn = _mm_set1_epi8('\n'), vq = _mm_set1_epi8('"'),
+                  vr = _mm_set1_epi8('\r'), vz = _mm_setzero_si128();
+    uint32_t mz = 0;
+    for (; i + 16 <= left; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+        uint32_t mn = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vn));
+        uint32_t md = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vd));
+        uint32_t mq =
+            (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, vq), _mm_cmpeq_epi8(v, vr)));
+        uint32_t before = mn ? (mn & (0u - mn)) - 1 : 0xFFFFu;
+        md &= before;
+        mq &= before;
+        mz |= (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vz)) & before;
+        if (__builtin_expect(mq != 0, 0)) {
+            /* A CR is allowed right before the line's LF only. */
+            for (uint32_t m = mq; m; m &= m - 1) {
+                size_t at = i + (size_t)__builtin_ctz(m);
+                if (s[at] == '"' || at + 1 >= left || s[at + 1] != '\n') {
+                    *special = true;
+                    return 0;
+                }
+            }
+        }
+        if (__builtin_expect(n + 16 > FAST_FIELDS - 1, 0)) { /* (no popcnt in baseline x86-64) */
+            *special = true;
+            return 0;
+        }
+        for (; md; md &= md - 1)
+            dp[n++] = (uint32_t)(i + (size_t)__builtin_ctz(md));
+        if (mn) {
+            *nd = n;
+            *nul = mz != 0;
+            return i + (size_t)__builtin_ctz(mn) + 1;
+        }
+    }
+    *nul = mz != 0;
+#endif
+    for (; i < left; i++) {
+        unsigned char c = s[i];
+        if (c == '\n') {
+            *nd = n;
+            return i + 1;
+        }
+        *nul |= c == '\0';
+        if (c == d) {
+            if (n == FAST_FIELDS - 1) {
+                *special = true;
+                return 0;
+            }
+            dp[n++] = (uint32_t)i;
+        } else if (c == '"' || (c == '\r' && (i + 1 >= left || s[i + 1] != '\n'))) {
+            *special = true;
+            return 0;
+        }
+    }
+    return 0; /* no line end */
+}
+
+static size_t fast_lines(struct slice *r, const unsigned char *p, size_t pos, size_t len)
+{
+    uint32_t dp[FAST_FIELDS];
+    const unsigned char d = (unsigned char)r->delim;
+    while (pos < len) {
+        const unsigned char *s = p + pos;
+        uint32_t nd = 0;
+        bool special = false, nul = false;
+        size_t n = scan_line(s, len - pos, d, dp, &nd, &special, &nul);
+        if (n < 2 || special || (size_t)(uint32_t)n != n)
+            return pos;
+        size_t end = n - 1 - (s[n - 2] == '\r');
+        if (end == 0 || trimmed(s[0], r->delim)) {
+            /* A blank line (libcsv makes no row of it) is feed_piece's. */
+            size_t i = 0;
+            while (i < end && trimmed(s[i], r->delim))
+                i++;
+            if (i == end)
+                return pos;
+        }
+        ft_csv_batch *b = r->b;
+        if (__builtin_expect(b->nfields + nd + 1 > b->fields_cap || b->fused + n + 1 > b->fcap,
+                             0) &&
+            !grow_fields(r, nd + 1, n + 1))
+            return len;
+        if (ft_bytes_reserve(&b->raw, &b->rawcap, b->rawused + n, &r->err) != FT_OK) {
+            fail(r, FT_ENOMEM);
+            return len;
+        }
+        r->row_line = r->line;
+        r->row_raw = b->rawused;
+        r->row_field = b->nfields;
+        r->row_fused = b->fused;
+        r->row_off = r->fresh_off + pos;
+        memcpy(b->raw + b->rawused, s, n);
+        b->rawused += n;
+        char *f = b->fbuf + b->fused;
+        memcpy(f, s, end);
+        dp[nd] = (uint32_t)end;
+        uint32_t nf = b->nfields;
+        size_t fs = 0;
+        for (uint32_t k = 0; k <= nd; k++) {
+            size_t fe = dp[k], a = fs, e = fe;
+            if (__builtin_expect(a < e && (trimmed((unsigned char)f[a], r->delim) ||
+                                           trimmed((unsigned char)f[e - 1], r->delim)),
+                                 0)) {
+                while (a < e && trimmed((unsigned char)f[a], r->delim))
+                    a++;
+                while (e > a && trimmed((unsigned char)f[e - 1], r->delim))
+                    e--;
+            }
+            f[e] = '\0';
+            b->foff[nf + k] = b->fused + a;
+            b->flen[nf + k] = e - a; /* no fline: the row is on one line */
+            fs = fe + 1;
+        }
+        b->nfields = nf + nd + 1;
+        b->fused += end + 1;
+        ft_csv_row *row = new_row(r);
+        if (!row)
+            return len;
+        *row = (ft_csv_row){FT_CSV_ROW, r->line, r->line, 0, nf, nd + 1, r->row_raw, n, nul};
+        r->row_field = b->nfields;
+        r->row_fused = b->fused;
+        r->row_raw = b->rawused;
+        r->line++;
+        pos += n;
+        if (b->nrows >= BATCH_ROWS || b->rawused >= BATCH_BYTES) {
+            push(r);
+            if (!r->b)
+                return len;
+        }
+    }
+    return pos;
+}
+
 /* Feeds bytes line by line; bytes scheduled for replay go first. */
 static void feed(struct slice *r, const unsigned char *p, size_t len)
 {
@@ -624,6 +784,11 @@ static void feed(struct slice *r, const unsigned char *p, size_t len)
         }
         if (pos >= len || r->rc != FT_OK || !r->b)
             return;
+        if (!r->in_row && !r->skipping) {
+            pos = fast_lines(r, p, pos, len);
+            if (pos >= len || r->rc != FT_OK || !r->b)
+                return;
+        }
         const unsigned char *nl = memchr(p + pos, '\n', len - pos);
         size_t end = nl ? (size_t)(nl - p) + 1 : len;
         r->piece_off = r->fresh_off + pos;
@@ -658,7 +823,14 @@ bool ft_utf8_valid(const unsigned char *s, size_t len, uint32_t *state)
     size_t i = 0;
     while (i < len) {
         if (st == 0) {
-            /* ASCII eight bytes at a time: most text is. */
+            /* ASCII 32, then eight bytes at a time: most text is. */
+            while (i + 32 <= len) {
+                uint64_t w[4];
+                memcpy(w, s + i, 32);
+                if ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL)
+                    break;
+                i += 32;
+            }
             while (i + 8 <= len) {
                 uint64_t w;
                 memcpy(&w, s + i, 8);
@@ -886,6 +1058,19 @@ static uint64_t count_lines(const unsigned char *p, size_t n)
     const uint64_t lo7 = 0x7F7F7F7F7F7F7F7FULL, nl = 0x0A0A0A0A0A0A0A0AULL;
     uint64_t c = 0;
     size_t i = 0;
+#ifdef __SSE2__
+    /* Sixteen bytes a step, counted in byte lanes (at most 255 steps)
+     * summed by psadbw. */
+    const __m128i nlv = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+    while (i + 16 <= n) {
+        __m128i acc = zero;
+        for (int k = 0; k < 255 && i + 16 <= n; k++, i += 16)
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i)), nlv));
+        __m128i sad = _mm_sad_epu8(acc, zero);
+        c += (uint64_t)_mm_cvtsi128_si64(sad) +
+             (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(sad, sad));
+    }
+#endif
     while (i + 8 <= n) {
         uint64_t lanes = 0;
         for (int k = 0; k < 255 && i + 8 <= n; k++, i += 8) {

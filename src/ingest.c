@@ -47,7 +47,7 @@
 #include "ingest_int.h"
 
 #define CUR_CACHE 32
-#define PF_DIST   12 /* rows ahead that account lookups are prefetched */
+#define PF_DIST   16 /* rows ahead that account lookups are prefetched */
 
 enum { CHK_SKIP, CHK_HEADER, CHK_GOOD, CHK_BAD };
 
@@ -63,7 +63,24 @@ struct checked {
     int64_t value_ms;                   /* statements; FT_TIME_NONE: none */
     ft_currency cur, cur_recv;          /* exponent: the layout's decimals */
     uint64_t hash[2];                   /* of the source and destination keys */
+    /* Good rows of a generic layout: what the loader needs, so that it
+     * reads one record and the batch's key bytes rather than the fields
+     * (which the reader thread wrote, on another core). */
+    uint32_t koff[2], klen[2]; /* the keys in the batch's key bytes; NO_KEY: none */
+    uint32_t choff, chlen;     /* the channel there too (chlen 0: none) */
+    uint32_t memooff, memolen; /* and the memo (memolen 0: none) */
+    int64_t txid;              /* the id, when `numeric` */
+    uint8_t numeric;           /* the txid column holds a canonical number, or nothing (DERIVED) */
+    uint8_t label;             /* the label may name one (else none) */
 };
+
+#define NO_KEY UINT32_MAX
+
+/* The key bytes of a batch follow its verdicts in b->user. */
+static inline char *batch_keys(const ft_csv_batch *b)
+{
+    return (char *)b->user + (size_t)b->nrows * sizeof(struct checked);
+}
 
 /* The reader thread's half. It writes the schema while checking the header
  * row, before the batch holding that row is handed over; the loader reads
@@ -89,6 +106,8 @@ struct checker {
     int ncache;
     char *key; /* scratch for "bank:account" */
     size_t keycap;
+    char *keys; /* the batch being checked: its key bytes, keys_used of them */
+    size_t keys_used;
 };
 
 /* The caller's thread's half. */
@@ -106,13 +125,21 @@ struct loader {
     bool header_done;
     char *key;
     size_t keycap;
+    const char *keys;         /* the batch's key bytes */
+    ft_intern_cache accounts; /* in front of the store's accounts */
+    struct chan_entry {
+        char text[16];
+        uint32_t len;
+        uint16_t id;
+    } chans[8]; /* channels seen, with their ids */
+    int nchans;
     ft_stmt_sink k; /* statements, rejects, currencies */
 };
 
 /* Field f of `row` under schema sc, trimmed; NULL/0 when the layout lacks
  * it. */
-static const char *get_in(const ft_schema *sc, const ft_csv_batch *b, const ft_csv_row *row,
-                          ft_field f, size_t *len)
+static inline __attribute__((always_inline)) const char *
+get_in(const ft_schema *sc, const ft_csv_batch *b, const ft_csv_row *row, ft_field f, size_t *len)
 {
     int c = sc->col[f];
     if (c < 0) {
@@ -247,6 +274,15 @@ static void settle_mark(struct checker *C, const ft_csv_batch *b, uint32_t first
     memcpy(C->mark_text, text[k], sizeof C->mark_text);
 }
 
+/* memcmp(a, b, len) == 0 for the few bytes of a currency, inline. */
+static inline bool same_text(const char *a, const char *b, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
 /* Resolves a currency text, through the file's cache when use_cache (the
  * reader thread only); false when unknown. The exponent is raised to the
  * layout's minimum (IBM: 2). */
@@ -254,7 +290,7 @@ static bool currency(struct checker *C, const char *s, size_t len, ft_currency *
                      bool symbol)
 {
     for (int i = 0; use_cache && i < C->ncache; i++) {
-        if (C->cache[i].len == len && memcmp(C->cache[i].text, s, len) == 0) {
+        if (C->cache[i].len == len && same_text(C->cache[i].text, s, len)) {
             *out = C->cache[i].cur;
             return true;
         }
@@ -529,6 +565,80 @@ static void check_statement_amount(struct checker *C, const ft_csv_batch *b, con
     k->amount = v < 0 ? -v : v;
 }
 
+static bool flag_false(const char *s, size_t len);
+
+/* Copies span s[0..len) to the batch's key bytes; its offset. */
+static uint32_t put_key(struct checker *C, const char *s, size_t len)
+{
+    uint32_t off = (uint32_t)C->keys_used;
+    char *d = C->keys + C->keys_used;
+    /* Most are short: two overlapping words rather than a call. */
+    if (len >= 8 && len <= 16) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + len - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + len - 8, &b, 8);
+    } else if (len >= 4 && len < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + len - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + len - 4, &b, 4);
+    } else if (len) {
+        memcpy(d, s, len);
+    }
+    C->keys_used += len;
+    return off;
+}
+
+/* The loader's record of a good row of a generic layout: its keys
+ * (hashed) and channel in the batch's key bytes, its id when numeric, and
+ * whether the memo and label need looking at. */
+static void prepare_commit(struct checker *C, const ft_csv_batch *b, const ft_csv_row *row,
+                           struct checked *k)
+{
+    static const ft_field fields[2][2] = {{FT_F_SRC_BANK, FT_F_SRC}, {FT_F_DST_BANK, FT_F_DST}};
+    const ft_schema *sc = &C->sc;
+    size_t len, blen;
+    for (int side = 0; side < 2; side++) {
+        const char *bank = get_in(sc, b, row, fields[side][0], &blen);
+        const char *a = get_in(sc, b, row, fields[side][1], &len);
+        uint32_t off = (uint32_t)C->keys_used;
+        if (bank && blen) {
+            put_key(C, bank, blen);
+            C->keys[C->keys_used++] = ':';
+        }
+        put_key(C, a, len);
+        k->koff[side] = off;
+        k->klen[side] = (uint32_t)(C->keys_used - off);
+        k->hash[side] = ft_intern_hash(C->keys + off, k->klen[side]);
+    }
+    const char *ch = get_in(sc, b, row, FT_F_CHANNEL, &len);
+    k->chlen = ch ? (uint32_t)len : 0;
+    k->choff = ch ? put_key(C, ch, len) : 0;
+    const char *id = get_in(sc, b, row, FT_F_TXID, &len);
+    k->numeric = true;
+    k->txid = FT_TXID_DERIVED;
+    if (id && len) {
+        bool numeric = len <= 18 && (id[0] != '0' || len == 1);
+        int64_t v = 0;
+        for (size_t i = 0; numeric && i < len; i++) {
+            if (id[i] < '0' || id[i] > '9')
+                numeric = false;
+            else
+                v = v * 10 + (id[i] - '0');
+        }
+        k->numeric = numeric;
+        k->txid = v;
+    }
+    const char *memo = get_in(sc, b, row, FT_F_MEMO, &len);
+    k->memolen = memo ? (uint32_t)len : 0;
+    k->memooff = memo ? put_key(C, memo, len) : 0;
+    const char *lab = get_in(sc, b, row, FT_F_LABEL, &len);
+    k->label = lab && (sc->label_kind == FT_LABEL_TEXT ? len != 0 : !flag_false(lab, len));
+}
+
 /* Judges one row. Without `all` it stops at the first fault (the reader
  * thread's fast path); with it, it notes every fault and touches no
  * cache. */
@@ -547,7 +657,7 @@ static void check_row(struct checker *C, const ft_csv_batch *b, const ft_csv_row
     size_t len;
     /* One scan of the row's bytes; only a row holding a NUL has its used
      * fields looked at one by one. */
-    if (memchr(b->raw + row->raw_off, '\0', (size_t)row->raw_len)) {
+    if (row->nul) {
         for (int f = 0; f < FT_F_COUNT; f++) {
             int c = sc->col[f];
             if (c < 0)
@@ -592,14 +702,18 @@ static void check_row(struct checker *C, const ft_csv_batch *b, const ft_csv_row
         return;
     if (all || k->kind == CHK_BAD)
         return;
-    for (int side = 0; side < 2; side++) {
-        const char *key;
-        if (key_of(sc, b, row, side, &C->key, &C->keycap, &key, &len, NULL) != FT_OK) {
-            k->hash[side] = 0; /* the loader hashes again */
-            continue;
+    if (!C->keys) {
+        for (int side = 0; side < 2; side++) {
+            const char *key;
+            if (key_of(sc, b, row, side, &C->key, &C->keycap, &key, &len, NULL) != FT_OK) {
+                k->hash[side] = 0; /* the loader hashes again */
+                continue;
+            }
+            k->hash[side] = ft_intern_hash(key, len);
         }
-        k->hash[side] = ft_intern_hash(key, len);
+        return;
     }
+    prepare_commit(C, b, row, k);
 }
 
 /* The prepare hook: judges every row of a batch. */
@@ -607,6 +721,12 @@ static void check_batch(void *ctx, ft_csv_batch *b)
 {
     struct checker *C = ctx;
     size_t need = (size_t)b->nrows * sizeof(struct checked);
+    /* Room for the key bytes: a row's keys, channel and memo are at most
+     * its field bytes and two colons. */
+    size_t keys = b->fused + 2 * (size_t)b->nrows + 16;
+    bool with_keys = keys < UINT32_MAX;
+    if (with_keys)
+        need += keys;
     if (need > b->user_cap) {
         void *p = realloc(b->user, need);
         if (!p) {
@@ -620,9 +740,12 @@ static void check_batch(void *ctx, ft_csv_batch *b)
         b->user_cap = need;
     }
     struct checked *k = b->user;
+    C->keys = with_keys && !C->sc.statement && C->header_seen ? batch_keys(b) : NULL;
+    C->keys_used = 0;
     for (uint32_t i = 0; i < b->nrows; i++) {
         const ft_csv_row *row = &b->rows[i];
         k[i].kind = CHK_SKIP;
+        k[i].klen[0] = k[i].klen[1] = NO_KEY;
         if (row->kind != FT_CSV_ROW)
             continue;
         if (!C->header_seen) {
@@ -631,6 +754,8 @@ static void check_batch(void *ctx, ft_csv_batch *b)
             k[i].kind = CHK_HEADER;
             if (C->header_rc == FT_OK)
                 settle_mark(C, b, i + 1);
+            if (with_keys && C->header_rc == FT_OK && !C->sc.statement)
+                C->keys = batch_keys(b);
         } else if (C->header_rc == FT_OK) {
             check_row(C, b, row, &k[i], NULL);
         }
@@ -650,6 +775,7 @@ static void *checker_fork(void *ctx, bool force)
         *F = *C;
         F->key = NULL;
         F->keycap = 0;
+        F->keys = NULL;
     }
     return F;
 }
@@ -959,13 +1085,25 @@ static void reject_checked(struct loader *L)
     fail(L, L->k.rc);
 }
 
+/* strcmp(a, b) == 0 for currency codes, inline: it runs on every row. */
+static inline bool same_code(const char *a, const char *b)
+{
+    for (int i = 0; i <= FT_CURRENCY_CODE_MAX; i++) {
+        if (a[i] != b[i])
+            return false;
+        if (!a[i])
+            return true;
+    }
+    return true;
+}
+
 /* The store's id for a currency, registered on first use; scales the
  * amount from the layout's decimals to the store's. */
 static ft_status commit_amount(ft_stmt_sink *k, int64_t line, const ft_currency *c, int64_t *minor,
                                uint16_t *id)
 {
     int i = 0;
-    while (i < k->nids && strcmp(k->ids[i].cur.code, c->code) != 0)
+    while (i < k->nids && !same_code(k->ids[i].cur.code, c->code))
         i++;
     if (i < k->nids) {
         *id = k->ids[i].id;
@@ -1059,6 +1197,10 @@ static ft_status txid_of(ft_stmt_sink *k, const char *s, size_t len, int64_t *ou
 /* Interns the source (side 0) or destination (side 1) account. */
 static ft_status account_id(struct loader *L, int side, uint32_t *id)
 {
+    const struct checked *k = L->chk;
+    if (k->klen[side] != NO_KEY)
+        return ft_intern_cache_put(&L->accounts, &L->s->accounts, L->keys + k->koff[side],
+                                   k->klen[side], k->hash[side], id, L->err);
     const char *key;
     size_t len;
     ft_status rc =
@@ -1084,6 +1226,25 @@ static ft_status intern_channel(ft_stmt_sink *k, int64_t line, const char *ch, s
                             line, FT_MAX_SMALL_ID - 1);
     *out = (uint16_t)(id + 1);
     return FT_OK;
+}
+
+/* A channel through the loader's cache of the few a file has. */
+static ft_status cached_channel(struct loader *L, const char *ch, uint32_t len, uint16_t *out)
+{
+    for (int i = 0; i < L->nchans; i++) {
+        if (L->chans[i].len == len && memcmp(L->chans[i].text, ch, len) == 0) {
+            *out = L->chans[i].id;
+            return FT_OK;
+        }
+    }
+    ft_status rc = intern_channel(&L->k, L->row->line, ch, len, out);
+    if (rc == FT_OK && len && len <= sizeof L->chans[0].text &&
+        L->nchans < (int)(sizeof L->chans / sizeof L->chans[0])) {
+        memcpy(L->chans[L->nchans].text, ch, len);
+        L->chans[L->nchans].len = len;
+        L->chans[L->nchans++].id = *out;
+    }
+    return rc;
 }
 
 /* --- account keys -------------------------------------------------------------- */
@@ -1324,21 +1485,33 @@ static void commit_row(struct loader *L)
     r->amounts_rounded += k->rounded;
     ft_row row = {.ts_ms = k->ts_ms, .amount = k->amount, .amount_recv = k->amount_recv};
     size_t len;
-    const char *id = get(L, FT_F_TXID, &len);
+    /* With the checker's record (`fast`) no field is read but a label or
+     * a text id; the keys, channel and memo are in the batch's key bytes. */
+    bool fast = k->klen[0] != NO_KEY;
+    const char *id = fast && k->numeric ? NULL : get(L, FT_F_TXID, &len);
+    if (fast)
+        row.txid = k->txid;
     if ((rc = commit_amount(&L->k, L->row->line, &k->cur, &row.amount, &row.cur)) != FT_OK ||
         (L->C->sc.col[FT_F_AMOUNT_RECV] >= 0 &&
          (rc = commit_amount(&L->k, L->row->line, &k->cur_recv, &row.amount_recv, &row.cur_recv)) !=
              FT_OK) ||
         (rc = account_id(L, 0, &row.src)) != FT_OK || (rc = account_id(L, 1, &row.dst)) != FT_OK ||
-        (rc = intern_label(L, &row.label)) != FT_OK ||
-        (rc = txid_of(&L->k, id, id ? len : 0, &row.txid)) != FT_OK)
+        ((!fast || k->label) && (rc = intern_label(L, &row.label)) != FT_OK) ||
+        ((!fast || !k->numeric) && (rc = txid_of(&L->k, id, id ? len : 0, &row.txid)) != FT_OK))
         FAIL(L, rc);
-    const char *ch = get(L, FT_F_CHANNEL, &len);
-    if ((rc = intern_channel(&L->k, L->row->line, ch, len, &row.channel)) != FT_OK)
-        FAIL(L, rc);
-    const char *memo = get(L, FT_F_MEMO, &len);
-    if (memo && len && (rc = ft_pool_add(&s->strings, memo, len, &row.memo, L->err)) != FT_OK)
-        FAIL(L, rc);
+    if (fast) {
+        if ((rc = cached_channel(L, L->keys + k->choff, k->chlen, &row.channel)) != FT_OK ||
+            (k->memolen && (rc = ft_pool_add(&s->strings, L->keys + k->memooff, k->memolen,
+                                             &row.memo, L->err)) != FT_OK))
+            FAIL(L, rc);
+    } else {
+        const char *ch = get(L, FT_F_CHANNEL, &len);
+        if ((rc = intern_channel(&L->k, L->row->line, ch, len, &row.channel)) != FT_OK)
+            FAIL(L, rc);
+        const char *memo = get(L, FT_F_MEMO, &len);
+        if (memo && len && (rc = ft_pool_add(&s->strings, memo, len, &row.memo, L->err)) != FT_OK)
+            FAIL(L, rc);
+    }
     if (L->row->line > UINT32_MAX)
         FAIL(L, ft_error_set(L->err, FT_ELIMIT, "%s: more than %u lines", L->path, UINT32_MAX));
     row.line = (uint32_t)L->row->line;
@@ -1384,8 +1557,28 @@ static void bad_row(struct loader *L)
 static void prefetch(const struct loader *L, const struct checked *k, uint32_t i, uint32_t n)
 {
     static const uint32_t ahead[3] = {PF_DIST, 2 * PF_DIST / 3, PF_DIST / 3};
+    /* The batch was written on the reader's core: its records, rows and
+     * key bytes are fetched ahead too. */
+    uint32_t far = i + 2 * PF_DIST;
+    if (far < n) {
+        __builtin_prefetch(&k[far]);
+        __builtin_prefetch((const char *)&k[far] + 64);
+        __builtin_prefetch(&L->b->rows[far]);
+    }
+    uint32_t near = i + PF_DIST / 3;
+    if (near < n && k[near].klen[0] != NO_KEY) {
+        __builtin_prefetch(L->keys + k[near].koff[0]);
+        __builtin_prefetch(L->keys + k[near].koff[1] + k[near].klen[1]);
+    }
+    uint32_t j = i + PF_DIST;
+    if (j < n && k[j].klen[0] != NO_KEY) {
+        /* Through the cache: one line a key. */
+        ft_intern_cache_prefetch(&L->accounts, k[j].hash[0]);
+        ft_intern_cache_prefetch(&L->accounts, k[j].hash[1]);
+        return;
+    }
     for (int stage = 0; stage < 3; stage++) {
-        uint32_t j = i + ahead[stage];
+        j = i + ahead[stage];
         if (j < n && k[j].kind == CHK_GOOD) {
             ft_intern_prefetch(&L->s->accounts, k[j].hash[0], stage);
             ft_intern_prefetch(&L->s->accounts, k[j].hash[1], stage);
@@ -1446,6 +1639,7 @@ static ft_status ingest_csv(ft_store *s, const char *path, int fd, const void *m
             break;
         }
         L.b = b;
+        L.keys = batch_keys(b);
         for (uint32_t i = 0; i < b->nrows && L.rc == FT_OK; i++) {
             prefetch(&L, k, i, b->nrows);
             L.row = &b->rows[i];
@@ -1479,6 +1673,7 @@ static ft_status ingest_csv(ft_store *s, const char *path, int fd, const void *m
                  ? ft_error_set(err, FT_EINPUT, "%s: is empty: a header line is needed", path)
                  : ft_error_set(err, FT_EINPUT, "%s: has no header line", path);
     free(L.key);
+    ft_intern_cache_free(&L.accounts);
     free(C.key);
     for (int i = 0; i < 2; i++)
         free(L.k.key[i]);

@@ -65,6 +65,26 @@ bool ft_money_parse(const char *s, size_t len, int exponent, int64_t *minor, ft_
         *why = FT_MONEY_EMPTY;
         return false;
     }
+    /* The common form first: up to 15 digits, then '.' and exactly
+     * `exponent` digits (no overflow possible, nothing to pad). */
+    if (len <= 18 && exponent > 0 && exponent <= 2 && len > (size_t)exponent + 1 &&
+        s[len - 1 - (size_t)exponent] == '.') {
+        size_t dot = len - 1 - (size_t)exponent;
+        uint64_t v = 0;
+        bool ok = true;
+        for (size_t k = 0; k < len; k++) {
+            unsigned d = (unsigned)(unsigned char)s[k] - '0';
+            if (k == dot)
+                continue;
+            ok &= d <= 9;
+            v = v * 10 + d;
+        }
+        if (ok) {
+            *minor = (int64_t)v;
+            *why = FT_MONEY_OK;
+            return true;
+        }
+    }
     bool neg = false;
     size_t i = 0;
     if (s[0] == '+' || s[0] == '-') {

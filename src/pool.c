@@ -9,10 +9,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "fundtrace/hash.h"
 
-#define HASH_SEED 0x66756e6474726163ULL /* "fundtrac" */
+#define HUGE_PAGE ((uintptr_t)2 << 20)
+
+void ft_mem_hint_huge(void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+    if (!p || len < 2 * HUGE_PAGE)
+        return;
+    uintptr_t lo = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1),
+              hi = ((uintptr_t)p + len) & ~(HUGE_PAGE - 1);
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)len;
+#endif
+}
 
 ft_status ft_bytes_grow(char **buf, size_t *cap, size_t need, ft_error *err)
 {
@@ -79,6 +95,7 @@ static ft_status pool_reserve(ft_pool *p, uint64_t need, ft_error *err)
     char *d = realloc(p->data, cap);
     if (!d)
         return ft_error_oom(err);
+    ft_mem_hint_huge(d, cap);
     if (p->len == 0) {
         d[0] = '\0'; /* offset 0: the empty string, "none" */
         p->len = 1;
@@ -136,16 +153,41 @@ void ft_pool_free(ft_pool *p)
     memset(p, 0, sizeof *p);
 }
 
-uint64_t ft_intern_hash(const char *s, size_t len)
+/* a[0..len) == b[0..len), inline: a word at a time from 8 bytes, the last
+ * word overlapping the one before. */
+static inline bool bytes_equal(const char *a, const char *b, size_t len)
 {
-    return ft_xxh64(s, len, HASH_SEED);
+    uint64_t x, y;
+    if (len < 8) {
+        for (size_t i = 0; i < len; i++)
+            if (a[i] != b[i])
+                return false;
+        return true;
+    }
+    for (size_t i = 0; i + 8 < len; i += 8) {
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y)
+            return false;
+    }
+    memcpy(&x, a + len - 8, 8);
+    memcpy(&y, b + len - 8, 8);
+    return x == y;
 }
 
-static bool key_equals(const ft_intern *t, uint32_t id, const char *s, size_t len)
+/* Inline: it runs on every lookup. A key shorter than 128 bytes has a
+ * one-byte length and is compared by bytes_equal. */
+static inline bool key_equals(const ft_intern *t, uint32_t id, const char *s, size_t len)
 {
-    size_t klen;
-    const char *k = ft_pool_get(&t->pool, t->off[id], &klen);
-    return klen == len && memcmp(k, s, len) == 0;
+    const unsigned char *k = (const unsigned char *)t->pool.data + t->off[id];
+    if (len >= 128 || (k[0] & 0x80)) {
+        size_t klen;
+        const char *kk = ft_pool_get(&t->pool, t->off[id], &klen);
+        return klen == len && memcmp(kk, s, len) == 0;
+    }
+    if (k[0] != len)
+        return false;
+    return bytes_equal((const char *)k + 1, s, len);
 }
 
 static ft_status rehash(ft_intern *t, uint64_t nslots, ft_error *err)
@@ -153,6 +195,7 @@ static ft_status rehash(ft_intern *t, uint64_t nslots, ft_error *err)
     uint64_t *slots = calloc(nslots, sizeof *slots);
     if (!slots)
         return ft_error_oom(err);
+    ft_mem_hint_huge(slots, nslots * sizeof *slots);
     uint64_t mask = nslots - 1;
     for (uint64_t i = 0; i < t->nslots; i++) {
         uint64_t v = t->slots[i];
@@ -251,6 +294,7 @@ ft_status ft_intern_put_hashed(ft_intern *t, const char *s, size_t len, uint64_t
         uint64_t *off = realloc(t->off, (size_t)cap * sizeof *off);
         if (!off)
             return ft_error_oom(err);
+        ft_mem_hint_huge(off, (size_t)cap * sizeof *off);
         t->off = off;
         t->cap = cap;
     }
@@ -297,4 +341,81 @@ bool ft_array_grow(void *pp, uint32_t *cap, uint64_t need, size_t elem)
     memcpy(pp, &q, sizeof q);
     *cap = c;
     return true;
+}
+
+/* --- the lookup cache ------------------------------------------------------------ */
+
+#define CACHE_KEY 23
+
+struct ft_intern_cache_slot {
+    uint32_t h;   /* the upper half of the key's hash */
+    uint32_t id1; /* id + 1; 0: empty */
+    uint8_t len;  /* the key's length; CACHE_KEY + 1: longer, in the table only */
+    char key[CACHE_KEY];
+};
+
+_Static_assert(sizeof(struct ft_intern_cache_slot) == 32, "two cache slots a line");
+
+static void cache_place(ft_intern_cache *c, const struct ft_intern_cache_slot *e)
+{
+    uint64_t mask = c->nslots - 1, j = e->h & mask;
+    while (c->v[j].id1)
+        j = (j + 1) & mask;
+    c->v[j] = *e;
+}
+
+static ft_status cache_grow(ft_intern_cache *c, ft_error *err)
+{
+    uint64_t nslots = c->nslots ? c->nslots * 2 : 1024;
+    struct ft_intern_cache_slot *old = c->v, *v = calloc(nslots, sizeof *v);
+    if (!v)
+        return ft_error_oom(err);
+    ft_mem_hint_huge(v, nslots * sizeof *v);
+    uint64_t oldn = c->nslots;
+    c->v = v;
+    c->nslots = nslots;
+    for (uint64_t i = 0; i < oldn; i++)
+        if (old[i].id1)
+            cache_place(c, &old[i]);
+    free(old);
+    return FT_OK;
+}
+
+ft_status ft_intern_cache_put(ft_intern_cache *c, ft_intern *t, const char *s, size_t len,
+                              uint64_t hash, uint32_t *id, ft_error *err)
+{
+    uint32_t h = (uint32_t)(hash >> 32);
+    if (c->nslots) {
+        uint64_t mask = c->nslots - 1;
+        for (uint64_t j = h & mask;; j = (j + 1) & mask) {
+            const struct ft_intern_cache_slot *e = &c->v[j];
+            if (!e->id1)
+                break;
+            if (e->h != h)
+                continue;
+            if (len <= CACHE_KEY ? e->len == len && bytes_equal(e->key, s, len)
+                                 : e->len == CACHE_KEY + 1 && key_equals(t, e->id1 - 1, s, len)) {
+                *id = e->id1 - 1;
+                return FT_OK;
+            }
+        }
+    }
+    ft_status rc = ft_intern_put_hashed(t, s, len, hash, id, NULL, err);
+    if (rc != FT_OK)
+        return rc;
+    if ((c->n + 1) * 2 > c->nslots && (rc = cache_grow(c, err)) != FT_OK)
+        return rc;
+    struct ft_intern_cache_slot e = {.h = h, .id1 = *id + 1};
+    e.len = len <= CACHE_KEY ? (uint8_t)len : CACHE_KEY + 1;
+    if (len <= CACHE_KEY)
+        memcpy(e.key, s, len);
+    cache_place(c, &e);
+    c->n++;
+    return FT_OK;
+}
+
+void ft_intern_cache_free(ft_intern_cache *c)
+{
+    free(c->v);
+    memset(c, 0, sizeof *c);
 }

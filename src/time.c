@@ -188,6 +188,29 @@ bool ft_time_parse_zoned(const char *s, size_t len, int64_t *ts_ms, bool *zoned,
         return *why = FT_TIME_EMPTY, false;
     if (len >= 8 && s[2] == '.')
         return parse_dotted(s, len, ts_ms, why);
+    /* The common forms first: YYYY-MM-DD, and with THH:MM:SS and Z. */
+    if ((len == 10 || len == 19 || (len == 20 && (s[19] == 'Z' || s[19] == 'z'))) && s[4] == '-' &&
+        s[7] == '-' &&
+        (len == 10 ||
+         ((s[10] == 'T' || s[10] == 't' || s[10] == ' ') && s[13] == ':' && s[16] == ':'))) {
+#define D(k) ((unsigned)(unsigned char)s[k] - '0')
+        unsigned y = D(0) * 1000 + D(1) * 100 + D(2) * 10 + D(3), mo = D(5) * 10 + D(6),
+                 d = D(8) * 10 + D(9), h = 0, mi = 0, sec = 0;
+#define B(k) (D(k) > 9)
+        unsigned bad = B(0) | B(1) | B(2) | B(3) | B(5) | B(6) | B(8) | B(9);
+        if (len > 10) {
+            h = D(11) * 10 + D(12);
+            mi = D(14) * 10 + D(15);
+            sec = D(17) * 10 + D(18);
+            bad |= B(11) | B(12) | B(14) | B(15) | B(17) | B(18);
+        }
+#undef B
+#undef D
+        if (!bad) {
+            *zoned = len == 20;
+            return make_time((int)y, (int)mo, (int)d, (int)h, (int)mi, (int)sec, 0, 0, ts_ms, why);
+        }
+    }
 
     /* A date has a '-' or '/' at position 4; anything else numeric is an
      * epoch count. */

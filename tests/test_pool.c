@@ -18,6 +18,10 @@ static void test_xxh64_reference_values(void **state)
     assert_true(ft_xxh64("abc", 3, 0) == 0x44BC2CF5AD770999ULL);
     const char *fox = "The quick brown fox jumps over the lazy dog";
     assert_true(ft_xxh64(fox, strlen(fox), 0) == 0x0B242D361FDA71BCULL);
+    /* The inline short form is the same function below 32 bytes. */
+    for (size_t len = 0; len < 32; len++)
+        assert_true(ft_xxh64_short(fox + 3, len, 77) == ft_xxh64(fox + 3, len, 77));
+    assert_true(ft_intern_hash(fox, 31) == ft_xxh64(fox, 31, FT_INTERN_SEED));
 }
 
 static void test_sha256(void **state)
@@ -106,6 +110,55 @@ static void test_intern_many_keys_survive_rehash(void **state)
     ft_intern_free(&t);
 }
 
+/* The cache in front of a table gives exactly the table's ids: for keys
+ * new and seen, short (inline) and long (in the table only), keys the
+ * table got without the cache, and keys that differ only past a word. */
+static void test_intern_cache_same_ids(void **state)
+{
+    (void)state;
+    ft_intern a = {0}, b = {0};
+    ft_intern_cache c = {0};
+    char key[64];
+    uint32_t ida, idb;
+    /* A key the table has before the cache sees it. */
+    assert_int_equal(ft_intern_put(&b, "DE001:A0000001", 14, &idb, NULL, NULL), FT_OK);
+    assert_int_equal(ft_intern_put(&a, "DE001:A0000001", 14, &ida, NULL, NULL), FT_OK);
+    for (uint32_t r = 0; r < 3; r++) {
+        for (uint32_t i = 0; i < 5000; i++) {
+            uint32_t k = (i * 7919u + r * 13u) % 6000u;
+            /* Lengths 1 to 40: inline, at the 23-byte edge, and longer. */
+            int len = snprintf(key, sizeof key, "%.*s%u", (int)(k % 37),
+                               "DE001:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", k);
+            uint64_t h = ft_intern_hash(key, (size_t)len);
+            assert_int_equal(ft_intern_put(&a, key, (size_t)len, &ida, NULL, NULL), FT_OK);
+            assert_int_equal(ft_intern_cache_put(&c, &b, key, (size_t)len, h, &idb, NULL), FT_OK);
+            assert_int_equal(idb, ida);
+        }
+    }
+    assert_int_equal(b.n, a.n);
+    /* The cache holds every key it was asked for, not the first one. */
+    assert_true(c.n == a.n - 1);
+    assert_int_equal(ft_intern_cache_put(&c, &b, "DE001:A0000001", 14,
+                                         ft_intern_hash("DE001:A0000001", 14), &idb, NULL),
+                     FT_OK);
+    assert_int_equal(idb, 0);
+    assert_true(c.n == a.n);
+    assert_int_equal(b.n, a.n);
+    /* Same length and hash half would not be enough: bytes differ late. */
+    const char *x = "DE001:A000000000000000001", *y = "DE001:A000000000000000002";
+    assert_int_equal(
+        ft_intern_cache_put(&c, &b, x, strlen(x), ft_intern_hash(x, strlen(x)), &ida, NULL), FT_OK);
+    assert_int_equal(
+        ft_intern_cache_put(&c, &b, y, strlen(y), ft_intern_hash(y, strlen(y)), &idb, NULL), FT_OK);
+    assert_int_equal(idb, ida + 1);
+    assert_int_equal(
+        ft_intern_cache_put(&c, &b, x, strlen(x), ft_intern_hash(x, strlen(x)), &idb, NULL), FT_OK);
+    assert_int_equal(idb, ida);
+    ft_intern_cache_free(&c);
+    ft_intern_free(&a);
+    ft_intern_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -114,6 +167,7 @@ int main(void)
         cmocka_unit_test(test_pool_round_trip),
         cmocka_unit_test(test_intern_dense_ids),
         cmocka_unit_test(test_intern_many_keys_survive_rehash),
+        cmocka_unit_test(test_intern_cache_same_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

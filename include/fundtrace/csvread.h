@@ -43,6 +43,7 @@ typedef struct ft_csv_row {
     int64_t col;          /* bad rows: 1-based field where the quote went wrong */
     uint32_t field0, nf;  /* its fields: [field0, field0 + nf) of the batch */
     uint64_t raw_off, raw_len; /* its bytes in the batch's raw buffer */
+    bool nul;                  /* rows: its bytes hold a NUL */
 } ft_csv_row;
 
 typedef struct ft_csv_batch {
@@ -68,7 +69,7 @@ static inline const char *ft_csv_field(const ft_csv_batch *b, const ft_csv_row *
 }
 
 /* The first line of field `col` of row `r` (the row's last line for a
- * field it does not have). */
+ * field it does not have). A row on one line does not need b->fline. */
 int64_t ft_csv_field_line(const ft_csv_batch *b, const ft_csv_row *r, int col);
 
 typedef struct ft_csv_reader ft_csv_reader;

@@ -20,6 +20,12 @@
 #include <stdio.h>
 
 #include "fundtrace/error.h"
+#include "fundtrace/hash.h"
+
+/* Asks the kernel for huge pages for the 2 MiB-aligned part of
+ * p[0..len) when it is large (a hint: large tables read at random then
+ * miss the TLB less, and fault in fewer, larger pages). */
+void ft_mem_hint_huge(void *p, size_t len);
 
 /* Grows *buf (of *cap bytes) by doubling until it holds `need` bytes. */
 ft_status ft_bytes_grow(char **buf, size_t *cap, size_t need, ft_error *err);
@@ -110,7 +116,37 @@ const char *ft_intern_str(const ft_intern *t, uint32_t id, size_t *len);
 
 void ft_intern_free(ft_intern *t);
 
-/* Hash used for keys: XXH64 with a fixed seed. Part of the snapshot format. */
-uint64_t ft_intern_hash(const char *s, size_t len);
+/* A lookup cache in front of an intern table, for a process that looks up
+ * many keys (a load: two accounts a row). The table's lookup reads three
+ * places (hash slot, key offset, key bytes); the cache's slots hold the
+ * hash half, the id and keys up to 23 bytes, so a lookup reads one cache
+ * line. It only remembers pairs the table gave, so it can never disagree
+ * with it; a key it lacks goes to the table. Not part of any snapshot. */
+typedef struct ft_intern_cache {
+    struct ft_intern_cache_slot *v;
+    uint64_t nslots; /* a power of two, at least twice n; 0: none yet */
+    uint64_t n;
+} ft_intern_cache;
+
+/* As ft_intern_put_hashed on t, through the cache. */
+ft_status ft_intern_cache_put(ft_intern_cache *c, ft_intern *t, const char *s, size_t len,
+                              uint64_t hash, uint32_t *id, ft_error *err);
+
+/* Hints that the key with `hash` will be looked up soon. */
+static inline void ft_intern_cache_prefetch(const ft_intern_cache *c, uint64_t hash)
+{
+    if (c->nslots)
+        __builtin_prefetch((const char *)c->v + ((hash >> 32) & (c->nslots - 1)) * 32);
+}
+
+void ft_intern_cache_free(ft_intern_cache *c);
+
+/* Hash used for keys: XXH64 with a fixed seed. Part of the snapshot format.
+ * Inline for short keys, which most are. */
+#define FT_INTERN_SEED 0x66756e6474726163ULL /* "fundtrac" */
+static inline uint64_t ft_intern_hash(const char *s, size_t len)
+{
+    return len < 32 ? ft_xxh64_short(s, len, FT_INTERN_SEED) : ft_xxh64(s, len, FT_INTERN_SEED);
+}
 
 #endif
