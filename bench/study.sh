@@ -10,7 +10,7 @@
 # - synth --countries COUNTRIES --cross-border SHARE, loaded as a snapshot;
 # - the baseline: `scan` of the snapshot, and `trace --seeds` of SEEDS
 #   accounts (haircut, 6 hops);
-# - `study --truth --from` the same seeds, the N countries as the
+# - `study --truth --seeds` the same seeds, the N countries as the
 #   jurisdictions and the banks abroad outside every one (pooled, siloed and federated
 #   scans and traces; with --html when the build has it, the report's size);
 # - the ratio of the study's time to the baseline's (target: at most 5x),
@@ -44,7 +44,6 @@ for c in DE FR NL IT ES BE AT IE PT FI LU GB CH US JP; do echo "$c*,$c"; done | 
 echo '*,-' >>"$work/study-jur.csv"
 awk -F, -v n="$nseeds" 'NR > 1 && NR % 997 == 0 { k = $3 ":" $4; if (!seen[k]++) { print k; if (++m == n) exit } }' \
     "$csv" >"$work/study-seeds.txt"
-from=$(paste -sd, "$work/study-seeds.txt")
 
 run "pooled scan" "$ft" scan -q --no-provenance "$snap"
 scan_s=$secs scan_cpu=$cpu scan_kib=$kib
@@ -52,7 +51,7 @@ run "batch trace ($nseeds seeds)" "$ft" trace -q --no-provenance --seeds "$work/
     --format jsonl "$snap"
 trace_s=$secs trace_cpu=$cpu
 study=(study -q --no-provenance --truth "${csv%.csv}_truth.csv" --jurisdiction-map "$work/study-jur.csv"
-    --from "$from" --format json)
+    --seeds "$work/study-seeds.txt" --format json)
 html=
 if "$ft" study --help 2>&1 | grep -q -- '--html'; then
     html=$work/study.html

@@ -1191,30 +1191,48 @@ bool ft_cli_opt_accounts(const char *cmd, const ft_option *opt, const char *arg)
     return ft_cli_accounts_add(cmd, opt->value, arg);
 }
 
+/* Adds the key p[0 .. len); false out of memory. */
+static bool add_key(ft_cli_accounts *l, const char *p, size_t len)
+{
+    if (l->nkeys == l->cap) {
+        size_t c = l->cap ? l->cap * 2 : 8;
+        char **v = realloc(l->keys, c * sizeof *v);
+        if (!v)
+            return false;
+        l->keys = v;
+        l->cap = c;
+    }
+    if (!(l->keys[l->nkeys] = strndup(p, len)))
+        return false;
+    l->nkeys++;
+    return true;
+}
+
 bool ft_cli_accounts_add(const char *cmd, ft_cli_accounts *l, const char *arg)
 {
     for (const char *p = arg; *p;) {
         size_t len = strcspn(p, ",");
-        if (len) {
-            if (l->nkeys == l->cap) {
-                size_t c = l->cap ? l->cap * 2 : 8;
-                char **v = realloc(l->keys, c * sizeof *v);
-                if (!v) {
-                    ft_cli_error(cmd, "out of memory");
-                    return false;
-                }
-                l->keys = v;
-                l->cap = c;
-            }
-            if (!(l->keys[l->nkeys] = strndup(p, len))) {
-                ft_cli_error(cmd, "out of memory");
-                return false;
-            }
-            l->nkeys++;
+        if (len && !add_key(l, p, len)) {
+            ft_cli_error(cmd, "out of memory");
+            return false;
         }
         p += len + (p[len] == ',');
     }
     return true;
+}
+
+static ft_status account_line(void *ctx, const char *line, ft_error *err)
+{
+    return add_key(ctx, line, strlen(line)) ? FT_OK : ft_error_oom(err);
+}
+
+bool ft_cli_opt_accounts_file(const char *cmd, const ft_option *opt, const char *arg)
+{
+    ft_error err;
+    if (ft_config_lines(arg, account_line, opt->value, &err) == FT_OK)
+        return true;
+    ft_cli_fail(cmd, &err);
+    return false;
 }
 
 static int cmp_u32(const void *a, const void *b)

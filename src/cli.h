@@ -354,6 +354,9 @@ bool ft_cli_accounts_add(const char *cmd, ft_cli_accounts *l, const char *arg);
 /* The callback of an account-list option whose value is an
  * ft_cli_accounts. */
 bool ft_cli_opt_accounts(const char *cmd, const ft_option *opt, const char *arg);
+/* The same for a file of accounts, one a line (the whole line is the key;
+ * '#' comments and blank lines skipped): --seeds FILE. */
+bool ft_cli_opt_accounts_file(const char *cmd, const ft_option *opt, const char *arg);
 /* Looks the keys up in s; false when one is not in the data (each
  * reported). */
 bool ft_cli_accounts_resolve(const char *cmd, const ft_store *s, ft_cli_accounts *l);

@@ -96,8 +96,11 @@ int cmd_study(int argc, char **argv)
                     "run each scan on N threads (default 1); the same figures"),
         FT_OPT_GROUP("Traces"),
         FT_OPT_CALLBACK(0, "from", &from, "A,B", ft_cli_opt_accounts,
-                        "trace from these accounts, pooled and federated;\n"
-                        "repeatable"),
+                        "trace from these accounts, pooled, siloed and\n"
+                        "federated; repeatable"),
+        FT_OPT_CALLBACK(0, "seeds", &from, "FILE", ft_cli_opt_accounts_file,
+                        "trace from the accounts in FILE, one a line (as\n"
+                        "trace --seeds)"),
         FT_OPT_ENUM(0, "direction", &direction, "D", directions,
                     "out (default: where the money went) or in"),
         FT_OPT_ENUM(0, "policy", &policy, "P", policies, "poison, haircut (default), fifo or lifo"),

@@ -229,6 +229,17 @@ for t in json.load(open(sys.argv[1]))["traces"]:  # in the order of the account 
     print(t["seed"], p["reached"], p["held_minor"], s["reached"], s["held_minor"],
           f["reached"], f["held_minor"], t["rounds"], t["handoffs"], t["handoff_bytes"])' \
     traces.json >traces.txt
+# --seeds FILE: the same traces as --from
+printf '# seeds\nDE01:D0\n\nFR01:D1\nDE01:CA\nOUT1:TFC\n' >seeds.txt
+"$FT" study -q --no-provenance --format json --seeds seeds.txt "$D/study.csv" >seeds.json
+check "--seeds = --from" "$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["traces"]))' traces.json | cksum)" \
+    "$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["traces"]))' seeds.json | cksum)"
+set +e
+"$FT" study -q --seeds /nonexistent/seeds "$D/study.csv" >/dev/null 2>err.txt
+rc=$?
+set -e
+check "missing seeds file: exit" 2 "$rc"
+grep -q '/nonexistent/seeds' err.txt || { echo "FAIL missing seeds file: $(cat err.txt)"; fail=1; }
 check "pooled trace = trace's" "$(cat trace.want)" \
     "$(grep '^DE01:D0 ' traces.txt | cut -d' ' -f2,3)"
 cat >traces.want <<'WANT'
