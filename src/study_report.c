@@ -371,6 +371,74 @@ static void exchanged_chart(FILE *f, const ft_study_result *r)
           f);
 }
 
+/* Chart 4: accounts reached per seed under each arrangement (the first
+ * TRACE_CHART_MAX seeds; the table has them all). */
+#define TRACE_CHART_MAX 40
+#define SEED_LEN        48
+
+static ft_status trace_chart(FILE *f, const ft_store *s, const ft_study_result *r, ft_error *err)
+{
+    int ng = r->ntraces < TRACE_CHART_MAX ? (int)r->ntraces : TRACE_CHART_MAX;
+    size_t nv = (size_t)ng * FT_STUDY_NARR + 1;
+    const char **groups = calloc((size_t)ng + 1, sizeof *groups);
+    char *names = calloc((size_t)ng + 1, SEED_LEN);
+    double *values = calloc(nv, sizeof *values);
+    char *tipbuf = calloc(nv, TIP_LEN);
+    const char **tips = calloc(nv, sizeof *tips);
+    ft_status rc = groups && names && values && tipbuf && tips ? FT_OK : ft_error_oom(err);
+    const char *series[FT_STUDY_NARR], *colours[FT_STUDY_NARR];
+    for (int k = 0; k < FT_STUDY_NARR; k++) {
+        series[k] = ft_study_arrangement_name(k);
+        colours[k] = ft_study_colour(k);
+    }
+    for (int g = 0; g < ng && rc == FT_OK; g++) {
+        const ft_study_trace_row *w = &r->traces[g];
+        size_t len;
+        const char *k = ft_store_account_shown(s, w->seed, &len);
+        char *name = names + (size_t)g * SEED_LEN;
+        snprintf(name, SEED_LEN, "%.*s", (int)len, k);
+        groups[g] = name;
+        for (int a = 0; a < FT_STUDY_NARR; a++) {
+            size_t i = (size_t)g * FT_STUDY_NARR + (size_t)a;
+            char *t = tipbuf + i * TIP_LEN;
+            bool shown = a == FT_STUDY_POOLED || w->traced;
+            values[i] = shown ? (double)w->reached[a] : 0;
+            if (shown)
+                snprintf(t, TIP_LEN, "%.47s, %s: %u account%s reached", name, series[a],
+                         w->reached[a], w->reached[a] == 1 ? "" : "s");
+            else
+                snprintf(t, TIP_LEN, "%.47s, %s: not traced (outside every jurisdiction)", name,
+                         series[a]);
+            tips[i] = t;
+        }
+    }
+    if (rc == FT_OK) {
+        ft_chart_bars c = {.title = "Accounts reached per seed and arrangement",
+                           .y_label = "accounts reached",
+                           .integer = true,
+                           .ngroups = ng,
+                           .nseries = FT_STUDY_NARR,
+                           .groups = groups,
+                           .series = series,
+                           .colours = colours,
+                           .values = values,
+                           .tips = tips};
+        fputs("<figure id=\"chart-traces\">\n", f);
+        ft_chart_bars_svg(f, &c);
+        fprintf(f,
+                "<figcaption>How far each seed's money is followed: accounts reached besides "
+                "the seed under each arrangement (siloed and federated: those a party "
+                "holds)%s.</figcaption>\n</figure>\n",
+                r->ntraces > TRACE_CHART_MAX ? "; the first 40 seeds, the table has all" : "");
+    }
+    free(groups);
+    free(names);
+    free(values);
+    free(tipbuf);
+    free(tips);
+    return rc;
+}
+
 /* Chart 3: detection against exposure. */
 static void exposure_chart(FILE *f, const ft_study_result *r)
 {
@@ -497,6 +565,9 @@ ft_status ft_study_html(FILE *f, const ft_store *s, const ft_study_result *r,
 
     if (r->ntraces) {
         fputs("<h2>Traces</h2>\n", f);
+        ft_status rc = trace_chart(f, s, r, err);
+        if (rc != FT_OK)
+            return rc;
         trace_table(f, s, r);
     }
 

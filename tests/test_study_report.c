@@ -352,7 +352,12 @@ static void test_page(void **state)
     has(out, ">instances found</text>");
     has(out, ">siloed, 2.5%</text>");
     has(out, ">pooled, 100%</text>");
-    assert_int_equal(count(out, "<svg "), 3);
+    /* chart 4: accounts reached per seed, the axis 0 .. 3: 1 account is 80 px */
+    has(out, "height=\"240.00\" fill=\"#1f77b4\"><title>a&lt;b&gt;&amp;c, pooled: 3 accounts "
+             "reached</title>");
+    has(out, "height=\"80.00\" fill=\"#ff7f0e\"><title>a&lt;b&gt;&amp;c, siloed: 1 account "
+             "reached</title>");
+    assert_int_equal(count(out, "<svg "), 4);
     has(out, "<p class=\"note\">Not recorded.</p>");
     free(out);
 
@@ -361,6 +366,12 @@ static void test_page(void **state)
     out = page(&x.s, &x.r, &o);
     has(out, "<td class=\"n\" data-k=\"arrangements.pooled.cpu_seconds\">0.250</td>");
     has(out, "<td class=\"n\" data-k=\"arrangements.federated.trace_cpu_seconds\">1.500</td>");
+    free(out);
+    /* a seed outside every jurisdiction: only its pooled trace is drawn */
+    x.traces[0].traced = false;
+    out = page(&x.s, &x.r, &o);
+    has(out, "height=\"0.00\" fill=\"#2ca02c\"><title>a&lt;b&gt;&amp;c, federated: not traced "
+             "(outside every jurisdiction)</title>");
     free(out);
     ft_store_free(&x.s);
 }
