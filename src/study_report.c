@@ -258,6 +258,39 @@ static void trace_table(FILE *f, const ft_store *s, const ft_study_result *r)
     fputs("</table>\n", f);
 }
 
+/* A bar chart's arrays: ng groups of ns bars, a tooltip per bar, and
+ * room for the groups' names when name_len (else they point elsewhere). */
+typedef struct bar_data {
+    const char **groups;
+    char *names; /* [ng][name_len] */
+    double *values;
+    char *tipbuf; /* [ng * ns][TIP_LEN] */
+    const char **tips;
+} bar_data;
+
+static void bar_data_free(bar_data *b)
+{
+    free(b->groups);
+    free(b->names);
+    free(b->values);
+    free(b->tipbuf);
+    free(b->tips);
+}
+
+static ft_status bar_data_new(bar_data *b, int ng, int ns, size_t name_len, ft_error *err)
+{
+    size_t nv = (size_t)ng * (size_t)ns + 1;
+    b->groups = calloc((size_t)ng + 1, sizeof *b->groups);
+    b->names = name_len ? calloc((size_t)ng + 1, name_len) : NULL;
+    b->values = calloc(nv, sizeof *b->values);
+    b->tipbuf = calloc(nv, TIP_LEN);
+    b->tips = calloc(nv, sizeof *b->tips);
+    if (b->groups && (b->names || !name_len) && b->values && b->tipbuf && b->tips)
+        return FT_OK;
+    bar_data_free(b);
+    return ft_error_oom(err);
+}
+
 /* Chart 1: per pattern, the truth's instances and what each arrangement
  * found. The overall row is left out: it would dwarf the patterns (the
  * exposure chart has it). */
@@ -265,18 +298,12 @@ static ft_status found_chart(FILE *f, const ft_study_result *r, ft_error *err)
 {
     enum { NS = FT_STUDY_NARR + 1 };
     int ng = r->nrows > 0 ? r->nrows - 1 : 0;
-    size_t nv = (size_t)ng * NS + 1;
-    const char **groups = calloc((size_t)ng + 1, sizeof *groups);
-    double *values = calloc(nv, sizeof *values);
-    char *tipbuf = calloc(nv, TIP_LEN);
-    const char **tips = calloc(nv, sizeof *tips);
-    if (!groups || !values || !tipbuf || !tips) {
-        free(groups);
-        free(values);
-        free(tipbuf);
-        free(tips);
-        return ft_error_oom(err);
-    }
+    bar_data b;
+    if (bar_data_new(&b, ng, NS, 0, err) != FT_OK)
+        return FT_ENOMEM;
+    const char **groups = b.groups, **tips = b.tips;
+    double *values = b.values;
+    char *tipbuf = b.tipbuf;
     const char *series[NS], *colours[NS];
     series[0] = "instances (truth)";
     colours[0] = FT_STUDY_COLOUR_INSTANCES;
@@ -321,10 +348,7 @@ static ft_status found_chart(FILE *f, const ft_study_result *r, ft_error *err)
           "arrangement found (overall: in the table, and in the last chart). Hover a bar for "
           "its numbers.</figcaption>\n</figure>\n",
           f);
-    free(groups);
-    free(values);
-    free(tipbuf);
-    free(tips);
+    bar_data_free(&b);
     return FT_OK;
 }
 
@@ -379,19 +403,18 @@ static void exchanged_chart(FILE *f, const ft_study_result *r)
 static ft_status trace_chart(FILE *f, const ft_store *s, const ft_study_result *r, ft_error *err)
 {
     int ng = r->ntraces < TRACE_CHART_MAX ? (int)r->ntraces : TRACE_CHART_MAX;
-    size_t nv = (size_t)ng * FT_STUDY_NARR + 1;
-    const char **groups = calloc((size_t)ng + 1, sizeof *groups);
-    char *names = calloc((size_t)ng + 1, SEED_LEN);
-    double *values = calloc(nv, sizeof *values);
-    char *tipbuf = calloc(nv, TIP_LEN);
-    const char **tips = calloc(nv, sizeof *tips);
-    ft_status rc = groups && names && values && tipbuf && tips ? FT_OK : ft_error_oom(err);
+    bar_data b;
+    if (bar_data_new(&b, ng, FT_STUDY_NARR, SEED_LEN, err) != FT_OK)
+        return FT_ENOMEM;
+    const char **groups = b.groups, **tips = b.tips;
+    double *values = b.values;
+    char *tipbuf = b.tipbuf, *names = b.names;
     const char *series[FT_STUDY_NARR], *colours[FT_STUDY_NARR];
     for (int k = 0; k < FT_STUDY_NARR; k++) {
         series[k] = ft_study_arrangement_name(k);
         colours[k] = ft_study_colour(k);
     }
-    for (int g = 0; g < ng && rc == FT_OK; g++) {
+    for (int g = 0; g < ng; g++) {
         const ft_study_trace_row *w = &r->traces[g];
         size_t len;
         const char *k = ft_store_account_shown(s, w->seed, &len);
@@ -412,31 +435,25 @@ static ft_status trace_chart(FILE *f, const ft_store *s, const ft_study_result *
             tips[i] = t;
         }
     }
-    if (rc == FT_OK) {
-        ft_chart_bars c = {.title = "Accounts reached per seed and arrangement",
-                           .y_label = "accounts reached",
-                           .integer = true,
-                           .ngroups = ng,
-                           .nseries = FT_STUDY_NARR,
-                           .groups = groups,
-                           .series = series,
-                           .colours = colours,
-                           .values = values,
-                           .tips = tips};
-        fputs("<figure id=\"chart-traces\">\n", f);
-        ft_chart_bars_svg(f, &c);
-        fprintf(f,
-                "<figcaption>How far each seed's money is followed: accounts reached besides "
-                "the seed under each arrangement (siloed and federated: those a party "
-                "holds)%s.</figcaption>\n</figure>\n",
-                r->ntraces > TRACE_CHART_MAX ? "; the first 40 seeds, the table has all" : "");
-    }
-    free(groups);
-    free(names);
-    free(values);
-    free(tipbuf);
-    free(tips);
-    return rc;
+    ft_chart_bars c = {.title = "Accounts reached per seed and arrangement",
+                       .y_label = "accounts reached",
+                       .integer = true,
+                       .ngroups = ng,
+                       .nseries = FT_STUDY_NARR,
+                       .groups = groups,
+                       .series = series,
+                       .colours = colours,
+                       .values = values,
+                       .tips = tips};
+    fputs("<figure id=\"chart-traces\">\n", f);
+    ft_chart_bars_svg(f, &c);
+    fprintf(f,
+            "<figcaption>How far each seed's money is followed: accounts reached besides the "
+            "seed under each arrangement (siloed and federated: those a party holds)%s."
+            "</figcaption>\n</figure>\n",
+            r->ntraces > TRACE_CHART_MAX ? "; the first 40 seeds, the table has all" : "");
+    bar_data_free(&b);
+    return FT_OK;
 }
 
 /* Chart 3: detection against exposure. */
