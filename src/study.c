@@ -580,7 +580,8 @@ static ft_status ask(fed *f, uint16_t p, const ft_alerts *al, ft_error *err)
 }
 
 /* The federated rounds from the siloed parties' alerts al[0 .. np),
- * which end as the federated ones. */
+ * which end as the federated ones; c->records_crossing starts as the
+ * siloed arrangement's. */
 static ft_status federate(const ft_store *s, const ft_jurisdictions *j, const ft_study_options *o,
                           ft_alerts *al, uint8_t *crossed, uint32_t *rows, ft_study_cost *c,
                           ft_error *err)
@@ -597,9 +598,6 @@ static ft_status federate(const ft_store *s, const ft_jurisdictions *j, const ft
     ft_status rc = FT_OK;
     if (!f.asked || !f.got || !f.marked || !f.extra || !f.dirty || !sizer_open(&f.z))
         rc = ft_error_oom(err);
-    c->records_crossing = 0;
-    for (int64_t i = 0; i < s->t.n; i++)
-        c->records_crossing += siloed_crossing(j->of, s->t.src[i], s->t.dst[i]);
     c->rounds = 1; /* the siloed scans */
     for (int round = 0; rc == FT_OK && (o->match_rounds == 0 || round < o->match_rounds); round++) {
         for (uint16_t p = 0; p < np && rc == FT_OK; p++)
@@ -763,6 +761,8 @@ ft_status ft_study_run(const ft_store *s, const ft_jurisdictions *j, ft_eval *ev
     for (int k = FT_STUDY_SILOED; k <= FT_STUDY_FEDERATED && rc == FT_OK; k++) {
         if (k == FT_STUDY_FEDERATED) {
             t0 = cpu_now();
+            /* what the siloed parties hold already crosses, and more */
+            r->cost[k].records_crossing = r->cost[FT_STUDY_SILOED].records_crossing;
             rc = federate(s, j, o, al, crossed, rows, &r->cost[k], err);
             r->cost[k].cpu_seconds = r->cost[FT_STUDY_SILOED].cpu_seconds + cpu_now() - t0;
         }
