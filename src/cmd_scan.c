@@ -57,7 +57,8 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
     ft_scan_params p;
     ft_scan_defaults(&p);
     const char *state_path = NULL, *rules_path = NULL, *format = "table", *model_path = NULL;
-    const char *profile_path = NULL, *profile_out = NULL;
+    const char *profile_path = NULL, *profile_out = NULL, *misfit = "detectors";
+    static const char *const misfits[] = {"detectors", "model", "refuse", NULL};
     bool all = false;
     uint32_t threads = 1;
     double min_score = -1;
@@ -84,6 +85,12 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
                       "flag what a model from fundtrace learn scores at or\n"
                       "above its threshold, instead of the detectors (see\n"
                       "fundtrace-learn(1))"),
+        FT_OPT_ENUM(0, "misfit", &misfit, "WHAT", misfits,
+                    "when the model flags over ten times more or less than\n"
+                    "its training data held cases, it does not fit this\n"
+                    "data: print the detectors' alerts instead (detectors,\n"
+                    "the default), the model's all the same (model), or\n"
+                    "none and fail (refuse); a warning says which"),
         FT_OPT_TIME(0, "since", &since_ms, "T",
                     "print only alerts with a transfer at T or later (the\n"
                     "scan still weighs each account's whole history)"),
@@ -212,6 +219,11 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
         ft_cli_error("scan", "--model scores every transfer in one run: drop --shard");
         goto done;
     }
+    if (!model_path && strcmp(misfit, "detectors") != 0) {
+        ft_cli_error("scan", "--misfit says what to do with a model that does not fit: give "
+                             "--model");
+        goto done;
+    }
     if (model_path && profile_path) {
         ft_cli_error("scan", "--model scans without the detectors' profile: drop --profile");
         goto done;
@@ -260,8 +272,14 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
         code = ft_cli_finish("scan", FT_EXIT_OK);
         goto done;
     }
+    char why[400];
+    bool fits = true;
+    ft_misfit on_misfit = misfit[0] == 'd' ? FT_MISFIT_DETECTORS
+                          : misfit[0] == 'm' ? FT_MISFIT_MODEL
+                                             : FT_MISFIT_REFUSE;
     if (rc == FT_OK && model_path)
-        rc = ft_model_scan(&s, &model, rules, (int)threads, &alerts, &err);
+        rc = ft_model_scan_checked(&s, &model, rules, (int)threads, on_misfit, &alerts, &fits, why,
+                                   sizeof why, &err);
     else if (rc == FT_OK && shard.count)
         rc = ft_scan_run_part(&s, &p, (int)threads, &shard, &part, &err);
     else if (rc == FT_OK && ps)
@@ -323,9 +341,11 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
     ft_cli_audit_count("alerts", shown);
     fprintf(stderr, "fundtrace scan: %u alert%s%s\n", shown, shown == 1 ? "" : "s",
             state_path && !all ? " not reported before" : "");
-    char why[400];
-    if (model_path && !ft_model_fits(&model, alerts.model_flagged, s.t.n, why, sizeof why))
-        fprintf(stderr, "fundtrace scan: warning: %s\n", why);
+    if (!fits)
+        fprintf(stderr, "fundtrace scan: warning: %s: %s\n", why,
+                on_misfit == FT_MISFIT_MODEL ? "these are its alerts all the same (--misfit model)"
+                                             : "these are the detectors' alerts, a default "
+                                               "scan's (--misfit model prints the model's)");
     if (alerts.regex_limit_hits)
         fprintf(stderr,
                 "fundtrace scan: %llu text%s hit the pattern match limit and counted as no "

@@ -567,3 +567,26 @@ done:
     free(ac);
     return rc;
 }
+
+ft_status ft_model_scan_checked(const ft_store *s, const ft_model *m, const struct ft_rules *rules,
+                                int threads, ft_misfit misfit, ft_alerts *out, bool *fits,
+                                char *why, size_t cap, ft_error *err)
+{
+    ft_status rc = ft_model_scan(s, m, rules, threads, out, err);
+    if (rc != FT_OK)
+        return rc;
+    *fits = ft_model_fits(m, out->model_flagged, s->t.n, why, cap);
+    if (*fits || misfit == FT_MISFIT_MODEL)
+        return FT_OK;
+    uint64_t flagged = out->model_flagged;
+    ft_alerts_free(out);
+    if (misfit == FT_MISFIT_REFUSE)
+        return ft_error_set(err, FT_EINPUT, "%s", why);
+    ft_scan_params p = m->opts.scan, dflt;
+    ft_scan_defaults(&dflt);
+    p.min_score = dflt.min_score;
+    p.rules = rules;
+    rc = ft_scan_run(s, &p, threads, out, err);
+    out->model_flagged = flagged;
+    return rc;
+}

@@ -41,19 +41,20 @@ ft_status ft_model_xgb_error(ft_error *err, const char *what)
 
 bool ft_model_fits(const ft_model *m, uint64_t flagged, uint64_t rows, char *why, size_t cap)
 {
-    if (m->validate_rows <= 0 || rows == 0)
+    int64_t labelled_rows = m->train_rows + m->validate_rows;
+    if (labelled_rows <= 0 || rows == 0)
         return true;
-    double own = (double)m->validate_flagged / (double)m->validate_rows;
+    double own = (double)(m->train_positives + m->validate_positives) / (double)labelled_rows;
     double here = (double)flagged / (double)rows;
-    bool over = here > 10 * own, under = here * 10 < own && own * (double)rows >= 10;
+    bool over = here > FT_MODEL_FIT_FACTOR * own,
+         under = here * FT_MODEL_FIT_FACTOR < own && own * (double)rows >= 10;
     if (!over && !under)
         return true;
     snprintf(why, cap,
              "the model flags %.3g %% of these transfers (%" PRIu64 " of %" PRIu64
-             "), against %.3g %% of its own validation part: it probably does not fit "
-             "this data (another generator, bank or period); check its alerts against known "
-             "cases before relying on them",
-             100 * here, flagged, rows, 100 * own);
+             "), against %.3g %% labelled in its training data: more than %d times %s; it "
+             "does not fit this data (another generator, bank or period)",
+             100 * here, flagged, rows, 100 * own, FT_MODEL_FIT_FACTOR, over ? "more" : "less");
     return false;
 }
 

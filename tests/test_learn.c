@@ -133,6 +133,18 @@ static void test_same_seed_same_bytes(void **state)
     free_bank(&b);
 }
 
+/* a and b hold the same alerts, in the same order, with the same texts */
+static void same_alerts(const ft_alerts *a, const ft_alerts *b)
+{
+    assert_int_equal(a->n, b->n);
+    for (uint32_t i = 0; i < a->n; i++) {
+        assert_true(a->v[i].id == b->v[i].id);
+        assert_int_equal(a->v[i].kind, b->v[i].kind);
+        assert_true(a->v[i].score == b->v[i].score);
+        assert_string_equal(a->text + a->v[i].text, b->text + b->v[i].text);
+    }
+}
+
 static void test_scan_is_deterministic(void **state)
 {
     (void)state;
@@ -151,13 +163,7 @@ static void test_scan_is_deterministic(void **state)
     assert_int_equal(ft_model_scan(&b.s, &m, NULL, 1, &one, &err), FT_OK);
     assert_int_equal(ft_model_scan(&b.s, &m, NULL, 3, &two, &err), FT_OK);
     assert_true(one.n > 10);
-    assert_int_equal(one.n, two.n);
-    for (uint32_t i = 0; i < one.n; i++) {
-        assert_true(one.v[i].id == two.v[i].id);
-        assert_int_equal(one.v[i].kind, two.v[i].kind);
-        assert_true(one.v[i].score == two.v[i].score);
-        assert_string_equal(one.text + one.v[i].text, two.text + two.v[i].text);
-    }
+    same_alerts(&one, &two);
     /* every alert holds two transfers or more, each scoring at or above the
      * threshold, and says which features raised their scores */
     for (uint32_t i = 0; i < one.n; i++) {
@@ -196,6 +202,61 @@ static void test_scan_is_deterministic(void **state)
                   all->f1);
     assert_true(all->f1 > 0.8);
     ft_eval_result_free(&res);
+
+    /* The fit check: on its own data the model fits, and the checked scan
+     * gives its alerts. */
+    ft_alerts got;
+    bool fits = false;
+    char why[400] = "";
+    assert_int_equal(ft_model_scan_checked(&b.s, &m, NULL, 1, FT_MISFIT_DETECTORS, &got, &fits,
+                                           why, sizeof why, &err),
+                     FT_OK);
+    assert_true(fits);
+    same_alerts(&got, &one);
+    ft_alerts_free(&got);
+    /* A model whose training data held 100 times fewer cases flags over
+     * ten times its share here: the detectors' alerts (a default scan's),
+     * its own with FT_MISFIT_MODEL, none with FT_MISFIT_REFUSE. */
+    ft_alerts dflt;
+    ft_scan_params p = m.opts.scan, d;
+    ft_scan_defaults(&d);
+    p.min_score = d.min_score;
+    assert_int_equal(ft_scan_run(&b.s, &p, 1, &dflt, &err), FT_OK);
+    assert_true(dflt.n > 10);
+    ft_model odd = m;
+    odd.train_rows = odd.validate_rows = 100 * (m.train_rows + m.validate_rows);
+    odd.train_positives = m.train_positives + m.validate_positives;
+    odd.validate_positives = 0;
+    assert_int_equal(ft_model_scan_checked(&b.s, &odd, NULL, 2, FT_MISFIT_DETECTORS, &got, &fits,
+                                           why, sizeof why, &err),
+                     FT_OK);
+    assert_false(fits);
+    assert_non_null(strstr(why, "more than 10 times more; it does not fit this data"));
+    same_alerts(&got, &dflt);
+    assert_int_equal(got.model_flagged, one.model_flagged);
+    ft_alerts_free(&got);
+    assert_int_equal(ft_model_scan_checked(&b.s, &odd, NULL, 1, FT_MISFIT_MODEL, &got, &fits, why,
+                                           sizeof why, &err),
+                     FT_OK);
+    assert_false(fits);
+    same_alerts(&got, &one);
+    ft_alerts_free(&got);
+    assert_int_equal(ft_model_scan_checked(&b.s, &odd, NULL, 1, FT_MISFIT_REFUSE, &got, &fits, why,
+                                           sizeof why, &err),
+                     FT_EINPUT);
+    assert_non_null(strstr(err.msg, "it does not fit this data"));
+    assert_int_equal(got.n, 0);
+    /* and one whose training data was all cases flags too few */
+    odd.train_rows = odd.train_positives = m.train_rows + m.validate_rows;
+    odd.validate_rows = 0;
+    assert_int_equal(ft_model_scan_checked(&b.s, &odd, NULL, 1, FT_MISFIT_DETECTORS, &got, &fits,
+                                           why, sizeof why, &err),
+                     FT_OK);
+    assert_false(fits);
+    assert_non_null(strstr(why, "more than 10 times less"));
+    same_alerts(&got, &dflt);
+    ft_alerts_free(&got);
+    ft_alerts_free(&dflt);
     ft_alerts_free(&one);
     ft_alerts_free(&two);
     ft_model_free(&m);
@@ -459,18 +520,22 @@ static void test_variants(void **state)
 static void test_model_fits(void **state)
 {
     (void)state;
-    ft_model m = {.validate_rows = 10000, .validate_flagged = 100}; /* 1 % */
+    /* 1 % of the training data labelled: 80 of 7,000 and 20 of 3,000 */
+    ft_model m = {.train_rows = 7000, .train_positives = 80, .validate_rows = 3000,
+                  .validate_positives = 20, .validate_flagged = 1};
     char why[400] = "";
     assert_true(ft_model_fits(&m, 1000, 100000, why, sizeof why));
     assert_true(ft_model_fits(&m, 10000, 100000, why, sizeof why));
     assert_false(ft_model_fits(&m, 10001, 100000, why, sizeof why));
-    assert_non_null(strstr(why, "flags 10 % of these transfers (10001 of 100000), against 1 %"));
+    assert_non_null(strstr(why, "flags 10 % of these transfers (10001 of 100000), against 1 % "
+                                "labelled in its training data: more than 10 times more"));
     assert_true(ft_model_fits(&m, 100, 100000, why, sizeof why));
     assert_false(ft_model_fits(&m, 99, 100000, why, sizeof why));
+    assert_non_null(strstr(why, "more than 10 times less"));
     /* too few rows to tell: a 1 % share would flag fewer than ten */
     assert_true(ft_model_fits(&m, 0, 999, why, sizeof why));
     assert_false(ft_model_fits(&m, 0, 1000, why, sizeof why));
-    m.validate_rows = 0;
+    m.train_rows = m.validate_rows = 0;
     assert_true(ft_model_fits(&m, 5, 10, why, sizeof why));
 }
 

@@ -85,4 +85,21 @@ struct ft_rules;
 ft_status ft_model_scan(const ft_store *s, const ft_model *m, const struct ft_rules *rules,
                         int threads, ft_alerts *out, ft_error *err);
 
+/* What scan --model does with a model that does not fit the data
+ * (ft_model_fits). */
+typedef enum ft_misfit {
+    FT_MISFIT_DETECTORS, /* the detectors' alerts instead: a default scan's */
+    FT_MISFIT_MODEL,     /* the model's alerts all the same */
+    FT_MISFIT_REFUSE,    /* no alerts: FT_EINPUT saying why */
+} ft_misfit;
+
+/* ft_model_scan, then the fit check: where the model fits, or `misfit`
+ * is FT_MISFIT_MODEL, its alerts; where it does not, the alerts of a
+ * default scan (ft_scan_run with the detector settings the model was
+ * trained with, `rules`, and the default scan.min_score) or FT_EINPUT.
+ * *fits says whether the model fit, `why` (cap bytes) why not. */
+ft_status ft_model_scan_checked(const ft_store *s, const ft_model *m, const struct ft_rules *rules,
+                                int threads, ft_misfit misfit, ft_alerts *out, bool *fits,
+                                char *why, size_t cap, ft_error *err);
+
 #endif

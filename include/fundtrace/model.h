@@ -89,12 +89,15 @@ ft_status ft_model_contribs(const ft_model *m, const float *rows, uint32_t n, fl
                             ft_error *err);
 
 /* Whether the model flags a share of a data set's `rows` transfers
- * (`flagged` of them) like the share of its validation part: false, with
- * a sentence into why, when the share is more than ten times that, or
- * less than a tenth of it where that share would have flagged at least
- * ten. A model that flags far more or far less than it did on its own
- * data probably does not fit this data (another generator, bank, or
- * period). */
+ * (`flagged` of them) like the share of transfers labelled in the data it
+ * was trained on (training and validation parts together): false, with a
+ * sentence into why, when the share is more than FT_MODEL_FIT_FACTOR
+ * times that, or less than 1/FT_MODEL_FIT_FACTOR of it where that share
+ * would have flagged at least ten. A model that flags far more or far
+ * less than its own data held cases probably does not fit this data
+ * (another generator, bank, or period): it learnt what marked that data's
+ * cases, and that mark is not there, or is everywhere. */
+#define FT_MODEL_FIT_FACTOR 10
 bool ft_model_fits(const ft_model *m, uint64_t flagged, uint64_t rows, char *why, size_t cap);
 
 void ft_model_free(ft_model *m);
