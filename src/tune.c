@@ -145,18 +145,24 @@ static double pos(double v)
 }
 
 /* The objective of a parameter of `kind` (-1: scan.min_score): primary,
- * then secondary. */
+ * then secondary; *n the instances the primary counts (its noise). */
 static void objective(const search *x, const ft_eval_result *r, double per_100k, int kind,
-                      double out[2])
+                      double out[2], int64_t *n)
 {
     const ft_eval_row *all = &r->rows[r->nrows - 1];
     out[1] = pos(all->f1);
+    *n = all->instances;
     if (x->o->max_alerts_per_100k > 0) {
         out[0] = per_100k <= x->o->max_alerts_per_100k ? 1 + pos(all->recall) : -per_100k / 1e9;
         return;
     }
     const ft_eval_row *mine = kind >= 0 ? row_of(r, ft_pattern_name((ft_pattern)kind)) : NULL;
-    out[0] = mine && mine->instances > 0 ? pos(mine->f1) : pos(all->f1);
+    if (mine && mine->instances > 0) {
+        out[0] = pos(mine->f1);
+        *n = mine->instances;
+    } else {
+        out[0] = pos(all->f1);
+    }
 }
 
 static bool better(const double a[2], const double b[2])
@@ -164,6 +170,55 @@ static bool better(const double a[2], const double b[2])
     if (a[0] > b[0] + 1e-12)
         return true;
     return fabs(a[0] - b[0]) <= 1e-12 && a[1] > b[1] + 1e-12;
+}
+
+/* The standard error of a share `v` (F1 or recall) measured on n
+ * instances: sqrt(v (1 - v) / n); 0 without instances. */
+double ft_tune_noise(double v, int64_t n)
+{
+    if (n <= 0 || v <= 0 || v >= 1)
+        return 0;
+    return sqrt(v * (1 - v) / (double)n);
+}
+
+/* How far value i of r is from `was`, in steps of the range (a value
+ * between two of the range is half a step from each). */
+static double steps(const ft_tune_range *r, int i, double was)
+{
+    double at = 0;
+    bool in = false;
+    for (int v = 0; v < r->nvalues; v++) {
+        at += r->values[v] < was;
+        in = in || r->values[v] == was;
+    }
+    return fabs((double)i - (in ? at : at - 0.5));
+}
+
+int ft_tune_choose(const ft_tune_range *r, double was, const double here[2],
+                   const double obj[][2], int64_t n, bool budget)
+{
+    double best[2] = {here[0], here[1]};
+    for (int v = 0; v < r->nvalues; v++)
+        if (r->values[v] != was && better(obj[v], best))
+            memcpy(best, obj[v], sizeof best);
+    double share = budget ? best[0] - 1 : best[0]; /* F1, or recall + 1 */
+    double within = best[0] - ft_tune_noise(share, n) - 1e-12;
+    if (budget && best[0] < 1)
+        within = best[0] - 1e-12; /* nothing within the budget: the fewest alerts */
+    else if (budget && within < 1)
+        within = 1; /* within the budget, always */
+    int pick = -1;
+    double near = here[0] >= within ? 0 : INFINITY;
+    for (int v = 0; v < r->nvalues; v++) {
+        if (r->values[v] == was || obj[v][0] < within)
+            continue;
+        double d = steps(r, v, was);
+        if (d < near - 1e-12 || (fabs(d - near) <= 1e-12 && pick >= 0 && better(obj[v], obj[pick]))) {
+            near = d;
+            pick = v;
+        }
+    }
+    return pick;
 }
 
 /* --- the search --------------------------------------------------------------------------- */
@@ -176,16 +231,14 @@ ft_status ft_tune_run(const ft_store *s, ft_eval *truth, const ft_scan_params *s
     ft_eval_defaults(&x.eo);
     ft_scan_params cur = *start;
     cur.progress = NULL;
-    int searched = 0, values = 0;
-    for (const ft_tune_range *r = ft_tune_ranges; r->name; r++) {
-        if (r->kind >= 0 ? o->kinds[r->kind] && start->enabled[r->kind] : o->min_score) {
-            searched++;
+    int values = 0;
+    for (const ft_tune_range *r = ft_tune_ranges; r->name; r++)
+        if (r->kind >= 0 ? o->kinds[r->kind] && start->enabled[r->kind] : o->min_score)
             values += r->nvalues;
-        }
-    }
     x.most = 2 + (o->passes > 0 ? o->passes : 1) * values;
-    ft_eval_result now = {0}, trial = {0};
-    double now_100k = 0, trial_100k = 0;
+    ft_eval_result now = {0}, trial[FT_TUNE_MAX_VALUES];
+    memset(trial, 0, sizeof trial);
+    double now_100k = 0, trial_100k[FT_TUNE_MAX_VALUES] = {0};
     ft_status rc = score(&x, &cur, &now, &now_100k, err);
     if (rc == FT_OK)
         rc = score(&x, &cur, &res->start, &res->start_per_100k, err);
@@ -194,11 +247,11 @@ ft_status ft_tune_run(const ft_store *s, ft_eval *truth, const ft_scan_params *s
         for (const ft_tune_range *r = ft_tune_ranges; r->name && rc == FT_OK; r++) {
             if (!(r->kind >= 0 ? o->kinds[r->kind] && start->enabled[r->kind] : o->min_score))
                 continue;
-            double was = 0, best_v;
+            /* Every value scored (the one it has is `now`)... */
+            double was = 0, obj[FT_TUNE_MAX_VALUES][2] = {{0}}, here[2];
+            int64_t n = 0;
             ft_scan_param_get(&cur, r->name, &was);
-            best_v = was;
-            double best[2], t[2];
-            objective(&x, &now, now_100k, r->kind, best);
+            objective(&x, &now, now_100k, r->kind, here, &n);
             for (int v = 0; v < r->nvalues && rc == FT_OK; v++) {
                 if (r->values[v] == was)
                     continue;
@@ -206,34 +259,34 @@ ft_status ft_tune_run(const ft_store *s, ft_eval *truth, const ft_scan_params *s
                 char val[32];
                 snprintf(val, sizeof val, "%.17g", r->values[v]);
                 if ((rc = ft_scan_param_set(&p, r->name, val, err)) != FT_OK ||
-                    (rc = score(&x, &p, &trial, &trial_100k, err)) != FT_OK)
+                    (rc = score(&x, &p, &trial[v], &trial_100k[v], err)) != FT_OK)
                     break;
-                objective(&x, &trial, trial_100k, r->kind, t);
-                if (better(t, best)) {
-                    memcpy(best, t, sizeof best);
-                    best_v = r->values[v];
-                    ft_eval_result_free(&now);
-                    now = trial;
-                    now_100k = trial_100k;
-                    memset(&trial, 0, sizeof trial);
-                } else {
-                    ft_eval_result_free(&trial);
-                }
+                objective(&x, &trial[v], trial_100k[v], r->kind, obj[v], &n);
             }
-            if (rc == FT_OK && best_v != was) {
+            /* ... then the one ft_tune_choose picks. */
+            int pick =
+                rc == FT_OK ? ft_tune_choose(r, was, here, obj, n, x.o->max_alerts_per_100k > 0) : -1;
+            if (pick >= 0) {
                 char val[32];
-                snprintf(val, sizeof val, "%.17g", best_v);
+                snprintf(val, sizeof val, "%.17g", r->values[pick]);
                 ft_scan_param_set(&cur, r->name, val, NULL);
+                ft_eval_result_free(&now);
+                now = trial[pick];
+                now_100k = trial_100k[pick];
+                memset(&trial[pick], 0, sizeof trial[pick]);
                 changed = true;
                 if (res->nchanges < FT_TUNE_MAX_CHANGES)
-                    res->changes[res->nchanges++] = (ft_tune_change){r->name, was, best_v};
+                    res->changes[res->nchanges++] =
+                        (ft_tune_change){r->name, was, r->values[pick]};
             }
+            for (int v = 0; v < r->nvalues; v++)
+                ft_eval_result_free(&trial[v]);
         }
         if (!changed)
             break;
     }
-    (void)searched;
-    ft_eval_result_free(&trial);
+    for (int v = 0; v < FT_TUNE_MAX_VALUES; v++)
+        ft_eval_result_free(&trial[v]);
     if (rc == FT_OK) {
         res->params = cur;
         res->end = now;

@@ -361,6 +361,57 @@ static void test_nothing_to_learn(void **state)
 
 /* Deposits planted just under 5,000: tune moves structuring.threshold
  * from the default 10,000 to 5,000, and finds every instance then. */
+/* The one-standard-error rule of tune's steps, on hand-made objectives. */
+static void test_tune_choose(void **state)
+{
+    (void)state;
+    assert_true(fabs(ft_tune_noise(0.93, 23) - sqrt(0.93 * 0.07 / 23)) < 1e-12);
+    assert_true(ft_tune_noise(1, 23) == 0 && ft_tune_noise(0, 23) == 0);
+    assert_true(ft_tune_noise(0.5, 0) == 0);
+    const ft_tune_range *r = &ft_tune_ranges[0]; /* fan_out.min_receivers 3 4 5 6 7 8 10 ... */
+    assert_string_equal(r->name, "fan_out.min_receivers");
+    double obj[FT_TUNE_MAX_VALUES][2];
+    for (int v = 0; v < FT_TUNE_MAX_VALUES; v++)
+        obj[v][0] = obj[v][1] = 0.5;
+    obj[1][0] = 0.88; /* 4 */
+    obj[2][0] = 0.90; /* 5 */
+    obj[5][0] = 0.93; /* 8, the best: one standard error on 23 instances is 0.053 */
+    double here[2] = {0.872, 0.8};
+    /* 3 (0.872) is not within 0.93 - 0.053 = 0.877; 4 is, and nearest */
+    assert_int_equal(ft_tune_choose(r, 3, here, obj, 23, false), 1);
+    obj[1][0] = 0.87;
+    assert_int_equal(ft_tune_choose(r, 3, here, obj, 23, false), 2);
+    /* on 400 instances the noise is 0.013: only 8 */
+    assert_int_equal(ft_tune_choose(r, 3, here, obj, 400, false), 5);
+    assert_int_equal(ft_tune_choose(r, 3, here, obj, 0, false), 5);
+    /* 0.90 where it is is within: it stays */
+    here[0] = 0.90;
+    assert_int_equal(ft_tune_choose(r, 3, here, obj, 23, false), -1);
+    /* from 9, between 8 and 10: both half a step away, the better wins */
+    obj[6][0] = 0.929;
+    here[0] = 0.5;
+    assert_int_equal(ft_tune_choose(r, 9, here, obj, 23, false), 5);
+    obj[6][0] = 0.93;
+    obj[6][1] = 0.9;
+    assert_int_equal(ft_tune_choose(r, 9, here, obj, 23, false), 6);
+    /* an alert budget: 1 + recall within it; over it all, the fewest alerts */
+    for (int v = 0; v < FT_TUNE_MAX_VALUES; v++)
+        obj[v][0] = -(double)(20 - v) / 1e9, obj[v][1] = 0;
+    here[0] = -30 / 1e9;
+    assert_int_equal(ft_tune_choose(r, 3, here, obj, 100, false), 9);
+    assert_int_equal(ft_tune_choose(r, 3, here, obj, 100, true), 9);
+    obj[4][0] = 1.9;  /* 7: recall 0.9 on 100 instances, noise 0.03 */
+    obj[2][0] = 1.88; /* 5: within */
+    obj[1][0] = 1.5;  /* 4: within the budget, not the noise */
+    assert_int_equal(ft_tune_choose(r, 3, here, obj, 100, true), 2);
+    obj[4][0] = 1.005; /* recall 0.005 on 10, noise 0.022: still never over the budget */
+    obj[2][0] = 1.0;
+    obj[1][0] = 0.5;
+    assert_int_equal(ft_tune_choose(r, 3, here, obj, 10, true), 2);
+    obj[2][0] = -1e-9;
+    assert_int_equal(ft_tune_choose(r, 3, here, obj, 10, true), 4);
+}
+
 static void test_tune_recovers_threshold(void **state)
 {
     (void)state;
@@ -547,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_nothing_to_learn),
         cmocka_unit_test(test_tune_recovers_threshold),
+        cmocka_unit_test(test_tune_choose),
         cmocka_unit_test(test_feature_groups),
         cmocka_unit_test(test_variants),
         cmocka_unit_test(test_model_fits),

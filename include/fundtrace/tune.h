@@ -5,8 +5,12 @@
  * A coordinate search: from the starting parameters, each parameter of
  * each chosen detector in turn (in the order of ft_tune_ranges) is set to
  * every value of its documented range, the whole scan is run and scored
- * with eval against the truth, and the value with the best objective is
- * kept (on a tie, the value it had); then the next parameter, from there.
+ * with eval against the truth, and the value nearest the one it had
+ * whose objective is within one standard error of the best is kept (the
+ * one-standard-error rule: the value it had when that is within; a gain
+ * smaller than the noise of the instances it is measured on does not
+ * move a parameter away from what holds on other data); then the next
+ * parameter, from there.
  * A pass goes through all of them; the search stops after `passes` passes
  * or a pass that changed nothing. scan.min_score comes last. So the work
  * is bounded (at most passes times the values of the ranges, scans) and
@@ -82,6 +86,21 @@ typedef struct ft_tune_result {
 ft_status ft_tune_run(const ft_store *s, ft_eval *truth, const ft_scan_params *start,
                       const ft_tune_opts *o, ft_tune_result *res, ft_error *err);
 void ft_tune_result_free(ft_tune_result *res);
+
+/* The standard error of a share v (an F1 or a recall) measured on n
+ * instances, sqrt(v (1 - v) / n); 0 for v 0 or 1 or no instances. */
+double ft_tune_noise(double v, int64_t n);
+
+/* The value of r a step of the search moves to, -1 to stay at `was`:
+ * obj[v] is the objective (primary, secondary) of value v (not read where
+ * it is `was`), `here` that of `was`, n the instances the primary is
+ * measured on; with `budget` the primary is 1 + recall within the alert
+ * budget, below 1 over it. Of the values (was among them) whose primary
+ * is within one standard error (ft_tune_noise) of the best, the nearest
+ * to `was` in steps of the range, the better on a tie of distance; over
+ * the budget, only the best. */
+int ft_tune_choose(const ft_tune_range *r, double was, const double here[2],
+                   const double obj[][2], int64_t n, bool budget);
 
 /* Writes the result as a rules file: comments with the search and the
  * figures at the start and the end, then a [params] section with every
