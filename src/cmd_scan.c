@@ -101,7 +101,8 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
                       "fundtrace-learn(1))"),
         FT_OPT_TIME(0, "since", &since_ms, "T",
                     "print only alerts with a transfer at T or later (the\n"
-                    "scan still weighs each account's whole history)"),
+                    "scan still weighs each account's whole history, unless\n"
+                    "--lookback)"),
         FT_OPT_TIME(0, "until", &until_ms, "T",
                     "print only alerts with a transfer at T or earlier"),
         FT_OPT_DURATION(0, "last", &last_ms, "D",
@@ -110,11 +111,13 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
                         "less D on; nightly runs, with --state"),
         FT_OPT_CALLBACK(0, "lookback", &lookback_ms, "D", opt_lookback,
                         "scan only the window's transfers and those in the D\n"
-                        "before it (90d, 12h; 0: the window alone), as if the\n"
-                        "data were those rows; given periods, map only those.\n"
-                        "Default: the whole history. Patterns longer than D\n"
-                        "before the window, and figures of the whole data,\n"
-                        "are missed (see fundtrace-scan(1))"),
+                        "before it (90d, 12h; 0: the window alone): the alerts\n"
+                        "of a scan of just those rows; given periods, map only\n"
+                        "those the range needs. It misses what needs more\n"
+                        "history than D (a pattern begun earlier, an account's\n"
+                        "usual rhythm, amounts and counterparties) and scores\n"
+                        "against the range's data (see fundtrace-scan(1)).\n"
+                        "Default: each account's whole history"),
         FT_OPT_STRING(0, "state", &state_path, "FILE",
                       "print only alerts no earlier run with this state file\n"
                       "reported, then add them to it (after the scan\n"

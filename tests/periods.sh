@@ -173,6 +173,13 @@ if "$FT" scan -q --profile whole.prof --last 35d --lookback 0 y2m >/dev/null 2>e
     fail=1
 fi
 grep -q 'other data' err || { echo "periods: no reason for refusing the profile"; cat err; fail=1; }
+# ... one of the range is taken, and its shards merge into the one scan.
+"$FT" scan -q --profile-out range.prof --last 20d --lookback 10d y2m
+for i in 1 2; do
+    "$FT" scan -q --no-provenance --format jsonl --profile range.prof --last 20d --lookback 10d --shard "$i/2" y2m >"part.$i"
+done
+"$FT" merge part.1 part.2 >merged.out 2>/dev/null
+cmp -s one.out merged.out || { echo "periods: a merged scan with the range's profile differs"; fail=1; }
 # The whole data's figures of other data, or none: refused, or every period read.
 cp y2m/whole.bin y2m.whole
 cp months/whole.bin y2m/whole.bin
