@@ -931,15 +931,10 @@ static ft_status copy_row(ft_store *s, size_t at, const ft_store *p, size_t j, f
     return own_row_strings(s, at, p, err);
 }
 
-ft_status ft_store_rows(ft_store *s, const ft_store *p, const uint32_t *rows, size_t n,
-                        ft_error *err)
+/* The end of a copy of n of p's rows into s (rc: how it went so far):
+ * p's rates and tokens, the counts; s freed on failure. */
+static ft_status own_rest(ft_store *s, const ft_store *p, size_t n, ft_status rc, ft_error *err)
 {
-    ft_status rc = own_frame(s, p, err);
-    if (rc == FT_OK)
-        rc = alloc_cols(s, p, n, err);
-    for (size_t k = 0; k < n && rc == FT_OK; k++)
-        rc = rows[k] < (uint64_t)p->t.n ? copy_row(s, k, p, rows[k], err)
-                                        : ft_error_set(err, FT_EUSAGE, "a row past the data's end");
     if (rc == FT_OK && p->rates) {
         if (!(s->rates = dup_bytes(p->rates, (size_t)p->ncurrencies * sizeof *p->rates)))
             rc = ft_error_oom(err);
@@ -956,6 +951,18 @@ ft_status ft_store_rows(ft_store *s, const ft_store *p, const uint32_t *rows, si
         ft_store_free(s);
     }
     return rc;
+}
+
+ft_status ft_store_rows(ft_store *s, const ft_store *p, const uint32_t *rows, size_t n,
+                        ft_error *err)
+{
+    ft_status rc = own_frame(s, p, err);
+    if (rc == FT_OK)
+        rc = alloc_cols(s, p, n, err);
+    for (size_t k = 0; k < n && rc == FT_OK; k++)
+        rc = rows[k] < (uint64_t)p->t.n ? copy_row(s, k, p, rows[k], err)
+                                        : ft_error_set(err, FT_EUSAGE, "a row past the data's end");
+    return own_rest(s, p, n, rc, err);
 }
 
 ft_status ft_store_range(ft_store *out, const ft_store *s, int64_t from_ms, int64_t until_ms,
@@ -979,22 +986,7 @@ ft_status ft_store_range(ft_store *out, const ft_store *s, int64_t from_ms, int6
     }
     for (size_t k = 0; k < n && rc == FT_OK; k++)
         rc = own_row_strings(out, k, s, err);
-    if (rc == FT_OK && s->rates) {
-        if (!(out->rates = dup_bytes(s->rates, (size_t)s->ncurrencies * sizeof *s->rates)))
-            rc = ft_error_oom(err);
-        memcpy(out->rate_base, s->rate_base, sizeof out->rate_base);
-    }
-    if (rc == FT_OK && s->pseudo &&
-        !(out->pseudo = dup_bytes(s->pseudo, (size_t)s->accounts.n * (FT_PSEUDO_LEN + 1))))
-        rc = ft_error_oom(err);
-    if (rc == FT_OK) {
-        out->t.n = out->t.cap = (int64_t)n;
-        out->report.rows_read = out->report.rows_loaded = (int64_t)n;
-        out->sorted = true;
-    } else {
-        ft_store_free(out);
-    }
-    return rc;
+    return own_rest(out, s, n, rc, err);
 }
 
 ft_status ft_periods_rows(ft_store *s, const ft_manifest *m, const uint32_t *rows, size_t n,
