@@ -1037,9 +1037,20 @@ static ft_status keep_range(struct ft_cli_input *in, ft_store *s, ft_error *err)
     return rc;
 }
 
-/* The range kept, in the record of the run. */
-static void note_range(const struct ft_cli_input *in, const ft_store *s)
+/* The range kept: on stderr and in the record of the run. */
+static void note_range(const char *cmd, const struct ft_cli_input *in, const ft_store *s)
 {
+    if (!in->quiet) {
+        char a[40] = "the start", b[40] = "the end";
+        if (in->range_from != INT64_MIN)
+            ft_time_format(in->range_from, a, sizeof a);
+        if (in->range_to != INT64_MAX)
+            ft_time_format(in->range_to, b, sizeof b);
+        fprintf(stderr,
+                "fundtrace %s: %" PRId64 " transfer%s from %s to %s: the window and the lookback "
+                "before it\n",
+                cmd, s->t.n, s->t.n == 1 ? "" : "s", a, b);
+    }
     if (!prov_started)
         return;
     ft_cli_prov.range = true;
@@ -1179,7 +1190,7 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
         if (rc == FT_OK && in->range && !periods)
             rc = keep_range(in, s, &err);
         if (rc == FT_OK && in->range)
-            note_range(in, s);
+            note_range(cmd, in, s);
         if (rc == FT_OK && in->rates_path)
             rc = ft_store_rates_load(s, in->rates_path, &err);
         if (rc == FT_OK && in->pseudonymise)
@@ -1214,7 +1225,7 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
     if (rc == FT_OK && in->range) {
         rc = keep_range(in, s, &err);
         if (rc == FT_OK)
-            note_range(in, s);
+            note_range(cmd, in, s);
     }
     ft_cli_progress_done(&in->prog);
     ft_error cerr;

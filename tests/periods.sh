@@ -133,6 +133,9 @@ grep -q 'reading 2 periods (2025-11 to 2025-12) of 24, those the transfers from 
     { echo "periods: no note of the 2 periods mapped"; cat per.err; fail=1; }
 grep -q '"time_range":{"from":"2025-11-25T22:21:14Z","until":null,"transfers":1928}' per.out ||
     { echo "periods: the record names no time range"; fail=1; }
+"$FT" scan --last 35d --lookback 0 y2.csv >/dev/null 2>err
+grep -q '1928 transfers from 2025-11-25T22:21:14Z to the end: the window and the lookback before it' err ||
+    { echo "periods: no note of the range scanned"; cat err; fail=1; }
 # (the whole history's 2 alerts are others: a pattern's score is its data's)
 "$FT" scan --no-provenance --format jsonl --last 35d y2.ftg 2>/dev/null | cmp -s - cut.out &&
     { echo "periods: the last 35 days alone give the whole history's alerts"; fail=1; }
