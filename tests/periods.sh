@@ -156,6 +156,15 @@ awk -F, 'NR == 1 || $2 >= "2025-03-03"' y3.csv >cut.csv
 [ "$(grep -c . cut.out)" = 467 ] || { echo "periods: not 467 findings from June 2025 on"; fail=1; }
 cmp -s cut.out per.out || { echo "periods: y3w --min-score 0 --lookback 90d: other alerts"; fail=1; }
 grep -q 'reading 44 periods (2025-W10 to 2026-W01) of 105' per.err || { echo "periods: not 44 weeks read"; cat per.err; fail=1; }
+# A model's scan (fundtrace learn) and pseudonyms: of the range's rows too.
+"$FT" learn -q --labels -o m.ftm y2.ftg >/dev/null 2>&1
+awk -F, 'NR == 1 || $2 >= "2025-10-26T22:21:14Z"' y2.csv >cut.csv
+"$FT" scan -q --no-provenance --format jsonl --model m.ftm --last 35d cut.csv >cut.out 2>/dev/null
+"$FT" scan -q --no-provenance --format jsonl --model m.ftm --last 35d --lookback 30d y2m >per.out 2>/dev/null
+[ "$(grep -c . cut.out)" = 15 ] && cmp -s cut.out per.out || { echo "periods: --model --lookback: other alerts"; fail=1; }
+"$FT" scan -q --no-provenance --format csv --pseudonymise k.key --last 35d cut.csv >cut.out 2>/dev/null
+"$FT" scan -q --no-provenance --format csv --pseudonymise k.key --last 35d --lookback 30d y2m >per.out 2>/dev/null
+grep -q 'ps-' per.out && cmp -s cut.out per.out || { echo "periods: --pseudonymise --lookback: other alerts"; fail=1; }
 # A window past the data: no transfers, no alerts, exit 1 (a CSV of no
 # rows is refused instead); one period mapped, for the data's accounts.
 for input in y2m y2.csv y2.ftg; do
