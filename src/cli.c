@@ -1005,6 +1005,60 @@ static ft_status close_rejects(struct ft_cli_input *in, ft_error *err)
     return ft_writer_close(&in->rejects_w, err);
 }
 
+/* The periods [first, last) of m were mapped: said in the record of the
+ * run. */
+static void note_periods(const ft_manifest *m, size_t first, size_t last)
+{
+    if (!prov_started)
+        return;
+    ft_cli_prov.periods_read = last - first;
+    ft_cli_prov.periods_of = m->n;
+    snprintf(ft_cli_prov.period_first, sizeof ft_cli_prov.period_first, "%s", m->v[first].name);
+    snprintf(ft_cli_prov.period_last, sizeof ft_cli_prov.period_last, "%s", m->v[last - 1].name);
+}
+
+/* scan --lookback over a store of all the data (a snapshot, CSV files):
+ * only the transfers of the range in->range_from .. in->range_to, set
+ * here from the window. */
+static ft_status keep_range(struct ft_cli_input *in, ft_store *s, ft_error *err)
+{
+    int64_t since = in->since_ms;
+    if (in->range_last && s->t.n)
+        since = s->t.ts_ms[s->t.n - 1] - in->range_last;
+    in->since_ms = since;
+    in->range_from = ft_time_back(since, in->range_back);
+    in->range_to = in->until_ms;
+    ft_store r;
+    ft_status rc = ft_store_range(&r, s, in->range_from, in->range_to, err);
+    if (rc == FT_OK) {
+        ft_store_free(s);
+        *s = r;
+    }
+    return rc;
+}
+
+/* The range kept: on stderr and in the record of the run. */
+static void note_range(const char *cmd, const struct ft_cli_input *in, const ft_store *s)
+{
+    if (!in->quiet) {
+        char a[40] = "the start", b[40] = "the end";
+        if (in->range_from != INT64_MIN)
+            ft_time_format(in->range_from, a, sizeof a);
+        if (in->range_to != INT64_MAX)
+            ft_time_format(in->range_to, b, sizeof b);
+        fprintf(stderr,
+                "fundtrace %s: %" PRId64 " transfer%s from %s to %s: the window and the lookback "
+                "before it\n",
+                cmd, s->t.n, s->t.n == 1 ? "" : "s", a, b);
+    }
+    if (!prov_started)
+        return;
+    ft_cli_prov.range = true;
+    ft_cli_prov.range_from_ms = in->range_from;
+    ft_cli_prov.range_until_ms = in->range_to;
+    ft_cli_prov.range_rows = s->t.n;
+}
+
 /* The periods of a manifest, as one store: all of them, or with a window
  * (in->window) those it needs, and the whole data's figures beside them
  * (in->whole), which the command uses where it would count over all the
@@ -1019,6 +1073,37 @@ static ft_status load_periods(const char *cmd, struct ft_cli_input *in, const ch
     size_t first = 0, last = rc == FT_OK ? m.n : 0;
     if (rc == FT_OK && first == last)
         rc = ft_error_set(&err, FT_EINPUT, "%s: names no periods", path);
+    if (rc == FT_OK && in->range) {
+        /* scan --lookback: the periods the range overlaps, and of them
+         * only the range's transfers */
+        int64_t since = in->since_ms, last_ms = 0;
+        if (in->range_last && (rc = ft_manifest_last_time(&m, &last_ms, &err)) == FT_OK)
+            since = last_ms - in->range_last;
+        in->since_ms = since;
+        in->range_from = ft_time_back(since, in->range_back);
+        in->range_to = in->until_ms;
+        if (rc == FT_OK)
+            rc = ft_periods_load_range(s, &m, in->range_from, in->range_to, &first, &last, &err);
+        if (rc == FT_OK) {
+            note_periods(&m, first, last);
+            if (!in->quiet) {
+                char a[40] = "the start", b[40] = "the end";
+                if (in->range_from != INT64_MIN)
+                    ft_time_format(in->range_from, a, sizeof a);
+                if (in->range_to != INT64_MAX)
+                    ft_time_format(in->range_to, b, sizeof b);
+                fprintf(stderr,
+                        "fundtrace %s: reading %zu period%s (%s to %s) of %zu, those the "
+                        "transfers from %s to %s are in\n",
+                        cmd, last - first, last - first == 1 ? "" : "s", m.v[first].name,
+                        m.v[last - 1].name, m.n, a, b);
+            }
+        }
+        ft_manifest_free(&m);
+        if (rc != FT_OK)
+            *errp = err;
+        return rc;
+    }
     if (rc == FT_OK && in->window) {
         char *whole = malloc(strlen(m.dir) + 16);
         if (!whole) {
@@ -1061,6 +1146,8 @@ static ft_status load_periods(const char *cmd, struct ft_cli_input *in, const ch
     } else if (rc == FT_OK) {
         rc = ft_periods_load(s, &m, first, last, &err);
     }
+    if (rc == FT_OK)
+        note_periods(&m, first, last);
     if (rc == FT_OK && last - first < m.n) {
         rc = ft_period_whole_read(&in->whole, &m, s, &err);
         if (rc == FT_OK && !in->whole.present)
@@ -1096,9 +1183,14 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
     if (snapshots || periods) {
         rc = periods ? load_periods(cmd, in, paths[0], s, &err)
                      : ft_snapshot_read(s, paths[0], &err);
-        if (rc == FT_OK && s->t.n == 0)
+        /* (a range with no transfers is not an error: nothing happened then) */
+        if (rc == FT_OK && s->t.n == 0 && !(in->range && periods))
             rc = ft_error_set(&err, FT_EINPUT,
                               "%s: holds no transfers: there is nothing to work on", paths[0]);
+        if (rc == FT_OK && in->range && !periods)
+            rc = keep_range(in, s, &err);
+        if (rc == FT_OK && in->range)
+            note_range(cmd, in, s);
         if (rc == FT_OK && in->rates_path)
             rc = ft_store_rates_load(s, in->rates_path, &err);
         if (rc == FT_OK && in->pseudonymise)
@@ -1130,6 +1222,11 @@ ft_status ft_cli_load(const char *cmd, struct ft_cli_input *in, char *const *pat
         in->opts.progress_ctx = in;
     }
     rc = ft_ingest_files(s, (const char *const *)paths, npaths, &in->opts, &err);
+    if (rc == FT_OK && in->range) {
+        rc = keep_range(in, s, &err);
+        if (rc == FT_OK)
+            note_range(cmd, in, s);
+    }
     ft_cli_progress_done(&in->prog);
     ft_error cerr;
     ft_status crc = close_rejects(in, &cerr);

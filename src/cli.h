@@ -207,6 +207,16 @@ struct ft_cli_input {
     bool window;
     int64_t since_ms, until_ms;
     ft_period_whole whole;
+    /* scan --lookback (set before ft_cli_load, range true): the data is
+     * only the transfers from the window's start less range_back to its
+     * end (since_ms, until_ms as above; range_last, when not 0, puts the
+     * start at the data's last transfer less range_last); given periods,
+     * only those the range overlaps are mapped. ft_cli_load leaves the
+     * window's start in since_ms (from range_last: the whole data's last
+     * transfer), and the range's times kept in range_from, range_to. */
+    bool range;
+    int64_t range_last, range_back;
+    int64_t range_from, range_to;
 };
 
 /* The provenance of this run (provenance.h): ft_cli_run_start (main)

@@ -11,6 +11,7 @@
 #include "fundtrace/rules.h"
 #include "fundtrace/scan.h"
 #include "fundtrace/shard.h"
+#include "fundtrace/time.h"
 #include "fundtrace/writer.h"
 
 static void help_tail(FILE *f)
@@ -31,6 +32,20 @@ static void help_tail(FILE *f)
                "bipartite, pass_through, structuring, rapid_movement, tf_collection.\n"
                "\nExit status (as grep): 0 alerts printed, 1 nothing flagged (nothing new, with\n"
                "--state), 2 usage or input error.\n");
+}
+
+/* --lookback D: a duration, or 0. */
+static bool opt_lookback(const char *cmd, const ft_option *opt, const char *arg)
+{
+    int64_t *v = opt->value;
+    if (strcmp(arg, "0") == 0) {
+        *v = 0;
+        return true;
+    }
+    if (ft_duration_parse(arg, strlen(arg), v))
+        return true;
+    ft_cli_error(cmd, "--lookback: '%s' is not a duration (such as 90d, 12h or 0)", arg);
+    return false;
 }
 
 /* Finishes the parts ps of a sharded scan over s. */
@@ -62,7 +77,7 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
     bool all = false;
     uint32_t threads = 1;
     double min_score = -1;
-    int64_t since_ms = INT64_MIN, until_ms = INT64_MAX, last_ms = 0;
+    int64_t since_ms = INT64_MIN, until_ms = INT64_MAX, last_ms = 0, lookback_ms = -1;
     ft_cli_list sets = {0}, only = {0};
     ft_shard shard = {0};
     const ft_option options[] = {
@@ -93,13 +108,23 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
                     "none and fail (refuse); a warning says which"),
         FT_OPT_TIME(0, "since", &since_ms, "T",
                     "print only alerts with a transfer at T or later (the\n"
-                    "scan still weighs each account's whole history)"),
+                    "scan still weighs each account's whole history, unless\n"
+                    "--lookback)"),
         FT_OPT_TIME(0, "until", &until_ms, "T",
                     "print only alerts with a transfer at T or earlier"),
         FT_OPT_DURATION(0, "last", &last_ms, "D",
                         "print only alerts with a transfer in the last D of the\n"
                         "data (35d, 12h, 90m): from its last transfer's time\n"
                         "less D on; nightly runs, with --state"),
+        FT_OPT_CALLBACK(0, "lookback", &lookback_ms, "D", opt_lookback,
+                        "scan only the window's transfers and those in the D\n"
+                        "before it (90d, 12h; 0: the window alone): the alerts\n"
+                        "of a scan of just those rows; given periods, map only\n"
+                        "those the range needs. It misses what needs more\n"
+                        "history than D (a pattern begun earlier, an account's\n"
+                        "usual rhythm, amounts and counterparties) and scores\n"
+                        "against the range's data (see fundtrace-scan(1)).\n"
+                        "Default: each account's whole history"),
         FT_OPT_STRING(0, "state", &state_path, "FILE",
                       "print only alerts no earlier run with this state file\n"
                       "reported, then add them to it (after the scan\n"
@@ -210,6 +235,10 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
         ft_cli_error("scan", "--since is after --until: the window is empty");
         goto done;
     }
+    if (lookback_ms >= 0 && !last_ms && since_ms == INT64_MIN && until_ms == INT64_MAX) {
+        ft_cli_error("scan", "--lookback needs a time window: give --last, --since or --until");
+        goto done;
+    }
     if (profile_out && (profile_path || shard.count || model_path || ps)) {
         ft_cli_error("scan", "--profile-out makes the profile and stops: give it without "
                              "--profile, --shard and --model");
@@ -245,6 +274,13 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
     if (state_path && !profile_out && ft_scan_state_load(&state, state_path, &err) != FT_OK) {
         ft_cli_fail("scan", &err);
         goto done;
+    }
+    if (lookback_ms >= 0) { /* the data: the window and the lookback before it */
+        in.range = true;
+        in.since_ms = since_ms;
+        in.until_ms = until_ms;
+        in.range_last = last_ms;
+        in.range_back = lookback_ms;
     }
     if (ft_cli_load("scan", &in, argv + 1, nargs, &s) != FT_OK)
         goto done;
@@ -303,7 +339,9 @@ static int scan_main(int argc, char **argv, const ft_shard_parts *ps, ft_writer 
         goto done;
     }
     /* The window: the alerts of the whole scan that touch it. */
-    if (last_ms && s.t.n)
+    if (in.range) /* the window's start, from the whole data's last transfer */
+        since_ms = in.since_ms;
+    else if (last_ms && s.t.n)
         since_ms = s.t.ts_ms[s.t.n - 1] - last_ms;
     if (since_ms != INT64_MIN || until_ms != INT64_MAX)
         ft_alerts_window(&alerts, &s, since_ms, until_ms);

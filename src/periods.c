@@ -723,16 +723,19 @@ static ft_status own_frame(ft_store *s, const ft_store *p, ft_error *err)
     return FT_OK;
 }
 
-ft_status ft_periods_load(ft_store *s, const ft_manifest *m, size_t first, size_t last,
-                          ft_error *err)
+/* The transfers from from_ms to until_ms (inclusive) of the periods
+ * [first, last) of m, as one store. */
+static ft_status load_span(ft_store *s, const ft_manifest *m, size_t first, size_t last,
+                           int64_t from_ms, int64_t until_ms, ft_error *err)
 {
     memset(s, 0, sizeof *s);
     if (first >= last || last > m->n)
         return ft_error_set(err, FT_EUSAGE, "no periods to read");
     size_t np = last - first;
     ft_store *ps = calloc(np, sizeof *ps);
+    int64_t *lo = calloc(np, sizeof *lo), *cnt = calloc(np, sizeof *cnt);
     char *path = NULL;
-    ft_status rc = ps ? FT_OK : ft_error_oom(err);
+    ft_status rc = ps && lo && cnt ? FT_OK : ft_error_oom(err);
     int64_t n = 0;
     uint64_t pool = 1;
     for (size_t i = 0; i < np && rc == FT_OK; i++) {
@@ -751,7 +754,11 @@ ft_status ft_periods_load(ft_store *s, const ft_manifest *m, size_t first, size_
                               "%s: is not the period %s of the manifest's data (other accounts, "
                               "currencies or rows)",
                               path, pd->name);
-        n += ps[i].t.n;
+        /* the period's rows in the range */
+        lo[i] = from_ms == INT64_MIN ? 0 : ft_store_first_at(&ps[i], from_ms, false);
+        int64_t hi = until_ms == INT64_MAX ? ps[i].t.n : ft_store_first_at(&ps[i], until_ms, true);
+        cnt[i] = hi > lo[i] ? hi - lo[i] : 0;
+        n += cnt[i];
         pool += ps[i].strings.len;
     }
     if (rc == FT_OK)
@@ -771,9 +778,9 @@ ft_status ft_periods_load(ft_store *s, const ft_manifest *m, size_t first, size_
         size_t at = 0;
         for (size_t i = 0; i < np; i++) {
             const char *src = ft_store_col(&ps[i], (ft_col)c);
-            if (src)
-                memcpy(col + at * sz, src, (size_t)ps[i].t.n * sz);
-            at += (size_t)ps[i].t.n;
+            if (src && cnt[i])
+                memcpy(col + at * sz, src + (size_t)lo[i] * sz, (size_t)cnt[i] * sz);
+            at += (size_t)cnt[i];
         }
     }
     if (rc == FT_OK && pool > 1) {
@@ -793,7 +800,7 @@ ft_status ft_periods_load(ft_store *s, const ft_manifest *m, size_t first, size_
             memcpy(s->strings.data + base, ps[i].strings.data, ps[i].strings.len);
             s->strings.len += ps[i].strings.len;
         }
-        for (int64_t j = row; j < row + ps[i].t.n; j++) {
+        for (int64_t j = row; j < row + cnt[i]; j++) {
             if (s->t.memo && s->t.memo[j])
                 s->t.memo[j] += base;
             if (s->t.e2e && s->t.e2e[j])
@@ -803,7 +810,7 @@ ft_status ft_periods_load(ft_store *s, const ft_manifest *m, size_t first, size_
             if (s->t.txid && s->t.txid[j] < 0 && s->t.txid[j] != FT_TXID_DERIVED)
                 s->t.txid[j] -= (int64_t)base;
         }
-        row += ps[i].t.n;
+        row += cnt[i];
     }
     if (rc == FT_OK) {
         s->t.n = s->t.cap = n;
@@ -815,8 +822,61 @@ ft_status ft_periods_load(ft_store *s, const ft_manifest *m, size_t first, size_
     for (size_t i = 0; ps && i < np; i++)
         ft_store_free(&ps[i]);
     free(ps);
+    free(lo);
+    free(cnt);
     free(path);
     return rc;
+}
+
+ft_status ft_periods_load(ft_store *s, const ft_manifest *m, size_t first, size_t last,
+                          ft_error *err)
+{
+    return load_span(s, m, first, last, INT64_MIN, INT64_MAX, err);
+}
+
+/* --- a time range of the data (scan --lookback) -------------------------------------------- */
+
+int64_t ft_time_back(int64_t start, int64_t back)
+{
+    if (back <= 0)
+        return start;
+    return start < INT64_MIN + back ? INT64_MIN : start - back;
+}
+
+ft_status ft_manifest_last_time(const ft_manifest *m, int64_t *ms, ft_error *err)
+{
+    if (m->n == 0)
+        return ft_error_set(err, FT_EUSAGE, "no periods to read");
+    const ft_period *pd = &m->v[m->n - 1];
+    char *path = malloc(strlen(m->dir) + strlen(pd->file) + 2);
+    if (!path)
+        return ft_error_oom(err);
+    sprintf(path, "%s/%s", m->dir, pd->file);
+    ft_store p = {0};
+    ft_status rc = ft_snapshot_read(&p, path, err);
+    if (rc == FT_OK && (p.t.n == 0 || p.t.n != pd->rows))
+        rc = ft_error_set(err, FT_EINPUT, "%s: is not the period %s of the manifest's data", path,
+                          pd->name);
+    if (rc == FT_OK)
+        *ms = p.t.ts_ms[p.t.n - 1];
+    ft_store_free(&p);
+    free(path);
+    return rc;
+}
+
+ft_status ft_periods_load_range(ft_store *s, const ft_manifest *m, int64_t from_ms,
+                                int64_t until_ms, size_t *first, size_t *last, ft_error *err)
+{
+    memset(s, 0, sizeof *s);
+    size_t a = 0, b = 0;
+    ft_manifest_select(m, from_ms, until_ms, &a, &b);
+    if (a == b && m->n) { /* none overlaps: the nearest, for the accounts */
+        a = a < m->n ? a : m->n - 1;
+        b = a + 1;
+    }
+    *first = a;
+    *last = b;
+    return load_span(s, m, a, b, from_ms, until_ms, err);
 }
 
 /* --- chosen rows of the periods (issue 17: a streamed trace's trail) --------------------- */
@@ -835,18 +895,11 @@ static ft_status alloc_cols(ft_store *s, const ft_store *p, size_t n, ft_error *
     return FT_OK;
 }
 
-/* Row j of p as row `at` of s (its columns made by alloc_cols), the
- * strings it names copied into s's pool. */
-static ft_status copy_row(ft_store *s, size_t at, const ft_store *p, size_t j, ft_error *err)
+/* Row `at` of s, whose string offsets still point into p's pool: its
+ * strings copied into s's own. */
+static ft_status own_row_strings(ft_store *s, size_t at, const ft_store *p, ft_error *err)
 {
     ft_status rc = FT_OK;
-    for (int c = 0; c < FT_COL_COUNT; c++) {
-        const char *src = ft_store_col(p, (ft_col)c);
-        char *dst = ft_store_col(s, (ft_col)c);
-        size_t sz = ft_col_size((ft_col)c);
-        if (src && dst)
-            memcpy(dst + at * sz, src + j * sz, sz);
-    }
     uint64_t *str[3] = {s->t.memo, s->t.e2e, s->t.cp_name};
     for (int c = 0; c < 3 && rc == FT_OK; c++)
         if (str[c] && str[c][at]) {
@@ -864,15 +917,24 @@ static ft_status copy_row(ft_store *s, size_t at, const ft_store *p, size_t j, f
     return rc;
 }
 
-ft_status ft_store_rows(ft_store *s, const ft_store *p, const uint32_t *rows, size_t n,
-                        ft_error *err)
+/* Row j of p as row `at` of s (its columns made by alloc_cols), the
+ * strings it names copied into s's pool. */
+static ft_status copy_row(ft_store *s, size_t at, const ft_store *p, size_t j, ft_error *err)
 {
-    ft_status rc = own_frame(s, p, err);
-    if (rc == FT_OK)
-        rc = alloc_cols(s, p, n, err);
-    for (size_t k = 0; k < n && rc == FT_OK; k++)
-        rc = rows[k] < (uint64_t)p->t.n ? copy_row(s, k, p, rows[k], err)
-                                        : ft_error_set(err, FT_EUSAGE, "a row past the data's end");
+    for (int c = 0; c < FT_COL_COUNT; c++) {
+        const char *src = ft_store_col(p, (ft_col)c);
+        char *dst = ft_store_col(s, (ft_col)c);
+        size_t sz = ft_col_size((ft_col)c);
+        if (src && dst)
+            memcpy(dst + at * sz, src + j * sz, sz);
+    }
+    return own_row_strings(s, at, p, err);
+}
+
+/* The end of a copy of n of p's rows into s (rc: how it went so far):
+ * p's rates and tokens, the counts; s freed on failure. */
+static ft_status own_rest(ft_store *s, const ft_store *p, size_t n, ft_status rc, ft_error *err)
+{
     if (rc == FT_OK && p->rates) {
         if (!(s->rates = dup_bytes(p->rates, (size_t)p->ncurrencies * sizeof *p->rates)))
             rc = ft_error_oom(err);
@@ -889,6 +951,42 @@ ft_status ft_store_rows(ft_store *s, const ft_store *p, const uint32_t *rows, si
         ft_store_free(s);
     }
     return rc;
+}
+
+ft_status ft_store_rows(ft_store *s, const ft_store *p, const uint32_t *rows, size_t n,
+                        ft_error *err)
+{
+    ft_status rc = own_frame(s, p, err);
+    if (rc == FT_OK)
+        rc = alloc_cols(s, p, n, err);
+    for (size_t k = 0; k < n && rc == FT_OK; k++)
+        rc = rows[k] < (uint64_t)p->t.n ? copy_row(s, k, p, rows[k], err)
+                                        : ft_error_set(err, FT_EUSAGE, "a row past the data's end");
+    return own_rest(s, p, n, rc, err);
+}
+
+ft_status ft_store_range(ft_store *out, const ft_store *s, int64_t from_ms, int64_t until_ms,
+                         ft_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!s->sorted)
+        return ft_error_set(err, FT_EUSAGE, "a time range of a store not sorted by time");
+    int64_t lo = from_ms == INT64_MIN ? 0 : ft_store_first_at(s, from_ms, false);
+    int64_t hi = until_ms == INT64_MAX ? s->t.n : ft_store_first_at(s, until_ms, true);
+    size_t n = hi > lo ? (size_t)(hi - lo) : 0;
+    ft_status rc = own_frame(out, s, err);
+    if (rc == FT_OK)
+        rc = alloc_cols(out, s, n, err);
+    for (int c = 0; c < FT_COL_COUNT && rc == FT_OK; c++) {
+        const char *src = ft_store_col(s, (ft_col)c);
+        char *dst = ft_store_col(out, (ft_col)c);
+        size_t sz = ft_col_size((ft_col)c);
+        if (src && dst && n)
+            memcpy(dst, src + (size_t)lo * sz, n * sz);
+    }
+    for (size_t k = 0; k < n && rc == FT_OK; k++)
+        rc = own_row_strings(out, k, s, err);
+    return own_rest(out, s, n, rc, err);
 }
 
 ft_status ft_periods_rows(ft_store *s, const ft_manifest *m, const uint32_t *rows, size_t n,

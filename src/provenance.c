@@ -257,6 +257,32 @@ static void write_record(ft_json *j, const char *key, const ft_provenance *p, co
     ft_json_end(j, ']');
     if (p->key_fingerprint[0])
         ft_json_cstr(j, "pseudonymised_key", p->key_fingerprint);
+    if (p->periods_of) {
+        ft_json_object(j, "periods");
+        ft_json_int(j, "read", (int64_t)p->periods_read);
+        ft_json_int(j, "of", (int64_t)p->periods_of);
+        ft_json_cstr(j, "first", p->period_first);
+        ft_json_cstr(j, "last", p->period_last);
+        ft_json_end(j, '}');
+    }
+    if (p->range) {
+        char t[40];
+        ft_json_object(j, "time_range");
+        if (p->range_from_ms == INT64_MIN) {
+            ft_json_raw(j, "from", "null");
+        } else {
+            ft_time_format(p->range_from_ms, t, sizeof t);
+            ft_json_cstr(j, "from", t);
+        }
+        if (p->range_until_ms == INT64_MAX) {
+            ft_json_raw(j, "until", "null");
+        } else {
+            ft_time_format(p->range_until_ms, t, sizeof t);
+            ft_json_cstr(j, "until", t);
+        }
+        ft_json_int(j, "transfers", p->range_rows);
+        ft_json_end(j, '}');
+    }
     ft_json_end(j, '}');
 }
 

@@ -335,6 +335,39 @@ static ft_status sc_periods_whole(FILE *out, ft_error *err)
     return rc;
 }
 
+/* A time range of the small data (scan --lookback): from its days, only
+ * those the range overlaps mapped, and from the store of all of it. */
+static ft_status sc_periods_range(FILE *out, ft_error *err)
+{
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s/periods-range", fx.dir);
+    ft_manifest m = {0};
+    ft_store r = {0}, w = {0};
+    int64_t last = 0;
+    size_t a = 0, b = 0;
+    ft_status rc = ft_periods_split(&fx.small, FT_PERIOD_DAY, dir, &m, err);
+    if (rc == FT_OK)
+        rc = ft_manifest_last_time(&m, &last, err);
+    int64_t from = ft_time_back(last, 86400000LL);
+    if (rc == FT_OK)
+        rc = ft_periods_load_range(&r, &m, from, last, &a, &b, err);
+    if (rc == FT_OK)
+        rc = ft_store_range(&w, &fx.small, from, last, err);
+    if (rc == FT_OK) {
+        fprintf(out, "%zu %zu %lld %lld\n", a, b, (long long)r.t.n, (long long)w.t.n);
+        for (int64_t i = 0; i < r.t.n && i < w.t.n; i++) {
+            char x[64], y[64];
+            ft_store_txid(&r, i, x, sizeof x);
+            ft_store_txid(&w, i, y, sizeof y);
+            fprintf(out, "%s %s\n", x, y);
+        }
+    }
+    ft_store_free(&r);
+    ft_store_free(&w);
+    ft_manifest_free(&m);
+    return rc;
+}
+
 /* Traces streamed through the small data's days (trace_periods.h), both
  * ways, the breadth limit choosing across days. */
 static ft_status sc_trace_periods(FILE *out, ft_error *err)
@@ -1152,6 +1185,7 @@ static const struct scenario {
     {"trace_batch", sc_trace_batch, false},
     {"periods", sc_periods, false},
     {"periods_whole", sc_periods_whole, false},
+    {"periods_range", sc_periods_range, false},
     {"trace_periods", sc_trace_periods, false},
     {"handoff", sc_handoff, false},
     {"paths", sc_paths, false},

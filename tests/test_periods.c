@@ -308,13 +308,100 @@ static void test_manifest_refused(void **state)
     tu_rmdir(dir);
 }
 
+/* The transfers of a time range (scan --lookback): mapped from only the
+ * periods the range overlaps, at the edges of months (a transfer at
+ * midnight on the 1st is the new month's; the last millisecond of a month
+ * the old one's), a month with no transfers between, and a range in no
+ * period; the same rows as the range of a store of all the data. */
+static void test_range(void **state)
+{
+    (void)state;
+    const char *csv = "txn_id,timestamp,src_account,dst_account,amount,currency,memo\n"
+                      "t1,2024-01-15T10:00:00Z,A,B,10.00,EUR,one\n"
+                      "t2,2024-01-31T23:59:59.999Z,B,C,20.00,EUR,\n"
+                      "t3,2024-02-01T00:00:00Z,C,D,30.00,EUR,three\n"
+                      "t4,2024-02-29T12:00:00Z,D,A,40.00,EUR,\n"
+                      "t5,2024-03-01T00:00:00Z,A,C,50.00,EUR,five\n"
+                      "t6,2024-04-10T00:00:00Z,E,A,60.00,EUR,\n"
+                      "t7,2024-06-01T00:00:00Z,B,E,70.00,EUR,seven\n";
+    ft_store s = {0};
+    ft_error err;
+    assert_int_equal(tu_load(&s, "r.csv", csv, NULL, NULL, &err), FT_OK);
+    char *dir = tu_tmpdir();
+    ft_manifest m;
+    assert_int_equal(ft_periods_split(&s, FT_PERIOD_MONTH, dir, &m, &err), FT_OK);
+    assert_int_equal(m.n, 5); /* January to April, June */
+    int64_t last = 0;
+    assert_int_equal(ft_manifest_last_time(&m, &last, &err), FT_OK);
+    assert_int_equal(last, at("2024-06-01T00:00:00Z"));
+    struct {
+        const char *from, *until; /* NULL: open */
+        const char *first, *last; /* the periods mapped */
+        const char *ids;          /* the transfers kept */
+    } cases[] = {
+        {"2024-02-01T00:00:00Z", "2024-02-29T23:59:59.999Z", "2024-02", "2024-02", "t3 t4"},
+        {"2024-01-31T23:59:59.999Z", "2024-02-01T00:00:00Z", "2024-01", "2024-02", "t2 t3"},
+        {"2024-02-01T00:00:00.001Z", "2024-03-01T00:00:00Z", "2024-02", "2024-03", "t4 t5"},
+        {"2024-03-01T00:00:00Z", "2024-03-01T00:00:00Z", "2024-03", "2024-03", "t5"},
+        {"2024-03-01T00:00:00.001Z", "2024-06-01T00:00:00Z", "2024-03", "2024-06", "t6 t7"},
+        {"2024-05-01T00:00:00Z", "2024-05-31T23:59:59Z", "2024-06", "2024-06", ""},
+        {"2024-07-01T00:00:00Z", NULL, "2024-06", "2024-06", ""},
+        {NULL, "2023-12-31T23:59:59Z", "2024-01", "2024-01", ""},
+        {NULL, "2024-01-31T23:59:59.998Z", "2024-01", "2024-01", "t1"},
+        {NULL, NULL, "2024-01", "2024-06", "t1 t2 t3 t4 t5 t6 t7"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        int64_t from = cases[k].from ? at(cases[k].from) : INT64_MIN;
+        int64_t until = cases[k].until ? at(cases[k].until) : INT64_MAX;
+        ft_store r = {0}, w = {0};
+        size_t a, b;
+        assert_int_equal(ft_periods_load_range(&r, &m, from, until, &a, &b, &err), FT_OK);
+        assert_true(a < b);
+        assert_string_equal(m.v[a].name, cases[k].first);
+        assert_string_equal(m.v[b - 1].name, cases[k].last);
+        assert_int_equal(ft_store_range(&w, &s, from, until, &err), FT_OK);
+        char ids[200] = "", wids[200] = "";
+        assert_int_equal(r.t.n, w.t.n);
+        assert_int_equal(r.accounts.n, s.accounts.n);
+        assert_int_equal(w.accounts.n, s.accounts.n);
+        for (int64_t i = 0; i < r.t.n; i++) {
+            char id[64];
+            ft_store_txid(&r, i, id, sizeof id);
+            snprintf(ids + strlen(ids), sizeof ids - strlen(ids), "%s%s", i ? " " : "", id);
+            ft_store_txid(&w, i, id, sizeof id);
+            snprintf(wids + strlen(wids), sizeof wids - strlen(wids), "%s%s", i ? " " : "", id);
+            assert_int_equal(r.t.ts_ms[i], w.t.ts_ms[i]);
+            assert_int_equal(r.t.amount[i], w.t.amount[i]);
+            assert_int_equal(r.t.src[i], w.t.src[i]);
+            size_t la, lb;
+            const char *ma = ft_pool_get(&r.strings, r.t.memo[i], &la);
+            const char *mb = ft_pool_get(&w.strings, w.t.memo[i], &lb);
+            assert_int_equal(la, lb);
+            assert_memory_equal(ma, mb, la);
+        }
+        assert_string_equal(ids, cases[k].ids);
+        assert_string_equal(wids, cases[k].ids);
+        assert_int_equal(ft_store_adjacency(&r, &err), FT_OK);
+        ft_store_free(&r);
+        ft_store_free(&w);
+    }
+    /* A window's start less the lookback, an open start kept open. */
+    assert_int_equal(ft_time_back(INT64_MIN, 5), INT64_MIN);
+    assert_int_equal(ft_time_back(INT64_MIN + 3, 5), INT64_MIN);
+    assert_int_equal(ft_time_back(1000, 0), 1000);
+    assert_int_equal(ft_time_back(at("2024-03-31T00:00:00Z"), 35 * 86400000LL),
+                     at("2024-02-25T00:00:00Z"));
+    ft_manifest_free(&m);
+    tu_rmdir(dir);
+    ft_store_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_units),
-        cmocka_unit_test(test_split),
-        cmocka_unit_test(test_whole_figures),
-        cmocka_unit_test(test_manifest_refused),
+        cmocka_unit_test(test_units),         cmocka_unit_test(test_split),
+        cmocka_unit_test(test_whole_figures), cmocka_unit_test(test_manifest_refused),
+        cmocka_unit_test(test_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -111,6 +111,31 @@ void ft_period_whole_free(ft_period_whole *w);
 ft_status ft_periods_load(ft_store *s, const ft_manifest *m, size_t first, size_t last,
                           ft_error *err);
 
+/* --- a time range of the data (scan --lookback) -------------------------------------------- */
+
+/* start less back, saturating at INT64_MIN (an open start stays open). */
+int64_t ft_time_back(int64_t start, int64_t back);
+
+/* The transfers of s (sorted) with time from from_ms to until_ms (both
+ * inclusive; INT64_MIN / INT64_MAX: open) as a store of their own: what a
+ * load of only those rows gives to every command, with all of s's
+ * accounts (in the same numbering), currencies, sources, rates and
+ * tokens, and the rows in s's order. */
+ft_status ft_store_range(ft_store *out, const ft_store *s, int64_t from_ms, int64_t until_ms,
+                         ft_error *err);
+
+/* The time of the last transfer of m's data (its last period's last):
+ * maps that period alone. */
+ft_status ft_manifest_last_time(const ft_manifest *m, int64_t *ms, ft_error *err);
+
+/* The transfers of m's data from from_ms to until_ms (inclusive) as one
+ * store, as ft_store_range gives them from a store of every period, but
+ * mapping only the periods that overlap the range: [*first, *last) of m
+ * (when none does, the one nearest, for the data's accounts; the store
+ * then has no transfers). */
+ft_status ft_periods_load_range(ft_store *s, const ft_manifest *m, int64_t from_ms,
+                                int64_t until_ms, size_t *first, size_t *last, ft_error *err);
+
 /* The whole data's rows rows[0 .. n) (ascending; row numbers count from
  * the first period's first row) as a store of their own, with the data's
  * accounts, currencies and sources: what a streamed trace names its trail

@@ -67,6 +67,14 @@ typedef struct ft_provenance {
     ft_prov_file *files;
     size_t nfiles;
     char key_fingerprint[17]; /* "" unless pseudonymised */
+    /* The data was a time range of the inputs (scan --lookback):
+     * "time_range" {"from", "until" (null: open), "transfers"}. */
+    bool range;
+    int64_t range_from_ms, range_until_ms, range_rows;
+    /* The inputs were periods (load --split-by), of which these were
+     * mapped: "periods" {"read", "of", "first", "last"}; of 0: none. */
+    size_t periods_read, periods_of;
+    char period_first[48], period_last[48];
 } ft_provenance;
 
 /* The time of the run: SOURCE_DATE_EPOCH when set (and valid), else the
