@@ -1037,15 +1037,23 @@ static ft_status keep_range(struct ft_cli_input *in, ft_store *s, ft_error *err)
     return rc;
 }
 
+/* The range's ends as text, "the start" and "the end" where open. */
+static void range_ends(const struct ft_cli_input *in, char a[40], char b[40])
+{
+    strcpy(a, "the start");
+    strcpy(b, "the end");
+    if (in->range_from != INT64_MIN)
+        ft_time_format(in->range_from, a, 40);
+    if (in->range_to != INT64_MAX)
+        ft_time_format(in->range_to, b, 40);
+}
+
 /* The range kept: on stderr and in the record of the run. */
 static void note_range(const char *cmd, const struct ft_cli_input *in, const ft_store *s)
 {
     if (!in->quiet) {
-        char a[40] = "the start", b[40] = "the end";
-        if (in->range_from != INT64_MIN)
-            ft_time_format(in->range_from, a, sizeof a);
-        if (in->range_to != INT64_MAX)
-            ft_time_format(in->range_to, b, sizeof b);
+        char a[40], b[40];
+        range_ends(in, a, b);
         fprintf(stderr,
                 "fundtrace %s: %" PRId64 " transfer%s from %s to %s: the window and the lookback "
                 "before it\n",
@@ -1087,11 +1095,8 @@ static ft_status load_periods(const char *cmd, struct ft_cli_input *in, const ch
         if (rc == FT_OK) {
             note_periods(&m, first, last);
             if (!in->quiet) {
-                char a[40] = "the start", b[40] = "the end";
-                if (in->range_from != INT64_MIN)
-                    ft_time_format(in->range_from, a, sizeof a);
-                if (in->range_to != INT64_MAX)
-                    ft_time_format(in->range_to, b, sizeof b);
+                char a[40], b[40];
+                range_ends(in, a, b);
                 fprintf(stderr,
                         "fundtrace %s: reading %zu period%s (%s to %s) of %zu, those the "
                         "transfers from %s to %s are in\n",
