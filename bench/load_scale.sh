@@ -29,7 +29,7 @@ if [ ! -s "$csv" ]; then
     echo "generating $rows rows..." >&2
     "$ft" synth --rows "$rows" --seed 7 -o "$csv" >/dev/null 2>&1
 fi
-bytes=$(stat -c %s "$csv")
+bytes=$(stat -L -c %s "$csv")
 cat "$csv" >/dev/null # warm the page cache
 
 echo "load (best of 3)..." >&2
