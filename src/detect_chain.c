@@ -27,7 +27,11 @@
  * Two-hop returns (a pays b, b pays back) are everyday life: friends
  * settling bills, refunds, loans. One alerts only as a temporal cycle
  * between accounts with no other relation, and only when the amount is
- * large for both: cycle.return_ratio times their median payments.
+ * large for both: cycle.return_ratio times their median payments; and its
+ * chance is at least the number of other such returns in the data
+ * (scan_count_returns): data that starts in the middle of accounts'
+ * histories shows old relations as new ones, and their returns then
+ * abound.
  *
  * The score's chance: see cycle_log10_expected.
  */
@@ -109,23 +113,55 @@ static double cycle_log10_expected(const scan_worker *w, const uint32_t *path, i
     return e;
 }
 
+/* A leg of a return: the only payment of its payer to its payee, and
+ * large for both (cycle.return_ratio times their median payments). */
+static bool return_leg(const scan_worker *w, uint32_t t)
+{
+    double v = (double)AMT(t) / (double)w->c->unit[CUR(t)];
+    return (PR->tflag[t] & TF_ONCE) && v >= P->cycle_return_ratio * PR->med_out[S->t.src[t]] &&
+           v >= P->cycle_return_ratio * PR->med_in[S->t.dst[t]];
+}
+
+/* Whether a two-hop cycle is a return worth weighing: temporal, each leg
+ * a return leg. */
+static bool is_return(const scan_worker *w, const uint32_t path[2])
+{
+    return return_leg(w, path[0]) && return_leg(w, path[1]) && temporal_rotation(w, path, 2) >= 0;
+}
+
+uint32_t scan_count_returns(const scan_ctx *c)
+{
+    const scan_worker wk = {.c = c}, *w = &wk;
+    const ft_adjacency *adj = &S->adj;
+    int64_t span = det_hours(P->cycle_window_hours);
+    uint32_t n = 0;
+    for (uint32_t a = 0; a < S->accounts.n; a++) {
+        if (c->hub[a])
+            continue;
+        /* as detect_cycles finds them: from the leg with the lower number */
+        for (uint32_t i = adj->out_off[a]; i < adj->out_off[a + 1]; i++) {
+            uint32_t e0 = adj->out_txn[i], b = S->t.dst[e0];
+            if (b == a || c->hub[b] || !link(w, e0) || !return_leg(w, e0))
+                continue;
+            uint32_t hi = adj->out_off[b + 1];
+            for (uint32_t k = det_from_time(w, adj->out_txn, adj->out_off[b], hi, TS(e0) - span);
+                 k < hi && TS(adj->out_txn[k]) <= TS(e0) + span; k++) {
+                uint32_t path[2] = {e0, adj->out_txn[k]};
+                n += path[1] > e0 && S->t.dst[path[1]] == a && link(w, path[1]) &&
+                     is_return(w, path);
+            }
+        }
+    }
+    return n;
+}
+
 static void cycle_emit(cyc *y, int hops)
 {
     scan_worker *w = y->w;
     int rot = temporal_rotation(w, y->path, hops);
-    if (hops == 2) {
-        /* a return: temporal, no other relation, large for both */
-        uint32_t x = y->path[0], z = y->path[1];
-        if (rot < 0 || !(PR->tflag[x] & TF_ONCE) || !(PR->tflag[z] & TF_ONCE))
-            return;
-        for (int k = 0; k < 2; k++) {
-            uint32_t t = y->path[k];
-            double v = (double)AMT(t) / (double)w->c->unit[CUR(t)];
-            if (v < P->cycle_return_ratio * PR->med_out[S->t.src[t]] ||
-                v < P->cycle_return_ratio * PR->med_in[S->t.dst[t]])
-                return;
-        }
-    }
+    /* a return: temporal, no other relation, large for both */
+    if (hops == 2 && !is_return(w, y->path))
+        return;
     /* Around the loop: a temporal cycle from its first hop in time, a
      * structural one from its first transfer. */
     uint32_t order[16];
@@ -152,16 +188,29 @@ static void cycle_emit(cyc *y, int hops)
     for (int k = 0; k < hops; k++)
         accts[k] = S->t.src[order[k]];
     double e = cycle_log10_expected(w, order, hops, y->tmin, y->tmax, rot >= 0);
+    /* A return is weighed against the others like it this data holds as
+     * well: where two accounts that pay each other now and then look new to
+     * each other (history the data does not reach back to), returns are
+     * common, and one more is no sign of laundering. */
+    uint32_t others = hops == 2 && w->c->returns > 0 ? w->c->returns - 1 : 0;
+    bool common = others > 0 && log10((double)others) > e;
+    if (common)
+        e = log10((double)others);
+    char tail[120];
+    if (common)
+        snprintf(tail, sizeof tail, "this data holds %u other returns like it", others);
+    else
+        snprintf(tail, sizeof tail, "about %.2g such cycles are expected by chance in data this size",
+                 pow(10, e));
     double days = (double)(y->tmax - y->tmin) / (24.0 * (double)HOUR_MS);
     scan_emit(w, FT_PAT_CYCLE, 1 / (1 + pow(10, e / 2)), order, (uint32_t)hops, accts,
               (uint32_t)hops, params,
               "%s cycle: money went round %d accounts within %.1f days, each transfer a new "
-              "relation or off its payer's rhythm%s: %s%s; about %.2g such cycles are expected "
-              "by chance in data this size",
+              "relation or off its payer's rhythm%s: %s%s; %s",
               rot >= 0 ? "temporal" : "structural", hops, days,
               rot >= 0 ? ", forward in time, each hop keeping most of the one before"
                        : ", hops in any order",
-              text, back, pow(10, e));
+              text, back, tail);
 }
 
 static void cycle_dfs(cyc *y, int depth)

@@ -183,7 +183,7 @@ ft_status ft_rules_scan(const ft_rules *r, const ft_store *s, const ft_scan_para
                         ft_alerts *out, uint64_t *limit_hits, ft_error *err)
 {
     uint32_t na = s->accounts.n;
-    scan_ctx ctx = {s, p, NULL, NULL, NULL};
+    scan_ctx ctx = {s, p, NULL, NULL, NULL, 0};
     scan_worker w = {.c = &ctx, .out = *out};
     rules_matcher m = {0};
     uint8_t *listed_acc = calloc((size_t)na + 1, 1);

@@ -807,7 +807,9 @@ ft_status ft_scan_run_part(const ft_store *s, const ft_scan_params *p, int threa
         sp = own;
     if (rc != FT_OK)
         goto done;
-    scan_ctx ctx = {s, p, sp->hub, unit, &sp->pr};
+    scan_ctx ctx = {s, p, sp->hub, unit, &sp->pr, 0};
+    if (p->enabled[FT_PAT_CYCLE])
+        ctx.returns = scan_count_returns(&ctx);
     /* A shard does a block of the accounts; the profile above is the whole
      * data's, as in one run. */
     uint64_t lo, hi;
@@ -891,7 +893,7 @@ ft_status ft_scan_finish_parts(const ft_store *s, const ft_scan_params *p,
                                ft_error *err)
 {
     memset(out, 0, sizeof *out);
-    scan_ctx ctx = {s, p, NULL, NULL, NULL}; /* the grouping uses the store and parameters */
+    scan_ctx ctx = {s, p, NULL, NULL, NULL, 0}; /* the grouping uses the store and parameters */
     scan_worker w = {.c = &ctx};
     scan_worker *from = calloc((size_t)(nparts > 0 ? nparts : 1), sizeof *from);
     ft_alerts all = {0};

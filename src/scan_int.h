@@ -139,6 +139,7 @@ typedef struct scan_ctx {
     const uint8_t *hub;  /* per account: more transfers than scan.hub_degree */
     const int64_t *unit; /* per currency: minor units in one major unit */
     const scan_profile *pr;
+    uint32_t returns; /* two-account returns the cycle detector weighs (scan_count_returns) */
 } scan_ctx;
 
 /* A sender's cluster of payments, for the bipartite grouping (done once
@@ -207,6 +208,8 @@ void detect_fan(scan_worker *w, uint32_t a, bool out);
 void detect_scatter_gather(scan_worker *w, uint32_t a);
 void detect_gather_scatter(scan_worker *w, uint32_t a);
 void detect_cycles(scan_worker *w, uint32_t a);
+/* The two-hop returns in the data that detect_cycles weighs (each once). */
+uint32_t scan_count_returns(const scan_ctx *c);
 void detect_stacks(scan_worker *w, uint32_t a);
 void detect_bipartite_sender(scan_worker *w, uint32_t a);
 void detect_pass_through(scan_worker *w, uint32_t a);

@@ -858,7 +858,7 @@ ft_status ft_scan_profile_build(const ft_store *s, const ft_scan_params *p, int 
     scan_units(s, unit);
     bool ok = scan_profile_build(&sp->pr, s, p, unit, sp->hub, threads);
     if (ok) {
-        scan_ctx ctx = {s, p, sp->hub, unit, &sp->pr};
+        scan_ctx ctx = {s, p, sp->hub, unit, &sp->pr, 0};
         ok = scan_profile_rounds(&sp->pr, &ctx, threads);
     }
     free(unit);

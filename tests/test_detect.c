@@ -99,7 +99,7 @@ static void bench_csv(bench *b, uint32_t active, const char *csv)
     b->unit[0] = 100; /* EUR */
     b->unit[1] = 1;   /* JPY */
     b->pr.active = active;
-    b->c = (scan_ctx){&b->s, &b->p, b->hub, b->unit, &b->pr};
+    b->c = (scan_ctx){&b->s, &b->p, b->hub, b->unit, &b->pr, 0};
     b->w.c = &b->c;
 }
 

@@ -65,6 +65,7 @@
  */
 #include "testutil.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -899,6 +900,34 @@ static void test_two_hop_returns(void **state)
     assert_int_equal(c->ntxn, 2);
     assert_null(alert_at(&s, &a, "cycle", "RVA"));
     assert_null(alert_at(&s, &a, "cycle", "RVB"));
+    ft_alerts_free(&a);
+    ft_store_free(&s);
+    /* Where returns are common (data that begins in the middle of old
+     * relations shows them as new), one is weighed against the others:
+     * with six more pairs like RTA and RTB, none alerts, and at
+     * --min-score 0 each says how many others the data holds. */
+    for (int i = 0; i < 6; i++) {
+        char x[16], y[16];
+        name_of(x, "RXA", i);
+        name_of(y, "RXB", i);
+        life(&f, x, 26 + 2 * i, 1);
+        life(&f, y, 27 + 2 * i, 2);
+        rowf(&f, "rx", 3600 + 50 * i, x, y, 5000 + 100 * i);
+        rowf(&f, "rx", 3620 + 50 * i, y, x, 4800 + 100 * i);
+    }
+    load(&s, f.csv);
+    run(&s, &p, 2, &a);
+    assert_null(alert_at(&s, &a, "cycle", "RTA"));
+    assert_null(alert_at(&s, &a, "cycle", "RXA0"));
+    ft_alerts_free(&a);
+    p.min_score = 0;
+    run(&s, &p, 1, &a);
+    c = alert_at(&s, &a, "cycle", "RTA");
+    assert_non_null(c);
+    assert_non_null(strstr(a.text + c->text, "; this data holds 6 other returns like it"));
+    /* 1 / (1 + sqrt(6)) */
+    assert_true(fabs(c->score - 1 / (1 + sqrt(6.0))) < 1e-6);
+    assert_non_null(alert_at(&s, &a, "cycle", "RXA5"));
     ft_alerts_free(&a);
     ft_store_free(&s);
     free(f.csv);
