@@ -135,21 +135,19 @@ uint32_t scan_count_returns(const scan_ctx *c)
     const ft_adjacency *adj = &S->adj;
     int64_t span = det_hours(P->cycle_window_hours);
     uint32_t n = 0;
-    for (uint32_t a = 0; a < S->accounts.n; a++) {
-        if (c->hub[a])
+    /* as detect_cycles finds them: from the leg with the lower number (the
+     * flags first: one pass over them in order) */
+    for (uint32_t e0 = 0; e0 < S->t.n; e0++) {
+        if ((PR->tflag[e0] & (TF_ONCE | TF_LINK)) != (TF_ONCE | TF_LINK))
             continue;
-        /* as detect_cycles finds them: from the leg with the lower number */
-        for (uint32_t i = adj->out_off[a]; i < adj->out_off[a + 1]; i++) {
-            uint32_t e0 = adj->out_txn[i], b = S->t.dst[e0];
-            if (b == a || c->hub[b] || !link(w, e0) || !return_leg(w, e0))
-                continue;
-            uint32_t hi = adj->out_off[b + 1];
-            for (uint32_t k = det_from_time(w, adj->out_txn, adj->out_off[b], hi, TS(e0) - span);
-                 k < hi && TS(adj->out_txn[k]) <= TS(e0) + span; k++) {
-                uint32_t path[2] = {e0, adj->out_txn[k]};
-                n += path[1] > e0 && S->t.dst[path[1]] == a && link(w, path[1]) &&
-                     is_return(w, path);
-            }
+        uint32_t a = S->t.src[e0], b = S->t.dst[e0];
+        if (b == a || c->hub[a] || c->hub[b] || !return_leg(w, e0))
+            continue;
+        uint32_t hi = adj->out_off[b + 1];
+        for (uint32_t k = det_from_time(w, adj->out_txn, adj->out_off[b], hi, TS(e0) - span);
+             k < hi && TS(adj->out_txn[k]) <= TS(e0) + span; k++) {
+            uint32_t path[2] = {e0, adj->out_txn[k]};
+            n += path[1] > e0 && S->t.dst[path[1]] == a && link(w, path[1]) && is_return(w, path);
         }
     }
     return n;
