@@ -18,8 +18,8 @@ The semantics, as fundtrace-trace(1) states them:
 - Every account's balance counts from its first transfer in the data.
 - Traced money carries its hop count: haircut keeps a traced balance per
   hop count; a payment takes traced x amount / balance, rounded down,
-  split over the hop counts in proportion (each rounded down, the units
-  left over to the fewest hops first). Money arriving with HOPS hops, or
+  split over the hop counts: the part of h hops is the share of the money
+  of at most h hops, rounded down, less that of fewer hops. Money arriving with HOPS hops, or
   at a hub (more than 2000 transfers), stays there; the rest moves on.
 - An account's payments from the time of the first arrival it may pass on
   are where its 50 largest (ties: earlier first) carry traced money.
@@ -146,18 +146,16 @@ def trace(seed):
         return l
 
     def outflow(l, amount):
-        # The traced share as one sum, rounded down; split over the hop
-        # counts, each rounded down, the units left over to the fewest hops.
+        # The traced share of the money of at most h hops, rounded down,
+        # less that of fewer hops: the part of h hops.
         bal, traced = l
         whole = bal >= amount and bal > 0
-        total = sum(traced.values())
-        total = total * amount // bal if whole else total
-        parts = {h: (v * amount // bal if whole else v) for h, v in traced.items()}
-        left = total - sum(parts.values())
+        parts, below, taken = {}, 0, 0
         for h in sorted(traced):
-            more = min(traced[h] - parts[h], left)
-            parts[h] += more
-            left -= more
+            below += traced[h]
+            upto = below * amount // bal if whole else below
+            parts[h] = upto - taken
+            taken = upto
         for h in list(traced):
             traced[h] -= parts[h]
             if not traced[h]:

@@ -702,35 +702,34 @@ static int64_t outflow(ft_tracer *tr, ledger *l, const entry *e)
         return 0; /* stale: nothing traced to take, nothing to keep in order */
     if (tr->o->policy == FT_POLICY_HAIRCUT) {
         /* The traced share of the balance, rounded down, as one sum (so
-         * that what stays traced never passes the balance); split over the
-         * hop counts in proportion, rounded down, the units left over to
-         * the fewest hops first. Past the known balance, all the traced
+         * that what stays traced never passes the balance), split over
+         * the hop counts by rounding down the share of each count and
+         * those below it together (the part of k hops is the rounded
+         * share of the money of at most k hops less that of fewer than
+         * k): a part depends on no money of more hops than its own, so
+         * money that arrives later with more hops leaves the parts of
+         * fewer hops as they are. Past the known balance, all the traced
          * money goes and the rest is of unknown origin. */
         int64_t bal;
         if (!balance_of(tr, e, &bal))
             return 0;
         bool all = !(bal >= amount && bal > 0);
-        int64_t total = all ? l->traced : (int64_t)((__int128)l->traced * amount / bal);
         lot *v = l->lots + l->head;
-        int64_t left = total;
+        int64_t below = 0, taken = 0; /* the money of fewer hops, its rounded share */
         for (uint32_t i = 0; i < l->n; i++) {
-            int64_t part = all ? v[i].amount : (int64_t)((__int128)v[i].amount * amount / bal);
+            below += v[i].amount; /* at most l->traced: no overflow */
+            int64_t upto = all ? below : (int64_t)((__int128)below * amount / bal);
+            int64_t part = upto - taken;
+            taken = upto;
             v[i].amount -= part;
-            left -= part;
             take_part(tr, part, v[i].hops);
-        }
-        for (uint32_t i = 0; i < l->n && left > 0; i++) {
-            int64_t more = v[i].amount < left ? v[i].amount : left;
-            v[i].amount -= more;
-            left -= more;
-            take_part(tr, more, v[i].hops);
         }
         uint32_t k = 0;
         for (uint32_t i = 0; i < l->n; i++)
             if (v[i].amount)
                 v[k++] = v[i];
         l->n = k;
-        sum = total;
+        sum = taken;
     } else {
         bool fifo = tr->o->policy == FT_POLICY_FIFO;
         int64_t left = amount;

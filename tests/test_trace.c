@@ -446,22 +446,15 @@ static int64_t ref_out(ref_ledger *l, ft_policy p, int64_t amount, int64_t part[
     int64_t sum = 0;
     memset(part, 0, (MAXK + 1) * sizeof *part);
     if (p == FT_POLICY_HAIRCUT) {
-        /* The traced share as one sum, rounded down; each hop count's
-         * share rounded down, the units left over to the fewest hops. */
+        /* The traced share of the money of at most h hops, rounded
+         * down, less that of fewer: the part of h hops. */
         bool all = !(l->bal >= amount && l->bal > 0);
-        int64_t traced = 0;
-        for (int h = 1; h <= MAXK; h++)
-            traced += l->tr[h];
-        sum = all ? traced : (int64_t)((__int128)traced * amount / l->bal);
-        int64_t left = sum;
+        int64_t below = 0;
         for (int h = 1; h <= MAXK; h++) {
-            part[h] = all ? l->tr[h] : (int64_t)((__int128)l->tr[h] * amount / l->bal);
-            left -= part[h];
-        }
-        for (int h = 1; h <= MAXK; h++) {
-            int64_t more = l->tr[h] - part[h] < left ? l->tr[h] - part[h] : left;
-            part[h] += more;
-            left -= more;
+            below += l->tr[h];
+            int64_t upto = all ? below : (int64_t)((__int128)below * amount / l->bal);
+            part[h] = upto - sum;
+            sum = upto;
             l->tr[h] -= part[h];
         }
         l->bal = all ? 0 : l->bal - amount;

@@ -19,8 +19,10 @@
  *   haircut  its share of the account's balance: traced balance x amount
  *            / balance, rounded down (the remainder stays traced in the
  *            account), split over the hop counts the traced balance came
- *            with in proportion (each rounded down, the units left over to
- *            the fewest hops first);
+ *            with: the part of k hops is the share of the money of at
+ *            most k hops, rounded down, less that of fewer than k hops
+ *            (the same sum; a part never depends on money of more hops
+ *            than its own);
  *   fifo     first in, first out (Clayton's rule): the transfer spends the
  *            oldest money the account holds;
  *   lifo     last in, first out: the newest first.
