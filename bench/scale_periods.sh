@@ -12,7 +12,8 @@
 #   pool their data (the banks dealt to three; each party has the rows
 #   that touch its banks, as its own snapshot): all rounds of --handoff-out
 #   / --handoff-in until no handoff changes, against the trace over the
-#   pooled snapshot; the union of the parties' lines compared with it.
+#   pooled snapshot; the union of the parties' lines compared with it, and
+#   the rounds with their bound, --hops + 1 (the default 6 hops: 7).
 # Writes WORKDIR/scale_periods.json.
 set -euo pipefail
 
@@ -126,7 +127,11 @@ printf '  %-48s %8.2f s  CPU %6.2f s  (%s the pooled CPU; %d rounds, %d handoffs
     "$(awk -v a="${P[fed_cpu]}" -v b="${P[fed_pooled_cpu]}" 'BEGIN{printf "%.1fx", a / b}')" \
     "${P[fed_rounds]}" "${P[fed_handoffs]}"
 printf '  %-48s %8s\n' "parties' union = pooled trace, line for line" "${P[fed_same]}"
+P[fed_bounded]=no
+[ "${P[fed_rounds]}" -le 7 ] && P[fed_bounded]=yes
+printf '  %-48s %8s\n' "rounds within --hops + 1 (7)" "${P[fed_bounded]}"
 json="$json,\"federated_pooled_s\":${P[fed_pooled_s]},\"federated_s\":${P[fed_s]}"
 json="$json,\"federated_cpu_s\":${P[fed_cpu]},\"federated_pooled_cpu_s\":${P[fed_pooled_cpu]}"
 json="$json,\"federated_rounds\":${P[fed_rounds]},\"federated_same\":\"${P[fed_same]}\""
+json="$json,\"federated_rounds_bounded\":\"${P[fed_bounded]}\""
 echo "$json}" >"$work/scale_periods.json"

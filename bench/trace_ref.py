@@ -18,11 +18,12 @@ The semantics, as fundtrace-trace(1) states them:
 - Every account's balance counts from its first transfer in the data.
 - Traced money carries its hop count: haircut keeps a traced balance per
   hop count; a payment takes traced x amount / balance, rounded down,
-  split over the hop counts in proportion (each rounded down, the units
-  left over to the fewest hops first). Money arriving with HOPS hops, or
+  split over the hop counts: the part of h hops is the share of the money
+  of at most h hops, rounded down, less that of fewer hops. Money arriving with HOPS hops, or
   at a hub (more than 2000 transfers), stays there; the rest moves on.
-- An account's payments from the time of the first arrival it may pass on
-  are where its 50 largest (ties: earlier first) carry traced money.
+- An account's money of k hops passes on by its 50 largest payments (ties:
+  earlier first) from the time of the first arrival of money of at most k
+  hops that it may pass on.
 """
 import bisect
 import csv
@@ -32,6 +33,7 @@ import time
 from collections import defaultdict
 
 MAX_DEGREE, BREADTH = 2000, 50
+INF = float("inf")
 EXPONENT = {"JPY": 0}
 
 path, seeds_path, hops_limit, nseeds, out_path = sys.argv[1:6]
@@ -137,7 +139,20 @@ load_s = time.time() - t0
 def trace(seed):
     nodes = {}   # account -> node
     heap = []    # (position, account): payments of accounts holding traced money
-    allowed = set()
+    allowed = {}  # payment -> the hops below which the breadth limit lets it carry money
+
+    def choose(a, p, cap):
+        # The BREADTH largest payments from the time of p on may carry
+        # money of fewer than cap hops (an earlier choice's larger cap stays).
+        lst = out[a]
+        k = bisect.bisect_left(lst, p)
+        while k > 0 and pts[lst[k - 1]] == pts[p]:
+            k -= 1
+        rest = lst[k:]
+        if len(rest) > BREADTH:
+            rest = sorted(rest, key=lambda q: (-pamt[q], q))[:BREADTH]
+        for q in rest:
+            allowed[q] = max(allowed.get(q, 0), cap)
 
     def ledger(nd, c):
         l = nd["ledgers"].get(c)
@@ -146,18 +161,16 @@ def trace(seed):
         return l
 
     def outflow(l, amount):
-        # The traced share as one sum, rounded down; split over the hop
-        # counts, each rounded down, the units left over to the fewest hops.
+        # The traced share of the money of at most h hops, rounded down,
+        # less that of fewer hops: the part of h hops.
         bal, traced = l
         whole = bal >= amount and bal > 0
-        total = sum(traced.values())
-        total = total * amount // bal if whole else total
-        parts = {h: (v * amount // bal if whole else v) for h, v in traced.items()}
-        left = total - sum(parts.values())
+        parts, below, taken = {}, 0, 0
         for h in sorted(traced):
-            more = min(traced[h] - parts[h], left)
-            parts[h] += more
-            left -= more
+            below += traced[h]
+            upto = below * amount // bal if whole else below
+            parts[h] = upto - taken
+            taken = upto
         for h in list(traced):
             traced[h] -= parts[h]
             if not traced[h]:
@@ -189,19 +202,12 @@ def trace(seed):
         if nd["op"] < len(out[a]) and not nd["asleep"]:
             heapq.heappush(heap, (out[a][nd["op"]], a))
 
-    def follow(a, p):
+    def follow(a, p, fewest):
         nd = nodes[a]
         nd["followed"] = True
+        nd["wmin"] = fewest
         nd["ip"] = nd["op"] = 0  # the whole history
-        lst = out[a]
-        k = bisect.bisect_left(lst, p)
-        while k > 0 and pts[lst[k - 1]] == pts[p]:
-            k -= 1
-        rest = lst[k:]
-        if len(rest) <= BREADTH:
-            allowed.update(rest)
-        else:
-            allowed.update(sorted(rest, key=lambda q: (-pamt[q], q))[:BREADTH])
+        choose(a, p, INF)
         catch_up(a, p)
 
     def arrive(b, p, parts):
@@ -221,10 +227,13 @@ def trace(seed):
         if not movable:
             return
         if not nd["followed"]:
-            follow(b, p)
+            follow(b, p, min(movable))
             nd["asleep"] = True
         else:
             catch_up(b, p)
+            if min(movable) < nd["wmin"]:  # money of fewer hops: chosen for from now
+                choose(b, p, nd["wmin"])
+                nd["wmin"] = min(movable)
         l = ledger(nd, c)
         l[0] += pamt[p]
         for h, v in movable.items():
@@ -236,11 +245,8 @@ def trace(seed):
 
     nodes[seed] = {"hops": 0, "followed": True, "hub": False, "ledgers": {},
                    "held": defaultdict(int), "holding": 0, "ip": 0, "op": 0, "asleep": False}
-    lst = out[seed]
-    if len(lst) <= BREADTH:
-        allowed.update(lst)
-    else:
-        allowed.update(sorted(lst, key=lambda q: (-pamt[q], q))[:BREADTH])
+    if out[seed]:
+        choose(seed, out[seed][0], INF)
     schedule(seed)
     while heap:
         p, a = heapq.heappop(heap)
@@ -253,7 +259,9 @@ def trace(seed):
         else:
             parts = outflow(ledger(nd, pcur[p]), pamt[p])
             nd["holding"] -= sum(parts.values())
-        if parts and p in allowed:
+        cap = allowed.get(p, 0)
+        parts = {h: v for h, v in parts.items() if h < cap}
+        if parts:
             arrive(pdst[p], p, {h + 1: v for h, v in parts.items()})
         schedule(a)
     held = {}

@@ -187,7 +187,10 @@ typedef struct node {
     bool seed;
     bool followed;    /* passes traced money on: has had some with fewer than max_hops hops */
     bool hub;         /* more transfers than max_degree: holds what it gets */
-    bool all_allowed; /* the breadth limit cuts none of its transfers */
+    /* The breadth limit: money of fewer than all_below hops passes on by
+     * any payment (0: none), and wmin is the fewest hops of the money it
+     * may pass on so far (INT_MAX: none yet); see breadth_cap. */
+    int all_below, wmin;
     bool asleep;      /* holds no traced money it may pass on: its transfers are skipped */
     __int128 holding; /* traced money it may pass on, all currencies */
     int32_t ledger0;  /* first ledger, -1 none */
@@ -251,6 +254,7 @@ struct ft_tracer {
     map by_account;
     uint64_t *allow_bits; /* a bit per out position: allowed by the breadth limit */
     uint32_t *allow_set;  /* the positions set, to clear them */
+    map allow_cap;        /* out position -> hops below which a later choice allows it */
     uint32_t nallow_set, cap_allow_set;
     uint64_t *carried_bits; /* poison: a bit per trace position that carried it */
     uint64_t *pairs;        /* (node << 32 | position) of traced arrivals */
@@ -515,6 +519,7 @@ void ft_tracer_free(ft_tracer *tr)
     free(tr->res.in_txn);
     free(tr->res.edges);
     free(tr->allowed_g.s);
+    free(tr->allow_cap.s);
     free(tr->inj);
     free(tr->inj_parts);
     free(tr->cross);
@@ -702,35 +707,34 @@ static int64_t outflow(ft_tracer *tr, ledger *l, const entry *e)
         return 0; /* stale: nothing traced to take, nothing to keep in order */
     if (tr->o->policy == FT_POLICY_HAIRCUT) {
         /* The traced share of the balance, rounded down, as one sum (so
-         * that what stays traced never passes the balance); split over the
-         * hop counts in proportion, rounded down, the units left over to
-         * the fewest hops first. Past the known balance, all the traced
+         * that what stays traced never passes the balance), split over
+         * the hop counts by rounding down the share of each count and
+         * those below it together (the part of k hops is the rounded
+         * share of the money of at most k hops less that of fewer than
+         * k): a part depends on no money of more hops than its own, so
+         * money that arrives later with more hops leaves the parts of
+         * fewer hops as they are. Past the known balance, all the traced
          * money goes and the rest is of unknown origin. */
         int64_t bal;
         if (!balance_of(tr, e, &bal))
             return 0;
         bool all = !(bal >= amount && bal > 0);
-        int64_t total = all ? l->traced : (int64_t)((__int128)l->traced * amount / bal);
         lot *v = l->lots + l->head;
-        int64_t left = total;
+        int64_t below = 0, taken = 0; /* the money of fewer hops, its rounded share */
         for (uint32_t i = 0; i < l->n; i++) {
-            int64_t part = all ? v[i].amount : (int64_t)((__int128)v[i].amount * amount / bal);
+            below += v[i].amount; /* at most l->traced: no overflow */
+            int64_t upto = all ? below : (int64_t)((__int128)below * amount / bal);
+            int64_t part = upto - taken;
+            taken = upto;
             v[i].amount -= part;
-            left -= part;
             take_part(tr, part, v[i].hops);
-        }
-        for (uint32_t i = 0; i < l->n && left > 0; i++) {
-            int64_t more = v[i].amount < left ? v[i].amount : left;
-            v[i].amount -= more;
-            left -= more;
-            take_part(tr, more, v[i].hops);
         }
         uint32_t k = 0;
         for (uint32_t i = 0; i < l->n; i++)
             if (v[i].amount)
                 v[k++] = v[i];
         l->n = k;
-        sum = total;
+        sum = taken;
     } else {
         bool fifo = tr->o->policy == FT_POLICY_FIFO;
         int64_t left = amount;
@@ -898,13 +902,16 @@ static void top_add(ft_tracer *tr, uint32_t *m, uint32_t k, uint32_t i, int64_t 
 
 /* Marks the `breadth` largest outgoing transfers of node idx among its
  * out[pos, end) (by amount, then earlier first) as allowed to carry traced
- * money: all of them, or a bit per position. */
-static void allow_largest(ft_tracer *tr, uint32_t idx, uint32_t pos, uint32_t end)
+ * money of fewer than `cap` hops: all of them, or a bit per position (the
+ * first choice, cap INT_MAX) or the cap by position (a later one, which
+ * leaves the cap of an earlier choice: a larger one). The payments cut
+ * count at the first choice. */
+static void allow_largest(ft_tracer *tr, uint32_t idx, uint32_t pos, uint32_t end, int cap)
 {
     const entry *out = tr->ix->out;
     uint32_t n = end - pos, k = tr->o->breadth;
     if (n <= k) {
-        tr->nodes[idx].all_allowed = true;
+        tr->nodes[idx].all_below = cap;
         return;
     }
     if (!top_room(tr, k) || !FT_ARRAY_GROW(tr->allow_set, &tr->cap_allow_set, tr->nallow_set + k)) {
@@ -916,17 +923,23 @@ static void allow_largest(ft_tracer *tr, uint32_t idx, uint32_t pos, uint32_t en
         top_add(tr, &m, k, i, out[i].amount);
     for (uint32_t i = 0; i < m; i++) {
         uint32_t p = tr->scratch[i];
-        tr->allow_bits[p >> 6] |= 1ULL << (p & 63);
-        tr->allow_set[tr->nallow_set++] = p;
+        if (cap == INT_MAX) {
+            tr->allow_bits[p >> 6] |= 1ULL << (p & 63);
+            tr->allow_set[tr->nallow_set++] = p;
+        } else if (!(tr->allow_bits[p >> 6] >> (p & 63) & 1) && !map_put(&tr->allow_cap, p, cap)) {
+            oom(tr);
+            return;
+        }
     }
-    tr->res.cut_count[FT_CUT_BREADTH] += n - m;
+    if (cap == INT_MAX)
+        tr->res.cut_count[FT_CUT_BREADTH] += n - m;
 }
 
 /* allow_largest when streaming: the account's payments from global
  * position gfrom on, within the trace's time bounds, come from the first
  * pass (later periods included); the allowed ones are kept by global
  * position. */
-static void stream_allow(ft_tracer *tr, uint32_t idx, uint32_t gfrom)
+static void stream_allow(ft_tracer *tr, uint32_t idx, uint32_t gfrom, int cap)
 {
     const ft_trace_stream *st = tr->st;
     uint32_t a = tr->nodes[idx].account, k = tr->o->breadth;
@@ -938,7 +951,7 @@ static void stream_allow(ft_tracer *tr, uint32_t idx, uint32_t gfrom)
     for (uint32_t i = lo; i < hi; i++)
         n += v[i].ms >= lo_ms && v[i].ms <= hi_ms;
     if (n <= k) {
-        tr->nodes[idx].all_allowed = true;
+        tr->nodes[idx].all_below = cap;
         return;
     }
     if (!top_room(tr, k))
@@ -948,11 +961,12 @@ static void stream_allow(ft_tracer *tr, uint32_t idx, uint32_t gfrom)
         if (v[i].ms >= lo_ms && v[i].ms <= hi_ms)
             top_add(tr, &m, k, i, v[i].amount);
     for (uint32_t i = 0; i < m; i++)
-        if (!map_put(&tr->allowed_g, v[tr->scratch[i]].gpos, 1)) {
+        if (!map_put(&tr->allowed_g, v[tr->scratch[i]].gpos, cap)) {
             oom(tr);
             return;
         }
-    tr->res.cut_count[FT_CUT_BREADTH] += n - m;
+    if (cap == INT_MAX)
+        tr->res.cut_count[FT_CUT_BREADTH] += n - m;
 }
 
 /* Brings node idx's cursors up to position p. What it received before p
@@ -994,6 +1008,7 @@ static uint32_t new_node(ft_tracer *tr, uint32_t a, int hops, uint32_t p, bool s
     n->account = a;
     n->hops = hops;
     n->seed = seed;
+    n->wmin = INT_MAX;
     n->first_ms = seed ? tr->seed_ms : pos_ms(tr->ix, p);
     n->ledger0 = -1;
     n->last = -1;
@@ -1007,16 +1022,50 @@ static uint32_t new_node(ft_tracer *tr, uint32_t a, int hops, uint32_t p, bool s
     return idx;
 }
 
-/* Node idx starts passing traced money on: money it may pass on arrived
- * at position p. Its payments from the time of p on are the ones the
- * breadth limit chooses from. (Its balances need no history: the index
- * has them.) */
-static void follow(ft_tracer *tr, uint32_t idx, uint32_t p)
+/* The breadth limit chooses node idx's payments from the time of
+ * position p on for money of fewer than `cap` hops (the first choice: cap
+ * INT_MAX). */
+static void choose(ft_tracer *tr, uint32_t idx, uint32_t p, int cap)
+{
+    const ft_trace_index *ix = tr->ix;
+    uint32_t a = tr->nodes[idx].account;
+    uint32_t from = lower_bound(ix->out, ix->out_off[a], tr->nodes[idx].out_end, p);
+    from = same_time_from(ix, ix->out, ix->out_off[a], from, p);
+    if (tr->st)
+        stream_allow(tr, idx,
+                     ix->pos_base + (from < ix->out_off[a + 1] ? ix->out[from].pos : ix->n), cap);
+    else
+        allow_largest(tr, idx, from, tr->nodes[idx].out_end, cap);
+}
+
+/* Money of `hops` hops that node idx may pass on arrives at position p,
+ * after money of more hops: the breadth limit chooses again, from now on,
+ * for money of fewer hops than came before. So money of k hops passes on
+ * by the largest payments from the first arrival of money of at most k
+ * hops, and money of more hops, arriving earlier, changes nothing for it.
+ * A choice that allows all payments allows all of the later ones too. */
+static void choose_again(ft_tracer *tr, uint32_t idx, uint32_t p, int hops)
+{
+    node *n = &tr->nodes[idx];
+    int cap = n->wmin;
+    if (hops >= cap)
+        return;
+    n->wmin = hops;
+    if (tr->o->breadth && !n->all_below)
+        choose(tr, idx, p, cap);
+}
+
+/* Node idx starts passing traced money on: money it may pass on, of
+ * `hops` hops at the fewest, arrived at position p. Its payments from the
+ * time of p on are the ones the breadth limit chooses from. (Its balances
+ * need no history: the index has them.) */
+static void follow(ft_tracer *tr, uint32_t idx, uint32_t p, int hops)
 {
     const ft_trace_index *ix = tr->ix;
     node *n = &tr->nodes[idx];
     uint32_t a = n->account;
     n->followed = true;
+    n->wmin = hops;
     n->in_pos = ix->in_off[a];
     n->in_end = lower_bound(ix->in, n->in_pos, ix->in_off[a + 1], tr->end_idx);
     n->out_pos = ix->out_off[a];
@@ -1025,9 +1074,10 @@ static void follow(ft_tracer *tr, uint32_t idx, uint32_t p)
     from = same_time_from(ix, ix->out, n->out_pos, from, p);
     if (tr->o->breadth && tr->st)
         stream_allow(tr, idx,
-                     ix->pos_base + (from < ix->out_off[a + 1] ? ix->out[from].pos : ix->n));
+                     ix->pos_base + (from < ix->out_off[a + 1] ? ix->out[from].pos : ix->n),
+                     INT_MAX);
     else if (tr->o->breadth)
-        allow_largest(tr, idx, from, n->out_end);
+        allow_largest(tr, idx, from, n->out_end, INT_MAX);
     if (tr->o->policy == FT_POLICY_POISON) {
         tr->nodes[idx].out_pos = from;
     } else {
@@ -1071,17 +1121,38 @@ static bool add_carried(ft_tracer *tr, uint32_t p, int64_t traced)
     return true;
 }
 
-/* Is the payment at out[i] of node x one that may carry traced money
- * (breadth, min_amount)? Counts and books the cut otherwise. */
-static bool may_carry(ft_tracer *tr, uint32_t x, uint32_t i, int64_t traced)
+/* The hops below which node x's payment out[i] may carry traced money
+ * by the breadth limit: INT_MAX when its first choice allows it (or
+ * there is no limit), the cap of a later choice, or 0. */
+static int breadth_cap(ft_tracer *tr, uint32_t x, uint32_t i)
 {
     const entry *e = &tr->ix->out[i];
-    bool allowed = !tr->o->breadth || tr->nodes[x].all_allowed ||
-                   (tr->st ? map_find(&tr->allowed_g, tr->ix->pos_base + e->pos) != NULL
-                           : (tr->allow_bits[i >> 6] >> (i & 63) & 1)) ||
-                   (tr->seed_pos >= 0 && (int64_t)e->pos == tr->seed_pos);
-    bool small = tr->o->min_amount && e->amount < tr->o->min_amount[e->cur];
-    if (allowed && !small)
+    if (!tr->o->breadth || (tr->seed_pos >= 0 && (int64_t)e->pos == tr->seed_pos))
+        return INT_MAX;
+    int cap = tr->nodes[x].all_below;
+    const int64_t *v;
+    if (tr->st) {
+        v = map_find(&tr->allowed_g, tr->ix->pos_base + e->pos);
+    } else {
+        if (tr->allow_bits[i >> 6] >> (i & 63) & 1)
+            return INT_MAX;
+        v = map_find(&tr->allow_cap, i);
+    }
+    return v && *v > cap ? (int)*v : cap;
+}
+
+static bool is_small(const ft_tracer *tr, const entry *e)
+{
+    return tr->o->min_amount && e->amount < tr->o->min_amount[e->cur];
+}
+
+/* Is the payment at out[i] of node x one that may carry traced money of
+ * `hops` hops (breadth, min_amount)? Counts and books the cut otherwise. */
+static bool may_carry(ft_tracer *tr, uint32_t x, uint32_t i, int64_t traced, int hops)
+{
+    const entry *e = &tr->ix->out[i];
+    bool small = is_small(tr, e);
+    if (!small && hops < breadth_cap(tr, x, i))
         return true;
     ledger *l = ledger_get(tr, x, e->cur);
     if (l)
@@ -1089,6 +1160,33 @@ static bool may_carry(ft_tracer *tr, uint32_t x, uint32_t i, int64_t traced)
     if (small)
         tr->res.cut_count[FT_CUT_MIN]++;
     return false;
+}
+
+/* The parts in tr->take that payment out[i] of node x may carry (breadth
+ * by their hops, min_amount); the others are cut, booked and dropped.
+ * Returns the sum carried, of `sum` taken. */
+static int64_t carry_parts(ft_tracer *tr, uint32_t x, uint32_t i, int64_t sum)
+{
+    const entry *e = &tr->ix->out[i];
+    bool small = is_small(tr, e);
+    int cap = small ? 0 : breadth_cap(tr, x, i);
+    int64_t cut = 0;
+    uint32_t k = 0;
+    for (uint32_t j = 0; j < tr->ntake; j++) {
+        if (tr->take[j].hops < cap)
+            tr->take[k++] = tr->take[j];
+        else
+            cut += tr->take[j].amount;
+    }
+    tr->ntake = k;
+    if (cut) {
+        ledger *l = ledger_get(tr, x, e->cur);
+        if (l)
+            add_to(tr, &l->a.cut, cut);
+    }
+    if (small)
+        tr->res.cut_count[FT_CUT_MIN]++;
+    return sum - cut;
 }
 
 /* The payee of payment out[i] (at position p), a node (new at `hops`). */
@@ -1110,7 +1208,7 @@ static uint32_t payee_node(ft_tracer *tr, uint32_t i, uint32_t p, int hops)
 static void arrive(ft_tracer *tr, uint32_t d, uint32_t p, uint16_t cur, const lot *parts,
                    uint32_t np)
 {
-    int K = tr->o->max_hops;
+    int K = tr->o->max_hops, fewest = INT_MAX; /* of the movable parts */
     ledger *l = ledger_get(tr, d, cur);
     if (!l)
         return;
@@ -1121,10 +1219,13 @@ static void arrive(ft_tracer *tr, uint32_t d, uint32_t p, uint16_t cur, const lo
             n->hops = parts[i].hops;
         if (!add_to(tr, &l->a.received, parts[i].amount))
             return;
-        if (n->seed || n->hub || parts[i].hops >= K)
+        if (n->seed || n->hub || parts[i].hops >= K) {
             held += parts[i].amount;
-        else
+        } else {
             movable += parts[i].amount;
+            if (parts[i].hops < fewest)
+                fewest = parts[i].hops;
+        }
     }
     add_pair(tr, d, p);
     if (held) {
@@ -1134,10 +1235,12 @@ static void arrive(ft_tracer *tr, uint32_t d, uint32_t p, uint16_t cur, const lo
     }
     if (!movable)
         return;
-    if (!n->followed)
-        follow(tr, d, p);
-    else
+    if (!n->followed) {
+        follow(tr, d, p, fewest);
+    } else {
         catch_up(tr, d, p);
+        choose_again(tr, d, p, fewest);
+    }
     n = &tr->nodes[d];
     l = ledger_get(tr, d, cur);
     if (!l || tr->rc != FT_OK)
@@ -1184,7 +1287,7 @@ static void pay(ft_tracer *tr, uint32_t x, uint32_t p)
         sum = outflow(tr, l, e);
         tr->nodes[x].holding -= sum;
     }
-    if (sum <= 0 || !may_carry(tr, x, i, sum))
+    if (sum <= 0 || (sum = carry_parts(tr, x, i, sum)) <= 0)
         return;
     ledger *lx = ledger_get(tr, x, e->cur);
     if (!lx || !add_to(tr, &lx->a.sent, sum) || !add_carried(tr, p, sum))
@@ -1240,15 +1343,23 @@ static void poison_carry(ft_tracer *tr, uint32_t x, uint32_t i, bool fresh)
     const entry *e = &tr->ix->out[i];
     uint32_t p = e->pos;
     int hops = tr->nodes[x].hops + 1;
-    if (fresh) {
-        if (!may_carry(tr, x, i, e->amount))
+    if (!fresh && !carried_at(tr, p)) {
+        /* Cut by the breadth limit when made: the choice for the fewer
+         * hops it has now may allow it (choose_again). */
+        if (!tr->o->breadth || is_small(tr, e) || hops - 1 >= breadth_cap(tr, x, i))
             return;
+        ledger *lx = ledger_get(tr, x, e->cur);
+        if (!lx || !add_to(tr, &lx->a.cut, -e->amount))
+            return;
+        fresh = true;
+    } else if (fresh && !may_carry(tr, x, i, e->amount, hops - 1)) {
+        return;
+    }
+    if (fresh) {
         ledger *lx = ledger_get(tr, x, e->cur);
         if (!lx || !add_to(tr, &lx->a.sent, e->amount) || !add_carried(tr, p, e->amount))
             return;
         tr->carried_bits[p >> 6] |= 1ULL << (p & 63);
-    } else if (!carried_at(tr, p)) {
-        return;
     }
     if (tr->local && !tr->local[tr->ix->payee[i]]) { /* it leaves for another party */
         int64_t *c = map_find(&tr->cross_at, p);
@@ -1292,7 +1403,7 @@ static void poison_arrive(ft_tracer *tr, uint32_t d, uint32_t p, uint16_t cur, i
      * passing anything on yet) or again (with fewer hops). */
     const ft_trace_index *ix = tr->ix;
     if (!n->followed) {
-        follow(tr, d, p);
+        follow(tr, d, p, n->hops);
         n = &tr->nodes[d];
         /* Before the payment being made (p, or a later one when this is
          * a correction): now; after it: as events. */
@@ -1301,6 +1412,8 @@ static void poison_arrive(ft_tracer *tr, uint32_t d, uint32_t p, uint16_t cur, i
         tr->nodes[d].out_pos = next;
         schedule(tr, d);
     } else {
+        choose_again(tr, d, p, n->hops);
+        n = &tr->nodes[d];
         uint32_t from = same_time_from(ix, ix->out, ix->out_off[n->account], n->out_pos, p);
         redo_push(tr, d, from, n->out_pos, false);
     }
@@ -1604,6 +1717,7 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
     for (uint32_t i = 0; i < tr->nallow_set; i++)
         tr->allow_bits[tr->allow_set[i] >> 6] = 0;
     tr->nallow_set = 0;
+    map_reset(&tr->allow_cap);
     ft_trace_result *r = &tr->res;
     memset(r->cut_count, 0, sizeof r->cut_count);
     r->hubs = 0;
@@ -1672,7 +1786,7 @@ ft_status ft_trace_run(ft_tracer *tr, const ft_trace_options *o, uint32_t accoun
         if (txn >= 0 && n->out_pos < n->out_end)
             n->out_end = n->out_pos + 1; /* the seed transaction alone */
         if (o->breadth)
-            allow_largest(tr, seed, n->out_pos, n->out_end);
+            allow_largest(tr, seed, n->out_pos, n->out_end, INT_MAX);
         schedule(tr, seed);
     }
     if (tr->local)
@@ -1750,9 +1864,9 @@ ft_status ft_tracer_stream_begin(ft_tracer *tr, const ft_trace_options *o,
     tr->nodes[seed].followed = true;
     if (o->breadth) {
         if (seed_row >= 0)
-            tr->nodes[seed].all_allowed = true; /* the seed transaction alone */
+            tr->nodes[seed].all_below = INT_MAX; /* the seed transaction alone */
         else
-            stream_allow(tr, seed, 0);
+            stream_allow(tr, seed, 0, INT_MAX);
     }
     return tr->rc;
 }

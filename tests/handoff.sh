@@ -19,6 +19,7 @@ mkdir -p "$WORK"
 cd "$WORK"
 fail=0
 cases=0
+most=0 # the most rounds a federated trace took
 # handoffs DIR: the records of a party's files (an empty file is no record).
 handoffs() {
     for f in "$1"/*.jsonl; do
@@ -74,17 +75,17 @@ federate() {
             mv $p.new $p.ho
         done
         [ $same = 1 ] && break
-        # About --hops + 2 rounds (the last confirms); money by another
-        # route can make a chain of crossings longer (fundtrace-trace(1),
-        # PARTIES): a generous bound; rounds that flip between two states
-        # never settle and fail it.
-        limit=$((4 * hops + 4))
-        if [ $r -gt $limit ]; then
+        # At most --hops + 1 rounds (the last confirms): each round carries
+        # the money one crossing further and a handoff of k hops depends
+        # only on money of fewer hops, which has crossed at most k - 1
+        # times (fundtrace-trace(1), PARTIES).
+        if [ $r -ge $((hops + 1)) ]; then
             echo "handoff: $pol $dir --hops $hops $*: still new handoffs after $r rounds"
             fail=1
             return
         fi
     done
+    [ $r -gt $most ] && most=$r
     "$FT" trace -q --no-provenance --from "$seeds" --policy "$pol" --direction "$dir" \
         --hops "$hops" --format jsonl "$@" data.ftg | sort >pooled.out || true
     cat A.out B.out C.out | sort >union.out
@@ -96,10 +97,12 @@ federate() {
     fi
     [ -s pooled.out ] || { echo "handoff: $pol $dir $*: an empty trace"; fail=1; }
 }
-for seed in 5 9; do
-    mkdir "s$seed"
-    cd "s$seed"
-    "$FT" synth -q --rows 8000 --seed $seed -o data.csv 2>/dev/null
+# parties SEED: synth data of that seed in sSEED (the working directory
+# from then on), dealt to parties A, B and C, and three seeds a, b, c.
+parties() {
+    mkdir "s$1"
+    cd "s$1"
+    "$FT" synth -q --rows 8000 --seed "$1" -o data.csv 2>/dev/null
     "$FT" load -q data.csv -o data.ftg >/dev/null
     # The banks, dealt to three parties; each party's data is every row
     # that touches one of its banks.
@@ -116,11 +119,17 @@ for seed in 5 9; do
     a=$(sed -n 2p data.csv | cut -d, -f3,4 | tr , :)
     b=$(sed -n 300p data.csv | cut -d, -f5,6 | tr , :)
     c=$(sed -n 3000p data.csv | cut -d, -f3,4 | tr , :)
+}
+for seed in 5 9; do
+    parties $seed
     for pol in poison haircut fifo lifo; do
         for dir in out in; do
             federate $pol $dir 6 "$a,$b,$c"
             federate $pol $dir 3 "$b,$c" --breadth 2 --max-degree 50 --min-amount 10
             federate $pol $dir 4 "$a,$c" --since 2024-02-01 --until 2024-10-01 --window 90d
+            # No breadth limit: haircut's split of a payment over hop
+            # counts once took 8 rounds here.
+            federate $pol $dir 6 "$a,$b,$c" --breadth 0
         done
     done
     # Money that leaves a party and comes back: a handoff to the seed's own
@@ -158,6 +167,31 @@ for seed in 5 9; do
         { echo "handoff: no tokens in the handoffs"; fail=1; }
     cd ..
 done
+# What the bound rests on: money of at most k hops goes the same way under
+# any --hops above k (haircut's split over hop counts, the breadth limit's
+# choice), so a trace at 4 hops and one at 7 reach the same accounts within
+# 3 hops, at the same hops (in another order: money of more hops can
+# reach an account first).
+cd s9
+for pol in poison haircut fifo lifo; do
+    for dir in out in; do
+        for h in 4 7; do
+            "$FT" trace -q --no-provenance --from "$a,$b,$c" --policy $pol --direction $dir \
+                --hops $h --format jsonl data.ftg | grep -E '"hops":[0-3],' |
+                sed 's/,"first_time".*//' | sort >within3.$h || true
+        done
+        [ -s within3.4 ] && cmp -s within3.4 within3.7 ||
+            { echo "handoff: $pol $dir: within 3 hops, --hops 4 and 7 differ"; fail=1; }
+    done
+done
+cd ..
+# The breadth limit's choice from the first arrival once took 6 rounds at
+# 4 hops here (poison, backward): money of 4 hops made an account's choice
+# start earlier, which changed what money of fewer hops passed on.
+parties 4
+federate poison in 4 "$a,$b,$c"
+federate haircut out 4 "$a,$b,$c"
+cd ..
 # Refused: a handoff of other options (with its place), handoffs without
 # --local-banks, a seed the party does not hold.
 cd s5
@@ -183,5 +217,5 @@ if "$FT" trace -q --local-banks "$other" --from "$a" --format jsonl data.ftg >/d
     fail=1
 fi
 grep -q "is not held here" err || { echo "handoff: no message for a seed not held"; cat err; fail=1; }
-echo "handoff: $cases federated traces equal the pooled ones"
+echo "handoff: $cases federated traces equal the pooled ones, each in at most --hops + 1 rounds (the most: $most)"
 exit $fail

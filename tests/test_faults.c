@@ -60,6 +60,7 @@ typedef struct fixture {
     char *small_csv, *paths_csv;
     size_t small_len, paths_len;
     ft_store small, paths; /* loaded, sorted, with adjacency */
+    ft_store hops;         /* reached by a long route, then a short one (HOPS_CSV) */
     ft_store bank;         /* synth's, with adjacency: features, learn, tune */
     uint8_t *bank_label;   /* its planted rows */
     char bank_truth[128];
@@ -389,6 +390,61 @@ static ft_status sc_trace_periods(FILE *out, ft_error *err)
             ft_trace_write(out, &po.s, seeds[i].label, &o, po.res[i], FT_FORMAT_JSONL, i == 0);
         if (rc == FT_OK)
             ft_trace_periods_free(&po);
+    }
+    ft_manifest_free(&m);
+    return rc;
+}
+
+/* X is reached by 3 hops, then by 1, and pays more than the breadth limit
+ * allows after each (test_trace.c, test_breadth_by_hops), a day apart. */
+static const char HOPS_CSV[] = "txn_id,timestamp,src_account,dst_account,amount,currency\n"
+                               "0,2024-01-01T00:30:00Z,Z,X,100.00,EUR\n"
+                               "1,2024-01-02T01:00:00Z,S,A,10.00,EUR\n"
+                               "2,2024-01-03T02:00:00Z,A,B,10.00,EUR\n"
+                               "3,2024-01-04T03:00:00Z,B,X,10.00,EUR\n"
+                               "4,2024-01-05T04:00:00Z,X,P,20.00,EUR\n"
+                               "5,2024-01-06T04:30:00Z,X,P2,19.00,EUR\n"
+                               "6,2024-01-07T05:00:00Z,S,X,5.00,EUR\n"
+                               "7,2024-01-08T06:00:00Z,X,Q,3.00,EUR\n"
+                               "8,2024-01-09T07:00:00Z,X,R,2.00,EUR\n"
+                               "9,2024-01-10T08:00:00Z,X,T,1.00,EUR\n";
+
+/* The breadth limit choosing again for money of fewer hops (trace.h), in
+ * one snapshot and streamed through days, every policy. */
+static ft_status sc_trace_breadth(FILE *out, ft_error *err)
+{
+    ft_trace_index *ix = NULL;
+    ft_tracer *tr = NULL;
+    ft_trace_options o;
+    ft_trace_defaults(&o);
+    o.max_hops = 4;
+    o.breadth = 2;
+    ft_status rc = ft_trace_index_new(&ix, &fx.hops, false, err);
+    if (rc == FT_OK)
+        rc = ft_tracer_new(&tr, ix, err);
+    for (int p = 0; p < 4 && rc == FT_OK; p++) {
+        const ft_trace_result *r;
+        o.policy = (ft_policy)p;
+        rc = ft_trace_run(tr, &o, account(&fx.hops, "S"), -1, &r, err);
+        if (rc == FT_OK)
+            ft_trace_write(out, &fx.hops, "S", &o, r, FT_FORMAT_JSONL, p == 0);
+    }
+    ft_tracer_free(tr);
+    ft_trace_index_free(ix);
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s/hperiods", fx.dir);
+    ft_manifest m = {0};
+    if (rc == FT_OK)
+        rc = ft_periods_split(&fx.hops, FT_PERIOD_DAY, dir, &m, err);
+    ft_trace_seed seeds[] = {{"S", account(&fx.hops, "S"), -1}};
+    for (int p = 0; p < 4 && rc == FT_OK; p++) {
+        ft_trace_periods_out po;
+        o.policy = (ft_policy)p;
+        rc = ft_trace_periods_run(&m, &o, false, seeds, 1, &po, err);
+        if (rc == FT_OK) {
+            ft_trace_write(out, &po.s, "S", &o, po.res[0], FT_FORMAT_JSONL, false);
+            ft_trace_periods_free(&po);
+        }
     }
     ft_manifest_free(&m);
     return rc;
@@ -1187,6 +1243,7 @@ static const struct scenario {
     {"periods_whole", sc_periods_whole, false},
     {"periods_range", sc_periods_range, false},
     {"trace_periods", sc_trace_periods, false},
+    {"trace_breadth", sc_trace_breadth, false},
     {"handoff", sc_handoff, false},
     {"paths", sc_paths, false},
     {"paths_all", sc_paths_all, false},
@@ -1339,6 +1396,7 @@ static void setup(void)
     fx.paths_csv = slurp(path, &fx.paths_len);
     load(&fx.small, "small.csv", fx.small_csv, fx.small_len);
     load(&fx.paths, "paths_hand.csv", fx.paths_csv, fx.paths_len);
+    load(&fx.hops, "hops.csv", HOPS_CSV, sizeof HOPS_CSV - 1);
     ft_error err;
     if (ft_store_txid_index(&fx.small, &err) != FT_OK)
         exit(2);
@@ -1392,6 +1450,7 @@ int main(int argc, char **argv)
         bad++;
     ft_store_free(&fx.small);
     ft_store_free(&fx.paths);
+    ft_store_free(&fx.hops);
     ft_store_free(&fx.bank);
     free(fx.bank_label);
     free(fx.small_csv);

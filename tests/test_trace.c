@@ -288,6 +288,83 @@ static void test_hops_by_the_shortest_route(void **state)
     ft_store_free(&s);
 }
 
+/* The breadth limit chooses for money of k hops from the first arrival of
+ * money of at most k hops. Breadth 2: X is reached at 03:00 by 3 hops (S,
+ * A, B); its 2 largest payments from then on are t4 and t5. At 05:00
+ * money of 1 hop arrives (t6), for which the 2 largest from then on are
+ * t7 and t8. So t7 and t8 carry the money of 1 hop and cut that of 3
+ * (haircut), and t9 carries nothing. Money that arrived with more hops
+ * before the short route changes nothing for the short route's money,
+ * which is what bounds the rounds of parties (handoff.h). */
+static void test_breadth_by_hops(void **state)
+{
+    (void)state;
+    const char *csv = "txn_id,timestamp,src_account,dst_account,amount,currency\n"
+                      "0,2024-01-01T00:30:00Z,Z,X,100.00,EUR\n"
+                      "1,2024-01-01T01:00:00Z,S,A,10.00,EUR\n"
+                      "2,2024-01-01T02:00:00Z,A,B,10.00,EUR\n"
+                      "3,2024-01-01T03:00:00Z,B,X,10.00,EUR\n"
+                      "4,2024-01-01T04:00:00Z,X,P,20.00,EUR\n"
+                      "5,2024-01-01T04:30:00Z,X,P2,19.00,EUR\n"
+                      "6,2024-01-01T05:00:00Z,S,X,5.00,EUR\n"
+                      "7,2024-01-01T06:00:00Z,X,Q,3.00,EUR\n"
+                      "8,2024-01-01T07:00:00Z,X,R,2.00,EUR\n"
+                      "9,2024-01-01T08:00:00Z,X,T,1.00,EUR\n";
+    ft_store s = {0};
+    load(&s, csv);
+    ft_tracer *tr = tracer_open(&s, false);
+    ft_trace_options o;
+    ft_trace_defaults(&o);
+    o.max_hops = 4;
+    o.breadth = 2;
+    ft_error err;
+    const ft_trace_result *r;
+    /* haircut (X's traced balance of 1 and of 3 hops, and its balance):
+     * t4 10.00 x 20/110 = 1.81 of 3 hops, to P (4 hops: held); t5 8.19 x
+     * 19/90 = 1.72 to P2; t7 of 5.00, 6.47 x 3/76: 0.19 of 1 hop to Q,
+     * 0.45 - 0.19 = 0.26 of 3 hops cut; t8 of 4.81, 6.21 x 2/73: 0.13 to
+     * R, 0.30 - 0.13 = 0.17 cut; t9 of 4.68, 6.04 x 1/71: 0.06 and 0.09,
+     * both cut. */
+    o.policy = FT_POLICY_HAIRCUT;
+    assert_int_equal(ft_trace_run(tr, &o, acct(&s, "S"), -1, &r, &err), FT_OK);
+    EXPECT(r, &s, "P", 181, 0, 181, 4);
+    EXPECT(r, &s, "P2", 172, 0, 172, 4);
+    EXPECT(r, &s, "Q", 19, 0, 19, 2);
+    EXPECT(r, &s, "R", 13, 0, 13, 2);
+    assert_null(node_of(&s, r, "T"));
+    EXPECT(r, &s, "X", 1500, 385, 1500 - 385 - 58, 1);
+    assert_int_equal(amounts(r, node_of(&s, r, "X")).cut, 58);
+    assert_int_equal(r->cut_count[FT_CUT_BREADTH], 3); /* of the first choice: t7, t8, t9 */
+    conserved(r);
+    /* lifo: t4 spends the newest 10.00 (3 hops) and 10.00 clean; t7 and
+     * t8 the newest of t6's 5.00 of 1 hop. */
+    o.policy = FT_POLICY_LIFO;
+    assert_int_equal(ft_trace_run(tr, &o, acct(&s, "S"), -1, &r, &err), FT_OK);
+    EXPECT(r, &s, "P", 1000, 0, 1000, 4);
+    EXPECT(r, &s, "Q", 300, 0, 300, 2);
+    EXPECT(r, &s, "R", 200, 0, 200, 2);
+    assert_null(node_of(&s, r, "T"));
+    conserved(r);
+    /* poison: X passes on at 3 hops by t4 and t5, at 1 hop by t7 and t8;
+     * t9 never. */
+    o.policy = FT_POLICY_POISON;
+    assert_int_equal(ft_trace_run(tr, &o, acct(&s, "S"), -1, &r, &err), FT_OK);
+    EXPECT(r, &s, "P2", 1900, 0, 1900, 4);
+    EXPECT(r, &s, "Q", 300, 0, 300, 2);
+    EXPECT(r, &s, "R", 200, 0, 200, 2);
+    assert_null(node_of(&s, r, "T"));
+    assert_int_equal(amounts(r, node_of(&s, r, "X")).cut, 100);
+    /* Without the long route (from 04:45): the same for the short one. */
+    ft_time_parse("2024-01-01T04:45:00Z", 20, &o.since_ms, NULL);
+    o.policy = FT_POLICY_LIFO;
+    assert_int_equal(ft_trace_run(tr, &o, acct(&s, "S"), -1, &r, &err), FT_OK);
+    EXPECT(r, &s, "Q", 300, 0, 300, 2);
+    EXPECT(r, &s, "R", 200, 0, 200, 2);
+    assert_null(node_of(&s, r, "T"));
+    tracer_close(tr);
+    ft_store_free(&s);
+}
+
 static void test_limits_and_seed_transaction(void **state)
 {
     (void)state;
@@ -446,22 +523,15 @@ static int64_t ref_out(ref_ledger *l, ft_policy p, int64_t amount, int64_t part[
     int64_t sum = 0;
     memset(part, 0, (MAXK + 1) * sizeof *part);
     if (p == FT_POLICY_HAIRCUT) {
-        /* The traced share as one sum, rounded down; each hop count's
-         * share rounded down, the units left over to the fewest hops. */
+        /* The traced share of the money of at most h hops, rounded
+         * down, less that of fewer: the part of h hops. */
         bool all = !(l->bal >= amount && l->bal > 0);
-        int64_t traced = 0;
-        for (int h = 1; h <= MAXK; h++)
-            traced += l->tr[h];
-        sum = all ? traced : (int64_t)((__int128)traced * amount / l->bal);
-        int64_t left = sum;
+        int64_t below = 0;
         for (int h = 1; h <= MAXK; h++) {
-            part[h] = all ? l->tr[h] : (int64_t)((__int128)l->tr[h] * amount / l->bal);
-            left -= part[h];
-        }
-        for (int h = 1; h <= MAXK; h++) {
-            int64_t more = l->tr[h] - part[h] < left ? l->tr[h] - part[h] : left;
-            part[h] += more;
-            left -= more;
+            below += l->tr[h];
+            int64_t upto = all ? below : (int64_t)((__int128)below * amount / l->bal);
+            part[h] = upto - sum;
+            sum = upto;
             l->tr[h] -= part[h];
         }
         l->bal = all ? 0 : l->bal - amount;
@@ -1211,6 +1281,7 @@ int main(void)
         cmocka_unit_test(test_ties_currencies_self_transfers),
         cmocka_unit_test(test_limits_and_seed_transaction),
         cmocka_unit_test(test_hops_by_the_shortest_route),
+        cmocka_unit_test(test_breadth_by_hops),
         cmocka_unit_test(test_poison_same_time_circle),
         cmocka_unit_test(test_matches_reference),
         cmocka_unit_test(test_row_order_changes_nothing),

@@ -121,5 +121,32 @@ grep -q '"account":"F:F"' per.out || { echo "trace_periods: the hand-made trace 
 # The note says the trace streams.
 "$FT" trace --no-provenance --from A:A month 2>err >/dev/null
 grep -q 'streaming through' err || { echo "trace_periods: no note of the streaming"; cat err; fail=1; }
+# The breadth limit chooses again for money of fewer hops (X is reached by
+# 3 hops, then by 1 two days later), across day boundaries.
+mkdir rechoose
+cd rechoose
+cat >data.csv <<'CSV'
+txn_id,timestamp,src_account,dst_account,amount,currency
+0,2024-01-01T00:30:00Z,Z,X,100.00,EUR
+1,2024-01-02T01:00:00Z,S,A,10.00,EUR
+2,2024-01-03T02:00:00Z,A,B,10.00,EUR
+3,2024-01-04T03:00:00Z,B,X,10.00,EUR
+4,2024-01-05T04:00:00Z,X,P,20.00,EUR
+5,2024-01-06T04:30:00Z,X,P2,19.00,EUR
+6,2024-01-07T05:00:00Z,S,X,5.00,EUR
+7,2024-01-08T06:00:00Z,X,Q,3.00,EUR
+8,2024-01-09T07:00:00Z,X,R,2.00,EUR
+9,2024-01-10T08:00:00Z,X,T,1.00,EUR
+CSV
+"$FT" load -q data.csv -o data.ftg >/dev/null
+"$FT" load -q --split-by day -o day data.csv >/dev/null
+for policy in poison haircut fifo lifo; do
+    for d in out in; do
+        check day --from S --policy $policy --direction $d --hops 4 --breadth 2 --format jsonl
+    done
+done
+"$FT" trace -q --no-provenance --from S --hops 4 --breadth 2 --format jsonl day >per.out
+grep -q '"account":"Q"' per.out || { echo "trace_periods: the second choice did not reach Q"; fail=1; }
+cd ..
 echo "trace_periods: $runs comparisons"
 exit $fail

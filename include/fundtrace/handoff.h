@@ -34,10 +34,11 @@
  * not hold are skipped), traces again with all of them, and writes its
  * own; when no party's file changes, the union of the parties' outputs
  * (each listing the accounts it holds) is the trace over the pooled data.
- * The rounds end because a handoff depends only on earlier ones (money
- * moves forward in time): about hops + 2 of them, more where money by
- * another route changes what a later payment passes on (the breadth
- * limit's choice, haircut's rounding, the order of lots).
+ * The rounds end within hops + 1 (the last only confirms): each round
+ * carries the traced money one crossing further, and a handoff of k hops
+ * depends only on traced money of fewer hops (trace.h: haircut's split
+ * over hop counts and the breadth limit's choice are made so), which has
+ * crossed at most k - 1 times; so every handoff is final after round k.
  */
 #ifndef FUNDTRACE_HANDOFF_H
 #define FUNDTRACE_HANDOFF_H

@@ -19,8 +19,10 @@
  *   haircut  its share of the account's balance: traced balance x amount
  *            / balance, rounded down (the remainder stays traced in the
  *            account), split over the hop counts the traced balance came
- *            with in proportion (each rounded down, the units left over to
- *            the fewest hops first);
+ *            with: the part of k hops is the share of the money of at
+ *            most k hops, rounded down, less that of fewer than k hops
+ *            (the same sum; a part never depends on money of more hops
+ *            than its own);
  *   fifo     first in, first out (Clayton's rule): the transfer spends the
  *            oldest money the account holds;
  *   lifo     last in, first out: the newest first.
@@ -63,11 +65,15 @@
  *
  * Limits, all reported: money that arrives with `max_hops` hops, or at a
  * hub (more than `max_degree` transfers in and out), or past the end of
- * the window, is not followed further; from each account only its
- * `breadth` largest outgoing transfers (of equal amounts, the earlier)
- * from the time traced money it may pass on first arrives carry traced
- * money on (the rest is cut); transfers below `min_amount` do not carry
- * it either.
+ * the window, is not followed further; traced money of k hops leaves an
+ * account only by its `breadth` largest outgoing transfers (of equal
+ * amounts, the earlier) from the time traced money of at most k hops that
+ * it may pass on first arrives there (the rest is cut; the cut count is
+ * of the choice at the first arrival); transfers below `min_amount` do
+ * not carry it either. So neither the split of haircut nor the breadth
+ * limit lets money of more hops change where money of fewer hops goes:
+ * what money of at most k hops does is the same under any max_hops above
+ * k.
  *
  * No result depends on the input's row order: the order of the accounts
  * (the order traced money reached them in), of the trail and of each
