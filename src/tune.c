@@ -144,16 +144,14 @@ static double pos(double v)
     return v < 0 ? 0 : v;
 }
 
-/* The objective of a parameter of `kind` (-1: scan.min_score): primary,
- * then secondary; *n the instances the primary counts (its noise). */
-static void objective(const search *x, const ft_eval_result *r, double per_100k, int kind,
-                      double out[2], int64_t *n)
+void ft_tune_objective(const ft_eval_result *r, double per_100k, int kind, double budget,
+                       double out[2], int64_t *n)
 {
     const ft_eval_row *all = &r->rows[r->nrows - 1];
     out[1] = pos(all->f1);
     *n = all->instances;
-    if (x->o->max_alerts_per_100k > 0) {
-        out[0] = per_100k <= x->o->max_alerts_per_100k ? 1 + pos(all->recall) : -per_100k / 1e9;
+    if (budget > 0) {
+        out[0] = per_100k <= budget ? 1 + pos(all->recall) : -per_100k / 1e9;
         return;
     }
     const ft_eval_row *mine = kind >= 0 ? row_of(r, ft_pattern_name((ft_pattern)kind)) : NULL;
@@ -163,6 +161,12 @@ static void objective(const search *x, const ft_eval_result *r, double per_100k,
     } else {
         out[0] = pos(all->f1);
     }
+}
+
+static void objective(const search *x, const ft_eval_result *r, double per_100k, int kind,
+                      double out[2], int64_t *n)
+{
+    ft_tune_objective(r, per_100k, kind, x->o->max_alerts_per_100k, out, n);
 }
 
 static bool better(const double a[2], const double b[2])

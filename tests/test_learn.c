@@ -361,6 +361,49 @@ static void test_nothing_to_learn(void **state)
 
 /* Deposits planted just under 5,000: tune moves structuring.threshold
  * from the default 10,000 to 5,000, and finds every instance then. */
+/* The objective tune weighs: a detector's own pattern where the truth has
+ * instances of it, else the overall F1; undefined figures as 0; with an
+ * alert budget, 1 + the overall recall within it, fewer alerts over it. */
+static void test_tune_objective(void **state)
+{
+    (void)state;
+    ft_eval_row rows[3] = {0};
+    snprintf(rows[0].name, sizeof rows[0].name, "%s", ft_pattern_name(FT_PAT_FAN_OUT));
+    rows[0].instances = 5;
+    rows[0].f1 = 0.8;
+    snprintf(rows[1].name, sizeof rows[1].name, "%s", ft_pattern_name(FT_PAT_CYCLE));
+    rows[1].instances = 0;
+    rows[1].f1 = -1;
+    snprintf(rows[2].name, sizeof rows[2].name, "overall");
+    rows[2].instances = 40;
+    rows[2].f1 = 0.6;
+    rows[2].recall = 0.7;
+    ft_eval_result r = {.rows = rows, .nrows = 3};
+    double o[2];
+    int64_t n = 0;
+    assert_int_equal(FT_PAT_FAN_OUT, 0); /* the first pattern counts as a detector */
+    ft_tune_objective(&r, 10, FT_PAT_FAN_OUT, 0, o, &n);
+    assert_true(o[0] == 0.8 && o[1] == 0.6 && n == 5);
+    ft_tune_objective(&r, 10, FT_PAT_CYCLE, 0, o, &n); /* no instance: the overall F1 */
+    assert_true(o[0] == 0.6 && o[1] == 0.6 && n == 40);
+    ft_tune_objective(&r, 10, -1, 0, o, &n); /* scan.min_score */
+    assert_true(o[0] == 0.6 && n == 40);
+    rows[2].f1 = -1; /* undefined: 0 */
+    rows[0].f1 = -1;
+    ft_tune_objective(&r, 10, FT_PAT_FAN_OUT, 0, o, &n);
+    assert_true(o[0] == 0 && o[1] == 0 && n == 5);
+    ft_tune_objective(&r, 10, FT_PAT_CYCLE, 0, o, &n);
+    assert_true(o[0] == 0 && n == 40);
+    /* a budget of half an alert per 100,000: 1 + recall within, fewer over */
+    ft_tune_objective(&r, 0.5, FT_PAT_FAN_OUT, 0.5, o, &n);
+    assert_true(fabs(o[0] - 1.7) < 1e-12 && n == 40);
+    ft_tune_objective(&r, 0.75, FT_PAT_FAN_OUT, 0.5, o, &n);
+    assert_true(fabs(o[0] + 0.75e-9) < 1e-21);
+    rows[2].recall = -1;
+    ft_tune_objective(&r, 0.25, FT_PAT_CYCLE, 0.5, o, &n);
+    assert_true(o[0] == 1);
+}
+
 /* The one-standard-error rule of tune's steps, on hand-made objectives. */
 static void test_tune_choose(void **state)
 {
@@ -599,6 +642,7 @@ int main(void)
         cmocka_unit_test(test_nothing_to_learn),
         cmocka_unit_test(test_tune_recovers_threshold),
         cmocka_unit_test(test_tune_choose),
+        cmocka_unit_test(test_tune_objective),
         cmocka_unit_test(test_feature_groups),
         cmocka_unit_test(test_variants),
         cmocka_unit_test(test_model_fits),

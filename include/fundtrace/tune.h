@@ -87,6 +87,14 @@ ft_status ft_tune_run(const ft_store *s, ft_eval *truth, const ft_scan_params *s
                       const ft_tune_opts *o, ft_tune_result *res, ft_error *err);
 void ft_tune_result_free(ft_tune_result *res);
 
+/* The objective of a parameter of detector `kind` (an ft_pattern; -1:
+ * scan.min_score) for a scan scored into r with per_100k alerts per
+ * 100,000 transfers (see above): out[0] the primary, out[1] the overall
+ * F1 (undefined figures count as 0), *n the instances the primary is
+ * measured on. budget: max_alerts_per_100k (0: none). */
+void ft_tune_objective(const ft_eval_result *r, double per_100k, int kind, double budget,
+                       double out[2], int64_t *n);
+
 /* The standard error of a share v (an F1 or a recall) measured on n
  * instances, sqrt(v (1 - v) / n); 0 for v 0 or 1 or no instances. */
 double ft_tune_noise(double v, int64_t n);
