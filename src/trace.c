@@ -1024,26 +1024,21 @@ static uint32_t new_node(ft_tracer *tr, uint32_t a, int hops, uint32_t p, bool s
 
 /* The breadth limit chooses node idx's payments from the time of
  * position p on for money of fewer than `cap` hops (the first choice: cap
- * INT_MAX). */
-static void choose(ft_tracer *tr, uint32_t idx, uint32_t p, int cap)
+ * INT_MAX); returns the first of those payments' places in its list. */
+static uint32_t choose(ft_tracer *tr, uint32_t idx, uint32_t p, int cap)
 {
     const ft_trace_index *ix = tr->ix;
     uint32_t a = tr->nodes[idx].account;
     uint32_t from = lower_bound(ix->out, ix->out_off[a], tr->nodes[idx].out_end, p);
     from = same_time_from(ix, ix->out, ix->out_off[a], from, p);
-    if (tr->st)
+    if (tr->o->breadth && tr->st)
         stream_allow(tr, idx,
                      ix->pos_base + (from < ix->out_off[a + 1] ? ix->out[from].pos : ix->n), cap);
-    else
+    else if (tr->o->breadth)
         allow_largest(tr, idx, from, tr->nodes[idx].out_end, cap);
+    return from;
 }
 
-/* Money of `hops` hops that node idx may pass on arrives at position p,
- * after money of more hops: the breadth limit chooses again, from now on,
- * for money of fewer hops than came before. So money of k hops passes on
- * by the largest payments from the first arrival of money of at most k
- * hops, and money of more hops, arriving earlier, changes nothing for it.
- * A choice that allows all payments allows all of the later ones too. */
 static void choose_again(ft_tracer *tr, uint32_t idx, uint32_t p, int hops)
 {
     node *n = &tr->nodes[idx];
@@ -1070,14 +1065,7 @@ static void follow(ft_tracer *tr, uint32_t idx, uint32_t p, int hops)
     n->in_end = lower_bound(ix->in, n->in_pos, ix->in_off[a + 1], tr->end_idx);
     n->out_pos = ix->out_off[a];
     n->out_end = lower_bound(ix->out, n->out_pos, ix->out_off[a + 1], tr->end_idx);
-    uint32_t from = lower_bound(ix->out, n->out_pos, n->out_end, p);
-    from = same_time_from(ix, ix->out, n->out_pos, from, p);
-    if (tr->o->breadth && tr->st)
-        stream_allow(tr, idx,
-                     ix->pos_base + (from < ix->out_off[a + 1] ? ix->out[from].pos : ix->n),
-                     INT_MAX);
-    else if (tr->o->breadth)
-        allow_largest(tr, idx, from, n->out_end, INT_MAX);
+    uint32_t from = choose(tr, idx, p, INT_MAX);
     if (tr->o->policy == FT_POLICY_POISON) {
         tr->nodes[idx].out_pos = from;
     } else {
