@@ -612,7 +612,6 @@ static void prepare_commit(struct checker *C, const ft_csv_batch *b, const ft_cs
         put_key(C, a, len);
         k->koff[side] = off;
         k->klen[side] = (uint32_t)(C->keys_used - off);
-        k->hash[side] = ft_intern_hash(C->keys + off, k->klen[side]);
     }
     const char *ch = get_in(sc, b, row, FT_F_CHANNEL, &len);
     k->chlen = ch ? (uint32_t)len : 0;
@@ -637,6 +636,10 @@ static void prepare_commit(struct checker *C, const ft_csv_batch *b, const ft_cs
     k->memooff = memo ? put_key(C, memo, len) : 0;
     const char *lab = get_in(sc, b, row, FT_F_LABEL, &len);
     k->label = lab && (sc->label_kind == FT_LABEL_TEXT ? len != 0 : !flag_false(lab, len));
+    /* Hashed last: reading a key right after put_key's overlapping
+     * stores would wait for them to reach the cache. */
+    k->hash[0] = ft_intern_hash(C->keys + k->koff[0], k->klen[0]);
+    k->hash[1] = ft_intern_hash(C->keys + k->koff[1], k->klen[1]);
 }
 
 /* Judges one row. Without `all` it stops at the first fault (the reader
