@@ -6,6 +6,7 @@
  */
 #include "fundtrace/pool.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,6 +323,38 @@ void ft_intern_free(ft_intern *t)
         free(t->slots);
     }
     memset(t, 0, sizeof *t);
+}
+
+typedef struct job_arg {
+    void (*fn)(void *job);
+    void *job;
+} job_arg;
+
+static void *job_main(void *arg)
+{
+    job_arg *a = arg;
+    a->fn(a->job);
+    return NULL;
+}
+
+void ft_run_jobs(void (*fn)(void *job), void *jobs, size_t size, int n)
+{
+    pthread_t t[8];
+    job_arg a[8];
+    bool started[8] = {false};
+    n = n > 8 ? 8 : n;
+    for (int i = 1; i < n; i++) {
+        a[i] = (job_arg){fn, (char *)jobs + (size_t)i * size};
+        started[i] = pthread_create(&t[i], NULL, job_main, &a[i]) == 0;
+    }
+    if (n > 0)
+        fn(jobs);
+    for (int i = 1; i < n; i++) {
+        if (started[i])
+            pthread_join(t[i], NULL);
+        else
+            fn((char *)jobs + (size_t)i * size);
+    }
 }
 
 bool ft_array_grow(void *pp, uint32_t *cap, uint64_t need, size_t elem)

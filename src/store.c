@@ -296,6 +296,9 @@ ft_status ft_store_currency(ft_store *s, const ft_currency *c, uint16_t *id, ft_
 
 /* --- sorting by time --------------------------------------------------- */
 
+/* Rows from which the adjacency builds its two ends on two threads. */
+#define ADJ_THREAD_ROWS (1 << 16)
+
 #define RADIX_BITS 11
 #define RADIX_SIZE (1u << RADIX_BITS)
 
@@ -434,55 +437,99 @@ ft_status ft_store_finish(ft_store *s, ft_error *err)
 
 /* --- adjacency ---------------------------------------------------------- */
 
-static ft_status build_csr(const uint32_t *end, int64_t n, uint32_t nacc, uint32_t **off_out,
-                           uint32_t **txn_out, ft_error *err)
+/* One end's lists: the transfers of each account at `end` (payer or
+ * payee), in time then tie order. Filling in ascending row order keeps
+ * each list in time order (the rows are); an account whose list has two
+ * transfers at one time is noted, and only those lists are put in tie
+ * order after. */
+typedef struct adj_side {
+    const ft_store *s;
+    const uint32_t *end;
+    uint32_t nacc;
+    uint32_t *off, *txn;
+    ft_status rc;
+    ft_error err;
+} adj_side;
+
+static ft_status order_ties(const ft_store *s, const uint32_t *off, uint32_t *txn,
+                            const uint8_t *tied, uint32_t nacc, ft_error *err);
+
+static ft_status build_side(adj_side *j)
 {
+    int64_t n = j->s->t.n;
+    const int64_t *ts = j->s->t.ts_ms;
+    uint32_t nacc = j->nacc;
     uint32_t *off = calloc((size_t)nacc + 1, sizeof *off);
     uint32_t *txn = malloc((size_t)(n ? n : 1) * sizeof *txn);
-    if (!off || !txn) {
+    int64_t *last = malloc(((size_t)nacc + 1) * sizeof *last);
+    uint8_t *tied = calloc((size_t)nacc + 1, 1);
+    if (!off || !txn || !last || !tied) {
         free(off);
         free(txn);
-        return ft_error_oom(err);
+        free(last);
+        free(tied);
+        return ft_error_oom(&j->err);
     }
+    const uint32_t *end = j->end;
     for (int64_t i = 0; i < n; i++)
         off[end[i] + 1]++;
     for (uint32_t a = 0; a < nacc; a++)
         off[a + 1] += off[a];
-    /* Filling in ascending transaction order keeps each list in time
-     * order; `off` is used as the write cursor and shifted back after. */
-    for (int64_t i = 0; i < n; i++)
-        txn[off[end[i]]++] = (uint32_t)i;
+    /* `off` is the write cursor, shifted back after; `last` the time of
+     * the account's transfer written last (no time is INT64_MIN: a
+     * crafted one only costs a sort). */
+    for (uint32_t a = 0; a < nacc; a++)
+        last[a] = INT64_MIN;
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t a = end[i];
+        txn[off[a]++] = (uint32_t)i;
+        tied[a] |= last[a] == ts[i];
+        last[a] = ts[i];
+    }
     memmove(off + 1, off, (size_t)nacc * sizeof *off);
     off[0] = 0;
-    *off_out = off;
-    *txn_out = txn;
-    return FT_OK;
+    free(last);
+    j->off = off;
+    j->txn = txn;
+    ft_status rc = order_ties(j->s, off, txn, tied, nacc, &j->err);
+    free(tied);
+    return rc;
 }
 
-static ft_status order_ties(const ft_store *s, const uint32_t *off, uint32_t *txn, uint32_t nacc,
-                            ft_error *err);
+static void side_job(void *job)
+{
+    adj_side *j = job;
+    j->rc = build_side(j);
+}
 
 ft_status ft_store_adjacency(ft_store *s, ft_error *err)
 {
     ft_adjacency *a = &s->adj;
     if (a->out_off)
         return FT_OK;
-    uint32_t nacc = s->accounts.n;
-    ft_status rc = build_csr(s->t.src, s->t.n, nacc, &a->out_off, &a->out_txn, err);
-    if (rc == FT_OK)
-        rc = build_csr(s->t.dst, s->t.n, nacc, &a->in_off, &a->in_txn, err);
-    /* An account's transfers at one time in the tie order, not the rows'. */
-    if (rc == FT_OK)
-        rc = order_ties(s, a->out_off, a->out_txn, nacc, err);
-    if (rc == FT_OK)
-        rc = order_ties(s, a->in_off, a->in_txn, nacc, err);
-    if (rc != FT_OK) {
-        free(a->out_off);
-        free(a->out_txn);
-        memset(a, 0, sizeof *a);
-        return rc;
+    adj_side side[2] = {{.s = s, .end = s->t.src, .nacc = s->accounts.n},
+                        {.s = s, .end = s->t.dst, .nacc = s->accounts.n}};
+    /* The two ends are independent: on two threads once it pays. */
+    if (s->t.n >= ADJ_THREAD_ROWS) {
+        ft_run_jobs(side_job, side, sizeof side[0], 2);
+    } else {
+        side_job(&side[0]);
+        side_job(&side[1]);
     }
-    a->nacc = nacc;
+    for (int i = 0; i < 2; i++)
+        if (side[i].rc != FT_OK) {
+            *err = side[i].err;
+            for (int k = 0; k < 2; k++) {
+                free(side[k].off);
+                free(side[k].txn);
+            }
+            return side[i].rc;
+        }
+    *a = (ft_adjacency){.nacc = s->accounts.n,
+                        .out_off = side[0].off,
+                        .out_txn = side[0].txn,
+                        .in_off = side[1].off,
+                        .in_txn = side[1].txn};
     return FT_OK;
 }
 
@@ -798,36 +845,32 @@ static void merge_sort(const sort_by *by, uint32_t *v, uint32_t *tmp, uint32_t n
         v[k++] = tmp[i++];
 }
 
-/* Sorts each run of transfers at one time in each account's list
- * (txn[off[a] .. off[a + 1]), in time order) by ft_store_txn_cmp. */
-static ft_status order_ties(const ft_store *s, const uint32_t *off, uint32_t *txn, uint32_t nacc,
-                            ft_error *err)
+/* Sorts each run of transfers at one time in the lists of the accounts
+ * marked `tied` (txn[off[a] .. off[a + 1]), in time order) by
+ * ft_store_txn_cmp. */
+static ft_status order_ties(const ft_store *s, const uint32_t *off, uint32_t *txn,
+                            const uint8_t *tied, uint32_t nacc, ft_error *err)
 {
     const int64_t *ts = s->t.ts_ms;
-    uint32_t longest = 1;
-    for (uint32_t a = 0; a < nacc; a++)
-        for (uint32_t i = off[a]; i < off[a + 1];) {
-            uint32_t j = i + 1;
-            while (j < off[a + 1] && ts[txn[j]] == ts[txn[i]])
-                j++;
-            longest = j - i > longest ? j - i : longest;
-            i = j;
-        }
-    if (longest == 1)
-        return FT_OK;
-    uint32_t *tmp = malloc((size_t)longest * sizeof *tmp);
-    if (!tmp)
-        return ft_error_oom(err);
+    uint32_t *tmp = NULL, cap = 0;
     sort_by by = {s, BY_TXN};
-    for (uint32_t a = 0; a < nacc; a++)
+    for (uint32_t a = 0; a < nacc; a++) {
+        if (!tied[a])
+            continue;
         for (uint32_t i = off[a]; i < off[a + 1];) {
             uint32_t j = i + 1;
             while (j < off[a + 1] && ts[txn[j]] == ts[txn[i]])
                 j++;
-            if (j - i > 1)
+            if (j - i > 1) {
+                if (j - i > cap && !FT_ARRAY_GROW(tmp, &cap, j - i)) {
+                    free(tmp);
+                    return ft_error_oom(err);
+                }
                 merge_sort(&by, txn + i, tmp, j - i);
+            }
             i = j;
         }
+    }
     free(tmp);
     return FT_OK;
 }

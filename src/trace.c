@@ -344,11 +344,11 @@ static bool carry_keep(ft_trace_carry *c, uint32_t a, const held *h, uint32_t nh
  * first transfer (in trace order); a payment beyond the balance empties
  * it (the rest is of unknown origin). One sweep per account, its two
  * lists merged; most accounts use one currency. */
-static bool balances(ft_trace_index *ix, ft_trace_carry *carry)
+static bool balances(ft_trace_index *ix, ft_trace_carry *carry, uint32_t a0, uint32_t a1)
 {
     held *h = NULL;
     uint32_t cap = 0;
-    for (uint32_t a = 0; a < ix->s->accounts.n; a++) {
+    for (uint32_t a = a0; a < a1; a++) {
         uint32_t i = ix->in_off[a], o = ix->out_off[a], nh = 0;
         for (uint32_t c = carry ? carry->head[a] : UINT32_MAX; c != UINT32_MAX;
              c = carry->v[c].next) {
@@ -390,6 +390,44 @@ static bool balances(ft_trace_index *ix, ft_trace_carry *carry)
     free(h);
     return true;
 }
+
+/* Building the index in two parts that run side by side: the lists of
+ * payments out (and whom they pay) and of payments in, then the balances
+ * of two ranges of accounts. */
+typedef struct index_job {
+    ft_trace_index *ix;
+    bool out;
+    uint32_t *at;   /* the list's write cursors: its offsets to start */
+    uint32_t a0, a1; /* balances: these accounts */
+    bool ok;
+} index_job;
+
+/* Fills one list in trace order, which keeps each account's part in it. */
+static void fill_job(void *arg)
+{
+    index_job *j = arg;
+    ft_trace_index *ix = j->ix;
+    const ft_store *s = ix->s;
+    const uint32_t *payer = ix->backward ? s->t.dst : s->t.src;
+    const uint32_t *payee = ix->backward ? s->t.src : s->t.dst;
+    const uint32_t *who = j->out ? payer : payee;
+    entry *list = j->out ? ix->out : ix->in;
+    for (uint32_t p = 0; p < ix->n; p++) {
+        uint32_t t = ix->order[p], at = j->at[who[t]]++;
+        list[at] = (entry){s->t.amount[t], 0, p, s->t.cur[t]};
+        if (j->out)
+            ix->payee[at] = payee[t];
+    }
+}
+
+static void balances_job(void *arg)
+{
+    index_job *j = arg;
+    j->ok = balances(j->ix, NULL, j->a0, j->a1);
+}
+
+/* Rows from which the index is built on two threads. */
+#define INDEX_THREAD_ROWS (1 << 16)
 
 ft_status ft_trace_index_new(ft_trace_index **ixp, const ft_store *s, bool backward,
                              ft_error *err)
@@ -435,18 +473,30 @@ ft_status ft_trace_index_new_carry(ft_trace_index **ixp, const ft_store *s, bool
     ix->in_off = backward ? adj->out_off : adj->in_off;
     memcpy(at_out, ix->out_off, na * sizeof *at_out);
     memcpy(at_in, ix->in_off, na * sizeof *at_in);
-    const uint32_t *payer = backward ? s->t.dst : s->t.src;
-    const uint32_t *payee = backward ? s->t.src : s->t.dst;
-    for (uint32_t p = 0; p < n; p++) {
-        uint32_t t = ix->order[p];
-        entry e = {s->t.amount[t], 0, p, s->t.cur[t]};
-        ix->payee[at_out[payer[t]]] = payee[t];
-        ix->out[at_out[payer[t]]++] = e;
-        ix->in[at_in[payee[t]]++] = e;
+    bool two = n >= INDEX_THREAD_ROWS;
+    index_job job[2] = {{.ix = ix, .out = true, .at = at_out}, {.ix = ix, .out = false, .at = at_in}};
+    if (two) {
+        ft_run_jobs(fill_job, job, sizeof job[0], 2);
+    } else {
+        fill_job(&job[0]);
+        fill_job(&job[1]);
     }
     free(at_out);
     free(at_in);
-    if (!balances(ix, carry)) {
+    bool ok;
+    if (two && !carry) {
+        /* Two ranges of accounts with about as many payments each. */
+        uint32_t mid = 0;
+        while (mid < na && (uint64_t)ix->out_off[mid] + ix->in_off[mid] < n)
+            mid++;
+        job[0].a0 = 0, job[0].a1 = mid;
+        job[1].a0 = mid, job[1].a1 = (uint32_t)na;
+        ft_run_jobs(balances_job, job, sizeof job[0], 2);
+        ok = job[0].ok && job[1].ok;
+    } else {
+        ok = balances(ix, carry, 0, (uint32_t)na);
+    }
+    if (!ok) {
         ft_trace_index_free(ix);
         return ft_error_oom(err);
     }

@@ -1038,6 +1038,90 @@ static void test_row_order_changes_nothing(void **state)
     }
 }
 
+/* Transfers between other accounts change no trace. With 70,000 of them
+ * around a small random store (before it in the file and among its
+ * times), the adjacency and the trace index are built on two threads
+ * (from 65,536 rows); the traces must be the small store's, every
+ * account list in time then tie order. */
+static void test_other_accounts_change_nothing(void **state)
+{
+    (void)state;
+    uint64_t x = 0xD1B54A32D192ED03ULL;
+    static char csv[8192];
+    const int pad = 35000;
+    size_t cap = (size_t)(2 * pad) * 64 + sizeof csv;
+    char *big = malloc(cap);
+    assert_non_null(big);
+    for (int round = 0; round < 12; round++) {
+        int nt;
+        random_rows(&x, csv, sizeof csv, &nt);
+        const char *body = strchr(csv, '\n') + 1;
+        size_t len = (size_t)snprintf(big, cap, "%.*s", (int)(body - csv), csv);
+        for (int half = 0; half < 2; half++) {
+            if (half)
+                len += (size_t)snprintf(big + len, cap - len, "%s", body);
+            for (int i = 0; i < pad; i++) {
+                int64_t t = 1704067190 + (int64_t)(xorshift(&x) % 80);
+                len += (size_t)snprintf(big + len, cap - len, "%d,%lld,%c%d,%c%d,%d.00,EUR\n",
+                                        1000000 + half * pad + i, (long long)t, half ? 'q' : 'p',
+                                        (int)(xorshift(&x) % 1000), half ? 'q' : 'p',
+                                        (int)(xorshift(&x) % 1000), 1 + (int)(xorshift(&x) % 50));
+            }
+        }
+        ft_store s = {0}, q = {0};
+        load(&s, csv);
+        load(&q, big);
+        assert_int_equal(q.t.n, nt + 2 * pad);
+        for (int side = 0; side < 2; side++) {
+            const uint32_t *off = side ? q.adj.in_off : q.adj.out_off;
+            const uint32_t *txn = side ? q.adj.in_txn : q.adj.out_txn;
+            const uint32_t *end = side ? q.t.dst : q.t.src;
+            for (uint32_t a = 0; a < q.accounts.n; a++)
+                for (uint32_t i = off[a]; i < off[a + 1]; i++) {
+                    assert_int_equal(end[txn[i]], a);
+                    if (i > off[a] && ft_store_txn_cmp(&q, txn[i - 1], txn[i]) >= 0)
+                        fail_msg("round %d: account %u's list out of order at %u", round, a, i);
+                }
+        }
+        assert_int_equal(ft_store_txid_index(&q, NULL), FT_OK);
+        for (int back = 0; back < 2; back++) {
+            ft_tracer *ts = tracer_open(&s, back);
+            ft_trace_index *ts_ix = current_ix;
+            ft_tracer *tq = tracer_open(&q, back);
+            for (int p = 0; p < 4; p++) {
+                ft_trace_options o;
+                ask a;
+                random_ask(&x, &s, (ft_policy)p, &a, &o);
+                o.breadth = (uint32_t)(xorshift(&x) % 3);
+                size_t kl;
+                const char *key = ft_store_account(&s, a.seed, &kl);
+                uint32_t qseed = 0, t;
+                int64_t qtxn = -1;
+                assert_true(ft_intern_find(&q.accounts, key, kl, &qseed));
+                if (a.txn >= 0) {
+                    char id[32];
+                    size_t il = ft_store_txid(&s, a.txn, id, sizeof id);
+                    assert_true(ft_store_find_txid(&q, id, il, &t));
+                    qtxn = t;
+                }
+                char *js = trace_json(ts, &s, &o, a.seed, a.txn);
+                char *jq = trace_json(tq, &q, &o, qseed, qtxn);
+                if (strcmp(js, jq) != 0)
+                    fail_msg("round %d %s %s:\n%s\nwith other accounts:\n%s", round,
+                             back ? "backward" : "forward", ft_policy_name(a.p), js, jq);
+                free(js);
+                free(jq);
+            }
+            ft_tracer_free(ts);
+            ft_trace_index_free(ts_ix);
+            tracer_close(tq);
+        }
+        ft_store_free(&s);
+        ft_store_free(&q);
+    }
+    free(big);
+}
+
 /* --- backward ------------------------------------------------------------------------- */
 
 static const ft_trace_result *run_back(ft_tracer *tr, const ft_store *s, ft_policy p,
@@ -1284,6 +1368,7 @@ int main(void)
         cmocka_unit_test(test_breadth_by_hops),
         cmocka_unit_test(test_poison_same_time_circle),
         cmocka_unit_test(test_matches_reference),
+        cmocka_unit_test(test_other_accounts_change_nothing),
         cmocka_unit_test(test_row_order_changes_nothing),
         cmocka_unit_test(test_backward_hand_case),
         cmocka_unit_test(test_backward_is_reversed_forward),

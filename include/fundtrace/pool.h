@@ -38,6 +38,13 @@ ft_status ft_bytes_grow(char **buf, size_t *cap, size_t need, ft_error *err);
  * through FT_ARRAY_GROW, which takes the element size from the type. */
 bool ft_array_grow(void *pp, uint32_t *cap, uint64_t need, size_t elem);
 
+/* Runs fn on each of the n jobs (an array of n elements of `size`
+ * bytes, at most 8): job 0 on the calling thread, each other one on a
+ * thread of its own, or on the calling thread after job 0 when a thread
+ * cannot be started. Returns when all are done. For work that splits
+ * into a few independent parts of about one size. */
+void ft_run_jobs(void (*fn)(void *job), void *jobs, size_t size, int n);
+
 /* FT_ARRAY_GROW(p, cap, need): room for `need` elements in the typed
  * array p (an lvalue such as s->v), capacity at cap (a uint32_t *). */
 #define FT_ARRAY_GROW(p, cap, need) ft_array_grow(&(p), (cap), (need), sizeof *(p))
