@@ -296,8 +296,9 @@ ft_status ft_store_currency(ft_store *s, const ft_currency *c, uint16_t *id, ft_
 
 /* --- sorting by time --------------------------------------------------- */
 
-/* Rows from which the adjacency builds its two ends on two threads. */
-#define ADJ_THREAD_ROWS (1 << 16)
+/* Rows from which work that splits in two (the adjacency's two ends, the
+ * ids' hashes) runs on two threads. */
+#define THREAD_ROWS (1 << 16)
 
 #define RADIX_BITS 11
 #define RADIX_SIZE (1u << RADIX_BITS)
@@ -510,7 +511,7 @@ ft_status ft_store_adjacency(ft_store *s, ft_error *err)
     adj_side side[2] = {{.s = s, .end = s->t.src, .nacc = s->accounts.n},
                         {.s = s, .end = s->t.dst, .nacc = s->accounts.n}};
     /* The two ends are independent: on two threads once it pays. */
-    if (s->t.n >= ADJ_THREAD_ROWS) {
+    if (s->t.n >= THREAD_ROWS) {
         ft_run_jobs(side_job, side, sizeof side[0], 2);
     } else {
         side_job(&side[0]);
@@ -677,31 +678,62 @@ static const char *txid_text(const ft_store *s, uint32_t i, char *buf, size_t ca
     return buf;
 }
 
+/* Hashing ids into buckets, rows [lo, hi) of a store. */
+typedef struct bucket_job {
+    const ft_store *s;
+    uint32_t *bucket, lo, hi, mask;
+} bucket_job;
+
+static void bucket_rows(void *arg)
+{
+    const bucket_job *j = arg;
+    char buf[256];
+    for (uint32_t i = j->lo; i < j->hi; i++) {
+        size_t len;
+        const char *id = txid_text(j->s, i, buf, sizeof buf, &len);
+        j->bucket[i] = (uint32_t)ft_xxh64(id, len, 0) & j->mask;
+    }
+}
+
+/* Rows ahead whose bucket counters are fetched: the counters are far
+ * larger than the caches, and each row's is a random one. */
+#define TXID_AHEAD 16
+
 ft_status ft_txid_map_build(const ft_store *s, ft_txid_map *m, ft_error *err)
 {
     uint32_t n = (uint32_t)s->t.n, nb = 1;
     while (nb < n / 2 && nb < (1u << 30)) /* about two transactions a bucket */
         nb *= 2;
     uint32_t *off = calloc((size_t)nb + 2, sizeof *off), *txn = malloc(((size_t)n + 1) * 4);
-    uint32_t *bucket = malloc(((size_t)n + 1) * sizeof *bucket);
+    uint32_t *bucket = malloc(((size_t)n + TXID_AHEAD + 1) * sizeof *bucket);
     if (!off || !txn || !bucket) {
         free(off);
         free(txn);
         free(bucket);
         return ft_error_oom(err);
     }
-    char buf[256];
+    bucket_job job[2] = {{s, bucket, 0, n / 2, nb - 1}, {s, bucket, n / 2, n, nb - 1}};
+    if (n >= THREAD_ROWS) {
+        ft_run_jobs(bucket_rows, job, sizeof job[0], 2);
+    } else {
+        job[0].hi = n;
+        bucket_rows(&job[0]);
+    }
+    for (uint32_t i = 0; i < TXID_AHEAD; i++)
+        bucket[n + i] = 0; /* what the last rows fetch ahead */
     for (uint32_t i = 0; i < n; i++) {
-        size_t len;
-        const char *id = txid_text(s, i, buf, sizeof buf, &len);
-        bucket[i] = (uint32_t)ft_xxh64(id, len, 0) & (nb - 1);
+        __builtin_prefetch(&off[bucket[i + TXID_AHEAD] + 2], 1);
         off[bucket[i] + 2]++;
     }
     /* A counting sort by bucket; ascending i keeps each bucket in store order. */
     for (uint32_t b = 0; b < nb; b++)
         off[b + 2] += off[b + 1];
-    for (uint32_t i = 0; i < n; i++)
+    for (uint32_t i = 0; i < n; i++) {
+        __builtin_prefetch(&off[bucket[i + TXID_AHEAD] + 1], 1);
+        if (i + TXID_AHEAD / 2 < n)
+            __builtin_prefetch(&txn[off[bucket[i + TXID_AHEAD / 2] + 1]], 1);
         txn[off[bucket[i] + 1]++] = i;
+    }
     free(bucket);
     m->nbuckets = nb;
     m->off = off;

@@ -144,6 +144,62 @@ static void test_adjacency_in_time_order(void **state)
     ft_store_free(&s);
 }
 
+/* From 65,536 rows the adjacency's two ends and the ids' hashes are built
+ * on two threads: 100,000 rows with many transfers at one time give every
+ * account's lists in time then tie order, holding exactly its transfers,
+ * and an id index that finds every row. */
+static void test_large_adjacency_and_ids(void **state)
+{
+    (void)state;
+    ft_store s = {0};
+    add_accounts(&s, 300);
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    const int n = 100000;
+    for (int i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        append(&s, (int64_t)(x % 5000), (uint32_t)(x >> 20) % 300, (uint32_t)(x >> 40) % 300,
+               (int64_t)(x >> 50) % 7);
+    }
+    ft_error err;
+    assert_int_equal(ft_store_finish(&s, &err), FT_OK);
+    assert_int_equal(ft_store_adjacency(&s, &err), FT_OK);
+    for (int side = 0; side < 2; side++) {
+        const uint32_t *off = side ? s.adj.in_off : s.adj.out_off;
+        const uint32_t *txn = side ? s.adj.in_txn : s.adj.out_txn;
+        const uint32_t *end = side ? s.t.dst : s.t.src;
+        uint32_t *count = calloc(300, sizeof *count);
+        assert_non_null(count);
+        for (int i = 0; i < n; i++)
+            count[end[i]]++;
+        assert_int_equal(off[300], n);
+        for (uint32_t a = 0; a < 300; a++) {
+            assert_int_equal(off[a + 1] - off[a], count[a]);
+            for (uint32_t i = off[a]; i < off[a + 1]; i++) {
+                assert_int_equal(end[txn[i]], a);
+                if (i > off[a] && ft_store_txn_cmp(&s, txn[i - 1], txn[i]) >= 0)
+                    fail_msg("side %d account %u: out of order at %u", side, a, i);
+            }
+        }
+        free(count);
+    }
+    assert_int_equal(ft_store_txid_index(&s, &err), FT_OK);
+    const ft_txid_map *m = &s.txids;
+    assert_int_equal(m->off[m->nbuckets], n);
+    for (uint32_t b = 0; b < m->nbuckets; b++)
+        for (uint32_t k = m->off[b]; k < m->off[b + 1]; k++)
+            assert_true(k == m->off[b] || m->txn[k - 1] < m->txn[k]);
+    for (int i = 0; i < n; i++) {
+        char id[64];
+        size_t len = ft_store_txid(&s, (uint32_t)i, id, sizeof id);
+        uint32_t t;
+        assert_true(ft_store_find_txid(&s, id, len, &t));
+        assert_int_equal(t, i);
+    }
+    ft_store_free(&s);
+}
+
 static void test_graph_edge_ids_are_rows(void **state)
 {
     (void)state;
@@ -380,6 +436,7 @@ int main(void)
         cmocka_unit_test(test_flow_order_at_one_time),
         cmocka_unit_test(test_flow_order_ignores_row_order),
         cmocka_unit_test(test_txid_index),
+        cmocka_unit_test(test_large_adjacency_and_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
