@@ -300,6 +300,10 @@ ft_status ft_store_currency(ft_store *s, const ft_currency *c, uint16_t *id, ft_
  * ids' hashes) runs on two threads. */
 #define THREAD_ROWS (1 << 16)
 
+/* Rows ahead whose place in a scattered fill is fetched: each row's is a
+ * random one in an array far larger than the caches. */
+#define FILL_AHEAD 16
+
 #define RADIX_BITS 11
 #define RADIX_SIZE (1u << RADIX_BITS)
 
@@ -482,6 +486,8 @@ static ft_status build_side(adj_side *j)
     for (uint32_t a = 0; a < nacc; a++)
         last[a] = INT64_MIN;
     for (int64_t i = 0; i < n; i++) {
+        if (i + FILL_AHEAD < n)
+            __builtin_prefetch(&txn[off[end[i + FILL_AHEAD]]], 1);
         uint32_t a = end[i];
         txn[off[a]++] = (uint32_t)i;
         tied[a] |= last[a] == ts[i];
@@ -695,9 +701,6 @@ static void bucket_rows(void *arg)
     }
 }
 
-/* Rows ahead whose bucket counters are fetched: the counters are far
- * larger than the caches, and each row's is a random one. */
-#define TXID_AHEAD 16
 
 ft_status ft_txid_map_build(const ft_store *s, ft_txid_map *m, ft_error *err)
 {
@@ -705,7 +708,7 @@ ft_status ft_txid_map_build(const ft_store *s, ft_txid_map *m, ft_error *err)
     while (nb < n / 2 && nb < (1u << 30)) /* about two transactions a bucket */
         nb *= 2;
     uint32_t *off = calloc((size_t)nb + 2, sizeof *off), *txn = malloc(((size_t)n + 1) * 4);
-    uint32_t *bucket = malloc(((size_t)n + TXID_AHEAD + 1) * sizeof *bucket);
+    uint32_t *bucket = malloc(((size_t)n + FILL_AHEAD + 1) * sizeof *bucket);
     if (!off || !txn || !bucket) {
         free(off);
         free(txn);
@@ -719,19 +722,19 @@ ft_status ft_txid_map_build(const ft_store *s, ft_txid_map *m, ft_error *err)
         job[0].hi = n;
         bucket_rows(&job[0]);
     }
-    for (uint32_t i = 0; i < TXID_AHEAD; i++)
+    for (uint32_t i = 0; i < FILL_AHEAD; i++)
         bucket[n + i] = 0; /* what the last rows fetch ahead */
     for (uint32_t i = 0; i < n; i++) {
-        __builtin_prefetch(&off[bucket[i + TXID_AHEAD] + 2], 1);
+        __builtin_prefetch(&off[bucket[i + FILL_AHEAD] + 2], 1);
         off[bucket[i] + 2]++;
     }
     /* A counting sort by bucket; ascending i keeps each bucket in store order. */
     for (uint32_t b = 0; b < nb; b++)
         off[b + 2] += off[b + 1];
     for (uint32_t i = 0; i < n; i++) {
-        __builtin_prefetch(&off[bucket[i + TXID_AHEAD] + 1], 1);
-        if (i + TXID_AHEAD / 2 < n)
-            __builtin_prefetch(&txn[off[bucket[i + TXID_AHEAD / 2] + 1]], 1);
+        __builtin_prefetch(&off[bucket[i + FILL_AHEAD] + 1], 1);
+        if (i + FILL_AHEAD / 2 < n)
+            __builtin_prefetch(&txn[off[bucket[i + FILL_AHEAD / 2] + 1]], 1);
         txn[off[bucket[i] + 1]++] = i;
     }
     free(bucket);
