@@ -276,6 +276,21 @@ static ft_status string(ft_json_reader *r, ft_jv *v, ft_error *err)
     take(r); /* '"' */
     r->ntext = 0;
     for (;;) {
+        /* A run of characters that stand for themselves, at once. */
+        size_t end = r->pos;
+        while (end < r->len) {
+            unsigned char ch = (unsigned char)r->buf[end];
+            if (ch < 0x20 || ch >= 0x80 || ch == '"' || ch == '\\')
+                break;
+            end++;
+        }
+        if (end > r->pos) {
+            if (!text_put(r, r->buf + r->pos, end - r->pos))
+                return ft_error_oom(err);
+            r->col += (int64_t)(end - r->pos);
+            r->pos = end;
+            continue;
+        }
         int64_t line = r->line, col = r->col;
         int c = take(r);
         if (c < 0 || (c == '\n' && r->mode == MODE_LINES))

@@ -118,6 +118,48 @@ static void test_files_of_records(void **state)
     assert_int_equal(n, 3);
 }
 
+/* Long strings from a file, read 64 KiB at a time: runs of plain text
+ * are taken whole, up to an escape, a UTF-8 sequence or the end of what
+ * was read, and an error after them still names its exact column. */
+static void test_long_strings_from_a_file(void **state)
+{
+    (void)state;
+    const size_t run = 70000;
+    size_t cap = 2 * run + 64, len = 0;
+    char *text = malloc(cap), *want = malloc(cap);
+    assert_non_null(text);
+    assert_non_null(want);
+    len += (size_t)snprintf(text, cap, "{\"s\":\"");
+    for (size_t i = 0; i < run; i++)
+        text[len++] = want[i] = (char)('a' + i % 26);
+    memcpy(text + len, "\\n\xc3\xa9z\"}\n{\"s\":\"", 14);
+    len += 14;
+    memcpy(want + run, "\n\xc3\xa9z", 5);
+    for (size_t i = 0; i < run; i++)
+        text[len++] = 'x';
+    text[len++] = '\t';
+    memcpy(text + len, "\"}\n", 3);
+    len += 3;
+    char *dir = tu_tmpdir(), path[512];
+    snprintf(path, sizeof path, "%s/long.jsonl", dir);
+    tu_write(path, text, len);
+    ft_json_reader *r;
+    ft_error err;
+    assert_int_equal(ft_json_open(&r, path, &err), FT_OK);
+    const ft_jv *v;
+    assert_int_equal(ft_json_next(r, &v, &err), FT_OK);
+    assert_non_null(v);
+    assert_string_equal(ft_jv_get(v, "s")->s, want);
+    assert_int_equal(ft_json_next(r, &v, &err), FT_EINPUT);
+    char msg[600];
+    snprintf(msg, sizeof msg, "%s:2:%zu: a control character (0x09) in a string", path, run + 7);
+    assert_string_equal(err.msg, msg);
+    ft_json_close(r);
+    tu_rmdir(dir);
+    free(text);
+    free(want);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -456,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_long_string),
         cmocka_unit_test(test_files_of_records),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_long_strings_from_a_file),
         cmocka_unit_test(test_alerts_round_trip),
         cmocka_unit_test(test_trace_round_trip),
         cmocka_unit_test(test_bad_alerts_and_traces),

@@ -101,11 +101,43 @@ static void test_json_utf8(void **state)
     }
 }
 
+/* Integers are written by hand, not by printf: every sign and width,
+ * the ends of int64_t included; and an object's members, commas and
+ * nesting come out as JSON. */
+static void test_json_ints(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    size_t n;
+    FILE *f = open_memstream(&out, &n);
+    ft_json j;
+    ft_json_init(&j, f, false);
+    ft_json_object(&j, NULL);
+    ft_json_int(&j, "zero", 0);
+    ft_json_int(&j, "one", 1);
+    ft_json_int(&j, "minus", -7);
+    ft_json_int(&j, "ten", 10);
+    ft_json_int(&j, "min", INT64_MIN);
+    ft_json_int(&j, "max", INT64_MAX);
+    ft_json_array(&j, "l");
+    ft_json_int(&j, NULL, -1234567890123LL);
+    ft_json_bool(&j, NULL, true);
+    ft_json_end(&j, ']');
+    ft_json_end(&j, '}');
+    ft_json_finish(&j);
+    fclose(f);
+    assert_string_equal(out, "{\"zero\":0,\"one\":1,\"minus\":-7,\"ten\":10,"
+                             "\"min\":-9223372036854775808,\"max\":9223372036854775807,"
+                             "\"l\":[-1234567890123,true]}\n");
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fields),
         cmocka_unit_test(test_json_utf8),
+        cmocka_unit_test(test_json_ints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
