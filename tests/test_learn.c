@@ -5,10 +5,11 @@
  * model file is refused when a bit of it flips, when its features are not
  * what this fundtrace computes for its settings, and when it is used with
  * other feature settings; tune finds the structuring threshold planted
- * in a bank where it is 5,000 rather than 10,000, and on a bank built for
- * it (200,208 transfers, two fans) keeps fan_out.window_hours within an
- * alert budget under one per 100,000 transfers and searches fan_out's
- * parameters exactly when fan_out is asked for.
+ * in a bank where it is 5,000 rather than 10,000; on banks built for it
+ * (bursts of payments to new payees) tune keeps to the one-standard-error
+ * rule with and without an alert budget (one under one alert per 100,000
+ * transfers among them) and searches fan_out's parameters exactly when
+ * fan_out is asked for.
  */
 #include "testutil.h"
 
@@ -557,6 +558,16 @@ static double param(const ft_scan_params *p, const char *name)
     return v;
 }
 
+/* fan_out's four parameters in p are these. */
+static void fan_out_is(const ft_scan_params *p, double receivers, double window, double slow,
+                       double amount)
+{
+    assert_true(param(p, "fan_out.min_receivers") == receivers);
+    assert_true(param(p, "fan_out.window_hours") == window);
+    assert_true(param(p, "fan_out.slow_window_days") == slow);
+    assert_true(param(p, "fan_out.min_amount") == amount);
+}
+
 static const ft_eval_row *overall(const ft_eval_result *r)
 {
     assert_string_equal(r->rows[r->nrows - 1].name, "overall");
@@ -582,10 +593,7 @@ static void test_tune_budget_under_one(void **state)
     ft_tune_result res;
     ft_error err;
     assert_int_equal(ft_tune_run(&b.s, b.ev, &p, &to, &res, &err), FT_OK);
-    assert_true(param(&res.params, "fan_out.window_hours") == 1);
-    assert_true(param(&res.params, "fan_out.min_receivers") == 3);
-    assert_true(param(&res.params, "fan_out.slow_window_days") == 1000);
-    assert_true(param(&res.params, "fan_out.min_amount") == 0);
+    fan_out_is(&res.params, 3, 1, 1000, 0);
     assert_int_equal(res.nchanges, 0);
     /* one pass over the other values of the four ranges: 9 + 6 + 4 + 4 */
     assert_int_equal(res.scans, 2 + 23);
@@ -646,10 +654,7 @@ static void test_tune_one_standard_error(void **state)
     ft_tune_result res;
     ft_error err;
     assert_int_equal(ft_tune_run(&b.s, b.ev, &p, &to, &res, &err), FT_OK);
-    assert_true(param(&res.params, "fan_out.min_receivers") == 4);
-    assert_true(param(&res.params, "fan_out.window_hours") == 168);
-    assert_true(param(&res.params, "fan_out.slow_window_days") == 1000);
-    assert_true(param(&res.params, "fan_out.min_amount") == 0);
+    fan_out_is(&res.params, 4, 168, 1000, 0);
     assert_int_equal(res.nchanges, 1);
     assert_true(res.changes[0].from == 3 && res.changes[0].to == 4);
     const ft_eval_row *start = overall(&res.start), *end = overall(&res.end);
@@ -696,10 +701,7 @@ static void test_tune_fan_out_only(void **state)
     ft_tune_result res;
     ft_error err;
     assert_int_equal(ft_tune_run(&b.s, b.ev, &p, &to, &res, &err), FT_OK);
-    assert_true(param(&res.params, "fan_out.window_hours") == 6);
-    assert_true(param(&res.params, "fan_out.min_receivers") == 3);
-    assert_true(param(&res.params, "fan_out.slow_window_days") == 1000);
-    assert_true(param(&res.params, "fan_out.min_amount") == 0);
+    fan_out_is(&res.params, 3, 6, 1000, 0);
     assert_true(param(&res.params, "scan.min_score") == 0.5);
     assert_int_equal(res.nchanges, 1);
     assert_string_equal(res.changes[0].name, "fan_out.window_hours");
