@@ -606,6 +606,19 @@ static void test_tune_budget_under_one(void **state)
     free_bank(&b);
 }
 
+typedef struct advance {
+    int calls;
+    uint64_t done, total;
+} advance;
+
+static void on_advance(void *ctx, uint64_t done, uint64_t total)
+{
+    advance *a = ctx;
+    a->calls++;
+    a->done = done;
+    a->total = total;
+}
+
 /* A bank of 6,172 transfers for the one-standard-error rule without a
  * budget: 200 accounts paying their payees every day for 30 days, and five
  * payers each paying its own payee 3,000.00 every day at 9:00 and, on a
@@ -642,7 +655,8 @@ static void payers_bank(bank *b)
  * leave A and H (precision 1/2), 6 to 8 A alone (precision 1). Recall is
  * 2/5 throughout, so the F1 is 0.267 at 3, 0.444 at 4 and 0.571 at 6:
  * one standard error on 5 instances is 0.221, 0.444 is within it of the
- * best and nearer: 4, not the best 6. */
+ * best and nearer: 4, not the best 6. With 0, 1 and 2 passes: the scans
+ * done and the most progress is told there can be. */
 static void test_tune_one_standard_error(void **state)
 {
     (void)state;
@@ -651,6 +665,9 @@ static void test_tune_one_standard_error(void **state)
     ft_scan_params p;
     ft_tune_opts to;
     fans_start(&p, &to, "168");
+    advance adv = {0};
+    to.progress = on_advance;
+    to.progress_ctx = &adv;
     ft_tune_result res;
     ft_error err;
     assert_int_equal(ft_tune_run(&b.s, b.ev, &p, &to, &res, &err), FT_OK);
@@ -662,21 +679,29 @@ static void test_tune_one_standard_error(void **state)
     assert_int_equal(end->alerts, 2);
     assert_int_equal(end->found, 2);
     assert_true(fabs(start->f1 - 4.0 / 15) < 1e-12 && fabs(end->f1 - 4.0 / 9) < 1e-12);
+    /* the second pass changes nothing: 23 other values each */
+    assert_int_equal(res.scans, 2 + 23 + 23);
+    assert_true(adv.calls == res.scans && adv.done == 48 && adv.total == 2 + 2 * 27);
+    ft_tune_result_free(&res);
+    /* one pass: the same change */
+    to.passes = 1;
+    adv = (advance){0};
+    assert_int_equal(ft_tune_run(&b.s, b.ev, &p, &to, &res, &err), FT_OK);
+    fan_out_is(&res.params, 4, 168, 1000, 0);
+    assert_int_equal(res.scans, 2 + 23);
+    assert_true(adv.calls == res.scans && adv.done == 25 && adv.total == 2 + 27);
+    ft_tune_result_free(&res);
+    /* no pass: the starting parameters, scored twice */
+    to.passes = 0;
+    adv = (advance){0};
+    assert_int_equal(ft_tune_run(&b.s, b.ev, &p, &to, &res, &err), FT_OK);
+    fan_out_is(&res.params, 3, 168, 1000, 0);
+    assert_int_equal(res.nchanges, 0);
+    assert_int_equal(res.scans, 2);
+    assert_true(adv.calls == 2 && adv.done == 2 && adv.total == 2);
+    assert_int_equal(overall(&res.end)->alerts, 5);
     ft_tune_result_free(&res);
     free_bank(&b);
-}
-
-typedef struct advance {
-    int calls;
-    uint64_t done, total;
-} advance;
-
-static void on_advance(void *ctx, uint64_t done, uint64_t total)
-{
-    advance *a = ctx;
-    a->calls++;
-    a->done = done;
-    a->total = total;
 }
 
 /* fan_out is pattern 0 and its parameters are a detector's, not
