@@ -239,7 +239,7 @@ ft_status ft_tune_run(const ft_store *s, ft_eval *truth, const ft_scan_params *s
     for (const ft_tune_range *r = ft_tune_ranges; r->name; r++)
         if (r->kind >= 0 ? o->kinds[r->kind] && start->enabled[r->kind] : o->min_score)
             values += r->nvalues;
-    x.most = 2 + (o->passes > 0 ? o->passes : 1) * values;
+    x.most = 2 + (o->passes > 0 ? o->passes : 0) * values; /* no pass: the two scans alone */
     ft_eval_result now = {0}, trial[FT_TUNE_MAX_VALUES];
     memset(trial, 0, sizeof trial);
     double now_100k = 0, trial_100k[FT_TUNE_MAX_VALUES] = {0};

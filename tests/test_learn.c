@@ -5,7 +5,11 @@
  * model file is refused when a bit of it flips, when its features are not
  * what this fundtrace computes for its settings, and when it is used with
  * other feature settings; tune finds the structuring threshold planted
- * in a bank where it is 5,000 rather than 10,000.
+ * in a bank where it is 5,000 rather than 10,000; on banks built for it
+ * (bursts of payments to new payees) tune keeps to the one-standard-error
+ * rule with and without an alert budget (one under one alert per 100,000
+ * transfers among them) and searches fan_out's parameters exactly when
+ * fan_out is asked for.
  */
 #include "testutil.h"
 
@@ -359,8 +363,6 @@ static void test_nothing_to_learn(void **state)
     free_bank(&b);
 }
 
-/* Deposits planted just under 5,000: tune moves structuring.threshold
- * from the default 10,000 to 5,000, and finds every instance then. */
 /* The objective tune weighs: a detector's own pattern where the truth has
  * instances of it, else the overall F1; undefined figures as 0; with an
  * alert budget, 1 + the overall recall within it, fewer alerts over it. */
@@ -455,6 +457,328 @@ static void test_tune_choose(void **state)
     assert_int_equal(ft_tune_choose(r, 3, here, obj, 10, true), 4);
 }
 
+/* A bank built for tune's choices of fan_out's parameters, 200,208
+ * transfers: 1,000 accounts each paying its own payee 50.00 every day for
+ * 200 days from 2024-01-01, F paying L 3,000.00 every day at 9:00, and on
+ * 2024-03-01 a burst of F to 8 new payees, 3,000.00 each: fan1, four 10
+ * minutes apart from 10:00, and fan2, four 40 minutes apart from 22:00.
+ * The truth: fan1 and fan2 as two fan_out instances, and three of
+ * background transfers nothing finds: 5 instances.
+ * fan_out alerts (the other parameters at their defaults): with
+ * window_hours 1, fan1 alone (fan2 never has 3 payments within an hour):
+ * recall 1/5; with 6, fan1 and fan2, two alerts: recall 2/5; with 24 or
+ * more, one alert of all 8, which matches both: recall 2/5. One alert is
+ * 0.4995 per 100,000 transfers, two 0.999. */
+#define FANS_ROWS 200208
+
+#define JAN1 1704067200LL /* 2024-01-01 */
+#define DAY  86400LL
+
+/* The start of a bank's CSV in memory (header, then `accounts` accounts
+ * each paying its own payee 50.00 every day for `days` days from
+ * 2024-01-01: bgA.D); built_load reads it. */
+static FILE *built_csv(char **csv, size_t *len, int accounts, int days)
+{
+    FILE *f = open_memstream(csv, len);
+    assert_non_null(f);
+    fprintf(f, "txn_id,timestamp,src_account,dst_account,amount,currency\n");
+    for (int a = 0; a < accounts; a++)
+        for (int d = 0; d < days; d++)
+            fprintf(f, "bg%d.%d,%lld,P%d,Q%d,50.00,EUR\n", a, d,
+                    JAN1 + d * DAY + 8 * 3600 + (a % 600) * 60, a, a);
+    return f;
+}
+
+/* `who` paying `payee` 3,000.00 every day at 9:00 for `days` days. */
+static void built_regular(FILE *f, const char *who, const char *payee, int days)
+{
+    for (int d = 0; d < days; d++)
+        fprintf(f, "%s.r%d,%lld,%s,%s,3000.00,EUR\n", who, d, JAN1 + d * DAY + 9 * 3600, who,
+                payee);
+}
+
+/* Loads the CSV built into f (closing it), `rows` transfers, and the
+ * truth CSV text. */
+static void built_load(bank *b, FILE *f, char **csv, int64_t rows, const char *truth)
+{
+    memset(b, 0, sizeof *b);
+    b->dir = tu_tmpdir();
+    assert_int_equal(fclose(f), 0);
+    ft_error err;
+    if (tu_load(&b->s, "built.csv", *csv, NULL, NULL, &err) != FT_OK)
+        fail_msg("%s", err.msg);
+    free(*csv);
+    assert_int_equal(b->s.t.n, rows);
+    assert_int_equal(ft_store_adjacency(&b->s, &err), FT_OK);
+    snprintf(b->truth, sizeof b->truth, "%s/truth.csv", b->dir);
+    tu_write(b->truth, truth, strlen(truth));
+    assert_int_equal(ft_eval_new(&b->ev, &err), FT_OK);
+    assert_int_equal(ft_eval_truth_file(b->ev, b->truth, NULL, &err), FT_OK);
+}
+
+static void fans_bank(bank *b)
+{
+    char *csv = NULL;
+    size_t len = 0;
+    FILE *f = built_csv(&csv, &len, 1000, 200);
+    built_regular(f, "F", "L", 200);
+    const long long mar1 = JAN1 + 60 * DAY;
+    for (int j = 0; j < 4; j++) {
+        fprintf(f, "fan1.%d,%lld,F,X1%d,3000.00,EUR\n", j, mar1 + 10 * 3600 + j * 600, j);
+        fprintf(f, "fan2.%d,%lld,F,X2%d,3000.00,EUR\n", j, mar1 + 22 * 3600 + j * 2400, j);
+    }
+    built_load(b, f, &csv, FANS_ROWS,
+               "instance_id,pattern,params,txn_ids,accounts\n"
+               "fan1,fan_out,,fan1.0;fan1.1;fan1.2;fan1.3,\n"
+               "fan2,fan_out,,fan2.0;fan2.1;fan2.2;fan2.3,\n"
+               "u0,fan_out,,bg0.0;bg0.1;bg0.2,\n"
+               "u1,fan_out,,bg1.0;bg1.1;bg1.2,\n"
+               "u2,fan_out,,bg2.0;bg2.1;bg2.2,\n");
+}
+
+/* fan_out alone (scan.min_score not searched), from fan_out.window_hours
+ * `window`. */
+static void fans_start(ft_scan_params *p, ft_tune_opts *to, const char *window)
+{
+    ft_scan_defaults(p);
+    for (int k = 0; k < FT_PAT_COUNT; k++)
+        p->enabled[k] = k == FT_PAT_FAN_OUT;
+    ft_error err;
+    assert_int_equal(ft_scan_param_set(p, "fan_out.window_hours", window, &err), FT_OK);
+    ft_tune_defaults(to);
+    memset(to->kinds, 0, sizeof to->kinds);
+    to->kinds[FT_PAT_FAN_OUT] = true;
+    to->min_score = false;
+}
+
+static double param(const ft_scan_params *p, const char *name)
+{
+    double v = -1;
+    assert_true(ft_scan_param_get(p, name, &v));
+    return v;
+}
+
+/* fan_out's four parameters in p are these. */
+static void fan_out_is(const ft_scan_params *p, double receivers, double window, double slow,
+                       double amount)
+{
+    assert_true(param(p, "fan_out.min_receivers") == receivers);
+    assert_true(param(p, "fan_out.window_hours") == window);
+    assert_true(param(p, "fan_out.slow_window_days") == slow);
+    assert_true(param(p, "fan_out.min_amount") == amount);
+}
+
+static const ft_eval_row *overall(const ft_eval_result *r)
+{
+    assert_string_equal(r->rows[r->nrows - 1].name, "overall");
+    return &r->rows[r->nrows - 1];
+}
+
+/* A budget under one alert per 100,000 transfers (0.5) on the fans bank:
+ * within it, the recall's one-standard-error rule holds, as with any
+ * budget. From window_hours 1 (fan1: recall 0.2), 6 is over the budget
+ * and 24 to 720 reach recall 0.4, less than one standard error on 5
+ * instances (sqrt(0.4 0.6 / 5) = 0.219) above 0.2: window_hours stays 1
+ * (only the best recall would be 24; without a budget, 6:
+ * test_tune_fan_out_only). */
+static void test_tune_budget_under_one(void **state)
+{
+    (void)state;
+    bank b;
+    fans_bank(&b);
+    ft_scan_params p;
+    ft_tune_opts to;
+    fans_start(&p, &to, "1");
+    to.max_alerts_per_100k = 0.5;
+    ft_tune_result res;
+    ft_error err;
+    assert_int_equal(ft_tune_run(&b.s, b.ev, &p, &to, &res, &err), FT_OK);
+    fan_out_is(&res.params, 3, 1, 1000, 0);
+    assert_int_equal(res.nchanges, 0);
+    /* one pass over the other values of the four ranges: 9 + 6 + 4 + 4 */
+    assert_int_equal(res.scans, 2 + 23);
+    const ft_eval_row *end = overall(&res.end);
+    assert_int_equal(end->instances, 5);
+    assert_int_equal(end->found, 1);
+    assert_int_equal(end->alerts, 1);
+    assert_true(res.start_per_100k == 1e5 / FANS_ROWS && res.end_per_100k == 1e5 / FANS_ROWS);
+    ft_tune_result_free(&res);
+    free_bank(&b);
+}
+
+typedef struct advance {
+    int calls;
+    uint64_t done, total;
+} advance;
+
+static void on_advance(void *ctx, uint64_t done, uint64_t total)
+{
+    advance *a = ctx;
+    a->calls++;
+    a->done = done;
+    a->total = total;
+}
+
+/* A bank of 6,172 transfers for the one-standard-error rule without a
+ * budget: 200 accounts paying their payees every day for 30 days, and five
+ * payers each paying its own payee 3,000.00 every day at 9:00 and, on a
+ * day of its own at 10:00, new payees 3,000.00 each 5 minutes apart: A 8
+ * of them, G1, G2 and G3 3 each and H 5. The truth: A's first four
+ * payments and its last four (both found by the one alert of A), and
+ * three of background transfers nothing finds. */
+static void payers_bank(bank *b)
+{
+    char *csv = NULL;
+    size_t len = 0;
+    FILE *f = built_csv(&csv, &len, 200, 30);
+    static const char *const who[] = {"A", "G1", "G2", "G3", "H"};
+    static const int payees[] = {8, 3, 3, 3, 5};
+    for (int i = 0; i < 5; i++) {
+        char payee[8];
+        snprintf(payee, sizeof payee, "L%s", who[i]);
+        built_regular(f, who[i], payee, 30);
+        for (int j = 0; j < payees[i]; j++)
+            fprintf(f, "%s.%d,%lld,%s,%sX%d,3000.00,EUR\n", who[i], j,
+                    JAN1 + (10 + 2 * i) * DAY + 10 * 3600 + j * 300, who[i], who[i], j);
+    }
+    built_load(b, f, &csv, 6172,
+               "instance_id,pattern,params,txn_ids,accounts\n"
+               "a1,fan_out,,A.0;A.1;A.2;A.3,\n"
+               "a2,fan_out,,A.4;A.5;A.6;A.7,\n"
+               "u0,fan_out,,bg0.0;bg0.1;bg0.2,\n"
+               "u1,fan_out,,bg1.0;bg1.1;bg1.2,\n"
+               "u2,fan_out,,bg2.0;bg2.1;bg2.2,\n");
+}
+
+/* The one-standard-error rule of a whole search without a budget: every
+ * payer's burst is a fan_out alert with fan_out.min_receivers 3; 4 and 5
+ * leave A and H (precision 1/2), 6 to 8 A alone (precision 1). Recall is
+ * 2/5 throughout, so the F1 is 0.267 at 3, 0.444 at 4 and 0.571 at 6:
+ * one standard error on 5 instances is 0.221, 0.444 is within it of the
+ * best and nearer: 4, not the best 6. With 0, 1 and 2 passes: the scans
+ * done and the most progress is told there can be. */
+static void test_tune_one_standard_error(void **state)
+{
+    (void)state;
+    bank b;
+    payers_bank(&b);
+    ft_scan_params p;
+    ft_tune_opts to;
+    fans_start(&p, &to, "168");
+    advance adv = {0};
+    to.progress = on_advance;
+    to.progress_ctx = &adv;
+    ft_tune_result res;
+    ft_error err;
+    assert_int_equal(ft_tune_run(&b.s, b.ev, &p, &to, &res, &err), FT_OK);
+    fan_out_is(&res.params, 4, 168, 1000, 0);
+    assert_int_equal(res.nchanges, 1);
+    assert_true(res.changes[0].from == 3 && res.changes[0].to == 4);
+    const ft_eval_row *start = overall(&res.start), *end = overall(&res.end);
+    assert_int_equal(start->alerts, 5);
+    assert_int_equal(end->alerts, 2);
+    assert_int_equal(end->found, 2);
+    assert_true(fabs(start->f1 - 4.0 / 15) < 1e-12 && fabs(end->f1 - 4.0 / 9) < 1e-12);
+    /* the second pass changes nothing: 23 other values each */
+    assert_int_equal(res.scans, 2 + 23 + 23);
+    assert_true(adv.calls == res.scans && adv.done == 48 && adv.total == 2 + 2 * 27);
+    ft_tune_result_free(&res);
+    /* one pass: the same change */
+    to.passes = 1;
+    adv = (advance){0};
+    assert_int_equal(ft_tune_run(&b.s, b.ev, &p, &to, &res, &err), FT_OK);
+    fan_out_is(&res.params, 4, 168, 1000, 0);
+    assert_int_equal(res.scans, 2 + 23);
+    assert_true(adv.calls == res.scans && adv.done == 25 && adv.total == 2 + 27);
+    ft_tune_result_free(&res);
+    /* no pass: the starting parameters, scored twice */
+    to.passes = 0;
+    adv = (advance){0};
+    assert_int_equal(ft_tune_run(&b.s, b.ev, &p, &to, &res, &err), FT_OK);
+    fan_out_is(&res.params, 3, 168, 1000, 0);
+    assert_int_equal(res.nchanges, 0);
+    assert_int_equal(res.scans, 2);
+    assert_true(adv.calls == 2 && adv.done == 2 && adv.total == 2);
+    assert_int_equal(overall(&res.end)->alerts, 5);
+    ft_tune_result_free(&res);
+    free_bank(&b);
+}
+
+/* fan_out is pattern 0 and its parameters are a detector's, not
+ * scan.min_score's: asked for alone (scan.min_score not), they are
+ * searched and written; scan.min_score asked for alone, they are not.
+ * On the fans bank from window_hours 1, the F1 of fan_out is 0.333 (fan1
+ * found alone), 0.571 at 6 and more, more than one standard error (0.221
+ * on 5 instances) better: to 6, the nearest. scan.min_score: fan1's alert
+ * scores 0.91, so 0.3 to 0.9 are as good as 0.5 and 0.95 and 0.99 find
+ * nothing: it stays. */
+static void test_tune_fan_out_only(void **state)
+{
+    (void)state;
+    bank b;
+    fans_bank(&b);
+    ft_scan_params p;
+    ft_tune_opts to;
+    fans_start(&p, &to, "1");
+    advance adv = {0};
+    to.progress = on_advance;
+    to.progress_ctx = &adv;
+    ft_tune_result res;
+    ft_error err;
+    assert_int_equal(ft_tune_run(&b.s, b.ev, &p, &to, &res, &err), FT_OK);
+    fan_out_is(&res.params, 3, 6, 1000, 0);
+    assert_true(param(&res.params, "scan.min_score") == 0.5);
+    assert_int_equal(res.nchanges, 1);
+    assert_string_equal(res.changes[0].name, "fan_out.window_hours");
+    assert_true(res.changes[0].from == 1 && res.changes[0].to == 6);
+    const ft_eval_row *end = overall(&res.end);
+    assert_int_equal(end->found, 2);
+    assert_int_equal(end->alerts, 2);
+    assert_true(fabs(end->f1 - 4.0 / 7) < 1e-12);
+    assert_true(res.end_per_100k == 2e5 / FANS_ROWS);
+    /* two passes (the first changed one) over the 23 other values */
+    assert_int_equal(res.scans, 2 + 23 + 23);
+    /* the most there can be: 2 + 2 passes of the 27 values of fan_out */
+    assert_int_equal(adv.calls, res.scans);
+    assert_int_equal(adv.done, 48);
+    assert_int_equal(adv.total, 2 + 2 * 27);
+    char path[600];
+    snprintf(path, sizeof path, "%s/tuned.ini", b.dir);
+    assert_int_equal(ft_tune_write(&res, &to, "fans.csv", "truth.csv", path, &err), FT_OK);
+    char *text = tu_read(path, NULL);
+    const char *params = strstr(text, "\n[params]\n");
+    assert_non_null(params);
+    assert_string_equal(params, "\n[params]\n"
+                                "fan_out.min_receivers = 3\n"
+                                "fan_out.window_hours = 6 ; was 1\n"
+                                "fan_out.slow_window_days = 1000\n"
+                                "fan_out.min_amount = 0\n");
+    free(text);
+    ft_tune_result_free(&res);
+
+    /* scan.min_score alone */
+    memset(to.kinds, 0, sizeof to.kinds);
+    to.min_score = true;
+    adv = (advance){0};
+    assert_int_equal(ft_tune_run(&b.s, b.ev, &p, &to, &res, &err), FT_OK);
+    assert_true(param(&res.params, "fan_out.window_hours") == 1);
+    assert_true(param(&res.params, "scan.min_score") == 0.5);
+    assert_int_equal(res.nchanges, 0);
+    assert_int_equal(res.scans, 2 + 8);
+    assert_int_equal(adv.total, 2 + 2 * 9);
+    assert_int_equal(overall(&res.end)->found, 1);
+    assert_int_equal(ft_tune_write(&res, &to, "fans.csv", "truth.csv", path, &err), FT_OK);
+    text = tu_read(path, NULL);
+    params = strstr(text, "\n[params]\n");
+    assert_non_null(params);
+    assert_string_equal(params, "\n[params]\nscan.min_score = 0.5\n");
+    free(text);
+    ft_tune_result_free(&res);
+    free_bank(&b);
+}
+
+/* Deposits planted just under 5,000: tune moves structuring.threshold
+ * from the default 10,000 to 5,000, and finds every instance then. */
 static void test_tune_recovers_threshold(void **state)
 {
     (void)state;
@@ -643,6 +967,9 @@ int main(void)
         cmocka_unit_test(test_tune_recovers_threshold),
         cmocka_unit_test(test_tune_choose),
         cmocka_unit_test(test_tune_objective),
+        cmocka_unit_test(test_tune_budget_under_one),
+        cmocka_unit_test(test_tune_fan_out_only),
+        cmocka_unit_test(test_tune_one_standard_error),
         cmocka_unit_test(test_feature_groups),
         cmocka_unit_test(test_variants),
         cmocka_unit_test(test_model_fits),
