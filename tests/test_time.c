@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fundtrace/time.h"
 #include "fundtrace/tz.h"
@@ -132,6 +133,43 @@ static void test_format_round_trip(void **state)
     assert_string_equal(buf, "1969-12-31T23:59:59.999Z");
     ft_time_format(951868799000LL, buf, sizeof buf);
     assert_string_equal(buf, "2000-02-29T23:59:59Z");
+    /* Room for the text and its NUL, or nothing. */
+    assert_int_equal(ft_time_format(1709296496000LL, buf, 21), 20);
+    assert_int_equal(ft_time_format(1709296496000LL, buf, 20), 0);
+    assert_int_equal(ft_time_format(1709296496789LL, buf, 24), 0);
+    assert_string_equal(buf, "2024-03-01T12:34:56.789"); /* as snprintf: what fits */
+    assert_int_equal(ft_time_format(1709296496789LL, buf, 11), 0);
+    assert_string_equal(buf, "2024-03-01");
+    /* Years 0 to 9999 are written by hand: as printf writes them, at every
+     * digit (midnight, the first and last millisecond, random times). */
+    uint64_t x = 0x2545F4914F6CDD1DULL;
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        int64_t lo = -62167219200000LL, hi = 253402300800000LL; /* year 0 to 10000 */
+        int64_t ms = i == 0 ? lo : i == 1 ? hi - 1 : lo + (int64_t)(x % (uint64_t)(hi - lo));
+        if (i % 3 == 2)
+            ms -= ms % 1000;
+        char want[40];
+        int64_t days = ms / 86400000, rem = ms % 86400000;
+        if (rem < 0)
+            rem += 86400000, days--;
+        time_t t = (time_t)(days * 86400 + rem / 1000);
+        struct tm tm;
+        assert_non_null(gmtime_r(&t, &tm));
+        int n = rem % 1000 ? snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                                      tm.tm_min, tm.tm_sec, (int)(rem % 1000))
+                           : snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+                                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                                      tm.tm_min, tm.tm_sec);
+        assert_int_equal(ft_time_format(ms, buf, sizeof buf), n);
+        assert_string_equal(buf, want);
+    }
+    /* Past year 9999 (a crafted snapshot): printf's form. */
+    assert_int_equal(ft_time_format(253402300800000LL, buf, sizeof buf), 21);
+    assert_string_equal(buf, "10000-01-01T00:00:00Z");
     /* Every day of four years parses back to itself. */
     for (int64_t day = 19000; day < 19000 + 4 * 366; day++) {
         int64_t ms = day * 86400000LL + 45296000; /* 12:34:56 */
