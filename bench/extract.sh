@@ -11,7 +11,7 @@
 #            over the window and the D days before it (0, 90, 180, 365),
 #            as `scan --lookback D` scans it
 #   - AMLSim 10K (../shared/data/amlsim, or AMLSIM=DIR) without its first
-#     35 % (from 2017-09-10).
+#     35 % (from 2017-09-10), and its last 120 days alone (from 2018-08-23).
 # Recall counts the instances whose transfers all lie in the cut (for the
 # nightly window: with one of them in the window); precision counts alerts
 # against every planted instance (an alert on a cut instance's planted
@@ -113,16 +113,20 @@ done
 a=$amlsim/10K
 if [ -s "$a/transactions.csv.gz" ]; then
     echo "scanning AMLSim 10K..." >&2
-    if [ ! -s "$x/aml.ftg" ]; then
-        "$ft" load -q "$a/transactions.csv.gz" -o "$x/aml.ftg" >/dev/null
-        cut_csv "$a/transactions.csv.gz" 6 2017-09-10 "$x/aml-cut.csv"
-        truth "$x/aml-cut.csv" 6 "$a/alert_transactions.csv" "$x/aml-cut_truth.csv"
-        "$ft" load -q "$x/aml-cut.csv" -o "$x/aml-cut.ftg" >/dev/null
-    fi
-    scan --since 2017-09-10 "$x/aml.ftg" >"$x/aml.whole.jsonl"
-    scan "$x/aml-cut.ftg" >"$x/aml.cut.jsonl"
-    for k in whole cut; do
-        evals "$x/aml.$k.jsonl" "$x/aml-cut_truth.csv" "$a/alert_transactions.csv" "amlsim10K-d35% $k"
+    [ -s "$x/aml.ftg" ] || "$ft" load -q "$a/transactions.csv.gz" -o "$x/aml.ftg" >/dev/null
+    for c in "d35%|2017-09-10" "last120d|2018-08-23"; do
+        IFS='|' read -r name since <<<"$c"
+        if [ ! -s "$x/aml-$since.ftg" ]; then
+            cut_csv "$a/transactions.csv.gz" 6 "$since" "$x/aml-$since.csv"
+            truth "$x/aml-$since.csv" 6 "$a/alert_transactions.csv" "$x/aml-${since}_truth.csv"
+            "$ft" load -q "$x/aml-$since.csv" -o "$x/aml-$since.ftg" >/dev/null
+        fi
+        scan --since "$since" "$x/aml.ftg" >"$x/aml-$since.whole.jsonl"
+        scan "$x/aml-$since.ftg" >"$x/aml-$since.cut.jsonl"
+        for k in whole cut; do
+            evals "$x/aml-$since.$k.jsonl" "$x/aml-${since}_truth.csv" "$a/alert_transactions.csv" \
+                "amlsim10K-$name $k"
+        done
     done
 else
     echo "extract.sh: no AMLSim set 10K in $amlsim (set AMLSIM=DIR)" >&2
@@ -133,7 +137,7 @@ import json, sys
 def load(p):
     e = json.load(open(p))
     return e.get("results", e)
-print("%-16s %-5s %-15s %9s %5s %6s %6s %5s" % ("data", "scan", "pattern", "instances", "found",
+print("%-18s %-5s %-15s %9s %5s %6s %6s %5s" % ("data", "scan", "pattern", "instances", "found",
       "recall", "alerts", "false"))
 over = []
 for line in open(sys.argv[1]):
@@ -144,15 +148,15 @@ for line in open(sys.argv[1]):
         q = pp.get(x["pattern"], {"alerts": 0, "true_alerts": 0})
         if not x["instances"] and not q["alerts"]:
             continue
-        print("%-16s %-5s %-15s %9d %5d %6s %6d %5d" % (name, kind, x["pattern"], x["instances"],
+        print("%-18s %-5s %-15s %9d %5d %6s %6d %5d" % (name, kind, x["pattern"], x["instances"],
               x["found"], "%.3f" % x["recall"] if x["instances"] else "-", q["alerts"],
               q["alerts"] - q["true_alerts"]))
     o, ro = p["overall"], r["overall"]
     over.append((name, kind, ro["instances"], ro["found"], o["alerts"], o["alerts"] - o["true_alerts"],
                  o["precision"]))
 print()
-print("%-16s %-5s %9s %5s %6s %6s %9s" % ("data", "scan", "instances", "found", "alerts", "false",
+print("%-18s %-5s %9s %5s %6s %6s %9s" % ("data", "scan", "instances", "found", "alerts", "false",
       "precision"))
 for n, k, i, f, al, fa, pr in over:
-    print("%-16s %-5s %9d %5d %6d %6d %9s" % (n, k, i, f, al, fa, "%.3f" % pr if pr is not None else "-"))
+    print("%-18s %-5s %9d %5d %6d %6d %9s" % (n, k, i, f, al, fa, "%.3f" % pr if pr is not None else "-"))
 PY
