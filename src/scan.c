@@ -229,6 +229,22 @@ void ft_scan_defaults(ft_scan_params *p)
     p->tf_min_burst = 3;
 }
 
+void ft_scan_params_for_data(const ft_store *s, const ft_scan_params *p, ft_scan_params *out)
+{
+    *out = *p;
+    if (s->t.n == 0)
+        return;
+    const int64_t day = 86400000;
+    int64_t span = s->t.ts_ms[s->t.n - 1] - s->t.ts_ms[0];
+    int64_t days = span / day + (span % day != 0);
+    if (days >= 365)
+        return;
+    double f = (double)(days > 0 ? days : 1) / 365.0;
+    out->hub_degree *= f;
+    out->fan_slow_max_payers *= f;
+    out->opener_min = fmax(1, out->opener_min * f);
+}
+
 ft_status ft_scan_param_assign(ft_scan_params *p, const char *assignment, ft_error *err)
 {
     const char *eq = strchr(assignment, '=');
@@ -807,6 +823,11 @@ ft_status ft_scan_run_part(const ft_store *s, const ft_scan_params *p, int threa
         sp = own;
     if (rc != FT_OK)
         goto done;
+    /* the detectors read the history counts scaled to the data's span, as
+     * the profile did */
+    ft_scan_params scaled;
+    ft_scan_params_for_data(s, p, &scaled);
+    p = &scaled;
     scan_ctx ctx = {s, p, sp->hub, unit, &sp->pr, 0};
     if (p->enabled[FT_PAT_CYCLE])
         ctx.returns = scan_count_returns(&ctx);

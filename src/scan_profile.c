@@ -854,6 +854,11 @@ ft_status ft_scan_profile_build(const ft_store *s, const ft_scan_params *p, int 
     sp->params_id = scan_profile_params_id(p);
     sp->ntxn = s->t.n;
     sp->naccounts = s->accounts.n;
+    /* the history counts scaled to the data's span (the parameters kept
+     * above are the ones given: a scan checks those) */
+    ft_scan_params scaled;
+    ft_scan_params_for_data(s, p, &scaled);
+    p = &scaled;
     find_hubs(s, p, sp->hub);
     scan_units(s, unit);
     bool ok = scan_profile_build(&sp->pr, s, p, unit, sp->hub, threads);

@@ -1197,6 +1197,122 @@ static void test_alerts_window(void **state)
     ft_store_free(&s);
 }
 
+/* The history counts are per year of data (ft_scan_params_for_data): data
+ * spanning d < 365 whole days scales scan.hub_degree,
+ * fan_in.slow_max_payers and scan.opener_min (to 1 at least) by d / 365;
+ * scan.rhythm_min and everything else stay; a year or more keeps them. */
+static void test_params_for_data(void **state)
+{
+    (void)state;
+    /* span in seconds, and the factor expected */
+    const struct {
+        long long span;
+        double f;
+    } cases[] = {
+        {365 * 86400LL, 1},       /* a year */
+        {364 * 86400LL + 1, 1},   /* 364 days and a second: 365 whole days */
+        {400 * 86400LL, 1},       /* more */
+        {73 * 86400LL, 0.2},      /* 73 days */
+        {72 * 86400LL + 60, 0.2}, /* 73 whole days */
+        {3600, 1.0 / 365},        /* an hour: one day */
+        {0, 1.0 / 365},           /* one instant */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        char csv[256];
+        snprintf(csv, sizeof csv,
+                 "txn_id,timestamp,src_account,dst_account,amount,currency\n"
+                 "a,%lld,X,Y,10.00,EUR\nb,%lld,Y,X,10.00,EUR\n",
+                 T0, T0 + cases[k].span);
+        ft_store s = {0};
+        load(&s, csv);
+        ft_scan_params p, q;
+        ft_scan_defaults(&p);
+        p.rhythm_min = 7;
+        ft_scan_params_for_data(&s, &p, &q);
+        double f = cases[k].f;
+        assert_true(fabs(q.hub_degree - 500 * f) < 1e-9);
+        assert_true(fabs(q.fan_slow_max_payers - 100 * f) < 1e-9);
+        assert_true(fabs(q.opener_min - fmax(1, 10 * f)) < 1e-9);
+        /* the rest as given */
+        q.hub_degree = p.hub_degree;
+        q.fan_slow_max_payers = p.fan_slow_max_payers;
+        q.opener_min = p.opener_min;
+        assert_memory_equal(&q, &p, sizeof p);
+        /* in place */
+        ft_scan_params_for_data(&s, &p, &p);
+        assert_true(fabs(p.hub_degree - 500 * f) < 1e-9);
+        ft_store_free(&s);
+    }
+    /* no transfers: as given */
+    ft_store s = {0};
+    load(&s, "txn_id,timestamp,src_account,dst_account,amount,currency\n");
+    ft_scan_params p, q;
+    ft_scan_defaults(&p);
+    ft_scan_params_for_data(&s, &p, &q);
+    assert_memory_equal(&q, &p, sizeof p);
+    ft_store_free(&s);
+}
+
+/* An extract of five weeks cut from a longer history: 100 people pay two
+ * friends every week; a cash desk pays 60 people their withdrawals and is
+ * paid 60 deposits (a business: in a year it has over 600 payers and 1,200
+ * transfers); FI0..FI7, new accounts, pay FIA 1000-1070 within 7 hours;
+ * CYA -> CYB -> CYC -> CYA, 95 % each hop. The data spans 35 whole days,
+ * so the history counts are 35/365 of a year's: the desk, paid by 60
+ * accounts (more than 9.6) with 120 transfers (more than 48 and 20 times
+ * the mean account's 4.5), is a business and a hub; the fan-in and the
+ * cycle are found. With a year's counts the desk's 60 payers were a slow
+ * fan-in of new relations. */
+static void test_short_extract(void **state)
+{
+    (void)state;
+    fixture f = {0};
+    char a[16], b[16];
+    for (int w = 0; w < 5; w++)
+        for (int i = 0; i < 100; i++) {
+            double h = (7 * w + i % 7) * DAY + 9 + i % 8;
+            name_of(a, "B", i);
+            rowf(&f, "bg", h, a, name_of(b, "B", (i + 1) % 100), 20 + i % 50);
+            rowf(&f, "bg", h + 0.5, a, name_of(b, "B", (i + 7) % 100), 15 + i % 30);
+        }
+    for (int k = 0; k < 60; k++) {
+        double h = k * 13.5 + 5;
+        rowf(&f, "dk", h, "DESK", name_of(a, "W", k), 200 + (k * 37) % 20);
+        rowf(&f, "dk", h + 6, name_of(a, "D", k), "DESK", 205 + (k * 53) % 20);
+    }
+    for (int k = 0; k < 8; k++)
+        rowf(&f, "fi", 500 + k * 0.9, name_of(a, "FI", k), "FIA", 1000 + 10 * k);
+    row(&f, "cy", 600, "CYA", "CYB", "10000.00");
+    row(&f, "cy", 602, "CYB", "CYC", "9500.00");
+    row(&f, "cy", 604, "CYC", "CYA", "9025.00");
+    ft_store s = {0};
+    load(&s, f.csv);
+    int64_t span = s.t.ts_ms[s.t.n - 1] - s.t.ts_ms[0];
+    assert_true(span > 34 * 86400000LL && span <= 35 * 86400000LL);
+    ft_scan_params p;
+    ft_scan_defaults(&p);
+    ft_alerts al;
+    run(&s, &p, 2, &al);
+    char *got = alert_set(&s, &al);
+    assert_string_equal(got, "cycle:cy.1129,cy.1130,cy.1131\n"
+                             "fan_in:fi.1121,fi.1122,fi.1123,fi.1124,fi.1125,fi.1126,fi.1127,"
+                             "fi.1128\n");
+    free(got);
+    ft_alerts_free(&al);
+    /* a year's counts: the desk is a slow fan-in of its 60 payers */
+    p.hub_degree *= 365.0 / 35;
+    p.fan_slow_max_payers *= 365.0 / 35;
+    p.opener_min *= 365.0 / 35;
+    run(&s, &p, 1, &al);
+    const ft_alert *d = alert_at(&s, &al, "fan_in", "DESK");
+    assert_non_null(d);
+    assert_int_equal(d->ntxn, 60);
+    assert_int_equal(al.n, 3);
+    ft_alerts_free(&al);
+    ft_store_free(&s);
+    free(f.csv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1215,6 +1331,8 @@ int main(void)
         cmocka_unit_test(test_ids_against_time),
         cmocka_unit_test(test_large_steps),
         cmocka_unit_test(test_alerts_window),
+        cmocka_unit_test(test_params_for_data),
+        cmocka_unit_test(test_short_extract),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

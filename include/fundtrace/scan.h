@@ -123,6 +123,20 @@ ft_status ft_scan_param_assign(ft_scan_params *p, const char *assignment, ft_err
  * unknown kind, with p unchanged. */
 ft_status ft_scan_only(ft_scan_params *p, const char *kinds, ft_error *err);
 
+/* The counts of an account's history that tell what it is (more than
+ * scan.hub_degree transfers make a hub, scan.opener_min payments a routine
+ * of new relations and an everyday amount, more than
+ * fan_in.slow_max_payers payers a business) are per year of data: data
+ * that spans d < 365 days (whole days, rounded up) shows about d/365 of
+ * them, so they scale down with it (scan.opener_min to 1 at least). An
+ * extract of a few weeks or months cut from a longer history otherwise
+ * shows few hubs, businesses and routines, and nearly every first payment
+ * in it looks unusual. scan.rhythm_min stays: a weekday rhythm needs that
+ * many payments in any span (one day's burst is no rhythm). Writes p so
+ * scaled for s to out (p and out may be the same); data of a year or more
+ * keeps p. */
+void ft_scan_params_for_data(const ft_store *s, const ft_scan_params *p, ft_scan_params *out);
+
 /* The value of parameter `name`; false when there is none. */
 bool ft_scan_param_get(const ft_scan_params *p, const char *name, double *v);
 
