@@ -970,6 +970,47 @@ static char *trace_json(ft_tracer *tr, const ft_store *s, const ft_trace_options
     return buf;
 }
 
+/* Random questions about s, each policy both ways, asked of s and of q
+ * (which holds s's transfers and maybe more): the same answer, printed
+ * alike. `what` names q in a failure. */
+static void same_traces(uint64_t *x, ft_store *s, ft_store *q, int round, const char *what)
+{
+    for (int back = 0; back < 2; back++) {
+        ft_tracer *ts = tracer_open(s, back);
+        ft_trace_index *ts_ix = current_ix;
+        ft_tracer *tq = tracer_open(q, back);
+        for (int p = 0; p < 4; p++) {
+            ft_trace_options o;
+            ask a;
+            random_ask(x, s, (ft_policy)p, &a, &o);
+            o.breadth = (uint32_t)(xorshift(x) % 3);
+            size_t kl;
+            const char *key = ft_store_account(s, a.seed, &kl);
+            uint32_t qseed = 0;
+            int64_t qtxn = -1;
+            assert_true(ft_intern_find(&q->accounts, key, kl, &qseed));
+            if (a.txn >= 0) {
+                char id[32];
+                size_t il = ft_store_txid(s, a.txn, id, sizeof id);
+                uint32_t t;
+                assert_int_equal(ft_store_txid_index(q, NULL), FT_OK);
+                assert_true(ft_store_find_txid(q, id, il, &t));
+                qtxn = t;
+            }
+            char *js = trace_json(ts, s, &o, a.seed, a.txn);
+            char *jq = trace_json(tq, q, &o, qseed, qtxn);
+            if (strcmp(js, jq) != 0)
+                fail_msg("round %d %s %s:\n%s\n%s:\n%s", round, back ? "backward" : "forward",
+                         ft_policy_name(a.p), js, what, jq);
+            free(js);
+            free(jq);
+        }
+        ft_tracer_free(ts);
+        ft_trace_index_free(ts_ix);
+        tracer_close(tq);
+    }
+}
+
 /* Shuffling the rows changes no trace, forward or backward, with every
  * policy and limit: the same accounts, amounts, hops and trail. */
 static void test_row_order_changes_nothing(void **state)
@@ -999,40 +1040,7 @@ static void test_row_order_changes_nothing(void **state)
         ft_store s = {0}, q = {0};
         load(&s, csv);
         load(&q, shuffled);
-        for (int back = 0; back < 2; back++) {
-            ft_tracer *ts = tracer_open(&s, back);
-            ft_trace_index *ts_ix = current_ix;
-            ft_tracer *tq = tracer_open(&q, back);
-            for (int p = 0; p < 4; p++) {
-                ft_trace_options o;
-                ask a;
-                random_ask(&x, &s, (ft_policy)p, &a, &o);
-                o.breadth = (uint32_t)(xorshift(&x) % 3);
-                size_t kl;
-                const char *key = ft_store_account(&s, a.seed, &kl);
-                uint32_t qseed = 0;
-                int64_t qtxn = -1;
-                assert_true(ft_intern_find(&q.accounts, key, kl, &qseed));
-                if (a.txn >= 0) {
-                    char id[32];
-                    size_t il = ft_store_txid(&s, a.txn, id, sizeof id);
-                    uint32_t t;
-                    assert_int_equal(ft_store_txid_index(&q, NULL), FT_OK);
-                    assert_true(ft_store_find_txid(&q, id, il, &t));
-                    qtxn = t;
-                }
-                char *js = trace_json(ts, &s, &o, a.seed, a.txn);
-                char *jq = trace_json(tq, &q, &o, qseed, qtxn);
-                if (strcmp(js, jq) != 0)
-                    fail_msg("round %d %s %s:\n%s\nshuffled:\n%s", round,
-                             back ? "backward" : "forward", ft_policy_name(a.p), js, jq);
-                free(js);
-                free(jq);
-            }
-            ft_tracer_free(ts);
-            ft_trace_index_free(ts_ix);
-            tracer_close(tq);
-        }
+        same_traces(&x, &s, &q, round, "shuffled");
         ft_store_free(&s);
         ft_store_free(&q);
     }
@@ -1083,39 +1091,7 @@ static void test_other_accounts_change_nothing(void **state)
                         fail_msg("round %d: account %u's list out of order at %u", round, a, i);
                 }
         }
-        assert_int_equal(ft_store_txid_index(&q, NULL), FT_OK);
-        for (int back = 0; back < 2; back++) {
-            ft_tracer *ts = tracer_open(&s, back);
-            ft_trace_index *ts_ix = current_ix;
-            ft_tracer *tq = tracer_open(&q, back);
-            for (int p = 0; p < 4; p++) {
-                ft_trace_options o;
-                ask a;
-                random_ask(&x, &s, (ft_policy)p, &a, &o);
-                o.breadth = (uint32_t)(xorshift(&x) % 3);
-                size_t kl;
-                const char *key = ft_store_account(&s, a.seed, &kl);
-                uint32_t qseed = 0, t;
-                int64_t qtxn = -1;
-                assert_true(ft_intern_find(&q.accounts, key, kl, &qseed));
-                if (a.txn >= 0) {
-                    char id[32];
-                    size_t il = ft_store_txid(&s, a.txn, id, sizeof id);
-                    assert_true(ft_store_find_txid(&q, id, il, &t));
-                    qtxn = t;
-                }
-                char *js = trace_json(ts, &s, &o, a.seed, a.txn);
-                char *jq = trace_json(tq, &q, &o, qseed, qtxn);
-                if (strcmp(js, jq) != 0)
-                    fail_msg("round %d %s %s:\n%s\nwith other accounts:\n%s", round,
-                             back ? "backward" : "forward", ft_policy_name(a.p), js, jq);
-                free(js);
-                free(jq);
-            }
-            ft_tracer_free(ts);
-            ft_trace_index_free(ts_ix);
-            tracer_close(tq);
-        }
+        same_traces(&x, &s, &q, round, "with other accounts");
         ft_store_free(&s);
         ft_store_free(&q);
     }
