@@ -756,20 +756,26 @@ int ft_cli_parse(const ft_cli_command *c, int argc, char **argv, int *noperands)
     while (opts[nopts].kind != FT_OPT_KIND_END)
         nopts++;
     bool *seen = calloc(nopts + 1, sizeof *seen);
-    int nops = 0, code = FT_CLI_CONTINUE;
+    char **rest = malloc((size_t)(argc > 0 ? argc : 1) * sizeof *rest);
+    int nops = 0, nrest = 0, code = FT_CLI_CONTINUE;
     bool operands_only = false;
-    if (!seen) {
+    if (!seen || !rest) {
+        free(seen);
+        free(rest);
         ft_cli_error(c->name, "out of memory");
         return FT_EXIT_ERROR;
     }
-    /* Operands move to the front as they come: the slot written is never
-     * one still to be read. */
+    /* Operands move to the front as they come (the slot written is never
+     * one still to be read), the options with their values after them in
+     * their order: the command line stays whole, for the run id and the
+     * command line that a shard's part carries. */
     for (int i = 1; i < argc && code == FT_CLI_CONTINUE; i++) {
         char *a = argv[i];
         if (operands_only || a[0] != '-' || a[1] == '\0') {
             argv[1 + nops++] = a;
             continue;
         }
+        int first = i;
         if (strcmp(a, "--") == 0) {
             operands_only = true;
             continue;
@@ -849,8 +855,13 @@ int ft_cli_parse(const ft_cli_command *c, int argc, char **argv, int *noperands)
             code = FT_EXIT_ERROR;
         else
             prov_note(o, value);
+        for (int t = first; t <= i; t++)
+            rest[nrest++] = argv[t];
     }
+    for (int t = 0; t < nrest; t++)
+        argv[1 + nops + t] = rest[t];
     free(seen);
+    free(rest);
     *noperands = nops;
     return code;
 }

@@ -80,12 +80,37 @@ int ft_cli_labels(const char *cmd, const ft_store *s, const char *truth, const c
     return 0;
 }
 
+/* The run's id for --shard: its command line without the output, which
+ * each part names apart (-o FILE, -oFILE, --output FILE, --output=FILE). */
+static uint64_t run_id(int argc, char **argv)
+{
+    char **v = malloc((size_t)(argc + 1) * sizeof *v);
+    if (!v)
+        return ft_shard_run_id(argc, argv);
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (i > 0 && (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)) {
+            i++;
+            continue;
+        }
+        if (i > 0 && ((a[0] == '-' && a[1] == 'o') || strncmp(a, "--output=", 9) == 0))
+            continue;
+        v[n++] = argv[i];
+    }
+    v[n] = NULL;
+    uint64_t id = ft_shard_run_id(n, v);
+    free(v);
+    return id;
+}
+
 int cmd_features(int argc, char **argv)
 {
     struct ft_cli_input in = {0};
     const char *out = "-", *format = "csv", *windows = NULL, *rules_path = NULL, *truth = NULL,
                *data = NULL;
     uint32_t threads = 1;
+    ft_shard shard = {0};
     ft_cli_list sets = {0};
     static const char *const formats[] = {"csv", "matrix", NULL};
     const ft_option options[] = {
@@ -107,6 +132,11 @@ int cmd_features(int argc, char **argv)
         FT_OPT_STRING(0, "data", &data, "FILE", "the IBM data file of a patterns truth file"),
         FT_OPT_UINT(0, "threads", &threads, "N", 1, 64,
                     "run on N threads (default 1); the same bytes for any N"),
+        FT_OPT_CALLBACK(0, "shard", &shard, "I/N", ft_cli_opt_shard,
+                        "write the I-th of N blocks of the rows behind a header\n"
+                        "line; 'fundtrace merge' of all N parts writes what one\n"
+                        "run writes (each part computes the whole data's\n"
+                        "context: the scan and the accounts' histories)"),
         FT_OPT_FLAG('q', "quiet", &in.quiet, "no progress, no rejected rows on stderr"),
         FT_OPT_PROGRESS(&in.progress),
         FT_OPT_CSV_RAW(),
@@ -152,18 +182,20 @@ int cmd_features(int argc, char **argv)
         rc = ft_features_compute(&s, &fo, (int)threads, &f, &err);
     if (rc == FT_OK) {
         ft_cli_progress_step(&in.prog, "writing %lld rows", (long long)s.t.n);
-        rc = strcmp(format, "csv") == 0
-                 ? ft_features_write_csv(f, label, out, (int)threads, &err)
-                 : ft_features_write_matrix(f, label, out, (int)threads, &err);
+        rc = ft_features_write_part(f, label, out, strcmp(format, "csv") == 0, &shard,
+                                    run_id(argc, argv), (int)threads, &err);
     }
     ft_cli_progress_done(&in.prog);
     if (rc != FT_OK) {
         ft_cli_fail("features", &err);
         goto done;
     }
+    uint64_t lo = 0, hi = (uint64_t)s.t.n;
+    if (shard.count)
+        ft_shard_range(&shard, hi, &lo, &hi);
     if (!in.quiet && strcmp(out, "-") != 0)
-        fprintf(stderr, "fundtrace features: %lld rows of %u columns written to %s\n",
-                (long long)s.t.n, ft_features_ncols(&fo), out);
+        fprintf(stderr, "fundtrace features: %llu rows of %u columns written to %s\n",
+                (unsigned long long)(hi - lo), ft_features_ncols(&fo), out);
     code = ft_cli_finish("features", FT_EXIT_OK);
 done:
     ft_cli_list_free(&sets);

@@ -22,8 +22,8 @@ int cmd_merge(int argc, char **argv)
         .name = "merge",
         .usage = "fundtrace merge [-o FILE] PART...",
         .description =
-            "Join the parts that a command run with --shard I/N printed (trace, scan) into\n"
-            "what one run of it prints, byte for byte. The parts may be given in any\n"
+            "Join the parts that a command run with --shard I/N printed (trace, scan,\n"
+            "features) into what one run of it prints, byte for byte. The parts may be given in any\n"
             "order; they must be all N parts of one run, each once. A scan's parts carry\n"
             "its command line: merge reads the same data again (run it where the shards'\n"
             "paths lead to it) and runs the scan's last step, which looks across all\n"

@@ -50,6 +50,7 @@ typedef struct job {
     const uint8_t *label;
     bool csv;
     uint32_t ncols, first; /* the round's first row */
+    uint32_t end;          /* one past the last row written */
     uint32_t nblocks;
     float **rows; /* per block: BLOCK_ROWS * ncols floats */
     char **text;  /* per block: its bytes */
@@ -83,7 +84,7 @@ static void format_block(void *ctx, int tid, uint32_t lo, uint32_t hi)
     job *j = ctx;
     const ft_features *f = j->f;
     const ft_store *s = ft_features_store(f);
-    uint32_t n = s->t.n > 0 ? (uint32_t)s->t.n : 0;
+    uint32_t n = j->end;
     for (uint32_t b = lo; b < hi; b++) {
         uint32_t r0 = j->first + b * BLOCK_ROWS;
         uint32_t r1 = r0 + BLOCK_ROWS < n ? r0 + BLOCK_ROWS : n;
@@ -156,14 +157,14 @@ static void format_block(void *ctx, int tid, uint32_t lo, uint32_t hi)
     }
 }
 
+/* Rows [lo, hi) in store order. */
 static ft_status write_rows(const ft_features *f, const uint8_t *label, ft_writer *w, bool csv,
-                            int threads, ft_error *err)
+                            uint32_t lo, uint32_t hi, int threads, ft_error *err)
 {
-    const ft_store *s = ft_features_store(f);
-    uint32_t n = (uint32_t)s->t.n;
+    uint32_t n = hi;
     if (threads < 1)
         threads = 1;
-    job j = {.f = f, .label = label, .csv = csv};
+    job j = {.f = f, .label = label, .csv = csv, .end = hi};
     j.ncols = ft_features_ncols(ft_features_options(f));
     j.nblocks = (uint32_t)threads * 4;
     j.rows = calloc(j.nblocks, sizeof *j.rows);
@@ -181,7 +182,7 @@ static ft_status write_rows(const ft_features *f, const uint8_t *label, ft_write
             goto done;
         }
     }
-    for (j.first = 0; j.first < n; j.first += j.nblocks * BLOCK_ROWS) {
+    for (j.first = lo; j.first < n; j.first += j.nblocks * BLOCK_ROWS) {
         scan_parallel(threads, j.nblocks, format_block, &j);
         if (j.oom) {
             rc = ft_error_oom(err);
@@ -205,32 +206,23 @@ done:
     return rc;
 }
 
-ft_status ft_features_write_csv(const ft_features *f, const uint8_t *label, const char *path,
-                                int threads, ft_error *err)
+/* The CSV's column line. */
+static void csv_head(const ft_features *f, const uint8_t *label, ft_writer *w)
 {
-    ft_writer w;
-    ft_status rc = ft_writer_open(&w, path, false, err);
-    if (rc != FT_OK)
-        return rc;
     const ft_features_opts *o = ft_features_options(f);
-    ft_writer_puts(&w, label ? "txn_id,label" : "txn_id");
+    ft_writer_puts(w, label ? "txn_id,label" : "txn_id");
     for (uint32_t c = 0; c < ft_features_ncols(o); c++) {
         char name[48];
         ft_features_name(o, c, name);
-        ft_writer_put(&w, ",", 1);
-        ft_writer_puts(&w, name);
+        ft_writer_put(w, ",", 1);
+        ft_writer_puts(w, name);
     }
-    ft_writer_put(&w, "\n", 1);
-    rc = write_rows(f, label, &w, true, threads, err);
-    if (rc != FT_OK) {
-        ft_writer_abort(&w);
-        return rc;
-    }
-    return ft_writer_close(&w, err);
+    ft_writer_put(w, "\n", 1);
 }
 
-ft_status ft_features_write_matrix(const ft_features *f, const uint8_t *label, const char *path,
-                                   int threads, ft_error *err)
+/* The matrix's header, NUL-padded to `*offset` bytes (a multiple of
+ * 4096); NULL when out of memory. */
+static char *matrix_head(const ft_features *f, const uint8_t *label, size_t *offset)
 {
     const ft_features_opts *o = ft_features_options(f);
     const ft_store *s = ft_features_store(f);
@@ -239,7 +231,7 @@ ft_status ft_features_write_matrix(const ft_features *f, const uint8_t *label, c
     size_t cap = 4096 + 48 * (size_t)nc;
     char *head = calloc(cap + 4096, 1);
     if (!head)
-        return ft_error_oom(err);
+        return NULL;
     int len = snprintf(head, cap,
                        "fundtrace-features %d\nrows %lld\ncols %u\nlabel %s\n"
                        "format float32 little-endian, row after row in the snapshot's order\n"
@@ -254,20 +246,56 @@ ft_status ft_features_write_matrix(const ft_features *f, const uint8_t *label, c
         ft_features_name(o, c, name);
         used += (size_t)snprintf(head + used, cap - used, "%s%s", name, c + 1 < nc ? "," : "\n");
     }
-    size_t offset = (used + 16 + 4095) / 4096 * 4096;
-    used += (size_t)snprintf(head + used, cap + 4096 - used, "offset %zu\n", offset);
+    *offset = (used + 16 + 4095) / 4096 * 4096;
+    snprintf(head + used, cap + 4096 - used, "offset %zu\n", *offset);
+    return head;
+}
+
+ft_status ft_features_write_part(const ft_features *f, const uint8_t *label, const char *path,
+                                 bool csv, const ft_shard *sh, uint64_t run, int threads,
+                                 ft_error *err)
+{
+    uint64_t lo = 0, hi = (uint64_t)ft_features_store(f)->t.n;
+    if (sh && sh->count)
+        ft_shard_range(sh, hi, &lo, &hi);
     ft_writer w;
     ft_status rc = ft_writer_open(&w, path, false, err);
-    if (rc != FT_OK) {
-        free(head);
+    if (rc != FT_OK)
         return rc;
+    if (sh && sh->count) {
+        char line[160];
+        ft_writer_put(&w, line, ft_shard_header_text(line, sizeof line, "features", sh, run, 0));
     }
-    ft_writer_put(&w, head, offset);
-    free(head);
-    rc = write_rows(f, label, &w, false, threads, err);
+    if (!sh || sh->index == 0) {
+        if (csv) {
+            csv_head(f, label, &w);
+        } else {
+            size_t offset;
+            char *head = matrix_head(f, label, &offset);
+            if (!head) {
+                ft_writer_abort(&w);
+                return ft_error_oom(err);
+            }
+            ft_writer_put(&w, head, offset);
+            free(head);
+        }
+    }
+    rc = write_rows(f, label, &w, csv, (uint32_t)lo, (uint32_t)hi, threads, err);
     if (rc != FT_OK) {
         ft_writer_abort(&w);
         return rc;
     }
     return ft_writer_close(&w, err);
+}
+
+ft_status ft_features_write_csv(const ft_features *f, const uint8_t *label, const char *path,
+                                int threads, ft_error *err)
+{
+    return ft_features_write_part(f, label, path, true, NULL, 0, threads, err);
+}
+
+ft_status ft_features_write_matrix(const ft_features *f, const uint8_t *label, const char *path,
+                                   int threads, ft_error *err)
+{
+    return ft_features_write_part(f, label, path, false, NULL, 0, threads, err);
 }

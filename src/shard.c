@@ -61,10 +61,19 @@ uint64_t ft_shard_run_id(int argc, char *const *argv)
     return h;
 }
 
+size_t ft_shard_header_text(char *buf, size_t cap, const char *command, const ft_shard *sh,
+                            uint64_t run, int status)
+{
+    int n = snprintf(buf, cap,
+                     "fundtrace-shard 1 %s %" PRIu32 "/%" PRIu32 " run=%016" PRIx64 " status=%d\n",
+                     command, sh->index + 1, sh->count, run, status);
+    return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
 void ft_shard_header(FILE *f, const char *command, const ft_shard *sh, uint64_t run, int status)
 {
-    fprintf(f, "fundtrace-shard 1 %s %" PRIu32 "/%" PRIu32 " run=%016" PRIx64 " status=%d\n",
-            command, sh->index + 1, sh->count, run, status);
+    char line[200];
+    fputs(ft_shard_header_text(line, sizeof line, command, sh, run, status) ? line : "", f);
 }
 
 void ft_shard_header_args(FILE *f, const char *command, const ft_shard *sh, int argc,

@@ -187,6 +187,48 @@ if "$FT" merge s.1 s.2other >/dev/null 2>err; then
     fail=1
 fi
 grep -q 'other data' err || { echo "shards: no reason given for other data"; cat err; fail=1; }
+# features: the parts are blocks of rows, each written to its own file
+# (-o is not part of the run); merged, CSV and matrix are one run's bytes,
+# labels and threads included.
+for args in "--format csv" "--format matrix" "--format matrix --threads 2 --windows 1d,3d"; do
+    # shellcheck disable=SC2086
+    "$FT" features -q $args data.ftg -o f-one
+    for n in 1 2 3 4 5; do
+        i=1
+        parts=
+        while [ "$i" -le "$n" ]; do
+            # shellcheck disable=SC2086
+            "$FT" features -q $args --shard "$i/$n" data.ftg -o "f-part.$i"
+            parts="f-part.$i $parts"
+            i=$((i + 1))
+        done
+        rm -f f-merged
+        # shellcheck disable=SC2086
+        if ! "$FT" merge -o f-merged $parts || ! cmp -s f-one f-merged; then
+            echo "shards: features $args, $n parts: merged output differs"
+            fail=1
+        fi
+    done
+done
+head -1 f-part.2 | grep -q '^fundtrace-shard 1 features 2/5 run=[0-9a-f]* status=0$' ||
+    { echo "shards: features part header"; head -1 f-part.2; fail=1; }
+[ "$(head -1 f-one | cut -c1-20)" = "fundtrace-features 1" ] || { echo "shards: features one run's header"; fail=1; }
+# --shard anywhere on the line, before or after the data and the other
+# options: the parts are one run's (the parser keeps the whole line).
+"$FT" trace --shard 1/2 --seeds seeds.txt data.ftg >o.1
+"$FT" trace --seeds seeds.txt data.ftg --shard 2/2 >o.2
+"$FT" trace --seeds seeds.txt data.ftg >o.one
+if ! "$FT" merge o.2 o.1 >o.m || ! cmp -s o.one o.m; then
+    echo "shards: trace with --shard first: merged output differs"
+    fail=1
+fi
+"$FT" scan --shard 1/2 --format jsonl data.ftg >o.1 || [ $? = 1 ]
+"$FT" scan --format jsonl data.ftg --shard 2/2 >o.2 || [ $? = 1 ]
+"$FT" scan --format jsonl data.ftg >o.one || [ $? = 1 ]
+if ! "$FT" merge o.1 o.2 >o.m || ! cmp -s o.one o.m; then
+    echo "shards: scan with --shard first: merged output differs"
+    fail=1
+fi
 # Refused: a part of another run, a missing part, a part twice.
 "$FT" trace --seeds seeds.txt --shard 1/2 data.ftg >a.1
 "$FT" trace --seeds seeds.txt --shard 2/2 data.ftg >a.2

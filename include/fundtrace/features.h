@@ -37,6 +37,7 @@
 #include "fundtrace/error.h"
 #include "fundtrace/pattern.h"
 #include "fundtrace/scan.h"
+#include "fundtrace/shard.h"
 #include "fundtrace/store.h"
 
 /* The definitions above; a model names the version it was trained on, and
@@ -148,5 +149,14 @@ ft_status ft_features_write_csv(const ft_features *f, const uint8_t *label, cons
                                 int threads, ft_error *err);
 ft_status ft_features_write_matrix(const ft_features *f, const uint8_t *label, const char *path,
                                    int threads, ft_error *err);
+
+/* The writers for part `sh` of a sharded run (shard.h; NULL or count 0:
+ * the whole, as above): the part's header line (run id `run`), then
+ * exactly the bytes one run writes for the part's block of rows, with
+ * the CSV's column line or the matrix's header in the first part only,
+ * so that the parts joined in order are one run's output. */
+ft_status ft_features_write_part(const ft_features *f, const uint8_t *label, const char *path,
+                                 bool csv, const ft_shard *sh, uint64_t run, int threads,
+                                 ft_error *err);
 
 #endif

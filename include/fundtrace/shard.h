@@ -11,7 +11,8 @@
  * parts of different runs are never joined; S is the exit status the
  * part would give on its own (0 found, 1 nothing, 2 an error).
  *
- * Two kinds of part. A trace's (and a paths batch's) part is exactly the
+ * Two kinds of part. A trace's (and a features run's: blocks of rows)
+ * part is exactly the
  * bytes one run would print for that part, so the join writes them in
  * shard order: the merged output is one run's, byte for byte, and the
  * merged status is 2 if a part failed, else 0 if a part found something,
@@ -50,6 +51,10 @@ uint64_t ft_shard_run_id(int argc, char *const *argv);
 
 /* Writes the header line of a part. */
 void ft_shard_header(FILE *f, const char *command, const ft_shard *sh, uint64_t run, int status);
+
+/* The same line into buf (cap bytes, NUL-terminated); its length. */
+size_t ft_shard_header_text(char *buf, size_t cap, const char *command, const ft_shard *sh,
+                            uint64_t run, int status);
 
 /* Writes the header of a part that merge finishes by running the
  * command's last step (scan): the header line with args=K, then the
