@@ -23,11 +23,11 @@ int cmd_merge(int argc, char **argv)
         .usage = "fundtrace merge [-o FILE] PART...",
         .description =
             "Join the parts that a command run with --shard I/N printed (trace, scan,\n"
-            "features) into what one run of it prints, byte for byte. The parts may be given in any\n"
-            "order; they must be all N parts of one run, each once. A scan's parts carry\n"
-            "its command line: merge reads the same data again (run it where the shards'\n"
-            "paths lead to it) and runs the scan's last step, which looks across all\n"
-            "parts, and its --state.\n",
+            "features) into what one run of it prints, byte for byte. The parts may be\n"
+            "given in any order; they must be all N parts of one run, each once. A scan's\n"
+            "parts carry its command line: merge reads the same data again (run it where\n"
+            "the shards' paths lead to it) and runs the scan's last step, which looks\n"
+            "across all parts, and its --state.\n",
         .options = options,
         .epilog = "Exit status: as the joined command's: 0 something found, 1 nothing found,\n"
                   "2 a part failed, or a usage or input error.\n",

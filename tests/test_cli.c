@@ -128,10 +128,12 @@ static void test_values_and_operands(void **state)
     assert_true(v.window == 2 * 86400000LL);
     /* The operands first, then every option with its value, in order: the
      * whole command line stays (a shard's run id and replayed line). */
-    static const char *const after[] = {"t", "a.csv", "b.csv", "--hops", "3", "--top=0", "-qo",
-                                         "out.txt", "--seed", "18446744073709551615", "--share",
-                                         "1", "--res", "0.5", "--policy", "fifo", "--all",
-                                         "--since", "2024-03-01", "--window", "2d"};
+    static const char *const after[] = {
+        "t",       "a.csv", "b.csv",   "--hops",     "3",
+        "--top=0", "-qo",   "out.txt", "--seed",     "18446744073709551615",
+        "--share", "1",     "--res",   "0.5",        "--policy",
+        "fifo",    "--all", "--since", "2024-03-01", "--window",
+        "2d"};
     for (size_t i = 0; i < sizeof after / sizeof *after; i++)
         assert_string_equal(argv_buf[i], after[i]);
 }
