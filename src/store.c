@@ -525,7 +525,8 @@ ft_status ft_store_adjacency(ft_store *s, ft_error *err)
     }
     for (int i = 0; i < 2; i++)
         if (side[i].rc != FT_OK) {
-            *err = side[i].err;
+            if (err)
+                *err = side[i].err;
             for (int k = 0; k < 2; k++) {
                 free(side[k].off);
                 free(side[k].txn);
